@@ -1,0 +1,124 @@
+//! The backends dir (`{data_dir}/backends/`) where installed variants live, and the install
+//! record that lets `fetch` see a finished install and `restart`/`status` know its version.
+//!
+//! Layout: a single-file asset is installed as `backends/{asset}`; an archive asset is
+//! extracted into `backends/{variant}/`. Each install has a record
+//! `backends/{asset}.install.json` ([`InstallRecord`]), written atomically after the install.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::checksum::Sha256;
+
+/// The default data dir of `app`: `$XDG_DATA_HOME/{app}` or `~/.local/share/{app}` on Linux,
+/// `~/Library/Application Support/{app}` on macOS (the `directories` crate's data dir).
+pub fn default_data_dir(app: &str) -> Result<PathBuf> {
+    let base = directories::BaseDirs::new()
+        .context("cannot find the home directory; pass --data-dir or set VOXCTL_DATA_DIR")?;
+    Ok(base.data_dir().join(app))
+}
+
+/// The record of one installed asset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallRecord {
+    /// The asset's file name.
+    pub asset: String,
+    /// The variant, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// The installed path: the binary, or the directory an archive was extracted into.
+    pub path: PathBuf,
+    /// The SHA-256 of the asset as released (the archive's, for archives).
+    pub sha256: Sha256,
+    /// The asset's size in bytes.
+    pub size: u64,
+    /// The release tag or app version, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where it came from (URL or directory).
+    pub source: String,
+    /// Which release layout was used: `manifest.json`, `manifest`, `whole` or `archive`.
+    pub layout: String,
+    /// When it was installed, in seconds since the Unix epoch.
+    pub installed_at: u64,
+}
+
+/// The backends dir of one data dir.
+#[derive(Debug, Clone)]
+pub struct BackendsDir {
+    root: PathBuf,
+}
+
+impl BackendsDir {
+    /// `{data_dir}/backends`.
+    pub fn new(data_dir: &Path) -> BackendsDir {
+        BackendsDir {
+            root: data_dir.join("backends"),
+        }
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where a single-file asset is installed: `backends/{asset}`.
+    pub fn asset_path(&self, asset: &str) -> PathBuf {
+        self.root.join(asset)
+    }
+
+    /// Where an archive asset of `variant` is extracted: `backends/{variant}/`.
+    pub fn archive_dir(&self, variant: &str) -> PathBuf {
+        self.root.join(variant)
+    }
+
+    /// The install record of `asset`: `backends/{asset}.install.json`.
+    pub fn record_path(&self, asset: &str) -> PathBuf {
+        self.root.join(format!("{asset}.install.json"))
+    }
+
+    /// Reads the install record of `asset`; `Ok(None)` when there is none.
+    pub fn read_record(&self, asset: &str) -> Result<Option<InstallRecord>> {
+        let path = self.record_path(asset);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .with_context(|| format!("malformed install record {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => {
+                Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
+            }
+        }
+    }
+
+    /// Writes the install record of `record.asset` atomically.
+    pub fn write_record(&self, record: &InstallRecord) -> Result<()> {
+        crate::atomic::write_json_atomic(&self.record_path(&record.asset), record)
+    }
+
+    /// All install records, sorted by asset name.
+    pub fn records(&self) -> Result<Vec<InstallRecord>> {
+        let mut out = Vec::new();
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => {
+                return Err(
+                    anyhow::Error::from(e).context(format!("cannot list {}", self.root.display()))
+                )
+            }
+        };
+        for entry in entries {
+            let name = entry?.file_name();
+            if let Some(asset) = name.to_str().and_then(|n| n.strip_suffix(".install.json")) {
+                if let Some(r) = self.read_record(asset)? {
+                    out.push(r);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.asset.cmp(&b.asset));
+        Ok(out)
+    }
+}

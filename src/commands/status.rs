@@ -1,0 +1,59 @@
+//! `voxctl status`: what voxctl knows right now. Each section is one function returning
+//! serializable rows, printed as a table or, with `--json`, one document.
+
+use anyhow::Result;
+use serde::Serialize;
+use voxctl::slot::{HeldSlot, SlotTable};
+
+use crate::cli::{GlobalArgs, StatusArgs};
+use crate::output::{human_bytes, human_duration, Printer};
+
+#[derive(Debug, Serialize)]
+struct Status {
+    slots: Vec<HeldSlot>,
+}
+
+pub fn run(global: &GlobalArgs, _args: StatusArgs, printer: &Printer) -> Result<u8> {
+    let state = super::state_dir(global)?;
+    let status = Status {
+        slots: SlotTable::new(&state)?.list()?,
+    };
+    if printer.json() {
+        printer.json_doc(&status)?;
+    } else {
+        print_slots(&status.slots, printer);
+    }
+    Ok(crate::exit::SUCCESS)
+}
+
+fn print_slots(slots: &[HeldSlot], printer: &Printer) {
+    if slots.is_empty() {
+        printer.data("slots: none held");
+        return;
+    }
+    printer.data("slots:");
+    printer.data(format!(
+        "  {:<32} {:>8} {:>10} {:>22}  COMMAND",
+        "NAME", "PID", "AGE", "PROGRESS"
+    ));
+    for s in slots {
+        match &s.holder {
+            Some(h) => {
+                let progress = match (h.done, h.total) {
+                    (Some(d), Some(t)) => format!("{} / {}", human_bytes(d), human_bytes(t)),
+                    (Some(d), None) => human_bytes(d),
+                    _ => "-".into(),
+                };
+                printer.data(format!(
+                    "  {:<32} {:>8} {:>10} {:>22}  {}",
+                    s.name,
+                    h.pid,
+                    human_duration(h.age()),
+                    progress,
+                    h.command
+                ));
+            }
+            None => printer.data(format!("  {:<32} {:>8}", s.name, "?")),
+        }
+    }
+}

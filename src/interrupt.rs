@@ -1,0 +1,37 @@
+//! SIGINT/SIGTERM handling: the first signal sets a flag that long operations poll, so they
+//! stop promptly, keep what must be kept (partial downloads) and exit 130; a second signal
+//! terminates at once.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use crate::Error;
+
+static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Installs the handlers (idempotent). Called once by the binary at start-up.
+pub fn install() -> std::io::Result<()> {
+    let flag = FLAG
+        .get_or_init(|| Arc::new(AtomicBool::new(false)))
+        .clone();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second signal while the flag is already set exits at once with 128+N.
+        signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, flag.clone())?;
+        signal_hook::flag::register(sig, flag.clone())?;
+    }
+    Ok(())
+}
+
+/// Whether SIGINT or SIGTERM has been received since [`install`].
+pub fn requested() -> bool {
+    FLAG.get().is_some_and(|f| f.load(Ordering::Relaxed))
+}
+
+/// `Err(Error::Interrupted)` once a signal has been received; call it in long loops.
+pub fn check() -> Result<(), Error> {
+    if requested() {
+        Err(Error::Interrupted)
+    } else {
+        Ok(())
+    }
+}

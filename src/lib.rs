@@ -1,0 +1,18 @@
+//! voxctl's library: release formats, digests, the slot table, process identity, and the
+//! state every subcommand shares. The library never prints and never parses command lines;
+//! `src/main.rs` and `src/commands/` do that. See ARCHITECTURE.md for the module map.
+
+pub mod atomic;
+pub mod backends;
+pub mod checksum;
+pub mod error;
+pub mod interrupt;
+pub mod manifest;
+pub mod marker;
+pub mod name;
+pub mod process;
+pub mod slot;
+pub mod state;
+pub mod variant;
+
+pub use error::Error;

@@ -1,0 +1,26 @@
+//! The `voxctl` binary: parse the command line, run the subcommand, map any error to the exit
+//! code of DESIGN.md and print it as `voxctl: error: ...`.
+
+mod cli;
+mod commands;
+mod exit;
+mod output;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    let printer = output::Printer::new(&cli.global);
+    output::init_tracing(&cli.global);
+    if let Err(e) = voxctl::interrupt::install() {
+        printer.warn(format!("cannot install signal handlers: {e}"));
+    }
+    let code = match commands::run(cli, &printer) {
+        Ok(code) => code,
+        Err(err) => {
+            printer.error(&err);
+            exit::for_error(&err)
+        }
+    };
+    std::process::ExitCode::from(code)
+}

@@ -1,0 +1,119 @@
+//! The state dir (DESIGN.md "State dir layout"): `$VOXCTL_STATE_DIR`, else
+//! `$XDG_STATE_HOME/voxctl`, else `~/.local/state/voxctl`.
+//!
+//! It is created with mode 0700, and refused when another user owns it or when it is group-
+//! or world-writable, since its lock files and records steer which processes get signalled.
+
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::error::{hinted, Error};
+
+/// A validated state dir.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    /// The default location when no `--state-dir`/`VOXCTL_STATE_DIR` is given.
+    pub fn default_path() -> Result<PathBuf> {
+        if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+            return Ok(PathBuf::from(d).join("voxctl"));
+        }
+        let home = directories::BaseDirs::new()
+            .map(|b| b.home_dir().to_path_buf())
+            .context("cannot find the home directory; set VOXCTL_STATE_DIR")?;
+        Ok(home.join(".local/state/voxctl"))
+    }
+
+    /// Opens (creating with mode 0700 if needed) the state dir at `root`, or at the default
+    /// location. Errors when the directory is owned by another user or is group/world
+    /// writable (exit 5, refused).
+    pub fn open(root: Option<&Path>) -> Result<StateDir> {
+        let root = match root {
+            Some(r) => r.to_path_buf(),
+            None => Self::default_path()?,
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&root)
+            .with_context(|| format!("cannot create state dir {}", root.display()))?;
+        let meta = std::fs::metadata(&root)
+            .with_context(|| format!("cannot read state dir {}", root.display()))?;
+        if !meta.is_dir() {
+            anyhow::bail!("state dir {} is not a directory", root.display());
+        }
+        let uid = nix::unistd::geteuid().as_raw();
+        if meta.uid() != uid {
+            return Err(hinted(
+                Error::Refused(format!(
+                    "state dir {} is owned by uid {}, not by this user (uid {uid})",
+                    root.display(),
+                    meta.uid()
+                )),
+                "use a state dir of your own with --state-dir",
+            ));
+        }
+        if meta.permissions().mode() & 0o022 != 0 {
+            return Err(hinted(
+                Error::Refused(format!(
+                    "state dir {} is group or world writable (mode {:o})",
+                    root.display(),
+                    meta.permissions().mode() & 0o7777
+                )),
+                format!("chmod 700 {}", root.display()),
+            ));
+        }
+        Ok(StateDir { root })
+    }
+
+    /// The state dir itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A subdirectory (`slots`, `leases`, `logs`), created 0700 on first use.
+    pub fn subdir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.root.join(name);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// `backend.json`: the running backend's record.
+    pub fn backend_record(&self) -> PathBuf {
+        self.root.join("backend.json")
+    }
+
+    /// `relaunch-marker.json`: written before a restart, consumed once by `reap`.
+    pub fn relaunch_marker(&self) -> PathBuf {
+        self.root.join("relaunch-marker.json")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_private_dir_and_refuses_world_writable() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("state");
+        let sd = StateDir::open(Some(&root)).unwrap();
+        let mode = std::fs::metadata(sd.root()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = StateDir::open(Some(&root)).unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Refused(_))),
+            "{err:#}"
+        );
+    }
+}
