@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests. Each test file uses a subset, hence the allow.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The path of the `voxctl` binary under test.
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("voxctl")
+}
+
+/// A `voxctl` command with its own state dir and no inherited `VOXCTL_*` settings.
+pub fn voxctl(state_dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VOXCTL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("VOXCTL_STATE_DIR", state_dir);
+    cmd
+}
+
+/// The same as [`voxctl`], as a `std::process::Command` (for spawning and signalling).
+pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VOXCTL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("VOXCTL_STATE_DIR", state_dir);
+    cmd
+}
