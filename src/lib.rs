@@ -3,6 +3,7 @@
 //! `src/main.rs` and `src/commands/` do that. See ARCHITECTURE.md for the module map.
 
 pub mod atomic;
+pub mod backend;
 pub mod backends;
 pub mod checksum;
 pub mod error;

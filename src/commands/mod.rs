@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod restart;
 mod status;
 
 use anyhow::Result;
@@ -14,6 +15,7 @@ use crate::output::Printer;
 pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
+        Command::Restart(args) => restart::run(&global, args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),

@@ -1,0 +1,250 @@
+//! Running a backend binary: asking its version, starting it detached, stopping it.
+//!
+//! Start: a new session and process group (`setsid` in the child before `exec`), stdin from
+//! /dev/null, stdout and stderr appended to one log file, arguments `--data-dir D --port P`
+//! and then any extra arguments.
+//!
+//! Stop: SIGTERM to the backend's process group, wait by polling the leader's pidfd up to the
+//! stop timeout, then SIGKILL to the group. Signalling a group cannot go through a pidfd
+//! (`pidfd_send_signal` reaches one process), so each signal is sent with `killpg` only right
+//! after the leader is revalidated: the handle was opened by pidfd and identity (pid, start
+//! time, boot, host), and the pidfd says the leader has not exited. While the leader lives,
+//! its pid is its group's id and cannot name another group, and the kernel does not reuse a
+//! pid while any group member still uses it as a group id. If the process is not the leader
+//! of its own group (a record written by someone else), or the group is voxctl's own, only
+//! the leader is signalled, through the pidfd.
+
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use serde::Serialize;
+
+use super::record::{now_ms, BackendRecord};
+use crate::process::{ProcessHandle, ProcessIdentity};
+use crate::variant::Variant;
+use crate::Error;
+
+/// Runs `binary --version` and returns its stdout. Errors when it cannot start, does not exit
+/// within `timeout` (it is then killed), or exits unsuccessfully.
+pub fn version_output(binary: &Path, timeout: Duration) -> Result<String> {
+    let mut child = Command::new(binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    let mut stdout = child.stdout.take().context("no stdout pipe")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut out);
+        let _ = tx.send(out);
+    });
+    let out = match rx.recv_timeout(timeout) {
+        Ok(out) => out,
+        Err(_) => {
+            // Our own unreaped child: its pid cannot have been reused.
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!(
+                "{} --version did not finish within {}",
+                binary.display(),
+                humantime::format_duration(timeout)
+            );
+        }
+    };
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for {}", binary.display()))?;
+    if !status.success() {
+        anyhow::bail!("{} --version exited with {status}", binary.display());
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct StartSpec {
+    /// The binary.
+    pub binary: PathBuf,
+    /// Its variant.
+    pub variant: Variant,
+    /// The version it reported, if checked.
+    pub version: Option<String>,
+    /// Passed as `--data-dir`.
+    pub data_dir: PathBuf,
+    /// Passed as `--port`.
+    pub port: u16,
+    /// Recorded for `status`.
+    pub health_url: String,
+    /// Extra arguments, after `--data-dir D --port P`.
+    pub args: Vec<String>,
+    /// The log file stdout and stderr are appended to.
+    pub log: PathBuf,
+}
+
+/// A backend this process started: the child (so it can be reaped if it dies while voxctl
+/// still runs), its record, and where its output begins in the log (bytes).
+#[derive(Debug)]
+pub struct Started {
+    /// The child process.
+    pub child: Child,
+    /// What `backend.json` will say.
+    pub record: BackendRecord,
+    /// The log file's size before the start, in bytes.
+    pub log_offset: u64,
+}
+
+/// Starts `spec` detached (see the module doc).
+pub fn start(spec: &StartSpec) -> Result<Started> {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&spec.log)
+        .with_context(|| format!("cannot open log {}", spec.log.display()))?;
+    let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let log_err = log.try_clone()?;
+    let mut cmd = Command::new(&spec.binary);
+    cmd.arg("--data-dir")
+        .arg(&spec.data_dir)
+        .arg("--port")
+        .arg(spec.port.to_string())
+        .args(&spec.args)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    #[allow(unsafe_code)]
+    // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent; it is the
+    // only call made between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", spec.binary.display()))?;
+    let pid = child.id() as i32;
+    // Our unreaped child keeps its /proc entry even if it already exited.
+    let id = ProcessIdentity::capture(pid)
+        .with_context(|| format!("started pid {pid} but cannot read its identity"))?;
+    let record = BackendRecord {
+        pid,
+        start_time: id.start_time,
+        boot_id: id.boot_id,
+        host: id.host,
+        variant: spec.variant,
+        binary: spec.binary.clone(),
+        version: spec.version.clone(),
+        port: spec.port,
+        health_url: Some(spec.health_url.clone()),
+        data_dir: Some(spec.data_dir.clone()),
+        args: spec.args.clone(),
+        log: spec.log.clone(),
+        started_at: now_ms(),
+    };
+    Ok(Started {
+        child,
+        record,
+        log_offset,
+    })
+}
+
+/// How a stop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stopped {
+    /// The recorded process was not running (gone, or its pid now belongs to another one).
+    NotRunning,
+    /// It exited after SIGTERM.
+    Terminated,
+    /// It ignored SIGTERM for the whole stop timeout and was killed.
+    Killed,
+}
+
+/// Stops the process `id` and its group (see the module doc): SIGTERM, wait up to `timeout`,
+/// SIGKILL, wait up to 5 s more. Errors with [`Error::Refused`] for voxctl itself or an
+/// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL.
+pub fn stop(id: &ProcessIdentity, timeout: Duration) -> Result<Stopped> {
+    let Some(handle) = ProcessHandle::open(id)? else {
+        return Ok(Stopped::NotRunning);
+    };
+    if !signal_group(&handle, Signal::SIGTERM)? {
+        return Ok(Stopped::NotRunning);
+    }
+    if handle.wait_exit(timeout) {
+        return Ok(Stopped::Terminated);
+    }
+    signal_group(&handle, Signal::SIGKILL)?;
+    if handle.wait_exit(Duration::from_secs(5)) {
+        return Ok(Stopped::Killed);
+    }
+    Err(Error::TimedOut(format!("pid {} survived SIGKILL for 5s", id.pid)).into())
+}
+
+/// Sends `sig` to the group led by `handle`'s process after revalidating it, or to that
+/// process alone (see the module doc). Returns `Ok(false)` if the process had exited.
+pub fn signal_group(handle: &ProcessHandle, sig: Signal) -> Result<bool> {
+    let pid = handle.identity().pid;
+    if handle.has_exited() || !handle.identity().is_alive() {
+        return Ok(false);
+    }
+    let leads_group =
+        nix::unistd::getpgid(Some(Pid::from_raw(pid))).ok() == Some(Pid::from_raw(pid));
+    let own_group = nix::unistd::getpgrp() == Pid::from_raw(pid);
+    if leads_group && !own_group {
+        match nix::sys::signal::killpg(Pid::from_raw(pid), sig) {
+            Ok(()) => Ok(true),
+            Err(nix::errno::Errno::ESRCH) => Ok(false),
+            Err(e) => {
+                Err(anyhow::Error::from(e)
+                    .context(format!("cannot send {sig} to process group {pid}")))
+            }
+        }
+    } else {
+        handle.signal(sig)
+    }
+}
+
+/// The last `n` lines the log got from `offset` on (bytes), for error messages. Reads at most
+/// the last 64 KiB.
+pub fn log_tail(log: &Path, offset: u64, n: usize) -> Vec<String> {
+    let Ok(mut f) = std::fs::File::open(log) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let from = offset.max(len.saturating_sub(64 * 1024));
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(from)).is_err() || f.read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[lines.len().saturating_sub(n)..].to_vec()
+}
+
+/// Waits up to `timeout` for `child` to exit and reaps it; kills it (it is our own unreaped
+/// child, so its pid is still its own) if it does not.
+pub fn reap_child(child: &mut Child, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -1,0 +1,188 @@
+//! "Is anything listening on this TCP port?", asked without touching the port.
+//!
+//! A successful `bind` proves nothing (Rust sets `SO_REUSEADDR`, and a listener on another
+//! address of the same port would not conflict), and a `connect` can be refused by a backlog
+//! that is full. On Linux the kernel is asked for LISTEN sockets on the port, whatever their
+//! address: through sock_diag netlink ([`super::sock_diag`], microseconds), else from the
+//! socket tables `/proc/net/tcp` and `/proc/net/tcp6`, where a row whose local port is the
+//! port and whose state is `0A` is a listener (see proc(5); milliseconds per read).
+//! Elsewhere a `connect` to 127.0.0.1 and ::1 with a short timeout stands in.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+/// The listening sockets on `port` (any local address, IPv4 or IPv6), as socket inode
+/// numbers (0 where the platform does not say). Empty when nothing listens.
+pub fn listeners(port: u16) -> Result<Vec<u64>> {
+    #[cfg(target_os = "linux")]
+    {
+        if let Ok(found) = super::sock_diag::listeners(port) {
+            return Ok(found);
+        }
+        proc_listeners(port)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        connect_listeners(port)
+    }
+}
+
+/// [`listeners`] from `/proc/net/tcp` and `/proc/net/tcp6`.
+#[cfg(target_os = "linux")]
+pub fn proc_listeners(port: u16) -> Result<Vec<u64>> {
+    {
+        let mut out = Vec::new();
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            match std::fs::read_to_string(table) {
+                Ok(text) => out.extend(parse_listeners(&text, port)),
+                // A kernel without IPv6 has no tcp6 table.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(anyhow::Error::from(e).context(format!("cannot read {table}")))
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn connect_listeners(port: u16) -> Result<Vec<u64>> {
+    {
+        use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+        let addrs = [
+            SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
+        ];
+        Ok(addrs
+            .iter()
+            .filter(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
+            .map(|_| 0)
+            .collect())
+    }
+}
+
+/// Whether anything listens on `port`.
+pub fn is_listening(port: u16) -> Result<bool> {
+    Ok(!listeners(port)?.is_empty())
+}
+
+/// The inodes of the LISTEN rows for `port` in one `/proc/net/tcp{,6}` table. Rows look like
+/// `0: 0100007F:4471 00000000:0000 0A 00000000:00000000 00:00000000 00000000 1000 0 4242 ...`
+/// (local address and port in hex, state, queues, timer, retransmits, uid, timeout, inode).
+pub fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = f.get(1)?.rsplit_once(':')?.1;
+            let listening = *f.get(3)? == "0A";
+            (listening && u16::from_str_radix(local_port, 16).ok()? == port)
+                .then(|| f.get(9).and_then(|i| i.parse().ok()).unwrap_or(0))
+        })
+        .collect()
+}
+
+/// Waits until nothing listens on `port`, polling every `every`, for at most `timeout`.
+/// Returns whether the port was released. Returns early with
+/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM.
+pub fn wait_released(port: u16, timeout: Duration, every: Duration) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if !is_listening(port)? {
+            return Ok(true);
+        }
+        crate::interrupt::check()?;
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(every.min(deadline - now));
+    }
+}
+
+/// The pids holding one of the sockets `inodes` open, with their command lines, for error
+/// messages. Linux only (reads `/proc/*/fd`, so only processes this user may inspect);
+/// empty elsewhere.
+pub fn holders(inodes: &[u64]) -> Vec<(i32, String)> {
+    let mut out = Vec::new();
+    #[cfg(target_os = "linux")]
+    {
+        let wanted: Vec<String> = inodes
+            .iter()
+            .filter(|i| **i != 0)
+            .map(|i| format!("socket:[{i}]"))
+            .collect();
+        let Ok(procs) = std::fs::read_dir("/proc") else {
+            return out;
+        };
+        for p in procs.flatten() {
+            let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+                continue;
+            };
+            let holds = fds.flatten().any(|fd| {
+                std::fs::read_link(fd.path())
+                    .ok()
+                    .and_then(|l| l.to_str().map(|s| wanted.iter().any(|w| w == s)))
+                    .unwrap_or(false)
+            });
+            if holds {
+                out.push((pid, crate::process::cmdline(pid).unwrap_or_default()));
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = inodes;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_net_tcp() {
+        let v4 = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+           0: 0100007F:4471 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 4242 1 0 100 0 0 10 0\n\
+           1: 0100007F:4471 0100007F:9C40 01 00000000:00000000 00:00000000 00000000  1000        0 4243 1 0 20 4 30 10 -1\n\
+           2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0 100 0 0 10 0\n";
+        let v6 = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+           0: 00000000000000000000000000000000:4471 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 777 1 0 100 0 0 10 0\n";
+        // 0x4471 = 17521; an established connection on the port is not a listener.
+        let cases: [(&str, u16, Vec<u64>); 5] = [
+            (v4, 17521, vec![4242]),
+            (v4, 22, vec![99]),
+            (v4, 17493, vec![]),
+            (v6, 17521, vec![777]),
+            ("", 17521, vec![]),
+        ];
+        for (table, port, want) in cases {
+            assert_eq!(parse_listeners(table, port), want, "port {port}");
+        }
+    }
+
+    #[test]
+    fn sees_a_real_listener_come_and_go() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        assert!(is_listening(port).unwrap());
+        #[cfg(target_os = "linux")]
+        {
+            let inodes = listeners(port).unwrap();
+            assert_eq!(inodes, proc_listeners(port).unwrap());
+            let me = std::process::id() as i32;
+            assert!(holders(&inodes).iter().any(|(p, _)| *p == me));
+        }
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(l);
+        });
+        assert!(wait_released(port, Duration::from_secs(5), Duration::from_millis(5)).unwrap());
+        t.join().unwrap();
+    }
+}

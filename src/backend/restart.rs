@@ -1,0 +1,345 @@
+//! `restart`: swap the running backend for an installed variant, safely (issue 6).
+//!
+//! Order, so that a bad binary never costs downtime and every wait is a poll:
+//! 1. hold slot `restart-{app}` (busy -> exit 4, or wait);
+//! 2. choose the binary and check `BIN --version` (fall back rocm/cuda -> cpu);
+//! 3. read `backend.json`; a record whose process is gone or whose pid was recycled is stale
+//!    and is never signalled;
+//! 4. write the relaunch marker for `reap`, then stop the old backend's process group
+//!    (SIGTERM, poll, SIGKILL after the stop timeout);
+//! 5. wait until nothing listens on the port (exit 7 after the stop timeout);
+//! 6. start the new binary detached and record it in `backend.json` at once;
+//! 7. poll the health URL until it answers 200 for the variant; on timeout or early exit,
+//!    stop the new process and start the previous binary again (exit 7, or 1 if that fails).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::control::{self, StartSpec, Started, Stopped};
+use super::health::{self, HealthUrl, Ready};
+use super::record::BackendRecord;
+use super::select::{self, Rejected};
+use super::{port, POLL_INTERVAL};
+use crate::backends::BackendsDir;
+use crate::marker::RelaunchMarker;
+use crate::slot::SlotTable;
+use crate::state::StateDir;
+use crate::variant::Variant;
+use crate::Error;
+
+/// How long `BIN --version` may take.
+pub const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Validated settings of one restart.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The app (`voicebox`): names the slot, the assets and the log files.
+    pub app: String,
+    /// The variant to start (before any fallback).
+    pub variant: Variant,
+    /// The data dir: its `backends/` holds the binaries; passed as `--data-dir`.
+    pub data_dir: PathBuf,
+    /// The port to serve on.
+    pub port: u16,
+    /// The new backend's health URL.
+    pub health_url: HealthUrl,
+    /// How long the old backend gets after SIGTERM, and then the port to be released.
+    pub stop_timeout: Duration,
+    /// How long the new backend gets to answer healthy.
+    pub ready_timeout: Duration,
+    /// The version the requested variant must report.
+    pub expect_version: Option<String>,
+    /// Extra backend arguments.
+    pub args: Vec<String>,
+    /// Wait this long for a busy restart slot (`None`: fail at once with exit 4).
+    pub wait: Option<Duration>,
+}
+
+/// Things worth telling the user while a restart runs.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A variant was not usable; the next one is tried.
+    Rejected(Rejected),
+    /// `backend.json` named a process that is not running any more; it is left alone.
+    StaleRecord(BackendRecord),
+    /// Stopping the old backend.
+    Stopping(BackendRecord),
+    /// The old backend ignored SIGTERM and was killed.
+    Killed(i32),
+    /// Waiting for the port to be released.
+    WaitingForPort(u16),
+    /// Started the new backend.
+    Started(BackendRecord),
+    /// The new backend failed; the last lines of its log follow.
+    Failed {
+        /// What went wrong.
+        reason: String,
+        /// The last log lines of the failed backend.
+        log_tail: Vec<String>,
+    },
+    /// Starting the previous backend again.
+    RollingBack(BackendRecord),
+}
+
+/// Milliseconds spent in each phase.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    /// Choosing and checking the binary (before anything is stopped).
+    pub check_ms: u64,
+    /// SIGTERM until the old backend exited.
+    pub stop_ms: u64,
+    /// Its exit until nothing listened on the port.
+    pub port_ms: u64,
+    /// Start of the new backend until its first healthy answer.
+    pub ready_ms: u64,
+    /// SIGTERM (or start, when nothing ran) until the first healthy answer.
+    pub downtime_ms: u64,
+}
+
+/// The outcome of a successful restart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The backend now running.
+    pub backend: BackendRecord,
+    /// Variants tried and not taken.
+    pub rejected: Vec<Rejected>,
+    /// The backend that was stopped, and how.
+    pub previous: Option<Previous>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// The backend a restart replaced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Previous {
+    /// Its record.
+    pub backend: BackendRecord,
+    /// How it stopped.
+    pub stopped: Stopped,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+/// Runs a restart (see the module doc), reporting progress through `on`.
+pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Result<Report> {
+    let slot_name = format!("restart-{}", s.app);
+    let table = SlotTable::new(state)?;
+    let _slot = match s.wait {
+        Some(t) => table.acquire_wait(&slot_name, t)?,
+        None => table.try_acquire(&slot_name)?,
+    };
+    let t_check = Instant::now();
+    let backends = BackendsDir::new(&s.data_dir);
+    let choice = select::choose(
+        &backends,
+        &s.app,
+        s.variant,
+        s.expect_version.as_deref(),
+        VERSION_TIMEOUT,
+        control::version_output,
+    )?;
+    for r in &choice.rejected {
+        on(Event::Rejected(r.clone()));
+    }
+    let mut timings = Timings {
+        check_ms: ms(t_check.elapsed()),
+        ..Timings::default()
+    };
+    let record_path = state.backend_record();
+    let current = match BackendRecord::read(&record_path)? {
+        Some(r) if r.is_alive() => Some(r),
+        Some(r) => {
+            on(Event::StaleRecord(r));
+            BackendRecord::remove(&record_path)?;
+            None
+        }
+        None => None,
+    };
+
+    let down_since = Instant::now();
+    let mut previous = None;
+    if let Some(old) = current {
+        let marker = RelaunchMarker::capture(old.pid)
+            .with_context(|| format!("cannot capture the relaunch marker of pid {}", old.pid))?;
+        if marker.identity.start_time == old.start_time {
+            marker.write(&state.relaunch_marker())?;
+        }
+        on(Event::Stopping(old.clone()));
+        let stopped = control::stop(&old.identity(), s.stop_timeout)
+            .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
+        if stopped == Stopped::Killed {
+            on(Event::Killed(old.pid));
+        }
+        timings.stop_ms = ms(down_since.elapsed());
+        BackendRecord::remove(&record_path)?;
+        previous = Some(Previous {
+            backend: old,
+            stopped,
+        });
+    }
+
+    let t_port = Instant::now();
+    wait_for_port(s.port, s.stop_timeout, on)?;
+    timings.port_ms = ms(t_port.elapsed());
+
+    let chosen = &choice.chosen;
+    let spec = StartSpec {
+        binary: chosen.binary.clone(),
+        variant: chosen.variant,
+        version: Some(chosen.version.clone()),
+        data_dir: s.data_dir.clone(),
+        port: s.port,
+        health_url: s.health_url.as_str().to_string(),
+        args: s.args.clone(),
+        log: log_path(state, &chosen.variant.asset(&s.app))?,
+    };
+    let t_ready = Instant::now();
+    match start_and_wait(state, &spec, &s.health_url, s.ready_timeout, on)? {
+        Ok(record) => {
+            timings.ready_ms = ms(t_ready.elapsed());
+            timings.downtime_ms = ms(down_since.elapsed());
+            Ok(Report {
+                backend: record,
+                rejected: choice.rejected,
+                previous,
+                timings,
+            })
+        }
+        Err(failure) => Err(rollback(state, s, previous.map(|p| p.backend), failure, on)),
+    }
+}
+
+fn log_path(state: &StateDir, asset: &str) -> Result<PathBuf> {
+    Ok(state.subdir("logs")?.join(format!("{asset}.log")))
+}
+
+fn wait_for_port(port: u16, timeout: Duration, on: &mut dyn FnMut(Event)) -> Result<()> {
+    if !port::is_listening(port)? {
+        return Ok(());
+    }
+    on(Event::WaitingForPort(port));
+    if port::wait_released(port, timeout, POLL_INTERVAL)? {
+        return Ok(());
+    }
+    let holders: Vec<String> = port::holders(&port::listeners(port)?)
+        .into_iter()
+        .map(|(pid, cmd)| format!("pid {pid} ({cmd})"))
+        .collect();
+    let by = if holders.is_empty() {
+        String::new()
+    } else {
+        format!(" by {}", holders.join(", "))
+    };
+    Err(crate::error::hinted(
+        Error::TimedOut(format!(
+            "port {port} is still in use{by} after {}",
+            humantime::format_duration(timeout)
+        )),
+        "stop whatever holds the port, or pass --port / --stop-timeout",
+    ))
+}
+
+/// Starts `spec`, records it, and waits for health. `Ok(Err(reason))` when it did not become
+/// healthy: it has then been stopped again and its record removed.
+fn start_and_wait(
+    state: &StateDir,
+    spec: &StartSpec,
+    url: &HealthUrl,
+    timeout: Duration,
+    on: &mut dyn FnMut(Event),
+) -> Result<Result<BackendRecord, String>> {
+    let Started {
+        mut child,
+        record,
+        log_offset,
+    } = control::start(spec)?;
+    record.write(&state.backend_record())?;
+    on(Event::Started(record.clone()));
+    let ready = health::wait_ready(
+        url,
+        Some(spec.variant.as_str()),
+        timeout,
+        POLL_INTERVAL,
+        || match child.try_wait() {
+            Ok(Some(status)) => Some(format!("exited with {status}")),
+            _ => None,
+        },
+    )?;
+    let reason = match ready {
+        Ready::Healthy(..) => return Ok(Ok(record)),
+        Ready::Exited(how) => format!("pid {} {how} before it became healthy", record.pid),
+        Ready::TimedOut(last) => format!(
+            "pid {} was not healthy at {} after {} (last: {last})",
+            record.pid,
+            url.as_str(),
+            humantime::format_duration(timeout)
+        ),
+    };
+    on(Event::Failed {
+        reason: reason.clone(),
+        log_tail: control::log_tail(&spec.log, log_offset, 20),
+    });
+    let _ = control::stop(&record.identity(), Duration::from_secs(5));
+    control::reap_child(&mut child, Duration::from_secs(1));
+    BackendRecord::remove(&state.backend_record())?;
+    Ok(Err(reason))
+}
+
+/// Starts the previous backend again after `failure`. Returns the error to exit with:
+/// [`Error::TimedOut`] (exit 7) when the rollback worked or there was nothing to roll back
+/// to, a plain error (exit 1) when the rollback failed too.
+fn rollback(
+    state: &StateDir,
+    s: &Settings,
+    previous: Option<BackendRecord>,
+    failure: String,
+    on: &mut dyn FnMut(Event),
+) -> anyhow::Error {
+    let Some(prev) = previous else {
+        return crate::error::hinted(
+            Error::TimedOut(format!("the new backend failed: {failure}")),
+            "see the log lines above",
+        );
+    };
+    on(Event::RollingBack(prev.clone()));
+    let url = prev
+        .health_url
+        .as_deref()
+        .and_then(|u| HealthUrl::parse(u).ok())
+        .unwrap_or_else(|| HealthUrl::for_port(prev.port));
+    let spec = StartSpec {
+        binary: prev.binary.clone(),
+        variant: prev.variant,
+        version: prev.version.clone(),
+        data_dir: prev.data_dir.clone().unwrap_or_else(|| s.data_dir.clone()),
+        port: prev.port,
+        health_url: url.as_str().to_string(),
+        args: prev.args.clone(),
+        log: prev.log.clone(),
+    };
+    let outcome = wait_for_port(prev.port, s.stop_timeout, &mut |_| {})
+        .and_then(|()| start_and_wait(state, &spec, &url, s.ready_timeout, on));
+    match outcome {
+        Ok(Ok(back)) => crate::error::hinted(
+            Error::TimedOut(format!(
+                "the new backend failed: {failure}; rolled back to the previous {} backend (pid {})",
+                back.variant, back.pid
+            )),
+            "see the log lines above",
+        ),
+        Ok(Err(again)) => anyhow::anyhow!(
+            "the new backend failed: {failure}; the rollback to {} failed too: {again}",
+            prev.binary.display()
+        ),
+        // Flattened to text so that the exit code is 1, whatever the rollback's error was.
+        Err(e) => anyhow::anyhow!(
+            "the new backend failed: {failure}; the rollback to {} failed too: {e:#}",
+            prev.binary.display()
+        ),
+    }
+}

@@ -1,0 +1,236 @@
+//! Choosing the binary to start, before anything is stopped, so that a bad binary never costs
+//! downtime: the requested variant's installed binary must run `--version` within a time
+//! limit and report the expected version; otherwise the fallback variant (rocm/cuda -> cpu) is
+//! tried the same way, with a warning.
+//!
+//! The expected version is `--expect-version` for the requested variant, else the version in
+//! the variant's install record (written by `fetch`); a fallback is checked against its own
+//! install record only. With no expectation, any version that `--version` prints is accepted.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::backends::{BackendsDir, InstallRecord};
+use crate::variant::Variant;
+
+/// A binary that passed the checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chosen {
+    /// Its variant.
+    pub variant: Variant,
+    /// Its path.
+    pub binary: PathBuf,
+    /// The version it reported.
+    pub version: String,
+}
+
+/// A variant that was tried and not taken, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    /// The variant.
+    pub variant: Variant,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The outcome of [`choose`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    /// The binary to start.
+    pub chosen: Chosen,
+    /// The variants tried before it, in order.
+    pub rejected: Vec<Rejected>,
+}
+
+/// The binary of `variant` for `app` in `backends`, and its install record if any: the
+/// record's path when it is a file, `{path}/{asset}` when the record is of an extracted
+/// archive, else `backends/{asset}` if that file exists. `Ok(None)` when not installed.
+pub fn installed_binary(
+    backends: &BackendsDir,
+    app: &str,
+    variant: Variant,
+) -> Result<Option<(PathBuf, Option<InstallRecord>)>> {
+    let asset = variant.asset(app);
+    let record = backends.read_record(&asset)?;
+    let path = match &record {
+        Some(r) if r.path.is_dir() => r.path.join(&asset),
+        Some(r) => r.path.clone(),
+        None => backends.asset_path(&asset),
+    };
+    Ok(path.is_file().then_some((path, record)))
+}
+
+/// The version in `--version` output: its last whitespace-separated word (the reference
+/// backend prints `voicebox-server X.Y.Z`).
+pub fn version_from_output(output: &str) -> Option<String> {
+    output.split_whitespace().last().map(str::to_string)
+}
+
+/// Whether a reported version is the expected one, ignoring a leading `v` on either side
+/// (release tags are `v0.2.0`, binaries print `0.2.0`).
+pub fn version_matches(expected: &str, reported: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim();
+        s.strip_prefix('v').unwrap_or(s).to_string()
+    };
+    norm(expected) == norm(reported)
+}
+
+/// Judges one candidate: the `--version` result against the expectation. Returns the version
+/// to record, or the reason to reject it.
+pub fn judge(expected: Option<&str>, probed: Result<String>) -> Result<String, String> {
+    let output = probed.map_err(|e| format!("`--version` failed: {e:#}"))?;
+    let version =
+        version_from_output(&output).ok_or_else(|| "`--version` printed nothing".to_string())?;
+    match expected {
+        Some(want) if !version_matches(want, &version) => {
+            Err(format!("`--version` reports {version}, expected {want}"))
+        }
+        _ => Ok(version),
+    }
+}
+
+/// Picks the binary to start for `requested` (see the module doc). `probe_version` runs
+/// `BIN --version` within `timeout` and returns its output. Errors (exit 1) when no
+/// candidate passes, naming each one and why.
+pub fn choose(
+    backends: &BackendsDir,
+    app: &str,
+    requested: Variant,
+    expect_version: Option<&str>,
+    timeout: Duration,
+    probe_version: impl Fn(&Path, Duration) -> Result<String>,
+) -> Result<Choice> {
+    let mut rejected = Vec::new();
+    let mut candidates = vec![requested];
+    candidates.extend(requested.fallback());
+    for variant in candidates {
+        let verdict = match installed_binary(backends, app, variant)? {
+            None => Err(format!(
+                "not installed ({} not found)",
+                backends.asset_path(&variant.asset(app)).display()
+            )),
+            Some((binary, record)) => {
+                let expected = if variant == requested {
+                    expect_version.map(str::to_string)
+                } else {
+                    None
+                }
+                .or_else(|| record.and_then(|r| r.version));
+                judge(expected.as_deref(), probe_version(&binary, timeout))
+                    .map(|version| (binary, version))
+            }
+        };
+        match verdict {
+            Ok((binary, version)) => {
+                return Ok(Choice {
+                    chosen: Chosen {
+                        variant,
+                        binary,
+                        version,
+                    },
+                    rejected,
+                })
+            }
+            Err(reason) => rejected.push(Rejected { variant, reason }),
+        }
+    }
+    let reasons: Vec<String> = rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.variant, r.reason))
+        .collect();
+    Err(crate::error::hinted(
+        anyhow::anyhow!("no usable {app} backend binary ({})", reasons.join("; ")),
+        format!("install one with `voxctl fetch --variant {requested}`"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn judging_table() {
+        let ok = |s: &str| -> Result<String> { Ok(s.to_string()) };
+        type Case<'a> = (Option<&'a str>, Result<String>, Result<&'a str, &'a str>);
+        let cases: [Case; 7] = [
+            (None, ok("voicebox-server 0.2.0\n"), Ok("0.2.0")),
+            (Some("0.2.0"), ok("voicebox-server 0.2.0"), Ok("0.2.0")),
+            (Some("v0.2.0"), ok("voicebox-server 0.2.0"), Ok("0.2.0")),
+            (Some("0.2.0"), ok("voicebox-server v0.2.0"), Ok("v0.2.0")),
+            (
+                Some("0.3.0"),
+                ok("voicebox-server 0.2.0"),
+                Err("reports 0.2.0"),
+            ),
+            (None, ok("  \n"), Err("printed nothing")),
+            (
+                None,
+                Err(anyhow::anyhow!("exit status 1")),
+                Err("exit status 1"),
+            ),
+        ];
+        for (expected, probed, want) in cases {
+            match (judge(expected, probed), want) {
+                (Ok(v), Ok(w)) => assert_eq!(v, w),
+                (Err(r), Err(w)) => assert!(r.contains(w), "{r}"),
+                (got, want) => panic!("{expected:?}: got {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn falls_back_to_cpu_and_reports_why() {
+        let data = tempfile::tempdir().unwrap();
+        let backends = BackendsDir::new(data.path());
+        std::fs::create_dir_all(backends.root()).unwrap();
+        for v in [Variant::Cpu, Variant::Cuda] {
+            std::fs::write(backends.asset_path(&v.asset("app")), "").unwrap();
+        }
+        let probe = |bin: &Path, _: Duration| -> Result<String> {
+            Ok(if bin.to_string_lossy().contains("cuda") {
+                "app-server 1.0.0".into()
+            } else {
+                "app-server 0.9.0".into()
+            })
+        };
+        let c = choose(
+            &backends,
+            "app",
+            Variant::Cuda,
+            Some("2.0.0"),
+            Duration::ZERO,
+            probe,
+        )
+        .unwrap();
+        assert_eq!(c.chosen.variant, Variant::Cpu);
+        assert_eq!(c.chosen.version, "0.9.0");
+        assert!(c.rejected[0].reason.contains("expected 2.0.0"));
+        let c = choose(
+            &backends,
+            "app",
+            Variant::Cuda,
+            Some("1.0.0"),
+            Duration::ZERO,
+            probe,
+        )
+        .unwrap();
+        assert_eq!((c.chosen.variant, c.rejected.len()), (Variant::Cuda, 0));
+        let err = choose(
+            &backends,
+            "app",
+            Variant::Rocm,
+            None,
+            Duration::ZERO,
+            |_, _| Err(anyhow::anyhow!("boom")),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("rocm: not installed"),
+            "{err:#}"
+        );
+    }
+}

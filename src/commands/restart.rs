@@ -1,0 +1,145 @@
+//! `voxctl restart`: turn the arguments into [`voxctl::backend::restart::Settings`], run the
+//! restart, and print its progress (stderr) and outcome (stdout).
+
+use std::time::Duration;
+
+use anyhow::Result;
+use voxctl::backend::health::HealthUrl;
+use voxctl::backend::restart::{self, Event, Report, Settings};
+use voxctl::variant::{self, Variant};
+
+use crate::cli::{AppArgs, GlobalArgs, RestartArgs, VariantChoice};
+use crate::output::Printer;
+
+/// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
+const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
+
+pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<u8> {
+    let state = super::state_dir(global)?;
+    let settings = settings(args, printer)?;
+    let report = restart::restart(&state, &settings, &mut |e| event(printer, &settings, e))?;
+    if printer.json() {
+        printer.json_doc(&report)?;
+    } else {
+        print_report(printer, &settings, &report);
+    }
+    Ok(crate::exit::SUCCESS)
+}
+
+/// The concrete variant for a `--variant` choice, detecting the hardware for `auto`.
+pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
+    match choice {
+        VariantChoice::Cpu => Variant::Cpu,
+        VariantChoice::Cuda => Variant::Cuda,
+        VariantChoice::Rocm => Variant::Rocm,
+        VariantChoice::Auto => {
+            let (v, why) = variant::detect();
+            printer.message(format!("variant auto: {v} ({why})"));
+            v
+        }
+    }
+}
+
+/// Validates `--app` (it becomes part of file and slot names), and returns the data dir given by `--data-dir`/`VOXCTL_DATA_DIR`, else the app's default.
+pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
+    voxctl::name::validate_resource_name("app", &app.app)?;
+    match &app.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => voxctl::backends::default_data_dir(&app.app),
+    }
+}
+
+fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
+    let health_url = match &args.health_url {
+        Some(u) => HealthUrl::parse(u)?,
+        None => HealthUrl::for_port(args.port),
+    };
+    Ok(Settings {
+        variant: resolve_variant(args.variant, printer),
+        data_dir: data_dir(&args.app)?,
+        app: args.app.app,
+        port: args.port,
+        health_url,
+        stop_timeout: args.stop_timeout,
+        ready_timeout: args.ready_timeout,
+        expect_version: args.expect_version,
+        args: args.backend_args,
+        wait: args.wait.then_some(WAIT_FOREVER),
+    })
+}
+
+fn event(printer: &Printer, s: &Settings, e: Event) {
+    match e {
+        Event::Rejected(r) => printer.warn(format!(
+            "the {} backend is not usable: {}{}",
+            r.variant,
+            r.reason,
+            r.variant
+                .fallback()
+                .map(|f| format!("; falling back to {f}"))
+                .unwrap_or_default()
+        )),
+        Event::StaleRecord(r) => printer.warn(format!(
+            "backend.json names pid {} ({}), which is not running any more; not signalling it",
+            r.pid, r.variant
+        )),
+        Event::Stopping(r) => printer.message(format!(
+            "stopping the {} backend (pid {})",
+            r.variant, r.pid
+        )),
+        Event::Killed(pid) => printer.warn(format!(
+            "pid {pid} ignored SIGTERM for {}; sent SIGKILL",
+            humantime::format_duration(s.stop_timeout)
+        )),
+        Event::WaitingForPort(port) => {
+            printer.message(format!("waiting for port {port} to be released"))
+        }
+        Event::Started(r) => printer.message(format!(
+            "started the {} backend (pid {}), waiting for {}",
+            r.variant,
+            r.pid,
+            r.health_url.as_deref().unwrap_or("health")
+        )),
+        Event::Failed { reason, log_tail } => {
+            printer.warn(reason);
+            for line in log_tail {
+                printer.message(format!("  | {line}"));
+            }
+        }
+        Event::RollingBack(r) => printer.warn(format!(
+            "rolling back: starting the previous {} backend ({})",
+            r.variant,
+            r.binary.display()
+        )),
+    }
+}
+
+fn print_report(printer: &Printer, s: &Settings, r: &Report) {
+    let b = &r.backend;
+    printer.data(format!(
+        "{} backend: {} {}, pid {}, port {}, healthy",
+        s.app,
+        b.variant,
+        b.version.as_deref().unwrap_or("?"),
+        b.pid,
+        b.port
+    ));
+    printer.data(format!("  binary    {}", b.binary.display()));
+    printer.data(format!("  log       {}", b.log.display()));
+    if let Some(p) = &r.previous {
+        printer.data(format!(
+            "  replaced  {} pid {} ({})",
+            p.backend.variant,
+            p.backend.pid,
+            serde_json::to_value(p.stopped)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ));
+    }
+    let t = &r.timings;
+    printer.data(format!(
+        "  downtime  {} ms (stop {} ms, port {} ms, start to healthy {} ms)",
+        t.downtime_ms, t.stop_ms, t.port_ms, t.ready_ms
+    ));
+}
