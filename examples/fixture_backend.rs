@@ -19,6 +19,7 @@
 //! | `never_healthy` | 0 | 1: `/health` answers 503 forever |
 //! | `port_holder_ms` | 0 | N: a helper process in the same process group holds the listening socket, ignores SIGTERM, and keeps the port N ms after this process exits |
 //! | `worker` | 0 | 1: start a `sleep` worker in the same process group (its pid is in `/health`) |
+//! | `exit_code` | - | N: crash at start (after the start delay), exiting with status N |
 //!
 //! Only std and signal-hook (already a voxctl dependency), so it builds with `cargo build
 //! --example fixture_backend` and still runs when padded with trailing zero bytes.
@@ -39,6 +40,7 @@ struct Config {
     never_healthy: bool,
     port_holder_ms: u64,
     worker: bool,
+    exit_code: Option<i32>,
 }
 
 fn config() -> Config {
@@ -70,6 +72,7 @@ fn config() -> Config {
         never_healthy: num("never_healthy") == 1,
         port_holder_ms: num("port_holder_ms"),
         worker: num("worker") == 1,
+        exit_code: kv.get("exit_code").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -116,6 +119,10 @@ fn main() {
         std::process::id()
     );
     std::thread::sleep(Duration::from_millis(cfg.start_delay_ms));
+    if let Some(code) = cfg.exit_code {
+        eprintln!("fixture: crashing on purpose with status {code}");
+        std::process::exit(code);
+    }
     let listener = match TcpListener::bind(("127.0.0.1", port)) {
         Ok(l) => l,
         Err(e) => {
