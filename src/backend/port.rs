@@ -107,7 +107,6 @@ pub fn wait_released(port: u16, timeout: Duration, every: Duration) -> Result<bo
 /// messages. Linux only (reads `/proc/*/fd`, so only processes this user may inspect);
 /// empty elsewhere.
 pub fn holders(inodes: &[u64]) -> Vec<(i32, String)> {
-    let mut out = Vec::new();
     #[cfg(target_os = "linux")]
     {
         let wanted: Vec<String> = inodes
@@ -116,8 +115,9 @@ pub fn holders(inodes: &[u64]) -> Vec<(i32, String)> {
             .map(|i| format!("socket:[{i}]"))
             .collect();
         let Ok(procs) = std::fs::read_dir("/proc") else {
-            return out;
+            return Vec::new();
         };
+        let mut out = Vec::new();
         for p in procs.flatten() {
             let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
                 continue;
@@ -135,10 +135,13 @@ pub fn holders(inodes: &[u64]) -> Vec<(i32, String)> {
                 out.push((pid, crate::process::cmdline(pid).unwrap_or_default()));
             }
         }
+        out
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = inodes;
-    out
+    {
+        let _ = inodes;
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

@@ -164,10 +164,14 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
     let down_since = Instant::now();
     let mut previous = None;
     if let Some(old) = current {
-        let marker = RelaunchMarker::capture(old.pid)
-            .with_context(|| format!("cannot capture the relaunch marker of pid {}", old.pid))?;
-        if marker.identity.start_time == old.start_time {
-            marker.write(&state.relaunch_marker())?;
+        // The marker must name this very instance; if it exited meanwhile there is nothing
+        // to mark (and `stop` will find nothing to signal).
+        match RelaunchMarker::capture(old.pid) {
+            Ok(m) if m.identity.start_time == old.start_time => {
+                m.write(&state.relaunch_marker())
+                    .context("cannot write the relaunch marker")?
+            }
+            _ => {}
         }
         on(Event::Stopping(old.clone()));
         let stopped = control::stop(&old.identity(), s.stop_timeout)

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::restart::{self, Event, Report, Settings};
 use voxctl::variant::{self, Variant};
@@ -44,7 +44,10 @@ pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
 pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
     voxctl::name::validate_resource_name("app", &app.app)?;
     match &app.data_dir {
-        Some(d) => Ok(d.clone()),
+        // Absolute, since it is passed to the backend and recorded in backend.json.
+        Some(d) => {
+            std::path::absolute(d).with_context(|| format!("invalid data dir {}", d.display()))
+        }
         None => voxctl::backends::default_data_dir(&app.app),
     }
 }
