@@ -19,6 +19,9 @@ _voxctl() {
             voxctl,completions)
                 cmd="voxctl__subcmd__completions"
                 ;;
+            voxctl,fetch)
+                cmd="voxctl__subcmd__fetch"
+                ;;
             voxctl,generate)
                 cmd="voxctl__subcmd__generate"
                 ;;
@@ -30,6 +33,9 @@ _voxctl() {
                 ;;
             voxctl__subcmd__help,completions)
                 cmd="voxctl__subcmd__help__subcmd__completions"
+                ;;
+            voxctl__subcmd__help,fetch)
+                cmd="voxctl__subcmd__help__subcmd__fetch"
                 ;;
             voxctl__subcmd__help,generate)
                 cmd="voxctl__subcmd__help__subcmd__generate"
@@ -47,7 +53,7 @@ _voxctl() {
 
     case "${cmd}" in
         voxctl)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version status completions generate help"
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version fetch status completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -82,6 +88,64 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__fetch)
+            opts="-q -v -h -V --variant --app --source --tag --data-dir --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --force --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --variant)
+                    COMPREPLY=($(compgen -W "auto cpu cuda rocm" -- "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --read-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__generate)
             opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -101,7 +165,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help)
-            opts="status completions generate help"
+            opts="fetch status completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +179,20 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__fetch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

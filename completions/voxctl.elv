@@ -29,10 +29,36 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;fetch'= {
+            cand --variant 'The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
+            cand --app 'The app whose backend is fetched (asset `{app}-server-{variant}`)'
+            cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
+            cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
+            cand --data-dir 'The app''s data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --jobs 'Parts downloaded at the same time'
+            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)'
+            cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
+            cand --connect-timeout 'Time allowed to connect to a server'
+            cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
+            cand --force 'Download and install even if the installed file already matches the release'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'voxctl;status'= {
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
@@ -74,10 +100,13 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;help'= {
+            cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;help;fetch'= {
         }
         &'voxctl;help;status'= {
         }

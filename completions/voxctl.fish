@@ -31,10 +31,33 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -l json -d 'Print one JSON d
 complete -c voxctl -n "__fish_voxctl_needs_command" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu' -r -f -a "auto\t''
+cpu\t''
+cuda\t''
+rocm\t''"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is fetched (asset `{app}-server-{variant}`)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -56,7 +79,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Prin
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from fetch status completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from fetch status completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from fetch status completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from fetch status completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from fetch status completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -43,6 +43,9 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Download, verify and install a backend variant from a release (parallel, resumable).
+    #[command(after_help = FETCH_AFTER_HELP)]
+    Fetch(FetchArgs),
     /// Show held slots, leases, installed variants and the running backend.
     Status(StatusArgs),
     /// Print a shell completion script.
@@ -50,6 +53,60 @@ pub enum Command {
     /// Write the completion scripts and man pages into a directory (for packagers).
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+const FETCH_AFTER_HELP: &str = "\
+Release layouts tried in order (S = asset without .exe):
+  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
+A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
+Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
+fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
+
+/// `voxctl fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd,
+    /// else cpu.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda", "rocm"])]
+    pub variant: String,
+    /// The app whose backend is fetched (asset `{app}-server-{variant}`).
+    #[arg(long, default_value = "voicebox")]
+    pub app: String,
+    /// The release: an http(s):// base URL, a file:// URL or a directory [default: the
+    /// voicebox GitHub release, latest or --tag].
+    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR")]
+    pub source: Option<String>,
+    /// The release tag: selects the GitHub release when no --source is given; recorded as
+    /// the installed version.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// The app's data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or
+    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
+    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Parts downloaded at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
+    /// backoff with jitter; Retry-After is honoured).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub retries: u16,
+    /// The first retry delay; it doubles each retry, up to 60s.
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub retry_delay: std::time::Duration,
+    /// Time allowed to connect to a server.
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub connect_timeout: std::time::Duration,
+    /// Longest silence allowed while receiving data (there is no total timeout).
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub read_timeout: std::time::Duration,
+    /// If another fetch of the same asset is running, follow its progress and finish when it
+    /// does (taking over if it dies) instead of exiting 4.
+    #[arg(long)]
+    pub wait: bool,
+    /// Download and install even if the installed file already matches the release.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `voxctl status`.

@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod backends;
 pub mod checksum;
 pub mod error;
+pub mod fetch;
 pub mod interrupt;
 pub mod manifest;
 pub mod marker;

@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod fetch;
 mod status;
 
 use anyhow::Result;
@@ -14,6 +15,7 @@ use crate::output::Printer;
 pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
+        Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
@@ -26,7 +28,6 @@ pub fn state_dir(global: &GlobalArgs) -> Result<StateDir> {
 }
 
 /// A multi-threaded tokio runtime for the subcommands that do network or process I/O.
-#[allow(dead_code)]
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
