@@ -3,7 +3,7 @@
 //! stopped (`Range: bytes=N-`, insisting on a `206`; a `200` restarts the piece from zero),
 //! and check the piece's SHA-256 as soon as it is complete when the release gives one.
 //!
-//! Memory per piece is one 1 MiB write buffer plus the HTTP client's buffers, whatever the
+//! Memory per piece is one 256 KiB write buffer plus the HTTP client's buffers, whatever the
 //! piece's size. Piece 0 becomes the assembled file, so its dirty pages are written back in
 //! the background (an `fdatasync` every 64 MiB on a helper thread) to keep the final fsync
 //! short.
@@ -25,7 +25,7 @@ use crate::checksum::Sha256;
 use crate::Error;
 
 /// Write buffer per piece, in bytes.
-const WRITE_BUFFER: usize = 1 << 20;
+const WRITE_BUFFER: usize = 256 << 10;
 /// Background writeback interval for piece 0, in bytes.
 const WRITEBACK_EVERY: u64 = 64 << 20;
 
