@@ -33,3 +33,4 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
 }
 pub mod fetch;
 pub mod http;
+pub mod nginx;
