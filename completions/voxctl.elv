@@ -61,6 +61,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;status'= {
+            cand --app 'The app whose installed backends are listed'
+            cand --data-dir 'The app''s data dir (backends are in DIR/backends) [default: as for fetch]'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'

@@ -58,6 +58,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print o
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose installed backends are listed' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir (backends are in DIR/backends) [default: as for fetch]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'

@@ -111,7 +111,14 @@ pub struct FetchArgs {
 
 /// `voxctl status`.
 #[derive(Debug, Args)]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// The app whose installed backends are listed.
+    #[arg(long, default_value = "voicebox")]
+    pub app: String,
+    /// The app's data dir (backends are in DIR/backends) [default: as for fetch].
+    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
 
 /// `voxctl completions SHELL`.
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use serde::Serialize;
+use voxctl::backends::{default_data_dir, BackendsDir, InstallRecord};
 use voxctl::slot::{HeldSlot, SlotTable};
 
 use crate::cli::{GlobalArgs, StatusArgs};
@@ -11,19 +12,49 @@ use crate::output::{human_bytes, human_duration, Printer};
 #[derive(Debug, Serialize)]
 struct Status {
     slots: Vec<HeldSlot>,
+    installed: Vec<InstallRecord>,
 }
 
-pub fn run(global: &GlobalArgs, _args: StatusArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
     let state = super::state_dir(global)?;
+    let data_dir = match args.data_dir {
+        Some(d) => std::path::absolute(d)?,
+        None => default_data_dir(&args.app)?,
+    };
     let status = Status {
         slots: SlotTable::new(&state)?.list()?,
+        installed: BackendsDir::new(&data_dir).records()?,
     };
     if printer.json() {
         printer.json_doc(&status)?;
     } else {
         print_slots(&status.slots, printer);
+        print_installed(&status.installed, printer);
     }
     Ok(crate::exit::SUCCESS)
+}
+
+fn print_installed(records: &[InstallRecord], printer: &Printer) {
+    if records.is_empty() {
+        printer.data("installed: none");
+        return;
+    }
+    printer.data("installed:");
+    printer.data(format!(
+        "  {:<28} {:<8} {:>10} {:<13} {:<12} PATH",
+        "ASSET", "VARIANT", "SIZE", "LAYOUT", "VERSION"
+    ));
+    for r in records {
+        printer.data(format!(
+            "  {:<28} {:<8} {:>10} {:<13} {:<12} {}",
+            r.asset,
+            r.variant.as_deref().unwrap_or("-"),
+            human_bytes(r.size),
+            r.layout,
+            r.version.as_deref().unwrap_or("-"),
+            r.path.display()
+        ));
+    }
 }
 
 fn print_slots(slots: &[HeldSlot], printer: &Printer) {
