@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod reap;
 mod status;
 
 use anyhow::Result;
@@ -15,6 +16,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Reap(args) => reap::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
     }
