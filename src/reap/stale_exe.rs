@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::process::{self, ProcessIdentity};
+use crate::process::ProcessIdentity;
 
 /// Why a process counts as running a stale copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -92,6 +92,7 @@ pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
     let current = CurrentExe::resolve(path)?;
     #[cfg(target_os = "linux")]
     {
+        use crate::process;
         let ancestry = process::self_and_ancestors();
         let mut found = Vec::new();
         let entries = std::fs::read_dir("/proc").context("cannot list /proc")?;
