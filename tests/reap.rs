@@ -204,6 +204,34 @@ fn f_holder_ignoring_sigterm_is_sigkilled_after_the_term_grace() {
     assert_eq!(app.wait(Duration::from_secs(5)).signal(), Some(9));
 }
 
+#[test]
+fn holder_releasing_the_lock_after_sigterm_is_not_sigkilled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    // On SIGTERM it releases the lock but keeps running: the revalidation before SIGKILL must
+    // see that the lock is no longer its own and send nothing more.
+    let mut app = App::spawn(
+        tmp.path(),
+        &this_host(),
+        "trap 'rm -f \"$LOCK\"' TERM",
+        "while :; do sleep 0.05; done",
+    );
+    mark(&state, app.pid);
+    let r = reap(&state, &app.lock, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.doc, r.stderr);
+    assert_eq!(signals(&r.doc)[0], "SIGTERM", "{}", r.doc);
+    assert!(
+        !signals(&r.doc).contains(&"SIGKILL".to_string()),
+        "{}",
+        r.doc
+    );
+    assert_eq!(
+        r.doc["targets"][0]["result"]["outcome"],
+        "released_after_term"
+    );
+    assert!(app.running(), "released the lock, so it is left alone");
+}
+
 /// Runs `voxctl reap` in the background with a long teardown grace, calls `during` once it
 /// reports the teardown wait, and returns its result and wall time.
 fn reap_during_teardown(state: &Path, lock: &Path, during: impl FnOnce()) -> (Run, Duration) {

@@ -14,10 +14,10 @@ use serde::Serialize;
 use voxctl::marker::RelaunchMarker;
 use voxctl::process::{self, ProcessIdentity};
 use voxctl::reap::decision::Decision;
-use voxctl::reap::escalate::{self, Event, Graces, SentSignal, Target, TargetReport, Timings};
-use voxctl::reap::holder::{LockHolder, LockSource};
-use voxctl::reap::stale_exe::{self, StaleProcess};
-use voxctl::reap::{self as lib, Assessment};
+use voxctl::reap::escalate::{self, Event, Graces, Target};
+use voxctl::reap::holder::LockSource;
+use voxctl::reap::report::{Report, TargetInfo, WOULD_SEND};
+use voxctl::reap::{self as lib, stale_exe, Assessment};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, ReapArgs, ReapCommand, ReapMarkArgs};
@@ -27,8 +27,6 @@ use crate::output::{human_duration, Printer};
 const DEFAULT_MAX_MARKER_AGE: Duration = Duration::from_secs(5 * 60);
 /// How long to wait for the exit after SIGKILL.
 const KILL_WAIT: Duration = Duration::from_secs(5);
-/// The signals a reap may send, for `--dry-run`.
-const WOULD_SEND: [&str; 3] = ["SIGTERM", "SIGCONT", "SIGKILL"];
 
 pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<u8> {
     if let Some(ReapCommand::Mark(m)) = args.command {
@@ -112,95 +110,11 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
     Ok(crate::exit::SUCCESS)
 }
 
-/// The whole report: printed as one JSON document with `--json`, else as lines on stdout.
-#[derive(Debug, Serialize)]
-struct Report {
-    mode: &'static str,
-    dry_run: bool,
-    decision: &'static str,
-    reason: String,
-    message: String,
-    exit_code: u8,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lock: Option<LockInfo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    marker: Option<MarkerInfo>,
-    targets: Vec<TargetInfo>,
-    signals: Vec<SentSignal>,
-    would_send: Vec<&'static str>,
-    timings_ms: TimingsMs,
-}
-
-#[derive(Debug, Serialize)]
-struct LockInfo {
-    source: LockSource,
-    holder: Option<LockHolder>,
-}
-
-#[derive(Debug, Serialize)]
-struct MarkerInfo {
-    path: PathBuf,
-    consumed: bool,
-    #[serde(flatten)]
-    marker: Option<RelaunchMarker>,
-    age_ms: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct TargetInfo {
-    pid: i32,
-    start_time: u64,
-    age_ms: Option<u64>,
-    exe: Option<PathBuf>,
-    cmdline: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    staleness: Option<stale_exe::Staleness>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refused: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<TargetReport>,
-}
-
-impl TargetInfo {
-    fn of(identity: &ProcessIdentity) -> TargetInfo {
-        TargetInfo {
-            pid: identity.pid,
-            start_time: identity.start_time,
-            age_ms: process::age(identity.pid).map(escalate::ms),
-            exe: process::exe_identity(identity.pid).map(|e| e.0),
-            cmdline: process::cmdline(identity.pid),
-            staleness: None,
-            refused: None,
-            result: None,
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "pid {} ({}), started {} ago",
-            self.pid,
-            self.exe
-                .as_ref()
-                .map_or("executable unknown".into(), |e| e.display().to_string()),
-            self.age_ms
-                .map_or("?".into(), |a| human_duration(Duration::from_millis(a)))
-        )
-    }
-}
-
-#[derive(Debug, Default, Serialize)]
-struct TimingsMs {
-    #[serde(flatten)]
-    escalation: Timings,
-    /// From voxctl starting (argument parsing done) to the end.
-    command_ms: u64,
-}
-
 fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
     let peeked = RelaunchMarker::peek(&s.marker_path)?;
     let first = lib::assess(&s.source, peeked, s.max_age)?;
     if s.dry_run {
-        let mut report = lock_report(&first, s, false);
+        let mut report = Report::for_lock(&first, &s.marker_path, false, s.dry_run);
         if first.decision == Decision::Reap {
             report.would_send = WOULD_SEND.to_vec();
         }
@@ -215,7 +129,7 @@ fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
     let taken = RelaunchMarker::take(&s.marker_path)?;
     let consumed = taken.is_some();
     let second = lib::assess(&s.source, taken, s.max_age)?;
-    let mut report = lock_report(&second, s, consumed);
+    let mut report = Report::for_lock(&second, &s.marker_path, consumed, s.dry_run);
     if first.decision == Decision::Reap && !consumed {
         report.message = format!("{} (another reaper consumed it first)", report.message);
     }
@@ -226,75 +140,25 @@ fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
         confirm(&target, &second, s, printer)?;
     }
     let (results, timings) = escalate::escalate(&[target], s.graces, &mut |e| event(printer, e))?;
-    apply_results(&mut report, results, timings);
+    report.apply(results, timings);
     finish(report, s.started, printer)
 }
 
 fn confirm(t: &Target, a: &Assessment, s: &LockRun, printer: &Printer) -> Result<()> {
-    let info = TargetInfo::of(&t.identity);
+    let info = describe(&TargetInfo::of(&t.identity));
     let marker_age = a.marker.as_ref().map_or("?".into(), |m| {
         human_duration(Duration::from_millis(m.age_ms()))
     });
     printer.confirm(&format!(
         "reap {} holding {}, start time {}, marked {} ago as the instance being replaced? \
          (SIGTERM after {}, SIGKILL {} later)",
-        info.describe(),
+        info,
         s.source.path().display(),
         t.identity.start_time,
         marker_age,
         humantime::format_duration(s.graces.teardown),
         humantime::format_duration(s.graces.term),
     ))
-}
-
-fn lock_report(a: &Assessment, s: &LockRun, consumed: bool) -> Report {
-    let (decision, reason, message) = match a.decision {
-        Decision::Reap => (
-            "reap",
-            "guards_passed".to_string(),
-            "a fresh relaunch marker from this boot names the holder's pid and start time".into(),
-        ),
-        Decision::Skip(r) => (
-            "skip",
-            serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-            r.describe().to_string(),
-        ),
-    };
-    let targets = match (&a.holder, a.decision) {
-        (Some(h), Decision::Reap) => a
-            .marker
-            .as_ref()
-            .map(|m| TargetInfo::of(&m.identity))
-            .into_iter()
-            .filter(|t| t.pid == h.pid)
-            .collect(),
-        _ => Vec::new(),
-    };
-    Report {
-        mode: "lock",
-        dry_run: s.dry_run,
-        decision,
-        reason,
-        message,
-        exit_code: a.decision.exit_code(),
-        lock: Some(LockInfo {
-            source: a.source.clone(),
-            holder: a.holder.clone(),
-        }),
-        marker: Some(MarkerInfo {
-            path: s.marker_path.clone(),
-            consumed,
-            age_ms: a.marker.as_ref().map(RelaunchMarker::age_ms),
-            marker: a.marker.clone(),
-        }),
-        targets,
-        signals: Vec::new(),
-        would_send: Vec::new(),
-        timings_ms: TimingsMs::default(),
-    }
 }
 
 fn reap_stale(
@@ -304,59 +168,8 @@ fn reap_stale(
     started: Instant,
     printer: &Printer,
 ) -> Result<u8> {
-    let found = stale_exe::find(path)?;
-    let (refused, stale): (Vec<StaleProcess>, Vec<StaleProcess>) =
-        found.into_iter().partition(|p| p.self_or_ancestor);
-    let info = |p: &StaleProcess| TargetInfo {
-        exe: Some(p.exe.clone()),
-        cmdline: p.cmdline.clone(),
-        staleness: Some(p.staleness),
-        ..TargetInfo::of(&p.identity)
-    };
-    let mut targets: Vec<TargetInfo> = stale.iter().map(info).collect();
-    targets.extend(refused.iter().map(|p| TargetInfo {
-        refused: Some("voxctl itself or one of its ancestors".into()),
-        ..info(p)
-    }));
-    let exit_code = if refused.is_empty() { 0 } else { 5 };
-    let (decision, reason, message) = if stale.is_empty() && refused.is_empty() {
-        (
-            "skip",
-            "no_stale_process",
-            "no process runs a stale copy; nothing to reap".to_string(),
-        )
-    } else if stale.is_empty() {
-        (
-            "skip",
-            "self_or_ancestor",
-            "only voxctl itself or its ancestors run a stale copy".into(),
-        )
-    } else {
-        (
-            "reap",
-            "stale_exe",
-            format!(
-                "{} process(es) run a replaced copy of {}",
-                stale.len(),
-                path.display()
-            ),
-        )
-    };
-    let mut report = Report {
-        mode: "stale_exe",
-        dry_run,
-        decision,
-        reason: reason.into(),
-        message,
-        exit_code,
-        lock: None,
-        marker: None,
-        targets,
-        signals: Vec::new(),
-        would_send: Vec::new(),
-        timings_ms: TimingsMs::default(),
-    };
-    if stale.is_empty() {
+    let (mut report, targets) = Report::for_stale(path, stale_exe::find(path)?, dry_run);
+    if targets.is_empty() {
         return finish(report, started, printer);
     }
     if dry_run {
@@ -367,7 +180,7 @@ fn reap_stale(
         .targets
         .iter()
         .filter(|t| t.refused.is_none())
-        .map(TargetInfo::describe)
+        .map(describe)
         .collect();
     printer.confirm(&format!(
         "reap {} running a replaced copy of {}? (SIGTERM after {}, SIGKILL {} later)",
@@ -376,21 +189,22 @@ fn reap_stale(
         humantime::format_duration(graces.teardown),
         humantime::format_duration(graces.term),
     ))?;
-    let targets: Vec<Target> = stale.iter().map(lib::stale_target).collect();
     let (results, timings) = escalate::escalate(&targets, graces, &mut |e| event(printer, e))?;
-    apply_results(&mut report, results, timings);
+    report.apply(results, timings);
     finish(report, started, printer)
 }
 
-fn apply_results(report: &mut Report, results: Vec<TargetReport>, timings: Timings) {
-    for r in results {
-        report.signals.extend(r.signals.iter().cloned());
-        if let Some(t) = report.targets.iter_mut().find(|t| t.pid == r.pid) {
-            t.result = Some(r);
-        }
-    }
-    report.signals.sort_by_key(|s| s.at_ms);
-    report.timings_ms.escalation = timings;
+/// `pid 123 (/path/to/exe), started 2m 3s ago`.
+fn describe(t: &TargetInfo) -> String {
+    format!(
+        "pid {} ({}), started {} ago",
+        t.pid,
+        t.exe
+            .as_ref()
+            .map_or("executable unknown".into(), |e| e.display().to_string()),
+        t.age_ms
+            .map_or("?".into(), |a| human_duration(Duration::from_millis(a)))
+    )
 }
 
 /// Prints one escalation step on stderr.
@@ -430,16 +244,7 @@ fn event(printer: &Printer, e: Event) {
 /// Prints the report and returns its exit code (7 if a target survived SIGKILL).
 fn finish(mut report: Report, started: Instant, printer: &Printer) -> Result<u8> {
     report.timings_ms.command_ms = escalate::ms(started.elapsed());
-    let survivors: Vec<i32> = report
-        .targets
-        .iter()
-        .filter(|t| {
-            t.result
-                .as_ref()
-                .is_some_and(|r| r.outcome == escalate::Outcome::StillRunning)
-        })
-        .map(|t| t.pid)
-        .collect();
+    let survivors = report.survivors();
     if printer.json() {
         printer.json_doc(&report)?;
     } else {
@@ -511,7 +316,7 @@ fn print_human(r: &Report, printer: &Printer) {
             }
             (None, None) => "untouched".into(),
         };
-        printer.data(format!("target:   {}: {result}", t.describe()));
+        printer.data(format!("target:   {}: {result}", describe(t)));
     }
     let t = &r.timings_ms;
     if !r.signals.is_empty() || t.escalation.total_ms > 0 {

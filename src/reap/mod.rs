@@ -5,12 +5,13 @@
 //! pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
 //! gathers those facts from the system and the relaunch marker ([`crate::marker`]);
 //! [`escalate`] does the waiting and signalling through pidfds; [`stale_exe`] finds processes
-//! still running a replaced binary. The command in `src/commands/reap.rs` adds confirmation,
+//! still running a replaced binary; [`report`] is what a run reports. The command in `src/commands/reap.rs` adds confirmation,
 //! marker consumption and output.
 
 pub mod decision;
 pub mod escalate;
 pub mod holder;
+pub mod report;
 pub mod stale_exe;
 
 use std::time::Duration;

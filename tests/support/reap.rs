@@ -51,6 +51,15 @@ impl App {
         poll(Duration::from_secs(10), || {
             std::fs::read_link(&app.lock).is_ok_and(|t| t.to_str() == Some(want.as_str()))
         });
+        // After `exec PROG`, wait for the exec itself, so a marker records PROG's executable.
+        if let Some(prog) = then
+            .strip_prefix("exec ")
+            .and_then(|t| t.split_whitespace().next())
+        {
+            poll(Duration::from_secs(10), || {
+                voxctl::process::cmdline(pid).is_some_and(|c| c.starts_with(prog))
+            });
+        }
         app
     }
 
