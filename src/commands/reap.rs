@@ -144,13 +144,15 @@ fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
     finish(report, s.started, printer)
 }
 
+/// Asks before reaping, showing the pid, executable, start time, age and the reason.
 fn confirm(t: &Target, a: &Assessment, s: &LockRun, printer: &Printer) -> Result<()> {
     let info = describe(&TargetInfo::of(&t.identity));
     let marker_age = a.marker.as_ref().map_or("?".into(), |m| {
         human_duration(Duration::from_millis(m.age_ms()))
     });
     printer.confirm(&format!(
-        "reap {} holding {}, start time {}, marked {} ago as the instance being replaced? \
+        "reap {} holding {}, start time {}? It was marked {} ago as the instance being \
+         replaced, and the marker's pid, start time, host and boot match. \
          (SIGTERM after {}, SIGKILL {} later)",
         info,
         s.source.path().display(),
@@ -217,7 +219,7 @@ fn event(printer: &Printer, e: Event) {
     };
     let line = match e {
         Event::TeardownWait(pids, d) => format!(
-            "reap: waiting up to {} (teardown grace) for pid {} to exit or release the lock",
+            "reap: waiting up to {} (teardown grace), sending nothing, for pid {} to go on its own",
             humantime::format_duration(d),
             list(&pids)
         ),
