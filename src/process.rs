@@ -139,7 +139,7 @@ pub fn age(pid: i32) -> Option<Duration> {
     }
 }
 
-/// Whether `pid` is a zombie (exited, not yet reaped by its parent). Always `false` off Linux.
+/// Whether `pid` is a zombie (exited, not yet reaped by its parent); off Linux via sysinfo.
 pub fn is_zombie(pid: i32) -> bool {
     #[cfg(target_os = "linux")]
     {
@@ -147,8 +147,7 @@ pub fn is_zombie(pid: i32) -> bool {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = pid;
-        false
+        with_sysinfo(pid, |p| p.status() == sysinfo::ProcessStatus::Zombie).unwrap_or(false)
     }
 }
 
