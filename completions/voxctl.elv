@@ -31,6 +31,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
+            cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -75,6 +76,52 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'voxctl;reap'= {
+            cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
+            cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
+            cand --stale-exe 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder'
+            cand --marker 'The relaunch marker [default: STATE/relaunch-marker.json]'
+            cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
+            cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
+            cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;reap;mark'= {
+            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
+            cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;reap;help'= {
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;reap;help;mark'= {
+        }
+        &'voxctl;reap;help;help'= {
+        }
         &'voxctl;completions'= {
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
@@ -104,6 +151,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help'= {
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
+            cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -111,6 +159,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;fetch'= {
         }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;reap'= {
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+        }
+        &'voxctl;help;reap;mark'= {
         }
         &'voxctl;help;completions'= {
         }

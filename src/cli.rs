@@ -2,6 +2,7 @@
 //! happens in `src/commands/`, which turns these raw arguments into library settings.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -48,6 +49,8 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Show held slots, leases, installed variants and the running backend.
     Status(StatusArgs),
+    /// Clear a wedged previous instance of the app after an update, never a healthy one.
+    Reap(ReapArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers).
@@ -134,4 +137,74 @@ pub struct GenerateArgs {
     /// Where to write `completions/` and `man/`.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// `voxctl reap`: reap the holder of the app's lock when a fresh relaunch marker names it, or
+/// (`--stale-exe`) the processes still running a replaced copy of a binary.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group = clap::ArgGroup::new("holder").required(true).multiple(false),
+    after_help = REAP_HELP
+)]
+pub struct ReapArgs {
+    /// `voxctl reap mark`.
+    #[command(subcommand)]
+    pub command: Option<ReapCommand>,
+    /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`).
+    #[arg(long, value_name = "PATH", group = "holder")]
+    pub lock: Option<PathBuf>,
+    /// A pidfile naming the app's pid (instead of --lock).
+    #[arg(long, value_name = "PATH", group = "holder")]
+    pub pidfile: Option<PathBuf>,
+    /// Reap the processes still running a replaced or deleted copy of the binary at PATH
+    /// (Linux), instead of a lock holder.
+    #[arg(long, value_name = "PATH", group = "holder", conflicts_with_all = ["marker", "max_marker_age"])]
+    pub stale_exe: Option<PathBuf>,
+    /// The relaunch marker [default: STATE/relaunch-marker.json].
+    #[arg(long, value_name = "PATH")]
+    pub marker: Option<PathBuf>,
+    /// Ignore a marker older than this [default: 5m].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_marker_age: Option<Duration>,
+    /// How long to wait, sending nothing, for the holder to exit or release the lock.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
+    pub teardown_grace: Duration,
+    /// How long to wait after SIGTERM before SIGKILL.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub term_grace: Duration,
+    /// Show the decision and what would be sent; consume nothing, signal nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The exit codes of `voxctl reap`, shown under its `--help`.
+const REAP_HELP: &str = "\
+Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no usable marker);
+5 a live holder exists but a guard refused, or a confirmation was needed without a TTY or --yes;
+7 the process was still running after SIGKILL; 130 interrupted.
+The marker is consumed by every run except --dry-run and a refused or declined confirmation.";
+
+/// The subcommands of `voxctl reap`.
+#[derive(Debug, Subcommand)]
+pub enum ReapCommand {
+    /// Record the instance about to be replaced (run by the updater just before relaunching).
+    Mark(ReapMarkArgs),
+}
+
+/// `voxctl reap mark`.
+#[derive(Debug, Args)]
+pub struct ReapMarkArgs {
+    /// The pid of the instance being replaced [default: voxctl's parent].
+    #[arg(long)]
+    pub pid: Option<i32>,
+    /// Where to write the marker [default: STATE/relaunch-marker.json].
+    #[arg(long, value_name = "PATH")]
+    pub marker: Option<PathBuf>,
+}
+
+/// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
+fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
+    humantime::parse_duration(s)
 }

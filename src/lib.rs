@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod marker;
 pub mod name;
 pub mod process;
+pub mod reap;
 pub mod slot;
 pub mod state;
 pub mod variant;

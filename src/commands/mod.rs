@@ -3,6 +3,7 @@
 
 mod completions;
 mod fetch;
+mod reap;
 mod status;
 
 use anyhow::Result;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     match cli.command {
         Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Reap(args) => reap::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
     }

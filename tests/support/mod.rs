@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests. Each test file uses a subset, hence the allow.
 #![allow(dead_code)]
 
+pub mod reap;
+
 use std::path::{Path, PathBuf};
 
 /// The path of the `voxctl` binary under test.
