@@ -30,7 +30,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand restart 'Swap the running backend for an installed variant, safely'
+            cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
+            cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -57,6 +59,31 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'voxctl;fetch'= {
+            cand --variant 'The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
+            cand --app 'The app whose backend is fetched (asset `{app}-server-{variant}`)'
+            cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
+            cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
+            cand --data-dir 'The app''s data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --jobs 'Parts downloaded at the same time'
+            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)'
+            cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
+            cand --connect-timeout 'Time allowed to connect to a server'
+            cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
+            cand --force 'Download and install even if the installed file already matches the release'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'voxctl;status'= {
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]'
@@ -71,6 +98,52 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'voxctl;reap'= {
+            cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
+            cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
+            cand --stale-exe 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder'
+            cand --marker 'The relaunch marker [default: STATE/relaunch-marker.json]'
+            cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
+            cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
+            cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;reap;mark'= {
+            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
+            cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;reap;help'= {
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'voxctl;reap;help;mark'= {
+        }
+        &'voxctl;reap;help;help'= {
         }
         &'voxctl;completions'= {
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
@@ -100,14 +173,23 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;help'= {
             cand restart 'Swap the running backend for an installed variant, safely'
+            cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand status 'Show held slots, leases, installed variants and the running backend'
+            cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand completions 'Print a shell completion script'
             cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;help;restart'= {
         }
+        &'voxctl;help;fetch'= {
+        }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;reap'= {
+            cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
+        }
+        &'voxctl;help;reap;mark'= {
         }
         &'voxctl;help;completions'= {
         }

@@ -55,8 +55,13 @@ pub enum Command {
     /// the previous one is started again (exit 7; exit 1 if that fails too). A concurrent
     /// restart of the same app exits 4 unless --wait is given.
     Restart(RestartArgs),
+    /// Download, verify and install a backend variant from a release (parallel, resumable).
+    #[command(after_help = FETCH_AFTER_HELP)]
+    Fetch(FetchArgs),
     /// Show held slots, leases, installed variants and the running backend.
     Status(StatusArgs),
+    /// Clear a wedged previous instance of the app after an update, never a healthy one.
+    Reap(ReapArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Write the completion scripts and man pages into a directory (for packagers).
@@ -128,6 +133,60 @@ pub struct RestartArgs {
     pub backend_args: Vec<String>,
 }
 
+const FETCH_AFTER_HELP: &str = "\
+Release layouts tried in order (S = asset without .exe):
+  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
+A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
+Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
+fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
+
+/// `voxctl fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd,
+    /// else cpu.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda", "rocm"])]
+    pub variant: String,
+    /// The app whose backend is fetched (asset `{app}-server-{variant}`).
+    #[arg(long, default_value = "voicebox")]
+    pub app: String,
+    /// The release: an http(s):// base URL, a file:// URL or a directory [default: the
+    /// voicebox GitHub release, latest or --tag].
+    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR")]
+    pub source: Option<String>,
+    /// The release tag: selects the GitHub release when no --source is given; recorded as
+    /// the installed version.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// The app's data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or
+    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
+    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Parts downloaded at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
+    /// backoff with jitter; Retry-After is honoured).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub retries: u16,
+    /// The first retry delay; it doubles each retry, up to 60s.
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub retry_delay: std::time::Duration,
+    /// Time allowed to connect to a server.
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub connect_timeout: std::time::Duration,
+    /// Longest silence allowed while receiving data (there is no total timeout).
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub read_timeout: std::time::Duration,
+    /// If another fetch of the same asset is running, follow its progress and finish when it
+    /// does (taking over if it dies) instead of exiting 4.
+    #[arg(long)]
+    pub wait: bool,
+    /// Download and install even if the installed file already matches the release.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// `voxctl status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -150,4 +209,74 @@ pub struct GenerateArgs {
     /// Where to write `completions/` and `man/`.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// `voxctl reap`: reap the holder of the app's lock when a fresh relaunch marker names it, or
+/// (`--stale-exe`) the processes still running a replaced copy of a binary.
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    group = clap::ArgGroup::new("holder").required(true).multiple(false),
+    after_help = REAP_HELP
+)]
+pub struct ReapArgs {
+    /// `voxctl reap mark`.
+    #[command(subcommand)]
+    pub command: Option<ReapCommand>,
+    /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`).
+    #[arg(long, value_name = "PATH", group = "holder")]
+    pub lock: Option<PathBuf>,
+    /// A pidfile naming the app's pid (instead of --lock).
+    #[arg(long, value_name = "PATH", group = "holder")]
+    pub pidfile: Option<PathBuf>,
+    /// Reap the processes still running a replaced or deleted copy of the binary at PATH
+    /// (Linux), instead of a lock holder.
+    #[arg(long, value_name = "PATH", group = "holder", conflicts_with_all = ["marker", "max_marker_age"])]
+    pub stale_exe: Option<PathBuf>,
+    /// The relaunch marker [default: STATE/relaunch-marker.json].
+    #[arg(long, value_name = "PATH")]
+    pub marker: Option<PathBuf>,
+    /// Ignore a marker older than this [default: 5m].
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    pub max_marker_age: Option<Duration>,
+    /// How long to wait, sending nothing, for the holder to exit or release the lock.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
+    pub teardown_grace: Duration,
+    /// How long to wait after SIGTERM before SIGKILL.
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    pub term_grace: Duration,
+    /// Show the decision and what would be sent; consume nothing, signal nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The exit codes of `voxctl reap`, shown under its `--help`.
+const REAP_HELP: &str = "\
+Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no usable marker);
+5 a live holder exists but a guard refused, or a confirmation was needed without a TTY or --yes;
+7 the process was still running after SIGKILL; 130 interrupted.
+The marker is consumed by every run except --dry-run and a refused or declined confirmation.";
+
+/// The subcommands of `voxctl reap`.
+#[derive(Debug, Subcommand)]
+pub enum ReapCommand {
+    /// Record the instance about to be replaced (run by the updater just before relaunching).
+    Mark(ReapMarkArgs),
+}
+
+/// `voxctl reap mark`.
+#[derive(Debug, Args)]
+pub struct ReapMarkArgs {
+    /// The pid of the instance being replaced [default: voxctl's parent].
+    #[arg(long)]
+    pub pid: Option<i32>,
+    /// Where to write the marker [default: STATE/relaunch-marker.json].
+    #[arg(long, value_name = "PATH")]
+    pub marker: Option<PathBuf>,
+}
+
+/// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
+fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
+    humantime::parse_duration(s)
 }

@@ -109,7 +109,37 @@ pub fn start_time(pid: i32) -> Option<u64> {
     }
 }
 
-/// Whether `pid` is a zombie (exited, not yet reaped by its parent). Always `false` off Linux.
+/// How long ago `pid` started, or `None` if it is gone or the clock cannot be read. On Linux
+/// from `/proc/uptime` and the start time in clock ticks (`sysconf(_SC_CLK_TCK)`); elsewhere
+/// from the start time in epoch seconds.
+pub fn age(pid: i32) -> Option<Duration> {
+    let start = start_time(pid)?;
+    #[cfg(target_os = "linux")]
+    {
+        let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .filter(|t| *t > 0)?;
+        let started = start as f64 / ticks as f64;
+        Some(Duration::from_secs_f64((uptime - started).max(0.0)))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        Some(Duration::from_secs(now.saturating_sub(start)))
+    }
+}
+
+/// Whether `pid` is a zombie (exited, not yet reaped by its parent); off Linux via sysinfo.
 pub fn is_zombie(pid: i32) -> bool {
     #[cfg(target_os = "linux")]
     {
@@ -117,8 +147,7 @@ pub fn is_zombie(pid: i32) -> bool {
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = pid;
-        false
+        with_sysinfo(pid, |p| p.status() == sysinfo::ProcessStatus::Zombie).unwrap_or(false)
     }
 }
 

@@ -2,6 +2,8 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod fetch;
+mod reap;
 mod restart;
 mod status;
 
@@ -16,7 +18,9 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Restart(args) => restart::run(&global, args, printer),
+        Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Reap(args) => reap::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
     }
@@ -28,7 +32,6 @@ pub fn state_dir(global: &GlobalArgs) -> Result<StateDir> {
 }
 
 /// A multi-threaded tokio runtime for the subcommands that do network or process I/O.
-#[allow(dead_code)]
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()

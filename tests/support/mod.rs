@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests. Each test file uses a subset, hence the allow.
 #![allow(dead_code)]
 
+pub mod reap;
+
 use std::path::{Path, PathBuf};
 
 /// The path of the `voxctl` binary under test.
@@ -31,4 +33,7 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
     cmd.env("VOXCTL_STATE_DIR", state_dir);
     cmd
 }
+pub mod fetch;
+pub mod http;
+pub mod nginx;
 pub mod restart;

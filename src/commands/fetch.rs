@@ -1,0 +1,361 @@
+//! `voxctl fetch`: turn the flags into [`voxctl::fetch::Settings`], hold slot `fetch-{asset}`
+//! for the whole run (or follow its holder with `--wait`), run the engine, and report:
+//! indicatif bars on a terminal, JSON lines with `--json`, a status line every 5 s otherwise.
+//! stdout gets the installed path (or the JSON events).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use indicatif::{MultiProgress, ProgressBar};
+use serde_json::json;
+use voxctl::backends::{default_data_dir, BackendsDir};
+use voxctl::fetch::http::NetSettings;
+use voxctl::fetch::{Event, Outcome, Progress, RetryPolicy, Settings, Source};
+use voxctl::name::validate_resource_name;
+use voxctl::slot::{SlotGuard, SlotTable};
+use voxctl::variant::{self, Variant};
+use voxctl::Error;
+
+use crate::cli::{FetchArgs, GlobalArgs};
+use crate::output::{human_bytes, Printer};
+
+/// How often progress is sampled, JSON progress lines written and the slot updated.
+const TICK: Duration = Duration::from_millis(100);
+const JSON_EVERY: Duration = Duration::from_millis(500);
+const SLOT_EVERY: Duration = Duration::from_millis(500);
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+
+pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+    let result = fetch(global, args, printer);
+    if let Err(e) = &result {
+        if printer.json() {
+            let _ = printer.json_line(&json!({
+                "event": "failed",
+                "code": crate::exit::for_error(e),
+                "error": format!("{e:#}"),
+            }));
+        }
+    }
+    result
+}
+
+fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
+    validate_resource_name("app", &args.app)?;
+    let variant = match args.variant.as_str() {
+        "auto" => {
+            let (v, why) = variant::detect();
+            printer.message(format!("variant: auto -> {v}: {why}"));
+            v
+        }
+        other => other.parse::<Variant>().map_err(Error::Usage)?,
+    };
+    let source = match &args.source {
+        Some(s) => Source::parse(s)?,
+        None => Source::github(args.tag.as_deref())?,
+    };
+    let data_dir = match &args.data_dir {
+        Some(d) => std::path::absolute(d)?,
+        None => default_data_dir(&args.app)?,
+    };
+    Ok(Settings {
+        asset: variant.asset(&args.app),
+        variant,
+        source,
+        tag: args.tag.clone(),
+        backends: BackendsDir::new(&data_dir),
+        jobs: usize::from(args.jobs),
+        retry: RetryPolicy {
+            retries: usize::from(args.retries),
+            min_delay: args.retry_delay,
+            max_delay: Duration::from_secs(60).max(args.retry_delay),
+        },
+        net: NetSettings {
+            connect_timeout: args.connect_timeout,
+            read_timeout: args.read_timeout,
+            github_token: std::env::var("GITHUB_TOKEN").ok(),
+        },
+        force: args.force,
+    })
+}
+
+fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+    let settings = settings(&args, printer)?;
+    let state = super::state_dir(global)?;
+    let table = SlotTable::new(&state)?;
+    let slot = format!("fetch-{}", settings.asset);
+    let guard = match table.try_acquire(&slot) {
+        Ok(g) => g,
+        Err(e) if args.wait && matches!(Error::find(&e), Some(Error::Busy { .. })) => {
+            follow_holder(&table, &slot, printer)?
+        }
+        Err(e) => return Err(e),
+    };
+    let guard = Arc::new(Mutex::new(guard));
+    let progress = Arc::new(Progress::default());
+    let reporter = Arc::new(Reporter::new(printer.clone(), &settings.asset));
+    let events: voxctl::fetch::Events = {
+        let reporter = reporter.clone();
+        Arc::new(move |ev| reporter.event(ev))
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (reporter, progress, guard, stop) = (
+            reporter.clone(),
+            progress.clone(),
+            guard.clone(),
+            stop.clone(),
+        );
+        std::thread::spawn(move || reporter.poll(&progress, &guard, &stop))
+    };
+    let rt = super::runtime()?;
+    let result = rt.block_on(voxctl::fetch::fetch(&settings, progress.clone(), events));
+    stop.store(true, Ordering::Relaxed);
+    let _ = ticker.join();
+    reporter.clear();
+    let outcome = result?;
+    let (record, already) = match outcome {
+        Outcome::Installed(r) => (r, false),
+        Outcome::AlreadyInstalled(r) => (r, true),
+    };
+    if printer.json() {
+        printer.json_line(&json!({
+            "event": if already { "already_installed" } else { "installed" },
+            "asset": record.asset,
+            "path": record.path,
+            "sha256": record.sha256,
+            "size": record.size,
+            "layout": record.layout,
+            "version": record.version,
+        }))?;
+    } else {
+        if already {
+            printer.message(format!(
+                "{} is already installed ({}, sha256 {}); nothing to do (--force reinstalls)",
+                record.asset,
+                human_bytes(record.size),
+                record.sha256
+            ));
+        } else {
+            printer.message(format!(
+                "installed {} ({}, sha256 {})",
+                record.path.display(),
+                human_bytes(record.size),
+                record.sha256
+            ));
+        }
+        printer.data(record.path.display());
+    }
+    drop(guard);
+    Ok(crate::exit::SUCCESS)
+}
+
+/// `--wait`: follows the holder's progress from its slot metadata until the slot is free,
+/// then takes it. The caller then runs a normal fetch, which finds the holder's install
+/// ("already installed") or, if the holder died, resumes from its partial data.
+fn follow_holder(table: &SlotTable, slot: &str, printer: &Printer) -> Result<SlotGuard> {
+    let bar = printer.bytes_bar(0, "waiting");
+    let mut status = printer.ticker(STATUS_EVERY);
+    let mut last_json = Instant::now() - JSON_EVERY;
+    let mut announced = None;
+    loop {
+        match table.try_acquire(slot) {
+            Ok(g) => {
+                bar.finish_and_clear();
+                return Ok(g);
+            }
+            Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {}
+            Err(e) => return Err(e),
+        }
+        if let Some(h) = table.holder(slot)? {
+            if announced != Some(h.pid) {
+                announced = Some(h.pid);
+                printer.message(format!("waiting for {}", h.describe()));
+            }
+            let (done, total) = (h.done.unwrap_or(0), h.total.unwrap_or(0));
+            bar.set_length(total);
+            bar.set_position(done);
+            bar.set_message(format!("waiting for pid {}", h.pid));
+            if printer.json() && last_json.elapsed() >= JSON_EVERY {
+                last_json = Instant::now();
+                printer.json_line(&json!({
+                    "event": "waiting", "holder_pid": h.pid, "done": done, "total": total,
+                }))?;
+            }
+            status.tick(|| format!("waiting for pid {}: {}", h.pid, fraction(done, total)));
+        }
+        voxctl::interrupt::check()?;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn fraction(done: u64, total: u64) -> String {
+    match (done * 100).checked_div(total) {
+        Some(pct) => format!("{} of {} ({pct}%)", human_bytes(done), human_bytes(total)),
+        None => human_bytes(done),
+    }
+}
+
+/// Draws progress and writes events.
+struct Reporter {
+    printer: Printer,
+    asset: String,
+    multi: MultiProgress,
+    bars: Mutex<Bars>,
+}
+
+#[derive(Default)]
+struct Bars {
+    total: Option<ProgressBar>,
+    pieces: HashMap<usize, ProgressBar>,
+}
+
+impl Reporter {
+    fn new(printer: Printer, asset: &str) -> Reporter {
+        Reporter {
+            multi: printer.multi(),
+            printer,
+            asset: asset.to_string(),
+            bars: Mutex::new(Bars::default()),
+        }
+    }
+
+    fn bars(&self) -> std::sync::MutexGuard<'_, Bars> {
+        self.bars.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn event(&self, ev: Event) {
+        let p = &self.printer;
+        match ev {
+            Event::Planned(plan) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({
+                        "event": "start", "asset": plan.asset, "layout": plan.layout,
+                        "size": plan.size, "sha256": plan.sha256,
+                        "parts": plan.pieces.iter().map(|x| json!({"name": x.name, "size": x.size})).collect::<Vec<_>>(),
+                    }));
+                } else {
+                    p.message(format!(
+                        "{}: {} layout, {} part(s), {}",
+                        self.asset,
+                        plan.layout.as_str(),
+                        plan.pieces.len(),
+                        human_bytes(plan.size)
+                    ));
+                }
+                let bar = self.multi.add(p.bytes_bar(plan.size, self.asset.clone()));
+                self.bars().total = Some(bar);
+            }
+            Event::PieceStarted {
+                index,
+                name,
+                from,
+                size,
+            } => {
+                if from > 0 && !p.json() {
+                    p.message(format!(
+                        "{name}: resuming at {} of {}",
+                        human_bytes(from),
+                        human_bytes(size)
+                    ));
+                }
+                if from < size {
+                    let bar = self.multi.add(p.bytes_bar(size, name));
+                    bar.set_position(from);
+                    self.bars().pieces.insert(index, bar);
+                }
+            }
+            Event::PieceVerified {
+                index,
+                name,
+                sha256,
+            } => {
+                if let Some(bar) = self.bars().pieces.remove(&index) {
+                    bar.finish_and_clear();
+                }
+                if p.json() {
+                    let _ = p.json_line(
+                        &json!({"event": "part_verified", "part": name, "sha256": sha256}),
+                    );
+                }
+            }
+            Event::Retry { what, error, delay } => {
+                if p.json() {
+                    let _ = p.json_line(&json!({
+                        "event": "retry", "part": what, "error": error, "delay_ms": delay.as_millis() as u64,
+                    }));
+                } else {
+                    let d =
+                        humantime::format_duration(Duration::from_millis(delay.as_millis() as u64));
+                    self.multi
+                        .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+                }
+            }
+            Event::Verified(sha256) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "verified", "sha256": sha256}));
+                }
+            }
+        }
+    }
+
+    /// Samples the counters until `stop`: bars, JSON progress, status lines, slot metadata.
+    fn poll(&self, progress: &Progress, guard: &Mutex<SlotGuard>, stop: &AtomicBool) {
+        let mut status = self.printer.ticker(STATUS_EVERY);
+        let started = Instant::now();
+        let (mut last_json, mut last_slot) = (Instant::now(), Instant::now());
+        let mut last_done = None;
+        while !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(TICK);
+            let (done, total) = progress.totals();
+            if total == 0 {
+                continue;
+            }
+            {
+                let bars = self.bars();
+                if let Some(b) = &bars.total {
+                    b.set_position(done);
+                }
+                for (i, b) in &bars.pieces {
+                    if let Some(pp) = progress.pieces().get(*i) {
+                        b.set_position(pp.done());
+                    }
+                }
+            }
+            if last_slot.elapsed() >= SLOT_EVERY {
+                last_slot = Instant::now();
+                if let Ok(mut g) = guard.lock() {
+                    let _ = g.set_progress(done, Some(total));
+                }
+            }
+            if self.printer.json() && last_json.elapsed() >= JSON_EVERY && last_done != Some(done) {
+                last_json = Instant::now();
+                last_done = Some(done);
+                let _ = self
+                    .printer
+                    .json_line(&json!({"event": "progress", "done": done, "total": total}));
+            }
+            status.tick(|| {
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                format!(
+                    "fetch {}: {}, {}/s",
+                    self.asset,
+                    fraction(done, total),
+                    human_bytes(rate as u64)
+                )
+            });
+        }
+    }
+
+    fn clear(&self) {
+        let mut bars = self.bars();
+        for (_, b) in bars.pieces.drain() {
+            b.finish_and_clear();
+        }
+        if let Some(b) = bars.total.take() {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The HTTP side of the download engine: one reqwest client (rustls, proxies from the standard
+//! environment variables), redirects followed by hand so that credentials never cross hosts
+//! and signed URLs can be re-resolved, and the classification of every answer into "retry",
+//! "not found" or "give up".
+//!
+//! GitHub answers an asset URL with a 302 to a signed storage URL that expires after about an
+//! hour. [`Http`] remembers where each original URL led; a later request (a retry, a resume)
+//! goes straight to that signed URL, and a 403 from it sends the request back to the original
+//! URL for a fresh signature.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, AUTHORIZATION, LOCATION, RANGE, RETRY_AFTER};
+use reqwest::{Method, Response, StatusCode, Url};
+
+/// Most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+/// Longest `Retry-After` honoured, in seconds; longer values are capped.
+const MAX_RETRY_AFTER_SECS: u64 = 600;
+
+/// Network settings.
+#[derive(Debug, Clone)]
+pub struct NetSettings {
+    /// Time allowed to establish a TCP (and TLS) connection.
+    pub connect_timeout: Duration,
+    /// Longest silence allowed while reading a response; there is no total timeout.
+    pub read_timeout: Duration,
+    /// A GitHub token, sent as `Authorization: Bearer` to github.com and api.github.com only.
+    pub github_token: Option<String>,
+}
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The server says the file does not exist (404 or 410).
+    #[error("{url}: not found (HTTP {status})")]
+    NotFound {
+        /// The URL (or path) asked for.
+        url: String,
+        /// 404 or 410.
+        status: u16,
+    },
+    /// A transient failure worth retrying: connection errors, resets, timeouts, 408, 429, 5xx.
+    #[error("{url}: {message}")]
+    Transient {
+        /// The URL (or path) asked for.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// The server's `Retry-After`, if it sent one (seconds form).
+        retry_after: Option<Duration>,
+    },
+    /// A failure that retrying will not fix (other 4xx, bad redirects).
+    #[error("{url}: {message}")]
+    Fatal {
+        /// The URL (or path) asked for.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl HttpError {
+    /// Whether a retry may help.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, HttpError::Transient { .. })
+    }
+
+    /// The server's requested delay before a retry, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            HttpError::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A transient error for `url` from a reqwest error (connection, timeout, body).
+    pub fn from_reqwest(url: &Url, err: &reqwest::Error) -> HttpError {
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        HttpError::Transient {
+            url: url.to_string(),
+            message,
+            retry_after: None,
+        }
+    }
+}
+
+/// An HTTP client for one fetch.
+#[derive(Debug)]
+pub struct Http {
+    client: reqwest::Client,
+    token: Option<String>,
+    /// Original URL -> where it last redirected to (e.g. a signed storage URL).
+    resolved: Mutex<HashMap<Url, Url>>,
+}
+
+impl Http {
+    /// Builds the client: rustls, no automatic redirects, the given timeouts, proxies from
+    /// `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY`.
+    pub fn new(settings: &NetSettings) -> anyhow::Result<Http> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(settings.connect_timeout)
+            .read_timeout(settings.read_timeout)
+            .user_agent(concat!("voxctl/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Http {
+            client,
+            token: settings.github_token.clone().filter(|t| !t.is_empty()),
+            resolved: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Sends `method` to `url` (with `Range: bytes={from}-` when `range_from` is given),
+    /// following redirects, and returns a 2xx response. A 403 from a remembered redirect
+    /// target re-resolves once from `url`.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        range_from: Option<u64>,
+    ) -> Result<Response, HttpError> {
+        let remembered = self.remembered(url);
+        let mut from_memory = remembered.is_some();
+        let mut current = remembered.unwrap_or_else(|| url.clone());
+        let mut hops = 0;
+        loop {
+            let mut req = self.client.request(method.clone(), current.clone());
+            if let Some(from) = range_from {
+                req = req.header(RANGE, format!("bytes={from}-"));
+            }
+            if let Some(token) = self.token.as_deref().filter(|_| sends_token_to(&current)) {
+                if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+                    v.set_sensitive(true);
+                    req = req.header(AUTHORIZATION, v);
+                }
+            }
+            let resp = req
+                .send()
+                .await
+                .map_err(|e| HttpError::from_reqwest(&current, &e))?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                hops += 1;
+                if hops > MAX_REDIRECTS {
+                    return Err(HttpError::Fatal {
+                        url: url.to_string(),
+                        message: format!("more than {MAX_REDIRECTS} redirects"),
+                    });
+                }
+                current = redirect_target(&current, &resp)?;
+                continue;
+            }
+            if status == StatusCode::FORBIDDEN && from_memory {
+                // An expired signed URL: ask the original URL for a fresh one.
+                tracing::info!("{current}: 403, re-resolving from {url}");
+                self.forget(url);
+                from_memory = false;
+                current = url.clone();
+                hops = 0;
+                continue;
+            }
+            if status.is_success() {
+                if &current != url {
+                    self.remember(url, &current);
+                }
+                return Ok(resp);
+            }
+            return Err(classify(&current, status, &resp));
+        }
+    }
+
+    /// Fetches a small file whole (a manifest or checksum file), at most `limit` bytes.
+    /// `Ok(None)` on 404/410.
+    pub async fn get_small(&self, url: &Url, limit: u64) -> Result<Option<Vec<u8>>, HttpError> {
+        let mut resp = match self.send(Method::GET, url, None).await {
+            Ok(r) => r,
+            Err(HttpError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| HttpError::from_reqwest(url, &e))?
+        {
+            body.extend_from_slice(&chunk);
+            if body.len() as u64 > limit {
+                return Err(HttpError::Fatal {
+                    url: url.to_string(),
+                    message: format!("larger than {limit} bytes; not a manifest or checksum"),
+                });
+            }
+        }
+        Ok(Some(body))
+    }
+
+    /// The size of the file at `url` from a HEAD request's `Content-Length`; `Ok(None)` on
+    /// 404/410.
+    pub async fn size(&self, url: &Url) -> Result<Option<u64>, HttpError> {
+        let resp = match self.send(Method::HEAD, url, None).await {
+            Ok(r) => r,
+            Err(HttpError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let len = resp
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match len {
+            Some(n) => Ok(Some(n)),
+            None => Err(HttpError::Fatal {
+                url: url.to_string(),
+                message: "HEAD answer has no Content-Length".into(),
+            }),
+        }
+    }
+
+    fn remembered(&self, url: &Url) -> Option<Url> {
+        self.resolved.lock().ok()?.get(url).cloned()
+    }
+
+    fn remember(&self, url: &Url, target: &Url) {
+        if let Ok(mut m) = self.resolved.lock() {
+            m.insert(url.clone(), target.clone());
+        }
+    }
+
+    fn forget(&self, url: &Url) {
+        if let Ok(mut m) = self.resolved.lock() {
+            m.remove(url);
+        }
+    }
+}
+
+/// Whether `GITHUB_TOKEN` may be sent to `url`: https to github.com or api.github.com only.
+pub fn sends_token_to(url: &Url) -> bool {
+    url.scheme() == "https" && matches!(url.host_str(), Some("github.com" | "api.github.com"))
+}
+
+fn redirect_target(current: &Url, resp: &Response) -> Result<Url, HttpError> {
+    let fatal = |message: String| HttpError::Fatal {
+        url: current.to_string(),
+        message,
+    };
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .ok_or_else(|| fatal(format!("HTTP {} without a Location", resp.status())))?
+        .to_str()
+        .map_err(|_| fatal("redirect Location is not text".into()))?;
+    let next = current
+        .join(location)
+        .map_err(|e| fatal(format!("bad redirect Location {location:?}: {e}")))?;
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(fatal(format!("redirect to unsupported URL {next}")));
+    }
+    if current.scheme() == "https" && next.scheme() == "http" {
+        return Err(fatal(format!("refusing a redirect from https to {next}")));
+    }
+    Ok(next)
+}
+
+/// Sorts a non-2xx, non-redirect answer.
+fn classify(url: &Url, status: StatusCode, resp: &Response) -> HttpError {
+    let code = status.as_u16();
+    match code {
+        404 | 410 => HttpError::NotFound {
+            url: url.to_string(),
+            status: code,
+        },
+        408 | 429 | 500..=599 => HttpError::Transient {
+            url: url.to_string(),
+            message: format!("HTTP {status}"),
+            retry_after: resp
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after),
+        },
+        _ => HttpError::Fatal {
+            url: url.to_string(),
+            message: format!("HTTP {status}"),
+        },
+    }
+}
+
+/// Parses the delay-seconds form of `Retry-After` (RFC 9110 section 10.2.3), capped at
+/// [`MAX_RETRY_AFTER_SECS`]. The HTTP-date form yields `None` (the normal backoff applies).
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let secs: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_goes_to_github_only() {
+        let cases = [
+            ("https://github.com/a/b/releases/latest/download/x", true),
+            ("https://api.github.com/repos/a/b", true),
+            ("http://github.com/x", false),
+            ("https://objects.githubusercontent.com/x?sig=1", false),
+            ("https://github.com.evil.example/x", false),
+            ("http://127.0.0.1:8080/x", false),
+        ];
+        for (url, want) in cases {
+            assert_eq!(sends_token_to(&Url::parse(url).unwrap()), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("999999"),
+            Some(Duration::from_secs(MAX_RETRY_AFTER_SECS))
+        );
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}

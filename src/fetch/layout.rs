@@ -1,0 +1,241 @@
+//! Release discovery (DESIGN.md "Release layouts that split writes and fetch reads"): for
+//! asset `A` in release `R`, try the rich JSON manifest, the voicebox v1 text manifest, the
+//! whole file and the archive, in that order, and turn the first that exists into a [`Plan`].
+//!
+//! A missing file (404, or no such file in a directory) moves on to the next layout; any other
+//! failure is reported. A layout without a SHA-256 is refused (fail closed, exit 3). Names,
+//! sizes and checksums from the release are untrusted and validated here.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::http::HttpError;
+use super::source::Remote;
+use crate::checksum::{parse_single, Sha256};
+use crate::manifest::{
+    json_manifest_name, parse_text_manifest, sha256_name, stem, Manifest, GITHUB_ASSET_LIMIT,
+};
+use crate::name::validate_file_name;
+use crate::Error;
+
+/// Which layout a release uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Layout {
+    /// `S.manifest.json` (layout 1).
+    #[serde(rename = "manifest.json")]
+    ManifestJson,
+    /// `S.manifest` + `S.sha256` (layout 2, voicebox v1).
+    #[serde(rename = "manifest")]
+    ManifestText,
+    /// `A` + `S.sha256` (layout 3).
+    #[serde(rename = "whole")]
+    Whole,
+    /// `S.tar.gz` + `S.tar.gz.sha256` (layout 4).
+    #[serde(rename = "archive")]
+    Archive,
+}
+
+impl Layout {
+    /// The name recorded in install records and shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::ManifestJson => "manifest.json",
+            Layout::ManifestText => "manifest",
+            Layout::Whole => "whole",
+            Layout::Archive => "archive",
+        }
+    }
+}
+
+/// One file to download; together the pieces make the asset (or the archive), in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Piece {
+    /// The file name in the release (validated: a plain file name).
+    pub name: String,
+    /// Where the piece starts in the assembled file, in bytes.
+    pub offset: u64,
+    /// The piece's size in bytes.
+    pub size: u64,
+    /// The piece's own SHA-256, when the release gives one (layout 1).
+    pub sha256: Option<Sha256>,
+}
+
+/// What to download and how to check it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The layout found.
+    pub layout: Layout,
+    /// The asset `A`.
+    pub asset: String,
+    /// The assembled file's size in bytes (the archive's, for layout 4).
+    pub size: u64,
+    /// The assembled file's SHA-256.
+    pub sha256: Sha256,
+    /// The pieces, in order, contiguous from offset 0.
+    pub pieces: Vec<Piece>,
+    /// The app version from the manifest, when it has one.
+    pub version: Option<String>,
+}
+
+/// Finds the layout of `asset` in `remote` and builds its [`Plan`].
+pub async fn discover(
+    remote: &Remote,
+    asset: &str,
+    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+) -> Result<Plan> {
+    validate_file_name("asset", asset)?;
+    let src = &remote.source;
+    let s = stem(asset);
+
+    let name = json_manifest_name(asset);
+    if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+        let m = Manifest::from_json(&bytes).with_context(|| src.locate(&name))?;
+        if m.asset != asset {
+            return Err(Error::Integrity(format!(
+                "{}: manifest is for asset {:?}, not {asset:?}",
+                src.locate(&name),
+                m.asset
+            ))
+            .into());
+        }
+        return Ok(Plan {
+            layout: Layout::ManifestJson,
+            asset: asset.to_string(),
+            size: m.size,
+            sha256: m.sha256,
+            pieces: m
+                .parts
+                .into_iter()
+                .map(|p| Piece {
+                    name: p.name,
+                    offset: p.offset,
+                    size: p.size,
+                    sha256: Some(p.sha256),
+                })
+                .collect(),
+            version: m.app_version,
+        });
+    }
+
+    let name = crate::manifest::text_manifest_name(asset);
+    if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+        let text = String::from_utf8(bytes).map_err(|_| {
+            Error::Integrity(format!("{}: manifest is not UTF-8 text", src.locate(&name)))
+        })?;
+        let names = parse_text_manifest(&text).with_context(|| src.locate(&name))?;
+        let sha256 = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+        let mut pieces = Vec::with_capacity(names.len());
+        let mut offset = 0u64;
+        for part in names {
+            if part == asset {
+                return Err(Error::Integrity(format!(
+                    "{}: lists the asset itself as a part",
+                    src.locate(&name)
+                ))
+                .into());
+            }
+            let size = remote.size(&part, on_retry).await?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: listed in {} but not found",
+                    src.locate(&part),
+                    src.locate(&name)
+                )
+            })?;
+            if size >= GITHUB_ASSET_LIMIT {
+                return Err(Error::Integrity(format!(
+                    "{}: {size} bytes, not under the 2 GiB part limit",
+                    src.locate(&part)
+                ))
+                .into());
+            }
+            pieces.push(Piece {
+                name: part,
+                offset,
+                size,
+                sha256: None,
+            });
+            offset = offset
+                .checked_add(size)
+                .ok_or_else(|| Error::Integrity("part sizes overflow".into()))?;
+        }
+        return Ok(Plan {
+            layout: Layout::ManifestText,
+            asset: asset.to_string(),
+            size: offset,
+            sha256,
+            pieces,
+            version: None,
+        });
+    }
+
+    if let Some(size) = remote.size(asset, on_retry).await? {
+        let sha256 = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+        return Ok(single(
+            Layout::Whole,
+            asset,
+            asset.to_string(),
+            size,
+            sha256,
+        ));
+    }
+
+    let archive = format!("{s}.tar.gz");
+    if let Some(size) = remote.size(&archive, on_retry).await? {
+        let sha256 = whole_sha256(remote, &format!("{archive}.sha256"), &archive, on_retry).await?;
+        return Ok(single(Layout::Archive, asset, archive, size, sha256));
+    }
+
+    Err(anyhow::anyhow!(
+        "no release of {asset} at {}: none of {}, {}, {asset} or {archive} exists",
+        src.display(),
+        json_manifest_name(asset),
+        crate::manifest::text_manifest_name(asset),
+    ))
+}
+
+fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) -> Plan {
+    Plan {
+        layout,
+        asset: asset.to_string(),
+        size,
+        sha256,
+        pieces: vec![Piece {
+            name: file,
+            offset: 0,
+            size,
+            sha256: None,
+        }],
+        version: None,
+    }
+}
+
+/// Reads the one-line checksum file `name` for `file`. Missing -> refused (exit 3).
+async fn whole_sha256(
+    remote: &Remote,
+    name: &str,
+    file: &str,
+    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+) -> Result<Sha256> {
+    let src = &remote.source;
+    let bytes = remote.get_small(name, on_retry).await?.ok_or_else(|| {
+        Error::Integrity(format!(
+            "{} not found: refusing to install {file} without a SHA-256",
+            src.locate(name)
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Integrity(format!("{}: not UTF-8 text", src.locate(name))))?;
+    let line = parse_single(&text).with_context(|| src.locate(name))?;
+    let base = line.name.rsplit('/').next().unwrap_or_default();
+    if !line.name.is_empty() && base != file {
+        return Err(Error::Integrity(format!(
+            "{}: checksum is for {:?}, not {file:?}",
+            src.locate(name),
+            line.name
+        ))
+        .into());
+    }
+    Ok(line.sha256)
+}

@@ -1,0 +1,355 @@
+//! The download engine behind `voxctl fetch`: find the release layout, download the pieces
+//! concurrently and resumably, verify every digest the release gives, and install atomically.
+//!
+//! Data flow: [`layout::discover`] turns the release into a [`Plan`]; [`fetch`] checks the
+//! install record ("already installed"), opens the [`partial::Partial`] directory, runs
+//! [`download::piece`] for each piece on its own task (at most `jobs` at a time), joins and
+//! verifies the pieces ([`install::assemble`]) and installs the file or extracts the archive
+//! ([`archive::install_archive`]). Progress is reported through [`Progress`] counters (polled
+//! by the caller) and [`Event`]s (pushed); the library never prints.
+
+pub mod archive;
+pub mod download;
+pub mod http;
+pub mod install;
+pub mod layout;
+pub mod partial;
+pub mod source;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+
+use crate::backends::{BackendsDir, InstallRecord};
+use crate::checksum::Sha256;
+use crate::variant::Variant;
+use crate::Error;
+pub use layout::{Layout, Piece, Plan};
+pub use source::{RetryPolicy, Source};
+
+/// Everything a fetch needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The asset `A` to install.
+    pub asset: String,
+    /// The variant, recorded in the install record and naming an archive's directory.
+    pub variant: Variant,
+    /// Where the release is.
+    pub source: Source,
+    /// The release tag (`--tag`), recorded as the version.
+    pub tag: Option<String>,
+    /// The backends dir to install into.
+    pub backends: BackendsDir,
+    /// Pieces downloaded at the same time (at least 1).
+    pub jobs: usize,
+    /// Retry settings.
+    pub retry: RetryPolicy,
+    /// Timeouts and credentials.
+    pub net: http::NetSettings,
+    /// Reinstall even when the install record matches the release.
+    pub force: bool,
+}
+
+/// Something that happened, for progress output.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The release layout was found.
+    Planned(Plan),
+    /// A piece starts (or resumes at `from` bytes).
+    PieceStarted {
+        /// Index in the plan.
+        index: usize,
+        /// File name.
+        name: String,
+        /// Bytes already on disk.
+        from: u64,
+        /// The piece's size in bytes.
+        size: u64,
+    },
+    /// A piece matched its manifest SHA-256.
+    PieceVerified {
+        /// Index in the plan.
+        index: usize,
+        /// File name.
+        name: String,
+        /// Its digest.
+        sha256: Sha256,
+    },
+    /// A request failed and will be retried after `delay`.
+    Retry {
+        /// The file being fetched.
+        what: String,
+        /// Why it failed.
+        error: String,
+        /// How long until the retry.
+        delay: Duration,
+    },
+    /// The whole file matched its SHA-256.
+    Verified(Sha256),
+}
+
+/// How a fetch ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Installed now.
+    Installed(InstallRecord),
+    /// The install record already matched the release; nothing was downloaded.
+    AlreadyInstalled(InstallRecord),
+}
+
+/// Byte counters of a running fetch, shared with whoever draws progress.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pieces: OnceLock<Vec<PieceProgress>>,
+}
+
+/// One piece's counters.
+#[derive(Debug)]
+pub struct PieceProgress {
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    done: AtomicU64,
+}
+
+impl PieceProgress {
+    /// Bytes on disk so far.
+    pub fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+impl Progress {
+    fn init(&self, plan: &Plan) {
+        let _ = self.pieces.set(
+            plan.pieces
+                .iter()
+                .map(|p| PieceProgress {
+                    name: p.name.clone(),
+                    size: p.size,
+                    done: AtomicU64::new(0),
+                })
+                .collect(),
+        );
+    }
+
+    /// The pieces (empty until the plan is known).
+    pub fn pieces(&self) -> &[PieceProgress] {
+        self.pieces.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// `(done, total)` bytes over all pieces.
+    pub fn totals(&self) -> (u64, u64) {
+        self.pieces()
+            .iter()
+            .fold((0, 0), |(d, t), p| (d + p.done(), t + p.size))
+    }
+
+    fn set(&self, index: usize, n: u64) {
+        if let Some(p) = self.pieces().get(index) {
+            p.done.store(n, Ordering::Relaxed);
+        }
+    }
+
+    fn add(&self, index: usize, n: u64) {
+        if let Some(p) = self.pieces().get(index) {
+            p.done.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The event sink: called from any task.
+pub type Events = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// Shared state of one fetch's piece tasks.
+pub struct Ctx {
+    plan: Plan,
+    remote: source::Remote,
+    partial: partial::Partial,
+    progress: Arc<Progress>,
+    events: Events,
+}
+
+/// Runs a fetch: discover, check the install record, download, verify, install, record.
+///
+/// Errors: [`Error::Integrity`] for bad or mismatching release data (exit 3),
+/// [`Error::Interrupted`] on SIGINT/SIGTERM (exit 130), a [`http::HttpError`] in the chain
+/// for network failures; partial data is kept only for the latter two.
+pub async fn fetch(
+    settings: &Settings,
+    progress: Arc<Progress>,
+    events: Events,
+) -> Result<Outcome> {
+    let remote = source::Remote::new(
+        settings.source.clone(),
+        http::Http::new(&settings.net)?,
+        settings.retry,
+    );
+    let on_retry = {
+        let events = events.clone();
+        move |e: &http::HttpError, delay: Duration| {
+            events(Event::Retry {
+                what: String::new(),
+                error: e.to_string(),
+                delay,
+            })
+        }
+    };
+    let plan = layout::discover(&remote, &settings.asset, &on_retry).await?;
+    progress.init(&plan);
+    events(Event::Planned(plan.clone()));
+
+    let backends = &settings.backends;
+    let target = match plan.layout {
+        Layout::Archive => backends.archive_dir(settings.variant.as_str()),
+        _ => backends.asset_path(&settings.asset),
+    };
+    if !settings.force {
+        if let Some(record) = backends.read_record(&settings.asset)? {
+            if matches_install(&record, &plan, &target) {
+                return Ok(Outcome::AlreadyInstalled(record));
+            }
+        }
+    }
+
+    std::fs::create_dir_all(backends.root())
+        .with_context(|| format!("cannot create {}", backends.root().display()))?;
+    let partial = partial::Partial::open(backends, &plan)?;
+    let ctx = Arc::new(Ctx {
+        plan: plan.clone(),
+        remote,
+        partial: partial.clone(),
+        progress,
+        events: events.clone(),
+    });
+    match download_and_install(&ctx, settings, &target).await {
+        Ok(record) => {
+            partial.remove()?;
+            Ok(Outcome::Installed(record))
+        }
+        Err(e) => {
+            if !keeps_partial(&e) {
+                let _ = partial.remove();
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn download_and_install(
+    ctx: &Arc<Ctx>,
+    settings: &Settings,
+    target: &std::path::Path,
+) -> Result<InstallRecord> {
+    let hashers = download_all(ctx, settings.jobs).await?;
+    let first = hashers.into_iter().next().context("plan has no pieces")?;
+    let plan = ctx.plan.clone();
+    let partial = ctx.partial.clone();
+    let target_buf: PathBuf = target.to_path_buf();
+    let layout = plan.layout;
+    let label = ctx.remote.source.locate(&plan.pieces[0].name);
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        let joined = install::assemble(&partial, &plan, first)?;
+        match layout {
+            Layout::Archive => archive::install_archive(&joined, &label, &target_buf),
+            _ => install::install_file(&joined, &target_buf),
+        }
+    })
+    .await
+    .context("install task failed")??;
+    (ctx.events)(Event::Verified(ctx.plan.sha256));
+    let record = InstallRecord {
+        asset: settings.asset.clone(),
+        variant: Some(settings.variant.to_string()),
+        path: target.to_path_buf(),
+        sha256: ctx.plan.sha256,
+        size: ctx.plan.size,
+        version: settings.tag.clone().or_else(|| ctx.plan.version.clone()),
+        source: settings.source.display(),
+        layout: ctx.plan.layout.as_str().to_string(),
+        installed_at: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    settings.backends.write_record(&record)?;
+    Ok(record)
+}
+
+/// Downloads every piece, `jobs` at a time, each on its own task. On the first failure the
+/// other tasks are stopped (their bytes so far stay on disk) and the failure is returned.
+async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<Vec<sha2::Sha256>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for index in 0..ctx.plan.pieces.len() {
+        let ctx = ctx.clone();
+        let permits = permits.clone();
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            download::piece(ctx, index).await.map(|h| (index, h))
+        });
+    }
+    let mut out: Vec<Option<sha2::Sha256>> = vec![None; ctx.plan.pieces.len()];
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = set.join_next().await {
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) if e.is_cancelled() => continue,
+            Err(e) => Err(anyhow::anyhow!("download task failed: {e}")),
+        };
+        match result {
+            Ok((i, h)) => out[i] = Some(h),
+            Err(e) => {
+                if failure.is_none() {
+                    set.abort_all();
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    out.into_iter()
+        .map(|h| h.context("a piece task ended without a result"))
+        .collect()
+}
+
+/// Whether an install record says `plan` is already installed at `target`.
+fn matches_install(record: &InstallRecord, plan: &Plan, target: &std::path::Path) -> bool {
+    if record.sha256 != plan.sha256 || record.size != plan.size || record.path != target {
+        return false;
+    }
+    match std::fs::metadata(target) {
+        Ok(m) if plan.layout == Layout::Archive => m.is_dir(),
+        Ok(m) => m.is_file() && m.len() == plan.size,
+        Err(_) => false,
+    }
+}
+
+/// Whether partial data is worth keeping after `err`: network failures and interrupts only.
+pub fn keeps_partial(err: &anyhow::Error) -> bool {
+    crate::interrupt::requested()
+        || matches!(Error::find(err), Some(Error::Interrupted))
+        || err
+            .chain()
+            .any(|e| e.downcast_ref::<http::HttpError>().is_some())
+}
+
+/// Resolves when SIGINT/SIGTERM has been received (polls the flag every 50 ms).
+pub async fn interrupted() {
+    while !crate::interrupt::requested() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sleeps for `d`, returning [`Error::Interrupted`] early on SIGINT/SIGTERM.
+pub async fn sleep_interruptibly(d: Duration) -> Result<(), Error> {
+    tokio::select! {
+        () = tokio::time::sleep(d) => Ok(()),
+        () = interrupted() => Err(Error::Interrupted),
+    }
+}

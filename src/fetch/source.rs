@@ -1,0 +1,364 @@
+//! Where a release lives (DESIGN.md "Terms": an `http(s)://` base URL, a `file://` URL or a
+//! local directory) and uniform access to its files: small files whole, sizes, and byte
+//! streams from an offset. Network failures are retried here with exponential backoff and
+//! jitter (the `backon` crate), honouring `Retry-After`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use backon::BackoffBuilder;
+use reqwest::{Method, Url};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use super::http::{Http, HttpError};
+use crate::Error;
+
+/// The default release of the reference app: GitHub's "latest" download base.
+pub const GITHUB_LATEST: &str = "https://github.com/jamiepine/voicebox/releases/latest/download";
+
+/// Largest manifest or checksum file read, in bytes.
+pub const SMALL_FILE_LIMIT: u64 = 1024 * 1024;
+
+/// A release location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An `http://` or `https://` base URL; files are `{base}/{name}`.
+    Http(Url),
+    /// A local directory (also what a `file://` URL names).
+    Dir(PathBuf),
+}
+
+impl Source {
+    /// Parses `--source`: `http(s)://…`, `file://…` or a directory path. Errors with
+    /// [`Error::Usage`] for other URL schemes or an unparsable URL.
+    pub fn parse(text: &str) -> Result<Source, Error> {
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            let mut url = Url::parse(text)
+                .map_err(|e| Error::Usage(format!("invalid source URL {text:?}: {e}")))?;
+            if !url.path().ends_with('/') {
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            Ok(Source::Http(url))
+        } else if lower.starts_with("file://") {
+            let url = Url::parse(text)
+                .map_err(|e| Error::Usage(format!("invalid source URL {text:?}: {e}")))?;
+            let path = url
+                .to_file_path()
+                .map_err(|()| Error::Usage(format!("{text:?} is not a local file URL")))?;
+            Ok(Source::Dir(path))
+        } else if text.contains("://") {
+            Err(Error::Usage(format!(
+                "unsupported source {text:?}: use http(s)://, file:// or a directory"
+            )))
+        } else {
+            Ok(Source::Dir(PathBuf::from(text)))
+        }
+    }
+
+    /// The default GitHub release: latest, or `releases/download/{tag}`.
+    pub fn github(tag: Option<&str>) -> Result<Source, Error> {
+        match tag {
+            None => Source::parse(GITHUB_LATEST),
+            Some(t) => Source::parse(&format!(
+                "https://github.com/jamiepine/voicebox/releases/download/{t}"
+            )),
+        }
+    }
+
+    /// How the source is shown and recorded.
+    pub fn display(&self) -> String {
+        match self {
+            Source::Http(u) => u.as_str().trim_end_matches('/').to_string(),
+            Source::Dir(p) => p.display().to_string(),
+        }
+    }
+
+    /// The URL or path of file `name` in this release, for messages.
+    pub fn locate(&self, name: &str) -> String {
+        match self {
+            Source::Http(base) => self.url(base, name).to_string(),
+            Source::Dir(d) => d.join(name).display().to_string(),
+        }
+    }
+
+    fn url(&self, base: &Url, name: &str) -> Url {
+        let mut url = base.clone();
+        if let Ok(mut segs) = url.path_segments_mut() {
+            segs.pop_if_empty().push(name);
+        }
+        url
+    }
+}
+
+/// Retry settings.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (`--retries`).
+    pub retries: usize,
+    /// The first backoff delay; it doubles each retry, with jitter, up to `max_delay`.
+    pub min_delay: Duration,
+    /// The longest backoff delay.
+    pub max_delay: Duration,
+}
+
+impl RetryPolicy {
+    /// The backoff delays, one per retry.
+    pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        backon::ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.retries)
+            .build()
+    }
+}
+
+/// A release's files, read over HTTP or from a directory.
+#[derive(Debug)]
+pub struct Remote {
+    /// Where the release is.
+    pub source: Source,
+    http: Http,
+    /// Retry settings for every request.
+    pub retry: RetryPolicy,
+}
+
+/// A byte stream from some offset of a release file.
+pub struct Body {
+    inner: BodyInner,
+    /// Whether the stream starts at the requested offset (`false`: the server ignored the
+    /// Range request and the stream starts at 0).
+    pub ranged: bool,
+    /// The URL or path, for messages.
+    pub what: String,
+}
+
+enum BodyInner {
+    Http(reqwest::Response, Url),
+    File(tokio::fs::File, Vec<u8>),
+}
+
+impl Body {
+    /// The next chunk; `Ok(None)` at the end of the stream. Errors are network errors.
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, HttpError> {
+        match &mut self.inner {
+            BodyInner::Http(resp, url) => resp
+                .chunk()
+                .await
+                .map_err(|e| HttpError::from_reqwest(url, &e)),
+            BodyInner::File(f, buf) => {
+                let n = f.read(buf).await.map_err(|e| HttpError::Fatal {
+                    url: self.what.clone(),
+                    message: format!("cannot read: {e}"),
+                })?;
+                Ok((n > 0).then(|| bytes::Bytes::copy_from_slice(&buf[..n])))
+            }
+        }
+    }
+}
+
+impl Remote {
+    /// A remote for `source` with a client built from `http`.
+    pub fn new(source: Source, http: Http, retry: RetryPolicy) -> Remote {
+        Remote {
+            source,
+            http,
+            retry,
+        }
+    }
+
+    /// Runs `op` with retries on transient errors. `on_retry` sees each failure and delay.
+    pub async fn retrying<T, F, Fut>(
+        &self,
+        mut op: F,
+        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+    ) -> Result<T, HttpError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, HttpError>>,
+    {
+        let mut delays = self.retry.delays();
+        loop {
+            match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.is_transient() => match delays.next() {
+                    Some(d) => {
+                        let d = e.retry_after().unwrap_or(d);
+                        on_retry(&e, d);
+                        super::sleep_interruptibly(d).await.map_err(|_| e)?;
+                    }
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads a small file whole (with retries); `Ok(None)` when it does not exist. Errors
+    /// name the URL or path.
+    pub async fn get_small(
+        &self,
+        name: &str,
+        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+    ) -> Result<Option<Vec<u8>>> {
+        match &self.source {
+            Source::Http(base) => {
+                let url = self.source.url(base, name);
+                Ok(self
+                    .retrying(|| self.http.get_small(&url, SMALL_FILE_LIMIT), on_retry)
+                    .await?)
+            }
+            Source::Dir(dir) => read_local_small(&dir.join(name)),
+        }
+    }
+
+    /// The size of a file in bytes (with retries); `Ok(None)` when it does not exist.
+    pub async fn size(
+        &self,
+        name: &str,
+        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+    ) -> Result<Option<u64>> {
+        match &self.source {
+            Source::Http(base) => {
+                let url = self.source.url(base, name);
+                Ok(self.retrying(|| self.http.size(&url), on_retry).await?)
+            }
+            Source::Dir(dir) => {
+                let path = dir.join(name);
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => Ok(Some(m.len())),
+                    Ok(_) => anyhow::bail!("{} is not a regular file", path.display()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => {
+                        Err(anyhow::Error::from(e)
+                            .context(format!("cannot read {}", path.display())))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens file `name` from byte `offset` (one attempt; the caller retries, since a retry
+    /// must resume from wherever the previous attempt stopped).
+    pub async fn open(&self, name: &str, offset: u64) -> Result<Body, HttpError> {
+        match &self.source {
+            Source::Http(base) => {
+                let url = self.source.url(base, name);
+                let range = (offset > 0).then_some(offset);
+                let resp = self.http.send(Method::GET, &url, range).await?;
+                let ranged = if offset == 0 {
+                    true
+                } else if resp.status() == reqwest::StatusCode::PARTIAL_CONTENT {
+                    match content_range_start(&resp) {
+                        Some(start) if start == offset => true,
+                        other => {
+                            return Err(HttpError::Fatal {
+                                url: url.to_string(),
+                                message: format!(
+                                    "asked for bytes from {offset} but got Content-Range \
+                                     starting at {other:?}"
+                                ),
+                            })
+                        }
+                    }
+                } else {
+                    false
+                };
+                Ok(Body {
+                    what: url.to_string(),
+                    inner: BodyInner::Http(resp, url),
+                    ranged,
+                })
+            }
+            Source::Dir(dir) => {
+                let path = dir.join(name);
+                let fatal = |e: std::io::Error| HttpError::Fatal {
+                    url: path.display().to_string(),
+                    message: e.to_string(),
+                };
+                let mut f = tokio::fs::File::open(&path).await.map_err(fatal)?;
+                f.seek(std::io::SeekFrom::Start(offset))
+                    .await
+                    .map_err(fatal)?;
+                Ok(Body {
+                    what: path.display().to_string(),
+                    inner: BodyInner::File(f, vec![0; 1 << 20]),
+                    ranged: true,
+                })
+            }
+        }
+    }
+}
+
+fn read_local_small(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
+        }
+        Ok(m) if m.len() > SMALL_FILE_LIMIT => anyhow::bail!(
+            "{} is larger than {SMALL_FILE_LIMIT} bytes; not a manifest or checksum",
+            path.display()
+        ),
+        Ok(_) => {}
+    }
+    std::fs::read(path)
+        .map(Some)
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The first byte of a `Content-Range: bytes A-B/N` header.
+fn content_range_start(resp: &reqwest::Response) -> Option<u64> {
+    let v = resp
+        .headers()
+        .get(reqwest::header::CONTENT_RANGE)?
+        .to_str()
+        .ok()?;
+    v.strip_prefix("bytes ")?
+        .split('-')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_sources() {
+        let http = Source::parse("http://127.0.0.1:8/rel").unwrap();
+        assert_eq!(http.locate("a b"), "http://127.0.0.1:8/rel/a%20b");
+        assert_eq!(http.display(), "http://127.0.0.1:8/rel");
+        let slash = Source::parse("https://h/x/").unwrap();
+        assert_eq!(slash.locate("f"), "https://h/x/f");
+        assert_eq!(
+            Source::parse("file:///tmp/r").unwrap(),
+            Source::Dir("/tmp/r".into())
+        );
+        assert_eq!(Source::parse("./rel").unwrap(), Source::Dir("./rel".into()));
+        assert!(Source::parse("ftp://h/x").is_err());
+        assert_eq!(
+            Source::github(Some("v0.3.0")).unwrap().locate("a"),
+            "https://github.com/jamiepine/voicebox/releases/download/v0.3.0/a"
+        );
+    }
+
+    #[test]
+    fn delays_grow_and_stop() {
+        let p = RetryPolicy {
+            retries: 3,
+            min_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        };
+        let d: Vec<_> = p.delays().collect();
+        assert_eq!(d.len(), 3);
+        assert!(d.iter().all(|d| *d >= Duration::from_millis(100)));
+        assert!(d.iter().all(|d| *d <= Duration::from_secs(2)));
+    }
+}

@@ -1,0 +1,163 @@
+//! Who holds the app's profile lock: a Chromium/CEF `SingletonLock` symlink, or a pidfile.
+//!
+//! Chromium's `SingletonLock` is a symlink whose target is `<hostname>-<pid>` (it never points
+//! at a real file). Host names may contain dashes, so the target is split at the *last* `-`.
+//! A pidfile holds one decimal pid (surrounding whitespace allowed) and names no host: it is
+//! local by construction.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// Where the holder of the app's lock is read from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "path", rename_all = "snake_case")]
+pub enum LockSource {
+    /// A `SingletonLock` symlink whose target is `<hostname>-<pid>`.
+    SingletonLock(PathBuf),
+    /// A pidfile holding one decimal pid.
+    Pidfile(PathBuf),
+}
+
+impl LockSource {
+    /// The lock's path.
+    pub fn path(&self) -> &Path {
+        match self {
+            LockSource::SingletonLock(p) | LockSource::Pidfile(p) => p,
+        }
+    }
+
+    /// Reads the current holder; `Ok(None)` when the lock or pidfile does not exist (nobody
+    /// holds it). Errors name the path when it exists but cannot be read or parsed.
+    pub fn read(&self) -> Result<Option<LockHolder>> {
+        match self {
+            LockSource::SingletonLock(path) => {
+                let target = match std::fs::read_link(path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => {
+                        return Err(anyhow::Error::from(e).context(format!(
+                            "cannot read the lock symlink {} (is it a symlink?)",
+                            path.display()
+                        )))
+                    }
+                };
+                let target = target.to_str().with_context(|| {
+                    format!("lock {} points at a non-UTF-8 target", path.display())
+                })?;
+                parse_singleton_target(target)
+                    .map(Some)
+                    .with_context(|| format!("malformed lock {}", path.display()))
+            }
+            LockSource::Pidfile(path) => {
+                let text = match std::fs::read_to_string(path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => {
+                        return Err(anyhow::Error::from(e)
+                            .context(format!("cannot read pidfile {}", path.display())))
+                    }
+                };
+                let trimmed = text.trim();
+                if trimmed.is_empty() {
+                    return Ok(None);
+                }
+                let pid = parse_pid(trimmed)
+                    .with_context(|| format!("malformed pidfile {}", path.display()))?;
+                Ok(Some(LockHolder { host: None, pid }))
+            }
+        }
+    }
+}
+
+/// The holder named by a lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LockHolder {
+    /// The host the lock names; `None` for a pidfile (which is local by construction).
+    pub host: Option<String>,
+    /// The holder's pid (always > 0).
+    pub pid: i32,
+}
+
+/// Parses a `SingletonLock` target `<hostname>-<pid>`, split at the last `-`.
+///
+/// Errors when there is no `-`, the host part is empty, or the pid is not a positive decimal.
+pub fn parse_singleton_target(target: &str) -> Result<LockHolder> {
+    let (host, pid) = target
+        .rsplit_once('-')
+        .with_context(|| format!("target {target:?} is not <hostname>-<pid>"))?;
+    if host.is_empty() {
+        anyhow::bail!("target {target:?} names no host");
+    }
+    Ok(LockHolder {
+        host: Some(host.to_string()),
+        pid: parse_pid(pid).with_context(|| format!("target {target:?}"))?,
+    })
+}
+
+fn parse_pid(s: &str) -> Result<i32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("{s:?} is not a pid");
+    }
+    match s.parse::<i32>() {
+        Ok(pid) if pid > 0 => Ok(pid),
+        _ => anyhow::bail!("{s:?} is not a valid pid"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn singleton_targets() {
+        let table: &[(&str, Option<(&str, i32)>)] = &[
+            ("myhost-123", Some(("myhost", 123))),
+            (
+                "my-dashed-host.local-4567",
+                Some(("my-dashed-host.local", 4567)),
+            ),
+            ("host--9", Some(("host-", 9))),
+            ("host-", None),
+            ("-12", None),
+            ("host", None),
+            ("host-12a", None),
+            ("host-+12", None),
+            ("host-0", None),
+            ("host-99999999999", None),
+        ];
+        for (target, want) in table {
+            let got = parse_singleton_target(target).ok();
+            let want = want.map(|(h, p)| LockHolder {
+                host: Some(h.to_string()),
+                pid: p,
+            });
+            assert_eq!(got, want, "{target}");
+        }
+    }
+
+    #[test]
+    fn reads_symlink_and_pidfile() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("SingletonLock");
+        let src = LockSource::SingletonLock(lock.clone());
+        assert_eq!(src.read().unwrap(), None);
+        std::os::unix::fs::symlink("a-b-42", &lock).unwrap();
+        assert_eq!(
+            src.read().unwrap(),
+            Some(LockHolder {
+                host: Some("a-b".into()),
+                pid: 42
+            })
+        );
+        let pidfile = dir.path().join("app.pid");
+        let src = LockSource::Pidfile(pidfile.clone());
+        assert_eq!(src.read().unwrap(), None);
+        std::fs::write(&pidfile, "77\n").unwrap();
+        assert_eq!(src.read().unwrap().map(|h| h.pid), Some(77));
+        std::fs::write(&pidfile, "x\n").unwrap();
+        let err = src.read().unwrap_err();
+        assert!(format!("{err:#}").contains("app.pid"), "{err:#}");
+    }
+}

@@ -1,0 +1,156 @@
+//! `voxctl fetch` across processes: SIGKILL and resume, SIGINT (exit 130, partial data kept,
+//! slot released), 16 concurrent fetches of one asset (each part downloaded once; losers exit
+//! 4, or 0 with `--wait`), and a `--wait`er taking over from a holder that died.
+
+mod support;
+
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use support::fetch::{self as f, Fixture, ASSET};
+use support::http::Server;
+use voxctl::manifest::part_name;
+
+const MB: usize = 1 << 20;
+
+fn signal(child: &Child, sig: Signal) {
+    kill(Pid::from_raw(child.id() as i32), sig).unwrap();
+}
+
+fn spawn(fx: &Fixture, srv: &Server, extra: &[&str]) -> Child {
+    fx.fetch_std(&srv.url())
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// A 2-part release of 2 x 2 MiB served slowly (32 KiB every 20 ms per connection, about
+/// 1.6 MB/s, so a part takes over a second).
+fn slow_release(seed: u64) -> (Fixture, Server, Vec<u8>) {
+    let fx = Fixture::new();
+    let bytes = f::data(4 * MB, seed);
+    f::json_release(&fx.rel(), ASSET, &bytes, 2 * MB);
+    let srv = Server::start(&fx.rel());
+    srv.set(|s| s.trickle = Some((32 * 1024, Duration::from_millis(20))));
+    (fx, srv, bytes)
+}
+
+fn ranged_downloads(srv: &Server) -> usize {
+    (0..2)
+        .flat_map(|i| srv.downloads(&part_name(ASSET, i)))
+        .filter(|l| l.status == 206 && l.range.is_some())
+        .count()
+}
+
+#[test]
+fn sigkill_mid_part_then_rerun_resumes_with_range() {
+    let (fx, srv, bytes) = slow_release(21);
+    let mut child = spawn(&fx, &srv, &[]);
+    f::wait_until(30, "partial data", || {
+        f::partial_bytes(&fx.partial()) >= 256 * 1024
+    });
+    signal(&child, Signal::SIGKILL);
+    child.wait().unwrap();
+    assert!(!fx.installed().exists());
+    srv.set(|s| s.trickle = None);
+    fx.fetch(&srv.url()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert!(ranged_downloads(&srv) >= 1, "{:#?}", srv.log());
+}
+
+#[test]
+fn sigint_exits_130_keeps_partial_data_and_releases_the_slot() {
+    let (fx, srv, bytes) = slow_release(22);
+    let mut child = spawn(&fx, &srv, &[]);
+    f::wait_until(30, "partial data", || {
+        f::partial_bytes(&fx.partial()) >= 256 * 1024
+    });
+    let start = std::time::Instant::now();
+    signal(&child, Signal::SIGINT);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(start.elapsed() < Duration::from_secs(5), "stops promptly");
+    let kept = f::partial_bytes(&fx.partial());
+    assert!(kept >= 256 * 1024, "partial data kept ({kept} bytes)");
+    // The slot is free again: a rerun proceeds and resumes.
+    srv.set(|s| s.trickle = None);
+    fx.fetch(&srv.url()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert!(ranged_downloads(&srv) >= 1);
+}
+
+#[test]
+fn sixteen_concurrent_fetches_download_each_part_once() {
+    // With --wait: all exit 0.
+    let (fx, srv, bytes) = slow_release(23);
+    let children: Vec<_> = (0..16).map(|_| spawn(&fx, &srv, &["--wait"])).collect();
+    for mut c in children {
+        assert_eq!(c.wait().unwrap().code(), Some(0));
+    }
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    for i in 0..2 {
+        assert_eq!(srv.downloads(&part_name(ASSET, i)).len(), 1, "part {i}");
+    }
+
+    // Without --wait: one wins, the others exit 4 (busy) and download nothing.
+    let (fx, srv, bytes) = slow_release(24);
+    let children: Vec<_> = (0..16).map(|_| spawn(&fx, &srv, &[])).collect();
+    let mut codes: Vec<i32> = children
+        .into_iter()
+        .map(|mut c| c.wait().unwrap().code().unwrap())
+        .collect();
+    codes.sort();
+    assert_eq!(codes[0], 0, "{codes:?}");
+    assert!(codes[1..].iter().all(|c| *c == 4), "{codes:?}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    for i in 0..2 {
+        assert_eq!(srv.downloads(&part_name(ASSET, i)).len(), 1, "part {i}");
+    }
+}
+
+#[test]
+fn busy_message_names_the_holder() {
+    let (fx, srv, _) = slow_release(25);
+    let mut holder = spawn(&fx, &srv, &[]);
+    f::wait_until(30, "partial data", || f::partial_bytes(&fx.partial()) > 0);
+    let out = fx.fetch(&srv.url()).assert().code(4);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains(&format!("pid {}", holder.id())), "{stderr}");
+    assert!(stderr.contains("--wait"), "{stderr}");
+    signal(&holder, Signal::SIGKILL);
+    holder.wait().unwrap();
+}
+
+#[test]
+fn a_waiter_takes_over_when_the_holder_dies_and_resumes() {
+    let (fx, srv, bytes) = slow_release(26);
+    let mut holder = spawn(&fx, &srv, &[]);
+    f::wait_until(30, "partial data", || {
+        f::partial_bytes(&fx.partial()) >= 256 * 1024
+    });
+    let waiter = fx
+        .fetch_std(&srv.url())
+        .args(["--wait", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300)); // let the waiter see the holder
+    signal(&holder, Signal::SIGKILL);
+    holder.wait().unwrap();
+    srv.set(|s| s.trickle = None);
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"event\":\"waiting\""), "{stdout}");
+    assert!(stdout.contains("\"event\":\"installed\""), "{stdout}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert!(
+        ranged_downloads(&srv) >= 1,
+        "the waiter resumed the holder's data"
+    );
+}

@@ -1,0 +1,334 @@
+//! A test HTTP server on 127.0.0.1:0 (hyper) serving the files of a directory, with switches
+//! that reproduce what real servers and networks do to downloads: Range support on or off,
+//! connections dropped or stalled after N bytes, a status code answered N times (with
+//! `Retry-After`), a flipped byte, GitHub-style 302s to signed URLs that expire, slow trickling,
+//! and a log of every request (path, Range, Authorization, status).
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full, StreamBody};
+use hyper::body::Frame;
+use hyper::{Request, Response, StatusCode};
+
+/// What happens after `after` body bytes of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Close the connection mid-body.
+    Drop,
+    /// Send nothing more, keeping the connection open.
+    Stall,
+}
+
+/// The server's behaviour; change it at any time with [`Server::set`].
+#[derive(Debug, Clone)]
+pub struct Switches {
+    /// Answer Range requests with 206 (true) or ignore them and send 200 (false).
+    pub honour_range: bool,
+    /// Cut the next `cut_times` file bodies after this many bytes.
+    pub cut_after: Option<(u64, Cut)>,
+    /// How many bodies get cut.
+    pub cut_times: usize,
+    /// Per path: answer this status this many more times, with this `Retry-After` (seconds).
+    pub status: HashMap<String, (u16, usize, Option<u64>)>,
+    /// Per path: flip the byte at this offset.
+    pub flip: HashMap<String, u64>,
+    /// Answer `/X` with a 302 to `/signed/{n}/X`; each signed URL answers this many requests,
+    /// then 403 (an expired signature).
+    pub signed_uses: Option<usize>,
+    /// Send bodies in chunks of this many bytes with this pause between them.
+    pub trickle: Option<(usize, Duration)>,
+}
+
+impl Default for Switches {
+    fn default() -> Switches {
+        Switches {
+            honour_range: true,
+            cut_after: None,
+            cut_times: 0,
+            status: HashMap::new(),
+            flip: HashMap::new(),
+            signed_uses: None,
+            trickle: None,
+        }
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// `GET` or `HEAD`.
+    pub method: String,
+    /// The request path (`/signed/3/x` for signed URLs).
+    pub path: String,
+    /// The file served, when one was (`/x`).
+    pub file: Option<String>,
+    /// The `Range` header.
+    pub range: Option<String>,
+    /// The `Authorization` header.
+    pub auth: Option<String>,
+    /// The status answered.
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct State {
+    root: PathBuf,
+    switches: Mutex<Switches>,
+    log: Mutex<Vec<Logged>>,
+    signed: Mutex<HashMap<u64, usize>>,
+    next_signed: Mutex<u64>,
+}
+
+/// A running server. It lives until the test process exits.
+pub struct Server {
+    /// Its address.
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+impl Server {
+    /// Serves the files under `root`.
+    pub fn start(root: &Path) -> Server {
+        let state = Arc::new(State {
+            root: root.to_path_buf(),
+            ..State::default()
+        });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let st = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let st = st.clone();
+                    tokio::spawn(async move {
+                        let svc = hyper::service::service_fn(move |req| {
+                            let st = st.clone();
+                            async move { Ok::<_, Infallible>(handle(&st, req)) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+            });
+        });
+        Server { addr, state }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes the switches.
+    pub fn set(&self, f: impl FnOnce(&mut Switches)) {
+        f(&mut self.state.switches.lock().unwrap());
+    }
+
+    /// Every request so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    /// GET requests that were answered with file data (200 or 206) for file `/name`.
+    pub fn downloads(&self, name: &str) -> Vec<Logged> {
+        let want = format!("/{name}");
+        self.log()
+            .into_iter()
+            .filter(|l| {
+                l.method == "GET"
+                    && l.file.as_deref() == Some(&want)
+                    && matches!(l.status, 200 | 206)
+            })
+            .collect()
+    }
+}
+
+fn empty(status: u16) -> Response<Body> {
+    let mut r = Response::new(Empty::new().map_err(|e: Infallible| match e {}).boxed());
+    *r.status_mut() = StatusCode::from_u16(status).unwrap();
+    r
+}
+
+fn handle(st: &State, req: Request<hyper::body::Incoming>) -> Response<Body> {
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let header = |n: &str| {
+        req.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (range, auth) = (header("range"), header("authorization"));
+    let mut file = None;
+    let resp = respond(st, &method, &path, range.as_deref(), &mut file);
+    st.log.lock().unwrap().push(Logged {
+        method,
+        path,
+        file,
+        range,
+        auth,
+        status: resp.status().as_u16(),
+    });
+    resp
+}
+
+fn respond(
+    st: &State,
+    method: &str,
+    path: &str,
+    range: Option<&str>,
+    served: &mut Option<String>,
+) -> Response<Body> {
+    let sw = st.switches.lock().unwrap().clone();
+    let mut file_path = path.to_string();
+    if let Some(uses) = sw.signed_uses {
+        if let Some(rest) = path.strip_prefix("/signed/") {
+            let (n, rest) = rest.split_once('/').unwrap();
+            let n: u64 = n.parse().unwrap();
+            let mut signed = st.signed.lock().unwrap();
+            let left = signed.entry(n).or_insert(0);
+            if *left == 0 {
+                return empty(403);
+            }
+            *left -= 1;
+            file_path = format!("/{rest}");
+        } else {
+            let mut next = st.next_signed.lock().unwrap();
+            *next += 1;
+            st.signed.lock().unwrap().insert(*next, uses);
+            let mut r = empty(302);
+            r.headers_mut().insert(
+                "location",
+                format!("/signed/{}{path}", *next).parse().unwrap(),
+            );
+            return r;
+        }
+    }
+    {
+        let mut sw = st.switches.lock().unwrap();
+        if let Some((code, times, retry_after)) = sw.status.get_mut(&file_path) {
+            if *times > 0 {
+                *times -= 1;
+                let mut r = empty(*code);
+                if let Some(s) = retry_after {
+                    r.headers_mut()
+                        .insert("retry-after", s.to_string().parse().unwrap());
+                }
+                return r;
+            }
+        }
+    }
+    let Ok(mut data) = std::fs::read(st.root.join(file_path.trim_start_matches('/'))) else {
+        return empty(404);
+    };
+    *served = Some(file_path.clone());
+    if let Some(&off) = sw.flip.get(&file_path) {
+        if let Some(b) = data.get_mut(off as usize) {
+            *b ^= 0xff;
+        }
+    }
+    let total = data.len() as u64;
+    let mut status = 200;
+    let mut start = 0u64;
+    let mut end = total;
+    if let (Some(r), true) = (range, sw.honour_range) {
+        let spec = r.strip_prefix("bytes=").unwrap();
+        let (a, b) = spec.split_once('-').unwrap();
+        start = a.parse().unwrap();
+        if !b.is_empty() {
+            end = b.parse::<u64>().unwrap() + 1;
+        }
+        if start >= total {
+            return empty(416);
+        }
+        status = 206;
+    }
+    let body = Bytes::from(data).slice(start as usize..end as usize);
+    let len = body.len();
+    let mut resp = if method == "HEAD" {
+        empty(status)
+    } else {
+        // Only bodies longer than the cut point count (small manifests pass untouched).
+        let cut = sw
+            .cut_after
+            .filter(|(after, _)| sw.cut_times > 0 && (len as u64) > *after);
+        if cut.is_some() {
+            st.switches.lock().unwrap().cut_times -= 1;
+        }
+        let mut r = Response::new(streamed(body, cut, sw.trickle));
+        *r.status_mut() = StatusCode::from_u16(status).unwrap();
+        r
+    };
+    let h = resp.headers_mut();
+    h.insert("content-length", len.to_string().parse().unwrap());
+    h.insert("accept-ranges", "bytes".parse().unwrap());
+    if status == 206 {
+        h.insert(
+            "content-range",
+            format!("bytes {start}-{}/{total}", end - 1)
+                .parse()
+                .unwrap(),
+        );
+    }
+    resp
+}
+
+/// A body that sends `data`, trickled and/or cut as asked.
+fn streamed(data: Bytes, cut: Option<(u64, Cut)>, trickle: Option<(usize, Duration)>) -> Body {
+    if cut.is_none() && trickle.is_none() {
+        return Full::new(data).map_err(|e: Infallible| match e {}).boxed();
+    }
+    let chunk = trickle.map_or(64 * 1024, |t| t.0);
+    let pause = trickle.map(|t| t.1);
+    let stream =
+        futures_util::stream::unfold((data, 0u64, false), move |(data, sent, first)| async move {
+            if let Some((after, how)) = cut {
+                if sent >= after {
+                    match how {
+                        Cut::Drop => {
+                            // Let hyper flush what was sent, then abort the connection.
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            return Some((
+                                Err(std::io::Error::other("connection cut by the test server")),
+                                (Bytes::new(), sent, true),
+                            ))
+                            .filter(|_| !data.is_empty());
+                        }
+                        Cut::Stall => std::future::pending::<()>().await,
+                    }
+                }
+            }
+            if data.is_empty() {
+                return None;
+            }
+            if let (Some(p), true) = (pause, first) {
+                tokio::time::sleep(p).await;
+            }
+            let mut n = chunk.min(data.len());
+            if let Some((after, _)) = cut {
+                n = n.min((after - sent) as usize);
+            }
+            let head = data.slice(..n);
+            let rest = data.slice(n..);
+            Some((Ok(Frame::data(head)), (rest, sent + n as u64, true)))
+        });
+    BodyExt::boxed(StreamBody::new(stream))
+}
