@@ -46,7 +46,7 @@ fn print_installed(installed: &[InstallRecord], printer: &Printer) {
     }
     printer.data("installed:");
     printer.data(format!(
-        "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}",
+        "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}  PATH",
         "ASSET", "VARIANT", "VERSION", "SIZE", "SHA256", "INSTALLED"
     ));
     let now = std::time::SystemTime::now()
@@ -56,7 +56,7 @@ fn print_installed(installed: &[InstallRecord], printer: &Printer) {
     for r in installed {
         let hex = r.sha256.to_hex();
         printer.data(format!(
-            "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}",
+            "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}  {}",
             r.asset,
             r.variant.as_deref().unwrap_or("-"),
             r.version.as_deref().unwrap_or("-"),
@@ -65,7 +65,8 @@ fn print_installed(installed: &[InstallRecord], printer: &Printer) {
             format!(
                 "{} ago",
                 human_duration(Duration::from_secs(now.saturating_sub(r.installed_at)))
-            )
+            ),
+            r.path.display()
         ));
     }
 }
