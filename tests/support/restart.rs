@@ -20,28 +20,45 @@ pub fn fixture_bin() -> PathBuf {
     BIN.get_or_init(|| {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
-        // The test's own environment (CARGO_*, RUSTFLAGS-like settings of the test runner)
-        // would change build-script fingerprints and rebuild the world; keep only what
-        // locates the toolchain and the target dir.
-        cmd.env_clear();
-        for (k, v) in std::env::vars_os() {
-            let k_str = k.to_string_lossy();
-            if [
-                "PATH",
-                "HOME",
-                "TMPDIR",
-                "RUSTUP_HOME",
-                "RUSTUP_TOOLCHAIN",
-                "CARGO_HOME",
-            ]
-            .contains(&k_str.as_ref())
-                || k_str == "CARGO_TARGET_DIR"
-            {
-                cmd.env(k, v);
+        // Drop what the test runner adds to a test's environment (the package's CARGO_PKG_*,
+        // CARGO_MANIFEST_DIR, NEXTEST_*, a LD_LIBRARY_PATH with target/deps...): passed to
+        // cargo they change fingerprints and rebuild everything, twice per run. Settings of
+        // the user or CI (RUSTFLAGS, CARGO_TARGET_DIR, CARGO_HOME, ...) are kept.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            let runner = k == "CARGO"
+                || k.starts_with("CARGO_PKG_")
+                || k.starts_with("CARGO_MANIFEST_")
+                || k.starts_with("CARGO_BIN_EXE_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&k.as_ref())
+                || k.starts_with("NEXTEST")
+                || k == "LD_LIBRARY_PATH"
+                || k == "DYLD_FALLBACK_LIBRARY_PATH";
+            if runner {
+                cmd.env_remove(k.as_ref());
+            }
+        }
+        // Build into the target dir and profile of the binary under test.
+        let profile_dir = super::bin().parent().unwrap().to_path_buf();
+        cmd.arg("build")
+            .arg("--target-dir")
+            .arg(profile_dir.parent().unwrap());
+        match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                cmd.arg("--release");
+            }
+            Some(other) => {
+                cmd.args(["--profile", other]);
             }
         }
         let status = cmd
-            .args(["build", "-q", "--example", "fixture_backend"])
+            .args(["-q", "--example", "fixture_backend"])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("run cargo build --example fixture_backend");
@@ -49,9 +66,7 @@ pub fn fixture_bin() -> PathBuf {
             status.success(),
             "cargo build --example fixture_backend failed"
         );
-        let bin = super::bin()
-            .parent()
-            .unwrap()
+        let bin = profile_dir
             .join("examples")
             .join(format!("fixture_backend{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.is_file(), "{} missing", bin.display());
