@@ -174,7 +174,8 @@ fn serve(mut stream: TcpStream, cfg: &Config, worker_pid: Option<u32>, args: &[S
         }
     }
     let line = String::from_utf8_lossy(&req);
-    let path = line.split_whitespace().nth(1).unwrap_or("");
+    let target = line.split_whitespace().nth(1).unwrap_or("");
+    let path = target.split('?').next().unwrap_or("");
     let (code, body) = if path != "/health" {
         ("404 Not Found", r#"{"detail":"not found"}"#.to_string())
     } else if cfg.never_healthy {

@@ -158,13 +158,28 @@ fn version_mismatch_falls_back_to_cpu() {
     assert!(err.contains("falling back to cpu"), "{err}");
     assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
 
-    // --expect-version overrides the record: 0.2.0 is now right.
+    // --expect-version overrides the record: 0.2.0 is now right. A given health URL is
+    // polled and recorded.
+    let url = format!("http://localhost:{}/health?probe=1", env.port);
     let out = env
-        .restart("cuda", &["--json", "--expect-version", "0.2.0"])
+        .restart(
+            "cuda",
+            &["--json", "--expect-version", "0.2.0", "--health-url", &url],
+        )
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(json(&out)["backend"]["variant"], "cuda");
+    assert_eq!(env.status()["backend"]["health_url"], url.as_str());
+
+    // A health URL voxctl cannot probe is a usage error, before anything is touched.
+    let running = pid_of(&env.record().unwrap());
+    let out = env
+        .restart("cpu", &["--health-url", "https://127.0.0.1/health"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(alive(running));
 }
 
 #[test]
