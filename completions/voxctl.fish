@@ -32,6 +32,7 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -l yes -d 'Answer yes to con
 complete -c voxctl -n "__fish_voxctl_needs_command" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -42,6 +43,79 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print 
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "list" -d 'List every known lease'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l token -d 'The fencing token printed by acquire' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l ttl -d 'The new TTL [default: the lease\'s current TTL]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l token -d 'The fencing token printed by acquire' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every known lease'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -56,7 +130,14 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Prin
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from status lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "list" -d 'List every known lease'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'

@@ -7,6 +7,7 @@ pub mod backends;
 pub mod checksum;
 pub mod error;
 pub mod interrupt;
+pub mod lease;
 pub mod manifest;
 pub mod marker;
 pub mod name;

@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod lease;
 mod status;
 
 use anyhow::Result;
@@ -15,9 +16,21 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Lease(args) => lease::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
     }
+}
+
+/// Whether the command handles SIGINT/SIGTERM itself instead of through
+/// `voxctl::interrupt` (`lease run` forwards them to its child).
+pub fn handles_signals(cli: &Cli) -> bool {
+    matches!(
+        &cli.command,
+        Command::Lease(crate::cli::LeaseArgs {
+            command: crate::cli::LeaseCommand::Run(_)
+        })
+    )
 }
 
 /// Opens the state dir chosen by `--state-dir`/`VOXCTL_STATE_DIR`, or the default one.

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use serde::Serialize;
+use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
 
 use crate::cli::{GlobalArgs, StatusArgs};
@@ -11,17 +12,20 @@ use crate::output::{human_bytes, human_duration, Printer};
 #[derive(Debug, Serialize)]
 struct Status {
     slots: Vec<HeldSlot>,
+    leases: Vec<LeaseInfo>,
 }
 
 pub fn run(global: &GlobalArgs, _args: StatusArgs, printer: &Printer) -> Result<u8> {
     let state = super::state_dir(global)?;
     let status = Status {
         slots: SlotTable::new(&state)?.list()?,
+        leases: FileStore::new(&state)?.list()?,
     };
     if printer.json() {
         printer.json_doc(&status)?;
     } else {
         print_slots(&status.slots, printer);
+        super::lease::print_leases(&status.leases, printer);
     }
     Ok(crate::exit::SUCCESS)
 }
