@@ -12,22 +12,6 @@ use anyhow::{Context, Result};
 ///
 /// The file is created with mode 0600 (tempfile's default). Errors name the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    replace(path, bytes, true)?;
-    fsync_dir(parent_dir(path))
-}
-
-/// Replaces `path` with `bytes` by a rename, like [`write_atomic`], but without any fsync:
-/// other processes see the old content or the new, never a mix, but after a crash or power
-/// loss the file may hold the old content (or, on some file systems, be empty).
-///
-/// Only for records whose loss in a crash is harmless by design (lease records: a crash ends
-/// the boot, which expires every lease, and fencing tokens do not depend on the record
-/// surviving; see `lease/file.rs`). Errors name the path.
-pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    replace(path, bytes, false)
-}
-
-fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
     let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".voxctl-")
@@ -35,18 +19,12 @@ fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
-        .and_then(|()| {
-            if sync {
-                tmp.as_file().sync_all()
-            } else {
-                Ok(())
-            }
-        })
+        .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
-    Ok(())
+    fsync_dir(dir)
 }
 
 /// Serializes `value` as pretty JSON (with a trailing newline) and writes it with

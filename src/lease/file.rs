@@ -9,7 +9,7 @@
 //! (`status`, `list`) take no lock: records are replaced by rename, so a reader sees a whole
 //! record.
 //!
-//! Records are replaced by rename *without* fsync ([`crate::atomic::replace_unsynced`]), a
+//! Records are replaced by rename *without* fsync (see `FileStore::write`), a
 //! deliberate exception to invariant 1 that keeps each operation cheap: a record only
 //! matters within the boot that wrote it (a crash ends the boot, and a record of another boot
 //! is expired), and fencing tokens stay monotonic without the record (see
@@ -78,12 +78,43 @@ impl FileStore {
         read_record(&self.record_path(name))
     }
 
-    fn write(&self, rec: &LeaseRecord) -> Result<()> {
+    /// Replaces `NAME.json` by renaming `.NAME.OP.tmp` over it, without fsync. The
+    /// temporary name is fixed (the caller holds the lock, so nobody else writes it) and
+    /// names the operation, so waiters can watch for releases alone (see [`FileStore::watch`]).
+    fn write(&self, rec: &LeaseRecord, op: Op) -> Result<()> {
+        use std::io::Write;
         let path = self.dir.join(format!("{}.json", rec.name));
+        let tmp = self.dir.join(temp_name(&rec.name, op));
         let mut bytes = serde_json::to_vec_pretty(rec).context("cannot encode lease record")?;
         bytes.push(b'\n');
-        crate::atomic::replace_unsynced(&path, &bytes)
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(&bytes))
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
     }
+}
+
+/// Which operation writes a record (part of its temporary file's name).
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Acquire,
+    Renew,
+    Release,
+}
+
+fn temp_name(name: &str, op: Op) -> String {
+    let op = match op {
+        Op::Acquire => "acquire",
+        Op::Renew => "renew",
+        Op::Release => "release",
+    };
+    format!(".{name}.{op}.tmp")
 }
 
 fn read_record(path: &Path) -> Result<Option<LeaseRecord>> {
@@ -142,7 +173,7 @@ impl LeaseStore for FileStore {
             acquired_wall_ms: now.wall_us / 1000,
             released: false,
         };
-        self.write(&rec)?;
+        self.write(&rec, Op::Acquire)?;
         Ok(Attempt::Acquired(lease_view(&rec, &now)))
     }
 
@@ -168,7 +199,7 @@ impl LeaseStore for FileStore {
             rec.ttl_ms = ms(ttl);
         }
         rec.expires_boot_ms = now.boot_ms.saturating_add(rec.ttl_ms);
-        self.write(&rec)?;
+        self.write(&rec, Op::Renew)?;
         Ok(lease_view(&rec, &now))
     }
 
@@ -177,7 +208,7 @@ impl LeaseStore for FileStore {
         let mut rec = check_token(self.read(name)?, name, token)?;
         if !rec.released {
             rec.released = true;
-            self.write(&rec)?;
+            self.write(&rec, Op::Release)?;
         }
         Ok(())
     }
@@ -215,5 +246,62 @@ impl LeaseStore for FileStore {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    /// Wakes on releases only: a release renames `.NAME.release.tmp` over the record, seen
+    /// as an IN_MOVED_FROM of that name in the directory (inotify, Linux). Acquires and
+    /// renewals wake nobody; expiry is the waiter's own timeout.
+    #[cfg(target_os = "linux")]
+    fn watch(&self, name: &LeaseName) -> Option<Box<dyn super::ChangeWait>> {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        let inotify = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
+        inotify
+            .add_watch(&self.dir, AddWatchFlags::IN_MOVED_FROM)
+            .ok()?;
+        Some(Box::new(ReleaseWatch {
+            inotify,
+            file_name: temp_name(name.as_str(), Op::Release).into(),
+        }))
+    }
+}
+
+/// Wakes when lease `NAME` is released (see [`FileStore::watch`]).
+#[cfg(target_os = "linux")]
+struct ReleaseWatch {
+    inotify: nix::sys::inotify::Inotify,
+    file_name: std::ffi::OsString,
+}
+
+#[cfg(target_os = "linux")]
+impl super::ChangeWait for ReleaseWatch {
+    fn wait(&mut self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let ts = rustix::event::Timespec {
+                tv_sec: left.as_secs() as i64,
+                tv_nsec: left.subsec_nanos().into(),
+            };
+            let mut fds = [rustix::event::PollFd::new(
+                &self.inotify,
+                rustix::event::PollFlags::IN,
+            )];
+            match rustix::event::poll(&mut fds, Some(&ts)) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(_) => return, // EINTR: let the caller re-check (a signal may have come)
+            }
+            match self.inotify.read_events() {
+                Ok(events) => {
+                    if events
+                        .iter()
+                        .any(|e| e.name.as_ref() == Some(&self.file_name))
+                    {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
     }
 }

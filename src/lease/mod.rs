@@ -358,12 +358,28 @@ pub trait LeaseStore {
 
     /// Every lease with a record, sorted by name.
     fn list(&self) -> Result<Vec<LeaseInfo>>;
+
+    /// A way to sleep until lease `name` may have changed (released, taken over), if the
+    /// store has one; [`acquire_wait`] polls otherwise. Wake-ups may be spurious or missed:
+    /// waiters still re-check at least every 100 ms.
+    fn watch(&self, _name: &LeaseName) -> Option<Box<dyn ChangeWait>> {
+        None
+    }
 }
 
-/// Acquires `name`, retrying for up to `wait` while it is held (polling every 1-25 ms, and
-/// never sleeping past the holder's expiry). `stop` is polled between attempts; when it
-/// returns true the wait ends with [`Error::Interrupted`]. Errors with [`Error::Busy`] naming
-/// the holder when the lease is still held after `wait`.
+/// Wakes a waiter when a lease may have changed (see [`LeaseStore::watch`]).
+pub trait ChangeWait {
+    /// Blocks until the watched lease may have changed or `timeout` passes.
+    fn wait(&mut self, timeout: Duration);
+}
+
+/// Acquires `name`, retrying for up to `wait` while it is held: woken by the store's
+/// [`LeaseStore::watch`] when it has one (re-checking at least every 100 ms), else polling
+/// every 1-25 ms; never sleeping past the holder's expiry. Between attempts it looks with
+/// [`LeaseStore::status`] (no lock) and tries again only when the lease looks free; the
+/// decision itself is always [`LeaseStore::try_acquire`]'s. `stop` is polled between
+/// attempts; when it returns true the wait ends with [`Error::Interrupted`]. Errors with
+/// [`Error::Busy`] naming the holder when the lease is still held after `wait`.
 pub fn acquire_wait(
     store: &dyn LeaseStore,
     name: &LeaseName,
@@ -374,32 +390,51 @@ pub fn acquire_wait(
 ) -> Result<Lease> {
     let deadline = std::time::Instant::now() + wait;
     let mut pause = Duration::from_millis(1);
+    let mut watch = Watch::Unarmed;
     loop {
-        let info = match store.try_acquire(name, ttl, holder)? {
+        let mut info = match store.try_acquire(name, ttl, holder)? {
             Attempt::Acquired(lease) => return Ok(lease),
             Attempt::Held(info) => info,
         };
-        if stop() {
-            return Err(Error::Interrupted.into());
-        }
-        let now = std::time::Instant::now();
-        if now >= deadline {
-            return Err(Error::Busy {
-                what: format!("lease {name}"),
-                holder: Some(info.describe()),
+        // Wait until the lease looks free.
+        while info.standing.is_held() {
+            if stop() {
+                return Err(Error::Interrupted.into());
             }
-            .into());
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::Busy {
+                    what: format!("lease {name}"),
+                    holder: Some(info.describe()),
+                }
+                .into());
+            }
+            let left = Duration::from_millis(info.standing.left_ms());
+            let nap = (deadline - now).min(left.max(Duration::from_millis(1)));
+            match &mut watch {
+                // Watch first, then look again, so a release in between is not missed.
+                Watch::Unarmed => {
+                    watch = store.watch(name).map_or(Watch::Poll, Watch::Armed);
+                }
+                Watch::Armed(w) => w.wait(nap.min(Duration::from_millis(100))),
+                Watch::Poll => {
+                    std::thread::sleep(nap.min(pause));
+                    pause = (pause * 2).min(Duration::from_millis(25));
+                }
+            }
+            match store.status(name)? {
+                Some(now_info) => info = now_info,
+                None => break,
+            }
         }
-        let left = match info.standing {
-            Standing::Held { left_ms } => Duration::from_millis(left_ms),
-            _ => Duration::ZERO,
-        };
-        let nap = pause
-            .min(deadline - now)
-            .min(left.max(Duration::from_millis(1)));
-        std::thread::sleep(nap);
-        pause = (pause * 2).min(Duration::from_millis(25));
     }
+}
+
+/// How [`acquire_wait`] sleeps: not decided yet, woken by the store, or polling.
+enum Watch {
+    Unarmed,
+    Armed(Box<dyn ChangeWait>),
+    Poll,
 }
 
 /// Returns the record when `token` is its current token; otherwise errors with
