@@ -8,7 +8,9 @@
 #    figure is operations per second over the whole batch.
 #
 # Usage: bench/lease.sh [RUNS] [ITERS]   (default 300 runs for 1, 100 iterations per process
-# for 2). Needs hyperfine and jq (installed with apt-get if missing).
+# for 2). The state dir and the flock file live in a fresh directory under $TMPDIR (default
+# /tmp); run it with TMPDIR=/dev/shm to take the disk's journal out of the figures. Needs
+# hyperfine and jq (installed with apt-get if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-300}"
@@ -24,7 +26,8 @@ fi
 cargo build --release -q
 voxctl="$PWD/target/release/voxctl"
 
-work="$(mktemp -d)"
+work="$(mktemp -d -p "${TMPDIR:-/tmp}")"
+echo "state dir and lock file in $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'))"
 trap 'rm -rf "$work"' EXIT
 export VOXCTL_STATE_DIR="$work/state"
 lock="$work/flock.lock"
