@@ -512,3 +512,55 @@ fn command_inherits_no_voxctl_descriptors() {
         "{text}"
     );
 }
+
+/// A lost lease with a command that ignores SIGTERM: SIGKILL follows after --kill-grace.
+/// The loss is forced without SIGSTOP: a contender in a faked other boot (debug-build hook)
+/// sees the record as a previous boot's and takes it over.
+#[test]
+fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
+    if !cfg!(debug_assertions) {
+        eprintln!("skipped: the boot id hook exists in debug builds only");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let info = tmp.path().join("a");
+    let mut cmd = voxctl_std(&state);
+    cmd.args([
+        "lease",
+        "run",
+        "L",
+        "--ttl",
+        "600ms",
+        "--kill-grace",
+        "700ms",
+        "--",
+    ])
+    .args([
+        "sh",
+        "-c",
+        r#"trap '' TERM; echo "$$" > "$1"; exec sleep 60"#,
+        "sh",
+    ])
+    .arg(&info);
+    let mut a = Spawned::spawn(cmd);
+    let child: i32 = field(&wait_for_line(&info, Duration::from_secs(20)), 0);
+    let out = voxctl(&state)
+        .args(["lease", "acquire", "L", "--ttl", "1h"])
+        .env("VOXCTL_TEST_BOOT_ID", "another-boot")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let taken = Instant::now();
+    let status = a.wait_timeout(Duration::from_secs(15)).expect("A exits");
+    let took = taken.elapsed();
+    let alive = exists(child);
+    kill_group(child);
+    assert!(!alive, "the command was killed");
+    assert_eq!(status.code(), Some(6), "{status:?}");
+    assert!(
+        took >= Duration::from_millis(700),
+        "SIGKILL only after the grace: {took:?}"
+    );
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
