@@ -4,6 +4,7 @@
 use anyhow::Result;
 use serde::Serialize;
 use voxctl::backends::{default_data_dir, BackendsDir, InstallRecord};
+use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
 
 use crate::cli::{GlobalArgs, StatusArgs};
@@ -13,6 +14,7 @@ use crate::output::{human_bytes, human_duration, Printer};
 struct Status {
     slots: Vec<HeldSlot>,
     installed: Vec<InstallRecord>,
+    leases: Vec<LeaseInfo>,
 }
 
 pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
@@ -24,12 +26,14 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
     let status = Status {
         slots: SlotTable::new(&state)?.list()?,
         installed: BackendsDir::new(&data_dir).records()?,
+        leases: FileStore::new(&state)?.list()?,
     };
     if printer.json() {
         printer.json_doc(&status)?;
     } else {
         print_slots(&status.slots, printer);
         print_installed(&status.installed, printer);
+        super::lease::print_leases(&status.leases, printer);
     }
     Ok(crate::exit::SUCCESS)
 }

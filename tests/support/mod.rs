@@ -35,4 +35,5 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
 }
 pub mod fetch;
 pub mod http;
+pub mod lease;
 pub mod nginx;
