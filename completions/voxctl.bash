@@ -28,6 +28,9 @@ _voxctl() {
             voxctl,help)
                 cmd="voxctl__subcmd__help"
                 ;;
+            voxctl,lease)
+                cmd="voxctl__subcmd__lease"
+                ;;
             voxctl,reap)
                 cmd="voxctl__subcmd__reap"
                 ;;
@@ -49,6 +52,9 @@ _voxctl() {
             voxctl__subcmd__help,help)
                 cmd="voxctl__subcmd__help__subcmd__help"
                 ;;
+            voxctl__subcmd__help,lease)
+                cmd="voxctl__subcmd__help__subcmd__lease"
+                ;;
             voxctl__subcmd__help,reap)
                 cmd="voxctl__subcmd__help__subcmd__reap"
                 ;;
@@ -58,8 +64,68 @@ _voxctl() {
             voxctl__subcmd__help,status)
                 cmd="voxctl__subcmd__help__subcmd__status"
                 ;;
+            voxctl__subcmd__help__subcmd__lease,acquire)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__acquire"
+                ;;
+            voxctl__subcmd__help__subcmd__lease,list)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__list"
+                ;;
+            voxctl__subcmd__help__subcmd__lease,release)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__release"
+                ;;
+            voxctl__subcmd__help__subcmd__lease,renew)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__renew"
+                ;;
+            voxctl__subcmd__help__subcmd__lease,run)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__run"
+                ;;
+            voxctl__subcmd__help__subcmd__lease,status)
+                cmd="voxctl__subcmd__help__subcmd__lease__subcmd__status"
+                ;;
             voxctl__subcmd__help__subcmd__reap,mark)
                 cmd="voxctl__subcmd__help__subcmd__reap__subcmd__mark"
+                ;;
+            voxctl__subcmd__lease,acquire)
+                cmd="voxctl__subcmd__lease__subcmd__acquire"
+                ;;
+            voxctl__subcmd__lease,help)
+                cmd="voxctl__subcmd__lease__subcmd__help"
+                ;;
+            voxctl__subcmd__lease,list)
+                cmd="voxctl__subcmd__lease__subcmd__list"
+                ;;
+            voxctl__subcmd__lease,release)
+                cmd="voxctl__subcmd__lease__subcmd__release"
+                ;;
+            voxctl__subcmd__lease,renew)
+                cmd="voxctl__subcmd__lease__subcmd__renew"
+                ;;
+            voxctl__subcmd__lease,run)
+                cmd="voxctl__subcmd__lease__subcmd__run"
+                ;;
+            voxctl__subcmd__lease,status)
+                cmd="voxctl__subcmd__lease__subcmd__status"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,acquire)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__acquire"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,help)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__help"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,list)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__list"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,release)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__release"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,renew)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__renew"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,run)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__run"
+                ;;
+            voxctl__subcmd__lease__subcmd__help,status)
+                cmd="voxctl__subcmd__lease__subcmd__help__subcmd__status"
                 ;;
             voxctl__subcmd__reap,help)
                 cmd="voxctl__subcmd__reap__subcmd__help"
@@ -80,7 +146,7 @@ _voxctl() {
 
     case "${cmd}" in
         voxctl)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch status reap completions generate help"
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch status reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,7 +258,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help)
-            opts="restart fetch status reap completions generate help"
+            opts="restart fetch status reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +327,104 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__help__subcmd__lease)
+            opts="acquire renew release status list run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__acquire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__release)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__renew)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__lease__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__help__subcmd__reap)
             opts="mark"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -310,6 +474,284 @@ _voxctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease)
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version acquire renew release status list run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__acquire)
+            opts="-q -v -h -V --ttl --wait --holder --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help)
+            opts="acquire renew release status list run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__acquire)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__release)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__renew)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__list)
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__release)
+            opts="-q -v -h -V --token --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__renew)
+            opts="-q -v -h -V --token --ttl --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__run)
+            opts="-q -v -h -V --ttl --wait --holder --kill-grace --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kill-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__lease__subcmd__status)
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod error;
 pub mod fetch;
 pub mod interrupt;
+pub mod lease;
 pub mod manifest;
 pub mod marker;
 pub mod name;

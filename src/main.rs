@@ -12,8 +12,10 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let printer = output::Printer::new(&cli.global);
     output::init_tracing(&cli.global);
-    if let Err(e) = voxctl::interrupt::install() {
-        printer.warn(format!("cannot install signal handlers: {e}"));
+    if !commands::handles_signals(&cli) {
+        if let Err(e) = voxctl::interrupt::install() {
+            printer.warn(format!("cannot install signal handlers: {e}"));
+        }
     }
     let code = match commands::run(cli, &printer) {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 
 mod completions;
 mod fetch;
+mod lease;
 mod reap;
 mod restart;
 mod status;
@@ -21,9 +22,21 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
+        Command::Lease(args) => lease::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),
     }
+}
+
+/// Whether the command handles SIGINT/SIGTERM itself instead of through
+/// `voxctl::interrupt` (`lease run` forwards them to its child).
+pub fn handles_signals(cli: &Cli) -> bool {
+    matches!(
+        &cli.command,
+        Command::Lease(crate::cli::LeaseArgs {
+            command: crate::cli::LeaseCommand::Run(_)
+        })
+    )
 }
 
 /// Opens the state dir chosen by `--state-dir`/`VOXCTL_STATE_DIR`, or the default one.

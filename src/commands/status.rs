@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use voxctl::backend::observe::{self, Observed};
 use voxctl::backends::{BackendsDir, InstallRecord};
+use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
 
 use crate::cli::{GlobalArgs, StatusArgs};
@@ -19,6 +20,7 @@ struct Status {
     installed: Vec<InstallRecord>,
     /// The backend in `backend.json`, observed now; `null` when there is none.
     backend: Option<Observed>,
+    leases: Vec<LeaseInfo>,
 }
 
 pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
@@ -28,6 +30,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
         slots: SlotTable::new(&state)?.list()?,
         installed: BackendsDir::new(&data_dir).records()?,
         backend: observe::observe(&state)?,
+        leases: FileStore::new(&state)?.list()?,
     };
     if printer.json() {
         printer.json_doc(&status)?;
@@ -35,6 +38,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
         print_slots(&status.slots, printer);
         print_installed(&status.installed, printer);
         print_backend(status.backend.as_ref(), printer);
+        super::lease::print_leases(&status.leases, printer);
     }
     Ok(crate::exit::SUCCESS)
 }

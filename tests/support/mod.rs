@@ -35,5 +35,6 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
 }
 pub mod fetch;
 pub mod http;
+pub mod lease;
 pub mod nginx;
 pub mod restart;

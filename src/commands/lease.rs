@@ -1,0 +1,224 @@
+//! `voxctl lease`: acquire, renew, release, status, list and run, over a
+//! [`voxctl::lease::LeaseStore`] (the local file store for now). Output: tokens and tables on
+//! stdout (or one JSON document with `--json`), messages on stderr.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+use voxctl::lease::file::FileStore;
+use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals};
+use voxctl::lease::{acquire_wait, LeaseInfo, LeaseName, LeaseStore};
+use voxctl::Error;
+
+use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
+use crate::output::{human_duration, Printer};
+
+pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
+    let state = super::state_dir(global)?;
+    let file_store = FileStore::new(&state)?;
+    let store: &dyn LeaseStore = &file_store;
+    match args.command {
+        LeaseCommand::Acquire(a) => {
+            let holder = holder_or_default(&a.hold, true);
+            let lease = acquire_wait(
+                store,
+                &a.hold.name,
+                a.hold.ttl,
+                &holder,
+                a.hold.wait,
+                &voxctl::interrupt::requested,
+            )?;
+            if printer.json() {
+                printer.json_doc(&lease)?;
+            } else {
+                printer.data(lease.token);
+            }
+        }
+        LeaseCommand::Renew(a) => {
+            let lease = store.renew(&a.name, a.token, a.ttl)?;
+            if printer.json() {
+                printer.json_doc(&lease)?;
+            } else {
+                printer.message(format!(
+                    "lease {} renewed: {} left",
+                    a.name,
+                    human_duration(Duration::from_millis(lease.expires_in_ms))
+                ));
+            }
+        }
+        LeaseCommand::Release(a) => {
+            store.release(&a.name, a.token)?;
+            if printer.json() {
+                printer.json_doc(&serde_json::json!({
+                    "name": a.name.as_str(),
+                    "token": a.token,
+                    "released": true,
+                }))?;
+            } else {
+                printer.message(format!("lease {} released", a.name));
+            }
+        }
+        LeaseCommand::Status(a) => status(store, &a.name, printer)?,
+        LeaseCommand::List => {
+            let leases = store.list()?;
+            if printer.json() {
+                printer.json_doc(&Listing { leases })?;
+            } else {
+                print_leases(&leases, printer);
+            }
+        }
+        LeaseCommand::Run(a) => return run_command(store, a, printer),
+    }
+    Ok(crate::exit::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct Listing {
+    leases: Vec<LeaseInfo>,
+}
+
+/// `HOST:PID`, with the parent's pid for `acquire` (the script that will hold the lease)
+/// and voxctl's own for `run`.
+fn holder_or_default(hold: &LeaseHoldArgs, parent: bool) -> String {
+    if let Some(h) = &hold.holder {
+        return h.clone();
+    }
+    let pid = if parent {
+        nix::unistd::getppid().as_raw()
+    } else {
+        std::process::id() as i32
+    };
+    format!(
+        "{}:{pid}",
+        voxctl::process::hostname().unwrap_or_else(|| "localhost".into())
+    )
+}
+
+fn status(store: &dyn LeaseStore, name: &LeaseName, printer: &Printer) -> Result<()> {
+    let info = store.status(name)?;
+    match (&info, printer.json()) {
+        (Some(info), true) => printer.json_doc(info)?,
+        (None, true) => printer.json_doc(&serde_json::json!({
+            "name": name.as_str(),
+            "state": "free",
+        }))?,
+        (None, false) => printer.data(format!("lease {name}: free (never acquired)")),
+        (Some(i), false) => {
+            printer.data(format!("lease {}: {}", i.name, i.state));
+            printer.data(format!(
+                "  holder:    {} (pid {} on {})",
+                i.holder, i.pid, i.host
+            ));
+            printer.data(format!("  token:     {}", i.token));
+            printer.data(format!(
+                "  age:       {} (acquired {})",
+                ms_human(i.age_ms),
+                i.acquired_at
+            ));
+            printer.data(format!("  ttl:       {}", ms_human(i.ttl_ms)));
+            printer.data(format!("  time left: {}", ms_human(i.left_ms)));
+        }
+    }
+    Ok(())
+}
+
+fn ms_human(ms: u64) -> String {
+    if ms < 10_000 {
+        humantime::format_duration(Duration::from_millis(ms)).to_string()
+    } else {
+        human_duration(Duration::from_millis(ms))
+    }
+}
+
+/// Prints leases as a table (`lease list` and `voxctl status`).
+pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
+    if leases.is_empty() {
+        printer.data("leases: none");
+        return;
+    }
+    printer.data("leases:");
+    printer.data(format!(
+        "  {:<32} {:<8} {:>20} {:>10} {:>10}  HOLDER",
+        "NAME", "STATE", "TOKEN", "AGE", "LEFT"
+    ));
+    for l in leases {
+        printer.data(format!(
+            "  {:<32} {:<8} {:>20} {:>10} {:>10}  {}",
+            l.name,
+            l.state,
+            l.token,
+            ms_human(l.age_ms),
+            if l.standing.is_held() {
+                ms_human(l.left_ms)
+            } else {
+                "-".into()
+            },
+            l.holder
+        ));
+    }
+}
+
+/// `lease run`: signals are taken over first (main.rs skips `voxctl::interrupt` for this
+/// command), so a SIGINT while waiting ends the wait with exit 130 and one during the run is
+/// forwarded to the command instead of killing voxctl with the lease held.
+fn run_command(
+    store: &dyn LeaseStore,
+    args: crate::cli::LeaseRunArgs,
+    printer: &Printer,
+) -> Result<u8> {
+    let signals = Signals::install()?;
+    let name = &args.hold.name;
+    let holder = holder_or_default(&args.hold, false);
+    let lease = acquire_wait(store, name, args.hold.ttl, &holder, args.hold.wait, &|| {
+        signals.pending()
+    })?;
+    if signals.pending() {
+        let _ = store.release(name, lease.token);
+        return Err(Error::Interrupted.into());
+    }
+    let settings = RunSettings {
+        ttl: args.hold.ttl,
+        kill_grace: args.kill_grace,
+        command: args.command,
+    };
+    let report = match supervise(store, name, &lease, &settings, &signals) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = store.release(name, lease.token);
+            // Like the shell: 127 for a command not found, 126 for one that cannot run.
+            let kind = e.downcast_ref::<std::io::Error>().map(|io| io.kind());
+            let code = match kind {
+                Some(std::io::ErrorKind::NotFound) => 127,
+                Some(std::io::ErrorKind::PermissionDenied) => 126,
+                _ => return Err(e),
+            };
+            printer.error(&e);
+            return Ok(code);
+        }
+    };
+    let code = exit_code(&report.status);
+    if let Some(lost) = report.lost {
+        printer.error(&lost.context(format!(
+            "lease {name} was lost while the command ran, so the command was terminated \
+             (it exited with status {code})"
+        )));
+        return Ok(crate::exit::LOST);
+    }
+    match store.release(name, lease.token) {
+        Ok(()) => Ok(code),
+        Err(e) if matches!(Error::find(&e), Some(Error::Lost(_))) => {
+            printer.error(&e.context(format!(
+                "the command exited with status {code}, but lease {name} had been taken over \
+                 before it finished"
+            )));
+            Ok(crate::exit::LOST)
+        }
+        Err(e) => {
+            printer.warn(format!(
+                "cannot release lease {name} (it expires by itself): {e:#}"
+            ));
+            Ok(code)
+        }
+    }
+}

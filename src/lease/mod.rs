@@ -1,0 +1,469 @@
+//! Leases: named, TTL-bound locks with fencing tokens for shell scripts (issue 4, DESIGN.md
+//! invariants 1 and 3).
+//!
+//! A lease `NAME` is held by whoever last acquired it until its TTL runs out, it is renewed,
+//! or it is released; unlike a slot it outlives the acquiring process. Every acquire hands
+//! out a *fencing token* larger than any token issued before for that name, so a holder that
+//! was paused past its TTL and lost the lease can be told apart from the new holder (its
+//! renew and release are refused, exit 6).
+//!
+//! The command layer talks to a [`LeaseStore`]; [`file::FileStore`] keeps leases in the state
+//! dir, and a fleet-wide backend (etcd) can be added later behind the same trait. The pure
+//! decisions (is a record still held, which token comes next) live in this file so they can
+//! be unit-tested with injected clocks.
+
+pub mod clock;
+pub mod file;
+pub mod run;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+pub use clock::Now;
+
+use crate::Error;
+
+/// Default TTL of `lease acquire` and `lease run` (30 s).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
+
+/// A validated lease name: 1-128 characters from `[A-Za-z0-9._-]`, not starting with `.`
+/// (see [`crate::name::validate_resource_name`]); safe to use as a file name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeaseName(String);
+
+impl LeaseName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for LeaseName {
+    type Err = Error;
+    /// Errors with [`Error::Usage`] for an invalid name.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        crate::name::validate_resource_name("lease", s)?;
+        Ok(LeaseName(s.to_string()))
+    }
+}
+
+impl fmt::Display for LeaseName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A fencing token: a positive decimal integer, strictly increasing per lease name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Token(pub u64);
+
+impl FromStr for Token {
+    type Err = Error;
+    /// Parses the decimal integer that `voxctl lease acquire` prints; anything else (empty,
+    /// signs, spaces, non-digits, zero, more than 64 bits) is [`Error::Usage`].
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = || {
+            Error::Usage(format!(
+                "malformed token {s:?}: a fencing token is the positive decimal integer \
+                 printed by `voxctl lease acquire`"
+            ))
+        };
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        match s.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Token(n)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Parses a TTL or kill grace such as `500ms`, `30s`, `5m` (humantime syntax). Zero,
+/// negative, sub-millisecond and over-a-year values are [`Error::Usage`].
+pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err(Error::Usage(format!(
+            "invalid duration {s:?}: must be positive"
+        )));
+    }
+    let d = humantime::parse_duration(t).map_err(|e| {
+        Error::Usage(format!(
+            "invalid duration {s:?}: {e} (examples: 500ms, 30s, 5m)"
+        ))
+    })?;
+    if d.is_zero() {
+        return Err(Error::Usage(format!(
+            "invalid duration {s:?}: must be positive"
+        )));
+    }
+    if d < Duration::from_millis(1) {
+        return Err(Error::Usage(format!(
+            "invalid duration {s:?}: must be at least 1ms"
+        )));
+    }
+    if d > Duration::from_secs(366 * 24 * 3600) {
+        return Err(Error::Usage(format!(
+            "invalid duration {s:?}: must be at most a year"
+        )));
+    }
+    Ok(d)
+}
+
+/// Parses a `--wait` duration: like [`parse_positive_duration`] but `0` is allowed (no wait).
+pub fn parse_wait(s: &str) -> Result<Duration, Error> {
+    if s.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_positive_duration(s)
+}
+
+/// Checks a `--holder` description: 1-256 characters, no control characters.
+pub fn parse_holder(s: &str) -> Result<String, Error> {
+    if s.is_empty() || s.len() > 256 || s.chars().any(char::is_control) {
+        return Err(Error::Usage(format!(
+            "invalid holder {s:?}: use 1-256 printable characters"
+        )));
+    }
+    Ok(s.to_string())
+}
+
+/// A lease record as stored (one JSON document per name). Times are in milliseconds:
+/// `*_boot_ms` on the boot-time clock of boot `boot_id` (see [`clock`]), `*_wall_ms` since
+/// the Unix epoch (for display only; the wall clock never decides expiry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseRecord {
+    /// The lease's name.
+    pub name: String,
+    /// The fencing token of the latest acquire.
+    pub token: Token,
+    /// Who holds it (`--holder`, default `HOST:PID`).
+    pub holder: String,
+    /// The pid of the voxctl that acquired it.
+    pub pid: i32,
+    /// The host it was acquired on.
+    pub host: String,
+    /// The boot it was acquired in; a lease of another boot is expired.
+    pub boot_id: String,
+    /// The TTL of the latest acquire or renew, in milliseconds.
+    pub ttl_ms: u64,
+    /// When it was acquired, boot-time clock, milliseconds.
+    pub acquired_boot_ms: u64,
+    /// When it expires unless renewed, boot-time clock, milliseconds.
+    pub expires_boot_ms: u64,
+    /// When it was acquired, wall clock, milliseconds since the epoch.
+    pub acquired_wall_ms: u64,
+    /// Whether the holder released it (the record stays, keeping the latest token).
+    pub released: bool,
+}
+
+/// Where a lease record stands at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Held, with this much time left.
+    Held {
+        /// Time left, in milliseconds.
+        left_ms: u64,
+    },
+    /// The TTL ran out in this boot, this long ago; anyone may take it over.
+    Expired {
+        /// Time since expiry, in milliseconds.
+        ago_ms: u64,
+    },
+    /// Acquired in a previous boot: expired.
+    PreviousBoot,
+    /// Released by its holder.
+    Released,
+}
+
+impl Standing {
+    /// Whether someone holds the lease (acquire must wait or fail).
+    pub fn is_held(&self) -> bool {
+        matches!(self, Standing::Held { .. })
+    }
+
+    /// The state's name in output: `held`, `expired` (also for a previous boot's lease) or
+    /// `released`.
+    pub fn state(&self) -> &'static str {
+        match self {
+            Standing::Held { .. } => "held",
+            Standing::Expired { .. } | Standing::PreviousBoot => "expired",
+            Standing::Released => "released",
+        }
+    }
+
+    /// Time left while held, in milliseconds (0 otherwise).
+    pub fn left_ms(&self) -> u64 {
+        match self {
+            Standing::Held { left_ms } => *left_ms,
+            _ => 0,
+        }
+    }
+}
+
+/// Decides where `rec` stands at `now`. Only the boot id and the boot-time clock count:
+/// the wall clock is not consulted, so setting it forward or back neither expires nor
+/// extends a lease.
+pub fn standing(rec: &LeaseRecord, now: &Now) -> Standing {
+    if rec.released {
+        Standing::Released
+    } else if rec.boot_id != now.boot_id {
+        Standing::PreviousBoot
+    } else if now.boot_ms < rec.expires_boot_ms {
+        Standing::Held {
+            left_ms: rec.expires_boot_ms - now.boot_ms,
+        }
+    } else {
+        Standing::Expired {
+            ago_ms: now.boot_ms - rec.expires_boot_ms,
+        }
+    }
+}
+
+/// The token for the next acquire: `max(previous + 1, wall-clock microseconds since the
+/// epoch)`.
+///
+/// The `previous + 1` term makes tokens strictly increase while the record survives, even if
+/// the wall clock is set back. The clock term makes them keep growing when the record is
+/// lost or rolled back (records are written without fsync, see `file.rs`): every token ever
+/// issued is at most the wall-clock microsecond of its issue, or `previous + 1` of such a
+/// token, and fewer than one acquire per microsecond happens. The assumption: the wall clock
+/// is not set back past the time of the last issued token *and* the record lost at once.
+pub fn next_token(previous: Option<Token>, wall_us: u64) -> Token {
+    let after = previous.map_or(1, |t| t.0.saturating_add(1));
+    Token(after.max(wall_us))
+}
+
+/// A lease as its holder sees it right after acquire or renew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lease {
+    /// The lease's name.
+    pub name: String,
+    /// The fencing token.
+    pub token: Token,
+    /// The holder description.
+    pub holder: String,
+    /// The TTL, in milliseconds.
+    pub ttl_ms: u64,
+    /// Time until expiry unless renewed, in milliseconds.
+    pub expires_in_ms: u64,
+    /// Estimated expiry on the wall clock, RFC 3339 UTC (informational).
+    pub expires_at: String,
+}
+
+/// What `lease status` and `lease list` show for one lease.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseInfo {
+    /// The lease's name.
+    pub name: String,
+    /// Where it stands (not serialized; see `state` and `left_ms`).
+    #[serde(skip)]
+    pub standing: Standing,
+    /// `held`, `expired` or `released`.
+    pub state: &'static str,
+    /// Time left while held, in milliseconds (0 otherwise).
+    pub left_ms: u64,
+    /// The latest fencing token.
+    pub token: Token,
+    /// The holder description.
+    pub holder: String,
+    /// The pid of the voxctl that acquired it.
+    pub pid: i32,
+    /// The host it was acquired on.
+    pub host: String,
+    /// The TTL of the latest acquire or renew, in milliseconds.
+    pub ttl_ms: u64,
+    /// Time since the latest acquire, in milliseconds.
+    pub age_ms: u64,
+    /// When it was acquired, wall clock, RFC 3339 UTC.
+    pub acquired_at: String,
+}
+
+impl LeaseInfo {
+    /// The view of `rec` at `now`.
+    pub fn from_record(rec: &LeaseRecord, now: &Now) -> LeaseInfo {
+        let age_ms = if rec.boot_id == now.boot_id {
+            now.boot_ms.saturating_sub(rec.acquired_boot_ms)
+        } else {
+            (now.wall_us / 1000).saturating_sub(rec.acquired_wall_ms)
+        };
+        let standing = standing(rec, now);
+        LeaseInfo {
+            name: rec.name.clone(),
+            standing,
+            state: standing.state(),
+            left_ms: standing.left_ms(),
+            token: rec.token,
+            holder: rec.holder.clone(),
+            pid: rec.pid,
+            host: rec.host.clone(),
+            ttl_ms: rec.ttl_ms,
+            age_ms,
+            acquired_at: clock::rfc3339_ms(rec.acquired_wall_ms),
+        }
+    }
+
+    /// One line for messages: `holder X, token N, 12s left`.
+    pub fn describe(&self) -> String {
+        let when = match self.standing {
+            Standing::Held { left_ms } => format!(
+                "{} left",
+                humantime::format_duration(Duration::from_millis(left_ms))
+            ),
+            Standing::Expired { .. } | Standing::PreviousBoot => "expired".into(),
+            Standing::Released => "released".into(),
+        };
+        format!("{}, token {}, {when}", self.holder, self.token)
+    }
+}
+
+/// The outcome of one acquire attempt.
+#[derive(Debug, Clone)]
+pub enum Attempt {
+    /// The lease is ours.
+    Acquired(Lease),
+    /// Someone else holds it.
+    Held(LeaseInfo),
+}
+
+/// A place leases are kept. Every method is one atomic step with respect to every other
+/// process using the same store.
+pub trait LeaseStore {
+    /// Tries once to acquire `name` for `ttl`. A free, released or expired lease is taken
+    /// with a token larger than any issued before for `name`.
+    fn try_acquire(&self, name: &LeaseName, ttl: Duration, holder: &str) -> Result<Attempt>;
+
+    /// Extends the lease by `ttl` from now (`None`: its current TTL). Errors with
+    /// [`Error::Lost`] unless `token` is the current token of an unreleased lease of this
+    /// boot (an expired lease that nobody took over is still renewable).
+    fn renew(&self, name: &LeaseName, token: Token, ttl: Option<Duration>) -> Result<Lease>;
+
+    /// Releases the lease. Errors with [`Error::Lost`] unless `token` is the current token;
+    /// releasing twice is not an error.
+    fn release(&self, name: &LeaseName, token: Token) -> Result<()>;
+
+    /// The lease's record as seen now, or `None` if it was never acquired.
+    fn status(&self, name: &LeaseName) -> Result<Option<LeaseInfo>>;
+
+    /// Every lease with a record, sorted by name.
+    fn list(&self) -> Result<Vec<LeaseInfo>>;
+
+    /// A way to sleep until lease `name` may have changed (released, taken over), if the
+    /// store has one; [`acquire_wait`] polls otherwise. Wake-ups may be spurious or missed:
+    /// waiters still re-check at least every 100 ms.
+    fn watch(&self, _name: &LeaseName) -> Option<Box<dyn ChangeWait>> {
+        None
+    }
+}
+
+/// Wakes a waiter when a lease may have changed (see [`LeaseStore::watch`]).
+pub trait ChangeWait {
+    /// Blocks until the watched lease may have changed or `timeout` passes.
+    fn wait(&mut self, timeout: Duration);
+}
+
+/// Acquires `name`, retrying for up to `wait` while it is held: woken by the store's
+/// [`LeaseStore::watch`] when it has one (re-checking at least every 100 ms), else polling
+/// every 1-25 ms; never sleeping past the holder's expiry. Between attempts it looks with
+/// [`LeaseStore::status`] (no lock) and tries again only when the lease looks free; the
+/// decision itself is always [`LeaseStore::try_acquire`]'s. `stop` is polled between
+/// attempts; when it returns true the wait ends with [`Error::Interrupted`]. Errors with
+/// [`Error::Busy`] naming the holder when the lease is still held after `wait`.
+pub fn acquire_wait(
+    store: &dyn LeaseStore,
+    name: &LeaseName,
+    ttl: Duration,
+    holder: &str,
+    wait: Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<Lease> {
+    let deadline = std::time::Instant::now() + wait;
+    let mut pause = Duration::from_millis(1);
+    let mut watch = Watch::Unarmed;
+    loop {
+        let mut info = match store.try_acquire(name, ttl, holder)? {
+            Attempt::Acquired(lease) => return Ok(lease),
+            Attempt::Held(info) => info,
+        };
+        // Wait until the lease looks free.
+        while info.standing.is_held() {
+            if stop() {
+                return Err(Error::Interrupted.into());
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::Busy {
+                    what: format!("lease {name}"),
+                    holder: Some(info.describe()),
+                }
+                .into());
+            }
+            let left = Duration::from_millis(info.standing.left_ms());
+            let nap = (deadline - now).min(left.max(Duration::from_millis(1)));
+            match &mut watch {
+                // Watch first, then look again, so a release in between is not missed.
+                Watch::Unarmed => {
+                    watch = store.watch(name).map_or(Watch::Poll, Watch::Armed);
+                }
+                Watch::Armed(w) => w.wait(nap.min(Duration::from_millis(100))),
+                Watch::Poll => {
+                    std::thread::sleep(nap.min(pause));
+                    pause = (pause * 2).min(Duration::from_millis(25));
+                }
+            }
+            match store.status(name)? {
+                Some(now_info) => info = now_info,
+                None => break,
+            }
+        }
+    }
+}
+
+/// How [`acquire_wait`] sleeps: not decided yet, woken by the store, or polling.
+enum Watch {
+    Unarmed,
+    Armed(Box<dyn ChangeWait>),
+    Poll,
+}
+
+/// Returns the record when `token` is its current token; otherwise errors with
+/// [`Error::Lost`] saying whether the token is stale (taken over) or was never issued.
+pub(crate) fn check_token(
+    rec: Option<LeaseRecord>,
+    name: &LeaseName,
+    token: Token,
+) -> Result<LeaseRecord, Error> {
+    let Some(rec) = rec else {
+        return Err(Error::Lost(format!(
+            "token {token} was never issued for lease {name}"
+        )));
+    };
+    if token < rec.token {
+        Err(Error::Lost(format!(
+            "token {token} of lease {name} is stale: the lease was taken over (current token {}, \
+             holder {})",
+            rec.token, rec.holder
+        )))
+    } else if token > rec.token {
+        Err(Error::Lost(format!(
+            "token {token} was never issued for lease {name} (current token {})",
+            rec.token
+        )))
+    } else {
+        Ok(rec)
+    }
+}
+
+#[cfg(test)]
+mod tests;

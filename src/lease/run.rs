@@ -1,0 +1,272 @@
+//! `lease run`: hold a lease for exactly as long as a command runs.
+//!
+//! The command runs in its own process group with `VOXCTL_LEASE_NAME` and
+//! `VOXCTL_LEASE_TOKEN` in its environment. The supervisor is one thread with no async
+//! runtime: it sleeps in `poll(2)` on a self-pipe that SIGCHLD, SIGINT, SIGTERM and SIGHUP
+//! write to, waking for the next renewal (every TTL/3) or the kill deadline. SIGINT, SIGTERM
+//! and SIGHUP received by voxctl are forwarded to the command's process group (voxctl itself
+//! keeps running until the command exits, then releases the lease).
+//!
+//! When a renewal is refused ([`crate::Error::Lost`]: voxctl was paused past the TTL and
+//! someone took the lease over), the process group gets SIGTERM, then SIGKILL once the command
+//! exits or the kill grace runs out. The command is reaped only after the last signal to its
+//! group, so the group id cannot have been reused by then (invariant 5); voxctl never signals
+//! any other group.
+
+use std::ffi::OsString;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, ExitStatus};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use nix::sys::signal::Signal;
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+use signal_hook::SigId;
+
+use super::{Lease, LeaseName, LeaseStore};
+use crate::Error;
+
+/// The longest the supervisor sleeps between checks: bounds how late a renewal can be after
+/// the machine resumes from suspend (poll timeouts do not count suspended time).
+const MAX_NAP: Duration = Duration::from_secs(1);
+
+/// The signals `lease run` forwards to its command.
+const FORWARDED: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+/// Signal handling for `lease run`: flags for the forwarded signals plus a self-pipe that
+/// wakes the supervisor. Install it before acquiring, so a signal is never lost; dropping it
+/// restores the previous handlers.
+#[derive(Debug)]
+pub struct Signals {
+    flags: Vec<(i32, Arc<AtomicBool>)>,
+    wake: UnixStream,
+    ids: Vec<SigId>,
+}
+
+impl Signals {
+    /// Installs the handlers. Errors if a handler cannot be registered.
+    pub fn install() -> Result<Signals> {
+        let (wake, notify) = UnixStream::pair().context("cannot create the signal pipe")?;
+        wake.set_nonblocking(true)
+            .and_then(|()| notify.set_nonblocking(true))
+            .context("cannot set up the signal pipe")?;
+        let mut signals = Signals {
+            flags: Vec::new(),
+            wake,
+            ids: Vec::new(),
+        };
+        for sig in FORWARDED {
+            let flag = Arc::new(AtomicBool::new(false));
+            signals
+                .ids
+                .push(signal_hook::flag::register(sig, flag.clone())?);
+            signals.flags.push((sig, flag));
+        }
+        for sig in FORWARDED.into_iter().chain([SIGCHLD]) {
+            let pipe = notify
+                .try_clone()
+                .context("cannot set up the signal pipe")?;
+            signals
+                .ids
+                .push(signal_hook::low_level::pipe::register(sig, pipe)?);
+        }
+        Ok(signals)
+    }
+
+    /// Whether a forwarded signal arrived and was not yet taken.
+    pub fn pending(&self) -> bool {
+        self.flags.iter().any(|(_, f)| f.load(Ordering::SeqCst))
+    }
+
+    /// The forwarded signals received since the last call.
+    fn take(&self) -> Vec<i32> {
+        self.flags
+            .iter()
+            .filter(|(_, f)| f.swap(false, Ordering::SeqCst))
+            .map(|(s, _)| *s)
+            .collect()
+    }
+
+    /// Sleeps until a signal arrives or `timeout` passes, then empties the pipe.
+    fn nap(&self, timeout: Duration) {
+        let ts = rustix::event::Timespec {
+            tv_sec: timeout.as_secs() as i64,
+            tv_nsec: timeout.subsec_nanos().into(),
+        };
+        let mut fds = [rustix::event::PollFd::new(
+            &self.wake,
+            rustix::event::PollFlags::IN,
+        )];
+        // EINTR is a wake-up like any other.
+        let _ = rustix::event::poll(&mut fds, Some(&ts));
+        let mut buf = [0u8; 64];
+        while matches!(rustix::io::read(self.wake.as_fd(), &mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+impl Drop for Signals {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
+}
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// The lease's TTL; renewals happen every third of it.
+    pub ttl: Duration,
+    /// How long the command gets between SIGTERM and SIGKILL after the lease is lost.
+    pub kill_grace: Duration,
+    /// The program (looked up in `PATH`) and its arguments.
+    pub command: Vec<OsString>,
+}
+
+/// How the command ended.
+#[derive(Debug)]
+pub struct RunReport {
+    /// The command's exit status.
+    pub status: ExitStatus,
+    /// Why the lease was lost while the command ran (it was then terminated), if it was.
+    pub lost: Option<anyhow::Error>,
+}
+
+/// The exit code that mirrors `status`: the command's code, or 128+N if it was killed by
+/// signal N.
+pub fn exit_code(status: &ExitStatus) -> u8 {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => code as u8,
+        (None, Some(sig)) => 128u8.saturating_add(sig as u8),
+        (None, None) => 1,
+    }
+}
+
+/// Runs `settings.command` under `lease` (already acquired) and supervises it until it exits:
+/// renews, forwards signals, and terminates it if the lease is lost. Does not release the
+/// lease; the caller does, after looking at the report. Errors if the command cannot be
+/// started (the `io::Error` is in the chain) or a child-wait fails.
+pub fn supervise(
+    store: &dyn LeaseStore,
+    name: &LeaseName,
+    lease: &Lease,
+    settings: &RunSettings,
+    signals: &Signals,
+) -> Result<RunReport> {
+    let (program, args) = settings
+        .command
+        .split_first()
+        .ok_or_else(|| Error::Usage("no command given after --".into()))?;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .env("VOXCTL_LEASE_NAME", name.as_str())
+        .env("VOXCTL_LEASE_TOKEN", lease.token.to_string())
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let period = (settings.ttl / 3).max(Duration::from_millis(1));
+    let mut next_renew = Instant::now() + period;
+    let mut valid_until = Instant::now() + settings.ttl;
+    let mut lost: Option<anyhow::Error> = None;
+    let mut kill_at: Option<Instant> = None;
+    let mut killed = false;
+    loop {
+        if has_exited(&child)? {
+            break;
+        }
+        for sig in signals.take() {
+            signal_group(pgid, sig);
+        }
+        let now = Instant::now();
+        if lost.is_none() && now >= next_renew {
+            match store.renew(name, lease.token, Some(settings.ttl)) {
+                Ok(_) => {
+                    next_renew = now + period;
+                    valid_until = now + settings.ttl;
+                }
+                Err(e) => {
+                    let refused = matches!(Error::find(&e), Some(Error::Lost(_)));
+                    if refused || now >= valid_until {
+                        tracing::debug!("lease {name} lost: {e:#}; terminating the command");
+                        lost = Some(e);
+                        signal_group(pgid, SIGTERM);
+                        kill_at = Some(now + settings.kill_grace);
+                    } else {
+                        tracing::warn!("cannot renew lease {name}, retrying: {e:#}");
+                        next_renew = now + Duration::from_millis(100).min(period);
+                    }
+                }
+            }
+        }
+        if let Some(at) = kill_at {
+            if !killed && now >= at {
+                signal_group(pgid, nix::libc::SIGKILL);
+                killed = true;
+            }
+        }
+        let mut wake = next_renew;
+        if lost.is_some() {
+            wake = kill_at.filter(|_| !killed).unwrap_or(now + MAX_NAP);
+        }
+        signals.nap(wake.saturating_duration_since(Instant::now()).min(MAX_NAP));
+    }
+    if lost.is_some() && !killed {
+        // The command exited after SIGTERM; anything it left in its group goes too. The
+        // command is not reaped yet, so the group id still names that group.
+        signal_group(pgid, nix::libc::SIGKILL);
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for pid {pgid}"))?;
+    Ok(RunReport { status, lost })
+}
+
+/// Whether the child has exited, without reaping it (`waitid` with `WNOWAIT`).
+fn has_exited(child: &Child) -> Result<bool> {
+    use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
+    let Some(pid) = Pid::from_raw(child.id() as i32) else {
+        return Ok(true);
+    };
+    let opts = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    loop {
+        match waitid(WaitId::Pid(pid), opts) {
+            Ok(status) => return Ok(status.is_some()),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => {
+                return Err(anyhow::Error::from(e).context(format!("cannot wait for pid {pid:?}")))
+            }
+        }
+    }
+}
+
+/// Sends `sig` to the command's process group. Failures (the group is already gone) are
+/// ignored: they mean there is nobody left to signal.
+fn signal_group(pgid: nix::unistd::Pid, sig: i32) {
+    if let Ok(sig) = Signal::try_from(sig) {
+        let _ = nix::sys::signal::killpg(pgid, sig);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_mirror_the_command() {
+        let table = [
+            (ExitStatus::from_raw(0), 0),
+            (ExitStatus::from_raw(3 << 8), 3),
+            (ExitStatus::from_raw(255 << 8), 255),
+            (ExitStatus::from_raw(9), 137),
+            (ExitStatus::from_raw(15), 143),
+        ];
+        for (status, code) in table {
+            assert_eq!(exit_code(&status), code, "{status:?}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Helpers for the lease tests: spawned `voxctl lease run` processes that are cleaned up on
+//! drop, and polling for files the children write.
+
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// A spawned process killed (and reaped) on drop, so a failing test leaves nothing behind.
+pub struct Spawned(pub Child);
+
+impl Spawned {
+    pub fn spawn(mut cmd: Command) -> Spawned {
+        Spawned(cmd.spawn().expect("spawn voxctl"))
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+
+    /// Waits up to `timeout` for the process to exit.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls until `path` exists with a complete line, and returns its content.
+pub fn wait_for_line(path: &Path, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(path) {
+            if s.ends_with('\n') {
+                return s;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not appear within {timeout:?}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Kills a whole process group, ignoring a group that is already gone (test cleanup).
+pub fn kill_group(pgid: i32) {
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pgid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// Sends `sig` to one process.
+pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).expect("kill");
+}
+
+/// Whether a process exists (possibly as a zombie).
+pub fn exists(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// The first whitespace-separated field of `s`, parsed.
+pub fn field<T: std::str::FromStr>(s: &str, i: usize) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.split_whitespace()
+        .nth(i)
+        .unwrap_or_else(|| panic!("no field {i} in {s:?}"))
+        .parse()
+        .expect("parse field")
+}
