@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod backends;
 pub mod checksum;
+pub mod digest;
 pub mod error;
 pub mod interrupt;
 pub mod manifest;
@@ -12,7 +13,9 @@ pub mod marker;
 pub mod name;
 pub mod process;
 pub mod slot;
+pub mod split;
 pub mod state;
 pub mod variant;
+pub mod verify;
 
 pub use error::Error;

@@ -2,7 +2,9 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod split;
 mod status;
+mod verify;
 
 use anyhow::Result;
 use voxctl::state::StateDir;
@@ -14,6 +16,8 @@ use crate::output::Printer;
 pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
+        Command::Split(args) => split::run(args, printer),
+        Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
         Command::Generate(args) => completions::generate(args, printer),

@@ -1,0 +1,390 @@
+//! Splitting an asset into parts under GitHub's 2 GiB limit (DESIGN.md "Release layouts",
+//! layouts 1 and 2): the parts, `S.sha256`, `S.manifest` and `S.manifest.json`.
+//!
+//! One pass over the input through [`crate::digest::pump`]: a writer, the whole-file hasher
+//! and the per-part hasher run side by side on the same buffers, so memory is bounded and
+//! each byte is read once. Crash safety: every output is written under a hidden temporary
+//! name in the out dir and fsynced; only when every part is complete are the parts renamed,
+//! then the manifests (`S.sha256`, `S.manifest`, `S.manifest.json`, in that order), then
+//! the directory fsynced. On an error or SIGINT the temporary files are removed (they delete
+//! themselves on drop); a process killed at any moment leaves no manifest naming a missing or
+//! partial part. With `--force`, old manifests are removed before any part is replaced.
+
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tempfile::TempPath;
+
+use crate::atomic::fsync_dir;
+use crate::checksum::format_line;
+use crate::digest::{pump, Block, Consumer, Segment, SegmentHasher, WholeHasher};
+use crate::error::hinted;
+use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
+use crate::name::validate_file_name;
+use crate::Error;
+
+/// The most parts a split may have: GNU `split -d -a 2` stops at `99`, and part names must
+/// sort in order for the text manifest to be a plain listing.
+pub const MAX_PARTS: u64 = 100;
+
+/// Mode of the files written (before the umask), as GNU split creates them.
+const MODE: u32 = 0o666;
+
+/// Validated settings of one split.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file to split.
+    pub input: PathBuf,
+    /// Where the outputs go (created if missing).
+    pub out_dir: PathBuf,
+    /// The asset name `A` (a plain file name); names the parts and manifests.
+    pub asset: String,
+    /// Part size in bytes, from 1 to under [`GITHUB_ASSET_LIMIT`] (see [`parse_chunk_size`]).
+    pub chunk_size: u64,
+    /// Recorded in the JSON manifest.
+    pub app_version: Option<String>,
+    /// Recorded in the JSON manifest (`cpu`, `cuda`, `rocm`).
+    pub variant: Option<String>,
+    /// Replace existing outputs.
+    pub force: bool,
+}
+
+/// Parses a part size: a byte count or a size with units (`1900000000`, `1.9GB`, `1900MB`,
+/// `1GiB`; decimal and binary units as the parse-size crate reads them). Errors with
+/// [`Error::Usage`] (and a hint) for unparsable text, 0, or 2 GiB and above.
+pub fn parse_chunk_size(text: &str) -> Result<u64> {
+    let hint = "give a size from 1 byte to under 2 GiB, e.g. 1900000000, 1.9GB or 1GiB";
+    let n = parse_size::parse_size(text).map_err(|e| {
+        hinted(
+            Error::Usage(format!("invalid chunk size {text:?}: {e}")),
+            hint,
+        )
+    })?;
+    if n == 0 || n >= GITHUB_ASSET_LIMIT {
+        return Err(hinted(
+            Error::Usage(format!(
+                "chunk size {text:?} is {n} bytes: parts must be 1 byte to under 2 GiB \
+                 ({GITHUB_ASSET_LIMIT} bytes), GitHub's per-asset limit"
+            )),
+            hint,
+        ));
+    }
+    Ok(n)
+}
+
+/// The names of the outputs of splitting a `size`-byte `asset` into `chunk_size` parts.
+fn part_count(size: u64, chunk_size: u64) -> u64 {
+    size.div_ceil(chunk_size)
+}
+
+/// Splits `settings.input` and returns the manifest written. `progress` gets the bytes
+/// read, as they are read.
+///
+/// Errors: a missing, empty or non-regular input, an unsafe asset name, or more than
+/// [`MAX_PARTS`] parts, before anything is written ([`Error::Usage`] for names and sizes);
+/// an existing output without `force` (naming it, with a hint); I/O errors naming the path;
+/// [`Error::Interrupted`] on SIGINT/SIGTERM (temporary files removed).
+pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Manifest> {
+    let Settings {
+        input,
+        out_dir,
+        asset,
+        chunk_size,
+        ..
+    } = settings;
+    validate_file_name("asset", asset).map_err(|e| Error::Usage(e.to_string()))?;
+    let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot stat {}", input.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("{} is not a regular file", input.display());
+    }
+    let size = meta.len();
+    if size == 0 {
+        anyhow::bail!("{} is empty: there is nothing to split", input.display());
+    }
+    let count = part_count(size, *chunk_size);
+    if count > MAX_PARTS {
+        return Err(hinted(
+            Error::Usage(format!(
+                "{} bytes in parts of {chunk_size} bytes would make {count} parts; at most \
+                 {MAX_PARTS} are supported",
+                size
+            )),
+            "pass a larger --chunk-size",
+        ));
+    }
+    let names: Vec<String> = (0..count as usize)
+        .map(|i| manifest::part_name(asset, i))
+        .collect();
+    let manifests = [
+        manifest::sha256_name(asset),
+        manifest::text_manifest_name(asset),
+        manifest::json_manifest_name(asset),
+    ];
+
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let stale = stale_parts(out_dir, asset, count)?;
+    check_outputs(
+        settings,
+        &meta,
+        names.iter().chain(&manifests).chain(&stale),
+    )?;
+    if settings.force {
+        // Old manifests go first, so no manifest ever names a part being replaced.
+        for name in &manifests {
+            remove_if_present(&out_dir.join(name))?;
+        }
+        fsync_dir(out_dir)?;
+    }
+
+    let segments = (0..count)
+        .map(|i| {
+            let start = i * chunk_size;
+            Ok(Segment {
+                file: file.try_clone()?,
+                path: input.clone(),
+                start,
+                len: (*chunk_size).min(size - start),
+            })
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("cannot open {}", input.display()))?;
+    let mut writer = PartWriter {
+        dir: out_dir,
+        names: &names,
+        current: None,
+        done: Vec::new(),
+    };
+    let (mut whole, mut per_part) = (WholeHasher::default(), SegmentHasher::default());
+    pump(
+        &segments,
+        &mut [&mut writer, &mut whole, &mut per_part],
+        progress,
+    )?;
+    let after = file
+        .metadata()
+        .with_context(|| format!("cannot stat {}", input.display()))?;
+    if after.len() != size
+        || after.mtime() != meta.mtime()
+        || after.mtime_nsec() != meta.mtime_nsec()
+    {
+        return Err(Error::Integrity(format!(
+            "{} changed while it was being split",
+            input.display()
+        ))
+        .into());
+    }
+
+    let (sha256, total) = whole.finish();
+    let parts: Vec<Part> = names
+        .iter()
+        .zip(per_part.finish())
+        .zip(&segments)
+        .map(|((name, (sha256, size)), seg)| Part {
+            name: name.clone(),
+            offset: seg.start,
+            size,
+            sha256,
+        })
+        .collect();
+    let manifest = Manifest {
+        format: manifest::FORMAT.into(),
+        version: manifest::VERSION,
+        asset: asset.clone(),
+        size: total,
+        sha256,
+        chunk_size: *chunk_size,
+        app_version: settings.app_version.clone(),
+        variant: settings.variant.clone(),
+        parts,
+    };
+    manifest.validate()?;
+
+    // Every part is complete and fsynced: name them, then the manifests.
+    for (tmp, name) in writer.done.into_iter().zip(&names) {
+        publish(tmp, &out_dir.join(name), settings.force)?;
+    }
+    fsync_dir(out_dir)?;
+    let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
+    json.push(b'\n');
+    let contents = [
+        format_line(&sha256, asset).into_bytes(),
+        manifest::format_text_manifest(names.iter().map(String::as_str)).into_bytes(),
+        json,
+    ];
+    for (name, bytes) in manifests.iter().zip(contents) {
+        let tmp = write_temp(out_dir, name, &bytes)?;
+        publish(tmp, &out_dir.join(name), settings.force)?;
+    }
+    fsync_dir(out_dir)?;
+    for name in &stale {
+        remove_if_present(&out_dir.join(name))?;
+    }
+    Ok(manifest)
+}
+
+/// Refuses to go on if an output exists (unless `force`) or is the input itself.
+fn check_outputs<'a>(
+    settings: &Settings,
+    input: &std::fs::Metadata,
+    names: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    for name in names {
+        let path = settings.out_dir.join(name);
+        let Ok(existing) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if existing.dev() == input.dev() && existing.ino() == input.ino() {
+            return Err(Error::Usage(format!(
+                "output {} is the input file itself",
+                path.display()
+            ))
+            .into());
+        }
+        if !settings.force {
+            return Err(hinted(
+                anyhow::anyhow!("{} already exists; nothing was written", path.display()),
+                "pass --force to replace the existing outputs, or choose another --out",
+            ));
+        }
+        if existing.is_dir() {
+            anyhow::bail!("{} is a directory; not replacing it", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Existing parts of `asset` in `dir` numbered `count` and above (left by an earlier split
+/// into more parts): they would make the release ambiguous.
+fn stale_parts(dir: &Path, asset: &str, count: u64) -> Result<Vec<String>> {
+    let prefix = format!("{}.part", manifest::stem(asset));
+    let suffix = manifest::part_suffix(asset);
+    let mut stale = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let digits = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(suffix));
+        if let Some(index) = digits
+            .filter(|d| d.len() >= 2 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+        {
+            if index >= count && manifest::part_name(asset, index as usize) == name {
+                stale.push(name);
+            }
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+}
+
+/// A new hidden temporary file for output `name` in `dir`, deleted on drop.
+fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".voxctl-tmp")
+        .permissions(Permissions::from_mode(MODE))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> Result<TempPath> {
+    let mut tmp = temp_file(dir, name)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    Ok(tmp.into_temp_path())
+}
+
+/// Renames a complete temporary file to `target`; without `force` never over an existing
+/// file (one that appeared since the check is reported, not replaced).
+fn publish(tmp: TempPath, target: &Path, force: bool) -> Result<()> {
+    let outcome = if force {
+        tmp.persist(target)
+    } else {
+        tmp.persist_noclobber(target)
+    };
+    outcome
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename into {}", target.display()))
+}
+
+/// The consumer that writes each segment to its own temporary part file.
+struct PartWriter<'a> {
+    dir: &'a Path,
+    names: &'a [String],
+    current: Option<tempfile::NamedTempFile>,
+    done: Vec<TempPath>,
+}
+
+impl Consumer for PartWriter<'_> {
+    fn block(&mut self, block: &Block) -> Result<()> {
+        let name = &self.names[block.segment];
+        let tmp = match &mut self.current {
+            Some(tmp) => tmp,
+            None => self.current.insert(temp_file(self.dir, name)?),
+        };
+        tmp.write_all(block.data())
+            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        if block.last {
+            if let Some(tmp) = self.current.take() {
+                tmp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+                self.done.push(tmp.into_temp_path());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes() {
+        let ok = [
+            ("1900000000", 1_900_000_000),
+            ("1.9GB", 1_900_000_000),
+            ("1900MB", 1_900_000_000),
+            ("1GiB", 1 << 30),
+            ("1", 1),
+            ("2147483647", GITHUB_ASSET_LIMIT - 1),
+        ];
+        for (text, n) in ok {
+            assert_eq!(parse_chunk_size(text).unwrap(), n, "{text}");
+        }
+        for bad in ["0", "2GiB", "3GB", "-1", "lots", ""] {
+            let err = parse_chunk_size(bad).unwrap_err();
+            assert!(matches!(Error::find(&err), Some(Error::Usage(_))), "{bad}");
+            assert!(crate::error::hint_for(&err).is_some(), "{bad} has a hint");
+        }
+    }
+
+    #[test]
+    fn part_counts() {
+        for (size, chunk, n) in [(1, 1, 1), (10, 3, 4), (9, 3, 3), (1, 1 << 30, 1)] {
+            assert_eq!(part_count(size, chunk), n, "{size}/{chunk}");
+        }
+    }
+}
