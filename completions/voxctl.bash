@@ -211,7 +211,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__split)
-            opts="-q -v -h -V --chunk-size --out --asset --app-version --variant --force --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --chunk-size --out --asset --app-version --variant --force --fsync --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

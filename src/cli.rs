@@ -88,6 +88,10 @@ pub struct SplitArgs {
     /// Replace existing outputs (and remove parts numbered beyond the new last one).
     #[arg(long)]
     pub force: bool,
+    /// fsync every output before it is renamed, so that not even a power loss can leave a
+    /// manifest naming a part whose data is not on disk (slower: waits for the disk).
+    #[arg(long)]
+    pub fsync: bool,
 }
 
 /// `voxctl verify`.

@@ -61,6 +61,8 @@ impl Segment {
 pub struct Block {
     /// The index of the segment the data belongs to.
     pub segment: usize,
+    /// Where the data starts within its segment, in bytes.
+    pub offset: u64,
     /// Whether this is the segment's last block (an empty segment gets one empty block).
     pub last: bool,
     buf: Vec<u8>,
@@ -162,10 +164,12 @@ fn read_into(
             };
             let want = usize::try_from(seg.len - done).map_or(BLOCK_SIZE, |r| r.min(BLOCK_SIZE));
             fill(seg, done, &mut buf[..want]).map_err(ReadStop::Failed)?;
+            let offset = done;
             done += want as u64;
             progress(want as u64);
             let block = Arc::new(Block {
                 segment: index,
+                offset,
                 last: done == seg.len,
                 buf,
                 len: want,

@@ -1,18 +1,22 @@
 //! Splitting an asset into parts under GitHub's 2 GiB limit (DESIGN.md "Release layouts",
 //! layouts 1 and 2): the parts, `S.sha256`, `S.manifest` and `S.manifest.json`.
 //!
-//! One pass over the input through [`crate::digest::pump`]: a writer, the whole-file hasher
-//! and the per-part hasher run side by side on the same buffers, so memory is bounded and
-//! each byte is read once. Crash safety: every output is written under a hidden temporary
-//! name in the out dir and fsynced; only when every part is complete are the parts renamed,
-//! then the manifests (`S.sha256`, `S.manifest`, `S.manifest.json`, in that order), then
-//! the directory fsynced. On an error or SIGINT the temporary files are removed (they delete
-//! themselves on drop); a process killed at any moment leaves no manifest naming a missing or
-//! partial part. With `--force`, old manifests are removed before any part is replaced.
+//! One pass over the input through [`crate::digest::pump`]: the whole-file hasher and the
+//! per-part hasher run side by side on the same buffers while the part writer has the kernel
+//! copy the same ranges (`copy_file_range`), so memory is bounded and each byte is read into
+//! user space once. Crash safety: every output is written under a hidden temporary name in
+//! the out dir; only when every part is complete are the parts renamed, then the manifests
+//! (`S.sha256`, `S.manifest`, `S.manifest.json`, in that order). On an error or SIGINT the
+//! temporary files are removed (they delete themselves on drop); a process killed at any
+//! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
+//! are removed before any part is replaced. With [`Settings::fsync`] every file and the
+//! directory are also fsynced before each rename, which extends that promise to power loss.
+//! The input's size and mtime are compared before and after, so an input modified during
+//! the split is refused rather than published.
 
 use std::fs::{File, Permissions};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -50,6 +54,10 @@ pub struct Settings {
     pub variant: Option<String>,
     /// Replace existing outputs.
     pub force: bool,
+    /// fsync every output and the directory before and after renaming, so that a power loss
+    /// cannot leave a manifest naming a part whose data never reached the disk. Off by
+    /// default, as for `split` and `cp`: a killed process is safe either way.
+    pub fsync: bool,
 }
 
 /// Parses a part size: a byte count or a size with units (`1900000000`, `1.9GB`, `1900MB`,
@@ -140,7 +148,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         for name in &manifests {
             remove_if_present(&out_dir.join(name))?;
         }
-        fsync_dir(out_dir)?;
+        sync_dir(out_dir, settings.fsync)?;
     }
 
     let segments = (0..count)
@@ -156,10 +164,14 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         .collect::<std::io::Result<Vec<_>>>()
         .with_context(|| format!("cannot open {}", input.display()))?;
     let mut writer = PartWriter {
+        input: &file,
+        starts: segments.iter().map(|s| s.start).collect(),
         dir: out_dir,
         names: &names,
+        sync: settings.fsync,
         current: None,
         done: Vec::new(),
+        kernel_copy: true,
     };
     let (mut whole, mut per_part) = (WholeHasher::default(), SegmentHasher::default());
     pump(
@@ -206,11 +218,11 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     };
     manifest.validate()?;
 
-    // Every part is complete and fsynced: name them, then the manifests.
+    // Every part is complete (and fsynced with `fsync`): name them, then the manifests.
     for (tmp, name) in writer.done.into_iter().zip(&names) {
         publish(tmp, &out_dir.join(name), settings.force)?;
     }
-    fsync_dir(out_dir)?;
+    sync_dir(out_dir, settings.fsync)?;
     let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
     json.push(b'\n');
     let contents = [
@@ -219,10 +231,10 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         json,
     ];
     for (name, bytes) in manifests.iter().zip(contents) {
-        let tmp = write_temp(out_dir, name, &bytes)?;
+        let tmp = write_temp(out_dir, name, &bytes, settings.fsync)?;
         publish(tmp, &out_dir.join(name), settings.force)?;
     }
-    fsync_dir(out_dir)?;
+    sync_dir(out_dir, settings.fsync)?;
     for name in &stale {
         remove_if_present(&out_dir.join(name))?;
     }
@@ -289,6 +301,14 @@ fn stale_parts(dir: &Path, asset: &str, count: u64) -> Result<Vec<String>> {
     Ok(stale)
 }
 
+fn sync_dir(dir: &Path, sync: bool) -> Result<()> {
+    if sync {
+        fsync_dir(dir)
+    } else {
+        Ok(())
+    }
+}
+
 fn remove_if_present(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -307,10 +327,16 @@ fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
 }
 
-fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> Result<TempPath> {
+fn write_temp(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> Result<TempPath> {
     let mut tmp = temp_file(dir, name)?;
     tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
     Ok(tmp.into_temp_path())
 }
@@ -328,12 +354,19 @@ fn publish(tmp: TempPath, target: &Path, force: bool) -> Result<()> {
         .with_context(|| format!("cannot rename into {}", target.display()))
 }
 
-/// The consumer that writes each segment to its own temporary part file.
+/// The consumer that writes each segment to its own temporary part file. On Linux the data
+/// is copied by the kernel from the input (`copy_file_range`, as `cp` does), which saves a
+/// copy through user space while the hashers read the same bytes from the ring; elsewhere, or
+/// if the kernel declines, the block's bytes are written.
 struct PartWriter<'a> {
+    input: &'a File,
+    starts: Vec<u64>,
     dir: &'a Path,
     names: &'a [String],
+    sync: bool,
     current: Option<tempfile::NamedTempFile>,
     done: Vec<TempPath>,
+    kernel_copy: bool,
 }
 
 impl Consumer for PartWriter<'_> {
@@ -343,18 +376,63 @@ impl Consumer for PartWriter<'_> {
             Some(tmp) => tmp,
             None => self.current.insert(temp_file(self.dir, name)?),
         };
-        tmp.write_all(block.data())
-            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        let from = self.starts[block.segment] + block.offset;
+        let copied = if self.kernel_copy {
+            kernel_copy(
+                self.input,
+                from,
+                tmp.as_file(),
+                block.offset,
+                block.data().len(),
+            )
+        } else {
+            0
+        };
+        if copied < block.data().len() {
+            // Nothing or part copied (the kernel declined or the input changed): write the
+            // bytes the hashers see, so the part and its hash always agree.
+            self.kernel_copy = false;
+            tmp.as_file()
+                .write_all_at(&block.data()[copied..], block.offset + copied as u64)
+                .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        }
         if block.last {
             if let Some(tmp) = self.current.take() {
-                tmp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+                if self.sync {
+                    tmp.as_file()
+                        .sync_all()
+                        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+                }
                 self.done.push(tmp.into_temp_path());
             }
         }
         Ok(())
     }
+}
+
+/// Copies `len` bytes from `input` at `from` to `out` at `to` in the kernel; returns how many
+/// were copied (0 if the kernel cannot do it for these files).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn kernel_copy(input: &File, from: u64, out: &File, to: u64, len: usize) -> usize {
+    let (mut off_in, mut off_out, mut copied) = (from, to, 0);
+    while copied < len {
+        match rustix::fs::copy_file_range(
+            input,
+            Some(&mut off_in),
+            out,
+            Some(&mut off_out),
+            len - copied,
+        ) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => copied += n,
+        }
+    }
+    copied
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn kernel_copy(_: &File, _: u64, _: &File, _: u64, _: usize) -> usize {
+    0
 }
 
 #[cfg(test)]
@@ -378,6 +456,54 @@ mod tests {
             let err = parse_chunk_size(bad).unwrap_err();
             assert!(matches!(Error::find(&err), Some(Error::Usage(_))), "{bad}");
             assert!(crate::error::hint_for(&err).is_some(), "{bad} has a hint");
+        }
+    }
+
+    #[test]
+    fn the_write_fallback_writes_what_the_kernel_copy_would() {
+        use crate::digest::{Segment, WholeHasher};
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        let data: Vec<u8> = (0..(crate::digest::BLOCK_SIZE * 2 + 99))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        std::fs::write(&input, &data).unwrap();
+        let file = File::open(&input).unwrap();
+        let cut = crate::digest::BLOCK_SIZE as u64 + 7;
+        let segments: Vec<Segment> = [(0, cut), (cut, data.len() as u64 - cut)]
+            .into_iter()
+            .map(|(start, len)| Segment {
+                file: file.try_clone().unwrap(),
+                path: input.clone(),
+                start,
+                len,
+            })
+            .collect();
+        let names = ["p0".to_string(), "p1".to_string()];
+        for kernel_copy in [false, true] {
+            let mut writer = PartWriter {
+                input: &file,
+                starts: segments.iter().map(|s| s.start).collect(),
+                dir: dir.path(),
+                names: &names,
+                sync: true,
+                current: None,
+                done: Vec::new(),
+                kernel_copy,
+            };
+            pump(
+                &segments,
+                &mut [&mut writer, &mut WholeHasher::default()],
+                &|_| {},
+            )
+            .unwrap();
+            let parts: Vec<Vec<u8>> = writer
+                .done
+                .iter()
+                .map(|p| std::fs::read(p).unwrap())
+                .collect();
+            assert_eq!(parts[0], data[..cut as usize], "kernel_copy {kernel_copy}");
+            assert_eq!(parts[1], data[cut as usize..], "kernel_copy {kernel_copy}");
         }
     }
 

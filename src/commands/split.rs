@@ -39,6 +39,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
         app_version: args.app_version,
         variant: args.variant.map(|v| v.to_string()),
         force: args.force,
+        fsync: args.fsync,
     };
 
     let total = std::fs::metadata(&settings.input).map_or(0, |m| m.len());

@@ -31,3 +31,4 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
     cmd.env("VOXCTL_STATE_DIR", state_dir);
     cmd
 }
+pub mod release;
