@@ -24,7 +24,7 @@ use tempfile::TempPath;
 
 use crate::atomic::fsync_dir;
 use crate::checksum::format_line;
-use crate::digest::{pump, Block, Consumer, Segment, SegmentHasher, WholeHasher};
+use crate::digest::{hash_segments, Block, Consumer, Segment};
 use crate::error::hinted;
 use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
 use crate::name::validate_file_name;
@@ -173,12 +173,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         done: Vec::new(),
         kernel_copy: true,
     };
-    let (mut whole, mut per_part) = (WholeHasher::default(), SegmentHasher::default());
-    pump(
-        &segments,
-        &mut [&mut writer, &mut whole, &mut per_part],
-        progress,
-    )?;
+    let ((sha256, total), digests) = hash_segments(&segments, &mut [&mut writer], progress)?;
     let after = file
         .metadata()
         .with_context(|| format!("cannot stat {}", input.display()))?;
@@ -193,10 +188,9 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         .into());
     }
 
-    let (sha256, total) = whole.finish();
     let parts: Vec<Part> = names
         .iter()
-        .zip(per_part.finish())
+        .zip(digests)
         .zip(&segments)
         .map(|((name, (sha256, size)), seg)| Part {
             name: name.clone(),
@@ -461,7 +455,7 @@ mod tests {
 
     #[test]
     fn the_write_fallback_writes_what_the_kernel_copy_would() {
-        use crate::digest::{Segment, WholeHasher};
+        use crate::digest::{pump, Segment, WholeHasher};
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in");
         let data: Vec<u8> = (0..(crate::digest::BLOCK_SIZE * 2 + 99))

@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use crate::checksum::{self, Sha256};
-use crate::digest::{hash_file, pump, Segment, SegmentHasher, WholeHasher};
+use crate::digest::{hash_file, hash_segments, Segment};
 use crate::manifest::{self, Manifest};
 use crate::name::validate_file_name;
 use crate::Error;
@@ -352,10 +352,9 @@ pub fn verify_manifest(
             .as_ref()
             .map(|job| scope.spawn(move || check_file(job, progress)));
         if segments.len() == expected.parts.len() {
-            let (mut all, mut each) = (WholeHasher::default(), SegmentHasher::default());
-            pump(&segments, &mut [&mut all, &mut each], progress)?;
+            let ((sha256, size), each) = hash_segments(&segments, &mut [], progress)?;
             for ((check, (sha256, _)), (_, _, want)) in
-                checks.iter_mut().zip(each.finish()).zip(&expected.parts)
+                checks.iter_mut().zip(each).zip(&expected.parts)
             {
                 check.sha256 = Some(sha256);
                 check.expected_sha256 = *want;
@@ -365,7 +364,6 @@ pub fn verify_manifest(
                     Some(_) => Status::Failed,
                 };
             }
-            let (sha256, size) = all.finish();
             whole.sha256 = Some(sha256);
             whole.size = Some(size);
             whole.status = if sha256 == expected.sha256 {
