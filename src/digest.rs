@@ -23,11 +23,11 @@ use sha2::Digest;
 use crate::checksum::Sha256;
 use crate::Error;
 
-/// The size of one buffer of the ring, in bytes (256 KiB: small enough that a buffer is still
+/// The size of one buffer of the ring, in bytes (64 KiB: small enough that a buffer is still
 /// in the shared cache when the hashers read it).
-pub const BLOCK_SIZE: usize = 256 << 10;
+pub const BLOCK_SIZE: usize = 64 << 10;
 /// How many buffers the ring holds at most; peak buffer memory is
-/// `RING_BLOCKS * BLOCK_SIZE` = 8 MiB.
+/// `RING_BLOCKS * BLOCK_SIZE` = 2 MiB.
 pub const RING_BLOCKS: usize = 32;
 
 /// A byte range of an open file: `len` bytes from `start`.
