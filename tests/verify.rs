@@ -337,3 +337,65 @@ fn many_files_are_checked_in_parallel_and_reported_in_order() {
         .success()
         .stdout(expected);
 }
+
+#[test]
+fn sums_can_come_from_stdin_with_names_relative_to_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(&tmp.path().join("a"), b"abc");
+    voxctl(tmp.path())
+        .current_dir(tmp.path())
+        .args(["verify", "-c", "-"])
+        .write_stdin(format!("SHA256 (a) = {}\n", Sha256::of(b"abc")))
+        .assert()
+        .success()
+        .stdout("a: OK\n");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn sigint_stops_a_verify_with_exit_130() {
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let big = tmp.path().join("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(8 << 30)
+        .unwrap();
+    let child = support::voxctl_std(tmp.path())
+        .arg("verify")
+        .arg(&big)
+        .args(["--sha256", &Sha256::of(b"").to_hex()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Poll the bytes it has read (/proc/PID/io rchar) until hashing is under way.
+    let io = format!("/proc/{}/io", child.id());
+    let start = Instant::now();
+    let reading = loop {
+        let rchar = std::fs::read_to_string(&io)
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find_map(|l| l.strip_prefix("rchar: ").map(|n| n.trim().parse::<u64>()))
+            })
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        if rchar > 64 << 20 {
+            break true;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(reading, "verify starts reading");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(out.stdout.is_empty(), "no verdict for an interrupted check");
+}
