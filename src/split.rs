@@ -83,7 +83,7 @@ pub fn parse_chunk_size(text: &str) -> Result<u64> {
     Ok(n)
 }
 
-/// The names of the outputs of splitting a `size`-byte `asset` into `chunk_size` parts.
+/// How many parts a `size`-byte input makes in parts of `chunk_size` bytes (not 0).
 fn part_count(size: u64, chunk_size: u64) -> u64 {
     size.div_ceil(chunk_size)
 }
@@ -104,6 +104,12 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         ..
     } = settings;
     validate_file_name("asset", asset).map_err(|e| Error::Usage(e.to_string()))?;
+    if *chunk_size == 0 || *chunk_size >= GITHUB_ASSET_LIMIT {
+        return Err(Error::Usage(format!(
+            "chunk size {chunk_size} is not from 1 byte to under 2 GiB"
+        ))
+        .into());
+    }
     let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
     let meta = file
         .metadata()
