@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod backends;
 pub mod checksum;
+pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod interrupt;
@@ -15,7 +16,9 @@ pub mod name;
 pub mod process;
 pub mod reap;
 pub mod slot;
+pub mod split;
 pub mod state;
 pub mod variant;
+pub mod verify;
 
 pub use error::Error;

@@ -5,7 +5,9 @@ mod completions;
 mod fetch;
 mod lease;
 mod reap;
+mod split;
 mod status;
+mod verify;
 
 use anyhow::Result;
 use voxctl::state::StateDir;
@@ -18,6 +20,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Fetch(args) => fetch::run(&global, args, printer),
+        Command::Split(args) => split::run(args, printer),
+        Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
         Command::Lease(args) => lease::run(&global, args, printer),

@@ -37,3 +37,4 @@ pub mod fetch;
 pub mod http;
 pub mod lease;
 pub mod nginx;
+pub mod release;
