@@ -33,6 +33,8 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
@@ -80,6 +82,32 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print o
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l chunk-size -d 'Size of each part (the last may be smaller): bytes or a size with units, such as 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Directory to write the parts and manifests to (created if missing)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l asset -d 'The asset name that parts and manifests are named after [default: FILE\'s name]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l app-version -d 'The app version to record in the JSON manifest' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l variant -d 'The variant to record in the JSON manifest (cpu, cuda or rocm)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l force -d 'Replace existing outputs (and remove parts numbered beyond the new last one)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l fsync -d 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs and check the files they list'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l strict -d 'With -c: a malformed line is a failure, not a warning'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
@@ -204,14 +232,16 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Prin
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from reap" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'

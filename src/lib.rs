@@ -6,6 +6,7 @@ pub mod atomic;
 pub mod backend;
 pub mod backends;
 pub mod checksum;
+pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod interrupt;
@@ -16,7 +17,9 @@ pub mod name;
 pub mod process;
 pub mod reap;
 pub mod slot;
+pub mod split;
 pub mod state;
 pub mod variant;
+pub mod verify;
 
 pub use error::Error;

@@ -6,7 +6,9 @@ mod fetch;
 mod lease;
 mod reap;
 mod restart;
+mod split;
 mod status;
+mod verify;
 
 use anyhow::Result;
 use voxctl::state::StateDir;
@@ -20,6 +22,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
     match cli.command {
         Command::Restart(args) => restart::run(&global, args, printer),
         Command::Fetch(args) => fetch::run(&global, args, printer),
+        Command::Split(args) => split::run(args, printer),
+        Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
         Command::Lease(args) => lease::run(&global, args, printer),

@@ -37,4 +37,5 @@ pub mod fetch;
 pub mod http;
 pub mod lease;
 pub mod nginx;
+pub mod release;
 pub mod restart;

@@ -1,0 +1,88 @@
+//! `voxctl split FILE`: turns the arguments into [`voxctl::split::Settings`], runs the split
+//! with a progress bar (or a status line every few seconds in logs) and prints the parts.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Result;
+use voxctl::split::{parse_chunk_size, split, Settings};
+use voxctl::Error;
+
+use crate::cli::SplitArgs;
+use crate::output::{human_bytes, Printer};
+
+pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
+    let chunk_size = parse_chunk_size(&args.chunk_size)?;
+    let asset = match args.asset {
+        Some(asset) => asset,
+        None => args
+            .file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                voxctl::error::hinted(
+                    Error::Usage(format!(
+                        "cannot take an asset name from {}",
+                        args.file.display()
+                    )),
+                    "pass --asset NAME",
+                )
+            })?,
+    };
+    let settings = Settings {
+        input: args.file,
+        out_dir: args.out,
+        asset,
+        chunk_size,
+        app_version: args.app_version,
+        variant: args.variant.map(|v| v.to_string()),
+        force: args.force,
+        fsync: args.fsync,
+    };
+
+    let total = std::fs::metadata(&settings.input).map_or(0, |m| m.len());
+    let bar = printer.bytes_bar(total, format!("split {}", settings.asset));
+    let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
+    let done = AtomicU64::new(0);
+    let progress = |n: u64| {
+        bar.inc(n);
+        let so_far = done.fetch_add(n, Ordering::Relaxed) + n;
+        if let Ok(mut t) = ticker.lock() {
+            t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
+        }
+    };
+    let outcome = split(&settings, &progress);
+    bar.finish_and_clear();
+    let manifest = outcome?;
+
+    if printer.json() {
+        printer.json_doc(&manifest)?;
+    } else {
+        let width = manifest
+            .parts
+            .iter()
+            .map(|p| p.name.len())
+            .chain([manifest.asset.len(), 4])
+            .max()
+            .unwrap_or(4);
+        printer.data(format!("{:<width$}  {:>13}  SHA-256", "NAME", "BYTES"));
+        for p in &manifest.parts {
+            printer.data(format!("{:<width$}  {:>13}  {}", p.name, p.size, p.sha256));
+        }
+        printer.data(format!(
+            "{:<width$}  {:>13}  {}",
+            manifest.asset, manifest.size, manifest.sha256
+        ));
+        printer.message(format!(
+            "wrote {} part(s), {}, {} and {} to {}",
+            manifest.parts.len(),
+            voxctl::manifest::sha256_name(&manifest.asset),
+            voxctl::manifest::text_manifest_name(&manifest.asset),
+            voxctl::manifest::json_manifest_name(&manifest.asset),
+            settings.out_dir.display()
+        ));
+    }
+    Ok(crate::exit::SUCCESS)
+}

@@ -1,0 +1,516 @@
+//! Splitting an asset into parts under GitHub's 2 GiB limit (DESIGN.md "Release layouts",
+//! layouts 1 and 2): the parts, `S.sha256`, `S.manifest` and `S.manifest.json`.
+//!
+//! One pass over the input through [`crate::digest::pump`]: the whole-file hasher and the
+//! per-part hasher run side by side on the same buffers while the part writer has the kernel
+//! copy the same ranges (`copy_file_range`), so memory is bounded and each byte is read into
+//! user space once. Crash safety: every output is written under a hidden temporary name in
+//! the out dir; only when every part is complete are the parts renamed, then the manifests
+//! (`S.sha256`, `S.manifest`, `S.manifest.json`, in that order). On an error or SIGINT the
+//! temporary files are removed (they delete themselves on drop); a process killed at any
+//! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
+//! are removed before any part is replaced. With [`Settings::fsync`] every file and the
+//! directory are also fsynced before each rename, which extends that promise to power loss.
+//! The input's size and mtime are compared before and after, so an input modified during
+//! the split is refused rather than published.
+
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tempfile::TempPath;
+
+use crate::atomic::fsync_dir;
+use crate::checksum::format_line;
+use crate::digest::{hash_segments, Block, Consumer, Segment};
+use crate::error::hinted;
+use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
+use crate::name::validate_file_name;
+use crate::Error;
+
+/// The most parts a split may have: GNU `split -d -a 2` stops at `99`, and part names must
+/// sort in order for the text manifest to be a plain listing.
+pub const MAX_PARTS: u64 = 100;
+
+/// Mode of the files written (before the umask), as GNU split creates them.
+const MODE: u32 = 0o666;
+
+/// Validated settings of one split.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file to split.
+    pub input: PathBuf,
+    /// Where the outputs go (created if missing).
+    pub out_dir: PathBuf,
+    /// The asset name `A` (a plain file name); names the parts and manifests.
+    pub asset: String,
+    /// Part size in bytes, from 1 to under [`GITHUB_ASSET_LIMIT`] (see [`parse_chunk_size`]).
+    pub chunk_size: u64,
+    /// Recorded in the JSON manifest.
+    pub app_version: Option<String>,
+    /// Recorded in the JSON manifest (`cpu`, `cuda`, `rocm`).
+    pub variant: Option<String>,
+    /// Replace existing outputs.
+    pub force: bool,
+    /// fsync every output and the directory before and after renaming, so that a power loss
+    /// cannot leave a manifest naming a part whose data never reached the disk. Off by
+    /// default, as for `split` and `cp`: a killed process is safe either way.
+    pub fsync: bool,
+}
+
+/// Parses a part size: a byte count or a size with units (`1900000000`, `1.9GB`, `1900MB`,
+/// `1GiB`; decimal and binary units as the parse-size crate reads them). Errors with
+/// [`Error::Usage`] (and a hint) for unparsable text, 0, or 2 GiB and above.
+pub fn parse_chunk_size(text: &str) -> Result<u64> {
+    let hint = "give a size from 1 byte to under 2 GiB, e.g. 1900000000, 1.9GB or 1GiB";
+    let n = parse_size::parse_size(text).map_err(|e| {
+        hinted(
+            Error::Usage(format!("invalid chunk size {text:?}: {e}")),
+            hint,
+        )
+    })?;
+    if n == 0 || n >= GITHUB_ASSET_LIMIT {
+        return Err(hinted(
+            Error::Usage(format!(
+                "chunk size {text:?} is {n} bytes: parts must be 1 byte to under 2 GiB \
+                 ({GITHUB_ASSET_LIMIT} bytes), GitHub's per-asset limit"
+            )),
+            hint,
+        ));
+    }
+    Ok(n)
+}
+
+/// How many parts a `size`-byte input makes in parts of `chunk_size` bytes (not 0).
+fn part_count(size: u64, chunk_size: u64) -> u64 {
+    size.div_ceil(chunk_size)
+}
+
+/// Splits `settings.input` and returns the manifest written. `progress` gets the bytes
+/// read, as they are read.
+///
+/// Errors: a missing, empty or non-regular input, an unsafe asset name, or more than
+/// [`MAX_PARTS`] parts, before anything is written ([`Error::Usage`] for names and sizes);
+/// an existing output without `force` (naming it, with a hint); I/O errors naming the path;
+/// [`Error::Interrupted`] on SIGINT/SIGTERM (temporary files removed).
+pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Manifest> {
+    let Settings {
+        input,
+        out_dir,
+        asset,
+        chunk_size,
+        ..
+    } = settings;
+    validate_file_name("asset", asset).map_err(|e| Error::Usage(e.to_string()))?;
+    if *chunk_size == 0 || *chunk_size >= GITHUB_ASSET_LIMIT {
+        return Err(Error::Usage(format!(
+            "chunk size {chunk_size} is not from 1 byte to under 2 GiB"
+        ))
+        .into());
+    }
+    let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot stat {}", input.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("{} is not a regular file", input.display());
+    }
+    let size = meta.len();
+    if size == 0 {
+        anyhow::bail!("{} is empty: there is nothing to split", input.display());
+    }
+    let count = part_count(size, *chunk_size);
+    if count > MAX_PARTS {
+        return Err(hinted(
+            Error::Usage(format!(
+                "{} bytes in parts of {chunk_size} bytes would make {count} parts; at most \
+                 {MAX_PARTS} are supported",
+                size
+            )),
+            "pass a larger --chunk-size",
+        ));
+    }
+    let names: Vec<String> = (0..count as usize)
+        .map(|i| manifest::part_name(asset, i))
+        .collect();
+    let manifests = [
+        manifest::sha256_name(asset),
+        manifest::text_manifest_name(asset),
+        manifest::json_manifest_name(asset),
+    ];
+
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let stale = stale_parts(out_dir, asset, count)?;
+    check_outputs(
+        settings,
+        &meta,
+        names.iter().chain(&manifests).chain(&stale),
+    )?;
+    if settings.force {
+        // Old manifests go first, so no manifest ever names a part being replaced.
+        for name in &manifests {
+            remove_if_present(&out_dir.join(name))?;
+        }
+        sync_dir(out_dir, settings.fsync)?;
+    }
+
+    let segments = (0..count)
+        .map(|i| {
+            let start = i * chunk_size;
+            Ok(Segment {
+                file: file.try_clone()?,
+                path: input.clone(),
+                start,
+                len: (*chunk_size).min(size - start),
+            })
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("cannot open {}", input.display()))?;
+    let mut writer = PartWriter {
+        input: &file,
+        starts: segments.iter().map(|s| s.start).collect(),
+        dir: out_dir,
+        names: &names,
+        sync: settings.fsync,
+        current: None,
+        done: Vec::new(),
+        kernel_copy: true,
+    };
+    let ((sha256, total), digests) = hash_segments(&segments, &mut [&mut writer], progress)?;
+    let after = file
+        .metadata()
+        .with_context(|| format!("cannot stat {}", input.display()))?;
+    if after.len() != size
+        || after.mtime() != meta.mtime()
+        || after.mtime_nsec() != meta.mtime_nsec()
+    {
+        return Err(Error::Integrity(format!(
+            "{} changed while it was being split",
+            input.display()
+        ))
+        .into());
+    }
+
+    let parts: Vec<Part> = names
+        .iter()
+        .zip(digests)
+        .zip(&segments)
+        .map(|((name, (sha256, size)), seg)| Part {
+            name: name.clone(),
+            offset: seg.start,
+            size,
+            sha256,
+        })
+        .collect();
+    let manifest = Manifest {
+        format: manifest::FORMAT.into(),
+        version: manifest::VERSION,
+        asset: asset.clone(),
+        size: total,
+        sha256,
+        chunk_size: *chunk_size,
+        app_version: settings.app_version.clone(),
+        variant: settings.variant.clone(),
+        parts,
+    };
+    manifest.validate()?;
+
+    // Every part is complete (and fsynced with `fsync`): name them, then the manifests.
+    for (tmp, name) in writer.done.into_iter().zip(&names) {
+        publish(tmp, &out_dir.join(name), settings.force)?;
+    }
+    sync_dir(out_dir, settings.fsync)?;
+    let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
+    json.push(b'\n');
+    let contents = [
+        format_line(&sha256, asset).into_bytes(),
+        manifest::format_text_manifest(names.iter().map(String::as_str)).into_bytes(),
+        json,
+    ];
+    for (name, bytes) in manifests.iter().zip(contents) {
+        let tmp = write_temp(out_dir, name, &bytes, settings.fsync)?;
+        publish(tmp, &out_dir.join(name), settings.force)?;
+    }
+    sync_dir(out_dir, settings.fsync)?;
+    for name in &stale {
+        remove_if_present(&out_dir.join(name))?;
+    }
+    Ok(manifest)
+}
+
+/// Refuses to go on if an output exists (unless `force`) or is the input itself.
+fn check_outputs<'a>(
+    settings: &Settings,
+    input: &std::fs::Metadata,
+    names: impl Iterator<Item = &'a String>,
+) -> Result<()> {
+    for name in names {
+        let path = settings.out_dir.join(name);
+        let Ok(existing) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if existing.dev() == input.dev() && existing.ino() == input.ino() {
+            return Err(Error::Usage(format!(
+                "output {} is the input file itself",
+                path.display()
+            ))
+            .into());
+        }
+        if !settings.force {
+            return Err(hinted(
+                anyhow::anyhow!("{} already exists; nothing was written", path.display()),
+                "pass --force to replace the existing outputs, or choose another --out",
+            ));
+        }
+        if existing.is_dir() {
+            anyhow::bail!("{} is a directory; not replacing it", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// Existing parts of `asset` in `dir` numbered `count` and above (left by an earlier split
+/// into more parts): they would make the release ambiguous.
+fn stale_parts(dir: &Path, asset: &str, count: u64) -> Result<Vec<String>> {
+    let prefix = format!("{}.part", manifest::stem(asset));
+    let suffix = manifest::part_suffix(asset);
+    let mut stale = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let digits = name
+            .strip_prefix(&prefix)
+            .and_then(|rest| rest.strip_suffix(suffix));
+        if let Some(index) = digits
+            .filter(|d| d.len() >= 2 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+        {
+            if index >= count && manifest::part_name(asset, index as usize) == name {
+                stale.push(name);
+            }
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
+fn sync_dir(dir: &Path, sync: bool) -> Result<()> {
+    if sync {
+        fsync_dir(dir)
+    } else {
+        Ok(())
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
+}
+
+/// A new hidden temporary file for output `name` in `dir`, deleted on drop.
+fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".voxctl-tmp")
+        .permissions(Permissions::from_mode(MODE))
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> Result<TempPath> {
+    let mut tmp = temp_file(dir, name)?;
+    tmp.write_all(bytes)
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    Ok(tmp.into_temp_path())
+}
+
+/// Renames a complete temporary file to `target`; without `force` never over an existing
+/// file (one that appeared since the check is reported, not replaced).
+fn publish(tmp: TempPath, target: &Path, force: bool) -> Result<()> {
+    let outcome = if force {
+        tmp.persist(target)
+    } else {
+        tmp.persist_noclobber(target)
+    };
+    outcome
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot rename into {}", target.display()))
+}
+
+/// The consumer that writes each segment to its own temporary part file. On Linux the data
+/// is copied by the kernel from the input (`copy_file_range`, as `cp` does), which saves a
+/// copy through user space while the hashers read the same bytes from the ring; elsewhere, or
+/// if the kernel declines, the block's bytes are written.
+struct PartWriter<'a> {
+    input: &'a File,
+    starts: Vec<u64>,
+    dir: &'a Path,
+    names: &'a [String],
+    sync: bool,
+    current: Option<tempfile::NamedTempFile>,
+    done: Vec<TempPath>,
+    kernel_copy: bool,
+}
+
+impl Consumer for PartWriter<'_> {
+    fn block(&mut self, block: &Block) -> Result<()> {
+        let name = &self.names[block.segment];
+        let tmp = match &mut self.current {
+            Some(tmp) => tmp,
+            None => self.current.insert(temp_file(self.dir, name)?),
+        };
+        let from = self.starts[block.segment] + block.offset;
+        let copied = if self.kernel_copy {
+            kernel_copy(
+                self.input,
+                from,
+                tmp.as_file(),
+                block.offset,
+                block.data().len(),
+            )
+        } else {
+            0
+        };
+        if copied < block.data().len() {
+            // Nothing or part copied (the kernel declined or the input changed): write the
+            // bytes the hashers see, so the part and its hash always agree.
+            self.kernel_copy = false;
+            tmp.as_file()
+                .write_all_at(&block.data()[copied..], block.offset + copied as u64)
+                .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        }
+        if block.last {
+            if let Some(tmp) = self.current.take() {
+                if self.sync {
+                    tmp.as_file()
+                        .sync_all()
+                        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+                }
+                self.done.push(tmp.into_temp_path());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Copies `len` bytes from `input` at `from` to `out` at `to` in the kernel; returns how many
+/// were copied (0 if the kernel cannot do it for these files).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn kernel_copy(input: &File, from: u64, out: &File, to: u64, len: usize) -> usize {
+    let (mut off_in, mut off_out, mut copied) = (from, to, 0);
+    while copied < len {
+        match rustix::fs::copy_file_range(
+            input,
+            Some(&mut off_in),
+            out,
+            Some(&mut off_out),
+            len - copied,
+        ) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => copied += n,
+        }
+    }
+    copied
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn kernel_copy(_: &File, _: u64, _: &File, _: u64, _: usize) -> usize {
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_sizes() {
+        let ok = [
+            ("1900000000", 1_900_000_000),
+            ("1.9GB", 1_900_000_000),
+            ("1900MB", 1_900_000_000),
+            ("1GiB", 1 << 30),
+            ("1", 1),
+            ("2147483647", GITHUB_ASSET_LIMIT - 1),
+        ];
+        for (text, n) in ok {
+            assert_eq!(parse_chunk_size(text).unwrap(), n, "{text}");
+        }
+        for bad in ["0", "2GiB", "3GB", "-1", "lots", ""] {
+            let err = parse_chunk_size(bad).unwrap_err();
+            assert!(matches!(Error::find(&err), Some(Error::Usage(_))), "{bad}");
+            assert!(crate::error::hint_for(&err).is_some(), "{bad} has a hint");
+        }
+    }
+
+    #[test]
+    fn the_write_fallback_writes_what_the_kernel_copy_would() {
+        use crate::digest::{pump, Segment, WholeHasher};
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        let data: Vec<u8> = (0..(crate::digest::BLOCK_SIZE * 2 + 99))
+            .map(|i| (i % 253) as u8)
+            .collect();
+        std::fs::write(&input, &data).unwrap();
+        let file = File::open(&input).unwrap();
+        let cut = crate::digest::BLOCK_SIZE as u64 + 7;
+        let segments: Vec<Segment> = [(0, cut), (cut, data.len() as u64 - cut)]
+            .into_iter()
+            .map(|(start, len)| Segment {
+                file: file.try_clone().unwrap(),
+                path: input.clone(),
+                start,
+                len,
+            })
+            .collect();
+        let names = ["p0".to_string(), "p1".to_string()];
+        for kernel_copy in [false, true] {
+            let mut writer = PartWriter {
+                input: &file,
+                starts: segments.iter().map(|s| s.start).collect(),
+                dir: dir.path(),
+                names: &names,
+                sync: true,
+                current: None,
+                done: Vec::new(),
+                kernel_copy,
+            };
+            pump(
+                &segments,
+                &mut [&mut writer, &mut WholeHasher::default()],
+                &|_| {},
+            )
+            .unwrap();
+            let parts: Vec<Vec<u8>> = writer
+                .done
+                .iter()
+                .map(|p| std::fs::read(p).unwrap())
+                .collect();
+            assert_eq!(parts[0], data[..cut as usize], "kernel_copy {kernel_copy}");
+            assert_eq!(parts[1], data[cut as usize..], "kernel_copy {kernel_copy}");
+        }
+    }
+
+    #[test]
+    fn part_counts() {
+        for (size, chunk, n) in [(1, 1, 1), (10, 3, 4), (9, 3, 3), (1, 1 << 30, 1)] {
+            assert_eq!(part_count(size, chunk), n, "{size}/{chunk}");
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! Verifying files against SHA-256 checksums: one file, the lines of sha256sum/BSD-tag sums
+//! files (several files hashed in parallel, up to the number of cores), and split releases
+//! from their manifest (DESIGN.md layouts 1 and 2), where the whole asset's hash is computed
+//! by streaming the parts in order, beside the per-part hashes, without an assembled copy.
+//!
+//! Outcomes are data ([`Check`]s with a [`Status`]), not errors: the caller prints them and
+//! decides the exit code. Errors are kept for what stops the run: an unreadable or malformed
+//! sums file or manifest ([`Error::Integrity`] where the data is at fault) and SIGINT.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::checksum::{self, Sha256};
+use crate::digest::{hash_file, hash_segments, Segment};
+use crate::manifest::{self, Manifest};
+use crate::name::validate_file_name;
+use crate::Error;
+
+/// The outcome of checking one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Size and hash match.
+    Ok,
+    /// The hash or size differs, or the file could not be read.
+    Failed,
+    /// The file does not exist.
+    Missing,
+    /// The file exists and was hashed, but there is no checksum to compare it with (a part
+    /// listed by a text manifest, which carries no per-part hashes).
+    Present,
+    /// Not checked because something it depends on failed (the whole asset when a part is
+    /// missing or has the wrong size).
+    Skipped,
+}
+
+impl Status {
+    /// The word printed after `name:`, as `sha256sum -c` does for OK and FAILED.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "OK",
+            Status::Failed => "FAILED",
+            Status::Missing => "MISSING",
+            Status::Present => "PRESENT",
+            Status::Skipped => "SKIPPED",
+        }
+    }
+
+    /// Whether this outcome is a pass.
+    pub fn passed(self) -> bool {
+        matches!(self, Status::Ok | Status::Present)
+    }
+}
+
+/// One checked file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// The name shown (as written in the sums file or manifest).
+    pub name: String,
+    /// The file's path.
+    pub path: PathBuf,
+    /// The outcome.
+    pub status: Status,
+    /// The SHA-256 expected, if known.
+    pub expected_sha256: Option<Sha256>,
+    /// The SHA-256 computed, if the file was hashed.
+    pub sha256: Option<Sha256>,
+    /// The size expected in bytes, if known.
+    pub expected_size: Option<u64>,
+    /// The size found in bytes, if the file exists.
+    pub size: Option<u64>,
+    /// Why it failed or was skipped, in words, unless it is a plain hash mismatch.
+    pub detail: Option<String>,
+}
+
+impl Check {
+    fn new(name: &str, path: &Path, status: Status) -> Check {
+        Check {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            status,
+            expected_sha256: None,
+            sha256: None,
+            expected_size: None,
+            size: None,
+            detail: None,
+        }
+    }
+}
+
+/// One file to check.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The name shown.
+    pub name: String,
+    /// Where the file is.
+    pub path: PathBuf,
+    /// The expected digest.
+    pub sha256: Sha256,
+    /// The expected size in bytes, if known (a wrong size fails without hashing).
+    pub size: Option<u64>,
+}
+
+/// Checks one file. Never fails for the file's sake (a missing or unreadable file is a
+/// [`Check`]); errors only with [`Error::Interrupted`].
+pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
+    let mut check = Check::new(&job.name, &job.path, Status::Failed);
+    check.expected_sha256 = Some(job.sha256);
+    check.expected_size = job.size;
+    let meta = match std::fs::metadata(&job.path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            check.status = Status::Missing;
+            return Ok(check);
+        }
+        Err(e) => {
+            check.detail = Some(format!("cannot stat: {e}"));
+            return Ok(check);
+        }
+    };
+    if !meta.is_file() {
+        check.detail = Some("not a regular file".into());
+        return Ok(check);
+    }
+    check.size = Some(meta.len());
+    if let Some(size) = job.size.filter(|&s| s != meta.len()) {
+        check.detail = Some(format!("size is {} bytes, expected {size}", meta.len()));
+        return Ok(check);
+    }
+    match hash_file(&job.path, progress) {
+        Ok((sha256, size)) => {
+            check.sha256 = Some(sha256);
+            check.size = Some(size);
+            if sha256 == job.sha256 {
+                check.status = Status::Ok;
+            }
+        }
+        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
+        Err(e) => check.detail = Some(format!("{e:#}")),
+    }
+    Ok(check)
+}
+
+/// Checks `jobs` on up to `threads` files at a time and hands each result to `on_done` in
+/// the order of `jobs`, as soon as it and all before it are done. Errors only with
+/// [`Error::Interrupted`] (the remaining jobs are dropped).
+pub fn check_files(
+    jobs: &[Job],
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    on_done: &mut dyn FnMut(Check),
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let workers = threads.clamp(1, jobs.len().max(1));
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<(usize, Result<Check>)>();
+        for _ in 0..workers {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let outcome = check_file(job, progress);
+                let stop = outcome.is_err();
+                if tx.send((i, outcome)).is_err() || stop {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut emitted = 0;
+        for (i, outcome) in rx {
+            pending.insert(i, outcome?);
+            while let Some(check) = pending.remove(&emitted) {
+                on_done(check);
+                emitted += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A malformed line of a sums file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Malformed {
+    /// The sums file.
+    pub file: PathBuf,
+    /// The line number, from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub error: String,
+}
+
+/// The jobs of one sums file, and its malformed lines.
+#[derive(Debug, Clone, Default)]
+pub struct Sums {
+    /// One job per well-formed line, names resolved against the sums file's directory.
+    pub jobs: Vec<Job>,
+    /// Lines that are neither well formed, blank nor `#` comments.
+    pub malformed: Vec<Malformed>,
+}
+
+/// Parses the text of a sums file at `path` (text, binary and BSD tag lines may mix);
+/// relative names resolve against `base` (the sums file's directory).
+pub fn parse_sums(path: &Path, text: &str, base: &Path) -> Sums {
+    let mut sums = Sums::default();
+    for (i, line) in text.lines().enumerate() {
+        match checksum::parse_line(line) {
+            Ok(Some(sum)) => sums.jobs.push(Job {
+                path: base.join(&sum.name),
+                name: sum.name,
+                sha256: sum.sha256,
+                size: None,
+            }),
+            Ok(None) => {}
+            Err(e) => sums.malformed.push(Malformed {
+                file: path.to_path_buf(),
+                line: i + 1,
+                error: e.to_string(),
+            }),
+        }
+    }
+    sums
+}
+
+/// Reads and parses the sums file at `path` (`-` reads stdin, names relative to the current
+/// directory). Errors name the file; a missing sums file is [`Error::Integrity`].
+pub fn read_sums(path: &Path) -> Result<Sums> {
+    let text = if path == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read checksums from stdin")?
+    } else {
+        read_text(path, "checksum file")?
+    };
+    Ok(parse_sums(path, &text, crate::atomic::parent_dir(path)))
+}
+
+/// Reads a small text file; a missing one is an integrity failure naming `what`.
+fn read_text(path: &Path, what: &str) -> Result<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Integrity(format!("{what} {} is missing", path.display())).into())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The result of checking a split release against its manifest.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestReport {
+    /// The manifest checked.
+    pub manifest: PathBuf,
+    /// `json` (layout 1) or `text` (layout 2, with `S.sha256`).
+    pub kind: &'static str,
+    /// The asset name `A`.
+    pub asset: String,
+    /// The asset's SHA-256 per the release.
+    pub sha256: Sha256,
+    /// Each part in order, then the asset assembled from the parts (`A (from parts)`), then
+    /// the assembled asset `A` if it lies beside the manifest.
+    pub checks: Vec<Check>,
+}
+
+/// What a manifest says, whichever its kind.
+struct Expected {
+    kind: &'static str,
+    asset: String,
+    sha256: Sha256,
+    size: Option<u64>,
+    parts: Vec<(String, Option<u64>, Option<Sha256>)>,
+}
+
+/// Checks the release described by the manifest at `path`: a JSON manifest (layout 1) or a
+/// voicebox text manifest with `S.sha256` beside it (layout 2). See [`ManifestReport`].
+///
+/// Errors: a missing or malformed manifest, or a text manifest without a well-formed
+/// `S.sha256`, is [`Error::Integrity`]; SIGINT is [`Error::Interrupted`].
+pub fn verify_manifest(
+    path: &Path,
+    threads: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ManifestReport> {
+    let dir = crate::atomic::parent_dir(path);
+    let text = read_text(path, "manifest")?;
+    let expected = if text.trim_start().starts_with('{') {
+        let m = Manifest::from_json(text.as_bytes())
+            .with_context(|| format!("in {}", path.display()))?;
+        Expected {
+            kind: "json",
+            parts: m
+                .parts
+                .iter()
+                .map(|p| (p.name.clone(), Some(p.size), Some(p.sha256)))
+                .collect(),
+            asset: m.asset,
+            sha256: m.sha256,
+            size: Some(m.size),
+        }
+    } else {
+        text_expected(path, dir, &text)?
+    };
+
+    let mut checks = Vec::new();
+    let mut segments = Vec::new();
+    for (name, size, _) in &expected.parts {
+        let part_path = dir.join(name);
+        let mut check = Check::new(name, &part_path, Status::Failed);
+        check.expected_size = *size;
+        match std::fs::File::open(&part_path).and_then(|f| Ok((f.metadata()?, f))) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => check.status = Status::Missing,
+            Err(e) => check.detail = Some(format!("cannot open: {e}")),
+            Ok((meta, _)) if !meta.is_file() => check.detail = Some("not a regular file".into()),
+            Ok((meta, file)) => {
+                check.size = Some(meta.len());
+                match size {
+                    Some(s) if *s != meta.len() => {
+                        check.detail = Some(format!("size is {} bytes, expected {s}", meta.len()))
+                    }
+                    _ => segments.push(Segment {
+                        file,
+                        path: part_path.clone(),
+                        start: 0,
+                        len: meta.len(),
+                    }),
+                }
+            }
+        }
+        checks.push(check);
+    }
+
+    let whole_name = format!("{} (from parts)", expected.asset);
+    let mut whole = Check::new(&whole_name, dir, Status::Skipped);
+    whole.expected_sha256 = Some(expected.sha256);
+    whole.expected_size = expected.size;
+    let asset_path = dir.join(&expected.asset);
+    let asset_job = asset_path.is_file().then(|| Job {
+        name: expected.asset.clone(),
+        path: asset_path.clone(),
+        sha256: expected.sha256,
+        size: expected.size,
+    });
+
+    let asset_check = std::thread::scope(|scope| -> Result<Option<Check>> {
+        let asset_thread = asset_job
+            .as_ref()
+            .map(|job| scope.spawn(move || check_file(job, progress)));
+        if segments.len() == expected.parts.len() {
+            let ((sha256, size), each) = hash_segments(&segments, &mut [], progress)?;
+            for ((check, (sha256, _)), (_, _, want)) in
+                checks.iter_mut().zip(each).zip(&expected.parts)
+            {
+                check.sha256 = Some(sha256);
+                check.expected_sha256 = *want;
+                check.status = match want {
+                    None => Status::Present,
+                    Some(w) if *w == sha256 => Status::Ok,
+                    Some(_) => Status::Failed,
+                };
+            }
+            whole.sha256 = Some(sha256);
+            whole.size = Some(size);
+            whole.status = if sha256 == expected.sha256 {
+                Status::Ok
+            } else {
+                Status::Failed
+            };
+        } else {
+            whole.detail = Some("a part is missing or unusable".into());
+            // Still hash the usable parts that have a checksum, to say which are good.
+            let jobs: Vec<(usize, Job)> = checks
+                .iter()
+                .zip(&expected.parts)
+                .enumerate()
+                .filter(|(_, (c, _))| c.detail.is_none() && c.status != Status::Missing)
+                .filter_map(|(i, (c, (_, size, sha)))| {
+                    sha.map(|sha256| {
+                        let job = Job {
+                            name: c.name.clone(),
+                            path: c.path.clone(),
+                            sha256,
+                            size: *size,
+                        };
+                        (i, job)
+                    })
+                })
+                .collect();
+            let (indices, jobs): (Vec<usize>, Vec<Job>) = jobs.into_iter().unzip();
+            let mut at = indices.into_iter();
+            check_files(&jobs, threads, progress, &mut |c| {
+                if let Some(i) = at.next() {
+                    checks[i] = c;
+                }
+            })?;
+        }
+        match asset_thread {
+            Some(t) => t
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("a hashing thread panicked")))
+                .map(Some),
+            None => Ok(None),
+        }
+    })?;
+    checks.push(whole);
+    checks.extend(asset_check);
+    Ok(ManifestReport {
+        manifest: path.to_path_buf(),
+        kind: expected.kind,
+        asset: expected.asset,
+        sha256: expected.sha256,
+        checks,
+    })
+}
+
+/// Reads a text manifest (layout 2) and the `S.sha256` beside it.
+fn text_expected(path: &Path, dir: &Path, text: &str) -> Result<Expected> {
+    let names =
+        manifest::parse_text_manifest(text).with_context(|| format!("in {}", path.display()))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .with_context(|| format!("{} has no usable file name", path.display()))?;
+    let stem = file_name.strip_suffix(".manifest").unwrap_or(file_name);
+    let sha_path = dir.join(format!("{stem}.sha256"));
+    let sum = checksum::parse_single(&read_text(&sha_path, "checksum file")?)
+        .with_context(|| format!("in {}", sha_path.display()))?;
+    // The line names the asset as sha256sum saw it; keep only its file name.
+    let named = Path::new(&sum.name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let asset = if !named.is_empty() {
+        named.to_string()
+    } else if names.iter().all(|n| n.ends_with(".exe")) {
+        format!("{stem}.exe")
+    } else {
+        stem.to_string()
+    };
+    validate_file_name("asset", &asset)?;
+    Ok(Expected {
+        kind: "text",
+        asset,
+        sha256: sum.sha256,
+        size: None,
+        parts: names.into_iter().map(|n| (n, None, None)).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_lines_resolve_against_the_base_and_collect_malformed_lines() {
+        let h = Sha256::of(b"");
+        let text = format!(
+            "{h}  a\n{h} *sub/b\nSHA256 (c d) = {h}\n\n# comment\nbroken line\n{h}  /abs\n"
+        );
+        let sums = parse_sums(Path::new("x/SUMS"), &text, Path::new("x"));
+        let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
+        assert_eq!(
+            paths,
+            ["x/a", "x/sub/b", "x/c d", "/abs"]
+                .map(PathBuf::from)
+                .to_vec()
+        );
+        assert_eq!(sums.malformed.len(), 1);
+        assert_eq!(sums.malformed[0].line, 6);
+    }
+
+    #[test]
+    fn statuses() {
+        let table = [
+            (Status::Ok, "OK", true),
+            (Status::Failed, "FAILED", false),
+            (Status::Missing, "MISSING", false),
+            (Status::Present, "PRESENT", true),
+            (Status::Skipped, "SKIPPED", false),
+        ];
+        for (s, word, pass) in table {
+            assert_eq!((s.word(), s.passed()), (word, pass));
+        }
+    }
+}
