@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # voxctl quickstart: the main job end to end, offline, in a temporary directory.
-#   1. make a stand-in backend binary (256 MiB) and a local release of it: `voxctl split`
-#      if this build has it, else GNU split + sha256sum (the voicebox v1 layout);
+#   1. make a stand-in backend binary (256 MiB) and a local release of it with `voxctl split`
+#      (parts, S.sha256, S.manifest and S.manifest.json);
 #   2. `voxctl fetch --variant cuda` from that release into a temporary data dir, with
 #      progress (bars on a terminal, a status line otherwise), verified and installed;
 #   3. `voxctl status` shows the install.
@@ -20,13 +20,7 @@ mkdir -p "$T/build" "$T/release"
 
 echo "== 1. a local release of a 256 MiB $ASSET"
 head -c $((256 << 20)) /dev/urandom > "$T/build/$ASSET"
-if "$VOXCTL" split --help >/dev/null 2>&1; then
-  "$VOXCTL" split "$T/build/$ASSET" --out "$T/release" --chunk-size 100MiB
-else
-  (cd "$T/build" && split -d -a 2 -b 100M "$ASSET" "$T/release/$ASSET.part" \
-    && sha256sum "$ASSET" > "$T/release/$ASSET.sha256")
-  (cd "$T/release" && ls "$ASSET".part* > "$ASSET.manifest")
-fi
+"$VOXCTL" split "$T/build/$ASSET" --out "$T/release" --chunk-size 100MiB
 ls -l "$T/release"
 
 echo "== 2. voxctl fetch --variant cuda --source $T/release"
