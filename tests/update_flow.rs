@@ -3,7 +3,7 @@
 //! served by a private nginx on loopback, installed by `voxctl fetch --variant cuda`, and
 //! swapped in by `voxctl restart --variant cuda` while the cpu backend is running; `voxctl
 //! status --json` then reports cuda, healthy, on the port. Needs nginx (`.ci/run` installs
-//! it) and about 6.5 GB of free disk space in the temp dir.
+//! it) and about 4.5 GB of free disk space in the temp dir (the parts, then the install).
 
 mod support;
 
