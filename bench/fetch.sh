@@ -7,10 +7,13 @@
 #   ref      the reference flow: curl each part, cat, sha256sum -c
 #   floor    curl -o FILE of the whole file, no verification (the write floor)
 # Then peak RSS of voxctl fetch with GNU time. Usage: bench/fetch.sh [SIZE_BYTES] [RUNS]
+# PEERS="aria2c ref" (the default) picks the slow peers to run too; PEERS= times only voxctl
+# against the floor (for repeated runs on a noisy machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-2147483648}
 RUNS=${2:-3}
+PEERS=${PEERS-aria2c ref}
 CHUNK=1900000000
 ASSET=voicebox-server-cuda
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
@@ -55,12 +58,12 @@ for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/$ASSET.sha
 URL=http://127.0.0.1:$PORT
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -srm)"
+CMDS=(-n voxctl "$VOXCTL fetch -q --variant cuda --source $URL --data-dir $W/out --state-dir $W/state")
+case " $PEERS " in *" aria2c "*) CMDS+=(-n aria2c "aria2c -q -x4 -d $W/out --checksum=sha-256=$WHOLE $URL/$ASSET") ;; esac
+case " $PEERS " in *" ref "*) CMDS+=(-n ref "cd $W/out && curl -sfO $URL/$ASSET.part00 && curl -sfO $URL/$ASSET.part01 && cat $ASSET.part00 $ASSET.part01 > $ASSET && rm $ASSET.part0* && curl -sfO $URL/$ASSET.sha256 && sha256sum -c --quiet $ASSET.sha256") ;; esac
+CMDS+=(-n floor "curl -sf -o $W/out/$ASSET $URL/$ASSET")
 hyperfine --runs "$RUNS" --warmup 1 --export-json "$W/h.json" \
-  --prepare "rm -rf $W/out && mkdir -p $W/out" \
-  -n voxctl "$VOXCTL fetch -q --variant cuda --source $URL --data-dir $W/out --state-dir $W/state" \
-  -n aria2c "aria2c -q -x4 -d $W/out --checksum=sha-256=$WHOLE $URL/$ASSET" \
-  -n ref "cd $W/out && curl -sfO $URL/$ASSET.part00 && curl -sfO $URL/$ASSET.part01 && cat $ASSET.part00 $ASSET.part01 > $ASSET && rm $ASSET.part0* && curl -sfO $URL/$ASSET.sha256 && sha256sum -c --quiet $ASSET.sha256" \
-  -n floor "curl -sf -o $W/out/$ASSET $URL/$ASSET"
+  --prepare "rm -rf $W/out && mkdir -p $W/out" "${CMDS[@]}"
 
 python3 - "$W/h.json" <<'PY'
 import json, sys

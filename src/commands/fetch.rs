@@ -113,6 +113,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     let rt = super::runtime()?;
     let result = rt.block_on(voxctl::fetch::fetch(&settings, progress.clone(), events));
     stop.store(true, Ordering::Relaxed);
+    ticker.thread().unpark(); // no need to wait out the tick
     let _ = ticker.join();
     reporter.clear();
     let outcome = result?;
@@ -308,7 +309,7 @@ impl Reporter {
         let (mut last_json, mut last_slot) = (Instant::now(), Instant::now());
         let mut last_done = None;
         while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(TICK);
+            std::thread::park_timeout(TICK); // unparked early when the fetch ends
             let (done, total) = progress.totals();
             if total == 0 {
                 continue;

@@ -1,58 +1,60 @@
-//! Joining the pieces, checking the whole-file SHA-256, and installing (DESIGN.md invariant 4):
-//! the verified file is fsynced, made executable, renamed over `backends/{asset}`, and the
-//! directory fsynced. Nothing touches the previous install before that rename, so any failure
-//! leaves it as it was.
+//! Checking the whole-file SHA-256 and installing (DESIGN.md invariant 4): the verified file
+//! is fsynced, made executable, renamed over `backends/{asset}`, and the directory fsynced.
+//! Nothing touches the previous install before that rename, so any failure leaves it as it
+//! was.
+//!
+//! The pieces were written into one data file at their offsets, so there is nothing to join.
+//! The whole-file digest continues from piece 0's hash state (computed while piece 0
+//! downloaded) over pieces 1.., read back from the page cache; the final fsync runs on
+//! another thread at the same time, and with the writeback done during the download it has
+//! little left to write.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use sha2::Digest;
 
+use super::hashing::hash_span;
 use super::layout::Plan;
-use super::partial::Partial;
+use super::partial::DataFile;
 use crate::checksum::Sha256;
 use crate::Error;
 
-/// Joins the pieces into one file (piece 0 is renamed, the others appended while they are
-/// hashed), fsyncs it, and checks its SHA-256 against the plan. `first` is the hash state
-/// after piece 0. Returns the joined file's path. Errors with [`Error::Integrity`] on a
-/// mismatch.
-pub fn assemble(partial: &Partial, plan: &Plan, first: sha2::Sha256) -> Result<PathBuf> {
-    let joined = partial.assembling_path().to_path_buf();
-    let piece0 = partial.piece_path(&plan.pieces[0].name);
-    std::fs::rename(&piece0, &joined)
-        .with_context(|| format!("cannot rename {} to {}", piece0.display(), joined.display()))?;
-    let mut out = OpenOptions::new()
-        .append(true)
-        .open(&joined)
-        .with_context(|| format!("cannot open {}", joined.display()))?;
+/// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after piece 0),
+/// fsyncs the file meanwhile, and checks the digest and size against the plan. Errors with
+/// [`Error::Integrity`] on a mismatch.
+pub fn verify(data: &Arc<DataFile>, plan: &Plan, first: sha2::Sha256) -> Result<()> {
+    let started = Instant::now();
+    let syncing = {
+        let data = data.clone();
+        std::thread::Builder::new()
+            .name("fsync".into())
+            .spawn(move || {
+                let r = data.sync_all();
+                tracing::debug!("final fsync: {:?}", started.elapsed());
+                r
+            })
+            .context("cannot start the fsync thread")?
+    };
     let mut hasher = first;
-    let mut buf = vec![0u8; 1 << 20];
-    for piece in &plan.pieces[1..] {
-        let path = partial.piece_path(&piece.name);
-        let mut f = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        loop {
-            crate::interrupt::check()?;
-            let n = f
-                .read(&mut buf)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .with_context(|| format!("cannot write {}", joined.display()))?;
-        }
-    }
-    out.sync_all()
-        .with_context(|| format!("cannot fsync {}", joined.display()))?;
-    let len = out.metadata()?.len();
+    let hashed = plan.pieces[1..]
+        .iter()
+        .try_for_each(|p| hash_span(data, p.offset, p.size, &mut hasher));
+    tracing::debug!("whole-file digest of parts 1..: {:?}", started.elapsed());
+    let synced = syncing
+        .join()
+        .map_err(|_| anyhow::anyhow!("the fsync thread panicked"))?;
+    hashed?;
+    synced?;
+    let len = std::fs::metadata(data.path())
+        .with_context(|| format!("cannot stat {}", data.path().display()))?
+        .len();
     if len != plan.size {
         return Err(Error::Integrity(format!(
-            "{}: joined parts are {len} bytes, the release declares {}",
+            "{}: downloaded file is {len} bytes, the release declares {}",
             plan.asset, plan.size
         ))
         .into());
@@ -65,7 +67,7 @@ pub fn assemble(partial: &Partial, plan: &Plan, first: sha2::Sha256) -> Result<P
         ))
         .into());
     }
-    Ok(joined)
+    Ok(())
 }
 
 /// Installs the verified file `verified` as `target`: executable bit, rename, fsync the

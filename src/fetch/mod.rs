@@ -2,19 +2,37 @@
 //! concurrently and resumably, verify every digest the release gives, and install atomically.
 //!
 //! Data flow: [`layout::discover`] turns the release into a [`Plan`]; [`fetch`] checks the
-//! install record ("already installed"), opens the [`partial::Partial`] directory, runs
-//! [`download::piece`] for each piece on its own task (at most `jobs` at a time), joins and
-//! verifies the pieces ([`install::assemble`]) and installs the file or extracts the archive
-//! ([`archive::install_archive`]). Progress is reported through [`Progress`] counters (polled
-//! by the caller) and [`Event`]s (pushed); the library never prints.
+//! install record ("already installed"), opens the [`partial::Partial`] directory and its
+//! [`partial::DataFile`] (one preallocated file of the asset's size, with the resume record
+//! saying how much of each piece is on disk), starts the [`writeback::Writeback`] thread,
+//! runs [`download::piece`] for each piece on its own task (at most `jobs` at a time), then
+//! finishes and checks the whole-file digest ([`install::verify`]) and installs the file or
+//! extracts the archive ([`archive::install_archive`]). Progress is reported through
+//! [`Progress`] counters (polled by the caller) and [`Event`]s (pushed); the library never
+//! prints.
+//!
+//! Where the time goes, and why it is laid out this way (see BENCHMARKS.md for figures):
+//!
+//! - **No join.** Every piece is written with positioned writes at its own offset of the one
+//!   data file, so when the last byte arrives the file is already the assembled asset; it is
+//!   renamed into place, never copied.
+//! - **Each byte hashed once per digest, off the receive path.** A piece's bytes go to disk
+//!   from its task and to a [`hashing::PieceHasher`] thread. Piece 0's hash state doubles as
+//!   the prefix of the whole-file SHA-256, so the only hashing left after the download is
+//!   the whole-file digest over pieces 1.. (read back from the page cache).
+//! - **fsync spread over the download.** The writeback thread `fdatasync`s the data file in
+//!   rounds while the pieces arrive (and records what is durable, for resume), so the final
+//!   fsync, run alongside that last hashing, has little left to write.
 
 pub mod archive;
 pub mod download;
+pub mod hashing;
 pub mod http;
 pub mod install;
 pub mod layout;
 pub mod partial;
 pub mod source;
+pub mod writeback;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -169,7 +187,7 @@ pub type Events = Arc<dyn Fn(Event) + Send + Sync>;
 pub struct Ctx {
     plan: Plan,
     remote: source::Remote,
-    partial: partial::Partial,
+    data: Arc<partial::DataFile>,
     progress: Arc<Progress>,
     events: Events,
 }
@@ -219,14 +237,28 @@ pub async fn fetch(
     std::fs::create_dir_all(backends.root())
         .with_context(|| format!("cannot create {}", backends.root().display()))?;
     let partial = partial::Partial::open(backends, &plan)?;
+    let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
-        partial: partial.clone(),
+        data: data.clone(),
         progress,
         events: events.clone(),
     });
-    match download_and_install(&ctx, settings, &target).await {
+    let writeback = writeback::Writeback::start(data, partial.clone())?;
+    let started = std::time::Instant::now();
+    let downloaded = download_all(&ctx, settings.jobs).await;
+    tracing::debug!("download: {:?}", started.elapsed());
+    // After a failure whose data is kept, record exactly what is on disk for the rerun.
+    let kept = downloaded.as_ref().err().is_some_and(keeps_partial);
+    if let Err(e) = writeback.finish(kept) {
+        tracing::warn!("cannot record the download's progress: {e:#}");
+    }
+    let installed = match downloaded {
+        Ok(first) => install(&ctx, settings, &target, first).await,
+        Err(e) => Err(e),
+    };
+    match installed {
         Ok(record) => {
             partial.remove()?;
             Ok(Outcome::Installed(record))
@@ -240,23 +272,22 @@ pub async fn fetch(
     }
 }
 
-async fn download_and_install(
+/// Verifies the downloaded file and installs it; `first` is piece 0's hash state.
+async fn install(
     ctx: &Arc<Ctx>,
     settings: &Settings,
     target: &std::path::Path,
+    first: sha2::Sha256,
 ) -> Result<InstallRecord> {
-    let hashers = download_all(ctx, settings.jobs).await?;
-    let first = hashers.into_iter().next().context("plan has no pieces")?;
     let plan = ctx.plan.clone();
-    let partial = ctx.partial.clone();
+    let data = ctx.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
-    let layout = plan.layout;
     let label = ctx.remote.source.locate(&plan.pieces[0].name);
     tokio::task::spawn_blocking(move || -> Result<()> {
-        let joined = install::assemble(&partial, &plan, first)?;
-        match layout {
-            Layout::Archive => archive::install_archive(&joined, &label, &target_buf),
-            _ => install::install_file(&joined, &target_buf),
+        install::verify(&data, &plan, first)?;
+        match plan.layout {
+            Layout::Archive => archive::install_archive(data.path(), &label, &target_buf),
+            _ => install::install_file(data.path(), &target_buf),
         }
     })
     .await
@@ -279,9 +310,10 @@ async fn download_and_install(
     Ok(record)
 }
 
-/// Downloads every piece, `jobs` at a time, each on its own task. On the first failure the
-/// other tasks are stopped (their bytes so far stay on disk) and the failure is returned.
-async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<Vec<sha2::Sha256>> {
+/// Downloads every piece, `jobs` at a time, each on its own task, and returns piece 0's
+/// hash state. On the first failure the other tasks are stopped (their bytes so far stay on
+/// disk) and the failure is returned.
+async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<sha2::Sha256> {
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for index in 0..ctx.plan.pieces.len() {
@@ -292,7 +324,7 @@ async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<Vec<sha2::Sha256>> 
             download::piece(ctx, index).await.map(|h| (index, h))
         });
     }
-    let mut out: Vec<Option<sha2::Sha256>> = vec![None; ctx.plan.pieces.len()];
+    let mut first = None;
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = set.join_next().await {
         let result = match joined {
@@ -301,7 +333,8 @@ async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<Vec<sha2::Sha256>> 
             Err(e) => Err(anyhow::anyhow!("download task failed: {e}")),
         };
         match result {
-            Ok((i, h)) => out[i] = Some(h),
+            Ok((0, h)) => first = h,
+            Ok(_) => {}
             Err(e) => {
                 if failure.is_none() {
                     set.abort_all();
@@ -313,9 +346,7 @@ async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<Vec<sha2::Sha256>> 
     if let Some(e) = failure {
         return Err(e);
     }
-    out.into_iter()
-        .map(|h| h.context("a piece task ended without a result"))
-        .collect()
+    first.context("piece 0 ended without a hash")
 }
 
 /// Whether an install record says `plan` is already installed at `target`.

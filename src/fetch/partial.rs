@@ -3,18 +3,25 @@
 //! data it belongs to rather than in the per-user state dir).
 //!
 //! Layout: `plan.json` is the [`Plan`] the data belongs to (a different release wipes the
-//! directory); `parts/{piece}` holds each piece's bytes, its length being the number of bytes
-//! received (a rerun re-hashes them and continues with a Range request); `{asset}.assembling`
-//! exists only while the pieces are being joined, and is turned back into piece 0 by
-//! [`Partial::open`] if a run died there.
+//! directory); `{asset}.download` is the [`DataFile`]: one file of the asset's full size that
+//! every piece writes at its own offset, so the finished download is already the assembled
+//! file (no join, no copy); `progress.json` is the resume record: for each piece, how many
+//! bytes from its start are on disk. The record is written only after an `fdatasync` of the
+//! data file that covers those bytes ([`super::writeback`]), so after SIGKILL or a power loss
+//! it never claims bytes the disk does not hold; it may lag behind by up to one writeback
+//! round, which a rerun simply downloads again. A rerun re-hashes the recorded bytes and
+//! continues each piece with a Range request.
 //!
 //! Partial data is kept after a network error or an interrupt, and removed after any other
 //! failure (a checksum mismatch, bad release data, a local I/O error) and after an install.
 
-use std::os::unix::fs::DirBuilderExt;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use super::layout::Plan;
 use crate::backends::BackendsDir;
@@ -23,23 +30,33 @@ use crate::backends::BackendsDir;
 #[derive(Debug, Clone)]
 pub struct Partial {
     dir: PathBuf,
-    assembling: PathBuf,
+    data: PathBuf,
+    record: PathBuf,
+}
+
+/// The resume record (`progress.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    /// Per piece, in plan order: bytes from the piece's start that are on disk.
+    received: Vec<u64>,
 }
 
 impl Partial {
-    /// Opens (creating) the directory for `plan`, wiping data that belongs to another plan,
-    /// and undoing an interrupted assembly.
+    /// Opens (creating) the directory for `plan`, wiping data that belongs to another plan
+    /// (or that an older voxctl left in another layout).
     pub fn open(backends: &BackendsDir, plan: &Plan) -> Result<Partial> {
         let dir = backends.root().join(".partial").join(&plan.asset);
         let p = Partial {
-            assembling: dir.join(format!("{}.assembling", plan.asset)),
+            data: dir.join(format!("{}.download", plan.asset)),
+            record: dir.join("progress.json"),
             dir,
         };
         let plan_path = p.dir.join("plan.json");
         let same = std::fs::read(&plan_path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Plan>(&b).ok())
-            .is_some_and(|old| &old == plan);
+            .is_some_and(|old| &old == plan)
+            && !p.dir.join("parts").exists();
         if !same && p.dir.exists() {
             tracing::info!(
                 "{}: partial data of another release; removing",
@@ -50,20 +67,10 @@ impl Partial {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(p.dir.join("parts"))
+            .create(&p.dir)
             .with_context(|| format!("cannot create {}", p.dir.display()))?;
         if !same {
             crate::atomic::write_json_atomic(&plan_path, plan)?;
-        }
-        if p.assembling.exists() {
-            let first = &plan.pieces[0];
-            let piece0 = p.piece_path(&first.name);
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(&p.assembling)
-                .and_then(|f| f.set_len(first.size))
-                .and_then(|()| std::fs::rename(&p.assembling, &piece0))
-                .with_context(|| format!("cannot recover {}", p.assembling.display()))?;
         }
         Ok(p)
     }
@@ -73,14 +80,32 @@ impl Partial {
         &self.dir
     }
 
-    /// Where piece `name` (a validated plain file name) is stored.
-    pub fn piece_path(&self, name: &str) -> PathBuf {
-        self.dir.join("parts").join(name)
+    /// The data file's path: the assembled file once every piece is in.
+    pub fn data_path(&self) -> &Path {
+        &self.data
     }
 
-    /// Where the pieces are joined.
-    pub fn assembling_path(&self) -> &Path {
-        &self.assembling
+    /// Records that `received[i]` bytes of piece `i` are on disk (atomically). The caller
+    /// has made them durable first.
+    pub fn write_record(&self, received: &[u64]) -> Result<()> {
+        crate::atomic::write_json_atomic(
+            &self.record,
+            &Record {
+                received: received.to_vec(),
+            },
+        )
+    }
+
+    /// The recorded bytes per piece, if a record for `plan` exists and makes sense.
+    fn read_record(&self, plan: &Plan) -> Option<Vec<u64>> {
+        let record: Record = serde_json::from_slice(&std::fs::read(&self.record).ok()?).ok()?;
+        let fits = record.received.len() == plan.pieces.len()
+            && record
+                .received
+                .iter()
+                .zip(&plan.pieces)
+                .all(|(n, p)| *n <= p.size);
+        fits.then_some(record.received)
     }
 
     /// Removes the directory and everything in it (fine if it is already gone), and the
@@ -98,5 +123,216 @@ impl Partial {
             let _ = std::fs::remove_dir(parent); // fails harmlessly while other assets use it
         }
         Ok(())
+    }
+}
+
+/// The download's data file: the asset's full size, preallocated, each piece written at its
+/// offset with positioned writes (`pwrite`), so pieces never copy each other and the file is
+/// the assembled asset when the last piece is in. Shared by the piece tasks, the hash
+/// threads and the writeback thread.
+#[derive(Debug)]
+pub struct DataFile {
+    file: File,
+    path: PathBuf,
+    /// Per piece: offset in the file and size, in bytes.
+    spans: Vec<(u64, u64)>,
+    /// Per piece: bytes from its start written so far (the `pwrite`s that returned).
+    received: Vec<AtomicU64>,
+}
+
+impl DataFile {
+    /// Opens (creating and preallocating to `plan.size` bytes) the data file of `partial`,
+    /// and restores each piece's received count from the resume record. A data file of the
+    /// wrong size or a missing or unreadable record starts every piece from zero.
+    pub fn open(partial: &Partial, plan: &Plan) -> Result<DataFile> {
+        let path = partial.data_path().to_path_buf();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let len = file
+            .metadata()
+            .with_context(|| format!("cannot stat {}", path.display()))?
+            .len();
+        let recorded = partial
+            .read_record(plan)
+            .filter(|_| len == plan.size)
+            .unwrap_or_else(|| vec![0; plan.pieces.len()]);
+        if len != plan.size {
+            file.set_len(0)
+                .and_then(|()| preallocate(&file, plan.size))
+                .with_context(|| {
+                    format!("cannot allocate {} bytes for {}", plan.size, path.display())
+                })?;
+        }
+        Ok(DataFile {
+            file,
+            path,
+            spans: plan.pieces.iter().map(|p| (p.offset, p.size)).collect(),
+            received: recorded.into_iter().map(AtomicU64::new).collect(),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of piece `index` written so far.
+    pub fn received(&self, index: usize) -> u64 {
+        self.received[index].load(Ordering::Acquire)
+    }
+
+    /// Every piece's received count, in plan order.
+    pub fn snapshot(&self) -> Vec<u64> {
+        (0..self.received.len()).map(|i| self.received(i)).collect()
+    }
+
+    /// Appends `bytes` to piece `index` (at its offset plus what it has received). Only
+    /// that piece's task calls this; the caller has checked that the piece does not grow
+    /// past its size.
+    pub fn append(&self, index: usize, bytes: &[u8]) -> Result<()> {
+        let (offset, _) = self.spans[index];
+        let at = self.received(index);
+        self.file
+            .write_all_at(bytes, offset + at)
+            .with_context(|| format!("cannot write {}", self.path.display()))?;
+        self.received[index].store(at + bytes.len() as u64, Ordering::Release);
+        Ok(())
+    }
+
+    /// Forgets piece `index`'s bytes: it is downloaded again from its start.
+    pub fn reset(&self, index: usize) {
+        self.received[index].store(0, Ordering::Release);
+    }
+
+    /// Reads `buf.len()` bytes at `offset` of the file.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        self.file
+            .read_exact_at(buf, offset)
+            .with_context(|| format!("cannot read {}", self.path.display()))
+    }
+
+    /// Piece `index`'s offset in the file, in bytes.
+    pub fn offset(&self, index: usize) -> u64 {
+        self.spans[index].0
+    }
+
+    /// `fdatasync`: everything written so far is on disk when this returns.
+    pub fn sync_data(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .with_context(|| format!("cannot fsync {}", self.path.display()))
+    }
+
+    /// `fsync`: data and metadata.
+    pub fn sync_all(&self) -> Result<()> {
+        self.file
+            .sync_all()
+            .with_context(|| format!("cannot fsync {}", self.path.display()))
+    }
+}
+
+/// Gives `file` a length of `size` bytes with the blocks allocated up front where the
+/// filesystem supports it (a full disk fails here, not after gigabytes), else sparse.
+fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
+    if size > 0 {
+        use rustix::io::Errno;
+        match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, size) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS || e == Errno::INVAL => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    file.set_len(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::Sha256;
+    use crate::fetch::layout::{Layout, Piece};
+
+    fn plan() -> Plan {
+        let piece = |i: u64| Piece {
+            name: format!("a.part0{i}"),
+            offset: i * 10,
+            size: if i == 0 { 10 } else { 5 },
+            sha256: None,
+        };
+        Plan {
+            layout: Layout::ManifestText,
+            asset: "a".into(),
+            size: 15,
+            sha256: Sha256([0; 32]),
+            pieces: vec![piece(0), piece(1)],
+            version: None,
+        }
+    }
+
+    #[test]
+    fn resume_record_is_used_only_when_it_fits_the_plan_and_the_data_file() {
+        let plan = plan();
+        // (record content, data file length before open, received counts expected)
+        let cases: [(Option<&str>, u64, [u64; 2]); 6] = [
+            (None, 15, [0, 0]),
+            (Some(r#"{"received":[4,5]}"#), 15, [4, 5]),
+            (Some(r#"{"received":[4,5]}"#), 7, [0, 0]), // data file of the wrong size
+            (Some(r#"{"received":[11,0]}"#), 15, [0, 0]), // more than the piece's size
+            (Some(r#"{"received":[4]}"#), 15, [0, 0]),  // wrong number of pieces
+            (Some("not json"), 15, [0, 0]),
+        ];
+        for (record, len, want) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            let backends = BackendsDir::new(dir.path());
+            let partial = Partial::open(&backends, &plan).unwrap();
+            std::fs::File::create(partial.data_path())
+                .and_then(|f| f.set_len(len))
+                .unwrap();
+            if let Some(r) = record {
+                std::fs::write(partial.dir().join("progress.json"), r).unwrap();
+            }
+            let data = DataFile::open(&partial, &plan).unwrap();
+            assert_eq!(data.snapshot(), want, "{record:?} with a {len}-byte file");
+            let len_now = std::fs::metadata(partial.data_path()).unwrap().len();
+            assert_eq!(len_now, plan.size, "data file sized to the asset");
+        }
+    }
+
+    #[test]
+    fn pieces_land_at_their_offsets_and_the_record_round_trips() {
+        let plan = plan();
+        let dir = tempfile::tempdir().unwrap();
+        let partial = Partial::open(&BackendsDir::new(dir.path()), &plan).unwrap();
+        let data = DataFile::open(&partial, &plan).unwrap();
+        data.append(1, b"fg").unwrap();
+        data.append(0, b"abcde").unwrap();
+        data.append(1, b"hij").unwrap();
+        data.append(0, b"ABCDE").unwrap();
+        let mut buf = [0u8; 15];
+        data.read_at(&mut buf, 0).unwrap();
+        assert_eq!(&buf, b"abcdeABCDEfghij");
+        partial.write_record(&data.snapshot()).unwrap();
+        data.reset(1);
+        assert_eq!(data.snapshot(), [10, 0]);
+        let again = DataFile::open(&partial, &plan).unwrap();
+        assert_eq!(again.snapshot(), [10, 5]);
+    }
+
+    #[test]
+    fn another_plan_wipes_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let backends = BackendsDir::new(dir.path());
+        let plan = plan();
+        let partial = Partial::open(&backends, &plan).unwrap();
+        partial.write_record(&[10, 5]).unwrap();
+        let mut other = plan.clone();
+        other.sha256 = Sha256([1; 32]);
+        let partial = Partial::open(&backends, &other).unwrap();
+        assert!(!partial.dir().join("progress.json").exists());
     }
 }

@@ -286,7 +286,7 @@ impl Remote {
                     .map_err(fatal)?;
                 Ok(Body {
                     what: path.display().to_string(),
-                    inner: BodyInner::File(f, vec![0; 1 << 20]),
+                    inner: BodyInner::File(f, vec![0; 256 << 10]),
                     ranged: true,
                 })
             }

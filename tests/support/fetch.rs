@@ -270,13 +270,16 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Total bytes in the piece files of a partial dir.
+/// Total bytes the resume record (`progress.json`) of a partial dir says are on disk, over
+/// all pieces; 0 while there is no record.
 pub fn partial_bytes(partial: &Path) -> u64 {
-    std::fs::read_dir(partial.join("parts"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.metadata().map_or(0, |m| m.len()))
-                .sum()
+    std::fs::read(partial.join("progress.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["received"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|n| n.as_u64()).sum())
         })
         .unwrap_or(0)
 }
