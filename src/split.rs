@@ -10,7 +10,9 @@
 //! temporary files are removed (they delete themselves on drop); a process killed at any
 //! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
 //! are removed before any part is replaced. With [`Settings::fsync`] every file and the
-//! directory are also fsynced before each rename, which extends that promise to power loss.
+//! directory are also fsynced before each rename, which extends that promise to power loss;
+//! the parts' writeback is then started as they are written (every [`WRITEBACK_STEP`]), so
+//! the disk writes while the hashers work instead of all at the final fsync.
 //! The input's size and mtime are compared before and after, so an input modified during
 //! the split is refused rather than published.
 
@@ -33,6 +35,11 @@ use crate::Error;
 /// The most parts a split may have: GNU `split -d -a 2` stops at `99`, and part names must
 /// sort in order for the text manifest to be a plain listing.
 pub const MAX_PARTS: u64 = 100;
+
+/// With `fsync`, how many bytes of a part are written before their writeback is started
+/// (8 MiB): the final fsync then only waits for the tail. Measured on the 2 GiB benchmark
+/// (cold cache, see BENCHMARKS.md): `split --fsync` went from about 6.6 s to 5.5 s.
+const WRITEBACK_STEP: u64 = 8 << 20;
 
 /// Mode of the files written (before the umask), as GNU split creates them.
 const MODE: u32 = 0o666;
@@ -178,6 +185,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         current: None,
         done: Vec::new(),
         kernel_copy: true,
+        written_back: 0,
     };
     let ((sha256, total), digests) = hash_segments(&segments, &mut [&mut writer], progress)?;
     let after = file
@@ -367,6 +375,8 @@ struct PartWriter<'a> {
     current: Option<tempfile::NamedTempFile>,
     done: Vec<TempPath>,
     kernel_copy: bool,
+    /// With `sync`: the offset in the current part up to which writeback has been started.
+    written_back: u64,
 }
 
 impl Consumer for PartWriter<'_> {
@@ -395,6 +405,11 @@ impl Consumer for PartWriter<'_> {
             tmp.as_file()
                 .write_all_at(&block.data()[copied..], block.offset + copied as u64)
                 .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        }
+        let end = block.offset + block.data().len() as u64;
+        if self.sync && (end - self.written_back >= WRITEBACK_STEP || block.last) {
+            start_writeback(tmp.as_file(), self.written_back, end - self.written_back);
+            self.written_back = if block.last { 0 } else { end };
         }
         if block.last {
             if let Some(tmp) = self.current.take() {
@@ -429,6 +444,21 @@ fn kernel_copy(input: &File, from: u64, out: &File, to: u64, len: usize) -> usiz
     }
     copied
 }
+
+/// Starts writing `len` dirty bytes of `out` from `from` back to the disk without waiting
+/// for it: on Linux `POSIX_FADV_DONTNEED` starts asynchronous writeback of the range's dirty
+/// pages (and drops only pages already clean, which freshly written ones are not). Advice
+/// only: an error changes nothing for correctness, since the fsync that follows waits for
+/// every byte anyway.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn start_writeback(out: &File, from: u64, len: u64) {
+    if let Some(len) = std::num::NonZeroU64::new(len) {
+        let _ = rustix::fs::fadvise(out, from, Some(len), rustix::fs::Advice::DontNeed);
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn start_writeback(_: &File, _: u64, _: u64) {}
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn kernel_copy(_: &File, _: u64, _: &File, _: u64, _: usize) -> usize {
@@ -490,6 +520,7 @@ mod tests {
                 current: None,
                 done: Vec::new(),
                 kernel_copy,
+                written_back: 0,
             };
             pump(
                 &segments,
