@@ -43,7 +43,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;restart'= {
             cand --variant 'The variant to start'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --port 'The port the backend serves on (passed as `--port`)'
             cand --health-url 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]'
             cand --stop-timeout 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)'
@@ -63,11 +63,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;fetch'= {
-            cand --variant 'The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
-            cand --app 'The app whose backend is fetched (asset `{app}-server-{variant}`)'
+            cand --variant 'The variant to install'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
-            cand --data-dir 'The app''s data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --jobs 'Parts downloaded at the same time'
             cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)'
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
@@ -82,8 +82,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
             cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -128,7 +128,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;status'= {
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'

@@ -46,7 +46,7 @@ cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r
@@ -60,14 +60,14 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l json -d 'Print
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu' -r -f -a "auto\t''
-cpu\t''
-cuda\t''
-rocm\t''"
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is fetched (asset `{app}-server-{variant}`)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install' -r -f -a "auto\t'NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu'
+cpu\t'The CPU build'
+cuda\t'The NVIDIA CUDA build'
+rocm\t'The AMD ROCm build'"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
@@ -80,7 +80,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'P
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l chunk-size -d 'Size of each part (the last may be smaller): bytes or a size with units, such as 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Directory to write the parts and manifests to (created if missing)' -r -F
@@ -109,7 +109,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l yes -d 'Answer 
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'

@@ -104,7 +104,7 @@ pub struct AppArgs {
     )]
     pub app: String,
     /// The app's data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or
-    /// ~/.local/share/{app}].
+    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
     #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }
@@ -153,13 +153,12 @@ fetch of the asset is running (see --wait), 130 interrupted (partial data kept f
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The variant to install; auto picks cuda with an NVIDIA driver, rocm with /dev/kfd,
-    /// else cpu.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda", "rocm"])]
-    pub variant: String,
-    /// The app whose backend is fetched (asset `{app}-server-{variant}`).
-    #[arg(long, default_value = "voicebox")]
-    pub app: String,
+    /// The variant to install.
+    #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
+    pub variant: VariantChoice,
+    /// The app and its data dir (variants go to DIR/backends).
+    #[command(flatten)]
+    pub app: AppArgs,
     /// The release: an http(s):// base URL, a file:// URL or a directory [default: the
     /// voicebox GitHub release, latest or --tag].
     #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR")]
@@ -168,10 +167,6 @@ pub struct FetchArgs {
     /// the installed version.
     #[arg(long)]
     pub tag: Option<String>,
-    /// The app's data dir; variants go to DIR/backends [default: $XDG_DATA_HOME/{app} or
-    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
-    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
     /// Parts downloaded at the same time.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,

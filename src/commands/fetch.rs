@@ -11,12 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
 use serde_json::json;
-use voxctl::backends::{default_data_dir, BackendsDir};
+use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Event, Outcome, Progress, RetryPolicy, Settings, Source};
-use voxctl::name::validate_resource_name;
 use voxctl::slot::{SlotGuard, SlotTable};
-use voxctl::variant::{self, Variant};
 use voxctl::Error;
 
 use crate::cli::{FetchArgs, GlobalArgs};
@@ -43,25 +41,14 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
 }
 
 fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
-    validate_resource_name("app", &args.app)?;
-    let variant = match args.variant.as_str() {
-        "auto" => {
-            let (v, why) = variant::detect();
-            printer.message(format!("variant: auto -> {v}: {why}"));
-            v
-        }
-        other => other.parse::<Variant>().map_err(Error::Usage)?,
-    };
+    let data_dir = super::data_dir(&args.app)?;
+    let variant = super::resolve_variant(args.variant, printer);
     let source = match &args.source {
         Some(s) => Source::parse(s)?,
         None => Source::github(args.tag.as_deref())?,
     };
-    let data_dir = match &args.data_dir {
-        Some(d) => std::path::absolute(d)?,
-        None => default_data_dir(&args.app)?,
-    };
     Ok(Settings {
-        asset: variant.asset(&args.app),
+        asset: variant.asset(&args.app.app),
         variant,
         source,
         tag: args.tag.clone(),

@@ -13,7 +13,10 @@ mod verify;
 use anyhow::Result;
 use voxctl::state::StateDir;
 
-use crate::cli::{Cli, Command, GlobalArgs};
+use anyhow::Context;
+use voxctl::variant::{self, Variant};
+
+use crate::cli::{AppArgs, Cli, Command, GlobalArgs, VariantChoice};
 use crate::output::Printer;
 
 /// Runs the parsed command line; returns the exit code on success.
@@ -53,4 +56,31 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// The concrete variant for a `--variant` choice, detecting the hardware for `auto`.
+pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
+    match choice {
+        VariantChoice::Cpu => Variant::Cpu,
+        VariantChoice::Cuda => Variant::Cuda,
+        VariantChoice::Rocm => Variant::Rocm,
+        VariantChoice::Auto => {
+            let (v, why) = variant::detect();
+            printer.message(format!("variant auto: {v} ({why})"));
+            v
+        }
+    }
+}
+
+/// Validates `--app` (it becomes part of file and slot names) and returns the data dir given
+/// by `--data-dir`/`VOXCTL_DATA_DIR`, else the app's default.
+pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
+    voxctl::name::validate_resource_name("app", &app.app)?;
+    match &app.data_dir {
+        // Absolute, since it is passed to the backend and recorded in backend.json.
+        Some(d) => {
+            std::path::absolute(d).with_context(|| format!("invalid data dir {}", d.display()))
+        }
+        None => voxctl::backends::default_data_dir(&app.app),
+    }
 }

@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::restart::{self, Event, Report, Settings};
-use voxctl::variant::{self, Variant};
 
-use crate::cli::{AppArgs, GlobalArgs, RestartArgs, VariantChoice};
+use crate::cli::{GlobalArgs, RestartArgs};
 use crate::output::Printer;
 
 /// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
@@ -26,40 +25,14 @@ pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<
     Ok(crate::exit::SUCCESS)
 }
 
-/// The concrete variant for a `--variant` choice, detecting the hardware for `auto`.
-pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
-    match choice {
-        VariantChoice::Cpu => Variant::Cpu,
-        VariantChoice::Cuda => Variant::Cuda,
-        VariantChoice::Rocm => Variant::Rocm,
-        VariantChoice::Auto => {
-            let (v, why) = variant::detect();
-            printer.message(format!("variant auto: {v} ({why})"));
-            v
-        }
-    }
-}
-
-/// Validates `--app` (it becomes part of file and slot names), and returns the data dir given by `--data-dir`/`VOXCTL_DATA_DIR`, else the app's default.
-pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
-    voxctl::name::validate_resource_name("app", &app.app)?;
-    match &app.data_dir {
-        // Absolute, since it is passed to the backend and recorded in backend.json.
-        Some(d) => {
-            std::path::absolute(d).with_context(|| format!("invalid data dir {}", d.display()))
-        }
-        None => voxctl::backends::default_data_dir(&app.app),
-    }
-}
-
 fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
     let health_url = match &args.health_url {
         Some(u) => HealthUrl::parse(u)?,
         None => HealthUrl::for_port(args.port),
     };
     Ok(Settings {
-        variant: resolve_variant(args.variant, printer),
-        data_dir: data_dir(&args.app)?,
+        variant: super::resolve_variant(args.variant, printer),
+        data_dir: super::data_dir(&args.app)?,
         app: args.app.app,
         port: args.port,
         health_url,

@@ -25,7 +25,7 @@ struct Status {
 
 pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
     let state = super::state_dir(global)?;
-    let data_dir = super::restart::data_dir(&args.app)?;
+    let data_dir = super::data_dir(&args.app)?;
     let status = Status {
         slots: SlotTable::new(&state)?.list()?,
         installed: BackendsDir::new(&data_dir).records()?,
