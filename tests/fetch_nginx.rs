@@ -1,5 +1,5 @@
 //! End-to-end against a real nginx on loopback: a release of a file over 2.1 GB (so it really
-//! needs two parts under GitHub's 2 GiB limit) fetched with `--variant cuda` and compared byte
+//! needs two parts under GitHub's 2 GiB limit), made with `voxctl split`, fetched with `--variant cuda` and compared byte
 //! for byte; and a rate-limited download killed part way whose rerun resumes with a 206 (as
 //! nginx's own access log shows).
 
@@ -10,11 +10,9 @@ use std::process::Stdio;
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use sha2::Digest;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::nginx::Nginx;
-use voxctl::checksum::Sha256;
-use voxctl::manifest::{self, Manifest, Part, DEFAULT_CHUNK_SIZE};
+use voxctl::manifest::{self, Manifest, DEFAULT_CHUNK_SIZE};
 
 const BLOCK: usize = 1 << 20;
 
@@ -26,91 +24,72 @@ fn block(base: &[u8], i: u64) -> Vec<u8> {
     b
 }
 
-/// Writes a layout-1 release of `size` bytes in parts of [`DEFAULT_CHUNK_SIZE`], hashing as
-/// it goes (one pass).
-fn big_release(dir: &std::path::Path, size: u64) {
-    std::fs::create_dir_all(dir).unwrap();
+/// Writes the big asset: `size` bytes of distinct 1 MiB blocks.
+fn big_asset(path: &std::path::Path, size: u64) {
     let base = f::data(BLOCK, 77);
-    let mut whole = sha2::Sha256::new();
-    let mut parts = Vec::new();
-    let mut offset = 0u64;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut written = 0u64;
     let mut i = 0u64;
-    while offset < size {
-        let psize = DEFAULT_CHUNK_SIZE.min(size - offset);
-        let name = manifest::part_name(ASSET, parts.len());
-        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join(&name)).unwrap());
-        let mut ph = sha2::Sha256::new();
-        let mut left = psize;
-        while left > 0 {
-            let b = block(&base, i);
-            let n = (BLOCK as u64).min(left) as usize;
-            // Blocks run across part boundaries: use the tail of the block if a part ended
-            // mid-block.
-            let start = ((offset + psize - left) % BLOCK as u64) as usize;
-            let n = n.min(BLOCK - start);
-            let chunk = &b[start..start + n];
-            out.write_all(chunk).unwrap();
-            ph.update(chunk);
-            whole.update(chunk);
-            left -= n as u64;
-            if start + n == BLOCK {
-                i += 1;
-            }
-        }
-        out.flush().unwrap();
-        parts.push(Part {
-            name,
-            offset,
-            size: psize,
-            sha256: Sha256(ph.finalize().into()),
-        });
-        offset += psize;
+    while written < size {
+        let b = block(&base, i);
+        let n = (BLOCK as u64).min(size - written) as usize;
+        out.write_all(&b[..n]).unwrap();
+        written += n as u64;
+        i += 1;
     }
-    let m = Manifest {
-        format: manifest::FORMAT.into(),
-        version: manifest::VERSION,
-        asset: ASSET.into(),
-        size,
-        sha256: Sha256(whole.finalize().into()),
-        chunk_size: DEFAULT_CHUNK_SIZE,
-        app_version: None,
-        variant: Some("cuda".into()),
-        parts,
-    };
-    assert_eq!(m.parts.len(), 2);
-    m.validate().unwrap();
-    f::write_manifest(dir, &m);
+    out.flush().unwrap();
 }
 
-/// Compares `installed` with the concatenated parts, streaming.
-fn same_as_parts(installed: &std::path::Path, rel: &std::path::Path, nparts: usize) -> bool {
-    let mut a = std::fs::File::open(installed).unwrap();
+/// Compares two files byte for byte, streaming.
+fn same_files(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let (mut fa, mut fb) = (
+        std::fs::File::open(a).unwrap(),
+        std::fs::File::open(b).unwrap(),
+    );
     let (mut ba, mut bb) = (vec![0u8; BLOCK], vec![0u8; BLOCK]);
-    for p in 0..nparts {
-        let mut b = std::fs::File::open(rel.join(manifest::part_name(ASSET, p))).unwrap();
-        loop {
-            let n = b.read(&mut bb).unwrap();
-            if n == 0 {
-                break;
-            }
-            a.read_exact(&mut ba[..n]).unwrap();
-            if ba[..n] != bb[..n] {
-                return false;
-            }
+    loop {
+        let n = fa.read(&mut ba).unwrap();
+        if n == 0 {
+            return fb.read(&mut bb).unwrap() == 0;
+        }
+        fb.read_exact(&mut bb[..n]).unwrap();
+        if ba[..n] != bb[..n] {
+            return false;
         }
     }
-    a.read(&mut ba).unwrap() == 0
 }
 
 #[test]
 fn nginx_serves_a_release_over_2_1_gb_in_two_parts() {
     let fx = Fixture::new();
     let size = 2_150_000_000u64;
-    big_release(&fx.rel(), size);
+    let build = fx.state().with_file_name("build");
+    std::fs::create_dir_all(&build).unwrap();
+    let asset = build.join(ASSET);
+    big_asset(&asset, size);
+    // The release is made the way release CI makes it: `voxctl split` with its default
+    // 1,900,000,000-byte parts.
+    support::voxctl(&fx.state())
+        .args(["-q", "split", "--variant", "cuda", "--out"])
+        .arg(fx.rel())
+        .arg(&asset)
+        .assert()
+        .success();
+    let m = Manifest::from_json(
+        &std::fs::read(fx.rel().join(manifest::json_manifest_name(ASSET))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (m.parts.len(), m.size, m.chunk_size),
+        (2, size, DEFAULT_CHUNK_SIZE)
+    );
     let nginx = Nginx::start(&fx.rel(), "");
     fx.fetch(&nginx.url()).assert().success();
     assert_eq!(std::fs::metadata(fx.installed()).unwrap().len(), size);
-    assert!(same_as_parts(&fx.installed(), &fx.rel(), 2));
+    assert!(
+        same_files(&fx.installed(), &asset),
+        "installed file differs"
+    );
     let log = nginx.access_log();
     for p in 0..2 {
         let name = manifest::part_name(ASSET, p);
