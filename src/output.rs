@@ -6,8 +6,6 @@
 //! print a short status line at most every few seconds ([`StatusTicker`]). Prompts appear only
 //! on a terminal; without one, and without `--yes`, a question is a refusal (exit 5).
 
-#![allow(dead_code)] // some methods serve subcommands still being added
-
 use std::fmt::Display;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -49,11 +47,6 @@ impl Printer {
     /// Whether `-q` was given.
     pub fn quiet(&self) -> bool {
         self.quiet
-    }
-
-    /// Whether `--yes` was given.
-    pub fn yes(&self) -> bool {
-        self.yes
     }
 
     /// Whether progress bars are drawn (stderr is a terminal, no `-q`, no `--json`).
