@@ -225,19 +225,7 @@ impl Fixture {
 
     /// `voxctl fetch ...` (assert_cmd) from `source`, with proxies cleared.
     pub fn fetch(&self, source: &str) -> assert_cmd::Command {
-        let mut cmd = super::voxctl(&self.state());
-        cmd.args(self.args(source));
-        for v in [
-            "http_proxy",
-            "https_proxy",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            cmd.env_remove(v);
-        }
-        cmd
+        assert_cmd::Command::from_std(self.fetch_std(source))
     }
 
     /// The same, as a `std::process::Command`.

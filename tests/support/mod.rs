@@ -12,14 +12,7 @@ pub fn bin() -> PathBuf {
 
 /// A `voxctl` command with its own state dir and no inherited `VOXCTL_*` settings.
 pub fn voxctl(state_dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(bin());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VOXCTL_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("VOXCTL_STATE_DIR", state_dir);
-    cmd
+    assert_cmd::Command::from_std(voxctl_std(state_dir))
 }
 
 /// The same as [`voxctl`], as a `std::process::Command` (for spawning and signalling).
