@@ -89,6 +89,12 @@ impl Drop for Block {
 pub trait Consumer: Send {
     /// Takes the next block, in order. An error stops the whole pump.
     fn block(&mut self, block: &Block) -> Result<()>;
+
+    /// The index of the first segment this consumer wants; blocks of earlier segments are
+    /// not sent to it at all (so its thread is not woken for them). 0 unless overridden.
+    fn first_wanted(&self) -> usize {
+        0
+    }
 }
 
 /// Reads `segments` in order and feeds every block to every consumer, each on its own
@@ -108,7 +114,7 @@ pub fn pump(
         let mut handles = Vec::with_capacity(consumers.len());
         for consumer in consumers.iter_mut() {
             let (tx, rx) = mpsc::channel::<Arc<Block>>();
-            senders.push(tx);
+            senders.push((consumer.first_wanted(), tx));
             handles.push(scope.spawn(move || -> Result<()> {
                 for block in rx {
                     consumer.block(&block)?;
@@ -144,7 +150,7 @@ enum ReadStop {
 
 fn read_into(
     segments: &[Segment],
-    senders: &[mpsc::Sender<Arc<Block>>],
+    senders: &[(usize, mpsc::Sender<Arc<Block>>)],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), ReadStop> {
     let (ring_tx, ring_rx) = mpsc::channel::<Vec<u8>>();
@@ -176,7 +182,7 @@ fn read_into(
                 len: want,
                 ring: ring_tx.clone(),
             });
-            for tx in senders {
+            for (_, tx) in senders.iter().filter(|(first, _)| index >= *first) {
                 tx.send(block.clone()).map_err(|_| ReadStop::ConsumerGone)?;
             }
             if done == seg.len {
@@ -272,10 +278,11 @@ impl SegmentHasher {
 }
 
 impl Consumer for SegmentHasher {
+    fn first_wanted(&self) -> usize {
+        self.from
+    }
+
     fn block(&mut self, block: &Block) -> Result<()> {
-        if block.segment < self.from {
-            return Ok(());
-        }
         self.hasher.update(block.data());
         self.bytes += block.data().len() as u64;
         if block.last {
