@@ -15,7 +15,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use anyhow::{anyhow, Context, Result};
 use sha2::Digest;
@@ -29,6 +29,9 @@ pub const BLOCK_SIZE: usize = 64 << 10;
 /// How many buffers the ring holds at most; peak buffer memory is
 /// `RING_BLOCKS * BLOCK_SIZE` = 2 MiB.
 pub const RING_BLOCKS: usize = 32;
+/// How many buffers must be free again before a reader that ran out is woken (a quarter of
+/// the ring).
+const RING_REFILL: usize = RING_BLOCKS / 4;
 
 /// A byte range of an open file: `len` bytes from `start`.
 #[derive(Debug)]
@@ -68,7 +71,7 @@ pub struct Block {
     pub last: bool,
     buf: Vec<u8>,
     len: usize,
-    ring: mpsc::Sender<Vec<u8>>,
+    ring: Arc<Ring>,
 }
 
 impl Block {
@@ -80,8 +83,40 @@ impl Block {
 
 impl Drop for Block {
     fn drop(&mut self) {
-        // Back to the ring for reuse; if the reader is gone the buffer is simply freed.
-        let _ = self.ring.send(std::mem::take(&mut self.buf));
+        self.ring.give_back(std::mem::take(&mut self.buf));
+    }
+}
+
+/// The free buffers of the ring. The reader, once every buffer is out, sleeps until
+/// [`RING_REFILL`] of them are free again rather than waking for each one, so the reader
+/// and the consumers run in bursts instead of switching on every block.
+#[derive(Debug, Default)]
+struct Ring {
+    free: Mutex<Vec<Vec<u8>>>,
+    refilled: Condvar,
+}
+
+impl Ring {
+    fn give_back(&self, buf: Vec<u8>) {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        free.push(buf);
+        if free.len() == RING_REFILL {
+            self.refilled.notify_one();
+        }
+    }
+
+    /// A free buffer, waiting for [`RING_REFILL`] of them if none is free. Buffers always
+    /// come back: every one not free belongs to a [`Block`], which consumers drop once done
+    /// (or drop unseen when they stop).
+    fn take(&self) -> Vec<u8> {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        if free.is_empty() {
+            free = self
+                .refilled
+                .wait_while(free, |f| f.len() < RING_REFILL)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        free.pop().unwrap_or_default()
     }
 }
 
@@ -153,21 +188,17 @@ fn read_into(
     senders: &[(usize, mpsc::Sender<Arc<Block>>)],
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), ReadStop> {
-    let (ring_tx, ring_rx) = mpsc::channel::<Vec<u8>>();
+    let ring = Arc::new(Ring::default());
     let mut allocated = 0;
     for (index, seg) in segments.iter().enumerate() {
         let mut done = 0u64;
         loop {
             crate::interrupt::check().map_err(|e| ReadStop::Failed(e.into()))?;
-            let mut buf = match ring_rx.try_recv() {
-                Ok(buf) => buf,
-                Err(_) if allocated < RING_BLOCKS => {
-                    allocated += 1;
-                    vec![0u8; BLOCK_SIZE]
-                }
-                // Every buffer is out: wait for a consumer to finish one. Buffers always come
-                // back, since each holds a sender of this channel.
-                Err(_) => ring_rx.recv().map_err(|_| ReadStop::ConsumerGone)?,
+            let mut buf = if allocated < RING_BLOCKS {
+                allocated += 1;
+                vec![0u8; BLOCK_SIZE]
+            } else {
+                ring.take()
             };
             let want = usize::try_from(seg.len - done).map_or(BLOCK_SIZE, |r| r.min(BLOCK_SIZE));
             fill(seg, done, &mut buf[..want]).map_err(ReadStop::Failed)?;
@@ -180,7 +211,7 @@ fn read_into(
                 last: done == seg.len,
                 buf,
                 len: want,
-                ring: ring_tx.clone(),
+                ring: ring.clone(),
             });
             for (_, tx) in senders.iter().filter(|(first, _)| index >= *first) {
                 tx.send(block.clone()).map_err(|_| ReadStop::ConsumerGone)?;
