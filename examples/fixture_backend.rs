@@ -20,6 +20,7 @@
 //! | `port_holder_ms` | 0 | N: a helper process in the same process group holds the listening socket, ignores SIGTERM, and keeps the port N ms after this process exits |
 //! | `worker` | 0 | 1: start a `sleep` worker in the same process group (its pid is in `/health`) |
 //! | `exit_code` | - | N: crash at start (after the start delay), exiting with status N |
+//! | `version_delay_ms` | 0 | wait this long before answering `--version` (a hung binary) |
 //!
 //! Only std and signal-hook (already a voxctl dependency), so it builds with `cargo build
 //! --example fixture_backend` and still runs when padded with trailing zero bytes.
@@ -41,6 +42,7 @@ struct Config {
     port_holder_ms: u64,
     worker: bool,
     exit_code: Option<i32>,
+    version_delay_ms: u64,
 }
 
 fn config() -> Config {
@@ -73,6 +75,7 @@ fn config() -> Config {
         port_holder_ms: num("port_holder_ms"),
         worker: num("worker") == 1,
         exit_code: kv.get("exit_code").and_then(|v| v.parse().ok()),
+        version_delay_ms: num("version_delay_ms"),
     }
 }
 
@@ -80,6 +83,7 @@ fn main() {
     let cfg = config();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--version") {
+        std::thread::sleep(Duration::from_millis(cfg.version_delay_ms));
         println!("voicebox-server {}", cfg.version);
         return;
     }

@@ -300,14 +300,36 @@ fn server_errors_and_429_are_retried_honouring_retry_after() {
     srv.set(|s| {
         s.status
             .insert(format!("/{}", part_name(ASSET, 0)), (503, 2, None));
-        s.status
-            .insert(format!("/{}", part_name(ASSET, 1)), (429, 1, Some(1)));
+        s.status.insert(
+            format!("/{}", part_name(ASSET, 1)),
+            (429, 1, Some("1".into())),
+        );
     });
     let start = std::time::Instant::now();
     fx.fetch(&srv.url()).assert().success();
     assert!(
         start.elapsed() >= Duration::from_secs(1),
         "Retry-After: 1 honoured"
+    );
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+
+    // The HTTP-date form: wait until that moment (whole seconds, so 2-3 s from now).
+    let fx = Fixture::new();
+    f::json_release(&fx.rel(), ASSET, &bytes, MB / 2);
+    let srv = Server::start(&fx.rel());
+    let at = std::time::SystemTime::now() + Duration::from_secs(3);
+    srv.set(|s| {
+        s.status.insert(
+            format!("/{}", part_name(ASSET, 0)),
+            (503, 1, Some(httpdate::fmt_http_date(at))),
+        );
+    });
+    let start = std::time::Instant::now();
+    fx.fetch(&srv.url()).assert().success();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "Retry-After as an HTTP-date honoured: {:?}",
+        start.elapsed()
     );
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
 
@@ -430,4 +452,34 @@ fn json_events_stream() {
         (failed["event"].as_str(), failed["code"].as_u64()),
         (Some("failed"), Some(1))
     );
+}
+
+#[test]
+fn a_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
+    let fx = Fixture::new();
+    let bytes = f::data(MB, 12);
+    f::json_release(&fx.rel(), ASSET, &bytes, MB / 2);
+    let srv = Server::start(&fx.rel());
+    // `.invalid` never resolves (RFC 6761): only the proxy can answer for that host.
+    fx.fetch("http://releases.invalid")
+        .env("HTTP_PROXY", srv.url())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert!(!srv.downloads(&part_name(ASSET, 0)).is_empty());
+
+    // NO_PROXY naming the host sends the request straight to it, which cannot resolve.
+    let fx = Fixture::new();
+    f::json_release(&fx.rel(), ASSET, &bytes, MB / 2);
+    let srv = Server::start(&fx.rel());
+    fx.fetch("http://releases.invalid")
+        .args(["--retries", "0"])
+        .env("HTTP_PROXY", srv.url())
+        .env("NO_PROXY", "releases.invalid")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("releases.invalid"));
+    assert!(srv.log().is_empty(), "{:?}", srv.log());
 }

@@ -367,3 +367,141 @@ fn a_port_held_by_someone_else_times_out_with_exit_7_naming_the_holder() {
     assert!(env.record().is_none(), "nothing was started");
     drop(squatter);
 }
+
+/// Sends SIGINT to `child` and waits up to 5 s for it to exit; returns its output.
+fn interrupt(child: std::process::Child) -> std::process::Output {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "voxctl took {:?} to stop after SIGINT",
+        started.elapsed()
+    );
+    out
+}
+
+#[test]
+fn ctrl_c_while_the_old_backend_stops_takes_no_further_step() {
+    let env = Env::new();
+    env.install("cpu", "ignore_term=1\n", None);
+    env.install("cuda", "", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old = pid_of(&json(&out)["backend"]);
+    env.track(old);
+
+    let child = env
+        .restart_std("cuda", &["--stop-timeout", "60s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = env.state.join("logs/voicebox-server-cpu.log");
+    assert!(
+        wait_until(Duration::from_secs(20), || read(&log)
+            .contains("SIGTERM received")),
+        "the old backend was sent SIGTERM"
+    );
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "backend pid {old} was sent SIGTERM and stays recorded"
+        )),
+        "{err}"
+    );
+    // No SIGKILL, no start: the old backend still runs and is still the recorded one.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(old), "an interrupted stop never escalates to SIGKILL");
+    assert_eq!(pid_of(&env.record().unwrap()), old);
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+    assert!(!read(&env.state.join("logs/voicebox-server-cuda.log")).contains("starting"));
+    // The slot died with the process: the next restart finishes the job.
+    let out = env
+        .restart("cuda", &["--json", "--stop-timeout", "200ms"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["previous"]["stopped"], "killed");
+    assert!(!alive(old));
+}
+
+#[test]
+fn ctrl_c_while_the_new_backend_starts_leaves_it_running_and_recorded() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "start_delay_ms=60000\n", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old = pid_of(&json(&out)["backend"]);
+    env.track(old);
+
+    let child = env
+        .restart_std("cuda", &["--ready-timeout", "120s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || env
+            .record()
+            .is_some_and(|r| r["variant"] == "cuda")),
+        "the new backend was started and recorded"
+    );
+    let new = pid_of(&env.record().unwrap());
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "backend pid {new} (cuda) was started and is recorded"
+        )),
+        "{err}"
+    );
+    // No rollback: the old backend stays stopped, the new one keeps starting.
+    assert!(!alive(old));
+    assert!(alive(new), "the new backend was not stopped");
+    let status = env.status();
+    assert_eq!(pid_of(&status["backend"]), new);
+    assert_eq!(status["backend"]["running"], true);
+}
+
+#[test]
+fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
+    let started = Instant::now();
+    let out = env.restart("cuda", &["--json"]).output().unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&out);
+    env.track(pid_of(&r["backend"]));
+    assert_eq!(r["backend"]["variant"], "cpu");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{} --version did not finish within 10s",
+            cuda.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("falling back to cpu"), "{err}");
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(30),
+        "{took:?}"
+    );
+    // The hung `--version` was killed, not left behind.
+    let leftovers: Vec<i32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &i32| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == cuda)
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "still running: {leftovers:?}");
+}

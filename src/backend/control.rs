@@ -176,7 +176,9 @@ pub enum Stopped {
 
 /// Stops the process `id` and its group (see the module doc): SIGTERM, wait up to `timeout`,
 /// SIGKILL, wait up to 5 s more. Errors with [`Error::Refused`] for voxctl itself or an
-/// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL.
+/// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL. A SIGINT/SIGTERM to voxctl
+/// during a wait ends it with [`Error::Interrupted`] and no further signal: the process keeps
+/// the SIGTERM it was sent and is never escalated to SIGKILL by an interrupted stop.
 pub fn stop(id: &ProcessIdentity, timeout: Duration) -> Result<Stopped> {
     let Some(handle) = ProcessHandle::open(id)? else {
         return Ok(Stopped::NotRunning);
@@ -184,14 +186,30 @@ pub fn stop(id: &ProcessIdentity, timeout: Duration) -> Result<Stopped> {
     if !signal_group(&handle, Signal::SIGTERM)? {
         return Ok(Stopped::NotRunning);
     }
-    if handle.wait_exit(timeout) {
+    if wait_exit(&handle, timeout)? {
         return Ok(Stopped::Terminated);
     }
     signal_group(&handle, Signal::SIGKILL)?;
-    if handle.wait_exit(Duration::from_secs(5)) {
+    if wait_exit(&handle, Duration::from_secs(5))? {
         return Ok(Stopped::Killed);
     }
     Err(Error::TimedOut(format!("pid {} survived SIGKILL for 5s", id.pid)).into())
+}
+
+/// Waits up to `timeout` for `handle`'s process to exit (seen at once through the pidfd),
+/// checking for SIGINT/SIGTERM every 100 ms. Returns whether it exited.
+fn wait_exit(handle: &ProcessHandle, timeout: Duration) -> Result<bool> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if handle.wait_exit(left.min(Duration::from_millis(100))) {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        crate::interrupt::check()?;
+    }
 }
 
 /// Sends `sig` to the group led by `handle`'s process after revalidating it, or to that

@@ -11,6 +11,8 @@
 //! 6. start the new binary detached and record it in `backend.json` at once;
 //! 7. poll the health URL until it answers 200 for the variant; on timeout or early exit,
 //!    stop the new process and start the previous binary again (exit 7, or 1 if that fails).
+//!
+//! SIGINT/SIGTERM (exit 130) ends any wait and takes no further step (see `left_behind`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -175,6 +177,15 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
         }
         on(Event::Stopping(old.clone()));
         let stopped = control::stop(&old.identity(), s.stop_timeout)
+            .map_err(|e| {
+                left_behind(e, || {
+                    format!(
+                        "backend pid {} was sent SIGTERM and stays recorded; nothing new was \
+                         started: run `voxctl restart` again to finish",
+                        old.pid
+                    )
+                })
+            })
             .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
         if stopped == Stopped::Killed {
             on(Event::Killed(old.pid));
@@ -188,7 +199,13 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
     }
 
     let t_port = Instant::now();
-    wait_for_port(s.port, s.stop_timeout, on)?;
+    wait_for_port(s.port, s.stop_timeout, on).map_err(|e| {
+        left_behind(e, || {
+            "the previous backend is stopped and nothing was started: run `voxctl restart` \
+             again"
+                .to_string()
+        })
+    })?;
     timings.port_ms = ms(t_port.elapsed());
 
     let chosen = &choice.chosen;
@@ -215,6 +232,17 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
             })
         }
         Err(failure) => Err(rollback(state, s, previous.map(|p| p.backend), failure, on)),
+    }
+}
+
+/// What an interrupted restart (SIGINT/SIGTERM, exit 130) left behind, as the hint of an
+/// [`Error::Interrupted`]; other errors pass unchanged. An interrupted restart takes no
+/// further step: no SIGKILL, no start, no rollback; `backend.json` always names what runs.
+fn left_behind(err: anyhow::Error, state: impl FnOnce() -> String) -> anyhow::Error {
+    if matches!(Error::find(&err), Some(Error::Interrupted)) {
+        crate::error::hinted(err, state())
+    } else {
+        err
     }
 }
 
@@ -273,7 +301,16 @@ fn start_and_wait(
             Ok(Some(status)) => Some(format!("exited with {status}")),
             _ => None,
         },
-    )?;
+    )
+    .map_err(|e| {
+        left_behind(e, || {
+            format!(
+                "backend pid {} ({}) was started and is recorded; `voxctl status` shows \
+                 whether it becomes healthy",
+                record.pid, record.variant
+            )
+        })
+    })?;
     let reason = match ready {
         Ready::Healthy(..) => return Ok(Ok(record)),
         Ready::Exited(how) => format!("pid {} {how} before it became healthy", record.pid),
@@ -340,6 +377,11 @@ fn rollback(
             "the new backend failed: {failure}; the rollback to {} failed too: {again}",
             prev.binary.display()
         ),
+        // An interrupt keeps exit 130 and says where the rollback stopped.
+        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => e.context(format!(
+            "the new backend failed: {failure}; interrupted while rolling back to {}",
+            prev.binary.display()
+        )),
         // Flattened to text so that the exit code is 1, whatever the rollback's error was.
         Err(e) => anyhow::anyhow!(
             "the new backend failed: {failure}; the rollback to {} failed too: {e:#}",

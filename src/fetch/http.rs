@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, LOCATION, RANGE, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -284,7 +284,7 @@ fn classify(url: &Url, status: StatusCode, resp: &Response) -> HttpError {
                 .headers()
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(parse_retry_after),
+                .and_then(|v| parse_retry_after(v, SystemTime::now())),
         },
         _ => HttpError::Fatal {
             url: url.to_string(),
@@ -293,11 +293,20 @@ fn classify(url: &Url, status: StatusCode, resp: &Response) -> HttpError {
     }
 }
 
-/// Parses the delay-seconds form of `Retry-After` (RFC 9110 section 10.2.3), capped at
-/// [`MAX_RETRY_AFTER_SECS`]. The HTTP-date form yields `None` (the normal backoff applies).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let secs: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)))
+/// Parses `Retry-After` (RFC 9110 section 10.2.3) into how long to wait from `now`, capped
+/// at [`MAX_RETRY_AFTER_SECS`]: delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015
+/// 07:28:00 GMT`, in any of the three forms RFC 9110 section 5.6.7 accepts; a date already
+/// past means no wait). Anything else yields `None` (the normal backoff applies).
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or(Duration::ZERO),
+    };
+    Some(wait.min(Duration::from_secs(MAX_RETRY_AFTER_SECS)))
 }
 
 #[cfg(test)]
@@ -321,13 +330,29 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        let now = httpdate::parse_http_date("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        let parse = |v| parse_retry_after(v, now);
+        assert_eq!(parse("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse(" 0 "), Some(Duration::ZERO));
+        let cap = Some(Duration::from_secs(MAX_RETRY_AFTER_SECS));
+        assert_eq!(parse("999999"), cap);
+        // HTTP-dates, in the IMF-fixdate, RFC 850 and asctime forms.
         assert_eq!(
-            parse_retry_after("999999"),
-            Some(Duration::from_secs(MAX_RETRY_AFTER_SECS))
+            parse("Wed, 21 Oct 2015 07:28:07 GMT"),
+            Some(Duration::from_secs(7))
         );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
+        assert_eq!(
+            parse("Wednesday, 21-Oct-15 07:29:00 GMT"),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse("Wed Oct 21 07:28:30 2015"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse("Wed, 21 Oct 2015 07:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse("Thu, 22 Oct 2015 07:28:00 GMT"), cap);
+        for bad in ["", "-1", "soon", "1.5", "Wed, 32 Oct 2015 07:28:00 GMT"] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
     }
 }

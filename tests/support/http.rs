@@ -34,8 +34,9 @@ pub struct Switches {
     pub cut_after: Option<(u64, Cut)>,
     /// How many bodies get cut.
     pub cut_times: usize,
-    /// Per path: answer this status this many more times, with this `Retry-After` (seconds).
-    pub status: HashMap<String, (u16, usize, Option<u64>)>,
+    /// Per path: answer this status this many more times, with this `Retry-After` value
+    /// (delay-seconds like `"1"`, or an HTTP-date).
+    pub status: HashMap<String, (u16, usize, Option<String>)>,
     /// Per path: flip the byte at this offset.
     pub flip: HashMap<String, u64>,
     /// Answer `/X` with a 302 to `/signed/{n}/X`; each signed URL answers this many requests,
