@@ -9,7 +9,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use support::lease::{exists, field, kill_group, signal, wait_for_line, Spawned};
+use support::lease::{
+    exists, field, kill_group, signal, stop_outside_locks, wait_for_line, Spawned,
+};
 use support::{voxctl, voxctl_std};
 
 fn token_of(out: &std::process::Output) -> u64 {
@@ -187,7 +189,7 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
     let mut a = Spawned::spawn(cmd);
     let line = wait_for_line(&a_info, Duration::from_secs(20));
     let (a_child, a_token): (i32, u64) = (field(&line, 0), field(&line, 1));
-    signal(a.pid(), Signal::SIGSTOP);
+    stop_outside_locks(a.pid());
 
     let b_info = tmp.path().join("b");
     let b_done = tmp.path().join("b.done");

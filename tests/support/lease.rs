@@ -70,6 +70,42 @@ pub fn signal(pid: i32, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig).expect("kill");
 }
 
+/// Stops `pid` with SIGSTOP at a moment it holds no `flock` (per `/proc/locks`): a process
+/// stopped inside a lease store's critical section would block every other process (the
+/// lock outlives nothing but its holder's exit), which is not what a test of a paused holder
+/// means to set up. Retries with SIGCONT until the stop lands outside.
+pub fn stop_outside_locks(pid: i32) {
+    use nix::sys::signal::Signal;
+    for _ in 0..1000 {
+        signal(pid, Signal::SIGSTOP);
+        // SIGSTOP is delivered asynchronously: wait until the process is really stopped.
+        let stopped = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, r)| r.trim_start().starts_with('T'))
+                })
+                .unwrap_or(false)
+        };
+        let t = std::time::Instant::now();
+        while !stopped() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let holds = locks.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&"FLOCK") && f.get(4) == Some(&pid.to_string().as_str())
+        });
+        if !holds {
+            return;
+        }
+        signal(pid, Signal::SIGCONT);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    panic!("pid {pid} always held a lock when stopped");
+}
+
 /// Whether a process exists (possibly as a zombie).
 pub fn exists(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
