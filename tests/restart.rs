@@ -505,3 +505,43 @@ fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
         .collect();
     assert!(leftovers.is_empty(), "still running: {leftovers:?}");
 }
+
+#[test]
+fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let running = pid_of(&json(&out)["backend"]);
+    env.track(running);
+
+    let probes = || -> Vec<i32> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|pid: &i32| {
+                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == cuda)
+            })
+            .collect()
+    };
+    let child = env
+        .restart_std("cuda", &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || !probes().is_empty()),
+        "cuda --version is running"
+    );
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
+    assert!(alive(running), "the running backend was not touched");
+    assert_eq!(pid_of(&env.record().unwrap()), running);
+    assert!(
+        wait_until(Duration::from_secs(2), || probes().is_empty()),
+        "the probe was killed"
+    );
+}

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::backends::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
+use crate::Error;
 
 /// A binary that passed the checks.
 #[derive(Debug, Clone, Serialize)]
@@ -120,8 +121,12 @@ pub fn choose(
                     None
                 }
                 .or_else(|| record.and_then(|r| r.version));
-                judge(expected.as_deref(), probe_version(&binary, timeout))
-                    .map(|version| (binary, version))
+                let probed = match probe_version(&binary, timeout) {
+                    // Ctrl-C during the check stops the restart; it is not a bad binary.
+                    Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
+                    probed => probed,
+                };
+                judge(expected.as_deref(), probed).map(|version| (binary, version))
             }
         };
         match verdict {
@@ -180,6 +185,22 @@ mod tests {
                 (got, want) => panic!("{expected:?}: got {got:?}, want {want:?}"),
             }
         }
+    }
+
+    #[test]
+    fn an_interrupted_probe_stops_the_choice_instead_of_falling_back() {
+        let data = tempfile::tempdir().unwrap();
+        let backends = BackendsDir::new(data.path());
+        std::fs::create_dir_all(backends.root()).unwrap();
+        for v in [Variant::Cpu, Variant::Cuda] {
+            std::fs::write(backends.asset_path(&v.asset("app")), "").unwrap();
+        }
+        let probe = |_: &Path, _: Duration| -> Result<String> { Err(Error::Interrupted.into()) };
+        let err = choose(&backends, "app", Variant::Cuda, None, Duration::ZERO, probe).unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Interrupted)),
+            "{err:#}"
+        );
     }
 
     #[test]
