@@ -337,6 +337,22 @@ fn lock_state(file: &File) -> Result<LockState> {
     }
 }
 
+/// The pid holding a `flock` on `file`'s inode, per `/proc/locks` (Linux; `None` elsewhere,
+/// when free, or when it cannot be read). For messages only: the answer may be stale.
+pub fn flock_holder(file: &File) -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    {
+        let meta = file.metadata().ok()?;
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        proc_locks_flock_owner(&locks, meta.dev(), meta.ino())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
 /// The pid owning a FLOCK on device `dev`, inode `ino`, according to `/proc/locks` text.
 /// Lines look like `1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF` (device as
 /// `major:minor` in hex; see proc(5)). Blocked waiters (`1: -> FLOCK ...`) do not count.

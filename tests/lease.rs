@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -565,4 +566,62 @@ fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
         "SIGKILL only after the grace: {took:?}"
     );
     assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+/// A process stuck inside the store's critical section (here `flock(1)` holding
+/// `leases/L.lock`, as a SIGSTOPped voxctl would) makes other operations fail as busy after
+/// the store-lock patience (10 s), naming its pid, instead of hanging; once it is gone the
+/// lease works again at once.
+#[test]
+fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let first = acquire(&state, &["L", "--ttl", "1s"]);
+    assert!(first.status.success(), "{first:?}");
+    let first = token_of(&first);
+
+    let lock = state.join("leases/L.lock");
+    // -o: the lock's descriptor is not passed to `sleep`, so killing flock(1) releases it.
+    let mut holder = Command::new("flock")
+        .args(["-x", "-o"])
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("flock(1) from util-linux");
+    let pid = holder.id().to_string();
+    let held = || {
+        std::fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .any(|l| l.split_whitespace().nth(4) == Some(pid.as_str()))
+    };
+    let t = Instant::now();
+    while !held() {
+        assert!(t.elapsed() < Duration::from_secs(10), "flock never locked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+
+    let t = Instant::now();
+    let out = acquire(&state, &["L", "--ttl", "5s"]);
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("lease store lock"), "{err}");
+    assert!(err.contains(&format!("pid {pid}")), "{err}");
+    assert!(err.contains("kill -CONT"), "{err}");
+    assert!(
+        took >= Duration::from_secs(10) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
+
+    kill_group(holder.id() as i32);
+    holder.wait().unwrap();
+    let t = Instant::now();
+    let out = acquire(&state, &["L", "--ttl", "5s"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(token_of(&out) > first);
+    assert!(t.elapsed() < Duration::from_secs(2));
 }

@@ -5,7 +5,9 @@
 //! Every operation is lock, read, decide, write, unlock, so two contenders can never both
 //! win, whatever the timing: the decision and the write happen under the same lock. The lock
 //! file is opened close-on-exec (Rust's default), is never replaced or deleted, and is held
-//! only for the few microseconds of one operation, never while a lease is held. Readers
+//! only for the few microseconds of one operation, never while a lease is held. A process
+//! stopped or stuck inside an operation would hold it indefinitely, so an operation waits at
+//! most [`STORE_LOCK_PATIENCE`] for it and then fails as busy (exit 4) naming the pid. Readers
 //! (`status`, `list`) take no lock: records are replaced by rename, so a reader sees a whole
 //! record.
 //!
@@ -16,10 +18,11 @@
 //! [`super::next_token`]). An unreadable record (possible only after a crash) is treated as
 //! absent.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -29,6 +32,11 @@ use super::{
 };
 use crate::state::StateDir;
 use crate::Error;
+
+/// How long one lease operation waits for the store's lock on `NAME.lock`, held for about
+/// a millisecond per operation, before failing as busy: long enough never to be reached under
+/// any real contention, short enough that a stopped holder does not hang every script.
+pub const STORE_LOCK_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Leases kept in a directory of the state dir.
 #[derive(Debug, Clone)]
@@ -59,6 +67,11 @@ impl FileStore {
     }
 
     /// Opens and exclusively locks `NAME.lock`; the lock is released when the file drops.
+    ///
+    /// Uncontended, one `flock` call. Contended, a helper thread waits in the kernel (so the
+    /// release wakes it at once) while this thread gives it [`STORE_LOCK_PATIENCE`]; after
+    /// that the operation fails with [`Error::Busy`] naming the lock's holder, and the helper,
+    /// should it still get the lock, drops it at once (the channel is gone).
     fn lock(&self, name: &LeaseName) -> Result<File> {
         let path = self.dir.join(format!("{name}.lock"));
         let file = OpenOptions::new()
@@ -69,9 +82,47 @@ impl FileStore {
             .mode(0o600)
             .open(&path)
             .with_context(|| format!("cannot open lease lock {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        Ok(file)
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+        let holder = crate::slot::flock_holder(&file);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let locked = file.lock().map(|()| file);
+            let _ = tx.send(locked);
+        });
+        let deadline = Instant::now() + STORE_LOCK_PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left.min(Duration::from_millis(100))) {
+                Ok(locked) => {
+                    return locked.with_context(|| format!("cannot lock {}", path.display()))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
+                    crate::interrupt::check()?;
+                }
+                Err(_) => break,
+            }
+        }
+        let holder = holder.map(|pid| format!("pid {pid}"));
+        let hint = match &holder {
+            Some(pid) => format!(
+                "{pid} has held it for over {}s; if it is stopped, `kill -CONT` it",
+                STORE_LOCK_PATIENCE.as_secs()
+            ),
+            None => "another process is stuck inside a lease operation".into(),
+        };
+        Err(crate::error::hinted(
+            Error::Busy {
+                what: format!("lease store lock {}", path.display()),
+                holder,
+            },
+            hint,
+        ))
     }
 
     fn read(&self, name: &LeaseName) -> Result<Option<LeaseRecord>> {
