@@ -248,7 +248,10 @@ fn no_release_at_all_is_a_plain_failure() {
         .args(["--retries", "1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("500"));
+        .stderr(predicate::str::contains("500"))
+        .stderr(predicate::str::contains(
+            "hint: check the network and the release server, or pass --source URL|DIR",
+        ));
 }
 
 #[test]
@@ -347,7 +350,11 @@ fn server_errors_and_429_are_retried_honouring_retry_after() {
         .args(["--retries", "2", "--jobs", "1"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("503"));
+        .stderr(predicate::str::contains("503"))
+        .stderr(predicate::str::contains(format!(
+            "hint: what was downloaded is kept in {}: run the same command again to resume",
+            fx.partial().display()
+        )));
     assert!(
         fx.partial().exists(),
         "partial data kept after a network failure"

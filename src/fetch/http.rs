@@ -76,10 +76,12 @@ impl HttpError {
         }
     }
 
-    /// A transient error for `url` from a reqwest error (connection, timeout, body).
-    pub fn from_reqwest(url: &Url, err: &reqwest::Error) -> HttpError {
+    /// A transient error for `url` from a reqwest error (connection, timeout, body); the
+    /// message is reqwest's whole cause chain, without the URL (the error names it once).
+    pub fn from_reqwest(url: &Url, err: reqwest::Error) -> HttpError {
+        let err = err.without_url();
         let mut message = err.to_string();
-        let mut source = std::error::Error::source(err);
+        let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
             message.push_str(&format!(": {s}"));
             source = s.source();
@@ -145,7 +147,7 @@ impl Http {
             let resp = req
                 .send()
                 .await
-                .map_err(|e| HttpError::from_reqwest(&current, &e))?;
+                .map_err(|e| HttpError::from_reqwest(&current, e))?;
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;
@@ -189,7 +191,7 @@ impl Http {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| HttpError::from_reqwest(url, &e))?
+            .map_err(|e| HttpError::from_reqwest(url, e))?
         {
             body.extend_from_slice(&chunk);
             if body.len() as u64 > limit {

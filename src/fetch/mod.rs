@@ -217,7 +217,18 @@ pub async fn fetch(
             })
         }
     };
-    let plan = layout::discover(&remote, &settings.asset, &on_retry).await?;
+    let plan = layout::discover(&remote, &settings.asset, &on_retry)
+        .await
+        .map_err(|e| {
+            if is_network(&e) {
+                crate::error::hinted(
+                    e,
+                    "check the network and the release server, or pass --source URL|DIR",
+                )
+            } else {
+                e
+            }
+        })?;
     progress.init(&plan);
     events(Event::Planned(plan.clone()));
 
@@ -263,13 +274,24 @@ pub async fn fetch(
             partial.remove()?;
             Ok(Outcome::Installed(record))
         }
+        Err(e) if keeps_partial(&e) => Err(crate::error::hinted(
+            e,
+            format!(
+                "what was downloaded is kept in {}: run the same command again to resume",
+                partial.dir().display()
+            ),
+        )),
         Err(e) => {
-            if !keeps_partial(&e) {
-                let _ = partial.remove();
-            }
+            let _ = partial.remove();
             Err(e)
         }
     }
+}
+
+/// Whether `err` is a network failure (an [`http::HttpError`] in the chain).
+fn is_network(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<http::HttpError>().is_some())
 }
 
 /// Verifies the downloaded file and installs it; `first` is piece 0's hash state.
@@ -365,9 +387,7 @@ fn matches_install(record: &InstallRecord, plan: &Plan, target: &std::path::Path
 pub fn keeps_partial(err: &anyhow::Error) -> bool {
     crate::interrupt::requested()
         || matches!(Error::find(err), Some(Error::Interrupted))
-        || err
-            .chain()
-            .any(|e| e.downcast_ref::<http::HttpError>().is_some())
+        || is_network(err)
 }
 
 /// Resolves when SIGINT/SIGTERM has been received (polls the flag every 50 ms).

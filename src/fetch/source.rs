@@ -149,7 +149,7 @@ impl Body {
             BodyInner::Http(resp, url) => resp
                 .chunk()
                 .await
-                .map_err(|e| HttpError::from_reqwest(url, &e)),
+                .map_err(|e| HttpError::from_reqwest(url, e)),
             BodyInner::File(f, buf) => {
                 let n = f.read(buf).await.map_err(|e| HttpError::Fatal {
                     url: self.what.clone(),
