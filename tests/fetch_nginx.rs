@@ -106,7 +106,9 @@ fn nginx_rate_limited_fetch_killed_part_way_resumes_with_206() {
     let fx = Fixture::new();
     let bytes = f::data(4 * BLOCK, 78);
     f::json_release(&fx.rel(), ASSET, &bytes, 2 * BLOCK);
-    let nginx = Nginx::start(&fx.rel(), "limit_rate 1m;");
+    // 512 KB/s per connection: each 2 MiB part takes about 4 s, so the kill lands part way
+    // even when a loaded disk delays the progress record by a few seconds.
+    let nginx = Nginx::start(&fx.rel(), "limit_rate 512k;");
     let mut child = fx
         .fetch_std(&nginx.url())
         .stdout(Stdio::null())
