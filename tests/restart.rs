@@ -368,6 +368,34 @@ fn a_port_held_by_someone_else_times_out_with_exit_7_naming_the_holder() {
     drop(squatter);
 }
 
+/// Restarts `variant` (nothing running, or swapping), asserts success and returns the new
+/// backend's pid, tracked for cleanup.
+fn start(env: &Env, variant: &str) -> i32 {
+    let out = env.restart(variant, &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pid = pid_of(&json(&out)["backend"]);
+    env.track(pid);
+    pid
+}
+
+/// `voxctl restart` in the background, stderr captured (for [`interrupt`]).
+fn spawn_restart(env: &Env, variant: &str, extra: &[&str]) -> std::process::Child {
+    env.restart_std(variant, extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The pids whose executable is `exe`.
+fn processes_of(exe: &std::path::Path) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &i32| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe))
+        .collect()
+}
+
 /// Sends SIGINT to `child` and waits up to 5 s for it to exit; returns its output.
 fn interrupt(child: std::process::Child) -> std::process::Output {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -387,17 +415,9 @@ fn ctrl_c_while_the_old_backend_stops_takes_no_further_step() {
     let env = Env::new();
     env.install("cpu", "ignore_term=1\n", None);
     env.install("cuda", "", None);
-    let out = env.restart("cpu", &["--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let old = pid_of(&json(&out)["backend"]);
-    env.track(old);
+    let old = start(&env, "cpu");
 
-    let child = env
-        .restart_std("cuda", &["--stop-timeout", "60s"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_restart(&env, "cuda", &["--stop-timeout", "60s"]);
     let log = env.state.join("logs/voicebox-server-cpu.log");
     assert!(
         wait_until(Duration::from_secs(20), || read(&log)
@@ -435,17 +455,9 @@ fn ctrl_c_while_the_new_backend_starts_leaves_it_running_and_recorded() {
     let env = Env::new();
     env.install("cpu", "", None);
     env.install("cuda", "start_delay_ms=60000\n", None);
-    let out = env.restart("cpu", &["--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let old = pid_of(&json(&out)["backend"]);
-    env.track(old);
+    let old = start(&env, "cpu");
 
-    let child = env
-        .restart_std("cuda", &["--ready-timeout", "120s"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_restart(&env, "cuda", &["--ready-timeout", "120s"]);
     assert!(
         wait_until(Duration::from_secs(20), || env
             .record()
@@ -496,13 +508,7 @@ fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
         "{took:?}"
     );
     // The hung `--version` was killed, not left behind.
-    let leftovers: Vec<i32> = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|pid: &i32| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == cuda)
-        })
-        .collect();
+    let leftovers = processes_of(&cuda);
     assert!(leftovers.is_empty(), "still running: {leftovers:?}");
 }
 
@@ -511,26 +517,10 @@ fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
     let env = Env::new();
     env.install("cpu", "", None);
     let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
-    let out = env.restart("cpu", &["--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
-    let running = pid_of(&json(&out)["backend"]);
-    env.track(running);
+    let running = start(&env, "cpu");
 
-    let probes = || -> Vec<i32> {
-        std::fs::read_dir("/proc")
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .filter(|pid: &i32| {
-                std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == cuda)
-            })
-            .collect()
-    };
-    let child = env
-        .restart_std("cuda", &[])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let probes = || processes_of(&cuda);
+    let child = spawn_restart(&env, "cuda", &[]);
     assert!(
         wait_until(Duration::from_secs(20), || !probes().is_empty()),
         "cuda --version is running"

@@ -187,14 +187,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_interrupted_probe_stops_the_choice_instead_of_falling_back() {
+    /// A data dir (kept alive by the returned guard) with empty cpu and cuda binaries of
+    /// app `app`, and no install records.
+    fn cpu_and_cuda_installed() -> (tempfile::TempDir, BackendsDir) {
         let data = tempfile::tempdir().unwrap();
         let backends = BackendsDir::new(data.path());
         std::fs::create_dir_all(backends.root()).unwrap();
         for v in [Variant::Cpu, Variant::Cuda] {
             std::fs::write(backends.asset_path(&v.asset("app")), "").unwrap();
         }
+        (data, backends)
+    }
+
+    #[test]
+    fn an_interrupted_probe_stops_the_choice_instead_of_falling_back() {
+        let (_data, backends) = cpu_and_cuda_installed();
         let probe = |_: &Path, _: Duration| -> Result<String> { Err(Error::Interrupted.into()) };
         let err = choose(&backends, "app", Variant::Cuda, None, Duration::ZERO, probe).unwrap_err();
         assert!(
@@ -205,12 +212,7 @@ mod tests {
 
     #[test]
     fn falls_back_to_cpu_and_reports_why() {
-        let data = tempfile::tempdir().unwrap();
-        let backends = BackendsDir::new(data.path());
-        std::fs::create_dir_all(backends.root()).unwrap();
-        for v in [Variant::Cpu, Variant::Cuda] {
-            std::fs::write(backends.asset_path(&v.asset("app")), "").unwrap();
-        }
+        let (_data, backends) = cpu_and_cuda_installed();
         let probe = |bin: &Path, _: Duration| -> Result<String> {
             Ok(if bin.to_string_lossy().contains("cuda") {
                 "app-server 1.0.0".into()
