@@ -315,14 +315,10 @@ enum LockState {
 fn lock_state(file: &File) -> Result<LockState> {
     #[cfg(target_os = "linux")]
     {
-        let meta = file.metadata()?;
-        let locks = std::fs::read_to_string("/proc/locks").context("cannot read /proc/locks")?;
-        Ok(
-            match proc_locks_flock_owner(&locks, meta.dev(), meta.ino()) {
-                Some(pid) => LockState::Held(Some(pid)),
-                None => LockState::Free,
-            },
-        )
+        Ok(match flock_owner(&file.metadata()?)? {
+            Some(pid) => LockState::Held(Some(pid)),
+            None => LockState::Free,
+        })
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -337,20 +333,26 @@ fn lock_state(file: &File) -> Result<LockState> {
     }
 }
 
-/// The pid holding a `flock` on `file`'s inode, per `/proc/locks` (Linux; `None` elsewhere,
-/// when free, or when it cannot be read). For messages only: the answer may be stale.
-pub fn flock_holder(file: &File) -> Option<i32> {
+/// The pid holding a `flock` on the file at `path`, per `/proc/locks` (Linux; `None`
+/// elsewhere, when free, or when it cannot be read). For messages only: the answer may be
+/// stale by the time it is printed.
+pub fn flock_holder(path: &Path) -> Option<i32> {
     #[cfg(target_os = "linux")]
     {
-        let meta = file.metadata().ok()?;
-        let locks = std::fs::read_to_string("/proc/locks").ok()?;
-        proc_locks_flock_owner(&locks, meta.dev(), meta.ino())
+        flock_owner(&std::fs::metadata(path).ok()?).ok().flatten()
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = file;
+        let _ = path;
         None
     }
+}
+
+/// The pid owning a `flock` on the inode `meta` describes, from `/proc/locks`.
+#[cfg(target_os = "linux")]
+fn flock_owner(meta: &std::fs::Metadata) -> Result<Option<i32>> {
+    let locks = std::fs::read_to_string("/proc/locks").context("cannot read /proc/locks")?;
+    Ok(proc_locks_flock_owner(&locks, meta.dev(), meta.ino()))
 }
 
 /// The pid owning a FLOCK on device `dev`, inode `ino`, according to `/proc/locks` text.

@@ -89,7 +89,6 @@ impl FileStore {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()))
             }
         }
-        let holder = crate::slot::flock_holder(&file);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let locked = file.lock().map(|()| file);
@@ -108,7 +107,7 @@ impl FileStore {
                 Err(_) => break,
             }
         }
-        let holder = holder.map(|pid| format!("pid {pid}"));
+        let holder = crate::slot::flock_holder(&path).map(|pid| format!("pid {pid}"));
         let hint = match &holder {
             Some(pid) => format!(
                 "{pid} has held it for over {}s; if it is stopped, `kill -CONT` it",
