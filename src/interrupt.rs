@@ -3,7 +3,8 @@
 //! terminates at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{mpsc, Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::Error;
 
@@ -33,5 +34,21 @@ pub fn check() -> Result<(), Error> {
         Err(Error::Interrupted)
     } else {
         Ok(())
+    }
+}
+
+/// Receives from `rx` within `timeout`, looking for SIGINT/SIGTERM every 100 ms: `Ok(Some(v))`
+/// when a value came, `Ok(None)` when `timeout` passed (or every sender is gone), and
+/// `Err(Error::Interrupted)` once a signal has been received.
+pub fn recv_timeout<T>(rx: &mpsc::Receiver<T>, timeout: Duration) -> Result<Option<T>, Error> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        check()?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left.min(Duration::from_millis(100))) {
+            Ok(v) => return Ok(Some(v)),
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(_) => return Ok(None),
+        }
     }
 }

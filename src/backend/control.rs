@@ -49,27 +49,18 @@ pub fn version_output(binary: &Path, timeout: Duration) -> Result<String> {
         let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut out);
         let _ = tx.send(out);
     });
-    let deadline = Instant::now() + timeout;
-    let out = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left.min(Duration::from_millis(100))) {
-            Ok(out) => break out,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
-                if Instant::now() < deadline && !crate::interrupt::requested() =>
-            {
-                continue
-            }
-            Err(_) => {
-                // Our own unreaped child: its pid cannot have been reused.
-                let _ = child.kill();
-                let _ = child.wait();
-                crate::interrupt::check()?;
-                anyhow::bail!(
-                    "{} --version did not finish within {}",
-                    binary.display(),
-                    humantime::format_duration(timeout)
-                );
-            }
+    let out = match crate::interrupt::recv_timeout(&rx, timeout) {
+        Ok(Some(out)) => out,
+        outcome => {
+            // Our own unreaped child: its pid cannot have been reused.
+            let _ = child.kill();
+            let _ = child.wait();
+            outcome?;
+            anyhow::bail!(
+                "{} --version did not finish within {}",
+                binary.display(),
+                humantime::format_duration(timeout)
+            );
         }
     };
     let status = child

@@ -22,7 +22,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -94,18 +94,8 @@ impl FileStore {
             let locked = file.lock().map(|()| file);
             let _ = tx.send(locked);
         });
-        let deadline = Instant::now() + STORE_LOCK_PATIENCE;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left.min(Duration::from_millis(100))) {
-                Ok(locked) => {
-                    return locked.with_context(|| format!("cannot lock {}", path.display()))
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {
-                    crate::interrupt::check()?;
-                }
-                Err(_) => break,
-            }
+        if let Some(locked) = crate::interrupt::recv_timeout(&rx, STORE_LOCK_PATIENCE)? {
+            return locked.with_context(|| format!("cannot lock {}", path.display()));
         }
         let holder = crate::slot::flock_holder(&path).map(|pid| format!("pid {pid}"));
         let hint = match &holder {
