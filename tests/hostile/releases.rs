@@ -1,0 +1,1 @@
+//! Hostile-input cases: hostile releases: archives, manifests, sums files, part lists.

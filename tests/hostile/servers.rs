@@ -1,0 +1,1 @@
+//! Hostile-input cases: hostile HTTP servers: lying sizes, empty answers, endless retries.
