@@ -43,6 +43,9 @@ pub struct InstallRecord {
     pub layout: String,
     /// When it was installed, in seconds since the Unix epoch.
     pub installed_at: u64,
+    /// The signature check it passed (key id and trusted comment), when a key was trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::signature::Authenticated>,
 }
 
 /// The backends dir of one data dir.

@@ -63,6 +63,9 @@ pub enum Command {
     /// Split a release file into parts under GitHub's 2 GiB asset limit, with SHA-256 files
     /// and manifests (the parts are what `split -b N -d -a 2` writes).
     Split(SplitArgs),
+    /// Sign files with a minisign secret key: writes FILE.minisig (and Tauri's FILE.sig with
+    /// --tauri-sig), as `minisign -S` does.
+    Sign(SignArgs),
     /// Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a
     /// split release from its manifest.
     Verify(VerifyArgs),
@@ -143,10 +146,32 @@ pub struct RestartArgs {
     pub backend_args: Vec<String>,
 }
 
+/// The public keys trusted to sign releases (fetch, verify). All sources together.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KeyArgs {
+    /// Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or
+    /// Tauri's base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of
+    /// every source (also the VOXCTL_PUBKEY env var) are trusted together.
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Vec<String>,
+    /// Trust the key in this minisign .pub file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub pubkey_file: Vec<PathBuf>,
+    /// Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or
+    /// tauri.updater.pubkey (v1).
+    #[arg(long, value_name = "PATH")]
+    pub tauri_conf: Vec<PathBuf>,
+}
+
 const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
   S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
 A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
+Signatures: with a public key trusted (--pubkey, --pubkey-file, --tauri-conf, VOXCTL_PUBKEY),
+the file that pins the release (S.manifest.json, else S.sha256, else S.tar.gz.sha256) must
+have a valid X.minisig or Tauri X.sig by one of them; a signature over the asset or archive
+itself (A.minisig, A.sig) is accepted when it is the only one. Missing or bad: exit 3, nothing
+installed. Without a key the release is installed unauthenticated, with a warning.
 Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
 fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
 
@@ -190,6 +215,9 @@ pub struct FetchArgs {
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
+    /// The keys trusted to sign the release.
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// `voxctl split FILE`.
@@ -226,6 +254,39 @@ pub struct SplitArgs {
     /// manifest naming a part whose data is not on disk (slower: waits for the disk).
     #[arg(long)]
     pub fsync: bool,
+    /// Sign S.manifest.json and S.sha256 with this minisign secret key (minisign's file or
+    /// Tauri's base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The
+    /// password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal.
+    #[arg(long, value_name = "SECRET_KEY_FILE")]
+    pub sign: Option<PathBuf>,
+    /// With --sign: also write Tauri's form of each signature (X.sig, base64).
+    #[arg(long, requires = "sign")]
+    pub tauri_sig: bool,
+}
+
+/// `voxctl sign FILE...`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The password of an encrypted key comes from VOXCTL_SIGN_PASSWORD or a \
+prompt on a terminal (never an argument); without either, exit 5. The trusted comment is \
+minisign's: timestamp:N, file:NAME, hashed. Check with `minisign -Vm FILE -p KEY.pub` or \
+`voxctl verify`."
+)]
+pub struct SignArgs {
+    /// The files to sign.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The minisign secret key (as `minisign -G` or `tauri signer generate` writes it).
+    #[arg(
+        short = 's',
+        long = "key",
+        value_name = "SECRET_KEY_FILE",
+        env = "VOXCTL_SIGN_KEY"
+    )]
+    pub key: PathBuf,
+    /// Also write Tauri's form of each signature (FILE.sig: base64 of FILE.minisig).
+    #[arg(long)]
+    pub tauri_sig: bool,
 }
 
 /// `voxctl verify`.
@@ -238,7 +299,11 @@ pub struct SplitArgs {
     voxctl verify --manifest PATH        a split release: S.manifest.json, or S.manifest with
                                          S.sha256 beside it
 Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING` per file (-q prints only failures).
-Exits 3 if any check fails or a checksum is missing or malformed.")]
+Exits 3 if any check fails or a checksum is missing or malformed.
+With a public key trusted (--pubkey, --pubkey-file, --tauri-conf, VOXCTL_PUBKEY), -c and
+--manifest first check the signature beside the sums file or manifest (X.minisig, else
+Tauri's X.sig; for S.manifest, that of S.sha256): missing or bad is exit 3. Sums read from
+standard input cannot be authenticated: a key option with them is a usage error.")]
 pub struct VerifyArgs {
     /// The file to check (with --sha256), or the sums files (with -c).
     #[arg(value_name = "FILE")]
@@ -258,6 +323,9 @@ pub struct VerifyArgs {
     /// With -c: a malformed line is a failure, not a warning.
     #[arg(long, requires = "check")]
     pub strict: bool,
+    /// The keys trusted to sign the sums files or the manifest.
+    #[command(flatten)]
+    pub keys: KeyArgs,
 }
 
 /// `voxctl status`.

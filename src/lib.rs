@@ -16,6 +16,7 @@ pub mod marker;
 pub mod name;
 pub mod process;
 pub mod reap;
+pub mod signature;
 pub mod slot;
 pub mod split;
 pub mod state;

@@ -6,6 +6,7 @@ mod fetch;
 mod lease;
 mod reap;
 mod restart;
+mod sign;
 mod split;
 mod status;
 mod verify;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Restart(args) => restart::run(&global, args, printer),
         Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Split(args) => split::run(args, printer),
+        Command::Sign(args) => sign::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),

@@ -31,6 +31,12 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
                 )
             })?,
     };
+    // Open the key first: a wrong password must not leave an unsigned release behind.
+    let key = args
+        .sign
+        .as_deref()
+        .map(super::sign::secret_key)
+        .transpose()?;
     let settings = Settings {
         input: args.file,
         out_dir: args.out,
@@ -56,9 +62,29 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
     let outcome = split(&settings, &progress);
     bar.finish_and_clear();
     let manifest = outcome?;
+    let mut signed = Vec::new();
+    if let Some(key) = &key {
+        for name in [
+            voxctl::manifest::json_manifest_name(&manifest.asset),
+            voxctl::manifest::sha256_name(&manifest.asset),
+        ] {
+            let path = settings.out_dir.join(name);
+            signed.push(voxctl::signature::sign::sign_file(
+                key,
+                &path,
+                args.tauri_sig,
+            )?);
+        }
+    }
 
     if printer.json() {
-        printer.json_doc(&manifest)?;
+        if signed.is_empty() {
+            printer.json_doc(&manifest)?;
+        } else {
+            let mut doc = serde_json::to_value(&manifest)?;
+            doc["signatures"] = serde_json::to_value(&signed)?;
+            printer.json_doc(&doc)?;
+        }
     } else {
         let width = manifest
             .parts
@@ -83,6 +109,9 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
             voxctl::manifest::json_manifest_name(&manifest.asset),
             settings.out_dir.display()
         ));
+        for s in &signed {
+            printer.message(format!("signed {} with key {}", s.file.display(), s.key_id));
+        }
     }
     Ok(crate::exit::SUCCESS)
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use serde::Serialize;
 use voxctl::checksum::Sha256;
 use voxctl::error::hinted;
+use voxctl::signature::{verify_beside, Authenticated, Keyring};
 use voxctl::verify::{self, Check, Job, Malformed, Status};
 use voxctl::Error;
 
@@ -21,18 +22,44 @@ struct Report<'a> {
     ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     manifest: Option<&'a verify::ManifestReport>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    signatures: &'a [Authenticated],
     files: &'a [Check],
     malformed: &'a [Malformed],
 }
 
 pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let keyed = super::sign::any_key_option(&args.keys);
+    let keys = super::sign::keyring(&args.keys)?;
     if let Some(manifest) = &args.manifest {
         if !args.files.is_empty() {
             return Err(Error::Usage("--manifest takes no FILE arguments".into()).into());
         }
-        return run_manifest(manifest, threads, printer);
+        let signatures = authenticate(&keys, &[signed_by_manifest(manifest)?], printer)?;
+        return run_manifest(manifest, threads, printer, &signatures);
     }
+    if keyed && args.sha256.is_some() {
+        return Err(Error::Usage(
+            "a public key authenticates a sums file (-c) or a manifest (--manifest), not --sha256"
+                .into(),
+        )
+        .into());
+    }
+    if keyed
+        && args.check
+        && (args.files.is_empty() || args.files.iter().any(|f| f == Path::new("-")))
+    {
+        return Err(hinted(
+            Error::Usage("checksums read from standard input cannot be authenticated".into()),
+            "name the sums file, with its .minisig or .sig beside it",
+        ));
+    }
+    let signatures = if args.check {
+        authenticate(&keys, &args.files, printer)?
+    } else {
+        Vec::new()
+    };
     let (jobs, malformed) = if let Some(hex) = &args.sha256 {
         let [file] = args.files.as_slice() else {
             return Err(Error::Usage("--sha256 checks exactly one FILE".into()).into());
@@ -95,10 +122,60 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
         return Err(Error::Integrity("no file was verified: all are missing".into()).into());
     }
     let strict_failure = args.strict && !malformed.is_empty();
-    finish(printer, None, &checks, &malformed, strict_failure)
+    finish(
+        printer,
+        None,
+        &signatures,
+        &checks,
+        &malformed,
+        strict_failure,
+    )
 }
 
-fn run_manifest(path: &Path, threads: usize, printer: &Printer) -> Result<u8> {
+/// The file that pins the split release whose manifest is `path`: a JSON manifest itself;
+/// for a text manifest `S.manifest`, its `S.sha256` beside it.
+fn signed_by_manifest(path: &Path) -> Result<std::path::PathBuf> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    match name.strip_suffix(".manifest") {
+        Some(stem) if !stem.is_empty() => {
+            Ok(voxctl::atomic::parent_dir(path).join(format!("{stem}.sha256")))
+        }
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// With keys trusted, checks the signature beside each of `files` (exit 3 on the first that
+/// is missing or bad); says who signed each with -v. Without keys, nothing.
+fn authenticate(
+    keys: &Keyring,
+    files: &[std::path::PathBuf],
+    printer: &Printer,
+) -> Result<Vec<Authenticated>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    files
+        .iter()
+        .map(|f| {
+            let auth = verify_beside(keys, f)?;
+            printer.message(format!(
+                "{}: signature OK, key {} (trusted comment: {})",
+                auth.file, auth.key_id, auth.trusted_comment
+            ));
+            Ok(auth)
+        })
+        .collect()
+}
+
+fn run_manifest(
+    path: &Path,
+    threads: usize,
+    printer: &Printer,
+    signatures: &[Authenticated],
+) -> Result<u8> {
     // The bar's total is unknown until the manifest is read; count bytes as they come.
     let report = with_progress(printer, 0, |progress| {
         verify::verify_manifest(path, threads, progress)
@@ -108,7 +185,14 @@ fn run_manifest(path: &Path, threads: usize, printer: &Printer) -> Result<u8> {
             print_check(printer, check);
         }
     }
-    finish(printer, Some(&report), &report.checks, &[], false)
+    finish(
+        printer,
+        Some(&report),
+        signatures,
+        &report.checks,
+        &[],
+        false,
+    )
 }
 
 /// Runs `f` with a progress callback feeding a bar on a terminal, or a status line every few
@@ -148,6 +232,7 @@ fn print_check(printer: &Printer, check: &Check) {
 fn finish(
     printer: &Printer,
     manifest: Option<&verify::ManifestReport>,
+    signatures: &[Authenticated],
     checks: &[Check],
     malformed: &[Malformed],
     strict_failure: bool,
@@ -163,6 +248,7 @@ fn finish(
         printer.json_doc(&Report {
             ok,
             manifest,
+            signatures,
             files: checks,
             malformed,
         })?;

@@ -31,6 +31,7 @@ pub mod http;
 pub mod install;
 pub mod layout;
 pub mod partial;
+pub mod signed;
 pub mod source;
 pub mod writeback;
 
@@ -69,6 +70,8 @@ pub struct Settings {
     pub net: http::NetSettings,
     /// Reinstall even when the install record matches the release.
     pub force: bool,
+    /// The trusted public keys; empty: the release is not authenticated (see [`signed`]).
+    pub keys: crate::signature::Keyring,
 }
 
 /// Something that happened, for progress output.
@@ -107,6 +110,17 @@ pub enum Event {
     },
     /// The whole file matched its SHA-256.
     Verified(Sha256),
+    /// The release's signature verified: `elapsed` is the time the check took (for the
+    /// pinning file: fetching and checking its signature; for an asset signature: the wait
+    /// for the hashing thread after the download).
+    Authenticated {
+        /// What was checked.
+        auth: crate::signature::Authenticated,
+        /// How long the check held the fetch up.
+        elapsed: Duration,
+    },
+    /// No public key is configured, so the release was not authenticated (sent once).
+    Unauthenticated,
 }
 
 /// How a fetch ended.
@@ -217,7 +231,7 @@ pub async fn fetch(
             })
         }
     };
-    let plan = layout::discover(&remote, &settings.asset, &on_retry)
+    let (plan, pinned) = layout::discover_pinned(&remote, &settings.asset, &on_retry)
         .await
         .map_err(|e| {
             if is_network(&e) {
@@ -231,6 +245,16 @@ pub async fn fetch(
         })?;
     progress.init(&plan);
     events(Event::Planned(plan.clone()));
+    let (auth, elapsed) =
+        signed::authenticate(&remote, &plan, &pinned, &settings.keys, &on_retry).await?;
+    match &auth {
+        signed::Authentication::Unauthenticated => events(Event::Unauthenticated),
+        signed::Authentication::Pinned(a) => events(Event::Authenticated {
+            auth: a.clone(),
+            elapsed,
+        }),
+        signed::Authentication::Asset(_) => {}
+    }
 
     let backends = &settings.backends;
     let target = match plan.layout {
@@ -239,7 +263,12 @@ pub async fn fetch(
     };
     if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
-            if matches_install(&record, &plan, &target) {
+            let signed_asset = matches!(auth, signed::Authentication::Asset(_));
+            // An asset signature can only be checked over the bytes: an install that was
+            // not authenticated then is downloaded again.
+            if matches_install(&record, &plan, &target)
+                && (!signed_asset || record.signature.is_some())
+            {
                 return Ok(Outcome::AlreadyInstalled(record));
             }
         }
@@ -256,6 +285,19 @@ pub async fn fetch(
         progress,
         events: events.clone(),
     });
+    let follower = match &auth {
+        signed::Authentication::Asset(sig) => Some(signed::Follower::start(
+            data.clone(),
+            &plan,
+            settings.keys.clone(),
+            sig.clone(),
+        )?),
+        _ => None,
+    };
+    let pinned_auth = match auth {
+        signed::Authentication::Pinned(a) => Some(a),
+        _ => None,
+    };
     let writeback = writeback::Writeback::start(data, partial.clone())?;
     let started = std::time::Instant::now();
     let downloaded = download_all(&ctx, settings.jobs).await;
@@ -266,7 +308,7 @@ pub async fn fetch(
         tracing::warn!("cannot record the download's progress: {e:#}");
     }
     let installed = match downloaded {
-        Ok(first) => install(&ctx, settings, &target, first).await,
+        Ok(first) => install(&ctx, settings, &target, first, follower, pinned_auth).await,
         Err(e) => Err(e),
     };
     match installed {
@@ -300,21 +342,33 @@ async fn install(
     settings: &Settings,
     target: &std::path::Path,
     first: sha2::Sha256,
+    follower: Option<signed::Follower>,
+    mut signature: Option<crate::signature::Authenticated>,
 ) -> Result<InstallRecord> {
     let plan = ctx.plan.clone();
     let data = ctx.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
     let label = ctx.remote.source.locate(&plan.pieces[0].name);
-    tokio::task::spawn_blocking(move || -> Result<()> {
+    let events = ctx.events.clone();
+    let asset_auth = tokio::task::spawn_blocking(move || -> Result<_> {
         install::verify(&data, &plan, first)?;
+        let asset_auth = follower.map(|f| f.finish(&data, plan.size)).transpose()?;
         match plan.layout {
-            Layout::Archive => archive::install_archive(data.path(), &label, &target_buf),
-            _ => install::install_file(data.path(), &target_buf),
+            Layout::Archive => archive::install_archive(data.path(), &label, &target_buf)?,
+            _ => install::install_file(data.path(), &target_buf)?,
         }
+        Ok(asset_auth)
     })
     .await
     .context("install task failed")??;
     (ctx.events)(Event::Verified(ctx.plan.sha256));
+    if let Some((auth, elapsed)) = asset_auth {
+        events(Event::Authenticated {
+            auth: auth.clone(),
+            elapsed,
+        });
+        signature = Some(auth);
+    }
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
@@ -327,6 +381,7 @@ async fn install(
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        signature,
     };
     settings.backends.write_record(&record)?;
     Ok(record)
