@@ -71,7 +71,7 @@ pub async fn authenticate(
     let pinned_label = src.locate(&pinned.name);
     for name in signature_names(&pinned.name) {
         if let Some(bytes) = remote.get_small(&name, on_retry).await? {
-            let sig = SignatureFile::decode(&bytes, &src.locate(&name))?;
+            let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             let auth = keys.verify_bytes(&pinned.bytes, &pinned_label, &sig)?;
             return Ok((Authentication::Pinned(auth), started.elapsed()));
         }
@@ -83,7 +83,7 @@ pub async fn authenticate(
     let label = src.locate(&signed);
     for name in signature_names(&signed) {
         if let Some(bytes) = remote.get_small(&name, on_retry).await? {
-            let sig = SignatureFile::decode(&bytes, &src.locate(&name))?;
+            let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             keys.precheck(&sig, &label, plan.size)?;
             let a = AssetSignature { label, sig };
             return Ok((Authentication::Asset(a), started.elapsed()));

@@ -176,6 +176,13 @@ impl Keyring {
         self.add_text(key, &format!("{} (updater pubkey)", path.display()))
     }
 
+    /// [`SignatureFile::decode`], with the trusted key ids in the error (a garbage signature
+    /// names no key of its own).
+    pub fn decode_signature(&self, bytes: &[u8], origin: &str) -> Result<SignatureFile> {
+        SignatureFile::decode(bytes, origin)
+            .map_err(|e| e.context(format!("expected a signature by key {}", self.ids())))
+    }
+
     /// The trusted keys whose id is `id`.
     fn by_id(&self, id: KeyId) -> impl Iterator<Item = &TrustedKey> {
         self.keys.iter().filter(move |k| k.id == id)
@@ -417,7 +424,7 @@ pub fn verify_beside(keys: &Keyring, path: &Path) -> Result<Authenticated> {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             _ => {
                 let text = read_text(sig_path, "signature file")?;
-                sig = Some(SignatureFile::decode(text.as_bytes(), &name)?);
+                sig = Some(keys.decode_signature(text.as_bytes(), &name)?);
                 break;
             }
         }
