@@ -32,6 +32,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants and the running backend'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
@@ -73,6 +74,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
+            cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
+            cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
+            cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
             cand --force 'Download and install even if the installed file already matches the release'
@@ -93,9 +97,27 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --asset 'The asset name that parts and manifests are named after [default: FILE''s name]'
             cand --app-version 'The app version to record in the JSON manifest'
             cand --variant 'The variant to record in the JSON manifest (cpu, cuda or rocm)'
+            cand --sign 'Sign S.manifest.json and S.sha256 with this minisign secret key (minisign''s file or Tauri''s base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
+            cand --tauri-sig 'With --sign: also write Tauri''s form of each signature (X.sig, base64)'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;sign'= {
+            cand -s 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
+            cand --key 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
+            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --tauri-sig 'Also write Tauri''s form of each signature (FILE.sig: base64 of FILE.minisig)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -110,6 +132,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;verify'= {
             cand --sha256 'The expected SHA-256 of FILE (64 hex digits)'
             cand --manifest 'Check a split release: each part, and the whole asset by streaming the parts in order'
+            cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
+            cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
+            cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -c 'Read checksums from the FILEs and check the files they list'
             cand --check 'Read checksums from the FILEs and check the files they list'
@@ -348,6 +373,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants and the running backend'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
@@ -361,6 +387,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;fetch'= {
         }
         &'voxctl;help;split'= {
+        }
+        &'voxctl;help;sign'= {
         }
         &'voxctl;help;verify'= {
         }

@@ -34,6 +34,7 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -s V -l version -d 'Print ve
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "sign" -d 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri\'s FILE.sig with --tauri-sig), as `minisign -S` does'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
@@ -73,6 +74,9 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retr
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
@@ -87,17 +91,31 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Director
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l asset -d 'The asset name that parts and manifests are named after [default: FILE\'s name]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l app-version -d 'The app version to record in the JSON manifest' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l variant -d 'The variant to record in the JSON manifest (cpu, cuda or rocm)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l sign -d 'Sign S.manifest.json and S.sha256 with this minisign secret key (minisign\'s file or Tauri\'s base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l force -d 'Replace existing outputs (and remove parts numbered beyond the new last one)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l fsync -d 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l tauri-sig -d 'With --sign: also write Tauri\'s form of each signature (X.sig, base64)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s s -l key -d 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l tauri-sig -d 'Also write Tauri\'s form of each signature (FILE.sig: base64 of FILE.minisig)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs and check the files they list'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing'
@@ -232,16 +250,17 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Prin
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "sign" -d 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri\'s FILE.sig with --tauri-sig), as `minisign -S` does'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from reap" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
