@@ -5,7 +5,7 @@
 //! - Every state file is opened with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK`: a symlink planted
 //!   at its path is refused (`ELOOP`) rather than followed, and a FIFO planted there neither
 //!   blocks the open nor is used, because the opened handle is then checked (`fstat`): a
-//!   regular file with one link, owned by this user, not group/world writable
+//!   regular file with no second hard link, owned by this user, not group/world writable
 //!   ([`Rule::Private`]). A failure of these checks is [`Error::Refused`] (exit 5) naming the
 //!   path. `O_NONBLOCK` changes nothing for a regular file (nor for `flock`).
 //! - Directories (`slots/`, `leases/`, `logs/`, the data dir's `backends/` and `.partial/`)
@@ -140,7 +140,7 @@ fn check_owner_mode(meta: &std::fs::Metadata, path: &Path, rule: Rule) -> Result
     Ok(())
 }
 
-/// Checks an opened state file: a regular file with a single link, owned by this user, not
+/// Checks an opened state file: a regular file with no other hard link, owned by this user, not
 /// writable by others as `rule` says. Errors with [`Error::Refused`] naming `path`.
 pub fn check_file(file: &File, path: &Path, rule: Rule) -> Result<()> {
     let meta = file
@@ -152,7 +152,9 @@ pub fn check_file(file: &File, path: &Path, rule: Rule) -> Result<()> {
             format!("it is {}, not a regular file", kind_of(&meta)),
         ));
     }
-    if meta.nlink() != 1 {
+    // More than one link: another name (a hard link planted here, or one elsewhere) shares
+    // the inode. Zero links is fine: the file was replaced by a rename after the open.
+    if meta.nlink() > 1 {
         return Err(refused(
             path,
             format!("it has {} hard links; a state file has one", meta.nlink()),
