@@ -189,7 +189,8 @@ struct Extraction<'a> {
 impl Extraction<'_> {
     fn extract(&self, archive: &Path, cap: u64) -> Result<()> {
         let bad = self.bad;
-        let f = File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
+        let f =
+            File::open(archive).with_context(|| format!("cannot open {}", archive.display()))?;
         let counts = Rc::new(Counts::default());
         let meter = Meter {
             inner: GzDecoder::new(std::io::BufReader::new(f)),
@@ -226,10 +227,12 @@ impl Extraction<'_> {
             let path = plain(&raw)
                 .ok_or_else(|| bad(format!("entry {} escapes the directory", raw.display())))?;
             let kind = entry.header().entry_type();
-            let mode = entry.header().mode().map_err(corrupt)?;
+            // Only files and directories have a mode that counts.
+            let mode = || entry.header().mode().map_err(corrupt);
             match kind {
-                EntryType::Directory => self.directory(&path, mode)?,
+                EntryType::Directory => self.directory(&path, mode()?)?,
                 EntryType::Regular | EntryType::Continuous => {
+                    let mode = mode()?;
                     if counts.total.get().saturating_add(entry.size()) > cap {
                         return Err(over_cap());
                     }
@@ -288,7 +291,12 @@ impl Extraction<'_> {
                         .filter(|t| !t.as_os_str().is_empty())
                         .ok_or_else(|| bad(format!("{} escapes the directory", what())))?;
                     let src = self.judge(self.tree.resolve(&[], &plain_target), what)?;
-                    if self.tree.open_file(&src).map_err(|e| self.unsafe_err(e, &what))?.is_none() {
+                    if self
+                        .tree
+                        .open_file(&src)
+                        .map_err(|e| self.unsafe_err(e, &what))?
+                        .is_none()
+                    {
                         return Err(bad(format!(
                             "{}: the target is not a regular file extracted before it",
                             what()
@@ -329,11 +337,7 @@ impl Extraction<'_> {
     }
 
     /// Turns a resolution's failure into the error to report for `what`.
-    fn judge(
-        &self,
-        r: Result<Resolved, Unsafe>,
-        what: impl Fn() -> String,
-    ) -> Result<Resolved> {
+    fn judge(&self, r: Result<Resolved, Unsafe>, what: impl Fn() -> String) -> Result<Resolved> {
         r.map_err(|e| self.unsafe_err(e, &what))
     }
 
@@ -345,8 +349,11 @@ impl Extraction<'_> {
                 what(),
                 tree::MAX_LINK_HOPS
             )),
-            Unsafe::Io(e) => anyhow::Error::from(e)
-                .context(format!("{} (extracting into {})", what(), self.dir.display())),
+            Unsafe::Io(e) => anyhow::Error::from(e).context(format!(
+                "{} (extracting into {})",
+                what(),
+                self.dir.display()
+            )),
         }
     }
 
@@ -388,9 +395,7 @@ impl Extraction<'_> {
             .tree
             .make_dirs(&at)
             .map_err(|e| self.unsafe_err(e, &what))?
-            .ok_or_else(|| {
-                (self.bad)(format!("{}: its directory is not a directory", what()))
-            })?;
+            .ok_or_else(|| (self.bad)(format!("{}: its directory is not a directory", what())))?;
         match tree::type_of(&fd, name) {
             Ok(None) => {}
             Ok(Some((FileType::Directory, _))) => {
@@ -403,7 +408,8 @@ impl Extraction<'_> {
                     .context(format!("cannot stat {}", self.dir.join(path).display())))
             }
         }
-        make(&fd, &at.comps, name).with_context(|| format!("cannot create {}", self.dir.join(path).display()))
+        make(&fd, &at.comps, name)
+            .with_context(|| format!("cannot create {}", self.dir.join(path).display()))
     }
 
     /// Fails when the filesystem has less than `size` bytes available.
@@ -435,7 +441,11 @@ impl Extraction<'_> {
         })?;
         let what = || format!("executable {executable}");
         let at = self.judge(self.tree.resolve(&[], Path::new(executable)), what)?;
-        match self.tree.open_file(&at).map_err(|e| self.unsafe_err(e, &what))? {
+        match self
+            .tree
+            .open_file(&at)
+            .map_err(|e| self.unsafe_err(e, &what))?
+        {
             Some((_, mode)) if mode.bits() & 0o100 != 0 => Ok(()),
             Some(_) => Err((self.bad)(format!(
                 "{executable} (the variant's executable) is not executable"

@@ -356,7 +356,11 @@ mod tests {
         ];
         for (setup, from, rel, want) in rows {
             let got = resolve_in(setup, from, rel);
-            assert_eq!(got.as_deref(), want.as_deref(), "{from} + {rel} in {setup:?}");
+            assert_eq!(
+                got.as_deref(),
+                want.as_deref(),
+                "{from} + {rel} in {setup:?}"
+            );
         }
     }
 
