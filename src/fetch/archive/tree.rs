@@ -293,12 +293,12 @@ mod tests {
     use super::*;
     use std::os::unix::fs::symlink;
 
+    /// A path to make before resolving: a symlink to the target given, else a directory
+    /// when it ends in `/`, else a file.
+    type Setup<'a> = (&'a str, Option<&'a str>);
+
     /// Resolves `rel` from `from` in a tree built by `setup`; `Ok(path)` or the error's name.
-    fn resolve_in(
-        setup: &[(&str, Option<&str>)],
-        from: &str,
-        rel: &str,
-    ) -> Result<String, &'static str> {
+    fn resolve_in(setup: &[Setup], from: &str, rel: &str) -> Result<String, &'static str> {
         let tmp = tempfile::tempdir().unwrap();
         for (path, link) in setup {
             let p = tmp.path().join(path);
@@ -324,7 +324,9 @@ mod tests {
     #[test]
     fn resolution_follows_extracted_links_and_refuses_escapes_existing_or_not() {
         let l_dot = ("l", Some("."));
-        let rows: &[(&[(&str, Option<&str>)], &str, &str, Result<&str, &str>)] = &[
+        // (what exists: path and link target or None, resolve from, path, expected)
+        type Row<'a> = (&'a [Setup<'a>], &'a str, &'a str, Result<&'a str, &'a str>);
+        let rows: &[Row] = &[
             (&[], "", "a/b", Ok("a/b")),
             (&[], "", "", Ok(".")),
             (&[], "", "./a/./b/", Ok("a/b")),
