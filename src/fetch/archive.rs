@@ -124,6 +124,41 @@ fn sync_tree(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The tar stream's limits, and the errors that name them.
+struct Stream<'a> {
+    counts: &'a Counts,
+    /// The cap on the expanded size, in bytes.
+    cap: u64,
+    bad: &'a dyn Fn(String) -> anyhow::Error,
+}
+
+impl Stream<'_> {
+    fn over_cap(&self) -> anyhow::Error {
+        let cap = self.cap;
+        crate::error::hinted(
+            (self.bad)(format!(
+                "expands to more than {cap} bytes, the most allowed (by default \
+                 {EXPANSION_FACTOR} times the archive's size, at least {MIN_MAX_EXPANDED})"
+            )),
+            "if the release really is that large, pass --max-size with its expanded size",
+        )
+    }
+
+    /// The error for a failed read of the stream. Its bytes matched the release's SHA-256,
+    /// so a stream that does not decode is bad release data.
+    fn error(&self, e: std::io::Error) -> anyhow::Error {
+        match self.counts.tripped.get() {
+            Some(Trip::Expanded) => self.over_cap(),
+            Some(Trip::Headers) => (self.bad)(format!(
+                "an entry's headers take more than {MAX_HEADER_BYTES} bytes (at byte {} of the \
+                 tar stream)",
+                self.counts.total.get()
+            )),
+            None => (self.bad)(format!("not a valid .tar.gz: {e}")),
+        }
+    }
+}
+
 /// Why the [`Meter`] stopped the tar stream.
 #[derive(Clone, Copy, Debug)]
 enum Trip {
@@ -197,28 +232,12 @@ impl Extraction<'_> {
             counts: counts.clone(),
             cap,
         };
-        let over_cap = || {
-            crate::error::hinted(
-                bad(format!(
-                    "expands to more than {cap} bytes, the most allowed (by default {EXPANSION_FACTOR} \
-                     times the archive's size, at least {MIN_MAX_EXPANDED})"
-                )),
-                "if the release really is that large, pass --max-size with its expanded size",
-            )
+        let stream = Stream {
+            counts: &counts,
+            cap,
+            bad,
         };
-        // The stream's bytes matched the release's SHA-256: a stream that does not decode is
-        // bad release data.
-        let corrupt = |e: std::io::Error| -> anyhow::Error {
-            match counts.tripped.get() {
-                Some(Trip::Expanded) => over_cap(),
-                Some(Trip::Headers) => bad(format!(
-                    "an entry's headers take more than {MAX_HEADER_BYTES} bytes (at byte {} of \
-                     the tar stream)",
-                    counts.total.get()
-                )),
-                None => bad(format!("not a valid .tar.gz: {e}")),
-            }
-        };
+        let corrupt = |e| stream.error(e);
         let mut tar = tar::Archive::new(meter);
         for entry in tar.entries().map_err(corrupt)? {
             crate::interrupt::check()?;
@@ -226,89 +245,16 @@ impl Extraction<'_> {
             let raw = entry.path().map_err(corrupt)?.into_owned();
             let path = plain(&raw)
                 .ok_or_else(|| bad(format!("entry {} escapes the directory", raw.display())))?;
-            let kind = entry.header().entry_type();
             // Only files and directories have a mode that counts.
-            let mode = || entry.header().mode().map_err(corrupt);
-            match kind {
-                EntryType::Directory => self.directory(&path, mode()?)?,
+            let mode = |e: &tar::Entry<_>| e.header().mode().map_err(corrupt);
+            match entry.header().entry_type() {
+                EntryType::Directory => self.directory(&path, mode(&entry)?)?,
                 EntryType::Regular | EntryType::Continuous => {
-                    let mode = mode()?;
-                    if counts.total.get().saturating_add(entry.size()) > cap {
-                        return Err(over_cap());
-                    }
-                    let file = self.create(&path, |dir, _, name| {
-                        self.check_space(&path, entry.size())?;
-                        let fd = rustix::fs::openat(
-                            dir,
-                            name,
-                            OFlags::WRONLY
-                                | OFlags::CREATE
-                                | OFlags::EXCL
-                                | OFlags::NOFOLLOW
-                                | OFlags::CLOEXEC,
-                            Mode::from_raw_mode(0o600),
-                        )?;
-                        Ok(Some(fd))
-                    })?;
-                    let mut file = File::from(file.context("no file descriptor")?);
-                    counts.in_contents.set(true);
-                    let copied = copy(&mut entry, &mut file);
-                    counts.in_contents.set(false);
-                    counts.between.set(0);
-                    let shown = self.dir.join(&path);
-                    match copied {
-                        Ok(()) => {}
-                        Err(CopyError::Read(e)) => return Err(corrupt(e)),
-                        Err(CopyError::Write(e)) => {
-                            return Err(anyhow::Error::from(e)
-                                .context(format!("cannot write {}", shown.display())))
-                        }
-                    }
-                    rustix::fs::fchmod(&file, Mode::from_raw_mode((mode & 0o755) as _))
-                        .with_context(|| format!("cannot chmod {}", shown.display()))?;
-                    if let Ok(mtime) = entry.header().mtime() {
-                        let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
-                    }
+                    let mode = mode(&entry)?;
+                    self.file(&mut entry, &path, mode, &stream)?;
                 }
-                EntryType::Symlink => {
-                    let target = self.link_target(&entry, &path)?;
-                    if target.as_os_str().is_empty() {
-                        return Err(bad(format!("link {} has an empty target", path.display())));
-                    }
-                    self.create(&path, |dir, comps, name| {
-                        let at = self.tree.resolve(comps, &target);
-                        self.judge(at, || {
-                            format!("link {} -> {}", path.display(), target.display())
-                        })?;
-                        rustix::fs::symlinkat(&target, dir, name)?;
-                        Ok(None)
-                    })?;
-                }
-                EntryType::Link => {
-                    let target = self.link_target(&entry, &path)?;
-                    let what = || format!("hard link {} -> {}", path.display(), target.display());
-                    let plain_target = plain(&target)
-                        .filter(|t| !t.as_os_str().is_empty())
-                        .ok_or_else(|| bad(format!("{} escapes the directory", what())))?;
-                    let src = self.judge(self.tree.resolve(&[], &plain_target), what)?;
-                    if self
-                        .tree
-                        .open_file(&src)
-                        .map_err(|e| self.unsafe_err(e, &what))?
-                        .is_none()
-                    {
-                        return Err(bad(format!(
-                            "{}: the target is not a regular file extracted before it",
-                            what()
-                        )));
-                    }
-                    self.create(&path, |dir, _, name| {
-                        self.tree
-                            .hard_link(&src, dir, name)
-                            .map_err(|e| self.unsafe_err(e, &what))?;
-                        Ok(None)
-                    })?;
-                }
+                EntryType::Symlink => self.symlink(&entry, &path)?,
+                EntryType::Link => self.hard_link(&entry, &path)?,
                 // pax global headers (`git archive` writes one) carry nothing to extract.
                 EntryType::XGlobalHeader => {}
                 other => {
@@ -319,12 +265,102 @@ impl Extraction<'_> {
                     )))
                 }
             }
-            if kind != EntryType::Regular && kind != EntryType::Continuous {
-                // Whatever this entry's body held was read as headers: start counting anew.
-                counts.between.set(0);
-            }
+            // What was read so far were this entry's headers and contents; what comes next
+            // (a body not extracted, the next entry's headers) is counted anew.
+            counts.between.set(0);
         }
         Ok(())
+    }
+
+    /// A regular file: checked against the cap and the free space, created (never through a
+    /// link), filled, given its normalized mode and its mtime.
+    fn file(
+        &self,
+        entry: &mut tar::Entry<impl Read>,
+        path: &Path,
+        mode: u32,
+        stream: &Stream,
+    ) -> Result<()> {
+        let size = entry.size();
+        if stream.counts.total.get().saturating_add(size) > stream.cap {
+            return Err(stream.over_cap());
+        }
+        let fd = self.create(path, |dir, _, name| {
+            self.check_space(path, size)?;
+            let flags =
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            Ok(rustix::fs::openat(
+                dir,
+                name,
+                flags,
+                Mode::from_raw_mode(0o600),
+            )?)
+        })?;
+        let mut file = File::from(fd);
+        let shown = self.dir.join(path);
+        stream.counts.in_contents.set(true);
+        let copied = copy(entry, &mut file);
+        stream.counts.in_contents.set(false);
+        match copied {
+            Ok(()) => {}
+            Err(CopyError::Read(e)) => return Err(stream.error(e)),
+            Err(CopyError::Write(e)) => {
+                return Err(
+                    anyhow::Error::from(e).context(format!("cannot write {}", shown.display()))
+                )
+            }
+        }
+        rustix::fs::fchmod(&file, Mode::from_raw_mode((mode & 0o755) as _))
+            .with_context(|| format!("cannot chmod {}", shown.display()))?;
+        if let Ok(mtime) = entry.header().mtime() {
+            // Cosmetic: a filesystem that cannot keep it changes nothing that matters.
+            let _ = file.set_modified(UNIX_EPOCH + Duration::from_secs(mtime));
+        }
+        Ok(())
+    }
+
+    /// A symlink: its target, resolved from the directory it is made in, must stay inside.
+    fn symlink(&self, entry: &tar::Entry<impl Read>, path: &Path) -> Result<()> {
+        let target = self.link_target(entry, path)?;
+        if target.as_os_str().is_empty() {
+            return Err((self.bad)(format!(
+                "link {} has an empty target",
+                path.display()
+            )));
+        }
+        self.create(path, |dir, comps, name| {
+            let at = self.tree.resolve(comps, &target);
+            self.judge(at, || {
+                format!("link {} -> {}", path.display(), target.display())
+            })?;
+            Ok(rustix::fs::symlinkat(&target, dir, name)?)
+        })
+    }
+
+    /// A hard link: its target (a path in the archive) must be a regular file extracted
+    /// before it, inside the directory.
+    fn hard_link(&self, entry: &tar::Entry<impl Read>, path: &Path) -> Result<()> {
+        let target = self.link_target(entry, path)?;
+        let what = || format!("hard link {} -> {}", path.display(), target.display());
+        let plain_target = plain(&target)
+            .filter(|t| !t.as_os_str().is_empty())
+            .ok_or_else(|| (self.bad)(format!("{} escapes the directory", what())))?;
+        let src = self.judge(self.tree.resolve(&[], &plain_target), what)?;
+        let found = self
+            .tree
+            .open_file(&src)
+            .map_err(|e| self.unsafe_err(e, &what))?;
+        if found.is_none() {
+            return Err((self.bad)(format!(
+                "{}: the target is not a regular file extracted before it",
+                what()
+            )));
+        }
+        self.create(path, |dir, _, name| {
+            self.tree
+                .hard_link(&src, dir, name)
+                .map_err(|e| self.unsafe_err(e, &what))
+        })
     }
 
     /// The target of a link entry.
@@ -379,11 +415,11 @@ impl Extraction<'_> {
     /// Makes the entry at `path` (not a directory) with `make(dir, name)`: its parent is
     /// resolved and made, and whatever is at its name already (not a directory) is removed
     /// first, so nothing is written through an earlier link.
-    fn create(
+    fn create<T>(
         &self,
         path: &Path,
-        make: impl FnOnce(&OwnedFd, &[OsString], &OsStr) -> Result<Option<OwnedFd>>,
-    ) -> Result<Option<OwnedFd>> {
+        make: impl FnOnce(&OwnedFd, &[OsString], &OsStr) -> Result<T>,
+    ) -> Result<T> {
         let what = || format!("entry {}", path.display());
         let name = match path.file_name() {
             Some(n) => n,
