@@ -137,8 +137,9 @@ impl Stream<'_> {
         let cap = self.cap;
         crate::error::hinted(
             (self.bad)(format!(
-                "expands to more than {cap} bytes, the most allowed (by default \
-                 {EXPANSION_FACTOR} times the archive's size, at least {MIN_MAX_EXPANDED})"
+                "expands to more than {cap} bytes, its cap (set by --max-size; by default \
+                 {EXPANSION_FACTOR} times the archive's size, at least {} MiB)",
+                MIN_MAX_EXPANDED >> 20
             )),
             "if the release really is that large, pass --max-size with its expanded size",
         )
@@ -303,6 +304,7 @@ impl Extraction<'_> {
         stream.counts.in_contents.set(false);
         match copied {
             Ok(()) => {}
+            Err(CopyError::Interrupted) => return Err(Error::Interrupted.into()),
             Err(CopyError::Read(e)) => return Err(stream.error(e)),
             Err(CopyError::Write(e)) => {
                 return Err(
@@ -494,14 +496,19 @@ impl Extraction<'_> {
 }
 
 enum CopyError {
+    Interrupted,
     Read(std::io::Error),
     Write(std::io::Error),
 }
 
-/// Copies `from` to `to`, telling read errors (the archive) from write errors (the disk).
+/// Copies `from` to `to`, telling read errors (the archive) from write errors (the disk),
+/// and stopping on SIGINT/SIGTERM (a backend's library can take seconds).
 fn copy(from: &mut impl Read, to: &mut impl Write) -> Result<(), CopyError> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        if crate::interrupt::requested() {
+            return Err(CopyError::Interrupted);
+        }
         let n = match from.read(&mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => n,
