@@ -7,7 +7,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use support::release::{assert_manifests_consistent, bytes, gnu_release, have_gnu_split, listing};
+use support::release::{
+    assert_manifests_consistent, bytes, gnu_release, listing, require_gnu_split,
+};
 use support::voxctl;
 use voxctl::checksum::Sha256;
 use voxctl::manifest::Manifest;
@@ -21,10 +23,7 @@ fn setup(asset: &str, data: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn parts_and_manifests_match_gnu_split_and_sha256sum_byte_for_byte() {
-    if !have_gnu_split() {
-        eprintln!("skipped: GNU split and sha256sum are not installed");
-        return;
-    }
+    require_gnu_split();
     let data = bytes(5_000_123, 1);
     for asset in ["voicebox-server-cuda", "voicebox-server-cuda.exe"] {
         let (tmp, input) = setup(asset, &data);
