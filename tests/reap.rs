@@ -242,7 +242,7 @@ fn reap_during_teardown(state: &Path, lock: &Path, during: impl FnOnce()) -> (Ru
             "--json",
             "--yes",
             "--teardown-grace",
-            "20s",
+            "300s",
             "--lock",
         ])
         .arg(lock)
@@ -288,8 +288,9 @@ fn g_holder_exiting_during_the_teardown_grace_gets_no_signal() {
         r.doc["targets"][0]["result"]["outcome"],
         "exited_during_teardown"
     );
+    // Only tells "stopped at the exit" from "waited out the 300 s grace", generously.
     assert!(
-        elapsed < Duration::from_secs(15),
+        elapsed < Duration::from_secs(120),
         "stopped at the exit, {elapsed:?}"
     );
     assert_eq!(
