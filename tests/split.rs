@@ -1,5 +1,7 @@
-//! `voxctl split`: byte-for-byte compatibility with the GNU release pipeline, the JSON
-//! manifest, refusal to overwrite, bad input, SIGINT and SIGKILL at any moment, bounded memory.
+//! `voxctl split`: byte-for-byte compatibility with the GNU release pipeline (GNU coreutils
+//! required), the JSON manifest, refusal to overwrite, bad input, SIGINT, SIGKILL at every
+//! publishing step (debug-build checkpoints), a killed split's temporary files removed by the
+//! next one, bounded memory.
 
 mod support;
 
