@@ -125,10 +125,10 @@ fn sigkilled_holder_is_taken_over_after_ttl() {
         ])
         .arg(&info);
     let mut holder = Spawned::spawn(cmd);
-    let line = wait_for_line(&info, Duration::from_secs(20));
+    let line = wait_for_line(&info, Duration::from_secs(60));
     let (child, old): (i32, u64) = (field(&line, 0), field(&line, 1));
     signal(holder.pid(), Signal::SIGKILL);
-    holder.wait_timeout(Duration::from_secs(10)).unwrap();
+    holder.wait_timeout(Duration::from_secs(60)).unwrap();
     kill_group(child); // the orphaned command (its own group) is not our concern here
 
     let busy = acquire(&state, &["L"]);
@@ -187,14 +187,14 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
     .arg(&a_info)
     .arg(&a_term);
     let mut a = Spawned::spawn(cmd);
-    let line = wait_for_line(&a_info, Duration::from_secs(20));
+    let line = wait_for_line(&a_info, Duration::from_secs(60));
     let (a_child, a_token): (i32, u64) = (field(&line, 0), field(&line, 1));
     stop_outside_locks(a.pid());
 
     let b_info = tmp.path().join("b");
     let b_done = tmp.path().join("b.done");
     let mut cmd = voxctl_std(&state);
-    cmd.args(["lease", "run", "L", "--ttl", "10s", "--wait", "20s", "--"])
+    cmd.args(["lease", "run", "L", "--ttl", "10s", "--wait", "60s", "--"])
         .args([
             "sh",
             "-c",
@@ -204,16 +204,16 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
         .arg(&b_info)
         .arg(&b_done);
     let mut b = Spawned::spawn(cmd);
-    let b_token: u64 = field(&wait_for_line(&b_info, Duration::from_secs(20)), 0);
+    let b_token: u64 = field(&wait_for_line(&b_info, Duration::from_secs(60)), 0);
     assert!(b_token > a_token);
     signal(a.pid(), Signal::SIGCONT);
 
-    let a_status = a.wait_timeout(Duration::from_secs(15)).expect("A exits");
+    let a_status = a.wait_timeout(Duration::from_secs(60)).expect("A exits");
     assert_eq!(a_status.code(), Some(6), "the stopped holder exits 6");
     assert!(a_term.exists(), "A's command got SIGTERM");
     assert!(!exists(a_child), "A's command is gone");
     kill_group(a_child);
-    let b_status = b.wait_timeout(Duration::from_secs(20)).expect("B exits");
+    let b_status = b.wait_timeout(Duration::from_secs(60)).expect("B exits");
     assert!(b_status.success(), "B undisturbed: {b_status:?}");
     assert!(b_done.exists(), "B's command ran to its end");
     let st = status_json(&state, "L", &[]);
@@ -386,9 +386,9 @@ fn run_forwards_signals_and_mirrors_exit_status() {
             .arg("sh")
             .arg(&ready);
         let mut run = Spawned::spawn(cmd);
-        wait_for_line(&ready, Duration::from_secs(20));
+        wait_for_line(&ready, Duration::from_secs(60));
         signal(run.pid(), sig);
-        let status = run.wait_timeout(Duration::from_secs(10)).expect("exits");
+        let status = run.wait_timeout(Duration::from_secs(60)).expect("exits");
         assert_eq!(status.code(), Some(code), "{sig}: the command's status");
         assert_eq!(status_json(&state, "L", &[])["state"], "released", "{sig}");
     }
@@ -553,7 +553,7 @@ fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
     ])
     .arg(&info);
     let mut a = Spawned::spawn(cmd);
-    let child: i32 = field(&wait_for_line(&info, Duration::from_secs(20)), 0);
+    let child: i32 = field(&wait_for_line(&info, Duration::from_secs(60)), 0);
     let out = voxctl(&state)
         .args(["lease", "acquire", "L", "--ttl", "1h"])
         .env("VOXCTL_TEST_BOOT_ID", "another-boot")

@@ -56,7 +56,7 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
     assert_eq!(report["previous"]["stopped"], "terminated");
     assert!(!alive(cpu_pid), "old backend stopped");
     assert!(
-        wait_until(Duration::from_secs(2), || !alive(worker)),
+        wait_until(Duration::from_secs(30), || !alive(worker)),
         "SIGTERM reached the old backend's whole process group"
     );
     let health = env.health().expect("cuda backend healthy");
@@ -535,7 +535,7 @@ fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
     assert!(alive(running), "the running backend was not touched");
     assert_eq!(pid_of(&env.record().unwrap()), running);
     assert!(
-        wait_until(Duration::from_secs(2), || probes().is_empty()),
+        wait_until(Duration::from_secs(30), || probes().is_empty()),
         "the probe was killed"
     );
 }
