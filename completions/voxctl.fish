@@ -77,6 +77,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'

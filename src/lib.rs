@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod backend;
 pub mod backends;
+pub mod checked_open;
 pub mod checksum;
 pub mod digest;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod signature;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod testhook;
 pub mod variant;
 pub mod verify;
 

@@ -66,6 +66,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
         },
         force: args.force,
         keys: super::sign::keyring(&args.keys)?,
+        max_expanded: args.max_size,
     })
 }
 

@@ -72,6 +72,9 @@ pub struct Settings {
     pub force: bool,
     /// The trusted public keys; empty: the release is not authenticated (see [`signed`]).
     pub keys: crate::signature::Keyring,
+    /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
+    /// `None` for [`archive::default_max_expanded`] of the archive's size.
+    pub max_expanded: Option<u64>,
 }
 
 /// Something that happened, for progress output.
@@ -274,8 +277,7 @@ pub async fn fetch(
         }
     }
 
-    std::fs::create_dir_all(backends.root())
-        .with_context(|| format!("cannot create {}", backends.root().display()))?;
+    backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
     let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
     let ctx = Arc::new(Ctx {
@@ -349,12 +351,22 @@ async fn install(
     let data = ctx.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
     let label = ctx.remote.source.locate(&plan.pieces[0].name);
+    let executable = settings.asset.clone();
+    let max_expanded = settings
+        .max_expanded
+        .unwrap_or_else(|| archive::default_max_expanded(plan.size));
     let events = ctx.events.clone();
     let asset_auth = tokio::task::spawn_blocking(move || -> Result<_> {
         install::verify(&data, &plan, first)?;
         let asset_auth = follower.map(|f| f.finish(&data, plan.size)).transpose()?;
         match plan.layout {
-            Layout::Archive => archive::install_archive(data.path(), &label, &target_buf)?,
+            Layout::Archive => archive::install_archive(
+                data.path(),
+                &label,
+                &target_buf,
+                &executable,
+                max_expanded,
+            )?,
             _ => install::install_file(data.path(), &target_buf)?,
         }
         Ok(asset_auth)

@@ -26,6 +26,9 @@ use super::source::Remote;
 use crate::signature::{signature_names, Authenticated, Keyring, SignatureFile};
 use crate::Error;
 
+/// The most bytes read of a signature file (a minisign one is under 500; Tauri's base64 of it
+/// a third more), counted while reading.
+const SIGNATURE_CAP: u64 = 16 * 1024;
 /// Read size of the follower, in bytes.
 const READ_BUFFER: usize = 1 << 20;
 /// How long the follower waits for more bytes before looking again.
@@ -70,7 +73,7 @@ pub async fn authenticate(
     let src = &remote.source;
     let pinned_label = src.locate(&pinned.name);
     for name in signature_names(&pinned.name) {
-        if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP, on_retry).await? {
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             let auth = keys.verify_bytes(&pinned.bytes, &pinned_label, &sig)?;
             return Ok((Authentication::Pinned(auth), started.elapsed()));
@@ -82,7 +85,7 @@ pub async fn authenticate(
     };
     let label = src.locate(&signed);
     for name in signature_names(&signed) {
-        if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP, on_retry).await? {
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             keys.precheck(&sig, &label, plan.size)?;
             let a = AssetSignature { label, sig };
