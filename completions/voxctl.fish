@@ -24,7 +24,7 @@ function __fish_voxctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c voxctl -n "__fish_voxctl_needs_command" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_needs_command" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_needs_command" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_needs_command" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -52,7 +52,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l expect-version -d 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l wait -d 'If another restart of this app is running, wait for it instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -73,7 +73,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retr
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -87,7 +87,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Director
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l asset -d 'The asset name that parts and manifests are named after [default: FILE\'s name]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l app-version -d 'The app version to record in the JSON manifest' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l variant -d 'The variant to record in the JSON manifest (cpu, cuda or rocm)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l force -d 'Replace existing outputs (and remove parts numbered beyond the new last one)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l fsync -d 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -98,7 +98,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s h -l help -d 'Pr
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs and check the files they list'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l strict -d 'With -c: a malformed line is a failure, not a warning'
@@ -110,7 +110,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s h -l help -d 'P
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -124,7 +124,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l max-marker-age -d 'Ignore a marker older than this [default: 5m]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l teardown-grace -d 'How long to wait, sending nothing, for the holder to exit or release the lock' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l term-grace -d 'How long to wait after SIGTERM before SIGKILL' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l dry-run -d 'Show the decision and what would be sent; consume nothing, signal nothing'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -136,7 +136,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l pid -d 'The pid of the instance being replaced [default: voxctl\'s parent]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l marker -d 'Where to write the marker [default: STATE/relaunch-marker.json]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -145,7 +145,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subc
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -162,7 +162,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -171,7 +171,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l token -d 'The fencing token printed by acquire' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l ttl -d 'The new TTL [default: the lease\'s current TTL]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -179,21 +179,21 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l token -d 'The fencing token printed by acquire' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -204,7 +204,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -218,14 +218,14 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'

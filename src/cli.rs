@@ -38,8 +38,12 @@ pub struct GlobalArgs {
     /// Answer yes to confirmations (needed without a terminal).
     #[arg(long, global = true)]
     pub yes: bool,
-    /// voxctl's state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl].
-    #[arg(long, global = true, env = "VOXCTL_STATE_DIR", value_name = "DIR")]
+    /// voxctl's state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or
+    /// ~/.local/state/voxctl].
+    // The environment variable is read in `commands::state_dir`, not by clap: clap counts an
+    // env-set global as given and would print it in every subcommand's usage line
+    // (`voxctl split --state-dir <DIR> <FILE>`).
+    #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 

@@ -48,7 +48,16 @@ pub fn handles_signals(cli: &Cli) -> bool {
 
 /// Opens the state dir chosen by `--state-dir`/`VOXCTL_STATE_DIR`, or the default one.
 pub fn state_dir(global: &GlobalArgs) -> Result<StateDir> {
-    StateDir::open(global.state_dir.as_deref())
+    StateDir::open(state_dir_path(global).as_deref())
+}
+
+/// The state dir given by `--state-dir`, else by a non-empty `VOXCTL_STATE_DIR`.
+pub fn state_dir_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
+    global.state_dir.clone().or_else(|| {
+        std::env::var_os("VOXCTL_STATE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    })
 }
 
 /// A multi-threaded tokio runtime for the subcommands that do network or process I/O.

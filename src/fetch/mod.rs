@@ -230,6 +230,20 @@ pub async fn fetch(
             }
         })?;
     progress.init(&plan);
+    tracing::info!(
+        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        settings.asset,
+        plan.layout.as_str(),
+        settings.source.display(),
+        plan.pieces.len(),
+        plan.pieces
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.size,
+        plan.sha256
+    );
     events(Event::Planned(plan.clone()));
 
     let backends = &settings.backends;
@@ -240,8 +254,18 @@ pub async fn fetch(
     if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             if matches_install(&record, &plan, &target) {
+                tracing::info!(
+                    "{} is installed with the release's sha256: nothing to download",
+                    target.display()
+                );
                 return Ok(Outcome::AlreadyInstalled(record));
             }
+            tracing::info!(
+                "{}: the install record differs from the release (sha256 {} vs {}): downloading",
+                settings.asset,
+                record.sha256,
+                plan.sha256
+            );
         }
     }
 
@@ -249,6 +273,12 @@ pub async fn fetch(
         .with_context(|| format!("cannot create {}", backends.root().display()))?;
     let partial = partial::Partial::open(backends, &plan)?;
     let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
+    tracing::info!(
+        "{}: downloading into {}, then installing at {}",
+        settings.asset,
+        partial.dir().display(),
+        target.display()
+    );
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
