@@ -914,7 +914,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__restart)
-            opts="-q -v -h -V --variant --app --data-dir --port --health-url --stop-timeout --ready-timeout --expect-version --wait --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --variant --fallback --app --data-dir --port --health-url --stop-timeout --ready-timeout --expect-version --wait --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -922,6 +922,10 @@ _voxctl() {
             case "${prev}" in
                 --variant)
                     COMPREPLY=($(compgen -W "auto cpu cuda rocm" -- "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --app)

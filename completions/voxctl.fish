@@ -41,10 +41,11 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL l
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start' -r -f -a "auto\t'NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu'
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start (`auto` falls back to cpu when the detected one is unusable)' -r -f -a "auto\t'NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu'
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`)' -r

@@ -52,8 +52,10 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Swap the running backend for an installed variant, safely.
     ///
-    /// Checks the new binary (`--version`) before stopping anything and falls back
-    /// cuda/rocm -> cpu with a warning; writes the relaunch marker for `reap`; stops the old
+    /// Checks the new binary (`--version`) before stopping anything. An explicitly named
+    /// variant that is missing or fails that check is an error (exit 1, nothing stopped);
+    /// only `--variant auto`, or `--fallback cpu`, falls back to cpu with a warning. Writes
+    /// the relaunch marker for `reap`; stops the old
     /// backend's process group (SIGTERM, then SIGKILL after --stop-timeout); waits until
     /// nothing listens on the port; starts the new binary detached (`--data-dir D --port P`
     /// plus the arguments after `--`, output appended to STATE/logs/); polls the health URL.
@@ -116,9 +118,13 @@ pub struct AppArgs {
 /// `voxctl restart`.
 #[derive(Debug, Args)]
 pub struct RestartArgs {
-    /// The variant to start.
+    /// The variant to start (`auto` falls back to cpu when the detected one is unusable).
     #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
     pub variant: VariantChoice,
+    /// Start this variant instead when the requested one is missing or fails its version
+    /// check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`).
+    #[arg(long, value_name = "VARIANT")]
+    pub fallback: Option<voxctl::variant::Variant>,
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,

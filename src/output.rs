@@ -136,17 +136,22 @@ impl Printer {
         }
         let reported = self.doc_written.load(std::sync::atomic::Ordering::Relaxed);
         if self.json && (self.stream || !reported) {
-            let error = ErrorBody {
-                code: crate::exit::for_error(err),
-                kind: kind(err),
-                message: format!("{err:#}"),
-                hint,
-            };
+            let error = self.error_body(err);
             let _ = if self.stream {
                 self.json_line(&serde_json::json!({"event": "failed", "error": error}))
             } else {
                 self.json_doc(&ErrorDoc { error })
             };
+        }
+    }
+
+    /// The `--json` error object for `err`: `{"code", "kind", "message", "hint"}`.
+    pub fn error_body(&self, err: &anyhow::Error) -> ErrorBody {
+        ErrorBody {
+            code: crate::exit::for_error(err),
+            kind: kind(err),
+            message: format!("{err:#}"),
+            hint: self.hint(err),
         }
     }
 
@@ -245,16 +250,16 @@ struct ErrorDoc {
 
 /// The error object of [`ErrorDoc`] and of fetch's `failed` event.
 #[derive(Debug, Serialize)]
-struct ErrorBody {
+pub struct ErrorBody {
     /// The exit code.
-    code: u8,
+    pub code: u8,
     /// `usage`, `integrity`, `busy`, `refused`, `lost`, `timed_out`, `interrupted` or
     /// `failure`.
-    kind: &'static str,
+    pub kind: &'static str,
     /// The message with its cause chain, as on stderr.
-    message: String,
+    pub message: String,
     /// The next step, or null.
-    hint: Option<String>,
+    pub hint: Option<String>,
 }
 
 fn kind(err: &anyhow::Error) -> &'static str {
