@@ -217,10 +217,15 @@ pub async fn fetch(
             })
         }
     };
+    if let Source::Dir(dir) = &settings.source {
+        check_release_dir(dir)?;
+    }
     let plan = layout::discover(&remote, &settings.asset, &on_retry)
         .await
         .map_err(|e| {
-            if is_network(&e) {
+            if let Some(u) = unfixable(&e) {
+                crate::error::hinted(e, u.hint())
+            } else if is_network(&e) {
                 crate::error::hinted(
                     e,
                     "check the network and the release server, or pass --source URL|DIR",
@@ -316,6 +321,43 @@ pub async fn fetch(
             Err(e)
         }
     }
+}
+
+/// Refuses a release directory that does not exist, before anything else: a `--source`
+/// without a scheme is a directory, so `127.0.0.1:8080` is named as the missing directory it
+/// is, with the URL it probably meant.
+fn check_release_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let text = dir.to_string_lossy();
+    let host_port = text.split_once('/').map_or(&*text, |(h, _)| h);
+    let looks_like_a_server = host_port
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let hint = if looks_like_a_server {
+        format!(
+            "a --source without a scheme is a directory; for a server, pass --source http://{text}"
+        )
+    } else {
+        "pass an existing directory, or an http(s):// or file:// URL".to_string()
+    };
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(crate::error::hinted(
+        anyhow::anyhow!("release directory {} {what}", dir.display()),
+        hint,
+    ))
+}
+
+/// The unfixable network failure in `err`'s chain, if any (DNS, TLS certificate).
+fn unfixable(err: &anyhow::Error) -> Option<http::Unfixable> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<http::HttpError>())
+        .and_then(http::HttpError::unfixable)
 }
 
 /// Whether `err` is a network failure (an [`http::HttpError`] in the chain).
