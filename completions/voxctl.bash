@@ -34,6 +34,9 @@ _voxctl() {
             voxctl,reap)
                 cmd="voxctl__subcmd__reap"
                 ;;
+            voxctl,remove)
+                cmd="voxctl__subcmd__remove"
+                ;;
             voxctl,restart)
                 cmd="voxctl__subcmd__restart"
                 ;;
@@ -42,6 +45,9 @@ _voxctl() {
                 ;;
             voxctl,status)
                 cmd="voxctl__subcmd__status"
+                ;;
+            voxctl,stop)
+                cmd="voxctl__subcmd__stop"
                 ;;
             voxctl,verify)
                 cmd="voxctl__subcmd__verify"
@@ -64,6 +70,9 @@ _voxctl() {
             voxctl__subcmd__help,reap)
                 cmd="voxctl__subcmd__help__subcmd__reap"
                 ;;
+            voxctl__subcmd__help,remove)
+                cmd="voxctl__subcmd__help__subcmd__remove"
+                ;;
             voxctl__subcmd__help,restart)
                 cmd="voxctl__subcmd__help__subcmd__restart"
                 ;;
@@ -72,6 +81,9 @@ _voxctl() {
                 ;;
             voxctl__subcmd__help,status)
                 cmd="voxctl__subcmd__help__subcmd__status"
+                ;;
+            voxctl__subcmd__help,stop)
+                cmd="voxctl__subcmd__help__subcmd__stop"
                 ;;
             voxctl__subcmd__help,verify)
                 cmd="voxctl__subcmd__help__subcmd__verify"
@@ -158,7 +170,7 @@ _voxctl() {
 
     case "${cmd}" in
         voxctl)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split verify status reap lease completions generate help"
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split verify status stop remove reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,7 +282,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help)
-            opts="restart fetch split verify status reap lease completions generate help"
+            opts="restart fetch split verify status stop remove reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +477,20 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -494,6 +520,20 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -913,6 +953,36 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__remove)
+            opts="-q -v -h -V --app --data-dir --force --partial-only --stop-timeout --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stop-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__restart)
             opts="-q -v -h -V --variant --fallback --app --data-dir --port --health-url --stop-timeout --ready-timeout --expect-version --wait --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1017,6 +1087,32 @@ _voxctl() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__stop)
+            opts="-q -v -h -V --app --stop-timeout --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stop-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,7 +33,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -139,6 +141,39 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;stop'= {
+            cand --app 'The app whose backend is stopped'
+            cand --stop-timeout 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;remove'= {
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+            cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -350,7 +385,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -366,6 +403,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;verify'= {
         }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;stop'= {
+        }
+        &'voxctl;help;remove'= {
         }
         &'voxctl;help;reap'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'

@@ -35,7 +35,9 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "restart" -d 'Swap the
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants, partial downloads and the running backend'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "stop" -d 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "remove" -d 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -118,6 +120,27 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print 
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l app -d 'The app whose backend is stopped' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l stop-timeout -d 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l force -d 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l partial-only -d 'Remove only the variant\'s partial download, keeping what is installed'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l lock -d 'The app\'s `SingletonLock` symlink (target `<hostname>-<pid>`)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l pidfile -d 'A pidfile naming the app\'s pid (instead of --lock)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l stale-exe -d 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder' -r -F
@@ -233,16 +256,18 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Prin
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants, partial downloads and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "stop" -d 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "remove" -d 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status stop remove reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from reap" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'

@@ -72,8 +72,19 @@ pub enum Command {
     /// Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a
     /// split release from its manifest.
     Verify(VerifyArgs),
-    /// Show held slots, leases, installed variants and the running backend.
+    /// Show held slots, leases, installed variants, partial downloads and the running backend.
     Status(StatusArgs),
+    /// Stop the running backend as restart does: SIGTERM to its process group (identity
+    /// checked), SIGKILL after --stop-timeout, then wait until its port is released.
+    ///
+    /// Exit 0 also when nothing was running (as `systemctl stop`); 4 while a restart of the
+    /// app runs; 7 if the port stays in use.
+    Stop(StopArgs),
+    /// Uninstall a variant: its binary (or extracted directory), install record and partial
+    /// download.
+    ///
+    /// Refuses (exit 5) while the backend runs that variant, unless --force stops it first.
+    Remove(RemoveArgs),
     /// Clear a wedged previous instance of the app after an update, never a healthy one.
     Reap(ReapArgs),
     /// Hold TTL leases with fencing tokens: serialize shell scripts across invocations.
@@ -276,6 +287,43 @@ pub struct StatusArgs {
     /// The app and data dir whose installed variants and backend are shown.
     #[command(flatten)]
     pub app: AppArgs,
+}
+
+/// `voxctl stop`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The app whose backend is stopped.
+    #[arg(
+        long,
+        default_value = "voicebox",
+        env = "VOXCTL_APP",
+        value_name = "NAME"
+    )]
+    pub app: String,
+    /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
+    /// released.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
+}
+
+/// `voxctl remove VARIANT`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The variant to uninstall.
+    #[arg(value_name = "VARIANT")]
+    pub variant: voxctl::variant::Variant,
+    /// The app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5.
+    #[arg(long)]
+    pub force: bool,
+    /// Remove only the variant's partial download, keeping what is installed.
+    #[arg(long)]
+    pub partial_only: bool,
+    /// With --force: how long the backend gets after SIGTERM before SIGKILL.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
 }
 
 /// `voxctl completions SHELL`.

@@ -181,7 +181,7 @@ impl Printer {
         let bar = ProgressBar::with_draw_target(Some(total), self.draw_target());
         bar.set_style(
             ProgressStyle::with_template(
-                "{msg:24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                "{msg:24} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -358,12 +358,113 @@ pub fn init_tracing(global: &GlobalArgs) {
         .try_init();
 }
 
-/// Formats a byte count for people (`1.9 GB`), via indicatif's decimal units.
+/// Formats a byte count for people in IEC units (`1.77 GiB`), via indicatif's binary units:
+/// the one unit system of voxctl's human output (bars, messages, `status`), matching the
+/// sizes `split -b` takes and GitHub's 2 GiB asset limit (README "Units").
 pub fn human_bytes(n: u64) -> String {
-    indicatif::DecimalBytes(n).to_string()
+    indicatif::BinaryBytes(n).to_string()
+}
+
+/// Column alignment in a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Padded on the right.
+    Left,
+    /// Padded on the left (numbers, sizes, durations).
+    Right,
+}
+
+/// A table printed as data, each column as wide as its widest cell (header included), so
+/// columns line up whatever the values; the last column is never padded.
+#[derive(Debug)]
+pub struct Table {
+    columns: Vec<(&'static str, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these headers.
+    pub fn new(columns: &[(&'static str, Align)]) -> Table {
+        Table {
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row (missing cells are empty, extra cells ignored).
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The lines, each starting with `indent`.
+    pub fn lines(&self, indent: &str) -> Vec<String> {
+        let n = self.columns.len();
+        let cell = |row: &Vec<String>, i: usize| row.get(i).cloned().unwrap_or_default();
+        let widths: Vec<usize> = (0..n)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| cell(r, i).chars().count())
+                    .chain([self.columns[i].0.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let header: Vec<String> = self.columns.iter().map(|c| c.0.to_string()).collect();
+        std::iter::once(&header)
+            .chain(&self.rows)
+            .map(|row| {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| {
+                        let text = cell(row, i);
+                        let pad = widths[i].saturating_sub(text.chars().count());
+                        match (self.columns[i].1, i + 1 == n) {
+                            (Align::Left, true) => text,
+                            (Align::Left, false) => format!("{text}{}", " ".repeat(pad)),
+                            (Align::Right, _) => format!("{}{text}", " ".repeat(pad)),
+                        }
+                    })
+                    .collect();
+                format!("{indent}{}", cells.join("  "))
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Prints the lines to stdout, indented by two spaces.
+    pub fn print(&self, printer: &Printer) {
+        for line in self.lines("  ") {
+            printer.data(line);
+        }
+    }
 }
 
 /// Formats a duration for people, to the second (`1h 2m 3s`).
 pub fn human_duration(d: Duration) -> String {
     humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_fit_their_widest_cell() {
+        let mut t = Table::new(&[
+            ("NAME", Align::Left),
+            ("SIZE", Align::Right),
+            ("PATH", Align::Left),
+        ]);
+        t.row(vec![
+            "a-very-long-asset-name-indeed".into(),
+            "1 B".into(),
+            "/x".into(),
+        ]);
+        t.row(vec!["b".into(), "1000.00 GiB".into(), "/y".into()]);
+        let lines = t.lines("");
+        assert_eq!(lines[0], "NAME                           SIZE         PATH");
+        assert_eq!(lines[1], "a-very-long-asset-name-indeed          1 B  /x");
+        assert_eq!(lines[2], "b                              1000.00 GiB  /y");
+    }
 }

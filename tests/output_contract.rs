@@ -172,9 +172,9 @@ fn quiet_silences_reap_mark() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("marked pid"));
 }
 
-/// The error document every subcommand prints on stdout with `--json` (DESIGN.md "Output").
+/// The error document every subcommand prints on stdout with `--json` (DESIGN.md "Output");
+/// a command may add context beside `error` (restart: `rejected`, `running`).
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ErrorDoc {
     error: ErrorBody,
 }
@@ -274,4 +274,157 @@ fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
     let last: Failed = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!((last.event.as_str(), last.error.code), ("failed", 1));
     assert!(last.error.message.contains(m), "{last:?}");
+}
+
+// Item 13: status creates nothing, warns about a missing data dir, shows partial downloads,
+// and aligns its columns whatever the values.
+#[test]
+fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_downloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let data = tmp.path().join("no-such-data");
+    let out = support::voxctl(&state)
+        .args(["status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "warning: data dir {} does not exist",
+            data.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("installed: none"), "{stdout}");
+    assert!(!state.exists(), "status created the state dir");
+    assert!(!data.exists(), "status created the data dir");
+    let out = support::voxctl(&state)
+        .args(["--json", "status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["data_dir_exists"], false);
+    assert!(!state.exists(), "status --json created the state dir");
+    for args in [&["lease", "list"][..], &["lease", "status", "x"][..]] {
+        support::voxctl(&state).args(args).assert().success();
+        assert!(!state.exists(), "{args:?} created the state dir");
+    }
+
+    // A partial download (as an interrupted fetch leaves it) and two installs whose values
+    // are wider than any fixed column.
+    let data = tmp.path().join("data");
+    let partial = data.join("backends/.partial/voicebox-server-cuda");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("plan.json"), r#"{"size": 3145728}"#).unwrap();
+    std::fs::write(
+        partial.join("progress.json"),
+        r#"{"received":[1048576,524288]}"#,
+    )
+    .unwrap();
+    let backends = voxctl::backends::BackendsDir::new(&data);
+    for (asset, version) in [
+        ("voicebox-server-cpu", "1.2.3-rc.4+build.567890"),
+        ("voicebox-server-rocm", "1"),
+    ] {
+        let path = backends.asset_path(asset);
+        std::fs::write(&path, b"x").unwrap();
+        backends
+            .write_record(&voxctl::backends::InstallRecord {
+                asset: asset.into(),
+                variant: None,
+                path,
+                sha256: voxctl::checksum::Sha256([7; 32]),
+                size: 1,
+                version: Some(version.into()),
+                source: "test".into(),
+                layout: "whole".into(),
+                installed_at: 1_700_000_000,
+            })
+            .unwrap();
+    }
+    let out = support::voxctl(tmp.path())
+        .args(["status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let section = |title: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .skip_while(|l| *l != title)
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::to_string)
+            .collect()
+    };
+    let partial_rows = section("partial downloads:");
+    assert!(partial_rows[1].contains("voicebox-server-cuda"), "{stdout}");
+    assert!(partial_rows[1].contains("1.50 MiB"), "{stdout}");
+    assert!(partial_rows[1].contains("3.00 MiB"), "{stdout}");
+    assert!(partial_rows[1].contains(&partial.display().to_string()));
+    assert!(stdout.contains("voxctl fetch --variant cuda"), "{stdout}");
+    assert!(
+        stdout.contains("voxctl remove --partial-only cuda"),
+        "{stdout}"
+    );
+    let installed = section("installed:");
+    let path_col = installed[0].find("PATH").unwrap();
+    for row in &installed[1..] {
+        assert_eq!(row.find('/'), Some(path_col), "misaligned:\n{stdout}");
+    }
+}
+
+// Item 10: one unit system (IEC) in human output; JSON instants as RFC 3339 UTC strings,
+// durations as `_ms` integers, sizes in bytes, paths absolute.
+#[test]
+fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = tmp.path().join("rel");
+    std::fs::create_dir_all(&rel).unwrap();
+    let bytes = support::release::bytes(2500, 3);
+    std::fs::write(rel.join("voicebox-server-cpu"), &bytes).unwrap();
+    use sha2::Digest;
+    let sha = voxctl::checksum::Sha256(sha2::Sha256::digest(&bytes).into());
+    std::fs::write(
+        rel.join("voicebox-server-cpu.sha256"),
+        format!("{}  voicebox-server-cpu\n", sha.to_hex()),
+    )
+    .unwrap();
+    // A relative --data-dir: records and status must still carry absolute paths.
+    let out = support::voxctl(&tmp.path().join("state"))
+        .current_dir(tmp.path())
+        .args([
+            "fetch",
+            "--variant",
+            "cpu",
+            "--data-dir",
+            "data",
+            "--source",
+            "rel",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("(2.44 KiB, sha256"), "IEC units: {err}");
+
+    let out = support::voxctl(&tmp.path().join("state"))
+        .current_dir(tmp.path())
+        .args(["--json", "status", "--data-dir", "data"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["data_dir"].as_str().unwrap().starts_with('/'), "{v}");
+    let rec = &v["installed"][0];
+    assert_eq!(rec["size"], 2500);
+    assert!(rec["path"].as_str().unwrap().starts_with('/'), "{rec}");
+    let at = rec["installed_at"]
+        .as_str()
+        .expect("installed_at is a string");
+    assert!(humantime::parse_rfc3339(at).is_ok(), "{at}");
+    assert!(at.ends_with('Z'), "UTC: {at}");
 }

@@ -8,6 +8,7 @@ mod reap;
 mod restart;
 mod split;
 mod status;
+mod stop;
 mod verify;
 
 use anyhow::Result;
@@ -28,6 +29,8 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Split(args) => split::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Stop(args) => stop::stop(&global, args, printer),
+        Command::Remove(args) => stop::remove(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
         Command::Lease(args) => lease::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
@@ -49,6 +52,19 @@ pub fn handles_signals(cli: &Cli) -> bool {
 /// Opens the state dir chosen by `--state-dir`/`VOXCTL_STATE_DIR`, or the default one.
 pub fn state_dir(global: &GlobalArgs) -> Result<StateDir> {
     StateDir::open(state_dir_path(global).as_deref())
+}
+
+/// The state dir if it exists (checked as [`state_dir`] checks it), for read-only commands
+/// that must create nothing; `None` when it does not exist yet.
+pub fn existing_state_dir(global: &GlobalArgs) -> Result<Option<StateDir>> {
+    let path = match state_dir_path(global) {
+        Some(p) => p,
+        None => StateDir::default_path()?,
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    StateDir::open(Some(&path)).map(Some)
 }
 
 /// The state dir given by `--state-dir`, else by a non-empty `VOXCTL_STATE_DIR`.
