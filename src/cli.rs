@@ -437,7 +437,9 @@ pub enum LeaseCommand {
     /// command exits, and exit with the command's status (128+N if killed by signal N).
     ///
     /// The command runs in its own process group with VOXCTL_LEASE_NAME and
-    /// VOXCTL_LEASE_TOKEN set. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
+    /// VOXCTL_LEASE_TOKEN set, and inherits an flock on the lease's liveness file: once
+    /// voxctl and everything it started are gone, the lease is abandoned and the next
+    /// acquire takes it over at once. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
     /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6.
     Run(LeaseRunArgs),
@@ -466,6 +468,11 @@ pub struct LeaseAcquireArgs {
     /// The lease and how to hold it.
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
+    /// The process that owns the lease: when that exact process (pid, start time, pid
+    /// namespace, boot) is gone on this host, the lease is abandoned and can be taken over at
+    /// once, before its TTL runs out. Without it only the TTL counts.
+    #[arg(long, value_name = "PID")]
+    pub owner_pid: Option<i32>,
 }
 
 /// `voxctl lease renew`.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use voxctl::lease::file::FileStore;
+use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
 use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals};
 use voxctl::lease::{acquire_wait, LeaseInfo, LeaseName, LeaseStore};
 use voxctl::Error;
@@ -29,7 +29,25 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
     } else {
         FileStore::new(&super::state_dir(global)?)?
     };
-    let store: &dyn LeaseStore = &file_store;
+    // Who owns what this command acquires (issue 12 item 17): `lease run` a liveness file its
+    // command inherits, `lease acquire --owner-pid PID` that process; anything else the TTL.
+    let owner = match &args.command {
+        LeaseCommand::Run(_) => OwnerSpec::Liveness,
+        LeaseCommand::Acquire(a) => match a.owner_pid {
+            Some(pid) if pid > 0 => OwnerSpec::Pid(pid),
+            Some(pid) => {
+                return Err(Error::Usage(format!("--owner-pid {pid} is not a process id")).into())
+            }
+            None => OwnerSpec::None,
+        },
+        _ => OwnerSpec::None,
+    };
+    let owned = Owned {
+        store: &file_store,
+        owner,
+        alive: Default::default(),
+    };
+    let store: &dyn LeaseStore = &owned;
     match args.command {
         LeaseCommand::Acquire(a) => {
             let holder = holder_or_default(&a.hold, true);
