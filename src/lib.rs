@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod backend;
 pub mod backends;
+pub mod checked_open;
 pub mod checksum;
 pub mod digest;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod reap;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod testhook;
 pub mod timestamp;
 pub mod variant;
 pub mod verify;

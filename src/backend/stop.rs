@@ -41,6 +41,10 @@ pub enum StopOutcome {
         stop_ms: u64,
         /// Its exit until nothing listened on its port, in milliseconds.
         port_ms: u64,
+        /// When its process group held voxctl or one of its ancestors (this pid), only the
+        /// leader was signalled.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leader_only: Option<i32>,
     },
 }
 
@@ -60,8 +64,11 @@ pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome>
         Some(r) => r,
     };
     let started = Instant::now();
-    let stopped = control::stop(&backend.identity(), grace)
-        .with_context(|| format!("cannot stop the backend, pid {}", backend.pid))?;
+    let mut leader_only = None;
+    let stopped = control::stop(&backend.identity(), grace, &mut |member| {
+        leader_only = Some(member)
+    })
+    .with_context(|| format!("cannot stop the backend, pid {}", backend.pid))?;
     let stop_ms = started.elapsed().as_millis() as u64;
     BackendRecord::remove(&record_path)?;
     let t_port = Instant::now();
@@ -81,6 +88,7 @@ pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome>
         stopped,
         stop_ms,
         port_ms: t_port.elapsed().as_millis() as u64,
+        leader_only,
     })
 }
 

@@ -31,6 +31,7 @@ fn describe(printer: &Printer, outcome: &StopOutcome) {
             stopped,
             stop_ms,
             port_ms,
+            ..
         } => printer.message(format!(
             "stopped the {} backend (pid {}, {}) in {stop_ms} ms; port {} released {port_ms} ms later",
             backend.variant,
