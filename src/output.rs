@@ -463,7 +463,7 @@ mod tests {
         ]);
         t.row(vec!["b".into(), "1000.00 GiB".into(), "/y".into()]);
         let lines = t.lines("");
-        assert_eq!(lines[0], "NAME                           SIZE         PATH");
+        assert_eq!(lines[0], "NAME                                  SIZE  PATH");
         assert_eq!(lines[1], "a-very-long-asset-name-indeed          1 B  /x");
         assert_eq!(lines[2], "b                              1000.00 GiB  /y");
     }

@@ -20,7 +20,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
     let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
     let file_store = if read_only {
         let leases = match super::existing_state_dir(global)? {
-            Some(state) => state.root().join("leases"),
+            Some(state) => super::existing_subdir(&state, "leases")?,
             None => super::state_dir_path(global)
                 .map_or_else(voxctl::state::StateDir::default_path, Ok)?
                 .join("leases"),

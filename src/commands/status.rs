@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
     let backends = BackendsDir::new(&data_dir);
     let status = Status {
         slots: match &state {
-            Some(s) => SlotTable::in_dir(s.root().join("slots")).list()?,
+            Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
             None => Vec::new(),
         },
         installed: if data_dir_exists {
@@ -60,7 +60,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
             None => None,
         },
         leases: match &state {
-            Some(s) => FileStore::in_dir(s.root().join("leases")).list()?,
+            Some(s) => FileStore::in_dir(super::existing_subdir(s, "leases")?).list()?,
             None => Vec::new(),
         },
         data_dir,

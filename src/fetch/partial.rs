@@ -170,15 +170,14 @@ pub fn list(backends: &BackendsDir) -> Result<Vec<PartialInfo>> {
         if !entry.file_type().is_ok_and(|t| t.is_dir()) {
             continue;
         }
-        // Records are small; read at most 1 MiB of each (DESIGN.md: records are capped).
+        // Read as every data-dir record is (no symlinks, regular files, capped); a record
+        // that cannot be read shows as unknown rather than failing `status`.
         let read_json = |name: &str| -> Option<serde_json::Value> {
-            use std::io::Read;
-            let mut bytes = Vec::new();
-            File::open(dir.join(name))
-                .ok()?
-                .take(1 << 20)
-                .read_to_end(&mut bytes)
-                .ok()?;
+            let bytes = crate::checked_open::read_record_as(
+                &dir.join(name),
+                crate::checked_open::Rule::Shared,
+            )
+            .ok()??;
             serde_json::from_slice(&bytes).ok()
         };
         let bytes_on_disk = read_json("progress.json")
