@@ -281,6 +281,20 @@ impl Reporter {
                         .suspend(|| p.warn(format!("{error}; retrying in {d}")));
                 }
             }
+            Event::StalePartialRemoved { path, bytes } => {
+                if p.json() {
+                    let _ = p.json_line(&json!({
+                        "event": "stale_partial_removed", "path": path, "bytes": bytes,
+                    }));
+                } else {
+                    p.message(format!(
+                        "removed a stale partial download of {} ({}) at {}",
+                        self.asset,
+                        human_bytes(bytes),
+                        path.display()
+                    ));
+                }
+            }
             Event::Verified(sha256) => {
                 if p.json() {
                     let _ = p.json_line(&json!({"event": "verified", "sha256": sha256}));
