@@ -73,8 +73,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retr
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'

@@ -184,9 +184,17 @@ pub struct FetchArgs {
     #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
-    /// does (taking over if it dies) instead of exiting 4.
-    #[arg(long)]
-    pub wait: bool,
+    /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
+    /// number is seconds), exit 4 if it still holds the slot after that long. A holder that
+    /// shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        value_name = "DURATION",
+        value_parser = parse_wait_limit
+    )]
+    pub wait: Option<Option<Duration>>,
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
@@ -350,6 +358,17 @@ pub struct ReapMarkArgs {
 }
 
 /// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
+/// `fetch --wait=DURATION`: a bare number is seconds (as `flock -w`, `timeout`), anything
+/// else humantime (`500ms`, `30s`, `5m`).
+fn parse_wait_limit(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("invalid duration {s:?}: {e} (examples: 30, 500ms, 30s, 5m)"))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(s)
 }
