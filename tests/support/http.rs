@@ -52,6 +52,10 @@ pub struct Switches {
     pub lie_length: HashMap<String, (u64, u64)>,
     /// Answer every GET with a Range header with `200` and an empty body.
     pub empty_range_200: bool,
+    /// Hold every file body over 64 KiB (not manifests) back until this many bodies are
+    /// being sent at once (or 20 s have passed), once: a client that downloads one file at
+    /// a time shows a maximum of 1.
+    pub gather: Option<usize>,
 }
 
 impl Default for Switches {
@@ -66,6 +70,7 @@ impl Default for Switches {
             trickle: None,
             lie_length: HashMap::new(),
             empty_range_200: false,
+            gather: None,
         }
     }
 }
@@ -293,7 +298,13 @@ fn respond(
         // A stream of unknown length, so hyper frames the response by the declared
         // Content-Length; the cut closes the connection after `sent` bytes.
         let cut = Some((sent, Cut::Drop));
-        let mut r = Response::new(streamed(Bytes::from(data), cut, None, InFlight::start(st)));
+        let mut r = Response::new(streamed(
+            Bytes::from(data),
+            cut,
+            None,
+            InFlight::start(st),
+            None,
+        ));
         r.headers_mut()
             .insert("content-length", declared.to_string().parse().unwrap());
         return r;
@@ -326,7 +337,13 @@ fn respond(
         if cut.is_some() {
             st.switches.lock().unwrap().cut_times -= 1;
         }
-        let mut r = Response::new(streamed(body, cut, sw.trickle, InFlight::start(st)));
+        let mut r = Response::new(streamed(
+            body,
+            cut,
+            sw.trickle,
+            InFlight::start(st),
+            sw.gather.filter(|_| len > 64 * 1024),
+        ));
         *r.status_mut() = StatusCode::from_u16(status).unwrap();
         r
     };
@@ -350,13 +367,23 @@ fn streamed(
     cut: Option<(u64, Cut)>,
     trickle: Option<(usize, Duration)>,
     counted: InFlight,
+    gather: Option<usize>,
 ) -> Body {
     let chunk = trickle.map_or(256 * 1024, |t| t.0);
     let pause = trickle.map(|t| t.1);
     let counted = Arc::new(counted);
     let stream = futures_util::stream::unfold((data, 0u64, false), move |(data, sent, first)| {
-        let _ = &counted; // the stream owns the count: it ends when hyper drops the body
+        // The stream owns the count: it ends when hyper drops the body.
+        let counted = counted.clone();
         async move {
+            if let (Some(n), 0) = (gather, sent) {
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while counted.0.max_in_flight.load(Ordering::SeqCst) < n
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
             if let Some((after, how)) = cut {
                 if sent >= after {
                     match how {
