@@ -69,7 +69,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
             cand --jobs 'Parts downloaded at the same time'
-            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)'
+            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'

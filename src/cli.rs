@@ -147,8 +147,11 @@ const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
   S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
 A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
-Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
-fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
+Retries are bounded per part for the whole run: --retries failed attempts, refilled only by
+new data (at most 16 times). Free space is checked before anything is allocated.
+Exit codes: 0 installed or already installed, 1 network failure or too little free space,
+3 checksum or release data bad, 4 another fetch of the asset is running (see --wait; also
+when --wait=DUR runs out), 130 interrupted (partial data kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -171,7 +174,8 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
-    /// backoff with jitter; Retry-After is honoured).
+    /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
+    /// only by new data, so a part gets at most 17 x N retries.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
