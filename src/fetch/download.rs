@@ -296,3 +296,57 @@ async fn stream(
         ctx.progress.add(index, n);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn budget(retries: usize, size: u64) -> Budget {
+        let policy = super::super::RetryPolicy {
+            retries,
+            min_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(1),
+        };
+        Budget::new(policy, size, 0)
+    }
+
+    /// How many retries a budget grants when each failed attempt leaves the piece at the
+    /// next of `lens` bytes (the last one repeating).
+    fn retries_granted(retries: usize, size: u64, lens: &[u64]) -> usize {
+        let mut b = budget(retries, size);
+        let mut granted = 0;
+        for i in 0.. {
+            let len = lens[i.min(lens.len() - 1)];
+            if b.failed(len, "x".into()).is_none() {
+                break;
+            }
+            granted += 1;
+            assert!(granted <= 10_000, "unbounded");
+        }
+        granted
+    }
+
+    #[test]
+    fn the_budget_is_refilled_only_by_new_bytes_and_only_so_often() {
+        // (retries, size, bytes on disk after each failed attempt, retries granted). The
+        // budget starts full, so the first refill gives nothing extra.
+        let q = 1600 / REFILLS_PER_PIECE; // 100 bytes earn a refill
+        let steady: Vec<u64> = (1..=40).map(|i| (i * q).min(1600)).collect();
+        let doubled: Vec<u64> = (2..=40).map(|i| (i / 2 * q).min(1600)).collect();
+        let cases: [(usize, u64, &[u64], usize); 7] = [
+            (3, 1600, &[0], 3),                         // nothing ever arrives
+            (3, 1600, &[300, 0, 300, 0], 3),            // the same 300 bytes again are not new
+            (3, 1600, &[q - 1, q + 50, q + 50], 3 + 1), // one refill, at the second failure
+            (3, 1600, &[q, 2 * q, 2 * q], 3 + 1),       // two refills, then nothing new
+            (0, 1600, &[1600], 0),                      // --retries 0: no retry at all
+            (2, 1600, &steady, 16 + 1),                 // a sixteenth each time: 16 refills at most
+            (2, 1600, &doubled, 16 * 2),                // spent between refills: still bounded
+        ];
+        for (retries, size, lens, want) in cases {
+            let granted = retries_granted(retries, size, lens);
+            assert_eq!(granted, want, "{retries} retries, lens {lens:?}");
+            assert!(granted <= (REFILLS_PER_PIECE as usize + 1) * retries);
+        }
+    }
+}
