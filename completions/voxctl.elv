@@ -74,6 +74,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
+            cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Download and install even if the installed file already matches the release'
             cand -q 'Print only errors on stderr (no progress, no messages)'
