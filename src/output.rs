@@ -55,7 +55,7 @@ impl Printer {
         use crate::cli::{Command, LeaseCommand};
         self.stream = matches!(cli.command, Command::Fetch(_));
         self.waited = match &cli.command {
-            Command::Fetch(a) => a.wait,
+            Command::Fetch(a) => a.wait.is_some(),
             Command::Restart(a) => a.wait,
             Command::Lease(l) => match &l.command {
                 LeaseCommand::Acquire(a) => !a.hold.wait.is_zero(),
