@@ -18,7 +18,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
     }
     var completions = [
         &'voxctl'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -34,7 +34,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -42,7 +44,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;restart'= {
-            cand --variant 'The variant to start'
+            cand --variant 'The variant to start (`auto` falls back to cpu when the detected one is unusable)'
+            cand --fallback 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --port 'The port the backend serves on (passed as `--port`)'
@@ -50,7 +53,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --stop-timeout 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)'
             cand --ready-timeout 'How long the new backend gets to answer 200 on the health URL'
             cand --expect-version 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another restart of this app is running, wait for it instead of exiting 4'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -70,16 +73,16 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
             cand --jobs 'Parts downloaded at the same time'
-            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)'
+            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
+            cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
             cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
             cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
             cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
             cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
-            cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Download and install even if the installed file already matches the release'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -99,7 +102,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --app-version 'The app version to record in the JSON manifest'
             cand --variant 'The variant to record in the JSON manifest (cpu, cuda or rocm)'
             cand --sign 'Sign S.manifest.json and S.sha256 with this minisign secret key (minisign''s file or Tauri''s base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
             cand --tauri-sig 'With --sign: also write Tauri''s form of each signature (X.sig, base64)'
@@ -117,7 +120,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;sign'= {
             cand -s 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
             cand --key 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --tauri-sig 'Also write Tauri''s form of each signature (FILE.sig: base64 of FILE.minisig)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -136,7 +139,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
             cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
             cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -c 'Read checksums from the FILEs and check the files they list'
             cand --check 'Read checksums from the FILEs and check the files they list'
             cand --ignore-missing 'With -c: skip files that do not exist instead of failing'
@@ -155,7 +158,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;status'= {
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -167,6 +170,39 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'voxctl;stop'= {
+            cand --app 'The app whose backend is stopped'
+            cand --stop-timeout 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;remove'= {
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+            cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'voxctl;reap'= {
             cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
             cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
@@ -175,7 +211,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
             cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
             cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -193,7 +229,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;mark'= {
             cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -214,7 +250,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;help;help'= {
         }
         &'voxctl;lease'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -237,7 +273,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --owner-pid 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -252,7 +289,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;renew'= {
             cand --token 'The fencing token printed by acquire'
             cand --ttl 'The new TTL [default: the lease''s current TTL]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -266,7 +303,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;lease;release'= {
             cand --token 'The fencing token printed by acquire'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -279,7 +316,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;status'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -292,7 +329,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;list'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -309,7 +346,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --kill-grace 'After a lost lease, how long the command gets between SIGTERM and SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -345,7 +382,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;help;help'= {
         }
         &'voxctl;completions'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -358,7 +395,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;generate'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -376,7 +413,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -394,6 +433,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;verify'= {
         }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;stop'= {
+        }
+        &'voxctl;help;remove'= {
         }
         &'voxctl;help;reap'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'

@@ -124,6 +124,14 @@ pub enum Event {
     },
     /// No public key is configured, so the release was not authenticated (sent once).
     Unauthenticated,
+    /// The release was already installed and a partial download of the asset (left by a
+    /// killed `--force`, or of an older release) was removed.
+    StalePartialRemoved {
+        /// The directory removed.
+        path: PathBuf,
+        /// Bytes its files held.
+        bytes: u64,
+    },
 }
 
 /// How a fetch ended.
@@ -234,10 +242,15 @@ pub async fn fetch(
             })
         }
     };
+    if let Source::Dir(dir) = &settings.source {
+        check_release_dir(dir)?;
+    }
     let (plan, pinned) = layout::discover_pinned(&remote, &settings.asset, &on_retry)
         .await
         .map_err(|e| {
-            if is_network(&e) {
+            if let Some(u) = unfixable(&e) {
+                crate::error::hinted(e, u.hint())
+            } else if is_network(&e) {
                 crate::error::hinted(
                     e,
                     "check the network and the release server, or pass --source URL|DIR",
@@ -247,6 +260,20 @@ pub async fn fetch(
             }
         })?;
     progress.init(&plan);
+    tracing::info!(
+        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        settings.asset,
+        plan.layout.as_str(),
+        settings.source.display(),
+        plan.pieces.len(),
+        plan.pieces
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.size,
+        plan.sha256
+    );
     events(Event::Planned(plan.clone()));
     let (auth, elapsed) =
         signed::authenticate(&remote, &plan, &pinned, &settings.keys, &on_retry).await?;
@@ -272,14 +299,43 @@ pub async fn fetch(
             if matches_install(&record, &plan, &target)
                 && (!signed_asset || record.signature.is_some())
             {
+                tracing::info!(
+                    "{} is installed with the release's sha256: nothing to download",
+                    target.display()
+                );
+                // A partial download left by a killed `--force` (or an older release) is of
+                // no use now: remove it, and say so, rather than leave gigabytes unreported.
+                if let Some((path, bytes)) = partial::Partial::remove_stale(backends, &plan.asset)?
+                {
+                    events(Event::StalePartialRemoved { path, bytes });
+                }
                 return Ok(Outcome::AlreadyInstalled(record));
             }
+            tracing::info!(
+                "{}: the install record differs from the release (sha256 {} vs {}): downloading",
+                settings.asset,
+                record.sha256,
+                plan.sha256
+            );
         }
     }
 
     backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
-    let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
+    // Nothing is resumable from a data file that cannot be opened or allocated (no space).
+    let data = match partial::DataFile::open(&partial, &plan) {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            let _ = partial.remove();
+            return Err(e);
+        }
+    };
+    tracing::info!(
+        "{}: downloading into {}, then installing at {}",
+        settings.asset,
+        partial.dir().display(),
+        target.display()
+    );
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
@@ -300,7 +356,13 @@ pub async fn fetch(
         signed::Authentication::Pinned(a) => Some(a),
         _ => None,
     };
-    let writeback = writeback::Writeback::start(data, partial.clone())?;
+    let writeback = match writeback::Writeback::start(data, partial.clone()) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = partial.remove();
+            return Err(e);
+        }
+    };
     let started = std::time::Instant::now();
     let downloaded = download_all(&ctx, settings.jobs).await;
     tracing::debug!("download: {:?}", started.elapsed());
@@ -330,6 +392,43 @@ pub async fn fetch(
             Err(e)
         }
     }
+}
+
+/// Refuses a release directory that does not exist, before anything else: a `--source`
+/// without a scheme is a directory, so `127.0.0.1:8080` is named as the missing directory it
+/// is, with the URL it probably meant.
+fn check_release_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let text = dir.to_string_lossy();
+    let host_port = text.split_once('/').map_or(&*text, |(h, _)| h);
+    let looks_like_a_server = host_port
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let hint = if looks_like_a_server {
+        format!(
+            "a --source without a scheme is a directory; for a server, pass --source http://{text}"
+        )
+    } else {
+        "pass an existing directory, or an http(s):// or file:// URL".to_string()
+    };
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(crate::error::hinted(
+        anyhow::anyhow!("release directory {} {what}", dir.display()),
+        hint,
+    ))
+}
+
+/// The unfixable network failure in `err`'s chain, if any (DNS, TLS certificate).
+fn unfixable(err: &anyhow::Error) -> Option<http::Unfixable> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<http::HttpError>())
+        .and_then(http::HttpError::unfixable)
 }
 
 /// Whether `err` is a network failure (an [`http::HttpError`] in the chain).
