@@ -145,6 +145,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subc
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -153,15 +154,16 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -171,6 +173,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l token -d 'The fencing token printed by acquire' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l ttl -d 'The new TTL [default: the lease\'s current TTL]' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -179,6 +182,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l token -d 'The fencing token printed by acquire' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -186,6 +190,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -193,6 +198,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -200,10 +206,11 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -212,7 +219,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every known lease'
@@ -244,7 +251,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from reap" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "list" -d 'List every known lease'
