@@ -475,3 +475,79 @@ fn unreachable_etcd_stops_the_command_before_the_lease_can_run_out() {
         "SIGTERM ({termed}) came before the end ({ended})"
     );
 }
+
+/// `etcds://`: the CA and the client certificate come from `VOXCTL_ETCD_CACERT`,
+/// `VOXCTL_ETCD_CERT` and `VOXCTL_ETCD_KEY`; without the CA the server is not trusted, and
+/// without the client certificate etcd refuses: exit 1 both times.
+#[test]
+fn etcds_with_ca_and_client_certificate_from_the_environment() {
+    let pki_dir = tempfile::tempdir().unwrap();
+    let pki = support::etcd::Pki::create(pki_dir.path());
+    let etcd = Etcd::start_tls(&pki);
+    let port = etcd.members[0].client_port;
+    let store = format!("etcds://127.0.0.1:{port}/tls");
+    let tmp = tempfile::tempdir().unwrap();
+    let with = |ca: bool, client: bool| {
+        let mut cmd = vox(tmp.path(), &store);
+        if ca {
+            cmd.env("VOXCTL_ETCD_CACERT", &pki.ca_cert);
+        }
+        if client {
+            cmd.env("VOXCTL_ETCD_CERT", &pki.client_cert);
+            cmd.env("VOXCTL_ETCD_KEY", &pki.client_key);
+        }
+        cmd
+    };
+    let acq = json(&out(
+        with(true, true).args(["--json", "lease", "acquire", "L"])
+    ));
+    let token = acq["token"].as_u64().unwrap();
+    let list = json(&out(with(true, true).args(["--json", "lease", "list"])));
+    assert_eq!(list["leases"][0]["token"].as_u64(), Some(token));
+    for (ca, client) in [(false, true), (true, false)] {
+        let o = out(with(ca, client).args(["lease", "list"]));
+        assert_eq!(o.status.code(), Some(1), "ca {ca} client {client}: {o:?}");
+        assert!(
+            stderr(&o).contains(&format!("https://127.0.0.1:{port}/")),
+            "{o:?}"
+        );
+    }
+    let o = out(with(true, true).args(["lease", "release", "L", "--token", &token.to_string()]));
+    assert!(o.status.success(), "{o:?}");
+}
+
+/// etcd authentication: `VOXCTL_ETCD_USER` with `VOXCTL_ETCD_PASSWORD` or
+/// `VOXCTL_ETCD_PASSWORD_FILE`; a wrong password or none is refused (exit 1), naming the user.
+#[test]
+fn etcd_user_and_password_from_the_environment() {
+    let etcd = Etcd::start();
+    for args in [
+        &["user", "add", "root:s3cret", "--interactive=false"][..],
+        &["auth", "enable"],
+    ] {
+        let o = etcd.etcdctl(None).args(args).output().unwrap();
+        assert!(o.status.success(), "etcdctl {args:?}: {o:?}");
+    }
+    let store = etcd.store_url("auth");
+    let tmp = tempfile::tempdir().unwrap();
+    let pw_file = tmp.path().join("pw");
+    std::fs::write(&pw_file, "s3cret\n").unwrap();
+    let acq = json(&out(vox(tmp.path(), &store)
+        .env("VOXCTL_ETCD_USER", "root")
+        .env("VOXCTL_ETCD_PASSWORD_FILE", &pw_file)
+        .args(["--json", "lease", "acquire", "L"])));
+    let token = acq["token"].as_u64().unwrap();
+    let o = out(vox(tmp.path(), &store)
+        .env("VOXCTL_ETCD_USER", "root")
+        .env("VOXCTL_ETCD_PASSWORD", "s3cret")
+        .args(["lease", "release", "L", "--token", &token.to_string()]));
+    assert!(o.status.success(), "{o:?}");
+    let o = out(vox(tmp.path(), &store)
+        .env("VOXCTL_ETCD_USER", "root")
+        .env("VOXCTL_ETCD_PASSWORD", "wrong")
+        .args(["lease", "list"]));
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr(&o).contains("refused user \"root\""), "{o:?}");
+    let o = out(vox(tmp.path(), &store).args(["lease", "list"]));
+    assert_eq!(o.status.code(), Some(1), "no credentials: {o:?}");
+}

@@ -44,6 +44,16 @@ impl Etcd {
 
     /// An `n`-member cluster, each member healthy (a leader elected) before this returns.
     pub fn cluster(n: usize) -> Etcd {
+        Etcd::cluster_with(n, None)
+    }
+
+    /// A single member serving clients over TLS only, with the certificates of `pki`, and
+    /// requiring a client certificate signed by its CA.
+    pub fn start_tls(pki: &Pki) -> Etcd {
+        Etcd::cluster_with(1, Some(pki))
+    }
+
+    fn cluster_with(n: usize, pki: Option<&Pki>) -> Etcd {
         let dir = tempfile::tempdir().unwrap();
         let ports = free_ports(2 * n);
         let mut members: Vec<Member> = (0..n)
@@ -61,11 +71,22 @@ impl Etcd {
             .collect();
         let initial = initial.join(",");
         let token = format!("voxctl-test-{}-{}", std::process::id(), ports[0]);
+        let scheme = if pki.is_some() { "https" } else { "http" };
         for m in &mut members {
-            let client = format!("http://127.0.0.1:{}", m.client_port);
+            let client = format!("{scheme}://127.0.0.1:{}", m.client_port);
             let peer = format!("http://127.0.0.1:{}", m.peer_port);
             let log = std::fs::File::create(&m.log).unwrap();
-            let child = Command::new("etcd")
+            let mut cmd = Command::new("etcd");
+            if let Some(pki) = pki {
+                cmd.arg("--cert-file")
+                    .arg(&pki.server_cert)
+                    .arg("--key-file")
+                    .arg(&pki.server_key)
+                    .arg("--trusted-ca-file")
+                    .arg(&pki.ca_cert)
+                    .arg("--client-cert-auth");
+            }
+            let child = cmd
                 .args(["--name", &m.name])
                 .arg("--data-dir")
                 .arg(dir.path().join(&m.name))
@@ -85,9 +106,59 @@ impl Etcd {
         }
         let etcd = Etcd { members, dir };
         for i in 0..n {
-            etcd.wait_healthy(i, Duration::from_secs(60));
+            match pki {
+                None => etcd.wait_healthy(i, Duration::from_secs(60)),
+                Some(pki) => etcd.wait_healthy_tls(i, pki, Duration::from_secs(60)),
+            }
         }
         etcd
+    }
+
+    /// Waits until member `i` (TLS) is healthy, asking with `etcdctl endpoint health`.
+    fn wait_healthy_tls(&self, i: usize, pki: &Pki, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let m = &self.members[i];
+        loop {
+            let ok = self
+                .etcdctl(Some(pki))
+                .args(["endpoint", "health"])
+                .output()
+                .expect("cannot run etcdctl: install etcd-client")
+                .status
+                .success();
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "etcd member {} not healthy within {timeout:?}; log:\n{}",
+                m.name,
+                std::fs::read_to_string(&m.log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// An `etcdctl` (API v3) aimed at every member, with `pki`'s client certificate if given.
+    pub fn etcdctl(&self, pki: Option<&Pki>) -> Command {
+        let mut cmd = Command::new("etcdctl");
+        cmd.env("ETCDCTL_API", "3");
+        let scheme = if pki.is_some() { "https" } else { "http" };
+        let eps: Vec<String> = self
+            .members
+            .iter()
+            .map(|m| format!("{scheme}://127.0.0.1:{}", m.client_port))
+            .collect();
+        cmd.arg("--endpoints").arg(eps.join(","));
+        if let Some(pki) = pki {
+            cmd.arg("--cacert")
+                .arg(&pki.ca_cert)
+                .arg("--cert")
+                .arg(&pki.client_cert)
+                .arg("--key")
+                .arg(&pki.client_key);
+        }
+        cmd
     }
 
     /// Waits until member `i` answers `/health` with a leader.
@@ -201,4 +272,92 @@ pub fn http(port: u16, method: &str, path: &str, body: &str) -> Option<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     out.split_once("\r\n\r\n").map(|(_, b)| b.to_string())
+}
+
+/// A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made with
+/// the `openssl` command (PEM files in `dir`). The server certificate is also good for client
+/// auth: etcd 3.4's JSON gateway dials etcd's own gRPC server with it.
+pub struct Pki {
+    pub ca_cert: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+}
+
+impl Pki {
+    pub fn create(dir: &std::path::Path) -> Pki {
+        let run = |args: &[&str]| {
+            let o = Command::new("openssl")
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("cannot run openssl: install openssl");
+            assert!(o.status.success(), "openssl {args:?}: {o:?}");
+        };
+        run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=voxctl test CA",
+        ]);
+        for (name, ext) in [
+            (
+                "server",
+                "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth",
+            ),
+            ("client", "extendedKeyUsage=clientAuth"),
+        ] {
+            std::fs::write(dir.join(format!("{name}.ext")), format!("{ext}\n")).unwrap();
+            run(&[
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ]);
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+                "-days",
+                "2",
+                "-extfile",
+                &format!("{name}.ext"),
+            ]);
+        }
+        Pki {
+            ca_cert: dir.join("ca.pem"),
+            server_cert: dir.join("server.pem"),
+            server_key: dir.join("server.key"),
+            client_cert: dir.join("client.pem"),
+            client_key: dir.join("client.key"),
+        }
+    }
 }
