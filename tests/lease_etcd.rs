@@ -551,3 +551,31 @@ fn etcd_user_and_password_from_the_environment() {
     let o = out(vox(tmp.path(), &store).args(["lease", "list"]));
     assert_eq!(o.status.code(), Some(1), "no credentials: {o:?}");
 }
+
+/// `lease run` keeps an etcd lease past its TTL by keepalives (2 s granted, renewed every
+/// 0.67 s, each checked to be still ours), and the command's token stays the one acquired.
+#[test]
+fn run_keeps_the_etcd_lease_alive_past_its_ttl() {
+    let etcd = Etcd::start();
+    let store = etcd.store_url("keepalive");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = out(vox(tmp.path(), &store)
+        .args(["lease", "run", "L", "--ttl", "2s", "--"])
+        .args([
+            "sh",
+            "-c",
+            "echo $VOXCTL_LEASE_TOKEN; sleep 5; echo $VOXCTL_LEASE_TOKEN",
+        ]));
+    assert!(o.status.success(), "{o:?}");
+    let s = String::from_utf8_lossy(&o.stdout);
+    let tokens: Vec<&str> = s.lines().collect();
+    assert_eq!(tokens.len(), 2);
+    let st = json(&out(
+        vox(tmp.path(), &store).args(["--json", "lease", "status", "L"])
+    ));
+    assert_eq!(st["token"].as_u64(), tokens[0].parse().ok());
+    assert_eq!(
+        st["state"], "released",
+        "released by its holder, not expired: {st}"
+    );
+}
