@@ -191,6 +191,21 @@ pub struct FetchArgs {
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
+    /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
+    /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
+    /// size, at least 16 MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_max_size)]
+    pub max_size: Option<u64>,
+}
+
+/// Parses `--max-size`: a byte count or a size with units, as `--chunk-size` reads them,
+/// at least 1 byte.
+fn parse_max_size(text: &str) -> Result<u64, String> {
+    match parse_size::parse_size(text) {
+        Ok(0) => Err("the size must be at least 1 byte".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a size such as 40GB, 32GiB or 1000000")),
+    }
 }
 
 /// `voxctl split FILE`.
