@@ -60,7 +60,7 @@ fn hammer(
             std::thread::spawn(move || {
                 for r in 0..runs {
                     let o = vox(&state, &store)
-                        .args(["lease", "run", "L", "--ttl", "5s", "--wait", "300s"])
+                        .args(["lease", "run", "L", "--ttl", "15s", "--wait", "300s"])
                         .args(["--holder", &format!("{host}/worker-{i}/run-{r}")])
                         .args(["--", "bash", "-c", script])
                         .env("W", &work)
@@ -578,4 +578,29 @@ fn run_keeps_the_etcd_lease_alive_past_its_ttl() {
         st["state"], "released",
         "released by its holder, not expired: {st}"
     );
+}
+
+/// Regression (seen under load): an acquire that etcd answers late (here: etcd stopped for
+/// 2.5 s of a 3 s TTL) used to start the command and then kill it at once, because the
+/// deadline rule fired before the first renewal was due. Now the lease is renewed before the
+/// command starts, and the command runs to its end.
+#[test]
+fn a_slow_acquire_is_confirmed_before_the_command_starts() {
+    let etcd = Etcd::start();
+    let store = etcd.store_url("slow");
+    let tmp = tempfile::tempdir().unwrap();
+    let done = tmp.path().join("done");
+    signal(etcd.pid(0), Signal::SIGSTOP);
+    let mut cmd = vox(tmp.path(), &store);
+    cmd.args(["lease", "run", "L", "--ttl", "3s", "--"])
+        .args(["sh", "-c", r#"sleep 4; echo done > "$1""#, "sh"])
+        .arg(&done);
+    let mut run = Spawned::spawn(cmd);
+    std::thread::sleep(Duration::from_millis(2500));
+    signal(etcd.pid(0), Signal::SIGCONT);
+    let status = run
+        .wait_timeout(Duration::from_secs(60))
+        .expect("voxctl exits");
+    assert!(status.success(), "{status:?}");
+    assert!(done.exists(), "the command ran to its end");
 }

@@ -213,7 +213,9 @@ impl LeaseStore for Stamped<'_> {
 /// margin` (see [`safety_margin`]), so it never runs past the moment the store can give the
 /// lease to another holder; here the kill grace is capped at a third of the TTL, so that
 /// SIGTERM comes after the first renewal could fail. A renewal refused outright ([`Error::Lost`]) gets SIGTERM at
-/// once and SIGKILL after the kill grace.
+/// once and SIGKILL after the kill grace. If the acquire took a third of the TTL or more, the
+/// lease is renewed once before the command starts (and the command is not started if that
+/// fails).
 pub fn supervise(
     store: &dyn LeaseStore,
     name: &LeaseName,
@@ -225,6 +227,23 @@ pub fn supervise(
         .command
         .split_first()
         .ok_or_else(|| Error::Usage("no command given after --".into()))?;
+    let period = (settings.ttl / 3).max(Duration::from_millis(1));
+    let margin = safety_margin(settings.ttl);
+    let mut deadline = settings.acquire_sent + settings.ttl;
+    let mut next_renew = settings.acquire_sent + period;
+    // An acquire that took a third of the TTL or more (a slow or failing-over store): confirm
+    // the lease before starting the command, so it never starts on a lease about to run out.
+    let now = boot_time()?;
+    if now >= next_renew {
+        let within = deadline.saturating_sub(now + margin).max(margin);
+        let renewed = store
+            .renew_within(name, lease.token, Some(settings.ttl), within)
+            .with_context(|| {
+                format!("lease {name} could not be confirmed before starting the command")
+            })?;
+        deadline = now + Duration::from_millis(renewed.ttl_ms);
+        next_renew = now + period;
+    }
     let mut child = std::process::Command::new(program)
         .args(args)
         .env("VOXCTL_LEASE_NAME", name.as_str())
@@ -233,12 +252,8 @@ pub fn supervise(
         .spawn()
         .with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
     let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let period = (settings.ttl / 3).max(Duration::from_millis(1));
-    let margin = safety_margin(settings.ttl);
     // Under the deadline rule the grace must fit after the first failed renewal.
     let cutoff_grace = settings.kill_grace.min(settings.ttl / 3);
-    let mut deadline = settings.acquire_sent + settings.ttl;
-    let mut next_renew = boot_time()? + period;
     let mut last_error: Option<anyhow::Error> = None;
     let mut lost: Option<anyhow::Error> = None;
     let mut kill_at: Option<Duration> = None;
