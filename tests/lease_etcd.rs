@@ -604,3 +604,30 @@ fn a_slow_acquire_is_confirmed_before_the_command_starts() {
     assert!(status.success(), "{status:?}");
     assert!(done.exists(), "the command ran to its end");
 }
+
+/// A record at `u64::MAX` (as after a restore of a hostile snapshot): the acquire fails with
+/// exit 1 naming the key instead of issuing a token twice, as on the file store.
+#[test]
+fn a_saturated_token_in_etcd_is_not_issued_twice() {
+    let etcd = Etcd::start();
+    let store = etcd.store_url("sat");
+    let tmp = tempfile::tempdir().unwrap();
+    let entry = serde_json::json!({
+        "name": "L", "token": u64::MAX, "holder": "h", "pid": 1, "host": "x",
+        "ttl_ms": 2000, "acquired_wall_ms": 0, "state": "released",
+    });
+    let body = format!(
+        r#"{{"key":"{}","value":"{}"}}"#,
+        b64("sat/record/L"),
+        b64(&entry.to_string())
+    );
+    let port = etcd.members[0].client_port;
+    support::etcd::http(port, "POST", "/v3/kv/put", &body).expect("put the record");
+    let o = out(vox(tmp.path(), &store).args(["lease", "acquire", "L"]));
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(stderr(&o).contains("sat/record/L"), "{o:?}");
+    let st = json(&out(
+        vox(tmp.path(), &store).args(["--json", "lease", "status", "L"])
+    ));
+    assert_eq!(st["token"].as_u64(), Some(u64::MAX));
+}

@@ -237,9 +237,18 @@ impl EtcdStore {
                 return Ok(Attempt::Held(self.held_info(h, record.as_ref()).await?));
             }
             let now = clock::now()?;
+            let previous = record.as_ref().map(|r| r.entry.token);
+            let Some(token) = next_token(previous, now.wall_us) else {
+                let _ = self.revoke(grant.id).await;
+                anyhow::bail!(
+                    "lease {name}: cannot issue a fencing token larger than {} (the largest \
+                     possible) recorded in etcd key {record_key}; refusing to issue it again",
+                    previous.map_or(0, |t| t.0)
+                );
+            };
             let entry = Entry {
                 name: name.to_string(),
-                token: next_token(record.as_ref().map(|r| r.entry.token), now.wall_us),
+                token,
                 holder: holder.to_string(),
                 pid: std::process::id() as i32,
                 host: crate::process::hostname().unwrap_or_default(),
