@@ -241,6 +241,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;lease' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -253,7 +254,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('acquire', 'acquire', [CompletionResultType]::ParameterValue, 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)')
-            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Release a held lease (exit 6 if TOKEN is not the current token)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one lease: state, holder, token, age, time left')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every known lease')
@@ -262,10 +263,11 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;lease;acquire' {
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the lease lasts unless renewed (500ms, 30s, 5m)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait while someone else holds it (0: fail at once with exit 4)')
             [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Who holds it, as shown by status [default: HOST:PID]')
             [CompletionResult]::new('--owner-pid', '--owner-pid', [CompletionResultType]::ParameterName, 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -282,6 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         'voxctl;lease;renew' {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The fencing token printed by acquire')
             [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'The new TTL [default: the lease''s current TTL]')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -297,6 +300,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         }
         'voxctl;lease;release' {
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The fencing token printed by acquire')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -311,6 +315,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;lease;status' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -325,6 +330,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;lease;list' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -339,10 +345,11 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;lease;run' {
-            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the lease lasts unless renewed (500ms, 30s, 5m)')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait while someone else holds it (0: fail at once with exit 4)')
             [CompletionResult]::new('--holder', '--holder', [CompletionResultType]::ParameterName, 'Who holds it, as shown by status [default: HOST:PID]')
             [CompletionResult]::new('--kill-grace', '--kill-grace', [CompletionResultType]::ParameterName, 'After a lost lease, how long the command gets between SIGTERM and SIGKILL')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -358,7 +365,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         }
         'voxctl;lease;help' {
             [CompletionResult]::new('acquire', 'acquire', [CompletionResultType]::ParameterValue, 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)')
-            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Release a held lease (exit 6 if TOKEN is not the current token)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one lease: state, holder, token, age, time left')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every known lease')
@@ -460,7 +467,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         }
         'voxctl;help;lease' {
             [CompletionResult]::new('acquire', 'acquire', [CompletionResultType]::ParameterValue, 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)')
-            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)')
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Release a held lease (exit 6 if TOKEN is not the current token)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show one lease: state, holder, token, age, time left')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List every known lease')

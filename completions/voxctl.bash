@@ -570,12 +570,16 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version acquire renew release status list run help"
+            opts="-q -v -h -V --store --quiet --verbose --json --yes --state-dir --help --version acquire renew release status list run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -588,7 +592,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__acquire)
-            opts="-q -v -h -V --ttl --wait --holder --owner-pid --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --ttl --wait --holder --owner-pid --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,6 +611,10 @@ _voxctl() {
                     return 0
                     ;;
                 --owner-pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -734,12 +742,16 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__list)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -752,13 +764,17 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__release)
-            opts="-q -v -h -V --token --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --token --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -774,7 +790,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__renew)
-            opts="-q -v -h -V --token --ttl --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --token --ttl --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -785,6 +801,10 @@ _voxctl() {
                     return 0
                     ;;
                 --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -800,7 +820,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__run)
-            opts="-q -v -h -V --ttl --wait --holder --kill-grace --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --ttl --wait --holder --kill-grace --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -822,6 +842,10 @@ _voxctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -834,12 +858,16 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__status)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --store --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

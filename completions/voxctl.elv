@@ -225,6 +225,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;help;help'= {
         }
         &'voxctl;lease'= {
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -237,7 +238,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -245,10 +246,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;lease;acquire'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --owner-pid 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -264,6 +266,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;renew'= {
             cand --token 'The fencing token printed by acquire'
             cand --ttl 'The new TTL [default: the lease''s current TTL]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -278,6 +281,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;lease;release'= {
             cand --token 'The fencing token printed by acquire'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -291,6 +295,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;status'= {
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -304,6 +309,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;list'= {
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -317,10 +323,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;run'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --kill-grace 'After a lost lease, how long the command gets between SIGTERM and SIGKILL'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -335,7 +342,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;lease;help'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -417,7 +424,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;help;lease'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use voxctl::lease::store::StoreSpec;
 use voxctl::lease::{LeaseName, Token};
 
 /// Manage the heavy, swappable GPU backend binary of a desktop app: split and verify release
@@ -453,6 +454,18 @@ fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
 /// `voxctl lease ...`.
 #[derive(Debug, Args)]
 pub struct LeaseArgs {
+    /// Where leases live: `file` (this machine's state dir) or
+    /// `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between
+    /// machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT,
+    /// VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL.
+    #[arg(
+        long,
+        global = true,
+        env = "VOXCTL_LEASE_STORE",
+        default_value = "file",
+        value_name = "URL"
+    )]
+    pub store: StoreSpec,
     /// The lease operation.
     #[command(subcommand)]
     pub command: LeaseCommand,
@@ -463,7 +476,8 @@ pub struct LeaseArgs {
 pub enum LeaseCommand {
     /// Acquire a lease and print its fencing token (exit 4 if it is still held after --wait).
     Acquire(LeaseAcquireArgs),
-    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token).
+    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or
+    /// on etcd if the lease expired).
     Renew(LeaseRenewArgs),
     /// Release a held lease (exit 6 if TOKEN is not the current token).
     Release(LeaseReleaseArgs),
@@ -479,7 +493,9 @@ pub enum LeaseCommand {
     /// voxctl and everything it started are gone, the lease is abandoned and the next
     /// acquire takes it over at once. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
-    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6.
+    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6. If the store stops
+    /// answering, the group gets SIGTERM at the lease's deadline minus --kill-grace minus a
+    /// safety margin and SIGKILL before the deadline, and voxctl exits 6.
     Run(LeaseRunArgs),
 }
 
@@ -489,7 +505,8 @@ pub struct LeaseHoldArgs {
     /// The lease's name: 1-128 characters from A-Z a-z 0-9 . _ -
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
-    /// How long the lease lasts unless renewed (500ms, 30s, 5m).
+    /// How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole
+    /// seconds, at least its minimum, usually 2s).
     #[arg(long, default_value = "30s", value_parser = voxctl::lease::parse_positive_duration)]
     pub ttl: Duration,
     /// How long to wait while someone else holds it (0: fail at once with exit 4).

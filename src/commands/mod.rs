@@ -44,7 +44,8 @@ pub fn handles_signals(cli: &Cli) -> bool {
     matches!(
         &cli.command,
         Command::Lease(crate::cli::LeaseArgs {
-            command: crate::cli::LeaseCommand::Run(_)
+            command: crate::cli::LeaseCommand::Run(_),
+            ..
         })
     )
 }
