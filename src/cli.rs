@@ -126,10 +126,10 @@ pub struct RestartArgs {
     pub health_url: Option<String>,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
     /// released (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
     /// How long the new backend gets to answer 200 on the health URL.
-    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "120s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
     /// recorded when it was fetched].
@@ -175,13 +175,13 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
-    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DURATION")]
     pub retry_delay: std::time::Duration,
     /// Time allowed to connect to a server.
-    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DURATION")]
     pub connect_timeout: std::time::Duration,
     /// Longest silence allowed while receiving data (there is no total timeout).
-    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DURATION")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
     /// does (taking over if it dies) instead of exiting 4.
@@ -203,10 +203,17 @@ under a temporary name and renamed when complete, the manifests last."
 pub struct SplitArgs {
     /// The file to split.
     pub file: PathBuf,
-    /// Size of each part (the last may be smaller): bytes or a size with units, such as
-    /// 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB.
-    #[arg(long, value_name = "SIZE", default_value = "1900000000")]
-    pub chunk_size: String,
+    /// Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts
+    /// the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB,
+    /// MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to
+    /// under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size.
+    #[arg(
+        long,
+        visible_alias = "chunk-size",
+        value_name = "SIZE",
+        default_value = "1900000000"
+    )]
+    pub part_size: String,
     /// Directory to write the parts and manifests to (created if missing).
     #[arg(long, value_name = "DIR", default_value = "dist")]
     pub out: PathBuf,
@@ -243,9 +250,9 @@ pub struct VerifyArgs {
     /// The file to check (with --sha256), or the sums files (with -c).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The expected SHA-256 of FILE (64 hex digits).
-    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"])]
-    pub sha256: Option<String>,
+    /// The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2).
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"], value_parser = parse_sha256)]
+    pub sha256: Option<voxctl::checksum::Sha256>,
     /// Read checksums from the FILEs and check the files they list.
     #[arg(short, long, conflicts_with = "manifest")]
     pub check: bool,
@@ -258,6 +265,12 @@ pub struct VerifyArgs {
     /// With -c: a malformed line is a failure, not a warning.
     #[arg(long, requires = "check")]
     pub strict: bool,
+}
+
+/// A digest typed on the command line: a malformed one is the user's typo, a usage error
+/// (exit 2), unlike a malformed digest read from a file (an integrity failure, exit 3).
+fn parse_sha256(text: &str) -> Result<voxctl::checksum::Sha256, voxctl::Error> {
+    voxctl::checksum::Sha256::parse(text).map_err(|e| voxctl::Error::Usage(e.to_string()))
 }
 
 /// `voxctl status`.
@@ -311,13 +324,13 @@ pub struct ReapArgs {
     #[arg(long, value_name = "PATH")]
     pub marker: Option<PathBuf>,
     /// Ignore a marker older than this [default: 5m].
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = voxctl::duration::parse)]
     pub max_marker_age: Option<Duration>,
     /// How long to wait, sending nothing, for the holder to exit or release the lock.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse)]
     pub teardown_grace: Duration,
     /// How long to wait after SIGTERM before SIGKILL.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse)]
     pub term_grace: Duration,
     /// Show the decision and what would be sent; consume nothing, signal nothing.
     #[arg(long)]
@@ -347,11 +360,6 @@ pub struct ReapMarkArgs {
     /// Where to write the marker [default: STATE/relaunch-marker.json].
     #[arg(long, value_name = "PATH")]
     pub marker: Option<PathBuf>,
-}
-
-/// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
-fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
-    humantime::parse_duration(s)
 }
 
 /// `voxctl lease ...`.

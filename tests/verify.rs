@@ -42,9 +42,26 @@ fn one_file_against_a_digest() {
     run(&tmp.path().join("nope"), &good)
         .code(3)
         .stdout(predicate::str::ends_with("nope: MISSING\n"));
-    run(&f, "abc")
-        .code(3)
-        .stderr(predicate::str::contains("malformed SHA-256"));
+    // Issue 12 item 9: a digest typed on the command line is a usage error (exit 2); a
+    // malformed digest inside a sums file stays an integrity failure (exit 3).
+    for typo in [
+        "abc",
+        &good[1..],
+        &format!("{good}0"),
+        &good.replace('a', "g"),
+    ] {
+        run(&f, typo)
+            .code(2)
+            .stderr(predicate::str::contains("malformed SHA-256"));
+    }
+    let sums = tmp.path().join("SUMS");
+    write(&sums, format!("{}  a.bin\n", &good[1..]).as_bytes());
+    voxctl(tmp.path())
+        .current_dir(tmp.path())
+        .args(["verify", "-c"])
+        .arg(&sums)
+        .assert()
+        .code(3);
     voxctl(tmp.path())
         .args(["verify"])
         .assert()

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use voxctl::checksum::Sha256;
 use voxctl::error::hinted;
 use voxctl::verify::{self, Check, Job, Malformed, Status};
 use voxctl::Error;
@@ -33,11 +32,11 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
         }
         return run_manifest(manifest, threads, printer);
     }
-    let (jobs, malformed) = if let Some(hex) = &args.sha256 {
+    let (jobs, malformed) = if let Some(sha256) = &args.sha256 {
         let [file] = args.files.as_slice() else {
             return Err(Error::Usage("--sha256 checks exactly one FILE".into()).into());
         };
-        let sha256 = Sha256::parse(hex).map_err(|e| hinted(e, "give the 64 hex digits"))?;
+        let sha256 = *sha256;
         let job = Job {
             name: file.display().to_string(),
             path: file.clone(),
