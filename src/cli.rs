@@ -239,27 +239,37 @@ pub struct SplitArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Modes:
     voxctl verify FILE --sha256 HEX      one file against a digest
-    voxctl verify -c SUMS...             every file listed in sha256sum files (text `HEX  NAME`,
-                                         binary `HEX *NAME` or BSD tag `SHA256 (NAME) = HEX`);
-                                         names are relative to the sums file; - reads stdin
+    voxctl verify -c [SUMS...]           every file listed in sha256sum files, read exactly as
+                                         `sha256sum -c` reads them (text `HEX  NAME`, binary
+                                         `HEX *NAME`, BSD tag `SHA256 (NAME) = HEX`, escaped
+                                         names); names are relative to the current directory
+                                         (--relative-to-sums: to each sums file's directory);
+                                         no SUMS or - reads stdin
     voxctl verify --manifest PATH        a split release: S.manifest.json, or S.manifest with
                                          S.sha256 beside it
-Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING` per file (-q prints only failures).
-Exits 3 if any check fails or a checksum is missing or malformed.")]
+Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING (tried PATH)` per file (-q prints only
+failures). Exits 3 if any check fails, a checksum is missing or malformed, or a sums file has
+no checksum line (the other sums files are still checked); 2 for a malformed --sha256.")]
 pub struct VerifyArgs {
-    /// The file to check (with --sha256), or the sums files (with -c).
-    #[arg(value_name = "FILE")]
+    /// The file to check (with --sha256), or the sums files (with -c; none or - reads stdin).
+    #[arg(value_name = "FILE", value_hint = clap::ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2).
     #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"], value_parser = parse_sha256)]
     pub sha256: Option<voxctl::checksum::Sha256>,
-    /// Read checksums from the FILEs and check the files they list.
+    /// Read checksums from the FILEs (or stdin) and check the files they list.
     #[arg(short, long, conflicts_with = "manifest")]
     pub check: bool,
     /// Check a split release: each part, and the whole asset by streaming the parts in order.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = clap::ValueHint::FilePath)]
     pub manifest: Option<PathBuf>,
-    /// With -c: skip files that do not exist instead of failing.
+    /// With -c: resolve relative names against each sums file's directory (stdin: the
+    /// current directory) instead of the current directory, e.g. a release's S.sha256
+    /// beside its parts: `verify -c --relative-to-sums dist/S.sha256`.
+    #[arg(long, requires = "check")]
+    pub relative_to_sums: bool,
+    /// With -c: skip files that do not exist instead of failing (a sums file with no file
+    /// verified still fails).
     #[arg(long, requires = "check")]
     pub ignore_missing: bool,
     /// With -c: a malformed line is a failure, not a warning.

@@ -60,8 +60,12 @@ impl Status {
 /// One checked file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// The name shown (as written in the sums file or manifest).
+    /// The name shown (as written in the sums file or manifest; lossily decoded if it is
+    /// not UTF-8).
     pub name: String,
+    /// The name's bytes as a sums file wrote them, when they are not simply `name`'s.
+    #[serde(skip)]
+    pub raw_name: Option<Vec<u8>>,
     /// The file's path.
     pub path: PathBuf,
     /// The outcome.
@@ -82,6 +86,7 @@ impl Check {
     fn new(name: &str, path: &Path, status: Status) -> Check {
         Check {
             name: name.to_string(),
+            raw_name: None,
             path: path.to_path_buf(),
             status,
             expected_sha256: None,
@@ -96,8 +101,10 @@ impl Check {
 /// One file to check.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The name shown.
+    /// The name shown (lossily decoded if the name is not UTF-8).
     pub name: String,
+    /// The name's bytes as a sums file wrote them, when they are not simply `name`'s.
+    pub raw_name: Option<Vec<u8>>,
     /// Where the file is.
     pub path: PathBuf,
     /// The expected digest.
@@ -110,6 +117,7 @@ pub struct Job {
 /// [`Check`]); errors only with [`Error::Interrupted`].
 pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
     let mut check = Check::new(&job.name, &job.path, Status::Failed);
+    check.raw_name.clone_from(&job.raw_name);
     check.expected_sha256 = Some(job.sha256);
     check.expected_size = job.size;
     let meta = match std::fs::metadata(&job.path) {
@@ -188,7 +196,7 @@ pub fn check_files(
 /// A malformed line of a sums file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Malformed {
-    /// The sums file.
+    /// The sums file (`-` for stdin).
     pub file: PathBuf,
     /// The line number, from 1.
     pub line: usize,
@@ -199,44 +207,83 @@ pub struct Malformed {
 /// The jobs of one sums file, and its malformed lines.
 #[derive(Debug, Clone, Default)]
 pub struct Sums {
-    /// One job per well-formed line, names resolved against the sums file's directory.
+    /// One job per checksum line, in order; see [`parse_sums`] for how names resolve.
     pub jobs: Vec<Job>,
-    /// Lines that are neither well formed, blank nor `#` comments.
+    /// Lines that are neither checksum lines, empty lines nor `#` comments.
     pub malformed: Vec<Malformed>,
 }
 
-/// Parses the text of a sums file at `path` (text, binary and BSD tag lines may mix);
-/// relative names resolve against `base` (the sums file's directory).
-pub fn parse_sums(path: &Path, text: &str, base: &Path) -> Sums {
+/// Parses the bytes of the sums file `file` as GNU `sha256sum -c` does (see
+/// [`checksum::CheckReader`], whose state carries over from the files read before, as in
+/// GNU). Names are bytes and need not be UTF-8. A relative name resolves against `base` if
+/// given (`verify -c --relative-to-sums`), else against the current directory, as
+/// `sha256sum -c` resolves it; `from_stdin` makes the name `-` malformed, as in GNU.
+pub fn parse_sums(
+    file: &Path,
+    bytes: &[u8],
+    from_stdin: bool,
+    base: Option<&Path>,
+    reader: &mut checksum::CheckReader,
+) -> Sums {
+    use std::os::unix::ffi::OsStrExt;
     let mut sums = Sums::default();
-    for (i, line) in text.lines().enumerate() {
-        match checksum::parse_line(line) {
-            Ok(Some(sum)) => sums.jobs.push(Job {
-                path: base.join(&sum.name),
-                name: sum.name,
-                sha256: sum.sha256,
-                size: None,
-            }),
-            Ok(None) => {}
-            Err(e) => sums.malformed.push(Malformed {
-                file: path.to_path_buf(),
+    // As getline(3) splits them: a final line without a newline counts too.
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let lines = (!bytes.is_empty()).then(|| body.split(|&b| b == b'\n'));
+    for (i, line) in lines.into_iter().flatten().enumerate() {
+        match reader.line(line, from_stdin) {
+            checksum::CheckLine::Skip => {}
+            checksum::CheckLine::Malformed => sums.malformed.push(Malformed {
+                file: file.to_path_buf(),
                 line: i + 1,
-                error: e.to_string(),
+                error: format!(
+                    "improperly formatted SHA-256 checksum line {:?}",
+                    String::from_utf8_lossy(&line[..line.len().min(120)])
+                ),
             }),
+            checksum::CheckLine::Sum { sha256, name, .. } => {
+                let rel = Path::new(std::ffi::OsStr::from_bytes(&name));
+                sums.jobs.push(Job {
+                    path: base.map_or_else(|| rel.to_path_buf(), |b| b.join(rel)),
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    raw_name: Some(name),
+                    sha256,
+                    size: None,
+                })
+            }
         }
     }
     sums
 }
 
-/// Reads and parses the sums file at `path` (`-` reads stdin, names relative to the current
-/// directory). Errors name the file; a missing sums file is [`Error::Integrity`].
-pub fn read_sums(path: &Path) -> Result<Sums> {
-    let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).context("cannot read checksums from stdin")?
-    } else {
-        read_text(path, "checksum file")?
-    };
-    Ok(parse_sums(path, &text, crate::atomic::parent_dir(path)))
+/// Reads and parses the sums file at `path` for `verify -c` (`-` reads stdin); names resolve
+/// as [`parse_sums`] says, against `base` when given. Errors name the file; a missing sums
+/// file is [`Error::Integrity`] (a checksum is missing).
+pub fn read_sums(
+    path: &Path,
+    base: Option<&Path>,
+    reader: &mut checksum::CheckReader,
+) -> Result<Sums> {
+    let from_stdin = path == Path::new("-");
+    let bytes = read_sums_bytes(path)?;
+    Ok(parse_sums(path, &bytes, from_stdin, base, reader))
+}
+
+/// The bytes of a sums file (`-`: all of stdin). The one place `verify -c` reads one.
+fn read_sums_bytes(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .context("cannot read checksums from stdin")?;
+        return Ok(bytes);
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Integrity(format!("checksum file {} is missing", path.display())).into())
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
 /// Reads a small text file; a missing one is an integrity failure naming `what`.
@@ -342,6 +389,7 @@ pub fn verify_manifest(
     let asset_path = dir.join(&expected.asset);
     let asset_job = asset_path.is_file().then(|| Job {
         name: expected.asset.clone(),
+        raw_name: None,
         path: asset_path.clone(),
         sha256: expected.sha256,
         size: expected.size,
@@ -383,6 +431,7 @@ pub fn verify_manifest(
                     sha.map(|sha256| {
                         let job = Job {
                             name: c.name.clone(),
+                            raw_name: None,
                             path: c.path.clone(),
                             sha256,
                             size: *size,
@@ -457,21 +506,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sums_lines_resolve_against_the_base_and_collect_malformed_lines() {
+    fn sums_names_resolve_against_the_current_dir_or_the_given_base() {
         let h = Sha256::of(b"");
         let text = format!(
-            "{h}  a\n{h} *sub/b\nSHA256 (c d) = {h}\n\n# comment\nbroken line\n{h}  /abs\n"
+            "{h}  a\n{h} *sub/b\nSHA256 (c d) = {h}\n\n# comment\nbroken line\n{h}  /abs\n{h}  -\n{h}  "
         );
-        let sums = parse_sums(Path::new("x/SUMS"), &text, Path::new("x"));
-        let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
+        let mut bytes = text.into_bytes();
+        bytes.push(0xff); // a name that is not UTF-8, on a last line without a newline
+        for (base, want) in [
+            (None, ["a", "sub/b", "c d", "/abs", "-"]),
+            (Some("x"), ["x/a", "x/sub/b", "x/c d", "/abs", "x/-"]),
+        ] {
+            let mut reader = checksum::CheckReader::new();
+            let sums = parse_sums(
+                Path::new("x/SUMS"),
+                &bytes,
+                false,
+                base.map(Path::new),
+                &mut reader,
+            );
+            let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
+            let mut want: Vec<PathBuf> = want.map(PathBuf::from).to_vec();
+            {
+                use std::os::unix::ffi::OsStrExt;
+                let odd = std::ffi::OsStr::from_bytes(b"\xff");
+                want.push(base.map_or_else(|| PathBuf::from(odd), |b| Path::new(b).join(odd)));
+            }
+            assert_eq!(paths, want);
+            assert_eq!(sums.jobs[5].raw_name.as_deref(), Some(&b"\xff"[..]));
+            assert_eq!(sums.malformed.len(), 1);
+            assert_eq!(sums.malformed[0].line, 6);
+        }
+        let mut reader = checksum::CheckReader::new();
+        let sums = parse_sums(Path::new("-"), &bytes, true, None, &mut reader);
         assert_eq!(
-            paths,
-            ["x/a", "x/sub/b", "x/c d", "/abs"]
-                .map(PathBuf::from)
-                .to_vec()
+            sums.malformed.len(),
+            2,
+            "`-` is malformed in sums read from stdin"
         );
-        assert_eq!(sums.malformed.len(), 1);
-        assert_eq!(sums.malformed[0].line, 6);
     }
 
     #[test]

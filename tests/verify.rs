@@ -92,34 +92,110 @@ fn sums_fixture(dir: &Path) -> std::path::PathBuf {
     sums
 }
 
+/// Issue 12 item 1: names resolve against the current directory, as `sha256sum -c` does;
+/// `--relative-to-sums` resolves them against the sums file's directory; a MISSING line names
+/// the path tried.
 #[test]
-fn sums_files_in_all_forms_resolve_names_against_the_sums_file() {
+fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sums = sums_fixture(tmp.path());
     let expected = "files/good one: OK\nfiles/bin.exe: OK\nfiles/tag: OK\nfiles/bad: FAILED\n";
-    // Run from elsewhere: names are relative to the sums file, not the current directory.
+    // In the sums file's directory: the same lines as sha256sum -c.
+    let gnu = std::process::Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(tmp.path().join("sums"))
+        .output()
+        .expect("sha256sum (coreutils) is installed");
+    assert_eq!(String::from_utf8_lossy(&gnu.stdout), expected);
     voxctl(tmp.path())
-        .current_dir(std::env::temp_dir())
+        .current_dir(tmp.path().join("sums"))
+        .args(["verify", "-c", "SHA256SUMS"])
+        .assert()
+        .code(3)
+        .stdout(expected);
+    // The issue's case: the sums file was written from inside `vx` and is read from there.
+    let vx = tmp.path().join("vx");
+    write(&vx.join("files/good one"), b"1");
+    let h1 = Sha256::of(b"1");
+    write(
+        &tmp.path().join("elsewhere/SHA256SUMS"),
+        format!("{h1}  files/good one\n").as_bytes(),
+    );
+    voxctl(tmp.path())
+        .current_dir(&vx)
+        .args(["verify", "-c", "../elsewhere/SHA256SUMS"])
+        .assert()
+        .success()
+        .stdout("files/good one: OK\n");
+    // From elsewhere, the same names are missing, and the line says where voxctl looked.
+    voxctl(tmp.path())
+        .current_dir(tmp.path())
         .args(["verify", "-c"])
         .arg(&sums)
         .assert()
         .code(3)
-        .stdout(expected);
-    if have_gnu_split() {
-        // Same lines as sha256sum -c for the forms it reads (it runs in the sums dir).
-        let gnu = std::process::Command::new("sha256sum")
-            .args(["-c", "SHA256SUMS"])
-            .current_dir(tmp.path().join("sums"))
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&gnu.stdout), expected);
-    }
+        .stdout(predicate::str::contains(format!(
+            "files/good one: MISSING (tried {})\n",
+            tmp.path().join("files/good one").display()
+        )));
+    // --relative-to-sums: against the sums file's directory, from anywhere.
     voxctl(tmp.path())
-        .args(["-q", "verify", "-c"])
+        .current_dir(&vx)
+        .args(["verify", "-c", "--relative-to-sums"])
+        .arg(&sums)
+        .assert()
+        .code(3)
+        .stdout(expected);
+    voxctl(tmp.path())
+        .current_dir(&vx)
+        .args(["-q", "verify", "--relative-to-sums", "-c"])
         .arg(&sums)
         .assert()
         .code(3)
         .stdout("files/bad: FAILED\n");
+}
+
+/// Issue 12 item 1: a sums file without checksum lines (or a missing one) fails on its own,
+/// and the other sums files are still checked, as with `sha256sum -c A B`.
+#[test]
+fn a_sums_file_without_checksum_lines_does_not_stop_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(&dir.join("a"), b"a");
+    write(&dir.join("empty.sums"), b"# nothing here\n\nnot a line\n");
+    write(
+        &dir.join("good.sums"),
+        format!("{}  a\n", Sha256::of(b"a")).as_bytes(),
+    );
+    for order in [
+        ["empty.sums", "good.sums", "gone.sums"],
+        ["gone.sums", "good.sums", "empty.sums"],
+    ] {
+        voxctl(dir)
+            .current_dir(dir)
+            .args(["verify", "-c"])
+            .args(order)
+            .assert()
+            .code(3)
+            .stdout("a: OK\n")
+            .stderr(predicate::str::contains(
+                "empty.sums: no properly formatted SHA-256 checksum lines found",
+            ))
+            .stderr(predicate::str::contains("gone.sums is missing"));
+    }
+    let out = voxctl(dir)
+        .current_dir(dir)
+        .args(["--json", "verify", "-c", "empty.sums", "good.sums"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["files"][0]["status"], "ok");
+    assert_eq!(doc["sums_files"][0]["checksum_lines"], 0);
+    assert!(doc["sums_files"][0]["error"].is_string());
+    assert!(doc["sums_files"][1]["error"].is_null());
 }
 
 #[test]
@@ -135,23 +211,31 @@ fn missing_files_malformed_lines_and_their_options() {
     );
     let verify = |extra: &[&str]| {
         voxctl(dir)
+            .current_dir(dir)
             .args(["verify", "-c"])
             .args(extra)
-            .arg(&sums)
+            .arg("S")
             .assert()
     };
     verify(&[])
         .code(3)
-        .stdout("here: OK\ngone: MISSING\n")
-        .stderr(predicate::str::contains("S:3: malformed checksum line"));
+        .stdout(format!(
+            "here: OK\ngone: MISSING (tried {})\n",
+            dir.join("gone").display()
+        ))
+        .stderr(predicate::str::contains(
+            "S:3: improperly formatted SHA-256 checksum line",
+        ));
     verify(&["--ignore-missing"]).success().stdout("here: OK\n");
     verify(&["--ignore-missing", "--strict"])
         .code(3)
-        .stderr(predicate::str::contains("1 malformed line(s) (--strict)"));
+        .stderr(predicate::str::contains(
+            "1 improperly formatted line(s) (--strict)",
+        ));
     write(&sums, format!("{h}  gone\n").as_bytes());
     verify(&["--ignore-missing"])
         .code(3)
-        .stderr(predicate::str::contains("no file was verified"));
+        .stderr(predicate::str::contains("S: no file was verified"));
     write(&sums, b"garbage\n");
     verify(&[])
         .code(3)
@@ -169,7 +253,7 @@ fn json_gives_a_result_per_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sums = sums_fixture(tmp.path());
     let out = voxctl(tmp.path())
-        .args(["--json", "verify", "-c"])
+        .args(["--json", "verify", "-c", "--relative-to-sums"])
         .arg(&sums)
         .assert()
         .code(3)
@@ -348,8 +432,8 @@ fn many_files_are_checked_in_parallel_and_reported_in_order() {
     }
     write(&tmp.path().join("SUMS"), text.as_bytes());
     voxctl(tmp.path())
-        .args(["verify", "-c"])
-        .arg(tmp.path().join("SUMS"))
+        .current_dir(tmp.path())
+        .args(["verify", "-c", "SUMS"])
         .assert()
         .success()
         .stdout(expected);
@@ -359,13 +443,15 @@ fn many_files_are_checked_in_parallel_and_reported_in_order() {
 fn sums_can_come_from_stdin_with_names_relative_to_the_current_directory() {
     let tmp = tempfile::tempdir().unwrap();
     write(&tmp.path().join("a"), b"abc");
-    voxctl(tmp.path())
-        .current_dir(tmp.path())
-        .args(["verify", "-c", "-"])
-        .write_stdin(format!("SHA256 (a) = {}\n", Sha256::of(b"abc")))
-        .assert()
-        .success()
-        .stdout("a: OK\n");
+    for args in [&["verify", "-c", "-"][..], &["verify", "-c"]] {
+        voxctl(tmp.path())
+            .current_dir(tmp.path())
+            .args(args)
+            .write_stdin(format!("SHA256 (a) = {}\n", Sha256::of(b"abc")))
+            .assert()
+            .success()
+            .stdout("a: OK\n");
+    }
 }
 
 #[cfg(target_os = "linux")]
