@@ -379,7 +379,18 @@ pub fn check_output_name(name: &[u8]) -> Vec<u8> {
         return name.to_vec();
     }
     let mut out = vec![b'\\'];
-    for &b in name {
+    out.extend(escape_newlines(name));
+    out
+}
+
+/// `\\`, `\n` and `\r` escaped as in an escaped sums-file name, if `bytes` holds a newline
+/// (else unchanged): for anything printed on a `NAME: WORD` line besides the name.
+pub fn escape_newlines(bytes: &[u8]) -> Vec<u8> {
+    if !bytes.contains(&b'\n') {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    for &b in bytes {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),
             b'\n' => out.extend_from_slice(b"\\n"),

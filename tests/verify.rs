@@ -502,3 +502,225 @@ fn sigint_stops_a_verify_with_exit_130() {
     assert_eq!(out.status.code(), Some(130));
     assert!(out.stdout.is_empty(), "no verdict for an interrupted check");
 }
+
+/// One file's verdict as printed on stdout: the name's bytes as printed, and the outcome
+/// (`OK`, `FAILED`, or `UNREADABLE` for GNU's `FAILED open or read` and voxctl's `MISSING`).
+fn verdicts(stdout: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+    let mut out = Vec::new();
+    let body = stdout.strip_suffix(b"\n").unwrap_or(stdout);
+    if body.is_empty() {
+        return out;
+    }
+    for line in body.split(|&b| b == b'\n') {
+        let find = |pat: &[u8]| line.windows(pat.len()).position(|w| w == pat);
+        let (name, word) = if let Some(i) = find(b": MISSING") {
+            (&line[..i], "UNREADABLE")
+        } else if let Some(name) = line.strip_suffix(b": FAILED open or read") {
+            (name, "UNREADABLE")
+        } else if let Some(name) = line.strip_suffix(b": OK") {
+            (name, "OK")
+        } else if let Some(name) = line.strip_suffix(b": FAILED") {
+            (name, "FAILED")
+        } else {
+            panic!("unexpected line {:?}", String::from_utf8_lossy(line));
+        };
+        out.push((name.to_vec(), word));
+    }
+    out
+}
+
+/// A deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+/// `\\`, `\n`, `\r` escaped as sha256sum writes an escaped name.
+fn gnu_escape(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in name {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// Issue 12 item 1, differentially: random sums files in every line form GNU reads (text,
+/// binary, BSD-reversed, tabs, leading blanks, CRLF, BSD and OpenSSL tags, escaped names,
+/// names that are not UTF-8), with malformed lines, mismatching digests and missing files,
+/// several per run and sometimes on stdin, with and without --ignore-missing and --strict:
+/// `voxctl verify -c` and `sha256sum -c` agree on success and on each file's verdict.
+#[test]
+fn verify_c_agrees_with_gnu_sha256sum_c_on_generated_sums_files() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("sums")).unwrap();
+    let present: &[&[u8]] = &[
+        b"plain",
+        b"with space",
+        b" lead",
+        b"*star",
+        b"paren)",
+        b"a(b) = c",
+        b"back\\slash",
+        b"nl\nname",
+        b"cr\rname",
+        b"tab\tname",
+        b"\xff\xfe-latin1",
+        b"trail ",
+        "utf8-\u{e9}".as_bytes(),
+        b"SHA256 (x)",
+    ];
+    let absent: &[&[u8]] = &[b"gone", b"gone two", b"", b"nl\ngone"];
+    for name in present {
+        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(name)), name).unwrap();
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut differences = Vec::new();
+    // What the runs covered: (GNU successes, failures, OK, FAILED, UNREADABLE verdicts).
+    let mut seen = [0usize; 5];
+    for trial in 0..150 {
+        let n_files = 1 + rng.below(3);
+        let stdin_mode = n_files == 1 && rng.below(4) == 0;
+        let mut sums_files = Vec::new();
+        for f in 0..n_files {
+            let mut text = Vec::new();
+            for _ in 0..rng.below(9) {
+                let name: &[u8] = if rng.below(5) == 0 {
+                    rng.pick(absent)
+                } else {
+                    rng.pick(present)
+                };
+                let digest = if rng.below(6) == 0 {
+                    Sha256::of(b"something else")
+                } else {
+                    Sha256::of(name)
+                };
+                let mut h = digest.to_hex();
+                if rng.below(5) == 0 {
+                    h = h.to_uppercase();
+                }
+                let esc = gnu_escape(name);
+                let raw = name.to_vec();
+                let cat = |parts: &[&[u8]]| parts.concat();
+                let hb = h.as_bytes();
+                let line: Vec<u8> = match rng.below(22) {
+                    0 | 1 => cat(&[hb, b"  ", &raw]),
+                    2 => cat(&[b"\\", hb, b"  ", &esc]),
+                    3 => cat(&[hb, b" *", &raw]),
+                    4 => cat(&[b"\\", hb, b" *", &esc]),
+                    5 => cat(&[hb, b" ", &raw]),
+                    6 => cat(&[hb, b"\t", &raw]),
+                    7 => cat(&[b" \t", hb, b"  ", &raw]),
+                    8 => cat(&[b"SHA256 (", &raw, b") = ", hb]),
+                    9 => cat(&[b"\\SHA256 (", &esc, b") = ", hb]),
+                    10 => cat(&[b"SHA256(", &raw, b")= ", hb]),
+                    11 => cat(&[b"SHA256 (", &raw, b")\t=\t", hb]),
+                    12 => cat(&[hb, b"  ", &raw, b"\r"]),
+                    // Malformed in GNU's eyes.
+                    13 => cat(&[&hb[1..], b"  ", &raw]),
+                    14 => cat(&[b"SHA2-256(", &raw, b")= ", hb]),
+                    15 => cat(&[b"SHA256 (", &raw, b") = ", hb, b" "]),
+                    16 => cat(&[b"sha256 (", &raw, b") = ", hb]),
+                    17 => cat(&[b"SHA256  (", &raw, b") = ", hb]),
+                    18 => cat(&[b"\\", hb, b"  bad\\escape"]),
+                    19 => rng
+                        .pick(&[&b"# a comment"[..], b"", b"   ", b"\r", b" # not one"])
+                        .to_vec(),
+                    20 => cat(&[hb, b"0  ", &raw]),
+                    _ => cat(&[hb, b"  ", &raw, b"\\"]),
+                };
+                text.extend_from_slice(&line);
+                text.push(b'\n');
+            }
+            if !text.is_empty() && rng.below(4) == 0 {
+                text.pop(); // a last line without a newline
+            }
+            let path = format!("sums/t{trial}-{f}");
+            std::fs::write(dir.join(&path), &text).unwrap();
+            sums_files.push((path, text));
+        }
+        let mut flags = Vec::new();
+        if rng.below(4) == 0 {
+            flags.push("--ignore-missing");
+        }
+        if rng.below(4) == 0 {
+            flags.push("--strict");
+        }
+        let mut gnu = std::process::Command::new("sha256sum");
+        gnu.current_dir(dir).arg("-c").args(&flags);
+        let mut ours = support::voxctl_std(dir);
+        ours.current_dir(dir).args(["verify", "-c"]).args(&flags);
+        let stdin = if stdin_mode {
+            sums_files[0].1.clone()
+        } else {
+            for (path, _) in &sums_files {
+                gnu.arg(path);
+                ours.arg(path);
+            }
+            Vec::new()
+        };
+        let run = |cmd: &mut std::process::Command| {
+            let mut child = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("sha256sum (coreutils) and voxctl run");
+            let mut input = child.stdin.take().unwrap();
+            std::io::Write::write_all(&mut input, &stdin).unwrap();
+            drop(input);
+            child.wait_with_output().unwrap()
+        };
+        let (g, o) = (run(&mut gnu), run(&mut ours));
+        let (gv, ov) = (verdicts(&g.stdout), verdicts(&o.stdout));
+        seen[usize::from(!g.status.success())] += 1;
+        for (_, word) in &gv {
+            seen[match *word {
+                "OK" => 2,
+                "FAILED" => 3,
+                _ => 4,
+            }] += 1;
+        }
+        if g.status.success() != o.status.success() || gv != ov {
+            differences.push(format!(
+                "trial {trial} {flags:?} stdin={stdin_mode}\nsums: {:?}\n\
+                 sha256sum ({}): {:?}\n{}\nvoxctl ({}): {:?}\n{}",
+                sums_files
+                    .iter()
+                    .map(|(_, t)| String::from_utf8_lossy(t).into_owned())
+                    .collect::<Vec<_>>(),
+                g.status,
+                String::from_utf8_lossy(&g.stdout),
+                String::from_utf8_lossy(&g.stderr),
+                o.status,
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr),
+            ));
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n >= 10),
+        "the runs cover successes, failures and every verdict: {seen:?}"
+    );
+    assert!(
+        differences.is_empty(),
+        "{} of 150 runs differ; the first:\n{}",
+        differences.len(),
+        differences[0]
+    );
+}

@@ -212,7 +212,9 @@ fn print_check(printer: &Printer, check: &Check) {
             let tried = std::path::absolute(&check.path).unwrap_or_else(|_| check.path.clone());
             if tried.as_os_str().as_encoded_bytes() != name {
                 line.extend_from_slice(b" (tried ");
-                line.extend_from_slice(tried.as_os_str().as_encoded_bytes());
+                line.extend(voxctl::checksum::escape_newlines(
+                    tried.as_os_str().as_encoded_bytes(),
+                ));
                 line.extend_from_slice(b")");
             }
         }
