@@ -20,9 +20,48 @@ const SHELLS: [Shell; 5] = [
 ];
 
 pub fn completions(args: CompletionsArgs) -> Result<u8> {
-    let mut cmd = Cli::command();
+    let mut cmd = completion_command();
     clap_complete::generate(args.shell, &mut cmd, "voxctl", &mut std::io::stdout());
     Ok(crate::exit::SUCCESS)
+}
+
+/// The command line as the completion scripts offer it: without hidden subcommands (clap_complete
+/// lists `generate` otherwise, in bash also under `help`), and with every value that is
+/// neither a path (their hints are set in cli.rs) nor from a list completing as free text
+/// rather than as a file name.
+fn completion_command() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new("voxctl")
+        .version(full.get_version().unwrap_or_default().to_string())
+        .about(full.get_about().cloned().unwrap_or_default())
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    cmd.build();
+    free_text_values(cmd)
+}
+
+/// Marks values with no hint and no list of possible values as free text, recursively.
+fn free_text_values(mut cmd: clap::Command) -> clap::Command {
+    let ids: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_num_args().is_some_and(|n| n.takes_values())
+                && a.get_value_hint() == clap::ValueHint::Unknown
+                && a.get_possible_values().is_empty()
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in ids {
+        cmd = cmd.mut_arg(id, |a| a.value_hint(clap::ValueHint::Other));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, free_text_values);
+    }
+    cmd
 }
 
 /// The file name of `shell`'s script in `completions/`.
@@ -45,7 +84,7 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
     }
     for shell in SHELLS {
         let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "voxctl", &mut buf);
+        clap_complete::generate(shell, &mut completion_command(), "voxctl", &mut buf);
         write(&comp_dir.join(script_name(shell)), &buf)?;
     }
     let mut cmd = Cli::command();
@@ -61,14 +100,12 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
 
 /// Writes `NAME.1` for `cmd` and, recursively, `NAME-SUB.1` for each visible subcommand.
 fn write_man(cmd: &clap::Command, name: &str, dir: &Path) -> Result<()> {
-    let page = cmd.clone().name(name.to_string());
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(page).render(&mut buf)?;
-    write(&dir.join(format!("{name}.1")), &buf)?;
-    for sub in cmd.get_subcommands() {
-        if sub.is_hide_set() || sub.get_name() == "help" {
-            continue;
-        }
+    let words = name.replace('-', " ");
+    write(
+        &dir.join(format!("{name}.1")),
+        &super::man::page(cmd, name, &words)?,
+    )?;
+    for sub in super::man::visible_subcommands(cmd) {
         write_man(sub, &format!("{name}-{}", sub.get_name()), dir)?;
     }
     Ok(())

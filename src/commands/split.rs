@@ -37,7 +37,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
         asset,
         chunk_size,
         app_version: args.app_version,
-        variant: args.variant.map(|v| v.to_string()),
+        variant: args.variant,
         force: args.force,
         fsync: args.fsync,
     };
