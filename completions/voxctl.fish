@@ -228,3 +228,13 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subc
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -f

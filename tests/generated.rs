@@ -255,3 +255,95 @@ fn completions_offer_visible_commands_variants_and_paths_only_for_paths() {
         "restart/fetch --variant: auto too"
     );
 }
+
+/// Completes `line` (ending where the cursor is) with the committed script in a real `shell`,
+/// run in `dir`; returns the candidates, one a line, without descriptions.
+fn complete_in(shell: &str, dir: &Path, line: &str) -> Vec<String> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = match shell {
+        "bash" => {
+            let script = format!(
+                "source '{}'\nread -ra COMP_WORDS <<< \"$LINE\"\n\
+                 case \"$LINE\" in *' ') COMP_WORDS+=(\"\");; esac\n\
+                 COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_LINE=$LINE; \
+                 COMP_POINT=${{#LINE}}\n\
+                 _voxctl voxctl \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\" \
+                 2>/dev/null\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                repo.join("completions/voxctl.bash").display()
+            );
+            std::process::Command::new("bash")
+                .args(["--norc", "-c", &script])
+                .env("LINE", line)
+                .current_dir(dir)
+                .output()
+        }
+        _ => std::process::Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(format!(
+                "source '{}'; complete -C \"$LINE\"",
+                repo.join("completions/voxctl.fish").display()
+            ))
+            .env("LINE", line)
+            .current_dir(dir)
+            .output(),
+    }
+    .unwrap_or_else(|e| panic!("{shell} runs (.ci/run installs fish): {e}"));
+    assert!(out.status.success(), "{shell}: {line:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Issue 12 item 12, in real bash and fish: what a user gets on TAB.
+#[test]
+fn bash_and_fish_complete_commands_variants_and_paths_as_meant() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("example.txt"), b"").unwrap();
+    std::fs::create_dir(tmp.path().join("exdir")).unwrap();
+    for shell in ["bash", "fish"] {
+        let commands = complete_in(shell, tmp.path(), "voxctl ");
+        assert!(
+            commands.iter().any(|c| c == "verify"),
+            "{shell}: {commands:?}"
+        );
+        assert!(
+            !commands.iter().any(|c| c == "generate"),
+            "{shell} offers the hidden generate: {commands:?}"
+        );
+        for sub in ["fetch", "restart"] {
+            assert_eq!(
+                complete_in(shell, tmp.path(), &format!("voxctl {sub} --variant ")),
+                ["auto", "cpu", "cuda", "rocm"],
+                "{shell} {sub}"
+            );
+        }
+        assert_eq!(
+            complete_in(shell, tmp.path(), "voxctl split --variant "),
+            ["cpu", "cuda", "rocm"],
+            "{shell}"
+        );
+        // A name or a version is not a file name...
+        for line in [
+            "voxctl fetch --app ex",
+            "voxctl fetch --tag ex",
+            "voxctl lease acquire ex",
+        ] {
+            let got = complete_in(shell, tmp.path(), line);
+            assert!(
+                !got.iter().any(|c| c.starts_with("example")),
+                "{shell}: {line:?} offers files: {got:?}"
+            );
+        }
+        // ...a path is.
+        for line in ["voxctl verify --manifest ex", "voxctl reap --lock ex"] {
+            let got = complete_in(shell, tmp.path(), line);
+            assert!(
+                got.iter().any(|c| c == "example.txt"),
+                "{shell} {line:?}: {got:?}"
+            );
+        }
+    }
+}

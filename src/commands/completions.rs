@@ -20,9 +20,51 @@ const SHELLS: [Shell; 5] = [
 ];
 
 pub fn completions(args: CompletionsArgs) -> Result<u8> {
-    let mut cmd = completion_command();
-    clap_complete::generate(args.shell, &mut cmd, "voxctl", &mut std::io::stdout());
+    use std::io::Write;
+    std::io::stdout().write_all(&script(args.shell))?;
     Ok(crate::exit::SUCCESS)
+}
+
+/// The completion script for `shell`.
+fn script(shell: Shell) -> Vec<u8> {
+    let mut cmd = completion_command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "voxctl", &mut buf);
+    if shell == Shell::Fish {
+        fish_no_files(&cmd, "", &mut buf);
+    }
+    buf
+}
+
+/// fish completes file names for arguments it has no rule for; clap_complete writes no rule
+/// for positional arguments that are not paths (a lease name, a variant), nor for
+/// subcommands without positionals. This adds `-f` (no files) for every subcommand none of
+/// whose arguments, its subcommands' included, is a path or a command line.
+fn fish_no_files(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
+    use clap::ValueHint::{AnyPath, CommandName, CommandWithArguments, DirPath, FilePath};
+    fn wants_paths(cmd: &clap::Command) -> bool {
+        cmd.get_positionals().any(|a| {
+            matches!(
+                a.get_value_hint(),
+                FilePath | DirPath | AnyPath | CommandName | CommandWithArguments
+            )
+        }) || cmd.get_subcommands().any(wants_paths)
+    }
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let cond = if condition.is_empty() {
+            format!("__fish_voxctl_using_subcommand {}", sub.get_name())
+        } else {
+            format!(
+                "{condition}; and __fish_seen_subcommand_from {}",
+                sub.get_name()
+            )
+        };
+        if !wants_paths(sub) {
+            out.extend_from_slice(format!("complete -c voxctl -n \"{cond}\" -f\n").as_bytes());
+        } else if condition.is_empty() {
+            fish_no_files(sub, &cond, out);
+        }
+    }
 }
 
 /// The command line as the completion scripts offer it: without hidden subcommands (clap_complete
@@ -83,9 +125,7 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     for shell in SHELLS {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut completion_command(), "voxctl", &mut buf);
-        write(&comp_dir.join(script_name(shell)), &buf)?;
+        write(&comp_dir.join(script_name(shell)), &script(shell))?;
     }
     let mut cmd = Cli::command();
     cmd.build();
