@@ -76,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             [CompletionResult]::new('--retry-delay', '--retry-delay', [CompletionResultType]::ParameterName, 'The first retry delay; it doubles each retry, up to 60s')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Time allowed to connect to a server')
             [CompletionResult]::new('--read-timeout', '--read-timeout', [CompletionResultType]::ParameterName, 'Longest silence allowed while receiving data (there is no total timeout)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Download and install even if the installed file already matches the release')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')

@@ -71,6 +71,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s'
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
+            cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
             cand --force 'Download and install even if the installed file already matches the release'
             cand -q 'Print only errors on stderr (no progress, no messages)'

@@ -72,6 +72,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retr
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'

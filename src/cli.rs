@@ -192,6 +192,23 @@ pub struct FetchArgs {
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
+    /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
+    /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
+    /// size, at least 16 MiB].
+    #[arg(long, value_name = "SIZE", value_parser = parse_max_size)]
+    pub max_size: Option<u64>,
+}
+
+/// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and
+/// `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, as for `--part-size`),
+/// at least 1 byte.
+fn parse_max_size(text: &str) -> Result<u64, voxctl::Error> {
+    match voxctl::size::parse(text)? {
+        0 => Err(voxctl::Error::Usage(format!(
+            "invalid size {text:?}: the size must be at least 1 byte"
+        ))),
+        n => Ok(n),
+    }
 }
 
 /// `voxctl split FILE`.

@@ -99,7 +99,14 @@ fn archive_layout_is_extracted_into_the_variant_dir() {
     assert_eq!(std::fs::read(dir.join("lib/libcudart.so")).unwrap(), b"lib");
     assert!(std::fs::metadata(dir.join(ASSET)).unwrap().is_file());
     // A new release swaps the whole directory.
-    f::archive_release(&fx.rel(), ASSET, &[Entry::File("new", 0o644, b"2")]);
+    f::archive_release(
+        &fx.rel(),
+        ASSET,
+        &[
+            Entry::File(ASSET, 0o755, b"#!/bin/sh\n"),
+            Entry::File("new", 0o644, b"2"),
+        ],
+    );
     fx.fetch(&srv.url()).assert().success();
     assert!(dir.join("new").exists() && !dir.join("lib").exists());
 }

@@ -65,6 +65,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
             github_token: std::env::var("GITHUB_TOKEN").ok(),
         },
         force: args.force,
+        max_expanded: args.max_size,
     })
 }
 

@@ -69,6 +69,9 @@ pub struct Settings {
     pub net: http::NetSettings,
     /// Reinstall even when the install record matches the release.
     pub force: bool,
+    /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
+    /// `None` for [`archive::default_max_expanded`] of the archive's size.
+    pub max_expanded: Option<u64>,
 }
 
 /// Something that happened, for progress output.
@@ -305,10 +308,20 @@ async fn install(
     let data = ctx.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
     let label = ctx.remote.source.locate(&plan.pieces[0].name);
+    let executable = settings.asset.clone();
+    let max_expanded = settings
+        .max_expanded
+        .unwrap_or_else(|| archive::default_max_expanded(plan.size));
     tokio::task::spawn_blocking(move || -> Result<()> {
         install::verify(&data, &plan, first)?;
         match plan.layout {
-            Layout::Archive => archive::install_archive(data.path(), &label, &target_buf),
+            Layout::Archive => archive::install_archive(
+                data.path(),
+                &label,
+                &target_buf,
+                &executable,
+                max_expanded,
+            ),
             _ => install::install_file(data.path(), &target_buf),
         }
     })

@@ -1,1 +1,384 @@
 //! Hostile-input cases: hostile releases: archives, manifests, sums files, part lists.
+
+mod archives {
+    //! Issue 10 items 1, 9, 11 (first part), 12 and 13: `.tar.gz` releases that try to put
+    //! something outside `backends/{variant}/`, carry what is not a file, a directory or a
+    //! link, replace a working install with nothing, or expand without bound.
+
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::path::Path;
+    use std::process::Command;
+
+    use predicates::prelude::*;
+
+    use crate::support::fetch::{self as f, Entry, Fixture, ASSET};
+
+    const EXE: Entry<'static> = Entry::File(ASSET, 0o755, b"#!/bin/sh\necho 0.3.0\n");
+
+    /// `fetch --variant cuda` from the release directory.
+    fn fetch(fx: &Fixture) -> assert_cmd::Command {
+        fx.fetch(fx.rel().to_str().unwrap())
+    }
+
+    fn installed_dir(fx: &Fixture) -> std::path::PathBuf {
+        fx.data().join("backends/cuda")
+    }
+
+    /// What the data dir holds besides the partial-data dir, as sorted relative paths.
+    fn tree(root: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                if rel == "backends/.partial" {
+                    continue;
+                }
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(p);
+                }
+                out.push(rel);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Asserts that a refused fetch left nothing: no variant dir, no temporary tree, no
+    /// partial data, no install record.
+    fn assert_nothing_installed(fx: &Fixture, what: &str) {
+        let left = tree(&fx.data());
+        assert!(
+            left.iter().all(|p| p == "backends"),
+            "{what}: left behind {left:?}"
+        );
+        assert!(!fx.partial().exists(), "{what}: partial data kept");
+    }
+
+    /// Issue 10 item 1: `l -> .` makes `l/l/l` the root, so `l/l/l/esc -> ../../../canary`
+    /// leads three levels above it, into the fixture's temporary dir: refused with exit 3,
+    /// whether the canary exists or not, and nothing installed.
+    #[test]
+    fn a_link_chain_through_an_extracted_link_cannot_leave_the_directory() {
+        for canary_exists in [false, true] {
+            let fx = Fixture::new();
+            let canary = fx.tmp.path().join("canary");
+            if canary_exists {
+                std::fs::write(&canary, b"mine").unwrap();
+            }
+            f::archive_release(
+                &fx.rel(),
+                ASSET,
+                &[
+                    EXE,
+                    Entry::Symlink("l", "."),
+                    Entry::Symlink("l/l/l/esc", "../../../canary"),
+                ],
+            );
+            fetch(&fx)
+                .assert()
+                .code(3)
+                .stderr(predicate::str::contains("l/l/l/esc -> ../../../canary"))
+                .stderr(predicate::str::contains("leaves the directory"));
+            assert_nothing_installed(&fx, &format!("canary exists: {canary_exists}"));
+            if canary_exists {
+                assert_eq!(std::fs::read(&canary).unwrap(), b"mine");
+            } else {
+                assert!(std::fs::symlink_metadata(&canary).is_err());
+            }
+        }
+    }
+
+    /// Item 1: links are judged again once everything is out, since a later entry changes
+    /// where an earlier link leads (`x -> d/..` is inside until `d -> .` arrives).
+    #[test]
+    fn a_link_made_to_escape_by_a_later_entry_is_refused() {
+        let fx = Fixture::new();
+        f::archive_release(
+            &fx.rel(),
+            ASSET,
+            &[EXE, Entry::Symlink("x", "d/.."), Entry::Symlink("d", ".")],
+        );
+        fetch(&fx).assert().code(3).stderr(predicate::str::contains(
+            "link x -> d/.. leaves the directory",
+        ));
+        assert_nothing_installed(&fx, "x -> d/..");
+    }
+
+    /// Item 11, first part: an entry whose path goes through an extracted link that leads
+    /// up (`l/l/up -> ..`, then `up/file`) used to be caught by the tar crate during
+    /// extraction and exit 1; it is an escaping archive entry: exit 3.
+    #[test]
+    fn an_escape_caught_during_extraction_exits_3() {
+        let fx = Fixture::new();
+        f::archive_release(
+            &fx.rel(),
+            ASSET,
+            &[
+                EXE,
+                Entry::Symlink("l", "."),
+                Entry::Symlink("l/l/up", ".."),
+                Entry::File("up/file", 0o644, b"x"),
+            ],
+        );
+        fetch(&fx)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(".tar.gz"));
+        assert_nothing_installed(&fx, "l/l/up -> ..");
+        assert!(!fx.data().join("backends/file").exists());
+    }
+
+    /// Item 1: only regular files, directories, symlinks and hard links to files extracted
+    /// before them are extracted; a FIFO, a device, or a hard link leaving the directory or
+    /// pointing at nothing is refused with exit 3.
+    #[test]
+    fn other_entry_types_and_stray_hard_links_are_refused() {
+        let cases: [(&str, Vec<Entry>, &str); 5] = [
+            ("fifo", vec![EXE, Entry::Fifo("pipe")], "Fifo"),
+            ("device", vec![EXE, Entry::CharDevice("null")], "Char"),
+            (
+                "hard link out",
+                vec![EXE, Entry::HardLink("h", "../../../canary")],
+                "escapes the directory",
+            ),
+            (
+                "hard link to nothing",
+                vec![EXE, Entry::HardLink("h", "missing")],
+                "not a regular file extracted before it",
+            ),
+            (
+                "hard link through a link",
+                vec![
+                    EXE,
+                    Entry::Symlink("up", ".."),
+                    Entry::HardLink("h", "up/x"),
+                ],
+                "leaves the directory",
+            ),
+        ];
+        for (what, entries, says) in cases {
+            let fx = Fixture::new();
+            f::archive_release(&fx.rel(), ASSET, &entries);
+            fetch(&fx)
+                .assert()
+                .code(3)
+                .stderr(predicate::str::contains(says));
+            assert_nothing_installed(&fx, what);
+        }
+    }
+
+    /// Item 1: hard links to files extracted before them are made (the decision documented
+    /// in README), and modes are normalized: no setuid, setgid or sticky bit, never group-
+    /// or world-writable.
+    #[test]
+    fn hard_links_inside_are_made_and_modes_are_normalized() {
+        let fx = Fixture::new();
+        f::archive_release(
+            &fx.rel(),
+            ASSET,
+            &[
+                Entry::File(ASSET, 0o6777, b"#!/bin/sh\n"),
+                Entry::DirMode("lib", 0o1777),
+                Entry::File("lib/a.so", 0o666, b"lib"),
+                Entry::HardLink("lib/b.so", "./lib/a.so"),
+                Entry::DirMode("locked", 0o000),
+                Entry::File("locked/x", 0o644, b"x"),
+            ],
+        );
+        fetch(&fx).assert().success();
+        let dir = installed_dir(&fx);
+        let mode = |p: &str| std::fs::symlink_metadata(dir.join(p)).unwrap().mode() & 0o7777;
+        assert_eq!(mode(ASSET), 0o755);
+        assert_eq!(mode("lib"), 0o755);
+        assert_eq!(mode("lib/a.so"), 0o644);
+        assert_eq!(mode("locked"), 0o700);
+        let a = std::fs::metadata(dir.join("lib/a.so")).unwrap();
+        let b = std::fs::metadata(dir.join("lib/b.so")).unwrap();
+        assert_eq!((a.dev(), a.ino()), (b.dev(), b.ino()));
+        assert_eq!(std::fs::read(dir.join("lib/b.so")).unwrap(), b"lib");
+    }
+
+    /// Item 9: `tar czf S.tar.gz -C dir .` (real GNU tar) writes `./`, `./S`, `./lib/`, ...:
+    /// the most common way to make an archive, and it installs.
+    #[test]
+    fn an_archive_made_with_tar_c_dir_dot_installs() {
+        let fx = Fixture::new();
+        let src = fx.tmp.path().join("src");
+        std::fs::create_dir_all(src.join("lib")).unwrap();
+        std::fs::write(src.join(ASSET), b"#!/bin/sh\necho 0.3.0\n").unwrap();
+        std::fs::set_permissions(src.join(ASSET), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(src.join("lib/libcudart.so.12"), b"lib").unwrap();
+        std::os::unix::fs::symlink("libcudart.so.12", src.join("lib/libcudart.so")).unwrap();
+        let version = Command::new("tar").arg("--version").output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&version.stdout).contains("GNU tar"),
+            "this test needs GNU tar (.ci/run installs it)"
+        );
+        std::fs::create_dir_all(fx.rel()).unwrap();
+        let archive = fx.rel().join(format!("{ASSET}.tar.gz"));
+        let st = Command::new("tar")
+            .arg("czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&src)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let listing = Command::new("tar")
+            .arg("tzf")
+            .arg(&archive)
+            .output()
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&listing.stdout)
+                .lines()
+                .any(|l| l == "./"),
+            "GNU tar wrote no ./ entry"
+        );
+        write_sha256(&archive);
+        fetch(&fx).assert().success();
+        let dir = installed_dir(&fx);
+        assert_eq!(std::fs::read(dir.join("lib/libcudart.so")).unwrap(), b"lib");
+        assert!(std::fs::metadata(dir.join(ASSET)).unwrap().is_file());
+    }
+
+    /// Writes `A.sha256` beside the archive `A`, as sha256sum does.
+    fn write_sha256(archive: &Path) {
+        let bytes = std::fs::read(archive).unwrap();
+        let name = archive.file_name().unwrap().to_str().unwrap();
+        std::fs::write(
+            archive.with_file_name(format!("{name}.sha256")),
+            voxctl::checksum::format_line(&voxctl::checksum::Sha256::of(&bytes), name),
+        )
+        .unwrap();
+    }
+
+    /// Item 12: an empty archive, one without the variant's executable, or one whose
+    /// executable is not executable does not replace a working install: exit 3, the old
+    /// tree and its install record untouched.
+    #[test]
+    fn an_archive_without_the_executable_keeps_the_old_install() {
+        let fx = Fixture::new();
+        f::archive_release(
+            &fx.rel(),
+            ASSET,
+            &[EXE, Entry::File("lib/old.so", 0o644, b"old")],
+        );
+        fetch(&fx).assert().success();
+        let dir = installed_dir(&fx);
+        let record = fx.data().join(format!("backends/{ASSET}.install.json"));
+        let before = (tree(&fx.data()), std::fs::read(&record).unwrap());
+        let cases: [(&str, Vec<Entry>, &str); 3] = [
+            ("empty", vec![], "has no"),
+            (
+                "no executable",
+                vec![Entry::File("lib/new.so", 0o644, b"new")],
+                "has no",
+            ),
+            (
+                "not executable",
+                vec![Entry::File(ASSET, 0o644, b"#!/bin/sh\n")],
+                "is not executable",
+            ),
+        ];
+        for (what, entries, says) in cases {
+            f::archive_release(&fx.rel(), ASSET, &entries);
+            fetch(&fx)
+                .assert()
+                .code(3)
+                .stderr(predicate::str::contains(says))
+                .stderr(predicate::str::contains(ASSET));
+            assert_eq!(
+                (tree(&fx.data()), std::fs::read(&record).unwrap()),
+                before,
+                "{what}"
+            );
+            assert_eq!(std::fs::read(dir.join("lib/old.so")).unwrap(), b"old");
+        }
+    }
+
+    /// Item 13: a gzip bomb (40 MiB of zeros in a ~40 KB archive, made with GNU tar) is
+    /// refused past the default cap (20 times the archive, at least 16 MiB) with exit 3 and
+    /// nothing left behind; `--max-size` raises the cap and the same archive installs.
+    #[test]
+    fn a_gzip_bomb_is_stopped_at_the_cap_and_max_size_raises_it() {
+        let fx = Fixture::new();
+        let src = fx.tmp.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join(ASSET), b"#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(src.join(ASSET), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let zeros = std::fs::File::create(src.join("zeros")).unwrap();
+        zeros.set_len(40 << 20).unwrap();
+        std::fs::create_dir_all(fx.rel()).unwrap();
+        let archive = fx.rel().join(format!("{ASSET}.tar.gz"));
+        let st = Command::new("tar")
+            .arg("czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&src)
+            .args([ASSET, "zeros"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let size = std::fs::metadata(&archive).unwrap().len();
+        assert!(size < 1 << 20, "the bomb is {size} bytes");
+        write_sha256(&archive);
+        fetch(&fx)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(
+                "expands to more than 16777216 bytes",
+            ))
+            .stderr(predicate::str::contains("--max-size"));
+        assert_nothing_installed(&fx, "bomb");
+        // A cap below the default applies too.
+        fetch(&fx)
+            .args(["--max-size", "10KB"])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("more than 10000 bytes"));
+        assert_nothing_installed(&fx, "bomb, --max-size 10KB");
+        fetch(&fx).args(["--max-size", "64MiB"]).assert().success();
+        let zeros = installed_dir(&fx).join("zeros");
+        assert_eq!(std::fs::metadata(zeros).unwrap().len(), 40 << 20);
+    }
+
+    /// Item 13: the free space is checked before each file: a file larger than the
+    /// filesystem is refused up front (its header claims 1 PiB), with the bytes needed and
+    /// available, and nothing is left; without `--max-size` the cap stops it first (exit 3).
+    #[test]
+    fn free_space_is_checked_before_each_file() {
+        let fx = Fixture::new();
+        f::archive_release(&fx.rel(), ASSET, &[EXE, Entry::Claims("huge", 1 << 50)]);
+        fetch(&fx)
+            .args(["--max-size", "2PiB"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("not enough space"))
+            .stderr(predicate::str::contains("needs 1125899906842624 bytes"));
+        assert_nothing_installed(&fx, "1 PiB file");
+        fetch(&fx)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("expands to more than"));
+        assert_nothing_installed(&fx, "1 PiB file, default cap");
+    }
+
+    /// Item 13 (memory): one entry's headers are read into memory by the tar reader, so
+    /// they are capped too (1 MiB): a 2 MiB pax header is refused with exit 3.
+    #[test]
+    fn oversized_entry_headers_are_refused() {
+        let fx = Fixture::new();
+        f::archive_release(&fx.rel(), ASSET, &[EXE, Entry::PaxHeader(2 << 20), EXE]);
+        fetch(&fx).assert().code(3).stderr(predicate::str::contains(
+            "headers take more than 1048576 bytes",
+        ));
+        assert_nothing_installed(&fx, "pax header");
+    }
+}

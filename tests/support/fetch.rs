@@ -110,6 +110,17 @@ pub enum Entry<'a> {
     RawFile(&'a str, &'a [u8]),
     /// A character device.
     CharDevice(&'a str),
+    /// A hard link and its target (a path in the archive).
+    HardLink(&'a str, &'a str),
+    /// A FIFO.
+    Fifo(&'a str),
+    /// A directory with the given mode.
+    DirMode(&'a str, u32),
+    /// A regular file whose header declares `size` bytes but that has no contents, for
+    /// archives that claim more than they hold.
+    Claims(&'a str, u64),
+    /// A pax extended header of `size` bytes before the next entry.
+    PaxHeader(usize),
 }
 
 /// Writes a layout-4 release: `S.tar.gz` with `entries` and `S.tar.gz.sha256`.
@@ -152,6 +163,40 @@ pub fn archive_release(dir: &Path, stem: &str, entries: &[Entry]) -> Vec<u8> {
                 h.set_device_major(1).unwrap();
                 h.set_device_minor(3).unwrap();
                 tar.append_data(&mut h, p, &[][..]).unwrap();
+            }
+            Entry::HardLink(p, t) => {
+                h.set_size(0);
+                h.set_entry_type(tar::EntryType::Link);
+                tar.append_link(&mut h, p, t).unwrap();
+            }
+            Entry::Fifo(p) => {
+                h.set_size(0);
+                h.set_mode(0o644);
+                h.set_entry_type(tar::EntryType::Fifo);
+                tar.append_data(&mut h, p, &[][..]).unwrap();
+            }
+            Entry::DirMode(p, mode) => {
+                h.set_size(0);
+                h.set_mode(*mode);
+                h.set_entry_type(tar::EntryType::Directory);
+                tar.append_data(&mut h, p, &[][..]).unwrap();
+            }
+            Entry::Claims(p, size) => {
+                h.set_size(*size);
+                h.set_mode(0o644);
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_path(p).unwrap();
+                h.set_cksum();
+                // The builder copies what the reader gives, not what the header declares.
+                tar.append(&h, &[][..]).unwrap();
+            }
+            Entry::PaxHeader(size) => {
+                let mut h = tar::Header::new_ustar();
+                h.set_size(*size as u64);
+                h.set_entry_type(tar::EntryType::XHeader);
+                h.set_path("PaxHeader").unwrap();
+                h.set_cksum();
+                tar.append(&h, &vec![b'x'; *size][..]).unwrap();
             }
         }
     }

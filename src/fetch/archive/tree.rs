@@ -1,0 +1,381 @@
+//! The directory an archive is extracted into, reached only through its root's file
+//! descriptor, and the path resolution that keeps every entry and every link beneath it.
+//!
+//! Paths are never handed to the kernel whole: [`Tree::resolve`] walks them a component at a
+//! time from the root with `openat(O_NOFOLLOW)`, follows the symlinks the extraction has
+//! created so far by reading them (`readlinkat`), and fails with [`Unsafe::Outside`] as soon
+//! as a `..` would climb above the root or a link is absolute. A component that does not
+//! exist (yet) is taken lexically, with the rest of the path, so a link is judged the same
+//! way whether its target exists or not. Entries are then created in the directory that
+//! resolution ends in, by name, with `O_CREAT | O_EXCL | O_NOFOLLOW`, `mkdirat`, `symlinkat`
+//! or `linkat`: nothing is ever written through a link.
+//!
+//! Why not `openat2(RESOLVE_BENEATH)`: it keeps one open from escaping, but a link is a
+//! danger later, when the backend or the user writes through it; and it is Linux only
+//! (DESIGN.md wants macOS too). Resolving by hand gives the same guarantee at creation time
+//! and also judges link targets that do not exist, on every platform rustix supports.
+
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, RawMode};
+use rustix::io::Errno;
+
+/// How many symlinks one resolution may follow (Linux's own limit, as in `ELOOP`).
+pub const MAX_LINK_HOPS: u32 = 40;
+
+/// Why a path is not safe to use.
+#[derive(Debug)]
+pub enum Unsafe {
+    /// It climbs above the root, or a link on the way is absolute.
+    Outside,
+    /// More than [`MAX_LINK_HOPS`] links on the way (a loop, most likely).
+    TooManyLinks,
+    /// The filesystem failed.
+    Io(std::io::Error),
+}
+
+impl From<Errno> for Unsafe {
+    fn from(e: Errno) -> Unsafe {
+        Unsafe::Io(e.into())
+    }
+}
+
+/// A path inside the tree with every link resolved: its components from the root, of which
+/// the first `dirs.len() - 1` exist as real directories (the rest do not exist, or lie
+/// below something that is not a directory), and open descriptors of those directories
+/// (`dirs[0]` is the root).
+pub struct Resolved {
+    /// The components, from the root, without links, `.` or `..`.
+    pub comps: Vec<OsString>,
+    dirs: Vec<OwnedFd>,
+}
+
+impl Resolved {
+    /// Whether every component exists as a directory.
+    #[cfg(test)]
+    pub fn is_existing_dir(&self) -> bool {
+        self.dirs.len() == self.comps.len() + 1
+    }
+
+    /// The path, relative to the root (`.` for the root).
+    #[cfg(test)]
+    pub fn display(&self) -> PathBuf {
+        if self.comps.is_empty() {
+            return PathBuf::from(".");
+        }
+        self.comps.iter().collect()
+    }
+
+    /// The deepest existing directory on the path.
+    fn deepest(&self) -> &OwnedFd {
+        // `dirs` always holds the root.
+        &self.dirs[self.dirs.len() - 1]
+    }
+}
+
+/// One step of a path to resolve.
+enum Step {
+    Up,
+    Name(OsString),
+}
+
+/// The steps of a relative path; `None` if it is absolute.
+fn steps(path: &Path) -> Option<Vec<Step>> {
+    let mut out = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => return None,
+            Component::CurDir => {}
+            Component::ParentDir => out.push(Step::Up),
+            Component::Normal(n) => out.push(Step::Name(n.to_os_string())),
+        }
+    }
+    Some(out)
+}
+
+/// The type of `name` in `dir`, not following a link; `None` if it does not exist.
+pub fn type_of(dir: impl AsFd, name: &OsStr) -> rustix::io::Result<Option<(FileType, Mode)>> {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) => Ok(Some((
+            FileType::from_raw_mode(st.st_mode as RawMode),
+            Mode::from_raw_mode(st.st_mode as RawMode),
+        ))),
+        Err(Errno::NOENT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn open_dir(dir: impl AsFd, name: &OsStr) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// The directory tree under extraction.
+pub struct Tree {
+    root: OwnedFd,
+}
+
+impl Tree {
+    /// Opens `root` (a directory, not followed if it is a link).
+    pub fn open(root: &Path) -> std::io::Result<Tree> {
+        let root = rustix::fs::open(
+            root,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        Ok(Tree { root })
+    }
+
+    /// The root directory's descriptor.
+    pub fn root(&self) -> &OwnedFd {
+        &self.root
+    }
+
+    /// Resolves `rel`, relative to the directory `from` (components from the root, as in
+    /// [`Resolved::comps`]), following the links found on the way.
+    ///
+    /// Errors: [`Unsafe::Outside`] when the path, or a link on it, leads above the root or is
+    /// absolute, whether or not its target exists; [`Unsafe::TooManyLinks`] after
+    /// [`MAX_LINK_HOPS`] links.
+    pub fn resolve(&self, from: &[OsString], rel: &Path) -> Result<Resolved, Unsafe> {
+        let mut pending: VecDeque<Step> = from.iter().cloned().map(Step::Name).collect();
+        pending.extend(steps(rel).ok_or(Unsafe::Outside)?);
+        let mut comps: Vec<OsString> = Vec::new();
+        let mut dirs = vec![self.root.try_clone().map_err(Unsafe::Io)?];
+        let mut hops = 0;
+        while let Some(step) = pending.pop_front() {
+            let name = match step {
+                Step::Up => {
+                    comps.pop().ok_or(Unsafe::Outside)?;
+                    if dirs.len() > comps.len() + 1 {
+                        dirs.pop();
+                    }
+                    continue;
+                }
+                Step::Name(n) => n,
+            };
+            if dirs.len() < comps.len() + 1 {
+                // Below something missing or not a directory: lexical from here on.
+                comps.push(name);
+                continue;
+            }
+            let dir = &dirs[dirs.len() - 1];
+            match type_of(dir, &name)? {
+                Some((FileType::Directory, _)) => {
+                    let fd = open_dir(dir, &name)?;
+                    dirs.push(fd);
+                    comps.push(name);
+                }
+                Some((FileType::Symlink, _)) => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err(Unsafe::TooManyLinks);
+                    }
+                    let target = rustix::fs::readlinkat(dir, &name, Vec::new())?;
+                    let target = PathBuf::from(OsString::from_vec(target.into_bytes()));
+                    let link_steps = steps(&target).ok_or(Unsafe::Outside)?;
+                    for s in link_steps.into_iter().rev() {
+                        pending.push_front(s);
+                    }
+                }
+                _ => comps.push(name),
+            }
+        }
+        Ok(Resolved { comps, dirs })
+    }
+
+    /// Makes every component of `path` that does not exist a directory (mode `0o755`) and
+    /// returns the last one, opened. `Ok(None)` when a component exists and is not a
+    /// directory.
+    pub fn make_dirs(&self, path: &Resolved) -> Result<Option<OwnedFd>, Unsafe> {
+        let mut dir = path.deepest().try_clone().map_err(Unsafe::Io)?;
+        for name in &path.comps[path.dirs.len() - 1..] {
+            match rustix::fs::mkdirat(&dir, name.as_os_str(), Mode::from_raw_mode(0o755)) {
+                Ok(()) => {}
+                Err(Errno::EXIST) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            dir = open_dir(&dir, name)?;
+        }
+        Ok(Some(dir))
+    }
+
+    /// Opens the existing regular file at `path` (resolved): `Ok(None)` when it is missing
+    /// or not a regular file. The mode is returned with the descriptor.
+    pub fn open_file(&self, path: &Resolved) -> Result<Option<(OwnedFd, Mode)>, Unsafe> {
+        let Some(name) = path.comps.last() else {
+            return Ok(None);
+        };
+        if path.dirs.len() != path.comps.len() {
+            return Ok(None); // its directory does not exist
+        }
+        match type_of(path.deepest(), name)? {
+            Some((FileType::RegularFile, mode)) => {
+                let fd = rustix::fs::openat(
+                    path.deepest(),
+                    name.as_os_str(),
+                    OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )?;
+                Ok(Some((fd, mode)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Makes `name` in `dir` a hard link to the regular file at `src` (resolved, as checked
+    /// by [`Tree::open_file`]).
+    pub fn hard_link(&self, src: &Resolved, dir: &OwnedFd, name: &OsStr) -> Result<(), Unsafe> {
+        let src_name = src.comps.last().ok_or(Unsafe::Outside)?;
+        rustix::fs::linkat(
+            src.deepest(),
+            src_name.as_os_str(),
+            dir,
+            name,
+            AtFlags::empty(),
+        )?;
+        Ok(())
+    }
+
+    /// Calls `f(dir_components, name, target)` for every symlink in the tree, and returns
+    /// the first error `f` returns.
+    pub fn each_link<E: From<std::io::Error>>(
+        &self,
+        mut f: impl FnMut(&[OsString], &OsStr, &Path) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let io = |e: Errno| E::from(e.into());
+        let mut stack: Vec<(Vec<OsString>, OwnedFd)> =
+            vec![(Vec::new(), self.root.try_clone().map_err(E::from)?)];
+        while let Some((comps, fd)) = stack.pop() {
+            for entry in rustix::fs::Dir::read_from(&fd).map_err(io)? {
+                let entry = entry.map_err(io)?;
+                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+                if name == "." || name == ".." {
+                    continue;
+                }
+                let ty = match entry.file_type() {
+                    FileType::Unknown => match type_of(&fd, name).map_err(io)? {
+                        Some((t, _)) => t,
+                        None => continue,
+                    },
+                    t => t,
+                };
+                match ty {
+                    FileType::Directory => {
+                        let sub = open_dir(&fd, name).map_err(io)?;
+                        let mut c = comps.clone();
+                        c.push(name.to_os_string());
+                        stack.push((c, sub));
+                    }
+                    FileType::Symlink => {
+                        let target = rustix::fs::readlinkat(&fd, name, Vec::new()).map_err(io)?;
+                        let target = PathBuf::from(OsString::from_vec(target.into_bytes()));
+                        f(&comps, name, &target)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// A path to make before resolving: a symlink to the target given, else a directory
+    /// when it ends in `/`, else a file.
+    type Setup<'a> = (&'a str, Option<&'a str>);
+
+    /// Resolves `rel` from `from` in a tree built by `setup`; `Ok(path)` or the error's name.
+    fn resolve_in(setup: &[Setup], from: &str, rel: &str) -> Result<String, &'static str> {
+        let tmp = tempfile::tempdir().unwrap();
+        for (path, link) in setup {
+            let p = tmp.path().join(path);
+            match link {
+                Some(t) => symlink(t, &p).unwrap(),
+                None if path.ends_with('/') => std::fs::create_dir_all(&p).unwrap(),
+                None => std::fs::write(&p, b"x").unwrap(),
+            }
+        }
+        let tree = Tree::open(tmp.path()).unwrap();
+        let from: Vec<OsString> = Path::new(from)
+            .components()
+            .map(|c| c.as_os_str().to_os_string())
+            .collect();
+        match tree.resolve(&from, Path::new(rel)) {
+            Ok(r) => Ok(r.display().to_string_lossy().into_owned()),
+            Err(Unsafe::Outside) => Err("outside"),
+            Err(Unsafe::TooManyLinks) => Err("loop"),
+            Err(Unsafe::Io(e)) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn resolution_follows_extracted_links_and_refuses_escapes_existing_or_not() {
+        let l_dot = ("l", Some("."));
+        // (what exists: path and link target or None, resolve from, path, expected)
+        type Row<'a> = (&'a [Setup<'a>], &'a str, &'a str, Result<&'a str, &'a str>);
+        let rows: &[Row] = &[
+            (&[], "", "a/b", Ok("a/b")),
+            (&[], "", "", Ok(".")),
+            (&[], "", "./a/./b/", Ok("a/b")),
+            (&[], "a", "../b", Ok("b")),
+            (&[], "a", "../../b", Err("outside")),
+            (&[], "", "/etc", Err("outside")),
+            // Missing components are taken lexically, so a target is judged whether or not
+            // it exists.
+            (&[], "", "missing/../../x", Err("outside")),
+            (&[], "", "missing/../x", Ok("x")),
+            // The chain: l -> . makes l/l/l the root, so ../../../canary escapes
+            // although it counts as three levels down.
+            (&[l_dot], "", "l/l/l", Ok(".")),
+            (&[l_dot], "l/l/l", "../../../canary", Err("outside")),
+            (&[l_dot], "", "l/l/l/../x", Err("outside")),
+            (&[("d/", None), ("up", Some("d/.."))], "", "up/x", Ok("x")),
+            (&[("up", Some(".."))], "", "up/x", Err("outside")),
+            (&[("abs", Some("/tmp"))], "", "abs/x", Err("outside")),
+            (
+                &[("lib/", None), ("lib/so", Some("../lib/real"))],
+                "lib",
+                "so",
+                Ok("lib/real"),
+            ),
+            (&[("a", Some("b")), ("b", Some("a"))], "", "a", Err("loop")),
+            // Below a regular file nothing exists: lexical again.
+            (&[("f", None)], "", "f/../../x", Err("outside")),
+            (&[("f", None)], "", "f/x", Ok("f/x")),
+        ];
+        for (setup, from, rel, want) in rows {
+            let got = resolve_in(setup, from, rel);
+            assert_eq!(
+                got.as_deref(),
+                want.as_deref(),
+                "{from} + {rel} in {setup:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn make_dirs_creates_the_missing_tail_and_stops_at_a_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("f"), b"x").unwrap();
+        let tree = Tree::open(tmp.path()).unwrap();
+        let r = tree.resolve(&[], Path::new("a/b")).unwrap();
+        assert!(!r.is_existing_dir());
+        assert!(tree.make_dirs(&r).unwrap().is_some());
+        assert!(tmp.path().join("a/b").is_dir());
+        let r = tree.resolve(&[], Path::new("f/x")).unwrap();
+        assert!(tree.make_dirs(&r).unwrap().is_none());
+    }
+}
