@@ -21,6 +21,7 @@ pub mod size;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod testhook;
 pub mod variant;
 pub mod verify;
 
