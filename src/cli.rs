@@ -148,9 +148,13 @@ Release layouts tried in order (S = asset without .exe):
   S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256;
   S.tar.gz + S.tar.gz.sha256
 A layout without a SHA-256 is refused (exit 3). The installed path is
-printed on stdout. Exit codes: 0 installed or already installed,
-3 checksum or release data bad, 4 another fetch of the asset is running
-(see --wait), 130 interrupted (partial data kept for resume).";
+printed on stdout. Retries are bounded per part for the whole run:
+--retries failed attempts, refilled only by new data (at most 16 times).
+Free space is checked before anything is allocated.
+Exit codes: 0 installed or already installed, 1 network failure or too
+little free space, 3 checksum or release data bad, 4 another fetch of
+the asset is running (see --wait; also when --wait=DUR runs out),
+130 interrupted (partial data kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -173,7 +177,8 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
-    /// backoff with jitter; Retry-After is honoured).
+    /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
+    /// only by new data, so a part gets at most 17 x N retries.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
@@ -186,9 +191,17 @@ pub struct FetchArgs {
     #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
-    /// does (taking over if it dies) instead of exiting 4.
-    #[arg(long)]
-    pub wait: bool,
+    /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
+    /// number is seconds), exit 4 if it still holds the slot after that long. A holder that
+    /// shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        value_name = "DUR",
+        value_parser = voxctl::duration::parse
+    )]
+    pub wait: Option<Option<Duration>>,
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
