@@ -4,6 +4,7 @@
 mod completions;
 mod fetch;
 mod lease;
+mod man;
 mod reap;
 mod restart;
 mod split;

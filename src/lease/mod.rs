@@ -92,7 +92,8 @@ impl fmt::Display for Token {
     }
 }
 
-/// Parses a TTL or kill grace such as `500ms`, `30s`, `5m` (humantime syntax). Zero,
+/// Parses a TTL or kill grace such as `10` (seconds), `500ms`, `30s`, `5m` (see
+/// [`crate::duration::parse`]). Zero,
 /// negative, sub-millisecond and over-a-year values are [`Error::Usage`].
 pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
     let t = s.trim();
@@ -101,11 +102,7 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
             "invalid duration {s:?}: must be positive"
         )));
     }
-    let d = humantime::parse_duration(t).map_err(|e| {
-        Error::Usage(format!(
-            "invalid duration {s:?}: {e} (examples: 500ms, 30s, 5m)"
-        ))
-    })?;
+    let d = crate::duration::parse(t)?;
     if d.is_zero() {
         return Err(Error::Usage(format!(
             "invalid duration {s:?}: must be positive"
