@@ -4,6 +4,7 @@
 mod completions;
 mod fetch;
 mod lease;
+mod man;
 mod reap;
 mod restart;
 mod sign;
@@ -46,7 +47,8 @@ pub fn handles_signals(cli: &Cli) -> bool {
     matches!(
         &cli.command,
         Command::Lease(crate::cli::LeaseArgs {
-            command: crate::cli::LeaseCommand::Run(_)
+            command: crate::cli::LeaseCommand::Run(_),
+            ..
         })
     )
 }
