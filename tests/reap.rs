@@ -588,7 +588,13 @@ fn a_no_at_the_prompt_refuses_and_is_not_told_to_pass_yes() {
     assert_eq!(status.code(), Some(5), "{out}");
     assert!(out.contains("declined at the prompt"), "{out}");
     assert!(out.contains("answer y to go ahead"), "{out}");
-    assert!(!out.contains("pass --yes"), "a no is not told to pass --yes: {out}");
+    assert!(
+        !out.contains("pass --yes"),
+        "a no is not told to pass --yes: {out}"
+    );
     assert!(app.running(), "pid {} must be untouched", app.pid);
-    assert!(marker_path(&state).exists(), "a declined run leaves the marker");
+    assert!(
+        marker_path(&state).exists(),
+        "a declined run leaves the marker"
+    );
 }
