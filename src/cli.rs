@@ -147,8 +147,14 @@ const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
   S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
 A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
-Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
-fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
+Before downloading, a release that states hardware requirements (split --cuda-arch-list,
+--min-driver, --rocm-gfx) is checked against the GPUs found (nvidia-smi, the kfd topology);
+a variant no GPU here can run is refused (exit 5; --skip-compat-check downloads anyway),
+and --variant auto takes cpu instead, saying why. VOXCTL_SYSFS_ROOT replaces /sys for the
+kfd topology (for testing).
+Exit codes: 0 installed or already installed, 1 failure (e.g. not enough free space),
+3 checksum or release data bad, 4 another fetch of the asset is running (see --wait),
+5 the hardware cannot run the release, 130 interrupted (partial data kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -187,9 +193,17 @@ pub struct FetchArgs {
     /// does (taking over if it dies) instead of exiting 4.
     #[arg(long)]
     pub wait: bool,
-    /// Download and install even if the installed file already matches the release.
+    /// Download and install even if the installed file already matches the release (the
+    /// compatibility check still runs).
     #[arg(long)]
     pub force: bool,
+    /// Download even if the release states hardware requirements (CUDA archs, driver, ROCm
+    /// targets) that no GPU here meets.
+    #[arg(long)]
+    pub skip_compat_check: bool,
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub detect_timeout: std::time::Duration,
     /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
     /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
     /// size, at least 16 MiB].
@@ -234,6 +248,16 @@ pub struct SplitArgs {
     /// The variant to record in the JSON manifest (cpu, cuda or rocm).
     #[arg(long, value_name = "V")]
     pub variant: Option<voxctl::variant::Variant>,
+    /// The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g.
+    /// "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on.
+    #[arg(long, value_name = "LIST")]
+    pub cuda_arch_list: Option<voxctl::gpu::CudaArchList>,
+    /// The oldest NVIDIA driver the build runs on (e.g. 525.60.13).
+    #[arg(long, value_name = "VERSION")]
+    pub min_driver: Option<voxctl::gpu::DriverVersion>,
+    /// The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100").
+    #[arg(long, value_name = "LIST")]
+    pub rocm_gfx: Option<voxctl::gpu::GfxList>,
     /// Replace existing outputs (and remove parts numbered beyond the new last one).
     #[arg(long)]
     pub force: bool,

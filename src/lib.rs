@@ -9,6 +9,7 @@ pub mod checksum;
 pub mod digest;
 pub mod error;
 pub mod fetch;
+pub mod gpu;
 pub mod interrupt;
 pub mod lease;
 pub mod manifest;

@@ -13,11 +13,11 @@ use indicatif::{MultiProgress, ProgressBar};
 use serde_json::json;
 use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
-use voxctl::fetch::{Event, Outcome, Progress, RetryPolicy, Settings, Source};
+use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
 use voxctl::slot::{SlotGuard, SlotTable};
 use voxctl::Error;
 
-use crate::cli::{FetchArgs, GlobalArgs};
+use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
 use crate::output::{human_bytes, Printer};
 
 /// How often progress is sampled, JSON progress lines written and the slot updated.
@@ -42,12 +42,35 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
 
 fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
-    let variant = super::resolve_variant(args.variant, printer);
+    let probes = super::gpu_probes(args.detect_timeout);
+    let (variant, compat) = match args.variant {
+        VariantChoice::Auto => {
+            let hw = voxctl::gpu::detect(&probes)?;
+            let (v, why) = voxctl::gpu::auto_candidate(&hw);
+            printer.message(format!("variant auto: {v} ({why})"));
+            let compat = if args.skip_compat_check {
+                Compat::Skip
+            } else {
+                Compat::Auto(hw)
+            };
+            (v, compat)
+        }
+        choice => {
+            let v = super::resolve_variant(choice, printer);
+            let compat = if args.skip_compat_check {
+                Compat::Skip
+            } else {
+                Compat::Explicit(probes)
+            };
+            (v, compat)
+        }
+    };
     let source = match &args.source {
         Some(s) => Source::parse(s)?,
         None => Source::github(args.tag.as_deref())?,
     };
     Ok(Settings {
+        app: args.app.app.clone(),
         asset: variant.asset(&args.app.app),
         variant,
         source,
@@ -66,6 +89,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
         },
         force: args.force,
         max_expanded: args.max_size,
+        compat,
     })
 }
 
@@ -280,6 +304,37 @@ impl Reporter {
                         humantime::format_duration(Duration::from_millis(delay.as_millis() as u64));
                     self.multi
                         .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+                }
+            }
+            Event::Compatible { variant, why } => {
+                if p.json() {
+                    let _ = p
+                        .json_line(&json!({"event": "compatible", "variant": variant, "why": why}));
+                } else {
+                    p.message(format!(
+                        "{variant}: the release's requirements are met: {why}"
+                    ));
+                }
+            }
+            Event::CompatUnknown { variant, why } => {
+                if p.json() {
+                    let _ = p.json_line(
+                        &json!({"event": "compat_unknown", "variant": variant, "why": why}),
+                    );
+                } else {
+                    p.warn(format!(
+                        "cannot check whether this host can run the {variant} release: {why}; \
+                         downloading anyway"
+                    ));
+                }
+            }
+            Event::AutoFallback { from, why } => {
+                if p.json() {
+                    let _ = p.json_line(
+                        &json!({"event": "auto_fallback", "from": from, "to": "cpu", "why": why}),
+                    );
+                } else {
+                    p.warn(format!("variant auto: not {from} but cpu: {why}"));
                 }
             }
             Event::Verified(sha256) => {

@@ -72,6 +72,16 @@ pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
     }
 }
 
+/// The hardware probes: `nvidia-smi` from `PATH`, sysfs at `/sys` or `$VOXCTL_SYSFS_ROOT`
+/// (for testing), each allowed `timeout`.
+pub fn gpu_probes(timeout: std::time::Duration) -> voxctl::gpu::Probes {
+    voxctl::gpu::Probes {
+        nvidia_smi: "nvidia-smi".into(),
+        sysfs_root: std::env::var_os("VOXCTL_SYSFS_ROOT").map_or_else(|| "/sys".into(), Into::into),
+        timeout,
+    }
+}
+
 /// Validates `--app` (it becomes part of file and slot names) and returns the data dir given
 /// by `--data-dir`/`VOXCTL_DATA_DIR`, else the app's default.
 pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {

@@ -77,6 +77,9 @@ pub struct Plan {
     pub pieces: Vec<Piece>,
     /// The app version from the manifest, when it has one.
     pub version: Option<String>,
+    /// What the build needs from the hardware, when the manifest states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<crate::gpu::Requirements>,
 }
 
 /// Finds the layout of `asset` in `remote` and builds its [`Plan`].
@@ -116,6 +119,7 @@ pub async fn discover(
                 })
                 .collect(),
             version: m.app_version,
+            requires: m.requires.filter(|r| !r.is_empty()),
         });
     }
 
@@ -167,6 +171,7 @@ pub async fn discover(
             sha256,
             pieces,
             version: None,
+            requires: None,
         });
     }
 
@@ -208,6 +213,7 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
             sha256: None,
         }],
         version: None,
+        requires: None,
     }
 }
 

@@ -51,6 +51,8 @@ pub use source::{RetryPolicy, Source};
 /// Everything a fetch needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The app (names the cpu asset that `--variant auto` falls back to).
+    pub app: String,
     /// The asset `A` to install.
     pub asset: String,
     /// The variant, recorded in the install record and naming an archive's directory.
@@ -72,8 +74,24 @@ pub struct Settings {
     /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
     /// `None` for [`archive::default_max_expanded`] of the archive's size.
     pub max_expanded: Option<u64>,
+    /// The hardware compatibility check run after reading the release, before downloading.
+    pub compat: Compat,
 }
 
+/// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
+#[derive(Debug, Clone)]
+pub enum Compat {
+    /// No check (`--skip-compat-check`).
+    Skip,
+    /// An explicitly named variant: when the release states requirements, the hardware is
+    /// probed and a variant that no GPU here can run is refused ([`Error::Refused`], exit 5).
+    /// An unknown (no GPU seen, a probe that could not answer) is reported, not refused.
+    Explicit(crate::gpu::Probes),
+    /// `--variant auto`: [`Settings::variant`] is the candidate picked from this hardware
+    /// ([`crate::gpu::auto_candidate`]); unless the hardware can run its release, the cpu
+    /// variant is fetched instead ([`Event::AutoFallback`]).
+    Auto(crate::gpu::Hardware),
+}
 /// Something that happened, for progress output.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -110,6 +128,27 @@ pub enum Event {
     },
     /// The whole file matched its SHA-256.
     Verified(Sha256),
+    /// The release states requirements and the hardware meets them.
+    Compatible {
+        /// The variant checked.
+        variant: Variant,
+        /// Which GPU, in words.
+        why: String,
+    },
+    /// The release states requirements that could not be checked here; fetching anyway.
+    CompatUnknown {
+        /// The variant.
+        variant: Variant,
+        /// What could not be detected.
+        why: String,
+    },
+    /// `--variant auto` fetches the cpu variant instead of `from`.
+    AutoFallback {
+        /// The candidate that cannot run (or could not be checked).
+        from: Variant,
+        /// Why.
+        why: String,
+    },
 }
 
 /// How a fetch ended.
@@ -220,18 +259,8 @@ pub async fn fetch(
             })
         }
     };
-    let plan = layout::discover(&remote, &settings.asset, &on_retry)
-        .await
-        .map_err(|e| {
-            if is_network(&e) {
-                crate::error::hinted(
-                    e,
-                    "check the network and the release server, or pass --source URL|DIR",
-                )
-            } else {
-                e
-            }
-        })?;
+    let (settings, plan) = preflight(settings, &remote, &events, &on_retry).await?;
+    let settings = &settings;
     progress.init(&plan);
     events(Event::Planned(plan.clone()));
 
@@ -287,6 +316,81 @@ pub async fn fetch(
         Err(e) => {
             let _ = partial.remove();
             Err(e)
+        }
+    }
+}
+
+/// Discovers the release of `settings.asset` and runs the compatibility check
+/// ([`Settings::compat`]); with `--variant auto` this may switch to the cpu variant, whose
+/// settings and plan are returned.
+async fn preflight(
+    settings: &Settings,
+    remote: &source::Remote,
+    events: &Events,
+    on_retry: &(dyn Fn(&http::HttpError, Duration) + Sync),
+) -> Result<(Settings, Plan)> {
+    let discover = |asset: String| async move {
+        layout::discover(remote, &asset, on_retry)
+            .await
+            .map_err(|e| {
+                if is_network(&e) {
+                    crate::error::hinted(
+                        e,
+                        "check the network and the release server, or pass --source URL|DIR",
+                    )
+                } else {
+                    e
+                }
+            })
+    };
+    let mut settings = settings.clone();
+    let plan = discover(settings.asset.clone()).await?;
+    let variant = settings.variant;
+    let requires = plan.requires.clone().unwrap_or_default();
+    let verdict = match &settings.compat {
+        Compat::Skip => return Ok((settings, plan)),
+        Compat::Explicit(_) | Compat::Auto(_) if variant == Variant::Cpu => {
+            return Ok((settings, plan))
+        }
+        Compat::Explicit(_) if requires.is_empty() => return Ok((settings, plan)),
+        Compat::Explicit(probes) => {
+            let probes = probes.clone();
+            let hw = tokio::task::spawn_blocking(move || crate::gpu::detect(&probes))
+                .await
+                .context("hardware detection task failed")??;
+            crate::gpu::judge(&requires, variant, &hw)
+        }
+        Compat::Auto(hw) => crate::gpu::judge(&requires, variant, hw),
+    };
+    let auto = matches!(settings.compat, Compat::Auto(_));
+    match verdict {
+        crate::gpu::Verdict::Runs(why) => {
+            if !requires.is_empty() {
+                events(Event::Compatible { variant, why });
+            }
+            Ok((settings, plan))
+        }
+        crate::gpu::Verdict::Unknown(why) if !auto => {
+            events(Event::CompatUnknown { variant, why });
+            Ok((settings, plan))
+        }
+        crate::gpu::Verdict::Cannot(why) if !auto => Err(crate::error::hinted(
+            Error::Refused(format!(
+                "{} at {} cannot run on this host: {why}",
+                settings.asset,
+                remote.source.display()
+            )),
+            format!(
+                "fetch --variant cpu instead, or pass --skip-compat-check to download {} anyway",
+                settings.asset
+            ),
+        )),
+        crate::gpu::Verdict::Unknown(why) | crate::gpu::Verdict::Cannot(why) => {
+            events(Event::AutoFallback { from: variant, why });
+            settings.variant = Variant::Cpu;
+            settings.asset = Variant::Cpu.asset(&settings.app);
+            let plan = discover(settings.asset.clone()).await?;
+            Ok((settings, plan))
         }
     }
 }

@@ -1,0 +1,303 @@
+//! Install health (issue 15): the hardware compatibility preflight of `fetch` against fake
+//! `nvidia-smi` programs on `PATH` and a fake sysfs tree, the free-space preflight, and
+//! damaged installs found by `verify --installed`, healed by `fetch --repair`, reported by
+//! `doctor` and refused by `restart`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use predicates::prelude::*;
+use support::fetch::{self as f, Fixture, ASSET};
+use support::http::Server;
+use voxctl::manifest::{json_manifest_name, part_name, Manifest};
+
+const MB: usize = 1 << 20;
+/// The arch list the reference app builds its CUDA backend with.
+const REFERENCE_ARCHS: &str = "8.0;8.6;8.9;9.0;12.0+PTX";
+
+/// Writes an executable `nvidia-smi` with `body` into `fx`'s `bin/` and returns the dir.
+fn fake_smi(fx: &Fixture, body: &str) -> PathBuf {
+    let bin = fx.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let path = bin.join("nvidia-smi");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(
+        &path,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    bin
+}
+
+/// An `nvidia-smi` that lists one GPU: `name, compute_cap, driver_version`.
+fn smi_gpu(fx: &Fixture, name: &str, cap: &str, driver: &str) -> PathBuf {
+    fake_smi(fx, &format!("echo '{name}, {cap}, {driver}'"))
+}
+
+/// `PATH` with only `bin` and the system dirs (so no real `nvidia-smi` can interfere).
+fn path_with(bin: &Path) -> String {
+    format!("{}:/usr/bin:/bin", bin.display())
+}
+
+/// A release in `fx.rel()`: the cuda asset as a JSON-manifest release stating `requires`
+/// (a JSON object), and the cpu and rocm assets as whole files. Returns the cuda bytes.
+fn release(fx: &Fixture, requires: serde_json::Value) -> Vec<u8> {
+    let bytes = f::data(2 * MB + 11, 7);
+    let mut m: Manifest = f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    m.requires = Some(serde_json::from_value(requires).unwrap());
+    f::write_manifest(&fx.rel(), &m);
+    f::whole_release(&fx.rel(), "voicebox-server-cpu", &f::data(MB / 2, 8));
+    f::whole_release(&fx.rel(), "voicebox-server-rocm", &f::data(MB / 2, 9));
+    bytes
+}
+
+fn reference(fx: &Fixture) -> Vec<u8> {
+    release(
+        fx,
+        serde_json::json!({"cuda_arch_list": REFERENCE_ARCHS, "min_driver": "525.60"}),
+    )
+}
+
+/// `voxctl fetch --variant VARIANT` from `srv` with `PATH` set to `path`.
+fn fetch(fx: &Fixture, srv: &Server, variant: &str, path: &str) -> assert_cmd::Command {
+    let mut args = fx.args(&srv.url());
+    assert_eq!(args[..3], ["fetch", "--variant", "cuda"]);
+    args[2] = variant.to_string();
+    let mut cmd = support::voxctl(&fx.state());
+    cmd.args(&args).env("PATH", path);
+    cmd
+}
+
+fn installed(fx: &Fixture, asset: &str) -> bool {
+    fx.data().join("backends").join(asset).is_file()
+}
+
+#[test]
+fn split_records_the_requirements_and_older_manifests_stay_readable() {
+    let fx = Fixture::new();
+    let input = fx.tmp.path().join(ASSET);
+    std::fs::write(&input, f::data(3000, 1)).unwrap();
+    let out = fx.tmp.path().join("dist");
+    support::voxctl(&fx.state())
+        .args(["split", "--chunk-size", "1000", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .args(["--cuda-arch-list", REFERENCE_ARCHS])
+        .args(["--min-driver", "525.60.13", "--rocm-gfx", "gfx1030;gfx1100"])
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(json_manifest_name(ASSET))).unwrap())
+            .unwrap();
+    assert_eq!(v["version"], 1, "optional fields keep the format version");
+    assert_eq!(v["requires"]["cuda_arch_list"], REFERENCE_ARCHS);
+    assert_eq!(v["requires"]["min_driver"], "525.60.13");
+    assert_eq!(v["requires"]["rocm_gfx"], "gfx1030;gfx1100");
+    // Without the flags there is no "requires" at all.
+    support::voxctl(&fx.state())
+        .args(["split", "--force", "--chunk-size", "1000", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(json_manifest_name(ASSET))).unwrap())
+            .unwrap();
+    assert!(v.get("requires").is_none(), "{v}");
+    // A bad list is a usage error.
+    support::voxctl(&fx.state())
+        .args(["split", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .args(["--cuda-arch-list", "sm_80"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("TORCH_CUDA_ARCH_LIST"));
+}
+
+#[test]
+fn gtx_1060_is_refused_before_any_download_and_force_does_not_skip_the_check() {
+    let fx = Fixture::new();
+    reference(&fx);
+    let srv = Server::start(&fx.rel());
+    let bin = smi_gpu(&fx, "NVIDIA GeForce GTX 1060 6GB", "6.1", "550.54.14");
+    for extra in [&[][..], &["--force"][..]] {
+        fetch(&fx, &srv, "cuda", &path_with(&bin))
+            .args(extra)
+            .assert()
+            .code(5)
+            .stderr(predicate::str::contains("GTX 1060"))
+            .stderr(predicate::str::contains("compute capability 6.1"))
+            .stderr(predicate::str::contains(REFERENCE_ARCHS))
+            .stderr(predicate::str::contains("--variant cpu"));
+    }
+    assert!(
+        srv.downloads(&part_name(ASSET, 0)).is_empty(),
+        "nothing downloaded"
+    );
+    assert!(!fx.partial().exists());
+    fetch(&fx, &srv, "cuda", &path_with(&bin))
+        .arg("--skip-compat-check")
+        .assert()
+        .success();
+    assert!(installed(&fx, ASSET));
+    // auto on this GPU takes cpu, saying why.
+    fetch(&fx, &srv, "auto", &path_with(&bin))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("not cuda but cpu"))
+        .stderr(predicate::str::contains("compute capability 6.1"));
+    assert!(installed(&fx, "voicebox-server-cpu"));
+}
+
+#[test]
+fn rtx_4090_exact_12_0_and_12_1_through_ptx_are_accepted() {
+    for (name, cap) in [
+        ("NVIDIA GeForce RTX 4090", "8.9"),
+        ("NVIDIA GeForce RTX 5090", "12.0"),
+        ("NVIDIA Future GPU", "12.1"),
+    ] {
+        let fx = Fixture::new();
+        let bytes = reference(&fx);
+        let srv = Server::start(&fx.rel());
+        let bin = smi_gpu(&fx, name, cap, "570.86.10");
+        fetch(&fx, &srv, "cuda", &path_with(&bin))
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("requirements are met"))
+            .stderr(predicate::str::contains(name));
+        assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes, "{name}");
+        // auto picks cuda on it.
+        std::fs::remove_dir_all(fx.data()).unwrap();
+        fetch(&fx, &srv, "auto", &path_with(&bin))
+            .assert()
+            .success();
+        assert!(installed(&fx, ASSET), "{name}: auto took cuda");
+    }
+}
+
+/// `nvidia-smi` of a driver older than 510: the `compute_cap` field is unknown and fails
+/// the whole query.
+const OLD_DRIVER_SMI: &str = r#"case "$1" in *compute_cap*) echo 'Field "compute_cap" is not a valid field to query.' >&2; exit 2;; esac
+echo 'NVIDIA GeForce GTX 1080, 470.82.01'"#;
+
+#[test]
+fn a_driver_below_min_driver_is_refused_even_with_an_unknown_capability() {
+    let fx = Fixture::new();
+    reference(&fx);
+    let srv = Server::start(&fx.rel());
+    let bin = fake_smi(&fx, OLD_DRIVER_SMI);
+    fetch(&fx, &srv, "cuda", &path_with(&bin))
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("GTX 1080"))
+        .stderr(predicate::str::contains("unknown capability"))
+        .stderr(predicate::str::contains("driver 470.82.01 is older than"))
+        .stderr(predicate::str::contains("525.60"));
+    assert!(srv.downloads(&part_name(ASSET, 0)).is_empty());
+    // The same old driver without a driver requirement: the unknown capability is no
+    // reason to refuse.
+    let fx2 = Fixture::new();
+    release(&fx2, serde_json::json!({"cuda_arch_list": REFERENCE_ARCHS}));
+    let srv2 = Server::start(&fx2.rel());
+    let bin2 = fake_smi(&fx2, OLD_DRIVER_SMI);
+    fetch(&fx2, &srv2, "cuda", &path_with(&bin2))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("compute capability is unknown"));
+}
+
+#[test]
+fn a_hanging_nvidia_smi_times_out_could_not_detect_refuses_nothing_and_auto_takes_cpu() {
+    let fx = Fixture::new();
+    let bytes = reference(&fx);
+    let srv = Server::start(&fx.rel());
+    let bin = fake_smi(&fx, "sleep 600");
+    fetch(&fx, &srv, "cuda", &path_with(&bin))
+        .args(["--detect-timeout", "1s"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("could not detect NVIDIA GPUs"))
+        .stderr(predicate::str::contains("did not answer within 1s"));
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    std::fs::remove_dir_all(fx.data()).unwrap();
+    fetch(&fx, &srv, "auto", &path_with(&bin))
+        .args(["--detect-timeout", "1s"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("variant auto: cpu"))
+        .stderr(predicate::str::contains("could not detect NVIDIA GPUs"));
+    assert!(installed(&fx, "voicebox-server-cpu"));
+    assert!(!installed(&fx, ASSET));
+}
+
+#[test]
+fn without_nvidia_smi_auto_takes_cpu() {
+    let fx = Fixture::new();
+    reference(&fx);
+    let srv = Server::start(&fx.rel());
+    let empty = fx.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    fetch(&fx, &srv, "auto", &path_with(&empty))
+        .env("VOXCTL_SYSFS_ROOT", fx.tmp.path().join("no-sysfs"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("variant auto: cpu"))
+        .stderr(predicate::str::contains("nvidia-smi not found"));
+    assert!(installed(&fx, "voicebox-server-cpu"));
+}
+
+/// A fake sysfs with a CPU node (gfx_target_version 0) and a gfx1030 GPU node.
+fn fake_sysfs(fx: &Fixture) -> PathBuf {
+    let root = fx.tmp.path().join("sys");
+    for (node, version) in [("0", 0), ("1", 100300)] {
+        let dir = root.join("class/kfd/kfd/topology/nodes").join(node);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("properties"),
+            format!(
+                "cpu_cores_count 0\nsimd_count 80\ngfx_target_version {version}\nvendor_id 4098\n"
+            ),
+        )
+        .unwrap();
+    }
+    root
+}
+
+#[test]
+fn a_gfx1030_in_a_fake_sysfs_is_judged_against_the_rocm_list() {
+    let fx = Fixture::new();
+    let sys = fake_sysfs(&fx);
+    let empty = fx.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    // The rocm release states its targets in its JSON manifest.
+    let rocm = "voicebox-server-rocm";
+    let write_rocm = |gfx: &str| {
+        let mut m = f::json_release(&fx.rel(), rocm, &f::data(MB, 3), MB);
+        m.requires = Some(serde_json::from_value(serde_json::json!({"rocm_gfx": gfx})).unwrap());
+        std::fs::write(
+            fx.rel().join(json_manifest_name(rocm)),
+            serde_json::to_vec(&m).unwrap(),
+        )
+        .unwrap();
+    };
+    f::whole_release(&fx.rel(), "voicebox-server-cpu", &f::data(MB / 2, 8));
+    write_rocm("gfx1100;gfx1101");
+    let srv = Server::start(&fx.rel());
+    fetch(&fx, &srv, "rocm", &path_with(&empty))
+        .env("VOXCTL_SYSFS_ROOT", &sys)
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("gfx1030"))
+        .stderr(predicate::str::contains("gfx1100;gfx1101"));
+    write_rocm("gfx1030;gfx1100");
+    fetch(&fx, &srv, "auto", &path_with(&empty))
+        .env("VOXCTL_SYSFS_ROOT", &sys)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "variant auto: rocm (AMD GPU gfx1030)",
+        ));
+    assert!(installed(&fx, rocm));
+}
