@@ -20,6 +20,7 @@ pub mod reap;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod testhook;
 pub mod variant;
 pub mod verify;
 

@@ -15,6 +15,18 @@
 //! the disk writes while the hashers work instead of all at the final fsync.
 //! The input's size and mtime are compared before and after, so an input modified during
 //! the split is refused rather than published.
+//!
+//! Temporary files are named `.NAME.PID-START.RANDOM.voxctl-tmp`: NAME the output, PID and
+//! START the writer's process id and start time ([`crate::process::start_time`]). A process
+//! killed with SIGKILL cannot remove its own, so every split first removes the temporary
+//! files of its asset's outputs whose writer is no longer running (a live split's are kept,
+//! whatever its asset or directory; ownership is judged on this host).
+//!
+//! Crash-test checkpoints (debug builds only, see [`crate::testhook`]), in order:
+//! `split:temp-parts-written` (every part complete under its temporary name, nothing
+//! published), with `--force` `split:old-manifests-removed` just before it, then
+//! `split:published:NAME` after each output is renamed into place (the parts, then
+//! `S.sha256`, `S.manifest`, `S.manifest.json`).
 
 use std::fs::{File, Permissions};
 use std::io::Write;
@@ -30,6 +42,7 @@ use crate::digest::{hash_segments, Block, Consumer, Segment};
 use crate::error::hinted;
 use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
 use crate::name::validate_file_name;
+use crate::testhook::checkpoint;
 use crate::Error;
 
 /// The most parts a split may have: GNU `split -d -a 2` stops at `99`, and part names must
@@ -158,12 +171,14 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         &meta,
         names.iter().chain(&manifests).chain(&stale),
     )?;
+    remove_dead_temps(out_dir, asset)?;
     if settings.force {
         // Old manifests go first, so no manifest ever names a part being replaced.
         for name in &manifests {
             remove_if_present(&out_dir.join(name))?;
         }
         sync_dir(out_dir, settings.fsync)?;
+        checkpoint("split:old-manifests-removed");
     }
 
     let segments = (0..count)
@@ -228,10 +243,11 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         parts,
     };
     manifest.validate()?;
+    checkpoint("split:temp-parts-written");
 
     // Every part is complete (and fsynced with `fsync`): name them, then the manifests.
     for (tmp, name) in writer.done.into_iter().zip(&names) {
-        publish(tmp, &out_dir.join(name), settings.force)?;
+        publish(tmp, out_dir, name, settings.force)?;
     }
     sync_dir(out_dir, settings.fsync)?;
     let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
@@ -243,7 +259,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     ];
     for (name, bytes) in manifests.iter().zip(contents) {
         let tmp = write_temp(out_dir, name, &bytes, settings.fsync)?;
-        publish(tmp, &out_dir.join(name), settings.force)?;
+        publish(tmp, out_dir, name, settings.force)?;
     }
     sync_dir(out_dir, settings.fsync)?;
     for name in &stale {
@@ -283,33 +299,104 @@ fn check_outputs<'a>(
     Ok(())
 }
 
-/// Existing parts of `asset` in `dir` numbered `count` and above (left by an earlier split
-/// into more parts): they would make the release ambiguous.
-fn stale_parts(dir: &Path, asset: &str, count: u64) -> Result<Vec<String>> {
+/// The index of `name` if it is the name of a part of `asset` (any index).
+fn part_index(asset: &str, name: &str) -> Option<u64> {
     let prefix = format!("{}.part", manifest::stem(asset));
-    let suffix = manifest::part_suffix(asset);
-    let mut stale = Vec::new();
+    let index = name
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix(manifest::part_suffix(asset)))
+        .filter(|d| d.len() >= 2 && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.parse::<u64>().ok())?;
+    (usize::try_from(index).is_ok_and(|i| manifest::part_name(asset, i) == name)).then_some(index)
+}
+
+/// The names in `dir` (those that are UTF-8; no output name is anything else).
+fn dir_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let Ok(name) = entry.file_name().into_string() else {
-            continue;
-        };
-        let digits = name
-            .strip_prefix(&prefix)
-            .and_then(|rest| rest.strip_suffix(suffix));
-        if let Some(index) = digits
-            .filter(|d| d.len() >= 2 && d.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|d| d.parse::<u64>().ok())
-        {
-            if index >= count && manifest::part_name(asset, index as usize) == name {
-                stale.push(name);
-            }
+        if let Ok(name) = entry.file_name().into_string() {
+            names.push(name);
         }
     }
+    Ok(names)
+}
+
+/// Existing parts of `asset` in `dir` numbered `count` and above (left by an earlier split
+/// into more parts): they would make the release ambiguous.
+fn stale_parts(dir: &Path, asset: &str, count: u64) -> Result<Vec<String>> {
+    let mut stale: Vec<String> = dir_names(dir)?
+        .into_iter()
+        .filter(|name| part_index(asset, name).is_some_and(|i| i >= count))
+        .collect();
     stale.sort();
     Ok(stale)
+}
+
+/// The suffix of every temporary output file.
+const TEMP_SUFFIX: &str = ".voxctl-tmp";
+
+/// This process's owner tag in temporary names: `PID-START` (see the module docs).
+fn owner_tag() -> String {
+    let pid = std::process::id() as i32;
+    // 0 when the start time cannot be read: such files are judged by the pid alone.
+    let start = crate::process::start_time(pid).unwrap_or(0);
+    format!("{pid}-{start}")
+}
+
+/// Parses a temporary file name `.NAME.PID-START.RANDOM.voxctl-tmp` into NAME, PID, START.
+fn parse_temp_name(file: &str) -> Option<(&str, i32, u64)> {
+    let inner = file.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let mut fields = inner.rsplitn(3, '.');
+    let random = fields.next()?;
+    let (pid, start) = fields.next()?.split_once('-')?;
+    let name = fields.next()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if random.is_empty() || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    if !digits(pid) || !digits(start) || name.is_empty() {
+        return None;
+    }
+    Some((name, pid.parse().ok()?, start.parse().ok()?))
+}
+
+/// Whether the writer `pid` that started at `start` may still be running (a zombie is not:
+/// it will never write again). A start time of 0 (unknown to the writer) is judged by the
+/// pid alone.
+fn writer_alive(pid: i32, start: u64) -> bool {
+    match crate::process::start_time(pid) {
+        Some(now) => (start == 0 || now == start) && !crate::process::is_zombie(pid),
+        None => {
+            pid > 0
+                && start == 0
+                && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+                    != Err(nix::errno::Errno::ESRCH)
+        }
+    }
+}
+
+/// Removes the temporary files in `dir` of `asset`'s outputs (its parts of any number and
+/// its three manifests) whose writer is no longer running: what a SIGKILLed split leaves.
+/// Temporary files of a live split, of other assets or of another naming are left alone.
+fn remove_dead_temps(dir: &Path, asset: &str) -> Result<()> {
+    let manifests = [
+        manifest::sha256_name(asset),
+        manifest::text_manifest_name(asset),
+        manifest::json_manifest_name(asset),
+    ];
+    for file in dir_names(dir)? {
+        let Some((name, pid, start)) = parse_temp_name(&file) else {
+            continue;
+        };
+        let ours = manifests.iter().any(|m| m == name) || part_index(asset, name).is_some();
+        if ours && !writer_alive(pid, start) {
+            remove_if_present(&dir.join(&file))?;
+        }
+    }
+    Ok(())
 }
 
 fn sync_dir(dir: &Path, sync: bool) -> Result<()> {
@@ -328,11 +415,12 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
-/// A new hidden temporary file for output `name` in `dir`, deleted on drop.
+/// A new hidden temporary file for output `name` in `dir`, deleted on drop, named with this
+/// process's owner tag (see the module docs).
 fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".voxctl-tmp")
+        .prefix(&format!(".{name}.{}.", owner_tag()))
+        .suffix(TEMP_SUFFIX)
         .permissions(Permissions::from_mode(MODE))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
@@ -352,17 +440,20 @@ fn write_temp(dir: &Path, name: &str, bytes: &[u8], sync: bool) -> Result<TempPa
     Ok(tmp.into_temp_path())
 }
 
-/// Renames a complete temporary file to `target`; without `force` never over an existing
+/// Renames a complete temporary file to `dir/name`; without `force` never over an existing
 /// file (one that appeared since the check is reported, not replaced).
-fn publish(tmp: TempPath, target: &Path, force: bool) -> Result<()> {
+fn publish(tmp: TempPath, dir: &Path, name: &str, force: bool) -> Result<()> {
+    let target = dir.join(name);
     let outcome = if force {
-        tmp.persist(target)
+        tmp.persist(&target)
     } else {
-        tmp.persist_noclobber(target)
+        tmp.persist_noclobber(&target)
     };
     outcome
         .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename into {}", target.display()))
+        .with_context(|| format!("cannot rename into {}", target.display()))?;
+    checkpoint(&format!("split:published:{name}"));
+    Ok(())
 }
 
 /// The consumer that writes each segment to its own temporary part file. On Linux the data
@@ -539,6 +630,39 @@ mod tests {
             assert_eq!(parts[0], data[..cut as usize], "kernel_copy {kernel_copy}");
             assert_eq!(parts[1], data[cut as usize..], "kernel_copy {kernel_copy}");
         }
+    }
+
+    #[test]
+    fn temporary_names_carry_their_writer() {
+        let tag = owner_tag();
+        let file = format!(".v.part03.exe.{tag}.aB3xZ9{TEMP_SUFFIX}");
+        let (pid, start) = tag.split_once('-').unwrap();
+        assert_eq!(
+            parse_temp_name(&file),
+            Some(("v.part03.exe", pid.parse().unwrap(), start.parse().unwrap()))
+        );
+        assert_eq!(
+            parse_temp_name(".a.b.manifest.json.12-345.x1.voxctl-tmp"),
+            Some(("a.b.manifest.json", 12, 345))
+        );
+        for other in [
+            ".v.part03.exe.Ab12Cd.voxctl-tmp",
+            ".v.part03.exe.12-x.Ab12Cd.voxctl-tmp",
+            "v.part03.exe.12-3.Ab12Cd.voxctl-tmp",
+            ".12-3.Ab12Cd.voxctl-tmp",
+            ".v.12-3..voxctl-tmp",
+        ] {
+            assert_eq!(parse_temp_name(other), None, "{other}");
+        }
+        let (pid, start) = (std::process::id() as i32, tag.split_once('-').unwrap().1);
+        assert!(writer_alive(pid, start.parse().unwrap()), "this process");
+        assert!(
+            !writer_alive(pid, start.parse::<u64>().unwrap() + 1),
+            "pid reused"
+        );
+        assert_eq!(part_index("v.exe", "v.part07.exe"), Some(7));
+        assert_eq!(part_index("v.exe", "v.part7.exe"), None);
+        assert_eq!(part_index("v", "v.part100"), Some(100));
     }
 
     #[test]

@@ -373,28 +373,35 @@ pub fn verify_manifest(
             };
         } else {
             whole.detail = Some("a part is missing or unusable".into());
-            // Still hash the usable parts that have a checksum, to say which are good.
+            // Still hash the usable parts, to say which are good: OK or FAILED against a
+            // part checksum (JSON manifest), PRESENT once hashed where there is none (text
+            // manifest), as when every part is there.
             let jobs: Vec<(usize, Job)> = checks
                 .iter()
                 .zip(&expected.parts)
                 .enumerate()
                 .filter(|(_, (c, _))| c.detail.is_none() && c.status != Status::Missing)
-                .filter_map(|(i, (c, (_, size, sha)))| {
-                    sha.map(|sha256| {
-                        let job = Job {
-                            name: c.name.clone(),
-                            path: c.path.clone(),
-                            sha256,
-                            size: *size,
-                        };
-                        (i, job)
-                    })
+                .map(|(i, (c, (_, size, sha)))| {
+                    let job = Job {
+                        name: c.name.clone(),
+                        path: c.path.clone(),
+                        // Without a part checksum the comparison is ignored below.
+                        sha256: sha.unwrap_or(Sha256([0; 32])),
+                        size: *size,
+                    };
+                    (i, job)
                 })
                 .collect();
             let (indices, jobs): (Vec<usize>, Vec<Job>) = jobs.into_iter().unzip();
             let mut at = indices.into_iter();
-            check_files(&jobs, threads, progress, &mut |c| {
+            check_files(&jobs, threads, progress, &mut |mut c| {
                 if let Some(i) = at.next() {
+                    if expected.parts[i].2.is_none() {
+                        c.expected_sha256 = None;
+                        if c.sha256.is_some() {
+                            c.status = Status::Present;
+                        }
+                    }
                     checks[i] = c;
                 }
             })?;

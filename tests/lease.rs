@@ -125,10 +125,10 @@ fn sigkilled_holder_is_taken_over_after_ttl() {
         ])
         .arg(&info);
     let mut holder = Spawned::spawn(cmd);
-    let line = wait_for_line(&info, Duration::from_secs(20));
+    let line = wait_for_line(&info, Duration::from_secs(60));
     let (child, old): (i32, u64) = (field(&line, 0), field(&line, 1));
     signal(holder.pid(), Signal::SIGKILL);
-    holder.wait_timeout(Duration::from_secs(10)).unwrap();
+    holder.wait_timeout(Duration::from_secs(60)).unwrap();
     kill_group(child); // the orphaned command (its own group) is not our concern here
 
     let busy = acquire(&state, &["L"]);
@@ -137,10 +137,9 @@ fn sigkilled_holder_is_taken_over_after_ttl() {
         Some(4),
         "still held until the TTL runs out: {busy:?}"
     );
-    let started = Instant::now();
-    let out = acquire(&state, &["L", "--wait", "10s"]);
+    // Success within the (generous) --wait is the event: the dead holder's lease expired.
+    let out = acquire(&state, &["L", "--wait", "60s"]);
     assert!(out.status.success(), "{out:?}");
-    assert!(started.elapsed() < Duration::from_secs(5));
     let new = token_of(&out);
     assert!(new > old, "{new} > {old}");
     for op in ["renew", "release"] {
@@ -188,14 +187,14 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
     .arg(&a_info)
     .arg(&a_term);
     let mut a = Spawned::spawn(cmd);
-    let line = wait_for_line(&a_info, Duration::from_secs(20));
+    let line = wait_for_line(&a_info, Duration::from_secs(60));
     let (a_child, a_token): (i32, u64) = (field(&line, 0), field(&line, 1));
     stop_outside_locks(a.pid());
 
     let b_info = tmp.path().join("b");
     let b_done = tmp.path().join("b.done");
     let mut cmd = voxctl_std(&state);
-    cmd.args(["lease", "run", "L", "--ttl", "10s", "--wait", "20s", "--"])
+    cmd.args(["lease", "run", "L", "--ttl", "10s", "--wait", "60s", "--"])
         .args([
             "sh",
             "-c",
@@ -205,16 +204,16 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
         .arg(&b_info)
         .arg(&b_done);
     let mut b = Spawned::spawn(cmd);
-    let b_token: u64 = field(&wait_for_line(&b_info, Duration::from_secs(20)), 0);
+    let b_token: u64 = field(&wait_for_line(&b_info, Duration::from_secs(60)), 0);
     assert!(b_token > a_token);
     signal(a.pid(), Signal::SIGCONT);
 
-    let a_status = a.wait_timeout(Duration::from_secs(15)).expect("A exits");
+    let a_status = a.wait_timeout(Duration::from_secs(60)).expect("A exits");
     assert_eq!(a_status.code(), Some(6), "the stopped holder exits 6");
     assert!(a_term.exists(), "A's command got SIGTERM");
     assert!(!exists(a_child), "A's command is gone");
     kill_group(a_child);
-    let b_status = b.wait_timeout(Duration::from_secs(20)).expect("B exits");
+    let b_status = b.wait_timeout(Duration::from_secs(60)).expect("B exits");
     assert!(b_status.success(), "B undisturbed: {b_status:?}");
     assert!(b_done.exists(), "B's command ran to its end");
     let st = status_json(&state, "L", &[]);
@@ -224,22 +223,20 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
     );
 }
 
-/// Held lease: no --wait -> exit 4 at once; --wait 1s -> exit 4 after about a second;
-/// released meanwhile -> acquired.
+/// Held lease: no --wait -> exit 4 without waiting for the lease; --wait 1s -> exit 4 after
+/// at least a second (and long before the lease expires); released meanwhile -> acquired.
+/// The upper bounds only tell "gave up" from "waited for the 10-minute lease", so a loaded
+/// machine cannot fail them.
 #[test]
 fn wait_timing() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
-    let first = token_of(&acquire(&state, &["L", "--ttl", "60s"]));
+    let first = token_of(&acquire(&state, &["L", "--ttl", "10m"]));
 
     let t = Instant::now();
     let out = acquire(&state, &["L"]);
     assert_eq!(out.status.code(), Some(4), "{out:?}");
-    assert!(
-        t.elapsed() < Duration::from_millis(800),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert!(String::from_utf8_lossy(&out.stderr).contains(&first.to_string()));
 
     let t = Instant::now();
@@ -247,20 +244,20 @@ fn wait_timing() {
     assert_eq!(out.status.code(), Some(4), "{out:?}");
     let took = t.elapsed();
     assert!(took >= Duration::from_millis(1000), "{took:?}");
-    assert!(took < Duration::from_millis(3000), "{took:?}");
+    assert!(took < Duration::from_secs(60), "{took:?}");
 
     let mut cmd = voxctl_std(&state);
-    cmd.args(["lease", "acquire", "L", "--wait", "20s"])
+    cmd.args(["lease", "acquire", "L", "--wait", "2m"])
         .stdout(std::process::Stdio::piped());
     let mut waiter = Spawned::spawn(cmd);
-    // Let the waiter start waiting; if it is slower, it simply finds the lease free.
-    std::thread::sleep(Duration::from_millis(300));
+    // Released while the waiter waits (or before it looks: then it finds the lease free;
+    // both must end with it acquired).
     voxctl(&state)
         .args(["lease", "release", "L", "--token", &first.to_string()])
         .assert()
         .success();
     let status = waiter
-        .wait_timeout(Duration::from_secs(10))
+        .wait_timeout(Duration::from_secs(150))
         .expect("waiter exits");
     assert!(status.success(), "{status:?}");
     let mut out = String::new();
@@ -272,20 +269,21 @@ fn wait_timing() {
 /// clock is set back. Uses the debug-build hook `VOXCTL_TEST_WALL_SHIFT_MS` (expiry reads
 /// CLOCK_BOOTTIME, which the hook cannot touch; the hook shifts what voxctl reads as the
 /// wall clock).
+// Compiled in debug builds only: the clock hook is honoured only there (never in a release
+// binary), and `cargo nextest run` builds the binary in the same profile as this test.
+#[cfg(debug_assertions)]
 #[test]
 fn wall_clock_jumps_neither_expire_nor_extend() {
-    if !cfg!(debug_assertions) {
-        eprintln!("skipped: the clock hook exists in debug builds only");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let fwd = [("VOXCTL_TEST_WALL_SHIFT_MS", "3600000")];
     let back = [("VOXCTL_TEST_WALL_SHIFT_MS", "-3600000")];
-    let t1 = token_of(&acquire(&state, &["L", "--ttl", "2s"]));
+    // A TTL long enough for the four runs below on a loaded machine.
+    // Taken before the acquire, so the real TTL has surely run when the lease expires.
     let t_acquired = Instant::now();
+    let t1 = token_of(&acquire(&state, &["L", "--ttl", "10s"]));
 
-    // An hour forward: still held, no more than 2 s left; an hour back: not extended.
+    // An hour forward: still held, no more than 10 s left; an hour back: not extended.
     for env in [&fwd, &back] {
         let out = voxctl(&state)
             .args(["lease", "acquire", "L"])
@@ -295,19 +293,20 @@ fn wall_clock_jumps_neither_expire_nor_extend() {
         assert_eq!(out.status.code(), Some(4), "{env:?}: {out:?}");
         let st = status_json(&state, "L", env);
         assert_eq!(st["state"], "held", "{env:?}");
-        assert!(st["left_ms"].as_u64().unwrap() <= 2000, "{env:?}: {st}");
+        assert!(st["left_ms"].as_u64().unwrap() <= 10_000, "{env:?}: {st}");
     }
-    // Expiry comes after the real 2 s, whatever the wall clock says.
+    // Expiry comes after the real 10 s, whatever the wall clock says.
     let mut st = status_json(&state, "L", &back);
     while st["state"] == "held" {
         assert!(
-            t_acquired.elapsed() < Duration::from_secs(10),
+            t_acquired.elapsed() < Duration::from_secs(120),
             "never expired: {st}"
         );
         std::thread::sleep(Duration::from_millis(50));
         st = status_json(&state, "L", &back);
     }
-    assert!(t_acquired.elapsed() >= Duration::from_millis(1900));
+    // (10 ms below the TTL: the record keeps milliseconds.)
+    assert!(t_acquired.elapsed() >= Duration::from_millis(9990));
     assert_eq!(st["state"], "expired");
 
     // Tokens: the clock set back an hour still yields a larger token.
@@ -328,12 +327,11 @@ fn wall_clock_jumps_neither_expire_nor_extend() {
 }
 
 /// A lease of a previous boot is expired (boot id faked with the debug-build hook).
+// Compiled in debug builds only: the boot id hook is honoured only there (never in a release
+// binary), and `cargo nextest run` builds the binary in the same profile as this test.
+#[cfg(debug_assertions)]
 #[test]
 fn lease_of_previous_boot_is_expired() {
-    if !cfg!(debug_assertions) {
-        eprintln!("skipped: the boot id hook exists in debug builds only");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let old = token_of(&acquire(&state, &["L", "--ttl", "1h"]));
@@ -388,31 +386,41 @@ fn run_forwards_signals_and_mirrors_exit_status() {
             .arg("sh")
             .arg(&ready);
         let mut run = Spawned::spawn(cmd);
-        wait_for_line(&ready, Duration::from_secs(20));
+        wait_for_line(&ready, Duration::from_secs(60));
         signal(run.pid(), sig);
-        let status = run.wait_timeout(Duration::from_secs(10)).expect("exits");
+        let status = run.wait_timeout(Duration::from_secs(60)).expect("exits");
         assert_eq!(status.code(), Some(code), "{sig}: the command's status");
         assert_eq!(status_json(&state, "L", &[])["state"], "released", "{sig}");
     }
 }
 
-/// `lease run` renews every TTL/3: the lease stays held well past its TTL.
+/// `lease run` renews every TTL/3: the lease stays held well past its TTL. The command runs
+/// until the test says so (not for a fixed time a loaded machine could use up first).
 #[test]
 fn run_renews_while_the_command_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let ready = tmp.path().join("ready");
+    let go = tmp.path().join("go");
     let mut cmd = voxctl_std(&state);
-    cmd.args(["lease", "run", "L", "--ttl", "1s", "--", "sh", "-c"])
-        .arg(r#"echo up > "$1"; sleep 3"#)
+    cmd.args(["lease", "run", "L", "--ttl", "2s", "--", "sh", "-c"])
+        .arg(r#"echo up > "$1"; while [ ! -e "$2" ]; do sleep 0.05; done"#)
         .arg("sh")
-        .arg(&ready);
+        .arg(&ready)
+        .arg(&go);
     let mut run = Spawned::spawn(cmd);
-    wait_for_line(&ready, Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(2200));
+    wait_for_line(&ready, Duration::from_secs(60));
+    let st = status_json(&state, "L", &[]);
+    let token = st["token"].as_u64().unwrap();
+    // Time must pass here: over two TTLs, so only renewals can have kept the lease.
+    std::thread::sleep(Duration::from_millis(4500));
     let out = acquire(&state, &["L"]);
     assert_eq!(out.status.code(), Some(4), "renewed past its TTL: {out:?}");
-    assert!(run.wait_timeout(Duration::from_secs(10)).unwrap().success());
+    let st = status_json(&state, "L", &[]);
+    assert_eq!(st["state"], "held", "{st}");
+    assert_eq!(st["token"].as_u64(), Some(token), "the same holder: {st}");
+    std::fs::write(&go, "").unwrap();
+    assert!(run.wait_timeout(Duration::from_secs(60)).unwrap().success());
 }
 
 #[test]
@@ -496,11 +504,10 @@ fn acquire_json_list_and_status_show_leases() {
 }
 
 /// The command must not inherit voxctl's lock files or signal pipe.
+// Linux only: the command lists its descriptors through /proc/PID/fd.
+#[cfg(target_os = "linux")]
 #[test]
 fn command_inherits_no_voxctl_descriptors() {
-    if !Path::new("/proc/self/fd").exists() {
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let out = Command::new(support::bin())
@@ -519,12 +526,11 @@ fn command_inherits_no_voxctl_descriptors() {
 /// A lost lease with a command that ignores SIGTERM: SIGKILL follows after --kill-grace.
 /// The loss is forced without SIGSTOP: a contender in a faked other boot (debug-build hook)
 /// sees the record as a previous boot's and takes it over.
+// Compiled in debug builds only: the boot id hook is honoured only there (never in a release
+// binary), and `cargo nextest run` builds the binary in the same profile as this test.
+#[cfg(debug_assertions)]
 #[test]
 fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
-    if !cfg!(debug_assertions) {
-        eprintln!("skipped: the boot id hook exists in debug builds only");
-        return;
-    }
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let info = tmp.path().join("a");
@@ -547,7 +553,7 @@ fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
     ])
     .arg(&info);
     let mut a = Spawned::spawn(cmd);
-    let child: i32 = field(&wait_for_line(&info, Duration::from_secs(20)), 0);
+    let child: i32 = field(&wait_for_line(&info, Duration::from_secs(60)), 0);
     let out = voxctl(&state)
         .args(["lease", "acquire", "L", "--ttl", "1h"])
         .env("VOXCTL_TEST_BOOT_ID", "another-boot")
@@ -555,7 +561,7 @@ fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let taken = Instant::now();
-    let status = a.wait_timeout(Duration::from_secs(15)).expect("A exits");
+    let status = a.wait_timeout(Duration::from_secs(120)).expect("A exits");
     let took = taken.elapsed();
     let alive = exists(child);
     kill_group(child);
@@ -565,7 +571,6 @@ fn lost_lease_sigkills_a_command_that_ignores_sigterm() {
         took >= Duration::from_millis(700),
         "SIGKILL only after the grace: {took:?}"
     );
-    assert!(took < Duration::from_secs(5), "{took:?}");
 }
 
 /// A process stuck inside the store's critical section (here `flock(1)` holding
@@ -585,7 +590,7 @@ fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
     let mut holder = Command::new("flock")
         .args(["-x", "-o"])
         .arg(&lock)
-        .args(["sleep", "60"])
+        .args(["sleep", "600"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .process_group(0)
@@ -600,7 +605,7 @@ fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
     };
     let t = Instant::now();
     while !held() {
-        assert!(t.elapsed() < Duration::from_secs(10), "flock never locked");
+        assert!(t.elapsed() < Duration::from_secs(60), "flock never locked");
         std::thread::sleep(Duration::from_millis(5));
     }
 
@@ -612,16 +617,17 @@ fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
     assert!(err.contains("lease store lock"), "{err}");
     assert!(err.contains(&format!("pid {pid}")), "{err}");
     assert!(err.contains("kill -CONT"), "{err}");
+    // At least the patience; the upper bound only tells "gave up" from "hung until flock(1)
+    // went away" (its sleep is 600 s), generous for a loaded machine.
     assert!(
-        took >= Duration::from_secs(10) && took < Duration::from_secs(20),
+        took >= Duration::from_secs(10) && took < Duration::from_secs(120),
         "{took:?}"
     );
 
     kill_group(holder.id() as i32);
     holder.wait().unwrap();
-    let t = Instant::now();
+    // Success is the event: a lock still stuck would end in exit 4 after the patience.
     let out = acquire(&state, &["L", "--ttl", "5s"]);
     assert!(out.status.success(), "{out:?}");
     assert!(token_of(&out) > first);
-    assert!(t.elapsed() < Duration::from_secs(2));
 }

@@ -56,7 +56,7 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
     assert_eq!(report["previous"]["stopped"], "terminated");
     assert!(!alive(cpu_pid), "old backend stopped");
     assert!(
-        wait_until(Duration::from_secs(2), || !alive(worker)),
+        wait_until(Duration::from_secs(30), || !alive(worker)),
         "SIGTERM reached the old backend's whole process group"
     );
     let health = env.health().expect("cuda backend healthy");
@@ -245,8 +245,9 @@ fn a_backend_that_crashes_at_start_is_rolled_back_at_once() {
     let started = Instant::now();
     let out = env.restart("cuda", &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    // Only tells "no wait" from "waited out the 120 s default ready timeout".
     assert!(
-        started.elapsed() < Duration::from_secs(30),
+        started.elapsed() < Duration::from_secs(60),
         "no wait for the ready timeout"
     );
     let err = stderr(&out);
@@ -396,14 +397,16 @@ fn processes_of(exe: &std::path::Path) -> Vec<i32> {
         .collect()
 }
 
-/// Sends SIGINT to `child` and waits up to 5 s for it to exit; returns its output.
+/// Sends SIGINT to `child` and waits for it to exit; returns its output. The bound only
+/// tells "stopped on SIGINT" from "ran on into the 60 s stop timeout or 120 s ready timeout
+/// the callers set", generously for a loaded machine.
 fn interrupt(child: std::process::Child) -> std::process::Output {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(45),
         "voxctl took {:?} to stop after SIGINT",
         started.elapsed()
     );
@@ -504,7 +507,8 @@ fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
     );
     assert!(err.contains("falling back to cpu"), "{err}");
     assert!(
-        took >= Duration::from_secs(10) && took < Duration::from_secs(30),
+        // The upper bound only tells "killed after 10 s" from "waited out the 120 s delay".
+        took >= Duration::from_secs(10) && took < Duration::from_secs(100),
         "{took:?}"
     );
     // The hung `--version` was killed, not left behind.
@@ -531,7 +535,7 @@ fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
     assert!(alive(running), "the running backend was not touched");
     assert_eq!(pid_of(&env.record().unwrap()), running);
     assert!(
-        wait_until(Duration::from_secs(2), || probes().is_empty()),
+        wait_until(Duration::from_secs(30), || probes().is_empty()),
         "the probe was killed"
     );
 }

@@ -149,11 +149,10 @@ fn sigkilled_holder_frees_the_slot_at_once() {
     assert!(matches!(Error::find(&busy), Some(Error::Busy { .. })));
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
-    let started = Instant::now();
+    // try_acquire never waits: its success is the proof that the slot is free at once.
     let guard = table
         .try_acquire("victim")
         .expect("free right after the holder died");
-    assert!(started.elapsed() < Duration::from_millis(100));
     assert_eq!(guard.name(), "victim");
 }
 
@@ -247,7 +246,7 @@ fn waiting_for_a_slot_times_out_busy_or_gets_it_when_released() {
         drop(holder.stdin.take());
         holder.wait().unwrap();
     });
-    let guard = table.acquire_wait("w", Duration::from_secs(10)).unwrap();
+    let guard = table.acquire_wait("w", Duration::from_secs(120)).unwrap();
     assert_eq!(guard.name(), "w");
     releaser.join().unwrap();
 }

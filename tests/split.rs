@@ -1,5 +1,7 @@
-//! `voxctl split`: byte-for-byte compatibility with the GNU release pipeline, the JSON
-//! manifest, refusal to overwrite, bad input, SIGINT and SIGKILL at any moment, bounded memory.
+//! `voxctl split`: byte-for-byte compatibility with the GNU release pipeline (GNU coreutils
+//! required), the JSON manifest, refusal to overwrite, bad input, SIGINT, SIGKILL at every
+//! publishing step (debug-build checkpoints), a killed split's temporary files removed by the
+//! next one, bounded memory.
 
 mod support;
 
@@ -7,7 +9,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
-use support::release::{assert_manifests_consistent, bytes, gnu_release, have_gnu_split, listing};
+use support::release::{
+    assert_manifests_consistent, bytes, gnu_release, listing, require_gnu_split,
+};
 use support::voxctl;
 use voxctl::checksum::Sha256;
 use voxctl::manifest::Manifest;
@@ -21,10 +25,7 @@ fn setup(asset: &str, data: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[test]
 fn parts_and_manifests_match_gnu_split_and_sha256sum_byte_for_byte() {
-    if !have_gnu_split() {
-        eprintln!("skipped: GNU split and sha256sum are not installed");
-        return;
-    }
+    require_gnu_split();
     let data = bytes(5_000_123, 1);
     for asset in ["voicebox-server-cuda", "voicebox-server-cuda.exe"] {
         let (tmp, input) = setup(asset, &data);
@@ -326,42 +327,235 @@ fn sigint_removes_temporary_files_and_exits_130() {
     assert!(listing(&out).is_empty(), "left behind: {:?}", listing(&out));
 }
 
-#[test]
-fn a_split_killed_at_any_moment_never_leaves_a_manifest_naming_a_bad_part() {
-    let data = bytes(24 << 20, 5);
-    let (tmp, input) = setup("k.exe", &data);
-    let mut completed = 0;
-    for delay_ms in [0u64, 1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 200] {
-        let out = tmp.path().join(format!("out{delay_ms}"));
-        let mut child = support::voxctl_std(tmp.path())
-            .args(["split", "--chunk-size", "3MB", "--out"])
-            .arg(&out)
-            .arg(&input)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        if status.success() {
-            completed += 1;
-        }
-        let manifests = assert_manifests_consistent(&out, "k");
-        if status.success() {
-            assert_eq!(manifests, 2);
-        }
-        // A rerun with --force always completes the release.
-        voxctl(tmp.path())
-            .args(["split", "--force", "--chunk-size", "3MB", "--out"])
-            .arg(&out)
-            .arg(&input)
-            .assert()
-            .success();
-        assert_eq!(assert_manifests_consistent(&out, "k"), 2);
-        assert!(!listing(&out).iter().any(|n| n.ends_with(".voxctl-tmp")) || !status.success());
+/// A `voxctl split` of `input` into `out` in parts of `chunk` that stops (`stop`) or dies by
+/// SIGKILL at the debug-build checkpoint `step` (see `voxctl::testhook`).
+fn split_at_checkpoint(
+    state: &Path,
+    input: &Path,
+    out: &Path,
+    chunk: &str,
+    force: bool,
+    step: &str,
+    stop: bool,
+) -> std::process::Child {
+    let mut cmd = support::voxctl_std(state);
+    cmd.args(["split", "--chunk-size", chunk, "--out"])
+        .arg(out)
+        .arg(input)
+        .env(voxctl::testhook::CHECKPOINT_ENV, step)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if force {
+        cmd.arg("--force");
     }
-    eprintln!("{completed} of the runs completed before the kill");
+    if stop {
+        cmd.env(voxctl::testhook::CHECKPOINT_ACTION_ENV, "stop");
+    }
+    cmd.spawn().unwrap()
+}
+
+/// Waits (without a deadline of its own: a hang is the test runner's timeout) until `child`
+/// is stopped at its checkpoint; fails if it exits instead (the step was never reached).
+fn wait_stopped(child: &std::process::Child) {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    match waitpid(pid, Some(WaitPidFlag::WUNTRACED)).unwrap() {
+        WaitStatus::Stopped(_, nix::sys::signal::Signal::SIGSTOP) => {}
+        other => panic!("split {pid} never stopped at its checkpoint: {other:?}"),
+    }
+}
+
+/// Runs a split that SIGKILLs itself at `step`, and asserts that it died there.
+fn split_killed_at(state: &Path, input: &Path, out: &Path, chunk: &str, force: bool, step: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let status = split_at_checkpoint(state, input, out, chunk, force, step, false)
+        .wait()
+        .unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the split was to die by SIGKILL at {step}: {status:?}"
+    );
+}
+
+/// The temporary files in `dir`, sorted.
+fn temps(dir: &Path) -> Vec<String> {
+    listing(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".voxctl-tmp"))
+        .collect()
+}
+
+/// The release outputs of asset `k.exe` in five parts, in the order split publishes them.
+const KILL_OUTPUTS: [&str; 8] = [
+    "k.part00.exe",
+    "k.part01.exe",
+    "k.part02.exe",
+    "k.part03.exe",
+    "k.part04.exe",
+    "k.sha256",
+    "k.manifest",
+    "k.manifest.json",
+];
+
+/// Kills a split (a fresh one, and a `--force` one over an older release of other data) at
+/// every checkpoint from "all parts written" through each publish, and checks DESIGN.md's
+/// promise: no manifest ever names a missing or partial part. Each kill lands exactly at its
+/// step (the hook SIGKILLs the process there), so the runs that died between the first
+/// publish and the last are counted and asserted, not hoped for.
+#[test]
+fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_part() {
+    let data = bytes(4_500_000, 5);
+    let (tmp, input) = setup("k.exe", &data);
+    let old_input = tmp.path().join("old").join("k.exe");
+    std::fs::create_dir(tmp.path().join("old")).unwrap();
+    std::fs::write(&old_input, bytes(6_500_000, 6)).unwrap();
+    let mut steps = vec!["split:temp-parts-written".to_string()];
+    steps.extend(KILL_OUTPUTS.map(|n| format!("split:published:{n}")));
+    for force in [false, true] {
+        let mut in_window = 0;
+        let mut force_steps = steps.clone();
+        if force {
+            force_steps.insert(0, "split:old-manifests-removed".into());
+        }
+        for (i, step) in force_steps.iter().enumerate() {
+            let out = tmp.path().join(format!("out-{force}-{i}"));
+            if force {
+                // An older release of other data in seven parts, replaced with --force.
+                voxctl(tmp.path())
+                    .args(["split", "--chunk-size", "1MB", "--out"])
+                    .arg(&out)
+                    .arg(&old_input)
+                    .assert()
+                    .success();
+            }
+            split_killed_at(tmp.path(), &input, &out, "1MB", force, step);
+            let context = format!("killed at {step} (force {force})");
+            // DESIGN.md's promise first: whatever manifest is present names complete parts.
+            let manifests = std::panic::catch_unwind(|| assert_manifests_consistent(&out, "k"))
+                .unwrap_or_else(|_| panic!("{context}: a manifest names a bad part"));
+            let published: Vec<&str> = KILL_OUTPUTS
+                .into_iter()
+                .filter(|n| {
+                    std::fs::read(out.join(n)).is_ok_and(|b| {
+                        // With --force, an old part still in place is not published yet.
+                        !n.contains(".part") || {
+                            let k = n[6..8].parse::<usize>().unwrap();
+                            b == data[k * 1_000_000..((k + 1) * 1_000_000).min(data.len())]
+                        }
+                    })
+                })
+                .collect();
+            // Outputs are published in order, each complete; the kill left exactly those
+            // before it (none before the first publish).
+            let reached = step.strip_prefix("split:published:").map_or(0, |n| {
+                1 + KILL_OUTPUTS.iter().position(|o| *o == n).unwrap()
+            });
+            assert_eq!(published, KILL_OUTPUTS[..reached], "{context}");
+            assert_eq!(
+                manifests,
+                usize::from(reached >= 7) + usize::from(reached >= 8),
+                "{context}: manifests present"
+            );
+            if (1..KILL_OUTPUTS.len()).contains(&published.len()) {
+                in_window += 1;
+            }
+            // A rerun with --force completes the release and leaves no temporary file (the
+            // killed run's are removed: item 8).
+            voxctl(tmp.path())
+                .args(["split", "--force", "--chunk-size", "1MB", "--out"])
+                .arg(&out)
+                .arg(&input)
+                .assert()
+                .success();
+            assert_eq!(assert_manifests_consistent(&out, "k"), 2, "{context}");
+            let mut want = KILL_OUTPUTS.map(String::from).to_vec();
+            want.sort();
+            assert_eq!(listing(&out), want, "{context}");
+        }
+        // Every publish but the last is a step inside the window: 7 runs died there.
+        assert_eq!(in_window, KILL_OUTPUTS.len() - 1, "force {force}");
+    }
+}
+
+/// A SIGKILLed split's temporary files are removed by the next split of the same asset into
+/// the same directory; those of a live split (frozen at a checkpoint) and of other assets
+/// are kept.
+#[test]
+fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
+    use nix::sys::signal::{kill, Signal};
+    use std::os::unix::process::ExitStatusExt;
+    let (tmp, input) = setup("k.exe", &bytes(4_500_000, 7));
+    let out = tmp.path().join("out");
+    let step = "split:temp-parts-written";
+
+    // A split frozen with its five parts written under temporary names, then SIGKILLed.
+    let mut dead = split_at_checkpoint(tmp.path(), &input, &out, "1MB", false, step, true);
+    wait_stopped(&dead);
+    kill(
+        nix::unistd::Pid::from_raw(dead.id() as i32),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(dead.wait().unwrap().signal(), Some(9));
+    let left = temps(&out);
+    assert_eq!(left.len(), 5, "the killed split left its parts: {left:?}");
+    assert!(
+        left.iter().all(|n| n.contains(&format!(".{}-", dead.id()))),
+        "{left:?}"
+    );
+    // The same leftover for another asset is not this asset's to remove.
+    let foreign = left[0].replacen(".k.part00.exe.", ".other.part00.exe.", 1);
+    assert_ne!(foreign, left[0]);
+    std::fs::write(out.join(&foreign), b"not ours").unwrap();
+
+    // A live split of the same asset, frozen at the same step.
+    let mut live = split_at_checkpoint(tmp.path(), &input, &out, "1MB", false, step, true);
+    wait_stopped(&live);
+    let live_temps: Vec<String> = temps(&out)
+        .into_iter()
+        .filter(|n| n.contains(&format!(".{}-", live.id())))
+        .collect();
+    assert_eq!(live_temps.len(), 5, "{:?}", listing(&out));
+
+    voxctl(tmp.path())
+        .args(["split", "--chunk-size", "1MB", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    let mut want: Vec<String> = live_temps
+        .iter()
+        .cloned()
+        .chain([foreign.clone()])
+        .collect();
+    want.sort();
+    assert_eq!(
+        temps(&out),
+        want,
+        "the dead split's are gone, the live one's are kept"
+    );
+    let live_bytes: u64 = live_temps
+        .iter()
+        .map(|n| std::fs::metadata(out.join(n)).unwrap().len())
+        .sum();
+    assert_eq!(live_bytes, 4_500_000, "the live split's parts are intact");
+    assert_eq!(assert_manifests_consistent(&out, "k"), 2);
+
+    // Once the frozen split is killed too, its files go with the next split.
+    kill(
+        nix::unistd::Pid::from_raw(live.id() as i32),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(live.wait().unwrap().signal(), Some(9));
+    voxctl(tmp.path())
+        .args(["split", "--force", "--chunk-size", "1MB", "--out"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .success();
+    assert_eq!(temps(&out), [foreign]);
 }
 
 #[test]

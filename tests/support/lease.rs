@@ -88,8 +88,14 @@ pub fn stop_outside_locks(pid: i32) {
                 })
                 .unwrap_or(false)
         };
+        // A generous deadline: going on with a process that is not stopped yet would read
+        // /proc/locks of a running one.
         let t = std::time::Instant::now();
-        while !stopped() && t.elapsed() < Duration::from_secs(5) {
+        while !stopped() {
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "pid {pid} did not stop on SIGSTOP"
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();

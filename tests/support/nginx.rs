@@ -60,7 +60,7 @@ impl Nginx {
             .spawn()
             .unwrap();
         let mut n = Nginx { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(st)) = n.child.try_wait() {
                 panic!("nginx exited with {st}: {}", n.error_log());

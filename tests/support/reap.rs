@@ -48,7 +48,7 @@ impl App {
             stdin,
         };
         let want = format!("{host}-{pid}");
-        poll(Duration::from_secs(10), || {
+        poll(Duration::from_secs(60), || {
             std::fs::read_link(&app.lock).is_ok_and(|t| t.to_str() == Some(want.as_str()))
         });
         // After `exec PROG`, wait for the exec itself, so a marker records PROG's executable.
@@ -56,7 +56,7 @@ impl App {
             .strip_prefix("exec ")
             .and_then(|t| t.split_whitespace().next())
         {
-            poll(Duration::from_secs(10), || {
+            poll(Duration::from_secs(60), || {
                 voxctl::process::cmdline(pid).is_some_and(|c| c.starts_with(prog))
             });
         }
@@ -71,7 +71,7 @@ impl App {
     /// Wedges it: SIGSTOP (our own child).
     pub fn wedge(&self) {
         kill(Pid::from_raw(self.pid), Signal::SIGSTOP).expect("SIGSTOP own child");
-        poll(Duration::from_secs(5), || {
+        poll(Duration::from_secs(60), || {
             std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
                 .map(|s| s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('T')))
                 .unwrap_or(true)

@@ -20,13 +20,22 @@ pub fn bytes(n: usize, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Whether GNU coreutils' `split` and `sha256sum` are on the PATH.
-pub fn have_gnu_split() -> bool {
-    Command::new("split")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GNU"))
-        && Command::new("sha256sum").arg("--version").output().is_ok()
+/// Fails the calling test unless GNU coreutils' `split` and `sha256sum` are on the PATH: the
+/// byte-for-byte comparisons need them, and `.ci/run` installs them (a missing reference
+/// tool is a broken test machine, not a pass).
+pub fn require_gnu_split() {
+    let gnu = |tool: &str| {
+        Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GNU"))
+    };
+    for tool in ["split", "sha256sum"] {
+        assert!(
+            gnu(tool),
+            "GNU coreutils' {tool} is not on the PATH: install coreutils (.ci/run does)"
+        );
+    }
 }
 
 /// Produces in `dir` what the voicebox release script produces for `dir/asset` with GNU
