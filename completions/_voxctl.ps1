@@ -123,6 +123,9 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         'voxctl;verify' {
             [CompletionResult]::new('--sha256', '--sha256', [CompletionResultType]::ParameterName, 'The expected SHA-256 of FILE (64 hex digits)')
             [CompletionResult]::new('--manifest', '--manifest', [CompletionResultType]::ParameterName, 'Check a split release: each part, and the whole asset by streaming the parts in order')
+            [CompletionResult]::new('--installed', '--installed', [CompletionResultType]::ParameterName, 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'The app whose backend is managed (names assets `{app}-server-{variant}`)')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Read checksums from the FILEs and check the files they list')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Read checksums from the FILEs and check the files they list')

@@ -1048,7 +1048,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__verify)
-            opts="-c -q -v -h -V --sha256 --check --manifest --ignore-missing --strict --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-c -q -v -h -V --sha256 --check --manifest --ignore-missing --strict --installed --app --data-dir --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1059,6 +1059,18 @@ _voxctl() {
                     return 0
                     ;;
                 --manifest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --installed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -116,6 +116,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;verify'= {
             cand --sha256 'The expected SHA-256 of FILE (64 hex digits)'
             cand --manifest 'Check a split release: each part, and the whole asset by streaming the parts in order'
+            cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -c 'Read checksums from the FILEs and check the files they list'
             cand --check 'Read checksums from the FILEs and check the files they list'

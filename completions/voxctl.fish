@@ -104,6 +104,9 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s h -l help -d 'Pr
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l installed -d 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs and check the files they list'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing'

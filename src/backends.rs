@@ -43,6 +43,28 @@ pub struct InstallRecord {
     pub layout: String,
     /// When it was installed, in seconds since the Unix epoch.
     pub installed_at: u64,
+    /// For an archive install: every file and symlink extracted, so `verify --installed`
+    /// finds a deleted or altered library (absent in records of older voxctl versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<InstalledFile>>,
+}
+
+/// One entry of an archive install, as recorded in its install record: a regular file with
+/// its size and SHA-256, or a symlink with its target. `path` is relative to the install
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledFile {
+    /// The path inside the install directory, as in the archive (without `./`).
+    pub path: PathBuf,
+    /// The file's size in bytes (0 for a symlink).
+    #[serde(default)]
+    pub size: u64,
+    /// The file's SHA-256 (absent for a symlink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
+    /// A symlink's target, as written in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
 }
 
 /// The backends dir of one data dir.

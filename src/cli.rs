@@ -276,6 +276,9 @@ pub struct SplitArgs {
                                          names are relative to the sums file; - reads stdin
     voxctl verify --manifest PATH        a split release: S.manifest.json, or S.manifest with
                                          S.sha256 beside it
+    voxctl verify --installed [VARIANT]  what fetch installed (every variant, or VARIANT),
+                                         every file re-hashed against its install record;
+                                         `voxctl fetch --repair` heals what fails
 Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING` per file (-q prints only failures).
 Exits 3 if any check fails or a checksum is missing or malformed.")]
 pub struct VerifyArgs {
@@ -297,6 +300,19 @@ pub struct VerifyArgs {
     /// With -c: a malformed line is a failure, not a warning.
     #[arg(long, requires = "check")]
     pub strict: bool,
+    /// Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install
+    /// records, re-hashing every file (each file of an archive install).
+    #[arg(
+        long,
+        value_name = "VARIANT",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        conflicts_with_all = ["check", "manifest", "sha256"]
+    )]
+    pub installed: Option<String>,
+    /// With --installed: the app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
 }
 
 /// `voxctl status`.

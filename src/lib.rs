@@ -10,6 +10,7 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod gpu;
+pub mod installed;
 pub mod interrupt;
 pub mod lease;
 pub mod manifest;

@@ -301,3 +301,102 @@ fn a_gfx1030_in_a_fake_sysfs_is_judged_against_the_rocm_list() {
         ));
     assert!(installed(&fx, rocm));
 }
+
+/// Damage done to an install.
+#[derive(Clone, Copy, Debug)]
+enum Damage {
+    Truncate,
+    FlipByte,
+}
+
+fn damage(path: &Path, how: Damage) {
+    let mut bytes = std::fs::read(path).unwrap();
+    match how {
+        Damage::Truncate => bytes.truncate(bytes.len() / 3),
+        Damage::FlipByte => {
+            let i = bytes.len() / 2;
+            bytes[i] ^= 0x40;
+        }
+    }
+    // Written in place, as a disk error or a stray write would (not a new inode).
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `voxctl verify --installed ARGS` for `fx`'s data dir.
+fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = support::voxctl(&fx.state());
+    cmd.args(["verify", "--installed"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(fx.data());
+    cmd
+}
+
+/// The archive release of the archive tests: the executable and two libraries.
+fn archive(fx: &Fixture) -> Vec<u8> {
+    let exe = f::data(300 * 1024, 21);
+    let lib = f::data(200 * 1024, 22);
+    let other = f::data(100 * 1024, 23);
+    f::archive_release(
+        &fx.rel(),
+        ASSET,
+        &[
+            f::Entry::File(ASSET, 0o755, &exe),
+            f::Entry::Dir("lib"),
+            f::Entry::File("lib/libtorch_cuda.so", 0o644, &lib),
+            f::Entry::File("lib/libc10.so", 0o644, &other),
+            f::Entry::Symlink("lib/libc10.so.2", "libc10.so"),
+        ],
+    )
+}
+
+#[test]
+fn verify_installed_finds_a_truncated_binary_and_a_flipped_byte() {
+    for how in [Damage::Truncate, Damage::FlipByte] {
+        let fx = Fixture::new();
+        f::whole_release(&fx.rel(), ASSET, &f::data(MB + 3, 5));
+        fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+        verify_installed(&fx, &[])
+            .assert()
+            .success()
+            .stdout(format!("{ASSET}: OK\n"));
+        damage(&fx.installed(), how);
+        verify_installed(&fx, &["cuda"])
+            .assert()
+            .code(3)
+            .stdout(format!("{ASSET}: FAILED\n"))
+            .stderr(predicate::str::contains("fetch --repair --variant cuda"));
+    }
+}
+
+#[test]
+fn verify_installed_finds_a_deleted_library_in_an_archive_install() {
+    let fx = Fixture::new();
+    archive(&fx);
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    let rec: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rec["files"].as_array().unwrap().len(), 4, "{rec}");
+    verify_installed(&fx, &["cuda"]).assert().success();
+    std::fs::remove_file(fx.data().join("backends/cuda/lib/libtorch_cuda.so")).unwrap();
+    verify_installed(&fx, &["cuda"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "cuda/lib/libtorch_cuda.so: MISSING",
+        ))
+        .stdout(predicate::str::contains(format!("cuda/{ASSET}: OK")))
+        .stdout(predicate::str::contains("cuda/lib/libc10.so.2: OK"));
+    // Nothing installed for another variant: exit 3 with the fetch to run.
+    verify_installed(&fx, &["rocm"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("fetch --variant rocm"));
+}

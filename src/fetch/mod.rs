@@ -416,7 +416,7 @@ async fn install(
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
-    tokio::task::spawn_blocking(move || -> Result<()> {
+    let files = tokio::task::spawn_blocking(move || -> Result<Option<Vec<_>>> {
         install::verify(&data, &plan, first)?;
         match plan.layout {
             Layout::Archive => archive::install_archive(
@@ -425,8 +425,9 @@ async fn install(
                 &target_buf,
                 &executable,
                 max_expanded,
-            ),
-            _ => install::install_file(data.path(), &target_buf),
+            )
+            .map(Some),
+            _ => install::install_file(data.path(), &target_buf).map(|()| None),
         }
     })
     .await
@@ -444,6 +445,7 @@ async fn install(
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        files,
     };
     settings.backends.write_record(&record)?;
     Ok(record)
