@@ -400,3 +400,30 @@ fn verify_installed_finds_a_deleted_library_in_an_archive_install() {
         .code(3)
         .stderr(predicate::str::contains("fetch --variant rocm"));
 }
+
+#[test]
+fn restart_refuses_a_truncated_variant_before_running_it() {
+    let env = support::restart::Env::new();
+    let binary = env.install("cpu", "", None);
+    // Truncated to a shell script that would tell if it ran: `--version` is never asked.
+    let witness = env.data.join("ran");
+    std::fs::write(
+        &binary,
+        format!(
+            "#!/bin/sh\ntouch {}\necho voicebox-server 0.1.0\n",
+            witness.display()
+        ),
+    )
+    .unwrap();
+    let out = env.restart("cpu", &[]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("the installed cpu backend is damaged"),
+        "{err}"
+    );
+    assert!(err.contains("size is"), "{err}");
+    assert!(err.contains("voxctl fetch --repair --variant cpu"), "{err}");
+    assert!(!witness.exists(), "the damaged binary was run");
+    assert!(env.record().is_none(), "nothing was started");
+}
