@@ -194,7 +194,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__fetch)
-            opts="-q -v -h -V --variant --app --data-dir --source --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --force --skip-compat-check --detect-timeout --max-size --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --variant --app --data-dir --source --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --force --repair --skip-compat-check --detect-timeout --max-size --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -78,6 +78,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
             cand --force 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
+            cand --repair 'Bring a damaged install back to its recorded build, from the release it came from (the install record''s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
             cand --skip-compat-check 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'

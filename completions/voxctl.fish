@@ -78,6 +78,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l repair -d 'Bring a damaged install back to its recorded build, from the release it came from (the install record\'s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l skip-compat-check -d 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'

@@ -197,6 +197,12 @@ pub struct FetchArgs {
     /// compatibility check still runs).
     #[arg(long)]
     pub force: bool,
+    /// Bring a damaged install back to its recorded build, from the release it came from
+    /// (the install record's source; --source is not used): files are checked first, and
+    /// nothing is downloaded when all are intact; an archive install gets only its broken
+    /// files replaced.
+    #[arg(long, conflicts_with_all = ["force", "tag", "skip_compat_check"])]
+    pub repair: bool,
     /// Download even if the release states hardware requirements (CUDA archs, driver, ROCm
     /// targets) that no GPU here meets.
     #[arg(long)]

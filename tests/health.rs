@@ -355,37 +355,88 @@ fn archive(fx: &Fixture) -> Vec<u8> {
     )
 }
 
+/// `voxctl fetch --repair --variant cuda` for `fx`'s data dir (the source comes from the
+/// install record).
+fn repair(fx: &Fixture) -> assert_cmd::Command {
+    let mut cmd = support::voxctl(&fx.state());
+    cmd.args(["fetch", "--repair", "--variant", "cuda", "--data-dir"])
+        .arg(fx.data());
+    cmd
+}
+
 #[test]
-fn verify_installed_finds_a_truncated_binary_and_a_flipped_byte() {
+fn a_truncated_binary_and_a_flipped_byte_are_found_and_repaired_from_the_recorded_release() {
     for how in [Damage::Truncate, Damage::FlipByte] {
         let fx = Fixture::new();
-        f::whole_release(&fx.rel(), ASSET, &f::data(MB + 3, 5));
-        fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+        let bytes = f::data(MB + 3, 5);
+        f::whole_release(&fx.rel(), ASSET, &bytes);
+        let srv = Server::start(&fx.rel());
+        fx.fetch(&srv.url()).assert().success();
         verify_installed(&fx, &[])
             .assert()
             .success()
             .stdout(format!("{ASSET}: OK\n"));
+        // Intact: a repair checks and downloads nothing.
+        repair(&fx)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("nothing to repair"));
+        assert_eq!(srv.downloads(ASSET).len(), 1);
         damage(&fx.installed(), how);
         verify_installed(&fx, &["cuda"])
             .assert()
             .code(3)
             .stdout(format!("{ASSET}: FAILED\n"))
             .stderr(predicate::str::contains("fetch --repair --variant cuda"));
+        repair(&fx)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(format!("{ASSET}: FAILED")))
+            .stderr(predicate::str::contains(format!(
+                "downloaded: {} bytes",
+                bytes.len()
+            )));
+        assert_eq!(
+            srv.downloads(ASSET).len(),
+            2,
+            "{how:?}: the whole asset again"
+        );
+        assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+        verify_installed(&fx, &["cuda"]).assert().success();
     }
 }
 
 #[test]
-fn verify_installed_finds_a_deleted_library_in_an_archive_install() {
+fn a_repair_never_becomes_an_upgrade() {
     let fx = Fixture::new();
-    archive(&fx);
+    f::whole_release(&fx.rel(), ASSET, &f::data(MB, 5));
     fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    damage(&fx.installed(), Damage::Truncate);
+    // The release now holds another build.
+    f::whole_release(&fx.rel(), ASSET, &f::data(MB, 6));
+    repair(&fx)
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "no longer holds the installed build",
+        ))
+        .stderr(predicate::str::contains("fetch --force --variant cuda"));
+}
+
+#[test]
+fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
+    let fx = Fixture::new();
+    let tgz = archive(&fx);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&srv.url()).assert().success();
     let rec: serde_json::Value = serde_json::from_slice(
         &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
     )
     .unwrap();
     assert_eq!(rec["files"].as_array().unwrap().len(), 4, "{rec}");
     verify_installed(&fx, &["cuda"]).assert().success();
-    std::fs::remove_file(fx.data().join("backends/cuda/lib/libtorch_cuda.so")).unwrap();
+    let dir = fx.data().join("backends/cuda");
+    std::fs::remove_file(dir.join("lib/libtorch_cuda.so")).unwrap();
     verify_installed(&fx, &["cuda"])
         .assert()
         .code(3)
@@ -394,6 +445,27 @@ fn verify_installed_finds_a_deleted_library_in_an_archive_install() {
         ))
         .stdout(predicate::str::contains(format!("cuda/{ASSET}: OK")))
         .stdout(predicate::str::contains("cuda/lib/libc10.so.2: OK"));
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let (exe_inode, lib_inode) = (inode(&dir.join(ASSET)), inode(&dir.join("lib/libc10.so")));
+    repair(&fx)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "only the 1 broken file(s) were replaced",
+        ))
+        .stderr(predicate::str::contains("lib/libtorch_cuda.so"))
+        .stderr(predicate::str::contains(format!(
+            "downloaded: {} bytes",
+            tgz.len()
+        )));
+    assert_eq!(srv.downloads(&format!("{ASSET}.tar.gz")).len(), 2);
+    verify_installed(&fx, &["cuda"]).assert().success();
+    assert_eq!(
+        inode(&dir.join(ASSET)),
+        exe_inode,
+        "intact files are left alone"
+    );
+    assert_eq!(inode(&dir.join("lib/libc10.so")), lib_inode);
     // Nothing installed for another variant: exit 3 with the fetch to run.
     verify_installed(&fx, &["rocm"])
         .assert()

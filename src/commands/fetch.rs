@@ -15,6 +15,7 @@ use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
 use voxctl::slot::{SlotGuard, SlotTable};
+use voxctl::variant::Variant;
 use voxctl::Error;
 
 use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
@@ -40,8 +41,88 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
     result
 }
 
+/// `--repair`: the variant to repair (`auto` names the only one installed) and its record.
+fn repair_target(
+    args: &FetchArgs,
+    backends: &BackendsDir,
+) -> Result<(Variant, voxctl::backends::InstallRecord)> {
+    let app = &args.app.app;
+    let variant = match args.variant {
+        VariantChoice::Cpu => Variant::Cpu,
+        VariantChoice::Cuda => Variant::Cuda,
+        VariantChoice::Rocm => Variant::Rocm,
+        VariantChoice::Auto => {
+            let installed: Vec<Variant> = [Variant::Cpu, Variant::Cuda, Variant::Rocm]
+                .into_iter()
+                .filter(|v| backends.record_path(&v.asset(app)).exists())
+                .collect();
+            match installed.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err(voxctl::error::hinted(
+                        anyhow::anyhow!(
+                            "nothing is installed in {} to repair",
+                            backends.root().display()
+                        ),
+                        "install a variant with `voxctl fetch --variant VARIANT`",
+                    ))
+                }
+                _ => return Err(Error::Usage(format!(
+                    "several variants are installed ({}): name the one to repair with --variant",
+                    installed
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                .into()),
+            }
+        }
+    };
+    let asset = variant.asset(app);
+    let record = backends.read_record(&asset)?.ok_or_else(|| {
+        voxctl::error::hinted(
+            anyhow::anyhow!(
+                "{asset} is not installed (no install record {}): nothing to repair",
+                backends.record_path(&asset).display()
+            ),
+            format!("install it with `voxctl fetch --variant {variant}`"),
+        )
+    })?;
+    Ok((variant, record))
+}
+
 fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
+    if args.repair {
+        let backends = BackendsDir::new(&data_dir);
+        let (variant, record) = repair_target(args, &backends)?;
+        printer.message(format!(
+            "repair {}: the recorded build{} from {}",
+            record.asset,
+            record
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
+            record.source
+        ));
+        return Ok(Settings {
+            app: args.app.app.clone(),
+            asset: record.asset.clone(),
+            variant,
+            source: Source::parse(&record.source)?,
+            tag: record.version.clone(),
+            backends,
+            jobs: usize::from(args.jobs),
+            retry: retry_policy(args),
+            net: net_settings(args),
+            force: false,
+            max_expanded: args.max_size,
+            compat: Compat::Skip,
+            repair: Some(record),
+        });
+    }
     let probes = super::gpu_probes(args.detect_timeout);
     let (variant, compat) = match args.variant {
         VariantChoice::Auto => {
@@ -77,20 +158,29 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
         tag: args.tag.clone(),
         backends: BackendsDir::new(&data_dir),
         jobs: usize::from(args.jobs),
-        retry: RetryPolicy {
-            retries: usize::from(args.retries),
-            min_delay: args.retry_delay,
-            max_delay: Duration::from_secs(60).max(args.retry_delay),
-        },
-        net: NetSettings {
-            connect_timeout: args.connect_timeout,
-            read_timeout: args.read_timeout,
-            github_token: std::env::var("GITHUB_TOKEN").ok(),
-        },
+        retry: retry_policy(args),
+        net: net_settings(args),
         force: args.force,
         max_expanded: args.max_size,
         compat,
+        repair: None,
     })
+}
+
+fn retry_policy(args: &FetchArgs) -> RetryPolicy {
+    RetryPolicy {
+        retries: usize::from(args.retries),
+        min_delay: args.retry_delay,
+        max_delay: Duration::from_secs(60).max(args.retry_delay),
+    }
+}
+
+fn net_settings(args: &FetchArgs) -> NetSettings {
+    NetSettings {
+        connect_timeout: args.connect_timeout,
+        read_timeout: args.read_timeout,
+        github_token: std::env::var("GITHUB_TOKEN").ok(),
+    }
 }
 
 fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
@@ -132,6 +222,37 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     let (record, already) = match outcome {
         Outcome::Installed(r) => (r, false),
         Outcome::AlreadyInstalled(r) => (r, true),
+        Outcome::NothingToRepair(record) => {
+            if printer.json() {
+                printer.json_line(&json!({
+                    "event": "nothing_to_repair", "asset": record.asset, "path": record.path,
+                    "downloaded": 0,
+                }))?;
+            } else {
+                printer.message(format!(
+                    "{}: every file matches its install record; nothing to repair, nothing downloaded",
+                    record.asset
+                ));
+                printer.data(record.path.display());
+            }
+            return Ok(crate::exit::SUCCESS);
+        }
+        Outcome::Repaired { record, downloaded } => {
+            if printer.json() {
+                printer.json_line(&json!({
+                    "event": "repaired", "asset": record.asset, "path": record.path,
+                    "sha256": record.sha256, "version": record.version, "downloaded": downloaded,
+                }))?;
+            } else {
+                printer.message(format!(
+                    "repaired {} ({} downloaded: {downloaded} bytes)",
+                    record.path.display(),
+                    human_bytes(downloaded)
+                ));
+                printer.data(record.path.display());
+            }
+            return Ok(crate::exit::SUCCESS);
+        }
     };
     if printer.json() {
         printer.json_line(&json!({
@@ -325,6 +446,37 @@ impl Reporter {
                     p.warn(format!(
                         "cannot check whether this host can run the {variant} release: {why}; \
                          downloading anyway"
+                    ));
+                }
+            }
+            Event::Damaged(checks) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "damaged", "files": checks}));
+                } else {
+                    for c in &checks {
+                        let detail = c
+                            .detail
+                            .as_deref()
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default();
+                        p.message(format!("{}: {}{detail}", c.name, c.status.word()));
+                    }
+                    p.message(format!(
+                        "{}: {} file(s) damaged; downloading the release again",
+                        self.asset,
+                        checks.len()
+                    ));
+                }
+            }
+            Event::Replaced(paths) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "replaced", "files": paths}));
+                } else {
+                    p.message(format!(
+                        "an archive cannot be read in pieces, so it was downloaded whole; only the \
+                         {} broken file(s) were replaced, each by a rename of a verified copy: {}",
+                        paths.len(),
+                        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
                     ));
                 }
             }

@@ -31,6 +31,7 @@ pub mod http;
 pub mod install;
 pub mod layout;
 pub mod partial;
+pub mod repair;
 pub mod source;
 pub mod writeback;
 
@@ -76,6 +77,10 @@ pub struct Settings {
     pub max_expanded: Option<u64>,
     /// The hardware compatibility check run after reading the release, before downloading.
     pub compat: Compat,
+    /// `--repair`: the install record to bring back. The release (from the record's
+    /// `source`) must still hold the recorded build; broken files are found with a deep
+    /// check first, and an archive install gets only those replaced ([`repair`]).
+    pub repair: Option<InstallRecord>,
 }
 
 /// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
@@ -142,6 +147,12 @@ pub enum Event {
         /// What could not be detected.
         why: String,
     },
+    /// `--repair` found these files damaged (the checks that failed) and downloads the
+    /// release again.
+    Damaged(Vec<crate::verify::Check>),
+    /// `--repair` of an archive install replaced these files (paths inside the install
+    /// directory), each by a rename of a verified file.
+    Replaced(Vec<PathBuf>),
     /// `--variant auto` fetches the cpu variant instead of `from`.
     AutoFallback {
         /// The candidate that cannot run (or could not be checked).
@@ -158,6 +169,15 @@ pub enum Outcome {
     Installed(InstallRecord),
     /// The install record already matched the release; nothing was downloaded.
     AlreadyInstalled(InstallRecord),
+    /// `--repair` found every file intact; nothing was downloaded.
+    NothingToRepair(InstallRecord),
+    /// `--repair` brought the install back.
+    Repaired {
+        /// The record (unchanged).
+        record: InstallRecord,
+        /// Bytes received from the release for it (not counting resumed partial data).
+        downloaded: u64,
+    },
 }
 
 /// Byte counters of a running fetch, shared with whoever draws progress.
@@ -269,7 +289,21 @@ pub async fn fetch(
         Layout::Archive => backends.archive_dir(settings.variant.as_str()),
         _ => backends.asset_path(&settings.asset),
     };
-    if !settings.force {
+    if let Some(record) = &settings.repair {
+        repair::check_release(record, &plan, &settings.source)?;
+        let r = record.clone();
+        let checks = tokio::task::spawn_blocking(move || {
+            crate::installed::check(&r, crate::installed::Depth::Deep, 2, &|_| {})
+        })
+        .await
+        .context("check task failed")??;
+        if crate::installed::all_passed(&checks) {
+            return Ok(Outcome::NothingToRepair(record.clone()));
+        }
+        events(Event::Damaged(
+            checks.into_iter().filter(|c| !c.status.passed()).collect(),
+        ));
+    } else if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             if matches_install(&record, &plan, &target) {
                 return Ok(Outcome::AlreadyInstalled(record));
@@ -290,6 +324,7 @@ pub async fn fetch(
     });
     let writeback = writeback::Writeback::start(data, partial.clone())?;
     let started = std::time::Instant::now();
+    let resumed_from: u64 = ctx.data.snapshot().iter().sum();
     let downloaded = download_all(&ctx, settings.jobs).await;
     tracing::debug!("download: {:?}", started.elapsed());
     // After a failure whose data is kept, record exactly what is on disk for the rerun.
@@ -304,6 +339,13 @@ pub async fn fetch(
     match installed {
         Ok(record) => {
             partial.remove()?;
+            if settings.repair.is_some() {
+                let (done, _) = ctx.progress.totals();
+                return Ok(Outcome::Repaired {
+                    record,
+                    downloaded: done.saturating_sub(resumed_from),
+                });
+            }
             Ok(Outcome::Installed(record))
         }
         Err(e) if keeps_partial(&e) => Err(crate::error::hinted(
@@ -416,8 +458,23 @@ async fn install(
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
+    let repair = settings.repair.clone();
+    let events = ctx.events.clone();
     let files = tokio::task::spawn_blocking(move || -> Result<Option<Vec<_>>> {
         install::verify(&data, &plan, first)?;
+        if let Some(record) = repair.filter(|r| r.files.is_some()) {
+            if plan.layout == Layout::Archive {
+                let replaced = repair::replace_broken(
+                    &record,
+                    data.path(),
+                    &label,
+                    &executable,
+                    max_expanded,
+                )?;
+                events(Event::Replaced(replaced));
+                return Ok(record.files);
+            }
+        }
         match plan.layout {
             Layout::Archive => archive::install_archive(
                 data.path(),
