@@ -179,6 +179,15 @@ pub fn self_and_ancestors() -> Vec<i32> {
     chain
 }
 
+/// The first of voxctl and its ancestors ([`self_and_ancestors`], voxctl first) that is a
+/// member of process group `pgid`, if any: signalling that group would hit it.
+pub fn lineage_in_group(pgid: i32) -> Option<i32> {
+    self_and_ancestors().into_iter().find(|&pid| {
+        nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(pid)))
+            .is_ok_and(|g| g.as_raw() == pgid)
+    })
+}
+
 /// The command line of `pid`, arguments joined by spaces, if readable.
 pub fn cmdline(pid: i32) -> Option<String> {
     #[cfg(target_os = "linux")]

@@ -179,31 +179,6 @@ impl Http {
         }
     }
 
-    /// Fetches a small file whole (a manifest or checksum file), at most `limit` bytes.
-    /// `Ok(None)` on 404/410.
-    pub async fn get_small(&self, url: &Url, limit: u64) -> Result<Option<Vec<u8>>, HttpError> {
-        let mut resp = match self.send(Method::GET, url, None).await {
-            Ok(r) => r,
-            Err(HttpError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| HttpError::from_reqwest(url, e))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > limit {
-                return Err(HttpError::Fatal {
-                    url: url.to_string(),
-                    message: format!("larger than {limit} bytes; not a manifest or checksum"),
-                });
-            }
-        }
-        Ok(Some(body))
-    }
-
     /// The size of the file at `url` from a HEAD request's `Content-Length`; `Ok(None)` on
     /// 404/410.
     pub async fn size(&self, url: &Url) -> Result<Option<u64>, HttpError> {

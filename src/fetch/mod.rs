@@ -311,8 +311,7 @@ pub async fn fetch(
         }
     }
 
-    std::fs::create_dir_all(backends.root())
-        .with_context(|| format!("cannot create {}", backends.root().display()))?;
+    backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
     let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
     let ctx = Arc::new(Ctx {

@@ -16,7 +16,7 @@
 //! failure (a checksum mismatch, bad release data, a local I/O error) and after an install.
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::Plan;
 use crate::backends::BackendsDir;
+use crate::checked_open::{self, Rule};
 
 /// The partial-download directory of one asset.
 #[derive(Debug, Clone)]
@@ -51,9 +52,16 @@ impl Partial {
             record: dir.join("progress.json"),
             dir,
         };
+        // `.partial/` and the asset's directory are checked on opened handles (this user's
+        // directories, not symlinks, not world-writable) before anything in them is read.
+        backends.ensure()?;
+        let top = backends.root().join(".partial");
+        checked_open::ensure_dir(&top, 0o700, false, Rule::Shared)?;
+        if p.dir.symlink_metadata().is_ok() {
+            checked_open::check_dir(&p.dir, Rule::Shared)?;
+        }
         let plan_path = p.dir.join("plan.json");
-        let same = std::fs::read(&plan_path)
-            .ok()
+        let same = checked_open::read_record_as(&plan_path, Rule::Shared)?
             .and_then(|b| serde_json::from_slice::<Plan>(&b).ok())
             .is_some_and(|old| &old == plan)
             && !p.dir.join("parts").exists();
@@ -64,11 +72,8 @@ impl Partial {
             );
             p.remove()?;
         }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&p.dir)
-            .with_context(|| format!("cannot create {}", p.dir.display()))?;
+        checked_open::ensure_dir(&top, 0o700, false, Rule::Shared)?; // `remove` may drop it
+        checked_open::ensure_dir(&p.dir, 0o700, false, Rule::Shared)?;
         if !same {
             crate::atomic::write_json_atomic(&plan_path, plan)?;
         }
@@ -98,7 +103,8 @@ impl Partial {
 
     /// The recorded bytes per piece, if a record for `plan` exists and makes sense.
     fn read_record(&self, plan: &Plan) -> Option<Vec<u64>> {
-        let record: Record = serde_json::from_slice(&std::fs::read(&self.record).ok()?).ok()?;
+        let bytes = checked_open::read_record_as(&self.record, Rule::Shared).ok()??;
+        let record: Record = serde_json::from_slice(&bytes).ok()?;
         let fits = record.received.len() == plan.pieces.len()
             && record
                 .received
@@ -146,14 +152,16 @@ impl DataFile {
     /// wrong size or a missing or unreadable record starts every piece from zero.
     pub fn open(partial: &Partial, plan: &Plan) -> Result<DataFile> {
         let path = partial.data_path().to_path_buf();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let file = checked_open::open_file(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o644),
+            Rule::Shared,
+        )?;
         let len = file
             .metadata()
             .with_context(|| format!("cannot stat {}", path.display()))?
