@@ -21,6 +21,10 @@ pub fn default_data_dir(app: &str) -> Result<PathBuf> {
     Ok(base.data_dir().join(app))
 }
 
+/// The most an install record may hold, in bytes (16 MiB): an archive install lists every
+/// file it extracted (about 150 bytes each), so this is larger than other records' cap.
+pub const INSTALL_RECORD_CAP: u64 = 16 << 20;
+
 /// The record of one installed asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallRecord {
@@ -108,7 +112,20 @@ impl BackendsDir {
     /// [`checked_open::RECORD_CAP`] bytes (more fails, exit 1).
     pub fn read_record(&self, asset: &str) -> Result<Option<InstallRecord>> {
         let path = self.record_path(asset);
-        match checked_open::read_record_as(&path, Rule::Shared)? {
+        let file = match checked_open::open_file(
+            &path,
+            std::fs::OpenOptions::new().read(true),
+            Rule::Shared,
+        ) {
+            Ok(f) => Some(f),
+            Err(e) if checked_open::is_not_found(&e) && crate::Error::find(&e).is_none() => None,
+            Err(e) => return Err(e),
+        };
+        let bytes = match file {
+            Some(f) => Some(checked_open::read_capped(&f, INSTALL_RECORD_CAP, &path)?),
+            None => None,
+        };
+        match bytes {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .with_context(|| format!("malformed install record {}", path.display())),

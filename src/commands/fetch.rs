@@ -67,7 +67,8 @@ fn repair_target(
                         "install a variant with `voxctl fetch --variant VARIANT`",
                     ))
                 }
-                _ => return Err(Error::Usage(format!(
+                _ => {
+                    return Err(Error::Usage(format!(
                     "several variants are installed ({}): name the one to repair with --variant",
                     installed
                         .iter()
@@ -75,7 +76,8 @@ fn repair_target(
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
-                .into()),
+                    .into())
+                }
             }
         }
     };
