@@ -52,6 +52,10 @@ pub struct InstallRecord {
     /// finds a deleted or altered library (absent in records of older voxctl versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<Vec<InstalledFile>>,
+    /// The release's hardware requirements, when its manifest stated them (`doctor` judges
+    /// the install against the GPUs here with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<crate::gpu::Requirements>,
 }
 
 /// One entry of an archive install, as recorded in its install record: a regular file with

@@ -68,6 +68,12 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show held slots, leases, installed variants and the running backend.
     Status(StatusArgs),
+    /// Check everything the backend needs on this host: GPUs and the variants they can run,
+    /// installed variants, partial downloads, the running backend, directories, free space.
+    ///
+    /// Each failing check names the command that fixes it. No GPU is not a failure (cpu is
+    /// the variant for it). Exit 0 when no check fails, 1 otherwise.
+    Doctor(DoctorArgs),
     /// Clear a wedged previous instance of the app after an update, never a healthy one.
     Reap(ReapArgs),
     /// Hold TTL leases with fencing tokens: serialize shell scripts across invocations.
@@ -327,6 +333,20 @@ pub struct StatusArgs {
     /// The app and data dir whose installed variants and backend are shown.
     #[command(flatten)]
     pub app: AppArgs,
+}
+
+/// `voxctl doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Re-hash every installed file instead of comparing sizes with the install record.
+    #[arg(long)]
+    pub deep: bool,
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub detect_timeout: Duration,
 }
 
 /// `voxctl completions SHELL`.

@@ -8,6 +8,7 @@ pub mod backends;
 pub mod checked_open;
 pub mod checksum;
 pub mod digest;
+pub mod doctor;
 pub mod error;
 pub mod fetch;
 pub mod gpu;

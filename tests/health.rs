@@ -499,3 +499,101 @@ fn restart_refuses_a_truncated_variant_before_running_it() {
     assert!(!witness.exists(), "the damaged binary was run");
     assert!(env.record().is_none(), "nothing was started");
 }
+
+/// `voxctl doctor ARGS` for `fx`, with no `nvidia-smi` on `PATH` and the fake sysfs.
+fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
+    let empty = fx.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut cmd = support::voxctl(&fx.state());
+    cmd.arg("doctor")
+        .args(args)
+        .arg("--data-dir")
+        .arg(fx.data())
+        .env("PATH", path_with(&empty))
+        .env("VOXCTL_SYSFS_ROOT", sys);
+    cmd
+}
+
+fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> serde_json::Value {
+    let out = doctor(fx, sys, &[&["--json"], args].concat())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn finding<'a>(report: &'a serde_json::Value, check: &str, subject: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check && f["subject"].as_str().unwrap().contains(subject))
+        .unwrap_or_else(|| panic!("no {check} finding for {subject}: {report}"))
+}
+
+#[test]
+fn doctor_reports_gpus_installs_partials_and_dirs_with_the_fix_for_each_failure() {
+    let fx = Fixture::new();
+    let sys = fake_sysfs(&fx);
+    // Nothing installed: a failure, with the fetch to run; no NVIDIA GPU is only a fact.
+    let r = doctor_json(&fx, &sys, &[], 1);
+    assert_eq!(
+        finding(&r, "installed", "none")["fix"],
+        "voxctl fetch --variant auto"
+    );
+    assert_eq!(finding(&r, "gpu", "nvidia")["level"], "info");
+    assert_eq!(finding(&r, "gpu", "AMD gfx1030")["level"], "pass");
+    assert_eq!(finding(&r, "variant", "rocm")["level"], "pass");
+    assert_eq!(finding(&r, "variant", "cuda")["level"], "info");
+
+    f::whole_release(&fx.rel(), ASSET, &f::data(MB, 5));
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    let r = doctor_json(&fx, &sys, &[], 0);
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(finding(&r, "installed", ASSET)["level"], "pass");
+    assert_eq!(finding(&r, "free_space", "")["level"], "pass");
+    assert_eq!(finding(&r, "backend", "")["level"], "info");
+
+    // A flipped byte passes the quick check and fails the deep one.
+    damage(&fx.installed(), Damage::FlipByte);
+    doctor_json(&fx, &sys, &[], 0);
+    let r = doctor_json(&fx, &sys, &["--deep"], 1);
+    let f = finding(&r, "installed", ASSET);
+    assert_eq!(f["level"], "fail");
+    assert_eq!(f["fix"], "voxctl fetch --repair --variant cuda");
+    // A truncated one fails the quick check; the table names the fix.
+    damage(&fx.installed(), Damage::Truncate);
+    doctor(&fx, &sys, &[])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("FAIL"))
+        .stdout(predicate::str::contains(
+            "fix: voxctl fetch --repair --variant cuda",
+        ));
+
+    // A partial download is a warning; a state dir others can write to is a failure.
+    let partial = fx.partial();
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("x.download"), vec![1u8; 8192]).unwrap();
+    let state = fx.state();
+    std::fs::set_permissions(
+        &state,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o777),
+    )
+    .unwrap();
+    let r = doctor_json(&fx, &sys, &[], 1);
+    let p = finding(&r, "partial", ASSET);
+    assert_eq!(p["level"], "warn");
+    assert!(p["fix"]
+        .as_str()
+        .unwrap()
+        .contains("voxctl fetch --variant cuda"));
+    let s = finding(&r, "state_dir", "state");
+    assert_eq!(s["level"], "fail", "{s}");
+    assert_eq!(s["fix"], format!("chmod 755 {}", state.display()));
+}

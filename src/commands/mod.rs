@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod doctor;
 mod fetch;
 mod lease;
 mod reap;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Split(args) => split::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Doctor(args) => doctor::run(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
         Command::Lease(args) => lease::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),

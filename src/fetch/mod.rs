@@ -502,6 +502,7 @@ async fn install(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         files,
+        requires: ctx.plan.requires.clone(),
     };
     settings.backends.write_record(&record)?;
     Ok(record)

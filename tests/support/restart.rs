@@ -133,6 +133,7 @@ impl Env {
                 layout: "whole".into(),
                 installed_at: 1_700_000_000,
                 files: None,
+                requires: None,
             })
             .unwrap();
         path
