@@ -276,6 +276,10 @@ _voxctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --detect-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -151,6 +151,25 @@ pub fn is_zombie(pid: i32) -> bool {
     }
 }
 
+/// Whether `pid` is stopped (SIGSTOP, SIGTSTP, Ctrl-Z) or stopped under a tracer; `false`
+/// if it runs or is gone. Off Linux via sysinfo.
+pub fn is_stopped(pid: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        stat_fields(pid).is_some_and(|f| f.first().is_some_and(|s| s == "T" || s == "t"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        with_sysinfo(pid, |p| {
+            matches!(
+                p.status(),
+                sysinfo::ProcessStatus::Stop | sysinfo::ProcessStatus::Tracing
+            )
+        })
+        .unwrap_or(false)
+    }
+}
+
 /// The parent of `pid`, or `None` if it is gone or has no parent.
 pub fn parent_pid(pid: i32) -> Option<i32> {
     #[cfg(target_os = "linux")]

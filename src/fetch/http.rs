@@ -68,6 +68,16 @@ impl HttpError {
         matches!(self, HttpError::Transient { .. })
     }
 
+    /// What went wrong, without the URL (for summaries that name the URL once).
+    pub fn detail(&self) -> String {
+        match self {
+            HttpError::NotFound { status, .. } => format!("not found (HTTP {status})"),
+            HttpError::Transient { message, .. } | HttpError::Fatal { message, .. } => {
+                message.clone()
+            }
+        }
+    }
+
     /// The server's requested delay before a retry, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -140,6 +140,12 @@ enum BodyInner {
 }
 
 impl Body {
+    /// Whether the stream is a local file (a directory release), whose end is the file's
+    /// end rather than a connection that may have failed.
+    pub fn is_local(&self) -> bool {
+        matches!(self.inner, BodyInner::File(..))
+    }
+
     /// The next chunk; `Ok(None)` at the end of the stream. Errors are network errors.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, HttpError> {
         match &mut self.inner {
