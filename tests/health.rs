@@ -676,3 +676,36 @@ fn a_data_dir_on_a_small_tmpfs_fails_the_free_space_preflight_before_any_downloa
         "{f}"
     );
 }
+
+/// The install record keeps a GitHub "latest" release as its tag's URL, and a repair goes to
+/// that tag even after "latest" has moved on.
+#[test]
+fn a_latest_release_is_recorded_as_its_tag_and_repaired_from_that_tag() {
+    let fx = Fixture::new();
+    let bytes = f::data(MB + 1, 31);
+    f::whole_release(&fx.rel(), ASSET, &bytes);
+    let srv = Server::start(&fx.rel());
+    srv.set(|s| s.github_tag = Some("v0.3.1".into()));
+    let latest = format!("{}/gh/releases/latest/download", srv.url());
+    fx.fetch(&latest).assert().success();
+    let rec: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        rec["source"],
+        format!("{}/gh/releases/download/v0.3.1", srv.url()),
+        "{rec}"
+    );
+    assert_eq!(rec["version"], "v0.3.1");
+    srv.set(|s| s.github_tag = Some("v0.4.0".into()));
+    let before = srv.log().len();
+    damage(&fx.installed(), Damage::Truncate);
+    repair(&fx).assert().success();
+    let paths: Vec<String> = srv.log()[before..].iter().map(|l| l.path.clone()).collect();
+    assert!(!paths.is_empty());
+    for p in &paths {
+        assert!(p.starts_with("/gh/releases/download/v0.3.1/"), "{paths:?}");
+    }
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+}

@@ -516,14 +516,23 @@ async fn install(
     .await
     .context("install task failed")??;
     (ctx.events)(Event::Verified(ctx.plan.sha256));
+    let resolved = ctx.remote.resolved_latest(&ctx.plan.pieces[0].name);
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
         path: target.to_path_buf(),
         sha256: ctx.plan.sha256,
         size: ctx.plan.size,
-        version: settings.tag.clone().or_else(|| ctx.plan.version.clone()),
-        source: settings.source.display(),
+        version: settings
+            .tag
+            .clone()
+            .or_else(|| resolved.as_ref().map(|(_, tag)| tag.clone()))
+            .or_else(|| ctx.plan.version.clone()),
+        // Where it came from as resolved: a "latest" URL is recorded as its tag's, so a
+        // repair never becomes an upgrade.
+        source: resolved
+            .map(|(source, _)| source)
+            .unwrap_or_else(|| settings.source.display()),
         layout: ctx.plan.layout.as_str().to_string(),
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
