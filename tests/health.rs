@@ -709,3 +709,27 @@ fn a_latest_release_is_recorded_as_its_tag_and_repaired_from_that_tag() {
     }
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
 }
+
+/// `--variant auto` settles on its variant before it takes a fetch slot: falling back to cpu,
+/// it needs the cpu asset's slot (a concurrent `fetch --variant cpu` holds it: exit 4), not
+/// the candidate's.
+#[test]
+fn auto_takes_the_slot_of_the_variant_it_settles_on() {
+    let fx = Fixture::new();
+    reference(&fx);
+    let srv = Server::start(&fx.rel());
+    let bin = smi_gpu(&fx, "NVIDIA GeForce GTX 1060 6GB", "6.1", "550.54.14");
+    let state = voxctl::state::StateDir::open(Some(&fx.state())).unwrap();
+    let table = voxctl::slot::SlotTable::new(&state).unwrap();
+    let held = table.try_acquire("fetch-voicebox-server-cpu").unwrap();
+    fetch(&fx, &srv, "auto", &path_with(&bin))
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("not cuda but cpu"))
+        .stderr(predicate::str::contains("fetch-voicebox-server-cpu"));
+    drop(held);
+    fetch(&fx, &srv, "auto", &path_with(&bin))
+        .assert()
+        .success();
+    assert!(installed(&fx, "voicebox-server-cpu"));
+}

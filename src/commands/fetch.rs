@@ -187,6 +187,14 @@ fn net_settings(args: &FetchArgs) -> NetSettings {
 
 fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
     let settings = settings(&args, printer)?;
+    let rt = super::runtime()?;
+    // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is the asset's
+    // that is fetched.
+    let settings = {
+        let early = Arc::new(Reporter::new(printer.clone(), &settings.asset));
+        let events: voxctl::fetch::Events = Arc::new(move |ev| early.event(ev));
+        rt.block_on(voxctl::fetch::settle_variant(&settings, events))?
+    };
     let state = super::state_dir(global)?;
     let table = SlotTable::new(&state)?;
     let slot = format!("fetch-{}", settings.asset);
@@ -214,7 +222,6 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
         );
         std::thread::spawn(move || reporter.poll(&progress, &guard, &stop))
     };
-    let rt = super::runtime()?;
     let result = rt.block_on(voxctl::fetch::fetch(&settings, progress.clone(), events));
     stop.store(true, Ordering::Relaxed);
     ticker.thread().unpark(); // no need to wait out the tick

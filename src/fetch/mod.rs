@@ -388,6 +388,34 @@ pub async fn fetch(
     }
 }
 
+/// `--variant auto`: settles the variant before the caller takes the asset's fetch slot.
+/// With [`Compat::Auto`], reads the candidate's release, judges it (reporting through
+/// `events`) and returns the settings of the variant to fetch (the candidate, or cpu), with
+/// the check marked done ([`Compat::Skip`]); other settings are returned unchanged.
+pub async fn settle_variant(settings: &Settings, events: Events) -> Result<Settings> {
+    if !matches!(settings.compat, Compat::Auto(_)) {
+        return Ok(settings.clone());
+    }
+    let remote = source::Remote::new(
+        settings.source.clone(),
+        http::Http::new(&settings.net)?,
+        settings.retry,
+    );
+    let on_retry = {
+        let events = events.clone();
+        move |e: &http::HttpError, delay: Duration| {
+            events(Event::Retry {
+                what: String::new(),
+                error: e.to_string(),
+                delay,
+            })
+        }
+    };
+    let (mut settled, _) = preflight(settings, &remote, &events, &on_retry).await?;
+    settled.compat = Compat::Skip;
+    Ok(settled)
+}
+
 /// Discovers the release of `settings.asset` and runs the compatibility check
 /// ([`Settings::compat`]); with `--variant auto` this may switch to the cpu variant, whose
 /// settings and plan are returned.
