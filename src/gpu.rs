@@ -407,12 +407,30 @@ impl Default for Probes {
     }
 }
 
-/// Runs every probe. Errors only with [`Error::Interrupted`].
+/// Runs every probe, each within [`Probes::timeout`]. Errors only with
+/// [`Error::Interrupted`].
 pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
-    Ok(Hardware {
-        nvidia: probe_nvidia(probes)?,
-        amd: probe_amd(&probes.sysfs_root),
-    })
+    // sysfs reads do not normally block, but a probe is bounded all the same: the reading
+    // thread is left behind if it hangs.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let root = probes.sysfs_root.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(probe_amd(&root));
+    });
+    let nvidia = probe_nvidia(probes)?;
+    let amd = crate::interrupt::recv_timeout(&rx, probes.timeout)?.unwrap_or_else(|| {
+        Probe::CouldNotDetect {
+            why: format!(
+                "could not detect AMD GPUs: reading {} took longer than {}",
+                probes
+                    .sysfs_root
+                    .join("class/kfd/kfd/topology/nodes")
+                    .display(),
+                humantime::format_duration(probes.timeout)
+            ),
+        }
+    });
+    Ok(Hardware { nvidia, amd })
 }
 
 /// The outcome of running a program with a deadline.

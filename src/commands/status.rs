@@ -28,7 +28,13 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
     let data_dir = super::data_dir(&args.app)?;
     let status = Status {
         slots: SlotTable::new(&state)?.list()?,
-        installed: BackendsDir::new(&data_dir).records()?,
+        // An archive install's file list (thousands of entries) is `verify --installed`'s
+        // business, not the status view's.
+        installed: BackendsDir::new(&data_dir)
+            .records()?
+            .into_iter()
+            .map(|r| InstallRecord { files: None, ..r })
+            .collect(),
         backend: observe::observe(&state)?,
         leases: FileStore::new(&state)?.list()?,
     };
