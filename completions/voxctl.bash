@@ -37,6 +37,9 @@ _voxctl() {
             voxctl,reap)
                 cmd="voxctl__subcmd__reap"
                 ;;
+            voxctl,remove)
+                cmd="voxctl__subcmd__remove"
+                ;;
             voxctl,restart)
                 cmd="voxctl__subcmd__restart"
                 ;;
@@ -45,6 +48,9 @@ _voxctl() {
                 ;;
             voxctl,status)
                 cmd="voxctl__subcmd__status"
+                ;;
+            voxctl,stop)
+                cmd="voxctl__subcmd__stop"
                 ;;
             voxctl,verify)
                 cmd="voxctl__subcmd__verify"
@@ -70,6 +76,9 @@ _voxctl() {
             voxctl__subcmd__help,reap)
                 cmd="voxctl__subcmd__help__subcmd__reap"
                 ;;
+            voxctl__subcmd__help,remove)
+                cmd="voxctl__subcmd__help__subcmd__remove"
+                ;;
             voxctl__subcmd__help,restart)
                 cmd="voxctl__subcmd__help__subcmd__restart"
                 ;;
@@ -78,6 +87,9 @@ _voxctl() {
                 ;;
             voxctl__subcmd__help,status)
                 cmd="voxctl__subcmd__help__subcmd__status"
+                ;;
+            voxctl__subcmd__help,stop)
+                cmd="voxctl__subcmd__help__subcmd__stop"
                 ;;
             voxctl__subcmd__help,verify)
                 cmd="voxctl__subcmd__help__subcmd__verify"
@@ -164,7 +176,7 @@ _voxctl() {
 
     case "${cmd}" in
         voxctl)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split verify status doctor reap lease completions generate help"
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split verify status doctor stop remove reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -318,7 +330,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help)
-            opts="restart fetch split verify status doctor reap lease completions generate help"
+            opts="restart fetch split verify status doctor stop remove reap lease completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +539,20 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -556,6 +582,20 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -602,7 +642,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__acquire)
-            opts="-q -v -h -V --ttl --wait --holder --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --ttl --wait --holder --owner-pid --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +657,10 @@ _voxctl() {
                     return 0
                     ;;
                 --holder)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --owner-pid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -975,8 +1019,38 @@ _voxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        voxctl__subcmd__remove)
+            opts="-q -v -h -V --app --data-dir --force --partial-only --stop-timeout --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stop-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         voxctl__subcmd__restart)
-            opts="-q -v -h -V --variant --app --data-dir --port --health-url --stop-timeout --ready-timeout --expect-version --wait --quiet --verbose --json --yes --state-dir --help --version"
+            opts="-q -v -h -V --variant --fallback --app --data-dir --port --health-url --stop-timeout --ready-timeout --expect-version --wait --quiet --verbose --json --yes --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,6 +1058,10 @@ _voxctl() {
             case "${prev}" in
                 --variant)
                     COMPREPLY=($(compgen -W "auto cpu cuda rocm" -- "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --app)
@@ -1087,6 +1165,32 @@ _voxctl() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__stop)
+            opts="-q -v -h -V --app --stop-timeout --quiet --verbose --json --yes --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stop-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

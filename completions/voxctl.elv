@@ -18,7 +18,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
     }
     var completions = [
         &'voxctl'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -33,8 +33,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
             cand doctor 'Check everything the backend needs on this host: GPUs and the variants they can run, installed variants, partial downloads, the running backend, directories, free space'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -42,7 +44,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;restart'= {
-            cand --variant 'The variant to start'
+            cand --variant 'The variant to start (`auto` falls back to cpu when the detected one is unusable)'
+            cand --fallback 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --port 'The port the backend serves on (passed as `--port`)'
@@ -50,7 +53,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --stop-timeout 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)'
             cand --ready-timeout 'How long the new backend gets to answer 200 on the health URL'
             cand --expect-version 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another restart of this app is running, wait for it instead of exiting 4'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -77,7 +80,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
             cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
             cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
             cand --repair 'Bring a damaged install back to its recorded build, from the release it came from (the install record''s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
             cand --skip-compat-check 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
@@ -101,7 +104,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --cuda-arch-list 'The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g. "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on'
             cand --min-driver 'The oldest NVIDIA driver the build runs on (e.g. 525.60.13)'
             cand --rocm-gfx 'The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100")'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
@@ -121,7 +124,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -c 'Read checksums from the FILEs and check the files they list'
             cand --check 'Read checksums from the FILEs and check the files they list'
             cand --ignore-missing 'With -c: skip files that do not exist instead of failing'
@@ -140,7 +143,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;status'= {
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -156,8 +159,41 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --deep 'Re-hash every installed file instead of comparing sizes with the install record'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;stop'= {
+            cand --app 'The app whose backend is stopped'
+            cand --stop-timeout 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'voxctl;remove'= {
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+            cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -177,7 +213,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
             cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
             cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -195,7 +231,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;mark'= {
             cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -216,7 +252,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;help;help'= {
         }
         &'voxctl;lease'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -239,7 +275,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --owner-pid 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -254,7 +291,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;renew'= {
             cand --token 'The fencing token printed by acquire'
             cand --ttl 'The new TTL [default: the lease''s current TTL]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -268,7 +305,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;lease;release'= {
             cand --token 'The fencing token printed by acquire'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -281,7 +318,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;status'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -294,7 +331,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;lease;list'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -311,7 +348,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --kill-grace 'After a lost lease, how long the command gets between SIGTERM and SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -347,7 +384,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;help;help'= {
         }
         &'voxctl;completions'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -360,7 +397,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --version 'Print version'
         }
         &'voxctl;generate'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -377,8 +414,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
             cand doctor 'Check everything the backend needs on this host: GPUs and the variants they can run, installed variants, partial downloads, the running backend, directories, free space'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
@@ -396,6 +435,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;status'= {
         }
         &'voxctl;help;doctor'= {
+        }
+        &'voxctl;help;stop'= {
+        }
+        &'voxctl;help;remove'= {
         }
         &'voxctl;help;reap'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'

@@ -46,7 +46,9 @@ pub struct InstallRecord {
     pub source: String,
     /// Which release layout was used: `manifest.json`, `manifest`, `whole` or `archive`.
     pub layout: String,
-    /// When it was installed, in seconds since the Unix epoch.
+    /// When it was installed, in seconds since the Unix epoch (in JSON an RFC 3339 UTC
+    /// string; integers written by older versions are read too).
+    #[serde(with = "crate::timestamp::secs")]
     pub installed_at: u64,
     /// For an archive install: every file and symlink extracted, so `verify --installed`
     /// finds a deleted or altered library (absent in records of older voxctl versions).

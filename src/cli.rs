@@ -38,8 +38,12 @@ pub struct GlobalArgs {
     /// Answer yes to confirmations (needed without a terminal).
     #[arg(long, global = true)]
     pub yes: bool,
-    /// voxctl's state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl].
-    #[arg(long, global = true, env = "VOXCTL_STATE_DIR", value_name = "DIR")]
+    /// voxctl's state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or
+    /// ~/.local/state/voxctl].
+    // The environment variable is read in `commands::state_dir`, not by clap: clap counts an
+    // env-set global as given and would print it in every subcommand's usage line
+    // (`voxctl split --state-dir <DIR> <FILE>`).
+    #[arg(long, global = true, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -48,8 +52,10 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Swap the running backend for an installed variant, safely.
     ///
-    /// Checks the new binary (`--version`) before stopping anything and falls back
-    /// cuda/rocm -> cpu with a warning; writes the relaunch marker for `reap`; stops the old
+    /// Checks the new binary (`--version`) before stopping anything. An explicitly named
+    /// variant that is missing or fails that check is an error (exit 1, nothing stopped);
+    /// only `--variant auto`, or `--fallback cpu`, falls back to cpu with a warning. Writes
+    /// the relaunch marker for `reap`; stops the old
     /// backend's process group (SIGTERM, then SIGKILL after --stop-timeout); waits until
     /// nothing listens on the port; starts the new binary detached (`--data-dir D --port P`
     /// plus the arguments after `--`, output appended to STATE/logs/); polls the health URL.
@@ -66,7 +72,7 @@ pub enum Command {
     /// Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a
     /// split release from its manifest.
     Verify(VerifyArgs),
-    /// Show held slots, leases, installed variants and the running backend.
+    /// Show held slots, leases, installed variants, partial downloads and the running backend.
     Status(StatusArgs),
     /// Check everything the backend needs on this host: GPUs and the variants they can run,
     /// installed variants, partial downloads, the running backend, directories, free space.
@@ -74,6 +80,17 @@ pub enum Command {
     /// Each failing check names the command that fixes it. No GPU is not a failure (cpu is
     /// the variant for it). Exit 0 when no check fails, 1 otherwise.
     Doctor(DoctorArgs),
+    /// Stop the running backend as restart does: SIGTERM to its process group (identity
+    /// checked), SIGKILL after --stop-timeout, then wait until its port is released.
+    ///
+    /// Exit 0 also when nothing was running (as `systemctl stop`); 4 while a restart of the
+    /// app runs; 7 if the port stays in use.
+    Stop(StopArgs),
+    /// Uninstall a variant: its binary (or extracted directory), install record and partial
+    /// download.
+    ///
+    /// Refuses (exit 5) while the backend runs that variant, unless --force stops it first.
+    Remove(RemoveArgs),
     /// Clear a wedged previous instance of the app after an update, never a healthy one.
     Reap(ReapArgs),
     /// Hold TTL leases with fencing tokens: serialize shell scripts across invocations.
@@ -118,9 +135,13 @@ pub struct AppArgs {
 /// `voxctl restart`.
 #[derive(Debug, Args)]
 pub struct RestartArgs {
-    /// The variant to start.
+    /// The variant to start (`auto` falls back to cpu when the detected one is unusable).
     #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
     pub variant: VariantChoice,
+    /// Start this variant instead when the requested one is missing or fails its version
+    /// check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`).
+    #[arg(long, value_name = "VARIANT")]
+    pub fallback: Option<voxctl::variant::Variant>,
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
@@ -361,6 +382,43 @@ pub struct DoctorArgs {
     pub detect_timeout: Duration,
 }
 
+/// `voxctl stop`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The app whose backend is stopped.
+    #[arg(
+        long,
+        default_value = "voicebox",
+        env = "VOXCTL_APP",
+        value_name = "NAME"
+    )]
+    pub app: String,
+    /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
+    /// released.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
+}
+
+/// `voxctl remove VARIANT`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The variant to uninstall.
+    #[arg(value_name = "VARIANT")]
+    pub variant: voxctl::variant::Variant,
+    /// The app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5.
+    #[arg(long)]
+    pub force: bool,
+    /// Remove only the variant's partial download, keeping what is installed.
+    #[arg(long)]
+    pub partial_only: bool,
+    /// With --force: how long the backend gets after SIGTERM before SIGKILL.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
+}
+
 /// `voxctl completions SHELL`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -483,7 +541,9 @@ pub enum LeaseCommand {
     /// command exits, and exit with the command's status (128+N if killed by signal N).
     ///
     /// The command runs in its own process group with VOXCTL_LEASE_NAME and
-    /// VOXCTL_LEASE_TOKEN set. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
+    /// VOXCTL_LEASE_TOKEN set, and inherits an flock on the lease's liveness file: once
+    /// voxctl and everything it started are gone, the lease is abandoned and the next
+    /// acquire takes it over at once. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
     /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6.
     Run(LeaseRunArgs),
@@ -512,6 +572,11 @@ pub struct LeaseAcquireArgs {
     /// The lease and how to hold it.
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
+    /// The process that owns the lease: when that exact process (pid, start time, pid
+    /// namespace, boot) is gone on this host, the lease is abandoned and can be taken over at
+    /// once, before its TTL runs out. Without it only the TTL counts.
+    #[arg(long, value_name = "PID")]
+    pub owner_pid: Option<i32>,
 }
 
 /// `voxctl lease renew`.

@@ -24,6 +24,7 @@ pub mod slot;
 pub mod split;
 pub mod state;
 pub mod testhook;
+pub mod timestamp;
 pub mod variant;
 pub mod verify;
 

@@ -157,6 +157,11 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     let names: Vec<String> = (0..count as usize)
         .map(|i| manifest::part_name(asset, i))
         .collect();
+    tracing::info!(
+        "split {}: {size} bytes into {count} part(s) of at most {chunk_size} bytes, in {}",
+        input.display(),
+        out_dir.display()
+    );
     let manifests = [
         manifest::sha256_name(asset),
         manifest::text_manifest_name(asset),
@@ -246,8 +251,15 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     checkpoint("split:temp-parts-written");
 
     // Every part is complete (and fsynced with `fsync`): name them, then the manifests.
-    for (tmp, name) in writer.done.into_iter().zip(&names) {
+    for ((tmp, name), part) in writer.done.into_iter().zip(&names).zip(&manifest.parts) {
         publish(tmp, out_dir, name, settings.force)?;
+        tracing::info!(
+            "part {name}: bytes {}..{} ({} bytes), sha256 {}",
+            part.offset,
+            part.offset + part.size,
+            part.size,
+            part.sha256
+        );
     }
     sync_dir(out_dir, settings.fsync)?;
     let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
@@ -260,6 +272,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     for (name, bytes) in manifests.iter().zip(contents) {
         let tmp = write_temp(out_dir, name, &bytes, settings.fsync)?;
         publish(tmp, out_dir, name, settings.force)?;
+        tracing::info!("wrote {}", out_dir.join(name).display());
     }
     sync_dir(out_dir, settings.fsync)?;
     for name in &stale {

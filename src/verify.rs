@@ -111,6 +111,12 @@ pub struct Job {
 /// Checks one file. Never fails for the file's sake (a missing or unreadable file is a
 /// [`Check`]); errors only with [`Error::Interrupted`].
 pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
+    tracing::info!(
+        "{}: checking {} against sha256 {}",
+        job.name,
+        job.path.display(),
+        job.sha256
+    );
     let mut check = Check::new(&job.name, &job.path, Status::Failed);
     check.expected_sha256 = Some(job.sha256);
     check.expected_size = job.size;
@@ -348,11 +354,24 @@ pub fn verify_manifest(
     } else {
         text_expected(path, dir, &text)?
     };
+    tracing::info!(
+        "manifest {}: {} layout, asset {}, {} part(s), whole sha256 {}",
+        path.display(),
+        if expected.kind == "json" {
+            "rich (JSON)"
+        } else {
+            "voicebox v1 (text manifest + .sha256)"
+        },
+        expected.asset,
+        expected.parts.len(),
+        expected.sha256
+    );
 
     let mut checks = Vec::new();
     let mut segments = Vec::new();
     for (name, size, _) in &expected.parts {
         let part_path = dir.join(name);
+        tracing::info!("part {name}: checking {}", part_path.display());
         let mut check = Check::new(name, &part_path, Status::Failed);
         check.expected_size = *size;
         match std::fs::File::open(&part_path).and_then(|f| Ok((f.metadata()?, f))) {

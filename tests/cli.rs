@@ -58,7 +58,20 @@ fn global_options_are_accepted_on_subcommands() {
         .assert()
         .success()
         .stdout(predicate::str::contains("\"slots\""));
+    // status only reads (issue 12 item 13): the state dir is created by a command that writes.
+    assert!(!state.exists(), "status creates nothing");
+    support::voxctl(tmp.path())
+        .args(["lease", "acquire", "x", "-q", "--state-dir"])
+        .arg(&state)
+        .assert()
+        .success();
     assert!(state.is_dir(), "--state-dir is used and created");
+    support::voxctl(tmp.path())
+        .args(["status", "--json", "--state-dir"])
+        .arg(&state)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"name\": \"x\""));
 }
 
 #[test]

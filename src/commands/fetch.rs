@@ -27,18 +27,10 @@ const JSON_EVERY: Duration = Duration::from_millis(500);
 const SLOT_EVERY: Duration = Duration::from_millis(500);
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
+/// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
+/// `Printer::error` (the printer knows fetch's JSON is an event stream).
 pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
-    let result = fetch(global, args, printer);
-    if let Err(e) = &result {
-        if printer.json() {
-            let _ = printer.json_line(&json!({
-                "event": "failed",
-                "code": crate::exit::for_error(e),
-                "error": format!("{e:#}"),
-            }));
-        }
-    }
-    result
+    fetch(global, args, printer)
 }
 
 /// `--repair`: the variant to repair (`auto` names the only one installed) and its record.

@@ -6,18 +6,48 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use voxctl::lease::file::FileStore;
+use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
 use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals};
 use voxctl::lease::{acquire_wait, LeaseInfo, LeaseName, LeaseStore};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
-use crate::output::{human_duration, Printer};
+use crate::output::{human_duration, Align, Printer, Table};
 
 pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
-    let state = super::state_dir(global)?;
-    let file_store = FileStore::new(&state)?;
-    let store: &dyn LeaseStore = &file_store;
+    // `status` and `list` only read: they create neither the state dir nor `leases/` (a
+    // store that does not exist yet holds no leases).
+    let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
+    let file_store = if read_only {
+        let leases = match super::existing_state_dir(global)? {
+            Some(state) => super::existing_subdir(&state, "leases")?,
+            None => super::state_dir_path(global)
+                .map_or_else(voxctl::state::StateDir::default_path, Ok)?
+                .join("leases"),
+        };
+        FileStore::in_dir(leases)
+    } else {
+        FileStore::new(&super::state_dir(global)?)?
+    };
+    // Who owns what this command acquires (issue 12 item 17): `lease run` a liveness file its
+    // command inherits, `lease acquire --owner-pid PID` that process; anything else the TTL.
+    let owner = match &args.command {
+        LeaseCommand::Run(_) => OwnerSpec::Liveness,
+        LeaseCommand::Acquire(a) => match a.owner_pid {
+            Some(pid) if pid > 0 => OwnerSpec::Pid(pid),
+            Some(pid) => {
+                return Err(Error::Usage(format!("--owner-pid {pid} is not a process id")).into())
+            }
+            None => OwnerSpec::None,
+        },
+        _ => OwnerSpec::None,
+    };
+    let owned = Owned {
+        store: &file_store,
+        owner,
+        alive: Default::default(),
+    };
+    let store: &dyn LeaseStore = &owned;
     match args.command {
         LeaseCommand::Acquire(a) => {
             let holder = holder_or_default(&a.hold, true);
@@ -138,25 +168,29 @@ pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
         return;
     }
     printer.data("leases:");
-    printer.data(format!(
-        "  {:<32} {:<8} {:>20} {:>10} {:>10}  HOLDER",
-        "NAME", "STATE", "TOKEN", "AGE", "LEFT"
-    ));
+    let mut t = Table::new(&[
+        ("NAME", Align::Left),
+        ("STATE", Align::Left),
+        ("TOKEN", Align::Right),
+        ("AGE", Align::Right),
+        ("LEFT", Align::Right),
+        ("HOLDER", Align::Left),
+    ]);
     for l in leases {
-        printer.data(format!(
-            "  {:<32} {:<8} {:>20} {:>10} {:>10}  {}",
-            l.name,
-            l.state,
-            l.token,
+        t.row(vec![
+            l.name.to_string(),
+            l.state.to_string(),
+            l.token.to_string(),
             ms_human(l.age_ms),
             if l.standing.is_held() {
                 ms_human(l.left_ms)
             } else {
                 "-".into()
             },
-            l.holder
-        ));
+            l.holder.clone(),
+        ]);
     }
+    t.print(printer);
 }
 
 /// `lease run`: signals are taken over first (main.rs skips `voxctl::interrupt` for this

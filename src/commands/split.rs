@@ -2,7 +2,7 @@
 //! with a progress bar (or a status line every few seconds in logs) and prints the parts.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -48,18 +48,23 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
     };
 
     let total = std::fs::metadata(&settings.input).map_or(0, |m| m.len());
-    let bar = printer.bytes_bar(total, format!("split {}", settings.asset));
+    // The bar is made at the first progress report, after the input was opened, so a file
+    // that cannot be opened draws nothing but the error.
+    let bar = OnceLock::new();
     let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
     let done = AtomicU64::new(0);
     let progress = |n: u64| {
-        bar.inc(n);
+        bar.get_or_init(|| printer.bytes_bar(total, format!("split {}", settings.asset)))
+            .inc(n);
         let so_far = done.fetch_add(n, Ordering::Relaxed) + n;
         if let Ok(mut t) = ticker.lock() {
             t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
         }
     };
     let outcome = split(&settings, &progress);
-    bar.finish_and_clear();
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
     let manifest = outcome?;
 
     if printer.json() {

@@ -3,7 +3,7 @@
 //! JSON document with `--json`) and exits 3 when anything fails.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -198,10 +198,13 @@ fn with_progress<T>(
     total: u64,
     f: impl FnOnce(&(dyn Fn(u64) + Sync)) -> Result<T>,
 ) -> Result<T> {
-    let bar = printer.bytes_bar(total, "verify");
+    // Made at the first progress report, once a file is open: nothing is drawn for inputs
+    // that cannot be read.
+    let bar = OnceLock::new();
     let state = Mutex::new((printer.ticker(Duration::from_secs(5)), 0u64));
     let progress = |n: u64| {
-        bar.inc(n);
+        bar.get_or_init(|| printer.bytes_bar(total, "verify"))
+            .inc(n);
         if let Ok(mut s) = state.lock() {
             s.1 += n;
             let done = s.1;
@@ -209,7 +212,9 @@ fn with_progress<T>(
         }
     };
     let outcome = f(&progress);
-    bar.finish_and_clear();
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
     outcome
 }
 

@@ -287,9 +287,26 @@ pub async fn fetch(
             })
         }
     };
+    if let Source::Dir(dir) = &settings.source {
+        check_release_dir(dir)?;
+    }
     let (settings, plan) = preflight(settings, &remote, &events, &on_retry).await?;
     let settings = &settings;
     progress.init(&plan);
+    tracing::info!(
+        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        settings.asset,
+        plan.layout.as_str(),
+        settings.source.display(),
+        plan.pieces.len(),
+        plan.pieces
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.size,
+        plan.sha256
+    );
     events(Event::Planned(plan.clone()));
 
     let backends = &settings.backends;
@@ -314,6 +331,10 @@ pub async fn fetch(
     } else if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             if matches_install(&record, &plan, &target) {
+                tracing::info!(
+                    "{} is installed with the release's sha256: nothing to download",
+                    target.display()
+                );
                 // A partial download left by a killed `--force` (or an older release) is of
                 // no use now: remove it, and say so, rather than leave gigabytes unreported.
                 if let Some((path, bytes)) = partial::Partial::remove_stale(backends, &plan.asset)?
@@ -322,6 +343,12 @@ pub async fn fetch(
                 }
                 return Ok(Outcome::AlreadyInstalled(record));
             }
+            tracing::info!(
+                "{}: the install record differs from the release (sha256 {} vs {}): downloading",
+                settings.asset,
+                record.sha256,
+                plan.sha256
+            );
         }
     }
 
@@ -335,6 +362,12 @@ pub async fn fetch(
             return Err(e);
         }
     };
+    tracing::info!(
+        "{}: downloading into {}, then installing at {}",
+        settings.asset,
+        partial.dir().display(),
+        target.display()
+    );
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
@@ -429,7 +462,9 @@ async fn preflight(
         layout::discover(remote, &asset, on_retry)
             .await
             .map_err(|e| {
-                if is_network(&e) {
+                if let Some(u) = unfixable(&e) {
+                    crate::error::hinted(e, u.hint())
+                } else if is_network(&e) {
                     crate::error::hinted(
                         e,
                         "check the network and the release server, or pass --source URL|DIR",
@@ -489,6 +524,43 @@ async fn preflight(
             Ok((settings, plan))
         }
     }
+}
+
+/// Refuses a release directory that does not exist, before anything else: a `--source`
+/// without a scheme is a directory, so `127.0.0.1:8080` is named as the missing directory it
+/// is, with the URL it probably meant.
+fn check_release_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let text = dir.to_string_lossy();
+    let host_port = text.split_once('/').map_or(&*text, |(h, _)| h);
+    let looks_like_a_server = host_port
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let hint = if looks_like_a_server {
+        format!(
+            "a --source without a scheme is a directory; for a server, pass --source http://{text}"
+        )
+    } else {
+        "pass an existing directory, or an http(s):// or file:// URL".to_string()
+    };
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(crate::error::hinted(
+        anyhow::anyhow!("release directory {} {what}", dir.display()),
+        hint,
+    ))
+}
+
+/// The unfixable network failure in `err`'s chain, if any (DNS, TLS certificate).
+fn unfixable(err: &anyhow::Error) -> Option<http::Unfixable> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<http::HttpError>())
+        .and_then(http::HttpError::unfixable)
 }
 
 /// Whether `err` is a network failure (an [`http::HttpError`] in the chain).

@@ -166,6 +166,40 @@ pub struct LeaseRecord {
     pub acquired_wall_ms: u64,
     /// Whether the holder released it (the record stays, keeping the latest token).
     pub released: bool,
+    /// How the store can tell for certain that the holder is gone (file store only; see
+    /// [`Owner`]); `None`: only the TTL decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+/// A holder whose death the store can observe with certainty, so that its lease is
+/// [`Standing::Abandoned`] at once instead of at TTL expiry. Only opted-in holders have one:
+/// a parent pid is not an owner (`$(timeout 5 voxctl ...)`, `sh -c`, ssh, sudo and CI steps
+/// all run voxctl under a parent that exits at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Owner {
+    /// `lease run`: an exclusive `flock` on this liveness file (a name in the store's
+    /// directory) is held by voxctl and inherited by its command, so the kernel drops it only
+    /// when voxctl and everything it started are gone.
+    Flock {
+        /// The liveness file's name, `NAME.TOKEN.alive`.
+        file: String,
+    },
+    /// `lease acquire --owner-pid PID`: that exact process; gone only when, on this host and
+    /// boot and in this pid namespace, the pid no longer has that start time.
+    Process {
+        /// The process id.
+        pid: i32,
+        /// Its start time (clock ticks since boot).
+        start_time: u64,
+        /// Its pid namespace (`/proc/PID/ns/pid` link text, e.g. `pid:[4026531836]`).
+        pid_ns: String,
+        /// The boot it runs in.
+        boot_id: String,
+        /// The host it runs on.
+        host: String,
+    },
 }
 
 /// Where a lease record stands at a given moment.
@@ -185,6 +219,8 @@ pub enum Standing {
     PreviousBoot,
     /// Released by its holder.
     Released,
+    /// Within its TTL, but its [`Owner`] is certainly gone: anyone may take it over at once.
+    Abandoned,
 }
 
 impl Standing {
@@ -193,13 +229,14 @@ impl Standing {
         matches!(self, Standing::Held { .. })
     }
 
-    /// The state's name in output: `held`, `expired` (also for a previous boot's lease) or
-    /// `released`.
+    /// The state's name in output: `held`, `expired` (also for a previous boot's lease),
+    /// `released` or `abandoned`.
     pub fn state(&self) -> &'static str {
         match self {
             Standing::Held { .. } => "held",
             Standing::Expired { .. } | Standing::PreviousBoot => "expired",
             Standing::Released => "released",
+            Standing::Abandoned => "abandoned",
         }
     }
 
@@ -277,7 +314,7 @@ pub struct LeaseInfo {
     /// Where it stands (not serialized; see `state` and `left_ms`).
     #[serde(skip)]
     pub standing: Standing,
-    /// `held`, `expired` or `released`.
+    /// `held`, `expired`, `released` or `abandoned`.
     pub state: &'static str,
     /// Time left while held, in milliseconds (0 otherwise).
     pub left_ms: u64,
@@ -330,6 +367,7 @@ impl LeaseInfo {
             ),
             Standing::Expired { .. } | Standing::PreviousBoot => "expired".into(),
             Standing::Released => "released".into(),
+            Standing::Abandoned => "abandoned (its holder is gone)".into(),
         };
         format!("{}, token {}, {when}", self.holder, self.token)
     }
