@@ -343,6 +343,8 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
                 source: "test".into(),
                 layout: "whole".into(),
                 installed_at: 1_700_000_000,
+                files: None,
+                requires: None,
             })
             .unwrap();
     }
