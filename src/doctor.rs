@@ -303,6 +303,17 @@ fn partials(backends: &BackendsDir, out: &mut Vec<Finding>) {
 }
 
 fn running(state_dir: &Path, out: &mut Vec<Finding>) {
+    // doctor creates nothing: without a state dir, nothing was started.
+    if !state_dir.exists() {
+        out.push(finding(
+            "backend",
+            "backend.json",
+            Level::Info,
+            "no backend was started by voxctl (no state dir yet)",
+            None,
+        ));
+        return;
+    }
     let state = match crate::state::StateDir::open(Some(state_dir)) {
         Ok(s) => s,
         Err(_) => return, // reported by the state dir check

@@ -9,8 +9,8 @@ use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::output::Printer;
 
 pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u8> {
-    let state_dir = match &global.state_dir {
-        Some(d) => d.clone(),
+    let state_dir = match super::state_dir_path(global) {
+        Some(d) => d,
         None => voxctl::state::StateDir::default_path()?,
     };
     let inputs = Inputs {
