@@ -40,20 +40,19 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;restart'= {
             cand --variant 'The variant to start (`auto` falls back to cpu when the detected one is unusable)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --health-url 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --fallback 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --port 'The port the backend serves on (passed as `--port`)'
-            cand --health-url 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]'
             cand --stop-timeout 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)'
             cand --ready-timeout 'How long the new backend gets to answer 200 on the health URL'
             cand --expect-version 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another restart of this app is running, wait for it instead of exiting 4'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -63,14 +62,13 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;fetch'= {
             cand --variant 'The variant to install'
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
             cand --jobs 'Parts downloaded at the same time'
             cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
@@ -80,7 +78,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
             cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
             cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
             cand --repair 'Bring a damaged install back to its recorded build, from the release it came from (the install record''s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
             cand --skip-compat-check 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
@@ -92,19 +89,18 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;split'= {
-            cand --chunk-size 'Size of each part (the last may be smaller): bytes or a size with units, such as 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB'
             cand --out 'Directory to write the parts and manifests to (created if missing)'
+            cand --variant 'The variant to record in the JSON manifest'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --part-size 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size'
+            cand --chunk-size 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size'
             cand --asset 'The asset name that parts and manifests are named after [default: FILE''s name]'
             cand --app-version 'The app version to record in the JSON manifest'
-            cand --variant 'The variant to record in the JSON manifest (cpu, cuda or rocm)'
             cand --cuda-arch-list 'The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g. "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on'
             cand --min-driver 'The oldest NVIDIA driver the build runs on (e.g. 525.60.13)'
             cand --rocm-gfx 'The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100")'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
@@ -115,19 +111,18 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;verify'= {
-            cand --sha256 'The expected SHA-256 of FILE (64 hex digits)'
             cand --manifest 'Check a split release: each part, and the whole asset by streaming the parts in order'
-            cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
-            cand -c 'Read checksums from the FILEs and check the files they list'
-            cand --check 'Read checksums from the FILEs and check the files they list'
-            cand --ignore-missing 'With -c: skip files that do not exist instead of failing'
+            cand --sha256 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)'
+            cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand -c 'Read checksums from the FILEs (or stdin) and check the files they list'
+            cand --check 'Read checksums from the FILEs (or stdin) and check the files they list'
+            cand --relative-to-sums 'With -c: resolve relative names against each sums file''s directory (stdin: the current directory) instead of the current directory, e.g. a release''s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
+            cand --ignore-missing 'With -c: skip files that do not exist instead of failing (a sums file with no file verified still fails)'
             cand --strict 'With -c: a malformed line is a failure, not a warning'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -137,13 +132,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;status'= {
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -152,14 +145,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;doctor'= {
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
             cand --deep 'Re-hash every installed file instead of comparing sizes with the install record'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -169,13 +160,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;stop'= {
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is stopped'
             cand --stop-timeout 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -184,14 +173,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;remove'= {
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
             cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
             cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
             cand -q 'Print only errors on stderr (no progress, no messages)'
@@ -202,18 +189,16 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;reap'= {
             cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
             cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
             cand --stale-exe 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder'
             cand --marker 'The relaunch marker [default: STATE/relaunch-marker.json]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
             cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
             cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -223,15 +208,13 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;reap;mark'= {
-            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -240,8 +223,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;reap;help'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
@@ -253,6 +234,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;lease'= {
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -261,10 +243,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -272,11 +252,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;lease;acquire'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --owner-pid 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -285,13 +266,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;renew'= {
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --token 'The fencing token printed by acquire'
             cand --ttl 'The new TTL [default: the lease''s current TTL]'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -300,12 +280,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;release'= {
-            cand --token 'The fencing token printed by acquire'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --token 'The fencing token printed by acquire'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -314,11 +293,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;status'= {
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -327,11 +305,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;list'= {
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -340,15 +317,14 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;run'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --kill-grace 'After a lost lease, how long the command gets between SIGTERM and SIGKILL'
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -357,12 +333,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;help'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -393,21 +367,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'voxctl;generate'= {
-            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
-            cand -q 'Print only errors on stderr (no progress, no messages)'
-            cand --quiet 'Print only errors on stderr (no progress, no messages)'
-            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
-            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
-            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
-            cand --yes 'Answer yes to confirmations (needed without a terminal)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;help'= {
             cand restart 'Swap the running backend for an installed variant, safely'
@@ -421,7 +380,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;help;restart'= {
@@ -447,7 +405,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;help;lease'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -466,8 +424,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;lease;run'= {
         }
         &'voxctl;help;completions'= {
-        }
-        &'voxctl;help;generate'= {
         }
         &'voxctl;help;help'= {
         }

@@ -5,7 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
+use voxctl::lease::store::StoreSpec;
 use voxctl::lease::{LeaseName, Token};
 
 /// Manage the heavy, swappable GPU backend binary of a desktop app: split and verify release
@@ -43,7 +44,7 @@ pub struct GlobalArgs {
     // The environment variable is read in `commands::state_dir`, not by clap: clap counts an
     // env-set global as given and would print it in every subcommand's usage line
     // (`voxctl split --state-dir <DIR> <FILE>`).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -105,7 +106,7 @@ pub enum Command {
 /// A variant on the command line: a concrete one, or `auto` (detect from the hardware).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum VariantChoice {
-    /// NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu.
+    /// Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu.
     Auto,
     /// The CPU build.
     Cpu,
@@ -128,7 +129,7 @@ pub struct AppArgs {
     pub app: String,
     /// The app's data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or
     /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
-    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub data_dir: Option<PathBuf>,
 }
 
@@ -149,14 +150,14 @@ pub struct RestartArgs {
     #[arg(long, default_value_t = 17493, value_name = "N")]
     pub port: u16,
     /// The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Other)]
     pub health_url: Option<String>,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
     /// released (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
     /// How long the new backend gets to answer 200 on the health URL.
-    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "120s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
     /// recorded when it was fetched].
@@ -172,19 +173,23 @@ pub struct RestartArgs {
 
 const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
-  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
-A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
-Before downloading, a release that states hardware requirements (split --cuda-arch-list,
---min-driver, --rocm-gfx) is checked against the GPUs found (nvidia-smi, the kfd topology);
-a variant no GPU here can run is refused (exit 5; --skip-compat-check downloads anyway),
-and --variant auto takes cpu instead, saying why. VOXCTL_SYSFS_ROOT replaces /sys for the
-kfd topology (for testing).
-Retries are bounded per part for the whole run: --retries failed attempts, refilled only by
-new data (at most 16 times). Free space is checked before anything is allocated.
-Exit codes: 0 installed or already installed, 1 network failure or too little free space,
-3 checksum or release data bad, 4 another fetch of the asset is running (see --wait; also
-when --wait=DUR runs out), 5 the hardware cannot run the release, 130 interrupted (partial
-data kept for resume).";
+  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256;
+  S.tar.gz + S.tar.gz.sha256
+A layout without a SHA-256 is refused (exit 3). The installed path is
+printed on stdout. Retries are bounded per part for the whole run:
+--retries failed attempts, refilled only by new data (at most 16 times).
+Free space is checked before anything is allocated. Before
+downloading, a release that states hardware requirements (split
+--cuda-arch-list, --min-driver, --rocm-gfx) is checked against the GPUs
+found (nvidia-smi, the kfd topology): a variant no GPU here can run is
+refused (exit 5; --skip-compat-check downloads anyway), and --variant
+auto takes cpu instead, saying why. VOXCTL_SYSFS_ROOT replaces /sys for
+the kfd topology (for testing).
+Exit codes: 0 installed or already installed, 1 network failure or too
+little free space, 3 checksum or release data bad, 4 another fetch of
+the asset is running (see --wait; also when --wait=DUR runs out),
+5 the hardware cannot run the release, 130 interrupted (partial data
+kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -197,7 +202,7 @@ pub struct FetchArgs {
     pub app: AppArgs,
     /// The release: an http(s):// base URL, a file:// URL or a directory [default: the
     /// voicebox GitHub release, latest or --tag].
-    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR")]
+    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR", value_hint = ValueHint::DirPath)]
     pub source: Option<String>,
     /// The release tag: selects the GitHub release when no --source is given; recorded as
     /// the installed version.
@@ -212,13 +217,13 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
-    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub retry_delay: std::time::Duration,
     /// Time allowed to connect to a server.
-    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub connect_timeout: std::time::Duration,
     /// Longest silence allowed while receiving data (there is no total timeout).
-    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
     /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
@@ -228,8 +233,8 @@ pub struct FetchArgs {
         long,
         num_args = 0..=1,
         require_equals = true,
-        value_name = "DURATION",
-        value_parser = parse_wait_limit
+        value_name = "DUR",
+        value_parser = voxctl::duration::parse
     )]
     pub wait: Option<Option<Duration>>,
     /// Download and install even if the installed file already matches the release (the
@@ -256,13 +261,15 @@ pub struct FetchArgs {
     pub max_size: Option<u64>,
 }
 
-/// Parses `--max-size`: a byte count or a size with units, as `--chunk-size` reads them,
+/// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and
+/// `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, as for `--part-size`),
 /// at least 1 byte.
-fn parse_max_size(text: &str) -> Result<u64, String> {
-    match parse_size::parse_size(text) {
-        Ok(0) => Err("the size must be at least 1 byte".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e}: give a size such as 40GB, 32GiB or 1000000")),
+fn parse_max_size(text: &str) -> Result<u64, voxctl::Error> {
+    match voxctl::size::parse(text)? {
+        0 => Err(voxctl::Error::Usage(format!(
+            "invalid size {text:?}: the size must be at least 1 byte"
+        ))),
+        n => Ok(n),
     }
 }
 
@@ -276,13 +283,21 @@ under a temporary name and renamed when complete, the manifests last."
 )]
 pub struct SplitArgs {
     /// The file to split.
+    #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
-    /// Size of each part (the last may be smaller): bytes or a size with units, such as
-    /// 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB.
-    #[arg(long, value_name = "SIZE", default_value = "1900000000")]
-    pub chunk_size: String,
+    /// Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts
+    /// the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB,
+    /// MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to
+    /// under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size.
+    #[arg(
+        long,
+        visible_alias = "chunk-size",
+        value_name = "SIZE",
+        default_value = "1900000000"
+    )]
+    pub part_size: String,
     /// Directory to write the parts and manifests to (created if missing).
-    #[arg(long, value_name = "DIR", default_value = "dist")]
+    #[arg(long, value_name = "DIR", default_value = "dist", value_hint = ValueHint::DirPath)]
     pub out: PathBuf,
     /// The asset name that parts and manifests are named after [default: FILE's name].
     #[arg(long, value_name = "NAME")]
@@ -290,9 +305,9 @@ pub struct SplitArgs {
     /// The app version to record in the JSON manifest.
     #[arg(long, value_name = "V")]
     pub app_version: Option<String>,
-    /// The variant to record in the JSON manifest (cpu, cuda or rocm).
-    #[arg(long, value_name = "V")]
-    pub variant: Option<voxctl::variant::Variant>,
+    /// The variant to record in the JSON manifest.
+    #[arg(long, value_name = "VARIANT", value_parser = ["cpu", "cuda", "rocm"])]
+    pub variant: Option<String>,
     /// The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g.
     /// "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on.
     #[arg(long, value_name = "LIST")]
@@ -315,31 +330,45 @@ pub struct SplitArgs {
 /// `voxctl verify`.
 #[derive(Debug, Args)]
 #[command(after_help = "Modes:
-    voxctl verify FILE --sha256 HEX      one file against a digest
-    voxctl verify -c SUMS...             every file listed in sha256sum files (text `HEX  NAME`,
-                                         binary `HEX *NAME` or BSD tag `SHA256 (NAME) = HEX`);
-                                         names are relative to the sums file; - reads stdin
-    voxctl verify --manifest PATH        a split release: S.manifest.json, or S.manifest with
-                                         S.sha256 beside it
-    voxctl verify --installed [VARIANT]  what fetch installed (every variant, or VARIANT),
-                                         every file re-hashed against its install record;
-                                         `voxctl fetch --repair` heals what fails
-Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING` per file (-q prints only failures).
-Exits 3 if any check fails or a checksum is missing or malformed.")]
+  voxctl verify FILE --sha256 HEX   one file against a digest
+  voxctl verify -c [SUMS...]        the files listed in sha256sum files
+  voxctl verify --manifest PATH     a split release: S.manifest.json, or
+                                    S.manifest with S.sha256 beside it
+  voxctl verify --installed [VARIANT]
+                                    what fetch installed (every variant, or
+                                    VARIANT), every file re-hashed against
+                                    its install record; `voxctl fetch
+                                    --repair` heals what fails
+
+-c reads sums files exactly as `sha256sum -c` does (text `HEX  NAME`,
+binary `HEX *NAME`, BSD tag `SHA256 (NAME) = HEX`, escaped names); names
+are relative to the current directory (with --relative-to-sums, to each
+sums file's directory); no SUMS, or -, reads stdin.
+
+Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING (tried PATH)` per
+file (-q prints only failures). Exits 3 if a check fails, a checksum is
+missing or malformed, or a sums file has no checksum line (the others
+are still checked); 2 for a malformed --sha256.")]
 pub struct VerifyArgs {
-    /// The file to check (with --sha256), or the sums files (with -c).
-    #[arg(value_name = "FILE")]
+    /// The file to check (with --sha256), or the sums files (with -c; none or - reads stdin).
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
-    /// The expected SHA-256 of FILE (64 hex digits).
-    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"])]
-    pub sha256: Option<String>,
-    /// Read checksums from the FILEs and check the files they list.
+    /// The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2).
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"], value_parser = parse_sha256)]
+    pub sha256: Option<voxctl::checksum::Sha256>,
+    /// Read checksums from the FILEs (or stdin) and check the files they list.
     #[arg(short, long, conflicts_with = "manifest")]
     pub check: bool,
     /// Check a split release: each part, and the whole asset by streaming the parts in order.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub manifest: Option<PathBuf>,
-    /// With -c: skip files that do not exist instead of failing.
+    /// With -c: resolve relative names against each sums file's directory (stdin: the
+    /// current directory) instead of the current directory, e.g. a release's S.sha256
+    /// beside its parts: `verify -c --relative-to-sums dist/S.sha256`.
+    #[arg(long, requires = "check")]
+    pub relative_to_sums: bool,
+    /// With -c: skip files that do not exist instead of failing (a sums file with no file
+    /// verified still fails).
     #[arg(long, requires = "check")]
     pub ignore_missing: bool,
     /// With -c: a malformed line is a failure, not a warning.
@@ -358,6 +387,12 @@ pub struct VerifyArgs {
     /// With --installed: the app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
+}
+
+/// A digest typed on the command line: a malformed one is the user's typo, a usage error
+/// (exit 2), unlike a malformed digest read from a file (an integrity failure, exit 3).
+fn parse_sha256(text: &str) -> Result<voxctl::checksum::Sha256, voxctl::Error> {
+    voxctl::checksum::Sha256::parse(text).map_err(|e| voxctl::Error::Usage(e.to_string()))
 }
 
 /// `voxctl status`.
@@ -422,7 +457,7 @@ pub struct RemoveArgs {
 /// `voxctl completions SHELL`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate for.
+    /// The shell to write the script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
@@ -431,7 +466,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Where to write `completions/` and `man/`.
-    #[arg(default_value = ".")]
+    #[arg(default_value = ".", value_hint = ValueHint::DirPath)]
     pub dir: PathBuf,
 }
 
@@ -449,26 +484,26 @@ pub struct ReapArgs {
     #[command(subcommand)]
     pub command: Option<ReapCommand>,
     /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`).
-    #[arg(long, value_name = "PATH", group = "holder")]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath)]
     pub lock: Option<PathBuf>,
     /// A pidfile naming the app's pid (instead of --lock).
-    #[arg(long, value_name = "PATH", group = "holder")]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath)]
     pub pidfile: Option<PathBuf>,
     /// Reap the processes still running a replaced or deleted copy of the binary at PATH
     /// (Linux), instead of a lock holder.
-    #[arg(long, value_name = "PATH", group = "holder", conflicts_with_all = ["marker", "max_marker_age"])]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath, conflicts_with_all = ["marker", "max_marker_age"])]
     pub stale_exe: Option<PathBuf>,
     /// The relaunch marker [default: STATE/relaunch-marker.json].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub marker: Option<PathBuf>,
     /// Ignore a marker older than this [default: 5m].
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = voxctl::duration::parse)]
     pub max_marker_age: Option<Duration>,
     /// How long to wait, sending nothing, for the holder to exit or release the lock.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse)]
     pub teardown_grace: Duration,
     /// How long to wait after SIGTERM before SIGKILL.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse)]
     pub term_grace: Duration,
     /// Show the decision and what would be sent; consume nothing, signal nothing.
     #[arg(long)]
@@ -477,10 +512,12 @@ pub struct ReapArgs {
 
 /// The exit codes of `voxctl reap`, shown under its `--help`.
 const REAP_HELP: &str = "\
-Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no usable marker);
-5 a live holder exists but a guard refused, or a confirmation was needed without a TTY or --yes;
-7 the process was still running after SIGKILL; 130 interrupted.
-The marker is consumed by every run except --dry-run and a refused or declined confirmation.";
+Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no
+usable marker); 5 a live holder exists but a guard refused, or a
+confirmation was needed without a TTY or --yes; 7 the process was still
+running after SIGKILL; 130 interrupted.
+The marker is consumed by every run except --dry-run and a refused or
+declined confirmation.";
 
 /// The subcommands of `voxctl reap`.
 #[derive(Debug, Subcommand)]
@@ -496,29 +533,25 @@ pub struct ReapMarkArgs {
     #[arg(long)]
     pub pid: Option<i32>,
     /// Where to write the marker [default: STATE/relaunch-marker.json].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub marker: Option<PathBuf>,
-}
-
-/// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
-/// `fetch --wait=DURATION`: a bare number is seconds (as `flock -w`, `timeout`), anything
-/// else humantime (`500ms`, `30s`, `5m`).
-fn parse_wait_limit(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("invalid duration {s:?}: {e} (examples: 30, 500ms, 30s, 5m)"))
-}
-
-fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
-    humantime::parse_duration(s)
 }
 
 /// `voxctl lease ...`.
 #[derive(Debug, Args)]
 pub struct LeaseArgs {
+    /// Where leases live: `file` (this machine's state dir) or
+    /// `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between
+    /// machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT,
+    /// VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL.
+    #[arg(
+        long,
+        global = true,
+        env = "VOXCTL_LEASE_STORE",
+        default_value = "file",
+        value_name = "URL"
+    )]
+    pub store: StoreSpec,
     /// The lease operation.
     #[command(subcommand)]
     pub command: LeaseCommand,
@@ -529,7 +562,8 @@ pub struct LeaseArgs {
 pub enum LeaseCommand {
     /// Acquire a lease and print its fencing token (exit 4 if it is still held after --wait).
     Acquire(LeaseAcquireArgs),
-    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token).
+    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or
+    /// on etcd if the lease expired).
     Renew(LeaseRenewArgs),
     /// Release a held lease (exit 6 if TOKEN is not the current token).
     Release(LeaseReleaseArgs),
@@ -545,7 +579,9 @@ pub enum LeaseCommand {
     /// voxctl and everything it started are gone, the lease is abandoned and the next
     /// acquire takes it over at once. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
-    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6.
+    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6. If the store stops
+    /// answering, the group gets SIGTERM at the lease's deadline minus --kill-grace minus a
+    /// safety margin and SIGKILL before the deadline, and voxctl exits 6.
     Run(LeaseRunArgs),
 }
 
@@ -555,11 +591,12 @@ pub struct LeaseHoldArgs {
     /// The lease's name: 1-128 characters from A-Z a-z 0-9 . _ -
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
-    /// How long the lease lasts unless renewed (500ms, 30s, 5m).
-    #[arg(long, default_value = "30s", value_parser = voxctl::lease::parse_positive_duration)]
+    /// How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole
+    /// seconds, at least its minimum, usually 2s).
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub ttl: Duration,
     /// How long to wait while someone else holds it (0: fail at once with exit 4).
-    #[arg(long, default_value = "0", value_parser = voxctl::lease::parse_wait)]
+    #[arg(long, default_value = "0", value_name = "DUR", value_parser = voxctl::lease::parse_wait)]
     pub wait: Duration,
     /// Who holds it, as shown by status [default: HOST:PID].
     #[arg(long, value_parser = voxctl::lease::parse_holder)]
@@ -589,7 +626,7 @@ pub struct LeaseRenewArgs {
     #[arg(long)]
     pub token: Token,
     /// The new TTL [default: the lease's current TTL].
-    #[arg(long, value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub ttl: Option<Duration>,
 }
 
@@ -619,9 +656,14 @@ pub struct LeaseRunArgs {
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
     /// After a lost lease, how long the command gets between SIGTERM and SIGKILL.
-    #[arg(long, default_value = "5s", value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub kill_grace: Duration,
     /// The command and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "COMMAND",
+        value_hint = ValueHint::CommandWithArguments
+    )]
     pub command: Vec<OsString>,
 }

@@ -57,6 +57,7 @@ fn shown(record: &InstallRecord, rel: &Path) -> String {
 fn items(record: &InstallRecord) -> Vec<Item> {
     if record.layout != "archive" {
         return vec![Item::File(Job {
+            raw_name: None,
             name: record.asset.clone(),
             path: record.path.clone(),
             sha256: record.sha256,
@@ -78,6 +79,7 @@ fn items(record: &InstallRecord) -> Vec<Item> {
                 target: target.clone(),
             },
             (None, Some(sha256)) => Item::File(Job {
+                raw_name: None,
                 name: shown(record, &f.path),
                 path: record.path.join(&f.path),
                 sha256,
@@ -85,6 +87,7 @@ fn items(record: &InstallRecord) -> Vec<Item> {
             }),
             // A file entry without a digest cannot be checked beyond its size.
             (None, None) => Item::SizeOnly(Job {
+                raw_name: None,
                 name: shown(record, &f.path),
                 path: record.path.join(&f.path),
                 sha256: crate::checksum::Sha256([0; 32]),

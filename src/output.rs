@@ -88,6 +88,13 @@ impl Printer {
         let _ = writeln!(out, "{line}");
     }
 
+    /// Writes one line of human data to stdout as bytes (file names that are not UTF-8).
+    pub fn data_bytes(&self, line: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(line);
+        let _ = out.write_all(b"\n");
+    }
+
     /// Writes `value` as one pretty JSON document to stdout.
     pub fn json_doc<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         self.doc_written

@@ -5,6 +5,7 @@ mod completions;
 mod doctor;
 mod fetch;
 mod lease;
+mod man;
 mod reap;
 mod restart;
 mod split;
@@ -46,7 +47,8 @@ pub fn handles_signals(cli: &Cli) -> bool {
     matches!(
         &cli.command,
         Command::Lease(crate::cli::LeaseArgs {
-            command: crate::cli::LeaseCommand::Run(_)
+            command: crate::cli::LeaseCommand::Run(_),
+            ..
         })
     )
 }

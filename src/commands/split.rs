@@ -6,14 +6,14 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
-use voxctl::split::{parse_chunk_size, split, Settings};
+use voxctl::split::{parse_part_size, split, Settings};
 use voxctl::Error;
 
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
 pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
-    let chunk_size = parse_chunk_size(&args.chunk_size)?;
+    let chunk_size = parse_part_size(&args.part_size)?;
     let asset = match args.asset {
         Some(asset) => asset,
         None => args
@@ -37,7 +37,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
         asset,
         chunk_size,
         app_version: args.app_version,
-        variant: args.variant.map(|v| v.to_string()),
+        variant: args.variant,
         requires: Some(voxctl::gpu::Requirements {
             cuda_arch_list: args.cuda_arch_list,
             min_driver: args.min_driver,

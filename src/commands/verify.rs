@@ -2,13 +2,13 @@
 //! with `--manifest`. Prints `NAME: OK|FAILED|MISSING` lines as `sha256sum -c` does (or one
 //! JSON document with `--json`) and exits 3 when anything fails.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use voxctl::checksum::Sha256;
+use voxctl::checksum::CheckReader;
 use voxctl::error::hinted;
 use voxctl::verify::{self, Check, Job, Malformed, Status};
 use voxctl::Error;
@@ -23,6 +23,23 @@ struct Report<'a> {
     manifest: Option<&'a verify::ManifestReport>,
     files: &'a [Check],
     malformed: &'a [Malformed],
+    /// With -c: each sums file, and why it failed as a whole, if it did.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    sums_files: &'a [SumsFile],
+}
+
+/// One sums file of `verify -c`, and its own verdict (as `sha256sum -c` gives one per file).
+#[derive(Serialize)]
+struct SumsFile {
+    file: PathBuf,
+    checksum_lines: usize,
+    malformed_lines: usize,
+    /// Why the file fails as a whole: unreadable, no checksum lines, nothing verified with
+    /// --ignore-missing, malformed lines with --strict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip)]
+    jobs: std::ops::Range<usize>,
 }
 
 pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
@@ -39,41 +56,24 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
         }
         return run_manifest(manifest, threads, printer);
     }
-    let (jobs, malformed) = if let Some(hex) = &args.sha256 {
+    let (jobs, malformed, mut sums_files) = if let Some(sha256) = &args.sha256 {
         let [file] = args.files.as_slice() else {
             return Err(Error::Usage("--sha256 checks exactly one FILE".into()).into());
         };
-        let sha256 = Sha256::parse(hex).map_err(|e| hinted(e, "give the 64 hex digits"))?;
         let job = Job {
             name: file.display().to_string(),
+            raw_name: None,
             path: file.clone(),
-            sha256,
+            sha256: *sha256,
             size: None,
         };
-        (vec![job], Vec::new())
+        (vec![job], Vec::new(), Vec::new())
     } else if args.check {
-        if args.files.is_empty() {
-            return Err(Error::Usage("-c needs at least one checksum FILE".into()).into());
-        }
-        let mut jobs = Vec::new();
-        let mut malformed = Vec::new();
-        for file in &args.files {
-            let sums = verify::read_sums(file)?;
-            if sums.jobs.is_empty() {
-                return Err(Error::Integrity(format!(
-                    "no properly formatted SHA-256 checksum lines in {}",
-                    file.display()
-                ))
-                .into());
-            }
-            jobs.extend(sums.jobs);
-            malformed.extend(sums.malformed);
-        }
-        (jobs, malformed)
+        read_all_sums(&args, printer)?
     } else {
         return Err(hinted(
             Error::Usage("nothing to verify".into()),
-            "use `verify FILE --sha256 HEX`, `verify -c SUMS...` or `verify --manifest PATH`",
+            "use `verify FILE --sha256 HEX`, `verify -c [SUMS...]` or `verify --manifest PATH`",
         ));
     };
     for m in &malformed {
@@ -88,20 +88,84 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
     let mut checks = Vec::new();
     with_progress(printer, total, |progress| {
         verify::check_files(&jobs, threads, progress, &mut |check| {
-            if args.ignore_missing && check.status == Status::Missing {
-                return;
-            }
-            if !printer.json() {
+            if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
                 print_check(printer, &check);
             }
             checks.push(check);
         })
     })?;
-    if args.ignore_missing && checks.is_empty() {
-        return Err(Error::Integrity("no file was verified: all are missing".into()).into());
+    // Each sums file's own verdict, as sha256sum -c gives it.
+    for sums in &mut sums_files {
+        if sums.error.is_some() {
+            continue;
+        }
+        let own = &checks[sums.jobs.clone()];
+        if args.ignore_missing && !own.iter().any(|c| c.status == Status::Ok) {
+            sums.error = Some("no file was verified".into());
+        } else if args.strict && sums.malformed_lines > 0 {
+            sums.error = Some(format!(
+                "{} improperly formatted line(s) (--strict)",
+                sums.malformed_lines
+            ));
+        }
+        if let Some(e) = &sums.error {
+            printer.warn(format!("{}: {e}", sums.file.display()));
+        }
     }
-    let strict_failure = args.strict && !malformed.is_empty();
-    finish(printer, None, &checks, &malformed, strict_failure)
+    if args.ignore_missing {
+        checks.retain(|c| c.status != Status::Missing);
+    }
+    finish(printer, None, &checks, &malformed, &sums_files)
+}
+
+/// Reads every sums file of `verify -c` (stdin if none), in order, with one GNU line reader
+/// for the whole run. A sums file that cannot be read or has no checksum line fails on its
+/// own (a warning now, exit 3 at the end) and does not stop the others.
+fn read_all_sums(
+    args: &VerifyArgs,
+    printer: &Printer,
+) -> Result<(Vec<Job>, Vec<Malformed>, Vec<SumsFile>)> {
+    let stdin = [PathBuf::from("-")];
+    let files = if args.files.is_empty() {
+        &stdin[..]
+    } else {
+        &args.files[..]
+    };
+    let mut reader = CheckReader::new();
+    let (mut jobs, mut malformed, mut sums_files) = (Vec::new(), Vec::new(), Vec::new());
+    for file in files {
+        let base = args.relative_to_sums.then(|| {
+            if file == Path::new("-") {
+                Path::new(".")
+            } else {
+                voxctl::atomic::parent_dir(file)
+            }
+        });
+        let start = jobs.len();
+        let (lines, bad, error) = match verify::read_sums(file, base, &mut reader) {
+            Ok(sums) => {
+                let (lines, bad) = (sums.jobs.len(), sums.malformed.len());
+                jobs.extend(sums.jobs);
+                malformed.extend(sums.malformed);
+                let none = (lines == 0)
+                    .then(|| "no properly formatted SHA-256 checksum lines found".to_string());
+                (lines, bad, none)
+            }
+            Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
+            Err(e) => (0, 0, Some(format!("{e:#}"))),
+        };
+        if let Some(e) = &error {
+            printer.warn(format!("{}: {e}", file.display()));
+        }
+        sums_files.push(SumsFile {
+            file: file.clone(),
+            checksum_lines: lines,
+            malformed_lines: bad,
+            error,
+            jobs: start..jobs.len(),
+        });
+    }
+    Ok((jobs, malformed, sums_files))
 }
 
 fn run_manifest(path: &Path, threads: usize, printer: &Printer) -> Result<u8> {
@@ -114,7 +178,7 @@ fn run_manifest(path: &Path, threads: usize, printer: &Printer) -> Result<u8> {
             print_check(printer, check);
         }
     }
-    finish(printer, Some(&report), &report.checks, &[], false)
+    finish(printer, Some(&report), &report.checks, &[], &[])
 }
 
 /// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
@@ -179,7 +243,7 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
         Ok(())
     })?;
     let failed = !voxctl::installed::all_passed(&checks);
-    let outcome = finish(printer, None, &checks, &[], false);
+    let outcome = finish(printer, None, &checks, &[], &[]);
     if failed {
         let variants: Vec<String> = records.iter().filter_map(|r| r.variant.clone()).collect();
         let hint = match variants.as_slice() {
@@ -218,11 +282,28 @@ fn with_progress<T>(
     outcome
 }
 
-/// One `NAME: WORD` line on stdout (passes are left out with -q), and the reason for a
-/// failure other than a plain mismatch on stderr.
+/// One `NAME: WORD` line on stdout, as `sha256sum -c` prints it (passes are left out with
+/// -q; a name with a newline is escaped); a `MISSING` line names the absolute path tried
+/// when the name is not that path. The reason
+/// for a failure other than a plain mismatch goes to stderr.
 fn print_check(printer: &Printer, check: &Check) {
     if !(printer.quiet() && check.status.passed()) {
-        printer.data(format!("{}: {}", check.name, check.status.word()));
+        let name = check.raw_name.as_deref().unwrap_or(check.name.as_bytes());
+        let mut line = voxctl::checksum::check_output_name(name);
+        line.extend_from_slice(b": ");
+        line.extend_from_slice(check.status.word().as_bytes());
+        if check.status == Status::Missing {
+            // The absolute path tried, unless the name already is that path.
+            let tried = std::path::absolute(&check.path).unwrap_or_else(|_| check.path.clone());
+            if tried.as_os_str().as_encoded_bytes() != name {
+                line.extend_from_slice(b" (tried ");
+                line.extend(voxctl::checksum::escape_newlines(
+                    tried.as_os_str().as_encoded_bytes(),
+                ));
+                line.extend_from_slice(b")");
+            }
+        }
+        printer.data_bytes(&line);
     }
     if let Some(detail) = &check.detail {
         printer.warn(format!("{}: {detail}", check.name));
@@ -235,7 +316,7 @@ fn finish(
     manifest: Option<&verify::ManifestReport>,
     checks: &[Check],
     malformed: &[Malformed],
-    strict_failure: bool,
+    sums_files: &[SumsFile],
 ) -> Result<u8> {
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let (failed, missing, skipped) = (
@@ -243,13 +324,15 @@ fn finish(
         count(Status::Missing),
         count(Status::Skipped),
     );
-    let ok = failed + missing + skipped == 0 && !strict_failure;
+    let bad_sums = sums_files.iter().filter(|s| s.error.is_some()).count();
+    let ok = failed + missing + skipped + bad_sums == 0;
     if printer.json() {
         printer.json_doc(&Report {
             ok,
             manifest,
             files: checks,
             malformed,
+            sums_files,
         })?;
     }
     if ok {
@@ -265,8 +348,10 @@ fn finish(
             what.push(format!("{n} {word}"));
         }
     }
-    if strict_failure {
-        what.push(format!("{} malformed line(s) (--strict)", malformed.len()));
+    if bad_sums > 0 {
+        what.push(format!(
+            "{bad_sums} checksum file(s) failed (see the warnings above)"
+        ));
     }
     Err(Error::Integrity(format!(
         "verification failed: {} of {} checked",

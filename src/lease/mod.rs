@@ -7,14 +7,17 @@
 //! was paused past its TTL and lost the lease can be told apart from the new holder (its
 //! renew and release are refused, exit 6).
 //!
-//! The command layer talks to a [`LeaseStore`]; [`file::FileStore`] keeps leases in the state
-//! dir, and a fleet-wide backend (etcd) can be added later behind the same trait. The pure
+//! The command layer talks to a [`LeaseStore`], chosen by [`store::StoreSpec`]:
+//! [`file::FileStore`] keeps leases in the state dir, [`etcd::EtcdStore`] in an etcd cluster
+//! shared by many machines (issue 16). The pure
 //! decisions (is a record still held, which token comes next) live in this file so they can
 //! be unit-tested with injected clocks.
 
 pub mod clock;
+pub mod etcd;
 pub mod file;
 pub mod run;
+pub mod store;
 
 use std::fmt;
 use std::str::FromStr;
@@ -89,7 +92,8 @@ impl fmt::Display for Token {
     }
 }
 
-/// Parses a TTL or kill grace such as `500ms`, `30s`, `5m` (humantime syntax). Zero,
+/// Parses a TTL or kill grace such as `10` (seconds), `500ms`, `30s`, `5m` (see
+/// [`crate::duration::parse`]). Zero,
 /// negative, sub-millisecond and over-a-year values are [`Error::Usage`].
 pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
     let t = s.trim();
@@ -98,11 +102,7 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
             "invalid duration {s:?}: must be positive"
         )));
     }
-    let d = humantime::parse_duration(t).map_err(|e| {
-        Error::Usage(format!(
-            "invalid duration {s:?}: {e} (examples: 500ms, 30s, 5m)"
-        ))
-    })?;
+    let d = crate::duration::parse(t)?;
     if d.is_zero() {
         return Err(Error::Usage(format!(
             "invalid duration {s:?}: must be positive"
@@ -394,6 +394,20 @@ pub trait LeaseStore {
     /// boot (an expired lease that nobody took over is still renewable).
     fn renew(&self, name: &LeaseName, token: Token, ttl: Option<Duration>) -> Result<Lease>;
 
+    /// [`LeaseStore::renew`], giving up after about `within` with an error that is not
+    /// [`Error::Lost`] (the outcome is then unknown). `lease run` uses it so that a store that
+    /// does not answer cannot keep it from stopping the command in time. The default waits
+    /// as long as `renew` does (the file store's operations are local and bounded).
+    fn renew_within(
+        &self,
+        name: &LeaseName,
+        token: Token,
+        ttl: Option<Duration>,
+        _within: Duration,
+    ) -> Result<Lease> {
+        self.renew(name, token, ttl)
+    }
+
     /// Releases the lease. Errors with [`Error::Lost`] unless `token` is the current token;
     /// releasing twice is not an error.
     fn release(&self, name: &LeaseName, token: Token) -> Result<()>;
@@ -406,7 +420,7 @@ pub trait LeaseStore {
 
     /// A way to sleep until lease `name` may have changed (released, taken over), if the
     /// store has one; [`acquire_wait`] polls otherwise. Wake-ups may be spurious or missed:
-    /// waiters still re-check at least every 100 ms.
+    /// waiters still re-check at least every [`ChangeWait::recheck`].
     fn watch(&self, _name: &LeaseName) -> Option<Box<dyn ChangeWait>> {
         None
     }
@@ -416,10 +430,17 @@ pub trait LeaseStore {
 pub trait ChangeWait {
     /// Blocks until the watched lease may have changed or `timeout` passes.
     fn wait(&mut self, timeout: Duration);
+
+    /// The longest a waiter trusts this watch before looking at the lease again (100 ms:
+    /// the file store's inotify watch sees releases only, not takeovers).
+    fn recheck(&self) -> Duration {
+        Duration::from_millis(100)
+    }
 }
 
 /// Acquires `name`, retrying for up to `wait` while it is held: woken by the store's
-/// [`LeaseStore::watch`] when it has one (re-checking at least every 100 ms), else polling
+/// [`LeaseStore::watch`] when it has one (re-checking at least every
+/// [`ChangeWait::recheck`]), else polling
 /// every 1-25 ms; never sleeping past the holder's expiry. Between attempts it looks with
 /// [`LeaseStore::status`] (no lock) and tries again only when the lease looks free; the
 /// decision itself is always [`LeaseStore::try_acquire`]'s. `stop` is polled between
@@ -461,7 +482,10 @@ pub fn acquire_wait(
                 Watch::Unarmed => {
                     watch = store.watch(name).map_or(Watch::Poll, Watch::Armed);
                 }
-                Watch::Armed(w) => w.wait(nap.min(Duration::from_millis(100))),
+                Watch::Armed(w) => {
+                    let recheck = w.recheck();
+                    w.wait(nap.min(recheck))
+                }
                 Watch::Poll => {
                     std::thread::sleep(nap.min(pause));
                     pause = (pause * 2).min(Duration::from_millis(25));
