@@ -35,6 +35,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand doctor 'Check everything the backend needs on this host: GPUs and the variants they can run, installed variants, partial downloads, the running backend, directories, free space'
             cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
             cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
@@ -79,8 +80,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
             cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
+            cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
             cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
-            cand --force 'Download and install even if the installed file already matches the release'
+            cand --force 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
+            cand --repair 'Bring a damaged install back to its recorded build, from the release it came from (the install record''s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
+            cand --skip-compat-check 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -99,6 +103,9 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --chunk-size 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size'
             cand --asset 'The asset name that parts and manifests are named after [default: FILE''s name]'
             cand --app-version 'The app version to record in the JSON manifest'
+            cand --cuda-arch-list 'The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g. "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on'
+            cand --min-driver 'The oldest NVIDIA driver the build runs on (e.g. 525.60.13)'
+            cand --rocm-gfx 'The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100")'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
             cand --tauri-sig 'With --sign: also write Tauri''s form of each signature (X.sig, base64)'
@@ -129,9 +136,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --manifest 'Check a split release: each part, and the whole asset by streaming the parts in order'
             cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
             cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --sha256 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)'
             cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
+            cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand -c 'Read checksums from the FILEs (or stdin) and check the files they list'
             cand --check 'Read checksums from the FILEs (or stdin) and check the files they list'
             cand --relative-to-sums 'With -c: resolve relative names against each sums file''s directory (stdin: the current directory) instead of the current directory, e.g. a release''s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
@@ -158,6 +168,21 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
+        }
+        &'voxctl;doctor'= {
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take'
+            cand --deep 'Re-hash every installed file instead of comparing sizes with the install record'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'voxctl;stop'= {
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
@@ -373,6 +398,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand doctor 'Check everything the backend needs on this host: GPUs and the variants they can run, installed variants, partial downloads, the running backend, directories, free space'
             cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
             cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
@@ -391,6 +417,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;verify'= {
         }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;doctor'= {
         }
         &'voxctl;help;stop'= {
         }

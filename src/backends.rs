@@ -21,6 +21,10 @@ pub fn default_data_dir(app: &str) -> Result<PathBuf> {
     Ok(base.data_dir().join(app))
 }
 
+/// The most an install record may hold, in bytes (16 MiB): an archive install lists every
+/// file it extracted (about 150 bytes each), so this is larger than other records' cap.
+pub const INSTALL_RECORD_CAP: u64 = 16 << 20;
+
 /// The record of one installed asset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallRecord {
@@ -49,6 +53,32 @@ pub struct InstallRecord {
     /// The signature check it passed (key id and trusted comment), when a key was trusted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<crate::signature::Authenticated>,
+    /// For an archive install: every file and symlink extracted, so `verify --installed`
+    /// finds a deleted or altered library (absent in records of older voxctl versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<InstalledFile>>,
+    /// The release's hardware requirements, when its manifest stated them (`doctor` judges
+    /// the install against the GPUs here with them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<crate::gpu::Requirements>,
+}
+
+/// One entry of an archive install, as recorded in its install record: a regular file with
+/// its size and SHA-256, or a symlink with its target. `path` is relative to the install
+/// directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledFile {
+    /// The path inside the install directory, as in the archive (without `./`).
+    pub path: PathBuf,
+    /// The file's size in bytes (0 for a symlink).
+    #[serde(default)]
+    pub size: u64,
+    /// The file's SHA-256 (absent for a symlink).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Sha256>,
+    /// A symlink's target, as written in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<PathBuf>,
 }
 
 /// The backends dir of one data dir.
@@ -91,7 +121,20 @@ impl BackendsDir {
     /// [`checked_open::RECORD_CAP`] bytes (more fails, exit 1).
     pub fn read_record(&self, asset: &str) -> Result<Option<InstallRecord>> {
         let path = self.record_path(asset);
-        match checked_open::read_record_as(&path, Rule::Shared)? {
+        let file = match checked_open::open_file(
+            &path,
+            std::fs::OpenOptions::new().read(true),
+            Rule::Shared,
+        ) {
+            Ok(f) => Some(f),
+            Err(e) if checked_open::is_not_found(&e) && crate::Error::find(&e).is_none() => None,
+            Err(e) => return Err(e),
+        };
+        let bytes = match file {
+            Some(f) => Some(checked_open::read_capped(&f, INSTALL_RECORD_CAP, &path)?),
+            None => None,
+        };
+        match bytes {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .with_context(|| format!("malformed install record {}", path.display())),

@@ -78,6 +78,12 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show held slots, leases, installed variants, partial downloads and the running backend.
     Status(StatusArgs),
+    /// Check everything the backend needs on this host: GPUs and the variants they can run,
+    /// installed variants, partial downloads, the running backend, directories, free space.
+    ///
+    /// Each failing check names the command that fixes it. No GPU is not a failure (cpu is
+    /// the variant for it). Exit 0 when no check fails, 1 otherwise.
+    Doctor(DoctorArgs),
     /// Stop the running backend as restart does: SIGTERM to its process group (identity
     /// checked), SIGKILL after --stop-timeout, then wait until its port is released.
     ///
@@ -200,11 +206,18 @@ Missing or bad: exit 3, nothing installed. Without a key the release is
 installed unauthenticated, with a warning.
 Retries are bounded per part for the whole run:
 --retries failed attempts, refilled only by new data (at most 16 times).
-Free space is checked before anything is allocated.
+Free space is checked before anything is allocated. Before
+downloading, a release that states hardware requirements (split
+--cuda-arch-list, --min-driver, --rocm-gfx) is checked against the GPUs
+found (nvidia-smi, the kfd topology): a variant no GPU here can run is
+refused (exit 5; --skip-compat-check downloads anyway), and --variant
+auto takes cpu instead, saying why. VOXCTL_SYSFS_ROOT replaces /sys for
+the kfd topology (for testing).
 Exit codes: 0 installed or already installed, 1 network failure or too
 little free space, 3 checksum or release data bad, 4 another fetch of
 the asset is running (see --wait; also when --wait=DUR runs out),
-130 interrupted (partial data kept for resume).";
+5 the hardware cannot run the release, 130 interrupted (partial data
+kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -252,12 +265,26 @@ pub struct FetchArgs {
         value_parser = voxctl::duration::parse
     )]
     pub wait: Option<Option<Duration>>,
-    /// Download and install even if the installed file already matches the release.
+    /// Download and install even if the installed file already matches the release (the
+    /// compatibility check still runs).
     #[arg(long)]
     pub force: bool,
     /// The keys trusted to sign the release.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Bring a damaged install back to its recorded build, from the release it came from
+    /// (the install record's source; --source is not used): files are checked first, and
+    /// nothing is downloaded when all are intact; an archive install gets only its broken
+    /// files replaced.
+    #[arg(long, conflicts_with_all = ["force", "tag", "skip_compat_check"])]
+    pub repair: bool,
+    /// Download even if the release states hardware requirements (CUDA archs, driver, ROCm
+    /// targets) that no GPU here meets.
+    #[arg(long)]
+    pub skip_compat_check: bool,
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
+    #[arg(long, default_value = "5s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    pub detect_timeout: std::time::Duration,
     /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
     /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
     /// size, at least 16 MiB].
@@ -312,6 +339,16 @@ pub struct SplitArgs {
     /// The variant to record in the JSON manifest.
     #[arg(long, value_name = "VARIANT", value_parser = ["cpu", "cuda", "rocm"])]
     pub variant: Option<String>,
+    /// The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g.
+    /// "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on.
+    #[arg(long, value_name = "LIST")]
+    pub cuda_arch_list: Option<voxctl::gpu::CudaArchList>,
+    /// The oldest NVIDIA driver the build runs on (e.g. 525.60.13).
+    #[arg(long, value_name = "VERSION")]
+    pub min_driver: Option<voxctl::gpu::DriverVersion>,
+    /// The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100").
+    #[arg(long, value_name = "LIST")]
+    pub rocm_gfx: Option<voxctl::gpu::GfxList>,
     /// Replace existing outputs (and remove parts numbered beyond the new last one).
     #[arg(long)]
     pub force: bool,
@@ -361,6 +398,11 @@ pub struct SignArgs {
   voxctl verify -c [SUMS...]        the files listed in sha256sum files
   voxctl verify --manifest PATH     a split release: S.manifest.json, or
                                     S.manifest with S.sha256 beside it
+  voxctl verify --installed [VARIANT]
+                                    what fetch installed (every variant, or
+                                    VARIANT), every file re-hashed against
+                                    its install record; `voxctl fetch
+                                    --repair` heals what fails
 
 -c reads sums files exactly as `sha256sum -c` does (text `HEX  NAME`,
 binary `HEX *NAME`, BSD tag `SHA256 (NAME) = HEX`, escaped names); names
@@ -404,6 +446,19 @@ pub struct VerifyArgs {
     /// The keys trusted to sign the sums files or the manifest.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install
+    /// records, re-hashing every file (each file of an archive install).
+    #[arg(
+        long,
+        value_name = "VARIANT",
+        num_args = 0..=1,
+        default_missing_value = "all",
+        conflicts_with_all = ["check", "manifest", "sha256"]
+    )]
+    pub installed: Option<String>,
+    /// With --installed: the app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
 }
 
 /// A digest typed on the command line: a malformed one is the user's typo, a usage error
@@ -420,6 +475,20 @@ pub struct StatusArgs {
     pub app: AppArgs,
 }
 
+/// `voxctl doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// Re-hash every installed file instead of comparing sizes with the install record.
+    #[arg(long)]
+    pub deep: bool,
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
+    #[arg(long, default_value = "5s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    pub detect_timeout: Duration,
+}
+
 /// `voxctl stop`.
 #[derive(Debug, Args)]
 pub struct StopArgs {
@@ -433,7 +502,7 @@ pub struct StopArgs {
     pub app: String,
     /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
     /// released.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
 }
 
@@ -453,7 +522,7 @@ pub struct RemoveArgs {
     #[arg(long)]
     pub partial_only: bool,
     /// With --force: how long the backend gets after SIGTERM before SIGKILL.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
 }
 

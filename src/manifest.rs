@@ -80,6 +80,7 @@ pub struct Part {
 /// ```json
 /// {"format":"voxctl-manifest","version":1,"asset":"voicebox-server-cuda","size":2400000000,
 ///  "sha256":"…","chunk_size":1900000000,"app_version":"0.3.0","variant":"cuda",
+///  "requires":{"cuda_arch_list":"8.0;8.6;8.9;9.0;12.0+PTX","min_driver":"525.60"},
 ///  "parts":[{"name":"voicebox-server-cuda.part00","offset":0,"size":1900000000,"sha256":"…"},…]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +103,11 @@ pub struct Manifest {
     /// The variant (`cpu`, `cuda`, `rocm`), if given at split time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// What the build needs from the hardware (`split --cuda-arch-list`, `--min-driver`,
+    /// `--rocm-gfx`); absent when nothing is stated. An optional field: the format version
+    /// stays 1, and older readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<crate::gpu::Requirements>,
     /// The parts, in order.
     pub parts: Vec<Part>,
 }
@@ -214,6 +220,7 @@ mod tests {
             chunk_size: 10,
             app_version: None,
             variant: Some("cuda".into()),
+            requires: None,
             parts: vec![
                 Part {
                     name: part_name("voicebox-server-cuda.exe", 0),

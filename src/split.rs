@@ -73,6 +73,8 @@ pub struct Settings {
     pub app_version: Option<String>,
     /// Recorded in the JSON manifest (`cpu`, `cuda`, `rocm`).
     pub variant: Option<String>,
+    /// The build's hardware requirements, recorded in the JSON manifest when not empty.
+    pub requires: Option<crate::gpu::Requirements>,
     /// Replace existing outputs.
     pub force: bool,
     /// fsync every output and the directory before and after renaming, so that a power loss
@@ -245,6 +247,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         chunk_size: *chunk_size,
         app_version: settings.app_version.clone(),
         variant: settings.variant.clone(),
+        requires: settings.requires.clone().filter(|r| !r.is_empty()),
         parts,
     };
     manifest.validate()?;

@@ -84,7 +84,8 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &str, path: &Path, status: Status) -> Check {
+    /// A check of `name` at `path` with `status` and nothing else known yet.
+    pub fn new(name: &str, path: &Path, status: Status) -> Check {
         Check {
             name: name.to_string(),
             raw_name: None,

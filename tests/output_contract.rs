@@ -344,6 +344,8 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
                 layout: "whole".into(),
                 installed_at: 1_700_000_000,
                 signature: None,
+                files: None,
+                requires: None,
             })
             .unwrap();
     }

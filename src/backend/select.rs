@@ -140,6 +140,21 @@ pub fn choose(
                 backends.asset_path(&variant.asset(app)).display()
             )),
             Some((binary, record)) => {
+                // A damaged install is never started (it would only crash-loop): refuse
+                // before its `--version` runs, naming what is wrong and the repair.
+                if let Some(r) = &record {
+                    let checks =
+                        crate::installed::check(r, crate::installed::Depth::Quick, 1, &|_| {})?;
+                    if !crate::installed::all_passed(&checks) {
+                        return Err(crate::error::hinted(
+                            Error::Integrity(format!(
+                                "the installed {variant} backend is damaged: {}",
+                                crate::installed::describe_failures(&checks)
+                            )),
+                            format!("repair it with `voxctl fetch --repair --variant {variant}`"),
+                        ));
+                    }
+                }
                 let expected = if variant == requested {
                     expect_version.map(str::to_string)
                 } else {

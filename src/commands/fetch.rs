@@ -13,11 +13,12 @@ use indicatif::{MultiProgress, ProgressBar};
 use serde_json::json;
 use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
-use voxctl::fetch::{Event, Outcome, Progress, RetryPolicy, Settings, Source};
+use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
 use voxctl::slot::{SlotGuard, SlotTable};
+use voxctl::variant::Variant;
 use voxctl::Error;
 
-use crate::cli::{FetchArgs, GlobalArgs};
+use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
 use crate::output::{human_bytes, Printer};
 
 /// How often progress is sampled, JSON progress lines written and the slot updated.
@@ -32,38 +33,166 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
     fetch(global, args, printer)
 }
 
+/// `--repair`: the variant to repair (`auto` names the only one installed) and its record.
+fn repair_target(
+    args: &FetchArgs,
+    backends: &BackendsDir,
+) -> Result<(Variant, voxctl::backends::InstallRecord)> {
+    let app = &args.app.app;
+    let variant = match args.variant {
+        VariantChoice::Cpu => Variant::Cpu,
+        VariantChoice::Cuda => Variant::Cuda,
+        VariantChoice::Rocm => Variant::Rocm,
+        VariantChoice::Auto => {
+            let installed: Vec<Variant> = [Variant::Cpu, Variant::Cuda, Variant::Rocm]
+                .into_iter()
+                .filter(|v| backends.record_path(&v.asset(app)).exists())
+                .collect();
+            match installed.as_slice() {
+                [one] => *one,
+                [] => {
+                    return Err(voxctl::error::hinted(
+                        anyhow::anyhow!(
+                            "nothing is installed in {} to repair",
+                            backends.root().display()
+                        ),
+                        "install a variant with `voxctl fetch --variant VARIANT`",
+                    ))
+                }
+                _ => {
+                    return Err(Error::Usage(format!(
+                    "several variants are installed ({}): name the one to repair with --variant",
+                    installed
+                        .iter()
+                        .map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+                    .into())
+                }
+            }
+        }
+    };
+    let asset = variant.asset(app);
+    let record = backends.read_record(&asset)?.ok_or_else(|| {
+        voxctl::error::hinted(
+            anyhow::anyhow!(
+                "{asset} is not installed (no install record {}): nothing to repair",
+                backends.record_path(&asset).display()
+            ),
+            format!("install it with `voxctl fetch --variant {variant}`"),
+        )
+    })?;
+    Ok((variant, record))
+}
+
 fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
-    let variant = super::resolve_variant(args.variant, printer);
+    if args.repair {
+        let backends = BackendsDir::new(&data_dir);
+        let (variant, record) = repair_target(args, &backends)?;
+        printer.message(format!(
+            "repair {}: the recorded build{} from {}",
+            record.asset,
+            record
+                .version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
+            record.source
+        ));
+        return Ok(Settings {
+            app: args.app.app.clone(),
+            asset: record.asset.clone(),
+            variant,
+            source: Source::parse(&record.source)?,
+            tag: record.version.clone(),
+            backends,
+            jobs: usize::from(args.jobs),
+            retry: retry_policy(args),
+            net: net_settings(args),
+            force: false,
+            max_expanded: args.max_size,
+            compat: Compat::Skip,
+            repair: Some(record),
+            keys: super::sign::keyring(&args.keys)?,
+        });
+    }
+    let probes = super::gpu_probes(args.detect_timeout);
+    let (variant, compat) = match args.variant {
+        VariantChoice::Auto => {
+            let hw = voxctl::gpu::detect(&probes)?;
+            let (v, why) = voxctl::gpu::auto_candidate(&hw);
+            printer.message(format!("variant auto: {v} ({why})"));
+            let compat = if args.skip_compat_check {
+                Compat::Skip
+            } else {
+                Compat::Auto(hw)
+            };
+            (v, compat)
+        }
+        choice => {
+            let v = super::resolve_variant(choice, printer);
+            let compat = if args.skip_compat_check {
+                Compat::Skip
+            } else {
+                Compat::Explicit(probes)
+            };
+            (v, compat)
+        }
+    };
     let source = match &args.source {
         Some(s) => Source::parse(s)?,
         None => Source::github(args.tag.as_deref())?,
     };
     Ok(Settings {
+        app: args.app.app.clone(),
         asset: variant.asset(&args.app.app),
         variant,
         source,
         tag: args.tag.clone(),
         backends: BackendsDir::new(&data_dir),
         jobs: usize::from(args.jobs),
-        retry: RetryPolicy {
-            retries: usize::from(args.retries),
-            min_delay: args.retry_delay,
-            max_delay: Duration::from_secs(60).max(args.retry_delay),
-        },
-        net: NetSettings {
-            connect_timeout: args.connect_timeout,
-            read_timeout: args.read_timeout,
-            github_token: std::env::var("GITHUB_TOKEN").ok(),
-        },
+        retry: retry_policy(args),
+        net: net_settings(args),
         force: args.force,
         keys: super::sign::keyring(&args.keys)?,
         max_expanded: args.max_size,
+        compat,
+        repair: None,
     })
+}
+
+fn retry_policy(args: &FetchArgs) -> RetryPolicy {
+    RetryPolicy {
+        retries: usize::from(args.retries),
+        min_delay: args.retry_delay,
+        max_delay: Duration::from_secs(60).max(args.retry_delay),
+    }
+}
+
+fn net_settings(args: &FetchArgs) -> NetSettings {
+    NetSettings {
+        connect_timeout: args.connect_timeout,
+        read_timeout: args.read_timeout,
+        github_token: std::env::var("GITHUB_TOKEN").ok(),
+    }
 }
 
 fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
     let settings = settings(&args, printer)?;
+    let rt = super::runtime()?;
+    // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is the asset's
+    // that is fetched.
+    let settings = {
+        let early = Arc::new(Reporter::new(
+            printer.clone(),
+            &settings.asset,
+            global.verbose > 0,
+        ));
+        let events: voxctl::fetch::Events = Arc::new(move |ev| early.event(ev));
+        rt.block_on(voxctl::fetch::settle_variant(&settings, events))?
+    };
     let state = super::state_dir(global)?;
     let table = SlotTable::new(&state)?;
     let slot = format!("fetch-{}", settings.asset);
@@ -95,7 +224,6 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
         );
         std::thread::spawn(move || reporter.poll(&progress, &guard, &stop))
     };
-    let rt = super::runtime()?;
     let result = rt.block_on(voxctl::fetch::fetch(&settings, progress.clone(), events));
     stop.store(true, Ordering::Relaxed);
     ticker.thread().unpark(); // no need to wait out the tick
@@ -105,6 +233,37 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     let (record, already) = match outcome {
         Outcome::Installed(r) => (r, false),
         Outcome::AlreadyInstalled(r) => (r, true),
+        Outcome::NothingToRepair(record) => {
+            if printer.json() {
+                printer.json_line(&json!({
+                    "event": "nothing_to_repair", "asset": record.asset, "path": record.path,
+                    "downloaded": 0,
+                }))?;
+            } else {
+                printer.message(format!(
+                    "{}: every file matches its install record; nothing to repair, nothing downloaded",
+                    record.asset
+                ));
+                printer.data(record.path.display());
+            }
+            return Ok(crate::exit::SUCCESS);
+        }
+        Outcome::Repaired { record, downloaded } => {
+            if printer.json() {
+                printer.json_line(&json!({
+                    "event": "repaired", "asset": record.asset, "path": record.path,
+                    "sha256": record.sha256, "version": record.version, "downloaded": downloaded,
+                }))?;
+            } else {
+                printer.message(format!(
+                    "repaired {} ({} downloaded: {downloaded} bytes)",
+                    record.path.display(),
+                    human_bytes(downloaded)
+                ));
+                printer.data(record.path.display());
+            }
+            return Ok(crate::exit::SUCCESS);
+        }
     };
     if printer.json() {
         printer.json_line(&json!({
@@ -345,6 +504,68 @@ impl Reporter {
                         humantime::format_duration(Duration::from_millis(delay.as_millis() as u64));
                     self.multi
                         .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+                }
+            }
+            Event::Compatible { variant, why } => {
+                if p.json() {
+                    let _ = p
+                        .json_line(&json!({"event": "compatible", "variant": variant, "why": why}));
+                } else {
+                    p.message(format!(
+                        "{variant}: the release's requirements are met: {why}"
+                    ));
+                }
+            }
+            Event::CompatUnknown { variant, why } => {
+                if p.json() {
+                    let _ = p.json_line(
+                        &json!({"event": "compat_unknown", "variant": variant, "why": why}),
+                    );
+                } else {
+                    p.warn(format!(
+                        "cannot check whether this host can run the {variant} release: {why}; \
+                         downloading anyway"
+                    ));
+                }
+            }
+            Event::Damaged(checks) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "damaged", "files": checks}));
+                } else {
+                    for c in &checks {
+                        let detail = c
+                            .detail
+                            .as_deref()
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default();
+                        p.message(format!("{}: {}{detail}", c.name, c.status.word()));
+                    }
+                    p.message(format!(
+                        "{}: {} file(s) damaged; downloading the release again",
+                        self.asset,
+                        checks.len()
+                    ));
+                }
+            }
+            Event::Replaced(paths) => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "replaced", "files": paths}));
+                } else {
+                    p.message(format!(
+                        "an archive cannot be read in pieces, so it was downloaded whole; only the \
+                         {} broken file(s) were replaced, each by a rename of a verified copy: {}",
+                        paths.len(),
+                        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+            Event::AutoFallback { from, why } => {
+                if p.json() {
+                    let _ = p.json_line(
+                        &json!({"event": "auto_fallback", "from": from, "to": "cpu", "why": why}),
+                    );
+                } else {
+                    p.warn(format!("variant auto: not {from} but cpu: {why}"));
                 }
             }
             Event::StalePartialRemoved { path, bytes } => {

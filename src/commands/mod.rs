@@ -2,6 +2,7 @@
 //! returns the exit code (errors are mapped by `src/exit.rs`).
 
 mod completions;
+mod doctor;
 mod fetch;
 mod lease;
 mod man;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Sign(args) => sign::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Doctor(args) => doctor::run(&global, args, printer),
         Command::Stop(args) => stop::stop(&global, args, printer),
         Command::Remove(args) => stop::remove(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
@@ -112,6 +114,16 @@ pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
             printer.message(format!("variant auto: {v} ({why})"));
             v
         }
+    }
+}
+
+/// The hardware probes: `nvidia-smi` from `PATH`, sysfs at `/sys` or `$VOXCTL_SYSFS_ROOT`
+/// (for testing), each allowed `timeout`.
+pub fn gpu_probes(timeout: std::time::Duration) -> voxctl::gpu::Probes {
+    voxctl::gpu::Probes {
+        nvidia_smi: "nvidia-smi".into(),
+        sysfs_root: std::env::var_os("VOXCTL_SYSFS_ROOT").map_or_else(|| "/sys".into(), Into::into),
+        timeout,
     }
 }
 

@@ -44,6 +44,11 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
         chunk_size,
         app_version: args.app_version,
         variant: args.variant,
+        requires: Some(voxctl::gpu::Requirements {
+            cuda_arch_list: args.cuda_arch_list,
+            min_driver: args.min_driver,
+            rocm_gfx: args.rocm_gfx,
+        }),
         force: args.force,
         fsync: args.fsync,
     };

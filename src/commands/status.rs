@@ -49,8 +49,14 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
             Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
             None => Vec::new(),
         },
+        // An archive install's file list (thousands of entries) is `verify --installed`'s
+        // business, not the status view's.
         installed: if data_dir_exists {
-            backends.records()?
+            backends
+                .records()?
+                .into_iter()
+                .map(|r| InstallRecord { files: None, ..r })
+                .collect()
         } else {
             Vec::new()
         },

@@ -49,6 +49,12 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let keyed = super::sign::any_key_option(&args.keys);
     let keys = super::sign::keyring(&args.keys)?;
+    if let Some(which) = &args.installed {
+        if !args.files.is_empty() {
+            return Err(Error::Usage("--installed takes no FILE arguments".into()).into());
+        }
+        return run_installed(&args, which, threads, printer);
+    }
     if let Some(manifest) = &args.manifest {
         if !args.files.is_empty() {
             return Err(Error::Usage("--manifest takes no FILE arguments".into()).into());
@@ -243,6 +249,80 @@ fn run_manifest(
         }
     }
     finish(printer, Some(&report), signatures, &report.checks, &[], &[])
+}
+
+/// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
+/// their install records.
+fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Printer) -> Result<u8> {
+    let backends = voxctl::backends::BackendsDir::new(&super::data_dir(&args.app)?);
+    let records = match which {
+        "all" => {
+            let all = backends.records()?;
+            if all.is_empty() {
+                return Err(hinted(
+                    Error::Integrity(format!(
+                        "nothing is installed in {}",
+                        backends.root().display()
+                    )),
+                    "install a variant with `voxctl fetch`",
+                ));
+            }
+            all
+        }
+        v => {
+            let variant: voxctl::variant::Variant = v.parse().map_err(Error::Usage)?;
+            let asset = variant.asset(&args.app.app);
+            match backends.read_record(&asset)? {
+                Some(r) => vec![r],
+                None => {
+                    return Err(hinted(
+                        Error::Integrity(format!(
+                            "{asset} is not installed: there is no install record {}",
+                            backends.record_path(&asset).display()
+                        )),
+                        format!("install it with `voxctl fetch --variant {variant}`"),
+                    ))
+                }
+            }
+        }
+    };
+    let total = records
+        .iter()
+        .map(|r| {
+            r.files
+                .as_ref()
+                .map_or(r.size, |f| f.iter().map(|f| f.size).sum())
+        })
+        .sum();
+    let mut checks = Vec::new();
+    with_progress(printer, total, |progress| {
+        for record in &records {
+            let found = voxctl::installed::check(
+                record,
+                voxctl::installed::Depth::Deep,
+                threads,
+                progress,
+            )?;
+            if !printer.json() {
+                for c in &found {
+                    print_check(printer, c);
+                }
+            }
+            checks.extend(found);
+        }
+        Ok(())
+    })?;
+    let failed = !voxctl::installed::all_passed(&checks);
+    let outcome = finish(printer, None, &[], &checks, &[], &[]);
+    if failed {
+        let variants: Vec<String> = records.iter().filter_map(|r| r.variant.clone()).collect();
+        let hint = match variants.as_slice() {
+            [one] => format!("repair it with `voxctl fetch --repair --variant {one}`"),
+            _ => "repair with `voxctl fetch --repair --variant VARIANT`".to_string(),
+        };
+        return outcome.map_err(|e| hinted(e, hint));
+    }
+    outcome
 }
 
 /// Runs `f` with a progress callback feeding a bar on a terminal, or a status line every few

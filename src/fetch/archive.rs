@@ -28,7 +28,7 @@
 
 mod tree;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -42,6 +42,7 @@ use flate2::read::GzDecoder;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use tar::EntryType;
 
+use crate::backends::InstalledFile;
 use crate::Error;
 use tree::{Resolved, Tree, Unsafe};
 
@@ -71,6 +72,10 @@ pub fn default_max_expanded(archive_size: u64) -> u64 {
 /// its top level (the asset's name); `max_expanded` caps the uncompressed tar stream, in
 /// bytes.
 ///
+/// Returns what was extracted, sorted by path: each regular file's size and SHA-256
+/// (hashed while it was written; a hard link's after extraction), each symlink's target,
+/// for the install record that `verify --installed` and `fetch --repair` check against.
+///
 /// Errors: [`Error::Integrity`] for every refusal in the module doc (nothing is installed
 /// and the temporary directory is removed); I/O errors naming the path, including a
 /// filesystem without room for the next file (needed and available bytes in the message).
@@ -80,7 +85,25 @@ pub fn install_archive(
     target: &Path,
     executable: &str,
     max_expanded: u64,
-) -> Result<()> {
+) -> Result<Vec<InstalledFile>> {
+    let (tmp, files) = extract_checked(archive, label, target, executable, max_expanded)?;
+    sync_tree(tmp.path())?; // the extracted tree is durable before it replaces the old one
+    let new_dir = tmp.keep();
+    swap_in(&new_dir, target)?;
+    crate::atomic::fsync_dir(crate::atomic::parent_dir(target))?;
+    Ok(files)
+}
+
+/// Extracts and checks `archive` (as [`install_archive`] does) into a new temporary
+/// directory beside `target`, and returns it with the extracted files; nothing is swapped
+/// in. `fetch --repair` takes single verified files from it.
+pub fn extract_checked(
+    archive: &Path,
+    label: &str,
+    target: &Path,
+    executable: &str,
+    max_expanded: u64,
+) -> Result<(tempfile::TempDir, Vec<InstalledFile>)> {
     let parent = crate::atomic::parent_dir(target);
     let name = target
         .file_name()
@@ -103,14 +126,29 @@ pub fn install_archive(
         tree: &tree,
         dir: tmp.path(),
         bad: &bad,
+        files: RefCell::new(Vec::new()),
+        hard_links: RefCell::new(Vec::new()),
     };
     extraction.extract(archive, max_expanded)?;
     extraction.check(executable)?;
+    let Extraction {
+        files, hard_links, ..
+    } = extraction;
     drop(tree);
-    sync_tree(tmp.path())?; // the extracted tree is durable before it replaces the old one
-    let new_dir = tmp.keep();
-    swap_in(&new_dir, target)?;
-    crate::atomic::fsync_dir(parent)
+    let mut files = files.into_inner();
+    // Hard links are hashed from disk once every link is known to stay inside.
+    for path in hard_links.into_inner() {
+        crate::interrupt::check()?;
+        let (sha256, size) = crate::digest::hash_file(&tmp.path().join(&path), &|_| {})?;
+        files.push(InstalledFile {
+            path,
+            size,
+            sha256: Some(sha256),
+            link: None,
+        });
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((tmp, files))
 }
 
 /// Flushes the filesystem holding `dir` (one `syncfs` instead of an fsync per file).
@@ -220,6 +258,10 @@ struct Extraction<'a> {
     dir: &'a Path,
     /// Makes an [`Error::Integrity`] naming the archive.
     bad: &'a dyn Fn(String) -> anyhow::Error,
+    /// Regular files and symlinks extracted so far.
+    files: RefCell<Vec<InstalledFile>>,
+    /// Hard links made so far (hashed at the end).
+    hard_links: RefCell<Vec<PathBuf>>,
 }
 
 impl Extraction<'_> {
@@ -300,10 +342,18 @@ impl Extraction<'_> {
         let mut file = File::from(fd);
         let shown = self.dir.join(path);
         stream.counts.in_contents.set(true);
-        let copied = copy(entry, &mut file);
+        let mut hasher = sha2::Sha256::default();
+        let copied = copy(entry, &mut file, &mut hasher);
         stream.counts.in_contents.set(false);
         match copied {
-            Ok(()) => {}
+            Ok(size) => self.files.borrow_mut().push(InstalledFile {
+                path: path.to_path_buf(),
+                size,
+                sha256: Some(crate::checksum::Sha256(
+                    sha2::Digest::finalize(hasher).into(),
+                )),
+                link: None,
+            }),
             Err(CopyError::Interrupted) => return Err(Error::Interrupted.into()),
             Err(CopyError::Read(e)) => return Err(stream.error(e)),
             Err(CopyError::Write(e)) => {
@@ -336,7 +386,14 @@ impl Extraction<'_> {
                 format!("link {} -> {}", path.display(), target.display())
             })?;
             Ok(rustix::fs::symlinkat(&target, dir, name)?)
-        })
+        })?;
+        self.files.borrow_mut().push(InstalledFile {
+            path: path.to_path_buf(),
+            size: 0,
+            sha256: None,
+            link: Some(target),
+        });
+        Ok(())
     }
 
     /// A hard link: its target (a path in the archive) must be a regular file extracted
@@ -362,7 +419,9 @@ impl Extraction<'_> {
             self.tree
                 .hard_link(&src, dir, name)
                 .map_err(|e| self.unsafe_err(e, &what))
-        })
+        })?;
+        self.hard_links.borrow_mut().push(path.to_path_buf());
+        Ok(())
     }
 
     /// The target of a link entry.
@@ -501,21 +560,29 @@ enum CopyError {
     Write(std::io::Error),
 }
 
-/// Copies `from` to `to`, telling read errors (the archive) from write errors (the disk),
-/// and stopping on SIGINT/SIGTERM (a backend's library can take seconds).
-fn copy(from: &mut impl Read, to: &mut impl Write) -> Result<(), CopyError> {
+/// Copies `from` to `to` and into `hasher`, returning the bytes copied, telling read errors
+/// (the archive) from write errors (the disk), and stopping on SIGINT/SIGTERM (a backend's
+/// library can take seconds).
+fn copy(
+    from: &mut impl Read,
+    to: &mut impl Write,
+    hasher: &mut sha2::Sha256,
+) -> Result<u64, CopyError> {
     let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
     loop {
         if crate::interrupt::requested() {
             return Err(CopyError::Interrupted);
         }
         let n = match from.read(&mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(CopyError::Read(e)),
         };
         to.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        sha2::Digest::update(hasher, &buf[..n]);
+        total += n as u64;
     }
 }
 

@@ -171,6 +171,8 @@ pub struct Http {
     token: Option<String>,
     /// Original URL -> where it last redirected to (e.g. a signed storage URL).
     resolved: Mutex<HashMap<Url, Url>>,
+    /// Original URL -> its first redirect (GitHub's `latest/download/X` -> the tag's URL).
+    first_hops: Mutex<HashMap<Url, Url>>,
 }
 
 impl Http {
@@ -187,6 +189,7 @@ impl Http {
             client,
             token: settings.github_token.clone().filter(|t| !t.is_empty()),
             resolved: Mutex::new(HashMap::new()),
+            first_hops: Mutex::new(HashMap::new()),
         })
     }
 
@@ -228,6 +231,11 @@ impl Http {
                     });
                 }
                 current = redirect_target(&current, &resp)?;
+                if hops == 1 && !from_memory {
+                    if let Ok(mut m) = self.first_hops.lock() {
+                        m.insert(url.clone(), current.clone());
+                    }
+                }
                 continue;
             }
             if status == StatusCode::FORBIDDEN && from_memory {
@@ -269,6 +277,11 @@ impl Http {
                 message: "HEAD answer has no Content-Length".into(),
             }),
         }
+    }
+
+    /// Where a request for `url` was first redirected to, if it was.
+    pub fn first_redirect(&self, url: &Url) -> Option<Url> {
+        self.first_hops.lock().ok()?.get(url).cloned()
     }
 
     fn remembered(&self, url: &Url) -> Option<Url> {

@@ -78,6 +78,9 @@ pub struct Plan {
     pub pieces: Vec<Piece>,
     /// The app version from the manifest, when it has one.
     pub version: Option<String>,
+    /// What the build needs from the hardware, when the manifest states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<crate::gpu::Requirements>,
 }
 
 /// The file that pins a release (the one a release signs: `S.manifest.json`, else
@@ -139,6 +142,7 @@ pub async fn discover_pinned(
                 })
                 .collect(),
             version: m.app_version,
+            requires: m.requires.filter(|r| !r.is_empty()),
         };
         return Ok((plan, Pinned { name, bytes }));
     }
@@ -191,6 +195,7 @@ pub async fn discover_pinned(
             sha256,
             pieces,
             version: None,
+            requires: None,
         };
         return Ok((plan, pin));
     }
@@ -229,6 +234,7 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
             sha256: None,
         }],
         version: None,
+        requires: None,
     }
 }
 

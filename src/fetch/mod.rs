@@ -31,6 +31,7 @@ pub mod http;
 pub mod install;
 pub mod layout;
 pub mod partial;
+pub mod repair;
 pub mod signed;
 pub mod source;
 pub mod writeback;
@@ -52,6 +53,8 @@ pub use source::{RetryPolicy, Source};
 /// Everything a fetch needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The app (names the cpu asset that `--variant auto` falls back to).
+    pub app: String,
     /// The asset `A` to install.
     pub asset: String,
     /// The variant, recorded in the install record and naming an archive's directory.
@@ -75,8 +78,28 @@ pub struct Settings {
     /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
     /// `None` for [`archive::default_max_expanded`] of the archive's size.
     pub max_expanded: Option<u64>,
+    /// The hardware compatibility check run after reading the release, before downloading.
+    pub compat: Compat,
+    /// `--repair`: the install record to bring back. The release (from the record's
+    /// `source`) must still hold the recorded build; broken files are found with a deep
+    /// check first, and an archive install gets only those replaced ([`repair`]).
+    pub repair: Option<InstallRecord>,
 }
 
+/// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
+#[derive(Debug, Clone)]
+pub enum Compat {
+    /// No check (`--skip-compat-check`).
+    Skip,
+    /// An explicitly named variant: when the release states requirements, the hardware is
+    /// probed and a variant that no GPU here can run is refused ([`Error::Refused`], exit 5).
+    /// An unknown (no GPU seen, a probe that could not answer) is reported, not refused.
+    Explicit(crate::gpu::Probes),
+    /// `--variant auto`: [`Settings::variant`] is the candidate picked from this hardware
+    /// ([`crate::gpu::auto_candidate`]); unless the hardware can run its release, the cpu
+    /// variant is fetched instead ([`Event::AutoFallback`]).
+    Auto(crate::gpu::Hardware),
+}
 /// Something that happened, for progress output.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -124,6 +147,33 @@ pub enum Event {
     },
     /// No public key is configured, so the release was not authenticated (sent once).
     Unauthenticated,
+    /// The release states requirements and the hardware meets them.
+    Compatible {
+        /// The variant checked.
+        variant: Variant,
+        /// Which GPU, in words.
+        why: String,
+    },
+    /// The release states requirements that could not be checked here; fetching anyway.
+    CompatUnknown {
+        /// The variant.
+        variant: Variant,
+        /// What could not be detected.
+        why: String,
+    },
+    /// `--repair` found these files damaged (the checks that failed) and downloads the
+    /// release again.
+    Damaged(Vec<crate::verify::Check>),
+    /// `--repair` of an archive install replaced these files (paths inside the install
+    /// directory), each by a rename of a verified file.
+    Replaced(Vec<PathBuf>),
+    /// `--variant auto` fetches the cpu variant instead of `from`.
+    AutoFallback {
+        /// The candidate that cannot run (or could not be checked).
+        from: Variant,
+        /// Why.
+        why: String,
+    },
     /// The release was already installed and a partial download of the asset (left by a
     /// killed `--force`, or of an older release) was removed.
     StalePartialRemoved {
@@ -141,6 +191,15 @@ pub enum Outcome {
     Installed(InstallRecord),
     /// The install record already matched the release; nothing was downloaded.
     AlreadyInstalled(InstallRecord),
+    /// `--repair` found every file intact; nothing was downloaded.
+    NothingToRepair(InstallRecord),
+    /// `--repair` brought the install back.
+    Repaired {
+        /// The record (unchanged).
+        record: InstallRecord,
+        /// Bytes received from the release for it (not counting resumed partial data).
+        downloaded: u64,
+    },
 }
 
 /// Byte counters of a running fetch, shared with whoever draws progress.
@@ -245,20 +304,8 @@ pub async fn fetch(
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
-    let (plan, pinned) = layout::discover_pinned(&remote, &settings.asset, &on_retry)
-        .await
-        .map_err(|e| {
-            if let Some(u) = unfixable(&e) {
-                crate::error::hinted(e, u.hint())
-            } else if is_network(&e) {
-                crate::error::hinted(
-                    e,
-                    "check the network and the release server, or pass --source URL|DIR",
-                )
-            } else {
-                e
-            }
-        })?;
+    let (settings, plan, pinned) = preflight(settings, &remote, &events, &on_retry).await?;
+    let settings = &settings;
     progress.init(&plan);
     tracing::info!(
         "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
@@ -291,7 +338,21 @@ pub async fn fetch(
         Layout::Archive => backends.archive_dir(settings.variant.as_str()),
         _ => backends.asset_path(&settings.asset),
     };
-    if !settings.force {
+    if let Some(record) = &settings.repair {
+        repair::check_release(record, &plan, &settings.source)?;
+        let r = record.clone();
+        let checks = tokio::task::spawn_blocking(move || {
+            crate::installed::check(&r, crate::installed::Depth::Deep, 2, &|_| {})
+        })
+        .await
+        .context("check task failed")??;
+        if crate::installed::all_passed(&checks) {
+            return Ok(Outcome::NothingToRepair(record.clone()));
+        }
+        events(Event::Damaged(
+            checks.into_iter().filter(|c| !c.status.passed()).collect(),
+        ));
+    } else if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             let signed_asset = matches!(auth, signed::Authentication::Asset(_));
             // An asset signature can only be checked over the bytes: an install that was
@@ -364,6 +425,7 @@ pub async fn fetch(
         }
     };
     let started = std::time::Instant::now();
+    let resumed_from: u64 = ctx.data.snapshot().iter().sum();
     let downloaded = download_all(&ctx, settings.jobs).await;
     tracing::debug!("download: {:?}", started.elapsed());
     // After a failure whose data is kept, record exactly what is on disk for the rerun.
@@ -378,6 +440,13 @@ pub async fn fetch(
     match installed {
         Ok(record) => {
             partial.remove()?;
+            if settings.repair.is_some() {
+                let (done, _) = ctx.progress.totals();
+                return Ok(Outcome::Repaired {
+                    record,
+                    downloaded: done.saturating_sub(resumed_from),
+                });
+            }
             Ok(Outcome::Installed(record))
         }
         Err(e) if keeps_partial(&e) => Err(crate::error::hinted(
@@ -390,6 +459,111 @@ pub async fn fetch(
         Err(e) => {
             let _ = partial.remove();
             Err(e)
+        }
+    }
+}
+
+/// `--variant auto`: settles the variant before the caller takes the asset's fetch slot.
+/// With [`Compat::Auto`], reads the candidate's release, judges it (reporting through
+/// `events`) and returns the settings of the variant to fetch (the candidate, or cpu), with
+/// the check marked done ([`Compat::Skip`]); other settings are returned unchanged.
+pub async fn settle_variant(settings: &Settings, events: Events) -> Result<Settings> {
+    if !matches!(settings.compat, Compat::Auto(_)) {
+        return Ok(settings.clone());
+    }
+    let remote = source::Remote::new(
+        settings.source.clone(),
+        http::Http::new(&settings.net)?,
+        settings.retry,
+    );
+    let on_retry = {
+        let events = events.clone();
+        move |e: &http::HttpError, delay: Duration| {
+            events(Event::Retry {
+                what: String::new(),
+                error: e.to_string(),
+                delay,
+            })
+        }
+    };
+    let (mut settled, _, _) = preflight(settings, &remote, &events, &on_retry).await?;
+    settled.compat = Compat::Skip;
+    Ok(settled)
+}
+
+/// Discovers the release of `settings.asset` and runs the compatibility check
+/// ([`Settings::compat`]); with `--variant auto` this may switch to the cpu variant, whose
+/// settings and plan are returned.
+async fn preflight(
+    settings: &Settings,
+    remote: &source::Remote,
+    events: &Events,
+    on_retry: &(dyn Fn(&http::HttpError, Duration) + Sync),
+) -> Result<(Settings, Plan, layout::Pinned)> {
+    let discover = |asset: String| async move {
+        layout::discover_pinned(remote, &asset, on_retry)
+            .await
+            .map_err(|e| {
+                if let Some(u) = unfixable(&e) {
+                    crate::error::hinted(e, u.hint())
+                } else if is_network(&e) {
+                    crate::error::hinted(
+                        e,
+                        "check the network and the release server, or pass --source URL|DIR",
+                    )
+                } else {
+                    e
+                }
+            })
+    };
+    let mut settings = settings.clone();
+    let (plan, pinned) = discover(settings.asset.clone()).await?;
+    let variant = settings.variant;
+    let requires = plan.requires.clone().unwrap_or_default();
+    let verdict = match &settings.compat {
+        Compat::Skip => return Ok((settings, plan, pinned)),
+        Compat::Explicit(_) | Compat::Auto(_) if variant == Variant::Cpu => {
+            return Ok((settings, plan, pinned))
+        }
+        Compat::Explicit(_) if requires.is_empty() => return Ok((settings, plan, pinned)),
+        Compat::Explicit(probes) => {
+            let probes = probes.clone();
+            let hw = tokio::task::spawn_blocking(move || crate::gpu::detect(&probes))
+                .await
+                .context("hardware detection task failed")??;
+            crate::gpu::judge(&requires, variant, &hw)
+        }
+        Compat::Auto(hw) => crate::gpu::judge(&requires, variant, hw),
+    };
+    let auto = matches!(settings.compat, Compat::Auto(_));
+    match verdict {
+        crate::gpu::Verdict::Runs(why) => {
+            if !requires.is_empty() {
+                events(Event::Compatible { variant, why });
+            }
+            Ok((settings, plan, pinned))
+        }
+        crate::gpu::Verdict::Unknown(why) if !auto => {
+            events(Event::CompatUnknown { variant, why });
+            Ok((settings, plan, pinned))
+        }
+        crate::gpu::Verdict::Cannot(why) if !auto => Err(crate::error::hinted(
+            Error::Refused(format!(
+                "{} at {} cannot run on this host: {why}",
+                settings.asset,
+                remote.source.display()
+            )),
+            format!(
+                "fetch --variant cpu instead, or pass --skip-compat-check to download {} anyway",
+                settings.asset
+            ),
+        )),
+        crate::gpu::Verdict::Unknown(why) | crate::gpu::Verdict::Cannot(why) => {
+            events(Event::AutoFallback { from: variant, why });
+            settings.variant = Variant::Cpu;
+            settings.asset = Variant::Cpu.asset(&settings.app);
+            let (plan, pinned) = discover(settings.asset.clone()).await?;
+            Ok((settings, plan, pinned))
         }
     }
 }
@@ -454,21 +628,37 @@ async fn install(
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
+    let repair = settings.repair.clone();
     let events = ctx.events.clone();
-    let asset_auth = tokio::task::spawn_blocking(move || -> Result<_> {
+    let replaced_events = ctx.events.clone();
+    let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
         install::verify(&data, &plan, first)?;
         let asset_auth = follower.map(|f| f.finish(&data, plan.size)).transpose()?;
-        match plan.layout {
+        if let Some(record) = repair.filter(|r| r.files.is_some()) {
+            if plan.layout == Layout::Archive {
+                let replaced = repair::replace_broken(
+                    &record,
+                    data.path(),
+                    &label,
+                    &executable,
+                    max_expanded,
+                )?;
+                replaced_events(Event::Replaced(replaced));
+                return Ok((asset_auth, record.files));
+            }
+        }
+        let files = match plan.layout {
             Layout::Archive => archive::install_archive(
                 data.path(),
                 &label,
                 &target_buf,
                 &executable,
                 max_expanded,
-            )?,
-            _ => install::install_file(data.path(), &target_buf)?,
-        }
-        Ok(asset_auth)
+            )
+            .map(Some)?,
+            _ => install::install_file(data.path(), &target_buf).map(|()| None)?,
+        };
+        Ok((asset_auth, files))
     })
     .await
     .context("install task failed")??;
@@ -480,19 +670,30 @@ async fn install(
         });
         signature = Some(auth);
     }
+    let resolved = ctx.remote.resolved_latest(&ctx.plan.pieces[0].name);
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
         path: target.to_path_buf(),
         sha256: ctx.plan.sha256,
         size: ctx.plan.size,
-        version: settings.tag.clone().or_else(|| ctx.plan.version.clone()),
-        source: settings.source.display(),
+        version: settings
+            .tag
+            .clone()
+            .or_else(|| resolved.as_ref().map(|(_, tag)| tag.clone()))
+            .or_else(|| ctx.plan.version.clone()),
+        // Where it came from as resolved: a "latest" URL is recorded as its tag's, so a
+        // repair never becomes an upgrade.
+        source: resolved
+            .map(|(source, _)| source)
+            .unwrap_or_else(|| settings.source.display()),
         layout: ctx.plan.layout.as_str().to_string(),
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         signature,
+        files,
+        requires: ctx.plan.requires.clone(),
     };
     settings.backends.write_record(&record)?;
     Ok(record)

@@ -441,6 +441,7 @@ mod tests {
             sha256: Sha256([0; 32]),
             pieces: vec![piece(0), piece(1)],
             version: None,
+            requires: None,
         }
     }
 

@@ -164,7 +164,40 @@ impl Body {
     }
 }
 
+/// The release a GitHub "latest" download was redirected to: `base` ending in
+/// `/releases/latest/download/` and the first redirect of file `name` from it pointing at
+/// `/releases/download/{tag}/{name}` give the tag and the release's base URL for that tag
+/// (`Some((base, tag))`); anything else gives `None`.
+pub fn resolve_latest(base: &Url, name: &str, first_hop: &Url) -> Option<(String, String)> {
+    let prefix = base.path().strip_suffix("/latest/download/")?;
+    if first_hop.host_str() != base.host_str() || first_hop.scheme() != base.scheme() {
+        return None;
+    }
+    let rest = first_hop.path().strip_prefix(prefix)?;
+    let tag = rest
+        .strip_prefix("/download/")?
+        .strip_suffix(&format!("/{name}"))?;
+    if tag.is_empty() || tag.contains('/') || tag == "latest" {
+        return None;
+    }
+    let mut resolved = base.clone();
+    resolved.set_path(&format!("{prefix}/download/{tag}"));
+    resolved.set_query(None);
+    Some((resolved.as_str().to_string(), tag.to_string()))
+}
+
 impl Remote {
+    /// The resolved location of a "latest" release (see [`resolve_latest`]) as learnt from
+    /// the redirect of file `name`, which was requested before.
+    pub fn resolved_latest(&self, name: &str) -> Option<(String, String)> {
+        let Source::Http(base) = &self.source else {
+            return None;
+        };
+        let url = self.source.url(base, name);
+        let hop = self.http.first_redirect(&url)?;
+        resolve_latest(base, name, &hop)
+    }
+
     /// A remote for `source` with a client built from `http`.
     pub fn new(source: Source, http: Http, retry: RetryPolicy) -> Remote {
         Remote {
@@ -402,5 +435,29 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert!(d.iter().all(|d| *d >= Duration::from_millis(100)));
         assert!(d.iter().all(|d| *d <= Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_latest_redirect_resolves_to_its_tag() {
+        let base = Url::parse(&format!("{GITHUB_LATEST}/")).unwrap();
+        let hop = |u: &str| Url::parse(u).unwrap();
+        let gh = "https://github.com/jamiepine/voicebox/releases";
+        assert_eq!(
+            resolve_latest(&base, "a", &hop(&format!("{gh}/download/v0.3.1/a"))),
+            Some((format!("{gh}/download/v0.3.1"), "v0.3.1".into()))
+        );
+        for bad in [
+            format!("{gh}/download/v0.3.1/b"), // another file
+            format!("{gh}/download/x/y/a"),    // not one tag
+            "https://evil.example/releases/download/v1/a".into(),
+            "https://objects.githubusercontent.com/x/a".into(),
+        ] {
+            assert_eq!(resolve_latest(&base, "a", &hop(&bad)), None, "{bad}");
+        }
+        let tagged = Url::parse(&format!("{gh}/download/v1/")).unwrap();
+        assert_eq!(
+            resolve_latest(&tagged, "a", &hop(&format!("{gh}/download/v2/a"))),
+            None
+        );
     }
 }

@@ -48,6 +48,7 @@ pub fn json_release(dir: &Path, asset: &str, bytes: &[u8], chunk: usize) -> Mani
         chunk_size: chunk as u64,
         app_version: Some("0.3.0".into()),
         variant: Some("cuda".into()),
+        requires: None,
         parts,
     };
     write_manifest(dir, &m);

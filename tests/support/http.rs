@@ -56,6 +56,9 @@ pub struct Switches {
     /// being sent at once (or 20 s have passed), once: a client that downloads one file at
     /// a time shows a maximum of 1.
     pub gather: Option<usize>,
+    /// GitHub's release URLs under `/gh/releases/`: `latest/download/X` answers a 302 to
+    /// `download/{this tag}/X`, and `download/{any tag}/X` serves `X`.
+    pub github_tag: Option<String>,
 }
 
 impl Default for Switches {
@@ -67,6 +70,7 @@ impl Default for Switches {
             status: HashMap::new(),
             flip: HashMap::new(),
             signed_uses: None,
+            github_tag: None,
             trickle: None,
             lie_length: HashMap::new(),
             empty_range_200: false,
@@ -242,6 +246,23 @@ fn respond(
 ) -> Response<Body> {
     let sw = st.switches.lock().unwrap().clone();
     let mut file_path = path.to_string();
+    if let Some(tag) = &sw.github_tag {
+        if let Some(name) = path.strip_prefix("/gh/releases/latest/download/") {
+            let mut r = empty(302);
+            r.headers_mut().insert(
+                "location",
+                format!("/gh/releases/download/{tag}/{name}")
+                    .parse()
+                    .unwrap(),
+            );
+            return r;
+        }
+        if let Some(rest) = path.strip_prefix("/gh/releases/download/") {
+            if let Some((_, name)) = rest.split_once('/') {
+                file_path = format!("/{name}");
+            }
+        }
+    }
     if let Some(uses) = sw.signed_uses {
         if let Some(rest) = path.strip_prefix("/signed/") {
             let (n, rest) = rest.split_once('/').unwrap();

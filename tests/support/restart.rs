@@ -133,6 +133,8 @@ impl Env {
                 layout: "whole".into(),
                 installed_at: 1_700_000_000,
                 signature: None,
+                files: None,
+                requires: None,
             })
             .unwrap();
         path

@@ -1,0 +1,65 @@
+//! `voxctl doctor`: runs [`voxctl::doctor::diagnose`] and prints its findings as a table (or
+//! one JSON document); exit 0 when no check fails, 1 otherwise.
+
+use anyhow::Result;
+use voxctl::doctor::{diagnose, Inputs, Level};
+use voxctl::installed::Depth;
+
+use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::output::Printer;
+
+pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u8> {
+    let state_dir = match super::state_dir_path(global) {
+        Some(d) => d,
+        None => voxctl::state::StateDir::default_path()?,
+    };
+    let inputs = Inputs {
+        app: args.app.app.clone(),
+        data_dir: super::data_dir(&args.app)?,
+        state_dir,
+        probes: super::gpu_probes(args.detect_timeout),
+        depth: if args.deep { Depth::Deep } else { Depth::Quick },
+    };
+    let report = diagnose(&inputs)?;
+    if printer.json() {
+        printer.json_doc(&report)?;
+    } else {
+        let w = |f: fn(&voxctl::doctor::Finding) -> usize, min: usize| {
+            report.findings.iter().map(f).max().unwrap_or(0).max(min)
+        };
+        let (cw, sw) = (w(|f| f.check.len(), 5), w(|f| f.subject.len(), 7).min(48));
+        printer.data(format!(
+            "{:<cw$}  {:<sw$}  {:<6}  DETAIL",
+            "CHECK", "SUBJECT", "STATUS"
+        ));
+        for f in &report.findings {
+            printer.data(format!(
+                "{:<cw$}  {:<sw$}  {:<6}  {}",
+                f.check,
+                f.subject,
+                f.level.word(),
+                f.detail
+            ));
+            if let Some(fix) = f.fix.as_deref().filter(|_| f.level != Level::Pass) {
+                printer.data(format!("{:<cw$}  {:<sw$}  {:<6}  fix: {fix}", "", "", ""));
+            }
+        }
+        let failed = report
+            .findings
+            .iter()
+            .filter(|f| f.level == Level::Fail)
+            .count();
+        if failed == 0 {
+            printer.message("doctor: every check passed");
+        } else {
+            printer.message(format!(
+                "doctor: {failed} check(s) failed; each FAIL line says what fixes it"
+            ));
+        }
+    }
+    Ok(if report.ok {
+        crate::exit::SUCCESS
+    } else {
+        crate::exit::FAILURE
+    })
+}

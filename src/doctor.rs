@@ -1,0 +1,458 @@
+//! `voxctl doctor` (issue 15): one report of everything that decides whether the backend can
+//! work on this host, each failing check with the command that fixes it.
+//!
+//! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
+//! they can run; each installed variant (version, and the quick or deep check of
+//! [`crate::installed`]); partial downloads left in `backends/.partial/`; the running
+//! backend and its health ([`crate::backend::observe`]); the state dir's and the data dir's
+//! ownership and permissions; the free space on the data dir's filesystem (enough for one
+//! more copy of the largest installed asset, which an update or a repair downloads before
+//! it replaces the old one).
+//!
+//! Levels: `pass`, `info` (a fact, not a problem: no GPU is not a failure, since cpu is the
+//! variant for it), `warn` (worth knowing, not failing: a probe that could not answer, a
+//! partial download), `fail` (the backend cannot work as installed; [`Finding::fix`] says
+//! what to run). Gathering never fails for what it finds; it errors only on SIGINT.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::backend::observe::{self, HealthState};
+use crate::backends::{BackendsDir, InstallRecord};
+use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
+use crate::installed::{self, Depth};
+use crate::variant::Variant;
+
+/// How a check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Fine.
+    Pass,
+    /// A fact.
+    Info,
+    /// Worth knowing; not a failure.
+    Warn,
+    /// The backend cannot work as things are; see the fix.
+    Fail,
+}
+
+impl Level {
+    /// The word shown in the table.
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Pass => "ok",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        }
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The area: `gpu`, `variant`, `installed`, `partial`, `backend`, `state_dir`,
+    /// `data_dir`, `free_space`.
+    pub check: String,
+    /// What was checked (a GPU, a variant, a path).
+    pub subject: String,
+    /// The outcome.
+    pub level: Level,
+    /// What was found, in words.
+    pub detail: String,
+    /// The command that fixes a failure (or acts on a warning).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// What to look at.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The app (names the assets).
+    pub app: String,
+    /// The app's data dir (holding `backends/`).
+    pub data_dir: PathBuf,
+    /// voxctl's state dir.
+    pub state_dir: PathBuf,
+    /// The hardware probes.
+    pub probes: Probes,
+    /// Quick (sizes) or deep (re-hash) checks of the installs.
+    pub depth: Depth,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Whether no check failed.
+    pub ok: bool,
+    /// The hardware as detected.
+    pub hardware: Hardware,
+    /// The findings, in report order.
+    pub findings: Vec<Finding>,
+}
+
+fn finding(
+    check: &str,
+    subject: impl Into<String>,
+    level: Level,
+    detail: impl Into<String>,
+    fix: Option<String>,
+) -> Finding {
+    Finding {
+        check: check.into(),
+        subject: subject.into(),
+        level,
+        detail: detail.into(),
+        fix,
+    }
+}
+
+/// Runs every check (module docs). Errors only with [`crate::Error::Interrupted`].
+pub fn diagnose(inputs: &Inputs) -> Result<Report> {
+    let hardware = gpu::detect(&inputs.probes)?;
+    let backends = BackendsDir::new(&inputs.data_dir);
+    let mut out = Vec::new();
+    let records = match backends.records() {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(finding(
+                "installed",
+                backends.root().display().to_string(),
+                Level::Fail,
+                format!("cannot read the install records: {e:#}"),
+                Some(format!("ls -la {}", backends.root().display())),
+            ));
+            Vec::new()
+        }
+    };
+    gpus(&hardware, &mut out);
+    variants(&hardware, &records, &inputs.app, &mut out);
+    installs(&records, inputs.depth, &mut out)?;
+    partials(&backends, &mut out);
+    running(&inputs.state_dir, &mut out);
+    dirs(inputs, &backends, &mut out);
+    space(inputs, &records, &mut out);
+    Ok(Report {
+        ok: out.iter().all(|f| f.level != Level::Fail),
+        hardware,
+        findings: out,
+    })
+}
+
+fn gpus(hw: &Hardware, out: &mut Vec<Finding>) {
+    match &hw.nvidia {
+        Probe::Found { gpus } if !gpus.is_empty() => {
+            for g in gpus {
+                let cap = g.compute_cap.map_or_else(
+                    || "compute capability unknown (driver older than 510)".to_string(),
+                    |c| format!("compute capability {c}"),
+                );
+                let driver = g
+                    .driver
+                    .as_ref()
+                    .map_or("driver unknown".to_string(), |d| format!("driver {d}"));
+                out.push(finding(
+                    "gpu",
+                    &g.name,
+                    Level::Pass,
+                    format!("{cap}, {driver}"),
+                    None,
+                ));
+            }
+        }
+        Probe::Found { .. } => out.push(finding(
+            "gpu",
+            "nvidia",
+            Level::Info,
+            "nvidia-smi lists no GPU",
+            None,
+        )),
+        Probe::Absent { why } => out.push(finding("gpu", "nvidia", Level::Info, why, None)),
+        Probe::CouldNotDetect { why } => out.push(finding(
+            "gpu",
+            "nvidia",
+            Level::Warn,
+            why,
+            Some("nvidia-smi".into()),
+        )),
+    }
+    match &hw.amd {
+        Probe::Found { gpus } if !gpus.is_empty() => {
+            for g in gpus {
+                out.push(finding(
+                    "gpu",
+                    format!("AMD {}", g.gfx),
+                    Level::Pass,
+                    format!("kfd topology node {}", g.node),
+                    None,
+                ));
+            }
+        }
+        Probe::Found { .. } => out.push(finding(
+            "gpu",
+            "amd",
+            Level::Info,
+            "the kfd topology lists no GPU",
+            None,
+        )),
+        Probe::Absent { why } => out.push(finding("gpu", "amd", Level::Info, why, None)),
+        Probe::CouldNotDetect { why } => out.push(finding("gpu", "amd", Level::Warn, why, None)),
+    }
+}
+
+/// Which variants can run here: judged against the installed release's requirements when
+/// there is one, else against none (any GPU of the kind).
+fn variants(hw: &Hardware, records: &[InstallRecord], app: &str, out: &mut Vec<Finding>) {
+    for v in [Variant::Cpu, Variant::Cuda, Variant::Rocm] {
+        let asset = v.asset(app);
+        let record = records.iter().find(|r| r.asset == asset);
+        let requires = record.and_then(|r| r.requires.clone()).unwrap_or_default();
+        let (level, detail) = match gpu::judge(&requires, v, hw) {
+            Verdict::Runs(why) => (Level::Pass, format!("can run: {why}")),
+            Verdict::Unknown(why) => (Level::Info, format!("no usable GPU seen: {why}")),
+            // An installed variant the GPU cannot run is a failure; one not installed is not.
+            Verdict::Cannot(why) if record.is_some() => (Level::Fail, format!("cannot run: {why}")),
+            Verdict::Cannot(why) => (Level::Info, format!("cannot run: {why}")),
+        };
+        let fix = (level == Level::Fail).then(|| "voxctl fetch --variant cpu".to_string());
+        out.push(finding("variant", v.as_str(), level, detail, fix));
+    }
+}
+
+fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> Result<()> {
+    if records.is_empty() {
+        out.push(finding(
+            "installed",
+            "none",
+            Level::Fail,
+            "no variant is installed",
+            Some("voxctl fetch --variant auto".into()),
+        ));
+    }
+    for r in records {
+        let checks = installed::check(r, depth, 2, &|_| {})?;
+        let variant = r.variant.as_deref().unwrap_or("VARIANT");
+        let version = r.version.as_deref().unwrap_or("unknown version");
+        let what = match depth {
+            Depth::Quick => "sizes match the install record",
+            Depth::Deep => "every file matches its SHA-256",
+        };
+        if installed::all_passed(&checks) {
+            out.push(finding(
+                "installed",
+                &r.asset,
+                Level::Pass,
+                format!("{version}, {} file(s), {what}", checks.len()),
+                None,
+            ));
+        } else {
+            out.push(finding(
+                "installed",
+                &r.asset,
+                Level::Fail,
+                format!(
+                    "{version}, damaged: {}",
+                    installed::describe_failures(&checks)
+                ),
+                Some(format!("voxctl fetch --repair --variant {variant}")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn partials(backends: &BackendsDir, out: &mut Vec<Finding>) {
+    let dir = backends.root().join(".partial");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let bytes: u64 = std::fs::read_dir(&path)
+            .map(|it| {
+                it.flatten()
+                    .filter_map(|f| f.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.blocks() * 512)
+                    .sum()
+            })
+            .unwrap_or(0);
+        let asset = e.file_name().to_string_lossy().into_owned();
+        let variant = ["cpu", "cuda", "rocm"]
+            .into_iter()
+            .find(|v| asset.contains(&format!("-server-{v}")))
+            .unwrap_or("VARIANT");
+        out.push(finding(
+            "partial",
+            &asset,
+            Level::Warn,
+            format!(
+                "a partial download ({bytes} bytes on disk) in {}",
+                path.display()
+            ),
+            Some(format!(
+                "voxctl fetch --variant {variant} (resumes it), or rm -r {}",
+                path.display()
+            )),
+        ));
+    }
+}
+
+fn running(state_dir: &Path, out: &mut Vec<Finding>) {
+    // doctor creates nothing: without a state dir, nothing was started.
+    if !state_dir.exists() {
+        out.push(finding(
+            "backend",
+            "backend.json",
+            Level::Info,
+            "no backend was started by voxctl (no state dir yet)",
+            None,
+        ));
+        return;
+    }
+    let state = match crate::state::StateDir::open(Some(state_dir)) {
+        Ok(s) => s,
+        Err(_) => return, // reported by the state dir check
+    };
+    match observe::observe(&state) {
+        Ok(None) => out.push(finding(
+            "backend",
+            "backend.json",
+            Level::Info,
+            "no backend was started by voxctl",
+            None,
+        )),
+        Ok(Some(o)) => {
+            let subject = format!("{} (pid {})", o.record.variant, o.record.pid);
+            let (level, detail) = match o.health {
+                HealthState::Healthy => (Level::Pass, "running and healthy".to_string()),
+                HealthState::NotRunning => (Level::Fail, "recorded but not running".to_string()),
+                h => (
+                    Level::Fail,
+                    format!(
+                        "running but {}: {}",
+                        if h == HealthState::Unhealthy {
+                            "unhealthy"
+                        } else {
+                            "unreachable"
+                        },
+                        o.health_detail.unwrap_or_default()
+                    ),
+                ),
+            };
+            let fix = (level == Level::Fail)
+                .then(|| format!("voxctl restart --variant {}", o.record.variant));
+            out.push(finding("backend", subject, level, detail, fix));
+        }
+        Err(e) => out.push(finding(
+            "backend",
+            state.backend_record().display().to_string(),
+            Level::Fail,
+            format!("{e:#}"),
+            Some(format!("rm {}", state.backend_record().display())),
+        )),
+    }
+}
+
+/// Owner and mode of a directory: owned by this user; the state dir also not group or
+/// world writable, the data dir's `backends/` not world writable.
+fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
+    let shown = path.display().to_string();
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return finding(check, shown, Level::Info, "does not exist yet", None)
+        }
+        Err(e) => return finding(check, shown, Level::Fail, format!("cannot stat: {e}"), None),
+    };
+    let uid = nix::unistd::geteuid().as_raw();
+    let mode = meta.mode() & 0o7777;
+    if !meta.is_dir() {
+        return finding(
+            check,
+            shown.clone(),
+            Level::Fail,
+            "not a directory (a symlink or a file)",
+            Some(format!("mv {shown} {shown}.bad")),
+        );
+    }
+    if meta.uid() != uid {
+        return finding(
+            check,
+            shown.clone(),
+            Level::Fail,
+            format!("owned by uid {}, not by this user (uid {uid})", meta.uid()),
+            Some(format!("chown -R {uid} {shown}")),
+        );
+    }
+    if mode & forbidden != 0 {
+        return finding(
+            check,
+            shown.clone(),
+            Level::Fail,
+            format!("mode {mode:o} is writable by others"),
+            Some(format!("chmod {:o} {shown}", mode & !forbidden)),
+        );
+    }
+    finding(
+        check,
+        shown,
+        Level::Pass,
+        format!("owned by this user, mode {mode:o}"),
+        None,
+    )
+}
+
+fn dirs(inputs: &Inputs, backends: &BackendsDir, out: &mut Vec<Finding>) {
+    out.push(dir_finding("state_dir", &inputs.state_dir, 0o022));
+    out.push(dir_finding("data_dir", &inputs.data_dir, 0o002));
+    out.push(dir_finding("data_dir", backends.root(), 0o002));
+}
+
+/// The nearest existing ancestor of `p` (itself if it exists).
+fn existing(p: &Path) -> &Path {
+    p.ancestors().find(|a| a.exists()).unwrap_or(Path::new("/"))
+}
+
+fn space(inputs: &Inputs, records: &[InstallRecord], out: &mut Vec<Finding>) {
+    let at = existing(&inputs.data_dir);
+    let available = match nix::sys::statvfs::statvfs(at) {
+        // The field types are narrower than u64 on some platforms (macOS).
+        #[allow(clippy::useless_conversion)]
+        Ok(st) => u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size())),
+        Err(e) => {
+            out.push(finding(
+                "free_space",
+                at.display().to_string(),
+                Level::Warn,
+                format!("cannot read the free space: {e}"),
+                None,
+            ));
+            return;
+        }
+    };
+    let needed = records.iter().map(|r| r.size).max().unwrap_or(0);
+    let (level, fix) = if available < needed {
+        (
+            Level::Fail,
+            Some(format!(
+                "free at least {} bytes on the filesystem of {}",
+                needed - available,
+                at.display()
+            )),
+        )
+    } else {
+        (Level::Pass, None)
+    };
+    out.push(finding(
+        "free_space",
+        at.display().to_string(),
+        level,
+        format!("{available} bytes available; an update or repair of the largest install needs {needed}"),
+        fix,
+    ));
+}
