@@ -404,6 +404,12 @@ impl EtcdStore {
     async fn release_async(&self, name: &LeaseName, token: Token) -> Result<()> {
         let (held_key, record_key) = (self.held_key(name), self.record_key(name));
         let mut known = self.remembered(name, token);
+        // The etcd lease of a release transaction already sent. Its answer may have been lost
+        // (a leader killed mid-request) and the gateway's retry then fails its compare; if
+        // meanwhile another host took the free key, the lease looks lost although our delete
+        // was applied. A key is freed only by its holder's delete or by its etcd lease
+        // expiring, so while that etcd lease is still alive the delete was ours.
+        let mut sent: Option<i64> = None;
         for _ in 0..100 {
             let h = match known.take() {
                 Some(h) => h,
@@ -439,11 +445,25 @@ impl EtcdStore {
                         }
                         continue;
                     }
-                    (held, record) => return Err(not_current(name, token, held, record).into()),
+                    (held, record) => {
+                        if let Some(id) = sent {
+                            if self.time_to_live(id).await.is_ok_and(|ttl| ttl > 0) {
+                                self.remember(name, None);
+                                if let Err(e) = self.revoke(id).await {
+                                    tracing::warn!(
+                                        "lease {name} released, but revoking etcd lease {id:x}: {e:#}"
+                                    );
+                                }
+                                return Ok(());
+                            }
+                        }
+                        return Err(not_current(name, token, held, record).into());
+                    }
                 },
             };
             let mut entry = h.entry.clone();
             entry.state = "released".into();
+            sent = Some(h.lease);
             let resp = self
                 .txn(json!({
                     "compare": [
