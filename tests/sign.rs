@@ -708,3 +708,31 @@ fn a_signed_archive_release_installs_and_a_replaced_archive_and_sha256_are_refus
     assert_eq!(std::fs::read(dir.join(ASSET)).unwrap(), v1);
     assert_eq!(std::fs::read(dir.join("lib.so")).unwrap(), b"lib v1");
 }
+
+#[test]
+fn an_asset_signature_survives_part_0_restarting_from_byte_0() {
+    let fx = Fixture::new();
+    let key = MinisignKey::new(&keys_dir(&fx), "k", None);
+    let bytes = f::data(2 * MB + 3, 18);
+    let m = f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    let asset = fx.tmp.path().join(ASSET);
+    std::fs::write(&asset, &bytes).unwrap();
+    let sig = key.sign(&asset, &[]);
+    std::fs::copy(&sig, fx.rel().join(format!("{ASSET}.minisig"))).unwrap();
+    let srv = Server::start(&fx.rel());
+    // Part 0 is cut after 300 kB, and the retry's Range request is answered with the whole
+    // part: the download restarts part 0 from byte 0, and its check with it.
+    srv.set(|s| {
+        s.cut_after = Some((300_000, support::http::Cut::Drop));
+        s.cut_times = 1;
+        s.honour_range = false;
+    });
+    fx.fetch(&srv.url())
+        .args(["--jobs", "1", "--pubkey-file"])
+        .arg(&key.public)
+        .assert()
+        .success();
+    assert_eq!(srv.downloads(&m.parts[0].name).len(), 2);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+}

@@ -457,8 +457,13 @@ async fn install(
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
     let events = ctx.events.clone();
+    let signed_asset = ctx.prehash.is_some();
     let asset_auth = tokio::task::spawn_blocking(move || -> Result<_> {
         let asset_auth = install::verify(&data, &plan, first)?;
+        if signed_asset && asset_auth.is_none() {
+            // Never install unauthenticated what a key was asked to check.
+            anyhow::bail!("{label}: the asset signature was not checked (internal error)");
+        }
         match plan.layout {
             Layout::Archive => archive::install_archive(
                 data.path(),
