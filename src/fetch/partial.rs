@@ -19,8 +19,8 @@
 //! release larger than the disk fails at once, naming what is needed and what is available
 //! ([`NoSpace`]).
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -273,16 +273,7 @@ impl DataFile {
     /// than the file still needs allocated.
     pub fn open(partial: &Partial, plan: &Plan) -> Result<DataFile> {
         let path = partial.data_path().to_path_buf();
-        let file = checked_open::open_file(
-            &path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o644),
-            Rule::Shared,
-        )?;
+        let file = checked_open::open_or_create(&path, 0o644, Rule::Shared)?;
         let stat = |file: &File| {
             file.metadata()
                 .with_context(|| format!("cannot stat {}", path.display()))

@@ -76,17 +76,8 @@ impl FileStore {
     /// should it still get the lock, drops it at once (the channel is gone).
     fn lock(&self, name: &LeaseName) -> Result<File> {
         let path = self.dir.join(format!("{name}.lock"));
-        let file = checked_open::open_file(
-            &path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600),
-            Rule::Private,
-        )
-        .with_context(|| format!("cannot open lease lock {}", path.display()))?;
+        let file = checked_open::open_or_create(&path, 0o600, Rule::Private)
+            .with_context(|| format!("cannot open lease lock {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(TryLockError::WouldBlock) => {}
