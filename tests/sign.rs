@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use base64::Engine;
 use predicates::prelude::*;
-use support::fetch::{self as f, Fixture, ASSET};
+use support::fetch::{self as f, Entry, Fixture, ASSET};
 use support::http::Server;
 use voxctl::manifest::{json_manifest_name, sha256_name};
 
@@ -614,4 +614,125 @@ fn verify_c_checks_the_sums_file_signature_and_refuses_keys_with_stdin() {
         ])
         .assert()
         .code(2);
+}
+
+#[test]
+fn an_asset_signature_is_checked_over_the_whole_file_when_part_0_arrives_last() {
+    let fx = Fixture::new();
+    let key = MinisignKey::new(&keys_dir(&fx), "k", None);
+    let bytes = f::data(3 * MB + 7, 17);
+    let m = f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    assert_eq!(m.parts.len(), 4);
+    let asset = fx.tmp.path().join(ASSET);
+    std::fs::write(&asset, &bytes).unwrap();
+    let sig = key.sign(&asset, &[]);
+    std::fs::copy(&sig, fx.rel().join(format!("{ASSET}.minisig"))).unwrap();
+    let srv = Server::start(&fx.rel());
+    let (p0, p1) = (
+        format!("/{}", m.parts[0].name),
+        format!("/{}", m.parts[1].name),
+    );
+    // Part 0 (the start of the whole-file pass) is held back until part 1 has been sent
+    // whole: the BLAKE2b sees part 0 as it streams in, then parts 1.. from the tail pass.
+    srv.set(|s| {
+        s.hold_until_sent.insert(p0.clone(), p1.clone());
+    });
+    let fetch = |extra: &[&str]| {
+        let mut cmd = fx.fetch(&srv.url());
+        cmd.args(["--jobs", "2", "--pubkey-file"])
+            .arg(&key.public)
+            .args(extra);
+        cmd
+    };
+    fetch(&[]).assert().success();
+    let order = srv.sent_to_end();
+    let at = |p: &str| order.iter().position(|x| x == p).unwrap();
+    assert!(at(&p1) < at(&p0), "part 0 was not last: {order:?}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+
+    // The same arrival order with a signature over other bytes of the same size: the check
+    // is over the downloaded bytes, not a formality.
+    let other = f::data(3 * MB + 7, 672);
+    std::fs::write(&asset, &other).unwrap();
+    let sig = key.sign(&asset, &[]);
+    std::fs::copy(&sig, fx.rel().join(format!("{ASSET}.minisig"))).unwrap();
+    fetch(&["--force"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!("{ASSET}.minisig")))
+        .stderr(predicate::str::contains(&key.id));
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+}
+
+#[test]
+fn a_signed_archive_release_installs_and_a_replaced_archive_and_sha256_are_refused() {
+    let fx = Fixture::new();
+    let key = MinisignKey::new(&keys_dir(&fx), "k", None);
+    let v1: &[u8] = b"#!/bin/sh\necho v1\n";
+    f::archive_release(
+        &fx.rel(),
+        ASSET,
+        &[
+            Entry::File(ASSET, 0o755, v1),
+            Entry::File("lib.so", 0o644, b"lib v1"),
+        ],
+    );
+    let sums = fx.rel().join(format!("{ASSET}.tar.gz.sha256"));
+    key.sign(&sums, &[]);
+    let srv = Server::start(&fx.rel());
+    let fetch = || {
+        let mut cmd = fx.fetch(&srv.url());
+        cmd.arg("--pubkey-file").arg(&key.public);
+        cmd
+    };
+    fetch().assert().success();
+    let dir = fx.data().join("backends/cuda");
+    assert_eq!(std::fs::read(dir.join(ASSET)).unwrap(), v1);
+    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+
+    // The attacker replaces the archive and its checksum; the signature stays.
+    f::archive_release(
+        &fx.rel(),
+        ASSET,
+        &[
+            Entry::File(ASSET, 0o755, b"#!/bin/sh\necho evil\n"),
+            Entry::File("lib.so", 0o644, b"lib evil"),
+        ],
+    );
+    fetch()
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(format!("{ASSET}.tar.gz.sha256")))
+        .stderr(predicate::str::contains(&key.id));
+    assert_eq!(std::fs::read(dir.join(ASSET)).unwrap(), v1);
+    assert_eq!(std::fs::read(dir.join("lib.so")).unwrap(), b"lib v1");
+}
+
+#[test]
+fn an_asset_signature_survives_part_0_restarting_from_byte_0() {
+    let fx = Fixture::new();
+    let key = MinisignKey::new(&keys_dir(&fx), "k", None);
+    let bytes = f::data(2 * MB + 3, 18);
+    let m = f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    let asset = fx.tmp.path().join(ASSET);
+    std::fs::write(&asset, &bytes).unwrap();
+    let sig = key.sign(&asset, &[]);
+    std::fs::copy(&sig, fx.rel().join(format!("{ASSET}.minisig"))).unwrap();
+    let srv = Server::start(&fx.rel());
+    // Part 0 is cut after 300 kB, and the retry's Range request is answered with the whole
+    // part: the download restarts part 0 from byte 0, and its check with it.
+    srv.set(|s| {
+        s.cut_after = Some((300_000, support::http::Cut::Drop));
+        s.cut_times = 1;
+        s.honour_range = false;
+    });
+    fx.fetch(&srv.url())
+        .args(["--jobs", "1", "--pubkey-file"])
+        .arg(&key.public)
+        .assert()
+        .success();
+    assert_eq!(srv.downloads(&m.parts[0].name).len(), 2);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
 }

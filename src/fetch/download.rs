@@ -20,7 +20,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use sha2::Digest;
 
-use super::hashing::PieceHasher;
+use super::hashing::{Hashed, PieceHasher};
 use super::http::HttpError;
 use super::layout::Piece;
 use super::{Ctx, Event};
@@ -29,8 +29,9 @@ use crate::Error;
 
 /// Downloads piece `index` of the plan. Returns the SHA-256 state after all of the piece's
 /// bytes when the piece is hashed: always for piece 0 (whose state is the prefix of the
-/// whole-file digest), and for pieces with their own digest in the release.
-pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<sha2::Sha256>> {
+/// whole-file digest, with the asset signature's prehash fed the same bytes when the
+/// release is signed that way), and for pieces with their own digest in the release.
+pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
     let piece = &ctx.plan.pieces[index];
     let what = ctx.remote.source.locate(&piece.name);
     let hashed = hashed_while_downloading(index, piece);
@@ -47,7 +48,13 @@ pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<sha2::Sha256>> 
             size: piece.size,
         });
         let mut state = Transfer {
-            hasher: PieceHasher::start(ctx.data.clone(), index, len, hashed)?,
+            hasher: PieceHasher::start(
+                ctx.data.clone(),
+                index,
+                len,
+                hashed,
+                prehash(&ctx, index)?,
+            )?,
             len,
             ranged_resume: len > 0,
         };
@@ -56,7 +63,7 @@ pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<sha2::Sha256>> 
         }
         let hasher = state.hasher.finish().await?;
         if let (Some(want), Some(hasher)) = (piece.sha256, &hasher) {
-            let got = Sha256(hasher.clone().finalize().into());
+            let got = Sha256(hasher.sha256.clone().finalize().into());
             if got != want {
                 ctx.data.reset(index);
                 ctx.progress.set(index, 0);
@@ -78,6 +85,15 @@ pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<sha2::Sha256>> 
             });
         }
         return Ok(hasher);
+    }
+}
+
+/// A fresh asset-signature check for piece `index`'s hash thread to feed: piece 0 of a
+/// release signed that way only (it starts the whole-file pass; a restart starts anew).
+fn prehash(ctx: &Ctx, index: usize) -> Result<Option<super::signed::Prehash>> {
+    match &ctx.prehash {
+        Some(spec) if index == 0 => spec.start().map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -177,7 +193,8 @@ async fn transfer(
                     restarted_by_server = true;
                     ctx.data.reset(index);
                     state.len = 0;
-                    state.hasher = PieceHasher::start(ctx.data.clone(), index, 0, hashed)?;
+                    let prehash = prehash(ctx, index)?;
+                    state.hasher = PieceHasher::start(ctx.data.clone(), index, 0, hashed, prehash)?;
                     ctx.progress.set(index, 0);
                 } else if state.len > 0 {
                     state.ranged_resume = true;

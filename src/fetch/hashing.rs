@@ -9,6 +9,10 @@
 //! other piece whose release gives it its own SHA-256. The rest of the whole-file digest
 //! (pieces 1..) is computed after piece 0 is complete, from the page cache
 //! ([`hash_span`], called by [`super::install::verify`]).
+//!
+//! With an asset signature to check, the same buffers also go to a [`Prehash`] (the
+//! BLAKE2b on its own thread): piece 0's hash thread passes each chunk on (a clone of the
+//! `Bytes`, no copy) before hashing it, and [`hash_span`] passes on each buffer it reads.
 
 use std::sync::Arc;
 
@@ -18,6 +22,7 @@ use sha2::Digest;
 use tokio::sync::{mpsc, oneshot};
 
 use super::partial::DataFile;
+use super::signed::Prehash;
 
 /// Chunks queued per piece between the piece task and its hash thread.
 const QUEUE: usize = 8;
@@ -28,14 +33,30 @@ const READ_BUFFER: usize = 1 << 20;
 pub struct PieceHasher {
     /// `None` for a piece that is not hashed.
     tx: Option<mpsc::Sender<Bytes>>,
-    result: Option<oneshot::Receiver<Result<sha2::Sha256>>>,
+    result: Option<oneshot::Receiver<Result<Hashed>>>,
+}
+
+/// A hashed piece's result.
+pub struct Hashed {
+    /// The SHA-256 state after every byte of the piece.
+    pub sha256: sha2::Sha256,
+    /// The asset signature's check, fed the same bytes (piece 0 of a release signed that
+    /// way), still running: the whole-file pass feeds it the rest.
+    pub prehash: Option<Prehash>,
 }
 
 impl PieceHasher {
     /// Starts hashing piece `index` of `data`: first the `prefix` bytes already on disk
-    /// (a resume), then every chunk [`fed`](Self::feed) to it. With `enabled == false`
-    /// nothing is hashed and [`finish`](Self::finish) returns `None`.
-    pub fn start(data: Arc<DataFile>, index: usize, prefix: u64, enabled: bool) -> Result<Self> {
+    /// (a resume), then every chunk [`fed`](Self::feed) to it, passing each on to `prehash`
+    /// too when given. With `enabled == false` nothing is hashed and
+    /// [`finish`](Self::finish) returns `None`.
+    pub fn start(
+        data: Arc<DataFile>,
+        index: usize,
+        prefix: u64,
+        enabled: bool,
+        mut prehash: Option<Prehash>,
+    ) -> Result<Self> {
         if !enabled {
             return Ok(PieceHasher {
                 tx: None,
@@ -47,13 +68,20 @@ impl PieceHasher {
         std::thread::Builder::new()
             .name(format!("sha256-piece{index}"))
             .spawn(move || {
-                let mut run = || -> Result<sha2::Sha256> {
+                let mut run = || -> Result<Hashed> {
                     let mut hasher = sha2::Sha256::new();
-                    hash_span(&data, data.offset(index), prefix, &mut hasher)?;
+                    let offset = data.offset(index);
+                    hash_span(&data, offset, prefix, &mut hasher, prehash.as_mut())?;
                     while let Some(chunk) = rx.blocking_recv() {
+                        if let Some(p) = prehash.as_mut() {
+                            p.feed(chunk.clone());
+                        }
                         hasher.update(&chunk);
                     }
-                    Ok(hasher)
+                    Ok(Hashed {
+                        sha256: hasher,
+                        prehash: prehash.take(),
+                    })
                 };
                 let _ = done.send(run());
             })
@@ -78,9 +106,9 @@ impl PieceHasher {
         Ok(())
     }
 
-    /// Waits for the thread and returns the hash state after every byte fed (`None` when
-    /// the piece is not hashed).
-    pub async fn finish(mut self) -> Result<Option<sha2::Sha256>> {
+    /// Waits for the thread and returns the hash state after every byte fed, with the
+    /// prehash it fed (`None` when the piece is not hashed).
+    pub async fn finish(mut self) -> Result<Option<Hashed>> {
         self.tx = None; // closes the channel: the thread drains it and ends
         if self.result.is_none() {
             return Ok(None);
@@ -88,23 +116,41 @@ impl PieceHasher {
         self.result().await.map(Some)
     }
 
-    async fn result(&mut self) -> Result<sha2::Sha256> {
+    async fn result(&mut self) -> Result<Hashed> {
         let rx = self.result.take().context("hash result already taken")?;
         rx.await.context("the hashing thread failed")?
     }
 }
 
 /// Feeds `len` bytes of `data` from `offset` into `hasher`, reading from the file (the page
-/// cache, when the bytes were just written). Stops with [`crate::Error::Interrupted`] on
-/// SIGINT/SIGTERM.
-pub fn hash_span(data: &DataFile, offset: u64, len: u64, hasher: &mut sha2::Sha256) -> Result<()> {
+/// cache, when the bytes were just written), and each buffer read to `prehash` too when
+/// given (a fresh buffer per read then, handed over without a copy). Stops with
+/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM.
+pub fn hash_span(
+    data: &DataFile,
+    offset: u64,
+    len: u64,
+    hasher: &mut sha2::Sha256,
+    mut prehash: Option<&mut Prehash>,
+) -> Result<()> {
     let mut buf = vec![0u8; READ_BUFFER.min(len as usize)];
     let mut done = 0u64;
     while done < len {
         crate::interrupt::check()?;
         let n = buf.len().min((len - done) as usize);
-        data.read_at(&mut buf[..n], offset + done)?;
-        hasher.update(&buf[..n]);
+        match prehash.as_deref_mut() {
+            Some(p) => {
+                let mut fresh = vec![0u8; n];
+                data.read_at(&mut fresh, offset + done)?;
+                let chunk = Bytes::from(fresh);
+                p.feed(chunk.clone());
+                hasher.update(&chunk);
+            }
+            None => {
+                data.read_at(&mut buf[..n], offset + done)?;
+                hasher.update(&buf[..n]);
+            }
+        }
         done += n as u64;
     }
     Ok(())

@@ -7,26 +7,35 @@
 //! The whole-file digest continues from piece 0's hash state (computed while piece 0
 //! downloaded) over pieces 1.., read back from the page cache; the final fsync runs on
 //! another thread at the same time, and with the writeback done during the download it has
-//! little left to write.
+//! little left to write. An asset signature's BLAKE2b ([`super::signed::Prehash`]) is fed the
+//! same buffers, on its own thread: one read pass serves both.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use sha2::Digest;
 
-use super::hashing::hash_span;
+use super::hashing::{hash_span, Hashed};
 use super::layout::Plan;
 use super::partial::DataFile;
+use super::signed::Prehash;
 use crate::checksum::Sha256;
+use crate::signature::Authenticated;
 use crate::Error;
 
 /// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after piece 0),
-/// fsyncs the file meanwhile, and checks the digest and size against the plan. Errors with
-/// [`Error::Integrity`] on a mismatch.
-pub fn verify(data: &Arc<DataFile>, plan: &Plan, first: sha2::Sha256) -> Result<()> {
+/// fsyncs the file meanwhile, and checks the digest and size against the plan. The asset
+/// signature's prehash in `first`, if any, is fed the same buffers and then decides: returns
+/// its verdict and how long its thread was waited for after the pass. Errors with
+/// [`Error::Integrity`] on a mismatch or a signature that does not verify.
+pub fn verify(
+    data: &Arc<DataFile>,
+    plan: &Plan,
+    first: Hashed,
+) -> Result<Option<(Authenticated, Duration)>> {
     let started = Instant::now();
     let syncing = {
         let data = data.clone();
@@ -39,10 +48,13 @@ pub fn verify(data: &Arc<DataFile>, plan: &Plan, first: sha2::Sha256) -> Result<
             })
             .context("cannot start the fsync thread")?
     };
-    let mut hasher = first;
+    let Hashed {
+        sha256: mut hasher,
+        mut prehash,
+    } = first;
     let hashed = plan.pieces[1..]
         .iter()
-        .try_for_each(|p| hash_span(data, p.offset, p.size, &mut hasher));
+        .try_for_each(|p| hash_span(data, p.offset, p.size, &mut hasher, prehash.as_mut()));
     tracing::debug!("whole-file digest of parts 1..: {:?}", started.elapsed());
     let synced = syncing
         .join()
@@ -67,7 +79,7 @@ pub fn verify(data: &Arc<DataFile>, plan: &Plan, first: sha2::Sha256) -> Result<
         ))
         .into());
     }
-    Ok(())
+    prehash.map(Prehash::finish).transpose()
 }
 
 /// Installs the verified file `verified` as `target`: executable bit, rename, fsync the

@@ -19,7 +19,8 @@
 //! - **Each byte hashed once per digest, off the receive path.** A piece's bytes go to disk
 //!   from its task and to a [`hashing::PieceHasher`] thread. Piece 0's hash state doubles as
 //!   the prefix of the whole-file SHA-256, so the only hashing left after the download is
-//!   the whole-file digest over pieces 1.. (read back from the page cache).
+//!   the whole-file digest over pieces 1.. (read back from the page cache). An asset
+//!   signature's BLAKE2b ([`signed::Prehash`]) takes the same buffers on its own thread.
 //! - **fsync spread over the download.** The writeback thread `fdatasync`s the data file in
 //!   rounds while the pieces arrive (and records what is durable, for resume), so the final
 //!   fsync, run alongside that last hashing, has little left to write.
@@ -274,6 +275,8 @@ pub struct Ctx {
     data: Arc<partial::DataFile>,
     progress: Arc<Progress>,
     events: Events,
+    /// The asset signature to check over the bytes as the whole-file SHA-256 reads them.
+    prehash: Option<signed::PrehashSpec>,
 }
 
 /// Runs a fetch: discover, check the install record, download, verify, install, record.
@@ -397,22 +400,22 @@ pub async fn fetch(
         partial.dir().display(),
         target.display()
     );
+    let prehash = match &auth {
+        signed::Authentication::Asset(sig) => Some(signed::PrehashSpec {
+            keys: settings.keys.clone(),
+            sig: sig.clone(),
+            size: plan.size,
+        }),
+        _ => None,
+    };
     let ctx = Arc::new(Ctx {
+        prehash,
         plan: plan.clone(),
         remote,
         data: data.clone(),
         progress,
         events: events.clone(),
     });
-    let follower = match &auth {
-        signed::Authentication::Asset(sig) => Some(signed::Follower::start(
-            data.clone(),
-            &plan,
-            settings.keys.clone(),
-            sig.clone(),
-        )?),
-        _ => None,
-    };
     let pinned_auth = match auth {
         signed::Authentication::Pinned(a) => Some(a),
         _ => None,
@@ -434,7 +437,7 @@ pub async fn fetch(
         tracing::warn!("cannot record the download's progress: {e:#}");
     }
     let installed = match downloaded {
-        Ok(first) => install(&ctx, settings, &target, first, follower, pinned_auth).await,
+        Ok(first) => install(&ctx, settings, &target, first, pinned_auth).await,
         Err(e) => Err(e),
     };
     match installed {
@@ -616,8 +619,7 @@ async fn install(
     ctx: &Arc<Ctx>,
     settings: &Settings,
     target: &std::path::Path,
-    first: sha2::Sha256,
-    follower: Option<signed::Follower>,
+    first: hashing::Hashed,
     mut signature: Option<crate::signature::Authenticated>,
 ) -> Result<InstallRecord> {
     let plan = ctx.plan.clone();
@@ -631,9 +633,13 @@ async fn install(
     let repair = settings.repair.clone();
     let events = ctx.events.clone();
     let replaced_events = ctx.events.clone();
+    let signed_asset = ctx.prehash.is_some();
     let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
-        install::verify(&data, &plan, first)?;
-        let asset_auth = follower.map(|f| f.finish(&data, plan.size)).transpose()?;
+        let asset_auth = install::verify(&data, &plan, first)?;
+        if signed_asset && asset_auth.is_none() {
+            // Never install unauthenticated what a key was asked to check.
+            anyhow::bail!("{label}: the asset signature was not checked (internal error)");
+        }
         if let Some(record) = repair.filter(|r| r.files.is_some()) {
             if plan.layout == Layout::Archive {
                 let replaced = repair::replace_broken(
@@ -702,7 +708,7 @@ async fn install(
 /// Downloads every piece, `jobs` at a time, each on its own task, and returns piece 0's
 /// hash state. On the first failure the other tasks are stopped (their bytes so far stay on
 /// disk) and the failure is returned.
-async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<sha2::Sha256> {
+async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<hashing::Hashed> {
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
     for index in 0..ctx.plan.pieces.len() {

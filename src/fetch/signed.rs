@@ -8,20 +8,18 @@
 //! every byte through SHA-256, the check costs one small download and one Ed25519
 //! verification. A release whose pinning file is unsigned may instead sign the asset (or
 //! archive) itself, as `tauri signer sign` does with a bundle (`A.sig`); that signature is
-//! accepted only when it is the only one, and is checked by a [`Follower`]: a thread that
-//! reads the data file behind the download, in order, as the bytes land (from the page
-//! cache), and feeds the BLAKE2b prehash, so the hashing overlaps the download on the other
-//! core instead of following it.
+//! accepted only when it is the only one, and is checked by a [`Prehash`]: a thread fed the
+//! very buffers the whole-file SHA-256 consumes, in the same read pass (piece 0's chunks as
+//! they stream in, then pieces 1.. as the tail pass reads them from the page cache), so the
+//! BLAKE2b prehash runs on the other core beside the SHA-256 and no byte is read twice.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use bytes::Bytes;
 
 use super::http::HttpError;
 use super::layout::{Layout, Pinned, Plan};
-use super::partial::DataFile;
 use super::source::Remote;
 use crate::signature::{signature_names, Authenticated, Keyring, SignatureFile};
 use crate::Error;
@@ -29,10 +27,8 @@ use crate::Error;
 /// The most bytes read of a signature file (a minisign one is under 500; Tauri's base64 of it
 /// a third more), counted while reading.
 const SIGNATURE_CAP: u64 = 16 * 1024;
-/// Read size of the follower, in bytes.
-const READ_BUFFER: usize = 1 << 20;
-/// How long the follower waits for more bytes before looking again.
-const IDLE: Duration = Duration::from_millis(2);
+/// Chunks queued between the SHA-256 passes and the BLAKE2b thread.
+const QUEUE: usize = 8;
 
 /// How a release was authenticated, as far as can be known before downloading.
 #[derive(Debug, Clone)]
@@ -42,7 +38,7 @@ pub enum Authentication {
     /// The pinning file's signature verified.
     Pinned(Authenticated),
     /// Only the asset (or archive) is signed; its signature names a trusted key and is
-    /// checked over the downloaded bytes ([`Follower`]).
+    /// checked over the downloaded bytes ([`Prehash`]).
     Asset(AssetSignature),
 }
 
@@ -103,123 +99,93 @@ pub async fn authenticate(
     .into())
 }
 
-/// The thread that checks an asset signature behind the download (see the module doc).
-pub struct Follower {
-    stop: Arc<AtomicBool>,
-    handle: Option<std::thread::JoinHandle<Result<Authenticated>>>,
-    keys: Keyring,
-    sig: AssetSignature,
+/// What starts a [`Prehash`]: the asset signature, the keys, and the file's size in bytes.
+#[derive(Clone)]
+pub struct PrehashSpec {
+    /// The trusted keys.
+    pub keys: Keyring,
+    /// The signature to check.
+    pub sig: AssetSignature,
+    /// The size of the signed file in bytes.
+    pub size: u64,
 }
 
-/// Why the follower gave up on its single pass (then [`Follower::finish`] reads the file
-/// again from the start).
-#[derive(Debug, thiserror::Error)]
-#[error("the download restarted a piece or stopped early")]
-struct Incomplete;
+/// The check of an asset signature over the bytes the whole-file SHA-256 consumes (see the
+/// module doc): its own thread (`blake2b`) takes the same reference-counted chunks through a
+/// bounded channel (at most [`QUEUE`] in flight) and feeds the BLAKE2b prehash, so it runs
+/// on the other core. Piece 0's hash thread starts one ([`super::hashing::PieceHasher`]) and
+/// feeds it piece 0's bytes (a resume's prefix read from disk, then each chunk as it
+/// arrives); [`super::install::verify`] feeds it pieces 1.. from the same buffers it hashes,
+/// then [`finish`](Self::finish) gives the verdict. A piece 0 that restarts starts a new one
+/// with its new hash thread, so the check never sees a byte the SHA-256 did not.
+pub struct Prehash {
+    tx: Option<std::sync::mpsc::SyncSender<Bytes>>,
+    handle: Option<std::thread::JoinHandle<Result<Authenticated>>>,
+}
 
-impl Follower {
-    /// Starts following `data` (laid out as `plan`) for the signature `sig`.
-    pub fn start(
-        data: Arc<DataFile>,
-        plan: &Plan,
-        keys: Keyring,
-        sig: AssetSignature,
-    ) -> Result<Follower> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let spans: Vec<(u64, u64)> = plan.pieces.iter().map(|p| (p.offset, p.size)).collect();
-        let size = plan.size;
-        let handle = {
-            let (stop, keys, sig) = (stop.clone(), keys.clone(), sig.clone());
-            std::thread::Builder::new()
-                .name("blake2b-follow".into())
-                .spawn(move || {
-                    keys.verify_stream(&sig.sig, &sig.label, size, |sink| {
-                        follow(&data, &spans, &stop, sink)
-                    })
+/// Why the prehash thread saw fewer bytes than the file has (an internal error: the fetch
+/// fed it every byte it hashed).
+#[derive(Debug, thiserror::Error)]
+#[error("the signature check saw {got} of the file's {size} bytes")]
+struct Incomplete {
+    got: u64,
+    size: u64,
+}
+
+impl PrehashSpec {
+    /// Starts the thread (see [`Prehash`]).
+    pub fn start(&self) -> Result<Prehash> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(QUEUE);
+        let spec = self.clone();
+        let handle = std::thread::Builder::new()
+            .name("blake2b".into())
+            .spawn(move || {
+                let PrehashSpec { keys, sig, size } = spec;
+                keys.verify_stream(&sig.sig, &sig.label, size, |sink| {
+                    let mut got = 0u64;
+                    while let Ok(chunk) = rx.recv() {
+                        got += chunk.len() as u64;
+                        sink(&chunk);
+                    }
+                    if got != size {
+                        return Err(Incomplete { got, size }.into());
+                    }
+                    Ok(())
                 })
-                .map_err(|e| anyhow::anyhow!("cannot start the signature thread: {e}"))?
-        };
-        Ok(Follower {
-            stop,
+            })
+            .map_err(|e| anyhow::anyhow!("cannot start the signature thread: {e}"))?;
+        Ok(Prehash {
+            tx: Some(tx),
             handle: Some(handle),
-            keys,
-            sig,
         })
     }
+}
 
-    /// After the download is complete: waits for the follower and returns its verdict. When
-    /// its pass was not a clean single pass (a piece restarted) or failed, the file is read
-    /// once more from the start and that pass decides. Returns the check and how long this
-    /// call waited (the time the signature added to the fetch).
-    pub fn finish(mut self, data: &DataFile, size: u64) -> Result<(Authenticated, Duration)> {
+impl Prehash {
+    /// Queues `chunk`, the file's next bytes in order; waits while the queue is full. A
+    /// thread that already stopped (its check failed before the end) is not fed: its error
+    /// is returned by [`finish`](Self::finish).
+    pub fn feed(&mut self, chunk: Bytes) {
+        if let Some(tx) = &self.tx {
+            if tx.send(chunk).is_err() {
+                self.tx = None;
+            }
+        }
+    }
+
+    /// Closes the stream, waits for the thread and returns its verdict and how long this
+    /// call waited (the time the signature added to the fetch). Errors with
+    /// [`Error::Integrity`] when the signature does not verify over the bytes fed.
+    pub fn finish(mut self) -> Result<(Authenticated, Duration)> {
         let started = Instant::now();
-        self.stop.store(true, Ordering::Release);
-        let joined = self
+        self.tx = None;
+        let handle = self
             .handle
             .take()
-            .map(|h| h.join())
-            .unwrap_or_else(|| Ok(Err(Incomplete.into())));
-        match joined {
-            Ok(Ok(auth)) => return Ok((auth, started.elapsed())),
-            Ok(Err(e)) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
-            Ok(Err(e)) => tracing::debug!("asset signature pass: {e:#}; checking again"),
-            Err(_) => tracing::debug!("asset signature thread panicked; checking again"),
-        }
-        let auth = self
-            .keys
-            .verify_stream(&self.sig.sig, &self.sig.label, size, |sink| {
-                let mut buf = vec![0u8; READ_BUFFER];
-                let mut done = 0u64;
-                while done < size {
-                    crate::interrupt::check()?;
-                    let n = buf.len().min((size - done) as usize);
-                    data.read_at(&mut buf[..n], done)?;
-                    sink(&buf[..n]);
-                    done += n as u64;
-                }
-                Ok(())
-            })?;
+            .context("prehash thread already joined")?;
+        let auth = handle
+            .join()
+            .map_err(|_| anyhow::anyhow!("the signature thread panicked"))??;
         Ok((auth, started.elapsed()))
     }
-}
-
-impl Drop for Follower {
-    fn drop(&mut self) {
-        // A fetch that fails lets the thread go: it stops at its next idle look.
-        self.stop.store(true, Ordering::Release);
-    }
-}
-
-/// Feeds `sink` every byte of `data`, piece by piece in order, as each piece's received
-/// count grows. Gives up ([`Incomplete`]) when a piece's count goes back (it restarted) or
-/// when `stop` is set while bytes are still missing.
-fn follow(
-    data: &DataFile,
-    spans: &[(u64, u64)],
-    stop: &AtomicBool,
-    sink: &mut dyn FnMut(&[u8]),
-) -> Result<()> {
-    let mut buf = vec![0u8; READ_BUFFER];
-    for (index, &(offset, size)) in spans.iter().enumerate() {
-        let mut pos = 0u64;
-        while pos < size {
-            crate::interrupt::check()?;
-            let received = data.received(index);
-            if received < pos {
-                return Err(Incomplete.into());
-            }
-            if received == pos {
-                if stop.load(Ordering::Acquire) && data.received(index) == pos {
-                    return Err(Incomplete.into());
-                }
-                std::thread::sleep(IDLE);
-                continue;
-            }
-            let n = buf.len().min((received - pos) as usize);
-            data.read_at(&mut buf[..n], offset + pos)?;
-            sink(&buf[..n]);
-            pos += n as u64;
-        }
-    }
-    Ok(())
 }

@@ -59,6 +59,9 @@ pub struct Switches {
     /// GitHub's release URLs under `/gh/releases/`: `latest/download/X` answers a 302 to
     /// `download/{this tag}/X`, and `download/{any tag}/X` serves `X`.
     pub github_tag: Option<String>,
+    /// Per path: hold its bodies back until a body of this other path has handed its last
+    /// bytes to the connection (or 20 s have passed), to make files arrive in a chosen order.
+    pub hold_until_sent: HashMap<String, String>,
 }
 
 impl Default for Switches {
@@ -75,6 +78,7 @@ impl Default for Switches {
             lie_length: HashMap::new(),
             empty_range_200: false,
             gather: None,
+            hold_until_sent: HashMap::new(),
         }
     }
 }
@@ -106,6 +110,8 @@ struct State {
     /// File bodies being sent now, and the most at any one time.
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// The files whose bodies handed their last bytes to the connection, in that order.
+    sent_to_end: Mutex<Vec<String>>,
 }
 
 /// Counts one file body as being sent from its creation until hyper drops it (sent, or the
@@ -192,6 +198,12 @@ impl Server {
     /// time: overlapping downloads show up here as a number above 1.
     pub fn max_concurrent_bodies(&self) -> usize {
         self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The files (`/name`) whose bodies handed their last bytes to the connection, in the
+    /// order they did.
+    pub fn sent_to_end(&self) -> Vec<String> {
+        self.state.sent_to_end.lock().unwrap().clone()
     }
 
     /// GET requests that were answered with file data (200 or 206) for file `/name`.
@@ -325,6 +337,7 @@ fn respond(
             None,
             InFlight::start(st),
             None,
+            None,
         ));
         r.headers_mut()
             .insert("content-length", declared.to_string().parse().unwrap());
@@ -364,6 +377,10 @@ fn respond(
             sw.trickle,
             InFlight::start(st),
             sw.gather.filter(|_| len > 64 * 1024),
+            Some(Track {
+                file: file_path.clone(),
+                after: sw.hold_until_sent.get(&file_path).cloned(),
+            }),
         ));
         *r.status_mut() = StatusCode::from_u16(status).unwrap();
         r
@@ -382,6 +399,12 @@ fn respond(
     resp
 }
 
+/// The file a body sends: recorded when the body ends, held back until `after` ended.
+struct Track {
+    file: String,
+    after: Option<String>,
+}
+
 /// A body that sends `data`, trickled and/or cut as asked, counted in flight while it lives.
 fn streamed(
     data: Bytes,
@@ -389,14 +412,26 @@ fn streamed(
     trickle: Option<(usize, Duration)>,
     counted: InFlight,
     gather: Option<usize>,
+    track: Option<Track>,
 ) -> Body {
+    let track = track.map(Arc::new);
     let chunk = trickle.map_or(256 * 1024, |t| t.0);
     let pause = trickle.map(|t| t.1);
     let counted = Arc::new(counted);
     let stream = futures_util::stream::unfold((data, 0u64, false), move |(data, sent, first)| {
         // The stream owns the count: it ends when hyper drops the body.
         let counted = counted.clone();
+        let track = track.clone();
         async move {
+            if let (Some(Track { after: Some(a), .. }), 0, false) = (track.as_deref(), sent, first)
+            {
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while !counted.0.sent_to_end.lock().unwrap().contains(a)
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
             if let (Some(n), 0) = (gather, sent) {
                 let deadline = std::time::Instant::now() + Duration::from_secs(20);
                 while counted.0.max_in_flight.load(Ordering::SeqCst) < n
@@ -432,6 +467,11 @@ fn streamed(
             }
             let head = data.slice(..n);
             let rest = data.slice(n..);
+            if let (Some(t), true) = (track.as_deref(), rest.is_empty()) {
+                // hyper stops polling once Content-Length bytes are out: the last frame is
+                // the end.
+                counted.0.sent_to_end.lock().unwrap().push(t.file.clone());
+            }
             Some((Ok(Frame::data(head)), (rest, sent + n as u64, true)))
         }
     });
