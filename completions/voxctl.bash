@@ -240,6 +240,10 @@ _voxctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -69,13 +69,13 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'

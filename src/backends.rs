@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::checked_open::{self, Rule};
 use crate::checksum::Sha256;
 
 /// The default data dir of `app`: `$XDG_DATA_HOME/{app}` or `~/.local/share/{app}` on Linux,
@@ -79,18 +80,26 @@ impl BackendsDir {
         self.root.join(format!("{asset}.install.json"))
     }
 
-    /// Reads the install record of `asset`; `Ok(None)` when there is none.
+    /// Reads the install record of `asset`; `Ok(None)` when there is none. Opened without
+    /// following symlinks and checked on the handle (this user's regular file, not
+    /// world-writable: else [`crate::Error::Refused`], exit 5), read up to
+    /// [`checked_open::RECORD_CAP`] bytes (more fails, exit 1).
     pub fn read_record(&self, asset: &str) -> Result<Option<InstallRecord>> {
         let path = self.record_path(asset);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+        match checked_open::read_record_as(&path, Rule::Shared)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .with_context(|| format!("malformed install record {}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => {
-                Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
-            }
+            None => Ok(None),
         }
+    }
+
+    /// Creates `backends/` (and the data dir) if missing, and checks it on an opened handle:
+    /// a directory (not a symlink), owned by this user, not world-writable (group-writable is
+    /// allowed: umask 002 is common for data dirs). Errors with [`crate::Error::Refused`]
+    /// (exit 5) naming the path.
+    pub fn ensure(&self) -> Result<()> {
+        checked_open::ensure_dir(&self.root, 0o755, true, Rule::Shared)
     }
 
     /// Writes the install record of `record.asset` atomically.

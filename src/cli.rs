@@ -147,8 +147,11 @@ const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
   S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
 A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
-Exit codes: 0 installed or already installed, 3 checksum or release data bad, 4 another
-fetch of the asset is running (see --wait), 130 interrupted (partial data kept for resume).";
+Retries are bounded per part for the whole run: --retries failed attempts, refilled only by
+new data (at most 16 times). Free space is checked before anything is allocated.
+Exit codes: 0 installed or already installed, 1 network failure or too little free space,
+3 checksum or release data bad, 4 another fetch of the asset is running (see --wait; also
+when --wait=DUR runs out), 130 interrupted (partial data kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -171,7 +174,8 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
-    /// backoff with jitter; Retry-After is honoured).
+    /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
+    /// only by new data, so a part gets at most 17 x N retries.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
@@ -184,9 +188,17 @@ pub struct FetchArgs {
     #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
-    /// does (taking over if it dies) instead of exiting 4.
-    #[arg(long)]
-    pub wait: bool,
+    /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
+    /// number is seconds), exit 4 if it still holds the slot after that long. A holder that
+    /// shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one).
+    #[arg(
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        value_name = "DURATION",
+        value_parser = parse_wait_limit
+    )]
+    pub wait: Option<Option<Duration>>,
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
@@ -365,6 +377,17 @@ pub struct ReapMarkArgs {
 }
 
 /// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
+/// `fetch --wait=DURATION`: a bare number is seconds (as `flock -w`, `timeout`), anything
+/// else humantime (`500ms`, `30s`, `5m`).
+fn parse_wait_limit(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t)
+        .map_err(|e| format!("invalid duration {s:?}: {e} (examples: 30, 500ms, 30s, 5m)"))
+}
+
 fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(s)
 }

@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod backend;
 pub mod backends;
+pub mod checked_open;
 pub mod checksum;
 pub mod digest;
 pub mod error;

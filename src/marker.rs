@@ -49,16 +49,17 @@ impl RelaunchMarker {
         crate::atomic::write_json_atomic(path, self)
     }
 
-    /// Reads the marker at `path` without consuming it; `Ok(None)` when there is none.
+    /// Reads the marker at `path` without consuming it; `Ok(None)` when there is none. It is
+    /// opened without following symlinks and checked on the handle
+    /// ([`crate::checked_open::read_record`]: a symlink, FIFO or foreign file is
+    /// [`crate::Error::Refused`], exit 5) and read up to [`crate::checked_open::RECORD_CAP`]
+    /// bytes (more fails, exit 1).
     pub fn peek(path: &Path) -> Result<Option<RelaunchMarker>> {
-        match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
+        match crate::checked_open::read_record(path)? {
+            Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
                 .with_context(|| format!("malformed relaunch marker {}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => {
-                Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
-            }
+            None => Ok(None),
         }
     }
 

@@ -151,6 +151,25 @@ pub fn is_zombie(pid: i32) -> bool {
     }
 }
 
+/// Whether `pid` is stopped (SIGSTOP, SIGTSTP, Ctrl-Z) or stopped under a tracer; `false`
+/// if it runs or is gone. Off Linux via sysinfo.
+pub fn is_stopped(pid: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        stat_fields(pid).is_some_and(|f| f.first().is_some_and(|s| s == "T" || s == "t"))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        with_sysinfo(pid, |p| {
+            matches!(
+                p.status(),
+                sysinfo::ProcessStatus::Stop | sysinfo::ProcessStatus::Tracing
+            )
+        })
+        .unwrap_or(false)
+    }
+}
+
 /// The parent of `pid`, or `None` if it is gone or has no parent.
 pub fn parent_pid(pid: i32) -> Option<i32> {
     #[cfg(target_os = "linux")]
@@ -177,6 +196,15 @@ pub fn self_and_ancestors() -> Vec<i32> {
         chain.push(p);
     }
     chain
+}
+
+/// The first of voxctl and its ancestors ([`self_and_ancestors`], voxctl first) that is a
+/// member of process group `pgid`, if any: signalling that group would hit it.
+pub fn lineage_in_group(pgid: i32) -> Option<i32> {
+    self_and_ancestors().into_iter().find(|&pid| {
+        nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(pid)))
+            .is_ok_and(|g| g.as_raw() == pgid)
+    })
 }
 
 /// The command line of `pid`, arguments joined by spaces, if readable.

@@ -2,7 +2,9 @@
 //! invariant 2).
 //!
 //! A slot `NAME` is held while a process holds an exclusive `flock(2)` on
-//! `STATE/slots/NAME.lock`. The file is opened close-on-exec (Rust's default), so the lock is
+//! `STATE/slots/NAME.lock`. The file is opened close-on-exec and without following symlinks,
+//! and checked on the handle ([`checked_open::open_file`]: a planted symlink, FIFO or foreign
+//! file is refused with exit 5, never truncated or written), so the lock is
 //! released when the [`SlotGuard`] drops, when the holder panics, and when the process dies
 //! however it dies: a slot is never stale. The file's content is the holder's metadata
 //! ([`Holder`], one JSON document, rewritten in place by [`SlotGuard::set_progress`]); lock
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::checked_open::{self, Rule};
 use crate::name::validate_resource_name;
 use crate::state::StateDir;
 use crate::Error;
@@ -117,14 +120,17 @@ impl SlotTable {
     fn open(&self, name: &str) -> Result<File> {
         validate_resource_name("slot", name)?;
         let path = self.path(name);
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot open slot file {}", path.display()))
+        checked_open::open_file(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            Rule::Private,
+        )
+        .with_context(|| format!("cannot open slot file {}", path.display()))
     }
 
     /// Acquires slot `name` without blocking. Errors with [`Error::Busy`] (naming the holder)
@@ -216,8 +222,14 @@ impl SlotTable {
             let Some(name) = file_name.to_str().and_then(|n| n.strip_suffix(".lock")) else {
                 continue;
             };
-            let Ok(file) = File::open(entry.path()) else {
-                continue;
+            let file = match checked_open::open_file(
+                &entry.path(),
+                OpenOptions::new().read(true),
+                Rule::Private,
+            ) {
+                Ok(f) => f,
+                Err(e) if checked_open::is_not_found(&e) => continue,
+                Err(e) => return Err(e),
             };
             if let LockState::Held(owner) = lock_state(&file)? {
                 held.push(HeldSlot {
@@ -289,7 +301,11 @@ fn read_holder(file: &File, owner: Option<i32>) -> Option<Holder> {
     loop {
         let mut f = file;
         let mut buf = Vec::new();
-        if f.seek(SeekFrom::Start(0)).is_ok() && f.read_to_end(&mut buf).is_ok() {
+        if f.seek(SeekFrom::Start(0)).is_ok()
+            && f.take(checked_open::RECORD_CAP)
+                .read_to_end(&mut buf)
+                .is_ok()
+        {
             let mut docs = serde_json::Deserializer::from_slice(&buf).into_iter::<Holder>();
             if let Some(Ok(h)) = docs.next() {
                 if owner.is_none_or(|pid| pid == h.pid) {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::checked_open::{self, Rule};
 use crate::error::{hinted, Error};
 
 /// A validated state dir.
@@ -76,18 +77,18 @@ impl StateDir {
         &self.root
     }
 
-    /// A subdirectory (`slots`, `leases`, `logs`), created 0700 on first use.
+    /// A subdirectory (`slots`, `leases`, `logs`), created 0700 on first use and checked
+    /// like the state dir on an opened handle ([`checked_open::check_dir`]): a symlink,
+    /// a non-directory, another owner or a group/world-writable mode is refused with
+    /// [`Error::Refused`] (exit 5) naming the path.
     pub fn subdir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.root.join(name);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+        checked_open::ensure_dir(&dir, 0o700, false, Rule::Private)?;
         Ok(dir)
     }
 
-    /// `backend.json`: the running backend's record.
+    /// `backend.json`: the running backend's record (read with
+    /// [`checked_open::read_record`]).
     pub fn backend_record(&self) -> PathBuf {
         self.root.join("backend.json")
     }

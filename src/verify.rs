@@ -15,6 +15,7 @@ use std::sync::mpsc;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::checked_open::{read_capped, TooLarge, CHECKSUM_FILE_CAP, MANIFEST_CAP, SUMS_FILE_CAP};
 use crate::checksum::{self, Sha256};
 use crate::digest::{hash_file, hash_segments, Segment};
 use crate::manifest::{self, Manifest};
@@ -229,27 +230,67 @@ pub fn parse_sums(path: &Path, text: &str, base: &Path) -> Sums {
 }
 
 /// Reads and parses the sums file at `path` (`-` reads stdin, names relative to the current
-/// directory). Errors name the file; a missing sums file is [`Error::Integrity`].
+/// directory). The user names it, so it may be a pipe (`<(...)`, `/dev/stdin`) as with
+/// `sha256sum -c`; it is read up to [`SUMS_FILE_CAP`] bytes, counted while reading. Errors
+/// name the file: a missing sums file, a directory or one over the cap is
+/// [`Error::Integrity`].
 pub fn read_sums(path: &Path) -> Result<Sums> {
     let text = if path == Path::new("-") {
-        std::io::read_to_string(std::io::stdin()).context("cannot read checksums from stdin")?
+        let bytes = read_capped(std::io::stdin().lock(), SUMS_FILE_CAP, Path::new("stdin"))
+            .map_err(|e| over_cap(e, "checksum file"))?;
+        String::from_utf8(bytes)
+            .map_err(|_| Error::Integrity("checksums on stdin are not UTF-8 text".into()))?
     } else {
-        read_text(path, "checksum file")?
+        read_text(path, "checksum file", SUMS_FILE_CAP, Source::UserNamed)?
     };
     Ok(parse_sums(path, &text, crate::atomic::parent_dir(path)))
 }
 
-/// Reads a small text file; a missing one is an integrity failure naming `what`.
-fn read_text(path: &Path, what: &str) -> Result<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
-            Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(Error::Integrity(format!("{what} {} is missing", path.display())).into())
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+/// Where a small text file comes from, which decides the file types accepted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Named by the user on the command line: a pipe or device is read too (with the cap).
+    UserNamed,
+    /// Part of a release (a manifest, `S.sha256`): only a regular file.
+    Release,
+}
+
+/// A [`TooLarge`] read as an integrity failure naming `what`; other errors unchanged.
+fn over_cap(e: anyhow::Error, what: &str) -> anyhow::Error {
+    match e.downcast_ref::<TooLarge>() {
+        Some(t) => Error::Integrity(format!("{what} {t}; refusing to read it")).into(),
+        None => e,
     }
+}
+
+/// Reads a small text file, at most `cap` bytes; a missing one, one of the wrong type or one
+/// over the cap is an integrity failure naming `what` and the path.
+fn read_text(path: &Path, what: &str, cap: u64, source: Source) -> Result<String> {
+    let bytes = match source {
+        Source::Release => {
+            crate::checked_open::read_foreign(path, cap, Error::Integrity, Some(Error::Integrity))?
+        }
+        Source::UserNamed => match std::fs::File::open(path) {
+            Ok(f) => {
+                if f.metadata().is_ok_and(|m| m.is_dir()) {
+                    return Err(Error::Integrity(format!(
+                        "{what} {} is a directory",
+                        path.display()
+                    ))
+                    .into());
+                }
+                Some(read_capped(f, cap, path).map_err(|e| over_cap(e, what))?)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        },
+    };
+    let Some(bytes) = bytes else {
+        return Err(Error::Integrity(format!("{what} {} is missing", path.display())).into());
+    };
+    String::from_utf8(bytes).map_err(|_| {
+        Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
+    })
 }
 
 /// The result of checking a split release against its manifest.
@@ -288,7 +329,7 @@ pub fn verify_manifest(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ManifestReport> {
     let dir = crate::atomic::parent_dir(path);
-    let text = read_text(path, "manifest")?;
+    let text = read_text(path, "manifest", MANIFEST_CAP, Source::Release)?;
     let expected = if text.trim_start().starts_with('{') {
         let m = Manifest::from_json(text.as_bytes())
             .with_context(|| format!("in {}", path.display()))?;
@@ -435,8 +476,13 @@ fn text_expected(path: &Path, dir: &Path, text: &str) -> Result<Expected> {
         .with_context(|| format!("{} has no usable file name", path.display()))?;
     let stem = file_name.strip_suffix(".manifest").unwrap_or(file_name);
     let sha_path = dir.join(format!("{stem}.sha256"));
-    let sum = checksum::parse_single(&read_text(&sha_path, "checksum file")?)
-        .with_context(|| format!("in {}", sha_path.display()))?;
+    let sum = checksum::parse_single(&read_text(
+        &sha_path,
+        "checksum file",
+        CHECKSUM_FILE_CAP,
+        Source::Release,
+    )?)
+    .with_context(|| format!("in {}", sha_path.display()))?;
     // The line names the asset as sha256sum saw it; keep only its file name.
     let named = Path::new(&sum.name)
         .file_name()

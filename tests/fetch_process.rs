@@ -164,3 +164,99 @@ fn a_waiter_takes_over_when_the_holder_dies_and_resumes() {
         "the waiter resumed the holder's data"
     );
 }
+
+/// The resume record's per-part byte counts (`progress.json`), empty while there is none.
+fn recorded(fx: &Fixture) -> Vec<u64> {
+    std::fs::read(fx.partial().join("progress.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["received"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|n| n.as_u64()).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// Flips the byte at `offset` of the partial data file.
+fn corrupt(fx: &Fixture, offset: u64) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(fx.partial().join(format!("{ASSET}.download")))
+        .unwrap();
+    let mut b = [0u8];
+    file.read_exact_at(&mut b, offset).unwrap();
+    file.write_all_at(&[b[0] ^ 0xff], offset).unwrap();
+}
+
+/// Issue 10 item 19: a resume re-hashes the bytes its record says are on disk instead of
+/// trusting them. Part 0's recorded bytes are corrupted on disk after a SIGKILL: the rerun
+/// finds the mismatch, downloads part 0 again from its start, and installs the verified
+/// file; part 1's intact bytes are kept (only Range requests for it). In a layout without
+/// part digests the whole-file digest catches it: exit 3, nothing installed, and the next
+/// run starts clean and installs.
+#[test]
+fn a_resume_rehashes_the_recorded_bytes_and_never_installs_corrupt_data() {
+    let (fx, srv, bytes) = slow_release(27);
+    let mut child = spawn(&fx, &srv, &[]);
+    f::wait_until(60, "recorded bytes of both parts", || {
+        recorded(&fx).iter().filter(|n| **n >= 64 * 1024).count() == 2
+    });
+    signal(&child, Signal::SIGKILL);
+    child.wait().unwrap();
+    let rec = recorded(&fx);
+    corrupt(&fx, rec[0] / 2);
+    let before = srv.log().len();
+    srv.set(|s| s.trickle = None);
+    fx.fetch(&srv.url()).assert().success();
+    assert_eq!(
+        std::fs::read(fx.installed()).unwrap(),
+        bytes,
+        "verified data"
+    );
+    let after = |i: usize| -> Vec<_> {
+        let want = format!("/{}", part_name(ASSET, i));
+        srv.log()[before..]
+            .iter()
+            .filter(|l| l.method == "GET" && l.path == want)
+            .cloned()
+            .collect()
+    };
+    let p0 = after(0);
+    assert!(
+        p0.iter().any(|l| l.range.is_none()),
+        "part 0 downloaded again from its start: {p0:#?}"
+    );
+    let p1 = after(1);
+    assert!(
+        !p1.is_empty() && p1.iter().all(|l| l.range.is_some()),
+        "part 1's intact bytes kept: {p1:#?}"
+    );
+
+    // voicebox v1: no part digests, the whole-file SHA-256 decides.
+    let fx = Fixture::new();
+    f::v1_release(&fx.rel(), ASSET, &bytes, 2 * MB);
+    let srv = Server::start(&fx.rel());
+    srv.set(|s| s.trickle = Some((32 * 1024, Duration::from_millis(20))));
+    let mut child = spawn(&fx, &srv, &[]);
+    f::wait_until(60, "recorded bytes of part 0", || {
+        recorded(&fx).first().is_some_and(|n| *n >= 64 * 1024)
+    });
+    signal(&child, Signal::SIGKILL);
+    child.wait().unwrap();
+    corrupt(&fx, recorded(&fx)[0] / 2);
+    srv.set(|s| s.trickle = None);
+    fx.fetch(&srv.url())
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("SHA-256"));
+    assert!(!fx.installed().exists(), "never a corrupt install");
+    assert!(
+        !fx.partial().exists(),
+        "the corrupt partial data is removed"
+    );
+    fx.fetch(&srv.url()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+}

@@ -631,3 +631,66 @@ fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
     assert!(out.status.success(), "{out:?}");
     assert!(token_of(&out) > first);
 }
+
+/// Issue 10 item 19: `lease run` forwards SIGHUP (the terminal hanging up) to its command,
+/// keeps running until the command exits, exits with the command's status and releases.
+#[test]
+fn run_forwards_sighup_to_its_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let ready = tmp.path().join("ready");
+    let mut cmd = voxctl_std(&state);
+    cmd.args(["lease", "run", "L", "--", "sh", "-c"])
+        .arg(r#"trap 'exit 44' HUP; echo up > "$1"; while :; do sleep 0.05; done"#)
+        .arg("sh")
+        .arg(&ready);
+    let mut run = Spawned::spawn(cmd);
+    wait_for_line(&ready, Duration::from_secs(20));
+    signal(run.pid(), Signal::SIGHUP);
+    let status = run.wait_timeout(Duration::from_secs(20)).expect("exits");
+    assert_eq!(status.code(), Some(44), "the command's status: {status:?}");
+    assert_eq!(status_json(&state, "L", &[])["state"], "released");
+}
+
+/// Issue 10 item 19: a lease taken over while the command runs, with no renewal in between
+/// to notice (a TTL of an hour renews every 20 minutes), is found lost when `lease run`
+/// releases it: exit 6 (not the command's 0), and the new holder's lease is untouched. The
+/// takeover comes from a contender in a faked other boot (debug-build hook
+/// `VOXCTL_TEST_BOOT_ID`), which sees the record as a previous boot's.
+#[cfg(debug_assertions)]
+#[test]
+fn run_exits_6_when_the_lease_was_taken_over_before_it_could_release() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let ready = tmp.path().join("ready");
+    let go = tmp.path().join("go");
+    let mut cmd = voxctl_std(&state);
+    cmd.args(["lease", "run", "L", "--ttl", "1h", "--", "sh", "-c"])
+        .arg(r#"echo "$VOXCTL_LEASE_TOKEN" > "$1"; while [ ! -e "$2" ]; do sleep 0.02; done"#)
+        .arg("sh")
+        .arg(&ready)
+        .arg(&go)
+        .stderr(std::process::Stdio::piped());
+    let mut run = Spawned::spawn(cmd);
+    let first: u64 = field(&wait_for_line(&ready, Duration::from_secs(20)), 0);
+    let out = voxctl(&state)
+        .args(["lease", "acquire", "L", "--ttl", "1h"])
+        .env("VOXCTL_TEST_BOOT_ID", "another-boot")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let taker = token_of(&out);
+    assert!(taker > first);
+    std::fs::write(&go, "").unwrap();
+    let status = run.wait_timeout(Duration::from_secs(20)).expect("exits");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(run.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("taken over"), "{stderr}");
+    let st = status_json(&state, "L", &[("VOXCTL_TEST_BOOT_ID", "another-boot")]);
+    assert_eq!(
+        (st["token"].as_u64(), &st["state"]),
+        (Some(taker), &"held".into()),
+        "{st}"
+    );
+}

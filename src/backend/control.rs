@@ -11,8 +11,10 @@
 //! time, boot, host), and the pidfd says the leader has not exited. While the leader lives,
 //! its pid is its group's id and cannot name another group, and the kernel does not reuse a
 //! pid while any group member still uses it as a group id. If the process is not the leader
-//! of its own group (a record written by someone else), or the group is voxctl's own, only
-//! the leader is signalled, through the pidfd.
+//! of its own group (a record written by someone else), or a member of the group is voxctl
+//! or one of its ancestors (a shell that joined the backend's group and runs voxctl), only
+//! the leader is signalled, through the pidfd, and the caller is told which member forced
+//! it ([`stop`]'s `on_leader_only`). The check runs before every signal.
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
@@ -28,6 +30,7 @@ use nix::unistd::Pid;
 use serde::Serialize;
 
 use super::record::{now_ms, BackendRecord};
+use crate::checked_open::{self, Rule};
 use crate::process::{ProcessHandle, ProcessIdentity};
 use crate::variant::Variant;
 use crate::Error;
@@ -107,12 +110,12 @@ pub struct Started {
 
 /// Starts `spec` detached (see the module doc).
 pub fn start(spec: &StartSpec) -> Result<Started> {
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&spec.log)
-        .with_context(|| format!("cannot open log {}", spec.log.display()))?;
+    let log = checked_open::open_file(
+        &spec.log,
+        OpenOptions::new().create(true).append(true).mode(0o600),
+        Rule::Private,
+    )
+    .with_context(|| format!("cannot open log {}", spec.log.display()))?;
     let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
     let log_err = log.try_clone()?;
     let mut cmd = Command::new(&spec.binary);
@@ -180,17 +183,35 @@ pub enum Stopped {
 /// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL. A SIGINT/SIGTERM to voxctl
 /// during a wait ends it with [`Error::Interrupted`] and no further signal: the process keeps
 /// the SIGTERM it was sent and is never escalated to SIGKILL by an interrupted stop.
-pub fn stop(id: &ProcessIdentity, timeout: Duration) -> Result<Stopped> {
+///
+/// `on_leader_only(member)` is called (at most once) when the group holds `member`, voxctl or
+/// one of its ancestors, so only the leader was signalled.
+pub fn stop(
+    id: &ProcessIdentity,
+    timeout: Duration,
+    on_leader_only: &mut dyn FnMut(i32),
+) -> Result<Stopped> {
     let Some(handle) = ProcessHandle::open(id)? else {
         return Ok(Stopped::NotRunning);
     };
-    if !signal_group(&handle, Signal::SIGTERM)? {
-        return Ok(Stopped::NotRunning);
+    let mut told = false;
+    let mut tell = |sent: Sent| {
+        if let Sent::LeaderOnly { member } = sent {
+            if !std::mem::replace(&mut told, true) {
+                on_leader_only(member);
+            }
+        }
+    };
+    match signal_group(&handle, Signal::SIGTERM)? {
+        Some(sent) => tell(sent),
+        None => return Ok(Stopped::NotRunning),
     }
     if wait_exit(&handle, timeout)? {
         return Ok(Stopped::Terminated);
     }
-    signal_group(&handle, Signal::SIGKILL)?;
+    if let Some(sent) = signal_group(&handle, Signal::SIGKILL)? {
+        tell(sent);
+    }
     if wait_exit(&handle, Duration::from_secs(5))? {
         return Ok(Stopped::Killed);
     }
@@ -213,40 +234,58 @@ fn wait_exit(handle: &ProcessHandle, timeout: Duration) -> Result<bool> {
     }
 }
 
+/// Whom a signal reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// The whole process group led by the process.
+    Group,
+    /// The process alone: it does not lead its group.
+    NotLeader,
+    /// The process alone: its group holds `member`, voxctl or one of its ancestors.
+    LeaderOnly {
+        /// The pid of voxctl or its ancestor found in the group.
+        member: i32,
+    },
+}
+
 /// Sends `sig` to the group led by `handle`'s process after revalidating it, or to that
-/// process alone (see the module doc). Returns `Ok(false)` if the process had exited.
-pub fn signal_group(handle: &ProcessHandle, sig: Signal) -> Result<bool> {
+/// process alone (see the module doc). Returns `Ok(None)` if the process had exited.
+pub fn signal_group(handle: &ProcessHandle, sig: Signal) -> Result<Option<Sent>> {
     let pid = handle.identity().pid;
     if handle.has_exited() || !handle.identity().is_alive() {
-        return Ok(false);
+        return Ok(None);
     }
     let leads_group =
         nix::unistd::getpgid(Some(Pid::from_raw(pid))).ok() == Some(Pid::from_raw(pid));
-    let own_group = nix::unistd::getpgrp() == Pid::from_raw(pid);
-    if leads_group && !own_group {
-        match nix::sys::signal::killpg(Pid::from_raw(pid), sig) {
-            Ok(()) => Ok(true),
-            Err(nix::errno::Errno::ESRCH) => Ok(false),
-            Err(e) => {
-                Err(anyhow::Error::from(e)
-                    .context(format!("cannot send {sig} to process group {pid}")))
-            }
-        }
-    } else {
-        handle.signal(sig)
-    }
+    let sent =
+        if !leads_group {
+            Sent::NotLeader
+        } else if let Some(member) = crate::process::lineage_in_group(pid) {
+            Sent::LeaderOnly { member }
+        } else {
+            return match nix::sys::signal::killpg(Pid::from_raw(pid), sig) {
+                Ok(()) => Ok(Some(Sent::Group)),
+                Err(nix::errno::Errno::ESRCH) => Ok(None),
+                Err(e) => Err(anyhow::Error::from(e)
+                    .context(format!("cannot send {sig} to process group {pid}"))),
+            };
+        };
+    Ok(handle.signal(sig)?.then_some(sent))
 }
 
 /// The last `n` lines the log got from `offset` on (bytes), for error messages. Reads at most
 /// the last 64 KiB.
 pub fn log_tail(log: &Path, offset: u64, n: usize) -> Vec<String> {
-    let Ok(mut f) = std::fs::File::open(log) else {
+    let Ok(mut f) = checked_open::open_file(log, OpenOptions::new().read(true), Rule::Private)
+    else {
         return Vec::new();
     };
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let from = offset.max(len.saturating_sub(64 * 1024));
     let mut buf = Vec::new();
-    if f.seek(SeekFrom::Start(from)).is_err() || f.read_to_end(&mut buf).is_err() {
+    if f.seek(SeekFrom::Start(from)).is_err()
+        || (&mut f).take(64 * 1024).read_to_end(&mut buf).is_err()
+    {
         return Vec::new();
     }
     let text = String::from_utf8_lossy(&buf);

@@ -71,6 +71,14 @@ pub enum Event {
     Stopping(BackendRecord),
     /// The old backend ignored SIGTERM and was killed.
     Killed(i32),
+    /// Backend `pid`'s process group holds `member`, voxctl or one of its ancestors, so only
+    /// `pid` itself was signalled, not its group.
+    LeaderOnly {
+        /// The backend (its group's leader).
+        pid: i32,
+        /// voxctl or the ancestor of it found in the group.
+        member: i32,
+    },
     /// Waiting for the port to be released.
     WaitingForPort(u16),
     /// Started the new backend.
@@ -176,17 +184,22 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
             _ => {}
         }
         on(Event::Stopping(old.clone()));
-        let stopped = control::stop(&old.identity(), s.stop_timeout)
-            .map_err(|e| {
-                left_behind(e, || {
-                    format!(
-                        "backend pid {} was sent SIGTERM and stays recorded; nothing new was \
-                         started: run `voxctl restart` again to finish",
-                        old.pid
-                    )
-                })
+        let stopped = control::stop(&old.identity(), s.stop_timeout, &mut |member| {
+            on(Event::LeaderOnly {
+                pid: old.pid,
+                member,
             })
-            .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
+        })
+        .map_err(|e| {
+            left_behind(e, || {
+                format!(
+                    "backend pid {} was sent SIGTERM and stays recorded; nothing new was \
+                         started: run `voxctl restart` again to finish",
+                    old.pid
+                )
+            })
+        })
+        .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
         if stopped == Stopped::Killed {
             on(Event::Killed(old.pid));
         }
@@ -325,7 +338,12 @@ fn start_and_wait(
         reason: reason.clone(),
         log_tail: control::log_tail(&spec.log, log_offset, 20),
     });
-    let _ = control::stop(&record.identity(), Duration::from_secs(5));
+    let _ = control::stop(&record.identity(), Duration::from_secs(5), &mut |member| {
+        on(Event::LeaderOnly {
+            pid: record.pid,
+            member,
+        })
+    });
     control::reap_child(&mut child, Duration::from_secs(1));
     BackendRecord::remove(&state.backend_record())?;
     Ok(Err(reason))

@@ -76,8 +76,8 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     let slot = format!("fetch-{}", settings.asset);
     let guard = match table.try_acquire(&slot) {
         Ok(g) => g,
-        Err(e) if args.wait && matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-            follow_holder(&table, &slot, printer)?
+        Err(e) if args.wait.is_some() && matches!(Error::find(&e), Some(Error::Busy { .. })) => {
+            follow_holder(&table, &slot, printer, args.wait.flatten())?
         }
         Err(e) => return Err(e),
     };
@@ -141,27 +141,75 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     Ok(crate::exit::SUCCESS)
 }
 
-/// `--wait`: follows the holder's progress from its slot metadata until the slot is free,
-/// then takes it. The caller then runs a normal fetch, which finds the holder's install
-/// ("already installed") or, if the holder died, resumes from its partial data.
-fn follow_holder(table: &SlotTable, slot: &str, printer: &Printer) -> Result<SlotGuard> {
+/// How long the holder may show no progress (the same pid, the same byte count in its slot
+/// metadata) before `--wait` says so, once per holder.
+const STALL_NOTICE: Duration = Duration::from_secs(10);
+
+/// `--wait[=LIMIT]`: follows the holder's progress from its slot metadata until the slot is
+/// free, then takes it. The caller then runs a normal fetch, which finds the holder's install
+/// ("already installed") or, if the holder died, resumes from its partial data. A holder
+/// without progress for [`STALL_NOTICE`] is reported once (a stopped one with the
+/// `kill -CONT` that resumes it); after `limit` the wait ends with [`Error::Busy`] (exit 4).
+fn follow_holder(
+    table: &SlotTable,
+    slot: &str,
+    printer: &Printer,
+    limit: Option<Duration>,
+) -> Result<SlotGuard> {
     let bar = printer.bytes_bar(0, "waiting");
     let mut status = printer.ticker(STATUS_EVERY);
+    let started = Instant::now();
     let mut last_json = Instant::now() - JSON_EVERY;
     let mut announced = None;
+    // The holder's (pid, bytes done) as last seen, and when it last changed.
+    let mut seen = None;
+    let mut changed = Instant::now();
+    let mut stall_told = None;
     loop {
         match table.try_acquire(slot) {
             Ok(g) => {
                 bar.finish_and_clear();
                 return Ok(g);
             }
-            Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {}
+            Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {
+                if limit.is_some_and(|l| started.elapsed() >= l) {
+                    bar.finish_and_clear();
+                    let waited = humantime::format_duration(Duration::from_secs(
+                        started.elapsed().as_secs(),
+                    ));
+                    let e = e.context(format!("still held after waiting {waited}"));
+                    let hint = match seen {
+                        Some((pid, _)) if voxctl::process::is_stopped(pid) => {
+                            format!("pid {pid} is stopped: `kill -CONT {pid}` resumes it")
+                        }
+                        _ => "pass a longer --wait, or --wait alone to wait for as long as it \
+                              takes"
+                            .to_string(),
+                    };
+                    return Err(voxctl::error::hinted(e, hint));
+                }
+            }
             Err(e) => return Err(e),
         }
         if let Some(h) = table.holder(slot)? {
             if announced != Some(h.pid) {
                 announced = Some(h.pid);
                 printer.message(format!("waiting for {}", h.describe()));
+            }
+            if seen != Some((h.pid, h.done)) {
+                seen = Some((h.pid, h.done));
+                changed = Instant::now();
+            } else if stall_told != Some(h.pid) && changed.elapsed() >= STALL_NOTICE {
+                stall_told = Some(h.pid);
+                let line = stall_notice(h.pid, changed.elapsed());
+                if printer.json() {
+                    printer.json_line(&json!({
+                        "event": "holder_stalled", "holder_pid": h.pid,
+                        "stopped": voxctl::process::is_stopped(h.pid),
+                        "since_ms": changed.elapsed().as_millis() as u64,
+                    }))?;
+                }
+                bar.suspend(|| printer.warn(line));
             }
             let (done, total) = (h.done.unwrap_or(0), h.total.unwrap_or(0));
             bar.set_length(total);
@@ -177,6 +225,22 @@ fn follow_holder(table: &SlotTable, slot: &str, printer: &Printer) -> Result<Slo
         }
         voxctl::interrupt::check()?;
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// What `--wait` says about a holder that has shown no progress for `idle`.
+fn stall_notice(pid: i32, idle: Duration) -> String {
+    let idle = humantime::format_duration(Duration::from_secs(idle.as_secs()));
+    if voxctl::process::is_stopped(pid) {
+        format!(
+            "pid {pid} has shown no progress for {idle}: it is stopped; `kill -CONT {pid}` \
+             resumes it"
+        )
+    } else {
+        format!(
+            "pid {pid} has shown no progress for {idle}; if it was stopped (Ctrl-Z, SIGSTOP), \
+             `kill -CONT {pid}` resumes it"
+        )
     }
 }
 
@@ -280,6 +344,20 @@ impl Reporter {
                         humantime::format_duration(Duration::from_millis(delay.as_millis() as u64));
                     self.multi
                         .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+                }
+            }
+            Event::StalePartialRemoved { path, bytes } => {
+                if p.json() {
+                    let _ = p.json_line(&json!({
+                        "event": "stale_partial_removed", "path": path, "bytes": bytes,
+                    }));
+                } else {
+                    p.message(format!(
+                        "removed a stale partial download of {} ({}) at {}",
+                        self.asset,
+                        human_bytes(bytes),
+                        path.display()
+                    ));
                 }
             }
             Event::Verified(sha256) => {

@@ -67,6 +67,10 @@ fn event(printer: &Printer, s: &Settings, e: Event) {
             "pid {pid} ignored SIGTERM for {}; sent SIGKILL",
             humantime::format_duration(s.stop_timeout)
         )),
+        Event::LeaderOnly { pid, member } => printer.warn(format!(
+            "backend pid {pid}'s process group holds pid {member} (voxctl or one of its \
+             ancestors): signalling pid {pid} alone, not its group"
+        )),
         Event::WaitingForPort(port) => {
             printer.message(format!("waiting for port {port} to be released"))
         }

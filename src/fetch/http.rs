@@ -68,6 +68,16 @@ impl HttpError {
         matches!(self, HttpError::Transient { .. })
     }
 
+    /// What went wrong, without the URL (for summaries that name the URL once).
+    pub fn detail(&self) -> String {
+        match self {
+            HttpError::NotFound { status, .. } => format!("not found (HTTP {status})"),
+            HttpError::Transient { message, .. } | HttpError::Fatal { message, .. } => {
+                message.clone()
+            }
+        }
+    }
+
     /// The server's requested delay before a retry, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -177,31 +187,6 @@ impl Http {
             }
             return Err(classify(&current, status, &resp));
         }
-    }
-
-    /// Fetches a small file whole (a manifest or checksum file), at most `limit` bytes.
-    /// `Ok(None)` on 404/410.
-    pub async fn get_small(&self, url: &Url, limit: u64) -> Result<Option<Vec<u8>>, HttpError> {
-        let mut resp = match self.send(Method::GET, url, None).await {
-            Ok(r) => r,
-            Err(HttpError::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| HttpError::from_reqwest(url, e))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > limit {
-                return Err(HttpError::Fatal {
-                    url: url.to_string(),
-                    message: format!("larger than {limit} bytes; not a manifest or checksum"),
-                });
-            }
-        }
-        Ok(Some(body))
     }
 
     /// The size of the file at `url` from a HEAD request's `Content-Length`; `Ok(None)` on

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::http::HttpError;
 use super::source::Remote;
+use crate::checked_open::{CHECKSUM_FILE_CAP, MANIFEST_CAP};
 use crate::checksum::{parse_single, Sha256};
 use crate::manifest::{
     json_manifest_name, parse_text_manifest, sha256_name, stem, Manifest, GITHUB_ASSET_LIMIT,
@@ -90,7 +91,7 @@ pub async fn discover(
     let s = stem(asset);
 
     let name = json_manifest_name(asset);
-    if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP, on_retry).await? {
         let m = Manifest::from_json(&bytes).with_context(|| src.locate(&name))?;
         if m.asset != asset {
             return Err(Error::Integrity(format!(
@@ -120,7 +121,7 @@ pub async fn discover(
     }
 
     let name = crate::manifest::text_manifest_name(asset);
-    if let Some(bytes) = remote.get_small(&name, on_retry).await? {
+    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP, on_retry).await? {
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::Integrity(format!("{}: manifest is not UTF-8 text", src.locate(&name)))
         })?;
@@ -219,12 +220,15 @@ async fn whole_sha256(
     on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
 ) -> Result<Sha256> {
     let src = &remote.source;
-    let bytes = remote.get_small(name, on_retry).await?.ok_or_else(|| {
-        Error::Integrity(format!(
-            "{} not found: refusing to install {file} without a SHA-256",
-            src.locate(name)
-        ))
-    })?;
+    let bytes = remote
+        .get_small(name, CHECKSUM_FILE_CAP, on_retry)
+        .await?
+        .ok_or_else(|| {
+            Error::Integrity(format!(
+                "{} not found: refusing to install {file} without a SHA-256",
+                src.locate(name)
+            ))
+        })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Error::Integrity(format!("{}: not UTF-8 text", src.locate(name))))?;
     let line = parse_single(&text).with_context(|| src.locate(name))?;

@@ -110,6 +110,14 @@ pub enum Event {
     },
     /// The whole file matched its SHA-256.
     Verified(Sha256),
+    /// The release was already installed and a partial download of the asset (left by a
+    /// killed `--force`, or of an older release) was removed.
+    StalePartialRemoved {
+        /// The directory removed.
+        path: PathBuf,
+        /// Bytes its files held.
+        bytes: u64,
+    },
 }
 
 /// How a fetch ended.
@@ -243,15 +251,27 @@ pub async fn fetch(
     if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             if matches_install(&record, &plan, &target) {
+                // A partial download left by a killed `--force` (or an older release) is of
+                // no use now: remove it, and say so, rather than leave gigabytes unreported.
+                if let Some((path, bytes)) = partial::Partial::remove_stale(backends, &plan.asset)?
+                {
+                    events(Event::StalePartialRemoved { path, bytes });
+                }
                 return Ok(Outcome::AlreadyInstalled(record));
             }
         }
     }
 
-    std::fs::create_dir_all(backends.root())
-        .with_context(|| format!("cannot create {}", backends.root().display()))?;
+    backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
-    let data = Arc::new(partial::DataFile::open(&partial, &plan)?);
+    // Nothing is resumable from a data file that cannot be opened or allocated (no space).
+    let data = match partial::DataFile::open(&partial, &plan) {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            let _ = partial.remove();
+            return Err(e);
+        }
+    };
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
@@ -259,7 +279,13 @@ pub async fn fetch(
         progress,
         events: events.clone(),
     });
-    let writeback = writeback::Writeback::start(data, partial.clone())?;
+    let writeback = match writeback::Writeback::start(data, partial.clone()) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = partial.remove();
+            return Err(e);
+        }
+    };
     let started = std::time::Instant::now();
     let downloaded = download_all(&ctx, settings.jobs).await;
     tracing::debug!("download: {:?}", started.elapsed());

@@ -13,10 +13,14 @@
 //! continues each piece with a Range request.
 //!
 //! Partial data is kept after a network error or an interrupt, and removed after any other
-//! failure (a checksum mismatch, bad release data, a local I/O error) and after an install.
+//! failure (a checksum mismatch, bad release data, sizes that lie, no space, a local I/O
+//! error) and after an install; the `.partial/` directory goes with its last asset. Before
+//! the data file is allocated, the filesystem's free space is checked (`statvfs`), so a
+//! release larger than the disk fails at once, naming what is needed and what is available
+//! ([`NoSpace`]).
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::layout::Plan;
 use crate::backends::BackendsDir;
+use crate::checked_open::{self, Rule};
 
 /// The partial-download directory of one asset.
 #[derive(Debug, Clone)]
@@ -51,9 +56,16 @@ impl Partial {
             record: dir.join("progress.json"),
             dir,
         };
+        // `.partial/` and the asset's directory are checked on opened handles (this user's
+        // directories, not symlinks, not world-writable) before anything in them is read.
+        backends.ensure()?;
+        let top = backends.root().join(".partial");
+        checked_open::ensure_dir(&top, 0o700, false, Rule::Shared)?;
+        if p.dir.symlink_metadata().is_ok() {
+            checked_open::check_dir(&p.dir, Rule::Shared)?;
+        }
         let plan_path = p.dir.join("plan.json");
-        let same = std::fs::read(&plan_path)
-            .ok()
+        let same = checked_open::read_record_as(&plan_path, Rule::Shared)?
             .and_then(|b| serde_json::from_slice::<Plan>(&b).ok())
             .is_some_and(|old| &old == plan)
             && !p.dir.join("parts").exists();
@@ -64,15 +76,38 @@ impl Partial {
             );
             p.remove()?;
         }
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&p.dir)
-            .with_context(|| format!("cannot create {}", p.dir.display()))?;
+        checked_open::ensure_dir(&top, 0o700, false, Rule::Shared)?; // `remove` may drop it
+        checked_open::ensure_dir(&p.dir, 0o700, false, Rule::Shared)?;
         if !same {
-            crate::atomic::write_json_atomic(&plan_path, plan)?;
+            if let Err(e) = crate::atomic::write_json_atomic(&plan_path, plan) {
+                let _ = p.remove();
+                return Err(e);
+            }
         }
         Ok(p)
+    }
+
+    /// Removes the partial directory of `asset` if there is one, returning its path and the
+    /// bytes its files held. For a caller holding the asset's fetch slot (nobody else is
+    /// writing it) that has found the release already installed: the data can only be a
+    /// leftover of an interrupted `--force` or of an older release.
+    pub fn remove_stale(backends: &BackendsDir, asset: &str) -> Result<Option<(PathBuf, u64)>> {
+        let dir = backends.root().join(".partial").join(asset);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(None);
+        };
+        let bytes = entries
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum();
+        let p = Partial {
+            data: PathBuf::new(),
+            record: PathBuf::new(),
+            dir,
+        };
+        p.remove()?;
+        Ok(Some((p.dir, bytes)))
     }
 
     /// The directory.
@@ -98,7 +133,8 @@ impl Partial {
 
     /// The recorded bytes per piece, if a record for `plan` exists and makes sense.
     fn read_record(&self, plan: &Plan) -> Option<Vec<u64>> {
-        let record: Record = serde_json::from_slice(&std::fs::read(&self.record).ok()?).ok()?;
+        let bytes = checked_open::read_record_as(&self.record, Rule::Shared).ok()??;
+        let record: Record = serde_json::from_slice(&bytes).ok()?;
         let fits = record.received.len() == plan.pieces.len()
             && record
                 .received
@@ -144,30 +180,41 @@ impl DataFile {
     /// Opens (creating and preallocating to `plan.size` bytes) the data file of `partial`,
     /// and restores each piece's received count from the resume record. A data file of the
     /// wrong size or a missing or unreadable record starts every piece from zero.
+    ///
+    /// Errors with [`NoSpace`] (in the chain) when the filesystem has fewer bytes available
+    /// than the file still needs allocated.
     pub fn open(partial: &Partial, plan: &Plan) -> Result<DataFile> {
         let path = partial.data_path().to_path_buf();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let len = file
-            .metadata()
-            .with_context(|| format!("cannot stat {}", path.display()))?
-            .len();
+        let file = checked_open::open_file(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o644),
+            Rule::Shared,
+        )?;
+        let stat = |file: &File| {
+            file.metadata()
+                .with_context(|| format!("cannot stat {}", path.display()))
+        };
+        let len = stat(&file)?.len();
         let recorded = partial
             .read_record(plan)
             .filter(|_| len == plan.size)
             .unwrap_or_else(|| vec![0; plan.pieces.len()]);
         if len != plan.size {
             file.set_len(0)
-                .and_then(|()| preallocate(&file, plan.size))
-                .with_context(|| {
-                    format!("cannot allocate {} bytes for {}", plan.size, path.display())
-                })?;
+                .with_context(|| format!("cannot truncate {}", path.display()))?;
+        }
+        // What the file still needs allocated: all of it when new, the holes of a sparse one.
+        let allocated = stat(&file)?.blocks().saturating_mul(512);
+        ensure_space(partial.dir(), plan.size.saturating_sub(allocated))?;
+        if len != plan.size {
+            preallocate(&file, plan.size).with_context(|| {
+                format!("cannot allocate {} bytes for {}", plan.size, path.display())
+            })?;
         }
         Ok(DataFile {
             file,
@@ -235,6 +282,50 @@ impl DataFile {
             .sync_all()
             .with_context(|| format!("cannot fsync {}", self.path.display()))
     }
+}
+
+/// Not enough free space for a download: the filesystem of `dir` has `available` bytes for
+/// an unprivileged writer (`statvfs`: `f_bavail * f_frsize`), the download needs `needed`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not enough free space in {}: the download needs {needed} more bytes, {available} are available",
+    dir.display()
+)]
+pub struct NoSpace {
+    /// The partial-download directory.
+    pub dir: PathBuf,
+    /// Bytes still to allocate.
+    pub needed: u64,
+    /// Bytes available.
+    pub available: u64,
+}
+
+/// Bytes available to an unprivileged writer on the filesystem holding `dir`.
+pub fn available_space(dir: &Path) -> Result<u64> {
+    let st = nix::sys::statvfs::statvfs(dir)
+        .with_context(|| format!("cannot read the free space of {}", dir.display()))?;
+    // The field types are narrower than u64 on some platforms (macOS).
+    #[allow(clippy::useless_conversion)]
+    let bytes = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
+    Ok(bytes)
+}
+
+/// Errors with [`NoSpace`] when the filesystem of `dir` has fewer than `needed` bytes
+/// available.
+fn ensure_space(dir: &Path, needed: u64) -> Result<()> {
+    if needed == 0 {
+        return Ok(());
+    }
+    let available = available_space(dir)?;
+    if available < needed {
+        return Err(NoSpace {
+            dir: dir.to_path_buf(),
+            needed,
+            available,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// Gives `file` a length of `size` bytes with the blocks allocated up front where the

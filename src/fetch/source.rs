@@ -3,10 +3,10 @@
 //! streams from an offset. Network failures are retried here with exponential backoff and
 //! jitter (the `backon` crate), honouring `Retry-After`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use backon::BackoffBuilder;
 use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -16,9 +16,6 @@ use crate::Error;
 
 /// The default release of the reference app: GitHub's "latest" download base.
 pub const GITHUB_LATEST: &str = "https://github.com/jamiepine/voicebox/releases/latest/download";
-
-/// Largest manifest or checksum file read, in bytes.
-pub const SMALL_FILE_LIMIT: u64 = 1024 * 1024;
 
 /// A release location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +140,12 @@ enum BodyInner {
 }
 
 impl Body {
+    /// Whether the stream is a local file (a directory release), whose end is the file's
+    /// end rather than a connection that may have failed.
+    pub fn is_local(&self) -> bool {
+        matches!(self.inner, BodyInner::File(..))
+    }
+
     /// The next chunk; `Ok(None)` at the end of the stream. Errors are network errors.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, HttpError> {
         match &mut self.inner {
@@ -198,21 +201,41 @@ impl Remote {
         }
     }
 
-    /// Reads a small file whole (with retries); `Ok(None)` when it does not exist. Errors
-    /// name the URL or path.
+    /// Reads a small release file whole (with retries), at most `cap` bytes (the caps are in
+    /// [`crate::checked_open`]: [`MANIFEST_CAP`](crate::checked_open::MANIFEST_CAP),
+    /// [`CHECKSUM_FILE_CAP`](crate::checked_open::CHECKSUM_FILE_CAP)); `Ok(None)` when it
+    /// does not exist. Bytes are counted as they arrive, whatever `Content-Length` or the
+    /// file's size says. Errors name the URL or path: more than `cap` bytes, or a local file
+    /// that is not a regular file (a FIFO, a device such as `/dev/zero` behind a symlink), is
+    /// [`Error::Integrity`] (exit 3).
     pub async fn get_small(
         &self,
         name: &str,
+        cap: u64,
         on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
     ) -> Result<Option<Vec<u8>>> {
         match &self.source {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
-                Ok(self
-                    .retrying(|| self.http.get_small(&url, SMALL_FILE_LIMIT), on_retry)
-                    .await?)
+                let got = self
+                    .retrying(|| get_capped(&self.http, &url, cap), on_retry)
+                    .await?;
+                match got {
+                    Capped::Missing => Ok(None),
+                    Capped::Body(b) => Ok(Some(b)),
+                    Capped::TooLarge => Err(Error::Integrity(format!(
+                        "{url}: larger than {cap} bytes; refusing it as a manifest or checksum \
+                         file"
+                    ))
+                    .into()),
+                }
             }
-            Source::Dir(dir) => read_local_small(&dir.join(name)),
+            Source::Dir(dir) => crate::checked_open::read_foreign(
+                &dir.join(name),
+                cap,
+                Error::Integrity,
+                Some(Error::Integrity),
+            ),
         }
     }
 
@@ -231,7 +254,11 @@ impl Remote {
                 let path = dir.join(name);
                 match std::fs::metadata(&path) {
                     Ok(m) if m.is_file() => Ok(Some(m.len())),
-                    Ok(_) => anyhow::bail!("{} is not a regular file", path.display()),
+                    Ok(_) => Err(Error::Integrity(format!(
+                        "{} is not a regular file; a release holds only regular files",
+                        path.display()
+                    ))
+                    .into()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                     Err(e) => {
                         Err(anyhow::Error::from(e)
@@ -294,21 +321,36 @@ impl Remote {
     }
 }
 
-fn read_local_small(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
+/// What a capped GET found.
+enum Capped {
+    /// 404 or 410.
+    Missing,
+    /// The whole body, at most the cap.
+    Body(Vec<u8>),
+    /// More than the cap arrived (the rest was not read).
+    TooLarge,
+}
+
+/// GETs `url`, keeping at most `cap` bytes of the body: bytes are counted as chunks arrive,
+/// and the transfer stops at the first byte over the cap.
+async fn get_capped(http: &Http, url: &Url, cap: u64) -> Result<Capped, HttpError> {
+    let mut resp = match http.send(Method::GET, url, None).await {
+        Ok(r) => r,
+        Err(HttpError::NotFound { .. }) => return Ok(Capped::Missing),
+        Err(e) => return Err(e),
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| HttpError::from_reqwest(url, e))?
+    {
+        if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
+            return Ok(Capped::TooLarge);
         }
-        Ok(m) if m.len() > SMALL_FILE_LIMIT => anyhow::bail!(
-            "{} is larger than {SMALL_FILE_LIMIT} bytes; not a manifest or checksum",
-            path.display()
-        ),
-        Ok(_) => {}
+        body.extend_from_slice(&chunk);
     }
-    std::fs::read(path)
-        .map(Some)
-        .with_context(|| format!("cannot read {}", path.display()))
+    Ok(Capped::Body(body))
 }
 
 /// The first byte of a `Content-Range: bytes A-B/N` header.

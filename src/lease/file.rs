@@ -4,7 +4,8 @@
 //!
 //! Every operation is lock, read, decide, write, unlock, so two contenders can never both
 //! win, whatever the timing: the decision and the write happen under the same lock. The lock
-//! file is opened close-on-exec (Rust's default), is never replaced or deleted, and is held
+//! file is opened close-on-exec and without following symlinks (checked on the handle by
+//! [`checked_open::open_file`]), is never replaced or deleted, and is held
 //! only for the few microseconds of one operation, never while a lease is held. A process
 //! stopped or stuck inside an operation would hold it indefinitely, so an operation waits at
 //! most [`STORE_LOCK_PATIENCE`] for it and then fails as busy (exit 4) naming the pid. Readers
@@ -30,6 +31,7 @@ use super::{
     check_token, clock, next_token, standing, Attempt, Lease, LeaseInfo, LeaseName, LeaseRecord,
     LeaseStore, Now, Standing, Token,
 };
+use crate::checked_open::{self, Rule};
 use crate::state::StateDir;
 use crate::Error;
 
@@ -74,14 +76,17 @@ impl FileStore {
     /// should it still get the lock, drops it at once (the channel is gone).
     fn lock(&self, name: &LeaseName) -> Result<File> {
         let path = self.dir.join(format!("{name}.lock"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("cannot open lease lock {}", path.display()))?;
+        let file = checked_open::open_file(
+            &path,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600),
+            Rule::Private,
+        )
+        .with_context(|| format!("cannot open lease lock {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(TryLockError::WouldBlock) => {}
@@ -118,25 +123,29 @@ impl FileStore {
         read_record(&self.record_path(name))
     }
 
-    /// Replaces `NAME.json` by renaming `.NAME.OP.tmp` over it, without fsync. The
-    /// temporary name is fixed (the caller holds the lock, so nobody else writes it) and
-    /// names the operation, so waiters can watch for releases alone (see [`FileStore::watch`]).
+    /// Replaces `NAME.json` by renaming `.NAME.OP.RANDOM.tmp` over it, without fsync. The
+    /// temporary file is created `O_EXCL | O_CLOEXEC` (mode 0600) under a name with a random
+    /// part (the `tempfile` crate), so nothing planted in the directory is ever written
+    /// through; its name's prefix names the operation, so waiters can watch for releases
+    /// alone (see [`FileStore::watch`]).
     fn write(&self, rec: &LeaseRecord, op: Op) -> Result<()> {
         use std::io::Write;
         let path = self.dir.join(format!("{}.json", rec.name));
-        let tmp = self.dir.join(temp_name(&rec.name, op));
         let mut bytes = serde_json::to_vec_pretty(rec).context("cannot encode lease record")?;
         bytes.push(b'\n');
-        OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .and_then(|mut f| f.write_all(&bytes))
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&temp_prefix(&rec.name, op))
+            .suffix(".tmp")
+            .rand_bytes(12)
+            .tempfile_in(&self.dir)
+            .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))?;
+        tmp.write_all(&bytes)
+            .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+        let tmp_path = tmp.path().to_path_buf();
+        tmp.persist(&path).map_err(|e| e.error).with_context(|| {
+            format!("cannot rename {} to {}", tmp_path.display(), path.display())
+        })?;
+        Ok(())
     }
 }
 
@@ -148,22 +157,24 @@ enum Op {
     Release,
 }
 
-fn temp_name(name: &str, op: Op) -> String {
+/// The fixed start of the temporary file names of operation `op` on lease `name`
+/// (`.NAME.OP.`); a random part and `.tmp` follow.
+fn temp_prefix(name: &str, op: Op) -> String {
     let op = match op {
         Op::Acquire => "acquire",
         Op::Renew => "renew",
         Op::Release => "release",
     };
-    format!(".{name}.{op}.tmp")
+    format!(".{name}.{op}.")
 }
 
+/// Reads a lease record: opened without following symlinks, checked on the handle (a regular
+/// file of this user, not group/world writable: else [`Error::Refused`], exit 5) and read up
+/// to [`checked_open::RECORD_CAP`] (more fails, exit 1). A record that does not parse (possible
+/// only after a crash) is treated as absent.
 fn read_record(path: &Path) -> Result<Option<LeaseRecord>> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(anyhow::Error::from(e).context(format!("cannot read {}", path.display())))
-        }
+    let Some(bytes) = checked_open::read_record(path)? else {
+        return Ok(None);
     };
     match serde_json::from_slice(&bytes) {
         Ok(rec) => Ok(Some(rec)),
@@ -200,9 +211,18 @@ impl LeaseStore for FileStore {
                 return Ok(Attempt::Held(LeaseInfo::from_record(rec, &now)));
             }
         }
+        let previous_token = previous.map(|r| r.token);
+        let token = next_token(previous_token, now.wall_us).ok_or_else(|| {
+            anyhow::anyhow!(
+                "lease {name}: cannot issue a fencing token larger than {} (the largest \
+                 possible) recorded in {}; refusing to issue it again",
+                previous_token.map_or(0, |t| t.0),
+                self.record_path(name).display()
+            )
+        })?;
         let rec = LeaseRecord {
             name: name.to_string(),
-            token: next_token(previous.map(|r| r.token), now.wall_us),
+            token,
             holder: holder.to_string(),
             pid: std::process::id() as i32,
             host: crate::process::hostname().unwrap_or_default(),
@@ -288,7 +308,7 @@ impl LeaseStore for FileStore {
         Ok(out)
     }
 
-    /// Wakes on releases only: a release renames `.NAME.release.tmp` over the record, seen
+    /// Wakes on releases only: a release renames `.NAME.release.RANDOM.tmp` over the record, seen
     /// as an IN_MOVED_FROM of that name in the directory (inotify, Linux). Acquires and
     /// renewals wake nobody; expiry is the waiter's own timeout.
     #[cfg(target_os = "linux")]
@@ -300,7 +320,7 @@ impl LeaseStore for FileStore {
             .ok()?;
         Some(Box::new(ReleaseWatch {
             inotify,
-            file_name: temp_name(name.as_str(), Op::Release).into(),
+            prefix: temp_prefix(name.as_str(), Op::Release),
         }))
     }
 }
@@ -309,7 +329,8 @@ impl LeaseStore for FileStore {
 #[cfg(target_os = "linux")]
 struct ReleaseWatch {
     inotify: nix::sys::inotify::Inotify,
-    file_name: std::ffi::OsString,
+    /// `.NAME.release.`: the start of the release's temporary file names.
+    prefix: String,
 }
 
 #[cfg(target_os = "linux")]
@@ -333,10 +354,12 @@ impl super::ChangeWait for ReleaseWatch {
             }
             match self.inotify.read_events() {
                 Ok(events) => {
-                    if events
-                        .iter()
-                        .any(|e| e.name.as_ref() == Some(&self.file_name))
-                    {
+                    if events.iter().any(|e| {
+                        e.name
+                            .as_ref()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&self.prefix) && n.ends_with(".tmp"))
+                    }) {
                         return;
                     }
                 }

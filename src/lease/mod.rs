@@ -240,9 +240,16 @@ pub fn standing(rec: &LeaseRecord, now: &Now) -> Standing {
 /// issued is at most the wall-clock microsecond of its issue, or `previous + 1` of such a
 /// token, and fewer than one acquire per microsecond happens. The assumption: the wall clock
 /// is not set back past the time of the last issued token *and* the record lost at once.
-pub fn next_token(previous: Option<Token>, wall_us: u64) -> Token {
-    let after = previous.map_or(1, |t| t.0.saturating_add(1));
-    Token(after.max(wall_us))
+///
+/// `None` when no larger token exists (the previous token is `u64::MAX`, which a hostile or
+/// corrupted record can hold): the acquire must fail rather than issue the same token twice
+/// (invariant 3).
+pub fn next_token(previous: Option<Token>, wall_us: u64) -> Option<Token> {
+    let after = match previous {
+        None => 1,
+        Some(t) => t.0.checked_add(1)?,
+    };
+    Some(Token(after.max(wall_us)))
 }
 
 /// A lease as its holder sees it right after acquire or renew.

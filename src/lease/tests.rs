@@ -119,14 +119,22 @@ fn tokens_grow_with_or_without_the_previous_record() {
         (Some(Token(t0 + 9)), t0, t0 + 10), // wall clock set back: still grows
         (Some(Token(5)), t0, t0),      // record far behind the clock
         (None, 0, 1),                  // a clock at the epoch still gives a positive token
-        (Some(Token(u64::MAX)), t0, u64::MAX),
+        (Some(Token(u64::MAX - 1)), t0, u64::MAX),
+        (Some(Token(u64::MAX - 1)), u64::MAX, u64::MAX),
     ];
     for (prev, wall, want) in table {
-        assert_eq!(next_token(prev, wall), Token(want), "{prev:?} at {wall}");
+        assert_eq!(
+            next_token(prev, wall),
+            Some(Token(want)),
+            "{prev:?} at {wall}"
+        );
     }
+    // Saturated: no larger token exists, whatever the clock says (issue 10 item 6).
+    assert_eq!(next_token(Some(Token(u64::MAX)), t0), None);
+    assert_eq!(next_token(Some(Token(u64::MAX)), u64::MAX), None);
     // Record lost: a fresh token is still larger than any issued a moment before.
-    let issued = next_token(Some(Token(t0)), t0);
-    assert!(next_token(None, t0 + 2) > issued);
+    let issued = next_token(Some(Token(t0)), t0).unwrap();
+    assert!(next_token(None, t0 + 2).unwrap() > issued);
 }
 
 #[test]

@@ -51,14 +51,20 @@ impl LockSource {
                     .with_context(|| format!("malformed lock {}", path.display()))
             }
             LockSource::Pidfile(path) => {
-                let text = match std::fs::read_to_string(path) {
-                    Ok(t) => t,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-                    Err(e) => {
-                        return Err(anyhow::Error::from(e)
-                            .context(format!("cannot read pidfile {}", path.display())))
-                    }
+                // A regular file only (a FIFO must not block reap, `/dev/zero` must not fill
+                // memory), at most RECORD_CAP bytes.
+                let bytes = crate::checked_open::read_foreign(
+                    path,
+                    crate::checked_open::RECORD_CAP,
+                    crate::Error::Refused,
+                    None,
+                )
+                .with_context(|| format!("cannot read pidfile {}", path.display()))?;
+                let Some(bytes) = bytes else {
+                    return Ok(None);
                 };
+                let text = String::from_utf8(bytes)
+                    .with_context(|| format!("pidfile {} is not UTF-8 text", path.display()))?;
                 let trimmed = text.trim();
                 if trimmed.is_empty() {
                     return Ok(None);

@@ -2,17 +2,20 @@
 //! that reproduce what real servers and networks do to downloads: Range support on or off,
 //! connections dropped or stalled after N bytes, a status code answered N times (with
 //! `Retry-After`), a flipped byte, GitHub-style 302s to signed URLs that expire, slow trickling,
-//! and a log of every request (path, Range, Authorization, status).
+//! lying servers (a `Content-Length` larger than the body, an empty `200` to a Range request),
+//! a log of every request (path, Range, Authorization, status) and a count of the file bodies
+//! being sent at the same time.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{combinators::BoxBody, BodyExt, Empty, Full, StreamBody};
+use http_body_util::{combinators::BoxBody, BodyExt, Empty, StreamBody};
 use hyper::body::Frame;
 use hyper::{Request, Response, StatusCode};
 
@@ -44,6 +47,15 @@ pub struct Switches {
     pub signed_uses: Option<usize>,
     /// Send bodies in chunks of this many bytes with this pause between them.
     pub trickle: Option<(usize, Duration)>,
+    /// Per path: answer a GET without Range with `Content-Length: declared` but send only the
+    /// first `sent` bytes of the file, then close the connection: `(sent, declared)`.
+    pub lie_length: HashMap<String, (u64, u64)>,
+    /// Answer every GET with a Range header with `200` and an empty body.
+    pub empty_range_200: bool,
+    /// Hold every file body over 64 KiB (not manifests) back until this many bodies are
+    /// being sent at once (or 20 s have passed), once: a client that downloads one file at
+    /// a time shows a maximum of 1.
+    pub gather: Option<usize>,
 }
 
 impl Default for Switches {
@@ -56,6 +68,9 @@ impl Default for Switches {
             flip: HashMap::new(),
             signed_uses: None,
             trickle: None,
+            lie_length: HashMap::new(),
+            empty_range_200: false,
+            gather: None,
         }
     }
 }
@@ -84,6 +99,27 @@ struct State {
     log: Mutex<Vec<Logged>>,
     signed: Mutex<HashMap<u64, usize>>,
     next_signed: Mutex<u64>,
+    /// File bodies being sent now, and the most at any one time.
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+/// Counts one file body as being sent from its creation until hyper drops it (sent, or the
+/// connection closed).
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn start(st: &Arc<State>) -> InFlight {
+        let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        st.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(st.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A running server. It lives until the test process exits.
@@ -148,6 +184,12 @@ impl Server {
         self.state.log.lock().unwrap().clone()
     }
 
+    /// The most file bodies (GET answers carrying file data) the server was sending at one
+    /// time: overlapping downloads show up here as a number above 1.
+    pub fn max_concurrent_bodies(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// GET requests that were answered with file data (200 or 206) for file `/name`.
     pub fn downloads(&self, name: &str) -> Vec<Logged> {
         let want = format!("/{name}");
@@ -168,7 +210,7 @@ fn empty(status: u16) -> Response<Body> {
     r
 }
 
-fn handle(st: &State, req: Request<hyper::body::Incoming>) -> Response<Body> {
+fn handle(st: &Arc<State>, req: Request<hyper::body::Incoming>) -> Response<Body> {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let header = |n: &str| {
@@ -192,7 +234,7 @@ fn handle(st: &State, req: Request<hyper::body::Incoming>) -> Response<Body> {
 }
 
 fn respond(
-    st: &State,
+    st: &Arc<State>,
     method: &str,
     path: &str,
     range: Option<&str>,
@@ -246,6 +288,27 @@ fn respond(
             *b ^= 0xff;
         }
     }
+    if method == "GET" && range.is_some() && sw.empty_range_200 {
+        let mut r = empty(200);
+        r.headers_mut()
+            .insert("content-length", "0".parse().unwrap());
+        return r;
+    }
+    if let (Some(&(sent, declared)), None, "GET") = (sw.lie_length.get(&file_path), range, method) {
+        // A stream of unknown length, so hyper frames the response by the declared
+        // Content-Length; the cut closes the connection after `sent` bytes.
+        let cut = Some((sent, Cut::Drop));
+        let mut r = Response::new(streamed(
+            Bytes::from(data),
+            cut,
+            None,
+            InFlight::start(st),
+            None,
+        ));
+        r.headers_mut()
+            .insert("content-length", declared.to_string().parse().unwrap());
+        return r;
+    }
     let total = data.len() as u64;
     let mut status = 200;
     let mut start = 0u64;
@@ -274,7 +337,13 @@ fn respond(
         if cut.is_some() {
             st.switches.lock().unwrap().cut_times -= 1;
         }
-        let mut r = Response::new(streamed(body, cut, sw.trickle));
+        let mut r = Response::new(streamed(
+            body,
+            cut,
+            sw.trickle,
+            InFlight::start(st),
+            sw.gather.filter(|_| len > 64 * 1024),
+        ));
         *r.status_mut() = StatusCode::from_u16(status).unwrap();
         r
     };
@@ -292,15 +361,29 @@ fn respond(
     resp
 }
 
-/// A body that sends `data`, trickled and/or cut as asked.
-fn streamed(data: Bytes, cut: Option<(u64, Cut)>, trickle: Option<(usize, Duration)>) -> Body {
-    if cut.is_none() && trickle.is_none() {
-        return Full::new(data).map_err(|e: Infallible| match e {}).boxed();
-    }
-    let chunk = trickle.map_or(64 * 1024, |t| t.0);
+/// A body that sends `data`, trickled and/or cut as asked, counted in flight while it lives.
+fn streamed(
+    data: Bytes,
+    cut: Option<(u64, Cut)>,
+    trickle: Option<(usize, Duration)>,
+    counted: InFlight,
+    gather: Option<usize>,
+) -> Body {
+    let chunk = trickle.map_or(256 * 1024, |t| t.0);
     let pause = trickle.map(|t| t.1);
-    let stream =
-        futures_util::stream::unfold((data, 0u64, false), move |(data, sent, first)| async move {
+    let counted = Arc::new(counted);
+    let stream = futures_util::stream::unfold((data, 0u64, false), move |(data, sent, first)| {
+        // The stream owns the count: it ends when hyper drops the body.
+        let counted = counted.clone();
+        async move {
+            if let (Some(n), 0) = (gather, sent) {
+                let deadline = std::time::Instant::now() + Duration::from_secs(20);
+                while counted.0.max_in_flight.load(Ordering::SeqCst) < n
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
             if let Some((after, how)) = cut {
                 if sent >= after {
                     match how {
@@ -310,8 +393,7 @@ fn streamed(data: Bytes, cut: Option<(u64, Cut)>, trickle: Option<(usize, Durati
                             return Some((
                                 Err(std::io::Error::other("connection cut by the test server")),
                                 (Bytes::new(), sent, true),
-                            ))
-                            .filter(|_| !data.is_empty());
+                            ));
                         }
                         Cut::Stall => std::future::pending::<()>().await,
                     }
@@ -330,6 +412,7 @@ fn streamed(data: Bytes, cut: Option<(u64, Cut)>, trickle: Option<(usize, Durati
             let head = data.slice(..n);
             let rest = data.slice(n..);
             Some((Ok(Frame::data(head)), (rest, sent + n as u64, true)))
-        });
+        }
+    });
     BodyExt::boxed(StreamBody::new(stream))
 }
