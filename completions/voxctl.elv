@@ -18,7 +18,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
     }
     var completions = [
         &'voxctl'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -32,24 +32,27 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;restart'= {
-            cand --variant 'The variant to start'
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --variant 'The variant to start (`auto` falls back to cpu when the detected one is unusable)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --port 'The port the backend serves on (passed as `--port`)'
             cand --health-url 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --fallback 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --port 'The port the backend serves on (passed as `--port`)'
             cand --stop-timeout 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)'
             cand --ready-timeout 'How long the new backend gets to answer 200 on the health URL'
             cand --expect-version 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --wait 'If another restart of this app is running, wait for it instead of exiting 4'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -59,14 +62,15 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;fetch'= {
             cand --variant 'The variant to install'
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
+            cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
+            cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version'
             cand --jobs 'Parts downloaded at the same time'
             cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
@@ -74,8 +78,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --connect-timeout 'Time allowed to connect to a server'
             cand --read-timeout 'Longest silence allowed while receiving data (there is no total timeout)'
             cand --wait 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)'
+            cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
             cand --max-size 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive''s size, at least 16 MiB]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Download and install even if the installed file already matches the release'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -85,18 +89,19 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;split'= {
-            cand --chunk-size 'Size of each part (the last may be smaller): bytes or a size with units, such as 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB'
             cand --out 'Directory to write the parts and manifests to (created if missing)'
+            cand --variant 'The variant to record in the JSON manifest'
+            cand --sign 'Sign S.manifest.json and S.sha256 with this minisign secret key (minisign''s file or Tauri''s base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --part-size 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size'
+            cand --chunk-size 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size'
             cand --asset 'The asset name that parts and manifests are named after [default: FILE''s name]'
             cand --app-version 'The app version to record in the JSON manifest'
-            cand --variant 'The variant to record in the JSON manifest (cpu, cuda or rocm)'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
+            cand --tauri-sig 'With --sign: also write Tauri''s form of each signature (X.sig, base64)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -105,16 +110,32 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
+        }
+        &'voxctl;sign'= {
+            cand -s 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
+            cand --key 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --tauri-sig 'Also write Tauri''s form of each signature (FILE.sig: base64 of FILE.minisig)'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'voxctl;verify'= {
-            cand --sha256 'The expected SHA-256 of FILE (64 hex digits)'
             cand --manifest 'Check a split release: each part, and the whole asset by streaming the parts in order'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
-            cand -c 'Read checksums from the FILEs and check the files they list'
-            cand --check 'Read checksums from the FILEs and check the files they list'
-            cand --ignore-missing 'With -c: skip files that do not exist instead of failing'
+            cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
+            cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --sha256 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)'
+            cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
+            cand -c 'Read checksums from the FILEs (or stdin) and check the files they list'
+            cand --check 'Read checksums from the FILEs (or stdin) and check the files they list'
+            cand --relative-to-sums 'With -c: resolve relative names against each sums file''s directory (stdin: the current directory) instead of the current directory, e.g. a release''s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
+            cand --ignore-missing 'With -c: skip files that do not exist instead of failing (a sums file with no file verified still fails)'
             cand --strict 'With -c: a malformed line is a failure, not a warning'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -124,13 +145,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;status'= {
-            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -139,18 +158,45 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
+        }
+        &'voxctl;stop'= {
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is stopped'
+            cand --stop-timeout 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'voxctl;remove'= {
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
+            cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
+            cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+            cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'voxctl;reap'= {
             cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
             cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
             cand --stale-exe 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder'
             cand --marker 'The relaunch marker [default: STATE/relaunch-marker.json]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --max-marker-age 'Ignore a marker older than this [default: 5m]'
             cand --teardown-grace 'How long to wait, sending nothing, for the holder to exit or release the lock'
             cand --term-grace 'How long to wait after SIGTERM before SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --dry-run 'Show the decision and what would be sent; consume nothing, signal nothing'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
@@ -160,15 +206,13 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;reap;mark'= {
-            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand --marker 'Where to write the marker [default: STATE/relaunch-marker.json]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --pid 'The pid of the instance being replaced [default: voxctl''s parent]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -177,8 +221,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;reap;help'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
@@ -189,7 +231,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;reap;help;help'= {
         }
         &'voxctl;lease'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -198,10 +241,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -209,10 +250,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;lease;acquire'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --owner-pid 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -221,13 +264,12 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;renew'= {
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --token 'The fencing token printed by acquire'
             cand --ttl 'The new TTL [default: the lease''s current TTL]'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -236,12 +278,11 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;release'= {
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --token 'The fencing token printed by acquire'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -250,11 +291,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;status'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -263,11 +303,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;list'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -276,15 +315,14 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;run'= {
-            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m)'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --ttl 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)'
             cand --wait 'How long to wait while someone else holds it (0: fail at once with exit 4)'
             cand --holder 'Who holds it, as shown by status [default: HOST:PID]'
             cand --kill-grace 'After a lost lease, how long the command gets between SIGTERM and SIGKILL'
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --store 'Where leases live: `file` (this machine''s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -293,12 +331,10 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;lease;help'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -320,7 +356,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;lease;help;help'= {
         }
         &'voxctl;completions'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -329,32 +365,19 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --yes 'Answer yes to confirmations (needed without a terminal)'
             cand -h 'Print help'
             cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'voxctl;generate'= {
-            cand --state-dir 'voxctl''s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
-            cand -q 'Print only errors on stderr (no progress, no messages)'
-            cand --quiet 'Print only errors on stderr (no progress, no messages)'
-            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
-            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
-            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
-            cand --yes 'Answer yes to confirmations (needed without a terminal)'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
         }
         &'voxctl;help'= {
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-            cand status 'Show held slots, leases, installed variants and the running backend'
+            cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
+            cand stop 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+            cand remove 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
             cand reap 'Clear a wedged previous instance of the app after an update, never a healthy one'
             cand lease 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
             cand completions 'Print a shell completion script'
-            cand generate 'Write the completion scripts and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'voxctl;help;restart'= {
@@ -363,9 +386,15 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;help;split'= {
         }
+        &'voxctl;help;sign'= {
+        }
         &'voxctl;help;verify'= {
         }
         &'voxctl;help;status'= {
+        }
+        &'voxctl;help;stop'= {
+        }
+        &'voxctl;help;remove'= {
         }
         &'voxctl;help;reap'= {
             cand mark 'Record the instance about to be replaced (run by the updater just before relaunching)'
@@ -374,7 +403,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;help;lease'= {
             cand acquire 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+            cand renew 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
             cand release 'Release a held lease (exit 6 if TOKEN is not the current token)'
             cand status 'Show one lease: state, holder, token, age, time left'
             cand list 'List every known lease'
@@ -393,8 +422,6 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;lease;run'= {
         }
         &'voxctl;help;completions'= {
-        }
-        &'voxctl;help;generate'= {
         }
         &'voxctl;help;help'= {
         }

@@ -24,7 +24,7 @@ function __fish_voxctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c voxctl -n "__fish_voxctl_needs_command" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_needs_command" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_needs_command" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_needs_command" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -34,219 +34,260 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -s V -l version -d 'Print ve
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "sign" -d 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri\'s FILE.sig with --tauri-sig), as `minisign -S` does'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "status" -d 'Show held slots, leases, installed variants, partial downloads and the running backend'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "stop" -d 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "remove" -d 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start' -r -f -a "auto\t'NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu'
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start (`auto` falls back to cpu when the detected one is unusable)' -r -f -a "auto\t'Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l expect-version -d 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l expect-version -d 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l wait -d 'If another restart of this app is running, wait for it instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install' -r -f -a "auto\t'NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install' -r -f -a "auto\t'Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l chunk-size -d 'Size of each part (the last may be smaller): bytes or a size with units, such as 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Directory to write the parts and manifests to (created if missing)' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l asset -d 'The asset name that parts and manifests are named after [default: FILE\'s name]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l app-version -d 'The app version to record in the JSON manifest' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l variant -d 'The variant to record in the JSON manifest (cpu, cuda or rocm)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l out -d 'Directory to write the parts and manifests to (created if missing)' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l variant -d 'The variant to record in the JSON manifest' -r -f -a "cpu\t''
+cuda\t''
+rocm\t''"
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l sign -d 'Sign S.manifest.json and S.sha256 with this minisign secret key (minisign\'s file or Tauri\'s base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l part-size -l chunk-size -d 'Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB, MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l asset -d 'The asset name that parts and manifests are named after [default: FILE\'s name]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l app-version -d 'The app version to record in the JSON manifest' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l force -d 'Replace existing outputs (and remove parts numbered beyond the new last one)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l fsync -d 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l tauri-sig -d 'With --sign: also write Tauri\'s form of each signature (X.sig, base64)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand split" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits)' -r
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s s -l key -d 'The minisign secret key (as `minisign -G` or `tauri signer generate` writes it)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l tauri-sig -d 'Also write Tauri\'s form of each signature (FILE.sig: base64 of FILE.minisig)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs and check the files they list'
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs (or stdin) and check the files they list'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l relative-to-sums -d 'With -c: resolve relative names against each sums file\'s directory (stdin: the current directory) instead of the current directory, e.g. a release\'s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l ignore-missing -d 'With -c: skip files that do not exist instead of failing (a sums file with no file verified still fails)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l strict -d 'With -c: a malformed line is a failure, not a warning'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l app -d 'The app whose backend is stopped' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l stop-timeout -d 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l force -d 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l partial-only -d 'Remove only the variant\'s partial download, keeping what is installed'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l lock -d 'The app\'s `SingletonLock` symlink (target `<hostname>-<pid>`)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l pidfile -d 'A pidfile naming the app\'s pid (instead of --lock)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l stale-exe -d 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l marker -d 'The relaunch marker [default: STATE/relaunch-marker.json]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l max-marker-age -d 'Ignore a marker older than this [default: 5m]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l teardown-grace -d 'How long to wait, sending nothing, for the holder to exit or release the lock' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l term-grace -d 'How long to wait after SIGTERM before SIGKILL' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l max-marker-age -d 'Ignore a marker older than this [default: 5m]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l teardown-grace -d 'How long to wait, sending nothing, for the holder to exit or release the lock' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l term-grace -d 'How long to wait after SIGTERM before SIGKILL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l dry-run -d 'Show the decision and what would be sent; consume nothing, signal nothing'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l pid -d 'The pid of the instance being replaced [default: voxctl\'s parent]' -r
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l marker -d 'Where to write the marker [default: STATE/relaunch-marker.json]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l pid -d 'The pid of the instance being replaced [default: voxctl\'s parent]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from mark" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l owner-pid -d 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l token -d 'The fencing token printed by acquire' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l ttl -d 'The new TTL [default: the lease\'s current TTL]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l token -d 'The fencing token printed by acquire' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l ttl -d 'The new TTL [default: the lease\'s current TTL]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l token -d 'The fencing token printed by acquire' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l token -d 'The fencing token printed by acquire' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l state-dir -d 'voxctl\'s state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -F
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "status" -d 'Show held slots, leases, installed variants and the running backend'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "generate" -d 'Write the completion scripts and man pages into a directory (for packagers)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split verify status reap lease completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "restart" -d 'Swap the running backend for an installed variant, safely'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "fetch" -d 'Download, verify and install a backend variant from a release (parallel, resumable)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "split" -d 'Split a release file into parts under GitHub\'s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "sign" -d 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri\'s FILE.sig with --tauri-sig), as `minisign -S` does'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "verify" -d 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "status" -d 'Show held slots, leases, installed variants, partial downloads and the running backend'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "stop" -d 'Stop the running backend as restart does: SIGTERM to its process group (identity checked), SIGKILL after --stop-timeout, then wait until its port is released'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "remove" -d 'Uninstall a variant: its binary (or extracted directory), install record and partial download'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "reap" -d 'Clear a wedged previous instance of the app after an update, never a healthy one'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and not __fish_seen_subcommand_from restart fetch split sign verify status stop remove reap lease completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from reap" -f -a "mark" -d 'Record the instance about to be replaced (run by the updater just before relaunching)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "acquire" -d 'Acquire a lease and print its fencing token (exit 4 if it is still held after --wait)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "renew" -d 'Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or on etcd if the lease expired)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "release" -d 'Release a held lease (exit 6 if TOKEN is not the current token)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "status" -d 'Show one lease: state, holder, token, age, time left'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "list" -d 'List every known lease'
 complete -c voxctl -n "__fish_voxctl_using_subcommand help; and __fish_seen_subcommand_from lease" -f -a "run" -d 'Acquire a lease, run a command while renewing it every TTL/3, release it when the command exits, and exit with the command\'s status (128+N if killed by signal N)'
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from renew" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from release" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -f

@@ -42,8 +42,13 @@ pub struct InstallRecord {
     pub source: String,
     /// Which release layout was used: `manifest.json`, `manifest`, `whole` or `archive`.
     pub layout: String,
-    /// When it was installed, in seconds since the Unix epoch.
+    /// When it was installed, in seconds since the Unix epoch (in JSON an RFC 3339 UTC
+    /// string; integers written by older versions are read too).
+    #[serde(with = "crate::timestamp::secs")]
     pub installed_at: u64,
+    /// The signature check it passed (key id and trusted comment), when a key was trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::signature::Authenticated>,
 }
 
 /// The backends dir of one data dir.

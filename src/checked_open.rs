@@ -184,6 +184,22 @@ pub fn open_file(path: &Path, options: &mut OpenOptions, rule: Rule) -> Result<F
     Ok(file)
 }
 
+/// [`open_file`] for reading and writing, creating the file with `mode` if it does not exist
+/// and never truncating it: how lock files (slots, leases) and the resumable data file of a
+/// partial download are opened.
+pub fn open_or_create(path: &Path, mode: u32, rule: Rule) -> Result<File> {
+    open_file(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(mode),
+        rule,
+    )
+}
+
 /// Whether `err` is a "no such file" error from [`open_file`] or [`read_record`].
 pub fn is_not_found(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {

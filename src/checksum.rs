@@ -1,6 +1,12 @@
 //! SHA-256 digests and the checksum-file formats of GNU `sha256sum` (text `HEX  NAME`, binary
 //! `HEX *NAME`, escaped lines starting with `\`) and BSD tags (`SHA256 (NAME) = HEX`, as
 //! written by `sha256sum --tag` and `shasum -a 256 --tag`).
+//!
+//! [`CheckReader`] reads the lines of a sums file for `verify -c` exactly as GNU coreutils'
+//! `sha256sum -c` does (its `split_3` and `bsd_split_3`, coreutils 9.1), byte for byte, names
+//! included (they need not be UTF-8); tests/verify.rs checks it differentially against the
+//! real `sha256sum -c`. [`parse_line`] is the stricter reader of the one-line `S.sha256` files
+//! of a release.
 
 use std::fmt;
 use std::str::FromStr;
@@ -205,6 +211,196 @@ pub fn parse_single(text: &str) -> Result<SumLine, Error> {
     found.ok_or_else(|| Error::Integrity("checksum file is empty".into()))
 }
 
+/// What one line of a sums file is, as `sha256sum -c` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckLine {
+    /// A `#` comment (first byte) or an empty line: not counted.
+    Skip,
+    /// An improperly formatted line (GNU counts and, with `--warn`, reports it).
+    Malformed,
+    /// A checksum line.
+    Sum {
+        /// The expected digest.
+        sha256: Sha256,
+        /// The file name as bytes, unescaped (any bytes but NUL; may be empty).
+        name: Vec<u8>,
+        /// The form the line was written in.
+        form: LineForm,
+    },
+}
+
+/// Reads sums-file lines as GNU `sha256sum -c` does. It keeps GNU's one piece of state: once a
+/// line in "BSD reversed" form (`HEX NAME`, one blank, a name that starts with neither a
+/// blank nor `*`) has been seen, later lines are read in that form, and once a line in the
+/// standard form has been seen, reversed lines are malformed (GNU's guard against mixing the
+/// two to smuggle leading spaces into names). As in GNU, the state lasts for the whole run,
+/// across sums files.
+#[derive(Debug, Clone, Default)]
+pub struct CheckReader {
+    bsd_reversed: Option<bool>,
+}
+
+/// GNU's `ISWHITE`: a blank or a tab.
+fn is_white(b: Option<&u8>) -> bool {
+    matches!(b, Some(b' ' | b'\t'))
+}
+
+/// The length of a file name that GNU sees as a C string: up to the first NUL.
+fn c_str(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or(bytes)
+}
+
+/// GNU's `hex_digits`: 64 hex digits, then the end (or a NUL, where C sees the end).
+fn gnu_hex(bytes: &[u8]) -> Option<Sha256> {
+    let hex = bytes.get(..64)?;
+    if !matches!(bytes.get(64), None | Some(0)) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex, &mut out).ok()?;
+    Some(Sha256(out))
+}
+
+/// GNU's `filename_unescape`: `\\`, `\n` and `\r` only; a lone trailing `\` or a NUL is
+/// invalid.
+fn gnu_unescape(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut it = bytes.iter();
+    while let Some(&b) = it.next() {
+        match b {
+            b'\\' => out.push(match it.next()? {
+                b'\\' => b'\\',
+                b'n' => b'\n',
+                b'r' => b'\r',
+                _ => return None,
+            }),
+            0 => return None,
+            _ => out.push(b),
+        }
+    }
+    Some(out)
+}
+
+impl CheckReader {
+    /// A reader in GNU's initial state.
+    pub fn new() -> CheckReader {
+        CheckReader::default()
+    }
+
+    /// Reads one line, without its `\n` (one trailing `\r` is dropped here, as GNU does).
+    /// `from_stdin` makes the name `-` malformed, as GNU does when the sums come from stdin.
+    pub fn line(&mut self, line: &[u8], from_stdin: bool) -> CheckLine {
+        if line.first() == Some(&b'#') {
+            return CheckLine::Skip;
+        }
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return CheckLine::Skip;
+        }
+        match self.split(line) {
+            Some((_, name, _)) if from_stdin && name == b"-" => CheckLine::Malformed,
+            Some((sha256, name, form)) => CheckLine::Sum { sha256, name, form },
+            None => CheckLine::Malformed,
+        }
+    }
+
+    /// GNU's `split_3`.
+    fn split(&mut self, s: &[u8]) -> Option<(Sha256, Vec<u8>, LineForm)> {
+        let mut i = s.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let escaped = s.get(i) == Some(&b'\\');
+        if escaped {
+            i += 1;
+        }
+        if s[i..].starts_with(b"SHA256") {
+            i += 6;
+            if s.get(i) == Some(&b' ') {
+                i += 1;
+            }
+            if s.get(i) != Some(&b'(') {
+                return None;
+            }
+            return bsd_split(&s[i + 1..], escaped);
+        }
+        // At least 64 hex digits, a blank and a one-byte name.
+        let min = 64 + 2 + usize::from(s.get(i) == Some(&b'\\'));
+        if s.len() - i < min {
+            return None;
+        }
+        let hex = &s[i..i + 64];
+        i += 64;
+        if !is_white(s.get(i)) {
+            return None;
+        }
+        i += 1;
+        let sha256 = gnu_hex(hex)?;
+        let mut form = LineForm::Text;
+        if s.len() - i == 1 || (s[i] != b' ' && s[i] != b'*') {
+            if self.bsd_reversed == Some(false) {
+                return None;
+            }
+            self.bsd_reversed = Some(true);
+        } else if self.bsd_reversed != Some(true) {
+            self.bsd_reversed = Some(false);
+            if s[i] == b'*' {
+                form = LineForm::Binary;
+            }
+            i += 1;
+        }
+        let name = if escaped {
+            gnu_unescape(&s[i..])?
+        } else {
+            c_str(&s[i..]).to_vec()
+        };
+        Some((sha256, name, form))
+    }
+}
+
+/// GNU's `bsd_split_3`, on what follows `SHA256 (` or `SHA256(`: the name runs to the last
+/// `)`, then blanks, `=`, blanks and exactly 64 hex digits.
+fn bsd_split(s: &[u8], escaped: bool) -> Option<(Sha256, Vec<u8>, LineForm)> {
+    let close = s.iter().rposition(|&b| b == b')')?;
+    let raw = &s[..close];
+    let name = if escaped {
+        gnu_unescape(raw)?
+    } else {
+        c_str(raw).to_vec()
+    };
+    let rest = &s[close + 1..];
+    let rest = &rest[rest.iter().take_while(|&&b| is_white(Some(&b))).count()..];
+    let rest = rest.strip_prefix(b"=")?;
+    let rest = &rest[rest.iter().take_while(|&&b| is_white(Some(&b))).count()..];
+    Some((gnu_hex(rest)?, name, LineForm::Tag))
+}
+
+/// How `sha256sum -c` prints a name in its `NAME: OK` lines: as is, unless it holds a
+/// newline; then a leading `\` and `\\`, `\n`, `\r` escaped (so each result is one line).
+pub fn check_output_name(name: &[u8]) -> Vec<u8> {
+    if !name.contains(&b'\n') {
+        return name.to_vec();
+    }
+    let mut out = vec![b'\\'];
+    out.extend(escape_newlines(name));
+    out
+}
+
+/// `\\`, `\n` and `\r` escaped as in an escaped sums-file name, if `bytes` holds a newline
+/// (else unchanged): for anything printed on a `NAME: WORD` line besides the name.
+pub fn escape_newlines(bytes: &[u8]) -> Vec<u8> {
+    if !bytes.contains(&b'\n') {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    for &b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +446,91 @@ mod tests {
             assert_eq!(p.name, name);
         }
         assert_eq!(format_line(&Sha256::of(b""), "f"), format!("{H}  f\n"));
+    }
+
+    /// GNU's line rules, as seen with coreutils 9.1's `sha256sum -c` (the differential test in
+    /// tests/verify.rs covers them against the real tool).
+    #[test]
+    fn check_lines_as_gnu_reads_them() {
+        let sum = |name: &[u8], form| CheckLine::Sum {
+            sha256: Sha256::of(b""),
+            name: name.to_vec(),
+            form,
+        };
+        let fresh = |line: &str| CheckReader::new().line(line.as_bytes(), false);
+        use LineForm::*;
+        let table: Vec<(String, CheckLine)> = vec![
+            (format!("{H}  a"), sum(b"a", Text)),
+            (format!("{H} *a"), sum(b"a", Binary)),
+            (format!("{H} a"), sum(b"a", Text)),
+            (format!("{H}\ta"), sum(b"a", Text)),
+            (format!("{H} \ta"), sum(b"\ta", Text)),
+            (format!(" \t{H}  a"), sum(b"a", Text)),
+            (format!("{H}  a \r"), sum(b"a ", Text)),
+            (format!("{H}  a\r\r"), sum(b"a\r", Text)),
+            (format!("{H}   a"), sum(b" a", Text)),
+            (format!("{H}  "), sum(b" ", Text)),
+            (format!("{H} "), CheckLine::Malformed),
+            (format!("{}  a", H.to_uppercase()), sum(b"a", Text)),
+            (format!("{H}0  a"), CheckLine::Malformed),
+            (format!("{H}  a\0b"), sum(b"a", Text)),
+            (format!("SHA256 (a) = {H}"), sum(b"a", Tag)),
+            (format!("SHA256(a)= {H}"), sum(b"a", Tag)),
+            (format!("SHA256(a)={H}"), sum(b"a", Tag)),
+            (format!("SHA256 (a)\t=\t{H}"), sum(b"a", Tag)),
+            (format!("SHA256 (a)) = {H}"), sum(b"a)", Tag)),
+            (format!("SHA256 () = {H}"), sum(b"", Tag)),
+            (format!("SHA256  (a) = {H}"), CheckLine::Malformed),
+            (format!("SHA256 (a) = {H} "), CheckLine::Malformed),
+            (format!("SHA256 (a) = {H}0"), CheckLine::Malformed),
+            (format!("sha256 (a) = {H}"), CheckLine::Malformed),
+            (format!("SHA2-256(a)= {H}"), CheckLine::Malformed),
+            (format!("SHA256 a = {H}"), CheckLine::Malformed),
+            (format!("\\SHA256 (b\\\\c) = {H}"), sum(b"b\\c", Tag)),
+            (format!("\\{H}  b\\\\c\\n\\r"), sum(b"b\\c\n\r", Text)),
+            (format!("\\{H}  b\\xc"), CheckLine::Malformed),
+            (format!("\\{H}  a\\"), CheckLine::Malformed),
+            (format!("{H}  b\\\\c"), sum(b"b\\\\c", Text)),
+            (format!(" \\{H}  a"), sum(b"a", Text)),
+            (format!("\\ {H}  a"), CheckLine::Malformed),
+            (format!("{H}  -"), sum(b"-", Text)),
+            ("#x".into(), CheckLine::Skip),
+            (" #x".into(), CheckLine::Malformed),
+            ("".into(), CheckLine::Skip),
+            ("\r".into(), CheckLine::Skip),
+            ("   ".into(), CheckLine::Malformed),
+        ];
+        for (line, want) in table {
+            assert_eq!(fresh(&line), want, "{line:?}");
+        }
+        let mut stdin = CheckReader::new();
+        assert_eq!(
+            stdin.line(format!("{H}  -").as_bytes(), true),
+            CheckLine::Malformed
+        );
+        // The BSD-reversed state: after a standard line, reversed lines are malformed...
+        let mut r = CheckReader::new();
+        assert_eq!(r.line(format!("{H}  a").as_bytes(), false), sum(b"a", Text));
+        assert_eq!(
+            r.line(format!("{H} a").as_bytes(), false),
+            CheckLine::Malformed
+        );
+        // ...and after a reversed line, standard lines keep their blank or star in the name.
+        let mut r = CheckReader::new();
+        assert_eq!(r.line(format!("{H} a").as_bytes(), false), sum(b"a", Text));
+        assert_eq!(
+            r.line(format!("{H}  a").as_bytes(), false),
+            sum(b" a", Text)
+        );
+        assert_eq!(
+            r.line(format!("{H} *a").as_bytes(), false),
+            sum(b"*a", Text)
+        );
+    }
+
+    #[test]
+    fn check_output_names_escape_only_newlines() {
+        assert_eq!(check_output_name(b"a\\b\rc"), b"a\\b\rc");
+        assert_eq!(check_output_name(b"n\nl\rx\\y"), b"\\n\\nl\\rx\\\\y");
     }
 }

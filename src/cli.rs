@@ -5,7 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueHint};
+use voxctl::lease::store::StoreSpec;
 use voxctl::lease::{LeaseName, Token};
 
 /// Manage the heavy, swappable GPU backend binary of a desktop app: split and verify release
@@ -38,8 +39,12 @@ pub struct GlobalArgs {
     /// Answer yes to confirmations (needed without a terminal).
     #[arg(long, global = true)]
     pub yes: bool,
-    /// voxctl's state dir [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl].
-    #[arg(long, global = true, env = "VOXCTL_STATE_DIR", value_name = "DIR")]
+    /// voxctl's state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or
+    /// ~/.local/state/voxctl].
+    // The environment variable is read in `commands::state_dir`, not by clap: clap counts an
+    // env-set global as given and would print it in every subcommand's usage line
+    // (`voxctl split --state-dir <DIR> <FILE>`).
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -48,8 +53,10 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Swap the running backend for an installed variant, safely.
     ///
-    /// Checks the new binary (`--version`) before stopping anything and falls back
-    /// cuda/rocm -> cpu with a warning; writes the relaunch marker for `reap`; stops the old
+    /// Checks the new binary (`--version`) before stopping anything. An explicitly named
+    /// variant that is missing or fails that check is an error (exit 1, nothing stopped);
+    /// only `--variant auto`, or `--fallback cpu`, falls back to cpu with a warning. Writes
+    /// the relaunch marker for `reap`; stops the old
     /// backend's process group (SIGTERM, then SIGKILL after --stop-timeout); waits until
     /// nothing listens on the port; starts the new binary detached (`--data-dir D --port P`
     /// plus the arguments after `--`, output appended to STATE/logs/); polls the health URL.
@@ -63,11 +70,25 @@ pub enum Command {
     /// Split a release file into parts under GitHub's 2 GiB asset limit, with SHA-256 files
     /// and manifests (the parts are what `split -b N -d -a 2` writes).
     Split(SplitArgs),
+    /// Sign files with a minisign secret key: writes FILE.minisig (and Tauri's FILE.sig with
+    /// --tauri-sig), as `minisign -S` does.
+    Sign(SignArgs),
     /// Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a
     /// split release from its manifest.
     Verify(VerifyArgs),
-    /// Show held slots, leases, installed variants and the running backend.
+    /// Show held slots, leases, installed variants, partial downloads and the running backend.
     Status(StatusArgs),
+    /// Stop the running backend as restart does: SIGTERM to its process group (identity
+    /// checked), SIGKILL after --stop-timeout, then wait until its port is released.
+    ///
+    /// Exit 0 also when nothing was running (as `systemctl stop`); 4 while a restart of the
+    /// app runs; 7 if the port stays in use.
+    Stop(StopArgs),
+    /// Uninstall a variant: its binary (or extracted directory), install record and partial
+    /// download.
+    ///
+    /// Refuses (exit 5) while the backend runs that variant, unless --force stops it first.
+    Remove(RemoveArgs),
     /// Clear a wedged previous instance of the app after an update, never a healthy one.
     Reap(ReapArgs),
     /// Hold TTL leases with fencing tokens: serialize shell scripts across invocations.
@@ -82,7 +103,7 @@ pub enum Command {
 /// A variant on the command line: a concrete one, or `auto` (detect from the hardware).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum VariantChoice {
-    /// NVIDIA driver present -> cuda; /dev/kfd present -> rocm; else cpu.
+    /// Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu.
     Auto,
     /// The CPU build.
     Cpu,
@@ -105,16 +126,20 @@ pub struct AppArgs {
     pub app: String,
     /// The app's data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or
     /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
-    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub data_dir: Option<PathBuf>,
 }
 
 /// `voxctl restart`.
 #[derive(Debug, Args)]
 pub struct RestartArgs {
-    /// The variant to start.
+    /// The variant to start (`auto` falls back to cpu when the detected one is unusable).
     #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
     pub variant: VariantChoice,
+    /// Start this variant instead when the requested one is missing or fails its version
+    /// check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`).
+    #[arg(long, value_name = "VARIANT")]
+    pub fallback: Option<voxctl::variant::Variant>,
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
@@ -122,14 +147,14 @@ pub struct RestartArgs {
     #[arg(long, default_value_t = 17493, value_name = "N")]
     pub port: u16,
     /// The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health].
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Other)]
     pub health_url: Option<String>,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
     /// released (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
     /// How long the new backend gets to answer 200 on the health URL.
-    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "120s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
     /// recorded when it was fetched].
@@ -143,15 +168,43 @@ pub struct RestartArgs {
     pub backend_args: Vec<String>,
 }
 
+/// The public keys trusted to sign releases (fetch, verify). All sources together.
+#[derive(Debug, Args, Clone, Default)]
+pub struct KeyArgs {
+    /// Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or
+    /// Tauri's base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of
+    /// every source (also the VOXCTL_PUBKEY env var) are trusted together.
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Vec<String>,
+    /// Trust the key in this minisign .pub file (repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub pubkey_file: Vec<PathBuf>,
+    /// Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or
+    /// tauri.updater.pubkey (v1).
+    #[arg(long, value_name = "PATH")]
+    pub tauri_conf: Vec<PathBuf>,
+}
+
 const FETCH_AFTER_HELP: &str = "\
 Release layouts tried in order (S = asset without .exe):
-  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256; S.tar.gz + S.tar.gz.sha256
-A layout without a SHA-256 is refused (exit 3). The installed path is printed on stdout.
-Retries are bounded per part for the whole run: --retries failed attempts, refilled only by
-new data (at most 16 times). Free space is checked before anything is allocated.
-Exit codes: 0 installed or already installed, 1 network failure or too little free space,
-3 checksum or release data bad, 4 another fetch of the asset is running (see --wait; also
-when --wait=DUR runs out), 130 interrupted (partial data kept for resume).";
+  S.manifest.json; S.manifest + S.sha256; ASSET + S.sha256;
+  S.tar.gz + S.tar.gz.sha256
+A layout without a SHA-256 is refused (exit 3). The installed path is
+printed on stdout.
+Signatures: with a public key trusted (--pubkey, --pubkey-file,
+--tauri-conf, VOXCTL_PUBKEY), the file that pins the release
+(S.manifest.json, else S.sha256, else S.tar.gz.sha256) must have a valid
+X.minisig or Tauri X.sig by one of them; a signature over the asset or
+archive itself (A.minisig, A.sig) is accepted when it is the only one.
+Missing or bad: exit 3, nothing installed. Without a key the release is
+installed unauthenticated, with a warning.
+Retries are bounded per part for the whole run:
+--retries failed attempts, refilled only by new data (at most 16 times).
+Free space is checked before anything is allocated.
+Exit codes: 0 installed or already installed, 1 network failure or too
+little free space, 3 checksum or release data bad, 4 another fetch of
+the asset is running (see --wait; also when --wait=DUR runs out),
+130 interrupted (partial data kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
@@ -164,7 +217,7 @@ pub struct FetchArgs {
     pub app: AppArgs,
     /// The release: an http(s):// base URL, a file:// URL or a directory [default: the
     /// voicebox GitHub release, latest or --tag].
-    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR")]
+    #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR", value_hint = ValueHint::DirPath)]
     pub source: Option<String>,
     /// The release tag: selects the GitHub release when no --source is given; recorded as
     /// the installed version.
@@ -179,13 +232,13 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s.
-    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub retry_delay: std::time::Duration,
     /// Time allowed to connect to a server.
-    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub connect_timeout: std::time::Duration,
     /// Longest silence allowed while receiving data (there is no total timeout).
-    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub read_timeout: std::time::Duration,
     /// If another fetch of the same asset is running, follow its progress and finish when it
     /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
@@ -195,13 +248,16 @@ pub struct FetchArgs {
         long,
         num_args = 0..=1,
         require_equals = true,
-        value_name = "DURATION",
-        value_parser = parse_wait_limit
+        value_name = "DUR",
+        value_parser = voxctl::duration::parse
     )]
     pub wait: Option<Option<Duration>>,
     /// Download and install even if the installed file already matches the release.
     #[arg(long)]
     pub force: bool,
+    /// The keys trusted to sign the release.
+    #[command(flatten)]
+    pub keys: KeyArgs,
     /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
     /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
     /// size, at least 16 MiB].
@@ -209,13 +265,15 @@ pub struct FetchArgs {
     pub max_size: Option<u64>,
 }
 
-/// Parses `--max-size`: a byte count or a size with units, as `--chunk-size` reads them,
+/// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and
+/// `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, as for `--part-size`),
 /// at least 1 byte.
-fn parse_max_size(text: &str) -> Result<u64, String> {
-    match parse_size::parse_size(text) {
-        Ok(0) => Err("the size must be at least 1 byte".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{e}: give a size such as 40GB, 32GiB or 1000000")),
+fn parse_max_size(text: &str) -> Result<u64, voxctl::Error> {
+    match voxctl::size::parse(text)? {
+        0 => Err(voxctl::Error::Usage(format!(
+            "invalid size {text:?}: the size must be at least 1 byte"
+        ))),
+        n => Ok(n),
     }
 }
 
@@ -229,13 +287,21 @@ under a temporary name and renamed when complete, the manifests last."
 )]
 pub struct SplitArgs {
     /// The file to split.
+    #[arg(value_hint = ValueHint::FilePath)]
     pub file: PathBuf,
-    /// Size of each part (the last may be smaller): bytes or a size with units, such as
-    /// 1900000000, 1.9GB, 1900MB or 1GiB; from 1 byte to under 2 GiB.
-    #[arg(long, value_name = "SIZE", default_value = "1900000000")]
-    pub chunk_size: String,
+    /// Size of each part (the last may be smaller), spelled as for GNU `split -b`, which cuts
+    /// the same parts: digits are bytes; K, M, G (or KiB, MiB, GiB) are powers of 1024; KB,
+    /// MB, GB powers of 1000; b is 512; whole numbers only (1900MB, not 1.9GB). From 1 byte to
+    /// under 2 GiB. Recorded as `chunk_size` in the JSON manifest. Alias: --chunk-size.
+    #[arg(
+        long,
+        visible_alias = "chunk-size",
+        value_name = "SIZE",
+        default_value = "1900000000"
+    )]
+    pub part_size: String,
     /// Directory to write the parts and manifests to (created if missing).
-    #[arg(long, value_name = "DIR", default_value = "dist")]
+    #[arg(long, value_name = "DIR", default_value = "dist", value_hint = ValueHint::DirPath)]
     pub out: PathBuf,
     /// The asset name that parts and manifests are named after [default: FILE's name].
     #[arg(long, value_name = "NAME")]
@@ -243,9 +309,9 @@ pub struct SplitArgs {
     /// The app version to record in the JSON manifest.
     #[arg(long, value_name = "V")]
     pub app_version: Option<String>,
-    /// The variant to record in the JSON manifest (cpu, cuda or rocm).
-    #[arg(long, value_name = "V")]
-    pub variant: Option<voxctl::variant::Variant>,
+    /// The variant to record in the JSON manifest.
+    #[arg(long, value_name = "VARIANT", value_parser = ["cpu", "cuda", "rocm"])]
+    pub variant: Option<String>,
     /// Replace existing outputs (and remove parts numbered beyond the new last one).
     #[arg(long)]
     pub force: bool,
@@ -253,38 +319,97 @@ pub struct SplitArgs {
     /// manifest naming a part whose data is not on disk (slower: waits for the disk).
     #[arg(long)]
     pub fsync: bool,
+    /// Sign S.manifest.json and S.sha256 with this minisign secret key (minisign's file or
+    /// Tauri's base64 of it), writing S.manifest.json.minisig and S.sha256.minisig. The
+    /// password comes from VOXCTL_SIGN_PASSWORD or a prompt on a terminal.
+    #[arg(long, value_name = "SECRET_KEY_FILE")]
+    pub sign: Option<PathBuf>,
+    /// With --sign: also write Tauri's form of each signature (X.sig, base64).
+    #[arg(long, requires = "sign")]
+    pub tauri_sig: bool,
+}
+
+/// `voxctl sign FILE...`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The password of an encrypted key comes from VOXCTL_SIGN_PASSWORD or a \
+prompt on a terminal (never an argument); without either, exit 5. The trusted comment is \
+minisign's: timestamp:N, file:NAME, hashed. Check with `minisign -Vm FILE -p KEY.pub` or \
+`voxctl verify`."
+)]
+pub struct SignArgs {
+    /// The files to sign.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The minisign secret key (as `minisign -G` or `tauri signer generate` writes it).
+    #[arg(
+        short = 's',
+        long = "key",
+        value_name = "SECRET_KEY_FILE",
+        env = "VOXCTL_SIGN_KEY"
+    )]
+    pub key: PathBuf,
+    /// Also write Tauri's form of each signature (FILE.sig: base64 of FILE.minisig).
+    #[arg(long)]
+    pub tauri_sig: bool,
 }
 
 /// `voxctl verify`.
 #[derive(Debug, Args)]
 #[command(after_help = "Modes:
-    voxctl verify FILE --sha256 HEX      one file against a digest
-    voxctl verify -c SUMS...             every file listed in sha256sum files (text `HEX  NAME`,
-                                         binary `HEX *NAME` or BSD tag `SHA256 (NAME) = HEX`);
-                                         names are relative to the sums file; - reads stdin
-    voxctl verify --manifest PATH        a split release: S.manifest.json, or S.manifest with
-                                         S.sha256 beside it
-Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING` per file (-q prints only failures).
-Exits 3 if any check fails or a checksum is missing or malformed.")]
+  voxctl verify FILE --sha256 HEX   one file against a digest
+  voxctl verify -c [SUMS...]        the files listed in sha256sum files
+  voxctl verify --manifest PATH     a split release: S.manifest.json, or
+                                    S.manifest with S.sha256 beside it
+
+-c reads sums files exactly as `sha256sum -c` does (text `HEX  NAME`,
+binary `HEX *NAME`, BSD tag `SHA256 (NAME) = HEX`, escaped names); names
+are relative to the current directory (with --relative-to-sums, to each
+sums file's directory); no SUMS, or -, reads stdin.
+
+Prints `NAME: OK`, `NAME: FAILED` or `NAME: MISSING (tried PATH)` per
+file (-q prints only failures). Exits 3 if a check fails, a checksum is
+missing or malformed, or a sums file has no checksum line (the others
+are still checked); 2 for a malformed --sha256.
+With a public key trusted (--pubkey, --pubkey-file, --tauri-conf,
+VOXCTL_PUBKEY), -c and --manifest first check the signature beside the
+sums file or manifest (X.minisig, else Tauri's X.sig; for S.manifest,
+that of S.sha256): missing or bad is exit 3. Sums read from standard
+input cannot be authenticated: a key option with them is a usage error.")]
 pub struct VerifyArgs {
-    /// The file to check (with --sha256), or the sums files (with -c).
-    #[arg(value_name = "FILE")]
+    /// The file to check (with --sha256), or the sums files (with -c; none or - reads stdin).
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
-    /// The expected SHA-256 of FILE (64 hex digits).
-    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"])]
-    pub sha256: Option<String>,
-    /// Read checksums from the FILEs and check the files they list.
+    /// The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2).
+    #[arg(long, value_name = "HEX", conflicts_with_all = ["check", "manifest"], value_parser = parse_sha256)]
+    pub sha256: Option<voxctl::checksum::Sha256>,
+    /// Read checksums from the FILEs (or stdin) and check the files they list.
     #[arg(short, long, conflicts_with = "manifest")]
     pub check: bool,
     /// Check a split release: each part, and the whole asset by streaming the parts in order.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub manifest: Option<PathBuf>,
-    /// With -c: skip files that do not exist instead of failing.
+    /// With -c: resolve relative names against each sums file's directory (stdin: the
+    /// current directory) instead of the current directory, e.g. a release's S.sha256
+    /// beside its parts: `verify -c --relative-to-sums dist/S.sha256`.
+    #[arg(long, requires = "check")]
+    pub relative_to_sums: bool,
+    /// With -c: skip files that do not exist instead of failing (a sums file with no file
+    /// verified still fails).
     #[arg(long, requires = "check")]
     pub ignore_missing: bool,
     /// With -c: a malformed line is a failure, not a warning.
     #[arg(long, requires = "check")]
     pub strict: bool,
+    /// The keys trusted to sign the sums files or the manifest.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// A digest typed on the command line: a malformed one is the user's typo, a usage error
+/// (exit 2), unlike a malformed digest read from a file (an integrity failure, exit 3).
+fn parse_sha256(text: &str) -> Result<voxctl::checksum::Sha256, voxctl::Error> {
+    voxctl::checksum::Sha256::parse(text).map_err(|e| voxctl::Error::Usage(e.to_string()))
 }
 
 /// `voxctl status`.
@@ -295,10 +420,47 @@ pub struct StatusArgs {
     pub app: AppArgs,
 }
 
+/// `voxctl stop`.
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// The app whose backend is stopped.
+    #[arg(
+        long,
+        default_value = "voicebox",
+        env = "VOXCTL_APP",
+        value_name = "NAME"
+    )]
+    pub app: String,
+    /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
+    /// released.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
+}
+
+/// `voxctl remove VARIANT`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The variant to uninstall.
+    #[arg(value_name = "VARIANT")]
+    pub variant: voxctl::variant::Variant,
+    /// The app and its data dir.
+    #[command(flatten)]
+    pub app: AppArgs,
+    /// If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5.
+    #[arg(long)]
+    pub force: bool,
+    /// Remove only the variant's partial download, keeping what is installed.
+    #[arg(long)]
+    pub partial_only: bool,
+    /// With --force: how long the backend gets after SIGTERM before SIGKILL.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DUR")]
+    pub stop_timeout: Duration,
+}
+
 /// `voxctl completions SHELL`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate for.
+    /// The shell to write the script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
@@ -307,7 +469,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Where to write `completions/` and `man/`.
-    #[arg(default_value = ".")]
+    #[arg(default_value = ".", value_hint = ValueHint::DirPath)]
     pub dir: PathBuf,
 }
 
@@ -325,26 +487,26 @@ pub struct ReapArgs {
     #[command(subcommand)]
     pub command: Option<ReapCommand>,
     /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`).
-    #[arg(long, value_name = "PATH", group = "holder")]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath)]
     pub lock: Option<PathBuf>,
     /// A pidfile naming the app's pid (instead of --lock).
-    #[arg(long, value_name = "PATH", group = "holder")]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath)]
     pub pidfile: Option<PathBuf>,
     /// Reap the processes still running a replaced or deleted copy of the binary at PATH
     /// (Linux), instead of a lock holder.
-    #[arg(long, value_name = "PATH", group = "holder", conflicts_with_all = ["marker", "max_marker_age"])]
+    #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath, conflicts_with_all = ["marker", "max_marker_age"])]
     pub stale_exe: Option<PathBuf>,
     /// The relaunch marker [default: STATE/relaunch-marker.json].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub marker: Option<PathBuf>,
     /// Ignore a marker older than this [default: 5m].
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = voxctl::duration::parse)]
     pub max_marker_age: Option<Duration>,
     /// How long to wait, sending nothing, for the holder to exit or release the lock.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse)]
     pub teardown_grace: Duration,
     /// How long to wait after SIGTERM before SIGKILL.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse)]
     pub term_grace: Duration,
     /// Show the decision and what would be sent; consume nothing, signal nothing.
     #[arg(long)]
@@ -353,10 +515,12 @@ pub struct ReapArgs {
 
 /// The exit codes of `voxctl reap`, shown under its `--help`.
 const REAP_HELP: &str = "\
-Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no usable marker);
-5 a live holder exists but a guard refused, or a confirmation was needed without a TTY or --yes;
-7 the process was still running after SIGKILL; 130 interrupted.
-The marker is consumed by every run except --dry-run and a refused or declined confirmation.";
+Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no
+usable marker); 5 a live holder exists but a guard refused, or a
+confirmation was needed without a TTY or --yes; 7 the process was still
+running after SIGKILL; 130 interrupted.
+The marker is consumed by every run except --dry-run and a refused or
+declined confirmation.";
 
 /// The subcommands of `voxctl reap`.
 #[derive(Debug, Subcommand)]
@@ -372,29 +536,25 @@ pub struct ReapMarkArgs {
     #[arg(long)]
     pub pid: Option<i32>,
     /// Where to write the marker [default: STATE/relaunch-marker.json].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub marker: Option<PathBuf>,
-}
-
-/// Parses a duration such as `300ms`, `5s` or `2m` (humantime syntax).
-/// `fetch --wait=DURATION`: a bare number is seconds (as `flock -w`, `timeout`), anything
-/// else humantime (`500ms`, `30s`, `5m`).
-fn parse_wait_limit(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
-    }
-    humantime::parse_duration(t)
-        .map_err(|e| format!("invalid duration {s:?}: {e} (examples: 30, 500ms, 30s, 5m)"))
-}
-
-fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
-    humantime::parse_duration(s)
 }
 
 /// `voxctl lease ...`.
 #[derive(Debug, Args)]
 pub struct LeaseArgs {
+    /// Where leases live: `file` (this machine's state dir) or
+    /// `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between
+    /// machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT,
+    /// VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL.
+    #[arg(
+        long,
+        global = true,
+        env = "VOXCTL_LEASE_STORE",
+        default_value = "file",
+        value_name = "URL"
+    )]
+    pub store: StoreSpec,
     /// The lease operation.
     #[command(subcommand)]
     pub command: LeaseCommand,
@@ -405,7 +565,8 @@ pub struct LeaseArgs {
 pub enum LeaseCommand {
     /// Acquire a lease and print its fencing token (exit 4 if it is still held after --wait).
     Acquire(LeaseAcquireArgs),
-    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token).
+    /// Extend a held lease by its TTL from now (exit 6 if TOKEN is not the current token, or
+    /// on etcd if the lease expired).
     Renew(LeaseRenewArgs),
     /// Release a held lease (exit 6 if TOKEN is not the current token).
     Release(LeaseReleaseArgs),
@@ -417,9 +578,13 @@ pub enum LeaseCommand {
     /// command exits, and exit with the command's status (128+N if killed by signal N).
     ///
     /// The command runs in its own process group with VOXCTL_LEASE_NAME and
-    /// VOXCTL_LEASE_TOKEN set. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
+    /// VOXCTL_LEASE_TOKEN set, and inherits an flock on the lease's liveness file: once
+    /// voxctl and everything it started are gone, the lease is abandoned and the next
+    /// acquire takes it over at once. SIGINT, SIGTERM and SIGHUP are forwarded to it. If a renewal
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
-    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6.
+    /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6. If the store stops
+    /// answering, the group gets SIGTERM at the lease's deadline minus --kill-grace minus a
+    /// safety margin and SIGKILL before the deadline, and voxctl exits 6.
     Run(LeaseRunArgs),
 }
 
@@ -429,11 +594,12 @@ pub struct LeaseHoldArgs {
     /// The lease's name: 1-128 characters from A-Z a-z 0-9 . _ -
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
-    /// How long the lease lasts unless renewed (500ms, 30s, 5m).
-    #[arg(long, default_value = "30s", value_parser = voxctl::lease::parse_positive_duration)]
+    /// How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole
+    /// seconds, at least its minimum, usually 2s).
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub ttl: Duration,
     /// How long to wait while someone else holds it (0: fail at once with exit 4).
-    #[arg(long, default_value = "0", value_parser = voxctl::lease::parse_wait)]
+    #[arg(long, default_value = "0", value_name = "DUR", value_parser = voxctl::lease::parse_wait)]
     pub wait: Duration,
     /// Who holds it, as shown by status [default: HOST:PID].
     #[arg(long, value_parser = voxctl::lease::parse_holder)]
@@ -446,6 +612,11 @@ pub struct LeaseAcquireArgs {
     /// The lease and how to hold it.
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
+    /// The process that owns the lease: when that exact process (pid, start time, pid
+    /// namespace, boot) is gone on this host, the lease is abandoned and can be taken over at
+    /// once, before its TTL runs out. Without it only the TTL counts.
+    #[arg(long, value_name = "PID")]
+    pub owner_pid: Option<i32>,
 }
 
 /// `voxctl lease renew`.
@@ -458,7 +629,7 @@ pub struct LeaseRenewArgs {
     #[arg(long)]
     pub token: Token,
     /// The new TTL [default: the lease's current TTL].
-    #[arg(long, value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub ttl: Option<Duration>,
 }
 
@@ -488,9 +659,14 @@ pub struct LeaseRunArgs {
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
     /// After a lost lease, how long the command gets between SIGTERM and SIGKILL.
-    #[arg(long, default_value = "5s", value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
     pub kill_grace: Duration,
     /// The command and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        value_name = "COMMAND",
+        value_hint = ValueHint::CommandWithArguments
+    )]
     pub command: Vec<OsString>,
 }

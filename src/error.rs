@@ -56,6 +56,20 @@ impl Error {
         })
     }
 
+    /// The error's kind as named in `--json` error documents: `usage`, `integrity`, `busy`,
+    /// `refused`, `lost`, `timed_out` or `interrupted` (any other failure is `failure`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Integrity(_) => "integrity",
+            Error::Busy { .. } => "busy",
+            Error::Refused(_) => "refused",
+            Error::Lost(_) => "lost",
+            Error::TimedOut(_) => "timed_out",
+            Error::Interrupted => "interrupted",
+        }
+    }
+
     /// A short next step for the user, printed as `hint:` under the error.
     pub fn hint(&self) -> Option<String> {
         match self {

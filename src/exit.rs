@@ -25,6 +25,34 @@ pub const TIMED_OUT: u8 = 7;
 /// interrupted (SIGINT/SIGTERM); partial downloads are kept for resume.
 pub const INTERRUPTED: u8 = 130;
 
+/// The exit codes and their meanings, for the man pages' EXIT STATUS table.
+pub const CODES: [(u8, &str); 9] = [
+    (
+        SUCCESS,
+        "success (including \"already installed\", \"nothing to reap\")",
+    ),
+    (FAILURE, "failure not listed below"),
+    (USAGE, "usage error"),
+    (
+        INTEGRITY,
+        "integrity: a checksum is missing, malformed or does not match",
+    ),
+    (
+        BUSY,
+        "busy: a slot or lease is held by someone else (after any --wait)",
+    ),
+    (
+        REFUSED,
+        "refused: a safety guard declined, or a confirmation was needed without a TTY or --yes",
+    ),
+    (LOST, "lost: a lease was lost or a fencing token is stale"),
+    (TIMED_OUT, "timed out waiting (port release, health, lease)"),
+    (
+        INTERRUPTED,
+        "interrupted (SIGINT/SIGTERM); partial downloads are kept for resume",
+    ),
+];
+
 /// The exit-code table shown at the end of `voxctl --help`.
 pub const HELP: &str = "\
 Exit codes:
@@ -90,6 +118,18 @@ mod tests {
         assert_eq!((SUCCESS, FAILURE), (0, 1));
         let hinted = voxctl::error::hinted(Error::Usage("x".into()), "do y");
         assert_eq!(for_error(&hinted.context("ctx")), 2);
+    }
+
+    #[test]
+    fn the_man_table_says_what_help_says() {
+        for (code, meaning) in CODES {
+            assert!(
+                HELP.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{code} "))
+                        && l.trim_end().ends_with(meaning)),
+                "{code} {meaning:?} differs from HELP"
+            );
+        }
     }
 
     #[test]

@@ -9,8 +9,11 @@ mod output;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
-    let printer = output::Printer::new(&cli.global);
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return output::usage_error(e),
+    };
+    let printer = output::Printer::new(&cli.global).for_command(&cli);
     output::init_tracing(&cli.global);
     if !commands::handles_signals(&cli) {
         if let Err(e) = voxctl::interrupt::install() {

@@ -25,6 +25,13 @@ pub struct Printer {
     yes: bool,
     stderr_tty: bool,
     stdin_tty: bool,
+    /// The command writes JSON lines (fetch): a failure is its last line, an event.
+    stream: bool,
+    /// The command waited for a busy resource (`--wait` given), so "pass --wait" is no hint.
+    waited: bool,
+    /// Set once a JSON document went to stdout: a command that printed its report (verify's
+    /// verdicts, reap's decision) before failing gets no second document.
+    doc_written: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Printer {
@@ -36,7 +43,28 @@ impl Printer {
             yes: global.yes,
             stderr_tty: std::io::stderr().is_terminal(),
             stdin_tty: std::io::stdin().is_terminal(),
+            stream: false,
+            waited: false,
+            doc_written: Default::default(),
         }
+    }
+
+    /// Adapts error output to the command line: fetch's JSON is an event stream, and a
+    /// `--wait` that was given changes the hint for a busy resource.
+    pub fn for_command(mut self, cli: &crate::cli::Cli) -> Printer {
+        use crate::cli::{Command, LeaseCommand};
+        self.stream = matches!(cli.command, Command::Fetch(_));
+        self.waited = match &cli.command {
+            Command::Fetch(a) => a.wait.is_some(),
+            Command::Restart(a) => a.wait,
+            Command::Lease(l) => match &l.command {
+                LeaseCommand::Acquire(a) => !a.hold.wait.is_zero(),
+                LeaseCommand::Run(a) => !a.hold.wait.is_zero(),
+                _ => false,
+            },
+            _ => false,
+        };
+        self
     }
 
     /// Whether `--json` was given.
@@ -60,8 +88,17 @@ impl Printer {
         let _ = writeln!(out, "{line}");
     }
 
+    /// Writes one line of human data to stdout as bytes (file names that are not UTF-8).
+    pub fn data_bytes(&self, line: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(line);
+        let _ = out.write_all(b"\n");
+    }
+
     /// Writes `value` as one pretty JSON document to stdout.
     pub fn json_doc<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.doc_written
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, value)?;
         let _ = writeln!(out);
@@ -93,10 +130,56 @@ impl Printer {
 
     /// Prints an error as `voxctl: error: ...` with its cause chain, and a `hint:` line when
     /// there is an obvious next step. Always printed, even with `-q`.
+    ///
+    /// With `--json` the error is also written to stdout as data (DESIGN.md "Output"): one
+    /// document `{"error": {"code", "kind", "message", "hint"}}`, or for an event stream a
+    /// last line `{"event": "failed", "error": {...}}`. A command that already wrote its one
+    /// document (a report saying what failed, such as verify's) gets no second one.
     pub fn error(&self, err: &anyhow::Error) {
+        let hint = self.hint(err);
         eprintln!("voxctl: error: {err:#}");
-        if let Some(hint) = voxctl::error::hint_for(err) {
+        if let Some(hint) = &hint {
             eprintln!("hint: {hint}");
+        }
+        let reported = self.doc_written.load(std::sync::atomic::Ordering::Relaxed);
+        if self.json && (self.stream || !reported) {
+            let error = self.error_body(err);
+            let _ = if self.stream {
+                self.json_line(&serde_json::json!({"event": "failed", "error": error}))
+            } else {
+                self.json_doc(&ErrorDoc { error })
+            };
+        }
+    }
+
+    /// The `--json` error object for `err`: `{"code", "kind", "message", "hint"}`.
+    pub fn error_body(&self, err: &anyhow::Error) -> ErrorBody {
+        ErrorBody {
+            code: crate::exit::for_error(err),
+            kind: kind(err),
+            message: format!("{err:#}"),
+            hint: self.hint(err),
+        }
+    }
+
+    /// The hint for `err`, fitted to what the user did: after a `--wait` that ran out, a busy
+    /// resource is not answered with "pass --wait".
+    fn hint(&self, err: &anyhow::Error) -> Option<String> {
+        let explicit = err
+            .chain()
+            .find_map(|e| e.downcast_ref::<voxctl::error::WithHint>())
+            .map(|h| h.hint.clone());
+        if explicit.is_some() {
+            return explicit;
+        }
+        match Error::find(err) {
+            Some(Error::Busy { .. }) if self.waited => Some(
+                "it was still held when the wait ran out: wait longer, or see who holds it \
+                 with `voxctl status`"
+                    .into(),
+            ),
+            Some(e) => e.hint(),
+            None => None,
         }
     }
 
@@ -105,7 +188,7 @@ impl Printer {
         let bar = ProgressBar::with_draw_target(Some(total), self.draw_target());
         bar.set_style(
             ProgressStyle::with_template(
-                "{msg:24} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                "{msg:24} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -157,9 +240,85 @@ impl Printer {
         if yes {
             Ok(())
         } else {
-            Err(Error::Refused("declined at the prompt".into()).into())
+            // Not the generic "pass --yes" hint: the user was asked and said no.
+            Err(voxctl::error::hinted(
+                Error::Refused("declined at the prompt".into()),
+                "nothing was done; run it again and answer y to go ahead",
+            ))
         }
     }
+}
+
+/// The `--json` error document (DESIGN.md "Output").
+#[derive(Debug, Serialize)]
+struct ErrorDoc {
+    error: ErrorBody,
+}
+
+/// The error object of [`ErrorDoc`] and of fetch's `failed` event.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    /// The exit code.
+    pub code: u8,
+    /// `usage`, `integrity`, `busy`, `refused`, `lost`, `timed_out`, `interrupted` or
+    /// `failure`.
+    pub kind: &'static str,
+    /// The message with its cause chain, as on stderr.
+    pub message: String,
+    /// The next step, or null.
+    pub hint: Option<String>,
+}
+
+fn kind(err: &anyhow::Error) -> &'static str {
+    if voxctl::interrupt::requested() {
+        return "interrupted";
+    }
+    Error::find(err).map_or("failure", Error::kind)
+}
+
+/// Reports a command line that clap rejected, and returns its exit code: `--help` and
+/// `--version` print and exit 0; a usage error prints clap's message on stderr (exit 2) and,
+/// when `--json` is among the arguments, the error document on stdout too.
+pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if !json
+        || matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        err.exit();
+    }
+    let _ = err.print();
+    let rendered = err.render().to_string();
+    // clap's message is the paragraph before the usage line, e.g. "the following required
+    // arguments were not provided:\n  <FILE>".
+    let message = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string();
+    let doc = ErrorDoc {
+        error: ErrorBody {
+            code: crate::exit::USAGE,
+            kind: "usage",
+            message,
+            hint: Some("see `voxctl help` and the subcommand's --help".into()),
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, &doc);
+    let _ = writeln!(out);
+    std::process::ExitCode::from(crate::exit::USAGE)
 }
 
 /// Prints a status line at most once per interval (see [`Printer::ticker`]).
@@ -194,19 +353,125 @@ pub fn init_tracing(global: &GlobalArgs) {
             _ => "trace",
         }),
     };
+    // Colour only for a person at a terminal: logs redirected to files stay plain text, and
+    // NO_COLOR (https://no-color.org) turns it off everywhere.
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
 }
 
-/// Formats a byte count for people (`1.9 GB`), via indicatif's decimal units.
+/// Formats a byte count for people in IEC units (`1.77 GiB`), via indicatif's binary units:
+/// the one unit system of voxctl's human output (bars, messages, `status`), matching the
+/// sizes `split -b` takes and GitHub's 2 GiB asset limit (README "Units").
 pub fn human_bytes(n: u64) -> String {
-    indicatif::DecimalBytes(n).to_string()
+    indicatif::BinaryBytes(n).to_string()
+}
+
+/// Column alignment in a [`Table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Padded on the right.
+    Left,
+    /// Padded on the left (numbers, sizes, durations).
+    Right,
+}
+
+/// A table printed as data, each column as wide as its widest cell (header included), so
+/// columns line up whatever the values; the last column is never padded.
+#[derive(Debug)]
+pub struct Table {
+    columns: Vec<(&'static str, Align)>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// A table with these headers.
+    pub fn new(columns: &[(&'static str, Align)]) -> Table {
+        Table {
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds a row (missing cells are empty, extra cells ignored).
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The lines, each starting with `indent`.
+    pub fn lines(&self, indent: &str) -> Vec<String> {
+        let n = self.columns.len();
+        let cell = |row: &Vec<String>, i: usize| row.get(i).cloned().unwrap_or_default();
+        let widths: Vec<usize> = (0..n)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| cell(r, i).chars().count())
+                    .chain([self.columns[i].0.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let header: Vec<String> = self.columns.iter().map(|c| c.0.to_string()).collect();
+        std::iter::once(&header)
+            .chain(&self.rows)
+            .map(|row| {
+                let cells: Vec<String> = (0..n)
+                    .map(|i| {
+                        let text = cell(row, i);
+                        let pad = widths[i].saturating_sub(text.chars().count());
+                        match (self.columns[i].1, i + 1 == n) {
+                            (Align::Left, true) => text,
+                            (Align::Left, false) => format!("{text}{}", " ".repeat(pad)),
+                            (Align::Right, _) => format!("{}{text}", " ".repeat(pad)),
+                        }
+                    })
+                    .collect();
+                format!("{indent}{}", cells.join("  "))
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Prints the lines to stdout, indented by two spaces.
+    pub fn print(&self, printer: &Printer) {
+        for line in self.lines("  ") {
+            printer.data(line);
+        }
+    }
 }
 
 /// Formats a duration for people, to the second (`1h 2m 3s`).
 pub fn human_duration(d: Duration) -> String {
     humantime::format_duration(Duration::from_secs(d.as_secs())).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_columns_fit_their_widest_cell() {
+        let mut t = Table::new(&[
+            ("NAME", Align::Left),
+            ("SIZE", Align::Right),
+            ("PATH", Align::Left),
+        ]);
+        t.row(vec![
+            "a-very-long-asset-name-indeed".into(),
+            "1 B".into(),
+            "/x".into(),
+        ]);
+        t.row(vec!["b".into(), "1000.00 GiB".into(), "/y".into()]);
+        let lines = t.lines("");
+        assert_eq!(lines[0], "NAME                                  SIZE  PATH");
+        assert_eq!(lines[1], "a-very-long-asset-name-indeed          1 B  /x");
+        assert_eq!(lines[2], "b                              1000.00 GiB  /y");
+    }
 }

@@ -16,7 +16,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -120,17 +120,8 @@ impl SlotTable {
     fn open(&self, name: &str) -> Result<File> {
         validate_resource_name("slot", name)?;
         let path = self.path(name);
-        checked_open::open_file(
-            &path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600),
-            Rule::Private,
-        )
-        .with_context(|| format!("cannot open slot file {}", path.display()))
+        checked_open::open_or_create(&path, 0o600, Rule::Private)
+            .with_context(|| format!("cannot open slot file {}", path.display()))
     }
 
     /// Acquires slot `name` without blocking. Errors with [`Error::Busy`] (naming the holder)

@@ -66,7 +66,8 @@ pub struct Settings {
     pub out_dir: PathBuf,
     /// The asset name `A` (a plain file name); names the parts and manifests.
     pub asset: String,
-    /// Part size in bytes, from 1 to under [`GITHUB_ASSET_LIMIT`] (see [`parse_chunk_size`]).
+    /// Part size in bytes, from 1 to under [`GITHUB_ASSET_LIMIT`] (see [`parse_part_size`]); the manifest's
+    /// `chunk_size`.
     pub chunk_size: u64,
     /// Recorded in the JSON manifest.
     pub app_version: Option<String>,
@@ -80,24 +81,26 @@ pub struct Settings {
     pub fsync: bool,
 }
 
-/// Parses a part size: a byte count or a size with units (`1900000000`, `1.9GB`, `1900MB`,
-/// `1GiB`; decimal and binary units as the parse-size crate reads them). Errors with
-/// [`Error::Usage`] (and a hint) for unparsable text, 0, or 2 GiB and above.
-pub fn parse_chunk_size(text: &str) -> Result<u64> {
-    let hint = "give a size from 1 byte to under 2 GiB, e.g. 1900000000, 1.9GB or 1GiB";
-    let n = parse_size::parse_size(text).map_err(|e| {
-        hinted(
-            Error::Usage(format!("invalid chunk size {text:?}: {e}")),
-            hint,
-        )
-    })?;
+/// Parses a `--part-size` exactly as GNU `split -b` reads its size (see [`crate::size`]:
+/// `K`/`M`/`G` and `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, `b`
+/// is 512, digits alone are bytes), so that `split -b N` cuts the same parts. Errors with
+/// [`Error::Usage`] (and a hint) for text outside that grammar (a decimal such as `1.9GB`
+/// gets the whole spelling, `1900MB`), 0, or 2 GiB and above.
+pub fn parse_part_size(text: &str) -> Result<u64> {
+    let hint = |text: &str| match crate::size::decimal_hint(text) {
+        Some(whole) => format!("write {whole}: sizes are whole numbers, as for GNU split -b"),
+        None => "give a size from 1 byte to under 2 GiB as GNU split -b reads it, e.g. \
+                 1900000000, 1900MB (1000 powers) or 1GiB (1024 powers)"
+            .to_string(),
+    };
+    let n = crate::size::parse(text).map_err(|e| hinted(e, hint(text)))?;
     if n == 0 || n >= GITHUB_ASSET_LIMIT {
         return Err(hinted(
             Error::Usage(format!(
-                "chunk size {text:?} is {n} bytes: parts must be 1 byte to under 2 GiB \
+                "part size {text:?} is {n} bytes: parts must be 1 byte to under 2 GiB \
                  ({GITHUB_ASSET_LIMIT} bytes), GitHub's per-asset limit"
             )),
-            hint,
+            hint(text),
         ));
     }
     Ok(n)
@@ -126,7 +129,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     validate_file_name("asset", asset).map_err(|e| Error::Usage(e.to_string()))?;
     if *chunk_size == 0 || *chunk_size >= GITHUB_ASSET_LIMIT {
         return Err(Error::Usage(format!(
-            "chunk size {chunk_size} is not from 1 byte to under 2 GiB"
+            "part size {chunk_size} is not from 1 byte to under 2 GiB"
         ))
         .into());
     }
@@ -149,12 +152,17 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
                  {MAX_PARTS} are supported",
                 size
             )),
-            "pass a larger --chunk-size",
+            "pass a larger --part-size",
         ));
     }
     let names: Vec<String> = (0..count as usize)
         .map(|i| manifest::part_name(asset, i))
         .collect();
+    tracing::info!(
+        "split {}: {size} bytes into {count} part(s) of at most {chunk_size} bytes, in {}",
+        input.display(),
+        out_dir.display()
+    );
     let manifests = [
         manifest::sha256_name(asset),
         manifest::text_manifest_name(asset),
@@ -243,8 +251,15 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     checkpoint("split:temp-parts-written");
 
     // Every part is complete (and fsynced with `fsync`): name them, then the manifests.
-    for (tmp, name) in writer.done.into_iter().zip(&names) {
+    for ((tmp, name), part) in writer.done.into_iter().zip(&names).zip(&manifest.parts) {
         publish(tmp, out_dir, name, settings.force)?;
+        tracing::info!(
+            "part {name}: bytes {}..{} ({} bytes), sha256 {}",
+            part.offset,
+            part.offset + part.size,
+            part.size,
+            part.sha256
+        );
     }
     sync_dir(out_dir, settings.fsync)?;
     let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
@@ -257,6 +272,7 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
     for (name, bytes) in manifests.iter().zip(contents) {
         let tmp = write_temp(out_dir, name, &bytes, settings.fsync)?;
         publish(tmp, out_dir, name, settings.force)?;
+        tracing::info!("wrote {}", out_dir.join(name).display());
     }
     sync_dir(out_dir, settings.fsync)?;
     for name in &stale {
@@ -561,23 +577,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chunk_sizes() {
+    fn part_sizes() {
         let ok = [
             ("1900000000", 1_900_000_000),
-            ("1.9GB", 1_900_000_000),
             ("1900MB", 1_900_000_000),
             ("1GiB", 1 << 30),
+            ("1G", 1 << 30),
+            ("100M", 104_857_600),
             ("1", 1),
             ("2147483647", GITHUB_ASSET_LIMIT - 1),
         ];
         for (text, n) in ok {
-            assert_eq!(parse_chunk_size(text).unwrap(), n, "{text}");
+            assert_eq!(parse_part_size(text).unwrap(), n, "{text}");
         }
-        for bad in ["0", "2GiB", "3GB", "-1", "lots", ""] {
-            let err = parse_chunk_size(bad).unwrap_err();
+        for bad in ["0", "2GiB", "2G", "3GB", "-1", "lots", "", "1.9GB"] {
+            let err = parse_part_size(bad).unwrap_err();
             assert!(matches!(Error::find(&err), Some(Error::Usage(_))), "{bad}");
             assert!(crate::error::hint_for(&err).is_some(), "{bad} has a hint");
         }
+        let err = parse_part_size("1.9GB").unwrap_err();
+        let hint = crate::error::hint_for(&err).unwrap();
+        assert!(hint.contains("1900MB"), "{hint}");
     }
 
     #[test]

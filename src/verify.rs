@@ -61,8 +61,12 @@ impl Status {
 /// One checked file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// The name shown (as written in the sums file or manifest).
+    /// The name shown (as written in the sums file or manifest; lossily decoded if it is
+    /// not UTF-8).
     pub name: String,
+    /// The name's bytes as a sums file wrote them, when they are not simply `name`'s.
+    #[serde(skip)]
+    pub raw_name: Option<Vec<u8>>,
     /// The file's path.
     pub path: PathBuf,
     /// The outcome.
@@ -83,6 +87,7 @@ impl Check {
     fn new(name: &str, path: &Path, status: Status) -> Check {
         Check {
             name: name.to_string(),
+            raw_name: None,
             path: path.to_path_buf(),
             status,
             expected_sha256: None,
@@ -97,8 +102,10 @@ impl Check {
 /// One file to check.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The name shown.
+    /// The name shown (lossily decoded if the name is not UTF-8).
     pub name: String,
+    /// The name's bytes as a sums file wrote them, when they are not simply `name`'s.
+    pub raw_name: Option<Vec<u8>>,
     /// Where the file is.
     pub path: PathBuf,
     /// The expected digest.
@@ -110,7 +117,14 @@ pub struct Job {
 /// Checks one file. Never fails for the file's sake (a missing or unreadable file is a
 /// [`Check`]); errors only with [`Error::Interrupted`].
 pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
+    tracing::info!(
+        "{}: checking {} against sha256 {}",
+        job.name,
+        job.path.display(),
+        job.sha256
+    );
     let mut check = Check::new(&job.name, &job.path, Status::Failed);
+    check.raw_name.clone_from(&job.raw_name);
     check.expected_sha256 = Some(job.sha256);
     check.expected_size = job.size;
     let meta = match std::fs::metadata(&job.path) {
@@ -189,7 +203,7 @@ pub fn check_files(
 /// A malformed line of a sums file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Malformed {
-    /// The sums file.
+    /// The sums file (`-` for stdin).
     pub file: PathBuf,
     /// The line number, from 1.
     pub line: usize,
@@ -200,50 +214,77 @@ pub struct Malformed {
 /// The jobs of one sums file, and its malformed lines.
 #[derive(Debug, Clone, Default)]
 pub struct Sums {
-    /// One job per well-formed line, names resolved against the sums file's directory.
+    /// One job per checksum line, in order; see [`parse_sums`] for how names resolve.
     pub jobs: Vec<Job>,
-    /// Lines that are neither well formed, blank nor `#` comments.
+    /// Lines that are neither checksum lines, empty lines nor `#` comments.
     pub malformed: Vec<Malformed>,
 }
 
-/// Parses the text of a sums file at `path` (text, binary and BSD tag lines may mix);
-/// relative names resolve against `base` (the sums file's directory).
-pub fn parse_sums(path: &Path, text: &str, base: &Path) -> Sums {
+/// Parses the bytes of the sums file `file` as GNU `sha256sum -c` does (see
+/// [`checksum::CheckReader`], whose state carries over from the files read before, as in
+/// GNU). Names are bytes and need not be UTF-8. A relative name resolves against `base` if
+/// given (`verify -c --relative-to-sums`), else against the current directory, as
+/// `sha256sum -c` resolves it; `from_stdin` makes the name `-` malformed, as in GNU.
+pub fn parse_sums(
+    file: &Path,
+    bytes: &[u8],
+    from_stdin: bool,
+    base: Option<&Path>,
+    reader: &mut checksum::CheckReader,
+) -> Sums {
+    use std::os::unix::ffi::OsStrExt;
     let mut sums = Sums::default();
-    for (i, line) in text.lines().enumerate() {
-        match checksum::parse_line(line) {
-            Ok(Some(sum)) => sums.jobs.push(Job {
-                path: base.join(&sum.name),
-                name: sum.name,
-                sha256: sum.sha256,
-                size: None,
-            }),
-            Ok(None) => {}
-            Err(e) => sums.malformed.push(Malformed {
-                file: path.to_path_buf(),
+    // As getline(3) splits them: a final line without a newline counts too.
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let lines = (!bytes.is_empty()).then(|| body.split(|&b| b == b'\n'));
+    for (i, line) in lines.into_iter().flatten().enumerate() {
+        match reader.line(line, from_stdin) {
+            checksum::CheckLine::Skip => {}
+            checksum::CheckLine::Malformed => sums.malformed.push(Malformed {
+                file: file.to_path_buf(),
                 line: i + 1,
-                error: e.to_string(),
+                error: format!(
+                    "improperly formatted SHA-256 checksum line {:?}",
+                    String::from_utf8_lossy(&line[..line.len().min(120)])
+                ),
             }),
+            checksum::CheckLine::Sum { sha256, name, .. } => {
+                let rel = Path::new(std::ffi::OsStr::from_bytes(&name));
+                sums.jobs.push(Job {
+                    path: base.map_or_else(|| rel.to_path_buf(), |b| b.join(rel)),
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    raw_name: Some(name),
+                    sha256,
+                    size: None,
+                })
+            }
         }
     }
     sums
 }
 
-/// Reads and parses the sums file at `path` (`-` reads stdin, names relative to the current
-/// directory). The user names it, so it may be a pipe (`<(...)`, `/dev/stdin`) as with
-/// `sha256sum -c`; it is read up to [`SUMS_FILE_CAP`] bytes, counted while reading. Errors
-/// name the file: a missing sums file, a directory or one over the cap is
-/// [`Error::Integrity`].
-pub fn read_sums(path: &Path) -> Result<Sums> {
-    let text = if path == Path::new("-") {
-        let bytes = read_capped(std::io::stdin().lock(), SUMS_FILE_CAP, Path::new("stdin"))
-            .map_err(|e| over_cap(e, "checksum file"))?;
-        String::from_utf8(bytes)
-            .map_err(|_| Error::Integrity("checksums on stdin are not UTF-8 text".into()))?
-    } else {
-        read_text(path, "checksum file", SUMS_FILE_CAP, Source::UserNamed)?
-    };
-    Ok(parse_sums(path, &text, crate::atomic::parent_dir(path)))
+/// Reads and parses the sums file at `path` for `verify -c` (`-` reads stdin); names resolve
+/// as [`parse_sums`] says, against `base` when given. Errors name the file: a missing sums
+/// file, a directory or one over [`SUMS_FILE_CAP`] is [`Error::Integrity`].
+pub fn read_sums(
+    path: &Path,
+    base: Option<&Path>,
+    reader: &mut checksum::CheckReader,
+) -> Result<Sums> {
+    let from_stdin = path == Path::new("-");
+    let bytes = read_sums_bytes(path)?;
+    Ok(parse_sums(path, &bytes, from_stdin, base, reader))
+}
+
+/// The bytes of a sums file (`-`: stdin). The user names it, so it may be a pipe (`<(...)`,
+/// `/dev/stdin`) as with `sha256sum -c`; it is read up to [`SUMS_FILE_CAP`] bytes, counted
+/// while reading. The one place `verify -c` reads one.
+fn read_sums_bytes(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        return read_capped(std::io::stdin().lock(), SUMS_FILE_CAP, Path::new("stdin"))
+            .map_err(|e| over_cap(e, "checksum file"));
+    }
+    read_bytes(path, "checksum file", SUMS_FILE_CAP, Source::UserNamed)
 }
 
 /// Where a small text file comes from, which decides the file types accepted.
@@ -264,8 +305,18 @@ fn over_cap(e: anyhow::Error, what: &str) -> anyhow::Error {
 }
 
 /// Reads a small text file, at most `cap` bytes; a missing one, one of the wrong type or one
-/// over the cap is an integrity failure naming `what` and the path.
+/// over the cap is an integrity failure naming `what` and the path, as is one that is not
+/// UTF-8.
 fn read_text(path: &Path, what: &str, cap: u64, source: Source) -> Result<String> {
+    let bytes = read_bytes(path, what, cap, source)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
+    })
+}
+
+/// Reads a small file, at most `cap` bytes; a missing one, one of the wrong type or one over
+/// the cap is an integrity failure naming `what` and the path.
+fn read_bytes(path: &Path, what: &str, cap: u64, source: Source) -> Result<Vec<u8>> {
     let bytes = match source {
         Source::Release => {
             crate::checked_open::read_foreign(path, cap, Error::Integrity, Some(Error::Integrity))?
@@ -285,12 +336,7 @@ fn read_text(path: &Path, what: &str, cap: u64, source: Source) -> Result<String
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         },
     };
-    let Some(bytes) = bytes else {
-        return Err(Error::Integrity(format!("{what} {} is missing", path.display())).into());
-    };
-    String::from_utf8(bytes).map_err(|_| {
-        Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
-    })
+    bytes.ok_or_else(|| Error::Integrity(format!("{what} {} is missing", path.display())).into())
 }
 
 /// The result of checking a split release against its manifest.
@@ -347,11 +393,24 @@ pub fn verify_manifest(
     } else {
         text_expected(path, dir, &text)?
     };
+    tracing::info!(
+        "manifest {}: {} layout, asset {}, {} part(s), whole sha256 {}",
+        path.display(),
+        if expected.kind == "json" {
+            "rich (JSON)"
+        } else {
+            "voicebox v1 (text manifest + .sha256)"
+        },
+        expected.asset,
+        expected.parts.len(),
+        expected.sha256
+    );
 
     let mut checks = Vec::new();
     let mut segments = Vec::new();
     for (name, size, _) in &expected.parts {
         let part_path = dir.join(name);
+        tracing::info!("part {name}: checking {}", part_path.display());
         let mut check = Check::new(name, &part_path, Status::Failed);
         check.expected_size = *size;
         match std::fs::File::open(&part_path).and_then(|f| Ok((f.metadata()?, f))) {
@@ -383,6 +442,7 @@ pub fn verify_manifest(
     let asset_path = dir.join(&expected.asset);
     let asset_job = asset_path.is_file().then(|| Job {
         name: expected.asset.clone(),
+        raw_name: None,
         path: asset_path.clone(),
         sha256: expected.sha256,
         size: expected.size,
@@ -425,6 +485,7 @@ pub fn verify_manifest(
                 .map(|(i, (c, (_, size, sha)))| {
                     let job = Job {
                         name: c.name.clone(),
+                        raw_name: None,
                         path: c.path.clone(),
                         // Without a part checksum the comparison is ignored below.
                         sha256: sha.unwrap_or(Sha256([0; 32])),
@@ -510,21 +571,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sums_lines_resolve_against_the_base_and_collect_malformed_lines() {
+    fn sums_names_resolve_against_the_current_dir_or_the_given_base() {
         let h = Sha256::of(b"");
         let text = format!(
-            "{h}  a\n{h} *sub/b\nSHA256 (c d) = {h}\n\n# comment\nbroken line\n{h}  /abs\n"
+            "{h}  a\n{h} *sub/b\nSHA256 (c d) = {h}\n\n# comment\nbroken line\n{h}  /abs\n{h}  -\n{h}  "
         );
-        let sums = parse_sums(Path::new("x/SUMS"), &text, Path::new("x"));
-        let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
+        let mut bytes = text.into_bytes();
+        bytes.push(0xff); // a name that is not UTF-8, on a last line without a newline
+        for (base, want) in [
+            (None, ["a", "sub/b", "c d", "/abs", "-"]),
+            (Some("x"), ["x/a", "x/sub/b", "x/c d", "/abs", "x/-"]),
+        ] {
+            let mut reader = checksum::CheckReader::new();
+            let sums = parse_sums(
+                Path::new("x/SUMS"),
+                &bytes,
+                false,
+                base.map(Path::new),
+                &mut reader,
+            );
+            let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
+            let mut want: Vec<PathBuf> = want.map(PathBuf::from).to_vec();
+            {
+                use std::os::unix::ffi::OsStrExt;
+                let odd = std::ffi::OsStr::from_bytes(b"\xff");
+                want.push(base.map_or_else(|| PathBuf::from(odd), |b| Path::new(b).join(odd)));
+            }
+            assert_eq!(paths, want);
+            assert_eq!(sums.jobs[5].raw_name.as_deref(), Some(&b"\xff"[..]));
+            assert_eq!(sums.malformed.len(), 1);
+            assert_eq!(sums.malformed[0].line, 6);
+        }
+        let mut reader = checksum::CheckReader::new();
+        let sums = parse_sums(Path::new("-"), &bytes, true, None, &mut reader);
         assert_eq!(
-            paths,
-            ["x/a", "x/sub/b", "x/c d", "/abs"]
-                .map(PathBuf::from)
-                .to_vec()
+            sums.malformed.len(),
+            2,
+            "`-` is malformed in sums read from stdin"
         );
-        assert_eq!(sums.malformed.len(), 1);
-        assert_eq!(sums.malformed[0].line, 6);
     }
 
     #[test]

@@ -463,8 +463,12 @@ fn json_events_stream() {
     let last = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let failed: serde_json::Value = serde_json::from_str(last.lines().last().unwrap()).unwrap();
     assert_eq!(
-        (failed["event"].as_str(), failed["code"].as_u64()),
-        (Some("failed"), Some(1))
+        (
+            failed["event"].as_str(),
+            failed["error"]["code"].as_u64(),
+            failed["error"]["kind"].as_str()
+        ),
+        (Some("failed"), Some(1), Some("failure"))
     );
 }
 

@@ -108,7 +108,8 @@ fn hammer_16_processes_100_runs_each() {
     }
 }
 
-/// SIGKILL the voxctl of a `lease run`: after the TTL another process takes over with a larger
+/// SIGKILL the voxctl of a `lease run` and its command: the lease is abandoned (issue 12
+/// item 17: the liveness flock is gone), another process takes over at once with a larger
 /// token, and the dead holder's token is refused by renew and release (exit 6).
 #[test]
 fn sigkilled_holder_is_taken_over_after_ttl() {
@@ -129,15 +130,10 @@ fn sigkilled_holder_is_taken_over_after_ttl() {
     let (child, old): (i32, u64) = (field(&line, 0), field(&line, 1));
     signal(holder.pid(), Signal::SIGKILL);
     holder.wait_timeout(Duration::from_secs(60)).unwrap();
-    kill_group(child); // the orphaned command (its own group) is not our concern here
+    kill_group(child); // the orphaned command (its own group) holds the liveness lock
 
-    let busy = acquire(&state, &["L"]);
-    assert_eq!(
-        busy.status.code(),
-        Some(4),
-        "still held until the TTL runs out: {busy:?}"
-    );
-    // Success within the (generous) --wait is the event: the dead holder's lease expired.
+    // Success within the (generous) --wait is the event: voxctl and its command are gone, so
+    // the lease is abandoned (no need to wait out the TTL).
     let out = acquire(&state, &["L", "--wait", "60s"]);
     assert!(out.status.success(), "{out:?}");
     let new = token_of(&out);

@@ -533,3 +533,68 @@ fn stale_exe_stops_only_the_process_running_the_replaced_binary() {
     new.kill().unwrap();
     new.wait().unwrap();
 }
+
+/// Issue 12 item 7: a "no" at the confirmation prompt refuses (exit 5) and leaves the wedged
+/// instance and the marker alone, and its hint does not tell the user to pass `--yes` (they
+/// were asked and said no). `script(1)` gives voxctl a real pseudo-terminal as its controlling
+/// terminal, so the prompt is the real dialoguer prompt; "n" is typed once it is shown.
+#[test]
+fn a_no_at_the_prompt_refuses_and_is_not_told_to_pass_yes() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let mut app = App::sleeping(tmp.path());
+    mark(&state, app.pid);
+    app.wedge();
+    let cmd = format!(
+        "{} reap --json --lock {} --teardown-grace 300ms --term-grace 300ms",
+        support::bin().display(),
+        app.lock.display()
+    );
+    let mut script = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("VOXCTL_STATE_DIR", &state)
+        .env_remove("VOXCTL_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script(1) from util-linux runs the prompt on a terminal");
+    let mut stdout = script.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !String::from_utf8_lossy(&seen).contains("[y/N]") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.extend(chunk),
+            Err(_) => panic!("no prompt within 60 s: {}", String::from_utf8_lossy(&seen)),
+        }
+    }
+    script.stdin.as_mut().unwrap().write_all(b"n").unwrap();
+    while let Ok(chunk) = rx.recv_timeout(Duration::from_secs(60)) {
+        seen.extend(chunk);
+    }
+    let status = script.wait().unwrap();
+    let out = String::from_utf8_lossy(&seen);
+    assert_eq!(status.code(), Some(5), "{out}");
+    assert!(out.contains("declined at the prompt"), "{out}");
+    assert!(out.contains("answer y to go ahead"), "{out}");
+    assert!(
+        !out.contains("pass --yes"),
+        "a no is not told to pass --yes: {out}"
+    );
+    assert!(app.running(), "pid {} must be untouched", app.pid);
+    assert!(
+        marker_path(&state).exists(),
+        "a declined run leaves the marker"
+    );
+}

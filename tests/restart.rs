@@ -142,16 +142,60 @@ fn sigterm_ignored_means_sigkill_after_the_stop_timeout() {
     assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
 }
 
+/// Issue 12 item 3: an explicitly named variant is never silently replaced. Missing, or
+/// failing its version check, it is exit 1 with the running backend untouched, and `--json`
+/// says what was asked for, what was rejected and why, and what keeps running.
 #[test]
-fn version_mismatch_falls_back_to_cpu() {
+fn an_explicit_variant_that_fails_its_check_is_an_error_not_a_downgrade() {
+    let env = Env::new();
+    env.install("cpu", "", Some("0.1.0"));
+    env.install("cuda", "version=0.2.0\n", Some("0.2.0"));
+    let running = start(&env, "cuda");
+    for (variant, extra, why) in [
+        ("cuda", &["--expect-version", "9.9.9"][..], "expected 9.9.9"),
+        ("rocm", &[][..], "not installed"),
+    ] {
+        let mut args = vec!["--json"];
+        args.extend(extra);
+        let out = env.restart(variant, &args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{variant}: {}", stderr(&out));
+        let doc = json(&out);
+        assert_eq!(doc["error"]["code"], 1, "{doc}");
+        assert_eq!(doc["requested"], variant);
+        let rejected = doc["rejected"].as_array().unwrap();
+        assert_eq!(rejected.len(), 1, "cpu was not even tried: {doc}");
+        assert_eq!(rejected[0]["variant"], variant);
+        assert!(
+            rejected[0]["reason"].as_str().unwrap().contains(why),
+            "{doc}"
+        );
+        assert_eq!(pid_of(&doc["running"]), running, "{doc}");
+        assert_eq!(doc["running"]["variant"], "cuda");
+        assert!(doc["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--fallback cpu"));
+        assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
+        assert!(alive(running), "the running backend was not touched");
+        assert_eq!(pid_of(&env.record().unwrap()), running);
+    }
+    assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
+}
+
+#[test]
+fn version_mismatch_falls_back_to_cpu_when_asked_to() {
     let env = Env::new();
     env.install("cpu", "", Some("0.1.0"));
     // fetch recorded 0.3.0, but the binary reports 0.2.0.
     env.install("cuda", "version=0.2.0\n", Some("0.3.0"));
-    let out = env.restart("cuda", &["--json"]).output().unwrap();
+    let out = env
+        .restart("cuda", &["--json", "--fallback", "cpu"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json(&out);
     assert_eq!(r["backend"]["variant"], "cpu");
+    assert_eq!(r["requested"], "cuda");
     assert_eq!(r["rejected"][0]["variant"], "cuda");
     let err = stderr(&out);
     assert!(err.contains("reports 0.2.0, expected 0.3.0"), "{err}");
@@ -192,7 +236,10 @@ fn no_usable_binary_stops_nothing() {
     env.track(running);
     // Now both variants are bad: cuda is missing, cpu reports the wrong version.
     env.set_record_version("cpu", "9.9.9");
-    let out = env.restart("cuda", &[]).output().unwrap();
+    let out = env
+        .restart("cuda", &["--fallback", "cpu"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("cuda: not installed"), "{err}");
@@ -491,7 +538,10 @@ fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
     env.install("cpu", "", None);
     let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
     let started = Instant::now();
-    let out = env.restart("cuda", &["--json"]).output().unwrap();
+    let out = env
+        .restart("cuda", &["--json", "--fallback", "cpu"])
+        .output()
+        .unwrap();
     let took = started.elapsed();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json(&out);

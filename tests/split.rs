@@ -159,16 +159,16 @@ fn fsync_writes_the_same_outputs_across_several_writeback_steps() {
 }
 
 #[test]
-fn chunk_sizes_take_units() {
+fn part_sizes_take_units() {
     let (tmp, input) = setup("a", b"hello");
     for (text, n) in [
-        ("1.9GB", 1_900_000_000u64),
-        ("1900MB", 1_900_000_000),
+        ("1900MB", 1_900_000_000u64),
         ("1GiB", 1 << 30),
+        ("100M", 104_857_600),
     ] {
         let out = tmp.path().join(text);
         voxctl(tmp.path())
-            .args(["split", "--chunk-size", text, "--out"])
+            .args(["split", "--part-size", text, "--out"])
             .arg(&out)
             .arg(&input)
             .assert()
@@ -201,10 +201,10 @@ fn bad_input_is_refused_and_nothing_is_written() {
         (&missing, "10", 1, "missing"),
         (&empty, "10", 1, "is empty"),
         (&dir, "10", 1, "not a regular file"),
-        (&file, "0", 2, "chunk size"),
+        (&file, "0", 2, "part size"),
         (&file, "3GB", 2, "under 2 GiB"),
         (&file, "2GiB", 2, "under 2 GiB"),
-        (&file, "lots", 2, "invalid chunk size"),
+        (&file, "lots", 2, "invalid size"),
     ];
     for (input, chunk, code, words) in cases {
         let out = tmp.path().join("out");
@@ -583,4 +583,156 @@ fn peak_memory_stays_bounded_on_a_large_input() {
         max_kib < 64 * 1024,
         "peak RSS {max_kib} KiB, want under 64 MiB"
     );
+}
+
+/// Runs GNU `split -b SPEC -d -a 2 A A.part` in a fresh `dir` holding a copy (hard link) of
+/// `input`, and returns the part names in order (issue 12 item 2).
+fn gnu_split_b(dir: &Path, input: &Path, spec: &str) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let name = input.file_name().unwrap().to_str().unwrap().to_string();
+    std::fs::hard_link(input, dir.join(&name)).unwrap();
+    let status = std::process::Command::new("split")
+        .args(["-b", spec, "-d", "-a", "2", &name, &format!("{name}.part")])
+        .current_dir(dir)
+        .status()
+        .expect("GNU split is needed (coreutils; .ci/run installs it)");
+    assert!(status.success(), "split -b {spec:?} failed");
+    std::fs::remove_file(dir.join(&name)).unwrap();
+    listing(dir)
+}
+
+/// `voxctl split --part-size N` and `split -b N` cut byte-identical parts for every unit of
+/// GNU's grammar that gives parts under 2 GiB (issue 12 item 2: `100M` used to mean 10^8).
+#[test]
+fn part_sizes_cut_what_gnu_split_b_cuts_for_every_unit() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Inputs sized so that every spelling below makes 2 to 100 parts, ending in a short one.
+    let small = tmp.path().join("small");
+    std::fs::write(&small, bytes(20_011, 5)).unwrap();
+    let medium = tmp.path().join("medium");
+    std::fs::write(&medium, bytes(3 * 1024 * 1024 + 17, 6)).unwrap();
+    let specs: &[(&Path, &[&str])] = &[
+        (
+            &small,
+            &[
+                "1000", "+1000", "01000", " 999", "b", "3b", "K", "k", "7K", "7k", "7KiB", "7kiB",
+                "KB", "7KB", "7kB", "7KD",
+            ],
+        ),
+        (
+            &medium,
+            &[
+                "M", "1M", "1m", "MiB", "1MiB", "1miB", "1MB", "1mB", "1MD", "2000KB", "1500K",
+            ],
+        ),
+    ];
+    let mut n = 0;
+    for (input, specs) in specs {
+        for spec in *specs {
+            n += 1;
+            let gnu = tmp.path().join(format!("gnu{n}"));
+            let theirs = gnu_split_b(&gnu, input, spec);
+            assert!(theirs.len() >= 2, "{spec:?} cuts {input:?} in parts");
+            let out = tmp.path().join(format!("ours{n}"));
+            voxctl(tmp.path())
+                .args(["-q", "split", "--part-size", spec, "--out"])
+                .arg(&out)
+                .arg(input)
+                .assert()
+                .success();
+            let ours: Vec<String> = listing(&out)
+                .into_iter()
+                .filter(|n| n.contains(".part"))
+                .collect();
+            assert_eq!(ours, theirs, "{spec:?}: the same part names");
+            for name in &theirs {
+                assert!(
+                    std::fs::read(out.join(name)).unwrap()
+                        == std::fs::read(gnu.join(name)).unwrap(),
+                    "{spec:?}: {name} differs from GNU split -b's"
+                );
+            }
+        }
+    }
+    // The alias the reference app's script uses means the same.
+    let out = tmp.path().join("alias");
+    voxctl(tmp.path())
+        .args(["-q", "split", "--chunk-size", "7K", "--out"])
+        .arg(&out)
+        .arg(&small)
+        .assert()
+        .success();
+    let m = Manifest::from_json(&std::fs::read(out.join("small.manifest.json")).unwrap()).unwrap();
+    assert_eq!(m.chunk_size, 7 * 1024, "chunk_size records the part size");
+}
+
+/// The G units, on a sparse input of 1 GiB + 1 byte with data at the unit boundaries: each
+/// voxctl part has the size and SHA-256 of GNU's part of the same name (compared by hash, not
+/// in memory).
+#[test]
+fn gigabyte_part_sizes_cut_what_gnu_split_b_cuts() {
+    use std::io::{Seek, SeekFrom, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("big");
+    let mut f = std::fs::File::create(&input).unwrap();
+    f.set_len((1 << 30) + 1).unwrap();
+    for at in [0u64, 999_999_999, 1_000_000_000, (1 << 30) - 1, 1 << 30] {
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&at.to_le_bytes()[..1]).unwrap();
+    }
+    f.set_len((1 << 30) + 1).unwrap();
+    drop(f);
+    for (n, spec) in ["1G", "1GiB", "1GB"].iter().enumerate() {
+        let gnu = tmp.path().join(format!("gnu{n}"));
+        let theirs = gnu_split_b(&gnu, &input, spec);
+        let out = tmp.path().join(format!("ours{n}"));
+        voxctl(tmp.path())
+            .args(["-q", "split", "--part-size", spec, "--out"])
+            .arg(&out)
+            .arg(&input)
+            .assert()
+            .success();
+        let m =
+            Manifest::from_json(&std::fs::read(out.join("big.manifest.json")).unwrap()).unwrap();
+        let ours: Vec<&str> = m.parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(ours, theirs, "{spec:?}: the same part names");
+        for p in &m.parts {
+            let (sha256, size) = voxctl::digest::hash_file(&gnu.join(&p.name), &|_| {}).unwrap();
+            assert_eq!((p.size, p.sha256), (size, sha256), "{spec:?}: {}", p.name);
+            let ours = voxctl::digest::hash_file(&out.join(&p.name), &|_| {}).unwrap();
+            assert_eq!(
+                ours,
+                (sha256, size),
+                "{spec:?}: {} differs from GNU's",
+                p.name
+            );
+        }
+        // Free the disk before the next spelling.
+        std::fs::remove_dir_all(&gnu).unwrap();
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+/// A decimal size is a usage error whose hint spells it in whole units; sizes GNU reads but
+/// that make parts of 2 GiB or more are refused.
+#[test]
+fn decimal_and_oversized_part_sizes_are_usage_errors() {
+    let (tmp, input) = setup("a", b"hello");
+    for (spec, words) in [
+        ("1.9GB", "1900MB"),
+        ("1.5GiB", "1536MiB"),
+        ("2G", "under 2 GiB"),
+        ("1T", "under 2 GiB"),
+        ("100 MB", "invalid size"),
+        ("1g", "invalid size"),
+    ] {
+        voxctl(tmp.path())
+            .args(["split", "--part-size", spec, "--out"])
+            .arg(tmp.path().join("out"))
+            .arg(&input)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(words));
+    }
+    assert!(listing(&tmp.path().join("out")).is_empty());
 }

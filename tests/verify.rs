@@ -43,9 +43,26 @@ fn one_file_against_a_digest() {
     run(&tmp.path().join("nope"), &good)
         .code(3)
         .stdout(predicate::str::ends_with("nope: MISSING\n"));
-    run(&f, "abc")
-        .code(3)
-        .stderr(predicate::str::contains("malformed SHA-256"));
+    // Issue 12 item 9: a digest typed on the command line is a usage error (exit 2); a
+    // malformed digest inside a sums file stays an integrity failure (exit 3).
+    for typo in [
+        "abc",
+        &good[1..],
+        &format!("{good}0"),
+        &good.replace('a', "g"),
+    ] {
+        run(&f, typo)
+            .code(2)
+            .stderr(predicate::str::contains("malformed SHA-256"));
+    }
+    let sums = tmp.path().join("SUMS");
+    write(&sums, format!("{}  a.bin\n", &good[1..]).as_bytes());
+    voxctl(tmp.path())
+        .current_dir(tmp.path())
+        .args(["verify", "-c"])
+        .arg(&sums)
+        .assert()
+        .code(3);
     voxctl(tmp.path())
         .args(["verify"])
         .assert()
@@ -76,35 +93,110 @@ fn sums_fixture(dir: &Path) -> std::path::PathBuf {
     sums
 }
 
+/// Issue 12 item 1: names resolve against the current directory, as `sha256sum -c` does;
+/// `--relative-to-sums` resolves them against the sums file's directory; a MISSING line names
+/// the path tried.
 #[test]
-fn sums_files_in_all_forms_resolve_names_against_the_sums_file() {
+fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sums = sums_fixture(tmp.path());
     let expected = "files/good one: OK\nfiles/bin.exe: OK\nfiles/tag: OK\nfiles/bad: FAILED\n";
-    // Run from elsewhere: names are relative to the sums file, not the current directory.
+    // In the sums file's directory: the same lines as sha256sum -c.
+    let gnu = std::process::Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(tmp.path().join("sums"))
+        .output()
+        .expect("sha256sum (coreutils) is installed");
+    assert_eq!(String::from_utf8_lossy(&gnu.stdout), expected);
     voxctl(tmp.path())
-        .current_dir(std::env::temp_dir())
+        .current_dir(tmp.path().join("sums"))
+        .args(["verify", "-c", "SHA256SUMS"])
+        .assert()
+        .code(3)
+        .stdout(expected);
+    // The issue's case: the sums file was written from inside `vx` and is read from there.
+    let vx = tmp.path().join("vx");
+    write(&vx.join("files/good one"), b"1");
+    let h1 = Sha256::of(b"1");
+    write(
+        &tmp.path().join("elsewhere/SHA256SUMS"),
+        format!("{h1}  files/good one\n").as_bytes(),
+    );
+    voxctl(tmp.path())
+        .current_dir(&vx)
+        .args(["verify", "-c", "../elsewhere/SHA256SUMS"])
+        .assert()
+        .success()
+        .stdout("files/good one: OK\n");
+    // From elsewhere, the same names are missing, and the line says where voxctl looked.
+    voxctl(tmp.path())
+        .current_dir(tmp.path())
         .args(["verify", "-c"])
         .arg(&sums)
         .assert()
         .code(3)
-        .stdout(expected);
-    {
-        // Same lines as sha256sum -c for the forms it reads (it runs in the sums dir).
-        require_gnu_split();
-        let gnu = std::process::Command::new("sha256sum")
-            .args(["-c", "SHA256SUMS"])
-            .current_dir(tmp.path().join("sums"))
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&gnu.stdout), expected);
-    }
+        .stdout(predicate::str::contains(format!(
+            "files/good one: MISSING (tried {})\n",
+            tmp.path().join("files/good one").display()
+        )));
+    // --relative-to-sums: against the sums file's directory, from anywhere.
     voxctl(tmp.path())
-        .args(["-q", "verify", "-c"])
+        .current_dir(&vx)
+        .args(["verify", "-c", "--relative-to-sums"])
+        .arg(&sums)
+        .assert()
+        .code(3)
+        .stdout(expected);
+    voxctl(tmp.path())
+        .current_dir(&vx)
+        .args(["-q", "verify", "--relative-to-sums", "-c"])
         .arg(&sums)
         .assert()
         .code(3)
         .stdout("files/bad: FAILED\n");
+}
+
+/// Issue 12 item 1: a sums file without checksum lines (or a missing one) fails on its own,
+/// and the other sums files are still checked, as with `sha256sum -c A B`.
+#[test]
+fn a_sums_file_without_checksum_lines_does_not_stop_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(&dir.join("a"), b"a");
+    write(&dir.join("empty.sums"), b"# nothing here\n\nnot a line\n");
+    write(
+        &dir.join("good.sums"),
+        format!("{}  a\n", Sha256::of(b"a")).as_bytes(),
+    );
+    for order in [
+        ["empty.sums", "good.sums", "gone.sums"],
+        ["gone.sums", "good.sums", "empty.sums"],
+    ] {
+        voxctl(dir)
+            .current_dir(dir)
+            .args(["verify", "-c"])
+            .args(order)
+            .assert()
+            .code(3)
+            .stdout("a: OK\n")
+            .stderr(predicate::str::contains(
+                "empty.sums: no properly formatted SHA-256 checksum lines found",
+            ))
+            .stderr(predicate::str::contains("gone.sums is missing"));
+    }
+    let out = voxctl(dir)
+        .current_dir(dir)
+        .args(["--json", "verify", "-c", "empty.sums", "good.sums"])
+        .assert()
+        .code(3)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["files"][0]["status"], "ok");
+    assert_eq!(doc["sums_files"][0]["checksum_lines"], 0);
+    assert!(doc["sums_files"][0]["error"].is_string());
+    assert!(doc["sums_files"][1]["error"].is_null());
 }
 
 #[test]
@@ -120,23 +212,31 @@ fn missing_files_malformed_lines_and_their_options() {
     );
     let verify = |extra: &[&str]| {
         voxctl(dir)
+            .current_dir(dir)
             .args(["verify", "-c"])
             .args(extra)
-            .arg(&sums)
+            .arg("S")
             .assert()
     };
     verify(&[])
         .code(3)
-        .stdout("here: OK\ngone: MISSING\n")
-        .stderr(predicate::str::contains("S:3: malformed checksum line"));
+        .stdout(format!(
+            "here: OK\ngone: MISSING (tried {})\n",
+            dir.join("gone").display()
+        ))
+        .stderr(predicate::str::contains(
+            "S:3: improperly formatted SHA-256 checksum line",
+        ));
     verify(&["--ignore-missing"]).success().stdout("here: OK\n");
     verify(&["--ignore-missing", "--strict"])
         .code(3)
-        .stderr(predicate::str::contains("1 malformed line(s) (--strict)"));
+        .stderr(predicate::str::contains(
+            "1 improperly formatted line(s) (--strict)",
+        ));
     write(&sums, format!("{h}  gone\n").as_bytes());
     verify(&["--ignore-missing"])
         .code(3)
-        .stderr(predicate::str::contains("no file was verified"));
+        .stderr(predicate::str::contains("S: no file was verified"));
     write(&sums, b"garbage\n");
     verify(&[])
         .code(3)
@@ -154,7 +254,7 @@ fn json_gives_a_result_per_file() {
     let tmp = tempfile::tempdir().unwrap();
     let sums = sums_fixture(tmp.path());
     let out = voxctl(tmp.path())
-        .args(["--json", "verify", "-c"])
+        .args(["--json", "verify", "-c", "--relative-to-sums"])
         .arg(&sums)
         .assert()
         .code(3)
@@ -265,10 +365,11 @@ fn a_text_manifest_with_a_missing_part_still_reports_the_intact_parts_present() 
         .arg(&manifest)
         .assert()
         .code(3)
-        .stdout(
-            "vb.part00.exe: PRESENT\nvb.part01.exe: MISSING\nvb.part02.exe: PRESENT\n\
-             vb.exe (from parts): SKIPPED\n",
-        );
+        .stdout(format!(
+            "vb.part00.exe: PRESENT\nvb.part01.exe: MISSING (tried {})\n\
+             vb.part02.exe: PRESENT\nvb.exe (from parts): SKIPPED\n",
+            rel.join("vb.part01.exe").display()
+        ));
     let out = voxctl(tmp.path())
         .args(["--json", "verify", "--manifest"])
         .arg(&manifest)
@@ -369,8 +470,8 @@ fn many_files_are_checked_in_parallel_and_reported_in_order() {
     }
     write(&tmp.path().join("SUMS"), text.as_bytes());
     voxctl(tmp.path())
-        .args(["verify", "-c"])
-        .arg(tmp.path().join("SUMS"))
+        .current_dir(tmp.path())
+        .args(["verify", "-c", "SUMS"])
         .assert()
         .success()
         .stdout(expected);
@@ -380,13 +481,15 @@ fn many_files_are_checked_in_parallel_and_reported_in_order() {
 fn sums_can_come_from_stdin_with_names_relative_to_the_current_directory() {
     let tmp = tempfile::tempdir().unwrap();
     write(&tmp.path().join("a"), b"abc");
-    voxctl(tmp.path())
-        .current_dir(tmp.path())
-        .args(["verify", "-c", "-"])
-        .write_stdin(format!("SHA256 (a) = {}\n", Sha256::of(b"abc")))
-        .assert()
-        .success()
-        .stdout("a: OK\n");
+    for args in [&["verify", "-c", "-"][..], &["verify", "-c"]] {
+        voxctl(tmp.path())
+            .current_dir(tmp.path())
+            .args(args)
+            .write_stdin(format!("SHA256 (a) = {}\n", Sha256::of(b"abc")))
+            .assert()
+            .success()
+            .stdout("a: OK\n");
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -436,4 +539,227 @@ fn sigint_stops_a_verify_with_exit_130() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(out.stdout.is_empty(), "no verdict for an interrupted check");
+}
+
+/// One file's verdict as printed on stdout: the name's bytes as printed, and the outcome
+/// (`OK`, `FAILED`, or `UNREADABLE` for GNU's `FAILED open or read` and voxctl's `MISSING`).
+fn verdicts(stdout: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+    let mut out = Vec::new();
+    let body = stdout.strip_suffix(b"\n").unwrap_or(stdout);
+    if body.is_empty() {
+        return out;
+    }
+    for line in body.split(|&b| b == b'\n') {
+        let find = |pat: &[u8]| line.windows(pat.len()).position(|w| w == pat);
+        let (name, word) = if let Some(i) = find(b": MISSING") {
+            (&line[..i], "UNREADABLE")
+        } else if let Some(name) = line.strip_suffix(b": FAILED open or read") {
+            (name, "UNREADABLE")
+        } else if let Some(name) = line.strip_suffix(b": OK") {
+            (name, "OK")
+        } else if let Some(name) = line.strip_suffix(b": FAILED") {
+            (name, "FAILED")
+        } else {
+            panic!("unexpected line {:?}", String::from_utf8_lossy(line));
+        };
+        out.push((name.to_vec(), word));
+    }
+    out
+}
+
+/// A deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+}
+
+/// `\\`, `\n`, `\r` escaped as sha256sum writes an escaped name.
+fn gnu_escape(name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in name {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+/// Issue 12 item 1, differentially: random sums files in every line form GNU reads (text,
+/// binary, BSD-reversed, tabs, leading blanks, CRLF, BSD and OpenSSL tags, escaped names,
+/// names that are not UTF-8), with malformed lines, mismatching digests and missing files,
+/// several per run and sometimes on stdin, with and without --ignore-missing and --strict:
+/// `voxctl verify -c` and `sha256sum -c` agree on success and on each file's verdict.
+#[test]
+fn verify_c_agrees_with_gnu_sha256sum_c_on_generated_sums_files() {
+    use std::os::unix::ffi::OsStrExt;
+    require_gnu_split();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir(dir.join("sums")).unwrap();
+    let present: &[&[u8]] = &[
+        b"plain",
+        b"with space",
+        b" lead",
+        b"*star",
+        b"paren)",
+        b"a(b) = c",
+        b"back\\slash",
+        b"nl\nname",
+        b"cr\rname",
+        b"tab\tname",
+        b"\xff\xfe-latin1",
+        b"trail ",
+        "utf8-\u{e9}".as_bytes(),
+        b"SHA256 (x)",
+    ];
+    let absent: &[&[u8]] = &[b"gone", b"gone two", b"", b"nl\ngone"];
+    for name in present {
+        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(name)), name).unwrap();
+    }
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut differences = Vec::new();
+    // What the runs covered: (GNU successes, failures, OK, FAILED, UNREADABLE verdicts).
+    let mut seen = [0usize; 5];
+    for trial in 0..150 {
+        let n_files = 1 + rng.below(3);
+        let stdin_mode = n_files == 1 && rng.below(4) == 0;
+        let mut sums_files = Vec::new();
+        for f in 0..n_files {
+            let mut text = Vec::new();
+            for _ in 0..rng.below(9) {
+                let name: &[u8] = if rng.below(5) == 0 {
+                    rng.pick(absent)
+                } else {
+                    rng.pick(present)
+                };
+                let digest = if rng.below(6) == 0 {
+                    Sha256::of(b"something else")
+                } else {
+                    Sha256::of(name)
+                };
+                let mut h = digest.to_hex();
+                if rng.below(5) == 0 {
+                    h = h.to_uppercase();
+                }
+                let esc = gnu_escape(name);
+                let raw = name.to_vec();
+                let cat = |parts: &[&[u8]]| parts.concat();
+                let hb = h.as_bytes();
+                let line: Vec<u8> = match rng.below(22) {
+                    0 | 1 => cat(&[hb, b"  ", &raw]),
+                    2 => cat(&[b"\\", hb, b"  ", &esc]),
+                    3 => cat(&[hb, b" *", &raw]),
+                    4 => cat(&[b"\\", hb, b" *", &esc]),
+                    5 => cat(&[hb, b" ", &raw]),
+                    6 => cat(&[hb, b"\t", &raw]),
+                    7 => cat(&[b" \t", hb, b"  ", &raw]),
+                    8 => cat(&[b"SHA256 (", &raw, b") = ", hb]),
+                    9 => cat(&[b"\\SHA256 (", &esc, b") = ", hb]),
+                    10 => cat(&[b"SHA256(", &raw, b")= ", hb]),
+                    11 => cat(&[b"SHA256 (", &raw, b")\t=\t", hb]),
+                    12 => cat(&[hb, b"  ", &raw, b"\r"]),
+                    // Malformed in GNU's eyes.
+                    13 => cat(&[&hb[1..], b"  ", &raw]),
+                    14 => cat(&[b"SHA2-256(", &raw, b")= ", hb]),
+                    15 => cat(&[b"SHA256 (", &raw, b") = ", hb, b" "]),
+                    16 => cat(&[b"sha256 (", &raw, b") = ", hb]),
+                    17 => cat(&[b"SHA256  (", &raw, b") = ", hb]),
+                    18 => cat(&[b"\\", hb, b"  bad\\escape"]),
+                    19 => rng
+                        .pick(&[&b"# a comment"[..], b"", b"   ", b"\r", b" # not one"])
+                        .to_vec(),
+                    20 => cat(&[hb, b"0  ", &raw]),
+                    _ => cat(&[hb, b"  ", &raw, b"\\"]),
+                };
+                text.extend_from_slice(&line);
+                text.push(b'\n');
+            }
+            if !text.is_empty() && rng.below(4) == 0 {
+                text.pop(); // a last line without a newline
+            }
+            let path = format!("sums/t{trial}-{f}");
+            std::fs::write(dir.join(&path), &text).unwrap();
+            sums_files.push((path, text));
+        }
+        let mut flags = Vec::new();
+        if rng.below(4) == 0 {
+            flags.push("--ignore-missing");
+        }
+        if rng.below(4) == 0 {
+            flags.push("--strict");
+        }
+        let mut gnu = std::process::Command::new("sha256sum");
+        gnu.current_dir(dir).arg("-c").args(&flags);
+        let mut ours = support::voxctl_std(dir);
+        ours.current_dir(dir).args(["verify", "-c"]).args(&flags);
+        let stdin = if stdin_mode {
+            sums_files[0].1.clone()
+        } else {
+            for (path, _) in &sums_files {
+                gnu.arg(path);
+                ours.arg(path);
+            }
+            Vec::new()
+        };
+        let run = |cmd: &mut std::process::Command| {
+            let mut child = cmd
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("sha256sum (coreutils) and voxctl run");
+            let mut input = child.stdin.take().unwrap();
+            std::io::Write::write_all(&mut input, &stdin).unwrap();
+            drop(input);
+            child.wait_with_output().unwrap()
+        };
+        let (g, o) = (run(&mut gnu), run(&mut ours));
+        let (gv, ov) = (verdicts(&g.stdout), verdicts(&o.stdout));
+        seen[usize::from(!g.status.success())] += 1;
+        for (_, word) in &gv {
+            seen[match *word {
+                "OK" => 2,
+                "FAILED" => 3,
+                _ => 4,
+            }] += 1;
+        }
+        if g.status.success() != o.status.success() || gv != ov {
+            differences.push(format!(
+                "trial {trial} {flags:?} stdin={stdin_mode}\nsums: {:?}\n\
+                 sha256sum ({}): {:?}\n{}\nvoxctl ({}): {:?}\n{}",
+                sums_files
+                    .iter()
+                    .map(|(_, t)| String::from_utf8_lossy(t).into_owned())
+                    .collect::<Vec<_>>(),
+                g.status,
+                String::from_utf8_lossy(&g.stdout),
+                String::from_utf8_lossy(&g.stderr),
+                o.status,
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr),
+            ));
+        }
+    }
+    assert!(
+        seen.iter().all(|&n| n >= 10),
+        "the runs cover successes, failures and every verdict: {seen:?}"
+    );
+    assert!(
+        differences.is_empty(),
+        "{} of 150 runs differ; the first:\n{}",
+        differences.len(),
+        differences[0]
+    );
 }

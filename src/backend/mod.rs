@@ -14,6 +14,7 @@ pub mod restart;
 pub mod select;
 #[cfg(target_os = "linux")]
 pub mod sock_diag;
+pub mod stop;
 
 pub use record::BackendRecord;
 

@@ -35,8 +35,8 @@ pub struct Observed {
     pub record: BackendRecord,
     /// Whether that process (same pid and start time, boot and host) is running.
     pub running: bool,
-    /// Seconds since it was started, while running.
-    pub uptime_s: Option<u64>,
+    /// Milliseconds since it was started, while running.
+    pub uptime_ms: Option<u64>,
     /// The health probe's verdict.
     pub health: HealthState,
     /// The probe's detail: the HTTP status, or the connection error.
@@ -52,7 +52,7 @@ pub fn observe(state: &StateDir) -> Result<Option<Observed>> {
     };
     let running = record.is_alive();
     let mut obs = Observed {
-        uptime_s: running.then(|| now_ms().saturating_sub(record.started_at) / 1000),
+        uptime_ms: running.then(|| now_ms().saturating_sub(record.started_at)),
         running,
         health: HealthState::NotRunning,
         health_detail: None,

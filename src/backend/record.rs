@@ -44,6 +44,10 @@ pub struct BackendRecord {
     /// The log file its stdout and stderr are appended to.
     pub log: PathBuf,
     /// When it was started, in milliseconds since the Unix epoch.
+    ///
+    /// In JSON an RFC 3339 UTC string with milliseconds; integers written by older versions
+    /// are read too.
+    #[serde(with = "crate::timestamp::millis")]
     pub started_at: u64,
 }
 

@@ -42,6 +42,10 @@ pub struct Settings {
     pub app: String,
     /// The variant to start (before any fallback).
     pub variant: Variant,
+    /// The variant to start instead when `variant` is missing or fails its version check
+    /// (`--variant auto` and `--fallback`); `None`: that failure is the error (exit 1) and
+    /// nothing is stopped.
+    pub fallback: Option<Variant>,
     /// The data dir: its `backends/` holds the binaries; passed as `--data-dir`.
     pub data_dir: PathBuf,
     /// The port to serve on.
@@ -112,6 +116,9 @@ pub struct Timings {
 /// The outcome of a successful restart.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// The variant asked for (`auto` already resolved); `backend.variant` is the one that
+    /// runs, which differs only after an allowed fallback.
+    pub requested: Variant,
     /// The backend now running.
     pub backend: BackendRecord,
     /// Variants tried and not taken.
@@ -149,6 +156,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
         &backends,
         &s.app,
         s.variant,
+        s.fallback,
         s.expect_version.as_deref(),
         VERSION_TIMEOUT,
         control::version_output,
@@ -238,6 +246,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
             timings.ready_ms = ms(t_ready.elapsed());
             timings.downtime_ms = ms(down_since.elapsed());
             Ok(Report {
+                requested: s.variant,
                 backend: record,
                 rejected: choice.rejected,
                 previous,

@@ -1,7 +1,9 @@
 //! Choosing the binary to start, before anything is stopped, so that a bad binary never costs
 //! downtime: the requested variant's installed binary must run `--version` within a time
-//! limit and report the expected version; otherwise the fallback variant (rocm/cuda -> cpu) is
-//! tried the same way, with a warning.
+//! limit and report the expected version; otherwise, and only when the caller allows a
+//! fallback (`--variant auto`, or an explicit `--fallback cpu`), the fallback variant is tried
+//! the same way, with a warning. An explicitly named variant is never silently replaced
+//! (DESIGN.md "Conventions"): without a fallback its rejection is the error.
 //!
 //! The expected version is `--expect-version` for the requested variant, else the version in
 //! the variant's install record (written by `fetch`); a fallback is checked against its own
@@ -35,6 +37,27 @@ pub struct Rejected {
     pub variant: Variant,
     /// Why, in words.
     pub reason: String,
+}
+
+/// The error of [`choose`] when no candidate passed: every variant tried, and why it was
+/// rejected. It is the root of the returned error chain, so callers (`--json`) can list them.
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[error("no usable {app} backend binary ({})", describe(.rejected))]
+pub struct NoUsableBinary {
+    /// The app.
+    pub app: String,
+    /// The variant asked for.
+    pub requested: Variant,
+    /// Every variant tried, in order, and why it was not taken.
+    pub rejected: Vec<Rejected>,
+}
+
+fn describe(rejected: &[Rejected]) -> String {
+    rejected
+        .iter()
+        .map(|r| format!("{}: {}", r.variant, r.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The outcome of [`choose`].
@@ -94,20 +117,22 @@ pub fn judge(expected: Option<&str>, probed: Result<String>) -> Result<String, S
     }
 }
 
-/// Picks the binary to start for `requested` (see the module doc). `probe_version` runs
-/// `BIN --version` within `timeout` and returns its output. Errors (exit 1) when no
-/// candidate passes, naming each one and why.
+/// Picks the binary to start for `requested` (see the module doc), trying `fallback` (if
+/// any, and not the requested variant itself) when the requested one is rejected.
+/// `probe_version` runs `BIN --version` within `timeout` and returns its output. Errors
+/// (exit 1) when no candidate passes, with a [`NoUsableBinary`] naming each one and why.
 pub fn choose(
     backends: &BackendsDir,
     app: &str,
     requested: Variant,
+    fallback: Option<Variant>,
     expect_version: Option<&str>,
     timeout: Duration,
     probe_version: impl Fn(&Path, Duration) -> Result<String>,
 ) -> Result<Choice> {
     let mut rejected = Vec::new();
     let mut candidates = vec![requested];
-    candidates.extend(requested.fallback());
+    candidates.extend(fallback.filter(|f| *f != requested));
     for variant in candidates {
         let verdict = match installed_binary(backends, app, variant)? {
             None => Err(format!(
@@ -143,13 +168,20 @@ pub fn choose(
             Err(reason) => rejected.push(Rejected { variant, reason }),
         }
     }
-    let reasons: Vec<String> = rejected
-        .iter()
-        .map(|r| format!("{}: {}", r.variant, r.reason))
-        .collect();
+    let hint = match fallback {
+        None if requested.fallback().is_some() => format!(
+            "nothing was stopped; install it with `voxctl fetch --variant {requested}`, or pass \
+             --fallback cpu to start cpu instead"
+        ),
+        _ => format!("nothing was stopped; install it with `voxctl fetch --variant {requested}`"),
+    };
     Err(crate::error::hinted(
-        anyhow::anyhow!("no usable {app} backend binary ({})", reasons.join("; ")),
-        format!("install one with `voxctl fetch --variant {requested}`"),
+        NoUsableBinary {
+            app: app.to_string(),
+            requested,
+            rejected,
+        },
+        hint,
     ))
 }
 
@@ -203,7 +235,16 @@ mod tests {
     fn an_interrupted_probe_stops_the_choice_instead_of_falling_back() {
         let (_data, backends) = cpu_and_cuda_installed();
         let probe = |_: &Path, _: Duration| -> Result<String> { Err(Error::Interrupted.into()) };
-        let err = choose(&backends, "app", Variant::Cuda, None, Duration::ZERO, probe).unwrap_err();
+        let err = choose(
+            &backends,
+            "app",
+            Variant::Cuda,
+            Some(Variant::Cpu),
+            None,
+            Duration::ZERO,
+            probe,
+        )
+        .unwrap_err();
         assert!(
             matches!(Error::find(&err), Some(Error::Interrupted)),
             "{err:#}"
@@ -224,6 +265,7 @@ mod tests {
             &backends,
             "app",
             Variant::Cuda,
+            Some(Variant::Cpu),
             Some("2.0.0"),
             Duration::ZERO,
             probe,
@@ -236,6 +278,7 @@ mod tests {
             &backends,
             "app",
             Variant::Cuda,
+            Some(Variant::Cpu),
             Some("1.0.0"),
             Duration::ZERO,
             probe,
@@ -246,6 +289,7 @@ mod tests {
             &backends,
             "app",
             Variant::Rocm,
+            Some(Variant::Cpu),
             None,
             Duration::ZERO,
             |_, _| Err(anyhow::anyhow!("boom")),
@@ -255,5 +299,25 @@ mod tests {
             format!("{err:#}").contains("rocm: not installed"),
             "{err:#}"
         );
+    }
+
+    #[test]
+    fn without_a_fallback_a_rejected_variant_is_the_error() {
+        let (_data, backends) = cpu_and_cuda_installed();
+        let probe = |_: &Path, _: Duration| -> Result<String> { Ok("app-server 1.0.0".into()) };
+        let err = choose(
+            &backends,
+            "app",
+            Variant::Cuda,
+            None,
+            Some("9.9.9"),
+            Duration::ZERO,
+            probe,
+        )
+        .unwrap_err();
+        let no = err.downcast_ref::<crate::error::WithHint>().unwrap();
+        let no = no.inner.downcast_ref::<NoUsableBinary>().unwrap();
+        assert_eq!(no.rejected.len(), 1, "cpu was not tried: {no:?}");
+        assert!(no.rejected[0].reason.contains("expected 9.9.9"));
     }
 }

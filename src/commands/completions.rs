@@ -20,9 +20,90 @@ const SHELLS: [Shell; 5] = [
 ];
 
 pub fn completions(args: CompletionsArgs) -> Result<u8> {
-    let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "voxctl", &mut std::io::stdout());
+    use std::io::Write;
+    std::io::stdout().write_all(&script(args.shell))?;
     Ok(crate::exit::SUCCESS)
+}
+
+/// The completion script for `shell`.
+fn script(shell: Shell) -> Vec<u8> {
+    let mut cmd = completion_command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "voxctl", &mut buf);
+    if shell == Shell::Fish {
+        fish_no_files(&cmd, "", &mut buf);
+    }
+    buf
+}
+
+/// fish completes file names for arguments it has no rule for; clap_complete writes no rule
+/// for positional arguments that are not paths (a lease name, a variant), nor for
+/// subcommands without positionals. This adds `-f` (no files) for every subcommand none of
+/// whose arguments, its subcommands' included, is a path or a command line.
+fn fish_no_files(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
+    use clap::ValueHint::{AnyPath, CommandName, CommandWithArguments, DirPath, FilePath};
+    fn wants_paths(cmd: &clap::Command) -> bool {
+        cmd.get_positionals().any(|a| {
+            matches!(
+                a.get_value_hint(),
+                FilePath | DirPath | AnyPath | CommandName | CommandWithArguments
+            )
+        }) || cmd.get_subcommands().any(wants_paths)
+    }
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let cond = if condition.is_empty() {
+            format!("__fish_voxctl_using_subcommand {}", sub.get_name())
+        } else {
+            format!(
+                "{condition}; and __fish_seen_subcommand_from {}",
+                sub.get_name()
+            )
+        };
+        if !wants_paths(sub) {
+            out.extend_from_slice(format!("complete -c voxctl -n \"{cond}\" -f\n").as_bytes());
+        } else if condition.is_empty() {
+            fish_no_files(sub, &cond, out);
+        }
+    }
+}
+
+/// The command line as the completion scripts offer it: without hidden subcommands (clap_complete
+/// lists `generate` otherwise, in bash also under `help`), and with every value that is
+/// neither a path (their hints are set in cli.rs) nor from a list completing as free text
+/// rather than as a file name.
+fn completion_command() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new("voxctl")
+        .version(full.get_version().unwrap_or_default().to_string())
+        .about(full.get_about().cloned().unwrap_or_default())
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());
+    cmd.build();
+    free_text_values(cmd)
+}
+
+/// Marks values with no hint and no list of possible values as free text, recursively.
+fn free_text_values(mut cmd: clap::Command) -> clap::Command {
+    let ids: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_num_args().is_some_and(|n| n.takes_values())
+                && a.get_value_hint() == clap::ValueHint::Unknown
+                && a.get_possible_values().is_empty()
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in ids {
+        cmd = cmd.mut_arg(id, |a| a.value_hint(clap::ValueHint::Other));
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, free_text_values);
+    }
+    cmd
 }
 
 /// The file name of `shell`'s script in `completions/`.
@@ -44,9 +125,7 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
         std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
     }
     for shell in SHELLS {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "voxctl", &mut buf);
-        write(&comp_dir.join(script_name(shell)), &buf)?;
+        write(&comp_dir.join(script_name(shell)), &script(shell))?;
     }
     let mut cmd = Cli::command();
     cmd.build();
@@ -61,14 +140,12 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
 
 /// Writes `NAME.1` for `cmd` and, recursively, `NAME-SUB.1` for each visible subcommand.
 fn write_man(cmd: &clap::Command, name: &str, dir: &Path) -> Result<()> {
-    let page = cmd.clone().name(name.to_string());
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(page).render(&mut buf)?;
-    write(&dir.join(format!("{name}.1")), &buf)?;
-    for sub in cmd.get_subcommands() {
-        if sub.is_hide_set() || sub.get_name() == "help" {
-            continue;
-        }
+    let words = name.replace('-', " ");
+    write(
+        &dir.join(format!("{name}.1")),
+        &super::man::page(cmd, name, &words)?,
+    )?;
+    for sub in super::man::visible_subcommands(cmd) {
         write_man(sub, &format!("{name}-{}", sub.get_name()), dir)?;
     }
     Ok(())

@@ -26,18 +26,10 @@ const JSON_EVERY: Duration = Duration::from_millis(500);
 const SLOT_EVERY: Duration = Duration::from_millis(500);
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
+/// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
+/// `Printer::error` (the printer knows fetch's JSON is an event stream).
 pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
-    let result = fetch(global, args, printer);
-    if let Err(e) = &result {
-        if printer.json() {
-            let _ = printer.json_line(&json!({
-                "event": "failed",
-                "code": crate::exit::for_error(e),
-                "error": format!("{e:#}"),
-            }));
-        }
-    }
-    result
+    fetch(global, args, printer)
 }
 
 fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
@@ -65,6 +57,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
             github_token: std::env::var("GITHUB_TOKEN").ok(),
         },
         force: args.force,
+        keys: super::sign::keyring(&args.keys)?,
         max_expanded: args.max_size,
     })
 }
@@ -83,7 +76,11 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     };
     let guard = Arc::new(Mutex::new(guard));
     let progress = Arc::new(Progress::default());
-    let reporter = Arc::new(Reporter::new(printer.clone(), &settings.asset));
+    let reporter = Arc::new(Reporter::new(
+        printer.clone(),
+        &settings.asset,
+        global.verbose > 0,
+    ));
     let events: voxctl::fetch::Events = {
         let reporter = reporter.clone();
         Arc::new(move |ev| reporter.event(ev))
@@ -118,6 +115,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
             "size": record.size,
             "layout": record.layout,
             "version": record.version,
+            "signature": record.signature,
         }))?;
     } else {
         if already {
@@ -255,6 +253,8 @@ fn fraction(done: u64, total: u64) -> String {
 struct Reporter {
     printer: Printer,
     asset: String,
+    /// `-v`: show the signature's trusted comment and the check's time.
+    verbose: bool,
     multi: MultiProgress,
     bars: Mutex<Bars>,
 }
@@ -266,11 +266,12 @@ struct Bars {
 }
 
 impl Reporter {
-    fn new(printer: Printer, asset: &str) -> Reporter {
+    fn new(printer: Printer, asset: &str, verbose: bool) -> Reporter {
         Reporter {
             multi: printer.multi(),
             printer,
             asset: asset.to_string(),
+            verbose,
             bars: Mutex::new(Bars::default()),
         }
     }
@@ -363,6 +364,40 @@ impl Reporter {
             Event::Verified(sha256) => {
                 if p.json() {
                     let _ = p.json_line(&json!({"event": "verified", "sha256": sha256}));
+                }
+            }
+            Event::Authenticated { auth, elapsed } => {
+                if p.json() {
+                    let _ = p.json_line(&json!({
+                        "event": "authenticated", "file": auth.file, "signature": auth.signature,
+                        "key_id": auth.key_id, "trusted_comment": auth.trusted_comment,
+                        "check_ms": elapsed.as_secs_f64() * 1000.0,
+                    }));
+                } else if self.verbose {
+                    self.multi.suspend(|| {
+                        p.message(format!(
+                            "authenticated {}: signed by key {} ({}; check took {:.3} ms)\n  trusted comment: {}",
+                            auth.file,
+                            auth.key_id,
+                            auth.signature,
+                            elapsed.as_secs_f64() * 1000.0,
+                            auth.trusted_comment
+                        ))
+                    });
+                }
+            }
+            Event::Unauthenticated => {
+                if p.json() {
+                    let _ = p.json_line(&json!({"event": "unauthenticated"}));
+                } else {
+                    self.multi.suspend(|| {
+                        p.warn(format!(
+                            "{}: the release is not authenticated (no public key configured: \
+                             --pubkey, --pubkey-file, --tauri-conf or {})",
+                            self.asset,
+                            super::sign::PUBKEY_ENV
+                        ))
+                    });
                 }
             }
         }

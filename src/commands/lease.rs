@@ -1,23 +1,76 @@
 //! `voxctl lease`: acquire, renew, release, status, list and run, over a
-//! [`voxctl::lease::LeaseStore`] (the local file store for now). Output: tokens and tables on
-//! stdout (or one JSON document with `--json`), messages on stderr.
+//! [`voxctl::lease::LeaseStore`]: the state dir's file store or etcd (`--store`). Output:
+//! tokens and tables on stdout (or one JSON document with `--json`), messages on stderr.
+//! etcd credentials are read here from `VOXCTL_ETCD_*` (the library reads no environment).
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
-use voxctl::lease::file::FileStore;
-use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals};
-use voxctl::lease::{acquire_wait, LeaseInfo, LeaseName, LeaseStore};
+use voxctl::lease::etcd::gateway::{Auth, Tls};
+use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
+use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals, Stamped};
+use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
+use voxctl::lease::{acquire_wait, Lease, LeaseInfo, LeaseName, LeaseStore};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
-use crate::output::{human_duration, Printer};
+use crate::output::{human_duration, Align, Printer, Table};
 
 pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
-    let state = super::state_dir(global)?;
-    let file_store = FileStore::new(&state)?;
-    let store: &dyn LeaseStore = &file_store;
+    // `status` and `list` only read: they create neither the state dir nor `leases/` (a
+    // store that does not exist yet holds no leases).
+    let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
+    let file_store;
+    let owned;
+    let etcd_store;
+    let store: &dyn LeaseStore = if let StoreSpec::File = &args.store {
+        file_store = if read_only {
+            let leases = match super::existing_state_dir(global)? {
+                Some(state) => super::existing_subdir(&state, "leases")?,
+                None => super::state_dir_path(global)
+                    .map_or_else(voxctl::state::StateDir::default_path, Ok)?
+                    .join("leases"),
+            };
+            FileStore::in_dir(leases)
+        } else {
+            FileStore::new(&super::state_dir(global)?)?
+        };
+        // Who owns what this command acquires (issue 12 item 17): `lease run` a liveness file its
+        // command inherits, `lease acquire --owner-pid PID` that process; anything else the TTL.
+        let owner = match &args.command {
+            LeaseCommand::Run(_) => OwnerSpec::Liveness,
+            LeaseCommand::Acquire(a) => match a.owner_pid {
+                Some(pid) if pid > 0 => OwnerSpec::Pid(pid),
+                Some(pid) => {
+                    return Err(
+                        Error::Usage(format!("--owner-pid {pid} is not a process id")).into(),
+                    )
+                }
+                None => OwnerSpec::None,
+            },
+            _ => OwnerSpec::None,
+        };
+        owned = Owned {
+            store: &file_store,
+            owner,
+            alive: Default::default(),
+        };
+        &owned
+    } else {
+        // Owners are a file-store feature (README, "Stores"): on etcd every lease keeps the
+        // TTL rule, and `lease run`'s command is stopped by the deadline rule instead.
+        if let LeaseCommand::Acquire(a) = &args.command {
+            if a.owner_pid.is_some() {
+                return Err(Error::Usage(
+                    "--owner-pid needs the file store: on etcd a lease ends with its TTL".into(),
+                )
+                .into());
+            }
+        }
+        etcd_store = open_etcd(&args.store, etcd_credentials()?)?;
+        &etcd_store
+    };
     match args.command {
         LeaseCommand::Acquire(a) => {
             let holder = holder_or_default(&a.hold, true);
@@ -29,6 +82,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
                 a.hold.wait,
                 &voxctl::interrupt::requested,
             )?;
+            note_granted_ttl(&lease, a.hold.ttl, printer);
             if printer.json() {
                 printer.json_doc(&lease)?;
             } else {
@@ -37,6 +91,9 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         }
         LeaseCommand::Renew(a) => {
             let lease = store.renew(&a.name, a.token, a.ttl)?;
+            if let Some(ttl) = a.ttl {
+                note_granted_ttl(&lease, ttl, printer);
+            }
             if printer.json() {
                 printer.json_doc(&lease)?;
             } else {
@@ -71,6 +128,84 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         LeaseCommand::Run(a) => return run_command(store, a, printer),
     }
     Ok(crate::exit::SUCCESS)
+}
+
+/// Says so on stderr when the store granted another TTL than asked (etcd: whole seconds,
+/// at least its minimum).
+fn note_granted_ttl(lease: &Lease, asked: Duration, printer: &Printer) {
+    if u128::from(lease.ttl_ms) != asked.as_millis() {
+        printer.message(format!(
+            "lease {}: the store granted a TTL of {} (asked for {})",
+            lease.name,
+            humantime::format_duration(Duration::from_millis(lease.ttl_ms)),
+            humantime::format_duration(asked)
+        ));
+    }
+}
+
+/// The etcd TLS material and user credentials, from the environment: `VOXCTL_ETCD_CACERT`
+/// (PEM file of CA certificates to trust instead of the web roots), `VOXCTL_ETCD_CERT` and
+/// `VOXCTL_ETCD_KEY` (PEM files of a client certificate and its key), `VOXCTL_ETCD_USER`
+/// with `VOXCTL_ETCD_PASSWORD` or `VOXCTL_ETCD_PASSWORD_FILE` (etcd authentication).
+fn etcd_credentials() -> Result<EtcdCredentials> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let read = |k: &str| -> Result<Option<Vec<u8>>> {
+        var(k)
+            .map(|path| {
+                std::fs::read(&path).with_context(|| {
+                    format!(
+                        "cannot read {k} file {}",
+                        std::path::Path::new(&path).display()
+                    )
+                })
+            })
+            .transpose()
+    };
+    let mut tls = Tls {
+        ca_pem: read("VOXCTL_ETCD_CACERT")?,
+        identity_pem: None,
+    };
+    match (read("VOXCTL_ETCD_CERT")?, read("VOXCTL_ETCD_KEY")?) {
+        (Some(mut cert), Some(key)) => {
+            cert.push(b'\n');
+            cert.extend_from_slice(&key);
+            tls.identity_pem = Some(cert);
+        }
+        (None, None) => {}
+        _ => {
+            return Err(voxctl::Error::Usage(
+                "VOXCTL_ETCD_CERT and VOXCTL_ETCD_KEY go together (a client certificate and \
+                 its key)"
+                    .into(),
+            )
+            .into())
+        }
+    }
+    let auth = match var("VOXCTL_ETCD_USER") {
+        None => None,
+        Some(user) => {
+            let password =
+                match (
+                    read("VOXCTL_ETCD_PASSWORD_FILE")?,
+                    var("VOXCTL_ETCD_PASSWORD"),
+                ) {
+                    (Some(p), _) => String::from_utf8_lossy(&p)
+                        .trim_end_matches(['\n', '\r'])
+                        .to_string(),
+                    (None, Some(p)) => p.to_string_lossy().into_owned(),
+                    (None, None) => return Err(voxctl::Error::Usage(
+                        "VOXCTL_ETCD_USER needs VOXCTL_ETCD_PASSWORD or VOXCTL_ETCD_PASSWORD_FILE"
+                            .into(),
+                    )
+                    .into()),
+                };
+            Some(Auth {
+                user: user.to_string_lossy().into_owned(),
+                password,
+            })
+        }
+    };
+    Ok(EtcdCredentials { tls, auth })
 }
 
 #[derive(Serialize)]
@@ -138,25 +273,29 @@ pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
         return;
     }
     printer.data("leases:");
-    printer.data(format!(
-        "  {:<32} {:<8} {:>20} {:>10} {:>10}  HOLDER",
-        "NAME", "STATE", "TOKEN", "AGE", "LEFT"
-    ));
+    let mut t = Table::new(&[
+        ("NAME", Align::Left),
+        ("STATE", Align::Left),
+        ("TOKEN", Align::Right),
+        ("AGE", Align::Right),
+        ("LEFT", Align::Right),
+        ("HOLDER", Align::Left),
+    ]);
     for l in leases {
-        printer.data(format!(
-            "  {:<32} {:<8} {:>20} {:>10} {:>10}  {}",
-            l.name,
-            l.state,
-            l.token,
+        t.row(vec![
+            l.name.to_string(),
+            l.state.to_string(),
+            l.token.to_string(),
             ms_human(l.age_ms),
             if l.standing.is_held() {
                 ms_human(l.left_ms)
             } else {
                 "-".into()
             },
-            l.holder
-        ));
+            l.holder.clone(),
+        ]);
     }
+    t.print(printer);
 }
 
 /// `lease run`: signals are taken over first (main.rs skips `voxctl::interrupt` for this
@@ -170,17 +309,25 @@ fn run_command(
     let signals = Signals::install()?;
     let name = &args.hold.name;
     let holder = holder_or_default(&args.hold, false);
-    let lease = acquire_wait(store, name, args.hold.ttl, &holder, args.hold.wait, &|| {
-        signals.pending()
-    })?;
+    let stamped = Stamped::new(store);
+    let lease = acquire_wait(
+        &stamped,
+        name,
+        args.hold.ttl,
+        &holder,
+        args.hold.wait,
+        &|| signals.pending(),
+    )?;
     if signals.pending() {
         let _ = store.release(name, lease.token);
         return Err(Error::Interrupted.into());
     }
+    note_granted_ttl(&lease, args.hold.ttl, printer);
     let settings = RunSettings {
-        ttl: args.hold.ttl,
+        ttl: Duration::from_millis(lease.ttl_ms),
         kill_grace: args.kill_grace,
         command: args.command,
+        acquire_sent: stamped.last_acquire_sent(),
     };
     let report = match supervise(store, name, &lease, &settings, &signals) {
         Ok(report) => report,

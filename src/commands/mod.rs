@@ -4,10 +4,13 @@
 mod completions;
 mod fetch;
 mod lease;
+mod man;
 mod reap;
 mod restart;
+mod sign;
 mod split;
 mod status;
+mod stop;
 mod verify;
 
 use anyhow::Result;
@@ -26,8 +29,11 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
         Command::Restart(args) => restart::run(&global, args, printer),
         Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Split(args) => split::run(args, printer),
+        Command::Sign(args) => sign::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),
+        Command::Stop(args) => stop::stop(&global, args, printer),
+        Command::Remove(args) => stop::remove(&global, args, printer),
         Command::Reap(args) => reap::run(&global, args, printer),
         Command::Lease(args) => lease::run(&global, args, printer),
         Command::Completions(args) => completions::completions(args),
@@ -41,14 +47,51 @@ pub fn handles_signals(cli: &Cli) -> bool {
     matches!(
         &cli.command,
         Command::Lease(crate::cli::LeaseArgs {
-            command: crate::cli::LeaseCommand::Run(_)
+            command: crate::cli::LeaseCommand::Run(_),
+            ..
         })
     )
 }
 
 /// Opens the state dir chosen by `--state-dir`/`VOXCTL_STATE_DIR`, or the default one.
 pub fn state_dir(global: &GlobalArgs) -> Result<StateDir> {
-    StateDir::open(global.state_dir.as_deref())
+    StateDir::open(state_dir_path(global).as_deref())
+}
+
+/// The state dir if it exists (checked as [`state_dir`] checks it), for read-only commands
+/// that must create nothing; `None` when it does not exist yet.
+pub fn existing_state_dir(global: &GlobalArgs) -> Result<Option<StateDir>> {
+    let path = match state_dir_path(global) {
+        Some(p) => p,
+        None => StateDir::default_path()?,
+    };
+    if !path.exists() {
+        return Ok(None);
+    }
+    StateDir::open(Some(&path)).map(Some)
+}
+
+/// `STATE/name` for a read-only command: checked as [`StateDir::subdir`] checks it (exit 5
+/// for a symlink, a non-directory, a foreign owner or a loose mode) but never created; a
+/// missing one is returned as is (its listings are empty).
+pub fn existing_subdir(state: &StateDir, name: &str) -> Result<std::path::PathBuf> {
+    let dir = state.root().join(name);
+    match std::fs::symlink_metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(dir),
+        _ => {
+            voxctl::checked_open::check_dir(&dir, voxctl::checked_open::Rule::Private)?;
+            Ok(dir)
+        }
+    }
+}
+
+/// The state dir given by `--state-dir`, else by a non-empty `VOXCTL_STATE_DIR`.
+pub fn state_dir_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
+    global.state_dir.clone().or_else(|| {
+        std::env::var_os("VOXCTL_STATE_DIR")
+            .filter(|v| !v.is_empty())
+            .map(std::path::PathBuf::from)
+    })
 }
 
 /// A multi-threaded tokio runtime for the subcommands that do network or process I/O.

@@ -100,7 +100,7 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
         })?;
     } else {
         let exe = marker.exe.as_ref().map(|e| e.display().to_string());
-        printer.data(format!(
+        printer.message(format!(
             "marked pid {} ({}) as the instance being replaced, in {}",
             pid,
             exe.as_deref().unwrap_or("executable unknown"),

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 use voxctl::backend::health::HealthUrl;
+use voxctl::backend::record::BackendRecord;
 use voxctl::backend::restart::{self, Event, Report, Settings};
+use voxctl::backend::select::NoUsableBinary;
+use voxctl::state::StateDir;
 
-use crate::cli::{GlobalArgs, RestartArgs};
+use crate::cli::{GlobalArgs, RestartArgs, VariantChoice};
 use crate::output::Printer;
 
 /// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
@@ -16,7 +19,15 @@ const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<u8> {
     let state = super::state_dir(global)?;
     let settings = settings(args, printer)?;
-    let report = restart::restart(&state, &settings, &mut |e| event(printer, &settings, e))?;
+    let report = match restart::restart(&state, &settings, &mut |e| event(printer, &settings, e)) {
+        Ok(r) => r,
+        Err(e) => {
+            if printer.json() {
+                rejected_doc(printer, &state, &e)?;
+            }
+            return Err(e);
+        }
+    };
     if printer.json() {
         printer.json_doc(&report)?;
     } else {
@@ -25,13 +36,44 @@ pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<
     Ok(crate::exit::SUCCESS)
 }
 
+/// With `--json`, when no binary was usable: the error document, plus what was asked for,
+/// every variant rejected and why, and the backend that keeps running (untouched).
+fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Result<()> {
+    let Some(no) = err.chain().find_map(|e| {
+        e.downcast_ref::<NoUsableBinary>().or_else(|| {
+            e.downcast_ref::<voxctl::error::WithHint>()
+                .and_then(|h| h.inner.downcast_ref::<NoUsableBinary>())
+        })
+    }) else {
+        return Ok(());
+    };
+    let running = BackendRecord::read(&state.backend_record())
+        .ok()
+        .flatten()
+        .filter(BackendRecord::is_alive);
+    printer.json_doc(&serde_json::json!({
+        "error": printer.error_body(err),
+        "requested": no.requested,
+        "rejected": no.rejected,
+        "running": running,
+    }))
+}
+
 fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
     let health_url = match &args.health_url {
         Some(u) => HealthUrl::parse(u)?,
         None => HealthUrl::for_port(args.port),
     };
+    let variant = super::resolve_variant(args.variant, printer);
+    // Only auto may pick something other than what it named; an explicit variant falls back
+    // only when asked to (DESIGN.md "Conventions").
+    let fallback = match args.variant {
+        VariantChoice::Auto => args.fallback.or(variant.fallback()),
+        _ => args.fallback,
+    };
     Ok(Settings {
-        variant: super::resolve_variant(args.variant, printer),
+        variant,
+        fallback,
         data_dir: super::data_dir(&args.app)?,
         app: args.app.app,
         port: args.port,
@@ -50,8 +92,8 @@ fn event(printer: &Printer, s: &Settings, e: Event) {
             "the {} backend is not usable: {}{}",
             r.variant,
             r.reason,
-            r.variant
-                .fallback()
+            s.fallback
+                .filter(|f| *f != r.variant)
                 .map(|f| format!("; falling back to {f}"))
                 .unwrap_or_default()
         )),

@@ -2,18 +2,18 @@
 //! with a progress bar (or a status line every few seconds in logs) and prints the parts.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
-use voxctl::split::{parse_chunk_size, split, Settings};
+use voxctl::split::{parse_part_size, split, Settings};
 use voxctl::Error;
 
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
 pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
-    let chunk_size = parse_chunk_size(&args.chunk_size)?;
+    let chunk_size = parse_part_size(&args.part_size)?;
     let asset = match args.asset {
         Some(asset) => asset,
         None => args
@@ -31,34 +31,65 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
                 )
             })?,
     };
+    // Open the key first: a wrong password must not leave an unsigned release behind.
+    let key = args
+        .sign
+        .as_deref()
+        .map(super::sign::secret_key)
+        .transpose()?;
     let settings = Settings {
         input: args.file,
         out_dir: args.out,
         asset,
         chunk_size,
         app_version: args.app_version,
-        variant: args.variant.map(|v| v.to_string()),
+        variant: args.variant,
         force: args.force,
         fsync: args.fsync,
     };
 
     let total = std::fs::metadata(&settings.input).map_or(0, |m| m.len());
-    let bar = printer.bytes_bar(total, format!("split {}", settings.asset));
+    // The bar is made at the first progress report, after the input was opened, so a file
+    // that cannot be opened draws nothing but the error.
+    let bar = OnceLock::new();
     let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
     let done = AtomicU64::new(0);
     let progress = |n: u64| {
-        bar.inc(n);
+        bar.get_or_init(|| printer.bytes_bar(total, format!("split {}", settings.asset)))
+            .inc(n);
         let so_far = done.fetch_add(n, Ordering::Relaxed) + n;
         if let Ok(mut t) = ticker.lock() {
             t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
         }
     };
     let outcome = split(&settings, &progress);
-    bar.finish_and_clear();
+    if let Some(bar) = bar.get() {
+        bar.finish_and_clear();
+    }
     let manifest = outcome?;
+    let mut signed = Vec::new();
+    if let Some(key) = &key {
+        for name in [
+            voxctl::manifest::json_manifest_name(&manifest.asset),
+            voxctl::manifest::sha256_name(&manifest.asset),
+        ] {
+            let path = settings.out_dir.join(name);
+            signed.push(voxctl::signature::sign::sign_file(
+                key,
+                &path,
+                args.tauri_sig,
+            )?);
+        }
+    }
 
     if printer.json() {
-        printer.json_doc(&manifest)?;
+        if signed.is_empty() {
+            printer.json_doc(&manifest)?;
+        } else {
+            let mut doc = serde_json::to_value(&manifest)?;
+            doc["signatures"] = serde_json::to_value(&signed)?;
+            printer.json_doc(&doc)?;
+        }
     } else {
         let width = manifest
             .parts
@@ -83,6 +114,9 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
             voxctl::manifest::json_manifest_name(&manifest.asset),
             settings.out_dir.display()
         ));
+        for s in &signed {
+            printer.message(format!("signed {} with key {}", s.file.display(), s.key_id));
+        }
     }
     Ok(crate::exit::SUCCESS)
 }

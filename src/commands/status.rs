@@ -7,40 +7,116 @@ use anyhow::Result;
 use serde::Serialize;
 use voxctl::backend::observe::{self, Observed};
 use voxctl::backends::{BackendsDir, InstallRecord};
+use voxctl::fetch::partial::{self, PartialInfo};
 use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
 
 use crate::cli::{GlobalArgs, StatusArgs};
-use crate::output::{human_bytes, human_duration, Printer};
+use crate::output::{human_bytes, human_duration, Align, Printer, Table};
 
 #[derive(Debug, Serialize)]
 struct Status {
     slots: Vec<HeldSlot>,
+    /// The data dir whose `backends/` is listed (absolute).
+    data_dir: std::path::PathBuf,
+    /// Whether it exists; when it does not, `installed` and `partial` are empty.
+    data_dir_exists: bool,
     /// Installed variants of the app (install records in `{data_dir}/backends/`).
     installed: Vec<InstallRecord>,
+    /// Partial downloads kept for resume (`{data_dir}/backends/.partial/`).
+    partial: Vec<PartialInfo>,
     /// The backend in `backend.json`, observed now; `null` when there is none.
     backend: Option<Observed>,
     leases: Vec<LeaseInfo>,
 }
 
+/// Shows what voxctl knows. Read-only: it creates nothing, neither the state dir nor its
+/// subdirectories (a state dir that does not exist yet is simply empty).
 pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
-    let state = super::state_dir(global)?;
+    let state = super::existing_state_dir(global)?;
     let data_dir = super::data_dir(&args.app)?;
+    let data_dir_exists = data_dir.is_dir();
+    if !data_dir_exists {
+        printer.warn(format!(
+            "data dir {} does not exist: nothing is installed there (is --data-dir or \
+             VOXCTL_DATA_DIR right?)",
+            data_dir.display()
+        ));
+    }
+    let backends = BackendsDir::new(&data_dir);
     let status = Status {
-        slots: SlotTable::new(&state)?.list()?,
-        installed: BackendsDir::new(&data_dir).records()?,
-        backend: observe::observe(&state)?,
-        leases: FileStore::new(&state)?.list()?,
+        slots: match &state {
+            Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
+            None => Vec::new(),
+        },
+        installed: if data_dir_exists {
+            backends.records()?
+        } else {
+            Vec::new()
+        },
+        partial: partial::list(&backends)?,
+        backend: match &state {
+            Some(s) => observe::observe(s)?,
+            None => None,
+        },
+        leases: match &state {
+            Some(s) => FileStore::in_dir(super::existing_subdir(s, "leases")?).list()?,
+            None => Vec::new(),
+        },
+        data_dir,
+        data_dir_exists,
     };
     if printer.json() {
         printer.json_doc(&status)?;
     } else {
         print_slots(&status.slots, printer);
-        print_installed(&status.installed, printer);
+        if status.data_dir_exists {
+            print_installed(&status.installed, printer);
+        } else {
+            printer.data(format!(
+                "installed: unknown (data dir {} does not exist)",
+                status.data_dir.display()
+            ));
+        }
+        print_partial(&status.partial, &args.app.app, printer);
         print_backend(status.backend.as_ref(), printer);
         super::lease::print_leases(&status.leases, printer);
     }
     Ok(crate::exit::SUCCESS)
+}
+
+fn print_partial(partial: &[PartialInfo], app: &str, printer: &Printer) {
+    if partial.is_empty() {
+        printer.data("partial downloads: none");
+        return;
+    }
+    printer.data("partial downloads:");
+    let mut t = Table::new(&[
+        ("ASSET", Align::Left),
+        ("ON DISK", Align::Right),
+        ("OF", Align::Right),
+        ("AGE", Align::Right),
+        ("PATH", Align::Left),
+    ]);
+    for p in partial {
+        t.row(vec![
+            p.asset.clone(),
+            human_bytes(p.bytes_on_disk),
+            p.size.map_or_else(|| "?".into(), human_bytes),
+            format!("{} ago", human_duration(Duration::from_millis(p.age_ms))),
+            p.dir.display().to_string(),
+        ]);
+    }
+    t.print(printer);
+    let variant = partial
+        .iter()
+        .find_map(|p| p.asset.strip_prefix(&format!("{app}-server-")))
+        .map(|v| v.trim_end_matches(".exe").trim_end_matches(".tar.gz"))
+        .unwrap_or("VARIANT");
+    printer.data(format!(
+        "  resume: the same `voxctl fetch --variant {variant}` (same release); remove: \
+         `voxctl remove --partial-only {variant}`"
+    ));
 }
 
 fn print_installed(installed: &[InstallRecord], printer: &Printer) {
@@ -49,30 +125,35 @@ fn print_installed(installed: &[InstallRecord], printer: &Printer) {
         return;
     }
     printer.data("installed:");
-    printer.data(format!(
-        "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}  PATH",
-        "ASSET", "VARIANT", "VERSION", "SIZE", "SHA256", "INSTALLED"
-    ));
+    let mut t = Table::new(&[
+        ("ASSET", Align::Left),
+        ("VARIANT", Align::Left),
+        ("VERSION", Align::Left),
+        ("SIZE", Align::Right),
+        ("SHA256", Align::Left),
+        ("INSTALLED", Align::Right),
+        ("PATH", Align::Left),
+    ]);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     for r in installed {
         let hex = r.sha256.to_hex();
-        printer.data(format!(
-            "  {:<32} {:<8} {:<10} {:>10} {:<12} {:>10}  {}",
-            r.asset,
-            r.variant.as_deref().unwrap_or("-"),
-            r.version.as_deref().unwrap_or("-"),
+        t.row(vec![
+            r.asset.clone(),
+            r.variant.clone().unwrap_or_else(|| "-".into()),
+            r.version.clone().unwrap_or_else(|| "-".into()),
             human_bytes(r.size),
-            &hex[..12],
+            hex[..12].to_string(),
             format!(
                 "{} ago",
                 human_duration(Duration::from_secs(now.saturating_sub(r.installed_at)))
             ),
-            r.path.display()
-        ));
+            r.path.display().to_string(),
+        ]);
     }
+    t.print(printer);
 }
 
 fn print_backend(backend: Option<&Observed>, printer: &Printer) {
@@ -86,25 +167,31 @@ fn print_backend(backend: Option<&Observed>, printer: &Printer) {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     printer.data("backend:");
-    printer.data(format!(
-        "  {:<8} {:<8} {:<10} {:>6} {:>10}  HEALTH",
-        "PID", "VARIANT", "VERSION", "PORT", "UPTIME"
-    ));
-    printer.data(format!(
-        "  {:<8} {:<8} {:<10} {:>6} {:>10}  {}{}",
-        r.pid,
-        r.variant,
-        r.version.as_deref().unwrap_or("-"),
-        r.port,
-        b.uptime_s
-            .map(|s| human_duration(Duration::from_secs(s)))
+    let mut t = Table::new(&[
+        ("PID", Align::Left),
+        ("VARIANT", Align::Left),
+        ("VERSION", Align::Left),
+        ("PORT", Align::Right),
+        ("UPTIME", Align::Right),
+        ("HEALTH", Align::Left),
+    ]);
+    t.row(vec![
+        r.pid.to_string(),
+        r.variant.to_string(),
+        r.version.clone().unwrap_or_else(|| "-".into()),
+        r.port.to_string(),
+        b.uptime_ms
+            .map(|ms| human_duration(Duration::from_millis(ms)))
             .unwrap_or_else(|| "-".into()),
-        health,
-        b.health_detail
-            .as_deref()
-            .map(|d| format!(" ({d})"))
-            .unwrap_or_default()
-    ));
+        format!(
+            "{health}{}",
+            b.health_detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        ),
+    ]);
+    t.print(printer);
     printer.data(format!("  binary {}", r.binary.display()));
     printer.data(format!("  log    {}", r.log.display()));
 }
@@ -115,10 +202,13 @@ fn print_slots(slots: &[HeldSlot], printer: &Printer) {
         return;
     }
     printer.data("slots:");
-    printer.data(format!(
-        "  {:<32} {:>8} {:>10} {:>22}  COMMAND",
-        "NAME", "PID", "AGE", "PROGRESS"
-    ));
+    let mut t = Table::new(&[
+        ("NAME", Align::Left),
+        ("PID", Align::Right),
+        ("AGE", Align::Right),
+        ("PROGRESS", Align::Right),
+        ("COMMAND", Align::Left),
+    ]);
     for s in slots {
         match &s.holder {
             Some(h) => {
@@ -127,16 +217,16 @@ fn print_slots(slots: &[HeldSlot], printer: &Printer) {
                     (Some(d), None) => human_bytes(d),
                     _ => "-".into(),
                 };
-                printer.data(format!(
-                    "  {:<32} {:>8} {:>10} {:>22}  {}",
-                    s.name,
-                    h.pid,
+                t.row(vec![
+                    s.name.clone(),
+                    h.pid.to_string(),
                     human_duration(h.age()),
                     progress,
-                    h.command
-                ));
+                    h.command.clone(),
+                ]);
             }
-            None => printer.data(format!("  {:<32} {:>8}", s.name, "?")),
+            None => t.row(vec![s.name.clone(), "?".into()]),
         }
     }
+    t.print(printer);
 }

@@ -86,8 +86,11 @@ impl HttpError {
         }
     }
 
-    /// A transient error for `url` from a reqwest error (connection, timeout, body); the
-    /// message is reqwest's whole cause chain, without the URL (the error names it once).
+    /// An error for `url` from a reqwest error (connection, timeout, body); the message is
+    /// reqwest's whole cause chain, without the URL (the error names it once). Transient,
+    /// except for what retrying cannot fix ([`Unfixable`]: a host name that does not resolve,
+    /// a refused TLS certificate), which is [`HttpError::Fatal`] so that it is reported at
+    /// once instead of after every retry.
     pub fn from_reqwest(url: &Url, err: reqwest::Error) -> HttpError {
         let err = err.without_url();
         let mut message = err.to_string();
@@ -96,10 +99,67 @@ impl HttpError {
             message.push_str(&format!(": {s}"));
             source = s.source();
         }
+        if Unfixable::of(&message).is_some() {
+            return HttpError::Fatal {
+                url: url.to_string(),
+                message,
+            };
+        }
         HttpError::Transient {
             url: url.to_string(),
             message,
             retry_after: None,
+        }
+    }
+
+    /// What cannot be fixed by retrying, if this is such an error.
+    pub fn unfixable(&self) -> Option<Unfixable> {
+        match self {
+            HttpError::Fatal { message, .. } => Unfixable::of(message),
+            _ => None,
+        }
+    }
+}
+
+/// A network failure that no retry can fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unfixable {
+    /// The host name does not exist (the resolver said so: `EAI_NONAME`). A resolver that
+    /// cannot answer right now ("temporary failure") stays transient.
+    UnknownHost,
+    /// The server's TLS certificate was refused (untrusted issuer, wrong name, expired).
+    Certificate,
+}
+
+impl Unfixable {
+    /// Classifies a reqwest/hyper/rustls cause chain by its text: these errors are not
+    /// exposed as types by reqwest (hyper-util's `ConnectError` and rustls' `Error` are
+    /// private or version-bound), but their messages are stable.
+    pub fn of(chain: &str) -> Option<Unfixable> {
+        let unknown_host = [
+            "Name or service not known",
+            "No address associated with hostname",
+            "nodename nor servname provided",
+        ];
+        if chain.contains("dns error") && unknown_host.iter().any(|m| chain.contains(m)) {
+            Some(Unfixable::UnknownHost)
+        } else if chain.contains("invalid peer certificate") {
+            Some(Unfixable::Certificate)
+        } else {
+            None
+        }
+    }
+
+    /// The next step for the user.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Unfixable::UnknownHost => {
+                "the host name does not resolve (not retried): check the URL in --source"
+            }
+            Unfixable::Certificate => {
+                "the server's TLS certificate was refused (not retried): check the URL; \
+                 voxctl trusts the Mozilla root store and never skips the check"
+            }
         }
     }
 }
@@ -299,6 +359,19 @@ pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unfixable_network_errors() {
+        let table = [
+            ("error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known", Some(Unfixable::UnknownHost)),
+            ("error sending request: client error (Connect): dns error: failed to lookup address information: Temporary failure in name resolution", None),
+            ("error sending request: client error (Connect): invalid peer certificate: UnknownIssuer", Some(Unfixable::Certificate)),
+            ("error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)", None),
+        ];
+        for (chain, want) in table {
+            assert_eq!(Unfixable::of(chain), want, "{chain}");
+        }
+    }
 
     #[test]
     fn token_goes_to_github_only() {

@@ -80,12 +80,34 @@ pub struct Plan {
     pub version: Option<String>,
 }
 
+/// The file that pins a release (the one a release signs: `S.manifest.json`, else
+/// `S.sha256`, else `S.tar.gz.sha256`), exactly as [`discover_pinned`] read it.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    /// Its file name in the release.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
 /// Finds the layout of `asset` in `remote` and builds its [`Plan`].
 pub async fn discover(
     remote: &Remote,
     asset: &str,
     on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
 ) -> Result<Plan> {
+    discover_pinned(remote, asset, on_retry)
+        .await
+        .map(|(p, _)| p)
+}
+
+/// [`discover`], also returning the bytes of the file that pins the plan, so that a
+/// signature is checked over exactly what the plan was built from.
+pub async fn discover_pinned(
+    remote: &Remote,
+    asset: &str,
+    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
+) -> Result<(Plan, Pinned)> {
     validate_file_name("asset", asset)?;
     let src = &remote.source;
     let s = stem(asset);
@@ -101,7 +123,7 @@ pub async fn discover(
             ))
             .into());
         }
-        return Ok(Plan {
+        let plan = Plan {
             layout: Layout::ManifestJson,
             asset: asset.to_string(),
             size: m.size,
@@ -117,7 +139,8 @@ pub async fn discover(
                 })
                 .collect(),
             version: m.app_version,
-        });
+        };
+        return Ok((plan, Pinned { name, bytes }));
     }
 
     let name = crate::manifest::text_manifest_name(asset);
@@ -126,7 +149,7 @@ pub async fn discover(
             Error::Integrity(format!("{}: manifest is not UTF-8 text", src.locate(&name)))
         })?;
         let names = parse_text_manifest(&text).with_context(|| src.locate(&name))?;
-        let sha256 = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
         let mut pieces = Vec::with_capacity(names.len());
         let mut offset = 0u64;
         for part in names {
@@ -161,31 +184,28 @@ pub async fn discover(
                 .checked_add(size)
                 .ok_or_else(|| Error::Integrity("part sizes overflow".into()))?;
         }
-        return Ok(Plan {
+        let plan = Plan {
             layout: Layout::ManifestText,
             asset: asset.to_string(),
             size: offset,
             sha256,
             pieces,
             version: None,
-        });
+        };
+        return Ok((plan, pin));
     }
 
     if let Some(size) = remote.size(asset, on_retry).await? {
-        let sha256 = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
-        return Ok(single(
-            Layout::Whole,
-            asset,
-            asset.to_string(),
-            size,
-            sha256,
-        ));
+        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+        let plan = single(Layout::Whole, asset, asset.to_string(), size, sha256);
+        return Ok((plan, pin));
     }
 
     let archive = format!("{s}.tar.gz");
     if let Some(size) = remote.size(&archive, on_retry).await? {
-        let sha256 = whole_sha256(remote, &format!("{archive}.sha256"), &archive, on_retry).await?;
-        return Ok(single(Layout::Archive, asset, archive, size, sha256));
+        let (sha256, pin) =
+            whole_sha256(remote, &format!("{archive}.sha256"), &archive, on_retry).await?;
+        return Ok((single(Layout::Archive, asset, archive, size, sha256), pin));
     }
 
     Err(anyhow::anyhow!(
@@ -213,12 +233,13 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
 }
 
 /// Reads the one-line checksum file `name` for `file`. Missing -> refused (exit 3).
+/// Returns the digest and the file as read.
 async fn whole_sha256(
     remote: &Remote,
     name: &str,
     file: &str,
     on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-) -> Result<Sha256> {
+) -> Result<(Sha256, Pinned)> {
     let src = &remote.source;
     let bytes = remote
         .get_small(name, CHECKSUM_FILE_CAP, on_retry)
@@ -229,7 +250,7 @@ async fn whole_sha256(
                 src.locate(name)
             ))
         })?;
-    let text = String::from_utf8(bytes)
+    let text = String::from_utf8(bytes.clone())
         .map_err(|_| Error::Integrity(format!("{}: not UTF-8 text", src.locate(name))))?;
     let line = parse_single(&text).with_context(|| src.locate(name))?;
     let base = line.name.rsplit('/').next().unwrap_or_default();
@@ -241,5 +262,9 @@ async fn whole_sha256(
         ))
         .into());
     }
-    Ok(line.sha256)
+    let pin = Pinned {
+        name: name.to_string(),
+        bytes,
+    };
+    Ok((line.sha256, pin))
 }

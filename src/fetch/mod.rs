@@ -31,6 +31,7 @@ pub mod http;
 pub mod install;
 pub mod layout;
 pub mod partial;
+pub mod signed;
 pub mod source;
 pub mod writeback;
 
@@ -69,6 +70,8 @@ pub struct Settings {
     pub net: http::NetSettings,
     /// Reinstall even when the install record matches the release.
     pub force: bool,
+    /// The trusted public keys; empty: the release is not authenticated (see [`signed`]).
+    pub keys: crate::signature::Keyring,
     /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
     /// `None` for [`archive::default_max_expanded`] of the archive's size.
     pub max_expanded: Option<u64>,
@@ -110,6 +113,17 @@ pub enum Event {
     },
     /// The whole file matched its SHA-256.
     Verified(Sha256),
+    /// The release's signature verified: `elapsed` is the time the check took (for the
+    /// pinning file: fetching and checking its signature; for an asset signature: the wait
+    /// for the hashing thread after the download).
+    Authenticated {
+        /// What was checked.
+        auth: crate::signature::Authenticated,
+        /// How long the check held the fetch up.
+        elapsed: Duration,
+    },
+    /// No public key is configured, so the release was not authenticated (sent once).
+    Unauthenticated,
     /// The release was already installed and a partial download of the asset (left by a
     /// killed `--force`, or of an older release) was removed.
     StalePartialRemoved {
@@ -228,10 +242,15 @@ pub async fn fetch(
             })
         }
     };
-    let plan = layout::discover(&remote, &settings.asset, &on_retry)
+    if let Source::Dir(dir) = &settings.source {
+        check_release_dir(dir)?;
+    }
+    let (plan, pinned) = layout::discover_pinned(&remote, &settings.asset, &on_retry)
         .await
         .map_err(|e| {
-            if is_network(&e) {
+            if let Some(u) = unfixable(&e) {
+                crate::error::hinted(e, u.hint())
+            } else if is_network(&e) {
                 crate::error::hinted(
                     e,
                     "check the network and the release server, or pass --source URL|DIR",
@@ -241,7 +260,31 @@ pub async fn fetch(
             }
         })?;
     progress.init(&plan);
+    tracing::info!(
+        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        settings.asset,
+        plan.layout.as_str(),
+        settings.source.display(),
+        plan.pieces.len(),
+        plan.pieces
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        plan.size,
+        plan.sha256
+    );
     events(Event::Planned(plan.clone()));
+    let (auth, elapsed) =
+        signed::authenticate(&remote, &plan, &pinned, &settings.keys, &on_retry).await?;
+    match &auth {
+        signed::Authentication::Unauthenticated => events(Event::Unauthenticated),
+        signed::Authentication::Pinned(a) => events(Event::Authenticated {
+            auth: a.clone(),
+            elapsed,
+        }),
+        signed::Authentication::Asset(_) => {}
+    }
 
     let backends = &settings.backends;
     let target = match plan.layout {
@@ -250,7 +293,16 @@ pub async fn fetch(
     };
     if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
-            if matches_install(&record, &plan, &target) {
+            let signed_asset = matches!(auth, signed::Authentication::Asset(_));
+            // An asset signature can only be checked over the bytes: an install that was
+            // not authenticated then is downloaded again.
+            if matches_install(&record, &plan, &target)
+                && (!signed_asset || record.signature.is_some())
+            {
+                tracing::info!(
+                    "{} is installed with the release's sha256: nothing to download",
+                    target.display()
+                );
                 // A partial download left by a killed `--force` (or an older release) is of
                 // no use now: remove it, and say so, rather than leave gigabytes unreported.
                 if let Some((path, bytes)) = partial::Partial::remove_stale(backends, &plan.asset)?
@@ -259,6 +311,12 @@ pub async fn fetch(
                 }
                 return Ok(Outcome::AlreadyInstalled(record));
             }
+            tracing::info!(
+                "{}: the install record differs from the release (sha256 {} vs {}): downloading",
+                settings.asset,
+                record.sha256,
+                plan.sha256
+            );
         }
     }
 
@@ -272,6 +330,12 @@ pub async fn fetch(
             return Err(e);
         }
     };
+    tracing::info!(
+        "{}: downloading into {}, then installing at {}",
+        settings.asset,
+        partial.dir().display(),
+        target.display()
+    );
     let ctx = Arc::new(Ctx {
         plan: plan.clone(),
         remote,
@@ -279,6 +343,19 @@ pub async fn fetch(
         progress,
         events: events.clone(),
     });
+    let follower = match &auth {
+        signed::Authentication::Asset(sig) => Some(signed::Follower::start(
+            data.clone(),
+            &plan,
+            settings.keys.clone(),
+            sig.clone(),
+        )?),
+        _ => None,
+    };
+    let pinned_auth = match auth {
+        signed::Authentication::Pinned(a) => Some(a),
+        _ => None,
+    };
     let writeback = match writeback::Writeback::start(data, partial.clone()) {
         Ok(w) => w,
         Err(e) => {
@@ -295,7 +372,7 @@ pub async fn fetch(
         tracing::warn!("cannot record the download's progress: {e:#}");
     }
     let installed = match downloaded {
-        Ok(first) => install(&ctx, settings, &target, first).await,
+        Ok(first) => install(&ctx, settings, &target, first, follower, pinned_auth).await,
         Err(e) => Err(e),
     };
     match installed {
@@ -317,6 +394,43 @@ pub async fn fetch(
     }
 }
 
+/// Refuses a release directory that does not exist, before anything else: a `--source`
+/// without a scheme is a directory, so `127.0.0.1:8080` is named as the missing directory it
+/// is, with the URL it probably meant.
+fn check_release_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let text = dir.to_string_lossy();
+    let host_port = text.split_once('/').map_or(&*text, |(h, _)| h);
+    let looks_like_a_server = host_port
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    let hint = if looks_like_a_server {
+        format!(
+            "a --source without a scheme is a directory; for a server, pass --source http://{text}"
+        )
+    } else {
+        "pass an existing directory, or an http(s):// or file:// URL".to_string()
+    };
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    Err(crate::error::hinted(
+        anyhow::anyhow!("release directory {} {what}", dir.display()),
+        hint,
+    ))
+}
+
+/// The unfixable network failure in `err`'s chain, if any (DNS, TLS certificate).
+fn unfixable(err: &anyhow::Error) -> Option<http::Unfixable> {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<http::HttpError>())
+        .and_then(http::HttpError::unfixable)
+}
+
 /// Whether `err` is a network failure (an [`http::HttpError`] in the chain).
 fn is_network(err: &anyhow::Error) -> bool {
     err.chain()
@@ -329,6 +443,8 @@ async fn install(
     settings: &Settings,
     target: &std::path::Path,
     first: sha2::Sha256,
+    follower: Option<signed::Follower>,
+    mut signature: Option<crate::signature::Authenticated>,
 ) -> Result<InstallRecord> {
     let plan = ctx.plan.clone();
     let data = ctx.data.clone();
@@ -338,8 +454,10 @@ async fn install(
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
-    tokio::task::spawn_blocking(move || -> Result<()> {
+    let events = ctx.events.clone();
+    let asset_auth = tokio::task::spawn_blocking(move || -> Result<_> {
         install::verify(&data, &plan, first)?;
+        let asset_auth = follower.map(|f| f.finish(&data, plan.size)).transpose()?;
         match plan.layout {
             Layout::Archive => archive::install_archive(
                 data.path(),
@@ -347,13 +465,21 @@ async fn install(
                 &target_buf,
                 &executable,
                 max_expanded,
-            ),
-            _ => install::install_file(data.path(), &target_buf),
+            )?,
+            _ => install::install_file(data.path(), &target_buf)?,
         }
+        Ok(asset_auth)
     })
     .await
     .context("install task failed")??;
     (ctx.events)(Event::Verified(ctx.plan.sha256));
+    if let Some((auth, elapsed)) = asset_auth {
+        events(Event::Authenticated {
+            auth: auth.clone(),
+            elapsed,
+        });
+        signature = Some(auth);
+    }
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
@@ -366,6 +492,7 @@ async fn install(
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        signature,
     };
     settings.backends.write_record(&record)?;
     Ok(record)

@@ -19,8 +19,8 @@
 //! release larger than the disk fails at once, naming what is needed and what is available
 //! ([`NoSpace`]).
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -162,6 +162,94 @@ impl Partial {
     }
 }
 
+/// A partial download found on disk, for `voxctl status` and `voxctl remove`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartialInfo {
+    /// The asset being downloaded.
+    pub asset: String,
+    /// Its partial-data directory (absolute when the backends dir is).
+    pub dir: PathBuf,
+    /// Bytes recorded as on disk (durable) for resume; 0 without a resume record.
+    pub bytes_on_disk: u64,
+    /// The size of the whole download in bytes, when its plan is readable.
+    pub size: Option<u64>,
+    /// When the data last changed (the resume record, else the directory), RFC 3339 UTC.
+    pub modified_at: String,
+    /// How long ago that was, in milliseconds.
+    pub age_ms: u64,
+}
+
+/// The partial downloads in `backends` (`.partial/*/`), by asset name. Reads only: nothing
+/// is created, and a missing directory is an empty list.
+pub fn list(backends: &BackendsDir) -> Result<Vec<PartialInfo>> {
+    let root = backends.root().join(".partial");
+    let entries = match std::fs::read_dir(&root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(anyhow::Error::from(e).context(format!("cannot list {}", root.display())))
+        }
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", root.display()))?;
+        let dir = entry.path();
+        let Some(asset) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // Read as every data-dir record is (no symlinks, regular files, capped); a record
+        // that cannot be read shows as unknown rather than failing `status`.
+        let read_json = |name: &str| -> Option<serde_json::Value> {
+            let bytes = crate::checked_open::read_record_as(
+                &dir.join(name),
+                crate::checked_open::Rule::Shared,
+            )
+            .ok()??;
+            serde_json::from_slice(&bytes).ok()
+        };
+        let bytes_on_disk = read_json("progress.json")
+            .and_then(|r| serde_json::from_value::<Record>(r).ok())
+            .map_or(0, |r| r.received.iter().sum());
+        let size = read_json("plan.json").and_then(|p| p.get("size")?.as_u64());
+        let modified = std::fs::metadata(dir.join("progress.json"))
+            .or_else(|_| std::fs::metadata(&dir))
+            .and_then(|m| m.modified())
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let age = std::time::SystemTime::now()
+            .duration_since(modified)
+            .unwrap_or_default();
+        out.push(PartialInfo {
+            asset,
+            dir,
+            bytes_on_disk,
+            size,
+            modified_at: humantime::format_rfc3339_seconds(modified).to_string(),
+            age_ms: age.as_millis() as u64,
+        });
+    }
+    out.sort_by(|a, b| a.asset.cmp(&b.asset));
+    Ok(out)
+}
+
+/// Removes the partial download of `asset` in `backends`, if any; returns whether there was
+/// one.
+pub fn remove(backends: &BackendsDir, asset: &str) -> Result<bool> {
+    let dir = backends.root().join(".partial").join(asset);
+    if !dir.exists() {
+        return Ok(false);
+    }
+    let p = Partial {
+        data: dir.join(format!("{asset}.download")),
+        record: dir.join("progress.json"),
+        dir,
+    };
+    p.remove()?;
+    Ok(true)
+}
+
 /// The download's data file: the asset's full size, preallocated, each piece written at its
 /// offset with positioned writes (`pwrite`), so pieces never copy each other and the file is
 /// the assembled asset when the last piece is in. Shared by the piece tasks, the hash
@@ -185,16 +273,7 @@ impl DataFile {
     /// than the file still needs allocated.
     pub fn open(partial: &Partial, plan: &Plan) -> Result<DataFile> {
         let path = partial.data_path().to_path_buf();
-        let file = checked_open::open_file(
-            &path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o644),
-            Rule::Shared,
-        )?;
+        let file = checked_open::open_or_create(&path, 0o644, Rule::Shared)?;
         let stat = |file: &File| {
             file.metadata()
                 .with_context(|| format!("cannot stat {}", path.display()))

@@ -37,12 +37,18 @@ pub fn now() -> Result<Now> {
 }
 
 fn boot_ms() -> Result<u64> {
+    Ok(boot_time()?.as_millis() as u64)
+}
+
+/// The boot-time clock: `CLOCK_BOOTTIME` on Linux (counts suspend, as etcd's TTLs do),
+/// `CLOCK_MONOTONIC` elsewhere. Errors only if the clock cannot be read.
+pub fn boot_time() -> Result<Duration> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     let id = nix::time::ClockId::CLOCK_BOOTTIME;
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     let id = nix::time::ClockId::CLOCK_MONOTONIC;
     let ts = nix::time::clock_gettime(id).context("cannot read the boot-time clock")?;
-    Ok(Duration::from(ts).as_millis() as u64)
+    Ok(Duration::from(ts))
 }
 
 fn wall_us() -> u64 {

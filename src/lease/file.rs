@@ -29,7 +29,7 @@ use anyhow::{Context, Result};
 
 use super::{
     check_token, clock, next_token, standing, Attempt, Lease, LeaseInfo, LeaseName, LeaseRecord,
-    LeaseStore, Now, Standing, Token,
+    LeaseStore, Now, Owner, Standing, Token,
 };
 use crate::checked_open::{self, Rule};
 use crate::state::StateDir;
@@ -76,17 +76,8 @@ impl FileStore {
     /// should it still get the lock, drops it at once (the channel is gone).
     fn lock(&self, name: &LeaseName) -> Result<File> {
         let path = self.dir.join(format!("{name}.lock"));
-        let file = checked_open::open_file(
-            &path,
-            OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600),
-            Rule::Private,
-        )
-        .with_context(|| format!("cannot open lease lock {}", path.display()))?;
+        let file = checked_open::open_or_create(&path, 0o600, Rule::Private)
+            .with_context(|| format!("cannot open lease lock {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(TryLockError::WouldBlock) => {}
@@ -201,17 +192,113 @@ fn ms(d: Duration) -> u64 {
     d.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
-impl LeaseStore for FileStore {
-    fn try_acquire(&self, name: &LeaseName, ttl: Duration, holder: &str) -> Result<Attempt> {
+/// Who will own a lease acquired with [`FileStore::try_acquire_owned`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerSpec {
+    /// No owner: the TTL alone decides (every plain `lease acquire`).
+    None,
+    /// `lease run`: a liveness file whose `flock` voxctl holds and its command inherits.
+    Liveness,
+    /// `lease acquire --owner-pid PID`.
+    Pid(i32),
+}
+
+/// The pid namespace of `pid`, as the text of its `/proc/PID/ns/pid` link.
+fn pid_namespace(pid: &str) -> Option<String> {
+    std::fs::read_link(format!("/proc/{pid}/ns/pid"))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+impl FileStore {
+    /// Where `rec` stands at `now`, with the one fact a pure [`standing`] cannot know:
+    /// whether a held lease's [`Owner`] is certainly gone ([`Standing::Abandoned`]).
+    pub fn standing_of(&self, rec: &LeaseRecord, now: &Now) -> Standing {
+        let pure = standing(rec, now);
+        if pure.is_held() && self.owner_gone(rec) {
+            Standing::Abandoned
+        } else {
+            pure
+        }
+    }
+
+    /// Whether the owner of `rec` is certainly gone. Without an owner, or when in doubt
+    /// (another host, boot or pid namespace; a liveness file that cannot be checked), no.
+    fn owner_gone(&self, rec: &LeaseRecord) -> bool {
+        match &rec.owner {
+            None => false,
+            Some(Owner::Flock { file }) => {
+                if file.contains('/') || rec.host != crate::process::hostname().unwrap_or_default()
+                {
+                    return false;
+                }
+                match File::open(self.dir.join(file)) {
+                    // The holder creates it before writing the record and removes it only
+                    // when releasing: a missing file means the holder is gone.
+                    Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+                    Ok(f) => match f.try_lock() {
+                        Ok(()) => true, // nobody holds it; dropping `f` unlocks
+                        Err(_) => false,
+                    },
+                }
+            }
+            Some(Owner::Process {
+                pid,
+                start_time,
+                pid_ns,
+                boot_id,
+                host,
+            }) => {
+                Some(host) == crate::process::hostname().as_ref()
+                    && Some(boot_id) == crate::process::boot_id().as_ref()
+                    && Some(pid_ns) == pid_namespace("self").as_ref()
+                    && crate::process::start_time(*pid) != Some(*start_time)
+            }
+        }
+    }
+
+    /// The view of `rec` at `now`, abandonment included.
+    fn info(&self, rec: &LeaseRecord, now: &Now) -> LeaseInfo {
+        let mut info = LeaseInfo::from_record(rec, now);
+        let st = self.standing_of(rec, now);
+        if st == Standing::Abandoned {
+            info.standing = st;
+            info.state = st.state();
+            info.left_ms = 0;
+        }
+        info
+    }
+
+    /// Removes the liveness file of `rec`, if it has one (after a takeover or a release).
+    fn remove_liveness(&self, rec: &LeaseRecord) {
+        if let Some(Owner::Flock { file }) = &rec.owner {
+            if !file.contains('/') {
+                let _ = std::fs::remove_file(self.dir.join(file));
+            }
+        }
+    }
+
+    /// [`LeaseStore::try_acquire`] with an owner (see [`OwnerSpec`]). For
+    /// [`OwnerSpec::Liveness`] it also returns the liveness file, locked and *inheritable*
+    /// (not close-on-exec): keep it open for as long as the lease is held, and the command
+    /// started meanwhile inherits it. A lease whose owner is gone is taken over at once with
+    /// a larger token. Errors: [`Error::Usage`] when `--owner-pid` names no process.
+    pub fn try_acquire_owned(
+        &self,
+        name: &LeaseName,
+        ttl: Duration,
+        holder: &str,
+        owner: OwnerSpec,
+    ) -> Result<(Attempt, Option<File>)> {
         let _lock = self.lock(name)?;
         let previous = self.read(name)?;
         let now = clock::now()?;
         if let Some(rec) = &previous {
-            if standing(rec, &now).is_held() {
-                return Ok(Attempt::Held(LeaseInfo::from_record(rec, &now)));
+            if self.standing_of(rec, &now).is_held() {
+                return Ok((Attempt::Held(self.info(rec, &now)), None));
             }
         }
-        let previous_token = previous.map(|r| r.token);
+        let previous_token = previous.as_ref().map(|r| r.token);
         let token = next_token(previous_token, now.wall_us).ok_or_else(|| {
             anyhow::anyhow!(
                 "lease {name}: cannot issue a fencing token larger than {} (the largest \
@@ -220,21 +307,121 @@ impl LeaseStore for FileStore {
                 self.record_path(name).display()
             )
         })?;
+        let host = crate::process::hostname().unwrap_or_default();
+        let (owner, alive) = match owner {
+            OwnerSpec::None => (None, None),
+            OwnerSpec::Pid(pid) => {
+                let gone = || Error::Usage(format!("--owner-pid {pid}: no such process"));
+                let start_time = crate::process::start_time(pid).ok_or_else(gone)?;
+                let pid_ns = pid_namespace(&pid.to_string()).ok_or_else(gone)?;
+                let owner = Owner::Process {
+                    pid,
+                    start_time,
+                    pid_ns,
+                    boot_id: now.boot_id.clone(),
+                    host: host.clone(),
+                };
+                (Some(owner), None)
+            }
+            OwnerSpec::Liveness => {
+                let file = format!("{name}.{token}.alive");
+                let path = self.dir.join(&file);
+                let f = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .mode(0o600)
+                    .custom_flags(libc_nofollow())
+                    .open(&path)
+                    .with_context(|| format!("cannot create liveness file {}", path.display()))?;
+                f.try_lock().map_err(|e| {
+                    anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
+                })?;
+                inheritable(&f)
+                    .with_context(|| format!("cannot share liveness file {}", path.display()))?;
+                (Some(Owner::Flock { file }), Some(f))
+            }
+        };
         let rec = LeaseRecord {
             name: name.to_string(),
             token,
             holder: holder.to_string(),
             pid: std::process::id() as i32,
-            host: crate::process::hostname().unwrap_or_default(),
+            host,
             boot_id: now.boot_id.clone(),
             ttl_ms: ms(ttl),
             acquired_boot_ms: now.boot_ms,
             expires_boot_ms: now.boot_ms.saturating_add(ms(ttl)),
             acquired_wall_ms: now.wall_us / 1000,
             released: false,
+            owner,
         };
         self.write(&rec, Op::Acquire)?;
-        Ok(Attempt::Acquired(lease_view(&rec, &now)))
+        if let Some(prev) = &previous {
+            self.remove_liveness(prev);
+        }
+        Ok((Attempt::Acquired(lease_view(&rec, &now)), alive))
+    }
+}
+
+/// `O_NOFOLLOW`: the liveness file is a state file (DESIGN.md "State dir layout").
+fn libc_nofollow() -> i32 {
+    nix::fcntl::OFlag::O_NOFOLLOW.bits()
+}
+
+/// Clears close-on-exec on `f`, so a command started while it is open inherits it (and the
+/// lock on it, which belongs to the shared open file description).
+fn inheritable(f: &File) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    use std::os::fd::AsRawFd;
+    fcntl(f.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
+        .map(|_| ())
+        .map_err(std::io::Error::from)
+}
+
+/// A [`LeaseStore`] view of a [`FileStore`] whose acquires get an owner, for
+/// [`super::acquire_wait`]; the liveness file of the winning acquire is kept in `alive`.
+pub struct Owned<'a> {
+    /// The store.
+    pub store: &'a FileStore,
+    /// The owner every acquire records.
+    pub owner: OwnerSpec,
+    /// The liveness file of the latest successful acquire ([`OwnerSpec::Liveness`]).
+    pub alive: std::sync::Mutex<Option<File>>,
+}
+
+impl LeaseStore for Owned<'_> {
+    fn try_acquire(&self, name: &LeaseName, ttl: Duration, holder: &str) -> Result<Attempt> {
+        let (attempt, alive) = self
+            .store
+            .try_acquire_owned(name, ttl, holder, self.owner)?;
+        if alive.is_some() {
+            *self.alive.lock().unwrap_or_else(|p| p.into_inner()) = alive;
+        }
+        Ok(attempt)
+    }
+    fn renew(&self, name: &LeaseName, token: Token, ttl: Option<Duration>) -> Result<Lease> {
+        self.store.renew(name, token, ttl)
+    }
+    fn release(&self, name: &LeaseName, token: Token) -> Result<()> {
+        self.store.release(name, token)
+    }
+    fn status(&self, name: &LeaseName) -> Result<Option<LeaseInfo>> {
+        self.store.status(name)
+    }
+    fn list(&self) -> Result<Vec<LeaseInfo>> {
+        self.store.list()
+    }
+    fn watch(&self, name: &LeaseName) -> Option<Box<dyn super::ChangeWait>> {
+        self.store.watch(name)
+    }
+}
+
+impl LeaseStore for FileStore {
+    fn try_acquire(&self, name: &LeaseName, ttl: Duration, holder: &str) -> Result<Attempt> {
+        self.try_acquire_owned(name, ttl, holder, OwnerSpec::None)
+            .map(|(attempt, _)| attempt)
     }
 
     fn renew(&self, name: &LeaseName, token: Token, ttl: Option<Duration>) -> Result<Lease> {
@@ -253,7 +440,7 @@ impl LeaseStore for FileStore {
             }
             // Expired but nobody took it over: the token is still the latest, so
             // extending it cannot overlap another holder.
-            Standing::Held { .. } | Standing::Expired { .. } => {}
+            Standing::Held { .. } | Standing::Expired { .. } | Standing::Abandoned => {}
         }
         if let Some(ttl) = ttl {
             rec.ttl_ms = ms(ttl);
@@ -269,6 +456,7 @@ impl LeaseStore for FileStore {
         if !rec.released {
             rec.released = true;
             self.write(&rec, Op::Release)?;
+            self.remove_liveness(&rec);
         }
         Ok(())
     }
@@ -276,7 +464,7 @@ impl LeaseStore for FileStore {
     fn status(&self, name: &LeaseName) -> Result<Option<LeaseInfo>> {
         let rec = self.read(name)?;
         let now = clock::now()?;
-        Ok(rec.map(|r| LeaseInfo::from_record(&r, &now)))
+        Ok(rec.map(|r| self.info(&r, &now)))
     }
 
     fn list(&self) -> Result<Vec<LeaseInfo>> {
@@ -301,7 +489,7 @@ impl LeaseStore for FileStore {
                 continue; // temporary files (`.voxctl-*`) and strays
             }
             if let Some(rec) = read_record(&entry.path())? {
-                out.push(LeaseInfo::from_record(&rec, &now));
+                out.push(self.info(&rec, &now));
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -7,14 +7,17 @@
 //! was paused past its TTL and lost the lease can be told apart from the new holder (its
 //! renew and release are refused, exit 6).
 //!
-//! The command layer talks to a [`LeaseStore`]; [`file::FileStore`] keeps leases in the state
-//! dir, and a fleet-wide backend (etcd) can be added later behind the same trait. The pure
+//! The command layer talks to a [`LeaseStore`], chosen by [`store::StoreSpec`]:
+//! [`file::FileStore`] keeps leases in the state dir, [`etcd::EtcdStore`] in an etcd cluster
+//! shared by many machines (issue 16). The pure
 //! decisions (is a record still held, which token comes next) live in this file so they can
 //! be unit-tested with injected clocks.
 
 pub mod clock;
+pub mod etcd;
 pub mod file;
 pub mod run;
+pub mod store;
 
 use std::fmt;
 use std::str::FromStr;
@@ -89,7 +92,8 @@ impl fmt::Display for Token {
     }
 }
 
-/// Parses a TTL or kill grace such as `500ms`, `30s`, `5m` (humantime syntax). Zero,
+/// Parses a TTL or kill grace such as `10` (seconds), `500ms`, `30s`, `5m` (see
+/// [`crate::duration::parse`]). Zero,
 /// negative, sub-millisecond and over-a-year values are [`Error::Usage`].
 pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
     let t = s.trim();
@@ -98,11 +102,7 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
             "invalid duration {s:?}: must be positive"
         )));
     }
-    let d = humantime::parse_duration(t).map_err(|e| {
-        Error::Usage(format!(
-            "invalid duration {s:?}: {e} (examples: 500ms, 30s, 5m)"
-        ))
-    })?;
+    let d = crate::duration::parse(t)?;
     if d.is_zero() {
         return Err(Error::Usage(format!(
             "invalid duration {s:?}: must be positive"
@@ -166,6 +166,40 @@ pub struct LeaseRecord {
     pub acquired_wall_ms: u64,
     /// Whether the holder released it (the record stays, keeping the latest token).
     pub released: bool,
+    /// How the store can tell for certain that the holder is gone (file store only; see
+    /// [`Owner`]); `None`: only the TTL decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+}
+
+/// A holder whose death the store can observe with certainty, so that its lease is
+/// [`Standing::Abandoned`] at once instead of at TTL expiry. Only opted-in holders have one:
+/// a parent pid is not an owner (`$(timeout 5 voxctl ...)`, `sh -c`, ssh, sudo and CI steps
+/// all run voxctl under a parent that exits at once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Owner {
+    /// `lease run`: an exclusive `flock` on this liveness file (a name in the store's
+    /// directory) is held by voxctl and inherited by its command, so the kernel drops it only
+    /// when voxctl and everything it started are gone.
+    Flock {
+        /// The liveness file's name, `NAME.TOKEN.alive`.
+        file: String,
+    },
+    /// `lease acquire --owner-pid PID`: that exact process; gone only when, on this host and
+    /// boot and in this pid namespace, the pid no longer has that start time.
+    Process {
+        /// The process id.
+        pid: i32,
+        /// Its start time (clock ticks since boot).
+        start_time: u64,
+        /// Its pid namespace (`/proc/PID/ns/pid` link text, e.g. `pid:[4026531836]`).
+        pid_ns: String,
+        /// The boot it runs in.
+        boot_id: String,
+        /// The host it runs on.
+        host: String,
+    },
 }
 
 /// Where a lease record stands at a given moment.
@@ -185,6 +219,8 @@ pub enum Standing {
     PreviousBoot,
     /// Released by its holder.
     Released,
+    /// Within its TTL, but its [`Owner`] is certainly gone: anyone may take it over at once.
+    Abandoned,
 }
 
 impl Standing {
@@ -193,13 +229,14 @@ impl Standing {
         matches!(self, Standing::Held { .. })
     }
 
-    /// The state's name in output: `held`, `expired` (also for a previous boot's lease) or
-    /// `released`.
+    /// The state's name in output: `held`, `expired` (also for a previous boot's lease),
+    /// `released` or `abandoned`.
     pub fn state(&self) -> &'static str {
         match self {
             Standing::Held { .. } => "held",
             Standing::Expired { .. } | Standing::PreviousBoot => "expired",
             Standing::Released => "released",
+            Standing::Abandoned => "abandoned",
         }
     }
 
@@ -277,7 +314,7 @@ pub struct LeaseInfo {
     /// Where it stands (not serialized; see `state` and `left_ms`).
     #[serde(skip)]
     pub standing: Standing,
-    /// `held`, `expired` or `released`.
+    /// `held`, `expired`, `released` or `abandoned`.
     pub state: &'static str,
     /// Time left while held, in milliseconds (0 otherwise).
     pub left_ms: u64,
@@ -330,6 +367,7 @@ impl LeaseInfo {
             ),
             Standing::Expired { .. } | Standing::PreviousBoot => "expired".into(),
             Standing::Released => "released".into(),
+            Standing::Abandoned => "abandoned (its holder is gone)".into(),
         };
         format!("{}, token {}, {when}", self.holder, self.token)
     }
@@ -356,6 +394,20 @@ pub trait LeaseStore {
     /// boot (an expired lease that nobody took over is still renewable).
     fn renew(&self, name: &LeaseName, token: Token, ttl: Option<Duration>) -> Result<Lease>;
 
+    /// [`LeaseStore::renew`], giving up after about `within` with an error that is not
+    /// [`Error::Lost`] (the outcome is then unknown). `lease run` uses it so that a store that
+    /// does not answer cannot keep it from stopping the command in time. The default waits
+    /// as long as `renew` does (the file store's operations are local and bounded).
+    fn renew_within(
+        &self,
+        name: &LeaseName,
+        token: Token,
+        ttl: Option<Duration>,
+        _within: Duration,
+    ) -> Result<Lease> {
+        self.renew(name, token, ttl)
+    }
+
     /// Releases the lease. Errors with [`Error::Lost`] unless `token` is the current token;
     /// releasing twice is not an error.
     fn release(&self, name: &LeaseName, token: Token) -> Result<()>;
@@ -368,7 +420,7 @@ pub trait LeaseStore {
 
     /// A way to sleep until lease `name` may have changed (released, taken over), if the
     /// store has one; [`acquire_wait`] polls otherwise. Wake-ups may be spurious or missed:
-    /// waiters still re-check at least every 100 ms.
+    /// waiters still re-check at least every [`ChangeWait::recheck`].
     fn watch(&self, _name: &LeaseName) -> Option<Box<dyn ChangeWait>> {
         None
     }
@@ -378,10 +430,17 @@ pub trait LeaseStore {
 pub trait ChangeWait {
     /// Blocks until the watched lease may have changed or `timeout` passes.
     fn wait(&mut self, timeout: Duration);
+
+    /// The longest a waiter trusts this watch before looking at the lease again (100 ms:
+    /// the file store's inotify watch sees releases only, not takeovers).
+    fn recheck(&self) -> Duration {
+        Duration::from_millis(100)
+    }
 }
 
 /// Acquires `name`, retrying for up to `wait` while it is held: woken by the store's
-/// [`LeaseStore::watch`] when it has one (re-checking at least every 100 ms), else polling
+/// [`LeaseStore::watch`] when it has one (re-checking at least every
+/// [`ChangeWait::recheck`]), else polling
 /// every 1-25 ms; never sleeping past the holder's expiry. Between attempts it looks with
 /// [`LeaseStore::status`] (no lock) and tries again only when the lease looks free; the
 /// decision itself is always [`LeaseStore::try_acquire`]'s. `stop` is polled between
@@ -423,7 +482,10 @@ pub fn acquire_wait(
                 Watch::Unarmed => {
                     watch = store.watch(name).map_or(Watch::Poll, Watch::Armed);
                 }
-                Watch::Armed(w) => w.wait(nap.min(Duration::from_millis(100))),
+                Watch::Armed(w) => {
+                    let recheck = w.recheck();
+                    w.wait(nap.min(recheck))
+                }
                 Watch::Poll => {
                     std::thread::sleep(nap.min(pause));
                     pause = (pause * 2).min(Duration::from_millis(25));

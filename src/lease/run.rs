@@ -20,7 +20,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use nix::sys::signal::Signal;
@@ -119,12 +119,15 @@ impl Drop for Signals {
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
-    /// The lease's TTL; renewals happen every third of it.
+    /// The lease's granted TTL; renewals happen every third of it.
     pub ttl: Duration,
     /// How long the command gets between SIGTERM and SIGKILL after the lease is lost.
     pub kill_grace: Duration,
     /// The program (looked up in `PATH`) and its arguments.
     pub command: Vec<OsString>,
+    /// When the acquire that got the lease was sent, on [`super::clock::boot_time`] (see
+    /// [`Stamped`]): the lease runs out no earlier than a TTL after that.
+    pub acquire_sent: Duration,
 }
 
 /// How the command ended.
@@ -146,10 +149,73 @@ pub fn exit_code(status: &ExitStatus) -> u8 {
     }
 }
 
+/// The slack kept between the moment the command must be gone and the moment the store may
+/// hand the lease to someone else: a tenth of the TTL, between 100 ms and 1 s. It covers the
+/// client's and server's clocks running at slightly different rates and the time SIGKILL
+/// takes to land.
+pub fn safety_margin(ttl: Duration) -> Duration {
+    (ttl / 10).clamp(Duration::from_millis(100), Duration::from_secs(1))
+}
+
+/// A [`LeaseStore`] wrapper that notes when its last `try_acquire` was sent, on the
+/// boot-time clock (for [`RunSettings::acquire_sent`]).
+pub struct Stamped<'a> {
+    inner: &'a dyn LeaseStore,
+    sent: std::cell::Cell<Duration>,
+}
+
+impl<'a> Stamped<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a dyn LeaseStore) -> Stamped<'a> {
+        Stamped {
+            inner,
+            sent: std::cell::Cell::new(Duration::ZERO),
+        }
+    }
+
+    /// When the last `try_acquire` was sent (zero before the first).
+    pub fn last_acquire_sent(&self) -> Duration {
+        self.sent.get()
+    }
+}
+
+impl LeaseStore for Stamped<'_> {
+    fn try_acquire(&self, name: &LeaseName, ttl: Duration, holder: &str) -> Result<super::Attempt> {
+        self.sent.set(boot_time()?);
+        self.inner.try_acquire(name, ttl, holder)
+    }
+    fn renew(&self, name: &LeaseName, token: super::Token, ttl: Option<Duration>) -> Result<Lease> {
+        self.inner.renew(name, token, ttl)
+    }
+    fn release(&self, name: &LeaseName, token: super::Token) -> Result<()> {
+        self.inner.release(name, token)
+    }
+    fn status(&self, name: &LeaseName) -> Result<Option<super::LeaseInfo>> {
+        self.inner.status(name)
+    }
+    fn list(&self) -> Result<Vec<super::LeaseInfo>> {
+        self.inner.list()
+    }
+    fn watch(&self, name: &LeaseName) -> Option<Box<dyn super::ChangeWait>> {
+        self.inner.watch(name)
+    }
+}
+
 /// Runs `settings.command` under `lease` (already acquired) and supervises it until it exits:
 /// renews, forwards signals, and terminates it if the lease is lost. Does not release the
 /// lease; the caller does, after looking at the report. Errors if the command cannot be
 /// started (the `io::Error` is in the chain) or a child-wait fails.
+///
+/// The deadline rule (issue 16): the lease is known to last until `deadline` = the granted
+/// TTL after the last acknowledged renewal (or the acquire) was *sent*, on the boot-time
+/// clock. While renewals fail without an answer (store unreachable), the command gets
+/// SIGTERM at `deadline - kill grace - safety margin` and SIGKILL at `deadline - safety
+/// margin` (see [`safety_margin`]), so it never runs past the moment the store can give the
+/// lease to another holder; here the kill grace is capped at a third of the TTL, so that
+/// SIGTERM comes after the first renewal could fail. A renewal refused outright ([`Error::Lost`]) gets SIGTERM at
+/// once and SIGKILL after the kill grace. If the acquire took a third of the TTL or more, the
+/// lease is renewed once before the command starts (and the command is not started if that
+/// fails).
 pub fn supervise(
     store: &dyn LeaseStore,
     name: &LeaseName,
@@ -161,6 +227,23 @@ pub fn supervise(
         .command
         .split_first()
         .ok_or_else(|| Error::Usage("no command given after --".into()))?;
+    let period = (settings.ttl / 3).max(Duration::from_millis(1));
+    let margin = safety_margin(settings.ttl);
+    let mut deadline = settings.acquire_sent + settings.ttl;
+    let mut next_renew = settings.acquire_sent + period;
+    // An acquire that took a third of the TTL or more (a slow or failing-over store): confirm
+    // the lease before starting the command, so it never starts on a lease about to run out.
+    let now = boot_time()?;
+    if now >= next_renew {
+        let within = deadline.saturating_sub(now + margin).max(margin);
+        let renewed = store
+            .renew_within(name, lease.token, Some(settings.ttl), within)
+            .with_context(|| {
+                format!("lease {name} could not be confirmed before starting the command")
+            })?;
+        deadline = now + Duration::from_millis(renewed.ttl_ms);
+        next_renew = now + period;
+    }
     let mut child = std::process::Command::new(program)
         .args(args)
         .env("VOXCTL_LEASE_NAME", name.as_str())
@@ -169,11 +252,11 @@ pub fn supervise(
         .spawn()
         .with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
     let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let period = (settings.ttl / 3).max(Duration::from_millis(1));
-    let mut next_renew = Instant::now() + period;
-    let mut valid_until = Instant::now() + settings.ttl;
+    // Under the deadline rule the grace must fit after the first failed renewal.
+    let cutoff_grace = settings.kill_grace.min(settings.ttl / 3);
+    let mut last_error: Option<anyhow::Error> = None;
     let mut lost: Option<anyhow::Error> = None;
-    let mut kill_at: Option<Instant> = None;
+    let mut kill_at: Option<Duration> = None;
     let mut killed = false;
     loop {
         if has_exited(&child)? {
@@ -182,26 +265,45 @@ pub fn supervise(
         for sig in signals.take() {
             signal_group(pgid, sig);
         }
-        let now = Instant::now();
+        let term_at = deadline.saturating_sub(cutoff_grace + margin);
+        let now = boot_time()?;
         if lost.is_none() && now >= next_renew {
-            match store.renew(name, lease.token, Some(settings.ttl)) {
-                Ok(_) => {
+            // Even past `term_at` (voxctl was stopped or starved): a renewal that succeeds
+            // shows the lease is still ours; one refused says it is not.
+            let within = term_at.saturating_sub(now).max(margin);
+            match store.renew_within(name, lease.token, Some(settings.ttl), within) {
+                Ok(renewed) => {
+                    deadline = now + Duration::from_millis(renewed.ttl_ms);
                     next_renew = now + period;
-                    valid_until = now + settings.ttl;
+                    last_error = None;
+                }
+                Err(e) if matches!(Error::find(&e), Some(Error::Lost(_))) => {
+                    tracing::debug!("lease {name} lost: {e:#}; terminating the command");
+                    lost = Some(e);
+                    signal_group(pgid, SIGTERM);
+                    kill_at = Some(boot_time()? + settings.kill_grace);
                 }
                 Err(e) => {
-                    let refused = matches!(Error::find(&e), Some(Error::Lost(_)));
-                    if refused || now >= valid_until {
-                        tracing::debug!("lease {name} lost: {e:#}; terminating the command");
-                        lost = Some(e);
-                        signal_group(pgid, SIGTERM);
-                        kill_at = Some(now + settings.kill_grace);
-                    } else {
-                        tracing::warn!("cannot renew lease {name}, retrying: {e:#}");
-                        next_renew = now + Duration::from_millis(100).min(period);
-                    }
+                    tracing::warn!("cannot renew lease {name}, retrying: {e:#}");
+                    last_error = Some(e);
+                    next_renew = boot_time()? + Duration::from_millis(250).min(period);
                 }
             }
+        }
+        let now = boot_time()?;
+        let term_at = deadline.saturating_sub(cutoff_grace + margin);
+        if lost.is_none() && now >= term_at {
+            let why = last_error
+                .take()
+                .unwrap_or_else(|| anyhow::anyhow!("no renewal was attempted in time"));
+            lost = Some(why.context(Error::Lost(format!(
+                "lease {name} could not be renewed and may run out {} from now, so the \
+                 command was sent SIGTERM, and SIGKILL {} before that moment",
+                humantime::format_duration(round_ms(deadline.saturating_sub(now))),
+                humantime::format_duration(round_ms(margin)),
+            ))));
+            signal_group(pgid, SIGTERM);
+            kill_at = Some(deadline.saturating_sub(margin).max(now));
         }
         if let Some(at) = kill_at {
             if !killed && now >= at {
@@ -209,11 +311,11 @@ pub fn supervise(
                 killed = true;
             }
         }
-        let mut wake = next_renew;
+        let mut wake = next_renew.min(term_at);
         if lost.is_some() {
             wake = kill_at.filter(|_| !killed).unwrap_or(now + MAX_NAP);
         }
-        signals.nap(wake.saturating_duration_since(Instant::now()).min(MAX_NAP));
+        signals.nap(wake.saturating_sub(boot_time()?).min(MAX_NAP));
     }
     if lost.is_some() && !killed {
         // The command exited after SIGTERM; anything it left in its group goes too. The
@@ -224,6 +326,14 @@ pub fn supervise(
         .wait()
         .with_context(|| format!("cannot wait for pid {pgid}"))?;
     Ok(RunReport { status, lost })
+}
+
+fn boot_time() -> Result<Duration> {
+    super::clock::boot_time()
+}
+
+fn round_ms(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
 }
 
 /// Whether the child has exited, without reaping it (`waitid` with `WNOWAIT`).

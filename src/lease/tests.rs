@@ -16,6 +16,7 @@ fn rec(boot: &str, expires_boot_ms: u64, released: bool) -> LeaseRecord {
         expires_boot_ms,
         acquired_wall_ms: 1_700_000_000_000,
         released,
+        owner: None,
     }
 }
 

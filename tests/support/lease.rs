@@ -98,10 +98,27 @@ pub fn stop_outside_locks(pid: i32) {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
+        // The lease's liveness file (`NAME.TOKEN.alive`) stays locked for the whole lease
+        // (issue 12 item 17): that lock is no critical section, so it does not count.
+        let liveness: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.filter_map(|e| {
+                    let e = e.ok()?;
+                    let target = std::fs::read_link(e.path()).ok()?;
+                    target.to_string_lossy().ends_with(".alive").then_some(())?;
+                    use std::os::unix::fs::MetadataExt;
+                    Some(std::fs::metadata(e.path()).ok()?.ino().to_string())
+                })
+                .collect()
+            })
+            .unwrap_or_default();
         let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
         let holds = locks.lines().any(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            f.get(1) == Some(&"FLOCK") && f.get(4) == Some(&pid.to_string().as_str())
+            let inode = f.get(5).and_then(|d| d.rsplit(':').next()).unwrap_or("");
+            f.get(1) == Some(&"FLOCK")
+                && f.get(4) == Some(&pid.to_string().as_str())
+                && !liveness.iter().any(|i| i == inode)
         });
         if !holds {
             return;

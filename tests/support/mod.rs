@@ -26,6 +26,7 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
     cmd.env("VOXCTL_STATE_DIR", state_dir);
     cmd
 }
+pub mod etcd;
 pub mod fetch;
 pub mod http;
 pub mod lease;

@@ -132,6 +132,7 @@ impl Env {
                 source: "test".into(),
                 layout: "whole".into(),
                 installed_at: 1_700_000_000,
+                signature: None,
             })
             .unwrap();
         path

@@ -1,0 +1,200 @@
+//! `voxctl stop` and the stop half of `voxctl remove --force`: stop the recorded backend the
+//! way `restart` stops the old one (identity-checked SIGTERM to its process group, a grace
+//! period, SIGKILL, then wait until nothing listens on its port), under the same
+//! `restart-{app}` slot so a stop and a restart never interleave. No relaunch marker is
+//! written: nothing is being relaunched.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use super::control::{self, Stopped};
+use super::port;
+use super::record::BackendRecord;
+use crate::slot::SlotTable;
+use crate::state::StateDir;
+use crate::Error;
+
+/// How often the port is polled while waiting for its release.
+const POLL: Duration = Duration::from_millis(5);
+
+/// What [`stop`] did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum StopOutcome {
+    /// `backend.json` names no backend.
+    NotRunning,
+    /// `backend.json` named a process that is gone (or whose pid was recycled): the record
+    /// was removed and nothing was signalled.
+    StaleRecord {
+        /// The record removed.
+        backend: BackendRecord,
+    },
+    /// The backend was stopped and its port released.
+    Stopped {
+        /// Its record (now removed).
+        backend: BackendRecord,
+        /// `terminated` (exited after SIGTERM) or `killed` (SIGKILL after the grace).
+        stopped: Stopped,
+        /// SIGTERM until it exited, in milliseconds.
+        stop_ms: u64,
+        /// Its exit until nothing listened on its port, in milliseconds.
+        port_ms: u64,
+        /// When its process group held voxctl or one of its ancestors (this pid), only the
+        /// leader was signalled.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leader_only: Option<i32>,
+    },
+}
+
+/// Stops the backend recorded in `STATE/backend.json` for `app` (see the module doc),
+/// giving it `grace` after SIGTERM and then `grace` again for the port. Errors: busy (exit 4)
+/// while a restart of `app` runs; timed out (exit 7) if the port stays in use; interrupted.
+pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome> {
+    let table = SlotTable::new(state)?;
+    let _slot = table.try_acquire(&format!("restart-{app}"))?;
+    let record_path = state.backend_record();
+    let backend = match BackendRecord::read(&record_path)? {
+        None => return Ok(StopOutcome::NotRunning),
+        Some(r) if !r.is_alive() => {
+            BackendRecord::remove(&record_path)?;
+            return Ok(StopOutcome::StaleRecord { backend: r });
+        }
+        Some(r) => r,
+    };
+    let started = Instant::now();
+    let mut leader_only = None;
+    let stopped = control::stop(&backend.identity(), grace, &mut |member| {
+        leader_only = Some(member)
+    })
+    .with_context(|| format!("cannot stop the backend, pid {}", backend.pid))?;
+    let stop_ms = started.elapsed().as_millis() as u64;
+    BackendRecord::remove(&record_path)?;
+    let t_port = Instant::now();
+    if port::is_listening(backend.port)? && !port::wait_released(backend.port, grace, POLL)? {
+        return Err(crate::error::hinted(
+            Error::TimedOut(format!(
+                "pid {} stopped, but port {} is still in use after {}",
+                backend.pid,
+                backend.port,
+                humantime::format_duration(grace)
+            )),
+            "something else holds the port: see `ss -ltnp`",
+        ));
+    }
+    Ok(StopOutcome::Stopped {
+        backend,
+        stopped,
+        stop_ms,
+        port_ms: t_port.elapsed().as_millis() as u64,
+        leader_only,
+    })
+}
+
+/// What [`remove`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Removed {
+    /// The variant.
+    pub variant: crate::variant::Variant,
+    /// The asset.
+    pub asset: String,
+    /// Every path removed (the binary or extracted directory, its install record, the
+    /// partial download), absolute when the data dir is.
+    pub removed: Vec<std::path::PathBuf>,
+    /// The backend stopped first (`--force`), if it was running.
+    pub stopped: Option<StopOutcome>,
+}
+
+/// Uninstalls `variant` of `app` from `backends`: its binary (or extracted archive
+/// directory), its install record and its partial download. While the recorded backend runs
+/// this variant it refuses (exit 5) unless `force`, which stops it first as [`stop`] does.
+/// With `partial_only` only the partial download is removed (and nothing is stopped).
+/// Removing what is not there is not an error: `removed` is then empty.
+pub fn remove(
+    state: &StateDir,
+    backends: &crate::backends::BackendsDir,
+    app: &str,
+    variant: crate::variant::Variant,
+    force: bool,
+    partial_only: bool,
+    grace: Duration,
+) -> Result<Removed> {
+    let asset = variant.asset(app);
+    let mut removed = Vec::new();
+    let partial_dir = backends.root().join(".partial").join(&asset);
+    if crate::fetch::partial::remove(backends, &asset)? {
+        removed.push(partial_dir);
+    }
+    if partial_only {
+        return Ok(Removed {
+            variant,
+            asset,
+            removed,
+            stopped: None,
+        });
+    }
+    let record = backends.read_record(&asset)?;
+    let installed = match &record {
+        Some(r) => r.path.clone(),
+        None => backends.asset_path(&asset),
+    };
+    if !installed.starts_with(backends.root()) {
+        return Err(Error::Refused(format!(
+            "the install record of {asset} names {}, outside {}; not removing it",
+            installed.display(),
+            backends.root().display()
+        ))
+        .into());
+    }
+    let running = BackendRecord::read(&state.backend_record())?
+        .filter(|b| b.is_alive() && (b.variant == variant || b.binary.starts_with(&installed)));
+    let mut stopped = None;
+    if let Some(b) = running {
+        if !force {
+            return Err(crate::error::hinted(
+                Error::Refused(format!(
+                    "the {variant} backend is running from {} (pid {}); not removing it",
+                    b.binary.display(),
+                    b.pid
+                )),
+                format!("stop it first with `voxctl stop`, or pass --force to stop it and remove {variant}"),
+            ));
+        }
+        stopped = Some(stop(state, app, grace)?);
+    }
+    let meta = std::fs::symlink_metadata(&installed);
+    let existed = meta.is_ok();
+    match meta {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(&installed)
+            .with_context(|| format!("cannot remove {}", installed.display()))?,
+        Ok(_) => std::fs::remove_file(&installed)
+            .with_context(|| format!("cannot remove {}", installed.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(
+                anyhow::Error::from(e).context(format!("cannot remove {}", installed.display()))
+            )
+        }
+    }
+    if existed {
+        removed.push(installed);
+    }
+    let record_path = backends.record_path(&asset);
+    match std::fs::remove_file(&record_path) {
+        Ok(()) => removed.push(record_path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(
+                anyhow::Error::from(e).context(format!("cannot remove {}", record_path.display()))
+            )
+        }
+    }
+    crate::atomic::fsync_dir(backends.root()).ok();
+    Ok(Removed {
+        variant,
+        asset,
+        removed,
+        stopped,
+    })
+}

@@ -1,0 +1,104 @@
+//! `voxctl sign FILE...`, and the key handling that fetch, verify and split share: the
+//! trusted public keys from every source (flags, `VOXCTL_PUBKEY`, Tauri configs) into one
+//! [`Keyring`], and a secret key opened with the password from `VOXCTL_SIGN_PASSWORD` or a
+//! prompt on a terminal (never an argument: it would show in `ps`).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::Result;
+use serde_json::json;
+use voxctl::signature::sign::{self, SecretKey};
+use voxctl::signature::Keyring;
+use voxctl::Error;
+
+use crate::cli::{KeyArgs, SignArgs};
+use crate::output::Printer;
+
+/// The environment variable holding more trusted public keys (any form `--pubkey` takes;
+/// several separated by white space or commas).
+pub const PUBKEY_ENV: &str = "VOXCTL_PUBKEY";
+/// The environment variable holding the secret key's password.
+pub const PASSWORD_ENV: &str = "VOXCTL_SIGN_PASSWORD";
+
+/// Every trusted key: `--pubkey`, `--pubkey-file`, `--tauri-conf` and `VOXCTL_PUBKEY`.
+pub fn keyring(args: &KeyArgs) -> Result<Keyring> {
+    let mut keys = Keyring::new();
+    for k in &args.pubkey {
+        keys.add_text(k, "--pubkey")?;
+    }
+    for p in &args.pubkey_file {
+        keys.add_file(p)?;
+    }
+    for p in &args.tauri_conf {
+        keys.add_tauri_conf(p)?;
+    }
+    if let Ok(env) = std::env::var(PUBKEY_ENV) {
+        for k in env.split(|c: char| c.is_whitespace() || c == ',') {
+            if !k.is_empty() {
+                keys.add_text(k, PUBKEY_ENV)?;
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Whether any key option was given on the command line or in the environment.
+pub fn any_key_option(args: &KeyArgs) -> bool {
+    !(args.pubkey.is_empty() && args.pubkey_file.is_empty() && args.tauri_conf.is_empty())
+        || std::env::var_os(PUBKEY_ENV).is_some_and(|v| !v.is_empty())
+}
+
+/// Opens the secret key at `path`, asking for its password if it is encrypted: from
+/// `VOXCTL_SIGN_PASSWORD`, else a prompt on the terminal; with neither, a refusal (exit 5).
+pub fn secret_key(path: &Path) -> Result<SecretKey> {
+    let text = sign::read_key_file(path)?;
+    let password = if sign::needs_password(&text, path)? {
+        Some(match std::env::var(PASSWORD_ENV) {
+            Ok(p) => p,
+            Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+                rpassword::prompt_password(format!("password for {}: ", path.display()))
+                    .map_err(|e| anyhow::anyhow!("cannot read the password: {e}"))?
+            }
+            Err(_) => {
+                return Err(voxctl::error::hinted(
+                    Error::Refused(format!(
+                        "{} is encrypted and there is no terminal to ask for its password",
+                        path.display()
+                    )),
+                    format!("set {PASSWORD_ENV}"),
+                ))
+            }
+        })
+    } else {
+        None
+    };
+    sign::load(&text, path, password.as_deref())
+}
+
+/// `voxctl sign`.
+pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
+    let key = secret_key(&args.key)?;
+    let mut signed = Vec::new();
+    for file in &args.files {
+        let s = sign::sign_file(&key, file, args.tauri_sig)?;
+        if !printer.json() {
+            printer.data(s.minisig.display());
+            if let Some(t) = &s.tauri_sig {
+                printer.data(t.display());
+            }
+        }
+        signed.push(s);
+    }
+    if printer.json() {
+        printer.json_doc(&json!({"key_id": key.id, "signed": signed}))?;
+    } else {
+        printer.message(format!(
+            "signed {} file(s) with key {} ({})",
+            signed.len(),
+            key.id,
+            args.key.display()
+        ));
+    }
+    Ok(crate::exit::SUCCESS)
+}

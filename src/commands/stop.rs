@@ -1,0 +1,78 @@
+//! `voxctl stop` and `voxctl remove VARIANT`: glue over [`voxctl::backend::stop`].
+
+use anyhow::Result;
+use voxctl::backend::stop::{self, StopOutcome};
+use voxctl::backends::BackendsDir;
+
+use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
+use crate::output::Printer;
+
+pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<u8> {
+    voxctl::name::validate_resource_name("app", &args.app)?;
+    let state = super::state_dir(global)?;
+    let outcome = stop::stop(&state, &args.app, args.stop_timeout)?;
+    if printer.json() {
+        printer.json_doc(&outcome)?;
+    } else {
+        describe(printer, &outcome);
+    }
+    Ok(crate::exit::SUCCESS)
+}
+
+fn describe(printer: &Printer, outcome: &StopOutcome) {
+    match outcome {
+        StopOutcome::NotRunning => printer.message("no backend is recorded as running"),
+        StopOutcome::StaleRecord { backend } => printer.message(format!(
+            "the recorded {} backend (pid {}) was not running any more; record removed",
+            backend.variant, backend.pid
+        )),
+        StopOutcome::Stopped {
+            backend,
+            stopped,
+            stop_ms,
+            port_ms,
+            ..
+        } => printer.message(format!(
+            "stopped the {} backend (pid {}, {}) in {stop_ms} ms; port {} released {port_ms} ms later",
+            backend.variant,
+            backend.pid,
+            serde_json::to_value(stopped)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            backend.port
+        )),
+    }
+}
+
+pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Result<u8> {
+    let data_dir = super::data_dir(&args.app)?;
+    let state = super::state_dir(global)?;
+    let backends = BackendsDir::new(&data_dir);
+    let removed = stop::remove(
+        &state,
+        &backends,
+        &args.app.app,
+        args.variant,
+        args.force,
+        args.partial_only,
+        args.stop_timeout,
+    )?;
+    if printer.json() {
+        printer.json_doc(&removed)?;
+        return Ok(crate::exit::SUCCESS);
+    }
+    if let Some(s) = &removed.stopped {
+        describe(printer, s);
+    }
+    if removed.removed.is_empty() {
+        printer.message(format!(
+            "{} is not installed and has no partial download; nothing removed",
+            removed.asset
+        ));
+    }
+    for p in &removed.removed {
+        printer.message(format!("removed {}", p.display()));
+    }
+    Ok(crate::exit::SUCCESS)
+}

@@ -1,0 +1,531 @@
+//! A small client for etcd's v3 JSON gateway (grpc-gateway, served on every client URL since
+//! etcd 3.3 under `/v3/...`; documented at <https://etcd.io/docs/v3.4/dev-guide/api_grpc_gateway/>).
+//!
+//! Why not gRPC: the `etcd-client` crate needs `protoc` at build time, which `cargo install
+//! voxctl` users do not have; the gateway needs nothing beyond the reqwest client voxctl
+//! already has. Its JSON is protobuf's JSON mapping: keys and values are base64, `int64`
+//! fields are decimal strings, and fields at their default (0, false, empty) are omitted.
+//!
+//! Every call goes to one endpoint at a time, starting with the one that last answered, and
+//! moves on to the next on a transport error or a transient server error (no leader, leader
+//! changed, request timed out, HTTP 5xx without a gRPC status). It gives up when every
+//! endpoint refused or could not be reached in one round, or when [`OP_DEADLINE`] has passed;
+//! then it errors with [`Unreachable`] naming every endpoint tried. Callers make their
+//! requests safe to repeat (see `etcd.rs`): a request that timed out may still have been
+//! applied.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+
+/// How long one connection attempt to an endpoint may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long one request may take once connected (etcd's own request timeout is 5 s, plus a
+/// leader election).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// How long one operation keeps retrying transient failures across endpoints (a leader
+/// election takes about a second on etcd's defaults).
+pub const OP_DEADLINE: Duration = Duration::from_secs(15);
+
+/// Credentials and trust settings for the gateway (see `StoreSpec` for where they come from).
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// PEM CA certificate(s) to trust instead of the built-in web roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// PEM client certificate followed by its private key, for mutual TLS.
+    pub identity_pem: Option<Vec<u8>>,
+}
+
+/// etcd user name and password (etcd's own authentication, `/v3/auth/authenticate`).
+#[derive(Clone)]
+pub struct Auth {
+    /// The etcd user.
+    pub user: String,
+    /// Its password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Auth {{ user: {:?}, password: <hidden> }}", self.user)
+    }
+}
+
+/// Every endpoint failed in one round, or the operation's deadline passed.
+#[derive(Debug, thiserror::Error)]
+#[error("etcd is unreachable: tried {}", tried.join(", "))]
+pub struct Unreachable {
+    /// `URL (reason)` for each endpoint tried, latest failure of each.
+    pub tried: Vec<String>,
+}
+
+/// A gRPC status returned by the gateway that is not transient (e.g. a lease not found).
+#[derive(Debug, thiserror::Error)]
+#[error("etcd at {endpoint} answered {path} with: {message} (gRPC code {code})")]
+pub struct Status {
+    /// The endpoint that answered.
+    pub endpoint: String,
+    /// The gateway path, e.g. `/v3/lease/revoke`.
+    pub path: String,
+    /// The gRPC status code (5 = not found).
+    pub code: i64,
+    /// etcd's message, e.g. `etcdserver: requested lease not found`.
+    pub message: String,
+}
+
+/// The next step printed under an [`Unreachable`] error.
+pub const UNREACHABLE_HINT: &str = "check that etcd is running and that --store (or \
+     VOXCTL_LEASE_STORE) lists its client URLs (etcd's --advertise-client-urls)";
+
+/// gRPC code NOT_FOUND (a lease that expired or was revoked).
+pub const NOT_FOUND: i64 = 5;
+
+/// The gateway client: endpoints, HTTP client, and the auth token once obtained.
+#[derive(Debug)]
+pub struct Gateway {
+    client: reqwest::Client,
+    endpoints: Vec<reqwest::Url>,
+    /// The endpoint that answered last: the next call starts there.
+    preferred: AtomicUsize,
+    auth: Option<Auth>,
+    token: Mutex<Option<String>>,
+}
+
+enum Failure {
+    /// Try the next endpoint (the reason is recorded).
+    Transient(String),
+    /// Could not connect at all (counts toward "every endpoint refused").
+    Connect(String),
+    /// Give up with this error.
+    Fatal(anyhow::Error),
+    /// The auth token expired: authenticate again and retry.
+    AuthExpired,
+}
+
+impl Gateway {
+    /// A client for `endpoints` (`http://` or `https://` base URLs). Errors if a PEM in `tls`
+    /// is invalid.
+    pub fn new(endpoints: Vec<reqwest::Url>, tls: &Tls, auth: Option<Auth>) -> Result<Gateway> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .http1_only()
+            .no_proxy()
+            .tcp_nodelay(true);
+        if let Some(ca) = &tls.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(ca)
+                .context("cannot read the etcd CA certificate (PEM)")?;
+            builder = builder.tls_built_in_root_certs(false);
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        if let Some(id) = &tls.identity_pem {
+            let identity = reqwest::Identity::from_pem(id)
+                .context("cannot read the etcd client certificate and key (PEM)")?;
+            builder = builder.identity(identity);
+        }
+        Ok(Gateway {
+            client: builder
+                .build()
+                .context("cannot set up the HTTP client for etcd")?,
+            endpoints,
+            preferred: AtomicUsize::new(0),
+            auth,
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The endpoints, as given.
+    pub fn endpoints(&self) -> &[reqwest::Url] {
+        &self.endpoints
+    }
+
+    /// POSTs `body` to `path` (e.g. `/v3/kv/txn`) and decodes the JSON answer, retrying as
+    /// the module header says. Errors: [`Unreachable`], [`Status`] for a non-transient gRPC
+    /// status, or a decoding error naming the endpoint.
+    pub async fn call<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T> {
+        let started = Instant::now();
+        let n = self.endpoints.len();
+        let mut tried: Vec<(usize, String)> = Vec::new();
+        let mut pause = Duration::from_millis(25);
+        let mut reauthenticated = false;
+        loop {
+            let mut connect_failures = 0;
+            let first = self.preferred.load(Ordering::Relaxed) % n;
+            for i in (0..n).map(|k| (first + k) % n) {
+                match self.attempt(i, path, body).await {
+                    Ok(v) => {
+                        self.preferred.store(i, Ordering::Relaxed);
+                        return serde_json::from_value(v).with_context(|| {
+                            format!(
+                                "unexpected answer from etcd at {} to {path}",
+                                self.endpoints[i]
+                            )
+                        });
+                    }
+                    Err(Failure::Fatal(e)) => return Err(e),
+                    Err(Failure::AuthExpired) if !reauthenticated => {
+                        reauthenticated = true;
+                        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    }
+                    Err(Failure::AuthExpired) => {
+                        record(&mut tried, i, "authentication token refused".into())
+                    }
+                    Err(Failure::Connect(why)) => {
+                        connect_failures += 1;
+                        record(&mut tried, i, why);
+                    }
+                    Err(Failure::Transient(why)) => {
+                        tracing::debug!("etcd at {}: {why}; trying the next", self.endpoints[i]);
+                        record(&mut tried, i, why);
+                    }
+                }
+            }
+            if connect_failures == n || started.elapsed() + pause >= OP_DEADLINE {
+                let err = Unreachable {
+                    tried: tried
+                        .into_iter()
+                        .map(|(i, why)| format!("{} ({why})", self.endpoints[i]))
+                        .collect(),
+                };
+                return Err(crate::error::hinted(err, UNREACHABLE_HINT));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+
+    /// POSTs `body` to a streaming method (`/v3/watch`) and returns the open response, whose
+    /// body is a stream of JSON documents. Tries each endpoint once, starting with the
+    /// preferred one; the response is not bounded by [`REQUEST_TIMEOUT`] (it lasts a day).
+    pub async fn open_stream(&self, path: &str, body: &Value) -> Result<reqwest::Response> {
+        let n = self.endpoints.len();
+        let first = self.preferred.load(Ordering::Relaxed) % n;
+        let mut tried = Vec::new();
+        for i in (0..n).map(|k| (first + k) % n) {
+            let base = &self.endpoints[i];
+            let url = base
+                .join(path.trim_start_matches('/'))
+                .with_context(|| format!("cannot build an etcd URL from {base}"))?;
+            let mut req = self
+                .client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string())
+                .timeout(Duration::from_secs(24 * 3600));
+            if self.auth.is_some() {
+                match self.auth_token(i).await {
+                    Ok(t) => req = req.header("Authorization", t),
+                    Err(Failure::Fatal(e)) => return Err(e),
+                    Err(_) => continue,
+                }
+            }
+            match req.send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(resp),
+                Ok(resp) => tried.push(format!("{base} (HTTP {})", resp.status())),
+                Err(e) => tried.push(format!("{base} ({e})")),
+            }
+        }
+        Err(crate::error::hinted(
+            Unreachable { tried },
+            UNREACHABLE_HINT,
+        ))
+    }
+
+    async fn attempt(&self, i: usize, path: &str, body: &Value) -> Result<Value, Failure> {
+        let base = &self.endpoints[i];
+        let url = base.join(path.trim_start_matches('/')).map_err(|e| {
+            Failure::Fatal(anyhow::anyhow!("cannot build an etcd URL from {base}: {e}"))
+        })?;
+        let mut req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        if self.auth.is_some() {
+            req = req.header("Authorization", self.auth_token(i).await?);
+        }
+        let resp = req.send().await.map_err(transport_failure)?;
+        let http = resp.status();
+        let bytes = resp.bytes().await.map_err(transport_failure)?;
+        let value: Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(_) if http.is_server_error() => {
+                return Err(Failure::Transient(format!("HTTP {http}")))
+            }
+            Err(e) => {
+                return Err(Failure::Fatal(anyhow::anyhow!(
+                    "etcd at {base} answered {path} with HTTP {http} and no JSON ({e}); is it \
+                     an etcd >= 3.4 client URL?"
+                )))
+            }
+        };
+        // Streaming methods (keepalive, watch) wrap their answer in {"result": ...}.
+        let value = match value {
+            Value::Object(mut m) if m.contains_key("result") && m.len() == 1 => {
+                m.remove("result").unwrap_or(Value::Null)
+            }
+            Value::Object(mut m) if m.contains_key("error") => {
+                let err = m.remove("error").unwrap_or(Value::Null);
+                let (code, message) = match err {
+                    // Streaming methods: {"error": {"grpc_code": N, "message": M, ...}}.
+                    Value::Object(e) => (
+                        e.get("grpc_code").and_then(Value::as_i64).unwrap_or(2),
+                        e.get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    ),
+                    // Unary methods: {"error": M, "code": N, "message": M}.
+                    Value::String(s) => (m.get("code").and_then(Value::as_i64).unwrap_or(2), s),
+                    other => (2, other.to_string()),
+                };
+                return Err(classify(base, path, code, message));
+            }
+            v if !http.is_success() => {
+                return Err(Failure::Fatal(anyhow::anyhow!(
+                    "etcd at {base} answered {path} with HTTP {http}: {v}"
+                )))
+            }
+            v => v,
+        };
+        Ok(value)
+    }
+
+    /// The auth token, authenticating first if there is none yet.
+    async fn auth_token(&self, i: usize) -> Result<String, Failure> {
+        if let Some(t) = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            return Ok(t);
+        }
+        let Some(auth) = &self.auth else {
+            return Ok(String::new());
+        };
+        let base = &self.endpoints[i];
+        let url = base
+            .join("v3/auth/authenticate")
+            .map_err(|e| Failure::Fatal(anyhow::anyhow!("bad etcd URL {base}: {e}")))?;
+        let resp = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json!({"name": auth.user, "password": auth.password}).to_string())
+            .send()
+            .await
+            .map_err(transport_failure)?;
+        let http = resp.status();
+        let bytes = resp.bytes().await.map_err(transport_failure)?;
+        let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        match v.get("token").and_then(Value::as_str) {
+            Some(t) => {
+                *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(t.to_string());
+                Ok(t.to_string())
+            }
+            None if http.is_server_error() => Err(Failure::Transient(format!("HTTP {http}"))),
+            None => Err(Failure::Fatal(anyhow::anyhow!(
+                "etcd at {base} refused user {:?}: {}",
+                auth.user,
+                v.get("message").and_then(Value::as_str).unwrap_or("")
+            ))),
+        }
+    }
+}
+
+fn record(tried: &mut Vec<(usize, String)>, i: usize, why: String) {
+    match tried.iter_mut().find(|(j, _)| *j == i) {
+        Some(slot) => slot.1 = why,
+        None => tried.push((i, why)),
+    }
+}
+
+fn transport_failure(e: reqwest::Error) -> Failure {
+    let mut why = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        why = s.to_string();
+        source = s.source();
+    }
+    if e.is_connect() {
+        Failure::Connect(why)
+    } else if e.is_timeout() {
+        Failure::Transient(format!("timed out: {why}"))
+    } else {
+        Failure::Transient(why)
+    }
+}
+
+/// Transient gRPC statuses: CANCELLED, UNKNOWN (etcd's "leader changed" in some paths),
+/// DEADLINE_EXCEEDED, ABORTED, INTERNAL (gateway proxy errors) and UNAVAILABLE; plus
+/// UNAUTHENTICATED for an expired auth token.
+fn classify(base: &reqwest::Url, path: &str, code: i64, message: String) -> Failure {
+    match code {
+        1 | 2 | 4 | 10 | 13 | 14 => Failure::Transient(message),
+        16 if message.contains("invalid auth token") => Failure::AuthExpired,
+        _ => Failure::Fatal(
+            Status {
+                endpoint: base.to_string(),
+                path: path.to_string(),
+                code,
+                message,
+            }
+            .into(),
+        ),
+    }
+}
+
+/// Encodes bytes as the gateway wants them (standard base64).
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn de_b64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let s = String::deserialize(d)?;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(serde::de::Error::custom)
+}
+
+/// Reads an `int64`: the gateway sends a decimal string (a number is accepted too).
+pub fn de_i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum N {
+        S(String),
+        I(i64),
+    }
+    match N::deserialize(d)? {
+        N::S(s) => s.parse().map_err(serde::de::Error::custom),
+        N::I(i) => Ok(i),
+    }
+}
+
+/// A key-value pair (`mvccpb.KeyValue`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct KeyValue {
+    /// The key.
+    #[serde(deserialize_with = "de_b64")]
+    pub key: Vec<u8>,
+    /// The revision that created the key (unchanged by later puts).
+    #[serde(default, deserialize_with = "de_i64")]
+    pub create_revision: i64,
+    /// The revision of the latest change.
+    #[serde(default, deserialize_with = "de_i64")]
+    pub mod_revision: i64,
+    /// The value.
+    #[serde(default, deserialize_with = "de_b64")]
+    pub value: Vec<u8>,
+    /// The etcd lease attached (0: none).
+    #[serde(default, deserialize_with = "de_i64")]
+    pub lease: i64,
+}
+
+/// `RangeResponse`.
+#[derive(Debug, Default, Deserialize)]
+pub struct RangeResponse {
+    /// The keys found.
+    #[serde(default)]
+    pub kvs: Vec<KeyValue>,
+}
+
+/// One response of a transaction (only ranges are read back).
+#[derive(Debug, Default, Deserialize)]
+pub struct ResponseOp {
+    /// Set for a `request_range`.
+    #[serde(default)]
+    pub response_range: Option<RangeResponse>,
+}
+
+/// `ResponseHeader` (only the revision is used).
+#[derive(Debug, Default, Deserialize)]
+pub struct Header {
+    /// The store's revision when the request was applied.
+    #[serde(default, deserialize_with = "de_i64")]
+    pub revision: i64,
+}
+
+/// `TxnResponse`.
+#[derive(Debug, Deserialize)]
+pub struct TxnResponse {
+    /// The header: for a successful transaction, its revision is the one its puts created.
+    #[serde(default)]
+    pub header: Header,
+    /// Whether the compares held (omitted when false).
+    #[serde(default)]
+    pub succeeded: bool,
+    /// One response per operation of the branch taken.
+    #[serde(default)]
+    pub responses: Vec<ResponseOp>,
+}
+
+impl TxnResponse {
+    /// The first key of the `i`-th response, if it was a range that found one.
+    pub fn kv(&self, i: usize) -> Option<&KeyValue> {
+        self.responses
+            .get(i)
+            .and_then(|r| r.response_range.as_ref())
+            .and_then(|r| r.kvs.first())
+    }
+
+    /// Every key of the `i`-th response.
+    pub fn kvs(&self, i: usize) -> &[KeyValue] {
+        self.responses
+            .get(i)
+            .and_then(|r| r.response_range.as_ref())
+            .map_or(&[], |r| &r.kvs)
+    }
+}
+
+/// `LeaseGrantResponse`, `LeaseKeepAliveResponse` and `LeaseTimeToLiveResponse`: a lease id
+/// and its TTL in seconds (omitted when 0; -1 from timetolive for a lease not found).
+#[derive(Debug, Deserialize)]
+pub struct LeaseResponse {
+    /// The lease id.
+    #[serde(rename = "ID", default, deserialize_with = "de_i64")]
+    pub id: i64,
+    /// Its TTL (grant, keepalive) or time left (timetolive), in seconds.
+    #[serde(rename = "TTL", default, deserialize_with = "de_i64")]
+    pub ttl: i64,
+    /// The TTL granted originally (timetolive only).
+    #[serde(rename = "grantedTTL", default, deserialize_with = "de_i64")]
+    pub granted_ttl: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_the_gateways_json_mapping() {
+        // Captured from etcd 3.4.23.
+        let txn: TxnResponse = serde_json::from_str(
+            r#"{"header":{"revision":"2"},"responses":[{"response_range":{"header":{},
+            "kvs":[{"key":"YS9oZWxkL0w=","create_revision":"2","mod_revision":"3",
+            "version":"1","value":"eA==","lease":"4111120362061040396"}],"count":"1"}}]}"#,
+        )
+        .unwrap();
+        assert!(!txn.succeeded);
+        let kv = txn.kv(0).unwrap();
+        assert_eq!(
+            (kv.key.as_slice(), kv.create_revision, kv.mod_revision),
+            (&b"a/held/L"[..], 2, 3)
+        );
+        assert_eq!(
+            (kv.value.as_slice(), kv.lease),
+            (&b"x"[..], 4111120362061040396)
+        );
+        let lease: LeaseResponse =
+            serde_json::from_str(r#"{"header":{},"ID":"123","TTL":"-1"}"#).unwrap();
+        assert_eq!((lease.id, lease.ttl), (123, -1));
+        let empty: LeaseResponse = serde_json::from_str(r#"{"header":{},"ID":"7"}"#).unwrap();
+        assert_eq!(empty.ttl, 0);
+        assert_eq!(b64(b"a/held/L"), "YS9oZWxkL0w=");
+    }
+}
