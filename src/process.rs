@@ -426,8 +426,25 @@ mod tests {
         assert!(child.try_wait().unwrap().is_none(), "child untouched");
         id.start_time -= 1;
         let h = ProcessHandle::open(&id).unwrap().unwrap();
+        assert_eq!(h.identity(), &id);
+        assert!(!h.has_exited(), "sleep 30 is running");
+        assert!(
+            !h.wait_exit(Duration::from_millis(20)),
+            "sleep 30 outlives 20 ms"
+        );
         assert!(h.signal(Signal::SIGTERM).unwrap());
-        let _ = child.wait();
-        assert!(h.wait_exit(Duration::from_secs(5)));
+        // The handle sees the exit before the child is reaped (a zombie counts as exited).
+        assert!(h.wait_exit(Duration::from_secs(60)), "SIGTERM ends sleep");
+        assert!(h.has_exited());
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(Signal::SIGTERM as i32),
+            "the signal reached the child"
+        );
+        assert!(
+            !h.signal(Signal::SIGTERM).unwrap(),
+            "a reaped process is reported gone, not signalled"
+        );
     }
 }

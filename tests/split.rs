@@ -736,3 +736,54 @@ fn decimal_and_oversized_part_sizes_are_usage_errors() {
     }
     assert!(listing(&tmp.path().join("out")).is_empty());
 }
+
+/// `--force` removes the old manifests before any part is replaced; when one cannot be removed
+/// (here it is immutable, `chattr +i`, which binds root too: the suite runs as root on ext4)
+/// the split stops there, naming it, and the old parts are left as they were.
+#[test]
+fn force_stops_before_any_part_when_an_old_manifest_cannot_be_removed() {
+    let (tmp, input) = setup("v.exe", &bytes(5000, 4));
+    let out = tmp.path().join("out");
+    let split = |chunk: &str, force: bool| {
+        let mut cmd = voxctl(tmp.path());
+        cmd.args(["split", "--chunk-size", chunk, "--out"])
+            .arg(&out)
+            .arg(&input);
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.assert()
+    };
+    split("1000", false).success();
+    let parts = |out: &Path| -> Vec<(String, Vec<u8>)> {
+        listing(out)
+            .iter()
+            .filter(|n| n.contains(".part"))
+            .map(|n| (n.clone(), std::fs::read(out.join(n)).unwrap()))
+            .collect()
+    };
+    let before = parts(&out);
+    let manifest = out.join("v.manifest");
+    let chattr = |flag: &str| {
+        let st = std::process::Command::new("chattr")
+            .arg(flag)
+            .arg(&manifest)
+            .status()
+            .expect("chattr (e2fsprogs) is needed");
+        assert!(st.success(), "chattr {flag} {}", manifest.display());
+    };
+    /// Lifts the flag again even when an assertion fails, so the temporary dir can go.
+    struct Mutable<'a>(&'a dyn Fn(&str));
+    impl Drop for Mutable<'_> {
+        fn drop(&mut self) {
+            (self.0)("-i");
+        }
+    }
+    chattr("+i");
+    let _undo = Mutable(&chattr);
+    split("2000", true)
+        .code(1)
+        .stderr(predicate::str::contains("cannot remove"))
+        .stderr(predicate::str::contains("v.manifest"));
+    assert_eq!(parts(&out), before, "no part replaced");
+}

@@ -236,3 +236,24 @@ fn file_store_expiry_and_takeover() {
     let err = store.renew(&name, a.token, None).unwrap_err();
     assert!(format!("{err:#}").contains("stale"), "{err:#}");
 }
+
+#[test]
+fn standing_names_its_state_and_time_left() {
+    // `lease status`/`list` print `state` and `left_ms`; `acquire --wait` naps at most
+    // `left_ms` and waits only while `is_held`.
+    let table = [
+        (Standing::Held { left_ms: 1234 }, true, "held", 1234),
+        (Standing::Expired { ago_ms: 99 }, false, "expired", 0),
+        (Standing::PreviousBoot, false, "expired", 0),
+        (Standing::Released, false, "released", 0),
+    ];
+    for (s, held, state, left) in table {
+        assert_eq!(
+            (s.is_held(), s.state(), s.left_ms()),
+            (held, state, left),
+            "{s:?}"
+        );
+    }
+    let info = LeaseInfo::from_record(&rec("a", 5000, false), &now("a", 3766, 0));
+    assert_eq!((info.state, info.left_ms), ("held", 1234));
+}

@@ -310,4 +310,29 @@ mod tests {
             assert!(!r.describe().is_empty());
         }
     }
+
+    #[test]
+    fn each_reason_explains_its_own_guard() {
+        // `reap` prints these; a wrong or shared explanation would tell the user to look at the
+        // wrong guard.
+        #[rustfmt::skip]
+        let rows = [
+            (Reason::NoHolder, "nobody holds"),
+            (Reason::HostUnknown, "host's name"),
+            (Reason::OtherHost, "another host"),
+            (Reason::HolderGone, "not running"),
+            (Reason::SelfOrAncestor, "ancestors"),
+            (Reason::NoMarker, "no relaunch marker"),
+            (Reason::BootUnknown, "boot's id"),
+            (Reason::MarkerOtherBoot, "another boot"),
+            (Reason::MarkerStale, "older than the max age"),
+            (Reason::MarkerOtherHost, "written on another host"),
+            (Reason::PidMismatch, "another pid"),
+            (Reason::StartTimeMismatch, "start time"),
+            (Reason::ExeMismatch, "another executable"),
+        ];
+        for (r, words) in rows {
+            assert!(r.describe().contains(words), "{r:?}: {:?}", r.describe());
+        }
+    }
 }
