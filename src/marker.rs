@@ -25,7 +25,14 @@ pub struct RelaunchMarker {
     /// The executable's inode number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exe_ino: Option<u64>,
-    /// When the marker was written, in milliseconds since the Unix epoch.
+    /// When the marker was written, in milliseconds since the Unix epoch; in JSON an RFC 3339
+    /// UTC string `written_at` (markers of older voxctl versions, an integer `written_ms`,
+    /// still load).
+    #[serde(
+        rename = "written_at",
+        alias = "written_ms",
+        with = "crate::timestamp::millis"
+    )]
     pub written_ms: u64,
 }
 

@@ -35,7 +35,13 @@ pub struct Holder {
     pub pid: i32,
     /// The holder's host name.
     pub host: String,
-    /// When the slot was acquired, in milliseconds since the Unix epoch.
+    /// When the slot was acquired, in milliseconds since the Unix epoch; in JSON an RFC 3339
+    /// UTC string `acquired_at` (an older voxctl's integer `acquired_ms` still loads).
+    #[serde(
+        rename = "acquired_at",
+        alias = "acquired_ms",
+        with = "crate::timestamp::millis"
+    )]
     pub acquired_ms: u64,
     /// The holder's command line.
     pub command: String,

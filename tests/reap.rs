@@ -160,10 +160,16 @@ fn e_marker_older_than_the_max_age_is_ignored() {
     app.wedge();
     let m = marker_path(&state);
     let written = serde_json::from_slice::<Value>(&std::fs::read(&m).unwrap()).unwrap()
-        ["written_ms"]
-        .as_u64()
+        ["written_at"]
+        .as_str()
+        .map(|t| humantime::parse_rfc3339(t).unwrap())
         .unwrap();
-    edit_marker(&m, "written_ms", json!(written - 10 * 60 * 1000));
+    let older = written - Duration::from_secs(10 * 60);
+    edit_marker(
+        &m,
+        "written_at",
+        json!(humantime::format_rfc3339_millis(older).to_string()),
+    );
     let r = reap(&state, &app.lock, &[]);
     assert_untouched(&r, &mut app, "marker_stale", 0);
     // A shorter --max-marker-age applies too.
@@ -466,7 +472,7 @@ fn mark_defaults_to_the_parent_and_records_identity() {
         "exe",
         "exe_dev",
         "exe_ino",
-        "written_ms",
+        "written_at",
     ] {
         assert!(!m[field].is_null(), "{field} missing: {doc}");
     }

@@ -188,6 +188,14 @@ fn different_slots_do_not_block_each_other_and_status_lists_held_ones() {
         .unwrap();
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Instants are RFC 3339 UTC strings in JSON (issue 12 item 10), not epoch integers.
+    for s in doc["slots"].as_array().unwrap() {
+        let at = s["holder"]["acquired_at"].as_str().unwrap_or_default();
+        assert!(
+            humantime::parse_rfc3339(at).is_ok(),
+            "acquired_at is not RFC 3339 UTC: {s}"
+        );
+    }
     let listed: Vec<(String, i64)> = doc["slots"]
         .as_array()
         .unwrap()
