@@ -420,16 +420,14 @@ fn existing(p: &Path) -> &Path {
 
 fn space(inputs: &Inputs, records: &[InstallRecord], out: &mut Vec<Finding>) {
     let at = existing(&inputs.data_dir);
-    let available = match nix::sys::statvfs::statvfs(at) {
-        // The field types are narrower than u64 on some platforms (macOS).
-        #[allow(clippy::useless_conversion)]
-        Ok(st) => u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size())),
+    let available = match crate::fetch::partial::available_space(at) {
+        Ok(bytes) => bytes,
         Err(e) => {
             out.push(finding(
                 "free_space",
                 at.display().to_string(),
                 Level::Warn,
-                format!("cannot read the free space: {e}"),
+                format!("{e:#}"),
                 None,
             ));
             return;

@@ -598,45 +598,6 @@ fn doctor_reports_gpus_installs_partials_and_dirs_with_the_fix_for_each_failure(
     assert_eq!(s["fix"], format!("chmod 755 {}", state.display()));
 }
 
-/// A tmpfs of `size` mounted on `dir` for one test (the suite runs as root in CI: mount(8)
-/// failing fails the test), unmounted on drop.
-#[cfg(target_os = "linux")]
-struct Tmpfs(PathBuf);
-
-#[cfg(target_os = "linux")]
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Tmpfs {
-        std::fs::create_dir_all(dir).unwrap();
-        let st = std::process::Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(dir)
-            .status()
-            .expect("mount(8)");
-        assert!(
-            st.success(),
-            "mount -t tmpfs on {} (needs root)",
-            dir.display()
-        );
-        Tmpfs(dir.to_path_buf())
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg("-l")
-            .arg(&self.0)
-            .status();
-    }
-}
-
 /// The preflight order on a data dir on a small tmpfs: the compatibility check passes (an
 /// RTX 4090), then the free space is found short before a byte is downloaded (exit 1,
 /// naming needed and available); `doctor` fails the free-space check when the filesystem
@@ -649,7 +610,7 @@ fn a_data_dir_on_a_small_tmpfs_fails_the_free_space_preflight_before_any_downloa
     let bytes = reference(&fx); // 2 MiB + 11 bytes, requires CUDA archs and a driver
     let srv = Server::start(&fx.rel());
     let bin = smi_gpu(&fx, "NVIDIA GeForce RTX 4090", "8.9", "570.86.10");
-    let _fs = Tmpfs::mount(&fx.data(), "1m");
+    let _fs = support::Tmpfs::mount(&fx.data(), "1m");
     fetch(&fx, &srv, "cuda", &path_with(&bin))
         .assert()
         .code(1)

@@ -559,45 +559,6 @@ mod local_parts_and_free_space {
         }
     }
 
-    /// A tmpfs of `size` mounted on `dir` for one test (needs root, as the suite runs in CI),
-    /// unmounted on drop.
-    #[cfg(target_os = "linux")]
-    struct Tmpfs(std::path::PathBuf);
-
-    #[cfg(target_os = "linux")]
-    impl Tmpfs {
-        fn mount(dir: &std::path::Path, size: &str) -> Tmpfs {
-            std::fs::create_dir_all(dir).unwrap();
-            let st = std::process::Command::new("mount")
-                .args([
-                    "-t",
-                    "tmpfs",
-                    "-o",
-                    &format!("size={size},mode=0755"),
-                    "tmpfs",
-                ])
-                .arg(dir)
-                .status()
-                .expect("mount(8)");
-            assert!(
-                st.success(),
-                "mount -t tmpfs on {} (needs root)",
-                dir.display()
-            );
-            Tmpfs(dir.to_path_buf())
-        }
-    }
-
-    #[cfg(target_os = "linux")]
-    impl Drop for Tmpfs {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .status();
-        }
-    }
-
     /// Issue 10 item 7: a release larger than the free space of the data dir's filesystem fails
     /// before anything is allocated or downloaded, exit 1, with what is needed and what is
     /// available; no partial download and no empty `.partial/` is left behind. Linux only: the
@@ -608,7 +569,7 @@ mod local_parts_and_free_space {
         let fx = Fixture::new();
         let bytes = f::data(3 << 20, 113);
         f::json_release(&fx.rel(), ASSET, &bytes, 1 << 20);
-        let _fs = Tmpfs::mount(&fx.data(), "1m");
+        let _fs = crate::support::Tmpfs::mount(&fx.data(), "1m");
         let out = fx.fetch(fx.rel().to_str().unwrap()).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{stderr}");

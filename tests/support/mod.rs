@@ -33,3 +33,43 @@ pub mod lease;
 pub mod nginx;
 pub mod release;
 pub mod restart;
+
+/// A tmpfs of `size` mounted on `dir` for one test (the suite runs as root in CI: mount(8)
+/// failing fails the test), unmounted on drop.
+#[cfg(target_os = "linux")]
+pub struct Tmpfs(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Tmpfs {
+    /// Mounts it (`mount -t tmpfs -o size=SIZE,mode=0755 tmpfs DIR`).
+    pub fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let st = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .expect("mount(8)");
+        assert!(
+            st.success(),
+            "mount -t tmpfs on {} (needs root)",
+            dir.display()
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
