@@ -37,6 +37,8 @@ pub struct Switches {
     pub cut_after: Option<(u64, Cut)>,
     /// How many bodies get cut.
     pub cut_times: usize,
+    /// Cut only bodies of this path (`/NAME`), when set.
+    pub cut_only: Option<String>,
     /// Per path: answer this status this many more times, with this `Retry-After` value
     /// (delay-seconds like `"1"`, or an HTTP-date).
     pub status: HashMap<String, (u16, usize, Option<String>)>,
@@ -70,6 +72,7 @@ impl Default for Switches {
             honour_range: true,
             cut_after: None,
             cut_times: 0,
+            cut_only: None,
             status: HashMap::new(),
             flip: HashMap::new(),
             signed_uses: None,
@@ -367,7 +370,8 @@ fn respond(
         // Only bodies longer than the cut point count (small manifests pass untouched).
         let cut = sw
             .cut_after
-            .filter(|(after, _)| sw.cut_times > 0 && (len as u64) > *after);
+            .filter(|(after, _)| sw.cut_times > 0 && (len as u64) > *after)
+            .filter(|_| sw.cut_only.as_ref().is_none_or(|p| *p == file_path));
         if cut.is_some() {
             st.switches.lock().unwrap().cut_times -= 1;
         }
