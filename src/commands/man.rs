@@ -5,7 +5,7 @@
 //! clap_mangen renders the title, NAME, DESCRIPTION and OPTIONS from the clap definition; its
 //! synopsis leaves option values out and its subcommand list names `voxctl-help(1)`, a page
 //! that does not exist, so those and the sections clap knows nothing about are written here.
-//! tests/generated.rs renders every page with groff at 80 columns and fails on warnings.
+//! tests/it/generated.rs renders every page with groff at 80 columns and fails on warnings.
 
 use std::fmt::Write as _;
 

@@ -2,7 +2,7 @@
 //! slot released), 16 concurrent fetches of one asset (each part downloaded once; losers exit
 //! 4, or 0 with `--wait`), and a `--wait`er taking over from a holder that died.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Stdio};
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //! and 19): the restart demo with the example backend, the man page and completion install
 //! steps, and the quickstart, which uses the `voxctl` on PATH.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

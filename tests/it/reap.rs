@@ -2,7 +2,7 @@
 //! cases (a)-(i) and `--stale-exe`). The "app instance" is a `sh` child holding a real
 //! `SingletonLock` symlink; only these children are ever signalled.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;

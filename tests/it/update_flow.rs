@@ -5,7 +5,7 @@
 //! status --json` then reports cuda, healthy, on the port. Needs nginx (`.ci/run` installs
 //! it) and about 4.5 GB of free disk space in the temp dir (the parts, then the install).
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

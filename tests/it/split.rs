@@ -3,7 +3,7 @@
 //! publishing step (debug-build checkpoints), a killed split's temporary files removed by the
 //! next one, bounded memory.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

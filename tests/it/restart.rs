@@ -1,7 +1,7 @@
 //! `voxctl restart` and the backend sections of `voxctl status` (issue 6 §1-§3), against the
 //! fixture backend (`examples/fixture_backend.rs`): real processes, signals, ports and HTTP.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! `sha256sum -c`, which must be installed), and split releases from JSON and voicebox text
 //! manifests.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -1,8 +1,8 @@
-//! `voxctl fetch` end to end against the test HTTP server (tests/support/http.rs) and local
+//! `voxctl fetch` end to end against the test HTTP server (tests/it/support/http.rs) and local
 //! directories: every release layout, verification failures, resume, retries, signed URLs,
 //! signals, and cross-process exclusivity via the slot table.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

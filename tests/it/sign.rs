@@ -4,7 +4,7 @@
 //! checksum, altered manifest, another key, broken signature, altered trusted comment, legacy
 //! signature on a large file) each end in exit 3 with the old install intact.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -1,5 +1,4 @@
-//! Helpers shared by the integration tests. Each test file uses a subset, hence the allow.
-#![allow(dead_code)]
+//! Helpers shared by the integration tests (fixtures, servers, releases, spawned processes).
 
 pub mod reap;
 

@@ -3,7 +3,7 @@
 //! for byte; and a rate-limited download killed part way whose rerun resumes with a 206 (as
 //! nginx's own access log shows).
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::process::Stdio;

@@ -22,7 +22,8 @@ pub struct Member {
 /// A running etcd cluster (one or more members).
 pub struct Etcd {
     pub members: Vec<Member>,
-    pub dir: tempfile::TempDir,
+    /// Keeps the members' data dirs until the cluster is dropped.
+    _dir: tempfile::TempDir,
 }
 
 /// `n` distinct free loopback ports (all bound at once, then released).
@@ -104,7 +105,7 @@ impl Etcd {
                 .expect("cannot start etcd: install etcd-server (apt-get install etcd-server)");
             m.child = Some(child);
         }
-        let etcd = Etcd { members, dir };
+        let etcd = Etcd { members, _dir: dir };
         for i in 0..n {
             match pki {
                 None => etcd.wait_healthy(i, Duration::from_secs(60)),
@@ -189,16 +190,6 @@ impl Etcd {
             .map(|m| format!("127.0.0.1:{}", m.client_port))
             .collect();
         format!("etcd://{}/{prefix}", hosts.join(","))
-    }
-
-    /// `http://127.0.0.1:C1,...` (for etcdctl's `--endpoints`).
-    pub fn endpoints(&self) -> String {
-        let urls: Vec<String> = self
-            .members
-            .iter()
-            .map(|m| format!("http://127.0.0.1:{}", m.client_port))
-            .collect();
-        urls.join(",")
     }
 
     /// The index of the current leader, asking the live members (`/v3/maintenance/status`).

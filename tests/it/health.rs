@@ -3,7 +3,7 @@
 //! damaged installs found by `verify --installed`, healed by `fetch --repair`, reported by
 //! `doctor` and refused by `restart`.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The committed completion scripts and man pages must match what the current clap definition
 //! generates (issue 2 §5). On failure the message gives the command that regenerates them.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

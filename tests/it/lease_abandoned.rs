@@ -4,7 +4,7 @@
 //! opts a hand-managed lease in; every other lease keeps the TTL rule. Real processes and
 //! real SIGKILLs.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

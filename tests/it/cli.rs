@@ -2,7 +2,7 @@
 //! usage errors exit 2, errors print as `voxctl: error: ...` with a `hint:`, and the state dir
 //! is refused when it is not private.
 
-mod support;
+use crate::support;
 
 use std::os::unix::fs::PermissionsExt;
 

@@ -3,7 +3,7 @@
 //! before the input is open, usage lines without env-set globals, JSON errors on stdout with
 //! `--json`, one unit system, a quiet `-q`, and a `status` that creates nothing.
 
-mod support;
+use crate::support;
 
 use std::io::Read;
 use std::os::fd::OwnedFd;

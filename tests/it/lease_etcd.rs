@@ -3,7 +3,7 @@
 //! 3-member cluster killed during a hammer, etcd down, and the same commands, `--json` shapes
 //! and exit codes as the file store.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

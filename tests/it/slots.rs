@@ -6,7 +6,7 @@
 //! The contending processes are this test binary re-executed with `VOXCTL_TEST_SLOT_ROLE` set,
 //! running [`child_entry`], so each contender is a real, separate process using the library.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -81,7 +81,12 @@ fn wait_for_stdin_eof() {
 
 fn spawn_role(role: &str, dir: &Path, name: &str) -> (Child, BufReader<ChildStdout>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "slots::child_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ROLE, role)
         .env(DIR, dir)
         .env(NAME, name)

@@ -2,7 +2,7 @@
 //! host name that does not resolve, a TLS certificate the client refuses, and a `--source`
 //! without a scheme (a directory that does not exist, probably meant as `http://`).
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

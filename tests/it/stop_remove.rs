@@ -2,7 +2,7 @@
 //! `voxctl remove VARIANT` uninstalls a variant (refusing while it runs unless --force) and
 //! its partial download. Real backends (the fixture), real signals, a real port.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::restart::{alive, Env};

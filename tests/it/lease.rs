@@ -2,7 +2,7 @@
 //! takeover after SIGKILL and SIGSTOP, `--wait` timing, wall-clock jumps (with the debug-build
 //! clock hook), signal forwarding, exit codes and usage errors.
 
-mod support;
+use crate::support;
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;

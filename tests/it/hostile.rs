@@ -3,9 +3,6 @@
 //! belongs, never truncate a file it does not own, never hang, never grow memory, and exit with
 //! the code DESIGN.md gives. The next attacker's case goes into the module of what they control.
 
-#[path = "../support/mod.rs"]
-mod support;
-
 mod processes;
 mod releases;
 mod servers;
