@@ -21,9 +21,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::backend::observe::{self, HealthState};
-use crate::backends::{BackendsDir, InstallRecord};
 use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
-use crate::installed::{self, Depth};
+use crate::installs::audit::{self, Depth};
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 
 /// How a check came out.
@@ -234,14 +234,14 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
         ));
     }
     for r in records {
-        let checks = installed::check(r, depth, 2, &|_| {})?;
+        let checks = audit::check(r, depth, 2, &|_| {})?;
         let variant = r.variant.as_deref().unwrap_or("VARIANT");
         let version = r.version.as_deref().unwrap_or("unknown version");
         let what = match depth {
             Depth::Quick => "sizes match the install record",
             Depth::Deep => "every file matches its SHA-256",
         };
-        if installed::all_passed(&checks) {
+        if audit::all_passed(&checks) {
             out.push(finding(
                 "installed",
                 &r.asset,
@@ -254,10 +254,7 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
                 "installed",
                 &r.asset,
                 Level::Fail,
-                format!(
-                    "{version}, damaged: {}",
-                    installed::describe_failures(&checks)
-                ),
+                format!("{version}, damaged: {}", audit::describe_failures(&checks)),
                 Some(format!("voxctl fetch --repair --variant {variant}")),
             ));
         }

@@ -4,7 +4,7 @@
 
 pub mod atomic;
 pub mod backend;
-pub mod backends;
+pub mod cancel;
 pub mod checked_open;
 pub mod checksum;
 pub mod digest;
@@ -13,7 +13,7 @@ pub mod duration;
 pub mod error;
 pub mod fetch;
 pub mod gpu;
-pub mod installed;
+pub mod installs;
 pub mod interrupt;
 pub mod lease;
 pub mod manifest;

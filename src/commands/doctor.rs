@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use voxctl::doctor::{diagnose, Inputs, Level};
-use voxctl::installed::Depth;
+use voxctl::installs::audit::Depth;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::output::Printer;

@@ -136,6 +136,6 @@ pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
         Some(d) => {
             std::path::absolute(d).with_context(|| format!("invalid data dir {}", d.display()))
         }
-        None => voxctl::backends::default_data_dir(&app.app),
+        None => voxctl::installs::default_data_dir(&app.app),
     }
 }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 use voxctl::backend::observe::{self, Observed};
-use voxctl::backends::{BackendsDir, InstallRecord};
 use voxctl::fetch::partial::{self, PartialInfo};
+use voxctl::installs::{BackendsDir, InstallRecord};
 use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use voxctl::backend::stop::{self, StopOutcome};
-use voxctl::backends::BackendsDir;
+use voxctl::installs::BackendsDir;
 
 use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
 use crate::output::Printer;

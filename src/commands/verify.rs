@@ -254,7 +254,7 @@ fn run_manifest(
 /// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
 /// their install records.
 fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Printer) -> Result<u8> {
-    let backends = voxctl::backends::BackendsDir::new(&super::data_dir(&args.app)?);
+    let backends = voxctl::installs::BackendsDir::new(&super::data_dir(&args.app)?);
     let records = match which {
         "all" => {
             let all = backends.records()?;
@@ -297,9 +297,9 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
     let mut checks = Vec::new();
     with_progress(printer, total, |progress| {
         for record in &records {
-            let found = voxctl::installed::check(
+            let found = voxctl::installs::audit::check(
                 record,
-                voxctl::installed::Depth::Deep,
+                voxctl::installs::audit::Depth::Deep,
                 threads,
                 progress,
             )?;
@@ -312,7 +312,7 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
         }
         Ok(())
     })?;
-    let failed = !voxctl::installed::all_passed(&checks);
+    let failed = !voxctl::installs::audit::all_passed(&checks);
     let outcome = finish(printer, None, &[], &checks, &[], &[]);
     if failed {
         let variants: Vec<String> = records.iter().filter_map(|r| r.variant.clone()).collect();

@@ -42,7 +42,7 @@ use flate2::read::GzDecoder;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use tar::EntryType;
 
-use crate::backends::InstalledFile;
+use crate::installs::InstalledFile;
 use crate::Error;
 use tree::{Resolved, Tree, Unsafe};
 

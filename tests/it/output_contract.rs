@@ -325,7 +325,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
         r#"{"received":[1048576,524288]}"#,
     )
     .unwrap();
-    let backends = voxctl::backends::BackendsDir::new(&data);
+    let backends = voxctl::installs::BackendsDir::new(&data);
     for (asset, version) in [
         ("voicebox-server-cpu", "1.2.3-rc.4+build.567890"),
         ("voicebox-server-rocm", "1"),
@@ -333,7 +333,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
         let path = backends.asset_path(asset);
         std::fs::write(&path, b"x").unwrap();
         backends
-            .write_record(&voxctl::backends::InstallRecord {
+            .write_record(&voxctl::installs::InstallRecord {
                 asset: asset.into(),
                 variant: None,
                 path,

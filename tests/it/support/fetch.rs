@@ -305,7 +305,7 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// Total bytes the resume record (`progress.json`) of a partial dir says are on disk, over
-/// all pieces; 0 while there is no record.
+/// all parts; 0 while there is no record.
 pub fn partial_bytes(partial: &Path) -> u64 {
     std::fs::read(partial.join("progress.json"))
         .ok()

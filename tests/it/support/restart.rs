@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::Digest;
-use voxctl::backends::{BackendsDir, InstallRecord};
 use voxctl::checksum::Sha256;
+use voxctl::installs::{BackendsDir, InstallRecord};
 
 /// The fixture backend binary, built once per test process with `cargo build --example`
 /// (a no-op when `cargo nextest run` or `cargo test` already built it).

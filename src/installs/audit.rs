@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::backends::{InstallRecord, InstalledFile};
+use crate::installs::{InstallRecord, InstalledFile};
 use crate::verify::{self, Check, Job, Status};
 
 /// How thoroughly to check.

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::checked_open::{self, Rule};
 use crate::checksum::Sha256;
 
+pub mod audit;
+
 /// The default data dir of `app`: `$XDG_DATA_HOME/{app}` or `~/.local/share/{app}` on Linux,
 /// `~/Library/Application Support/{app}` on macOS (the `directories` crate's data dir).
 pub fn default_data_dir(app: &str) -> Result<PathBuf> {
