@@ -82,7 +82,7 @@ pub fn for_kind(err: &Error) -> u8 {
 
 /// The exit code for any error: that of the first [`Error`] in its chain, else 1.
 pub fn for_error(err: &anyhow::Error) -> u8 {
-    if voxctl::interrupt::requested() {
+    if crate::signals::received() || voxctl::interrupt::requested() {
         return INTERRUPTED;
     }
     Error::find(err).map_or(FAILURE, for_kind)

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod exit;
 mod output;
+mod signals;
 
 use clap::Parser;
 
@@ -16,7 +17,9 @@ fn main() -> std::process::ExitCode {
     let printer = output::Printer::new(&cli.global).for_command(&cli);
     output::init_tracing(&cli.global);
     if !commands::handles_signals(&cli) {
-        if let Err(e) = voxctl::interrupt::install() {
+        // The library's remaining `interrupt` polls (being replaced by the `Cancel` handle
+        // that `signals` connects) see the same signals.
+        if let Err(e) = signals::install().and_then(|()| voxctl::interrupt::install()) {
             printer.warn(format!("cannot install signal handlers: {e}"));
         }
     }

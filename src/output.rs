@@ -270,7 +270,7 @@ pub struct ErrorBody {
 }
 
 fn kind(err: &anyhow::Error) -> &'static str {
-    if voxctl::interrupt::requested() {
+    if crate::signals::received() || voxctl::interrupt::requested() {
         return "interrupted";
     }
     Error::find(err).map_or("failure", Error::kind)
