@@ -14,7 +14,7 @@ use serde_json::json;
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
 use voxctl::installs::BackendsDir;
-use voxctl::slot::{SlotGuard, SlotTable};
+use voxctl::slot::{SlotGuard, SlotTable, Wait, WaitEvent};
 use voxctl::variant::Variant;
 use voxctl::Error;
 
@@ -196,13 +196,12 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     let state = super::state_dir(global)?;
     let table = SlotTable::new(&state)?;
     let slot = format!("fetch-{}", settings.asset);
-    let guard = match table.try_acquire(&slot) {
-        Ok(g) => g,
-        Err(e) if args.wait.is_some() && matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-            follow_holder(&table, &slot, printer, args.wait.flatten())?
-        }
-        Err(e) => return Err(e),
+    let wait = match args.wait {
+        None => Wait::Never,
+        Some(None) => Wait::Forever,
+        Some(Some(limit)) => Wait::AtMost(limit),
     };
+    let guard = follow_holder(&table, &slot, printer, wait)?;
     let guard = Arc::new(Mutex::new(guard));
     let progress = Arc::new(Progress::default());
     let reporter = Arc::new(Reporter::new(
@@ -298,91 +297,48 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
     Ok(crate::exit::SUCCESS)
 }
 
-/// How long the holder may show no progress (the same pid, the same byte count in its slot
-/// metadata) before `--wait` says so, once per holder.
-const STALL_NOTICE: Duration = Duration::from_secs(10);
-
-/// `--wait[=LIMIT]`: follows the holder's progress from its slot metadata until the slot is
-/// free, then takes it. The caller then runs a normal fetch, which finds the holder's install
-/// ("already installed") or, if the holder died, resumes from its partial data. A holder
-/// without progress for [`STALL_NOTICE`] is reported once (a stopped one with the
-/// `kill -CONT` that resumes it); after `limit` the wait ends with [`Error::Busy`] (exit 4).
+/// Takes the slot as `wait` says, drawing the holder's progress while it waits.
 fn follow_holder(
     table: &SlotTable,
     slot: &str,
     printer: &Printer,
-    limit: Option<Duration>,
+    wait: Wait,
 ) -> Result<SlotGuard> {
     let bar = printer.bytes_bar(0, "waiting");
-    let mut status = printer.ticker(STATUS_EVERY);
-    let started = Instant::now();
-    let mut last_json = Instant::now() - JSON_EVERY;
-    let mut announced = None;
-    // The holder's (pid, bytes done) as last seen, and when it last changed.
-    let mut seen = None;
-    let mut changed = Instant::now();
-    let mut stall_told = None;
-    loop {
-        match table.try_acquire(slot) {
-            Ok(g) => {
-                bar.finish_and_clear();
-                return Ok(g);
+    let status = Mutex::new(printer.ticker(STATUS_EVERY));
+    let last_json = Mutex::new(Instant::now() - JSON_EVERY);
+    let got = table.acquire(slot, wait, &voxctl::interrupt::cancel(), &|ev| match ev {
+        WaitEvent::Holder(h) => printer.message(format!("waiting for {}", h.describe())),
+        WaitEvent::Stalled { pid, stopped, idle } => {
+            if printer.json() {
+                let _ = printer.json_line(&json!({
+                    "event": "holder_stalled", "holder_pid": pid,
+                    "stopped": stopped,
+                    "since_ms": idle.as_millis() as u64,
+                }));
             }
-            Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-                if limit.is_some_and(|l| started.elapsed() >= l) {
-                    bar.finish_and_clear();
-                    let waited = humantime::format_duration(Duration::from_secs(
-                        started.elapsed().as_secs(),
-                    ));
-                    let e = e.context(format!("still held after waiting {waited}"));
-                    let hint = match seen {
-                        Some((pid, _)) if voxctl::process::is_stopped(pid) => {
-                            format!("pid {pid} is stopped: `kill -CONT {pid}` resumes it")
-                        }
-                        _ => "pass a longer --wait, or --wait alone to wait for as long as it \
-                              takes"
-                            .to_string(),
-                    };
-                    return Err(voxctl::error::hinted(e, hint));
-                }
-            }
-            Err(e) => return Err(e),
+            bar.suspend(|| printer.warn(stall_notice(*pid, *idle)));
         }
-        if let Some(h) = table.holder(slot)? {
-            if announced != Some(h.pid) {
-                announced = Some(h.pid);
-                printer.message(format!("waiting for {}", h.describe()));
-            }
-            if seen != Some((h.pid, h.done)) {
-                seen = Some((h.pid, h.done));
-                changed = Instant::now();
-            } else if stall_told != Some(h.pid) && changed.elapsed() >= STALL_NOTICE {
-                stall_told = Some(h.pid);
-                let line = stall_notice(h.pid, changed.elapsed());
-                if printer.json() {
-                    printer.json_line(&json!({
-                        "event": "holder_stalled", "holder_pid": h.pid,
-                        "stopped": voxctl::process::is_stopped(h.pid),
-                        "since_ms": changed.elapsed().as_millis() as u64,
-                    }))?;
-                }
-                bar.suspend(|| printer.warn(line));
-            }
+        WaitEvent::Progress(h) => {
             let (done, total) = (h.done.unwrap_or(0), h.total.unwrap_or(0));
             bar.set_length(total);
             bar.set_position(done);
             bar.set_message(format!("waiting for pid {}", h.pid));
-            if printer.json() && last_json.elapsed() >= JSON_EVERY {
-                last_json = Instant::now();
-                printer.json_line(&json!({
+            let mut last = last_json.lock().unwrap_or_else(|p| p.into_inner());
+            if printer.json() && last.elapsed() >= JSON_EVERY {
+                *last = Instant::now();
+                let _ = printer.json_line(&json!({
                     "event": "waiting", "holder_pid": h.pid, "done": done, "total": total,
-                }))?;
+                }));
             }
-            status.tick(|| format!("waiting for pid {}: {}", h.pid, fraction(done, total)));
+            status
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .tick(|| format!("waiting for pid {}: {}", h.pid, fraction(done, total)));
         }
-        voxctl::interrupt::check()?;
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    });
+    bar.finish_and_clear();
+    got
 }
 
 /// What `--wait` says about a holder that has shown no progress for `idle`.
