@@ -269,7 +269,9 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///
 /// ```no_run
 /// use std::sync::Arc;
+/// use std::time::Duration;
 /// use voxctl::cancel::Cancel;
+/// use voxctl::fetch::http::NetSettings;
 /// use voxctl::fetch::{self, Compat, Event, RetryPolicy, Settings, Source};
 /// use voxctl::installs::BackendsDir;
 /// use voxctl::slot::{SlotTable, Wait};
@@ -286,10 +288,18 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///     slots: SlotTable::in_dir("/tmp/voicebox/slots"),
 ///     wait: Wait::Forever,
 ///     jobs: 4,
-///     retry: RetryPolicy::default(),
-///     net: Default::default(),
+///     retry: RetryPolicy {
+///         retries: 5,
+///         min_delay: Duration::from_millis(500),
+///         max_delay: Duration::from_secs(60),
+///     },
+///     net: NetSettings {
+///         connect_timeout: Duration::from_secs(30),
+///         read_timeout: Duration::from_secs(60),
+///         github_token: None,
+///     },
 ///     force: false,
-///     keys: Default::default(),
+///     keys: Default::default(), // no public key: the release is not authenticated
 ///     max_expanded: None,
 ///     compat: Compat::Skip,
 ///     repair: None,

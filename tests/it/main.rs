@@ -12,6 +12,7 @@ mod cli;
 mod examples;
 mod fetch;
 mod fetch_fail_fast;
+mod fetch_library;
 mod fetch_nginx;
 mod fetch_process;
 mod generated;
