@@ -152,12 +152,7 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
     if let Some(p) = &r.previous {
         printer.data(format!(
             "  replaced  {} pid {} ({})",
-            p.backend.variant,
-            p.backend.pid,
-            serde_json::to_value(p.stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            p.backend.variant, p.backend.pid, p.stopped
         ));
     }
     let t = &r.timings;

@@ -169,10 +169,7 @@ fn print_backend(backend: Option<&Observed>, printer: &Printer) {
         return;
     };
     let r = &b.record;
-    let health = serde_json::to_value(b.health)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let health = b.health;
     printer.data("backend:");
     let mut t = Table::new(&[
         ("PID", Align::Left),

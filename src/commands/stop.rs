@@ -37,10 +37,7 @@ fn describe(printer: &Printer, outcome: &StopOutcome) {
             "stopped the {} backend (pid {}, {}) in {stop_ms} ms; port {} released {port_ms} ms later",
             backend.variant,
             backend.pid,
-            serde_json::to_value(stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            stopped,
             backend.port
         )),
     }

@@ -113,6 +113,25 @@ impl Reason {
         }
     }
 
+    /// The stable code in JSON reports: the variant's name in snake case (`no_holder`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoHolder => "no_holder",
+            Reason::HostUnknown => "host_unknown",
+            Reason::OtherHost => "other_host",
+            Reason::HolderGone => "holder_gone",
+            Reason::SelfOrAncestor => "self_or_ancestor",
+            Reason::NoMarker => "no_marker",
+            Reason::BootUnknown => "boot_unknown",
+            Reason::MarkerOtherBoot => "marker_other_boot",
+            Reason::MarkerStale => "marker_stale",
+            Reason::MarkerOtherHost => "marker_other_host",
+            Reason::PidMismatch => "pid_mismatch",
+            Reason::StartTimeMismatch => "start_time_mismatch",
+            Reason::ExeMismatch => "exe_mismatch",
+        }
+    }
+
     /// A short lowercase explanation for people.
     pub fn describe(self) -> &'static str {
         match self {
@@ -312,6 +331,7 @@ mod tests {
         ] {
             assert!(reasons.contains(&r), "{r:?} has no row");
             assert!(!r.describe().is_empty());
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name(), "{r:?}");
         }
     }
 

@@ -133,14 +133,7 @@ impl Report {
                 "a fresh relaunch marker from this boot names the holder's pid and start time"
                     .to_string(),
             ),
-            Decision::Skip(r) => (
-                "skip",
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                r.describe().to_string(),
-            ),
+            Decision::Skip(r) => ("skip", r.name().to_string(), r.describe().to_string()),
         };
         let targets = a.target().map(|t| TargetInfo::of(&t.identity));
         Report {

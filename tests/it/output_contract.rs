@@ -341,7 +341,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
                 size: 1,
                 version: Some(version.into()),
                 source: "test".into(),
-                layout: "whole".into(),
+                layout: voxctl::fetch::Layout::Whole,
                 installed_at: 1_700_000_000,
                 signature: None,
                 files: None,
@@ -475,4 +475,37 @@ fn readme_exit_code_table_is_the_exit_status_enum() {
         help.trim_end().ends_with(voxctl::exit::help()),
         "--help does not end with the generated table:\n{help}"
     );
+}
+
+// Issue 11 item 4: an enum's name for people is its JSON name, without a round trip through
+// serde_json (`name()`/Display), and the two cannot drift apart.
+#[test]
+fn enum_names_shown_to_people_are_their_json_names() {
+    use voxctl::backend::control::Stopped;
+    use voxctl::backend::observe::HealthState;
+    use voxctl::fetch::Layout;
+    fn same<T: serde::Serialize + std::fmt::Debug>(value: T, name: &str) {
+        assert_eq!(serde_json::to_value(&value).unwrap(), name, "{value:?}");
+    }
+    for s in [Stopped::NotRunning, Stopped::Terminated, Stopped::Killed] {
+        same(s, s.name());
+        assert_eq!(s.to_string(), s.name());
+    }
+    for h in [
+        HealthState::Healthy,
+        HealthState::Unhealthy,
+        HealthState::Unreachable,
+        HealthState::NotRunning,
+    ] {
+        same(h, h.name());
+        assert_eq!(h.to_string(), h.name());
+    }
+    for l in [
+        Layout::ManifestJson,
+        Layout::ManifestText,
+        Layout::Whole,
+        Layout::Archive,
+    ] {
+        same(l, l.as_str());
+    }
 }
