@@ -117,7 +117,7 @@ fn reap_lock(s: &LockRun, printer: &Printer) -> Result<ExitStatus> {
     if s.dry_run {
         let mut report = Report::for_lock(&first, &s.marker_path, false, s.dry_run);
         if first.decision == Decision::Reap {
-            report.would_send = WOULD_SEND.to_vec();
+            report.would_send = WOULD_SEND.map(String::from).to_vec();
         }
         return finish(report, s.started, printer);
     }
@@ -176,7 +176,7 @@ fn reap_stale(
         return finish(report, started, printer);
     }
     if dry_run {
-        report.would_send = WOULD_SEND.to_vec();
+        report.would_send = WOULD_SEND.map(String::from).to_vec();
         return finish(report, started, printer);
     }
     let list: Vec<String> = report
