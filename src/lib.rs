@@ -12,6 +12,7 @@ pub mod digest;
 pub mod doctor;
 pub mod duration;
 pub mod error;
+pub mod exit;
 pub mod fetch;
 pub mod gpu;
 pub mod installs;

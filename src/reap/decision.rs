@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
+
 /// What is known about the lock's holder, gathered just before deciding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HolderFacts {
@@ -58,7 +60,7 @@ pub struct Facts {
     pub max_marker_age_ms: u64,
 }
 
-/// Why nothing is reaped. Each reason has one exit code ([`Reason::exit_code`]).
+/// Why nothing is reaped. Each reason has one exit status ([`Reason::exit_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -91,14 +93,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The exit code of this skip: 0 when there is nothing to reap, 5 when a guard refused.
-    pub fn exit_code(self) -> u8 {
+    /// The exit status of this skip: success when there is nothing to reap, refused when a
+    /// guard refused.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
             Reason::NoHolder
             | Reason::HolderGone
             | Reason::NoMarker
             | Reason::MarkerOtherBoot
-            | Reason::MarkerStale => 0,
+            | Reason::MarkerStale => ExitStatus::Success,
             Reason::HostUnknown
             | Reason::OtherHost
             | Reason::SelfOrAncestor
@@ -106,7 +109,7 @@ impl Reason {
             | Reason::MarkerOtherHost
             | Reason::PidMismatch
             | Reason::StartTimeMismatch
-            | Reason::ExeMismatch => 5,
+            | Reason::ExeMismatch => ExitStatus::Refused,
         }
     }
 
@@ -142,11 +145,12 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// 0 for [`Decision::Reap`] and for skips with nothing to reap, 5 for refusals.
-    pub fn exit_code(self) -> u8 {
+    /// Success for [`Decision::Reap`] and for skips with nothing to reap, refused for
+    /// refusals.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Decision::Reap => 0,
-            Decision::Skip(r) => r.exit_code(),
+            Decision::Reap => ExitStatus::Success,
+            Decision::Skip(r) => r.exit_status(),
         }
     }
 }
@@ -281,7 +285,7 @@ mod tests {
             edit(&mut f);
             let got = decide(&f);
             assert_eq!(got, *want, "row {name:?}");
-            assert_eq!(got.exit_code(), *code, "row {name:?} exit code");
+            assert_eq!(got.exit_status().code(), *code, "row {name:?} exit code");
         }
         // Every reason appears in some row, so the table covers every guard.
         let reasons: Vec<Reason> = rows

@@ -11,6 +11,7 @@ use super::escalate::{self, SentSignal, Target, TargetReport, Timings};
 use super::holder::{LockHolder, LockSource};
 use super::stale_exe::{StaleProcess, Staleness};
 use super::Assessment;
+use crate::exit::ExitStatus;
 use crate::marker::RelaunchMarker;
 use crate::process::{self, ProcessIdentity};
 
@@ -31,8 +32,8 @@ pub struct Report {
     pub reason: String,
     /// The reason for people.
     pub message: String,
-    /// The exit code the decision calls for (0 or 5).
-    pub exit_code: u8,
+    /// The exit status the decision calls for (success or refused; a number in JSON).
+    pub exit_code: ExitStatus,
     /// The lock and its holder (lock mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<LockInfo>,
@@ -147,7 +148,7 @@ impl Report {
             decision,
             reason,
             message,
-            exit_code: a.decision.exit_code(),
+            exit_code: a.decision.exit_status(),
             lock: Some(LockInfo {
                 source: a.source.clone(),
                 holder: a.holder.clone(),
@@ -199,7 +200,11 @@ impl Report {
             decision,
             reason: reason.into(),
             message,
-            exit_code: if refused.is_empty() { 0 } else { 5 },
+            exit_code: if refused.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Refused
+            },
             targets,
             ..Report::empty(dry_run)
         };
@@ -213,7 +218,7 @@ impl Report {
             decision: "skip",
             reason: String::new(),
             message: String::new(),
-            exit_code: 0,
+            exit_code: ExitStatus::Success,
             lock: None,
             marker: None,
             targets: Vec::new(),

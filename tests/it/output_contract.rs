@@ -431,3 +431,48 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
     assert!(humantime::parse_rfc3339(at).is_ok(), "{at}");
     assert!(at.ends_with('Z'), "UTC: {at}");
 }
+
+// Issue 11 item 3: one exit-status type. README's table is the enum's, row for row; `--help`
+// ends with the table generated from it.
+#[test]
+fn readme_exit_code_table_is_the_exit_status_enum() {
+    use voxctl::exit::ExitStatus;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Exit codes\n")
+        .nth(1)
+        .expect("README has an \"Exit codes\" section");
+    let rows: Vec<(u8, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 2, "README row {l:?}");
+            let code = cells[0]
+                .parse()
+                .unwrap_or_else(|_| panic!("README row {l:?}"));
+            // README marks options as code; the enum's text is plain.
+            (code, cells[1].replace('`', ""))
+        })
+        .collect();
+    let want: Vec<(u8, String)> = ExitStatus::DOCUMENTED
+        .iter()
+        .map(|s| (s.code(), s.meaning().to_string()))
+        .collect();
+    assert_eq!(
+        rows, want,
+        "README's exit-code table differs from ExitStatus"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = support::voxctl(tmp.path()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.trim_end().ends_with(voxctl::exit::help()),
+        "--help does not end with the generated table:\n{help}"
+    );
+}
