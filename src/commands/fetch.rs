@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
@@ -27,7 +28,7 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
 /// `Printer::error` (the printer knows fetch's JSON is an event stream).
-pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = settings(global, &args, printer)?;
     let render = Arc::new(Render::new(
         printer.clone(),
@@ -40,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
     };
     let result = super::runtime()?.block_on(voxctl::fetch::fetch(&settings, report));
     render.clear();
-    result.map(|_| crate::exit::SUCCESS)
+    result.map(|_| ExitStatus::Success)
 }
 
 /// `--repair`: the variant to repair (`auto` names the only one installed) and its record.

@@ -217,7 +217,7 @@ pub struct Installed {
     /// Its size in bytes.
     pub size: u64,
     /// The release layout it came from (`manifest.json`, `manifest`, `whole`, `archive`).
-    pub layout: String,
+    pub layout: Layout,
     /// The release's version, if known.
     pub version: Option<String>,
     /// The signature check it passed, if the release was authenticated.
@@ -232,7 +232,7 @@ impl Installed {
             path: record.path.clone(),
             sha256: record.sha256,
             size: record.size,
-            layout: record.layout.to_string(),
+            layout: record.layout,
             version: record.version.clone(),
             signature: record.signature.clone(),
         }
@@ -332,7 +332,7 @@ mod tests {
                     path: "/d/a".into(),
                     sha256: sha,
                     size: 5,
-                    layout: "whole".into(),
+                    layout: Layout::Whole,
                     version: None,
                     signature: None,
                 }),

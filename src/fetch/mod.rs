@@ -813,7 +813,7 @@ async fn install(
         source: resolved
             .map(|(source, _)| source)
             .unwrap_or_else(|| settings.source.display()),
-        layout: download.plan.layout.as_str().to_string(),
+        layout: download.plan.layout,
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
