@@ -9,6 +9,7 @@ mod support;
 
 mod ci_config;
 mod cli;
+mod embed;
 mod examples;
 mod fetch;
 mod fetch_fail_fast;
