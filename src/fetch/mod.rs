@@ -403,7 +403,7 @@ pub async fn fetch(
     let prehash = match &auth {
         signed::Authentication::Asset(sig) => Some(signed::PrehashSpec {
             keys: settings.keys.clone(),
-            sig: sig.clone(),
+            sig: (**sig).clone(),
             size: plan.size,
         }),
         _ => None,
