@@ -28,7 +28,9 @@ LINK=${LINK:-}
 ASSET=voicebox-server-cuda
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v minisign >/dev/null || { apt-get update -qq && apt-get install -y -qq minisign; }
-if [ -n "${VOXCTL:-}" ]; then V=$(realpath "$VOXCTL"); else cargo build --release -q; V=$PWD/target/release/voxctl; fi
+# VOXCTL=/path/to/voxctl times another build instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
+V=$(realpath "$VOXCTL")
 W=$(mktemp -d /var/tmp/voxctl-sign-bench.XXXXXX)
 NS=voxsig$$
 cleanup() {

@@ -3,7 +3,7 @@
 //!
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
 //! they can run; each installed variant (version, and the quick or deep check of
-//! [`crate::installed`]); partial downloads left in `backends/.partial/`; the running
+//! [`crate::installs::audit`]); partial downloads left in `backends/.partial/`; the running
 //! backend and its health ([`crate::backend::observe`]); the state dir's and the data dir's
 //! ownership and permissions; the free space on the data dir's filesystem (enough for one
 //! more copy of the largest installed asset, which an update or a repair downloads before
@@ -21,9 +21,9 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::backend::observe::{self, HealthState};
-use crate::backends::{BackendsDir, InstallRecord};
 use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
-use crate::installed::{self, Depth};
+use crate::installs::audit::{self, Depth};
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 
 /// How a check came out.
@@ -234,14 +234,14 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
         ));
     }
     for r in records {
-        let checks = installed::check(r, depth, 2, &|_| {})?;
+        let checks = audit::check(r, depth, 2, &|_| {})?;
         let variant = r.variant.as_deref().unwrap_or("VARIANT");
         let version = r.version.as_deref().unwrap_or("unknown version");
         let what = match depth {
             Depth::Quick => "sizes match the install record",
             Depth::Deep => "every file matches its SHA-256",
         };
-        if installed::all_passed(&checks) {
+        if audit::all_passed(&checks) {
             out.push(finding(
                 "installed",
                 &r.asset,
@@ -254,10 +254,7 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
                 "installed",
                 &r.asset,
                 Level::Fail,
-                format!(
-                    "{version}, damaged: {}",
-                    installed::describe_failures(&checks)
-                ),
+                format!("{version}, damaged: {}", audit::describe_failures(&checks)),
                 Some(format!("voxctl fetch --repair --variant {variant}")),
             ));
         }

@@ -1,19 +1,21 @@
+#![deny(missing_docs)]
 //! voxctl's library: release formats, digests, the slot table, process identity, and the
 //! state every subcommand shares. The library never prints and never parses command lines;
 //! `src/main.rs` and `src/commands/` do that. See ARCHITECTURE.md for the module map.
 
 pub mod atomic;
 pub mod backend;
-pub mod backends;
+pub mod cancel;
 pub mod checked_open;
 pub mod checksum;
 pub mod digest;
 pub mod doctor;
 pub mod duration;
 pub mod error;
+pub mod exit;
 pub mod fetch;
 pub mod gpu;
-pub mod installed;
+pub mod installs;
 pub mod interrupt;
 pub mod lease;
 pub mod manifest;

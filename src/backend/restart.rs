@@ -25,7 +25,7 @@ use super::health::{self, HealthUrl, Ready};
 use super::record::BackendRecord;
 use super::select::{self, Rejected};
 use super::{port, POLL_INTERVAL};
-use crate::backends::BackendsDir;
+use crate::installs::BackendsDir;
 use crate::marker::RelaunchMarker;
 use crate::slot::SlotTable;
 use crate::state::StateDir;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::backends::{BackendsDir, InstallRecord};
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 use crate::Error;
 
@@ -143,13 +143,17 @@ pub fn choose(
                 // A damaged install is never started (it would only crash-loop): refuse
                 // before its `--version` runs, naming what is wrong and the repair.
                 if let Some(r) = &record {
-                    let checks =
-                        crate::installed::check(r, crate::installed::Depth::Quick, 1, &|_| {})?;
-                    if !crate::installed::all_passed(&checks) {
+                    let checks = crate::installs::audit::check(
+                        r,
+                        crate::installs::audit::Depth::Quick,
+                        1,
+                        &|_| {},
+                    )?;
+                    if !crate::installs::audit::all_passed(&checks) {
                         return Err(crate::error::hinted(
                             Error::Integrity(format!(
                                 "the installed {variant} backend is damaged: {}",
-                                crate::installed::describe_failures(&checks)
+                                crate::installs::audit::describe_failures(&checks)
                             )),
                             format!("repair it with `voxctl fetch --repair --variant {variant}`"),
                         ));

@@ -113,7 +113,7 @@ pub struct Removed {
 /// Removing what is not there is not an error: `removed` is then empty.
 pub fn remove(
     state: &StateDir,
-    backends: &crate::backends::BackendsDir,
+    backends: &crate::installs::BackendsDir,
     app: &str,
     variant: crate::variant::Variant,
     force: bool,

@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
 use serde_json::json;
-use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
+use voxctl::installs::BackendsDir;
 use voxctl::slot::{SlotGuard, SlotTable};
 use voxctl::variant::Variant;
 use voxctl::Error;
@@ -29,7 +30,7 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
 /// `Printer::error` (the printer knows fetch's JSON is an event stream).
-pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
     fetch(global, args, printer)
 }
 
@@ -37,7 +38,7 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8
 fn repair_target(
     args: &FetchArgs,
     backends: &BackendsDir,
-) -> Result<(Variant, voxctl::backends::InstallRecord)> {
+) -> Result<(Variant, voxctl::installs::InstallRecord)> {
     let app = &args.app.app;
     let variant = match args.variant {
         VariantChoice::Cpu => Variant::Cpu,
@@ -179,7 +180,7 @@ fn net_settings(args: &FetchArgs) -> NetSettings {
     }
 }
 
-fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = settings(&args, printer)?;
     let rt = super::runtime()?;
     // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is the asset's
@@ -246,7 +247,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
                 ));
                 printer.data(record.path.display());
             }
-            return Ok(crate::exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
         Outcome::Repaired { record, downloaded } => {
             if printer.json() {
@@ -262,7 +263,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
                 ));
                 printer.data(record.path.display());
             }
-            return Ok(crate::exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
     };
     if printer.json() {
@@ -295,7 +296,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
         printer.data(record.path.display());
     }
     drop(guard);
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// How long the holder may show no progress (the same pid, the same byte count in its slot
@@ -421,7 +422,7 @@ struct Reporter {
 #[derive(Default)]
 struct Bars {
     total: Option<ProgressBar>,
-    pieces: HashMap<usize, ProgressBar>,
+    parts: HashMap<usize, ProgressBar>,
 }
 
 impl Reporter {
@@ -447,21 +448,21 @@ impl Reporter {
                     let _ = p.json_line(&json!({
                         "event": "start", "asset": plan.asset, "layout": plan.layout,
                         "size": plan.size, "sha256": plan.sha256,
-                        "parts": plan.pieces.iter().map(|x| json!({"name": x.name, "size": x.size})).collect::<Vec<_>>(),
+                        "parts": plan.parts.iter().map(|x| json!({"name": x.name, "size": x.size})).collect::<Vec<_>>(),
                     }));
                 } else {
                     p.message(format!(
                         "{}: {} layout, {} part(s), {}",
                         self.asset,
                         plan.layout.as_str(),
-                        plan.pieces.len(),
+                        plan.parts.len(),
                         human_bytes(plan.size)
                     ));
                 }
                 let bar = self.multi.add(p.bytes_bar(plan.size, self.asset.clone()));
                 self.bars().total = Some(bar);
             }
-            Event::PieceStarted {
+            Event::PartStarted {
                 index,
                 name,
                 from,
@@ -477,15 +478,15 @@ impl Reporter {
                 if from < size {
                     let bar = self.multi.add(p.bytes_bar(size, name));
                     bar.set_position(from);
-                    self.bars().pieces.insert(index, bar);
+                    self.bars().parts.insert(index, bar);
                 }
             }
-            Event::PieceVerified {
+            Event::PartVerified {
                 index,
                 name,
                 sha256,
             } => {
-                if let Some(bar) = self.bars().pieces.remove(&index) {
+                if let Some(bar) = self.bars().parts.remove(&index) {
                     bar.finish_and_clear();
                 }
                 if p.json() {
@@ -552,10 +553,14 @@ impl Reporter {
                     let _ = p.json_line(&json!({"event": "replaced", "files": paths}));
                 } else {
                     p.message(format!(
-                        "an archive cannot be read in pieces, so it was downloaded whole; only the \
+                        "an archive cannot be read in parts, so it was downloaded whole; only the \
                          {} broken file(s) were replaced, each by a rename of a verified copy: {}",
                         paths.len(),
-                        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
@@ -641,8 +646,8 @@ impl Reporter {
                 if let Some(b) = &bars.total {
                     b.set_position(done);
                 }
-                for (i, b) in &bars.pieces {
-                    if let Some(pp) = progress.pieces().get(*i) {
+                for (i, b) in &bars.parts {
+                    if let Some(pp) = progress.parts().get(*i) {
                         b.set_position(pp.done());
                     }
                 }
@@ -674,7 +679,7 @@ impl Reporter {
 
     fn clear(&self) {
         let mut bars = self.bars();
-        for (_, b) in bars.pieces.drain() {
+        for (_, b) in bars.parts.drain() {
             b.finish_and_clear();
         }
         if let Some(b) = bars.total.take() {

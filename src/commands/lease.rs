@@ -4,12 +4,13 @@
 //! etcd credentials are read here from `VOXCTL_ETCD_*` (the library reads no environment).
 
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
 use voxctl::lease::etcd::gateway::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
-use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals, Stamped};
+use voxctl::lease::run::{supervise, RunSettings, Signals, Stamped};
 use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
 use voxctl::lease::{acquire_wait, Lease, LeaseInfo, LeaseName, LeaseStore};
 use voxctl::Error;
@@ -17,7 +18,7 @@ use voxctl::Error;
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
 use crate::output::{human_duration, Align, Printer, Table};
 
-pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<ExitStatus> {
     // `status` and `list` only read: they create neither the state dir nor `leases/` (a
     // store that does not exist yet holds no leases).
     let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
@@ -127,7 +128,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         }
         LeaseCommand::Run(a) => return run_command(store, a, printer),
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Says so on stderr when the store granted another TTL than asked (etcd: whole seconds,
@@ -305,7 +306,7 @@ fn run_command(
     store: &dyn LeaseStore,
     args: crate::cli::LeaseRunArgs,
     printer: &Printer,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let signals = Signals::install()?;
     let name = &args.hold.name;
     let holder = holder_or_default(&args.hold, false);
@@ -333,24 +334,24 @@ fn run_command(
         Ok(report) => report,
         Err(e) => {
             let _ = store.release(name, lease.token);
-            // Like the shell: 127 for a command not found, 126 for one that cannot run.
+            // Like the shell: a command not found or one that cannot run has its own status.
             let kind = e.downcast_ref::<std::io::Error>().map(|io| io.kind());
             let code = match kind {
-                Some(std::io::ErrorKind::NotFound) => 127,
-                Some(std::io::ErrorKind::PermissionDenied) => 126,
+                Some(std::io::ErrorKind::NotFound) => ExitStatus::CommandNotFound,
+                Some(std::io::ErrorKind::PermissionDenied) => ExitStatus::CommandNotExecutable,
                 _ => return Err(e),
             };
             printer.error(&e);
             return Ok(code);
         }
     };
-    let code = exit_code(&report.status);
+    let code = ExitStatus::of_child(&report.status);
     if let Some(lost) = report.lost {
         printer.error(&lost.context(format!(
             "lease {name} was lost while the command ran, so the command was terminated \
              (it exited with status {code})"
         )));
-        return Ok(crate::exit::LOST);
+        return Ok(ExitStatus::Lost);
     }
     match store.release(name, lease.token) {
         Ok(()) => Ok(code),
@@ -359,7 +360,7 @@ fn run_command(
                 "the command exited with status {code}, but lease {name} had been taken over \
                  before it finished"
             )));
-            Ok(crate::exit::LOST)
+            Ok(ExitStatus::Lost)
         }
         Err(e) => {
             printer.warn(format!(

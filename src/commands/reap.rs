@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use voxctl::exit::ExitStatus;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -28,7 +29,7 @@ const DEFAULT_MAX_MARKER_AGE: Duration = Duration::from_secs(5 * 60);
 /// How long to wait for the exit after SIGKILL.
 const KILL_WAIT: Duration = Duration::from_secs(5);
 
-pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<ExitStatus> {
     if let Some(ReapCommand::Mark(m)) = args.command {
         return mark(global, m, printer);
     }
@@ -76,7 +77,7 @@ fn marker_path(global: &GlobalArgs, given: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8> {
+fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<ExitStatus> {
     let pid = match args.pid {
         Some(p) if p > 0 => p,
         Some(p) => return Err(Error::Usage(format!("--pid {p} is not a process id")).into()),
@@ -107,16 +108,16 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
             path.display()
         ));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
+fn reap_lock(s: &LockRun, printer: &Printer) -> Result<ExitStatus> {
     let peeked = RelaunchMarker::peek(&s.marker_path)?;
     let first = lib::assess(&s.source, peeked, s.max_age)?;
     if s.dry_run {
         let mut report = Report::for_lock(&first, &s.marker_path, false, s.dry_run);
         if first.decision == Decision::Reap {
-            report.would_send = WOULD_SEND.to_vec();
+            report.would_send = WOULD_SEND.map(String::from).to_vec();
         }
         return finish(report, s.started, printer);
     }
@@ -169,13 +170,13 @@ fn reap_stale(
     dry_run: bool,
     started: Instant,
     printer: &Printer,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let (mut report, targets) = Report::for_stale(path, stale_exe::find(path)?, dry_run);
     if targets.is_empty() {
         return finish(report, started, printer);
     }
     if dry_run {
-        report.would_send = WOULD_SEND.to_vec();
+        report.would_send = WOULD_SEND.map(String::from).to_vec();
         return finish(report, started, printer);
     }
     let list: Vec<String> = report
@@ -244,7 +245,7 @@ fn event(printer: &Printer, e: Event) {
 }
 
 /// Prints the report and returns its exit code (7 if a target survived SIGKILL).
-fn finish(mut report: Report, started: Instant, printer: &Printer) -> Result<u8> {
+fn finish(mut report: Report, started: Instant, printer: &Printer) -> Result<ExitStatus> {
     report.timings_ms.command_ms = escalate::ms(started.elapsed());
     let survivors = report.survivors();
     if printer.json() {

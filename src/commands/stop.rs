@@ -2,12 +2,13 @@
 
 use anyhow::Result;
 use voxctl::backend::stop::{self, StopOutcome};
-use voxctl::backends::BackendsDir;
+use voxctl::exit::ExitStatus;
+use voxctl::installs::BackendsDir;
 
 use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
 use crate::output::Printer;
 
-pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<u8> {
+pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<ExitStatus> {
     voxctl::name::validate_resource_name("app", &args.app)?;
     let state = super::state_dir(global)?;
     let outcome = stop::stop(&state, &args.app, args.stop_timeout)?;
@@ -16,7 +17,7 @@ pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<u8
     } else {
         describe(printer, &outcome);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn describe(printer: &Printer, outcome: &StopOutcome) {
@@ -36,16 +37,13 @@ fn describe(printer: &Printer, outcome: &StopOutcome) {
             "stopped the {} backend (pid {}, {}) in {stop_ms} ms; port {} released {port_ms} ms later",
             backend.variant,
             backend.pid,
-            serde_json::to_value(stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            stopped,
             backend.port
         )),
     }
 }
 
-pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Result<u8> {
+pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Result<ExitStatus> {
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
     let backends = BackendsDir::new(&data_dir);
@@ -60,7 +58,7 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
     )?;
     if printer.json() {
         printer.json_doc(&removed)?;
-        return Ok(crate::exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     if let Some(s) = &removed.stopped {
         describe(printer, s);
@@ -74,5 +72,5 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
     for p in &removed.removed {
         printer.message(format!("removed {}", p.display()));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

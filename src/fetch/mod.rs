@@ -1,11 +1,11 @@
-//! The download engine behind `voxctl fetch`: find the release layout, download the pieces
+//! The download engine behind `voxctl fetch`: find the release layout, download the parts
 //! concurrently and resumably, verify every digest the release gives, and install atomically.
 //!
 //! Data flow: [`layout::discover`] turns the release into a [`Plan`]; [`fetch`] checks the
 //! install record ("already installed"), opens the [`partial::Partial`] directory and its
 //! [`partial::DataFile`] (one preallocated file of the asset's size, with the resume record
-//! saying how much of each piece is on disk), starts the [`writeback::Writeback`] thread,
-//! runs [`download::piece`] for each piece on its own task (at most `jobs` at a time), then
+//! saying how much of each part is on disk), starts the [`writeback::Writeback`] thread,
+//! runs [`download::part`] for each part on its own task (at most `jobs` at a time), then
 //! finishes and checks the whole-file digest ([`install::verify`]) and installs the file or
 //! extracts the archive ([`archive::install_archive`]). Progress is reported through
 //! [`Progress`] counters (polled by the caller) and [`Event`]s (pushed); the library never
@@ -13,16 +13,16 @@
 //!
 //! Where the time goes, and why it is laid out this way (see BENCHMARKS.md for figures):
 //!
-//! - **No join.** Every piece is written with positioned writes at its own offset of the one
+//! - **No join.** Every part is written with positioned writes at its own offset of the one
 //!   data file, so when the last byte arrives the file is already the assembled asset; it is
 //!   renamed into place, never copied.
-//! - **Each byte hashed once per digest, off the receive path.** A piece's bytes go to disk
-//!   from its task and to a [`hashing::PieceHasher`] thread. Piece 0's hash state doubles as
+//! - **Each byte hashed once per digest, off the receive path.** A part's bytes go to disk
+//!   from its task and to a [`hashing::PartHasher`] thread. Part 0's hash state doubles as
 //!   the prefix of the whole-file SHA-256, so the only hashing left after the download is
-//!   the whole-file digest over pieces 1.. (read back from the page cache). An asset
+//!   the whole-file digest over parts 1.. (read back from the page cache). An asset
 //!   signature's BLAKE2b ([`signed::Prehash`]) takes the same buffers on its own thread.
 //! - **fsync spread over the download.** The writeback thread `fdatasync`s the data file in
-//!   rounds while the pieces arrive (and records what is durable, for resume), so the final
+//!   rounds while the parts arrive (and records what is durable, for resume), so the final
 //!   fsync, run alongside that last hashing, has little left to write.
 
 pub mod archive;
@@ -44,11 +44,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use crate::backends::{BackendsDir, InstallRecord};
 use crate::checksum::Sha256;
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 use crate::Error;
-pub use layout::{Layout, Piece, Plan};
+pub use layout::{Layout, Part, Plan};
 pub use source::{RetryPolicy, Source};
 
 /// Everything a fetch needs, validated.
@@ -66,7 +66,7 @@ pub struct Settings {
     pub tag: Option<String>,
     /// The backends dir to install into.
     pub backends: BackendsDir,
-    /// Pieces downloaded at the same time (at least 1).
+    /// Parts downloaded at the same time (at least 1).
     pub jobs: usize,
     /// Retry settings.
     pub retry: RetryPolicy,
@@ -106,19 +106,19 @@ pub enum Compat {
 pub enum Event {
     /// The release layout was found.
     Planned(Plan),
-    /// A piece starts (or resumes at `from` bytes).
-    PieceStarted {
+    /// A part starts (or resumes at `from` bytes).
+    PartStarted {
         /// Index in the plan.
         index: usize,
         /// File name.
         name: String,
         /// Bytes already on disk.
         from: u64,
-        /// The piece's size in bytes.
+        /// The part's size in bytes.
         size: u64,
     },
-    /// A piece matched its manifest SHA-256.
-    PieceVerified {
+    /// A part matched its manifest SHA-256.
+    PartVerified {
         /// Index in the plan.
         index: usize,
         /// File name.
@@ -206,12 +206,12 @@ pub enum Outcome {
 /// Byte counters of a running fetch, shared with whoever draws progress.
 #[derive(Debug, Default)]
 pub struct Progress {
-    pieces: OnceLock<Vec<PieceProgress>>,
+    parts: OnceLock<Vec<PartProgress>>,
 }
 
-/// One piece's counters.
+/// One part's counters.
 #[derive(Debug)]
-pub struct PieceProgress {
+pub struct PartProgress {
     /// File name.
     pub name: String,
     /// Size in bytes.
@@ -219,7 +219,7 @@ pub struct PieceProgress {
     done: AtomicU64,
 }
 
-impl PieceProgress {
+impl PartProgress {
     /// Bytes on disk so far.
     pub fn done(&self) -> u64 {
         self.done.load(Ordering::Relaxed)
@@ -228,10 +228,10 @@ impl PieceProgress {
 
 impl Progress {
     fn init(&self, plan: &Plan) {
-        let _ = self.pieces.set(
-            plan.pieces
+        let _ = self.parts.set(
+            plan.parts
                 .iter()
-                .map(|p| PieceProgress {
+                .map(|p| PartProgress {
                     name: p.name.clone(),
                     size: p.size,
                     done: AtomicU64::new(0),
@@ -240,26 +240,26 @@ impl Progress {
         );
     }
 
-    /// The pieces (empty until the plan is known).
-    pub fn pieces(&self) -> &[PieceProgress] {
-        self.pieces.get().map_or(&[], Vec::as_slice)
+    /// The parts (empty until the plan is known).
+    pub fn parts(&self) -> &[PartProgress] {
+        self.parts.get().map_or(&[], Vec::as_slice)
     }
 
-    /// `(done, total)` bytes over all pieces.
+    /// `(done, total)` bytes over all parts.
     pub fn totals(&self) -> (u64, u64) {
-        self.pieces()
+        self.parts()
             .iter()
             .fold((0, 0), |(d, t), p| (d + p.done(), t + p.size))
     }
 
     fn set(&self, index: usize, n: u64) {
-        if let Some(p) = self.pieces().get(index) {
+        if let Some(p) = self.parts().get(index) {
             p.done.store(n, Ordering::Relaxed);
         }
     }
 
     fn add(&self, index: usize, n: u64) {
-        if let Some(p) = self.pieces().get(index) {
+        if let Some(p) = self.parts().get(index) {
             p.done.fetch_add(n, Ordering::Relaxed);
         }
     }
@@ -268,7 +268,7 @@ impl Progress {
 /// The event sink: called from any task.
 pub type Events = Arc<dyn Fn(Event) + Send + Sync>;
 
-/// Shared state of one fetch's piece tasks.
+/// Shared state of one fetch's part tasks.
 pub struct Ctx {
     plan: Plan,
     remote: source::Remote,
@@ -311,12 +311,12 @@ pub async fn fetch(
     let settings = &settings;
     progress.init(&plan);
     tracing::info!(
-        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        "{}: release layout {} at {}: {} part(s) ({}), {} bytes, sha256 {}",
         settings.asset,
         plan.layout.as_str(),
         settings.source.display(),
-        plan.pieces.len(),
-        plan.pieces
+        plan.parts.len(),
+        plan.parts
             .iter()
             .map(|p| p.name.as_str())
             .collect::<Vec<_>>()
@@ -345,11 +345,11 @@ pub async fn fetch(
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let checks = tokio::task::spawn_blocking(move || {
-            crate::installed::check(&r, crate::installed::Depth::Deep, 2, &|_| {})
+            crate::installs::audit::check(&r, crate::installs::audit::Depth::Deep, 2, &|_| {})
         })
         .await
         .context("check task failed")??;
-        if crate::installed::all_passed(&checks) {
+        if crate::installs::audit::all_passed(&checks) {
             return Ok(Outcome::NothingToRepair(record.clone()));
         }
         events(Event::Damaged(
@@ -614,7 +614,7 @@ fn is_network(err: &anyhow::Error) -> bool {
         .any(|e| e.downcast_ref::<http::HttpError>().is_some())
 }
 
-/// Verifies the downloaded file and installs it; `first` is piece 0's hash state.
+/// Verifies the downloaded file and installs it; `first` is part 0's hash state.
 async fn install(
     ctx: &Arc<Ctx>,
     settings: &Settings,
@@ -625,7 +625,7 @@ async fn install(
     let plan = ctx.plan.clone();
     let data = ctx.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
-    let label = ctx.remote.source.locate(&plan.pieces[0].name);
+    let label = ctx.remote.source.locate(&plan.parts[0].name);
     let executable = settings.asset.clone();
     let max_expanded = settings
         .max_expanded
@@ -676,7 +676,7 @@ async fn install(
         });
         signature = Some(auth);
     }
-    let resolved = ctx.remote.resolved_latest(&ctx.plan.pieces[0].name);
+    let resolved = ctx.remote.resolved_latest(&ctx.plan.parts[0].name);
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
@@ -693,7 +693,7 @@ async fn install(
         source: resolved
             .map(|(source, _)| source)
             .unwrap_or_else(|| settings.source.display()),
-        layout: ctx.plan.layout.as_str().to_string(),
+        layout: ctx.plan.layout,
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
@@ -705,18 +705,18 @@ async fn install(
     Ok(record)
 }
 
-/// Downloads every piece, `jobs` at a time, each on its own task, and returns piece 0's
+/// Downloads every part, `jobs` at a time, each on its own task, and returns part 0's
 /// hash state. On the first failure the other tasks are stopped (their bytes so far stay on
 /// disk) and the failure is returned.
 async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<hashing::Hashed> {
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    for index in 0..ctx.plan.pieces.len() {
+    for index in 0..ctx.plan.parts.len() {
         let ctx = ctx.clone();
         let permits = permits.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            download::piece(ctx, index).await.map(|h| (index, h))
+            download::part(ctx, index).await.map(|h| (index, h))
         });
     }
     let mut first = None;
@@ -741,7 +741,7 @@ async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<hashing::Hashed> {
     if let Some(e) = failure {
         return Err(e);
     }
-    first.context("piece 0 ended without a hash")
+    first.context("part 0 ended without a hash")
 }
 
 /// Whether an install record says `plan` is already installed at `target`.

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use super::layout::Plan;
 use super::source::Source;
-use crate::backends::InstallRecord;
+use crate::installs::InstallRecord;
 use crate::Error;
 
 /// Refuses a repair from a release that no longer holds the recorded build.
@@ -60,7 +60,8 @@ pub fn replace_broken(
     let Some(recorded) = &record.files else {
         return Ok(Vec::new());
     };
-    let checks = crate::installed::check(record, crate::installed::Depth::Deep, 2, &|_| {})?;
+    let checks =
+        crate::installs::audit::check(record, crate::installs::audit::Depth::Deep, 2, &|_| {})?;
     let (tmp, extracted) =
         super::archive::extract_checked(archive, label, &record.path, executable, max_expanded)?;
     let mut replaced = Vec::new();

@@ -16,7 +16,7 @@
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -133,20 +133,10 @@ pub struct RunSettings {
 /// How the command ended.
 #[derive(Debug)]
 pub struct RunReport {
-    /// The command's exit status.
+    /// The command's exit status ([`crate::exit::ExitStatus::of_child`] mirrors it).
     pub status: ExitStatus,
     /// Why the lease was lost while the command ran (it was then terminated), if it was.
     pub lost: Option<anyhow::Error>,
-}
-
-/// The exit code that mirrors `status`: the command's code, or 128+N if it was killed by
-/// signal N.
-pub fn exit_code(status: &ExitStatus) -> u8 {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(sig)) => 128u8.saturating_add(sig as u8),
-        (None, None) => 1,
-    }
 }
 
 /// The slack kept between the moment the command must be gone and the moment the store may
@@ -359,24 +349,5 @@ fn has_exited(child: &Child) -> Result<bool> {
 fn signal_group(pgid: nix::unistd::Pid, sig: i32) {
     if let Ok(sig) = Signal::try_from(sig) {
         let _ = nix::sys::signal::killpg(pgid, sig);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_mirror_the_command() {
-        let table = [
-            (ExitStatus::from_raw(0), 0),
-            (ExitStatus::from_raw(3 << 8), 3),
-            (ExitStatus::from_raw(255 << 8), 255),
-            (ExitStatus::from_raw(9), 137),
-            (ExitStatus::from_raw(15), 143),
-        ];
-        for (status, code) in table {
-            assert_eq!(exit_code(&status), code, "{status:?}");
-        }
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use nix::sys::signal::Signal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::holder::{LockHolder, LockSource};
 use crate::process::{ProcessHandle, ProcessIdentity};
@@ -65,7 +65,7 @@ pub struct Target {
 }
 
 /// How escalation ended for one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The process was gone (or its pid recycled) before escalation began; nothing sent.
@@ -106,7 +106,7 @@ impl Outcome {
 }
 
 /// A signal that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentSignal {
     /// The target's pid.
     pub pid: i32,
@@ -117,7 +117,7 @@ pub struct SentSignal {
 }
 
 /// The result of escalating against one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     /// The target's pid.
     pub pid: i32,
@@ -145,7 +145,7 @@ pub enum Event {
 }
 
 /// Timings of a whole escalation, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Time spent in the teardown grace.
     pub teardown_ms: u64,

@@ -1,7 +1,7 @@
 //! Reaping: clearing a wedged previous instance of the app after an update, and never a
 //! healthy one (DESIGN.md invariant 5).
 //!
-//! The pieces: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
+//! The modules: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
 //! pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
 //! gathers those facts from the system and the relaunch marker ([`crate::marker`]);
 //! [`escalate`] does the waiting and signalling through pidfds; [`stale_exe`] finds processes
