@@ -520,7 +520,7 @@ async fn download_and_install(
     let prehash = match &auth {
         signed::Authentication::Asset(sig) => Some(signed::PrehashSpec {
             keys: settings.keys.clone(),
-            sig: sig.clone(),
+            sig: (**sig).clone(),
             size: plan.size,
         }),
         _ => None,
