@@ -1,5 +1,5 @@
-//! The report of one `voxctl reap` run: what was decided and why, what was sent and when. The
-//! command prints it as one JSON document with `--json` (its field names are part of the
+//! The report of one reap ([`super::run`]): what was decided and why, what was sent and when.
+//! The command prints it as one JSON document with `--json` (its field names are part of the
 //! interface, see README.md) or as a few human lines.
 
 use std::path::{Path, PathBuf};
@@ -31,8 +31,13 @@ pub struct Report {
     pub reason: String,
     /// The reason for people.
     pub message: String,
-    /// The exit code the decision calls for (0 or 5).
-    pub exit_code: u8,
+    /// The exit code the CLI chose for [`Report::verdict`] (0 or 5), filled in by the CLI
+    /// before it prints the report; the library leaves it `None` (and it is then omitted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u8>,
+    /// How the run ended, as a kind (not serialized: the CLI turns it into `exit_code`).
+    #[serde(skip)]
+    pub verdict: Verdict,
     /// The lock and its holder (lock mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<LockInfo>,
@@ -47,6 +52,20 @@ pub struct Report {
     pub would_send: Vec<&'static str>,
     /// Timings, in milliseconds.
     pub timings_ms: TimingsMs,
+}
+
+/// What a reap's decision amounts to, as a kind the caller maps to its own status (the CLI:
+/// an exit code). Whether a target survived SIGKILL is a separate fact:
+/// [`Report::survivors`] (the CLI's exit 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Reaped, or nothing to reap (no holder, a stale lock, no usable marker, a dry run).
+    #[default]
+    Done,
+    /// A guard refused: a live holder exists that must not be reaped, or voxctl itself or
+    /// its ancestors run a stale copy (they are listed, never signalled).
+    Refused,
 }
 
 /// The lock and who held it.
@@ -147,7 +166,11 @@ impl Report {
             decision,
             reason,
             message,
-            exit_code: a.decision.exit_code(),
+            verdict: if a.decision.refuses() {
+                Verdict::Refused
+            } else {
+                Verdict::Done
+            },
             lock: Some(LockInfo {
                 source: a.source.clone(),
                 holder: a.holder.clone(),
@@ -199,7 +222,11 @@ impl Report {
             decision,
             reason: reason.into(),
             message,
-            exit_code: if refused.is_empty() { 0 } else { 5 },
+            verdict: if refused.is_empty() {
+                Verdict::Done
+            } else {
+                Verdict::Refused
+            },
             targets,
             ..Report::empty(dry_run)
         };
@@ -213,7 +240,8 @@ impl Report {
             decision: "skip",
             reason: String::new(),
             message: String::new(),
-            exit_code: 0,
+            exit_code: None,
+            verdict: Verdict::Done,
             lock: None,
             marker: None,
             targets: Vec::new(),
