@@ -19,6 +19,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u
         state_dir,
         probes: super::gpu_probes(args.detect_timeout),
         depth: if args.deep { Depth::Deep } else { Depth::Quick },
+        cancel: crate::signals::cancel(),
     };
     let report = diagnose(&inputs)?;
     if printer.json() {

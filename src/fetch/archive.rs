@@ -139,7 +139,11 @@ pub fn extract_checked(
     // Hard links are hashed from disk once every link is known to stay inside.
     for path in hard_links.into_inner() {
         crate::interrupt::check()?;
-        let (sha256, size) = crate::digest::hash_file(&tmp.path().join(&path), &|_| {})?;
+        let (sha256, size) = crate::digest::hash_file(
+            &tmp.path().join(&path),
+            &|_| {},
+            &crate::cancel::Cancel::new(),
+        )?;
         files.push(InstalledFile {
             path,
             size,

@@ -345,7 +345,13 @@ pub async fn fetch(
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let checks = tokio::task::spawn_blocking(move || {
-            crate::installs::audit::check(&r, crate::installs::audit::Depth::Deep, 2, &|_| {})
+            crate::installs::audit::check(
+                &r,
+                crate::installs::audit::Depth::Deep,
+                2,
+                &|_| {},
+                &crate::cancel::Cancel::new(),
+            )
         })
         .await
         .context("check task failed")??;

@@ -60,8 +60,13 @@ pub fn replace_broken(
     let Some(recorded) = &record.files else {
         return Ok(Vec::new());
     };
-    let checks =
-        crate::installs::audit::check(record, crate::installs::audit::Depth::Deep, 2, &|_| {})?;
+    let checks = crate::installs::audit::check(
+        record,
+        crate::installs::audit::Depth::Deep,
+        2,
+        &|_| {},
+        &crate::cancel::Cancel::new(),
+    )?;
     let (tmp, extracted) =
         super::archive::extract_checked(archive, label, &record.path, executable, max_expanded)?;
     let mut replaced = Vec::new();
