@@ -18,8 +18,9 @@ RUNS=${2:-3}
 ASSET=voicebox-server-cuda
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 command -v minisign >/dev/null || { apt-get update -qq && apt-get install -y -qq minisign; }
-cargo build --release -q
-V=$PWD/target/release/voxctl
+# VOXCTL=/path/to/voxctl times another build instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
+V=$VOXCTL
 W=$(mktemp -d /var/tmp/voxctl-sign-bench.XXXXXX)
 trap '[ -n "${NGPID:-}" ] && kill $NGPID 2>/dev/null; rm -rf "$W"' EXIT
 mkdir -p "$W/ng" "$W/www/unsigned" "$W/www/manifest" "$W/www/asset" "$W/state"

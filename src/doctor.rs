@@ -3,7 +3,7 @@
 //!
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
 //! they can run; each installed variant (version, and the quick or deep check of
-//! [`crate::installed`]); partial downloads left in `backends/.partial/`; the running
+//! [`crate::installs::audit`]); partial downloads left in `backends/.partial/`; the running
 //! backend and its health ([`crate::backend::observe`]); the state dir's and the data dir's
 //! ownership and permissions; the free space on the data dir's filesystem (enough for one
 //! more copy of the largest installed asset, which an update or a repair downloads before

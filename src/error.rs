@@ -1,22 +1,27 @@
-//! The typed errors a caller must branch on, each tied to one exit code of DESIGN.md.
+//! The typed errors a caller must branch on, each of one kind ([`ExitStatus`]) of DESIGN.md.
 //!
 //! Library functions return `anyhow::Result` with context naming the path, URL, part or pid;
 //! the root of the chain is an [`Error`] whenever the failure is one of the kinds below, so
-//! the binary can map it to an exit code with [`Error::find`] (see `src/exit.rs`).
+//! a caller can find it with [`Error::find`] and the binary exits with
+//! [`Error::exit_status`] ([`ExitStatus::of`] does both).
 
 use std::fmt;
 
-/// A failure with a documented exit code.
+use crate::exit::ExitStatus;
+
+/// A failure of a documented kind; [`Error::exit_status`] gives its exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Exit 2: the arguments or their values are invalid (a bad name, size or duration).
+    /// [`ExitStatus::Usage`]: the arguments or their values are invalid (a bad name, size or
+    /// duration).
     #[error("{0}")]
     Usage(String),
-    /// Exit 3: a checksum is missing, malformed or does not match, or release data is
-    /// inconsistent (sizes that do not add up, unsafe names, an escaping archive entry).
+    /// [`ExitStatus::Integrity`]: a checksum is missing, malformed or does not match, or
+    /// release data is inconsistent (sizes that do not add up, unsafe names, an escaping
+    /// archive entry).
     #[error("{0}")]
     Integrity(String),
-    /// Exit 4: a slot or lease is held by someone else (after any `--wait`).
+    /// [`ExitStatus::Busy`]: a slot or lease is held by someone else (after any `--wait`).
     #[error("{what} is busy{}", holder_suffix(.holder))]
     Busy {
         /// What is held, e.g. `slot fetch-voicebox-server-cuda`.
@@ -24,16 +29,17 @@ pub enum Error {
         /// A one-line description of the holder (pid, command, progress), when known.
         holder: Option<String>,
     },
-    /// Exit 5: a safety guard declined, or a confirmation was needed with no TTY and no `--yes`.
+    /// [`ExitStatus::Refused`]: a safety guard declined, or a confirmation was needed with no
+    /// TTY and no `--yes`.
     #[error("{0}")]
     Refused(String),
-    /// Exit 6: a lease was lost or a fencing token is stale.
+    /// [`ExitStatus::Lost`]: a lease was lost or a fencing token is stale.
     #[error("{0}")]
     Lost(String),
-    /// Exit 7: timed out waiting (port release, health, lease, slot).
+    /// [`ExitStatus::TimedOut`]: timed out waiting (port release, health, lease, slot).
     #[error("{0}")]
     TimedOut(String),
-    /// Exit 130: interrupted by SIGINT or SIGTERM.
+    /// [`ExitStatus::Interrupted`]: interrupted by SIGINT or SIGTERM.
     #[error("interrupted")]
     Interrupted,
 }
@@ -56,18 +62,24 @@ impl Error {
         })
     }
 
-    /// The error's kind as named in `--json` error documents: `usage`, `integrity`, `busy`,
-    /// `refused`, `lost`, `timed_out` or `interrupted` (any other failure is `failure`).
-    pub fn kind(&self) -> &'static str {
+    /// The error's kind, as an exit status: one variant per kind.
+    pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Usage(_) => "usage",
-            Error::Integrity(_) => "integrity",
-            Error::Busy { .. } => "busy",
-            Error::Refused(_) => "refused",
-            Error::Lost(_) => "lost",
-            Error::TimedOut(_) => "timed_out",
-            Error::Interrupted => "interrupted",
+            Error::Usage(_) => ExitStatus::Usage,
+            Error::Integrity(_) => ExitStatus::Integrity,
+            Error::Busy { .. } => ExitStatus::Busy,
+            Error::Refused(_) => ExitStatus::Refused,
+            Error::Lost(_) => ExitStatus::Lost,
+            Error::TimedOut(_) => ExitStatus::TimedOut,
+            Error::Interrupted => ExitStatus::Interrupted,
         }
+    }
+
+    /// The error's kind as named in `--json` error documents: `usage`, `integrity`, `busy`,
+    /// `refused`, `lost`, `timed_out` or `interrupted` (any other failure is `failure`);
+    /// [`ExitStatus::name`] of [`Error::exit_status`].
+    pub fn kind(&self) -> &'static str {
+        self.exit_status().name()
     }
 
     /// A short next step for the user, printed as `hint:` under the error.

@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! voxctl's library: release formats, digests, the slot table, process identity, and the
 //! state every subcommand shares. The library never prints and never parses command lines;
 //! `src/main.rs` and `src/commands/` do that. See ARCHITECTURE.md for the module map.
@@ -11,6 +12,7 @@ pub mod digest;
 pub mod doctor;
 pub mod duration;
 pub mod error;
+pub mod exit;
 pub mod fetch;
 pub mod gpu;
 pub mod installs;

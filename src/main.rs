@@ -1,13 +1,14 @@
-//! The `voxctl` binary: parse the command line, run the subcommand, map any error to the exit
-//! code of DESIGN.md and print it as `voxctl: error: ...`.
+//! The `voxctl` binary: parse the command line, run the subcommand, map any error to its
+//! exit status (`voxctl::exit::ExitStatus`, DESIGN.md "Exit codes") and print it as
+//! `voxctl: error: ...`.
 
 mod cli;
 mod commands;
-mod exit;
 mod output;
 mod signals;
 
 use clap::Parser;
+use voxctl::exit::ExitStatus;
 
 fn main() -> std::process::ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -23,12 +24,22 @@ fn main() -> std::process::ExitCode {
             printer.warn(format!("cannot install signal handlers: {e}"));
         }
     }
-    let code = match commands::run(cli, &printer) {
-        Ok(code) => code,
+    let status = match commands::run(cli, &printer) {
+        Ok(status) => status,
         Err(err) => {
             printer.error(&err);
-            exit::for_error(&err)
+            exit_status(&err)
         }
     };
-    std::process::ExitCode::from(code)
+    status.into()
+}
+
+/// The exit status for an error that ended a command: [`ExitStatus::Interrupted`] once
+/// SIGINT/SIGTERM arrived (whatever error the interruption caused), else the error's own kind
+/// ([`ExitStatus::of`]).
+pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
+    if signals::received() || voxctl::interrupt::requested() {
+        return ExitStatus::Interrupted;
+    }
+    ExitStatus::of(err)
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use voxctl::exit::ExitStatus;
 use voxctl::Error;
 
 use crate::cli::GlobalArgs;
@@ -155,8 +156,8 @@ impl Printer {
     /// The `--json` error object for `err`: `{"code", "kind", "message", "hint"}`.
     pub fn error_body(&self, err: &anyhow::Error) -> ErrorBody {
         ErrorBody {
-            code: crate::exit::for_error(err),
-            kind: kind(err),
+            code: crate::exit_status(err),
+            kind: crate::exit_status(err).name(),
             message: format!("{err:#}"),
             hint: self.hint(err),
         }
@@ -258,8 +259,8 @@ struct ErrorDoc {
 /// The error object of [`ErrorDoc`] and of fetch's `failed` event.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
-    /// The exit code.
-    pub code: u8,
+    /// The exit code (serialized as a number).
+    pub code: ExitStatus,
     /// `usage`, `integrity`, `busy`, `refused`, `lost`, `timed_out`, `interrupted` or
     /// `failure`.
     pub kind: &'static str,
@@ -267,13 +268,6 @@ pub struct ErrorBody {
     pub message: String,
     /// The next step, or null.
     pub hint: Option<String>,
-}
-
-fn kind(err: &anyhow::Error) -> &'static str {
-    if crate::signals::received() || voxctl::interrupt::requested() {
-        return "interrupted";
-    }
-    Error::find(err).map_or("failure", Error::kind)
 }
 
 /// Reports a command line that clap rejected, and returns its exit code: `--help` and
@@ -309,8 +303,8 @@ pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
         .to_string();
     let doc = ErrorDoc {
         error: ErrorBody {
-            code: crate::exit::USAGE,
-            kind: "usage",
+            code: ExitStatus::Usage,
+            kind: ExitStatus::Usage.name(),
             message,
             hint: Some("see `voxctl help` and the subcommand's --help".into()),
         },
@@ -318,7 +312,7 @@ pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, &doc);
     let _ = writeln!(out);
-    std::process::ExitCode::from(crate::exit::USAGE)
+    ExitStatus::Usage.into()
 }
 
 /// Prints a status line at most once per interval (see [`Printer::ticker`]).

@@ -11,7 +11,7 @@
 //! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
 //! are removed before any part is replaced. With [`Settings::fsync`] every file and the
 //! directory are also fsynced before each rename, which extends that promise to power loss;
-//! the parts' writeback is then started as they are written (every [`WRITEBACK_STEP`]), so
+//! the parts' writeback is then started as they are written (every 8 MiB, `WRITEBACK_STEP`), so
 //! the disk writes while the hashers work instead of all at the final fsync.
 //! The input's size and mtime are compared before and after, so an input modified during
 //! the split is refused rather than published.

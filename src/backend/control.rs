@@ -180,6 +180,23 @@ pub enum Stopped {
     Killed,
 }
 
+impl Stopped {
+    /// The name in JSON (`not_running`, `terminated`, `killed`), also shown to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stopped::NotRunning => "not_running",
+            Stopped::Terminated => "terminated",
+            Stopped::Killed => "killed",
+        }
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Stops the process `id` and its group (see the module doc): SIGTERM, wait up to `timeout`,
 /// SIGKILL, wait up to 5 s more. Errors with [`Error::Refused`] for voxctl itself or an
 /// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL. A `cancel` during a wait

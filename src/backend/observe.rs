@@ -27,6 +27,25 @@ pub enum HealthState {
     NotRunning,
 }
 
+impl HealthState {
+    /// The name in JSON (`healthy`, `unhealthy`, `unreachable`, `not_running`), also shown
+    /// to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            HealthState::Healthy => "healthy",
+            HealthState::Unhealthy => "unhealthy",
+            HealthState::Unreachable => "unreachable",
+            HealthState::NotRunning => "not_running",
+        }
+    }
+}
+
+impl std::fmt::Display for HealthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The running backend, observed now.
 #[derive(Debug, Clone, Serialize)]
 pub struct Observed {

@@ -3,12 +3,13 @@
 
 use anyhow::Result;
 use voxctl::doctor::{diagnose, Inputs, Level};
+use voxctl::exit::ExitStatus;
 use voxctl::installs::audit::Depth;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::output::Printer;
 
-pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
     let state_dir = match super::state_dir_path(global) {
         Some(d) => d,
         None => voxctl::state::StateDir::default_path()?,
@@ -59,8 +60,8 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u
         }
     }
     Ok(if report.ok {
-        crate::exit::SUCCESS
+        ExitStatus::Success
     } else {
-        crate::exit::FAILURE
+        ExitStatus::Failure
     })
 }

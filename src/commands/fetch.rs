@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
@@ -29,7 +30,7 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
 /// `Printer::error` (the printer knows fetch's JSON is an event stream).
-pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
     fetch(global, args, printer)
 }
 
@@ -179,7 +180,7 @@ fn net_settings(args: &FetchArgs) -> NetSettings {
     }
 }
 
-fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
+fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
     let settings = settings(&args, printer)?;
     let rt = super::runtime()?;
     // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is the asset's
@@ -246,7 +247,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
                 ));
                 printer.data(record.path.display());
             }
-            return Ok(crate::exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
         Outcome::Repaired { record, downloaded } => {
             if printer.json() {
@@ -262,7 +263,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
                 ));
                 printer.data(record.path.display());
             }
-            return Ok(crate::exit::SUCCESS);
+            return Ok(ExitStatus::Success);
         }
     };
     if printer.json() {
@@ -295,7 +296,7 @@ fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> 
         printer.data(record.path.display());
     }
     drop(guard);
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// How long the holder may show no progress (the same pid, the same byte count in its slot

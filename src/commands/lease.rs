@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use voxctl::exit::ExitStatus;
 use voxctl::lease::etcd::gateway::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
 use voxctl::lease::run::{self as lease_run, NotStarted, Outcome, Request};
@@ -17,7 +18,7 @@ use voxctl::Error;
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
 use crate::output::{human_duration, Align, Printer, Table};
 
-pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<ExitStatus> {
     // `status` and `list` only read: they create neither the state dir nor `leases/` (a
     // store that does not exist yet holds no leases).
     let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
@@ -124,7 +125,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         }
         LeaseCommand::Run(a) => return run_command(store, a, printer),
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Says so on stderr when the store granted another TTL than asked (etcd: whole seconds,
@@ -316,7 +317,7 @@ fn run_command(
     store: &dyn LeaseStore,
     args: crate::cli::LeaseRunArgs,
     printer: &Printer,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let request = Request {
         acquire: acquire_settings(&args.hold, false),
         kill_grace: args.kill_grace,
@@ -328,67 +329,35 @@ fn run_command(
         lease_run::Event::Acquired { lease } => note_granted_ttl(lease, asked, printer),
     };
     Ok(match lease_run::run(store, &request, &on_event)? {
-        Outcome::Exited(status) => child_code(&status),
+        Outcome::Exited(status) => ExitStatus::of_child(&status),
         Outcome::NotStarted(why, e) => {
             printer.error(&e);
             match why {
-                NotStarted::NotFound => 127,
-                NotStarted::NotExecutable => 126,
+                NotStarted::NotFound => ExitStatus::CommandNotFound,
+                NotStarted::NotExecutable => ExitStatus::CommandNotExecutable,
             }
         }
         Outcome::Lost(status, e) => {
             printer.error(&e.context(format!(
                 "lease {name} was lost while the command ran, so the command was terminated \
                  (it exited with status {})",
-                child_code(&status)
+                ExitStatus::of_child(&status).code()
             )));
-            crate::exit::LOST
+            ExitStatus::Lost
         }
         Outcome::TakenOver(status, e) => {
             printer.error(&e.context(format!(
                 "the command exited with status {}, but lease {name} had been taken over \
                  before it finished",
-                child_code(&status)
+                ExitStatus::of_child(&status).code()
             )));
-            crate::exit::LOST
+            ExitStatus::Lost
         }
         Outcome::ExitedUnreleased(status, e) => {
             printer.warn(format!(
                 "cannot release lease {name} (it expires by itself): {e:#}"
             ));
-            child_code(&status)
+            ExitStatus::of_child(&status)
         }
     })
-}
-
-/// The exit code that mirrors a command's `status`: its code, or 128+N if it was killed by
-/// signal N.
-fn child_code(status: &std::process::ExitStatus) -> u8 {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(sig)) => 128u8.saturating_add(sig as u8),
-        (None, None) => 1,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::process::ExitStatusExt;
-    use std::process::ExitStatus;
-
-    #[test]
-    fn exit_codes_mirror_the_command() {
-        let table = [
-            (ExitStatus::from_raw(0), 0),
-            (ExitStatus::from_raw(3 << 8), 3),
-            (ExitStatus::from_raw(255 << 8), 255),
-            (ExitStatus::from_raw(9), 137),
-            (ExitStatus::from_raw(15), 143),
-        ];
-        for (status, code) in table {
-            assert_eq!(child_code(&status), code, "{status:?}");
-        }
-    }
 }

@@ -7,18 +7,19 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use voxctl::exit::ExitStatus;
 use voxctl::marker::RelaunchMarker;
 use voxctl::process;
 use voxctl::reap::escalate::{Event, Graces};
 use voxctl::reap::holder::LockSource;
-use voxctl::reap::report::{Report, TargetInfo, Verdict};
+use voxctl::reap::report::{Report, TargetInfo};
 use voxctl::reap::{self as lib, Mode, Question};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, ReapArgs, ReapCommand, ReapMarkArgs};
 use crate::output::{human_duration, Printer};
 
-pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<ExitStatus> {
     if let Some(ReapCommand::Mark(m)) = args.command {
         return mark(global, m, printer);
     }
@@ -63,7 +64,7 @@ fn marker_path(global: &GlobalArgs, given: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8> {
+fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<ExitStatus> {
     let pid = match args.pid {
         Some(p) if p > 0 => p,
         Some(p) => return Err(Error::Usage(format!("--pid {p} is not a process id")).into()),
@@ -94,7 +95,7 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
             path.display()
         ));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The prompt for one of the library's questions: the pid, executable, start time, age and
@@ -183,14 +184,9 @@ fn event(printer: &Printer, e: &Event) {
     printer.message(line);
 }
 
-/// Prints the report and returns its exit code: 0, 5 for a refusal, 7 (as an error, after the
-/// report) if a target survived SIGKILL.
-fn finish(mut report: Report, printer: &Printer) -> Result<u8> {
-    let code = match report.verdict {
-        Verdict::Done => crate::exit::SUCCESS,
-        Verdict::Refused => crate::exit::REFUSED,
-    };
-    report.exit_code = Some(code);
+/// Prints the report and returns its exit status: the decision's (success or refused), or
+/// timed out (as an error, after the report) if a target survived SIGKILL.
+fn finish(report: Report, printer: &Printer) -> Result<ExitStatus> {
     if printer.json() {
         printer.json_doc(&report)?;
     } else {
@@ -204,7 +200,7 @@ fn finish(mut report: Report, printer: &Printer) -> Result<u8> {
         ))
         .into());
     }
-    Ok(code)
+    Ok(report.exit_code)
 }
 
 fn print_human(r: &Report, printer: &Printer) {

@@ -2,6 +2,7 @@
 //! restart, and print its progress (stderr) and outcome (stdout).
 
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use voxctl::backend::health::HealthUrl;
@@ -16,7 +17,7 @@ use crate::output::Printer;
 /// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
 const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
-pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::state_dir(global)?;
     let settings = settings(args, printer)?;
     let report = match restart::restart(&state, &settings, &|e| event(printer, &settings, e)) {
@@ -33,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<
     } else {
         print_report(printer, &settings, &report);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// With `--json`, when no binary was usable: the error document, plus what was asked for,
@@ -152,12 +153,7 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
     if let Some(p) = &r.previous {
         printer.data(format!(
             "  replaced  {} pid {} ({})",
-            p.backend.variant,
-            p.backend.pid,
-            serde_json::to_value(p.stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            p.backend.variant, p.backend.pid, p.stopped
         ));
     }
     let t = &r.timings;

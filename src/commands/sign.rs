@@ -5,6 +5,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use serde_json::json;
@@ -77,7 +78,7 @@ pub fn secret_key(path: &Path) -> Result<SecretKey> {
 }
 
 /// `voxctl sign`.
-pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitStatus> {
     let key = secret_key(&args.key)?;
     let mut signed = Vec::new();
     for file in &args.files {
@@ -100,5 +101,5 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
             args.key.display()
         ));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use voxctl::split::{parse_part_size, split, Event, Settings};
@@ -12,7 +13,7 @@ use voxctl::Error;
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
-pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
     let chunk_size = parse_part_size(&args.part_size)?;
     let asset = match args.asset {
         Some(asset) => asset,
@@ -131,5 +132,5 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
             printer.message(format!("signed {} with key {}", s.file.display(), s.key_id));
         }
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

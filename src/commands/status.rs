@@ -2,6 +2,7 @@
 //! serializable rows, printed as a table or, with `--json`, one document.
 
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -32,7 +33,7 @@ struct Status {
 
 /// Shows what voxctl knows. Read-only: it creates nothing, neither the state dir nor its
 /// subdirectories (a state dir that does not exist yet is simply empty).
-pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::existing_state_dir(global)?;
     let data_dir = super::data_dir(&args.app)?;
     let data_dir_exists = data_dir.is_dir();
@@ -88,7 +89,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
         print_backend(status.backend.as_ref(), printer);
         super::lease::print_leases(&status.leases, printer);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn print_partial(partial: &[PartialInfo], app: &str, printer: &Printer) {
@@ -168,10 +169,7 @@ fn print_backend(backend: Option<&Observed>, printer: &Printer) {
         return;
     };
     let r = &b.record;
-    let health = serde_json::to_value(b.health)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let health = b.health;
     printer.data("backend:");
     let mut t = Table::new(&[
         ("PID", Align::Left),

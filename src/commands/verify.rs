@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -45,7 +46,7 @@ struct SumsFile {
     jobs: std::ops::Range<usize>,
 }
 
-pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let keyed = super::sign::any_key_option(&args.keys);
     let keys = super::sign::keyring(&args.keys)?;
@@ -239,7 +240,7 @@ fn run_manifest(
     threads: usize,
     printer: &Printer,
     signatures: &[Authenticated],
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     // The bar's total is unknown until the manifest is read; count bytes as they come.
     let report = with_progress(printer, 0, |progress| {
         verify::verify_manifest(path, &settings(threads), &|e| {
@@ -258,7 +259,12 @@ fn run_manifest(
 
 /// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
 /// their install records.
-fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Printer) -> Result<u8> {
+fn run_installed(
+    args: &VerifyArgs,
+    which: &str,
+    threads: usize,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let backends = voxctl::installs::BackendsDir::new(&super::data_dir(&args.app)?);
     let records = match which {
         "all" => {
@@ -402,7 +408,7 @@ fn finish(
     checks: &[Check],
     malformed: &[Malformed],
     sums_files: &[SumsFile],
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let (failed, missing, skipped) = (
         count(Status::Failed),
@@ -422,7 +428,7 @@ fn finish(
         })?;
     }
     if ok {
-        return Ok(crate::exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut what = Vec::new();
     for (n, word) in [

@@ -9,7 +9,7 @@
 //! - an entry path that is absolute or has a `..` component (`./` and `./x`, as
 //!   `tar czf x.tar.gz -C dir .` writes them, are fine);
 //! - an entry whose path, resolved against what was extracted before it (links included,
-//!   see [`tree`]), leads outside the directory;
+//!   see `tree`), leads outside the directory;
 //! - a symlink whose target, resolved the same way, leads outside the directory or is
 //!   absolute, whether or not the target exists; every link is checked again once all
 //!   entries are out, since a later entry can change where an earlier link leads;

@@ -4,7 +4,7 @@
 //! (`Range: bytes=N-`, insisting on a `206`; a `200` restarts the part from zero), and check
 //! the part's SHA-256 as soon as it is complete when the release gives one.
 //!
-//! Retries are bounded per part for the whole run ([`Budget`]): a server that keeps failing
+//! Retries are bounded per part for the whole run (`Budget`): a server that keeps failing
 //! in a way that looks like progress (sending the same bytes again, answering a Range request
 //! with an empty `200`) cannot keep a fetch going forever (issue 10, item 3). A part whose
 //! declared bytes have all arrived is complete even if the connection then fails: its digest

@@ -1,7 +1,7 @@
 //! SHA-256 off the receive path. A part task hands each chunk it has written to a
 //! [`PartHasher`], whose own thread does the hashing, so receiving and writing (one core)
 //! and hashing (another) overlap; the chunks are reference-counted `Bytes`, passed without a
-//! copy through a bounded channel (at most [`QUEUE`] chunks in flight per part, so memory
+//! copy through a bounded channel (at most 8 (`QUEUE`) chunks in flight per part, so memory
 //! stays bounded when hashing is the slower side).
 //!
 //! Which parts are hashed while they download: part 0 always (its hash state is also the

@@ -699,7 +699,7 @@ async fn install(
         source: resolved
             .map(|(source, _)| source)
             .unwrap_or_else(|| settings.source.display()),
-        layout: ctx.plan.layout.as_str().to_string(),
+        layout: ctx.plan.layout,
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),

@@ -112,7 +112,7 @@ pub struct PrehashSpec {
 
 /// The check of an asset signature over the bytes the whole-file SHA-256 consumes (see the
 /// module doc): its own thread (`blake2b`) takes the same reference-counted chunks through a
-/// bounded channel (at most [`QUEUE`] in flight) and feeds the BLAKE2b prehash, so it runs
+/// bounded channel (at most 8 (`QUEUE`) in flight) and feeds the BLAKE2b prehash, so it runs
 /// on the other core. Part 0's hash thread starts one ([`super::hashing::PartHasher`]) and
 /// feeds it part 0's bytes (a resume's prefix read from disk, then each chunk as it
 /// arrives); [`super::install::verify`] feeds it parts 1.. from the same buffers it hashes,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checked_open::{self, Rule};
 use crate::checksum::Sha256;
+use crate::fetch::Layout;
 
 pub mod audit;
 
@@ -46,8 +47,9 @@ pub struct InstallRecord {
     pub version: Option<String>,
     /// Where it came from (URL or directory).
     pub source: String,
-    /// Which release layout was used: `manifest.json`, `manifest`, `whole` or `archive`.
-    pub layout: String,
+    /// Which release layout was used (in JSON `manifest.json`, `manifest`, `whole` or
+    /// `archive`, as records have always said).
+    pub layout: Layout,
     /// When it was installed, in seconds since the Unix epoch (in JSON an RFC 3339 UTC
     /// string; integers written by older versions are read too).
     #[serde(with = "crate::timestamp::secs")]
@@ -179,5 +181,58 @@ impl BackendsDir {
         }
         out.sort_by(|a, b| a.asset.cmp(&b.asset));
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record as an older voxctl wrote it: `layout` a string, `installed_at` an integer,
+    /// no `files` or `requires`.
+    const OLD_RECORD: &str = r#"{
+  "asset": "voicebox-server-cuda",
+  "variant": "cuda",
+  "path": "/data/backends/voicebox-server-cuda",
+  "sha256": "0707070707070707070707070707070707070707070707070707070707070707",
+  "size": 1,
+  "version": "v1.0.0",
+  "source": "https://example.com/rel",
+  "layout": "manifest",
+  "installed_at": 1700000000
+}"#;
+
+    #[test]
+    fn old_records_load_and_the_layout_keeps_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let backends = BackendsDir::new(dir.path());
+        std::fs::create_dir_all(backends.root()).unwrap();
+        std::fs::write(backends.record_path("voicebox-server-cuda"), OLD_RECORD).unwrap();
+        let record = backends
+            .read_record("voicebox-server-cuda")
+            .unwrap()
+            .unwrap();
+        assert_eq!(record.layout, Layout::ManifestText);
+        assert_eq!(record.installed_at, 1_700_000_000);
+        // Written back, it says the same layout.
+        backends.write_record(&record).unwrap();
+        let text = std::fs::read_to_string(backends.record_path("voicebox-server-cuda")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["layout"], "manifest");
+        assert_eq!(
+            backends.read_record("voicebox-server-cuda").unwrap(),
+            Some(record)
+        );
+        // Every layout's record name is its `as_str`, both ways.
+        for layout in [
+            Layout::ManifestJson,
+            Layout::ManifestText,
+            Layout::Whole,
+            Layout::Archive,
+        ] {
+            let json = format!("\"{}\"", layout.as_str());
+            assert_eq!(serde_json::to_string(&layout).unwrap(), json);
+            assert_eq!(serde_json::from_str::<Layout>(&json).unwrap(), layout);
+        }
     }
 }

@@ -139,7 +139,7 @@ pub struct RunSettings {
 /// How the command ended.
 #[derive(Debug)]
 pub struct RunReport {
-    /// The command's exit status.
+    /// The command's exit status ([`crate::exit::ExitStatus::of_child`] mirrors it).
     pub status: ExitStatus,
     /// Why the lease was lost while the command ran (it was then terminated), if it was.
     pub lost: Option<anyhow::Error>,

@@ -3,11 +3,13 @@
 //!
 //! A holder of the app's lock is reaped only on evidence that it is the instance the updater
 //! just replaced: a fresh relaunch marker, from this boot and this host, naming the holder's
-//! pid *and* its start time (so a recycled pid never matches). Anything else is a skip: either
-//! nothing to reap (no holder, a holder that is gone, no usable marker; the CLI's exit 0) or a
-//! refusal, when a live holder exists and a guard refuses ([`Reason::refuses`]; exit 5).
+//! pid *and* its start time (so a recycled pid never matches). Anything else is a skip: exit 0
+//! when there is nothing to reap (no holder, a holder that is gone, no usable marker), exit 5
+//! when a live holder exists and a guard refuses.
 
 use serde::Serialize;
+
+use crate::exit::ExitStatus;
 
 /// What is known about the lock's holder, gathered just before deciding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +60,7 @@ pub struct Facts {
     pub max_marker_age_ms: u64,
 }
 
-/// Why nothing is reaped. Each reason is either "nothing to reap" or a refusal
-/// ([`Reason::refuses`]).
+/// Why nothing is reaped. Each reason has one exit status ([`Reason::exit_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -92,15 +93,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// Whether this skip is a refusal (a live holder exists and a guard declined: the CLI's
-    /// exit 5) rather than "nothing to reap" (exit 0).
-    pub fn refuses(self) -> bool {
+    /// The exit status of this skip: success when there is nothing to reap, refused when a
+    /// guard refused.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
             Reason::NoHolder
             | Reason::HolderGone
             | Reason::NoMarker
             | Reason::MarkerOtherBoot
-            | Reason::MarkerStale => false,
+            | Reason::MarkerStale => ExitStatus::Success,
             Reason::HostUnknown
             | Reason::OtherHost
             | Reason::SelfOrAncestor
@@ -108,7 +109,26 @@ impl Reason {
             | Reason::MarkerOtherHost
             | Reason::PidMismatch
             | Reason::StartTimeMismatch
-            | Reason::ExeMismatch => true,
+            | Reason::ExeMismatch => ExitStatus::Refused,
+        }
+    }
+
+    /// The stable code in JSON reports: the variant's name in snake case (`no_holder`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoHolder => "no_holder",
+            Reason::HostUnknown => "host_unknown",
+            Reason::OtherHost => "other_host",
+            Reason::HolderGone => "holder_gone",
+            Reason::SelfOrAncestor => "self_or_ancestor",
+            Reason::NoMarker => "no_marker",
+            Reason::BootUnknown => "boot_unknown",
+            Reason::MarkerOtherBoot => "marker_other_boot",
+            Reason::MarkerStale => "marker_stale",
+            Reason::MarkerOtherHost => "marker_other_host",
+            Reason::PidMismatch => "pid_mismatch",
+            Reason::StartTimeMismatch => "start_time_mismatch",
+            Reason::ExeMismatch => "exe_mismatch",
         }
     }
 
@@ -144,12 +164,12 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// Whether this is a refusal: false for [`Decision::Reap`] and for skips with nothing to
-    /// reap, true for a skip whose [`Reason::refuses`].
-    pub fn refuses(self) -> bool {
+    /// Success for [`Decision::Reap`] and for skips with nothing to reap, refused for
+    /// refusals.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Decision::Reap => false,
-            Decision::Skip(r) => r.refuses(),
+            Decision::Reap => ExitStatus::Success,
+            Decision::Skip(r) => r.exit_status(),
         }
     }
 }
@@ -245,46 +265,46 @@ mod tests {
     fn every_row_of_the_guard_table() {
         type Edit = fn(&mut Facts);
         #[rustfmt::skip]
-        let rows: &[(&str, Edit, Decision, bool)] = &[
-            ("all guards pass", |_| {}, Decision::Reap, false),
-            ("pidfile holder (no host) passes", |f| holder(f).host = None, Decision::Reap, false),
-            ("marker at exactly the max age", |f| marker(f).age_ms = 300_000, Decision::Reap, false),
-            ("exe unknown on holder side", |f| holder(f).exe = None, Decision::Reap, false),
-            ("exe not recorded in marker", |f| marker(f).exe = None, Decision::Reap, false),
-            ("no holder", |f| f.holder = None, Decision::Skip(Reason::NoHolder), false),
-            ("no holder, no marker", |f| { f.holder = None; f.marker = None }, Decision::Skip(Reason::NoHolder), false),
-            ("no holder, host unknown", |f| { f.holder = None; f.this_host = None }, Decision::Skip(Reason::NoHolder), false),
-            ("this host unknown", |f| f.this_host = None, Decision::Skip(Reason::HostUnknown), true),
-            ("this host unknown, pidfile", |f| { f.this_host = None; holder(f).host = None }, Decision::Skip(Reason::HostUnknown), true),
-            ("lock names another host", |f| holder(f).host = Some("other".into()), Decision::Skip(Reason::OtherHost), true),
-            ("lock host differs only by case", |f| holder(f).host = Some("BOX".into()), Decision::Skip(Reason::OtherHost), true),
-            ("holder not running", |f| { holder(f).alive = false; holder(f).start_time = None }, Decision::Skip(Reason::HolderGone), false),
-            ("holder is a zombie", |f| holder(f).alive = false, Decision::Skip(Reason::HolderGone), false),
-            ("holder is voxctl or an ancestor", |f| holder(f).self_or_ancestor = true, Decision::Skip(Reason::SelfOrAncestor), true),
-            ("no marker", |f| f.marker = None, Decision::Skip(Reason::NoMarker), false),
-            ("this boot unknown", |f| f.this_boot = None, Decision::Skip(Reason::BootUnknown), true),
-            ("marker from another boot", |f| marker(f).boot_id = Some("boot-b".into()), Decision::Skip(Reason::MarkerOtherBoot), false),
-            ("marker without a boot id", |f| marker(f).boot_id = None, Decision::Skip(Reason::MarkerOtherBoot), false),
-            ("marker older than the max age", |f| marker(f).age_ms = 300_001, Decision::Skip(Reason::MarkerStale), false),
-            ("marker from another host", |f| marker(f).host = Some("other".into()), Decision::Skip(Reason::MarkerOtherHost), true),
-            ("marker without a host", |f| marker(f).host = None, Decision::Skip(Reason::MarkerOtherHost), true),
-            ("marker pid differs", |f| marker(f).pid = 101, Decision::Skip(Reason::PidMismatch), true),
-            ("start time differs (pid recycled)", |f| marker(f).start_time = 556, Decision::Skip(Reason::StartTimeMismatch), true),
-            ("holder start time unknown", |f| holder(f).start_time = None, Decision::Skip(Reason::StartTimeMismatch), true),
-            ("executable differs", |f| marker(f).exe = Some((1, 3)), Decision::Skip(Reason::ExeMismatch), true),
+        let rows: &[(&str, Edit, Decision, u8)] = &[
+            ("all guards pass", |_| {}, Decision::Reap, 0),
+            ("pidfile holder (no host) passes", |f| holder(f).host = None, Decision::Reap, 0),
+            ("marker at exactly the max age", |f| marker(f).age_ms = 300_000, Decision::Reap, 0),
+            ("exe unknown on holder side", |f| holder(f).exe = None, Decision::Reap, 0),
+            ("exe not recorded in marker", |f| marker(f).exe = None, Decision::Reap, 0),
+            ("no holder", |f| f.holder = None, Decision::Skip(Reason::NoHolder), 0),
+            ("no holder, no marker", |f| { f.holder = None; f.marker = None }, Decision::Skip(Reason::NoHolder), 0),
+            ("no holder, host unknown", |f| { f.holder = None; f.this_host = None }, Decision::Skip(Reason::NoHolder), 0),
+            ("this host unknown", |f| f.this_host = None, Decision::Skip(Reason::HostUnknown), 5),
+            ("this host unknown, pidfile", |f| { f.this_host = None; holder(f).host = None }, Decision::Skip(Reason::HostUnknown), 5),
+            ("lock names another host", |f| holder(f).host = Some("other".into()), Decision::Skip(Reason::OtherHost), 5),
+            ("lock host differs only by case", |f| holder(f).host = Some("BOX".into()), Decision::Skip(Reason::OtherHost), 5),
+            ("holder not running", |f| { holder(f).alive = false; holder(f).start_time = None }, Decision::Skip(Reason::HolderGone), 0),
+            ("holder is a zombie", |f| holder(f).alive = false, Decision::Skip(Reason::HolderGone), 0),
+            ("holder is voxctl or an ancestor", |f| holder(f).self_or_ancestor = true, Decision::Skip(Reason::SelfOrAncestor), 5),
+            ("no marker", |f| f.marker = None, Decision::Skip(Reason::NoMarker), 0),
+            ("this boot unknown", |f| f.this_boot = None, Decision::Skip(Reason::BootUnknown), 5),
+            ("marker from another boot", |f| marker(f).boot_id = Some("boot-b".into()), Decision::Skip(Reason::MarkerOtherBoot), 0),
+            ("marker without a boot id", |f| marker(f).boot_id = None, Decision::Skip(Reason::MarkerOtherBoot), 0),
+            ("marker older than the max age", |f| marker(f).age_ms = 300_001, Decision::Skip(Reason::MarkerStale), 0),
+            ("marker from another host", |f| marker(f).host = Some("other".into()), Decision::Skip(Reason::MarkerOtherHost), 5),
+            ("marker without a host", |f| marker(f).host = None, Decision::Skip(Reason::MarkerOtherHost), 5),
+            ("marker pid differs", |f| marker(f).pid = 101, Decision::Skip(Reason::PidMismatch), 5),
+            ("start time differs (pid recycled)", |f| marker(f).start_time = 556, Decision::Skip(Reason::StartTimeMismatch), 5),
+            ("holder start time unknown", |f| holder(f).start_time = None, Decision::Skip(Reason::StartTimeMismatch), 5),
+            ("executable differs", |f| marker(f).exe = Some((1, 3)), Decision::Skip(Reason::ExeMismatch), 5),
             // Order: the first failing guard names the reason.
-            ("other host beats no marker", |f| { holder(f).host = Some("x".into()); f.marker = None }, Decision::Skip(Reason::OtherHost), true),
-            ("gone beats self", |f| { holder(f).alive = false; holder(f).self_or_ancestor = true }, Decision::Skip(Reason::HolderGone), false),
-            ("self beats no marker", |f| { holder(f).self_or_ancestor = true; f.marker = None }, Decision::Skip(Reason::SelfOrAncestor), true),
-            ("stale beats pid mismatch", |f| { marker(f).age_ms = u64::MAX; marker(f).pid = 1 }, Decision::Skip(Reason::MarkerStale), false),
-            ("pid mismatch beats start time", |f| { marker(f).pid = 1; marker(f).start_time = 1 }, Decision::Skip(Reason::PidMismatch), true),
+            ("other host beats no marker", |f| { holder(f).host = Some("x".into()); f.marker = None }, Decision::Skip(Reason::OtherHost), 5),
+            ("gone beats self", |f| { holder(f).alive = false; holder(f).self_or_ancestor = true }, Decision::Skip(Reason::HolderGone), 0),
+            ("self beats no marker", |f| { holder(f).self_or_ancestor = true; f.marker = None }, Decision::Skip(Reason::SelfOrAncestor), 5),
+            ("stale beats pid mismatch", |f| { marker(f).age_ms = u64::MAX; marker(f).pid = 1 }, Decision::Skip(Reason::MarkerStale), 0),
+            ("pid mismatch beats start time", |f| { marker(f).pid = 1; marker(f).start_time = 1 }, Decision::Skip(Reason::PidMismatch), 5),
         ];
         for (name, edit, want, code) in rows {
             let mut f = reapable();
             edit(&mut f);
             let got = decide(&f);
             assert_eq!(got, *want, "row {name:?}");
-            assert_eq!(got.refuses(), *code, "row {name:?} refusal");
+            assert_eq!(got.exit_status().code(), *code, "row {name:?} exit code");
         }
         // Every reason appears in some row, so the table covers every guard.
         let reasons: Vec<Reason> = rows
@@ -311,6 +331,7 @@ mod tests {
         ] {
             assert!(reasons.contains(&r), "{r:?} has no row");
             assert!(!r.describe().is_empty());
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name(), "{r:?}");
         }
     }
 

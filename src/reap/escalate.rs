@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use nix::sys::signal::Signal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::holder::{LockHolder, LockSource};
 use crate::cancel::Cancel;
@@ -66,7 +66,7 @@ pub struct Target {
 }
 
 /// How escalation ended for one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The process was gone (or its pid recycled) before escalation began; nothing sent.
@@ -107,7 +107,7 @@ impl Outcome {
 }
 
 /// A signal that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentSignal {
     /// The target's pid.
     pub pid: i32,
@@ -118,7 +118,7 @@ pub struct SentSignal {
 }
 
 /// The result of escalating against one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     /// The target's pid.
     pub pid: i32,
@@ -131,7 +131,7 @@ pub struct TargetReport {
 }
 
 /// A step of an escalation, reported as it happens: the reap domain's one event type (see
-/// [`super::run`]). With `--json` nothing of it is printed; the CLI renders each as a line on
+/// [`super::run()`]). With `--json` nothing of it is printed; the CLI renders each as a line on
 /// stderr. Serialized with an `"event"` tag in snake case, durations as `*_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -171,7 +171,7 @@ pub enum Event {
 }
 
 /// Timings of a whole escalation, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Time spent in the teardown grace.
     pub teardown_ms: u64,

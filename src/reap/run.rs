@@ -85,9 +85,9 @@ pub enum Question<'a> {
 /// Runs one reap (see the module doc). `confirm` is asked before any signal: `Ok(())` goes
 /// ahead, an error (e.g. [`crate::Error::Refused`] for a "no" or for no one to ask) stops the
 /// reap and is returned as is, the marker left in place. `on_event` hears each escalation
-/// step (the reap domain's [`Event`]). The [`Report`]'s [`Report::verdict`] says what the
-/// decision amounts to (reaped or nothing to do, or refused) and [`Report::survivors`] which
-/// targets outlived SIGKILL; its `exit_code` is left for the caller to fill in.
+/// step (the reap domain's [`Event`]). The [`Report`]'s `exit_code` is the decision's exit
+/// status as a kind (success: reaped or nothing to do; refused) and [`Report::survivors`]
+/// lists the targets that outlived SIGKILL (the CLI's timed out).
 ///
 /// Errors: a lock or marker that cannot be read, a refused confirmation,
 /// [`crate::Error::Interrupted`] once `settings.cancel` is cancelled, a pidfd or signal
@@ -98,7 +98,7 @@ pub enum Question<'a> {
 /// use voxctl::cancel::Cancel;
 /// use voxctl::reap::escalate::Graces;
 /// use voxctl::reap::holder::LockSource;
-/// use voxctl::reap::report::Verdict;
+/// use voxctl::exit::ExitStatus;
 /// use voxctl::reap::{self, Mode, Settings};
 ///
 /// let settings = Settings {
@@ -117,7 +117,7 @@ pub enum Question<'a> {
 /// };
 /// // The app asks its user; here every question is answered yes.
 /// let report = reap::run(&settings, &mut |_question| Ok(()), &|event| eprintln!("{event:?}"))?;
-/// assert_eq!(report.verdict, Verdict::Done);
+/// assert_eq!(report.exit_code, ExitStatus::Success);
 /// assert!(report.survivors().is_empty());
 /// # anyhow::Ok(())
 /// ```
@@ -166,7 +166,7 @@ impl LockRun<'_> {
         if s.dry_run {
             let mut report = Report::for_lock(&first, self.marker, false, true);
             if first.decision == Decision::Reap {
-                report.would_send = WOULD_SEND.to_vec();
+                report.would_send = WOULD_SEND.map(String::from).to_vec();
             }
             return Ok(report);
         }
@@ -221,7 +221,7 @@ fn stale(
         return Ok(report);
     }
     if s.dry_run {
-        report.would_send = WOULD_SEND.to_vec();
+        report.would_send = WOULD_SEND.map(String::from).to_vec();
         return Ok(report);
     }
     confirm(&Question::StaleExe {

@@ -16,7 +16,7 @@
 //!
 //! Legacy (`Ed`) signatures sign the whole message, so checking one needs the whole file in
 //! memory: they are accepted only for files up to [`LEGACY_MAX_BYTES`]. Prehashed signatures
-//! are checked while streaming ([`StreamCheck`]).
+//! are checked while streaming ([`Keyring::verify_stream`]).
 
 pub mod sign;
 

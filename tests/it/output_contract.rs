@@ -341,7 +341,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
                 size: 1,
                 version: Some(version.into()),
                 source: "test".into(),
-                layout: "whole".into(),
+                layout: voxctl::fetch::Layout::Whole,
                 installed_at: 1_700_000_000,
                 signature: None,
                 files: None,
@@ -430,4 +430,82 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
         .expect("installed_at is a string");
     assert!(humantime::parse_rfc3339(at).is_ok(), "{at}");
     assert!(at.ends_with('Z'), "UTC: {at}");
+}
+
+// Issue 11 item 3: one exit-status type. README's table is the enum's, row for row; `--help`
+// ends with the table generated from it.
+#[test]
+fn readme_exit_code_table_is_the_exit_status_enum() {
+    use voxctl::exit::ExitStatus;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Exit codes\n")
+        .nth(1)
+        .expect("README has an \"Exit codes\" section");
+    let rows: Vec<(u8, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 2, "README row {l:?}");
+            let code = cells[0]
+                .parse()
+                .unwrap_or_else(|_| panic!("README row {l:?}"));
+            // README marks options as code; the enum's text is plain.
+            (code, cells[1].replace('`', ""))
+        })
+        .collect();
+    let want: Vec<(u8, String)> = ExitStatus::DOCUMENTED
+        .iter()
+        .map(|s| (s.code(), s.meaning().to_string()))
+        .collect();
+    assert_eq!(
+        rows, want,
+        "README's exit-code table differs from ExitStatus"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = support::voxctl(tmp.path()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.trim_end().ends_with(voxctl::exit::help()),
+        "--help does not end with the generated table:\n{help}"
+    );
+}
+
+// Issue 11 item 4: an enum's name for people is its JSON name, without a round trip through
+// serde_json (`name()`/Display), and the two cannot drift apart.
+#[test]
+fn enum_names_shown_to_people_are_their_json_names() {
+    use voxctl::backend::control::Stopped;
+    use voxctl::backend::observe::HealthState;
+    use voxctl::fetch::Layout;
+    fn same<T: serde::Serialize + std::fmt::Debug>(value: T, name: &str) {
+        assert_eq!(serde_json::to_value(&value).unwrap(), name, "{value:?}");
+    }
+    for s in [Stopped::NotRunning, Stopped::Terminated, Stopped::Killed] {
+        same(s, s.name());
+        assert_eq!(s.to_string(), s.name());
+    }
+    for h in [
+        HealthState::Healthy,
+        HealthState::Unhealthy,
+        HealthState::Unreachable,
+        HealthState::NotRunning,
+    ] {
+        same(h, h.name());
+        assert_eq!(h.to_string(), h.name());
+    }
+    for l in [
+        Layout::ManifestJson,
+        Layout::ManifestText,
+        Layout::Whole,
+        Layout::Archive,
+    ] {
+        same(l, l.as_str());
+    }
 }

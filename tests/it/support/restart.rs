@@ -130,7 +130,7 @@ impl Env {
                 size: bytes.len() as u64,
                 version: record_version.map(str::to_string),
                 source: "test".into(),
-                layout: "whole".into(),
+                layout: voxctl::fetch::Layout::Whole,
                 installed_at: 1_700_000_000,
                 signature: None,
                 files: None,
