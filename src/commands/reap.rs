@@ -72,10 +72,7 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<Ex
             .context("cannot find voxctl's parent process; pass --pid")?,
     };
     let path = marker_path(global, args.marker)?;
-    let marker = RelaunchMarker::capture(pid)?;
-    marker
-        .write(&path)
-        .with_context(|| format!("cannot write the relaunch marker {}", path.display()))?;
+    let marker = RelaunchMarker::mark(pid, &path)?;
     if printer.json() {
         #[derive(Serialize)]
         struct Marked<'a> {
