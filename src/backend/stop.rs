@@ -20,7 +20,7 @@ use crate::Error;
 const POLL: Duration = Duration::from_millis(5);
 
 /// What [`stop`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StopOutcome {
     /// `backend.json` names no backend.
@@ -93,7 +93,7 @@ pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome>
 }
 
 /// What [`remove`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Removed {
     /// The variant.
     pub variant: crate::variant::Variant,
