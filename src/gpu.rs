@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::variant::Variant;
 use crate::Error;
 
@@ -373,7 +374,7 @@ pub struct Hardware {
     pub amd: Probe<AmdGpu>,
 }
 
-/// Where and how long to look.
+/// Where and how long to look, and what ends the look early.
 #[derive(Debug, Clone)]
 pub struct Probes {
     /// The `nvidia-smi` program (a name looked up on `PATH`, or a path).
@@ -382,6 +383,8 @@ pub struct Probes {
     pub sysfs_root: PathBuf,
     /// How long each probe may take.
     pub timeout: Duration,
+    /// Ends the probes with [`Error::Interrupted`] (the `nvidia-smi` child is killed).
+    pub cancel: Cancel,
 }
 
 impl Default for Probes {
@@ -390,12 +393,20 @@ impl Default for Probes {
             nvidia_smi: PathBuf::from("nvidia-smi"),
             sysfs_root: PathBuf::from("/sys"),
             timeout: Duration::from_secs(5),
+            cancel: Cancel::new(),
         }
     }
 }
 
 /// Runs every probe, each within [`Probes::timeout`]. Errors only with
-/// [`Error::Interrupted`].
+/// [`Error::Interrupted`], once [`Probes::cancel`] is cancelled.
+///
+/// ```no_run
+/// let hw = voxctl::gpu::detect(&voxctl::gpu::Probes::default())?;
+/// let (variant, why) = voxctl::gpu::auto_candidate(&hw);
+/// println!("{variant}: {why}");
+/// # Ok::<(), voxctl::Error>(())
+/// ```
 pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
     // sysfs reads do not normally block, but a probe is bounded all the same: the reading
     // thread is left behind if it hangs.
@@ -405,8 +416,10 @@ pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
         let _ = tx.send(probe_amd(&root));
     });
     let nvidia = probe_nvidia(probes)?;
-    let amd = crate::interrupt::recv_timeout(&rx, probes.timeout)?.unwrap_or_else(|| {
-        Probe::CouldNotDetect {
+    let amd = probes
+        .cancel
+        .recv_timeout(&rx, probes.timeout)?
+        .unwrap_or_else(|| Probe::CouldNotDetect {
             why: format!(
                 "could not detect AMD GPUs: reading {} took longer than {}",
                 probes
@@ -415,8 +428,7 @@ pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
                     .display(),
                 humantime::format_duration(probes.timeout)
             ),
-        }
-    });
+        });
     Ok(Hardware { nvidia, amd })
 }
 
@@ -428,8 +440,13 @@ enum Ran {
 
 /// Runs `program args` in its own process group with stdin closed; its stdout if it exits
 /// 0 within `timeout`. On timeout the whole group is killed (a wrapper script's children
-/// too, so nothing keeps the pipe open).
-fn run_bounded(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, Error> {
+/// too, so nothing keeps the pipe open), and so it is when `cancel` is cancelled.
+fn run_bounded(
+    program: &Path,
+    args: &[&str],
+    timeout: Duration,
+    cancel: &Cancel,
+) -> Result<Ran, Error> {
     let mut child = match Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -458,7 +475,7 @@ fn run_bounded(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, 
         let _ = (&mut stderr).take(16 * 1024).read_to_end(&mut err);
         let _ = tx.send((out, err));
     });
-    let got = crate::interrupt::recv_timeout(&rx, timeout);
+    let got = cancel.recv_timeout(&rx, timeout);
     let kill = |child: &mut std::process::Child| {
         // Our own unreaped child leads its group: neither id can have been reused.
         if let Ok(pid) = i32::try_from(child.id()) {
@@ -508,6 +525,7 @@ pub fn probe_nvidia(probes: &Probes) -> Result<Probe<NvidiaGpu>, Error> {
             prog,
             &[&format!("--query-gpu={fields}"), "--format=csv,noheader"],
             probes.timeout,
+            &probes.cancel,
         )
     };
     let first = match query("name,compute_cap,driver_version")? {

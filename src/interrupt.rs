@@ -2,19 +2,23 @@
 //! stop promptly, keep what must be kept (partial downloads) and exit 130; a second signal
 //! terminates at once.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::cancel::Cancel;
 use crate::Error;
 
-static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static CANCEL: OnceLock<Cancel> = OnceLock::new();
+
+/// The process-global handle that [`install`]'s handlers cancel: for library code not yet
+/// given a [`Cancel`] of its own by its caller (it goes with this module).
+pub fn cancel() -> Cancel {
+    CANCEL.get_or_init(Cancel::new).clone()
+}
 
 /// Installs the handlers (idempotent). Called once by the binary at start-up.
 pub fn install() -> std::io::Result<()> {
-    let flag = FLAG
-        .get_or_init(|| Arc::new(AtomicBool::new(false)))
-        .clone();
+    let flag = cancel().flag();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // A second signal while the flag is already set exits at once with 128+N.
         signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, flag.clone())?;
@@ -25,7 +29,7 @@ pub fn install() -> std::io::Result<()> {
 
 /// Whether SIGINT or SIGTERM has been received since [`install`].
 pub fn requested() -> bool {
-    FLAG.get().is_some_and(|f| f.load(Ordering::Relaxed))
+    CANCEL.get().is_some_and(Cancel::is_cancelled)
 }
 
 /// `Err(Error::Interrupted)` once a signal has been received; call it in long loops.

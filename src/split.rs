@@ -212,7 +212,12 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         kernel_copy: true,
         written_back: 0,
     };
-    let ((sha256, total), digests) = hash_segments(&segments, &mut [&mut writer], progress)?;
+    let ((sha256, total), digests) = hash_segments(
+        &segments,
+        &mut [&mut writer],
+        progress,
+        &crate::interrupt::cancel(),
+    )?;
     let after = file
         .metadata()
         .with_context(|| format!("cannot stat {}", input.display()))?;
@@ -640,6 +645,7 @@ mod tests {
                 &segments,
                 &mut [&mut writer, &mut WholeHasher::default()],
                 &|_| {},
+                &crate::cancel::Cancel::new(),
             )
             .unwrap();
             let parts: Vec<Vec<u8>> = writer

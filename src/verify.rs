@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::checked_open::{read_capped, TooLarge, CHECKSUM_FILE_CAP, MANIFEST_CAP, SUMS_FILE_CAP};
 use crate::checksum::{self, Sha256};
@@ -23,7 +23,7 @@ use crate::name::validate_file_name;
 use crate::Error;
 
 /// The outcome of checking one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Size and hash match.
@@ -59,7 +59,7 @@ impl Status {
 }
 
 /// One checked file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     /// The name shown (as written in the sums file or manifest; lossily decoded if it is
     /// not UTF-8).
@@ -148,7 +148,7 @@ pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
         check.detail = Some(format!("size is {} bytes, expected {size}", meta.len()));
         return Ok(check);
     }
-    match hash_file(&job.path, progress) {
+    match hash_file(&job.path, progress, &crate::interrupt::cancel()) {
         Ok((sha256, size)) => {
             check.sha256 = Some(sha256);
             check.size = Some(size);
@@ -454,7 +454,8 @@ pub fn verify_manifest(
             .as_ref()
             .map(|job| scope.spawn(move || check_file(job, progress)));
         if segments.len() == expected.parts.len() {
-            let ((sha256, size), each) = hash_segments(&segments, &mut [], progress)?;
+            let ((sha256, size), each) =
+                hash_segments(&segments, &mut [], progress, &crate::interrupt::cancel())?;
             for ((check, (sha256, _)), (_, _, want)) in
                 checks.iter_mut().zip(each).zip(&expected.parts)
             {

@@ -27,7 +27,7 @@ use super::select::{self, Rejected};
 use super::{port, POLL_INTERVAL};
 use crate::installs::BackendsDir;
 use crate::marker::RelaunchMarker;
-use crate::slot::SlotTable;
+use crate::slot::{SlotTable, Wait};
 use crate::state::StateDir;
 use crate::variant::Variant;
 use crate::Error;
@@ -146,10 +146,8 @@ fn ms(d: Duration) -> u64 {
 pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Result<Report> {
     let slot_name = format!("restart-{}", s.app);
     let table = SlotTable::new(state)?;
-    let _slot = match s.wait {
-        Some(t) => table.acquire_wait(&slot_name, t)?,
-        None => table.try_acquire(&slot_name)?,
-    };
+    let wait = s.wait.map_or(Wait::Never, Wait::AtMost);
+    let _slot = table.acquire(&slot_name, wait, &crate::interrupt::cancel(), &|_| {})?;
     let t_check = Instant::now();
     let backends = BackendsDir::new(&s.data_dir);
     let choice = select::choose(

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::control::{self, Stopped};
 use super::port;
 use super::record::BackendRecord;
-use crate::slot::SlotTable;
+use crate::slot::{SlotTable, Wait};
 use crate::state::StateDir;
 use crate::Error;
 
@@ -53,7 +53,12 @@ pub enum StopOutcome {
 /// while a restart of `app` runs; timed out (exit 7) if the port stays in use; interrupted.
 pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome> {
     let table = SlotTable::new(state)?;
-    let _slot = table.try_acquire(&format!("restart-{app}"))?;
+    let _slot = table.acquire(
+        &format!("restart-{app}"),
+        Wait::Never,
+        &crate::interrupt::cancel(),
+        &|_| {},
+    )?;
     let record_path = state.backend_record();
     let backend = match BackendRecord::read(&record_path)? {
         None => return Ok(StopOutcome::NotRunning),

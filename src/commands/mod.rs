@@ -125,6 +125,7 @@ pub fn gpu_probes(timeout: std::time::Duration) -> voxctl::gpu::Probes {
         nvidia_smi: "nvidia-smi".into(),
         sysfs_root: std::env::var_os("VOXCTL_SYSFS_ROOT").map_or_else(|| "/sys".into(), Into::into),
         timeout,
+        cancel: crate::signals::cancel(),
     }
 }
 

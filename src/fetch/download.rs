@@ -23,7 +23,7 @@ use sha2::Digest;
 use super::hashing::{Hashed, PartHasher};
 use super::http::HttpError;
 use super::layout::Part;
-use super::{Ctx, Event};
+use super::{Download, Event};
 use crate::checksum::Sha256;
 use crate::Error;
 
@@ -31,7 +31,7 @@ use crate::Error;
 /// bytes when the part is hashed: always for part 0 (whose state is the prefix of the
 /// whole-file digest, with the asset signature's prehash fed the same bytes when the
 /// release is signed that way), and for parts with their own digest in the release.
-pub async fn part(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
+pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hashed>> {
     let part = &ctx.plan.parts[index];
     let what = ctx.remote.source.locate(&part.name);
     let hashed = hashed_while_downloading(index, part);
@@ -40,15 +40,21 @@ pub async fn part(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
     loop {
         let len = ctx.data.received(index);
         let resumed_from = len;
-        ctx.progress.set(index, len);
-        (ctx.events)(Event::PartStarted {
-            index,
-            name: part.name.clone(),
+        ctx.counters.set(index, len);
+        (ctx.report)(&Event::PartStarted {
+            part: part.name.clone(),
             from: len,
             size: part.size,
         });
         let mut state = Transfer {
-            hasher: PartHasher::start(ctx.data.clone(), index, len, hashed, prehash(&ctx, index)?)?,
+            hasher: PartHasher::start(
+                ctx.data.clone(),
+                index,
+                len,
+                hashed,
+                prehash(&ctx, index)?,
+                ctx.remote.cancel.clone(),
+            )?,
             len,
             ranged_resume: len > 0,
         };
@@ -60,7 +66,7 @@ pub async fn part(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
             let got = Sha256(hasher.sha256.clone().finalize().into());
             if got != want {
                 ctx.data.reset(index);
-                ctx.progress.set(index, 0);
+                ctx.counters.set(index, 0);
                 if (resumed_from > 0 || state.ranged_resume) && !restarted {
                     tracing::warn!("{what}: SHA-256 mismatch after a resume; downloading again");
                     restarted = true;
@@ -72,9 +78,8 @@ pub async fn part(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
                 ))
                 .into());
             }
-            (ctx.events)(Event::PartVerified {
-                index,
-                name: part.name.clone(),
+            (ctx.report)(&Event::PartVerified {
+                part: part.name.clone(),
                 sha256: got,
             });
         }
@@ -84,7 +89,7 @@ pub async fn part(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
 
 /// A fresh asset-signature check for part `index`'s hash thread to feed: part 0 of a
 /// release signed that way only (it starts the whole-file pass; a restart starts anew).
-fn prehash(ctx: &Ctx, index: usize) -> Result<Option<super::signed::Prehash>> {
+fn prehash(ctx: &Download, index: usize) -> Result<Option<super::signed::Prehash>> {
     match &ctx.prehash {
         Some(spec) if index == 0 => spec.start().map(Some),
         _ => Ok(None),
@@ -168,7 +173,7 @@ impl Budget {
 
 /// Streams the rest of `part` into `state`, retrying transient failures within `budget`.
 async fn transfer(
-    ctx: &Ctx,
+    ctx: &Download,
     index: usize,
     part: &Part,
     state: &mut Transfer,
@@ -177,7 +182,7 @@ async fn transfer(
     let hashed = hashed_while_downloading(index, part);
     let what = ctx.remote.source.locate(&part.name);
     loop {
-        crate::interrupt::check()?;
+        ctx.remote.cancel.check()?;
         let asked_from = state.len;
         let mut restarted_by_server = false;
         let result = match ctx.remote.open(&part.name, state.len).await {
@@ -188,8 +193,15 @@ async fn transfer(
                     ctx.data.reset(index);
                     state.len = 0;
                     let prehash = prehash(ctx, index)?;
-                    state.hasher = PartHasher::start(ctx.data.clone(), index, 0, hashed, prehash)?;
-                    ctx.progress.set(index, 0);
+                    state.hasher = PartHasher::start(
+                        ctx.data.clone(),
+                        index,
+                        0,
+                        hashed,
+                        prehash,
+                        ctx.remote.cancel.clone(),
+                    )?;
+                    ctx.counters.set(index, 0);
                 } else if state.len > 0 {
                     state.ranged_resume = true;
                 }
@@ -226,12 +238,12 @@ async fn transfer(
                     )));
                 };
                 let delay = e.retry_after().unwrap_or(delay);
-                (ctx.events)(Event::Retry {
-                    what: part.name.clone(),
+                (ctx.report)(&Event::Retry {
+                    part: part.name.clone(),
                     error: format!("{what}: {did}"),
-                    delay,
+                    delay_ms: delay.as_millis() as u64,
                 });
-                super::sleep_interruptibly(delay).await?;
+                super::sleep(&ctx.remote.cancel, delay).await?;
             }
             Err(StreamError::Net(e)) => {
                 return Err(anyhow::Error::new(e).context(format!("part {}", part.name)))
@@ -241,13 +253,13 @@ async fn transfer(
 }
 
 async fn stream(
-    ctx: &Ctx,
+    ctx: &Download,
     index: usize,
     part: &Part,
     body: &mut super::source::Body,
     state: &mut Transfer,
 ) -> Result<(), StreamError> {
-    let mut interrupted = pin!(super::interrupted());
+    let mut interrupted = pin!(ctx.remote.cancel.cancelled());
     loop {
         let chunk = tokio::select! {
             biased;
@@ -304,7 +316,7 @@ async fn stream(
             .map_err(|e| StreamError::Other(e.context(body.what.clone())))?;
         state.len += n;
         state.hasher.feed(chunk).await.map_err(StreamError::Other)?;
-        ctx.progress.add(index, n);
+        ctx.counters.add(index, n);
     }
 }
 

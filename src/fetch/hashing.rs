@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::partial::DataFile;
 use super::signed::Prehash;
+use crate::cancel::Cancel;
 
 /// Chunks queued per part between the part task and its hash thread.
 const QUEUE: usize = 8;
@@ -49,13 +50,15 @@ impl PartHasher {
     /// Starts hashing part `index` of `data`: first the `prefix` bytes already on disk
     /// (a resume), then every chunk [`fed`](Self::feed) to it, passing each on to `prehash`
     /// too when given. With `enabled == false` nothing is hashed and
-    /// [`finish`](Self::finish) returns `None`.
+    /// [`finish`](Self::finish) returns `None`. Hashing the prefix stops with
+    /// [`crate::Error::Interrupted`] once `cancel` is cancelled.
     pub fn start(
         data: Arc<DataFile>,
         index: usize,
         prefix: u64,
         enabled: bool,
         mut prehash: Option<Prehash>,
+        cancel: Cancel,
     ) -> Result<Self> {
         if !enabled {
             return Ok(PartHasher {
@@ -71,7 +74,14 @@ impl PartHasher {
                 let mut run = || -> Result<Hashed> {
                     let mut hasher = sha2::Sha256::new();
                     let offset = data.offset(index);
-                    hash_span(&data, offset, prefix, &mut hasher, prehash.as_mut())?;
+                    hash_span(
+                        &data,
+                        offset,
+                        prefix,
+                        &mut hasher,
+                        prehash.as_mut(),
+                        &cancel,
+                    )?;
                     while let Some(chunk) = rx.blocking_recv() {
                         if let Some(p) = prehash.as_mut() {
                             p.feed(chunk.clone());
@@ -125,18 +135,19 @@ impl PartHasher {
 /// Feeds `len` bytes of `data` from `offset` into `hasher`, reading from the file (the page
 /// cache, when the bytes were just written), and each buffer read to `prehash` too when
 /// given (a fresh buffer per read then, handed over without a copy). Stops with
-/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM.
+/// [`crate::Error::Interrupted`] once `cancel` is cancelled.
 pub fn hash_span(
     data: &DataFile,
     offset: u64,
     len: u64,
     hasher: &mut sha2::Sha256,
     mut prehash: Option<&mut Prehash>,
+    cancel: &Cancel,
 ) -> Result<()> {
     let mut buf = vec![0u8; READ_BUFFER.min(len as usize)];
     let mut done = 0u64;
     while done < len {
-        crate::interrupt::check()?;
+        cancel.check()?;
         let n = buf.len().min((len - done) as usize);
         match prehash.as_deref_mut() {
             Some(p) => {

@@ -22,6 +22,7 @@ use super::hashing::{hash_span, Hashed};
 use super::layout::Plan;
 use super::partial::DataFile;
 use super::signed::Prehash;
+use crate::cancel::Cancel;
 use crate::checksum::Sha256;
 use crate::signature::Authenticated;
 use crate::Error;
@@ -30,11 +31,13 @@ use crate::Error;
 /// fsyncs the file meanwhile, and checks the digest and size against the plan. The asset
 /// signature's prehash in `first`, if any, is fed the same buffers and then decides: returns
 /// its verdict and how long its thread was waited for after the pass. Errors with
-/// [`Error::Integrity`] on a mismatch or a signature that does not verify.
+/// [`Error::Integrity`] on a mismatch or a signature that does not verify, and with
+/// [`Error::Interrupted`] once `cancel` is cancelled.
 pub fn verify(
     data: &Arc<DataFile>,
     plan: &Plan,
     first: Hashed,
+    cancel: &Cancel,
 ) -> Result<Option<(Authenticated, Duration)>> {
     let started = Instant::now();
     let syncing = {
@@ -52,9 +55,16 @@ pub fn verify(
         sha256: mut hasher,
         mut prehash,
     } = first;
-    let hashed = plan.parts[1..]
-        .iter()
-        .try_for_each(|p| hash_span(data, p.offset, p.size, &mut hasher, prehash.as_mut()));
+    let hashed = plan.parts[1..].iter().try_for_each(|p| {
+        hash_span(
+            data,
+            p.offset,
+            p.size,
+            &mut hasher,
+            prehash.as_mut(),
+            cancel,
+        )
+    });
     tracing::debug!("whole-file digest of parts 1..: {:?}", started.elapsed());
     let synced = syncing
         .join()

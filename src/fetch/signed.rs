@@ -38,8 +38,9 @@ pub enum Authentication {
     /// The pinning file's signature verified.
     Pinned(Authenticated),
     /// Only the asset (or archive) is signed; its signature names a trusted key and is
-    /// checked over the downloaded bytes ([`Prehash`]).
-    Asset(AssetSignature),
+    /// checked over the downloaded bytes ([`Prehash`]). Boxed: a signature is a few hundred
+    /// bytes.
+    Asset(Box<AssetSignature>),
 }
 
 /// A signature over the whole asset or archive, still to be checked.
@@ -85,7 +86,7 @@ pub async fn authenticate(
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             keys.precheck(&sig, &label, plan.size)?;
             let a = AssetSignature { label, sig };
-            return Ok((Authentication::Asset(a), started.elapsed()));
+            return Ok((Authentication::Asset(Box::new(a)), started.elapsed()));
         }
     }
     let [p1, p2] = signature_names(&pinned.name);

@@ -9,6 +9,7 @@ use std::time::Duration;
 use predicates::prelude::*;
 use support::fetch::{self as f, Entry, Fixture, ASSET};
 use support::http::{Cut, Server};
+use voxctl::fetch::Event;
 use voxctl::manifest::{json_manifest_name, part_name};
 
 const MB: usize = 1 << 20;
@@ -440,19 +441,23 @@ fn json_events_stream() {
         .get_output()
         .stdout
         .clone();
-    let events: Vec<serde_json::Value> = String::from_utf8(out)
+    // Every line is a library event as it serializes.
+    let events: Vec<Event> = String::from_utf8(out)
         .unwrap()
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
         .collect();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds.first(), Some(&"start"), "{kinds:?}");
-    assert_eq!(kinds.last(), Some(&"installed"), "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "part_verified").count(), 2);
-    assert!(kinds.contains(&"verified"));
+    assert!(
+        matches!(events.first(), Some(Event::Planned { parts, .. }) if parts.len() == 2),
+        "{events:?}"
+    );
+    assert!(
+        matches!(events.last(), Some(Event::Installed(i)) if i.path == fx.installed()),
+        "{events:?}"
+    );
+    let verified = |e: &&Event| matches!(e, Event::PartVerified { .. });
+    assert_eq!(events.iter().filter(verified).count(), 2);
+    assert!(events.iter().any(|e| matches!(e, Event::Verified { .. })));
 
     let fx = Fixture::new();
     let out = fx

@@ -721,7 +721,11 @@ fn auto_takes_the_slot_of_the_variant_it_settles_on() {
     let bin = smi_gpu(&fx, "NVIDIA GeForce GTX 1060 6GB", "6.1", "550.54.14");
     let state = voxctl::state::StateDir::open(Some(&fx.state())).unwrap();
     let table = voxctl::slot::SlotTable::new(&state).unwrap();
-    let held = table.try_acquire("fetch-voicebox-server-cpu").unwrap();
+    let held = table
+        .try_acquire("fetch-voicebox-server-cpu")
+        .unwrap()
+        .guard()
+        .unwrap();
     fetch(&fx, &srv, "auto", &path_with(&bin))
         .assert()
         .code(4)

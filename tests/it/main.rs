@@ -9,9 +9,11 @@ mod support;
 
 mod ci_config;
 mod cli;
+mod embed;
 mod examples;
 mod fetch;
 mod fetch_fail_fast;
+mod fetch_library;
 mod fetch_nginx;
 mod fetch_process;
 mod generated;

@@ -13,7 +13,8 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use voxctl::slot::SlotTable;
+use voxctl::cancel::Cancel;
+use voxctl::slot::{Attempt, Holder, SlotTable, Wait};
 use voxctl::Error;
 
 const ROLE: &str = "VOXCTL_TEST_SLOT_ROLE";
@@ -37,28 +38,29 @@ fn child_entry() {
                 std::thread::sleep(Duration::from_millis(1));
             }
             match table.try_acquire(&name) {
-                Ok(_guard) => {
+                Ok(Attempt::Acquired(_guard)) => {
                     writeln!(out, "WON {}", std::process::id()).unwrap();
                     out.flush().unwrap();
                     wait_for_stdin_eof();
                 }
-                Err(e) => match Error::find(&e) {
-                    Some(Error::Busy { holder, .. }) => {
-                        writeln!(out, "BUSY {}", holder.clone().unwrap_or_default()).unwrap()
-                    }
-                    _ => writeln!(out, "ERROR {e:#}").unwrap(),
-                },
+                Ok(Attempt::Held(holder)) => writeln!(
+                    out,
+                    "BUSY {}",
+                    holder.as_ref().map(Holder::describe).unwrap_or_default()
+                )
+                .unwrap(),
+                Err(e) => writeln!(out, "ERROR {e:#}").unwrap(),
             }
         }
         "hold" => {
-            let _guard = table.try_acquire(&name).unwrap();
+            let _guard = table.try_acquire(&name).unwrap().guard().unwrap();
             writeln!(out, "HELD").unwrap();
             out.flush().unwrap();
             wait_for_stdin_eof();
         }
         "panic" => {
             let result = std::panic::catch_unwind(|| {
-                let _guard = table.try_acquire(&name).unwrap();
+                let _guard = table.try_acquire(&name).unwrap().guard().unwrap();
                 panic!("holder panics while holding the slot");
             });
             assert!(result.is_err());
@@ -141,7 +143,11 @@ fn thirty_two_processes_race_and_exactly_one_wins() {
         drop(c.stdin.take());
         assert!(c.wait().unwrap().success());
     }
-    assert!(SlotTable::in_dir(dir.path()).try_acquire("race").is_ok());
+    assert!(SlotTable::in_dir(dir.path())
+        .try_acquire("race")
+        .unwrap()
+        .guard()
+        .is_some());
 }
 
 #[test]
@@ -150,13 +156,15 @@ fn sigkilled_holder_frees_the_slot_at_once() {
     let (mut holder, mut out) = spawn_role("hold", dir.path(), "victim");
     assert_eq!(read_marker(&mut out), "HELD");
     let table = SlotTable::in_dir(dir.path());
-    let busy = table.try_acquire("victim").unwrap_err();
-    assert!(matches!(Error::find(&busy), Some(Error::Busy { .. })));
+    let busy = table.try_acquire("victim").unwrap();
+    assert!(matches!(busy, Attempt::Held(Some(_))), "{busy:?}");
     holder.kill().unwrap(); // SIGKILL
     holder.wait().unwrap();
     // try_acquire never waits: its success is the proof that the slot is free at once.
     let guard = table
         .try_acquire("victim")
+        .unwrap()
+        .guard()
         .expect("free right after the holder died");
     assert_eq!(guard.name(), "victim");
 }
@@ -170,7 +178,11 @@ fn panicking_holder_frees_the_slot_and_lives_on() {
         child.try_wait().unwrap().is_none(),
         "the holder process is still alive"
     );
-    assert!(SlotTable::in_dir(dir.path()).try_acquire("p").is_ok());
+    assert!(SlotTable::in_dir(dir.path())
+        .try_acquire("p")
+        .unwrap()
+        .guard()
+        .is_some());
     drop(child.stdin.take());
     child.wait().unwrap();
 }
@@ -185,7 +197,13 @@ fn different_slots_do_not_block_each_other_and_status_lists_held_ones() {
     assert_eq!(read_marker(&mut out_a), "HELD");
     assert_eq!(read_marker(&mut out_b), "HELD");
     // A slot that was held and released is not listed.
-    drop(SlotTable::in_dir(&slots).try_acquire("released").unwrap());
+    drop(
+        SlotTable::in_dir(&slots)
+            .try_acquire("released")
+            .unwrap()
+            .guard()
+            .unwrap(),
+    );
 
     let out = support::voxctl(state.path())
         .args(["status", "--json"])
@@ -249,7 +267,12 @@ fn waiting_for_a_slot_times_out_busy_or_gets_it_when_released() {
     let table = SlotTable::in_dir(dir.path());
     let started = Instant::now();
     let err = table
-        .acquire_wait("w", Duration::from_millis(300))
+        .acquire(
+            "w",
+            Wait::AtMost(Duration::from_millis(300)),
+            &Cancel::new(),
+            &|_| {},
+        )
         .unwrap_err();
     assert!(matches!(Error::find(&err), Some(Error::Busy { .. })));
     assert!(started.elapsed() >= Duration::from_millis(300));
@@ -259,7 +282,14 @@ fn waiting_for_a_slot_times_out_busy_or_gets_it_when_released() {
         drop(holder.stdin.take());
         holder.wait().unwrap();
     });
-    let guard = table.acquire_wait("w", Duration::from_secs(120)).unwrap();
+    let guard = table
+        .acquire(
+            "w",
+            Wait::AtMost(Duration::from_secs(120)),
+            &Cancel::new(),
+            &|_| {},
+        )
+        .unwrap();
     assert_eq!(guard.name(), "w");
     releaser.join().unwrap();
 }

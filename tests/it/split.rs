@@ -4,6 +4,7 @@
 //! next one, bounded memory.
 
 use crate::support;
+use voxctl::cancel::Cancel;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -697,9 +698,11 @@ fn gigabyte_part_sizes_cut_what_gnu_split_b_cuts() {
         let ours: Vec<&str> = m.parts.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(ours, theirs, "{spec:?}: the same part names");
         for p in &m.parts {
-            let (sha256, size) = voxctl::digest::hash_file(&gnu.join(&p.name), &|_| {}).unwrap();
+            let (sha256, size) =
+                voxctl::digest::hash_file(&gnu.join(&p.name), &|_| {}, &Cancel::new()).unwrap();
             assert_eq!((p.size, p.sha256), (size, sha256), "{spec:?}: {}", p.name);
-            let ours = voxctl::digest::hash_file(&out.join(&p.name), &|_| {}).unwrap();
+            let ours =
+                voxctl::digest::hash_file(&out.join(&p.name), &|_| {}, &Cancel::new()).unwrap();
             assert_eq!(
                 ours,
                 (sha256, size),

@@ -17,7 +17,13 @@ use voxctl::installs::{BackendsDir, InstallRecord};
 /// (a no-op when `cargo nextest run` or `cargo test` already built it).
 pub fn fixture_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
+    BIN.get_or_init(|| example_bin("fixture_backend")).clone()
+}
+
+/// The binary of example `name` (`examples/{name}.rs`), built with `cargo build --example`
+/// into the target dir and profile of the binary under test.
+pub fn example_bin(name: &str) -> PathBuf {
+    {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
         // Drop what the test runner adds to a test's environment (the package's CARGO_PKG_*,
@@ -58,21 +64,17 @@ pub fn fixture_bin() -> PathBuf {
             }
         }
         let status = cmd
-            .args(["-q", "--example", "fixture_backend"])
+            .args(["-q", "--example", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
-            .expect("run cargo build --example fixture_backend");
-        assert!(
-            status.success(),
-            "cargo build --example fixture_backend failed"
-        );
+            .unwrap_or_else(|e| panic!("run cargo build --example {name}: {e}"));
+        assert!(status.success(), "cargo build --example {name} failed");
         let bin = profile_dir
             .join("examples")
-            .join(format!("fixture_backend{}", std::env::consts::EXE_SUFFIX));
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.is_file(), "{} missing", bin.display());
         bin
-    })
-    .clone()
+    }
 }
 
 /// A free TCP port on 127.0.0.1 (free when this returns; tests race only with each other).
