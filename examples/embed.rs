@@ -110,9 +110,10 @@ fn main() -> Result<()> {
         expect_version: None,
         args: Vec::new(),
         wait: None,
+        cancel: Cancel::new(),
     };
-    let report = restart::restart(&state, &settings, &mut |event| {
-        println!("restart: {event:?}");
+    let report = restart::restart(&state, &settings, &|event| {
+        println!("restart: {}", serde_json::to_string(event).unwrap());
     })?;
     println!(
         "restart: {} backend running as pid {}",
@@ -125,7 +126,12 @@ fn main() -> Result<()> {
         probe.status.as_deref().unwrap_or("-"),
         probe.backend_variant.as_deref().unwrap_or("-")
     );
-    stop::stop(&state, APP, Duration::from_secs(10))?;
+    let settings = stop::Settings {
+        app: APP.into(),
+        grace: Duration::from_secs(10),
+        cancel: Cancel::new(),
+    };
+    stop::stop(&state, &settings)?;
     println!("stopped");
     Ok(())
 }

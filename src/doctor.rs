@@ -82,6 +82,8 @@ pub struct Inputs {
     pub probes: Probes,
     /// Quick (sizes) or deep (re-hash) checks of the installs.
     pub depth: Depth,
+    /// Ends a deep re-hash with [`crate::Error::Interrupted`].
+    pub cancel: crate::cancel::Cancel,
 }
 
 /// The whole report: what `doctor --json` prints, and reads back with serde
@@ -132,7 +134,7 @@ pub fn diagnose(inputs: &Inputs) -> Result<Report> {
     };
     gpus(&hardware, &mut out);
     variants(&hardware, &records, &inputs.app, &mut out);
-    installs(&records, inputs.depth, &mut out)?;
+    installs(&records, inputs.depth, &inputs.cancel, &mut out)?;
     partials(&backends, &mut out);
     running(&inputs.state_dir, &mut out);
     dirs(inputs, &backends, &mut out);
@@ -224,7 +226,12 @@ fn variants(hw: &Hardware, records: &[InstallRecord], app: &str, out: &mut Vec<F
     }
 }
 
-fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> Result<()> {
+fn installs(
+    records: &[InstallRecord],
+    depth: Depth,
+    cancel: &crate::cancel::Cancel,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
     if records.is_empty() {
         out.push(finding(
             "installed",
@@ -235,7 +242,7 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
         ));
     }
     for r in records {
-        let checks = audit::check(r, depth, 2, &|_| {})?;
+        let checks = audit::check(r, depth, 2, &|_| {}, cancel)?;
         let variant = r.variant.as_deref().unwrap_or("VARIANT");
         let version = r.version.as_deref().unwrap_or("unknown version");
         let what = match depth {

@@ -16,7 +16,6 @@ pub mod exit;
 pub mod fetch;
 pub mod gpu;
 pub mod installs;
-pub mod interrupt;
 pub mod lease;
 pub mod manifest;
 pub mod marker;

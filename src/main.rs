@@ -18,9 +18,7 @@ fn main() -> std::process::ExitCode {
     let printer = output::Printer::new(&cli.global).for_command(&cli);
     output::init_tracing(&cli.global);
     if !commands::handles_signals(&cli) {
-        // The library's remaining `interrupt` polls (being replaced by the `Cancel` handle
-        // that `signals` connects) see the same signals.
-        if let Err(e) = signals::install().and_then(|()| voxctl::interrupt::install()) {
+        if let Err(e) = signals::install() {
             printer.warn(format!("cannot install signal handlers: {e}"));
         }
     }
@@ -38,7 +36,7 @@ fn main() -> std::process::ExitCode {
 /// SIGINT/SIGTERM arrived (whatever error the interruption caused), else the error's own kind
 /// ([`ExitStatus::of`]).
 pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
-    if signals::received() || voxctl::interrupt::requested() {
+    if signals::received() {
         return ExitStatus::Interrupted;
     }
     ExitStatus::of(err)

@@ -164,6 +164,8 @@ pub fn choose(
                         crate::installs::audit::Depth::Quick,
                         1,
                         &|_| {},
+                        // A quick check hashes nothing, so there is nothing to cancel.
+                        &crate::cancel::Cancel::new(),
                     )?;
                     if !crate::installs::audit::all_passed(&checks) {
                         return Err(crate::error::hinted(

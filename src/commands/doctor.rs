@@ -20,6 +20,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<E
         state_dir,
         probes: super::gpu_probes(args.detect_timeout),
         depth: if args.deep { Depth::Deep } else { Depth::Quick },
+        cancel: crate::signals::cancel(),
     };
     let report = diagnose(&inputs)?;
     if printer.json() {

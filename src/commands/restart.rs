@@ -20,7 +20,7 @@ const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::state_dir(global)?;
     let settings = settings(args, printer)?;
-    let report = match restart::restart(&state, &settings, &mut |e| event(printer, &settings, e)) {
+    let report = match restart::restart(&state, &settings, &|e| event(printer, &settings, e)) {
         Ok(r) => r,
         Err(e) => {
             if printer.json() {
@@ -87,10 +87,11 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         expect_version: args.expect_version,
         args: args.backend_args,
         wait: args.wait.then_some(WAIT_FOREVER),
+        cancel: crate::signals::cancel(),
     })
 }
 
-fn event(printer: &Printer, s: &Settings, e: Event) {
+fn event(printer: &Printer, s: &Settings, e: &Event) {
     match e {
         Event::Rejected(r) => printer.warn(format!(
             "the {} backend is not usable: {}{}",
@@ -109,15 +110,15 @@ fn event(printer: &Printer, s: &Settings, e: Event) {
             "stopping the {} backend (pid {})",
             r.variant, r.pid
         )),
-        Event::Killed(pid) => printer.warn(format!(
+        Event::Killed { pid, after_ms } => printer.warn(format!(
             "pid {pid} ignored SIGTERM for {}; sent SIGKILL",
-            humantime::format_duration(s.stop_timeout)
+            humantime::format_duration(Duration::from_millis(*after_ms))
         )),
         Event::LeaderOnly { pid, member } => printer.warn(format!(
             "backend pid {pid}'s process group holds pid {member} (voxctl or one of its \
              ancestors): signalling pid {pid} alone, not its group"
         )),
-        Event::WaitingForPort(port) => {
+        Event::WaitingForPort { port } => {
             printer.message(format!("waiting for port {port} to be released"))
         }
         Event::Started(r) => printer.message(format!(

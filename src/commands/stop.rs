@@ -11,7 +11,12 @@ use crate::output::Printer;
 pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<ExitStatus> {
     voxctl::name::validate_resource_name("app", &args.app)?;
     let state = super::state_dir(global)?;
-    let outcome = stop::stop(&state, &args.app, args.stop_timeout)?;
+    let settings = stop::Settings {
+        app: args.app,
+        grace: args.stop_timeout,
+        cancel: crate::signals::cancel(),
+    };
+    let outcome = stop::stop(&state, &settings)?;
     if printer.json() {
         printer.json_doc(&outcome)?;
     } else {
@@ -47,15 +52,17 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
     let backends = BackendsDir::new(&data_dir);
-    let removed = stop::remove(
-        &state,
-        &backends,
-        &args.app.app,
-        args.variant,
-        args.force,
-        args.partial_only,
-        args.stop_timeout,
-    )?;
+    let settings = stop::RemoveSettings {
+        variant: args.variant,
+        force: args.force,
+        partial_only: args.partial_only,
+        stop: stop::Settings {
+            app: args.app.app,
+            grace: args.stop_timeout,
+            cancel: crate::signals::cancel(),
+        },
+    };
+    let removed = stop::remove(&state, &backends, &settings)?;
     if printer.json() {
         printer.json_doc(&removed)?;
         return Ok(ExitStatus::Success);

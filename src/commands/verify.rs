@@ -113,13 +113,14 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         .filter_map(|j| std::fs::metadata(&j.path).ok())
         .map(|m| m.len())
         .sum();
-    let mut checks = Vec::new();
-    with_progress(printer, total, |progress| {
-        verify::check_files(&jobs, threads, progress, &mut |check| {
-            if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
-                print_check(printer, &check);
+    let mut checks = with_progress(printer, total, |progress| {
+        verify::check_files(&jobs, &settings(threads), &|e| match e {
+            verify::Event::Hashed { bytes } => progress(*bytes),
+            verify::Event::Checked(check) => {
+                if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
+                    print_check(printer, check);
+                }
             }
-            checks.push(check);
         })
     })?;
     // Each sums file's own verdict, as sha256sum -c gives it.
@@ -242,7 +243,11 @@ fn run_manifest(
 ) -> Result<ExitStatus> {
     // The bar's total is unknown until the manifest is read; count bytes as they come.
     let report = with_progress(printer, 0, |progress| {
-        verify::verify_manifest(path, threads, progress)
+        verify::verify_manifest(path, &settings(threads), &|e| {
+            if let verify::Event::Hashed { bytes } = e {
+                progress(*bytes)
+            }
+        })
     })?;
     if !printer.json() {
         for check in &report.checks {
@@ -308,6 +313,7 @@ fn run_installed(
                 voxctl::installs::audit::Depth::Deep,
                 threads,
                 progress,
+                &crate::signals::cancel(),
             )?;
             if !printer.json() {
                 for c in &found {
@@ -329,6 +335,14 @@ fn run_installed(
         return outcome.map_err(|e| hinted(e, hint));
     }
     outcome
+}
+
+/// The library's settings: `threads` files at a time, cancelled by SIGINT/SIGTERM.
+fn settings(threads: usize) -> verify::Settings {
+    verify::Settings {
+        threads,
+        cancel: crate::signals::cancel(),
+    }
 }
 
 /// Runs `f` with a progress callback feeding a bar on a terminal, or a status line every few

@@ -461,8 +461,15 @@ async fn download_and_install(
     if let Some(record) = &settings.repair {
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
+        let cancel = settings.cancel.clone();
         let checks = tokio::task::spawn_blocking(move || {
-            crate::installs::audit::check(&r, crate::installs::audit::Depth::Deep, 2, &|_| {})
+            crate::installs::audit::check(
+                &r,
+                crate::installs::audit::Depth::Deep,
+                2,
+                &|_| {},
+                &cancel,
+            )
         })
         .await
         .context("check task failed")??;

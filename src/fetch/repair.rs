@@ -62,8 +62,13 @@ pub fn replace_broken(
     let Some(recorded) = &record.files else {
         return Ok(Vec::new());
     };
-    let checks =
-        crate::installs::audit::check(record, crate::installs::audit::Depth::Deep, 2, &|_| {})?;
+    let checks = crate::installs::audit::check(
+        record,
+        crate::installs::audit::Depth::Deep,
+        2,
+        &|_| {},
+        cancel,
+    )?;
     let (tmp, extracted) = super::archive::extract_checked(
         archive,
         label,

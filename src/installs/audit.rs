@@ -158,12 +158,13 @@ fn check_size(job: &Job) -> Check {
 
 /// Checks the install of `record` at `depth`, in record order. A deep check hashes up to
 /// `threads` files at a time and reports hashed bytes to `progress`. Errors only with
-/// [`crate::Error::Interrupted`]; everything about the files is in the [`Check`]s.
+/// [`crate::Error::Interrupted`] once `cancel` is cancelled; everything about the files is in the [`Check`]s.
 pub fn check(
     record: &InstallRecord,
     depth: Depth,
     threads: usize,
     progress: &(dyn Fn(u64) + Sync),
+    cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<Check>> {
     let items = items(record);
     let mut out: Vec<Option<Check>> = Vec::with_capacity(items.len());
@@ -182,12 +183,21 @@ pub fn check(
         }
     }
     if !jobs.is_empty() {
-        let mut next = slots.into_iter();
-        verify::check_files(&jobs, threads, progress, &mut |c| {
-            if let Some(i) = next.next() {
-                out[i] = Some(c);
+        let settings = verify::Settings {
+            threads,
+            cancel: cancel.clone(),
+        };
+        let hashed = |e: &verify::Event| {
+            if let verify::Event::Hashed { bytes } = e {
+                progress(*bytes)
             }
-        })?;
+        };
+        for (i, c) in slots
+            .into_iter()
+            .zip(verify::check_files(&jobs, &settings, &hashed)?)
+        {
+            out[i] = Some(c);
+        }
     }
     Ok(out.into_iter().flatten().collect())
 }

@@ -690,3 +690,118 @@ fn run_exits_6_when_the_lease_was_taken_over_before_it_could_release() {
         "{st}"
     );
 }
+
+/// The library entry points as an app would call them: typed outcomes, its own cancel handle.
+mod library {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use voxctl::cancel::Cancel;
+    use voxctl::lease::file::FileStore;
+    use voxctl::lease::run::{self, Event, NotStarted, Outcome, Request};
+    use voxctl::lease::{self, Acquire, Attempt, Lease, LeaseInfo, LeaseName, LeaseStore, Token};
+    use voxctl::Error;
+
+    fn wanted(name: &str, wait: Duration) -> Acquire {
+        Acquire {
+            name: name.parse().unwrap(),
+            ttl: Duration::from_secs(60),
+            holder: "library test".into(),
+            wait,
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// The file store, telling the test each time a waiter looks at the lease again (which
+    /// [`lease::acquire`] does only while it waits).
+    struct Telling {
+        inner: FileStore,
+        looked: std::sync::Mutex<mpsc::Sender<()>>,
+    }
+
+    impl LeaseStore for Telling {
+        fn try_acquire(
+            &self,
+            name: &LeaseName,
+            ttl: Duration,
+            holder: &str,
+        ) -> anyhow::Result<Attempt> {
+            self.inner.try_acquire(name, ttl, holder)
+        }
+        fn renew(
+            &self,
+            name: &LeaseName,
+            token: Token,
+            ttl: Option<Duration>,
+        ) -> anyhow::Result<Lease> {
+            self.inner.renew(name, token, ttl)
+        }
+        fn release(&self, name: &LeaseName, token: Token) -> anyhow::Result<()> {
+            self.inner.release(name, token)
+        }
+        fn status(&self, name: &LeaseName) -> anyhow::Result<Option<LeaseInfo>> {
+            let _ = self.looked.lock().unwrap().send(());
+            self.inner.status(name)
+        }
+        fn list(&self) -> anyhow::Result<Vec<LeaseInfo>> {
+            self.inner.list()
+        }
+    }
+
+    #[test]
+    fn a_cancel_from_another_thread_ends_a_wait_for_a_held_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        let held = lease::acquire(&store, &wanted("w", Duration::ZERO)).unwrap();
+        // An hour's wait: only the cancel can end it.
+        let waiter = wanted("w", Duration::from_secs(3600));
+        let cancel = waiter.cancel.clone();
+        let (tx, looked) = mpsc::channel();
+        let path = dir.path().to_path_buf();
+        let thread = std::thread::spawn(move || {
+            let store = Telling {
+                inner: FileStore::in_dir(path),
+                looked: std::sync::Mutex::new(tx),
+            };
+            lease::acquire(&store, &waiter)
+        });
+        looked.recv().unwrap();
+        cancel.cancel();
+        let err = thread.join().unwrap().unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Interrupted)),
+            "{err:#}"
+        );
+        let info = store.status(&"w".parse().unwrap()).unwrap().unwrap();
+        assert_eq!(info.token, held.token, "the holder keeps the lease");
+    }
+
+    #[test]
+    fn run_reports_typed_outcomes_and_releases_the_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        let request = |command: &[&str]| Request {
+            acquire: wanted("r", Duration::ZERO),
+            kill_grace: Duration::from_secs(5),
+            command: command.iter().map(Into::into).collect(),
+        };
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let on_event = |e: &Event| tx.lock().unwrap().send(e.clone()).unwrap();
+        let outcome = run::run(&store, &request(&["sh", "-c", "exit 3"]), &on_event).unwrap();
+        assert!(
+            matches!(&outcome, Outcome::Exited(s) if s.code() == Some(3)),
+            "{outcome:?}"
+        );
+        let Event::Acquired { lease } = rx.try_recv().unwrap();
+        assert_eq!(lease.name, "r");
+        let missing = ["/nonexistent/voxctl-test-program"];
+        let outcome = run::run(&store, &request(&missing), &on_event).unwrap();
+        assert!(
+            matches!(&outcome, Outcome::NotStarted(NotStarted::NotFound, _)),
+            "{outcome:?}"
+        );
+        let info = store.status(&"r".parse().unwrap()).unwrap().unwrap();
+        assert_eq!(info.state, "released", "{info:?}");
+    }
+}

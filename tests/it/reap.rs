@@ -620,3 +620,142 @@ fn a_no_at_the_prompt_refuses_and_is_not_told_to_pass_yes() {
         "a declined run leaves the marker"
     );
 }
+
+/// The library entry point as an app would call it: its own confirmation, its own event
+/// sink, its own cancel handle.
+mod library {
+    use super::*;
+    use std::sync::{mpsc, Mutex};
+    use voxctl::cancel::Cancel;
+    use voxctl::exit::ExitStatus;
+    use voxctl::marker::RelaunchMarker;
+    use voxctl::reap::escalate::{Event, Graces, Outcome};
+    use voxctl::reap::holder::LockSource;
+    use voxctl::reap::{self, Mode, Question, Settings};
+    use voxctl::Error;
+
+    fn settings(app: &App, marker: &Path, teardown: Duration) -> Settings {
+        Settings {
+            mode: Mode::Lock {
+                source: LockSource::SingletonLock(app.lock.clone()),
+                marker: marker.to_path_buf(),
+                max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
+            },
+            graces: Graces {
+                teardown,
+                term: Duration::from_millis(300),
+                kill_wait: reap::KILL_WAIT,
+            },
+            dry_run: false,
+            cancel: Cancel::new(),
+        }
+    }
+
+    fn marked(tmp: &Path, app: &App) -> std::path::PathBuf {
+        let state = voxctl::state::StateDir::open(Some(&tmp.join("state"))).unwrap();
+        let path = state.relaunch_marker();
+        RelaunchMarker::capture(app.pid)
+            .unwrap()
+            .write(&path)
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn an_app_confirms_hears_every_step_and_gets_a_typed_report() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut app = App::sleeping(tmp.path());
+        let marker = marked(tmp.path(), &app);
+        app.wedge();
+        let events = Mutex::new(Vec::new());
+        let mut asked = Vec::new();
+        let report = reap::run(
+            &settings(&app, &marker, Duration::from_millis(50)),
+            &mut |q| {
+                if let Question::Lock { target, .. } = q {
+                    asked.push(target.pid);
+                }
+                Ok(())
+            },
+            &|e| events.lock().unwrap().push(e.clone()),
+        )
+        .unwrap();
+        assert_eq!(asked, [app.pid], "asked once, about the holder");
+        assert_eq!(report.exit_code, ExitStatus::Success);
+        assert!(report.survivors().is_empty());
+        let events = events.into_inner().unwrap();
+        assert!(
+            matches!(&events[0], Event::TeardownWait { pids, grace_ms: 50 } if *pids == [app.pid]),
+            "{events:?}"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Sent(s) if s.signal == "SIGTERM")),
+            "{events:?}"
+        );
+        assert!(
+            matches!(events.last(), Some(Event::Done { pid, outcome: Outcome::Terminated, .. }) if *pid == app.pid),
+            "{events:?}"
+        );
+        let json = serde_json::to_value(&events[0]).unwrap();
+        assert_eq!(json["event"], "teardown_wait", "{json}");
+        assert_eq!(app.wait(Duration::from_secs(60)).signal(), Some(15));
+        assert!(!marker.exists(), "marker consumed");
+    }
+
+    #[test]
+    fn a_declined_question_signals_nothing_and_keeps_the_marker() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut app = App::sleeping(tmp.path());
+        let marker = marked(tmp.path(), &app);
+        let err = reap::run(
+            &settings(&app, &marker, Duration::from_millis(50)),
+            &mut |_| Err(Error::Refused("the user said no".into()).into()),
+            &|e| panic!("nothing may happen after a no: {e:?}"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Refused(_))),
+            "{err:#}"
+        );
+        assert!(marker.exists(), "a declined reap leaves the marker");
+        assert!(app.running());
+    }
+
+    #[test]
+    fn a_cancel_from_another_thread_ends_the_teardown_wait_before_any_signal() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut app = App::sleeping(tmp.path());
+        let marker = marked(tmp.path(), &app);
+        app.wedge();
+        // An hour's teardown grace: only the cancel can end it.
+        let s = settings(&app, &marker, Duration::from_secs(3600));
+        let (tx, rx) = mpsc::channel();
+        let canceller = {
+            let cancel = s.cancel.clone();
+            std::thread::spawn(move || {
+                rx.recv().unwrap();
+                cancel.cancel();
+            })
+        };
+        let tx = Mutex::new(tx);
+        let sent = Mutex::new(Vec::new());
+        let err = reap::run(&s, &mut |_| Ok(()), &|e| {
+            if let Event::TeardownWait { .. } = e {
+                tx.lock().unwrap().send(()).unwrap();
+            }
+            if let Event::Sent(s) = e {
+                sent.lock().unwrap().push(s.signal.clone());
+            }
+        })
+        .unwrap_err();
+        canceller.join().unwrap();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Interrupted)),
+            "{err:#}"
+        );
+        assert!(sent.into_inner().unwrap().is_empty(), "nothing sent");
+        assert!(app.running(), "the holder is left alone after a cancel");
+    }
+}
