@@ -84,12 +84,7 @@ pub struct Settings {
 pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
     let (app, grace) = (&s.app, s.grace);
     let table = SlotTable::new(state)?;
-    let _slot = table.acquire(
-        &format!("restart-{app}"),
-        Wait::Never,
-        &s.cancel,
-        &|_| {},
-    )?;
+    let _slot = table.acquire(&format!("restart-{app}"), Wait::Never, &s.cancel, &|_| {})?;
     let record_path = state.backend_record();
     let backend = match BackendRecord::read(&record_path)? {
         None => return Ok(StopOutcome::NotRunning),
