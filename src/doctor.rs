@@ -18,7 +18,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::observe::{self, HealthState};
 use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
@@ -26,8 +26,8 @@ use crate::installs::audit::{self, Depth};
 use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How a check came out; in JSON `pass`, `info`, `warn` or `fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Fine.
@@ -53,7 +53,7 @@ impl Level {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The area: `gpu`, `variant`, `installed`, `partial`, `backend`, `state_dir`,
     /// `data_dir`, `free_space`.
@@ -65,7 +65,7 @@ pub struct Finding {
     /// What was found, in words.
     pub detail: String,
     /// The command that fixes a failure (or acts on a warning).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
@@ -86,8 +86,9 @@ pub struct Inputs {
     pub cancel: crate::cancel::Cancel,
 }
 
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
+/// The whole report: what `doctor --json` prints, and reads back with serde
+/// (`{"ok", "hardware", "findings"}`; [`Hardware`] as [`crate::gpu`] serializes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Whether no check failed.
     pub ok: bool,

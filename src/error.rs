@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::exit::ExitStatus;
 
 /// A failure of a documented kind; [`Error::exit_status`] gives its exit status.
@@ -129,4 +131,106 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
     err.chain()
         .find_map(|e| e.downcast_ref::<WithHint>().map(|h| h.hint.clone()))
         .or_else(|| Error::find(err).and_then(Error::hint))
+}
+
+/// The `--json` error document (DESIGN.md "Output"): what a command prints on stdout when it
+/// fails, `{"error": {"code", "kind", "message", "hint"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDoc {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+/// The error object of [`ErrorDoc`], of [`Failed`] and of documents that add context beside
+/// it (restart's [`crate::backend::select::NoUsableBinaryDoc`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The exit status (in JSON its code, a number).
+    pub code: ExitStatus,
+    /// [`ExitStatus::name`] of `code`: `usage`, `integrity`, `busy`, `refused`, `lost`,
+    /// `timed_out`, `interrupted` or `failure`.
+    pub kind: String,
+    /// The message with its cause chain, as on stderr.
+    pub message: String,
+    /// The next step, or null.
+    pub hint: Option<String>,
+}
+
+impl ErrorBody {
+    /// The body for an error of status `code` (its `kind` is [`ExitStatus::name`]).
+    pub fn new(code: ExitStatus, message: impl Into<String>, hint: Option<String>) -> ErrorBody {
+        ErrorBody {
+            code,
+            kind: code.name().to_string(),
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+/// The last line of an event stream that failed (`fetch --json`):
+/// `{"error": {...}, "event": "failed"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "FailedLine", from = "FailedLine")]
+pub struct Failed {
+    /// The error, as in [`ErrorDoc`].
+    pub error: ErrorBody,
+}
+
+/// [`Failed`] as serde sees it: a one-event tagged enum, so that reading checks the tag.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum FailedLine {
+    Failed { error: ErrorBody },
+}
+
+impl From<Failed> for FailedLine {
+    fn from(f: Failed) -> FailedLine {
+        FailedLine::Failed { error: f.error }
+    }
+}
+
+impl From<FailedLine> for Failed {
+    fn from(FailedLine::Failed { error }: FailedLine) -> Failed {
+        Failed { error }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body() -> ErrorBody {
+        ErrorBody::new(
+            ExitStatus::Busy,
+            "slot fetch-x is busy",
+            Some("wait for the holder, or pass --wait".into()),
+        )
+    }
+
+    /// The documents' shape, pinned: a change of a name or of the order fails here.
+    #[test]
+    fn error_documents_serialize_as_documented_and_read_back() {
+        let doc = ErrorDoc { error: body() };
+        let text = serde_json::to_string(&doc).unwrap();
+        assert_eq!(
+            text,
+            r#"{"error":{"code":4,"kind":"busy","message":"slot fetch-x is busy","hint":"wait for the holder, or pass --wait"}}"#
+        );
+        assert_eq!(serde_json::from_str::<ErrorDoc>(&text).unwrap(), doc);
+        let failed = Failed { error: body() };
+        let text = serde_json::to_string(&failed).unwrap();
+        assert_eq!(
+            text,
+            r#"{"event":"failed","error":{"code":4,"kind":"busy","message":"slot fetch-x is busy","hint":"wait for the holder, or pass --wait"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Failed>(&text).unwrap(), failed);
+        let other = text.replace(r#""event":"failed""#, r#""event":"done""#);
+        assert!(serde_json::from_str::<Failed>(&other).is_err(), "{other}");
+        let no_hint = ErrorBody::new(ExitStatus::Failure, "boom", None);
+        assert_eq!(
+            serde_json::to_string(&no_hint).unwrap(),
+            r#"{"code":1,"kind":"failure","message":"boom","hint":null}"#
+        );
+    }
 }

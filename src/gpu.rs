@@ -35,7 +35,7 @@ use crate::cancel::Cancel;
 use crate::variant::Variant;
 use crate::Error;
 
-/// A CUDA compute capability, such as 8.9 (major 8, minor 9).
+/// A CUDA compute capability, such as 8.9 (major 8, minor 9); in JSON the string `"8.9"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Capability {
     /// The major version.
@@ -65,12 +65,6 @@ impl FromStr for Capability {
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl Serialize for Capability {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -191,8 +185,8 @@ impl fmt::Display for CudaArchList {
     }
 }
 
-/// An NVIDIA driver version such as `535.104.05`, compared number by number and shown as
-/// given.
+/// An NVIDIA driver version such as `535.104.05`, compared number by number and shown (and
+/// serialized, as a JSON string) as given.
 #[derive(Debug, Clone)]
 pub struct DriverVersion {
     numbers: Vec<u32>,
@@ -289,6 +283,7 @@ macro_rules! serde_as_text {
         }
     };
 }
+serde_as_text!(Capability);
 serde_as_text!(CudaArchList);
 serde_as_text!(DriverVersion);
 serde_as_text!(GfxList);
@@ -317,29 +312,18 @@ impl Requirements {
 }
 
 /// One NVIDIA GPU as `nvidia-smi` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvidiaGpu {
     /// The product name, e.g. `NVIDIA GeForce RTX 4090`.
     pub name: String,
     /// The compute capability; `None` when the driver cannot say (older than 510).
     pub compute_cap: Option<Capability>,
     /// The driver version, when given.
-    #[serde(serialize_with = "ser_display_opt")]
     pub driver: Option<DriverVersion>,
 }
 
-fn ser_display_opt<S: serde::Serializer, T: fmt::Display>(
-    v: &Option<T>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.collect_str(v),
-        None => s.serialize_none(),
-    }
-}
-
 /// One AMD GPU from the kfd topology.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmdGpu {
     /// The topology node (its directory name).
     pub node: String,
@@ -347,8 +331,9 @@ pub struct AmdGpu {
     pub gfx: String,
 }
 
-/// The result of one probe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The result of one probe; in JSON tagged by `state`: `{"state": "found", "gpus": [...]}`,
+/// `{"state": "absent", "why": "..."}` or `{"state": "could_not_detect", "why": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Probe<T> {
     /// The probe answered; the list may be empty.
@@ -378,8 +363,10 @@ impl<T> Probe<T> {
     }
 }
 
-/// The GPUs of this host, as far as the probes could tell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The GPUs of this host, as far as the probes could tell (`doctor --json`'s `hardware`:
+/// `{"nvidia": Probe, "amd": Probe}`; an NVIDIA GPU as `{"name", "compute_cap", "driver"}`
+/// with the last two strings or null, an AMD one as `{"node", "gfx"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hardware {
     /// NVIDIA GPUs (`nvidia-smi`).
     pub nvidia: Probe<NvidiaGpu>,

@@ -70,6 +70,7 @@ pub mod size;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod status;
 pub mod testhook;
 pub mod timestamp;
 pub mod variant;

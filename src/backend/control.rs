@@ -169,7 +169,7 @@ pub fn start(spec: &StartSpec) -> Result<Started> {
 }
 
 /// How a stop ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stopped {
     /// The recorded process was not running (gone, or its pid now belongs to another one).

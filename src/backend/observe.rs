@@ -14,7 +14,7 @@ use crate::state::StateDir;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The backend's health as `status` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// HTTP 200 (and the variant it reports, if any, is the recorded one).
@@ -47,7 +47,7 @@ impl std::fmt::Display for HealthState {
 }
 
 /// The running backend, observed now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Observed {
     /// What `backend.json` says.
     #[serde(flatten)]

@@ -114,7 +114,7 @@ pub enum Event {
 }
 
 /// Milliseconds spent in each phase.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Timings {
     /// Choosing and checking the binary (before anything is stopped).
     pub check_ms: u64,
@@ -128,8 +128,8 @@ pub struct Timings {
     pub downtime_ms: u64,
 }
 
-/// The outcome of a successful restart.
-#[derive(Debug, Clone, Serialize)]
+/// The outcome of a successful restart (what `restart --json` prints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     /// The variant asked for (`auto` already resolved); `backend.variant` is the one that
     /// runs, which differs only after an allowed fallback.
@@ -145,7 +145,7 @@ pub struct Report {
 }
 
 /// The backend a restart replaced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Previous {
     /// Its record.
     pub backend: BackendRecord,

@@ -21,7 +21,7 @@ use crate::Error;
 const POLL: Duration = Duration::from_millis(5);
 
 /// What [`stop`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StopOutcome {
     /// `backend.json` names no backend.
@@ -84,12 +84,7 @@ pub struct Settings {
 pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
     let (app, grace) = (&s.app, s.grace);
     let table = SlotTable::new(state)?;
-    let _slot = table.acquire(
-        &format!("restart-{app}"),
-        Wait::Never,
-        &s.cancel,
-        &|_| {},
-    )?;
+    let _slot = table.acquire(&format!("restart-{app}"), Wait::Never, &s.cancel, &|_| {})?;
     let record_path = state.backend_record();
     let backend = match BackendRecord::read(&record_path)? {
         None => return Ok(StopOutcome::NotRunning),
@@ -131,7 +126,7 @@ pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
 }
 
 /// What [`remove`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Removed {
     /// The variant.
     pub variant: crate::variant::Variant,

@@ -8,7 +8,7 @@ use anyhow::Result;
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::record::BackendRecord;
 use voxctl::backend::restart::{self, Event, Report, Settings};
-use voxctl::backend::select::NoUsableBinary;
+use voxctl::backend::select::{NoUsableBinary, NoUsableBinaryDoc};
 use voxctl::state::StateDir;
 
 use crate::cli::{GlobalArgs, RestartArgs, VariantChoice};
@@ -52,12 +52,15 @@ fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Res
         .ok()
         .flatten()
         .filter(BackendRecord::is_alive);
-    printer.json_doc(&serde_json::json!({
-        "error": printer.error_body(err),
-        "requested": no.requested,
-        "rejected": no.rejected,
-        "running": running,
-    }))
+    let doc = NoUsableBinaryDoc {
+        error: printer.error_body(err),
+        rejected: no.rejected.clone(),
+        requested: no.requested,
+        running,
+    };
+    // Through a `serde_json::Value`, whose keys are sorted, as this document has always been
+    // printed.
+    printer.json_doc(&serde_json::to_value(doc)?)
 }
 
 fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {

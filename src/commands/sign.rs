@@ -8,8 +8,7 @@ use std::path::Path;
 use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use serde_json::json;
-use voxctl::signature::sign::{self, SecretKey};
+use voxctl::signature::sign::{self, SecretKey, SignReport};
 use voxctl::signature::Keyring;
 use voxctl::Error;
 
@@ -92,7 +91,13 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitStatus> {
         signed.push(s);
     }
     if printer.json() {
-        printer.json_doc(&json!({"key_id": key.id, "signed": signed}))?;
+        // Through a `serde_json::Value`, whose keys are sorted, as this document has always
+        // been printed.
+        let report = SignReport {
+            key_id: key.id,
+            signed,
+        };
+        printer.json_doc(&serde_json::to_value(report)?)?;
     } else {
         printer.message(format!(
             "signed {} file(s) with key {} ({})",

@@ -5,31 +5,15 @@ use std::time::Duration;
 use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use serde::Serialize;
 use voxctl::backend::observe::{self, Observed};
 use voxctl::fetch::partial::{self, PartialInfo};
 use voxctl::installs::{BackendsDir, InstallRecord};
-use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
+use voxctl::lease::{file::FileStore, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
+use voxctl::status::Status;
 
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::output::{human_bytes, human_duration, Align, Printer, Table};
-
-#[derive(Debug, Serialize)]
-struct Status {
-    slots: Vec<HeldSlot>,
-    /// The data dir whose `backends/` is listed (absolute).
-    data_dir: std::path::PathBuf,
-    /// Whether it exists; when it does not, `installed` and `partial` are empty.
-    data_dir_exists: bool,
-    /// Installed variants of the app (install records in `{data_dir}/backends/`).
-    installed: Vec<InstallRecord>,
-    /// Partial downloads kept for resume (`{data_dir}/backends/.partial/`).
-    partial: Vec<PartialInfo>,
-    /// The backend in `backend.json`, observed now; `null` when there is none.
-    backend: Option<Observed>,
-    leases: Vec<LeaseInfo>,
-}
 
 /// Shows what voxctl knows. Read-only: it creates nothing, neither the state dir nor its
 /// subdirectories (a state dir that does not exist yet is simply empty).
@@ -45,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
         ));
     }
     let backends = BackendsDir::new(&data_dir);
-    let status = Status {
+    let status: Status = Status {
         slots: match &state {
             Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
             None => Vec::new(),

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::http::Server;
+use voxctl::doctor::{Finding, Level, Report};
 use voxctl::manifest::{json_manifest_name, part_name, Manifest};
 
 const MB: usize = 1 << 20;
@@ -514,7 +515,7 @@ fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
-fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> serde_json::Value {
+fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> Report {
     let out = doctor(fx, sys, &[&["--json"], args].concat())
         .output()
         .unwrap();
@@ -524,16 +525,15 @@ fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> serde_json
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::json_doc(&out.stdout)
 }
 
-fn finding<'a>(report: &'a serde_json::Value, check: &str, subject: &str) -> &'a serde_json::Value {
-    report["findings"]
-        .as_array()
-        .unwrap()
+fn finding<'a>(report: &'a Report, check: &str, subject: &str) -> &'a Finding {
+    report
+        .findings
         .iter()
-        .find(|f| f["check"] == check && f["subject"].as_str().unwrap().contains(subject))
-        .unwrap_or_else(|| panic!("no {check} finding for {subject}: {report}"))
+        .find(|f| f.check == check && f.subject.contains(subject))
+        .unwrap_or_else(|| panic!("no {check} finding for {subject}: {report:#?}"))
 }
 
 #[test]
@@ -543,29 +543,64 @@ fn doctor_reports_gpus_installs_partials_and_dirs_with_the_fix_for_each_failure(
     // Nothing installed: a failure, with the fetch to run; no NVIDIA GPU is only a fact.
     let r = doctor_json(&fx, &sys, &[], 1);
     assert_eq!(
-        finding(&r, "installed", "none")["fix"],
-        "voxctl fetch --variant auto"
+        finding(&r, "installed", "none").fix.as_deref(),
+        Some("voxctl fetch --variant auto")
     );
-    assert_eq!(finding(&r, "gpu", "nvidia")["level"], "info");
-    assert_eq!(finding(&r, "gpu", "AMD gfx1030")["level"], "pass");
-    assert_eq!(finding(&r, "variant", "rocm")["level"], "pass");
-    assert_eq!(finding(&r, "variant", "cuda")["level"], "info");
+    assert_eq!(finding(&r, "gpu", "nvidia").level, Level::Info);
+    assert_eq!(finding(&r, "gpu", "AMD gfx1030").level, Level::Pass);
+    assert_eq!(finding(&r, "variant", "rocm").level, Level::Pass);
+    assert_eq!(finding(&r, "variant", "cuda").level, Level::Info);
+    assert!(!r.ok);
+    assert!(
+        matches!(r.hardware.nvidia, voxctl::gpu::Probe::Absent { .. }),
+        "{:?}",
+        r.hardware
+    );
+    assert_eq!(r.hardware.amd.gpus()[0].gfx, "gfx1030");
+    // NVIDIA GPUs as `nvidia-smi` lists them: a capability and a driver, or an unknown
+    // capability (`[N/A]`, drivers older than 510), read back as the library's types.
+    let smi = fake_smi(
+        &fx,
+        "echo 'NVIDIA GeForce RTX 4090, 8.9, 550.54.14'; echo 'Tesla K80, [N/A], 470.82.01'",
+    );
+    let out = doctor(&fx, &sys, &["--json"])
+        .env("PATH", path_with(&smi))
+        .output()
+        .unwrap();
+    let r: Report = support::json_doc(&out.stdout);
+    let gpus = r.hardware.nvidia.gpus();
+    assert_eq!(gpus.len(), 2, "{:?}", r.hardware);
+    assert_eq!(
+        (
+            gpus[0].compute_cap,
+            gpus[0].driver.as_ref().map(|d| d.to_string())
+        ),
+        ("8.9".parse().ok(), Some("550.54.14".to_string()))
+    );
+    assert_eq!(
+        (gpus[1].name.as_str(), gpus[1].compute_cap),
+        ("Tesla K80", None)
+    );
+    assert_eq!(finding(&r, "variant", "cuda").level, Level::Pass);
 
     f::whole_release(&fx.rel(), ASSET, &f::data(MB, 5));
     fx.fetch(fx.rel().to_str().unwrap()).assert().success();
     let r = doctor_json(&fx, &sys, &[], 0);
-    assert_eq!(r["ok"], true, "{r}");
-    assert_eq!(finding(&r, "installed", ASSET)["level"], "pass");
-    assert_eq!(finding(&r, "free_space", "")["level"], "pass");
-    assert_eq!(finding(&r, "backend", "")["level"], "info");
+    assert!(r.ok, "{r:#?}");
+    assert_eq!(finding(&r, "installed", ASSET).level, Level::Pass);
+    assert_eq!(finding(&r, "free_space", "").level, Level::Pass);
+    assert_eq!(finding(&r, "backend", "").level, Level::Info);
 
     // A flipped byte passes the quick check and fails the deep one.
     damage(&fx.installed(), Damage::FlipByte);
     doctor_json(&fx, &sys, &[], 0);
     let r = doctor_json(&fx, &sys, &["--deep"], 1);
     let f = finding(&r, "installed", ASSET);
-    assert_eq!(f["level"], "fail");
-    assert_eq!(f["fix"], "voxctl fetch --repair --variant cuda");
+    assert_eq!(f.level, Level::Fail);
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("voxctl fetch --repair --variant cuda")
+    );
     // A truncated one fails the quick check; the table names the fix.
     damage(&fx.installed(), Damage::Truncate);
     doctor(&fx, &sys, &[])
@@ -588,14 +623,18 @@ fn doctor_reports_gpus_installs_partials_and_dirs_with_the_fix_for_each_failure(
     .unwrap();
     let r = doctor_json(&fx, &sys, &[], 1);
     let p = finding(&r, "partial", ASSET);
-    assert_eq!(p["level"], "warn");
-    assert!(p["fix"]
-        .as_str()
+    assert_eq!(p.level, Level::Warn);
+    assert!(p
+        .fix
+        .as_deref()
         .unwrap()
         .contains("voxctl fetch --variant cuda"));
     let s = finding(&r, "state_dir", "state");
-    assert_eq!(s["level"], "fail", "{s}");
-    assert_eq!(s["fix"], format!("chmod 755 {}", state.display()));
+    assert_eq!(s.level, Level::Fail, "{s:?}");
+    assert_eq!(
+        s.fix.as_deref(),
+        Some(format!("chmod 755 {}", state.display()).as_str())
+    );
 }
 
 /// The preflight order on a data dir on a small tmpfs: the compatibility check passes (an
@@ -631,10 +670,10 @@ fn a_data_dir_on_a_small_tmpfs_fails_the_free_space_preflight_before_any_downloa
     let sys = fx.tmp.path().join("no-sysfs");
     let r = doctor_json(&fx, &sys, &[], 1);
     let f = finding(&r, "free_space", "");
-    assert_eq!(f["level"], "fail", "{f}");
+    assert_eq!(f.level, Level::Fail, "{f:?}");
     assert!(
-        f["fix"].as_str().unwrap().starts_with("free at least"),
-        "{f}"
+        f.fix.as_deref().unwrap().starts_with("free at least"),
+        "{f:?}"
     );
 }
 

@@ -10,7 +10,11 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::Stdio;
 
-use serde::Deserialize;
+use serde_json::Value;
+use voxctl::backend::select::NoUsableBinaryDoc;
+use voxctl::error::{ErrorBody, ErrorDoc, Failed};
+use voxctl::exit::ExitStatus;
+use voxctl::status::Status;
 
 /// `voxctl ARGS` with stderr on a pseudo-terminal (stdout and stdin are pipes/null); returns
 /// everything written to the terminal, and the exit code.
@@ -172,23 +176,8 @@ fn quiet_silences_reap_mark() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("marked pid"));
 }
 
-/// The error document every subcommand prints on stdout with `--json` (DESIGN.md "Output");
-/// a command may add context beside `error` (restart: `rejected`, `running`).
-#[derive(Debug, Deserialize)]
-struct ErrorDoc {
-    error: ErrorBody,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ErrorBody {
-    code: u8,
-    kind: String,
-    message: String,
-    hint: Option<String>,
-}
-
-/// Runs `voxctl --json ARGS` expecting exit `code`, and decodes the error document on stdout.
+/// Runs `voxctl --json ARGS` expecting exit `code`, and decodes the error document on stdout
+/// (DESIGN.md "Output"), which must be exactly what the library's [`ErrorDoc`] prints.
 fn json_error(state: &Path, args: &[&str], code: i32) -> ErrorBody {
     let out = support::voxctl(state)
         .arg("--json")
@@ -196,11 +185,16 @@ fn json_error(state: &Path, args: &[&str], code: i32) -> ErrorBody {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(code), "{args:?}: {out:?}");
-    let doc: ErrorDoc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: stdout is not an error document ({e}): {out:?}"));
-    assert_eq!(i32::from(doc.error.code), code, "{args:?}");
-    assert!(!doc.error.message.is_empty());
-    doc.error
+    // restart adds context beside `error` (what was rejected, what keeps running).
+    let error = if args[0] == "restart" {
+        support::json_doc_sorted::<NoUsableBinaryDoc>(&out.stdout, true).error
+    } else {
+        support::json_doc::<ErrorDoc>(&out.stdout).error
+    };
+    assert_eq!(i32::from(error.code.code()), code, "{args:?}");
+    assert_eq!(error.kind, error.code.name(), "{args:?}");
+    assert!(!error.message.is_empty());
+    error
 }
 
 // Item 7: with --json every failure is a JSON document on stdout, for every subcommand.
@@ -228,7 +222,7 @@ fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["ok"], false);
     let e = json_error(st, &["status", "--app", "../x"], 2);
     assert_eq!(e.kind, "usage");
@@ -265,14 +259,9 @@ fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Failed {
-        event: String,
-        error: ErrorBody,
-    }
-    let last: Failed = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!((last.event.as_str(), last.error.code), ("failed", 1));
+    let last = stdout.lines().last().unwrap();
+    let last: Failed = support::json_doc_sorted(format!("{last}\n").as_bytes(), false);
+    assert_eq!(last.error.code, ExitStatus::Failure);
     assert!(last.error.message.contains(m), "{last:?}");
 }
 
@@ -306,8 +295,10 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
         .arg(&data)
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["data_dir_exists"], false);
+    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    assert!(!v.data_dir_exists);
+    assert_eq!(v.data_dir, data);
+    assert!(v.installed.is_empty() && v.partial.is_empty() && v.backend.is_none());
     assert!(!state.exists(), "status --json created the state dir");
     for args in [&["lease", "list"][..], &["lease", "status", "x"][..]] {
         support::voxctl(&state).args(args).assert().success();
@@ -420,16 +411,23 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
         .args(["--json", "status", "--data-dir", "data"])
         .output()
         .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["data_dir"].as_str().unwrap().starts_with('/'), "{v}");
-    let rec = &v["installed"][0];
-    assert_eq!(rec["size"], 2500);
-    assert!(rec["path"].as_str().unwrap().starts_with('/'), "{rec}");
-    let at = rec["installed_at"]
-        .as_str()
-        .expect("installed_at is a string");
-    assert!(humantime::parse_rfc3339(at).is_ok(), "{at}");
+    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    assert!(v.data_dir.is_absolute(), "{v:?}");
+    let rec = &v.installed[0];
+    assert_eq!(rec.size, 2500);
+    assert!(rec.path.is_absolute(), "{rec:?}");
+    // The record reads integers too: that the JSON holds an RFC 3339 UTC string is seen in
+    // the text.
+    let at = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(rec.installed_at),
+    )
+    .to_string();
     assert!(at.ends_with('Z'), "UTC: {at}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("\"installed_at\": \"{at}\"")),
+        "{text}"
+    );
 }
 
 // Issue 11 item 3: one exit-status type. README's table is the enum's, row for row; `--help`

@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::restart::{alive, read, wait_until, Env};
+use voxctl::backend::select::NoUsableBinaryDoc;
+use voxctl::exit::ExitStatus;
+use voxctl::variant::Variant;
 
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -159,20 +162,22 @@ fn an_explicit_variant_that_fails_its_check_is_an_error_not_a_downgrade() {
         args.extend(extra);
         let out = env.restart(variant, &args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{variant}: {}", stderr(&out));
-        let doc = json(&out);
-        assert_eq!(doc["error"]["code"], 1, "{doc}");
-        assert_eq!(doc["requested"], variant);
-        let rejected = doc["rejected"].as_array().unwrap();
-        assert_eq!(rejected.len(), 1, "cpu was not even tried: {doc}");
-        assert_eq!(rejected[0]["variant"], variant);
-        assert!(
-            rejected[0]["reason"].as_str().unwrap().contains(why),
-            "{doc}"
+        let doc: NoUsableBinaryDoc = support::json_doc_sorted(&out.stdout, true);
+        assert_eq!(doc.error.code, ExitStatus::Failure, "{doc:?}");
+        assert_eq!(doc.requested.as_str(), variant);
+        assert_eq!(doc.rejected.len(), 1, "cpu was not even tried: {doc:?}");
+        assert_eq!(doc.rejected[0].variant.as_str(), variant);
+        assert!(doc.rejected[0].reason.contains(why), "{doc:?}");
+        let kept = doc.running.as_ref().expect("the running backend");
+        assert_eq!(
+            (kept.pid, kept.variant),
+            (running, Variant::Cuda),
+            "{doc:?}"
         );
-        assert_eq!(pid_of(&doc["running"]), running, "{doc}");
-        assert_eq!(doc["running"]["variant"], "cuda");
-        assert!(doc["error"]["hint"]
-            .as_str()
+        assert!(doc
+            .error
+            .hint
+            .as_deref()
             .unwrap()
             .contains("--fallback cpu"));
         assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));

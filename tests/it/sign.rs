@@ -253,14 +253,27 @@ fn voxctl_sign_with_an_unencrypted_minisign_key_and_a_tauri_wrapped_one_is_check
     assert!(key.minisign_verifies(&file, &fx.tmp.path().join("a.bin.minisig")));
 
     // Tauri's secret key form (`tauri signer generate`): the key file base64-encoded.
+    // With --json, the report is the library's `SignReport`.
     let wrapped = fx.tmp.path().join("tauri.key");
     std::fs::write(&wrapped, b64(&std::fs::read(&key.secret).unwrap())).unwrap();
-    support::voxctl(&fx.state())
-        .args(["sign", "--tauri-sig", "-s"])
+    let out = support::voxctl(&fx.state())
+        .args(["--json", "sign", "--tauri-sig", "-s"])
         .arg(&wrapped)
         .arg(&file)
-        .assert()
-        .success();
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: voxctl::signature::sign::SignReport = support::json_doc_sorted(&out.stdout, true);
+    assert_eq!(report.key_id.to_string(), key.id);
+    let [signed] = &report.signed[..] else {
+        panic!("{report:?}")
+    };
+    assert_eq!(
+        (&signed.file, &signed.minisig, signed.key_id),
+        (&file, &fx.tmp.path().join("a.bin.minisig"), report.key_id)
+    );
+    assert_eq!(signed.tauri_sig, Some(fx.tmp.path().join("a.bin.sig")));
+    assert!(signed.trusted_comment.contains("file:a.bin"), "{signed:?}");
     assert!(key.minisign_verifies(&file, &fx.tmp.path().join("a.bin.minisig")));
     // A sums file signed that way verifies with voxctl by its .sig alone, against the
     // Tauri-wrapped public key.

@@ -4,14 +4,19 @@
 
 use crate::support;
 
-use serde_json::Value;
 use support::restart::{alive, Env};
+use voxctl::backend::control::Stopped;
+use voxctl::backend::restart::Report;
+use voxctl::backend::stop::{Removed, StopOutcome};
+use voxctl::error::ErrorDoc;
+use voxctl::exit::ExitStatus;
+use voxctl::variant::Variant;
 
 fn start(env: &Env, variant: &str) -> i32 {
     let out = env.restart(variant, &["--json"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let pid = v["backend"]["pid"].as_i64().unwrap() as i32;
+    let report: Report = support::json_doc(&out.stdout);
+    let pid = report.backend.pid;
     env.track(pid);
     pid
 }
@@ -31,10 +36,15 @@ fn stop_stops_the_backend_and_releases_its_port() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["outcome"], "stopped", "{v}");
-    assert_eq!(v["stopped"], "terminated");
-    assert_eq!(v["backend"]["pid"], pid);
+    let outcome: StopOutcome = support::json_doc(&out.stdout);
+    let StopOutcome::Stopped {
+        backend, stopped, ..
+    } = &outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(*stopped, Stopped::Terminated, "{outcome:?}");
+    assert_eq!((backend.pid, backend.variant), (pid, Variant::Cpu));
     assert!(!alive(pid), "pid {pid} still runs");
     assert!(port_is_free(env.port), "port {} still in use", env.port);
     assert!(env.record().is_none(), "backend.json is removed");
@@ -44,8 +54,8 @@ fn stop_stops_the_backend_and_releases_its_port() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["outcome"], "not_running");
+    let outcome: StopOutcome = support::json_doc(&out.stdout);
+    assert_eq!(outcome, StopOutcome::NotRunning);
 }
 
 #[test]
@@ -58,8 +68,17 @@ fn stop_kills_a_backend_that_ignores_sigterm() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["stopped"], "killed", "{v}");
+    let outcome: StopOutcome = support::json_doc(&out.stdout);
+    assert!(
+        matches!(
+            outcome,
+            StopOutcome::Stopped {
+                stopped: Stopped::Killed,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
     assert!(!alive(pid));
 }
 
@@ -78,10 +97,11 @@ fn remove_refuses_a_running_variant_unless_forced_and_removes_its_partial_downlo
     };
     let out = remove(&[]);
     assert_eq!(out.status.code(), Some(5), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: ErrorDoc = support::json_doc(&out.stdout);
+    assert_eq!(doc.error.code, ExitStatus::Refused);
     assert!(
-        v["error"]["hint"].as_str().unwrap().contains("--force"),
-        "{v}"
+        doc.error.hint.as_deref().unwrap().contains("--force"),
+        "{doc:?}"
     );
     assert!(cpu.is_file(), "nothing removed while it runs");
     assert!(alive(pid));
@@ -91,8 +111,15 @@ fn remove_refuses_a_running_variant_unless_forced_and_removes_its_partial_downlo
     std::fs::write(partial.join("progress.json"), r#"{"received":[5]}"#).unwrap();
     let out = remove(&["--force", "--stop-timeout", "20s"]);
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["stopped"]["outcome"], "stopped", "{v}");
+    let removed: Removed = support::json_doc(&out.stdout);
+    assert!(
+        matches!(removed.stopped, Some(StopOutcome::Stopped { .. })),
+        "{removed:?}"
+    );
+    assert_eq!(
+        (removed.variant, removed.asset.as_str()),
+        (Variant::Cpu, "voicebox-server-cpu")
+    );
     assert!(!alive(pid));
     assert!(port_is_free(env.port));
     assert!(!cpu.exists());
@@ -101,14 +128,9 @@ fn remove_refuses_a_running_variant_unless_forced_and_removes_its_partial_downlo
         .join("backends/voicebox-server-cpu.install.json")
         .exists());
     assert!(!partial.exists());
-    let removed: Vec<&str> = v["removed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
+    let removed = &removed.removed;
     assert_eq!(removed.len(), 3, "{removed:?}");
-    assert!(removed.iter().all(|p| p.starts_with('/')), "{removed:?}");
+    assert!(removed.iter().all(|p| p.is_absolute()), "{removed:?}");
 
     // A variant that is not running is removed at once; one that is not there is a no-op.
     let cuda = env.install("cuda", "", None);

@@ -25,6 +25,57 @@ pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
     cmd.env("VOXCTL_STATE_DIR", state_dir);
     cmd
 }
+
+/// Decodes the stdout of a `--json` command (one pretty document and a newline) into the
+/// library's type `T`, and checks that `T` prints back to exactly those bytes: the output is
+/// what the type serializes to, with no field more, none renamed and none moved.
+pub fn json_doc<T: serde::de::DeserializeOwned + serde::Serialize>(stdout: &[u8]) -> T {
+    let doc = decode::<T>(stdout);
+    let again = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    assert_eq!(
+        again,
+        String::from_utf8_lossy(stdout),
+        "{} prints differently",
+        std::any::type_name::<T>()
+    );
+    doc
+}
+
+/// [`json_doc`] for the documents printed through a `serde_json::Value`, with every
+/// object's keys sorted (restart's `NoUsableBinaryDoc`, sign's `SignReport`, fetch's failed
+/// line when `pretty` is false).
+pub fn json_doc_sorted<T: serde::de::DeserializeOwned + serde::Serialize>(
+    stdout: &[u8],
+    pretty: bool,
+) -> T {
+    let doc = decode::<T>(stdout);
+    let value = serde_json::to_value(&doc).unwrap();
+    let again = if pretty {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    }
+    .unwrap()
+        + "\n";
+    assert_eq!(
+        again,
+        String::from_utf8_lossy(stdout),
+        "{} prints differently",
+        std::any::type_name::<T>()
+    );
+    doc
+}
+
+fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a {} ({e}): {}",
+            std::any::type_name::<T>(),
+            String::from_utf8_lossy(stdout)
+        )
+    })
+}
+
 pub mod etcd;
 pub mod fetch;
 pub mod http;
