@@ -85,7 +85,7 @@ impl Holder {
 }
 
 /// A slot that is held right now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldSlot {
     /// The slot's name.
     pub name: String,

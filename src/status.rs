@@ -2,11 +2,7 @@
 //! installed variants and partial downloads of one data dir, the recorded backend observed
 //! now, the leases).
 //!
-//! [`Status`] serializes to that document and reads it back. Its slot, partial-download and
-//! lease rows are type parameters defaulting to the library's types ([`HeldSlot`],
-//! [`PartialInfo`], [`LeaseInfo`]); those serialize but do not deserialize yet, so a reader
-//! names a type that does, such as `serde_json::Value`, for them:
-//! `Status<serde_json::Value, serde_json::Value, serde_json::Value>`.
+//! [`Status`] serializes to that document and reads it back.
 
 use std::path::PathBuf;
 
@@ -21,9 +17,9 @@ use crate::slot::HeldSlot;
 /// `voxctl status --json`, in this order: `slots`, `data_dir`, `data_dir_exists`,
 /// `installed`, `partial`, `backend`, `leases`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Status<Slot = HeldSlot, Partial = PartialInfo, Lease = LeaseInfo> {
+pub struct Status {
     /// The slots held right now.
-    pub slots: Vec<Slot>,
+    pub slots: Vec<HeldSlot>,
     /// The data dir whose `backends/` is listed (absolute).
     pub data_dir: PathBuf,
     /// Whether it exists; when it does not, `installed` and `partial` are empty.
@@ -32,9 +28,9 @@ pub struct Status<Slot = HeldSlot, Partial = PartialInfo, Lease = LeaseInfo> {
     /// an archive's file list (`files` is left out: `verify --installed` checks those).
     pub installed: Vec<InstallRecord>,
     /// Partial downloads kept for resume (`{data_dir}/backends/.partial/`).
-    pub partial: Vec<Partial>,
+    pub partial: Vec<PartialInfo>,
     /// The backend in `backend.json`, observed now; `null` when there is none.
     pub backend: Option<Observed>,
     /// The leases in the state dir's file store.
-    pub leases: Vec<Lease>,
+    pub leases: Vec<LeaseInfo>,
 }

@@ -251,7 +251,7 @@ pub fn check_files(
 }
 
 /// A malformed line of a sums file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Malformed {
     /// The sums file (`-` for stdin).
     pub file: PathBuf,
@@ -389,13 +389,58 @@ fn read_bytes(path: &Path, what: &str, cap: u64, source: Source) -> Result<Vec<u
     bytes.ok_or_else(|| Error::Integrity(format!("{what} {} is missing", path.display())).into())
 }
 
+/// What `verify --json` prints: the verdict, then what was checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    /// Whether everything passed (the command exits 0).
+    pub ok: bool,
+    /// With `--manifest`: the manifest's report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<ManifestReport>,
+    /// The signatures that authenticated what was checked, when a key was given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<crate::signature::Authenticated>,
+    /// Every file checked, in order.
+    pub files: Vec<Check>,
+    /// With `-c`: the malformed lines of the sums files.
+    pub malformed: Vec<Malformed>,
+    /// With `-c`: each sums file, and why it failed as a whole, if it did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sums_files: Vec<SumsFile>,
+}
+
+/// One sums file of `verify -c`, and its own verdict (as `sha256sum -c` gives one per file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SumsFile {
+    /// The sums file (`-` for stdin).
+    pub file: PathBuf,
+    /// Its checksum lines.
+    pub checksum_lines: usize,
+    /// Its malformed lines.
+    pub malformed_lines: usize,
+    /// Why the file fails as a whole: unreadable, no checksum lines, nothing verified with
+    /// `--ignore-missing`, malformed lines with `--strict`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The kind of a split release's manifest; serialized as `"json"` or `"text"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ManifestKind {
+    /// A JSON manifest (layout 1), with per-part sizes and hashes.
+    Json,
+    /// A voicebox text manifest with `S.sha256` beside it (layout 2).
+    Text,
+}
+
 /// The result of checking a split release against its manifest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManifestReport {
     /// The manifest checked.
     pub manifest: PathBuf,
     /// `json` (layout 1) or `text` (layout 2, with `S.sha256`).
-    pub kind: &'static str,
+    pub kind: ManifestKind,
     /// The asset name `A`.
     pub asset: String,
     /// The asset's SHA-256 per the release.
@@ -407,7 +452,7 @@ pub struct ManifestReport {
 
 /// What a manifest says, whichever its kind.
 struct Expected {
-    kind: &'static str,
+    kind: ManifestKind,
     asset: String,
     sha256: Sha256,
     size: Option<u64>,
@@ -453,7 +498,7 @@ pub fn verify_manifest(
         let m = Manifest::from_json(text.as_bytes())
             .with_context(|| format!("in {}", path.display()))?;
         Expected {
-            kind: "json",
+            kind: ManifestKind::Json,
             parts: m
                 .parts
                 .iter()
@@ -469,7 +514,7 @@ pub fn verify_manifest(
     tracing::info!(
         "manifest {}: {} layout, asset {}, {} part(s), whole sha256 {}",
         path.display(),
-        if expected.kind == "json" {
+        if expected.kind == ManifestKind::Json {
             "rich (JSON)"
         } else {
             "voicebox v1 (text manifest + .sha256)"
@@ -628,7 +673,7 @@ fn text_expected(path: &Path, dir: &Path, text: &str) -> Result<Expected> {
     };
     validate_file_name("asset", &asset)?;
     Ok(Expected {
-        kind: "text",
+        kind: ManifestKind::Text,
         asset,
         sha256: sum.sha256,
         size: None,

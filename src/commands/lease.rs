@@ -6,13 +6,15 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 use voxctl::exit::ExitStatus;
 use voxctl::lease::etcd::gateway::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
 use voxctl::lease::run::{self as lease_run, NotStarted, Outcome, Request};
 use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
-use voxctl::lease::{Acquire, Lease, LeaseInfo, LeaseName, LeaseStore};
+use voxctl::lease::{
+    Acquire, Free, FreeLease, Lease, LeaseInfo, LeaseList, LeaseName, LeaseStatus, LeaseStore,
+    Released,
+};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
@@ -105,11 +107,11 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<Ex
         LeaseCommand::Release(a) => {
             store.release(&a.name, a.token)?;
             if printer.json() {
-                printer.json_doc(&serde_json::json!({
-                    "name": a.name.as_str(),
-                    "token": a.token,
-                    "released": true,
-                }))?;
+                printer.json_doc(&Released {
+                    name: a.name.as_str().into(),
+                    released: true,
+                    token: a.token,
+                })?;
             } else {
                 printer.message(format!("lease {} released", a.name));
             }
@@ -118,7 +120,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<Ex
         LeaseCommand::List => {
             let leases = store.list()?;
             if printer.json() {
-                printer.json_doc(&Listing { leases })?;
+                printer.json_doc(&LeaseList { leases })?;
             } else {
                 print_leases(&leases, printer);
             }
@@ -206,11 +208,6 @@ fn etcd_credentials() -> Result<EtcdCredentials> {
     Ok(EtcdCredentials { tls, auth })
 }
 
-#[derive(Serialize)]
-struct Listing {
-    leases: Vec<LeaseInfo>,
-}
-
 /// `HOST:PID`, with the parent's pid for `acquire` (the script that will hold the lease)
 /// and voxctl's own for `run`.
 fn holder_or_default(hold: &LeaseHoldArgs, parent: bool) -> String {
@@ -230,14 +227,19 @@ fn holder_or_default(hold: &LeaseHoldArgs, parent: bool) -> String {
 
 fn status(store: &dyn LeaseStore, name: &LeaseName, printer: &Printer) -> Result<()> {
     let info = store.status(name)?;
-    match (&info, printer.json()) {
-        (Some(info), true) => printer.json_doc(info)?,
-        (None, true) => printer.json_doc(&serde_json::json!({
-            "name": name.as_str(),
-            "state": "free",
-        }))?,
-        (None, false) => printer.data(format!("lease {name}: free (never acquired)")),
-        (Some(i), false) => {
+    if printer.json() {
+        let doc = match info {
+            Some(info) => LeaseStatus::Recorded(info),
+            None => LeaseStatus::Free(FreeLease {
+                name: name.as_str().into(),
+                state: Free::Free,
+            }),
+        };
+        return printer.json_doc(&doc);
+    }
+    match &info {
+        None => printer.data(format!("lease {name}: free (never acquired)")),
+        Some(i) => {
             printer.data(format!("lease {}: {}", i.name, i.state));
             printer.data(format!(
                 "  holder:    {} (pid {} on {})",
@@ -285,7 +287,7 @@ pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
             l.state.to_string(),
             l.token.to_string(),
             ms_human(l.age_ms),
-            if l.standing.is_held() {
+            if l.is_held() {
                 ms_human(l.left_ms)
             } else {
                 "-".into()

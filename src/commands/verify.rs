@@ -8,41 +8,19 @@ use std::time::Duration;
 use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use serde::Serialize;
 use voxctl::checksum::CheckReader;
 use voxctl::error::hinted;
 use voxctl::signature::{verify_beside, Authenticated, Keyring};
-use voxctl::verify::{self, Check, Job, Malformed, Status};
+use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile};
 use voxctl::Error;
 
 use crate::cli::VerifyArgs;
 use crate::output::{human_bytes, Printer};
 
-#[derive(Serialize)]
-struct Report<'a> {
-    ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    manifest: Option<&'a verify::ManifestReport>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    signatures: &'a [Authenticated],
-    files: &'a [Check],
-    malformed: &'a [Malformed],
-    /// With -c: each sums file, and why it failed as a whole, if it did.
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    sums_files: &'a [SumsFile],
-}
-
-/// One sums file of `verify -c`, and its own verdict (as `sha256sum -c` gives one per file).
-#[derive(Serialize)]
-struct SumsFile {
-    file: PathBuf,
-    checksum_lines: usize,
-    malformed_lines: usize,
-    /// Why the file fails as a whole: unreadable, no checksum lines, nothing verified with
-    /// --ignore-missing, malformed lines with --strict.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip)]
+/// One sums file of `verify -c` as read: its entry in the report, and the range of the jobs
+/// (and so of the checks) that came from it.
+struct SumsRead {
+    doc: SumsFile,
     jobs: std::ops::Range<usize>,
 }
 
@@ -124,11 +102,11 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         })
     })?;
     // Each sums file's own verdict, as sha256sum -c gives it.
-    for sums in &mut sums_files {
+    for SumsRead { doc: sums, jobs } in &mut sums_files {
         if sums.error.is_some() {
             continue;
         }
-        let own = &checks[sums.jobs.clone()];
+        let own = &checks[jobs.clone()];
         if args.ignore_missing && !own.iter().any(|c| c.status == Status::Ok) {
             sums.error = Some("no file was verified".into());
         } else if args.strict && sums.malformed_lines > 0 {
@@ -144,6 +122,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     if args.ignore_missing {
         checks.retain(|c| c.status != Status::Missing);
     }
+    let sums_files: Vec<SumsFile> = sums_files.into_iter().map(|s| s.doc).collect();
     finish(printer, None, &signatures, &checks, &malformed, &sums_files)
 }
 
@@ -153,7 +132,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
 fn read_all_sums(
     args: &VerifyArgs,
     printer: &Printer,
-) -> Result<(Vec<Job>, Vec<Malformed>, Vec<SumsFile>)> {
+) -> Result<(Vec<Job>, Vec<Malformed>, Vec<SumsRead>)> {
     let stdin = [PathBuf::from("-")];
     let files = if args.files.is_empty() {
         &stdin[..]
@@ -186,11 +165,13 @@ fn read_all_sums(
         if let Some(e) = &error {
             printer.warn(format!("{}: {e}", file.display()));
         }
-        sums_files.push(SumsFile {
-            file: file.clone(),
-            checksum_lines: lines,
-            malformed_lines: bad,
-            error,
+        sums_files.push(SumsRead {
+            doc: SumsFile {
+                file: file.clone(),
+                checksum_lines: lines,
+                malformed_lines: bad,
+                error,
+            },
             jobs: start..jobs.len(),
         });
     }
@@ -420,11 +401,11 @@ fn finish(
     if printer.json() {
         printer.json_doc(&Report {
             ok,
-            manifest,
-            signatures,
-            files: checks,
-            malformed,
-            sums_files,
+            manifest: manifest.cloned(),
+            signatures: signatures.to_vec(),
+            files: checks.to_vec(),
+            malformed: malformed.to_vec(),
+            sums_files: sums_files.to_vec(),
         })?;
     }
     if ok {

@@ -163,7 +163,7 @@ impl Partial {
 }
 
 /// A partial download found on disk, for `voxctl status` and `voxctl remove`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartialInfo {
     /// The asset being downloaded.
     pub asset: String,

@@ -198,7 +198,6 @@ impl EtcdStore {
         let wall_ms = clock::now().map_or(0, |n| n.wall_us / 1000);
         LeaseInfo {
             name: entry.name.clone(),
-            standing,
             state: standing.state(),
             left_ms: standing.left_ms(),
             token: entry.token,

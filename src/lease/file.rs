@@ -275,7 +275,6 @@ impl FileStore {
         let mut info = LeaseInfo::from_record(rec, now);
         let st = self.standing_of(rec, now);
         if st == Standing::Abandoned {
-            info.standing = st;
             info.state = st.state();
             info.left_ms = 0;
         }

@@ -230,14 +230,14 @@ impl Standing {
         matches!(self, Standing::Held { .. })
     }
 
-    /// The state's name in output: `held`, `expired` (also for a previous boot's lease),
+    /// The state shown in output: `held`, `expired` (also for a previous boot's lease),
     /// `released` or `abandoned`.
-    pub fn state(&self) -> &'static str {
+    pub fn state(&self) -> LeaseState {
         match self {
-            Standing::Held { .. } => "held",
-            Standing::Expired { .. } | Standing::PreviousBoot => "expired",
-            Standing::Released => "released",
-            Standing::Abandoned => "abandoned",
+            Standing::Held { .. } => LeaseState::Held,
+            Standing::Expired { .. } | Standing::PreviousBoot => LeaseState::Expired,
+            Standing::Released => LeaseState::Released,
+            Standing::Abandoned => LeaseState::Abandoned,
         }
     }
 
@@ -247,6 +247,39 @@ impl Standing {
             Standing::Held { left_ms } => *left_ms,
             _ => 0,
         }
+    }
+}
+
+/// A lease's state as `lease status` and `lease list` show it: [`Standing`] without its
+/// times. Serialized in lowercase: `"held"`, `"expired"`, `"released"`, `"abandoned"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LeaseState {
+    /// Someone holds it.
+    Held,
+    /// Its TTL ran out (in this boot or with a previous boot): anyone may take it over.
+    Expired,
+    /// Released by its holder.
+    Released,
+    /// Within its TTL, but its holder is certainly gone: anyone may take it over.
+    Abandoned,
+}
+
+impl LeaseState {
+    /// The name in output: `held`, `expired`, `released` or `abandoned`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            LeaseState::Held => "held",
+            LeaseState::Expired => "expired",
+            LeaseState::Released => "released",
+            LeaseState::Abandoned => "abandoned",
+        }
+    }
+}
+
+impl fmt::Display for LeaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -290,8 +323,9 @@ pub fn next_token(previous: Option<Token>, wall_us: u64) -> Option<Token> {
     Some(Token(after.max(wall_us)))
 }
 
-/// A lease as its holder sees it right after acquire or renew.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A lease as its holder sees it right after acquire or renew; `lease acquire --json` and
+/// `lease renew --json` print it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// The lease's name.
     pub name: String,
@@ -307,16 +341,14 @@ pub struct Lease {
     pub expires_at: String,
 }
 
-/// What `lease status` and `lease list` show for one lease.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What `lease status` and `lease list` show for one lease; `lease status --json` prints it
+/// (`lease list --json` a [`LeaseList`] of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseInfo {
     /// The lease's name.
     pub name: String,
-    /// Where it stands (not serialized; see `state` and `left_ms`).
-    #[serde(skip)]
-    pub standing: Standing,
     /// `held`, `expired`, `released` or `abandoned`.
-    pub state: &'static str,
+    pub state: LeaseState,
     /// Time left while held, in milliseconds (0 otherwise).
     pub left_ms: u64,
     /// The latest fencing token.
@@ -346,7 +378,6 @@ impl LeaseInfo {
         let standing = standing(rec, now);
         LeaseInfo {
             name: rec.name.clone(),
-            standing,
             state: standing.state(),
             left_ms: standing.left_ms(),
             token: rec.token,
@@ -359,19 +390,71 @@ impl LeaseInfo {
         }
     }
 
+    /// Whether someone holds the lease (acquire must wait or fail).
+    pub fn is_held(&self) -> bool {
+        self.state == LeaseState::Held
+    }
+
     /// One line for messages: `holder X, token N, 12s left`.
     pub fn describe(&self) -> String {
-        let when = match self.standing {
-            Standing::Held { left_ms } => format!(
+        let when = match self.state {
+            LeaseState::Held => format!(
                 "{} left",
-                humantime::format_duration(Duration::from_millis(left_ms))
+                humantime::format_duration(Duration::from_millis(self.left_ms))
             ),
-            Standing::Expired { .. } | Standing::PreviousBoot => "expired".into(),
-            Standing::Released => "released".into(),
-            Standing::Abandoned => "abandoned (its holder is gone)".into(),
+            LeaseState::Expired => "expired".into(),
+            LeaseState::Released => "released".into(),
+            LeaseState::Abandoned => "abandoned (its holder is gone)".into(),
         };
         format!("{}, token {}, {when}", self.holder, self.token)
     }
+}
+
+/// What `lease list --json` prints: every lease with a record, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseList {
+    /// The leases.
+    pub leases: Vec<LeaseInfo>,
+}
+
+/// What `lease status --json` prints: the lease's record, or that it was never acquired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LeaseStatus {
+    /// The lease has a record.
+    Recorded(LeaseInfo),
+    /// The lease was never acquired (it has no record).
+    Free(FreeLease),
+}
+
+/// A lease that was never acquired, as `lease status --json` prints it:
+/// `{"name": "build", "state": "free"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeLease {
+    /// The lease's name.
+    pub name: String,
+    /// Always `free`.
+    pub state: Free,
+}
+
+/// The state of a lease with no record; serialized as `"free"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Free {
+    /// Never acquired.
+    Free,
+}
+
+/// What `lease release --json` prints: `{"name": "build", "released": true, "token": 17}`.
+/// (Fields in alphabetical order, as the document has always been printed.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Released {
+    /// The lease's name.
+    pub name: String,
+    /// Always `true`: a failed release prints an error instead.
+    pub released: bool,
+    /// The token that was released.
+    pub token: Token,
 }
 
 /// The outcome of one acquire attempt.
@@ -497,7 +580,7 @@ pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
             Attempt::Held(info) => info,
         };
         // Wait until the lease looks free.
-        while info.standing.is_held() {
+        while info.is_held() {
             a.cancel.check()?;
             let now = std::time::Instant::now();
             if now >= deadline {
@@ -507,7 +590,7 @@ pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
                 }
                 .into());
             }
-            let left = Duration::from_millis(info.standing.left_ms());
+            let left = Duration::from_millis(info.left_ms);
             let nap = (deadline - now).min(left.max(Duration::from_millis(1)));
             match &mut watch {
                 // Watch first, then look again, so a release in between is not missed.

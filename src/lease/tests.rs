@@ -208,7 +208,7 @@ fn file_store_acquire_renew_release() {
     assert!(second.token > first.token);
     let listed = store.list().unwrap();
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert!(listed[0].standing.is_held());
+    assert!(listed[0].is_held());
 }
 
 #[test]
@@ -242,10 +242,21 @@ fn standing_names_its_state_and_time_left() {
     // `lease status`/`list` print `state` and `left_ms`; `acquire --wait` naps at most
     // `left_ms` and waits only while `is_held`.
     let table = [
-        (Standing::Held { left_ms: 1234 }, true, "held", 1234),
-        (Standing::Expired { ago_ms: 99 }, false, "expired", 0),
-        (Standing::PreviousBoot, false, "expired", 0),
-        (Standing::Released, false, "released", 0),
+        (
+            Standing::Held { left_ms: 1234 },
+            true,
+            LeaseState::Held,
+            1234,
+        ),
+        (
+            Standing::Expired { ago_ms: 99 },
+            false,
+            LeaseState::Expired,
+            0,
+        ),
+        (Standing::PreviousBoot, false, LeaseState::Expired, 0),
+        (Standing::Released, false, LeaseState::Released, 0),
+        (Standing::Abandoned, false, LeaseState::Abandoned, 0),
     ];
     for (s, held, state, left) in table {
         assert_eq!(
@@ -255,5 +266,5 @@ fn standing_names_its_state_and_time_left() {
         );
     }
     let info = LeaseInfo::from_record(&rec("a", 5000, false), &now("a", 3766, 0));
-    assert_eq!((info.state, info.left_ms), ("held", 1234));
+    assert_eq!((info.state, info.left_ms), (LeaseState::Held, 1234));
 }

@@ -7,7 +7,7 @@ use crate::support;
 use std::os::unix::fs::PermissionsExt;
 
 use predicates::prelude::*;
-use serde_json::Value;
+use voxctl::lease::{Lease, LeaseStatus};
 use voxctl::status::Status;
 
 #[test]
@@ -60,7 +60,7 @@ fn global_options_are_accepted_on_subcommands() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let status: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    let status: Status = support::json_doc(&out.stdout);
     assert!(status.slots.is_empty() && status.leases.is_empty());
     // status only reads (issue 12 item 13): the state dir is created by a command that writes.
     assert!(!state.exists(), "status creates nothing");
@@ -76,10 +76,9 @@ fn global_options_are_accepted_on_subcommands() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    // A lease row is a JSON value until `LeaseInfo` deserializes.
-    let status: Status<Value, Value, Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let status: Status = support::json_doc(&out.stdout);
     assert_eq!(status.leases.len(), 1, "{status:?}");
-    assert_eq!(status.leases[0]["name"], "x");
+    assert_eq!(status.leases[0].name, "x");
 }
 
 #[test]
@@ -121,9 +120,12 @@ fn durations_take_a_bare_number_as_seconds() {
         "--json", "lease", "acquire", "job", "--ttl", "7", "--wait", "2.5",
     ]);
     assert!(out.status.success());
+    assert_eq!(support::json_doc::<Lease>(&out.stdout).ttl_ms, 7000);
     let out = run(&["--json", "lease", "status", "job"]);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["ttl_ms"], 7000, "{doc}");
+    match support::json_doc(&out.stdout) {
+        LeaseStatus::Recorded(info) => assert_eq!(info.ttl_ms, 7000, "{info:?}"),
+        free => panic!("no record: {free:?}"),
+    }
     // --wait 1 on a held lease waits, then gives up busy (exit 4).
     let out = run(&["lease", "acquire", "job", "--wait", "1"]);
     assert_eq!(out.status.code(), Some(4));

@@ -18,8 +18,12 @@ use voxctl::error::ErrorBody;
 use voxctl::exit::ExitStatus;
 use voxctl::fetch::partial::PartialInfo;
 use voxctl::gpu::{AmdGpu, Hardware, NvidiaGpu, Probe};
+use voxctl::lease::{
+    Free, FreeLease, Lease, LeaseInfo, LeaseList, LeaseState, LeaseStatus, Released, Token,
+};
 use voxctl::signature::sign::{SignReport, Signed};
 use voxctl::signature::KeyId;
+use voxctl::slot::{HeldSlot, Holder};
 use voxctl::status::Status;
 use voxctl::variant::Variant;
 
@@ -194,7 +198,17 @@ fn doctor_report() {
 #[test]
 fn status_document() {
     let status: Status = Status {
-        slots: Vec::new(),
+        slots: vec![HeldSlot {
+            name: "fetch".into(),
+            holder: Some(Holder {
+                pid: 77,
+                host: "box".into(),
+                acquired_ms: 1_700_000_000_123,
+                command: "voxctl fetch cuda".into(),
+                done: Some(1048576),
+                total: Some(3145728),
+            }),
+        }],
         data_dir: "/d".into(),
         data_dir_exists: true,
         installed: Vec::new(),
@@ -214,13 +228,24 @@ fn status_document() {
             health_detail: Some("HTTP 200".into()),
             backend_variant: Some("cuda".into()),
         }),
-        leases: Vec::new(),
+        leases: vec![lease_info()],
     };
-    let text = serde_json::to_string_pretty(&status).unwrap();
-    assert_eq!(
-        text,
+    pin(
+        &status,
         r#"{
-  "slots": [],
+  "slots": [
+    {
+      "name": "fetch",
+      "holder": {
+        "pid": 77,
+        "host": "box",
+        "acquired_at": "2023-11-14T22:13:20.123Z",
+        "command": "voxctl fetch cuda",
+        "done": 1048576,
+        "total": 3145728
+      }
+    }
+  ],
   "data_dir": "/d",
   "data_dir_exists": true,
   "installed": [],
@@ -255,17 +280,119 @@ fn status_document() {
     "health_detail": "HTTP 200",
     "backend_variant": "cuda"
   },
-  "leases": []
-}"#
+  "leases": [
+    {
+      "name": "build",
+      "state": "held",
+      "left_ms": 4000,
+      "token": 1700000000123456,
+      "holder": "ci job 7",
+      "pid": 4243,
+      "host": "box",
+      "ttl_ms": 10000,
+      "age_ms": 6000,
+      "acquired_at": "2023-11-14T22:13:20.123Z"
+    }
+  ]
+}"#,
     );
-    // Read back with the rows that do not deserialize yet as JSON values.
-    let back: Status<serde_json::Value, serde_json::Value, serde_json::Value> =
-        serde_json::from_str(&text).unwrap();
-    assert_eq!(
-        serde_json::to_value(&back).unwrap(),
-        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+}
+
+fn lease_info() -> LeaseInfo {
+    LeaseInfo {
+        name: "build".into(),
+        state: LeaseState::Held,
+        left_ms: 4000,
+        token: Token(1_700_000_000_123_456),
+        holder: "ci job 7".into(),
+        pid: 4243,
+        host: "box".into(),
+        ttl_ms: 10000,
+        age_ms: 6000,
+        acquired_at: "2023-11-14T22:13:20.123Z".into(),
+    }
+}
+
+/// `lease acquire`/`renew`, `status`, `list` and `release` with `--json`.
+#[test]
+fn lease_documents() {
+    pin(
+        &Lease {
+            name: "build".into(),
+            token: Token(17),
+            holder: "ci job 7".into(),
+            ttl_ms: 30000,
+            expires_in_ms: 30000,
+            expires_at: "2023-11-14T22:13:50.123Z".into(),
+        },
+        r#"{
+  "name": "build",
+  "token": 17,
+  "holder": "ci job 7",
+  "ttl_ms": 30000,
+  "expires_in_ms": 30000,
+  "expires_at": "2023-11-14T22:13:50.123Z"
+}"#,
     );
-    assert_eq!(back.backend, status.backend);
+    let states = [
+        (LeaseState::Held, "held"),
+        (LeaseState::Expired, "expired"),
+        (LeaseState::Released, "released"),
+        (LeaseState::Abandoned, "abandoned"),
+    ];
+    for (state, name) in states {
+        pin(&state, &format!("\"{name}\""));
+        assert_eq!(state.to_string(), name);
+    }
+    pin(
+        &LeaseStatus::Free(FreeLease {
+            name: "build".into(),
+            state: Free::Free,
+        }),
+        r#"{
+  "name": "build",
+  "state": "free"
+}"#,
+    );
+    let mut released = lease_info();
+    released.state = LeaseState::Released;
+    released.left_ms = 0;
+    pin(
+        &LeaseList {
+            leases: vec![released.clone()],
+        },
+        r#"{
+  "leases": [
+    {
+      "name": "build",
+      "state": "released",
+      "left_ms": 0,
+      "token": 1700000000123456,
+      "holder": "ci job 7",
+      "pid": 4243,
+      "host": "box",
+      "ttl_ms": 10000,
+      "age_ms": 6000,
+      "acquired_at": "2023-11-14T22:13:20.123Z"
+    }
+  ]
+}"#,
+    );
+    // A recorded lease reads back as one, not as a free lease.
+    let text = serde_json::to_string_pretty(&released).unwrap();
+    pin(&LeaseStatus::Recorded(released), &text);
+    pin(
+        &Released {
+            name: "build".into(),
+            released: true,
+            token: Token(17),
+        },
+        r#"{
+  "name": "build",
+  "released": true,
+  "token": 17
+}"#,
+    );
 }
 
 #[test]

@@ -14,6 +14,8 @@ use support::lease::{
     exists, field, kill_group, signal, stop_outside_locks, wait_for_line, Spawned,
 };
 use support::{voxctl, voxctl_std};
+use voxctl::lease::{Free, FreeLease, Lease, LeaseInfo, LeaseList, LeaseState, LeaseStatus, Token};
+use voxctl::status::Status;
 
 fn token_of(out: &std::process::Output) -> u64 {
     let s = String::from_utf8_lossy(&out.stdout);
@@ -33,14 +35,23 @@ fn acquire(state: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn status_json(state: &Path, name: &str, env: &[(&str, &str)]) -> serde_json::Value {
+/// `lease status --json`, decoded.
+fn status_doc(state: &Path, name: &str, env: &[(&str, &str)]) -> LeaseStatus {
     let out = voxctl(state)
         .args(["--json", "lease", "status", name])
         .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::json_doc(&out.stdout)
+}
+
+/// `lease status --json` of a lease that has a record.
+fn status_json(state: &Path, name: &str, env: &[(&str, &str)]) -> LeaseInfo {
+    match status_doc(state, name, env) {
+        LeaseStatus::Recorded(info) => info,
+        free => panic!("{name} has no record: {free:?}"),
+    }
 }
 
 /// Issue 4 §3: 16 processes x 100 `lease run`; the counter ends at 1600, no two critical
@@ -150,8 +161,8 @@ fn sigkilled_holder_is_taken_over_after_ttl() {
         );
     }
     let st = status_json(&state, "L", &[]);
-    assert_eq!(st["token"].as_u64(), Some(new));
-    assert_eq!(st["state"], "held");
+    assert_eq!(st.token.0, new);
+    assert_eq!(st.state, LeaseState::Held);
 }
 
 /// SIGSTOP a `lease run` past its TTL, let another process take over, SIGCONT: the stopped
@@ -213,10 +224,7 @@ fn sigstopped_holder_loses_lease_and_kills_its_command() {
     assert!(b_status.success(), "B undisturbed: {b_status:?}");
     assert!(b_done.exists(), "B's command ran to its end");
     let st = status_json(&state, "L", &[]);
-    assert_eq!(
-        (st["token"].as_u64(), &st["state"]),
-        (Some(b_token), &"released".into())
-    );
+    assert_eq!((st.token.0, st.state), (b_token, LeaseState::Released));
 }
 
 /// Held lease: no --wait -> exit 4 without waiting for the lease; --wait 1s -> exit 4 after
@@ -288,22 +296,22 @@ fn wall_clock_jumps_neither_expire_nor_extend() {
             .unwrap();
         assert_eq!(out.status.code(), Some(4), "{env:?}: {out:?}");
         let st = status_json(&state, "L", env);
-        assert_eq!(st["state"], "held", "{env:?}");
-        assert!(st["left_ms"].as_u64().unwrap() <= 10_000, "{env:?}: {st}");
+        assert_eq!(st.state, LeaseState::Held, "{env:?}");
+        assert!(st.left_ms <= 10_000, "{env:?}: {st:?}");
     }
     // Expiry comes after the real 10 s, whatever the wall clock says.
     let mut st = status_json(&state, "L", &back);
-    while st["state"] == "held" {
+    while st.state == LeaseState::Held {
         assert!(
             t_acquired.elapsed() < Duration::from_secs(120),
-            "never expired: {st}"
+            "never expired: {st:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
         st = status_json(&state, "L", &back);
     }
     // (10 ms below the TTL: the record keeps milliseconds.)
     assert!(t_acquired.elapsed() >= Duration::from_millis(9990));
-    assert_eq!(st["state"], "expired");
+    assert_eq!(st.state, LeaseState::Expired);
 
     // Tokens: the clock set back an hour still yields a larger token.
     let out = voxctl(&state)
@@ -354,10 +362,7 @@ fn run_forwards_signals_and_mirrors_exit_status() {
     assert_eq!(field::<String>(&line, 0), "job.1");
     let token: u64 = field(&line, 1);
     let st = status_json(&state, "job.1", &[]);
-    assert_eq!(
-        (st["token"].as_u64(), &st["state"]),
-        (Some(token), &"released".into())
-    );
+    assert_eq!((st.token.0, st.state), (token, LeaseState::Released));
 
     let out = voxctl(&state)
         .args(["lease", "run", "L", "--", "sh", "-c", "kill -9 $$"])
@@ -369,7 +374,7 @@ fn run_forwards_signals_and_mirrors_exit_status() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(127));
-    assert_eq!(status_json(&state, "L", &[])["state"], "released");
+    assert_eq!(status_json(&state, "L", &[]).state, LeaseState::Released);
 
     for (sig, code) in [(Signal::SIGTERM, 42), (Signal::SIGINT, 43)] {
         let ready = tmp.path().join(format!("ready-{code}"));
@@ -386,7 +391,11 @@ fn run_forwards_signals_and_mirrors_exit_status() {
         signal(run.pid(), sig);
         let status = run.wait_timeout(Duration::from_secs(60)).expect("exits");
         assert_eq!(status.code(), Some(code), "{sig}: the command's status");
-        assert_eq!(status_json(&state, "L", &[])["state"], "released", "{sig}");
+        assert_eq!(
+            status_json(&state, "L", &[]).state,
+            LeaseState::Released,
+            "{sig}"
+        );
     }
 }
 
@@ -407,14 +416,14 @@ fn run_renews_while_the_command_runs() {
     let mut run = Spawned::spawn(cmd);
     wait_for_line(&ready, Duration::from_secs(60));
     let st = status_json(&state, "L", &[]);
-    let token = st["token"].as_u64().unwrap();
+    let token = st.token;
     // Time must pass here: over two TTLs, so only renewals can have kept the lease.
     std::thread::sleep(Duration::from_millis(4500));
     let out = acquire(&state, &["L"]);
     assert_eq!(out.status.code(), Some(4), "renewed past its TTL: {out:?}");
     let st = status_json(&state, "L", &[]);
-    assert_eq!(st["state"], "held", "{st}");
-    assert_eq!(st["token"].as_u64(), Some(token), "the same holder: {st}");
+    assert_eq!(st.state, LeaseState::Held, "{st:?}");
+    assert_eq!(st.token, token, "the same holder: {st:?}");
     std::fs::write(&go, "").unwrap();
     assert!(run.wait_timeout(Duration::from_secs(60)).unwrap().success());
 }
@@ -461,8 +470,13 @@ fn usage_errors_and_stale_tokens() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(6));
-    let st = status_json(&state, "Other", &[]);
-    assert_eq!(st["state"], "free");
+    assert_eq!(
+        status_doc(&state, "Other", &[]),
+        LeaseStatus::Free(FreeLease {
+            name: "Other".into(),
+            state: Free::Free
+        })
+    );
 }
 
 #[test]
@@ -476,21 +490,23 @@ fn acquire_json_list_and_status_show_leases() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["name"], "upload");
-    assert_eq!(doc["holder"], "ci job 7");
-    assert!(doc["token"].as_u64().unwrap() > 0);
-    assert!(doc["expires_at"].as_str().unwrap().ends_with('Z'));
+    let doc: Lease = support::json_doc(&out.stdout);
+    assert_eq!(doc.name, "upload");
+    assert_eq!(doc.holder, "ci job 7");
+    assert!(doc.token > Token(0));
+    assert!(doc.expires_at.ends_with('Z'), "{doc:?}");
     let out = voxctl(&state)
         .args(["--json", "lease", "list"])
         .output()
         .unwrap();
-    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(list["leases"][0]["holder"], "ci job 7");
+    let list: LeaseList = support::json_doc(&out.stdout);
+    assert_eq!(list.leases[0].holder, "ci job 7");
     let out = voxctl(&state).args(["--json", "status"]).output().unwrap();
-    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(status["leases"][0]["name"], "upload");
-    assert_eq!(status["leases"][0]["state"], "held");
+    let status: Status = support::json_doc(&out.stdout);
+    assert_eq!(
+        (status.leases[0].name.as_str(), status.leases[0].state),
+        ("upload", LeaseState::Held)
+    );
     let out = voxctl(&state).arg("status").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -645,7 +661,7 @@ fn run_forwards_sighup_to_its_command() {
     signal(run.pid(), Signal::SIGHUP);
     let status = run.wait_timeout(Duration::from_secs(20)).expect("exits");
     assert_eq!(status.code(), Some(44), "the command's status: {status:?}");
-    assert_eq!(status_json(&state, "L", &[])["state"], "released");
+    assert_eq!(status_json(&state, "L", &[]).state, LeaseState::Released);
 }
 
 /// Issue 10 item 19: a lease taken over while the command runs, with no renewal in between
@@ -684,11 +700,7 @@ fn run_exits_6_when_the_lease_was_taken_over_before_it_could_release() {
     assert_eq!(status.code(), Some(6), "{stderr}");
     assert!(stderr.contains("taken over"), "{stderr}");
     let st = status_json(&state, "L", &[("VOXCTL_TEST_BOOT_ID", "another-boot")]);
-    assert_eq!(
-        (st["token"].as_u64(), &st["state"]),
-        (Some(taker), &"held".into()),
-        "{st}"
-    );
+    assert_eq!((st.token.0, st.state), (taker, LeaseState::Held), "{st:?}");
 }
 
 /// The library entry points as an app would call them: typed outcomes, its own cancel handle.
@@ -802,6 +814,6 @@ mod library {
             "{outcome:?}"
         );
         let info = store.status(&"r".parse().unwrap()).unwrap().unwrap();
-        assert_eq!(info.state, "released", "{info:?}");
+        assert_eq!(info.state, voxctl::lease::LeaseState::Released, "{info:?}");
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
+use voxctl::lease::{Lease, LeaseState, LeaseStatus, Token};
 
 fn acquire(state: &Path, args: &[&str]) -> std::process::Output {
     support::voxctl(state)
@@ -20,19 +20,20 @@ fn acquire(state: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn token_of(out: &std::process::Output) -> u64 {
+fn token_of(out: &std::process::Output) -> Token {
     assert!(out.status.success(), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["token"].as_u64().unwrap()
+    support::json_doc::<Lease>(&out.stdout).token
 }
 
-fn state_of(state: &Path, name: &str) -> String {
+fn state_of(state: &Path, name: &str) -> LeaseState {
     let out = support::voxctl(state)
         .args(["--json", "lease", "status", name])
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["state"].as_str().unwrap().to_string()
+    match support::json_doc(&out.stdout) {
+        LeaseStatus::Recorded(info) => info.state,
+        free => panic!("{name} has no record: {free:?}"),
+    }
 }
 
 fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
@@ -67,22 +68,22 @@ fn a_lease_run_whose_voxctl_and_command_are_gone_is_taken_over_at_once() {
     let text = std::fs::read_to_string(&info).unwrap();
     let mut words = text.split_whitespace();
     let child: i32 = words.next().unwrap().parse().unwrap();
-    let token: u64 = words.next().unwrap().parse().unwrap();
+    let token = Token(words.next().unwrap().parse().unwrap());
 
     assert_eq!(acquire(&state, &["job"]).status.code(), Some(4), "held");
     // voxctl dies, its command lives on with the inherited lock: still held.
     kill(run.id() as i32);
     run.wait().unwrap();
-    assert_eq!(state_of(&state, "job"), "held");
+    assert_eq!(state_of(&state, "job"), LeaseState::Held);
     assert_eq!(acquire(&state, &["job"]).status.code(), Some(4));
     // The command dies too: abandoned, and taken over at once (the TTL is an hour).
     kill(child);
     wait_for("the lease to be abandoned", || {
-        state_of(&state, "job") == "abandoned"
+        state_of(&state, "job") == LeaseState::Abandoned
     });
     let next = token_of(&acquire(&state, &["job"]));
     assert!(next > token, "{next} > {token}");
-    assert_eq!(state_of(&state, "job"), "held");
+    assert_eq!(state_of(&state, "job"), LeaseState::Held);
 }
 
 #[test]
@@ -110,11 +111,11 @@ fn owner_pid_opts_in_and_every_other_lease_keeps_the_ttl_rule() {
 
     owner.kill().unwrap();
     owner.wait().unwrap();
-    assert_eq!(state_of(&state, "owned"), "abandoned");
+    assert_eq!(state_of(&state, "owned"), LeaseState::Abandoned);
     let next = token_of(&acquire(&state, &["owned"]));
     assert!(next > first);
     // The parent pid is not an owner: `plain` stays held until its TTL.
-    assert_eq!(state_of(&state, "plain"), "held");
+    assert_eq!(state_of(&state, "plain"), LeaseState::Held);
     assert_eq!(acquire(&state, &["plain"]).status.code(), Some(4));
     // --owner-pid must name a live process.
     let out = acquire(&state, &["other", "--owner-pid", "2147483000"]);

@@ -14,6 +14,7 @@ use nix::sys::signal::Signal;
 use support::etcd::Etcd;
 use support::lease::{exists, field, kill_group, signal, wait_for_line, Spawned};
 use support::voxctl_std;
+use voxctl::lease::{Lease, LeaseInfo, LeaseList, LeaseState, LeaseStatus, Released};
 
 /// A `voxctl` for "host" `state` using `store`.
 fn vox(state: &Path, store: &str) -> std::process::Command {
@@ -30,9 +31,18 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn json(o: &std::process::Output) -> serde_json::Value {
+/// The `--json` document of a successful command, decoded into the library's type.
+fn json<T: serde::de::DeserializeOwned + serde::Serialize>(o: &std::process::Output) -> T {
     assert!(o.status.success(), "{o:?}");
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {o:?}"))
+    support::json_doc(&o.stdout)
+}
+
+/// `lease status --json` of a lease that has a record.
+fn recorded(o: &std::process::Output) -> LeaseInfo {
+    match json(o) {
+        LeaseStatus::Recorded(info) => info,
+        free => panic!("no record: {free:?}"),
+    }
 }
 
 /// Runs `workers` threads x `runs` `lease run L` of a critical section that increments a
@@ -181,13 +191,10 @@ fn sigstopped_holder_loses_the_etcd_lease_and_kills_its_command() {
     let b_status = b.wait_timeout(Duration::from_secs(30)).expect("B exits");
     assert!(b_status.success(), "B undisturbed: {b_status:?}");
     assert!(b_done.exists(), "B's command ran to its end");
-    let st = json(&out(
+    let st = recorded(&out(
         vox(tmp.path(), &store).args(["--json", "lease", "status", "L"])
     ));
-    assert_eq!(
-        (st["token"].as_u64(), &st["state"]),
-        (Some(b_token), &"released".into())
-    );
+    assert_eq!((st.token.0, st.state), (b_token, LeaseState::Released));
 }
 
 /// Issue 16: SIGKILL the leader of a 3-member cluster in the middle of a hammer: every run
@@ -282,35 +289,25 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     let store = etcd.store_url("shapes");
     let tmp = tempfile::tempdir().unwrap();
     let st = tmp.path();
-    let acq = json(&out(vox(st, &store).args([
+    // Both stores print exactly what the library's types serialize to (`json` checks it).
+    let acq: Lease = json(&out(vox(st, &store).args([
         "--json", "lease", "acquire", "L", "--ttl", "30s", "--holder", "me",
     ])));
-    let keys = |v: &serde_json::Value| {
-        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
-        k.sort();
-        k
-    };
-    // The file store's shapes, from the same binary.
-    let file_acq =
+    let _file_acq: Lease =
         json(&out(voxctl_std(st).args([
             "--json", "lease", "--store", "file", "acquire", "F",
         ])));
-    assert_eq!(keys(&acq), keys(&file_acq));
-    assert_eq!(
-        (acq["holder"].as_str(), acq["ttl_ms"].as_u64()),
-        (Some("me"), Some(30_000))
-    );
-    let token = acq["token"].as_u64().unwrap();
-    let status = json(&out(
+    assert_eq!((acq.holder.as_str(), acq.ttl_ms), ("me", 30_000));
+    let token = acq.token.0;
+    let status = recorded(&out(
         vox(st, &store).args(["--json", "lease", "status", "L"])
     ));
-    let file_status = json(&out(voxctl_std(st).args(["--json", "lease", "status", "F"])));
-    assert_eq!(keys(&status), keys(&file_status));
-    assert_eq!(status["state"], "held");
-    assert!(status["left_ms"].as_u64().unwrap() > 20_000, "{status}");
-    let list = json(&out(vox(st, &store).args(["--json", "lease", "list"])));
-    assert_eq!(list["leases"].as_array().unwrap().len(), 1);
-    assert_eq!(list["leases"][0]["token"].as_u64(), Some(token));
+    let _file_status = recorded(&out(voxctl_std(st).args(["--json", "lease", "status", "F"])));
+    assert_eq!(status.state, LeaseState::Held);
+    assert!(status.left_ms > 20_000, "{status:?}");
+    let list: LeaseList = json(&out(vox(st, &store).args(["--json", "lease", "list"])));
+    assert_eq!(list.leases.len(), 1);
+    assert_eq!(list.leases[0].token, acq.token);
 
     // Busy (4), stale (6), never issued (6), bad store URL (2).
     let busy = out(vox(st, &store).args(["lease", "acquire", "L"]));
@@ -334,7 +331,7 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         )
     };
     let (old_lease, created) = lease_id(&etcd);
-    let renewed = json(&out(vox(st, &store).args([
+    let renewed: Lease = json(&out(vox(st, &store).args([
         "--json",
         "lease",
         "renew",
@@ -344,10 +341,7 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         "--ttl",
         "3s",
     ])));
-    assert_eq!(
-        (renewed["token"].as_u64(), renewed["ttl_ms"].as_u64()),
-        (Some(token), Some(3000))
-    );
+    assert_eq!((renewed.token, renewed.ttl_ms), (acq.token, 3000));
     let (new_lease, created_again) = lease_id(&etcd);
     assert_ne!(
         new_lease, old_lease,
@@ -360,7 +354,7 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     waiter.args(["lease", "acquire", "L", "--wait", "30s", "--ttl", "500ms"]);
     let waiter = std::thread::spawn(move || waiter.output().unwrap());
     std::thread::sleep(Duration::from_millis(300));
-    let rel = json(&out(vox(st, &store).args([
+    let rel: Released = json(&out(vox(st, &store).args([
         "--json",
         "lease",
         "release",
@@ -368,29 +362,32 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         "--token",
         &token.to_string(),
     ])));
-    assert_eq!(rel["released"], true);
+    assert_eq!(
+        (rel.name.as_str(), rel.released, rel.token),
+        ("L", true, acq.token)
+    );
     let w = waiter.join().unwrap();
     assert!(w.status.success(), "{w:?}");
     let t2: u64 = String::from_utf8_lossy(&w.stdout).trim().parse().unwrap();
     assert!(t2 > token);
     // Asked 500ms: granted etcd's minimum (2s on defaults), said on stderr, recorded.
     assert!(stderr(&w).contains("granted a TTL of 2s"), "{w:?}");
-    let s = json(&out(
+    let s = recorded(&out(
         vox(st, &store).args(["--json", "lease", "status", "L"])
     ));
-    assert_eq!(s["ttl_ms"].as_u64(), Some(2000));
+    assert_eq!(s.ttl_ms, 2000);
 
     // Let it expire: etcd deletes the key, and renew is refused (exit 6) where the file
     // store would allow it.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let s = json(&out(
+        let s = recorded(&out(
             vox(st, &store).args(["--json", "lease", "status", "L"])
         ));
-        if s["state"] == "expired" {
+        if s.state == LeaseState::Expired {
             break;
         }
-        assert!(Instant::now() < deadline, "never expired: {s}");
+        assert!(Instant::now() < deadline, "never expired: {s:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
     let r = out(vox(st, &store).args(["lease", "renew", "L", "--token", &t2.to_string()]));
@@ -399,10 +396,10 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     // Releasing an expired lease nobody took over is fine (as on the file store).
     let r = out(vox(st, &store).args(["lease", "release", "L", "--token", &t2.to_string()]));
     assert!(r.status.success(), "{r:?}");
-    let s = json(&out(
+    let s = recorded(&out(
         vox(st, &store).args(["--json", "lease", "status", "L"])
     ));
-    assert_eq!(s["state"], "released");
+    assert_eq!(s.state, LeaseState::Released);
 }
 
 fn b64(s: &str) -> String {
@@ -498,12 +495,12 @@ fn etcds_with_ca_and_client_certificate_from_the_environment() {
         }
         cmd
     };
-    let acq = json(&out(
+    let acq: Lease = json(&out(
         with(true, true).args(["--json", "lease", "acquire", "L"])
     ));
-    let token = acq["token"].as_u64().unwrap();
-    let list = json(&out(with(true, true).args(["--json", "lease", "list"])));
-    assert_eq!(list["leases"][0]["token"].as_u64(), Some(token));
+    let token = acq.token;
+    let list: LeaseList = json(&out(with(true, true).args(["--json", "lease", "list"])));
+    assert_eq!(list.leases[0].token, token);
     for (ca, client) in [(false, true), (true, false)] {
         let o = out(with(ca, client).args(["lease", "list"]));
         assert_eq!(o.status.code(), Some(1), "ca {ca} client {client}: {o:?}");
@@ -532,11 +529,11 @@ fn etcd_user_and_password_from_the_environment() {
     let tmp = tempfile::tempdir().unwrap();
     let pw_file = tmp.path().join("pw");
     std::fs::write(&pw_file, "s3cret\n").unwrap();
-    let acq = json(&out(vox(tmp.path(), &store)
+    let acq: Lease = json(&out(vox(tmp.path(), &store)
         .env("VOXCTL_ETCD_USER", "root")
         .env("VOXCTL_ETCD_PASSWORD_FILE", &pw_file)
         .args(["--json", "lease", "acquire", "L"])));
-    let token = acq["token"].as_u64().unwrap();
+    let token = acq.token;
     let o = out(vox(tmp.path(), &store)
         .env("VOXCTL_ETCD_USER", "root")
         .env("VOXCTL_ETCD_PASSWORD", "s3cret")
@@ -570,13 +567,14 @@ fn run_keeps_the_etcd_lease_alive_past_its_ttl() {
     let s = String::from_utf8_lossy(&o.stdout);
     let tokens: Vec<&str> = s.lines().collect();
     assert_eq!(tokens.len(), 2);
-    let st = json(&out(
+    let st = recorded(&out(
         vox(tmp.path(), &store).args(["--json", "lease", "status", "L"])
     ));
-    assert_eq!(st["token"].as_u64(), tokens[0].parse().ok());
+    assert_eq!(Some(st.token.0), tokens[0].parse().ok());
     assert_eq!(
-        st["state"], "released",
-        "released by its holder, not expired: {st}"
+        st.state,
+        LeaseState::Released,
+        "released by its holder, not expired: {st:?}"
     );
 }
 
@@ -626,8 +624,8 @@ fn a_saturated_token_in_etcd_is_not_issued_twice() {
     let o = out(vox(tmp.path(), &store).args(["lease", "acquire", "L"]));
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(stderr(&o).contains("sat/record/L"), "{o:?}");
-    let st = json(&out(
+    let st = recorded(&out(
         vox(tmp.path(), &store).args(["--json", "lease", "status", "L"])
     ));
-    assert_eq!(st["token"].as_u64(), Some(u64::MAX));
+    assert_eq!(st.token.0, u64::MAX);
 }

@@ -10,7 +10,6 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::process::Stdio;
 
-use serde_json::Value;
 use voxctl::backend::select::NoUsableBinaryDoc;
 use voxctl::error::{ErrorBody, ErrorDoc, Failed};
 use voxctl::exit::ExitStatus;
@@ -222,8 +221,8 @@ fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["ok"], false);
+    let report: voxctl::verify::Report = support::json_doc(&out.stdout);
+    assert!(!report.ok);
     let e = json_error(st, &["status", "--app", "../x"], 2);
     assert_eq!(e.kind, "usage");
     let e = json_error(
@@ -295,7 +294,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
         .arg(&data)
         .output()
         .unwrap();
-    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    let v: Status = support::json_doc(&out.stdout);
     assert!(!v.data_dir_exists);
     assert_eq!(v.data_dir, data);
     assert!(v.installed.is_empty() && v.partial.is_empty() && v.backend.is_none());
@@ -411,7 +410,7 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
         .args(["--json", "status", "--data-dir", "data"])
         .output()
         .unwrap();
-    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    let v: Status = support::json_doc(&out.stdout);
     assert!(v.data_dir.is_absolute(), "{v:?}");
     let rec = &v.installed[0];
     assert_eq!(rec.size, 2500);

@@ -5,28 +5,29 @@ use crate::support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use support::restart::{alive, read, wait_until, Env};
+use voxctl::backend::control::Stopped;
+use voxctl::backend::observe::HealthState;
+use voxctl::backend::record::BackendRecord;
+use voxctl::backend::restart::{Previous, Report};
 use voxctl::backend::select::NoUsableBinaryDoc;
 use voxctl::exit::ExitStatus;
+use voxctl::marker::RelaunchMarker;
 use voxctl::variant::Variant;
 
-fn json(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: stdout {:?} stderr {:?}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
+/// `restart --json`'s report, decoded (and checked to print as [`Report`] serializes).
+fn json(out: &std::process::Output) -> Report {
+    assert!(out.status.success(), "{}", stderr(out));
+    support::json_doc(&out.stdout)
 }
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn pid_of(v: &Value) -> i32 {
-    v["pid"].as_i64().unwrap() as i32
+/// The backend the restart replaced.
+fn previous(r: &Report) -> &Previous {
+    r.previous.as_ref().expect("a previous backend")
 }
 
 #[test]
@@ -39,8 +40,8 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
     let out = env.restart("cpu", &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let first = json(&out);
-    assert!(first["previous"].is_null());
-    let cpu_pid = pid_of(&first["backend"]);
+    assert_eq!(first.previous, None);
+    let cpu_pid = first.backend.pid;
     env.track(cpu_pid);
     let health = env.health().expect("cpu backend healthy");
     assert_eq!(health["backend_variant"], "cpu");
@@ -53,10 +54,10 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let report = json(&out);
-    assert_eq!(report["backend"]["variant"], "cuda");
-    assert_eq!(report["backend"]["version"], "0.2.0");
-    assert_eq!(pid_of(&report["previous"]["backend"]), cpu_pid);
-    assert_eq!(report["previous"]["stopped"], "terminated");
+    assert_eq!(report.backend.variant, Variant::Cuda);
+    assert_eq!(report.backend.version.as_deref(), Some("0.2.0"));
+    assert_eq!(previous(&report).backend.pid, cpu_pid);
+    assert_eq!(previous(&report).stopped, Stopped::Terminated);
     assert!(!alive(cpu_pid), "old backend stopped");
     assert!(
         wait_until(Duration::from_secs(30), || !alive(worker)),
@@ -69,21 +70,21 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
     assert_eq!(health["args"][1], env.data.to_str().unwrap());
 
     // The relaunch marker names the replaced instance, for `reap`.
-    let marker: Value =
+    let marker: RelaunchMarker =
         serde_json::from_str(&read(&env.state.join("relaunch-marker.json"))).unwrap();
-    assert_eq!(pid_of(&marker), cpu_pid);
+    assert_eq!(marker.identity.pid, cpu_pid);
 
     let status = env.status();
-    let b = &status["backend"];
-    assert_eq!(b["variant"], "cuda");
-    assert_eq!(b["health"], "healthy");
-    assert_eq!(b["running"], true);
-    assert_eq!(b["port"], env.port);
-    assert_eq!(pid_of(b), pid_of(&report["backend"]));
-    let installed = status["installed"].as_array().unwrap();
-    let versions: Vec<&str> = installed
+    let b = status.backend.as_ref().expect("a backend");
+    assert_eq!(
+        (b.record.variant, b.health, b.running, b.record.port),
+        (Variant::Cuda, HealthState::Healthy, true, env.port)
+    );
+    assert_eq!(b.record.pid, report.backend.pid);
+    let versions: Vec<&str> = status
+        .installed
         .iter()
-        .map(|r| r["version"].as_str().unwrap())
+        .map(|r| r.version.as_deref().unwrap())
         .collect();
     assert_eq!(versions, ["0.1.0", "v0.2.0"]);
 
@@ -110,10 +111,10 @@ fn slow_shutdown_and_a_port_held_after_exit_are_waited_for() {
     let out = env.restart("cuda", &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json(&out);
-    assert_eq!(r["previous"]["stopped"], "terminated");
-    let t = &r["timings"];
-    assert!(t["stop_ms"].as_u64().unwrap() >= 250, "{t}");
-    assert!(t["port_ms"].as_u64().unwrap() >= 300, "{t}");
+    assert_eq!(previous(&r).stopped, Stopped::Terminated);
+    let t = &r.timings;
+    assert!(t.stop_ms >= 250, "{t:?}");
+    assert!(t.port_ms >= 300, "{t:?}");
     assert!(
         stderr(&out).contains("waiting for port"),
         "{}",
@@ -129,7 +130,7 @@ fn sigterm_ignored_means_sigkill_after_the_stop_timeout() {
     env.install("cuda", "", None);
     let out = env.restart("cpu", &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let old = pid_of(&json(&out)["backend"]);
+    let old = json(&out).backend.pid;
     env.track(old);
     let started = Instant::now();
     let out = env
@@ -139,7 +140,7 @@ fn sigterm_ignored_means_sigkill_after_the_stop_timeout() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(started.elapsed() >= Duration::from_millis(700));
     let r = json(&out);
-    assert_eq!(r["previous"]["stopped"], "killed");
+    assert_eq!(previous(&r).stopped, Stopped::Killed);
     assert!(stderr(&out).contains("sent SIGKILL"), "{}", stderr(&out));
     assert!(!alive(old));
     assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
@@ -182,7 +183,7 @@ fn an_explicit_variant_that_fails_its_check_is_an_error_not_a_downgrade() {
             .contains("--fallback cpu"));
         assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
         assert!(alive(running), "the running backend was not touched");
-        assert_eq!(pid_of(&env.record().unwrap()), running);
+        assert_eq!(env.record().unwrap().pid, running);
     }
     assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
 }
@@ -199,9 +200,10 @@ fn version_mismatch_falls_back_to_cpu_when_asked_to() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json(&out);
-    assert_eq!(r["backend"]["variant"], "cpu");
-    assert_eq!(r["requested"], "cuda");
-    assert_eq!(r["rejected"][0]["variant"], "cuda");
+    assert_eq!(
+        (r.backend.variant, r.requested, r.rejected[0].variant),
+        (Variant::Cpu, Variant::Cuda, Variant::Cuda)
+    );
     let err = stderr(&out);
     assert!(err.contains("reports 0.2.0, expected 0.3.0"), "{err}");
     assert!(err.contains("falling back to cpu"), "{err}");
@@ -218,11 +220,14 @@ fn version_mismatch_falls_back_to_cpu_when_asked_to() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["backend"]["variant"], "cuda");
-    assert_eq!(env.status()["backend"]["health_url"], url.as_str());
+    assert_eq!(json(&out).backend.variant, Variant::Cuda);
+    assert_eq!(
+        env.status().backend.unwrap().record.health_url.as_deref(),
+        Some(url.as_str())
+    );
 
     // A health URL voxctl cannot probe is a usage error, before anything is touched.
-    let running = pid_of(&env.record().unwrap());
+    let running = env.record().unwrap().pid;
     let out = env
         .restart("cpu", &["--health-url", "https://127.0.0.1/health"])
         .output()
@@ -237,7 +242,7 @@ fn no_usable_binary_stops_nothing() {
     env.install("cpu", "", None);
     let out = env.restart("cpu", &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let running = pid_of(&json(&out)["backend"]);
+    let running = json(&out).backend.pid;
     env.track(running);
     // Now both variants are bad: cuda is missing, cpu reports the wrong version.
     env.set_record_version("cpu", "9.9.9");
@@ -253,7 +258,7 @@ fn no_usable_binary_stops_nothing() {
         "{err}"
     );
     assert!(alive(running), "the running backend was not touched");
-    assert_eq!(pid_of(&env.record().unwrap()), running);
+    assert_eq!(env.record().unwrap().pid, running);
 }
 
 #[test]
@@ -263,7 +268,7 @@ fn a_backend_that_never_becomes_healthy_is_rolled_back() {
     env.install("cuda", "never_healthy=1\n", None);
     let out = env.restart("cpu", &[]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let old = pid_of(&env.record().unwrap());
+    let old = env.record().unwrap().pid;
     let out = env
         .restart("cuda", &["--ready-timeout", "1s"])
         .output()
@@ -280,11 +285,11 @@ fn a_backend_that_never_becomes_healthy_is_rolled_back() {
         "{err}"
     );
     let rec = env.record().unwrap();
-    assert_eq!(rec["variant"], "cpu");
-    assert_ne!(pid_of(&rec), old);
+    assert_eq!(rec.variant, Variant::Cpu);
+    assert_ne!(rec.pid, old);
     assert!(!alive(old));
     assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
-    assert_eq!(env.status()["backend"]["health"], "healthy");
+    assert_eq!(env.status().backend.unwrap().health, HealthState::Healthy);
 }
 
 #[test]
@@ -334,11 +339,11 @@ fn concurrent_restarts_are_serialized() {
         .spawn()
         .unwrap();
     assert!(
-        wait_until(Duration::from_secs(20), || env.status()["slots"]
-            .as_array()
-            .unwrap()
+        wait_until(Duration::from_secs(20), || env
+            .status()
+            .slots
             .iter()
-            .any(|s| s["name"] == "restart-voicebox")),
+            .any(|s| s.name == "restart-voicebox")),
         "the first restart holds the slot"
     );
     let out = env.restart("cpu", &[]).output().unwrap();
@@ -354,8 +359,8 @@ fn concurrent_restarts_are_serialized() {
         "the first restart finished first"
     );
     let r = json(&out);
-    assert_eq!(r["previous"]["backend"]["variant"], "cuda");
-    assert_eq!(r["backend"]["variant"], "cpu");
+    assert_eq!(previous(&r).backend.variant, Variant::Cuda);
+    assert_eq!(r.backend.variant, Variant::Cpu);
 }
 
 #[test]
@@ -369,18 +374,22 @@ fn a_stale_record_with_a_recycled_pid_is_never_signalled() {
     let pid = other.id() as i32;
     let real_start = voxctl::process::start_time(pid).unwrap();
     std::fs::create_dir_all(&env.state).unwrap();
-    let stale = serde_json::json!({
-        "pid": pid,
-        "start_time": real_start + 1, // the recorded backend started at another time
-        "boot_id": voxctl::process::boot_id(),
-        "host": voxctl::process::hostname(),
-        "variant": "cpu",
-        "binary": "/nonexistent/voicebox-server-cpu",
-        "port": env.port,
-        "log": "/dev/null",
-        "started_at": 0
-    });
-    std::fs::write(env.state.join("backend.json"), stale.to_string()).unwrap();
+    let stale = BackendRecord {
+        pid,
+        start_time: real_start + 1, // the recorded backend started at another time
+        boot_id: voxctl::process::boot_id(),
+        host: voxctl::process::hostname(),
+        variant: Variant::Cpu,
+        binary: "/nonexistent/voicebox-server-cpu".into(),
+        version: None,
+        port: env.port,
+        health_url: None,
+        data_dir: None,
+        args: Vec::new(),
+        log: "/dev/null".into(),
+        started_at: 0,
+    };
+    stale.write(&env.state.join("backend.json")).unwrap();
     let out = env.restart("cpu", &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -388,7 +397,7 @@ fn a_stale_record_with_a_recycled_pid_is_never_signalled() {
         "{}",
         stderr(&out)
     );
-    assert!(json(&out)["previous"].is_null());
+    assert_eq!(json(&out).previous, None);
     assert!(
         other.try_wait().unwrap().is_none(),
         "the other process was not signalled"
@@ -426,7 +435,7 @@ fn a_port_held_by_someone_else_times_out_with_exit_7_naming_the_holder() {
 fn start(env: &Env, variant: &str) -> i32 {
     let out = env.restart(variant, &["--json"]).output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    let pid = pid_of(&json(&out)["backend"]);
+    let pid = json(&out).backend.pid;
     env.track(pid);
     pid
 }
@@ -492,7 +501,7 @@ fn ctrl_c_while_the_old_backend_stops_takes_no_further_step() {
     // No SIGKILL, no start: the old backend still runs and is still the recorded one.
     std::thread::sleep(Duration::from_millis(300));
     assert!(alive(old), "an interrupted stop never escalates to SIGKILL");
-    assert_eq!(pid_of(&env.record().unwrap()), old);
+    assert_eq!(env.record().unwrap().pid, old);
     assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
     assert!(!read(&env.state.join("logs/voicebox-server-cuda.log")).contains("starting"));
     // The slot died with the process: the next restart finishes the job.
@@ -501,7 +510,7 @@ fn ctrl_c_while_the_old_backend_stops_takes_no_further_step() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["previous"]["stopped"], "killed");
+    assert_eq!(previous(&json(&out)).stopped, Stopped::Killed);
     assert!(!alive(old));
 }
 
@@ -516,10 +525,10 @@ fn ctrl_c_while_the_new_backend_starts_leaves_it_running_and_recorded() {
     assert!(
         wait_until(Duration::from_secs(20), || env
             .record()
-            .is_some_and(|r| r["variant"] == "cuda")),
+            .is_some_and(|r| r.variant == Variant::Cuda)),
         "the new backend was started and recorded"
     );
-    let new = pid_of(&env.record().unwrap());
+    let new = env.record().unwrap().pid;
     let out = interrupt(child);
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     let err = stderr(&out);
@@ -532,9 +541,8 @@ fn ctrl_c_while_the_new_backend_starts_leaves_it_running_and_recorded() {
     // No rollback: the old backend stays stopped, the new one keeps starting.
     assert!(!alive(old));
     assert!(alive(new), "the new backend was not stopped");
-    let status = env.status();
-    assert_eq!(pid_of(&status["backend"]), new);
-    assert_eq!(status["backend"]["running"], true);
+    let b = env.status().backend.expect("a backend");
+    assert_eq!((b.record.pid, b.running), (new, true));
 }
 
 #[test]
@@ -550,8 +558,8 @@ fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
     let took = started.elapsed();
     assert!(out.status.success(), "{}", stderr(&out));
     let r = json(&out);
-    env.track(pid_of(&r["backend"]));
-    assert_eq!(r["backend"]["variant"], "cpu");
+    env.track(r.backend.pid);
+    assert_eq!(r.backend.variant, Variant::Cpu);
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
@@ -588,7 +596,7 @@ fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
     assert!(alive(running), "the running backend was not touched");
-    assert_eq!(pid_of(&env.record().unwrap()), running);
+    assert_eq!(env.record().unwrap().pid, running);
     assert!(
         wait_until(Duration::from_secs(30), || probes().is_empty()),
         "the probe was killed"

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use voxctl::cancel::Cancel;
 use voxctl::slot::{Attempt, Holder, SlotTable, Wait};
+use voxctl::status::Status;
 use voxctl::Error;
 
 const ROLE: &str = "VOXCTL_TEST_SLOT_ROLE";
@@ -210,32 +211,17 @@ fn different_slots_do_not_block_each_other_and_status_lists_held_ones() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    // Instants are RFC 3339 UTC strings in JSON (issue 12 item 10), not epoch integers.
-    for s in doc["slots"].as_array().unwrap() {
-        let at = s["holder"]["acquired_at"].as_str().unwrap_or_default();
-        assert!(
-            humantime::parse_rfc3339(at).is_ok(),
-            "acquired_at is not RFC 3339 UTC: {s}"
-        );
-    }
-    let listed: Vec<(String, i64)> = doc["slots"]
-        .as_array()
-        .unwrap()
+    // Instants are RFC 3339 UTC strings in JSON (issue 12 item 10), not epoch integers:
+    // `json_doc` checks that the document prints back as `Holder` writes `acquired_at`.
+    let doc: Status = support::json_doc(&out.stdout);
+    let listed: Vec<(&str, i32)> = doc
+        .slots
         .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().to_string(),
-                s["holder"]["pid"].as_i64().unwrap(),
-            )
-        })
+        .map(|s| (s.name.as_str(), s.holder.as_ref().expect("a holder").pid))
         .collect();
     assert_eq!(
         listed,
-        vec![
-            ("fetch-a".to_string(), i64::from(a.id())),
-            ("fetch-b".to_string(), i64::from(b.id()))
-        ]
+        vec![("fetch-a", a.id() as i32), ("fetch-b", b.id() as i32)]
     );
     let human = support::voxctl(state.path())
         .arg("status")
@@ -255,8 +241,8 @@ fn different_slots_do_not_block_each_other_and_status_lists_held_ones() {
         .args(["status", "--json"])
         .output()
         .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
-    assert_eq!(doc["slots"].as_array().unwrap().len(), 0);
+    let doc: Status = support::json_doc(&after.stdout);
+    assert_eq!(doc.slots, Vec::new());
 }
 
 #[test]

@@ -9,9 +9,11 @@ use crate::support;
 
 use std::time::Duration;
 
-use serde_json::Value;
 use support::nginx::Nginx;
 use support::restart::{alive, fixture_bin, Env};
+use voxctl::backend::observe::HealthState;
+use voxctl::backend::restart::Report;
+use voxctl::variant::Variant;
 
 /// Over 2.1 GB and over GitHub's 2 GiB (2147483648 bytes) asset limit.
 const PADDED_SIZE: u64 = 2_150_000_000;
@@ -33,7 +35,7 @@ fn split_serve_fetch_and_swap_a_2_1_gb_backend() {
     let env = Env::new();
     env.install("cpu", "", None);
     run(env.restart("cpu", &[]).arg("-q"));
-    let cpu_pid = env.record().unwrap()["pid"].as_i64().unwrap() as i32;
+    let cpu_pid = env.record().unwrap().pid;
     assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
 
     // Release CI: the padded cuda build, split into parts under 2 GiB.
@@ -78,23 +80,22 @@ fn split_serve_fetch_and_swap_a_2_1_gb_backend() {
     drop(nginx);
 
     let out = run(&mut env.restart("cuda", &["--json"]));
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["backend"]["variant"], "cuda");
-    assert_eq!(report["previous"]["backend"]["pid"], cpu_pid);
+    let report: Report = support::json_doc(&out.stdout);
+    assert_eq!(report.backend.variant, Variant::Cuda);
+    assert_eq!(report.previous.expect("replaced").backend.pid, cpu_pid);
     assert!(!alive(cpu_pid));
 
     let status = env.status();
-    let b = &status["backend"];
-    assert_eq!(b["variant"], "cuda");
-    assert_eq!(b["health"], "healthy");
-    assert_eq!(b["backend_variant"], "cuda");
-    assert_eq!(b["port"], env.port);
-    assert_eq!(b["binary"], installed.to_str().unwrap());
-    let cuda = status["installed"]
-        .as_array()
-        .unwrap()
+    let b = status.backend.as_ref().expect("a backend");
+    assert_eq!(
+        (b.record.variant, b.health, b.backend_variant.as_deref()),
+        (Variant::Cuda, HealthState::Healthy, Some("cuda"))
+    );
+    assert_eq!((b.record.port, &b.record.binary), (env.port, &installed));
+    let cuda = status
+        .installed
         .iter()
-        .find(|r| r["variant"] == "cuda")
+        .find(|r| r.variant.as_deref() == Some("cuda"))
         .expect("cuda install record");
-    assert_eq!(cuda["size"], PADDED_SIZE);
+    assert_eq!(cuda.size, PADDED_SIZE);
 }

@@ -10,6 +10,12 @@ use predicates::prelude::*;
 use support::release::{bytes, gnu_release, require_gnu_split};
 use support::voxctl;
 use voxctl::checksum::Sha256;
+use voxctl::verify::{ManifestKind, Report, Status};
+
+/// The statuses of `verify --json`'s files, in order.
+fn statuses(doc: &Report) -> Vec<Status> {
+    doc.files.iter().map(|f| f.status).collect()
+}
 
 fn write(path: &Path, data: &[u8]) {
     if let Some(dir) = path.parent() {
@@ -192,11 +198,11 @@ fn a_sums_file_without_checksum_lines_does_not_stop_the_others() {
         .get_output()
         .stdout
         .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["files"][0]["status"], "ok");
-    assert_eq!(doc["sums_files"][0]["checksum_lines"], 0);
-    assert!(doc["sums_files"][0]["error"].is_string());
-    assert!(doc["sums_files"][1]["error"].is_null());
+    let doc: Report = support::json_doc(&out);
+    assert_eq!(doc.files[0].status, Status::Ok);
+    assert_eq!(doc.sums_files[0].checksum_lines, 0);
+    assert!(doc.sums_files[0].error.is_some(), "{doc:?}");
+    assert_eq!(doc.sums_files[1].error, None);
 }
 
 #[test]
@@ -261,17 +267,16 @@ fn json_gives_a_result_per_file() {
         .get_output()
         .stdout
         .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["ok"], false);
-    let files = doc["files"].as_array().unwrap();
-    let statuses: Vec<_> = files
-        .iter()
-        .map(|f| f["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["ok", "ok", "ok", "failed"]);
-    assert_eq!(files[0]["sha256"], Sha256::of(b"1").to_hex());
-    assert_eq!(files[3]["expected_sha256"], Sha256::of(b"not 4").to_hex());
-    assert_eq!(files[3]["size"], 1);
+    let doc: Report = support::json_doc(&out);
+    assert!(!doc.ok);
+    assert_eq!(
+        statuses(&doc),
+        [Status::Ok, Status::Ok, Status::Ok, Status::Failed]
+    );
+    let files = &doc.files;
+    assert_eq!(files[0].sha256, Some(Sha256::of(b"1")));
+    assert_eq!(files[3].expected_sha256, Some(Sha256::of(b"not 4")));
+    assert_eq!(files[3].size, Some(1));
 }
 
 /// Splits 3 MB into three parts with voxctl in `dir/rel`; returns the release dir.
@@ -341,15 +346,12 @@ fn a_json_manifest_release_checks_parts_whole_and_assembled_asset() {
         .get_output()
         .stdout
         .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let statuses: Vec<_> = doc["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["ok", "missing", "ok", "skipped"]);
-    assert_eq!(doc["manifest"]["kind"], "json");
+    let doc: Report = support::json_doc(&out);
+    assert_eq!(
+        statuses(&doc),
+        [Status::Ok, Status::Missing, Status::Ok, Status::Skipped]
+    );
+    assert_eq!(doc.manifest.unwrap().kind, ManifestKind::Json);
 }
 
 #[test]
@@ -378,18 +380,21 @@ fn a_text_manifest_with_a_missing_part_still_reports_the_intact_parts_present() 
         .get_output()
         .stdout
         .clone();
-    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(doc["manifest"]["kind"], "text");
-    let files = doc["files"].as_array().unwrap();
-    let statuses: Vec<_> = files
-        .iter()
-        .map(|f| f["status"].as_str().unwrap())
-        .collect();
-    assert_eq!(statuses, ["present", "missing", "present", "skipped"]);
+    let doc: Report = support::json_doc(&out);
+    assert_eq!(doc.manifest.as_ref().unwrap().kind, ManifestKind::Text);
+    assert_eq!(
+        statuses(&doc),
+        [
+            Status::Present,
+            Status::Missing,
+            Status::Present,
+            Status::Skipped
+        ]
+    );
     let part2 = std::fs::read(rel.join("vb.part02.exe")).unwrap();
-    assert_eq!(files[2]["sha256"], Sha256::of(&part2).to_hex(), "hashed");
-    assert_eq!(files[2]["expected_sha256"], serde_json::Value::Null);
-    assert_eq!(files[2]["detail"], serde_json::Value::Null);
+    let f = &doc.files[2];
+    assert_eq!(f.sha256, Some(Sha256::of(&part2)), "hashed");
+    assert_eq!((f.expected_sha256, f.detail.as_deref()), (None, None));
 }
 
 #[test]

@@ -102,7 +102,7 @@ mod group_holding_voxctls_ancestor {
             "the leader {pid} was not stopped"
         );
         let new = new.expect("a new backend is recorded");
-        assert_ne!(new["pid"].as_i64(), Some(i64::from(pid)));
+        assert_ne!(new.pid, pid);
     }
 }
 

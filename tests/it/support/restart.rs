@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::Digest;
+use voxctl::backend::record::BackendRecord;
 use voxctl::checksum::Sha256;
 use voxctl::installs::{BackendsDir, InstallRecord};
+use voxctl::status::Status;
 
 /// The fixture backend binary, built once per test process with `cargo build --example`
 /// (a no-op when `cargo nextest run` or `cargo test` already built it).
@@ -171,8 +173,8 @@ impl Env {
         cmd
     }
 
-    /// `voxctl status --json`, parsed.
-    pub fn status(&self) -> Value {
+    /// `voxctl status --json`, decoded (and checked to print as [`Status`] serializes).
+    pub fn status(&self) -> Status {
         let out = super::voxctl(&self.state)
             .args(["--json", "status", "--data-dir"])
             .arg(&self.data)
@@ -183,15 +185,15 @@ impl Env {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        super::json_doc(&out.stdout)
     }
 
-    /// `backend.json`, parsed, if present.
-    pub fn record(&self) -> Option<Value> {
+    /// `backend.json`, decoded, if present.
+    pub fn record(&self) -> Option<BackendRecord> {
         let bytes = std::fs::read(self.state.join("backend.json")).ok()?;
-        let v: Value = serde_json::from_slice(&bytes).unwrap();
-        self.track(v["pid"].as_i64().unwrap() as i32);
-        Some(v)
+        let rec: BackendRecord = serde_json::from_slice(&bytes).unwrap();
+        self.track(rec.pid);
+        Some(rec)
     }
 
     /// The health answer on the port, if any.
