@@ -26,6 +26,10 @@ use voxctl::signature::KeyId;
 use voxctl::slot::{HeldSlot, Holder};
 use voxctl::status::Status;
 use voxctl::variant::Variant;
+use voxctl::verify::{
+    Check, Malformed, ManifestKind, ManifestReport, Report as VerifyReport, Status as CheckStatus,
+    SumsFile,
+};
 
 /// `value` serializes to exactly `expected` (pretty, as the commands print it) and reads
 /// back as itself.
@@ -623,4 +627,104 @@ fn sign_report() {
   ]
 }"#,
     );
+}
+
+/// `verify --json`: with `-c` (sums files, malformed lines) and with `--manifest`.
+#[test]
+fn verify_report() {
+    let check = Check {
+        expected_sha256: Some(voxctl::checksum::Sha256::of(b"a")),
+        size: Some(1),
+        detail: Some("size differs".into()),
+        ..Check::new("a", std::path::Path::new("/r/a"), CheckStatus::Failed)
+    };
+    let hash = voxctl::checksum::Sha256::of(b"a").to_hex();
+    let report = VerifyReport {
+        ok: false,
+        manifest: None,
+        signatures: Vec::new(),
+        files: vec![check.clone()],
+        malformed: vec![Malformed {
+            file: "SUMS".into(),
+            line: 3,
+            error: "bad".into(),
+        }],
+        sums_files: vec![SumsFile {
+            file: "SUMS".into(),
+            checksum_lines: 1,
+            malformed_lines: 1,
+            error: None,
+        }],
+    };
+    let text = serde_json::to_string_pretty(&report).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            r#"{{
+  "ok": false,
+  "files": [
+    {{
+      "name": "a",
+      "path": "/r/a",
+      "status": "failed",
+      "expected_sha256": "{hash}",
+      "sha256": null,
+      "expected_size": null,
+      "size": 1,
+      "detail": "size differs"
+    }}
+  ],
+  "malformed": [
+    {{
+      "file": "SUMS",
+      "line": 3,
+      "error": "bad"
+    }}
+  ],
+  "sums_files": [
+    {{
+      "file": "SUMS",
+      "checksum_lines": 1,
+      "malformed_lines": 1
+    }}
+  ]
+}}"#
+        )
+    );
+    let back: VerifyReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
+    let with_manifest = VerifyReport {
+        ok: true,
+        manifest: Some(ManifestReport {
+            manifest: "/r/a.manifest".into(),
+            kind: ManifestKind::Text,
+            asset: "a".into(),
+            sha256: voxctl::checksum::Sha256::of(b"a"),
+            checks: Vec::new(),
+        }),
+        signatures: Vec::new(),
+        files: Vec::new(),
+        malformed: Vec::new(),
+        sums_files: Vec::new(),
+    };
+    let text = serde_json::to_string_pretty(&with_manifest).unwrap();
+    assert_eq!(
+        text,
+        format!(
+            r#"{{
+  "ok": true,
+  "manifest": {{
+    "manifest": "/r/a.manifest",
+    "kind": "text",
+    "asset": "a",
+    "sha256": "{hash}",
+    "checks": []
+  }},
+  "files": [],
+  "malformed": []
+}}"#
+        )
+    );
+    let back: VerifyReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
 }
