@@ -9,7 +9,9 @@ use std::time::Duration;
 use predicates::prelude::*;
 use support::fetch::{self as f, Entry, Fixture, ASSET};
 use support::http::{Cut, Server};
+use voxctl::fetch::layout::Layout;
 use voxctl::fetch::Event;
+use voxctl::installs::InstallRecord;
 use voxctl::manifest::{json_manifest_name, part_name};
 
 const MB: usize = 1 << 20;
@@ -49,13 +51,13 @@ fn json_manifest_release_installs_in_parallel_and_a_rerun_downloads_nothing() {
     // --force reinstalls.
     fx.fetch(&srv.url()).arg("--force").assert().success();
     assert_eq!(srv.downloads(&part_name(ASSET, 0)).len(), 2);
-    let rec: serde_json::Value = serde_json::from_slice(
+    let rec: InstallRecord = serde_json::from_slice(
         &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(rec["layout"], "manifest.json");
-    assert_eq!(rec["version"], "0.3.0");
-    assert_eq!(rec["size"], bytes.len());
+    assert_eq!(rec.layout, Layout::ManifestJson);
+    assert_eq!(rec.version.as_deref(), Some("0.3.0"));
+    assert_eq!(rec.size, bytes.len() as u64);
 }
 
 #[test]

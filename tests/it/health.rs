@@ -11,6 +11,7 @@ use predicates::prelude::*;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::http::Server;
 use voxctl::doctor::{Finding, Level, Report};
+use voxctl::installs::InstallRecord;
 use voxctl::manifest::{json_manifest_name, part_name, Manifest};
 
 const MB: usize = 1 << 20;
@@ -430,11 +431,11 @@ fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
     let tgz = archive(&fx);
     let srv = Server::start(&fx.rel());
     fx.fetch(&srv.url()).assert().success();
-    let rec: serde_json::Value = serde_json::from_slice(
+    let rec: InstallRecord = serde_json::from_slice(
         &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(rec["files"].as_array().unwrap().len(), 4, "{rec}");
+    assert_eq!(rec.files.as_ref().map(Vec::len), Some(4), "{rec:?}");
     verify_installed(&fx, &["cuda"]).assert().success();
     let dir = fx.data().join("backends/cuda");
     std::fs::remove_file(dir.join("lib/libtorch_cuda.so")).unwrap();
@@ -688,16 +689,16 @@ fn a_latest_release_is_recorded_as_its_tag_and_repaired_from_that_tag() {
     srv.set(|s| s.github_tag = Some("v0.3.1".into()));
     let latest = format!("{}/gh/releases/latest/download", srv.url());
     fx.fetch(&latest).assert().success();
-    let rec: serde_json::Value = serde_json::from_slice(
+    let rec: InstallRecord = serde_json::from_slice(
         &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
     )
     .unwrap();
     assert_eq!(
-        rec["source"],
+        rec.source,
         format!("{}/gh/releases/download/v0.3.1", srv.url()),
-        "{rec}"
+        "{rec:?}"
     );
-    assert_eq!(rec["version"], "v0.3.1");
+    assert_eq!(rec.version.as_deref(), Some("v0.3.1"));
     srv.set(|s| s.github_tag = Some("v0.4.0".into()));
     let before = srv.log().len();
     damage(&fx.installed(), Damage::Truncate);
