@@ -115,6 +115,23 @@ fn finding(
 }
 
 /// Runs every check (module docs). Errors only with [`crate::Error::Interrupted`].
+///
+/// ```no_run
+/// use voxctl::doctor::{diagnose, Inputs};
+///
+/// let report = diagnose(&Inputs {
+///     app: "voicebox".into(),
+///     data_dir: "/home/me/.local/share/voicebox".into(),
+///     state_dir: "/home/me/.local/state/voxctl".into(),
+///     probes: Default::default(),
+///     depth: voxctl::installs::audit::Depth::Quick,
+///     cancel: voxctl::cancel::Cancel::new(),
+/// })?;
+/// for f in report.findings.iter().filter(|f| f.fix.is_some()) {
+///     println!("{} {}: {}", f.check, f.subject, f.detail);
+/// }
+/// # anyhow::Ok(())
+/// ```
 pub fn diagnose(inputs: &Inputs) -> Result<Report> {
     let hardware = gpu::detect(&inputs.probes)?;
     let backends = BackendsDir::new(&inputs.data_dir);

@@ -143,6 +143,23 @@ pub struct Job {
 /// Checks one file, reporting [`Event::Hashed`] as it reads. Never fails for the file's sake
 /// (a missing or unreadable file is a [`Check`]); errors only with [`Error::Interrupted`]
 /// once `cancel` is cancelled.
+///
+/// ```no_run
+/// use voxctl::cancel::Cancel;
+/// use voxctl::checksum::Sha256;
+/// use voxctl::verify::{check_file, Job};
+///
+/// let job = Job {
+///     name: "voicebox-server-cpu".into(),
+///     raw_name: None,
+///     path: "voicebox-server-cpu".into(),
+///     sha256: Sha256::parse(&"ab".repeat(32))?,
+///     size: None,
+/// };
+/// let check = check_file(&job, &Cancel::new(), &|_event| {})?;
+/// println!("{}: {}", check.name, if check.status.passed() { "OK" } else { "FAILED" });
+/// # anyhow::Ok(())
+/// ```
 pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)) -> Result<Check> {
     tracing::info!(
         "{}: checking {} against sha256 {}",
@@ -316,6 +333,13 @@ pub fn parse_sums(
 /// Reads and parses the sums file at `path` for `verify -c` (`-` reads stdin); names resolve
 /// as [`parse_sums`] says, against `base` when given. Errors name the file: a missing sums
 /// file, a directory or one over [`SUMS_FILE_CAP`] is [`Error::Integrity`].
+///
+/// ```no_run
+/// use voxctl::checksum::CheckReader;
+///
+/// let sums = voxctl::verify::read_sums("SHA256SUMS".as_ref(), None, &mut CheckReader::default())?;
+/// # anyhow::Ok(())
+/// ```
 pub fn read_sums(
     path: &Path,
     base: Option<&Path>,

@@ -467,6 +467,16 @@ pub struct Authenticated {
 /// Checks the signature beside the local file `path` (`path.minisig`, else Tauri's
 /// `path.sig`) against `keys`, streaming the file. Errors with [`Error::Integrity`] when
 /// neither exists or the one found does not verify, naming the files and the key id.
+///
+/// ```no_run
+/// use voxctl::signature::{verify_beside, Keyring};
+///
+/// let mut keys = Keyring::new();
+/// keys.add_file("release.pub".as_ref())?;
+/// let ok = verify_beside(&keys, "voicebox-server-cuda.manifest.json".as_ref())?;
+/// println!("signed by {}: {}", ok.key_id, ok.trusted_comment);
+/// # anyhow::Ok(())
+/// ```
 pub fn verify_beside(keys: &Keyring, path: &Path) -> Result<Authenticated> {
     let label = path.display().to_string();
     let mut sig = None;

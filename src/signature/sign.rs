@@ -164,6 +164,17 @@ pub struct SignReport {
 /// `file.sig` (base64 of the same signature file, as Tauri's updater reads it) when
 /// `tauri_sig`. The trusted comment is minisign's: `timestamp:N\tfile:NAME\thashed`. Each
 /// output is written to a temporary file and renamed into place.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use voxctl::signature::sign::{load, read_key_file, sign_file};
+///
+/// let key_path = Path::new("release.key");
+/// let key = load(&read_key_file(key_path)?, key_path, Some("password"))?;
+/// let signed = sign_file(&key, Path::new("voicebox-server-cuda.sha256"), true)?;
+/// println!("wrote {}", signed.minisig.display());
+/// # anyhow::Ok(())
+/// ```
 pub fn sign_file(key: &SecretKey, file: &Path, tauri_sig: bool) -> Result<Signed> {
     let name = file
         .file_name()
