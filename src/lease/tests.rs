@@ -335,6 +335,9 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     };
     let alive_path = dir.path().join(&file);
     assert!(state(&rec).is_held(), "its liveness file is locked");
+    // The command `lease run` starts inherits it (and the lock with it).
+    let flags = rustix::io::fcntl_getfd(&alive).unwrap();
+    assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
     drop(alive);
     assert_eq!(state(&rec), Standing::Abandoned, "nobody holds the lock");
     assert_eq!(store.status(&name).unwrap().unwrap().state, "abandoned");
@@ -411,4 +414,77 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
         };
         assert!(state(&elsewhere).is_held(), "{elsewhere:?}");
     }
+}
+
+#[test]
+fn file_store_never_makes_a_liveness_file_through_a_planted_link() {
+    // After a record holding the next-to-largest token, the next token is the largest one,
+    // so the liveness file's name is known in advance: a link planted there is not
+    // followed (the acquire fails) and its target is neither created nor locked.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let mut old = rec("gone-boot", 1000, true);
+    old.token = Token(u64::MAX - 1);
+    std::fs::write(dir.path().join("L.json"), serde_json::to_vec(&old).unwrap()).unwrap();
+    let canary = dir.path().join("canary");
+    std::os::unix::fs::symlink(&canary, dir.path().join(format!("L.{}.alive", u64::MAX))).unwrap();
+    let hour = Duration::from_secs(3600);
+    let err = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("liveness file"), "{err:#}");
+    assert!(!canary.exists());
+}
+
+#[test]
+fn owned_store_passes_every_operation_through_and_keeps_the_liveness_file() {
+    // Every `lease` command on the file store goes through `Owned`.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let owned = file::Owned {
+        store: &store,
+        owner: file::OwnerSpec::Liveness,
+        alive: Default::default(),
+    };
+    let name: LeaseName = "L".parse().unwrap();
+    let Attempt::Acquired(lease) = owned
+        .try_acquire(&name, Duration::from_secs(3600), "run")
+        .unwrap()
+    else {
+        panic!("a fresh lease is free")
+    };
+    assert!(
+        owned.alive.lock().unwrap().is_some(),
+        "the liveness file is kept"
+    );
+    let info = owned.status(&name).unwrap().expect("a record");
+    assert_eq!((info.token, info.state), (lease.token, "held"));
+    let listed: Vec<_> = owned.list().unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(listed, ["L"]);
+    let renewed = owned
+        .renew(&name, lease.token, Some(Duration::from_secs(7200)))
+        .unwrap();
+    assert_eq!(renewed.ttl_ms, 7_200_000);
+    assert_eq!(record_in(dir.path(), "L").ttl_ms, 7_200_000);
+    assert!(
+        owned.watch(&name).is_some(),
+        "waiters are woken by releases"
+    );
+    owned.release(&name, lease.token).unwrap();
+    assert_eq!(store.status(&name).unwrap().unwrap().state, "released");
+}
+
+#[test]
+fn file_store_lists_nothing_without_a_directory_and_fails_on_a_bad_one() {
+    // `lease list` on a state dir that has never held a lease shows nothing; a `leases`
+    // that cannot be listed is an error, not an empty list.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = file::FileStore::in_dir(dir.path().join("leases"));
+    assert_eq!(missing.list().unwrap(), []);
+    std::fs::write(dir.path().join("leases"), b"not a directory").unwrap();
+    let err = file::FileStore::in_dir(dir.path().join("leases"))
+        .list()
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot list"), "{err:#}");
 }
