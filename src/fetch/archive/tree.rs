@@ -337,6 +337,11 @@ mod tests {
             // it exists.
             (&[], "", "missing/../../x", Err("outside")),
             (&[], "", "missing/../x", Ok("x")),
+            // Leaving a missing component goes back to its existing parent, and below a
+            // missing component nothing is looked up (a link of that name elsewhere is not
+            // followed).
+            (&[("up", Some(".."))], "", "missing/../up/x", Err("outside")),
+            (&[("l", Some(".."))], "", "missing/l/x", Ok("missing/l/x")),
             // The chain: l -> . makes l/l/l the root, so ../../../canary escapes
             // although it counts as three levels down.
             (&[l_dot], "", "l/l/l", Ok(".")),
