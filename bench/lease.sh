@@ -23,8 +23,9 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ "${#need[@]}" -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}"
 fi
-cargo build --release -q
-voxctl="$PWD/target/release/voxctl"
+# VOXCTL=/path/to/voxctl times another build (e.g. an older commit's) instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
+voxctl="$VOXCTL"
 
 work="$(mktemp -d -p "${TMPDIR:-/tmp}")"
 echo "state dir and lock file in $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'))"

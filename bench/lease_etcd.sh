@@ -30,8 +30,9 @@ if [ "${#need[@]}" -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
-cargo build --release -q
-voxctl="$PWD/target/release/voxctl"
+# VOXCTL=/path/to/voxctl times another build (e.g. an older commit's) instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
+voxctl="$VOXCTL"
 
 work="$(mktemp -d -p "${TMPDIR:-/tmp}")"
 read -r cport pport < <(python3 -c 'import socket

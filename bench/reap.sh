@@ -20,8 +20,9 @@ runs="${1:-20}"
 if ! command -v hyperfine >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq hyperfine
 fi
-cargo build --release -q
-voxctl="$PWD/target/release/voxctl"
+# VOXCTL=/path/to/voxctl times another build (e.g. an older commit's) instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
+voxctl="$VOXCTL"
 
 work="$(mktemp -d)"
 cleanup() {

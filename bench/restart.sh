@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20}"
 command -v hyperfine >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq hyperfine; }
-cargo build --release -q
+# VOXCTL=/path/to/voxctl times another build (e.g. an older commit's) instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
 cargo build --release -q --example fixture_backend
-vox="$PWD/target/release/voxctl"
+vox="$VOXCTL"
 fixture="$PWD/target/release/examples/fixture_backend"
 echo "== downtime ($runs swaps, cpu <-> cuda)"
 python3 bench/restart_downtime.py "$vox" "$fixture" "$runs"

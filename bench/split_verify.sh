@@ -29,8 +29,8 @@ if ! command -v hyperfine >/dev/null 2>&1; then
 fi
 [ -x /usr/bin/time ] || { echo "needs GNU time at /usr/bin/time (apt-get install time)"; exit 1; }
 
-cargo build --release -q
-VOXCTL=$PWD/target/release/voxctl
+# VOXCTL=/path/to/voxctl times another build (e.g. an older commit's) instead of this tree's.
+if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
 mkdir -p "$DIR"
 cd "$DIR"
 

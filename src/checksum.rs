@@ -4,7 +4,7 @@
 //!
 //! [`CheckReader`] reads the lines of a sums file for `verify -c` exactly as GNU coreutils'
 //! `sha256sum -c` does (its `split_3` and `bsd_split_3`, coreutils 9.1), byte for byte, names
-//! included (they need not be UTF-8); tests/verify.rs checks it differentially against the
+//! included (they need not be UTF-8); tests/it/verify.rs checks it differentially against the
 //! real `sha256sum -c`. [`parse_line`] is the stricter reader of the one-line `S.sha256` files
 //! of a release.
 
@@ -449,7 +449,7 @@ mod tests {
     }
 
     /// GNU's line rules, as seen with coreutils 9.1's `sha256sum -c` (the differential test in
-    /// tests/verify.rs covers them against the real tool).
+    /// tests/it/verify.rs covers them against the real tool).
     #[test]
     fn check_lines_as_gnu_reads_them() {
         let sum = |name: &[u8], form| CheckLine::Sum {

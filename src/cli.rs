@@ -13,7 +13,7 @@ use voxctl::lease::{LeaseName, Token};
 /// files, fetch and install a variant, restart the backend, reap a wedged instance, and give
 /// shell scripts leases with fencing tokens.
 #[derive(Debug, Parser)]
-#[command(name = "voxctl", version, propagate_version = true, after_help = crate::exit::HELP)]
+#[command(name = "voxctl", version, propagate_version = true, after_help = voxctl::exit::help())]
 pub struct Cli {
     /// Options every subcommand accepts.
     #[command(flatten)]

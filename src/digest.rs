@@ -20,6 +20,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use anyhow::{anyhow, Context, Result};
 use sha2::Digest;
 
+use crate::cancel::Cancel;
 use crate::checksum::Sha256;
 use crate::Error;
 
@@ -137,12 +138,13 @@ pub trait Consumer: Send {
 /// block read. Returns when every consumer has seen every block.
 ///
 /// Errors: a read error names the file; a file that ends before its segment does is
-/// [`Error::Integrity`] (it changed while being read); a SIGINT/SIGTERM is
-/// [`Error::Interrupted`]; otherwise the first consumer error.
+/// [`Error::Integrity`] (it changed while being read); once `cancel` is cancelled (checked
+/// before each block), [`Error::Interrupted`]; otherwise the first consumer error.
 pub fn pump(
     segments: &[Segment],
     consumers: &mut [&mut dyn Consumer],
     progress: &(dyn Fn(u64) + Sync),
+    cancel: &Cancel,
 ) -> Result<()> {
     std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(consumers.len());
@@ -157,7 +159,7 @@ pub fn pump(
                 Ok(())
             }));
         }
-        let read = read_into(segments, &senders, progress);
+        let read = read_into(segments, &senders, progress, cancel);
         drop(senders);
         let mut first_err = None;
         for handle in handles {
@@ -187,13 +189,14 @@ fn read_into(
     segments: &[Segment],
     senders: &[(usize, mpsc::Sender<Arc<Block>>)],
     progress: &(dyn Fn(u64) + Sync),
+    cancel: &Cancel,
 ) -> Result<(), ReadStop> {
     let ring = Arc::new(Ring::default());
     let mut allocated = 0;
     for (index, seg) in segments.iter().enumerate() {
         let mut done = 0u64;
         loop {
-            crate::interrupt::check().map_err(|e| ReadStop::Failed(e.into()))?;
+            cancel.check().map_err(|e| ReadStop::Failed(e.into()))?;
             let mut buf = if allocated < RING_BLOCKS {
                 allocated += 1;
                 vec![0u8; BLOCK_SIZE]
@@ -329,11 +332,13 @@ pub type Digested = (Sha256, u64);
 
 /// Streams `segments` once and returns the whole SHA-256 and byte count, and each segment's
 /// SHA-256 and byte count: the first from the whole hasher's state, the others from a second
-/// hasher on another thread. `extra` consumers (a part writer) see the same blocks.
+/// hasher on another thread. `extra` consumers (a part writer) see the same blocks. Errors
+/// as [`pump`].
 pub fn hash_segments(
     segments: &[Segment],
     extra: &mut [&mut dyn Consumer],
     progress: &(dyn Fn(u64) + Sync),
+    cancel: &Cancel,
 ) -> Result<(Digested, Vec<Digested>)> {
     let (mut whole, mut rest) = (WholeHasher::default(), SegmentHasher::starting_at(1));
     {
@@ -344,7 +349,7 @@ pub fn hash_segments(
         for c in extra.iter_mut() {
             consumers.push(&mut **c);
         }
-        pump(segments, &mut consumers, progress)?;
+        pump(segments, &mut consumers, progress, cancel)?;
     }
     let first = whole.first_segment();
     let mut each: Vec<Digested> = first.into_iter().collect();
@@ -354,10 +359,14 @@ pub fn hash_segments(
 
 /// Hashes the file at `path` (reader and hasher on two threads); returns its SHA-256 and
 /// size in bytes. Errors as [`pump`]; an open error keeps its `io::Error` in the chain.
-pub fn hash_file(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Result<(Sha256, u64)> {
+pub fn hash_file(
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+    cancel: &Cancel,
+) -> Result<(Sha256, u64)> {
     let seg = Segment::whole(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut whole = WholeHasher::default();
-    pump(&[seg], &mut [&mut whole], progress)?;
+    pump(&[seg], &mut [&mut whole], progress, cancel)?;
     Ok(whole.finish())
 }
 
@@ -394,7 +403,13 @@ mod tests {
         let progress = |n| {
             seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         };
-        pump(&segments, &mut [&mut whole, &mut parts], &progress).unwrap();
+        pump(
+            &segments,
+            &mut [&mut whole, &mut parts],
+            &progress,
+            &Cancel::new(),
+        )
+        .unwrap();
         let expected: Vec<_> = cuts
             .windows(2)
             .map(|w| (Sha256::of(&data[w[0]..w[1]]), (w[1] - w[0]) as u64))
@@ -405,11 +420,11 @@ mod tests {
         assert_eq!(seen.into_inner(), data.len() as u64);
 
         // The same through hash_segments, whose first part comes from the whole hasher.
-        let (all, each) = hash_segments(&segments[1..], &mut [], &|_| {}).unwrap();
+        let (all, each) = hash_segments(&segments[1..], &mut [], &|_| {}, &Cancel::new()).unwrap();
         assert_eq!(each, expected[1..]);
         assert_eq!(all, (Sha256::of(&data[1..]), data.len() as u64 - 1));
         let one = &segments[3..];
-        let (all, each) = hash_segments(one, &mut [], &|_| {}).unwrap();
+        let (all, each) = hash_segments(one, &mut [], &|_| {}, &Cancel::new()).unwrap();
         assert_eq!(each, [all], "a single part is the whole");
     }
 
@@ -422,7 +437,13 @@ mod tests {
             start: 0,
             len: 10,
         };
-        let err = pump(&[seg], &mut [&mut WholeHasher::default()], &|_| {}).unwrap_err();
+        let err = pump(
+            &[seg],
+            &mut [&mut WholeHasher::default()],
+            &|_| {},
+            &Cancel::new(),
+        )
+        .unwrap_err();
         assert!(
             matches!(Error::find(&err), Some(Error::Integrity(_))),
             "{err:#}"
@@ -445,7 +466,13 @@ mod tests {
         let f = file_with(&vec![1u8; BLOCK_SIZE * (RING_BLOCKS + 4)]);
         let seg = Segment::whole(f.path()).unwrap();
         let mut whole = WholeHasher::default();
-        let err = pump(&[seg], &mut [&mut whole, &mut Failing(0)], &|_| {}).unwrap_err();
+        let err = pump(
+            &[seg],
+            &mut [&mut whole, &mut Failing(0)],
+            &|_| {},
+            &Cancel::new(),
+        )
+        .unwrap_err();
         assert_eq!(err.to_string(), "disk full");
     }
 }

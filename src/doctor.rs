@@ -3,7 +3,7 @@
 //!
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
 //! they can run; each installed variant (version, and the quick or deep check of
-//! [`crate::installed`]); partial downloads left in `backends/.partial/`; the running
+//! [`crate::installs::audit`]); partial downloads left in `backends/.partial/`; the running
 //! backend and its health ([`crate::backend::observe`]); the state dir's and the data dir's
 //! ownership and permissions; the free space on the data dir's filesystem (enough for one
 //! more copy of the largest installed asset, which an update or a repair downloads before
@@ -18,16 +18,16 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::observe::{self, HealthState};
-use crate::backends::{BackendsDir, InstallRecord};
 use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
-use crate::installed::{self, Depth};
+use crate::installs::audit::{self, Depth};
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 
-/// How a check came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How a check came out; in JSON `pass`, `info`, `warn` or `fail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// Fine.
@@ -53,7 +53,7 @@ impl Level {
 }
 
 /// One line of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// The area: `gpu`, `variant`, `installed`, `partial`, `backend`, `state_dir`,
     /// `data_dir`, `free_space`.
@@ -65,7 +65,7 @@ pub struct Finding {
     /// What was found, in words.
     pub detail: String,
     /// The command that fixes a failure (or acts on a warning).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
 
@@ -82,10 +82,13 @@ pub struct Inputs {
     pub probes: Probes,
     /// Quick (sizes) or deep (re-hash) checks of the installs.
     pub depth: Depth,
+    /// Ends a deep re-hash with [`crate::Error::Interrupted`].
+    pub cancel: crate::cancel::Cancel,
 }
 
-/// The whole report.
-#[derive(Debug, Clone, Serialize)]
+/// The whole report: what `doctor --json` prints, and reads back with serde
+/// (`{"ok", "hardware", "findings"}`; [`Hardware`] as [`crate::gpu`] serializes it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Whether no check failed.
     pub ok: bool,
@@ -131,7 +134,7 @@ pub fn diagnose(inputs: &Inputs) -> Result<Report> {
     };
     gpus(&hardware, &mut out);
     variants(&hardware, &records, &inputs.app, &mut out);
-    installs(&records, inputs.depth, &mut out)?;
+    installs(&records, inputs.depth, &inputs.cancel, &mut out)?;
     partials(&backends, &mut out);
     running(&inputs.state_dir, &mut out);
     dirs(inputs, &backends, &mut out);
@@ -223,7 +226,12 @@ fn variants(hw: &Hardware, records: &[InstallRecord], app: &str, out: &mut Vec<F
     }
 }
 
-fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> Result<()> {
+fn installs(
+    records: &[InstallRecord],
+    depth: Depth,
+    cancel: &crate::cancel::Cancel,
+    out: &mut Vec<Finding>,
+) -> Result<()> {
     if records.is_empty() {
         out.push(finding(
             "installed",
@@ -234,14 +242,14 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
         ));
     }
     for r in records {
-        let checks = installed::check(r, depth, 2, &|_| {})?;
+        let checks = audit::check(r, depth, 2, &|_| {}, cancel)?;
         let variant = r.variant.as_deref().unwrap_or("VARIANT");
         let version = r.version.as_deref().unwrap_or("unknown version");
         let what = match depth {
             Depth::Quick => "sizes match the install record",
             Depth::Deep => "every file matches its SHA-256",
         };
-        if installed::all_passed(&checks) {
+        if audit::all_passed(&checks) {
             out.push(finding(
                 "installed",
                 &r.asset,
@@ -254,10 +262,7 @@ fn installs(records: &[InstallRecord], depth: Depth, out: &mut Vec<Finding>) -> 
                 "installed",
                 &r.asset,
                 Level::Fail,
-                format!(
-                    "{version}, damaged: {}",
-                    installed::describe_failures(&checks)
-                ),
+                format!("{version}, damaged: {}", audit::describe_failures(&checks)),
                 Some(format!("voxctl fetch --repair --variant {variant}")),
             ));
         }

@@ -1,91 +1,206 @@
-//! Exit codes (DESIGN.md "Exit codes"), and the mapping from an error to its code.
+//! Exit statuses (DESIGN.md "Exit codes"): [`ExitStatus`] is the one place where a number is
+//! chosen for an outcome.
 //!
-//! Every subcommand uses these; `lease run` alone exits with its child's status instead.
-//! The numbers are part of voxctl's interface: they are pinned by the tests below and listed
-//! in README.md and in `voxctl --help` ([`HELP`]).
+//! It lives in the library, not in the binary, because library types carry it: a reap
+//! [`Report`](crate::reap::report::Report) serializes the status its decision calls for, a
+//! [`Reason`](crate::reap::decision::Reason) maps to one, `lease run` mirrors its command's
+//! status through [`ExitStatus::of_child`], and [`Error::exit_status`] gives an error's kind
+//! as a status. The binary turns it into the process's exit code; an embedder can branch on
+//! the same kinds. The numbers are part of voxctl's interface: they are pinned by the tests
+//! below, README.md's table is tested against [`ExitStatus::DOCUMENTED`], and `voxctl --help`
+//! and the man pages print tables generated from it ([`help`]).
 
-use voxctl::Error;
+use std::fmt;
+use std::sync::LazyLock;
 
-/// success (including "already installed", "nothing to reap").
-pub const SUCCESS: u8 = 0;
-/// failure not listed below.
-pub const FAILURE: u8 = 1;
-/// usage error.
-pub const USAGE: u8 = 2;
-/// integrity: a checksum is missing, malformed or does not match.
-pub const INTEGRITY: u8 = 3;
-/// busy: a slot or lease is held by someone else (after any `--wait`).
-pub const BUSY: u8 = 4;
-/// refused: a safety guard declined, or a confirmation was needed with no TTY and no `--yes`.
-pub const REFUSED: u8 = 5;
-/// lost: a lease was lost or a fencing token is stale.
-pub const LOST: u8 = 6;
-/// timed out waiting (port release, health, lease).
-pub const TIMED_OUT: u8 = 7;
-/// interrupted (SIGINT/SIGTERM); partial downloads are kept for resume.
-pub const INTERRUPTED: u8 = 130;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The exit codes and their meanings, for the man pages' EXIT STATUS table.
-pub const CODES: [(u8, &str); 9] = [
-    (
-        SUCCESS,
-        "success (including \"already installed\", \"nothing to reap\")",
-    ),
-    (FAILURE, "failure not listed below"),
-    (USAGE, "usage error"),
-    (
-        INTEGRITY,
-        "integrity: a checksum is missing, malformed or does not match",
-    ),
-    (
-        BUSY,
-        "busy: a slot or lease is held by someone else (after any --wait)",
-    ),
-    (
-        REFUSED,
-        "refused: a safety guard declined, or a confirmation was needed without a TTY or --yes",
-    ),
-    (LOST, "lost: a lease was lost or a fencing token is stale"),
-    (TIMED_OUT, "timed out waiting (port release, health, lease)"),
-    (
-        INTERRUPTED,
-        "interrupted (SIGINT/SIGTERM); partial downloads are kept for resume",
-    ),
-];
+use crate::Error;
 
-/// The exit-code table shown at the end of `voxctl --help`.
-pub const HELP: &str = "\
-Exit codes:
-    0    success (including \"already installed\", \"nothing to reap\")
-    1    failure not listed below
-    2    usage error
-    3    integrity: a checksum is missing, malformed or does not match
-    4    busy: a slot or lease is held by someone else (after any --wait)
-    5    refused: a safety guard declined, or a confirmation was needed without a TTY or --yes
-    6    lost: a lease was lost or a fencing token is stale
-    7    timed out waiting (port release, health, lease)
-  130    interrupted (SIGINT/SIGTERM); partial downloads are kept for resume
-`lease run` exits with its command's status (128+N if it was killed by signal N).";
+/// How a voxctl command ended. [`ExitStatus::code`] is the process exit code.
+///
+/// Serializes as its code (a JSON number); deserializing a code gives the documented status
+/// with that code, else [`ExitStatus::Child`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExitStatus {
+    /// 0: success (including "already installed", "nothing to reap").
+    Success,
+    /// 1: a failure of no kind below.
+    Failure,
+    /// 2: usage error.
+    Usage,
+    /// 3: integrity: a checksum is missing, malformed or does not match.
+    Integrity,
+    /// 4: busy: a slot or lease is held by someone else (after any `--wait`).
+    Busy,
+    /// 5: refused: a safety guard declined, or a confirmation was needed with no TTY and no
+    /// `--yes`.
+    Refused,
+    /// 6: lost: a lease was lost or a fencing token is stale.
+    Lost,
+    /// 7: timed out waiting (port release, health, lease).
+    TimedOut,
+    /// 130: interrupted (SIGINT/SIGTERM); partial downloads are kept for resume.
+    Interrupted,
+    /// 126, as in the shell: `lease run`'s command exists but cannot be executed.
+    CommandNotExecutable,
+    /// 127, as in the shell: `lease run`'s command was not found.
+    CommandNotFound,
+    /// The status of `lease run`'s command, mirrored (see [`ExitStatus::of_child`]).
+    Child(u8),
+}
 
-/// The exit code for a typed error.
-pub fn for_kind(err: &Error) -> u8 {
-    match err {
-        Error::Usage(_) => USAGE,
-        Error::Integrity(_) => INTEGRITY,
-        Error::Busy { .. } => BUSY,
-        Error::Refused(_) => REFUSED,
-        Error::Lost(_) => LOST,
-        Error::TimedOut(_) => TIMED_OUT,
-        Error::Interrupted => INTERRUPTED,
+impl ExitStatus {
+    /// The statuses every subcommand uses, in the order of the tables (README.md, `--help`,
+    /// the man pages' EXIT STATUS).
+    pub const DOCUMENTED: [ExitStatus; 9] = [
+        ExitStatus::Success,
+        ExitStatus::Failure,
+        ExitStatus::Usage,
+        ExitStatus::Integrity,
+        ExitStatus::Busy,
+        ExitStatus::Refused,
+        ExitStatus::Lost,
+        ExitStatus::TimedOut,
+        ExitStatus::Interrupted,
+    ];
+
+    /// The process exit code. This match is the only place voxctl picks an exit number.
+    pub const fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Integrity => 3,
+            ExitStatus::Busy => 4,
+            ExitStatus::Refused => 5,
+            ExitStatus::Lost => 6,
+            ExitStatus::TimedOut => 7,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::CommandNotExecutable => 126,
+            ExitStatus::CommandNotFound => 127,
+            ExitStatus::Child(code) => code,
+        }
+    }
+
+    /// The status with this code: a documented one if any has it, else [`ExitStatus::Child`].
+    pub fn from_code(code: u8) -> ExitStatus {
+        ExitStatus::DOCUMENTED
+            .into_iter()
+            .find(|s| s.code() == code)
+            .unwrap_or(ExitStatus::Child(code))
+    }
+
+    /// The status that mirrors a child's: its exit code, or 128+N if it was killed by
+    /// signal N (as a shell reports it); [`ExitStatus::Failure`] if it has neither.
+    pub fn of_child(status: &std::process::ExitStatus) -> ExitStatus {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            // Only the low 8 bits reach the parent, as with exit(3).
+            (Some(code), _) => ExitStatus::Child(code as u8),
+            (None, Some(sig)) => ExitStatus::Child(128u8.saturating_add(sig as u8)),
+            (None, None) => ExitStatus::Failure,
+        }
+    }
+
+    /// The status for any error: that of the first [`Error`] in its chain, else
+    /// [`ExitStatus::Failure`].
+    pub fn of(err: &anyhow::Error) -> ExitStatus {
+        Error::find(err).map_or(ExitStatus::Failure, Error::exit_status)
+    }
+
+    /// The name used as `kind` in `--json` error documents: `failure`, `usage`, `integrity`,
+    /// `busy`, `refused`, `lost`, `timed_out` or `interrupted` (`success` and `child` for the
+    /// others).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::Failure => "failure",
+            ExitStatus::Usage => "usage",
+            ExitStatus::Integrity => "integrity",
+            ExitStatus::Busy => "busy",
+            ExitStatus::Refused => "refused",
+            ExitStatus::Lost => "lost",
+            ExitStatus::TimedOut => "timed_out",
+            ExitStatus::Interrupted => "interrupted",
+            ExitStatus::CommandNotExecutable
+            | ExitStatus::CommandNotFound
+            | ExitStatus::Child(_) => "child",
+        }
+    }
+
+    /// The meaning, as the tables print it (README.md, `--help`, man pages).
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success (including \"already installed\", \"nothing to reap\")",
+            ExitStatus::Failure => "failure not listed below",
+            ExitStatus::Usage => "usage error",
+            ExitStatus::Integrity => {
+                "integrity: a checksum is missing, malformed or does not match"
+            }
+            ExitStatus::Busy => "busy: a slot or lease is held by someone else (after any --wait)",
+            ExitStatus::Refused => {
+                "refused: a safety guard declined, or a confirmation was needed without a TTY \
+                 or --yes"
+            }
+            ExitStatus::Lost => "lost: a lease was lost or a fencing token is stale",
+            ExitStatus::TimedOut => "timed out waiting (port release, health, lease)",
+            ExitStatus::Interrupted => {
+                "interrupted (SIGINT/SIGTERM); partial downloads are kept for resume"
+            }
+            ExitStatus::CommandNotExecutable => "the command cannot be executed",
+            ExitStatus::CommandNotFound => "the command was not found",
+            ExitStatus::Child(_) => "the command's exit status",
+        }
+    }
+
+    /// Whether this is [`ExitStatus::Success`] (or a child's status 0).
+    pub const fn is_success(self) -> bool {
+        self.code() == 0
     }
 }
 
-/// The exit code for any error: that of the first [`Error`] in its chain, else 1.
-pub fn for_error(err: &anyhow::Error) -> u8 {
-    if voxctl::interrupt::requested() {
-        return INTERRUPTED;
+impl fmt::Display for ExitStatus {
+    /// The code, as a number.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())
     }
-    Error::find(err).map_or(FAILURE, for_kind)
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+impl Serialize for ExitStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExitStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u8::deserialize(d).map(ExitStatus::from_code)
+    }
+}
+
+/// The line under the table: `lease run` alone exits with its command's status.
+pub const LEASE_RUN_NOTE: &str =
+    "`lease run` exits with its command's status (128+N if it was killed by signal N).";
+
+/// The exit-code table shown at the end of `voxctl --help`, built once from
+/// [`ExitStatus::DOCUMENTED`].
+pub fn help() -> &'static str {
+    static HELP: LazyLock<String> = LazyLock::new(|| {
+        let mut out = String::from("Exit codes:\n");
+        for status in ExitStatus::DOCUMENTED {
+            out.push_str(&format!("  {:>3}    {}\n", status.code(), status.meaning()));
+        }
+        out.push_str(LEASE_RUN_NOTE);
+        out
+    });
+    &HELP
 }
 
 #[cfg(test)]
@@ -110,36 +225,70 @@ mod tests {
             (Error::Interrupted, 130),
         ];
         for (err, code) in table {
-            assert_eq!(for_kind(&err), code, "{err:?}");
+            assert_eq!(err.exit_status().code(), code, "{err:?}");
+            assert_eq!(err.kind(), err.exit_status().name());
             let wrapped = anyhow::Error::from(err).context("outer context");
-            assert_eq!(for_error(&wrapped), code);
+            assert_eq!(ExitStatus::of(&wrapped).code(), code);
         }
-        assert_eq!(for_error(&anyhow::anyhow!("plain")), 1);
-        assert_eq!((SUCCESS, FAILURE), (0, 1));
-        let hinted = voxctl::error::hinted(Error::Usage("x".into()), "do y");
-        assert_eq!(for_error(&hinted.context("ctx")), 2);
+        assert_eq!(ExitStatus::of(&anyhow::anyhow!("plain")).code(), 1);
+        assert_eq!(
+            (ExitStatus::Success.code(), ExitStatus::Failure.code()),
+            (0, 1)
+        );
+        assert_eq!(
+            (
+                ExitStatus::CommandNotExecutable.code(),
+                ExitStatus::CommandNotFound.code()
+            ),
+            (126, 127)
+        );
+        let hinted = crate::error::hinted(Error::Usage("x".into()), "do y");
+        assert_eq!(ExitStatus::of(&hinted.context("ctx")), ExitStatus::Usage);
     }
 
     #[test]
-    fn the_man_table_says_what_help_says() {
-        for (code, meaning) in CODES {
-            assert!(
-                HELP.lines()
-                    .any(|l| l.trim_start().starts_with(&format!("{code} "))
-                        && l.trim_end().ends_with(meaning)),
-                "{code} {meaning:?} differs from HELP"
-            );
-        }
+    fn the_help_table_is_pinned() {
+        assert_eq!(
+            help(),
+            "\
+Exit codes:
+    0    success (including \"already installed\", \"nothing to reap\")
+    1    failure not listed below
+    2    usage error
+    3    integrity: a checksum is missing, malformed or does not match
+    4    busy: a slot or lease is held by someone else (after any --wait)
+    5    refused: a safety guard declined, or a confirmation was needed without a TTY or --yes
+    6    lost: a lease was lost or a fencing token is stale
+    7    timed out waiting (port release, health, lease)
+  130    interrupted (SIGINT/SIGTERM); partial downloads are kept for resume
+`lease run` exits with its command's status (128+N if it was killed by signal N)."
+        );
     }
 
     #[test]
-    fn help_lists_every_code() {
-        for code in [0, 1, 2, 3, 4, 5, 6, 7, 130] {
-            assert!(
-                HELP.lines()
-                    .any(|l| l.trim_start().starts_with(&format!("{code} "))),
-                "{code} missing from the help table"
-            );
+    fn codes_round_trip_and_serialize_as_numbers() {
+        for s in ExitStatus::DOCUMENTED {
+            assert_eq!(ExitStatus::from_code(s.code()), s);
+            assert_eq!(serde_json::to_string(&s).unwrap(), s.code().to_string());
+            let back: ExitStatus = serde_json::from_str(&s.code().to_string()).unwrap();
+            assert_eq!(back, s);
+        }
+        assert_eq!(ExitStatus::from_code(9), ExitStatus::Child(9));
+        assert_eq!(ExitStatus::Child(42).to_string(), "42");
+    }
+
+    #[test]
+    fn child_statuses_are_mirrored() {
+        use std::os::unix::process::ExitStatusExt;
+        let table = [
+            (std::process::ExitStatus::from_raw(0), 0),
+            (std::process::ExitStatus::from_raw(3 << 8), 3),
+            (std::process::ExitStatus::from_raw(255 << 8), 255),
+            (std::process::ExitStatus::from_raw(9), 137),
+            (std::process::ExitStatus::from_raw(15), 143),
+        ];
+        for (status, code) in table {
+            assert_eq!(ExitStatus::of_child(&status).code(), code, "{status:?}");
         }
     }
 }

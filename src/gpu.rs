@@ -31,10 +31,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::variant::Variant;
 use crate::Error;
 
-/// A CUDA compute capability, such as 8.9 (major 8, minor 9).
+/// A CUDA compute capability, such as 8.9 (major 8, minor 9); in JSON the string `"8.9"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Capability {
     /// The major version.
@@ -64,12 +65,6 @@ impl FromStr for Capability {
 impl fmt::Display for Capability {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
-    }
-}
-
-impl Serialize for Capability {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }
 
@@ -190,8 +185,8 @@ impl fmt::Display for CudaArchList {
     }
 }
 
-/// An NVIDIA driver version such as `535.104.05`, compared number by number and shown as
-/// given.
+/// An NVIDIA driver version such as `535.104.05`, compared number by number and shown (and
+/// serialized, as a JSON string) as given.
 #[derive(Debug, Clone)]
 pub struct DriverVersion {
     numbers: Vec<u32>,
@@ -288,6 +283,7 @@ macro_rules! serde_as_text {
         }
     };
 }
+serde_as_text!(Capability);
 serde_as_text!(CudaArchList);
 serde_as_text!(DriverVersion);
 serde_as_text!(GfxList);
@@ -316,29 +312,18 @@ impl Requirements {
 }
 
 /// One NVIDIA GPU as `nvidia-smi` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvidiaGpu {
     /// The product name, e.g. `NVIDIA GeForce RTX 4090`.
     pub name: String,
     /// The compute capability; `None` when the driver cannot say (older than 510).
     pub compute_cap: Option<Capability>,
     /// The driver version, when given.
-    #[serde(serialize_with = "ser_display_opt")]
     pub driver: Option<DriverVersion>,
 }
 
-fn ser_display_opt<S: serde::Serializer, T: fmt::Display>(
-    v: &Option<T>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(v) => s.collect_str(v),
-        None => s.serialize_none(),
-    }
-}
-
 /// One AMD GPU from the kfd topology.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AmdGpu {
     /// The topology node (its directory name).
     pub node: String,
@@ -346,8 +331,9 @@ pub struct AmdGpu {
     pub gfx: String,
 }
 
-/// The result of one probe.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The result of one probe; in JSON tagged by `state`: `{"state": "found", "gpus": [...]}`,
+/// `{"state": "absent", "why": "..."}` or `{"state": "could_not_detect", "why": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Probe<T> {
     /// The probe answered; the list may be empty.
@@ -377,8 +363,10 @@ impl<T> Probe<T> {
     }
 }
 
-/// The GPUs of this host, as far as the probes could tell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The GPUs of this host, as far as the probes could tell (`doctor --json`'s `hardware`:
+/// `{"nvidia": Probe, "amd": Probe}`; an NVIDIA GPU as `{"name", "compute_cap", "driver"}`
+/// with the last two strings or null, an AMD one as `{"node", "gfx"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hardware {
     /// NVIDIA GPUs (`nvidia-smi`).
     pub nvidia: Probe<NvidiaGpu>,
@@ -386,7 +374,7 @@ pub struct Hardware {
     pub amd: Probe<AmdGpu>,
 }
 
-/// Where and how long to look.
+/// Where and how long to look, and what ends the look early.
 #[derive(Debug, Clone)]
 pub struct Probes {
     /// The `nvidia-smi` program (a name looked up on `PATH`, or a path).
@@ -395,6 +383,8 @@ pub struct Probes {
     pub sysfs_root: PathBuf,
     /// How long each probe may take.
     pub timeout: Duration,
+    /// Ends the probes with [`Error::Interrupted`] (the `nvidia-smi` child is killed).
+    pub cancel: Cancel,
 }
 
 impl Default for Probes {
@@ -403,12 +393,20 @@ impl Default for Probes {
             nvidia_smi: PathBuf::from("nvidia-smi"),
             sysfs_root: PathBuf::from("/sys"),
             timeout: Duration::from_secs(5),
+            cancel: Cancel::new(),
         }
     }
 }
 
 /// Runs every probe, each within [`Probes::timeout`]. Errors only with
-/// [`Error::Interrupted`].
+/// [`Error::Interrupted`], once [`Probes::cancel`] is cancelled.
+///
+/// ```no_run
+/// let hw = voxctl::gpu::detect(&voxctl::gpu::Probes::default())?;
+/// let (variant, why) = voxctl::gpu::auto_candidate(&hw);
+/// println!("{variant}: {why}");
+/// # Ok::<(), voxctl::Error>(())
+/// ```
 pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
     // sysfs reads do not normally block, but a probe is bounded all the same: the reading
     // thread is left behind if it hangs.
@@ -418,8 +416,10 @@ pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
         let _ = tx.send(probe_amd(&root));
     });
     let nvidia = probe_nvidia(probes)?;
-    let amd = crate::interrupt::recv_timeout(&rx, probes.timeout)?.unwrap_or_else(|| {
-        Probe::CouldNotDetect {
+    let amd = probes
+        .cancel
+        .recv_timeout(&rx, probes.timeout)?
+        .unwrap_or_else(|| Probe::CouldNotDetect {
             why: format!(
                 "could not detect AMD GPUs: reading {} took longer than {}",
                 probes
@@ -428,8 +428,7 @@ pub fn detect(probes: &Probes) -> Result<Hardware, Error> {
                     .display(),
                 humantime::format_duration(probes.timeout)
             ),
-        }
-    });
+        });
     Ok(Hardware { nvidia, amd })
 }
 
@@ -441,8 +440,13 @@ enum Ran {
 
 /// Runs `program args` in its own process group with stdin closed; its stdout if it exits
 /// 0 within `timeout`. On timeout the whole group is killed (a wrapper script's children
-/// too, so nothing keeps the pipe open).
-fn run_bounded(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, Error> {
+/// too, so nothing keeps the pipe open), and so it is when `cancel` is cancelled.
+fn run_bounded(
+    program: &Path,
+    args: &[&str],
+    timeout: Duration,
+    cancel: &Cancel,
+) -> Result<Ran, Error> {
     let mut child = match Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -471,7 +475,7 @@ fn run_bounded(program: &Path, args: &[&str], timeout: Duration) -> Result<Ran, 
         let _ = (&mut stderr).take(16 * 1024).read_to_end(&mut err);
         let _ = tx.send((out, err));
     });
-    let got = crate::interrupt::recv_timeout(&rx, timeout);
+    let got = cancel.recv_timeout(&rx, timeout);
     let kill = |child: &mut std::process::Child| {
         // Our own unreaped child leads its group: neither id can have been reused.
         if let Ok(pid) = i32::try_from(child.id()) {
@@ -521,6 +525,7 @@ pub fn probe_nvidia(probes: &Probes) -> Result<Probe<NvidiaGpu>, Error> {
             prog,
             &[&format!("--query-gpu={fields}"), "--format=csv,noheader"],
             probes.timeout,
+            &probes.cancel,
         )
     };
     let first = match query("name,compute_cap,driver_version")? {

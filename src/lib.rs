@@ -1,20 +1,64 @@
-//! voxctl's library: release formats, digests, the slot table, process identity, and the
-//! state every subcommand shares. The library never prints and never parses command lines;
-//! `src/main.rs` and `src/commands/` do that. See ARCHITECTURE.md for the module map.
+#![deny(missing_docs)]
+//! voxctl's library: the whole life cycle of a large GPU backend binary, for the `voxctl`
+//! command and for an app that embeds it (a Tauri shell, say) with its own progress UI and
+//! its own cancel button. The library never prints, never parses command lines and never
+//! touches signals; `src/main.rs` and `src/commands/` do that, and only that.
+//!
+//! # Entry points
+//!
+//! Each takes a settings struct (holding a [`cancel::Cancel`] handle where the operation can
+//! last) and, where it has something to report, a callback receiving its domain's typed,
+//! serde-serializable `Event` (the `--json` lines of the command are what those events
+//! serialize to). Each takes its own slot or lock: callers need not coordinate.
+//!
+//! | operation | call | slot / lock | events |
+//! |---|---|---|---|
+//! | download, verify, install | [`fetch::fetch`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
+//! | restart the backend | [`backend::restart::restart`] | slot `restart-{app}` | [`backend::restart::Event`] |
+//! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}` | - |
+//! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
+//! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
+//! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
+//! | leases | [`lease::acquire`], [`lease::run::run`], a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
+//! | health of the install and host | [`doctor::diagnose`] | none | - |
+//! | signatures | [`signature::Keyring`], [`signature::sign::sign_file`] | - | - |
+//!
+//! Failures are `anyhow` errors whose chain holds a typed [`Error`] where the cause is one a
+//! caller branches on (busy, refused, integrity, interrupted, ...); [`exit::ExitStatus::of`]
+//! gives the exit status the command would use. An operation whose [`cancel::Cancel`] is
+//! cancelled (from any thread) returns [`Error::Interrupted`] and keeps what an interrupt
+//! keeps: a partial download stays for the next fetch to resume. `examples/embed.rs` is a
+//! small app doing all of that; `tests/it/embed.rs` runs it.
+//!
+//! # Layers
+//!
+//! 1. **Operations** (the table above): `fetch`, `backend` (the running process: restart,
+//!    stop, health, port), `reap`, `split`, `verify`, `lease`, `doctor`.
+//! 2. **Shared mechanisms**: [`slot`] (the `flock` slot table that keeps separate invocations
+//!    from racing), [`digest`] (one read pass feeding several hashers and writers),
+//!    [`process`] (pid + start time identity, pidfd signalling), [`atomic`] (temp file,
+//!    fsync, rename), [`checked_open`] (state files opened without following links, with
+//!    size caps), [`cancel`].
+//! 3. **Formats and state**: [`manifest`], [`checksum`], [`installs`] (what is installed:
+//!    the backends dir and install records), [`marker`], [`state`], [`variant`], [`gpu`],
+//!    [`signature`], [`exit`].
+//!
+//! See ARCHITECTURE.md for the module map and DESIGN.md for the contract (terms, layouts,
+//! exit codes, invariants).
 
 pub mod atomic;
 pub mod backend;
-pub mod backends;
+pub mod cancel;
 pub mod checked_open;
 pub mod checksum;
 pub mod digest;
 pub mod doctor;
 pub mod duration;
 pub mod error;
+pub mod exit;
 pub mod fetch;
 pub mod gpu;
-pub mod installed;
-pub mod interrupt;
+pub mod installs;
 pub mod lease;
 pub mod manifest;
 pub mod marker;
@@ -26,6 +70,7 @@ pub mod size;
 pub mod slot;
 pub mod split;
 pub mod state;
+pub mod status;
 pub mod testhook;
 pub mod timestamp;
 pub mod variant;

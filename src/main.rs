@@ -1,12 +1,14 @@
-//! The `voxctl` binary: parse the command line, run the subcommand, map any error to the exit
-//! code of DESIGN.md and print it as `voxctl: error: ...`.
+//! The `voxctl` binary: parse the command line, run the subcommand, map any error to its
+//! exit status (`voxctl::exit::ExitStatus`, DESIGN.md "Exit codes") and print it as
+//! `voxctl: error: ...`.
 
 mod cli;
 mod commands;
-mod exit;
 mod output;
+mod signals;
 
 use clap::Parser;
+use voxctl::exit::ExitStatus;
 
 fn main() -> std::process::ExitCode {
     let cli = match cli::Cli::try_parse() {
@@ -16,16 +18,26 @@ fn main() -> std::process::ExitCode {
     let printer = output::Printer::new(&cli.global).for_command(&cli);
     output::init_tracing(&cli.global);
     if !commands::handles_signals(&cli) {
-        if let Err(e) = voxctl::interrupt::install() {
+        if let Err(e) = signals::install() {
             printer.warn(format!("cannot install signal handlers: {e}"));
         }
     }
-    let code = match commands::run(cli, &printer) {
-        Ok(code) => code,
+    let status = match commands::run(cli, &printer) {
+        Ok(status) => status,
         Err(err) => {
             printer.error(&err);
-            exit::for_error(&err)
+            exit_status(&err)
         }
     };
-    std::process::ExitCode::from(code)
+    status.into()
+}
+
+/// The exit status for an error that ended a command: [`ExitStatus::Interrupted`] once
+/// SIGINT/SIGTERM arrived (whatever error the interruption caused), else the error's own kind
+/// ([`ExitStatus::of`]).
+pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
+    if signals::received() {
+        return ExitStatus::Interrupted;
+    }
+    ExitStatus::of(err)
 }

@@ -56,6 +56,24 @@ impl RelaunchMarker {
         crate::atomic::write_json_atomic(path, self)
     }
 
+    /// `voxctl reap mark`: captures live process `pid` and writes its marker atomically to
+    /// `path` (a later marker replaces an earlier one); returns what was written. Errors: no
+    /// such process; the write failed (naming `path`).
+    ///
+    /// ```no_run
+    /// let path = voxctl::state::StateDir::open(None)?.relaunch_marker();
+    /// let marker = voxctl::marker::RelaunchMarker::mark(4242, &path)?;
+    /// println!("marked {:?}", marker.exe);
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn mark(pid: i32, path: &Path) -> Result<RelaunchMarker> {
+        let marker = RelaunchMarker::capture(pid)?;
+        marker
+            .write(path)
+            .with_context(|| format!("cannot write the relaunch marker {}", path.display()))?;
+        Ok(marker)
+    }
+
     /// Reads the marker at `path` without consuming it; `Ok(None)` when there is none. It is
     /// opened without following symlinks and checked on the handle
     /// ([`crate::checked_open::read_record`]: a symlink, FIFO or foreign file is

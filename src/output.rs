@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
+use voxctl::error::{ErrorBody, ErrorDoc, Failed};
+use voxctl::exit::ExitStatus;
 use voxctl::Error;
 
 use crate::cli::GlobalArgs;
@@ -145,7 +147,11 @@ impl Printer {
         if self.json && (self.stream || !reported) {
             let error = self.error_body(err);
             let _ = if self.stream {
-                self.json_line(&serde_json::json!({"event": "failed", "error": error}))
+                // Through a `serde_json::Value`, whose keys are sorted: the line has always
+                // been `{"error":{"code","hint","kind","message"},"event":"failed"}`.
+                serde_json::to_value(Failed { error })
+                    .map_err(anyhow::Error::from)
+                    .and_then(|line| self.json_line(&line))
             } else {
                 self.json_doc(&ErrorDoc { error })
             };
@@ -154,12 +160,7 @@ impl Printer {
 
     /// The `--json` error object for `err`: `{"code", "kind", "message", "hint"}`.
     pub fn error_body(&self, err: &anyhow::Error) -> ErrorBody {
-        ErrorBody {
-            code: crate::exit::for_error(err),
-            kind: kind(err),
-            message: format!("{err:#}"),
-            hint: self.hint(err),
-        }
+        ErrorBody::new(crate::exit_status(err), format!("{err:#}"), self.hint(err))
     }
 
     /// The hint for `err`, fitted to what the user did: after a `--wait` that ran out, a busy
@@ -249,33 +250,6 @@ impl Printer {
     }
 }
 
-/// The `--json` error document (DESIGN.md "Output").
-#[derive(Debug, Serialize)]
-struct ErrorDoc {
-    error: ErrorBody,
-}
-
-/// The error object of [`ErrorDoc`] and of fetch's `failed` event.
-#[derive(Debug, Serialize)]
-pub struct ErrorBody {
-    /// The exit code.
-    pub code: u8,
-    /// `usage`, `integrity`, `busy`, `refused`, `lost`, `timed_out`, `interrupted` or
-    /// `failure`.
-    pub kind: &'static str,
-    /// The message with its cause chain, as on stderr.
-    pub message: String,
-    /// The next step, or null.
-    pub hint: Option<String>,
-}
-
-fn kind(err: &anyhow::Error) -> &'static str {
-    if voxctl::interrupt::requested() {
-        return "interrupted";
-    }
-    Error::find(err).map_or("failure", Error::kind)
-}
-
 /// Reports a command line that clap rejected, and returns its exit code: `--help` and
 /// `--version` print and exit 0; a usage error prints clap's message on stderr (exit 2) and,
 /// when `--json` is among the arguments, the error document on stdout too.
@@ -308,17 +282,16 @@ pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
         .trim_start_matches("error: ")
         .to_string();
     let doc = ErrorDoc {
-        error: ErrorBody {
-            code: crate::exit::USAGE,
-            kind: "usage",
+        error: ErrorBody::new(
+            ExitStatus::Usage,
             message,
-            hint: Some("see `voxctl help` and the subcommand's --help".into()),
-        },
+            Some("see `voxctl help` and the subcommand's --help".into()),
+        ),
     };
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, &doc);
     let _ = writeln!(out);
-    std::process::ExitCode::from(crate::exit::USAGE)
+    ExitStatus::Usage.into()
 }
 
 /// Prints a status line at most once per interval (see [`Printer::ticker`]).

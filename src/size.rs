@@ -10,7 +10,7 @@
 //! The parse-size crate does not fit: it reads `K` as 1000 (or, in binary mode, `KB` as
 //! 1024 too), accepts decimals and `B` for bytes, and has no `b` = 512. So the grammar is
 //! written out here, with a table test pinned against GNU split's behaviour
-//! (tests/split.rs checks it against the real `split -b`).
+//! (tests/it/split.rs checks it against the real `split -b`).
 
 use crate::Error;
 

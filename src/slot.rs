@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::checked_open::{self, Rule};
 use crate::name::validate_resource_name;
 use crate::state::StateDir;
@@ -106,6 +107,102 @@ pub struct SlotGuard {
     holder: Holder,
 }
 
+/// What [`SlotTable::try_acquire`] found.
+#[derive(Debug)]
+#[must_use = "an acquired slot is released when its guard drops"]
+pub enum Attempt {
+    /// The slot is ours until the guard drops.
+    Acquired(SlotGuard),
+    /// Someone holds the slot: its metadata, or `None` when it could not be read (a holder
+    /// that is still writing it, or a lock file of an older voxctl).
+    Held(Option<Holder>),
+}
+
+impl Attempt {
+    /// The guard, if the slot was acquired (`None` drops nothing: a held slot has no guard).
+    pub fn guard(self) -> Option<SlotGuard> {
+        match self {
+            Attempt::Acquired(g) => Some(g),
+            Attempt::Held(_) => None,
+        }
+    }
+}
+
+/// How long [`SlotTable::acquire`] waits for a held slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Not at all: a held slot is [`Error::Busy`] at once.
+    Never,
+    /// Up to this long, then [`Error::Busy`].
+    AtMost(Duration),
+    /// For as long as it takes (until cancelled).
+    Forever,
+}
+
+/// What [`SlotTable::acquire`] reports while it waits for a held slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitEvent {
+    /// The slot is held by this holder, seen for the first time (sent once per pid).
+    Holder(Holder),
+    /// The holder's metadata as read on this poll (every [`WAIT_POLL`]): `done` and `total`
+    /// are its progress.
+    Progress(Holder),
+    /// The holder `pid` has shown no progress (the same `done` in its metadata) for `idle`:
+    /// sent once per holder, after [`STALL_NOTICE`].
+    Stalled {
+        /// The holder's pid.
+        pid: i32,
+        /// Whether it is stopped (Ctrl-Z, SIGSTOP): `kill -CONT PID` resumes it.
+        stopped: bool,
+        /// How long its progress has not changed.
+        idle: Duration,
+    },
+}
+
+/// How often [`SlotTable::acquire`] looks at a held slot: 100 ms.
+pub const WAIT_POLL: Duration = Duration::from_millis(100);
+
+/// How long a holder may show no progress (the same pid, the same `done` in its metadata)
+/// before [`SlotTable::acquire`] reports [`WaitEvent::Stalled`]: 10 s.
+pub const STALL_NOTICE: Duration = Duration::from_secs(10);
+
+/// What a waiter knows of the holders it has followed.
+#[derive(Default)]
+struct Follow {
+    /// The pid last announced with [`WaitEvent::Holder`].
+    announced: Option<i32>,
+    /// The holder's (pid, done) as last seen, and when it last changed.
+    seen: Option<(i32, Option<u64>)>,
+    changed: Option<Instant>,
+    /// The pid last reported as stalled.
+    stall_told: Option<i32>,
+}
+
+impl Follow {
+    fn observe(&mut self, h: Holder, on_event: &dyn Fn(&WaitEvent)) {
+        if self.announced != Some(h.pid) {
+            self.announced = Some(h.pid);
+            on_event(&WaitEvent::Holder(h.clone()));
+        }
+        let now = Instant::now();
+        if self.seen != Some((h.pid, h.done)) {
+            self.seen = Some((h.pid, h.done));
+            self.changed = Some(now);
+        } else if let Some(changed) = self.changed {
+            let idle = now.duration_since(changed);
+            if self.stall_told != Some(h.pid) && idle >= STALL_NOTICE {
+                self.stall_told = Some(h.pid);
+                on_event(&WaitEvent::Stalled {
+                    pid: h.pid,
+                    stopped: crate::process::is_stopped(h.pid),
+                    idle,
+                });
+            }
+        }
+        on_event(&WaitEvent::Progress(h));
+    }
+}
+
 impl SlotTable {
     /// The table in `STATE/slots/`.
     pub fn new(state: &StateDir) -> Result<SlotTable> {
@@ -130,10 +227,27 @@ impl SlotTable {
             .with_context(|| format!("cannot open slot file {}", path.display()))
     }
 
-    /// Acquires slot `name` without blocking. Errors with [`Error::Busy`] (naming the holder)
-    /// when another process or another guard of this process holds it, and with
-    /// [`Error::Usage`] for an invalid name.
-    pub fn try_acquire(&self, name: &str) -> Result<SlotGuard> {
+    /// Tries to take slot `name` without blocking: [`Attempt::Acquired`] with the guard, or
+    /// [`Attempt::Held`] naming the holder (another process, or another guard of this
+    /// process) as far as its metadata can be read. Errors: [`Error::Usage`] for an invalid
+    /// name, [`Error::Refused`] (exit 5) for a lock file of the wrong type, owner or mode,
+    /// and I/O errors naming the file.
+    ///
+    /// ```
+    /// use voxctl::slot::{Attempt, SlotTable};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let table = SlotTable::in_dir(dir.path());
+    /// let Attempt::Acquired(guard) = table.try_acquire("fetch-demo")? else {
+    ///     panic!("a fresh table has no holders");
+    /// };
+    /// // A second taker sees this process as the holder.
+    /// let Attempt::Held(Some(holder)) = table.try_acquire("fetch-demo")? else { panic!() };
+    /// assert_eq!(holder.pid, std::process::id() as i32);
+    /// drop(guard); // released
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn try_acquire(&self, name: &str) -> Result<Attempt> {
         let file = self.open(name)?;
         match file.try_lock() {
             Ok(()) => {}
@@ -142,12 +256,7 @@ impl SlotTable {
                     Ok(LockState::Held(pid)) => pid,
                     _ => None,
                 };
-                let holder = read_holder(&file, owner);
-                return Err(Error::Busy {
-                    what: format!("slot {name}"),
-                    holder: holder.map(|h| h.describe()),
-                }
-                .into());
+                return Ok(Attempt::Held(read_holder(&file, owner)));
             }
             Err(TryLockError::Error(e)) => {
                 return Err(anyhow::Error::from(e)
@@ -160,28 +269,84 @@ impl SlotTable {
             holder: Holder::for_current_process(),
         };
         guard.write_holder()?;
-        Ok(guard)
+        Ok(Attempt::Acquired(guard))
     }
 
-    /// Acquires slot `name`, waiting up to `timeout` (polling every 10-100 ms). Errors with
-    /// [`Error::Busy`] if it is still held when the time is up; returns early with
-    /// [`Error::Interrupted`] on SIGINT/SIGTERM.
-    pub fn acquire_wait(&self, name: &str, timeout: Duration) -> Result<SlotGuard> {
-        let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(10);
+    /// Takes slot `name`, waiting for it as `wait` says and following the holder meanwhile.
+    ///
+    /// While the slot is held, every [`WAIT_POLL`] the holder's metadata is read and reported
+    /// to `on_event`: [`WaitEvent::Holder`] once per holder (by pid), [`WaitEvent::Progress`]
+    /// on every poll, and [`WaitEvent::Stalled`] once per holder whose progress (pid and
+    /// `done`) has not changed for [`STALL_NOTICE`] (with whether it is stopped, as by Ctrl-Z
+    /// or SIGSTOP). Nothing is reported with [`Wait::Never`].
+    ///
+    /// Errors: [`Error::Busy`] (exit 4) naming the holder when the slot is held and `wait` is
+    /// [`Wait::Never`], or still held when [`Wait::AtMost`] runs out (then with the time
+    /// waited in the message and a hint: `kill -CONT PID` for a stopped holder, else a
+    /// longer wait); [`Error::Interrupted`] once `cancel` is cancelled; the errors of
+    /// [`SlotTable::try_acquire`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voxctl::cancel::Cancel;
+    /// use voxctl::slot::{SlotTable, Wait};
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let table = SlotTable::in_dir(dir.path());
+    /// let held = table.acquire("restart-demo", Wait::Never, &Cancel::new(), &|_| {})?;
+    /// // Held by `held`: a second taker gives up after 200 ms with Error::Busy.
+    /// let err = table
+    ///     .acquire("restart-demo", Wait::AtMost(Duration::from_millis(200)), &Cancel::new(), &|ev| {
+    ///         println!("{ev:?}");
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(matches!(voxctl::Error::find(&err), Some(voxctl::Error::Busy { .. })));
+    /// drop(held);
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    pub fn acquire(
+        &self,
+        name: &str,
+        wait: Wait,
+        cancel: &Cancel,
+        on_event: &dyn Fn(&WaitEvent),
+    ) -> Result<SlotGuard> {
+        let started = Instant::now();
+        let mut follow = Follow::default();
         loop {
-            match self.try_acquire(name) {
-                Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-                    crate::interrupt::check()?;
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(e);
-                    }
-                    std::thread::sleep(pause.min(deadline - now));
-                    pause = (pause * 2).min(Duration::from_millis(100));
+            let holder = match self.try_acquire(name)? {
+                Attempt::Acquired(guard) => return Ok(guard),
+                Attempt::Held(holder) => holder,
+            };
+            let busy = || -> anyhow::Error {
+                Error::Busy {
+                    what: format!("slot {name}"),
+                    holder: holder.as_ref().map(Holder::describe),
                 }
-                other => return other,
+                .into()
+            };
+            let limit = match wait {
+                Wait::Never => return Err(busy()),
+                Wait::AtMost(limit) => Some(limit),
+                Wait::Forever => None,
+            };
+            if limit.is_some_and(|l| started.elapsed() >= l) {
+                let waited =
+                    humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()));
+                let err = busy().context(format!("still held after waiting {waited}"));
+                let hint = match follow.seen {
+                    Some((pid, _)) if crate::process::is_stopped(pid) => {
+                        format!("pid {pid} is stopped: `kill -CONT {pid}` resumes it")
+                    }
+                    _ => "pass a longer --wait, or --wait alone to wait for as long as it takes"
+                        .to_string(),
+                };
+                return Err(crate::error::hinted(err, hint));
             }
+            if let Some(h) = self.holder(name)? {
+                follow.observe(h, on_event);
+            }
+            cancel.sleep(WAIT_POLL)?;
         }
     }
 
@@ -397,13 +562,27 @@ fn proc_locks_flock_owner(locks: &str, dev: u64, ino: u64) -> Option<i32> {
 mod tests {
     use super::*;
 
+    fn take(table: &SlotTable, name: &str) -> SlotGuard {
+        match table.try_acquire(name).unwrap() {
+            Attempt::Acquired(g) => g,
+            Attempt::Held(h) => panic!("held by {h:?}"),
+        }
+    }
+
     #[test]
     fn acquire_busy_release() {
         let dir = tempfile::tempdir().unwrap();
         let table = SlotTable::in_dir(dir.path());
-        let mut g = table.try_acquire("fetch-x").unwrap();
+        let mut g = take(&table, "fetch-x");
         g.set_progress(5, Some(10)).unwrap();
-        let err = table.try_acquire("fetch-x").unwrap_err();
+        let Attempt::Held(Some(holder)) = table.try_acquire("fetch-x").unwrap() else {
+            panic!("not held")
+        };
+        assert_eq!(holder.pid, std::process::id() as i32);
+        assert_eq!((holder.done, holder.total), (Some(5), Some(10)));
+        let err = table
+            .acquire("fetch-x", Wait::Never, &Cancel::new(), &|_| {})
+            .unwrap_err();
         let Some(Error::Busy { holder, .. }) = Error::find(&err) else {
             panic!("{err:#}")
         };
@@ -411,17 +590,51 @@ mod tests {
             .as_deref()
             .unwrap()
             .contains(&std::process::id().to_string()));
-        assert!(
-            table.try_acquire("other").is_ok(),
-            "other slots are independent"
-        );
+        drop(take(&table, "other")); // other slots are independent
         let listed = table.list().unwrap();
         assert_eq!(listed.len(), 1, "{listed:?}");
         assert_eq!(listed[0].holder.as_ref().unwrap().done, Some(5));
         drop(g);
         assert!(table.list().unwrap().is_empty());
-        assert!(table.try_acquire("fetch-x").is_ok());
+        drop(take(&table, "fetch-x"));
         assert!(table.try_acquire("../x").is_err());
+    }
+
+    #[test]
+    fn a_waiter_follows_the_holder_and_a_cancel_ends_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let mut g = take(&table, "w");
+        g.set_progress(7, Some(9)).unwrap();
+        let cancel = Cancel::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (table, cancel) = (table.clone(), cancel.clone());
+            std::thread::spawn(move || {
+                let tx = std::sync::Mutex::new(tx);
+                table
+                    .acquire("w", Wait::Forever, &cancel, &|ev| {
+                        let _ = tx.lock().unwrap().send(ev.clone());
+                    })
+                    .map(|_| ())
+            })
+        };
+        let first = rx.recv().unwrap();
+        assert!(
+            matches!(&first, WaitEvent::Holder(h) if h.pid == std::process::id() as i32),
+            "{first:?}"
+        );
+        let WaitEvent::Progress(h) = rx.recv().unwrap() else {
+            panic!("no progress")
+        };
+        assert_eq!((h.done, h.total), (Some(7), Some(9)));
+        cancel.cancel();
+        let err = waiter.join().unwrap().unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Interrupted)),
+            "{err:#}"
+        );
+        drop(g);
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
 //! are removed before any part is replaced. With [`Settings::fsync`] every file and the
 //! directory are also fsynced before each rename, which extends that promise to power loss;
-//! the parts' writeback is then started as they are written (every [`WRITEBACK_STEP`]), so
+//! the parts' writeback is then started as they are written (every 8 MiB, `WRITEBACK_STEP`), so
 //! the disk writes while the hashers work instead of all at the final fsync.
 //! The input's size and mtime are compared before and after, so an input modified during
 //! the split is refused rather than published.
@@ -37,6 +37,7 @@ use anyhow::{Context, Result};
 use tempfile::TempPath;
 
 use crate::atomic::fsync_dir;
+use crate::cancel::Cancel;
 use crate::checksum::format_line;
 use crate::digest::{hash_segments, Block, Consumer, Segment};
 use crate::error::hinted;
@@ -81,6 +82,27 @@ pub struct Settings {
     /// cannot leave a manifest naming a part whose data never reached the disk. Off by
     /// default, as for `split` and `cp`: a killed process is safe either way.
     pub fsync: bool,
+    /// Ends the split between blocks with [`Error::Interrupted`] (temporary files removed).
+    pub cancel: Cancel,
+}
+
+/// What a split reports while it runs: the split domain's one event type, serialized with an
+/// `"event"` tag in snake case.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The input was opened and checked; `size` bytes will be read.
+    Started {
+        /// The input's size, in bytes.
+        size: u64,
+        /// How many parts it makes.
+        parts: u64,
+    },
+    /// These many more bytes were read (and handed to the hashers and the part writer).
+    Read {
+        /// Bytes, since the previous `Read`.
+        bytes: u64,
+    },
 }
 
 /// Parses a `--part-size` exactly as GNU `split -b` reads its size (see [`crate::size`]:
@@ -113,14 +135,45 @@ fn part_count(size: u64, chunk_size: u64) -> u64 {
     size.div_ceil(chunk_size)
 }
 
-/// Splits `settings.input` and returns the manifest written. `progress` gets the bytes
-/// read, as they are read.
+/// Splits `settings.input` and returns the manifest written; `on_event` hears
+/// [`Event::Started`] once the input is checked, then [`Event::Read`] as it is read.
+///
+/// A split takes no slot or lock: DESIGN.md's slots serialize fetch and restart, which share
+/// the state dir; a split writes only release outputs, each published by a rename of a
+/// complete file (parts before manifests) under a temporary name carrying the writer's pid
+/// and start time, so two splits into one directory cannot corrupt an output: the later
+/// rename wins whole. Release CI runs one split per asset.
 ///
 /// Errors: a missing, empty or non-regular input, an unsafe asset name, or more than
 /// [`MAX_PARTS`] parts, before anything is written ([`Error::Usage`] for names and sizes);
 /// an existing output without `force` (naming it, with a hint); I/O errors naming the path;
-/// [`Error::Interrupted`] on SIGINT/SIGTERM (temporary files removed).
-pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Manifest> {
+/// [`Error::Interrupted`] once `settings.cancel` is cancelled (temporary files removed).
+///
+/// ```no_run
+/// use voxctl::cancel::Cancel;
+/// use voxctl::split::{self, Event, Settings};
+///
+/// let settings = Settings {
+///     input: "dist/voicebox-server-cuda".into(),
+///     out_dir: "release".into(),
+///     asset: "voicebox-server-cuda".into(),
+///     chunk_size: split::parse_part_size("1900MB")?,
+///     app_version: Some("0.9.0".into()),
+///     variant: Some("cuda".into()),
+///     requires: None,
+///     force: false,
+///     fsync: true,
+///     cancel: Cancel::new(),
+/// };
+/// let manifest = split::split(&settings, &|event| {
+///     if let Event::Started { size, parts } = event {
+///         eprintln!("{size} bytes into {parts} parts");
+///     }
+/// })?;
+/// println!("{} parts, sha256 {}", manifest.parts.len(), manifest.sha256);
+/// # anyhow::Ok(())
+/// ```
+pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<Manifest> {
     let Settings {
         input,
         out_dir,
@@ -212,7 +265,10 @@ pub fn split(settings: &Settings, progress: &(dyn Fn(u64) + Sync)) -> Result<Man
         kernel_copy: true,
         written_back: 0,
     };
-    let ((sha256, total), digests) = hash_segments(&segments, &mut [&mut writer], progress)?;
+    on_event(&Event::Started { size, parts: count });
+    let progress = |bytes| on_event(&Event::Read { bytes });
+    let ((sha256, total), digests) =
+        hash_segments(&segments, &mut [&mut writer], &progress, &settings.cancel)?;
     let after = file
         .metadata()
         .with_context(|| format!("cannot stat {}", input.display()))?;
@@ -640,6 +696,7 @@ mod tests {
                 &segments,
                 &mut [&mut writer, &mut WholeHasher::default()],
                 &|_| {},
+                &crate::cancel::Cancel::new(),
             )
             .unwrap();
             let parts: Vec<Vec<u8>> = writer

@@ -13,8 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cancel::Cancel;
 use crate::checked_open::{read_capped, TooLarge, CHECKSUM_FILE_CAP, MANIFEST_CAP, SUMS_FILE_CAP};
 use crate::checksum::{self, Sha256};
 use crate::digest::{hash_file, hash_segments, Segment};
@@ -23,7 +24,7 @@ use crate::name::validate_file_name;
 use crate::Error;
 
 /// The outcome of checking one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Size and hash match.
@@ -59,7 +60,7 @@ impl Status {
 }
 
 /// One checked file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Check {
     /// The name shown (as written in the sums file or manifest; lossily decoded if it is
     /// not UTF-8).
@@ -100,6 +101,30 @@ impl Check {
     }
 }
 
+/// How a verification runs: the settings of [`check_files`] and [`verify_manifest`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How many files are hashed at a time (at least 1).
+    pub threads: usize,
+    /// Ends the run between blocks with [`Error::Interrupted`].
+    pub cancel: Cancel,
+}
+
+/// What a verification reports while it runs: the verify domain's one event type, serialized
+/// with an `"event"` tag in snake case. Delivered through `&(dyn Fn(&Event) + Sync)`:
+/// [`Event::Hashed`] comes from the hashing threads.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// These many more bytes were hashed.
+    Hashed {
+        /// Bytes, since the previous `Hashed` of the same thread.
+        bytes: u64,
+    },
+    /// A file's check is done ([`check_files`]: in the order of its jobs).
+    Checked(Check),
+}
+
 /// One file to check.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -115,9 +140,10 @@ pub struct Job {
     pub size: Option<u64>,
 }
 
-/// Checks one file. Never fails for the file's sake (a missing or unreadable file is a
-/// [`Check`]); errors only with [`Error::Interrupted`].
-pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
+/// Checks one file, reporting [`Event::Hashed`] as it reads. Never fails for the file's sake
+/// (a missing or unreadable file is a [`Check`]); errors only with [`Error::Interrupted`]
+/// once `cancel` is cancelled.
+pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)) -> Result<Check> {
     tracing::info!(
         "{}: checking {} against sha256 {}",
         job.name,
@@ -148,7 +174,8 @@ pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
         check.detail = Some(format!("size is {} bytes, expected {size}", meta.len()));
         return Ok(check);
     }
-    match hash_file(&job.path, progress) {
+    let progress = |bytes| on_event(&Event::Hashed { bytes });
+    match hash_file(&job.path, &progress, cancel) {
         Ok((sha256, size)) => {
             check.sha256 = Some(sha256);
             check.size = Some(size);
@@ -162,17 +189,39 @@ pub fn check_file(job: &Job, progress: &(dyn Fn(u64) + Sync)) -> Result<Check> {
     Ok(check)
 }
 
-/// Checks `jobs` on up to `threads` files at a time and hands each result to `on_done` in
-/// the order of `jobs`, as soon as it and all before it are done. Errors only with
-/// [`Error::Interrupted`] (the remaining jobs are dropped).
+/// Checks `jobs` on up to `s.threads` files at a time and returns their checks in the order
+/// of `jobs`; `on_event` hears [`Event::Hashed`] as files are read and [`Event::Checked`] for
+/// each check in that order, as soon as it and all before it are done. Errors only with
+/// [`Error::Interrupted`] once `s.cancel` is cancelled (the remaining jobs are dropped).
+///
+/// ```no_run
+/// use voxctl::cancel::Cancel;
+/// use voxctl::verify::{self, Event, Job, Settings};
+///
+/// let job = Job {
+///     name: "voicebox-server-cpu".into(),
+///     raw_name: None,
+///     path: "voicebox-server-cpu".into(),
+///     sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".parse()?,
+///     size: None,
+/// };
+/// let settings = Settings { threads: 4, cancel: Cancel::new() };
+/// let checks = verify::check_files(&[job], &settings, &|event| {
+///     if let Event::Checked(c) = event {
+///         println!("{}: {}", c.name, c.status.word());
+///     }
+/// })?;
+/// assert!(checks.iter().all(|c| c.status.passed()));
+/// # anyhow::Ok(())
+/// ```
 pub fn check_files(
     jobs: &[Job],
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
-    on_done: &mut dyn FnMut(Check),
-) -> Result<()> {
+    s: &Settings,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<Vec<Check>> {
     let next = AtomicUsize::new(0);
-    let workers = threads.clamp(1, jobs.len().max(1));
+    let workers = s.threads.clamp(1, jobs.len().max(1));
+    let cancel = &s.cancel;
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel::<(usize, Result<Check>)>();
         for _ in 0..workers {
@@ -180,7 +229,7 @@ pub fn check_files(
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let outcome = check_file(job, progress);
+                let outcome = check_file(job, cancel, on_event);
                 let stop = outcome.is_err();
                 if tx.send((i, outcome)).is_err() || stop {
                     break;
@@ -189,15 +238,15 @@ pub fn check_files(
         }
         drop(tx);
         let mut pending = BTreeMap::new();
-        let mut emitted = 0;
+        let mut done = Vec::with_capacity(jobs.len());
         for (i, outcome) in rx {
             pending.insert(i, outcome?);
-            while let Some(check) = pending.remove(&emitted) {
-                on_done(check);
-                emitted += 1;
+            while let Some(check) = pending.remove(&done.len()) {
+                on_event(&Event::Checked(check.clone()));
+                done.push(check);
             }
         }
-        Ok(())
+        Ok(done)
     })
 }
 
@@ -368,13 +417,36 @@ struct Expected {
 /// Checks the release described by the manifest at `path`: a JSON manifest (layout 1) or a
 /// voicebox text manifest with `S.sha256` beside it (layout 2). See [`ManifestReport`].
 ///
+/// `on_event` hears [`Event::Hashed`] only: the checks are the report's.
+///
 /// Errors: a missing or malformed manifest, or a text manifest without a well-formed
-/// `S.sha256`, is [`Error::Integrity`]; SIGINT is [`Error::Interrupted`].
+/// `S.sha256`, is [`Error::Integrity`]; [`Error::Interrupted`] once `s.cancel` is cancelled.
+///
+/// ```no_run
+/// use voxctl::cancel::Cancel;
+/// use voxctl::verify::{self, Settings};
+///
+/// let settings = Settings { threads: 4, cancel: Cancel::new() };
+/// let report = verify::verify_manifest(
+///     "release/voicebox-server-cuda.manifest.json".as_ref(),
+///     &settings,
+///     &|_event| {},
+/// )?;
+/// assert!(report.checks.iter().all(|c| c.status.passed()));
+/// # anyhow::Ok(())
+/// ```
 pub fn verify_manifest(
     path: &Path,
-    threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
+    s: &Settings,
+    on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<ManifestReport> {
+    // Only the hashing progress goes out: the checks are in the report.
+    let hashed = |e: &Event| {
+        if let Event::Hashed { .. } = e {
+            on_event(e)
+        }
+    };
+    let progress = |bytes| on_event(&Event::Hashed { bytes });
     let dir = crate::atomic::parent_dir(path);
     let text = read_text(path, "manifest", MANIFEST_CAP, Source::Release)?;
     let expected = if text.trim_start().starts_with('{') {
@@ -452,9 +524,9 @@ pub fn verify_manifest(
     let asset_check = std::thread::scope(|scope| -> Result<Option<Check>> {
         let asset_thread = asset_job
             .as_ref()
-            .map(|job| scope.spawn(move || check_file(job, progress)));
+            .map(|job| scope.spawn(|| check_file(job, &s.cancel, &hashed)));
         if segments.len() == expected.parts.len() {
-            let ((sha256, size), each) = hash_segments(&segments, &mut [], progress)?;
+            let ((sha256, size), each) = hash_segments(&segments, &mut [], &progress, &s.cancel)?;
             for ((check, (sha256, _)), (_, _, want)) in
                 checks.iter_mut().zip(each).zip(&expected.parts)
             {
@@ -496,18 +568,15 @@ pub fn verify_manifest(
                 })
                 .collect();
             let (indices, jobs): (Vec<usize>, Vec<Job>) = jobs.into_iter().unzip();
-            let mut at = indices.into_iter();
-            check_files(&jobs, threads, progress, &mut |mut c| {
-                if let Some(i) = at.next() {
-                    if expected.parts[i].2.is_none() {
-                        c.expected_sha256 = None;
-                        if c.sha256.is_some() {
-                            c.status = Status::Present;
-                        }
+            for (i, mut c) in indices.into_iter().zip(check_files(&jobs, s, &hashed)?) {
+                if expected.parts[i].2.is_none() {
+                    c.expected_sha256 = None;
+                    if c.sha256.is_some() {
+                        c.status = Status::Present;
                     }
-                    checks[i] = c;
                 }
-            })?;
+                checks[i] = c;
+            }
         }
         match asset_thread {
             Some(t) => t

@@ -30,14 +30,16 @@ use nix::unistd::Pid;
 use serde::Serialize;
 
 use super::record::{now_ms, BackendRecord};
+use crate::cancel::Cancel;
 use crate::checked_open::{self, Rule};
 use crate::process::{ProcessHandle, ProcessIdentity};
 use crate::variant::Variant;
 use crate::Error;
 
 /// Runs `binary --version` and returns its stdout. Errors when it cannot start, does not exit
-/// within `timeout` (it is then killed), or exits unsuccessfully.
-pub fn version_output(binary: &Path, timeout: Duration) -> Result<String> {
+/// within `timeout` (it is then killed), or exits unsuccessfully; with
+/// [`Error::Interrupted`] (the child killed) once `cancel` is cancelled.
+pub fn version_output(binary: &Path, timeout: Duration, cancel: &Cancel) -> Result<String> {
     let mut child = Command::new(binary)
         .arg("--version")
         .stdin(Stdio::null())
@@ -52,7 +54,7 @@ pub fn version_output(binary: &Path, timeout: Duration) -> Result<String> {
         let _ = (&mut stdout).take(64 * 1024).read_to_end(&mut out);
         let _ = tx.send(out);
     });
-    let out = match crate::interrupt::recv_timeout(&rx, timeout) {
+    let out = match cancel.recv_timeout(&rx, timeout) {
         Ok(Some(out)) => out,
         outcome => {
             // Our own unreaped child: its pid cannot have been reused.
@@ -167,7 +169,7 @@ pub fn start(spec: &StartSpec) -> Result<Started> {
 }
 
 /// How a stop ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stopped {
     /// The recorded process was not running (gone, or its pid now belongs to another one).
@@ -178,17 +180,35 @@ pub enum Stopped {
     Killed,
 }
 
+impl Stopped {
+    /// The name in JSON (`not_running`, `terminated`, `killed`), also shown to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stopped::NotRunning => "not_running",
+            Stopped::Terminated => "terminated",
+            Stopped::Killed => "killed",
+        }
+    }
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Stops the process `id` and its group (see the module doc): SIGTERM, wait up to `timeout`,
 /// SIGKILL, wait up to 5 s more. Errors with [`Error::Refused`] for voxctl itself or an
-/// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL. A SIGINT/SIGTERM to voxctl
-/// during a wait ends it with [`Error::Interrupted`] and no further signal: the process keeps
-/// the SIGTERM it was sent and is never escalated to SIGKILL by an interrupted stop.
+/// ancestor, and with [`Error::TimedOut`] if it survives SIGKILL. A `cancel` during a wait
+/// ends it with [`Error::Interrupted`] and no further signal: the process keeps the SIGTERM
+/// it was sent and is never escalated to SIGKILL by an interrupted stop.
 ///
 /// `on_leader_only(member)` is called (at most once) when the group holds `member`, voxctl or
 /// one of its ancestors, so only the leader was signalled.
 pub fn stop(
     id: &ProcessIdentity,
     timeout: Duration,
+    cancel: &Cancel,
     on_leader_only: &mut dyn FnMut(i32),
 ) -> Result<Stopped> {
     let Some(handle) = ProcessHandle::open(id)? else {
@@ -206,21 +226,21 @@ pub fn stop(
         Some(sent) => tell(sent),
         None => return Ok(Stopped::NotRunning),
     }
-    if wait_exit(&handle, timeout)? {
+    if wait_exit(&handle, timeout, cancel)? {
         return Ok(Stopped::Terminated);
     }
     if let Some(sent) = signal_group(&handle, Signal::SIGKILL)? {
         tell(sent);
     }
-    if wait_exit(&handle, Duration::from_secs(5))? {
+    if wait_exit(&handle, Duration::from_secs(5), cancel)? {
         return Ok(Stopped::Killed);
     }
     Err(Error::TimedOut(format!("pid {} survived SIGKILL for 5s", id.pid)).into())
 }
 
 /// Waits up to `timeout` for `handle`'s process to exit (seen at once through the pidfd),
-/// checking for SIGINT/SIGTERM every 100 ms. Returns whether it exited.
-fn wait_exit(handle: &ProcessHandle, timeout: Duration) -> Result<bool> {
+/// checking `cancel` every 100 ms. Returns whether it exited.
+fn wait_exit(handle: &ProcessHandle, timeout: Duration, cancel: &Cancel) -> Result<bool> {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -230,7 +250,7 @@ fn wait_exit(handle: &ProcessHandle, timeout: Duration) -> Result<bool> {
         if Instant::now() >= deadline {
             return Ok(false);
         }
-        crate::interrupt::check()?;
+        cancel.check()?;
     }
 }
 

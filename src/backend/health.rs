@@ -197,13 +197,14 @@ pub enum Ready {
 }
 
 /// Polls `url` every `every` until a probe is healthy for `variant`, `exited()` reports the
-/// process gone, or `timeout` passes. Returns early with [`Error::Interrupted`] on
-/// SIGINT/SIGTERM.
+/// process gone, or `timeout` passes. Returns early with [`Error::Interrupted`] once `cancel`
+/// is cancelled.
 pub fn wait_ready(
     url: &HealthUrl,
     variant: Option<&str>,
     timeout: Duration,
     every: Duration,
+    cancel: &crate::cancel::Cancel,
     mut exited: impl FnMut() -> Option<String>,
 ) -> Result<Ready> {
     let start = Instant::now();
@@ -229,12 +230,12 @@ pub fn wait_ready(
         if let Some(how) = exited() {
             return Ok(Ready::Exited(how));
         }
-        crate::interrupt::check()?;
+        cancel.check()?;
         let now = Instant::now();
         if now >= deadline {
             return Ok(Ready::TimedOut(last));
         }
-        std::thread::sleep(every.min(deadline - now));
+        cancel.sleep(every.min(deadline - now))?;
     }
 }
 

@@ -14,7 +14,7 @@ use crate::state::StateDir;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The backend's health as `status` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// HTTP 200 (and the variant it reports, if any, is the recorded one).
@@ -27,8 +27,27 @@ pub enum HealthState {
     NotRunning,
 }
 
+impl HealthState {
+    /// The name in JSON (`healthy`, `unhealthy`, `unreachable`, `not_running`), also shown
+    /// to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            HealthState::Healthy => "healthy",
+            HealthState::Unhealthy => "unhealthy",
+            HealthState::Unreachable => "unreachable",
+            HealthState::NotRunning => "not_running",
+        }
+    }
+}
+
+impl std::fmt::Display for HealthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The running backend, observed now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Observed {
     /// What `backend.json` says.
     #[serde(flatten)]

@@ -87,19 +87,24 @@ pub fn parse_listeners(table: &str, port: u16) -> Vec<u64> {
 
 /// Waits until nothing listens on `port`, polling every `every`, for at most `timeout`.
 /// Returns whether the port was released. Returns early with
-/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM.
-pub fn wait_released(port: u16, timeout: Duration, every: Duration) -> Result<bool> {
+/// [`crate::Error::Interrupted`] once `cancel` is cancelled.
+pub fn wait_released(
+    port: u16,
+    timeout: Duration,
+    every: Duration,
+    cancel: &crate::cancel::Cancel,
+) -> Result<bool> {
     let deadline = Instant::now() + timeout;
     loop {
         if !is_listening(port)? {
             return Ok(true);
         }
-        crate::interrupt::check()?;
+        cancel.check()?;
         let now = Instant::now();
         if now >= deadline {
             return Ok(false);
         }
-        std::thread::sleep(every.min(deadline - now));
+        cancel.sleep(every.min(deadline - now))?;
     }
 }
 
@@ -185,7 +190,14 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             drop(l);
         });
-        assert!(wait_released(port, Duration::from_secs(5), Duration::from_millis(5)).unwrap());
+        let cancel = crate::cancel::Cancel::new();
+        assert!(wait_released(
+            port,
+            Duration::from_secs(5),
+            Duration::from_millis(5),
+            &cancel
+        )
+        .unwrap());
         t.join().unwrap();
     }
 }

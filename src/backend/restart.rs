@@ -12,7 +12,8 @@
 //! 7. poll the health URL until it answers 200 for the variant; on timeout or early exit,
 //!    stop the new process and start the previous binary again (exit 7, or 1 if that fails).
 //!
-//! SIGINT/SIGTERM (exit 130) ends any wait and takes no further step (see `left_behind`).
+//! A cancel ([`Settings::cancel`]; the CLI's SIGINT/SIGTERM, exit 130) ends any wait and takes
+//! no further step (see `left_behind`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -25,9 +26,10 @@ use super::health::{self, HealthUrl, Ready};
 use super::record::BackendRecord;
 use super::select::{self, Rejected};
 use super::{port, POLL_INTERVAL};
-use crate::backends::BackendsDir;
+use crate::cancel::Cancel;
+use crate::installs::BackendsDir;
 use crate::marker::RelaunchMarker;
-use crate::slot::SlotTable;
+use crate::slot::{SlotTable, Wait};
 use crate::state::StateDir;
 use crate::variant::Variant;
 use crate::Error;
@@ -62,10 +64,15 @@ pub struct Settings {
     pub args: Vec<String>,
     /// Wait this long for a busy restart slot (`None`: fail at once with exit 4).
     pub wait: Option<Duration>,
+    /// Ends any wait (version check, stop, port, health) with [`Error::Interrupted`]; no
+    /// further step is taken then.
+    pub cancel: Cancel,
 }
 
-/// Things worth telling the user while a restart runs.
-#[derive(Debug, Clone)]
+/// Things worth telling the user while a restart runs: the restart domain's one event type,
+/// serialized with an `"event"` tag in snake case.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// A variant was not usable; the next one is tried.
     Rejected(Rejected),
@@ -74,7 +81,12 @@ pub enum Event {
     /// Stopping the old backend.
     Stopping(BackendRecord),
     /// The old backend ignored SIGTERM and was killed.
-    Killed(i32),
+    Killed {
+        /// Its pid.
+        pid: i32,
+        /// How long it had after SIGTERM, in milliseconds.
+        after_ms: u64,
+    },
     /// Backend `pid`'s process group holds `member`, voxctl or one of its ancestors, so only
     /// `pid` itself was signalled, not its group.
     LeaderOnly {
@@ -84,7 +96,10 @@ pub enum Event {
         member: i32,
     },
     /// Waiting for the port to be released.
-    WaitingForPort(u16),
+    WaitingForPort {
+        /// The port.
+        port: u16,
+    },
     /// Started the new backend.
     Started(BackendRecord),
     /// The new backend failed; the last lines of its log follow.
@@ -99,7 +114,7 @@ pub enum Event {
 }
 
 /// Milliseconds spent in each phase.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Timings {
     /// Choosing and checking the binary (before anything is stopped).
     pub check_ms: u64,
@@ -113,8 +128,8 @@ pub struct Timings {
     pub downtime_ms: u64,
 }
 
-/// The outcome of a successful restart.
-#[derive(Debug, Clone, Serialize)]
+/// The outcome of a successful restart (what `restart --json` prints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Report {
     /// The variant asked for (`auto` already resolved); `backend.variant` is the one that
     /// runs, which differs only after an allowed fallback.
@@ -130,7 +145,7 @@ pub struct Report {
 }
 
 /// The backend a restart replaced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Previous {
     /// Its record.
     pub backend: BackendRecord,
@@ -142,14 +157,46 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-/// Runs a restart (see the module doc), reporting progress through `on`.
-pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Result<Report> {
+/// Runs a restart (see the module doc) under slot `restart-{app}` (waiting for it as
+/// `s.wait` says), reporting progress through `on`.
+///
+/// Errors: [`Error::Busy`] for a busy slot; [`crate::backend::select::NoUsableBinary`] (in the
+/// chain) when no variant passes its checks, before anything is stopped; [`Error::TimedOut`]
+/// when the port stays in use or the new backend is not healthy in time (after a rollback);
+/// [`Error::Interrupted`] once `s.cancel` is cancelled, with a hint saying what was left.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use voxctl::backend::health::HealthUrl;
+/// use voxctl::backend::restart::{self, Settings};
+/// use voxctl::cancel::Cancel;
+/// use voxctl::state::StateDir;
+/// use voxctl::variant::Variant;
+///
+/// let state = StateDir::open(None)?;
+/// let settings = Settings {
+///     app: "voicebox".into(),
+///     variant: Variant::Cuda,
+///     fallback: Some(Variant::Cpu),
+///     data_dir: voxctl::installs::default_data_dir("voicebox")?,
+///     port: 17493,
+///     health_url: HealthUrl::for_port(17493),
+///     stop_timeout: Duration::from_secs(10),
+///     ready_timeout: Duration::from_secs(60),
+///     expect_version: None,
+///     args: Vec::new(),
+///     wait: None,
+///     cancel: Cancel::new(),
+/// };
+/// let report = restart::restart(&state, &settings, &|event| eprintln!("{event:?}"))?;
+/// println!("pid {} is healthy", report.backend.pid);
+/// # anyhow::Ok(())
+/// ```
+pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> Result<Report> {
     let slot_name = format!("restart-{}", s.app);
     let table = SlotTable::new(state)?;
-    let _slot = match s.wait {
-        Some(t) => table.acquire_wait(&slot_name, t)?,
-        None => table.try_acquire(&slot_name)?,
-    };
+    let wait = s.wait.map_or(Wait::Never, Wait::AtMost);
+    let _slot = table.acquire(&slot_name, wait, &s.cancel, &|_| {})?;
     let t_check = Instant::now();
     let backends = BackendsDir::new(&s.data_dir);
     let choice = select::choose(
@@ -159,10 +206,10 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
         s.fallback,
         s.expect_version.as_deref(),
         VERSION_TIMEOUT,
-        control::version_output,
+        |binary, timeout| control::version_output(binary, timeout, &s.cancel),
     )?;
     for r in &choice.rejected {
-        on(Event::Rejected(r.clone()));
+        on(&Event::Rejected(r.clone()));
     }
     let mut timings = Timings {
         check_ms: ms(t_check.elapsed()),
@@ -172,7 +219,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
     let current = match BackendRecord::read(&record_path)? {
         Some(r) if r.is_alive() => Some(r),
         Some(r) => {
-            on(Event::StaleRecord(r));
+            on(&Event::StaleRecord(r));
             BackendRecord::remove(&record_path)?;
             None
         }
@@ -191,9 +238,9 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
             }
             _ => {}
         }
-        on(Event::Stopping(old.clone()));
-        let stopped = control::stop(&old.identity(), s.stop_timeout, &mut |member| {
-            on(Event::LeaderOnly {
+        on(&Event::Stopping(old.clone()));
+        let stopped = control::stop(&old.identity(), s.stop_timeout, &s.cancel, &mut |member| {
+            on(&Event::LeaderOnly {
                 pid: old.pid,
                 member,
             })
@@ -209,7 +256,10 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
         })
         .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
         if stopped == Stopped::Killed {
-            on(Event::Killed(old.pid));
+            on(&Event::Killed {
+                pid: old.pid,
+                after_ms: ms(s.stop_timeout),
+            });
         }
         timings.stop_ms = ms(down_since.elapsed());
         BackendRecord::remove(&record_path)?;
@@ -220,7 +270,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
     }
 
     let t_port = Instant::now();
-    wait_for_port(s.port, s.stop_timeout, on).map_err(|e| {
+    wait_for_port(s.port, s.stop_timeout, &s.cancel, on).map_err(|e| {
         left_behind(e, || {
             "the previous backend is stopped and nothing was started: run `voxctl restart` \
              again"
@@ -241,7 +291,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &mut dyn FnMut(Event)) -> Res
         log: log_path(state, &chosen.variant.asset(&s.app))?,
     };
     let t_ready = Instant::now();
-    match start_and_wait(state, &spec, &s.health_url, s.ready_timeout, on)? {
+    match start_and_wait(state, &spec, &s.health_url, s.ready_timeout, &s.cancel, on)? {
         Ok(record) => {
             timings.ready_ms = ms(t_ready.elapsed());
             timings.downtime_ms = ms(down_since.elapsed());
@@ -272,12 +322,17 @@ fn log_path(state: &StateDir, asset: &str) -> Result<PathBuf> {
     Ok(state.subdir("logs")?.join(format!("{asset}.log")))
 }
 
-fn wait_for_port(port: u16, timeout: Duration, on: &mut dyn FnMut(Event)) -> Result<()> {
+fn wait_for_port(
+    port: u16,
+    timeout: Duration,
+    cancel: &Cancel,
+    on: &(dyn Fn(&Event) + Sync),
+) -> Result<()> {
     if !port::is_listening(port)? {
         return Ok(());
     }
-    on(Event::WaitingForPort(port));
-    if port::wait_released(port, timeout, POLL_INTERVAL)? {
+    on(&Event::WaitingForPort { port });
+    if port::wait_released(port, timeout, POLL_INTERVAL, cancel)? {
         return Ok(());
     }
     let holders: Vec<String> = port::holders(&port::listeners(port)?)
@@ -305,7 +360,8 @@ fn start_and_wait(
     spec: &StartSpec,
     url: &HealthUrl,
     timeout: Duration,
-    on: &mut dyn FnMut(Event),
+    cancel: &Cancel,
+    on: &(dyn Fn(&Event) + Sync),
 ) -> Result<Result<BackendRecord, String>> {
     let Started {
         mut child,
@@ -313,12 +369,13 @@ fn start_and_wait(
         log_offset,
     } = control::start(spec)?;
     record.write(&state.backend_record())?;
-    on(Event::Started(record.clone()));
+    on(&Event::Started(record.clone()));
     let ready = health::wait_ready(
         url,
         Some(spec.variant.as_str()),
         timeout,
         POLL_INTERVAL,
+        cancel,
         || match child.try_wait() {
             Ok(Some(status)) => Some(format!("exited with {status}")),
             _ => None,
@@ -343,16 +400,21 @@ fn start_and_wait(
             humantime::format_duration(timeout)
         ),
     };
-    on(Event::Failed {
+    on(&Event::Failed {
         reason: reason.clone(),
         log_tail: control::log_tail(&spec.log, log_offset, 20),
     });
-    let _ = control::stop(&record.identity(), Duration::from_secs(5), &mut |member| {
-        on(Event::LeaderOnly {
-            pid: record.pid,
-            member,
-        })
-    });
+    let _ = control::stop(
+        &record.identity(),
+        Duration::from_secs(5),
+        cancel,
+        &mut |member| {
+            on(&Event::LeaderOnly {
+                pid: record.pid,
+                member,
+            })
+        },
+    );
     control::reap_child(&mut child, Duration::from_secs(1));
     BackendRecord::remove(&state.backend_record())?;
     Ok(Err(reason))
@@ -366,7 +428,7 @@ fn rollback(
     s: &Settings,
     previous: Option<BackendRecord>,
     failure: String,
-    on: &mut dyn FnMut(Event),
+    on: &(dyn Fn(&Event) + Sync),
 ) -> anyhow::Error {
     let Some(prev) = previous else {
         return crate::error::hinted(
@@ -374,7 +436,7 @@ fn rollback(
             "see the log lines above",
         );
     };
-    on(Event::RollingBack(prev.clone()));
+    on(&Event::RollingBack(prev.clone()));
     let url = prev
         .health_url
         .as_deref()
@@ -390,8 +452,8 @@ fn rollback(
         args: prev.args.clone(),
         log: prev.log.clone(),
     };
-    let outcome = wait_for_port(prev.port, s.stop_timeout, &mut |_| {})
-        .and_then(|()| start_and_wait(state, &spec, &url, s.ready_timeout, on));
+    let outcome = wait_for_port(prev.port, s.stop_timeout, &s.cancel, &|_| {})
+        .and_then(|()| start_and_wait(state, &spec, &url, s.ready_timeout, &s.cancel, on));
     match outcome {
         Ok(Ok(back)) => crate::error::hinted(
             Error::TimedOut(format!(

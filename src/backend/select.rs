@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::backends::{BackendsDir, InstallRecord};
+use crate::installs::{BackendsDir, InstallRecord};
 use crate::variant::Variant;
 use crate::Error;
 
@@ -31,7 +31,7 @@ pub struct Chosen {
 }
 
 /// A variant that was tried and not taken, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rejected {
     /// The variant.
     pub variant: Variant,
@@ -50,6 +50,22 @@ pub struct NoUsableBinary {
     pub requested: Variant,
     /// Every variant tried, in order, and why it was not taken.
     pub rejected: Vec<Rejected>,
+}
+
+/// What `restart --json` prints when no binary was usable: the error document's `error`, and
+/// beside it what was asked for, every variant rejected and why, and the backend that keeps
+/// running (untouched; null when none runs). The CLI prints it with its keys sorted, as
+/// `{"error", "rejected", "requested", "running"}` (each object's keys sorted too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoUsableBinaryDoc {
+    /// The error, as in [`crate::error::ErrorDoc`].
+    pub error: crate::error::ErrorBody,
+    /// [`NoUsableBinary::rejected`].
+    pub rejected: Vec<Rejected>,
+    /// [`NoUsableBinary::requested`].
+    pub requested: Variant,
+    /// The recorded backend, if it still runs.
+    pub running: Option<super::record::BackendRecord>,
 }
 
 fn describe(rejected: &[Rejected]) -> String {
@@ -143,13 +159,19 @@ pub fn choose(
                 // A damaged install is never started (it would only crash-loop): refuse
                 // before its `--version` runs, naming what is wrong and the repair.
                 if let Some(r) = &record {
-                    let checks =
-                        crate::installed::check(r, crate::installed::Depth::Quick, 1, &|_| {})?;
-                    if !crate::installed::all_passed(&checks) {
+                    let checks = crate::installs::audit::check(
+                        r,
+                        crate::installs::audit::Depth::Quick,
+                        1,
+                        &|_| {},
+                        // A quick check hashes nothing, so there is nothing to cancel.
+                        &crate::cancel::Cancel::new(),
+                    )?;
+                    if !crate::installs::audit::all_passed(&checks) {
                         return Err(crate::error::hinted(
                             Error::Integrity(format!(
                                 "the installed {variant} backend is damaged: {}",
-                                crate::installed::describe_failures(&checks)
+                                crate::installs::audit::describe_failures(&checks)
                             )),
                             format!("repair it with `voxctl fetch --repair --variant {variant}`"),
                         ));

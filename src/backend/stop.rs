@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::control::{self, Stopped};
 use super::port;
 use super::record::BackendRecord;
-use crate::slot::SlotTable;
+use crate::cancel::Cancel;
+use crate::slot::{SlotTable, Wait};
 use crate::state::StateDir;
 use crate::Error;
 
@@ -20,7 +21,7 @@ use crate::Error;
 const POLL: Duration = Duration::from_millis(5);
 
 /// What [`stop`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StopOutcome {
     /// `backend.json` names no backend.
@@ -48,12 +49,42 @@ pub enum StopOutcome {
     },
 }
 
-/// Stops the backend recorded in `STATE/backend.json` for `app` (see the module doc),
-/// giving it `grace` after SIGTERM and then `grace` again for the port. Errors: busy (exit 4)
-/// while a restart of `app` runs; timed out (exit 7) if the port stays in use; interrupted.
-pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome> {
+/// The settings of a [`stop`].
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The app (`voicebox`): names the slot.
+    pub app: String,
+    /// How long the backend gets after SIGTERM, and then its port to be released.
+    pub grace: Duration,
+    /// Ends the waits with [`Error::Interrupted`] (no SIGKILL follows a cancelled wait).
+    pub cancel: Cancel,
+}
+
+/// Stops the backend recorded in `STATE/backend.json` for `s.app` (see the module doc), under
+/// slot `restart-{app}`, giving it `s.grace` after SIGTERM and then `s.grace` again for the
+/// port. Errors: [`Error::Busy`] while a restart of `app` runs; [`Error::TimedOut`] if the
+/// port stays in use; [`Error::Interrupted`] once `s.cancel` is cancelled.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use voxctl::backend::stop::{self, Settings, StopOutcome};
+/// use voxctl::cancel::Cancel;
+///
+/// let state = voxctl::state::StateDir::open(None)?;
+/// let settings = Settings {
+///     app: "voicebox".into(),
+///     grace: Duration::from_secs(10),
+///     cancel: Cancel::new(),
+/// };
+/// if let StopOutcome::Stopped { stop_ms, .. } = stop::stop(&state, &settings)? {
+///     println!("stopped in {stop_ms} ms");
+/// }
+/// # anyhow::Ok(())
+/// ```
+pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
+    let (app, grace) = (&s.app, s.grace);
     let table = SlotTable::new(state)?;
-    let _slot = table.try_acquire(&format!("restart-{app}"))?;
+    let _slot = table.acquire(&format!("restart-{app}"), Wait::Never, &s.cancel, &|_| {})?;
     let record_path = state.backend_record();
     let backend = match BackendRecord::read(&record_path)? {
         None => return Ok(StopOutcome::NotRunning),
@@ -65,14 +96,16 @@ pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome>
     };
     let started = Instant::now();
     let mut leader_only = None;
-    let stopped = control::stop(&backend.identity(), grace, &mut |member| {
+    let stopped = control::stop(&backend.identity(), grace, &s.cancel, &mut |member| {
         leader_only = Some(member)
     })
     .with_context(|| format!("cannot stop the backend, pid {}", backend.pid))?;
     let stop_ms = started.elapsed().as_millis() as u64;
     BackendRecord::remove(&record_path)?;
     let t_port = Instant::now();
-    if port::is_listening(backend.port)? && !port::wait_released(backend.port, grace, POLL)? {
+    if port::is_listening(backend.port)?
+        && !port::wait_released(backend.port, grace, POLL, &s.cancel)?
+    {
         return Err(crate::error::hinted(
             Error::TimedOut(format!(
                 "pid {} stopped, but port {} is still in use after {}",
@@ -93,7 +126,7 @@ pub fn stop(state: &StateDir, app: &str, grace: Duration) -> Result<StopOutcome>
 }
 
 /// What [`remove`] did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Removed {
     /// The variant.
     pub variant: crate::variant::Variant,
@@ -106,27 +139,63 @@ pub struct Removed {
     pub stopped: Option<StopOutcome>,
 }
 
-/// Uninstalls `variant` of `app` from `backends`: its binary (or extracted archive
+/// The settings of a [`remove`].
+#[derive(Debug, Clone)]
+pub struct RemoveSettings {
+    /// The variant to remove.
+    pub variant: crate::variant::Variant,
+    /// Stop the backend first if it runs this variant (else that is a refusal).
+    pub force: bool,
+    /// Remove only the partial download (and stop nothing).
+    pub partial_only: bool,
+    /// How a running backend is stopped with `force` (its `app` names the asset too).
+    pub stop: Settings,
+}
+
+/// Uninstalls `s.variant` of `s.stop.app` from `backends`: its binary (or extracted archive
 /// directory), its install record and its partial download. While the recorded backend runs
-/// this variant it refuses (exit 5) unless `force`, which stops it first as [`stop`] does.
-/// With `partial_only` only the partial download is removed (and nothing is stopped).
-/// Removing what is not there is not an error: `removed` is then empty.
+/// this variant it refuses ([`Error::Refused`]) unless `s.force`, which stops it first as
+/// [`stop`] does. With `s.partial_only` only the partial download is removed (and nothing is
+/// stopped). Removing what is not there is not an error: `removed` is then empty.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use voxctl::backend::stop::{self, RemoveSettings, Settings};
+/// use voxctl::cancel::Cancel;
+/// use voxctl::installs::BackendsDir;
+///
+/// let state = voxctl::state::StateDir::open(None)?;
+/// let backends = BackendsDir::new(&voxctl::installs::default_data_dir("voicebox")?);
+/// let removed = stop::remove(
+///     &state,
+///     &backends,
+///     &RemoveSettings {
+///         variant: voxctl::variant::Variant::Cuda,
+///         force: false,
+///         partial_only: false,
+///         stop: Settings {
+///             app: "voicebox".into(),
+///             grace: Duration::from_secs(10),
+///             cancel: Cancel::new(),
+///         },
+///     },
+/// )?;
+/// println!("removed {:?}", removed.removed);
+/// # anyhow::Ok(())
+/// ```
 pub fn remove(
     state: &StateDir,
-    backends: &crate::backends::BackendsDir,
-    app: &str,
-    variant: crate::variant::Variant,
-    force: bool,
-    partial_only: bool,
-    grace: Duration,
+    backends: &crate::installs::BackendsDir,
+    s: &RemoveSettings,
 ) -> Result<Removed> {
-    let asset = variant.asset(app);
+    let (variant, force) = (s.variant, s.force);
+    let asset = variant.asset(&s.stop.app);
     let mut removed = Vec::new();
     let partial_dir = backends.root().join(".partial").join(&asset);
     if crate::fetch::partial::remove(backends, &asset)? {
         removed.push(partial_dir);
     }
-    if partial_only {
+    if s.partial_only {
         return Ok(Removed {
             variant,
             asset,
@@ -161,7 +230,7 @@ pub fn remove(
                 format!("stop it first with `voxctl stop`, or pass --force to stop it and remove {variant}"),
             ));
         }
-        stopped = Some(stop(state, app, grace)?);
+        stopped = Some(stop(state, &s.stop)?);
     }
     let meta = std::fs::symlink_metadata(&installed);
     let existed = meta.is_ok();

@@ -2,6 +2,7 @@
 //! copies in `completions/` and `man/` (a test fails when they are stale).
 
 use std::path::Path;
+use voxctl::exit::ExitStatus;
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -19,10 +20,10 @@ const SHELLS: [Shell; 5] = [
     Shell::PowerShell,
 ];
 
-pub fn completions(args: CompletionsArgs) -> Result<u8> {
+pub fn completions(args: CompletionsArgs) -> Result<ExitStatus> {
     use std::io::Write;
     std::io::stdout().write_all(&script(args.shell))?;
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// The completion script for `shell`.
@@ -118,7 +119,7 @@ fn script_name(shell: Shell) -> String {
     }
 }
 
-pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
+pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<ExitStatus> {
     let comp_dir = args.dir.join("completions");
     let man_dir = args.dir.join("man");
     for d in [&comp_dir, &man_dir] {
@@ -135,7 +136,7 @@ pub fn generate(args: GenerateArgs, printer: &Printer) -> Result<u8> {
         comp_dir.display(),
         man_dir.display()
     ));
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Writes `NAME.1` for `cmd` and, recursively, `NAME-SUB.1` for each visible subcommand.

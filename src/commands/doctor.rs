@@ -3,12 +3,13 @@
 
 use anyhow::Result;
 use voxctl::doctor::{diagnose, Inputs, Level};
-use voxctl::installed::Depth;
+use voxctl::exit::ExitStatus;
+use voxctl::installs::audit::Depth;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::output::Printer;
 
-pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<ExitStatus> {
     let state_dir = match super::state_dir_path(global) {
         Some(d) => d,
         None => voxctl::state::StateDir::default_path()?,
@@ -19,6 +20,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u
         state_dir,
         probes: super::gpu_probes(args.detect_timeout),
         depth: if args.deep { Depth::Deep } else { Depth::Quick },
+        cancel: crate::signals::cancel(),
     };
     let report = diagnose(&inputs)?;
     if printer.json() {
@@ -58,8 +60,8 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<u
         }
     }
     Ok(if report.ok {
-        crate::exit::SUCCESS
+        ExitStatus::Success
     } else {
-        crate::exit::FAILURE
+        ExitStatus::Failure
     })
 }

@@ -1,43 +1,54 @@
-//! `voxctl fetch`: turn the flags into [`voxctl::fetch::Settings`], hold slot `fetch-{asset}`
-//! for the whole run (or follow its holder with `--wait`), run the engine, and report:
-//! indicatif bars on a terminal, JSON lines with `--json`, a status line every 5 s otherwise.
-//! stdout gets the installed path (or the JSON events).
+//! `voxctl fetch`: turn the flags into [`voxctl::fetch::Settings`], run
+//! [`voxctl::fetch::fetch`] (which holds slot `fetch-{asset}`, waits with `--wait`, retries
+//! and resumes), and render its events: indicatif bars on a terminal, JSON lines with
+//! `--json` (each line an event as it serializes), a status line every 5 s otherwise. stdout
+//! gets the installed path (or the JSON events).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
-use serde_json::json;
-use voxctl::backends::BackendsDir;
 use voxctl::fetch::http::NetSettings;
-use voxctl::fetch::{Compat, Event, Outcome, Progress, RetryPolicy, Settings, Source};
-use voxctl::slot::{SlotGuard, SlotTable};
+use voxctl::fetch::{Compat, Event, RetryPolicy, Settings, Source};
+use voxctl::installs::BackendsDir;
+use voxctl::slot::{SlotTable, Wait};
 use voxctl::variant::Variant;
 use voxctl::Error;
 
 use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
 use crate::output::{human_bytes, Printer};
 
-/// How often progress is sampled, JSON progress lines written and the slot updated.
-const TICK: Duration = Duration::from_millis(100);
+/// How often `progress` and `waiting` JSON lines are written, at most.
 const JSON_EVERY: Duration = Duration::from_millis(500);
-const SLOT_EVERY: Duration = Duration::from_millis(500);
+/// How often a status line is printed in logs, at most.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
 /// `Printer::error` (the printer knows fetch's JSON is an event stream).
-pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
-    fetch(global, args, printer)
+pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
+    let settings = settings(global, &args, printer)?;
+    let render = Arc::new(Render::new(
+        printer.clone(),
+        &settings.asset,
+        global.verbose > 0,
+    ));
+    let report: voxctl::fetch::Reporter = {
+        let render = render.clone();
+        Arc::new(move |ev| render.event(ev))
+    };
+    let result = super::runtime()?.block_on(voxctl::fetch::fetch(&settings, report));
+    render.clear();
+    result.map(|_| ExitStatus::Success)
 }
 
 /// `--repair`: the variant to repair (`auto` names the only one installed) and its record.
 fn repair_target(
     args: &FetchArgs,
     backends: &BackendsDir,
-) -> Result<(Variant, voxctl::backends::InstallRecord)> {
+) -> Result<(Variant, voxctl::installs::InstallRecord)> {
     let app = &args.app.app;
     let variant = match args.variant {
         VariantChoice::Cpu => Variant::Cpu,
@@ -86,8 +97,15 @@ fn repair_target(
     Ok((variant, record))
 }
 
-fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
+fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
+    let slots = SlotTable::new(&super::state_dir(global)?)?;
+    let wait = match args.wait {
+        None => Wait::Never,
+        Some(None) => Wait::Forever,
+        Some(Some(limit)) => Wait::AtMost(limit),
+    };
+    let cancel = crate::signals::cancel();
     if args.repair {
         let backends = BackendsDir::new(&data_dir);
         let (variant, record) = repair_target(args, &backends)?;
@@ -108,6 +126,8 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
             source: Source::parse(&record.source)?,
             tag: record.version.clone(),
             backends,
+            slots,
+            wait,
             jobs: usize::from(args.jobs),
             retry: retry_policy(args),
             net: net_settings(args),
@@ -116,6 +136,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
             compat: Compat::Skip,
             repair: Some(record),
             keys: super::sign::keyring(&args.keys)?,
+            cancel,
         });
     }
     let probes = super::gpu_probes(args.detect_timeout);
@@ -152,6 +173,8 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
         source,
         tag: args.tag.clone(),
         backends: BackendsDir::new(&data_dir),
+        slots,
+        wait,
         jobs: usize::from(args.jobs),
         retry: retry_policy(args),
         net: net_settings(args),
@@ -160,6 +183,7 @@ fn settings(args: &FetchArgs, printer: &Printer) -> Result<Settings> {
         max_expanded: args.max_size,
         compat,
         repair: None,
+        cancel,
     })
 }
 
@@ -179,216 +203,314 @@ fn net_settings(args: &FetchArgs) -> NetSettings {
     }
 }
 
-fn fetch(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<u8> {
-    let settings = settings(&args, printer)?;
-    let rt = super::runtime()?;
-    // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is the asset's
-    // that is fetched.
-    let settings = {
-        let early = Arc::new(Reporter::new(
-            printer.clone(),
-            &settings.asset,
-            global.verbose > 0,
-        ));
-        let events: voxctl::fetch::Events = Arc::new(move |ev| early.event(ev));
-        rt.block_on(voxctl::fetch::settle_variant(&settings, events))?
-    };
-    let state = super::state_dir(global)?;
-    let table = SlotTable::new(&state)?;
-    let slot = format!("fetch-{}", settings.asset);
-    let guard = match table.try_acquire(&slot) {
-        Ok(g) => g,
-        Err(e) if args.wait.is_some() && matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-            follow_holder(&table, &slot, printer, args.wait.flatten())?
-        }
-        Err(e) => return Err(e),
-    };
-    let guard = Arc::new(Mutex::new(guard));
-    let progress = Arc::new(Progress::default());
-    let reporter = Arc::new(Reporter::new(
-        printer.clone(),
-        &settings.asset,
-        global.verbose > 0,
-    ));
-    let events: voxctl::fetch::Events = {
-        let reporter = reporter.clone();
-        Arc::new(move |ev| reporter.event(ev))
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let ticker = {
-        let (reporter, progress, guard, stop) = (
-            reporter.clone(),
-            progress.clone(),
-            guard.clone(),
-            stop.clone(),
-        );
-        std::thread::spawn(move || reporter.poll(&progress, &guard, &stop))
-    };
-    let result = rt.block_on(voxctl::fetch::fetch(&settings, progress.clone(), events));
-    stop.store(true, Ordering::Relaxed);
-    ticker.thread().unpark(); // no need to wait out the tick
-    let _ = ticker.join();
-    reporter.clear();
-    let outcome = result?;
-    let (record, already) = match outcome {
-        Outcome::Installed(r) => (r, false),
-        Outcome::AlreadyInstalled(r) => (r, true),
-        Outcome::NothingToRepair(record) => {
-            if printer.json() {
-                printer.json_line(&json!({
-                    "event": "nothing_to_repair", "asset": record.asset, "path": record.path,
-                    "downloaded": 0,
-                }))?;
-            } else {
-                printer.message(format!(
-                    "{}: every file matches its install record; nothing to repair, nothing downloaded",
-                    record.asset
-                ));
-                printer.data(record.path.display());
-            }
-            return Ok(crate::exit::SUCCESS);
-        }
-        Outcome::Repaired { record, downloaded } => {
-            if printer.json() {
-                printer.json_line(&json!({
-                    "event": "repaired", "asset": record.asset, "path": record.path,
-                    "sha256": record.sha256, "version": record.version, "downloaded": downloaded,
-                }))?;
-            } else {
-                printer.message(format!(
-                    "repaired {} ({} downloaded: {downloaded} bytes)",
-                    record.path.display(),
-                    human_bytes(downloaded)
-                ));
-                printer.data(record.path.display());
-            }
-            return Ok(crate::exit::SUCCESS);
-        }
-    };
-    if printer.json() {
-        printer.json_line(&json!({
-            "event": if already { "already_installed" } else { "installed" },
-            "asset": record.asset,
-            "path": record.path,
-            "sha256": record.sha256,
-            "size": record.size,
-            "layout": record.layout,
-            "version": record.version,
-            "signature": record.signature,
-        }))?;
-    } else {
-        if already {
-            printer.message(format!(
-                "{} is already installed ({}, sha256 {}); nothing to do (--force reinstalls)",
-                record.asset,
-                human_bytes(record.size),
-                record.sha256
-            ));
-        } else {
-            printer.message(format!(
-                "installed {} ({}, sha256 {})",
-                record.path.display(),
-                human_bytes(record.size),
-                record.sha256
-            ));
-        }
-        printer.data(record.path.display());
-    }
-    drop(guard);
-    Ok(crate::exit::SUCCESS)
+/// Renders a fetch's events: bars on a terminal, JSON lines with `--json`, status lines in
+/// logs, messages on stderr and the installed path on stdout.
+struct Render {
+    printer: Printer,
+    /// `-v`: show the signature's trusted comment and the check's time.
+    verbose: bool,
+    multi: MultiProgress,
+    state: Mutex<State>,
 }
 
-/// How long the holder may show no progress (the same pid, the same byte count in its slot
-/// metadata) before `--wait` says so, once per holder.
-const STALL_NOTICE: Duration = Duration::from_secs(10);
+/// What the rendering remembers between events.
+struct State {
+    /// The asset fetched (the plan's, once known: `--variant auto` may settle on cpu).
+    asset: String,
+    /// The bar of `--wait`, while waiting.
+    waiting: Option<ProgressBar>,
+    /// The whole file's bar.
+    total: Option<ProgressBar>,
+    /// The bars of the active parts, by part name.
+    parts: HashMap<String, ProgressBar>,
+    /// The plan's part names, in order (what [`Event::Progress`]'s `parts` count).
+    names: Vec<String>,
+    /// When the plan came (the rate's start).
+    started: Instant,
+    status: crate::output::StatusTicker,
+    /// When the last `progress` or `waiting` JSON line was written, and its `done`.
+    last_json: Instant,
+    last_done: Option<u64>,
+}
 
-/// `--wait[=LIMIT]`: follows the holder's progress from its slot metadata until the slot is
-/// free, then takes it. The caller then runs a normal fetch, which finds the holder's install
-/// ("already installed") or, if the holder died, resumes from its partial data. A holder
-/// without progress for [`STALL_NOTICE`] is reported once (a stopped one with the
-/// `kill -CONT` that resumes it); after `limit` the wait ends with [`Error::Busy`] (exit 4).
-fn follow_holder(
-    table: &SlotTable,
-    slot: &str,
-    printer: &Printer,
-    limit: Option<Duration>,
-) -> Result<SlotGuard> {
-    let bar = printer.bytes_bar(0, "waiting");
-    let mut status = printer.ticker(STATUS_EVERY);
-    let started = Instant::now();
-    let mut last_json = Instant::now() - JSON_EVERY;
-    let mut announced = None;
-    // The holder's (pid, bytes done) as last seen, and when it last changed.
-    let mut seen = None;
-    let mut changed = Instant::now();
-    let mut stall_told = None;
-    loop {
-        match table.try_acquire(slot) {
-            Ok(g) => {
+impl Render {
+    fn new(printer: Printer, asset: &str, verbose: bool) -> Render {
+        let state = State {
+            asset: asset.to_string(),
+            waiting: None,
+            total: None,
+            parts: HashMap::new(),
+            names: Vec::new(),
+            started: Instant::now(),
+            status: printer.ticker(STATUS_EVERY),
+            last_json: Instant::now() - JSON_EVERY,
+            last_done: None,
+        };
+        Render {
+            multi: printer.multi(),
+            printer,
+            verbose,
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Writes `ev` as its JSON line.
+    fn json(&self, ev: &Event) {
+        // Through a `Value`: keys in alphabetical order, as the lines have always been.
+        if let Ok(v) = serde_json::to_value(ev) {
+            let _ = self.printer.json_line(&v);
+        }
+    }
+
+    fn event(&self, ev: &Event) {
+        let p = &self.printer;
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let st = &mut *st;
+        let waiting = matches!(
+            ev,
+            Event::HolderFound { .. } | Event::Waiting { .. } | Event::HolderStalled { .. }
+        );
+        if !waiting {
+            if let Some(bar) = st.waiting.take() {
                 bar.finish_and_clear();
-                return Ok(g);
             }
-            Err(e) if matches!(Error::find(&e), Some(Error::Busy { .. })) => {
-                if limit.is_some_and(|l| started.elapsed() >= l) {
-                    bar.finish_and_clear();
-                    let waited = humantime::format_duration(Duration::from_secs(
-                        started.elapsed().as_secs(),
+        }
+        let streamed = !matches!(
+            ev,
+            Event::HolderFound { .. } | Event::PartStarted { .. } | Event::Progress { .. }
+        );
+        if p.json() && streamed && !matches!(ev, Event::Waiting { .. }) {
+            self.json(ev);
+        }
+        match ev {
+            Event::HolderFound { holder } => {
+                st.waiting.get_or_insert_with(|| p.bytes_bar(0, "waiting"));
+                p.message(format!("waiting for {}", holder.describe()));
+            }
+            Event::Waiting {
+                holder_pid,
+                done,
+                total,
+            } => {
+                let bar = st.waiting.get_or_insert_with(|| p.bytes_bar(0, "waiting"));
+                bar.set_length(*total);
+                bar.set_position(*done);
+                bar.set_message(format!("waiting for pid {holder_pid}"));
+                if p.json() && st.last_json.elapsed() >= JSON_EVERY {
+                    st.last_json = Instant::now();
+                    self.json(ev);
+                }
+                st.status
+                    .tick(|| format!("waiting for pid {holder_pid}: {}", fraction(*done, *total)));
+            }
+            Event::HolderStalled {
+                holder_pid,
+                stopped,
+                since_ms,
+            } => {
+                let line = stall_notice(*holder_pid, *stopped, Duration::from_millis(*since_ms));
+                match &st.waiting {
+                    Some(bar) => bar.suspend(|| p.warn(line)),
+                    None => p.warn(line),
+                }
+            }
+            Event::Compatible { variant, why } if !p.json() => p.message(format!(
+                "{variant}: the release's requirements are met: {why}"
+            )),
+            Event::CompatUnknown { variant, why } if !p.json() => p.warn(format!(
+                "cannot check whether this host can run the {variant} release: {why}; \
+                 downloading anyway"
+            )),
+            Event::AutoFallback { from, to, why } if !p.json() => {
+                p.warn(format!("variant auto: not {from} but {to}: {why}"))
+            }
+            Event::Planned {
+                asset,
+                layout,
+                size,
+                parts,
+                ..
+            } => {
+                st.asset = asset.clone();
+                st.names = parts.iter().map(|x| x.name.clone()).collect();
+                st.started = Instant::now();
+                st.last_json = Instant::now();
+                if !p.json() {
+                    p.message(format!(
+                        "{asset}: {} layout, {} part(s), {}",
+                        layout.as_str(),
+                        parts.len(),
+                        human_bytes(*size)
                     ));
-                    let e = e.context(format!("still held after waiting {waited}"));
-                    let hint = match seen {
-                        Some((pid, _)) if voxctl::process::is_stopped(pid) => {
-                            format!("pid {pid} is stopped: `kill -CONT {pid}` resumes it")
-                        }
-                        _ => "pass a longer --wait, or --wait alone to wait for as long as it \
-                              takes"
-                            .to_string(),
-                    };
-                    return Err(voxctl::error::hinted(e, hint));
+                }
+                st.total = Some(self.multi.add(p.bytes_bar(*size, asset.clone())));
+            }
+            Event::PartStarted { part, from, size } => {
+                if *from > 0 && !p.json() {
+                    p.message(format!(
+                        "{part}: resuming at {} of {}",
+                        human_bytes(*from),
+                        human_bytes(*size)
+                    ));
+                }
+                if from < size {
+                    let bar = self.multi.add(p.bytes_bar(*size, part.clone()));
+                    bar.set_position(*from);
+                    st.parts.insert(part.clone(), bar);
                 }
             }
-            Err(e) => return Err(e),
-        }
-        if let Some(h) = table.holder(slot)? {
-            if announced != Some(h.pid) {
-                announced = Some(h.pid);
-                printer.message(format!("waiting for {}", h.describe()));
-            }
-            if seen != Some((h.pid, h.done)) {
-                seen = Some((h.pid, h.done));
-                changed = Instant::now();
-            } else if stall_told != Some(h.pid) && changed.elapsed() >= STALL_NOTICE {
-                stall_told = Some(h.pid);
-                let line = stall_notice(h.pid, changed.elapsed());
-                if printer.json() {
-                    printer.json_line(&json!({
-                        "event": "holder_stalled", "holder_pid": h.pid,
-                        "stopped": voxctl::process::is_stopped(h.pid),
-                        "since_ms": changed.elapsed().as_millis() as u64,
-                    }))?;
+            Event::Progress { done, total, parts } => {
+                if let Some(b) = &st.total {
+                    b.set_position(*done);
                 }
-                bar.suspend(|| printer.warn(line));
+                for (name, n) in st.names.iter().zip(parts) {
+                    if let Some(b) = st.parts.get(name) {
+                        b.set_position(*n);
+                    }
+                }
+                if p.json() && st.last_json.elapsed() >= JSON_EVERY && st.last_done != Some(*done) {
+                    st.last_json = Instant::now();
+                    st.last_done = Some(*done);
+                    self.json(ev);
+                }
+                let rate = *done as f64 / st.started.elapsed().as_secs_f64().max(0.001);
+                let asset = &st.asset;
+                st.status.tick(|| {
+                    format!(
+                        "fetch {asset}: {}, {}/s",
+                        fraction(*done, *total),
+                        human_bytes(rate as u64)
+                    )
+                });
             }
-            let (done, total) = (h.done.unwrap_or(0), h.total.unwrap_or(0));
-            bar.set_length(total);
-            bar.set_position(done);
-            bar.set_message(format!("waiting for pid {}", h.pid));
-            if printer.json() && last_json.elapsed() >= JSON_EVERY {
-                last_json = Instant::now();
-                printer.json_line(&json!({
-                    "event": "waiting", "holder_pid": h.pid, "done": done, "total": total,
-                }))?;
+            Event::PartVerified { part, .. } => {
+                if let Some(bar) = st.parts.remove(part) {
+                    bar.finish_and_clear();
+                }
             }
-            status.tick(|| format!("waiting for pid {}: {}", h.pid, fraction(done, total)));
+            Event::Retry {
+                error, delay_ms, ..
+            } if !p.json() => {
+                let d = humantime::format_duration(Duration::from_millis(*delay_ms));
+                self.multi
+                    .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+            }
+            Event::Damaged { files } if !p.json() => {
+                for c in files {
+                    let detail = c
+                        .detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default();
+                    p.message(format!("{}: {}{detail}", c.name, c.status.word()));
+                }
+                p.message(format!(
+                    "{}: {} file(s) damaged; downloading the release again",
+                    st.asset,
+                    files.len()
+                ));
+            }
+            Event::Replaced { files } if !p.json() => p.message(format!(
+                "an archive cannot be read in parts, so it was downloaded whole; only the \
+                 {} broken file(s) were replaced, each by a rename of a verified copy: {}",
+                files.len(),
+                files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Event::StalePartialRemoved { path, bytes } if !p.json() => p.message(format!(
+                "removed a stale partial download of {} ({}) at {}",
+                st.asset,
+                human_bytes(*bytes),
+                path.display()
+            )),
+            Event::Authenticated { auth, check_ms } if !p.json() && self.verbose => {
+                self.multi.suspend(|| {
+                    p.message(format!(
+                        "authenticated {}: signed by key {} ({}; check took {check_ms:.3} ms)\n  \
+                         trusted comment: {}",
+                        auth.file, auth.key_id, auth.signature, auth.trusted_comment
+                    ))
+                })
+            }
+            Event::Unauthenticated if !p.json() => self.multi.suspend(|| {
+                p.warn(format!(
+                    "{}: the release is not authenticated (no public key configured: \
+                     --pubkey, --pubkey-file, --tauri-conf or {})",
+                    st.asset,
+                    super::sign::PUBKEY_ENV
+                ))
+            }),
+            Event::Installed(r) | Event::AlreadyInstalled(r) => {
+                clear(st);
+                if !p.json() {
+                    if matches!(ev, Event::AlreadyInstalled(_)) {
+                        p.message(format!(
+                            "{} is already installed ({}, sha256 {}); nothing to do (--force \
+                             reinstalls)",
+                            r.asset,
+                            human_bytes(r.size),
+                            r.sha256
+                        ));
+                    } else {
+                        p.message(format!(
+                            "installed {} ({}, sha256 {})",
+                            r.path.display(),
+                            human_bytes(r.size),
+                            r.sha256
+                        ));
+                    }
+                    p.data(r.path.display());
+                }
+            }
+            Event::Repaired {
+                path, downloaded, ..
+            } => {
+                clear(st);
+                if !p.json() {
+                    p.message(format!(
+                        "repaired {} ({} downloaded: {downloaded} bytes)",
+                        path.display(),
+                        human_bytes(*downloaded)
+                    ));
+                    p.data(path.display());
+                }
+            }
+            Event::NothingToRepair { asset, path, .. } => {
+                clear(st);
+                if !p.json() {
+                    p.message(format!(
+                        "{asset}: every file matches its install record; nothing to repair, \
+                         nothing downloaded"
+                    ));
+                    p.data(path.display());
+                }
+            }
+            _ => {}
         }
-        voxctl::interrupt::check()?;
-        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    /// Takes every bar off the terminal (when the fetch ends, however it ends).
+    fn clear(&self) {
+        clear(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+fn clear(st: &mut State) {
+    for (_, b) in st.parts.drain() {
+        b.finish_and_clear();
+    }
+    for b in [st.total.take(), st.waiting.take()].into_iter().flatten() {
+        b.finish_and_clear();
     }
 }
 
 /// What `--wait` says about a holder that has shown no progress for `idle`.
-fn stall_notice(pid: i32, idle: Duration) -> String {
+fn stall_notice(pid: i32, stopped: bool, idle: Duration) -> String {
     let idle = humantime::format_duration(Duration::from_secs(idle.as_secs()));
-    if voxctl::process::is_stopped(pid) {
+    if stopped {
         format!(
             "pid {pid} has shown no progress for {idle}: it is stopped; `kill -CONT {pid}` \
              resumes it"
@@ -405,280 +527,5 @@ fn fraction(done: u64, total: u64) -> String {
     match (done * 100).checked_div(total) {
         Some(pct) => format!("{} of {} ({pct}%)", human_bytes(done), human_bytes(total)),
         None => human_bytes(done),
-    }
-}
-
-/// Draws progress and writes events.
-struct Reporter {
-    printer: Printer,
-    asset: String,
-    /// `-v`: show the signature's trusted comment and the check's time.
-    verbose: bool,
-    multi: MultiProgress,
-    bars: Mutex<Bars>,
-}
-
-#[derive(Default)]
-struct Bars {
-    total: Option<ProgressBar>,
-    pieces: HashMap<usize, ProgressBar>,
-}
-
-impl Reporter {
-    fn new(printer: Printer, asset: &str, verbose: bool) -> Reporter {
-        Reporter {
-            multi: printer.multi(),
-            printer,
-            asset: asset.to_string(),
-            verbose,
-            bars: Mutex::new(Bars::default()),
-        }
-    }
-
-    fn bars(&self) -> std::sync::MutexGuard<'_, Bars> {
-        self.bars.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn event(&self, ev: Event) {
-        let p = &self.printer;
-        match ev {
-            Event::Planned(plan) => {
-                if p.json() {
-                    let _ = p.json_line(&json!({
-                        "event": "start", "asset": plan.asset, "layout": plan.layout,
-                        "size": plan.size, "sha256": plan.sha256,
-                        "parts": plan.pieces.iter().map(|x| json!({"name": x.name, "size": x.size})).collect::<Vec<_>>(),
-                    }));
-                } else {
-                    p.message(format!(
-                        "{}: {} layout, {} part(s), {}",
-                        self.asset,
-                        plan.layout.as_str(),
-                        plan.pieces.len(),
-                        human_bytes(plan.size)
-                    ));
-                }
-                let bar = self.multi.add(p.bytes_bar(plan.size, self.asset.clone()));
-                self.bars().total = Some(bar);
-            }
-            Event::PieceStarted {
-                index,
-                name,
-                from,
-                size,
-            } => {
-                if from > 0 && !p.json() {
-                    p.message(format!(
-                        "{name}: resuming at {} of {}",
-                        human_bytes(from),
-                        human_bytes(size)
-                    ));
-                }
-                if from < size {
-                    let bar = self.multi.add(p.bytes_bar(size, name));
-                    bar.set_position(from);
-                    self.bars().pieces.insert(index, bar);
-                }
-            }
-            Event::PieceVerified {
-                index,
-                name,
-                sha256,
-            } => {
-                if let Some(bar) = self.bars().pieces.remove(&index) {
-                    bar.finish_and_clear();
-                }
-                if p.json() {
-                    let _ = p.json_line(
-                        &json!({"event": "part_verified", "part": name, "sha256": sha256}),
-                    );
-                }
-            }
-            Event::Retry { what, error, delay } => {
-                if p.json() {
-                    let _ = p.json_line(&json!({
-                        "event": "retry", "part": what, "error": error, "delay_ms": delay.as_millis() as u64,
-                    }));
-                } else {
-                    let d =
-                        humantime::format_duration(Duration::from_millis(delay.as_millis() as u64));
-                    self.multi
-                        .suspend(|| p.warn(format!("{error}; retrying in {d}")));
-                }
-            }
-            Event::Compatible { variant, why } => {
-                if p.json() {
-                    let _ = p
-                        .json_line(&json!({"event": "compatible", "variant": variant, "why": why}));
-                } else {
-                    p.message(format!(
-                        "{variant}: the release's requirements are met: {why}"
-                    ));
-                }
-            }
-            Event::CompatUnknown { variant, why } => {
-                if p.json() {
-                    let _ = p.json_line(
-                        &json!({"event": "compat_unknown", "variant": variant, "why": why}),
-                    );
-                } else {
-                    p.warn(format!(
-                        "cannot check whether this host can run the {variant} release: {why}; \
-                         downloading anyway"
-                    ));
-                }
-            }
-            Event::Damaged(checks) => {
-                if p.json() {
-                    let _ = p.json_line(&json!({"event": "damaged", "files": checks}));
-                } else {
-                    for c in &checks {
-                        let detail = c
-                            .detail
-                            .as_deref()
-                            .map(|d| format!(" ({d})"))
-                            .unwrap_or_default();
-                        p.message(format!("{}: {}{detail}", c.name, c.status.word()));
-                    }
-                    p.message(format!(
-                        "{}: {} file(s) damaged; downloading the release again",
-                        self.asset,
-                        checks.len()
-                    ));
-                }
-            }
-            Event::Replaced(paths) => {
-                if p.json() {
-                    let _ = p.json_line(&json!({"event": "replaced", "files": paths}));
-                } else {
-                    p.message(format!(
-                        "an archive cannot be read in pieces, so it was downloaded whole; only the \
-                         {} broken file(s) were replaced, each by a rename of a verified copy: {}",
-                        paths.len(),
-                        paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-                    ));
-                }
-            }
-            Event::AutoFallback { from, why } => {
-                if p.json() {
-                    let _ = p.json_line(
-                        &json!({"event": "auto_fallback", "from": from, "to": "cpu", "why": why}),
-                    );
-                } else {
-                    p.warn(format!("variant auto: not {from} but cpu: {why}"));
-                }
-            }
-            Event::StalePartialRemoved { path, bytes } => {
-                if p.json() {
-                    let _ = p.json_line(&json!({
-                        "event": "stale_partial_removed", "path": path, "bytes": bytes,
-                    }));
-                } else {
-                    p.message(format!(
-                        "removed a stale partial download of {} ({}) at {}",
-                        self.asset,
-                        human_bytes(bytes),
-                        path.display()
-                    ));
-                }
-            }
-            Event::Verified(sha256) => {
-                if p.json() {
-                    let _ = p.json_line(&json!({"event": "verified", "sha256": sha256}));
-                }
-            }
-            Event::Authenticated { auth, elapsed } => {
-                if p.json() {
-                    let _ = p.json_line(&json!({
-                        "event": "authenticated", "file": auth.file, "signature": auth.signature,
-                        "key_id": auth.key_id, "trusted_comment": auth.trusted_comment,
-                        "check_ms": elapsed.as_secs_f64() * 1000.0,
-                    }));
-                } else if self.verbose {
-                    self.multi.suspend(|| {
-                        p.message(format!(
-                            "authenticated {}: signed by key {} ({}; check took {:.3} ms)\n  trusted comment: {}",
-                            auth.file,
-                            auth.key_id,
-                            auth.signature,
-                            elapsed.as_secs_f64() * 1000.0,
-                            auth.trusted_comment
-                        ))
-                    });
-                }
-            }
-            Event::Unauthenticated => {
-                if p.json() {
-                    let _ = p.json_line(&json!({"event": "unauthenticated"}));
-                } else {
-                    self.multi.suspend(|| {
-                        p.warn(format!(
-                            "{}: the release is not authenticated (no public key configured: \
-                             --pubkey, --pubkey-file, --tauri-conf or {})",
-                            self.asset,
-                            super::sign::PUBKEY_ENV
-                        ))
-                    });
-                }
-            }
-        }
-    }
-
-    /// Samples the counters until `stop`: bars, JSON progress, status lines, slot metadata.
-    fn poll(&self, progress: &Progress, guard: &Mutex<SlotGuard>, stop: &AtomicBool) {
-        let mut status = self.printer.ticker(STATUS_EVERY);
-        let started = Instant::now();
-        let (mut last_json, mut last_slot) = (Instant::now(), Instant::now());
-        let mut last_done = None;
-        while !stop.load(Ordering::Relaxed) {
-            std::thread::park_timeout(TICK); // unparked early when the fetch ends
-            let (done, total) = progress.totals();
-            if total == 0 {
-                continue;
-            }
-            {
-                let bars = self.bars();
-                if let Some(b) = &bars.total {
-                    b.set_position(done);
-                }
-                for (i, b) in &bars.pieces {
-                    if let Some(pp) = progress.pieces().get(*i) {
-                        b.set_position(pp.done());
-                    }
-                }
-            }
-            if last_slot.elapsed() >= SLOT_EVERY {
-                last_slot = Instant::now();
-                if let Ok(mut g) = guard.lock() {
-                    let _ = g.set_progress(done, Some(total));
-                }
-            }
-            if self.printer.json() && last_json.elapsed() >= JSON_EVERY && last_done != Some(done) {
-                last_json = Instant::now();
-                last_done = Some(done);
-                let _ = self
-                    .printer
-                    .json_line(&json!({"event": "progress", "done": done, "total": total}));
-            }
-            status.tick(|| {
-                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                format!(
-                    "fetch {}: {}, {}/s",
-                    self.asset,
-                    fraction(done, total),
-                    human_bytes(rate as u64)
-                )
-            });
-        }
-    }
-
-    fn clear(&self) {
-        let mut bars = self.bars();
-        for (_, b) in bars.pieces.drain() {
-            b.finish_and_clear();
-        }
-        if let Some(b) = bars.total.take() {
-            b.finish_and_clear();
-        }
     }
 }

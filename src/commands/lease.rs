@@ -7,21 +7,22 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use voxctl::exit::ExitStatus;
 use voxctl::lease::etcd::gateway::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
-use voxctl::lease::run::{exit_code, supervise, RunSettings, Signals, Stamped};
+use voxctl::lease::run::{self as lease_run, NotStarted, Outcome, Request};
 use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
-use voxctl::lease::{acquire_wait, Lease, LeaseInfo, LeaseName, LeaseStore};
+use voxctl::lease::{Acquire, Lease, LeaseInfo, LeaseName, LeaseStore};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
 use crate::output::{human_duration, Align, Printer, Table};
 
-pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<ExitStatus> {
     // `status` and `list` only read: they create neither the state dir nor `leases/` (a
     // store that does not exist yet holds no leases).
     let read_only = matches!(args.command, LeaseCommand::Status(_) | LeaseCommand::List);
-    let file_store;
+    let mut file_store;
     let owned;
     let etcd_store;
     let store: &dyn LeaseStore = if let StoreSpec::File = &args.store {
@@ -36,6 +37,11 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         } else {
             FileStore::new(&super::state_dir(global)?)?
         };
+        // A signal ends a wait for a contended store lock, except under `lease run`: there
+        // signals are forwarded to the command, and its renewals and release must go on.
+        if !matches!(args.command, LeaseCommand::Run(_)) {
+            file_store = file_store.with_cancel(crate::signals::cancel());
+        }
         // Who owns what this command acquires (issue 12 item 17): `lease run` a liveness file its
         // command inherits, `lease acquire --owner-pid PID` that process; anything else the TTL.
         let owner = match &args.command {
@@ -73,15 +79,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
     };
     match args.command {
         LeaseCommand::Acquire(a) => {
-            let holder = holder_or_default(&a.hold, true);
-            let lease = acquire_wait(
-                store,
-                &a.hold.name,
-                a.hold.ttl,
-                &holder,
-                a.hold.wait,
-                &voxctl::interrupt::requested,
-            )?;
+            let lease = voxctl::lease::acquire(store, &acquire_settings(&a.hold, true))?;
             note_granted_ttl(&lease, a.hold.ttl, printer);
             if printer.json() {
                 printer.json_doc(&lease)?;
@@ -127,7 +125,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<u8
         }
         LeaseCommand::Run(a) => return run_command(store, a, printer),
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// Says so on stderr when the store granted another TTL than asked (etcd: whole seconds,
@@ -298,74 +296,68 @@ pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
     t.print(printer);
 }
 
-/// `lease run`: signals are taken over first (main.rs skips `voxctl::interrupt` for this
-/// command), so a SIGINT while waiting ends the wait with exit 130 and one during the run is
-/// forwarded to the command instead of killing voxctl with the lease held.
+/// What `lease acquire` (`parent`: the holder defaults to the calling script) and `lease run`
+/// (voxctl itself) ask for.
+fn acquire_settings(hold: &LeaseHoldArgs, parent: bool) -> Acquire {
+    Acquire {
+        name: hold.name.clone(),
+        ttl: hold.ttl,
+        holder: holder_or_default(hold, parent),
+        wait: hold.wait,
+        cancel: crate::signals::cancel(),
+    }
+}
+
+/// `lease run`: one call of [`voxctl::lease::run::run`] (which takes the signals over: main.rs
+/// skips `signals::install` for this command, so a SIGINT while waiting ends the wait with
+/// exit 130 and one during the run is forwarded to the command), then its outcome as an exit
+/// status: the command's (128+N for signal N), 127/126 as a shell gives for a command that is
+/// not found or cannot run, 6 when the lease was lost or taken over.
 fn run_command(
     store: &dyn LeaseStore,
     args: crate::cli::LeaseRunArgs,
     printer: &Printer,
-) -> Result<u8> {
-    let signals = Signals::install()?;
-    let name = &args.hold.name;
-    let holder = holder_or_default(&args.hold, false);
-    let stamped = Stamped::new(store);
-    let lease = acquire_wait(
-        &stamped,
-        name,
-        args.hold.ttl,
-        &holder,
-        args.hold.wait,
-        &|| signals.pending(),
-    )?;
-    if signals.pending() {
-        let _ = store.release(name, lease.token);
-        return Err(Error::Interrupted.into());
-    }
-    note_granted_ttl(&lease, args.hold.ttl, printer);
-    let settings = RunSettings {
-        ttl: Duration::from_millis(lease.ttl_ms),
+) -> Result<ExitStatus> {
+    let request = Request {
+        acquire: acquire_settings(&args.hold, false),
         kill_grace: args.kill_grace,
         command: args.command,
-        acquire_sent: stamped.last_acquire_sent(),
     };
-    let report = match supervise(store, name, &lease, &settings, &signals) {
-        Ok(report) => report,
-        Err(e) => {
-            let _ = store.release(name, lease.token);
-            // Like the shell: 127 for a command not found, 126 for one that cannot run.
-            let kind = e.downcast_ref::<std::io::Error>().map(|io| io.kind());
-            let code = match kind {
-                Some(std::io::ErrorKind::NotFound) => 127,
-                Some(std::io::ErrorKind::PermissionDenied) => 126,
-                _ => return Err(e),
-            };
+    let asked = request.acquire.ttl;
+    let name = &request.acquire.name;
+    let on_event = |e: &lease_run::Event| match e {
+        lease_run::Event::Acquired { lease } => note_granted_ttl(lease, asked, printer),
+    };
+    Ok(match lease_run::run(store, &request, &on_event)? {
+        Outcome::Exited(status) => ExitStatus::of_child(&status),
+        Outcome::NotStarted(why, e) => {
             printer.error(&e);
-            return Ok(code);
+            match why {
+                NotStarted::NotFound => ExitStatus::CommandNotFound,
+                NotStarted::NotExecutable => ExitStatus::CommandNotExecutable,
+            }
         }
-    };
-    let code = exit_code(&report.status);
-    if let Some(lost) = report.lost {
-        printer.error(&lost.context(format!(
-            "lease {name} was lost while the command ran, so the command was terminated \
-             (it exited with status {code})"
-        )));
-        return Ok(crate::exit::LOST);
-    }
-    match store.release(name, lease.token) {
-        Ok(()) => Ok(code),
-        Err(e) if matches!(Error::find(&e), Some(Error::Lost(_))) => {
+        Outcome::Lost(status, e) => {
             printer.error(&e.context(format!(
-                "the command exited with status {code}, but lease {name} had been taken over \
-                 before it finished"
+                "lease {name} was lost while the command ran, so the command was terminated \
+                 (it exited with status {})",
+                ExitStatus::of_child(&status).code()
             )));
-            Ok(crate::exit::LOST)
+            ExitStatus::Lost
         }
-        Err(e) => {
+        Outcome::TakenOver(status, e) => {
+            printer.error(&e.context(format!(
+                "the command exited with status {}, but lease {name} had been taken over \
+                 before it finished",
+                ExitStatus::of_child(&status).code()
+            )));
+            ExitStatus::Lost
+        }
+        Outcome::ExitedUnreleased(status, e) => {
             printer.warn(format!(
                 "cannot release lease {name} (it expires by itself): {e:#}"
             ));
-            Ok(code)
+            ExitStatus::of_child(&status)
         }
-    }
+    })
 }

@@ -5,9 +5,10 @@
 //! clap_mangen renders the title, NAME, DESCRIPTION and OPTIONS from the clap definition; its
 //! synopsis leaves option values out and its subcommand list names `voxctl-help(1)`, a page
 //! that does not exist, so those and the sections clap knows nothing about are written here.
-//! tests/generated.rs renders every page with groff at 80 columns and fails on warnings.
+//! tests/it/generated.rs renders every page with groff at 80 columns and fails on warnings.
 
 use std::fmt::Write as _;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use clap::{Arg, ArgAction, Command};
@@ -405,7 +406,7 @@ pub fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
         .filter(|s| !s.is_hide_set() && s.get_name() != "help")
 }
 
-/// The exit codes as a tbl table (DESIGN.md "Exit codes"; crate::exit::CODES).
+/// The exit codes as a tbl table (DESIGN.md "Exit codes"; `ExitStatus::DOCUMENTED`).
 fn exit_status(roff: &mut String, name: &str) {
     roff.push_str(".SH \"EXIT STATUS\"\n");
     if name == "voxctl-lease-run" {
@@ -415,7 +416,8 @@ fn exit_status(roff: &mut String, name: &str) {
         );
     }
     roff.push_str(".TS\ntab(@);\nlb lb\nr lx.\ncode@meaning\n");
-    for (code, meaning) in crate::exit::CODES {
+    for status in ExitStatus::DOCUMENTED {
+        let (code, meaning) = (status.code(), status.meaning());
         let _ = writeln!(roff, "{code}@T{{\n{}\nT}}", esc(meaning));
     }
     roff.push_str(".TE\n");

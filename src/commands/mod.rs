@@ -1,5 +1,5 @@
 //! One module per subcommand: each turns its arguments into library calls and output, and
-//! returns the exit code (errors are mapped by `src/exit.rs`).
+//! returns its [`ExitStatus`] (errors are mapped by `crate::exit_status`).
 
 mod completions;
 mod doctor;
@@ -15,6 +15,7 @@ mod stop;
 mod verify;
 
 use anyhow::Result;
+use voxctl::exit::ExitStatus;
 use voxctl::state::StateDir;
 
 use anyhow::Context;
@@ -23,8 +24,8 @@ use voxctl::variant::{self, Variant};
 use crate::cli::{AppArgs, Cli, Command, GlobalArgs, VariantChoice};
 use crate::output::Printer;
 
-/// Runs the parsed command line; returns the exit code on success.
-pub fn run(cli: Cli, printer: &Printer) -> Result<u8> {
+/// Runs the parsed command line; returns the exit status on success.
+pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
     let global = cli.global;
     match cli.command {
         Command::Restart(args) => restart::run(&global, args, printer),
@@ -124,6 +125,7 @@ pub fn gpu_probes(timeout: std::time::Duration) -> voxctl::gpu::Probes {
         nvidia_smi: "nvidia-smi".into(),
         sysfs_root: std::env::var_os("VOXCTL_SYSFS_ROOT").map_or_else(|| "/sys".into(), Into::into),
         timeout,
+        cancel: crate::signals::cancel(),
     }
 }
 
@@ -136,6 +138,6 @@ pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
         Some(d) => {
             std::path::absolute(d).with_context(|| format!("invalid data dir {}", d.display()))
         }
-        None => voxctl::backends::default_data_dir(&app.app),
+        None => voxctl::installs::default_data_dir(&app.app),
     }
 }

@@ -1,72 +1,60 @@
-//! `voxctl reap` and `voxctl reap mark`: glue between the arguments, the reap library
-//! (`voxctl::reap`), the relaunch marker, the confirmation prompt and the report.
-//!
-//! Order of a real (not `--dry-run`) lock reap: peek at the marker and decide; if the decision
-//! is to reap, confirm; then consume the marker (exactly one concurrent reaper gets it) and
-//! decide again on what was consumed; escalate only if that decision is still to reap. A
-//! refused or declined confirmation leaves the marker in place; every other run consumes it.
+//! `voxctl reap` and `voxctl reap mark`: arguments -> [`voxctl::reap::Settings`], one call of
+//! [`voxctl::reap::run`] (which owns the peek, confirm, consume, decide-again and escalate
+//! protocol), the prompt for its questions, and the report's rendering and exit code.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
+use voxctl::exit::ExitStatus;
 use voxctl::marker::RelaunchMarker;
-use voxctl::process::{self, ProcessIdentity};
-use voxctl::reap::decision::Decision;
-use voxctl::reap::escalate::{self, Event, Graces, Target};
+use voxctl::process;
+use voxctl::reap::escalate::{Event, Graces};
 use voxctl::reap::holder::LockSource;
-use voxctl::reap::report::{Report, TargetInfo, WOULD_SEND};
-use voxctl::reap::{self as lib, stale_exe, Assessment};
+use voxctl::reap::report::{Report, TargetInfo};
+use voxctl::reap::{self as lib, Mode, Question};
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, ReapArgs, ReapCommand, ReapMarkArgs};
 use crate::output::{human_duration, Printer};
 
-/// Markers older than this are ignored unless `--max-marker-age` says otherwise.
-const DEFAULT_MAX_MARKER_AGE: Duration = Duration::from_secs(5 * 60);
-/// How long to wait for the exit after SIGKILL.
-const KILL_WAIT: Duration = Duration::from_secs(5);
-
-pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<ExitStatus> {
     if let Some(ReapCommand::Mark(m)) = args.command {
         return mark(global, m, printer);
     }
-    let started = Instant::now();
-    let graces = Graces {
-        teardown: args.teardown_grace,
-        term: args.term_grace,
-        kill_wait: KILL_WAIT,
+    let mode = match (args.stale_exe, args.lock, args.pidfile) {
+        (Some(exe), None, None) => Mode::StaleExe(exe),
+        (None, lock, pidfile) => Mode::Lock {
+            source: match (lock, pidfile) {
+                (Some(p), None) => LockSource::SingletonLock(p),
+                (None, Some(p)) => LockSource::Pidfile(p),
+                // clap's required "holder" group guarantees exactly one of the three.
+                _ => return Err(usage_holder()),
+            },
+            marker: marker_path(global, args.marker)?,
+            max_marker_age: args.max_marker_age.unwrap_or(lib::DEFAULT_MAX_MARKER_AGE),
+        },
+        _ => return Err(usage_holder()),
     };
-    if let Some(path) = &args.stale_exe {
-        return reap_stale(path, graces, args.dry_run, started, printer);
-    }
-    let source = match (args.lock, args.pidfile) {
-        (Some(p), None) => LockSource::SingletonLock(p),
-        (None, Some(p)) => LockSource::Pidfile(p),
-        // clap's required "holder" group guarantees exactly one of the three.
-        _ => return Err(Error::Usage("give one of --lock, --pidfile, --stale-exe".into()).into()),
-    };
-    let marker_path = marker_path(global, args.marker)?;
-    let max_age = args.max_marker_age.unwrap_or(DEFAULT_MAX_MARKER_AGE);
-    let settings = LockRun {
-        source,
-        marker_path,
-        max_age,
-        graces,
+    let settings = lib::Settings {
+        mode,
+        graces: Graces {
+            teardown: args.teardown_grace,
+            term: args.term_grace,
+            kill_wait: lib::KILL_WAIT,
+        },
         dry_run: args.dry_run,
-        started,
+        cancel: crate::signals::cancel(),
     };
-    reap_lock(&settings, printer)
+    let report = lib::run(&settings, &mut |q| printer.confirm(&question(q)), &|e| {
+        event(printer, e)
+    })?;
+    finish(report, printer)
 }
 
-struct LockRun {
-    source: LockSource,
-    marker_path: PathBuf,
-    max_age: Duration,
-    graces: Graces,
-    dry_run: bool,
-    started: Instant,
+fn usage_holder() -> anyhow::Error {
+    Error::Usage("give one of --lock, --pidfile, --stale-exe".into()).into()
 }
 
 fn marker_path(global: &GlobalArgs, given: Option<PathBuf>) -> Result<PathBuf> {
@@ -76,7 +64,7 @@ fn marker_path(global: &GlobalArgs, given: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8> {
+fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<ExitStatus> {
     let pid = match args.pid {
         Some(p) if p > 0 => p,
         Some(p) => return Err(Error::Usage(format!("--pid {p} is not a process id")).into()),
@@ -84,10 +72,7 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
             .context("cannot find voxctl's parent process; pass --pid")?,
     };
     let path = marker_path(global, args.marker)?;
-    let marker = RelaunchMarker::capture(pid)?;
-    marker
-        .write(&path)
-        .with_context(|| format!("cannot write the relaunch marker {}", path.display()))?;
+    let marker = RelaunchMarker::mark(pid, &path)?;
     if printer.json() {
         #[derive(Serialize)]
         struct Marked<'a> {
@@ -107,93 +92,45 @@ fn mark(global: &GlobalArgs, args: ReapMarkArgs, printer: &Printer) -> Result<u8
             path.display()
         ));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
-fn reap_lock(s: &LockRun, printer: &Printer) -> Result<u8> {
-    let peeked = RelaunchMarker::peek(&s.marker_path)?;
-    let first = lib::assess(&s.source, peeked, s.max_age)?;
-    if s.dry_run {
-        let mut report = Report::for_lock(&first, &s.marker_path, false, s.dry_run);
-        if first.decision == Decision::Reap {
-            report.would_send = WOULD_SEND.to_vec();
-        }
-        return finish(report, s.started, printer);
+/// The prompt for one of the library's questions: the pid, executable, start time, age and
+/// the reason.
+fn question(q: &Question<'_>) -> String {
+    match q {
+        Question::Lock {
+            target,
+            lock,
+            marker_age_ms,
+            graces,
+        } => format!(
+            "reap {} holding {}, start time {}? It was marked {} ago as the instance being \
+             replaced, and the marker's pid, start time, host and boot match. \
+             (SIGTERM after {}, SIGKILL {} later)",
+            describe(target),
+            lock.display(),
+            target.start_time,
+            marker_age_ms.map_or("?".into(), |a| human_duration(Duration::from_millis(a))),
+            humantime::format_duration(graces.teardown),
+            humantime::format_duration(graces.term),
+        ),
+        Question::StaleExe {
+            targets,
+            exe,
+            graces,
+        } => format!(
+            "reap {} running a replaced copy of {}? (SIGTERM after {}, SIGKILL {} later)",
+            targets
+                .iter()
+                .map(|t| describe(t))
+                .collect::<Vec<_>>()
+                .join("; "),
+            exe.display(),
+            humantime::format_duration(graces.teardown),
+            humantime::format_duration(graces.term),
+        ),
     }
-    let mut confirmed: Option<ProcessIdentity> = None;
-    if let Some(t) = first.target() {
-        confirm(&t, &first, s, printer)?;
-        confirmed = Some(t.identity);
-    }
-    // Consume the marker: of concurrent reapers exactly one gets it; decide on what we got.
-    let taken = RelaunchMarker::take(&s.marker_path)?;
-    let consumed = taken.is_some();
-    let second = lib::assess(&s.source, taken, s.max_age)?;
-    let mut report = Report::for_lock(&second, &s.marker_path, consumed, s.dry_run);
-    if first.decision == Decision::Reap && !consumed {
-        report.message = format!("{} (another reaper consumed it first)", report.message);
-    }
-    let Some(target) = second.target() else {
-        return finish(report, s.started, printer);
-    };
-    if confirmed.as_ref() != Some(&target.identity) {
-        confirm(&target, &second, s, printer)?;
-    }
-    let (results, timings) = escalate::escalate(&[target], s.graces, &mut |e| event(printer, e))?;
-    report.apply(results, timings);
-    finish(report, s.started, printer)
-}
-
-/// Asks before reaping, showing the pid, executable, start time, age and the reason.
-fn confirm(t: &Target, a: &Assessment, s: &LockRun, printer: &Printer) -> Result<()> {
-    let info = describe(&TargetInfo::of(&t.identity));
-    let marker_age = a.marker.as_ref().map_or("?".into(), |m| {
-        human_duration(Duration::from_millis(m.age_ms()))
-    });
-    printer.confirm(&format!(
-        "reap {} holding {}, start time {}? It was marked {} ago as the instance being \
-         replaced, and the marker's pid, start time, host and boot match. \
-         (SIGTERM after {}, SIGKILL {} later)",
-        info,
-        s.source.path().display(),
-        t.identity.start_time,
-        marker_age,
-        humantime::format_duration(s.graces.teardown),
-        humantime::format_duration(s.graces.term),
-    ))
-}
-
-fn reap_stale(
-    path: &Path,
-    graces: Graces,
-    dry_run: bool,
-    started: Instant,
-    printer: &Printer,
-) -> Result<u8> {
-    let (mut report, targets) = Report::for_stale(path, stale_exe::find(path)?, dry_run);
-    if targets.is_empty() {
-        return finish(report, started, printer);
-    }
-    if dry_run {
-        report.would_send = WOULD_SEND.to_vec();
-        return finish(report, started, printer);
-    }
-    let list: Vec<String> = report
-        .targets
-        .iter()
-        .filter(|t| t.refused.is_none())
-        .map(describe)
-        .collect();
-    printer.confirm(&format!(
-        "reap {} running a replaced copy of {}? (SIGTERM after {}, SIGKILL {} later)",
-        list.join("; "),
-        path.display(),
-        humantime::format_duration(graces.teardown),
-        humantime::format_duration(graces.term),
-    ))?;
-    let (results, timings) = escalate::escalate(&targets, graces, &mut |e| event(printer, e))?;
-    report.apply(results, timings);
-    finish(report, started, printer)
 }
 
 /// `pid 123 (/path/to/exe), started 2m 3s ago`.
@@ -210,52 +147,53 @@ fn describe(t: &TargetInfo) -> String {
 }
 
 /// Prints one escalation step on stderr.
-fn event(printer: &Printer, e: Event) {
+fn event(printer: &Printer, e: &Event) {
     let list = |pids: &[i32]| {
         pids.iter()
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let dur = |ms: u64| humantime::format_duration(Duration::from_millis(ms));
     let line = match e {
-        Event::TeardownWait(pids, d) => format!(
+        Event::TeardownWait { pids, grace_ms } => format!(
             "reap: waiting up to {} (teardown grace), sending nothing, for pid {} to go on its own",
-            humantime::format_duration(d),
-            list(&pids)
+            dur(*grace_ms),
+            list(pids)
         ),
         Event::Sent(s) => format!("reap: sent {} to pid {} at {} ms", s.signal, s.pid, s.at_ms),
-        Event::TermWait(pids, d) => format!(
+        Event::TermWait { pids, grace_ms } => format!(
             "reap: waiting up to {} (term grace) for pid {} to exit",
-            humantime::format_duration(d),
-            list(&pids)
+            dur(*grace_ms),
+            list(pids)
         ),
-        Event::KillWait(pids, d) => format!(
+        Event::KillWait { pids, wait_ms } => format!(
             "reap: waiting up to {} for pid {} to exit after SIGKILL",
-            humantime::format_duration(d),
-            list(&pids)
+            dur(*wait_ms),
+            list(pids)
         ),
-        Event::Done(pid, outcome, after) => format!(
-            "reap: pid {pid} {} ({} ms)",
-            outcome.describe(),
-            escalate::ms(after)
-        ),
+        Event::Done {
+            pid,
+            outcome,
+            after_ms,
+        } => format!("reap: pid {pid} {} ({after_ms} ms)", outcome.describe()),
     };
     printer.message(line);
 }
 
-/// Prints the report and returns its exit code (7 if a target survived SIGKILL).
-fn finish(mut report: Report, started: Instant, printer: &Printer) -> Result<u8> {
-    report.timings_ms.command_ms = escalate::ms(started.elapsed());
-    let survivors = report.survivors();
+/// Prints the report and returns its exit status: the decision's (success or refused), or
+/// timed out (as an error, after the report) if a target survived SIGKILL.
+fn finish(report: Report, printer: &Printer) -> Result<ExitStatus> {
     if printer.json() {
         printer.json_doc(&report)?;
     } else {
         print_human(&report, printer);
     }
+    let survivors = report.survivors();
     if !survivors.is_empty() {
         return Err(Error::TimedOut(format!(
             "pid {survivors:?} still running {} after SIGKILL",
-            humantime::format_duration(KILL_WAIT)
+            humantime::format_duration(lib::KILL_WAIT)
         ))
         .into());
     }

@@ -2,12 +2,13 @@
 //! restart, and print its progress (stderr) and outcome (stdout).
 
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::record::BackendRecord;
 use voxctl::backend::restart::{self, Event, Report, Settings};
-use voxctl::backend::select::NoUsableBinary;
+use voxctl::backend::select::{NoUsableBinary, NoUsableBinaryDoc};
 use voxctl::state::StateDir;
 
 use crate::cli::{GlobalArgs, RestartArgs, VariantChoice};
@@ -16,10 +17,10 @@ use crate::output::Printer;
 /// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
 const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
-pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::state_dir(global)?;
     let settings = settings(args, printer)?;
-    let report = match restart::restart(&state, &settings, &mut |e| event(printer, &settings, e)) {
+    let report = match restart::restart(&state, &settings, &|e| event(printer, &settings, e)) {
         Ok(r) => r,
         Err(e) => {
             if printer.json() {
@@ -33,7 +34,7 @@ pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<
     } else {
         print_report(printer, &settings, &report);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 /// With `--json`, when no binary was usable: the error document, plus what was asked for,
@@ -51,12 +52,15 @@ fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Res
         .ok()
         .flatten()
         .filter(BackendRecord::is_alive);
-    printer.json_doc(&serde_json::json!({
-        "error": printer.error_body(err),
-        "requested": no.requested,
-        "rejected": no.rejected,
-        "running": running,
-    }))
+    let doc = NoUsableBinaryDoc {
+        error: printer.error_body(err),
+        rejected: no.rejected.clone(),
+        requested: no.requested,
+        running,
+    };
+    // Through a `serde_json::Value`, whose keys are sorted, as this document has always been
+    // printed.
+    printer.json_doc(&serde_json::to_value(doc)?)
 }
 
 fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
@@ -83,10 +87,11 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         expect_version: args.expect_version,
         args: args.backend_args,
         wait: args.wait.then_some(WAIT_FOREVER),
+        cancel: crate::signals::cancel(),
     })
 }
 
-fn event(printer: &Printer, s: &Settings, e: Event) {
+fn event(printer: &Printer, s: &Settings, e: &Event) {
     match e {
         Event::Rejected(r) => printer.warn(format!(
             "the {} backend is not usable: {}{}",
@@ -105,15 +110,15 @@ fn event(printer: &Printer, s: &Settings, e: Event) {
             "stopping the {} backend (pid {})",
             r.variant, r.pid
         )),
-        Event::Killed(pid) => printer.warn(format!(
+        Event::Killed { pid, after_ms } => printer.warn(format!(
             "pid {pid} ignored SIGTERM for {}; sent SIGKILL",
-            humantime::format_duration(s.stop_timeout)
+            humantime::format_duration(Duration::from_millis(*after_ms))
         )),
         Event::LeaderOnly { pid, member } => printer.warn(format!(
             "backend pid {pid}'s process group holds pid {member} (voxctl or one of its \
              ancestors): signalling pid {pid} alone, not its group"
         )),
-        Event::WaitingForPort(port) => {
+        Event::WaitingForPort { port } => {
             printer.message(format!("waiting for port {port} to be released"))
         }
         Event::Started(r) => printer.message(format!(
@@ -151,12 +156,7 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
     if let Some(p) = &r.previous {
         printer.data(format!(
             "  replaced  {} pid {} ({})",
-            p.backend.variant,
-            p.backend.pid,
-            serde_json::to_value(p.stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            p.backend.variant, p.backend.pid, p.stopped
         ));
     }
     let t = &r.timings;

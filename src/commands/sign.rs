@@ -5,10 +5,10 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use serde_json::json;
-use voxctl::signature::sign::{self, SecretKey};
+use voxctl::signature::sign::{self, SecretKey, SignReport};
 use voxctl::signature::Keyring;
 use voxctl::Error;
 
@@ -77,7 +77,7 @@ pub fn secret_key(path: &Path) -> Result<SecretKey> {
 }
 
 /// `voxctl sign`.
-pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: SignArgs, printer: &Printer) -> Result<ExitStatus> {
     let key = secret_key(&args.key)?;
     let mut signed = Vec::new();
     for file in &args.files {
@@ -91,7 +91,13 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
         signed.push(s);
     }
     if printer.json() {
-        printer.json_doc(&json!({"key_id": key.id, "signed": signed}))?;
+        // Through a `serde_json::Value`, whose keys are sorted, as this document has always
+        // been printed.
+        let report = SignReport {
+            key_id: key.id,
+            signed,
+        };
+        printer.json_doc(&serde_json::to_value(report)?)?;
     } else {
         printer.message(format!(
             "signed {} file(s) with key {} ({})",
@@ -100,5 +106,5 @@ pub fn run(args: SignArgs, printer: &Printer) -> Result<u8> {
             args.key.display()
         ));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -4,15 +4,16 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use voxctl::split::{parse_part_size, split, Settings};
+use voxctl::split::{parse_part_size, split, Event, Settings};
 use voxctl::Error;
 
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
-pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
     let chunk_size = parse_part_size(&args.part_size)?;
     let asset = match args.asset {
         Some(asset) => asset,
@@ -51,23 +52,31 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
         }),
         force: args.force,
         fsync: args.fsync,
+        cancel: crate::signals::cancel(),
     };
 
-    let total = std::fs::metadata(&settings.input).map_or(0, |m| m.len());
-    // The bar is made at the first progress report, after the input was opened, so a file
+    // The bar is made when the split starts reading, after the input was checked, so a file
     // that cannot be opened draws nothing but the error.
     let bar = OnceLock::new();
     let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
-    let done = AtomicU64::new(0);
-    let progress = |n: u64| {
-        bar.get_or_init(|| printer.bytes_bar(total, format!("split {}", settings.asset)))
-            .inc(n);
-        let so_far = done.fetch_add(n, Ordering::Relaxed) + n;
-        if let Ok(mut t) = ticker.lock() {
-            t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
+    let (total, done) = (AtomicU64::new(0), AtomicU64::new(0));
+    let on_event = |e: &Event| match e {
+        Event::Started { size, .. } => {
+            total.store(*size, Ordering::Relaxed);
+            bar.get_or_init(|| printer.bytes_bar(*size, format!("split {}", settings.asset)));
+        }
+        Event::Read { bytes } => {
+            if let Some(bar) = bar.get() {
+                bar.inc(*bytes);
+            }
+            let so_far = done.fetch_add(*bytes, Ordering::Relaxed) + bytes;
+            let total = total.load(Ordering::Relaxed);
+            if let Ok(mut t) = ticker.lock() {
+                t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
+            }
         }
     };
-    let outcome = split(&settings, &progress);
+    let outcome = split(&settings, &on_event);
     if let Some(bar) = bar.get() {
         bar.finish_and_clear();
     }
@@ -123,5 +132,5 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<u8> {
             printer.message(format!("signed {} with key {}", s.file.display(), s.key_id));
         }
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -2,37 +2,22 @@
 //! serializable rows, printed as a table or, with `--json`, one document.
 
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use serde::Serialize;
 use voxctl::backend::observe::{self, Observed};
-use voxctl::backends::{BackendsDir, InstallRecord};
 use voxctl::fetch::partial::{self, PartialInfo};
-use voxctl::lease::{file::FileStore, LeaseInfo, LeaseStore};
+use voxctl::installs::{BackendsDir, InstallRecord};
+use voxctl::lease::{file::FileStore, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
+use voxctl::status::Status;
 
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::output::{human_bytes, human_duration, Align, Printer, Table};
 
-#[derive(Debug, Serialize)]
-struct Status {
-    slots: Vec<HeldSlot>,
-    /// The data dir whose `backends/` is listed (absolute).
-    data_dir: std::path::PathBuf,
-    /// Whether it exists; when it does not, `installed` and `partial` are empty.
-    data_dir_exists: bool,
-    /// Installed variants of the app (install records in `{data_dir}/backends/`).
-    installed: Vec<InstallRecord>,
-    /// Partial downloads kept for resume (`{data_dir}/backends/.partial/`).
-    partial: Vec<PartialInfo>,
-    /// The backend in `backend.json`, observed now; `null` when there is none.
-    backend: Option<Observed>,
-    leases: Vec<LeaseInfo>,
-}
-
 /// Shows what voxctl knows. Read-only: it creates nothing, neither the state dir nor its
 /// subdirectories (a state dir that does not exist yet is simply empty).
-pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u8> {
+pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::existing_state_dir(global)?;
     let data_dir = super::data_dir(&args.app)?;
     let data_dir_exists = data_dir.is_dir();
@@ -44,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
         ));
     }
     let backends = BackendsDir::new(&data_dir);
-    let status = Status {
+    let status: Status = Status {
         slots: match &state {
             Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
             None => Vec::new(),
@@ -88,7 +73,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<u
         print_backend(status.backend.as_ref(), printer);
         super::lease::print_leases(&status.leases, printer);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn print_partial(partial: &[PartialInfo], app: &str, printer: &Printer) {
@@ -168,10 +153,7 @@ fn print_backend(backend: Option<&Observed>, printer: &Printer) {
         return;
     };
     let r = &b.record;
-    let health = serde_json::to_value(b.health)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let health = b.health;
     printer.data("backend:");
     let mut t = Table::new(&[
         ("PID", Align::Left),

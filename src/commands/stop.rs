@@ -2,21 +2,27 @@
 
 use anyhow::Result;
 use voxctl::backend::stop::{self, StopOutcome};
-use voxctl::backends::BackendsDir;
+use voxctl::exit::ExitStatus;
+use voxctl::installs::BackendsDir;
 
 use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
 use crate::output::Printer;
 
-pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<u8> {
+pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<ExitStatus> {
     voxctl::name::validate_resource_name("app", &args.app)?;
     let state = super::state_dir(global)?;
-    let outcome = stop::stop(&state, &args.app, args.stop_timeout)?;
+    let settings = stop::Settings {
+        app: args.app,
+        grace: args.stop_timeout,
+        cancel: crate::signals::cancel(),
+    };
+    let outcome = stop::stop(&state, &settings)?;
     if printer.json() {
         printer.json_doc(&outcome)?;
     } else {
         describe(printer, &outcome);
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }
 
 fn describe(printer: &Printer, outcome: &StopOutcome) {
@@ -36,31 +42,30 @@ fn describe(printer: &Printer, outcome: &StopOutcome) {
             "stopped the {} backend (pid {}, {}) in {stop_ms} ms; port {} released {port_ms} ms later",
             backend.variant,
             backend.pid,
-            serde_json::to_value(stopped)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            stopped,
             backend.port
         )),
     }
 }
 
-pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Result<u8> {
+pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Result<ExitStatus> {
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
     let backends = BackendsDir::new(&data_dir);
-    let removed = stop::remove(
-        &state,
-        &backends,
-        &args.app.app,
-        args.variant,
-        args.force,
-        args.partial_only,
-        args.stop_timeout,
-    )?;
+    let settings = stop::RemoveSettings {
+        variant: args.variant,
+        force: args.force,
+        partial_only: args.partial_only,
+        stop: stop::Settings {
+            app: args.app.app,
+            grace: args.stop_timeout,
+            cancel: crate::signals::cancel(),
+        },
+    };
+    let removed = stop::remove(&state, &backends, &settings)?;
     if printer.json() {
         printer.json_doc(&removed)?;
-        return Ok(crate::exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     if let Some(s) = &removed.stopped {
         describe(printer, s);
@@ -74,5 +79,5 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
     for p in &removed.removed {
         printer.message(format!("removed {}", p.display()));
     }
-    Ok(crate::exit::SUCCESS)
+    Ok(ExitStatus::Success)
 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -45,7 +46,7 @@ struct SumsFile {
     jobs: std::ops::Range<usize>,
 }
 
-pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let keyed = super::sign::any_key_option(&args.keys);
     let keys = super::sign::keyring(&args.keys)?;
@@ -112,13 +113,14 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<u8> {
         .filter_map(|j| std::fs::metadata(&j.path).ok())
         .map(|m| m.len())
         .sum();
-    let mut checks = Vec::new();
-    with_progress(printer, total, |progress| {
-        verify::check_files(&jobs, threads, progress, &mut |check| {
-            if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
-                print_check(printer, &check);
+    let mut checks = with_progress(printer, total, |progress| {
+        verify::check_files(&jobs, &settings(threads), &|e| match e {
+            verify::Event::Hashed { bytes } => progress(*bytes),
+            verify::Event::Checked(check) => {
+                if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
+                    print_check(printer, check);
+                }
             }
-            checks.push(check);
         })
     })?;
     // Each sums file's own verdict, as sha256sum -c gives it.
@@ -238,10 +240,14 @@ fn run_manifest(
     threads: usize,
     printer: &Printer,
     signatures: &[Authenticated],
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     // The bar's total is unknown until the manifest is read; count bytes as they come.
     let report = with_progress(printer, 0, |progress| {
-        verify::verify_manifest(path, threads, progress)
+        verify::verify_manifest(path, &settings(threads), &|e| {
+            if let verify::Event::Hashed { bytes } = e {
+                progress(*bytes)
+            }
+        })
     })?;
     if !printer.json() {
         for check in &report.checks {
@@ -253,8 +259,13 @@ fn run_manifest(
 
 /// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
 /// their install records.
-fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Printer) -> Result<u8> {
-    let backends = voxctl::backends::BackendsDir::new(&super::data_dir(&args.app)?);
+fn run_installed(
+    args: &VerifyArgs,
+    which: &str,
+    threads: usize,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let backends = voxctl::installs::BackendsDir::new(&super::data_dir(&args.app)?);
     let records = match which {
         "all" => {
             let all = backends.records()?;
@@ -297,11 +308,12 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
     let mut checks = Vec::new();
     with_progress(printer, total, |progress| {
         for record in &records {
-            let found = voxctl::installed::check(
+            let found = voxctl::installs::audit::check(
                 record,
-                voxctl::installed::Depth::Deep,
+                voxctl::installs::audit::Depth::Deep,
                 threads,
                 progress,
+                &crate::signals::cancel(),
             )?;
             if !printer.json() {
                 for c in &found {
@@ -312,7 +324,7 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
         }
         Ok(())
     })?;
-    let failed = !voxctl::installed::all_passed(&checks);
+    let failed = !voxctl::installs::audit::all_passed(&checks);
     let outcome = finish(printer, None, &[], &checks, &[], &[]);
     if failed {
         let variants: Vec<String> = records.iter().filter_map(|r| r.variant.clone()).collect();
@@ -323,6 +335,14 @@ fn run_installed(args: &VerifyArgs, which: &str, threads: usize, printer: &Print
         return outcome.map_err(|e| hinted(e, hint));
     }
     outcome
+}
+
+/// The library's settings: `threads` files at a time, cancelled by SIGINT/SIGTERM.
+fn settings(threads: usize) -> verify::Settings {
+    verify::Settings {
+        threads,
+        cancel: crate::signals::cancel(),
+    }
 }
 
 /// Runs `f` with a progress callback feeding a bar on a terminal, or a status line every few
@@ -388,7 +408,7 @@ fn finish(
     checks: &[Check],
     malformed: &[Malformed],
     sums_files: &[SumsFile],
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
     let (failed, missing, skipped) = (
         count(Status::Failed),
@@ -408,7 +428,7 @@ fn finish(
         })?;
     }
     if ok {
-        return Ok(crate::exit::SUCCESS);
+        return Ok(ExitStatus::Success);
     }
     let mut what = Vec::new();
     for (n, word) in [

@@ -9,7 +9,7 @@
 //! - an entry path that is absolute or has a `..` component (`./` and `./x`, as
 //!   `tar czf x.tar.gz -C dir .` writes them, are fine);
 //! - an entry whose path, resolved against what was extracted before it (links included,
-//!   see [`tree`]), leads outside the directory;
+//!   see `tree`), leads outside the directory;
 //! - a symlink whose target, resolved the same way, leads outside the directory or is
 //!   absolute, whether or not the target exists; every link is checked again once all
 //!   entries are out, since a later entry can change where an earlier link leads;
@@ -42,7 +42,8 @@ use flate2::read::GzDecoder;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use tar::EntryType;
 
-use crate::backends::InstalledFile;
+use crate::cancel::Cancel;
+use crate::installs::InstalledFile;
 use crate::Error;
 use tree::{Resolved, Tree, Unsafe};
 
@@ -78,15 +79,18 @@ pub fn default_max_expanded(archive_size: u64) -> u64 {
 ///
 /// Errors: [`Error::Integrity`] for every refusal in the module doc (nothing is installed
 /// and the temporary directory is removed); I/O errors naming the path, including a
-/// filesystem without room for the next file (needed and available bytes in the message).
+/// filesystem without room for the next file (needed and available bytes in the message);
+/// [`Error::Interrupted`] once `cancel` is cancelled (between entries, and every 64 KiB of
+/// a file), with nothing installed.
 pub fn install_archive(
     archive: &Path,
     label: &str,
     target: &Path,
     executable: &str,
     max_expanded: u64,
+    cancel: &Cancel,
 ) -> Result<Vec<InstalledFile>> {
-    let (tmp, files) = extract_checked(archive, label, target, executable, max_expanded)?;
+    let (tmp, files) = extract_checked(archive, label, target, executable, max_expanded, cancel)?;
     sync_tree(tmp.path())?; // the extracted tree is durable before it replaces the old one
     let new_dir = tmp.keep();
     swap_in(&new_dir, target)?;
@@ -103,6 +107,7 @@ pub fn extract_checked(
     target: &Path,
     executable: &str,
     max_expanded: u64,
+    cancel: &Cancel,
 ) -> Result<(tempfile::TempDir, Vec<InstalledFile>)> {
     let parent = crate::atomic::parent_dir(target);
     let name = target
@@ -126,6 +131,7 @@ pub fn extract_checked(
         tree: &tree,
         dir: tmp.path(),
         bad: &bad,
+        cancel,
         files: RefCell::new(Vec::new()),
         hard_links: RefCell::new(Vec::new()),
     };
@@ -138,8 +144,8 @@ pub fn extract_checked(
     let mut files = files.into_inner();
     // Hard links are hashed from disk once every link is known to stay inside.
     for path in hard_links.into_inner() {
-        crate::interrupt::check()?;
-        let (sha256, size) = crate::digest::hash_file(&tmp.path().join(&path), &|_| {})?;
+        cancel.check()?;
+        let (sha256, size) = crate::digest::hash_file(&tmp.path().join(&path), &|_| {}, cancel)?;
         files.push(InstalledFile {
             path,
             size,
@@ -258,6 +264,8 @@ struct Extraction<'a> {
     dir: &'a Path,
     /// Makes an [`Error::Integrity`] naming the archive.
     bad: &'a dyn Fn(String) -> anyhow::Error,
+    /// Stops the extraction.
+    cancel: &'a Cancel,
     /// Regular files and symlinks extracted so far.
     files: RefCell<Vec<InstalledFile>>,
     /// Hard links made so far (hashed at the end).
@@ -283,7 +291,7 @@ impl Extraction<'_> {
         let corrupt = |e| stream.error(e);
         let mut tar = tar::Archive::new(meter);
         for entry in tar.entries().map_err(corrupt)? {
-            crate::interrupt::check()?;
+            self.cancel.check()?;
             let mut entry = entry.map_err(corrupt)?;
             let raw = entry.path().map_err(corrupt)?.into_owned();
             let path = plain(&raw)
@@ -343,7 +351,7 @@ impl Extraction<'_> {
         let shown = self.dir.join(path);
         stream.counts.in_contents.set(true);
         let mut hasher = sha2::Sha256::default();
-        let copied = copy(entry, &mut file, &mut hasher);
+        let copied = copy(entry, &mut file, &mut hasher, self.cancel);
         stream.counts.in_contents.set(false);
         match copied {
             Ok(size) => self.files.borrow_mut().push(InstalledFile {
@@ -561,17 +569,18 @@ enum CopyError {
 }
 
 /// Copies `from` to `to` and into `hasher`, returning the bytes copied, telling read errors
-/// (the archive) from write errors (the disk), and stopping on SIGINT/SIGTERM (a backend's
-/// library can take seconds).
+/// (the archive) from write errors (the disk), and stopping once `cancel` is cancelled (a
+/// backend's library can take seconds).
 fn copy(
     from: &mut impl Read,
     to: &mut impl Write,
     hasher: &mut sha2::Sha256,
+    cancel: &Cancel,
 ) -> Result<u64, CopyError> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut total = 0u64;
     loop {
-        if crate::interrupt::requested() {
+        if cancel.is_cancelled() {
             return Err(CopyError::Interrupted);
         }
         let n = match from.read(&mut buf) {

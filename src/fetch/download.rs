@@ -1,17 +1,17 @@
-//! Downloading one piece: continue from the bytes already on disk (re-hashed first), stream
-//! the rest into the data file at the piece's offset while a [`PieceHasher`] hashes it on its
+//! Downloading one part: continue from the bytes already on disk (re-hashed first), stream
+//! the rest into the data file at the part's offset while a [`PartHasher`] hashes it on its
 //! own thread, retry network failures from wherever the last attempt stopped
-//! (`Range: bytes=N-`, insisting on a `206`; a `200` restarts the piece from zero), and check
-//! the piece's SHA-256 as soon as it is complete when the release gives one.
+//! (`Range: bytes=N-`, insisting on a `206`; a `200` restarts the part from zero), and check
+//! the part's SHA-256 as soon as it is complete when the release gives one.
 //!
-//! Retries are bounded per piece for the whole run ([`Budget`]): a server that keeps failing
+//! Retries are bounded per part for the whole run (`Budget`): a server that keeps failing
 //! in a way that looks like progress (sending the same bytes again, answering a Range request
-//! with an empty `200`) cannot keep a fetch going forever (issue 10, item 3). A piece whose
+//! with an empty `200`) cannot keep a fetch going forever (issue 10, item 3). A part whose
 //! declared bytes have all arrived is complete even if the connection then fails: its digest
 //! decides, and no further request is made for it.
 //!
-//! Memory per piece is the HTTP client's buffers plus at most a few chunks queued for the
-//! hash thread, whatever the piece's size. Chunks are written as they come (one positioned
+//! Memory per part is the HTTP client's buffers plus at most a few chunks queued for the
+//! hash thread, whatever the part's size. Chunks are written as they come (one positioned
 //! write each, no extra buffer copy); the [`super::writeback`] thread moves them to disk.
 
 use std::pin::pin;
@@ -20,53 +20,53 @@ use std::sync::Arc;
 use anyhow::Result;
 use sha2::Digest;
 
-use super::hashing::{Hashed, PieceHasher};
+use super::hashing::{Hashed, PartHasher};
 use super::http::HttpError;
-use super::layout::Piece;
-use super::{Ctx, Event};
+use super::layout::Part;
+use super::{Download, Event};
 use crate::checksum::Sha256;
 use crate::Error;
 
-/// Downloads piece `index` of the plan. Returns the SHA-256 state after all of the piece's
-/// bytes when the piece is hashed: always for piece 0 (whose state is the prefix of the
+/// Downloads part `index` of the plan. Returns the SHA-256 state after all of the part's
+/// bytes when the part is hashed: always for part 0 (whose state is the prefix of the
 /// whole-file digest, with the asset signature's prehash fed the same bytes when the
-/// release is signed that way), and for pieces with their own digest in the release.
-pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
-    let piece = &ctx.plan.pieces[index];
-    let what = ctx.remote.source.locate(&piece.name);
-    let hashed = hashed_while_downloading(index, piece);
+/// release is signed that way), and for parts with their own digest in the release.
+pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hashed>> {
+    let part = &ctx.plan.parts[index];
+    let what = ctx.remote.source.locate(&part.name);
+    let hashed = hashed_while_downloading(index, part);
     let mut restarted = false;
-    let mut budget = Budget::new(ctx.remote.retry, piece.size, ctx.data.received(index));
+    let mut budget = Budget::new(ctx.remote.retry, part.size, ctx.data.received(index));
     loop {
         let len = ctx.data.received(index);
         let resumed_from = len;
-        ctx.progress.set(index, len);
-        (ctx.events)(Event::PieceStarted {
-            index,
-            name: piece.name.clone(),
+        ctx.counters.set(index, len);
+        (ctx.report)(&Event::PartStarted {
+            part: part.name.clone(),
             from: len,
-            size: piece.size,
+            size: part.size,
         });
         let mut state = Transfer {
-            hasher: PieceHasher::start(
+            hasher: PartHasher::start(
                 ctx.data.clone(),
                 index,
                 len,
                 hashed,
                 prehash(&ctx, index)?,
+                ctx.remote.cancel.clone(),
             )?,
             len,
             ranged_resume: len > 0,
         };
-        if state.len < piece.size {
-            transfer(&ctx, index, piece, &mut state, &mut budget).await?;
+        if state.len < part.size {
+            transfer(&ctx, index, part, &mut state, &mut budget).await?;
         }
         let hasher = state.hasher.finish().await?;
-        if let (Some(want), Some(hasher)) = (piece.sha256, &hasher) {
+        if let (Some(want), Some(hasher)) = (part.sha256, &hasher) {
             let got = Sha256(hasher.sha256.clone().finalize().into());
             if got != want {
                 ctx.data.reset(index);
-                ctx.progress.set(index, 0);
+                ctx.counters.set(index, 0);
                 if (resumed_from > 0 || state.ranged_resume) && !restarted {
                     tracing::warn!("{what}: SHA-256 mismatch after a resume; downloading again");
                     restarted = true;
@@ -74,13 +74,12 @@ pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
                 }
                 return Err(Error::Integrity(format!(
                     "{what}: part {} has SHA-256 {got}, the manifest says {want}",
-                    piece.name
+                    part.name
                 ))
                 .into());
             }
-            (ctx.events)(Event::PieceVerified {
-                index,
-                name: piece.name.clone(),
+            (ctx.report)(&Event::PartVerified {
+                part: part.name.clone(),
                 sha256: got,
             });
         }
@@ -88,24 +87,24 @@ pub async fn piece(ctx: Arc<Ctx>, index: usize) -> Result<Option<Hashed>> {
     }
 }
 
-/// A fresh asset-signature check for piece `index`'s hash thread to feed: piece 0 of a
+/// A fresh asset-signature check for part `index`'s hash thread to feed: part 0 of a
 /// release signed that way only (it starts the whole-file pass; a restart starts anew).
-fn prehash(ctx: &Ctx, index: usize) -> Result<Option<super::signed::Prehash>> {
+fn prehash(ctx: &Download, index: usize) -> Result<Option<super::signed::Prehash>> {
     match &ctx.prehash {
         Some(spec) if index == 0 => spec.start().map(Some),
         _ => Ok(None),
     }
 }
 
-/// Whether piece `index` is hashed as it downloads: piece 0 always (its state is the prefix
+/// Whether part `index` is hashed as it downloads: part 0 always (its state is the prefix
 /// of the whole-file digest), the others when the release gives them their own digest.
-fn hashed_while_downloading(index: usize, piece: &Piece) -> bool {
-    index == 0 || piece.sha256.is_some()
+fn hashed_while_downloading(index: usize, part: &Part) -> bool {
+    index == 0 || part.sha256.is_some()
 }
 
 struct Transfer {
-    hasher: PieceHasher,
-    /// Bytes of the piece on disk (the data file's received count for it).
+    hasher: PartHasher,
+    /// Bytes of the part on disk (the data file's received count for it).
     len: u64,
     /// Whether any bytes were appended after a Range request (a resume).
     ranged_resume: bool,
@@ -116,21 +115,21 @@ enum StreamError {
     Other(anyhow::Error),
 }
 
-/// How many times new data may refill a piece's retry budget in one run: one refill per
-/// this fraction of the piece's size in bytes the piece never had before.
-pub const REFILLS_PER_PIECE: u64 = 16;
+/// How many times new data may refill a part's retry budget in one run: one refill per
+/// this fraction of the part's size in bytes the part never had before.
+pub const REFILLS_PER_PART: u64 = 16;
 
-/// The retry budget of one piece for a whole run: `--retries` failed attempts, refilled to
-/// `--retries` only by new data, that is bytes beyond the furthest the piece has reached in
-/// this run, one refill per `1/REFILLS_PER_PIECE` of its size. A failed attempt that brought
-/// nothing new (an empty answer, the same bytes sent again) never refills it, so a piece gets
-/// at most `(REFILLS_PER_PIECE + 1) * retries` retries per run, however the server behaves.
+/// The retry budget of one part for a whole run: `--retries` failed attempts, refilled to
+/// `--retries` only by new data, that is bytes beyond the furthest the part has reached in
+/// this run, one refill per `1/REFILLS_PER_PART` of its size. A failed attempt that brought
+/// nothing new (an empty answer, the same bytes sent again) never refills it, so a part gets
+/// at most `(REFILLS_PER_PART + 1) * retries` retries per run, however the server behaves.
 struct Budget {
     policy: super::RetryPolicy,
     delays: Box<dyn Iterator<Item = std::time::Duration> + Send>,
     /// Failed attempts so far.
     failures: usize,
-    /// The furthest the piece got in this run, in bytes from its start.
+    /// The furthest the part got in this run, in bytes from its start.
     high: u64,
     /// `high` at the last refill (or the start).
     credited: u64,
@@ -151,12 +150,12 @@ impl Budget {
             failures: 0,
             high: on_disk,
             credited: on_disk,
-            quantum: size.div_ceil(REFILLS_PER_PIECE).max(1),
+            quantum: size.div_ceil(REFILLS_PER_PART).max(1),
             seen: Vec::new(),
         }
     }
 
-    /// Counts a failed attempt that left `len` bytes of the piece on disk; returns the
+    /// Counts a failed attempt that left `len` bytes of the part on disk; returns the
     /// delay before the next attempt, or `None` when the budget is spent.
     fn failed(&mut self, len: u64, what: String) -> Option<std::time::Duration> {
         self.failures += 1;
@@ -172,21 +171,21 @@ impl Budget {
     }
 }
 
-/// Streams the rest of `piece` into `state`, retrying transient failures within `budget`.
+/// Streams the rest of `part` into `state`, retrying transient failures within `budget`.
 async fn transfer(
-    ctx: &Ctx,
+    ctx: &Download,
     index: usize,
-    piece: &Piece,
+    part: &Part,
     state: &mut Transfer,
     budget: &mut Budget,
 ) -> Result<()> {
-    let hashed = hashed_while_downloading(index, piece);
-    let what = ctx.remote.source.locate(&piece.name);
+    let hashed = hashed_while_downloading(index, part);
+    let what = ctx.remote.source.locate(&part.name);
     loop {
-        crate::interrupt::check()?;
+        ctx.remote.cancel.check()?;
         let asked_from = state.len;
         let mut restarted_by_server = false;
-        let result = match ctx.remote.open(&piece.name, state.len).await {
+        let result = match ctx.remote.open(&part.name, state.len).await {
             Ok(mut body) => {
                 if !body.ranged && state.len > 0 {
                     tracing::info!("{what}: server ignored the Range request; restarting");
@@ -194,23 +193,30 @@ async fn transfer(
                     ctx.data.reset(index);
                     state.len = 0;
                     let prehash = prehash(ctx, index)?;
-                    state.hasher = PieceHasher::start(ctx.data.clone(), index, 0, hashed, prehash)?;
-                    ctx.progress.set(index, 0);
+                    state.hasher = PartHasher::start(
+                        ctx.data.clone(),
+                        index,
+                        0,
+                        hashed,
+                        prehash,
+                        ctx.remote.cancel.clone(),
+                    )?;
+                    ctx.counters.set(index, 0);
                 } else if state.len > 0 {
                     state.ranged_resume = true;
                 }
-                stream(ctx, index, piece, &mut body, state).await
+                stream(ctx, index, part, &mut body, state).await
             }
             Err(e) => Err(StreamError::Net(e)),
         };
         match result {
             Ok(()) => return Ok(()),
             Err(StreamError::Other(e)) => return Err(e),
-            Err(StreamError::Net(_)) if state.len == piece.size => {
+            Err(StreamError::Net(_)) if state.len == part.size => {
                 // Every declared byte is on disk; the connection failing afterwards (a
                 // Content-Length larger than the part, say) changes nothing: the digest
                 // decides, and asking for `bytes={size}-` could only fail.
-                tracing::info!("{what}: all {} bytes arrived before the error", piece.size);
+                tracing::info!("{what}: all {} bytes arrived before the error", part.size);
                 return Ok(());
             }
             Err(StreamError::Net(e)) if e.is_transient() => {
@@ -224,36 +230,36 @@ async fn transfer(
                     return Err(anyhow::Error::new(e).context(format!(
                         "{what}: giving up on part {} after {} failed attempts ({} of {} bytes \
                          on disk); the server: {}",
-                        piece.name,
+                        part.name,
                         budget.failures,
                         state.len,
-                        piece.size,
+                        part.size,
                         budget.seen.join("; ")
                     )));
                 };
                 let delay = e.retry_after().unwrap_or(delay);
-                (ctx.events)(Event::Retry {
-                    what: piece.name.clone(),
+                (ctx.report)(&Event::Retry {
+                    part: part.name.clone(),
                     error: format!("{what}: {did}"),
-                    delay,
+                    delay_ms: delay.as_millis() as u64,
                 });
-                super::sleep_interruptibly(delay).await?;
+                super::sleep(&ctx.remote.cancel, delay).await?;
             }
             Err(StreamError::Net(e)) => {
-                return Err(anyhow::Error::new(e).context(format!("part {}", piece.name)))
+                return Err(anyhow::Error::new(e).context(format!("part {}", part.name)))
             }
         }
     }
 }
 
 async fn stream(
-    ctx: &Ctx,
+    ctx: &Download,
     index: usize,
-    piece: &Piece,
+    part: &Part,
     body: &mut super::source::Body,
     state: &mut Transfer,
 ) -> Result<(), StreamError> {
-    let mut interrupted = pin!(super::interrupted());
+    let mut interrupted = pin!(ctx.remote.cancel.cancelled());
     loop {
         let chunk = tokio::select! {
             biased;
@@ -262,7 +268,7 @@ async fn stream(
                     url,
                     message: format!(
                         "{message} (with {} of the part's {} bytes on disk)",
-                        state.len, piece.size
+                        state.len, part.size
                     ),
                     retry_after,
                 },
@@ -273,13 +279,13 @@ async fn stream(
             }
         };
         let Some(chunk) = chunk else {
-            if state.len < piece.size {
+            if state.len < part.size {
                 if body.is_local() {
                     // A file, not a connection: reading again gives the same bytes.
                     return Err(StreamError::Other(
                         Error::Integrity(format!(
                             "{}: {} bytes, but the release declares {} for part {}",
-                            body.what, state.len, piece.size, piece.name
+                            body.what, state.len, part.size, part.name
                         ))
                         .into(),
                     ));
@@ -288,7 +294,7 @@ async fn stream(
                     url: body.what.clone(),
                     message: format!(
                         "the response ended after {} of the part's {} bytes",
-                        state.len, piece.size
+                        state.len, part.size
                     ),
                     retry_after: None,
                 }));
@@ -296,11 +302,11 @@ async fn stream(
             return Ok(());
         };
         let n = chunk.len() as u64;
-        if state.len + n > piece.size {
+        if state.len + n > part.size {
             return Err(StreamError::Other(
                 Error::Integrity(format!(
                     "{}: body is longer than the {} bytes the release declares for part {}",
-                    body.what, piece.size, piece.name
+                    body.what, part.size, part.name
                 ))
                 .into(),
             ));
@@ -310,7 +316,7 @@ async fn stream(
             .map_err(|e| StreamError::Other(e.context(body.what.clone())))?;
         state.len += n;
         state.hasher.feed(chunk).await.map_err(StreamError::Other)?;
-        ctx.progress.add(index, n);
+        ctx.counters.add(index, n);
     }
 }
 
@@ -328,7 +334,7 @@ mod tests {
         Budget::new(policy, size, 0)
     }
 
-    /// How many retries a budget grants when each failed attempt leaves the piece at the
+    /// How many retries a budget grants when each failed attempt leaves the part at the
     /// next of `lens` bytes (the last one repeating).
     fn retries_granted(retries: usize, size: u64, lens: &[u64]) -> usize {
         let mut b = budget(retries, size);
@@ -348,7 +354,7 @@ mod tests {
     fn the_budget_is_refilled_only_by_new_bytes_and_only_so_often() {
         // (retries, size, bytes on disk after each failed attempt, retries granted). The
         // budget starts full, so the first refill gives nothing extra.
-        let q = 1600 / REFILLS_PER_PIECE; // 100 bytes earn a refill
+        let q = 1600 / REFILLS_PER_PART; // 100 bytes earn a refill
         let steady: Vec<u64> = (1..=40).map(|i| (i * q).min(1600)).collect();
         let doubled: Vec<u64> = (2..=40).map(|i| (i / 2 * q).min(1600)).collect();
         let cases: [(usize, u64, &[u64], usize); 7] = [
@@ -363,7 +369,7 @@ mod tests {
         for (retries, size, lens, want) in cases {
             let granted = retries_granted(retries, size, lens);
             assert_eq!(granted, want, "{retries} retries, lens {lens:?}");
-            assert!(granted <= (REFILLS_PER_PIECE as usize + 1) * retries);
+            assert!(granted <= (REFILLS_PER_PART as usize + 1) * retries);
         }
     }
 }

@@ -1,17 +1,17 @@
-//! SHA-256 off the receive path. A piece task hands each chunk it has written to a
-//! [`PieceHasher`], whose own thread does the hashing, so receiving and writing (one core)
+//! SHA-256 off the receive path. A part task hands each chunk it has written to a
+//! [`PartHasher`], whose own thread does the hashing, so receiving and writing (one core)
 //! and hashing (another) overlap; the chunks are reference-counted `Bytes`, passed without a
-//! copy through a bounded channel (at most [`QUEUE`] chunks in flight per piece, so memory
+//! copy through a bounded channel (at most 8 (`QUEUE`) chunks in flight per part, so memory
 //! stays bounded when hashing is the slower side).
 //!
-//! Which pieces are hashed while they download: piece 0 always (its hash state is also the
+//! Which parts are hashed while they download: part 0 always (its hash state is also the
 //! prefix of the whole-file SHA-256, so its bytes are hashed once for both checks), and any
-//! other piece whose release gives it its own SHA-256. The rest of the whole-file digest
-//! (pieces 1..) is computed after piece 0 is complete, from the page cache
+//! other part whose release gives it its own SHA-256. The rest of the whole-file digest
+//! (parts 1..) is computed after part 0 is complete, from the page cache
 //! ([`hash_span`], called by [`super::install::verify`]).
 //!
 //! With an asset signature to check, the same buffers also go to a [`Prehash`] (the
-//! BLAKE2b on its own thread): piece 0's hash thread passes each chunk on (a clone of the
+//! BLAKE2b on its own thread): part 0's hash thread passes each chunk on (a clone of the
 //! `Bytes`, no copy) before hashing it, and [`hash_span`] passes on each buffer it reads.
 
 use std::sync::Arc;
@@ -23,42 +23,45 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::partial::DataFile;
 use super::signed::Prehash;
+use crate::cancel::Cancel;
 
-/// Chunks queued per piece between the piece task and its hash thread.
+/// Chunks queued per part between the part task and its hash thread.
 const QUEUE: usize = 8;
 /// Read size when hashing bytes already on disk, in bytes.
 const READ_BUFFER: usize = 1 << 20;
 
-/// The SHA-256 of one piece, computed on its own thread.
-pub struct PieceHasher {
-    /// `None` for a piece that is not hashed.
+/// The SHA-256 of one part, computed on its own thread.
+pub struct PartHasher {
+    /// `None` for a part that is not hashed.
     tx: Option<mpsc::Sender<Bytes>>,
     result: Option<oneshot::Receiver<Result<Hashed>>>,
 }
 
-/// A hashed piece's result.
+/// A hashed part's result.
 pub struct Hashed {
-    /// The SHA-256 state after every byte of the piece.
+    /// The SHA-256 state after every byte of the part.
     pub sha256: sha2::Sha256,
-    /// The asset signature's check, fed the same bytes (piece 0 of a release signed that
+    /// The asset signature's check, fed the same bytes (part 0 of a release signed that
     /// way), still running: the whole-file pass feeds it the rest.
     pub prehash: Option<Prehash>,
 }
 
-impl PieceHasher {
-    /// Starts hashing piece `index` of `data`: first the `prefix` bytes already on disk
+impl PartHasher {
+    /// Starts hashing part `index` of `data`: first the `prefix` bytes already on disk
     /// (a resume), then every chunk [`fed`](Self::feed) to it, passing each on to `prehash`
     /// too when given. With `enabled == false` nothing is hashed and
-    /// [`finish`](Self::finish) returns `None`.
+    /// [`finish`](Self::finish) returns `None`. Hashing the prefix stops with
+    /// [`crate::Error::Interrupted`] once `cancel` is cancelled.
     pub fn start(
         data: Arc<DataFile>,
         index: usize,
         prefix: u64,
         enabled: bool,
         mut prehash: Option<Prehash>,
+        cancel: Cancel,
     ) -> Result<Self> {
         if !enabled {
-            return Ok(PieceHasher {
+            return Ok(PartHasher {
                 tx: None,
                 result: None,
             });
@@ -66,12 +69,19 @@ impl PieceHasher {
         let (tx, mut rx) = mpsc::channel::<Bytes>(QUEUE);
         let (done, result) = oneshot::channel();
         std::thread::Builder::new()
-            .name(format!("sha256-piece{index}"))
+            .name(format!("sha256-part{index}"))
             .spawn(move || {
                 let mut run = || -> Result<Hashed> {
                     let mut hasher = sha2::Sha256::new();
                     let offset = data.offset(index);
-                    hash_span(&data, offset, prefix, &mut hasher, prehash.as_mut())?;
+                    hash_span(
+                        &data,
+                        offset,
+                        prefix,
+                        &mut hasher,
+                        prehash.as_mut(),
+                        &cancel,
+                    )?;
                     while let Some(chunk) = rx.blocking_recv() {
                         if let Some(p) = prehash.as_mut() {
                             p.feed(chunk.clone());
@@ -86,20 +96,20 @@ impl PieceHasher {
                 let _ = done.send(run());
             })
             .context("cannot start a hashing thread")?;
-        Ok(PieceHasher {
+        Ok(PartHasher {
             tx: Some(tx),
             result: Some(result),
         })
     }
 
-    /// Queues `chunk` (the piece's next bytes) for hashing; waits while the queue is full.
+    /// Queues `chunk` (the part's next bytes) for hashing; waits while the queue is full.
     pub async fn feed(&mut self, chunk: Bytes) -> Result<()> {
         if let Some(tx) = &self.tx {
             if tx.send(chunk).await.is_err() {
                 // The thread stopped early: its error says why.
                 self.tx = None;
                 return Err(self.result().await.err().unwrap_or_else(|| {
-                    anyhow::anyhow!("the hashing thread stopped before the piece ended")
+                    anyhow::anyhow!("the hashing thread stopped before the part ended")
                 }));
             }
         }
@@ -107,7 +117,7 @@ impl PieceHasher {
     }
 
     /// Waits for the thread and returns the hash state after every byte fed, with the
-    /// prehash it fed (`None` when the piece is not hashed).
+    /// prehash it fed (`None` when the part is not hashed).
     pub async fn finish(mut self) -> Result<Option<Hashed>> {
         self.tx = None; // closes the channel: the thread drains it and ends
         if self.result.is_none() {
@@ -125,18 +135,19 @@ impl PieceHasher {
 /// Feeds `len` bytes of `data` from `offset` into `hasher`, reading from the file (the page
 /// cache, when the bytes were just written), and each buffer read to `prehash` too when
 /// given (a fresh buffer per read then, handed over without a copy). Stops with
-/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM.
+/// [`crate::Error::Interrupted`] once `cancel` is cancelled.
 pub fn hash_span(
     data: &DataFile,
     offset: u64,
     len: u64,
     hasher: &mut sha2::Sha256,
     mut prehash: Option<&mut Prehash>,
+    cancel: &Cancel,
 ) -> Result<()> {
     let mut buf = vec![0u8; READ_BUFFER.min(len as usize)];
     let mut done = 0u64;
     while done < len {
-        crate::interrupt::check()?;
+        cancel.check()?;
         let n = buf.len().min((len - done) as usize);
         match prehash.as_deref_mut() {
             Some(p) => {

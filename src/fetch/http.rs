@@ -354,7 +354,7 @@ fn classify(url: &Url, status: StatusCode, resp: &Response) -> HttpError {
 }
 
 /// Parses `Retry-After` (RFC 9110 section 10.2.3) into how long to wait from `now`, capped
-/// at [`MAX_RETRY_AFTER_SECS`]: delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015
+/// at 600 s (`MAX_RETRY_AFTER_SECS`): delay-seconds (`120`) or an HTTP-date (`Wed, 21 Oct 2015
 /// 07:28:00 GMT`, in any of the three forms RFC 9110 section 5.6.7 accepts; a date already
 /// past means no wait). Anything else yields `None` (the normal backoff applies).
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {

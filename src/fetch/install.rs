@@ -3,9 +3,9 @@
 //! Nothing touches the previous install before that rename, so any failure leaves it as it
 //! was.
 //!
-//! The pieces were written into one data file at their offsets, so there is nothing to join.
-//! The whole-file digest continues from piece 0's hash state (computed while piece 0
-//! downloaded) over pieces 1.., read back from the page cache; the final fsync runs on
+//! The parts were written into one data file at their offsets, so there is nothing to join.
+//! The whole-file digest continues from part 0's hash state (computed while part 0
+//! downloaded) over parts 1.., read back from the page cache; the final fsync runs on
 //! another thread at the same time, and with the writeback done during the download it has
 //! little left to write. An asset signature's BLAKE2b ([`super::signed::Prehash`]) is fed the
 //! same buffers, on its own thread: one read pass serves both.
@@ -22,19 +22,22 @@ use super::hashing::{hash_span, Hashed};
 use super::layout::Plan;
 use super::partial::DataFile;
 use super::signed::Prehash;
+use crate::cancel::Cancel;
 use crate::checksum::Sha256;
 use crate::signature::Authenticated;
 use crate::Error;
 
-/// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after piece 0),
+/// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after part 0),
 /// fsyncs the file meanwhile, and checks the digest and size against the plan. The asset
 /// signature's prehash in `first`, if any, is fed the same buffers and then decides: returns
 /// its verdict and how long its thread was waited for after the pass. Errors with
-/// [`Error::Integrity`] on a mismatch or a signature that does not verify.
+/// [`Error::Integrity`] on a mismatch or a signature that does not verify, and with
+/// [`Error::Interrupted`] once `cancel` is cancelled.
 pub fn verify(
     data: &Arc<DataFile>,
     plan: &Plan,
     first: Hashed,
+    cancel: &Cancel,
 ) -> Result<Option<(Authenticated, Duration)>> {
     let started = Instant::now();
     let syncing = {
@@ -52,9 +55,16 @@ pub fn verify(
         sha256: mut hasher,
         mut prehash,
     } = first;
-    let hashed = plan.pieces[1..]
-        .iter()
-        .try_for_each(|p| hash_span(data, p.offset, p.size, &mut hasher, prehash.as_mut()));
+    let hashed = plan.parts[1..].iter().try_for_each(|p| {
+        hash_span(
+            data,
+            p.offset,
+            p.size,
+            &mut hasher,
+            prehash.as_mut(),
+            cancel,
+        )
+    });
     tracing::debug!("whole-file digest of parts 1..: {:?}", started.elapsed());
     let synced = syncing
         .join()

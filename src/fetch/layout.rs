@@ -50,16 +50,16 @@ impl Layout {
     }
 }
 
-/// One file to download; together the pieces make the asset (or the archive), in order.
+/// One file to download; together the parts make the asset (or the archive), in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Piece {
+pub struct Part {
     /// The file name in the release (validated: a plain file name).
     pub name: String,
-    /// Where the piece starts in the assembled file, in bytes.
+    /// Where the part starts in the assembled file, in bytes.
     pub offset: u64,
-    /// The piece's size in bytes.
+    /// The part's size in bytes.
     pub size: u64,
-    /// The piece's own SHA-256, when the release gives one (layout 1).
+    /// The part's own SHA-256, when the release gives one (layout 1).
     pub sha256: Option<Sha256>,
 }
 
@@ -74,8 +74,10 @@ pub struct Plan {
     pub size: u64,
     /// The assembled file's SHA-256.
     pub sha256: Sha256,
-    /// The pieces, in order, contiguous from offset 0.
-    pub pieces: Vec<Piece>,
+    /// The parts, in order, contiguous from offset 0. (`pieces` in the `plan.json` of a partial
+    /// download left by voxctl 0.1 before the rename; still read, so such a download resumes.)
+    #[serde(alias = "pieces")]
+    pub parts: Vec<Part>,
     /// The app version from the manifest, when it has one.
     pub version: Option<String>,
     /// What the build needs from the hardware, when the manifest states it.
@@ -131,10 +133,10 @@ pub async fn discover_pinned(
             asset: asset.to_string(),
             size: m.size,
             sha256: m.sha256,
-            pieces: m
+            parts: m
                 .parts
                 .into_iter()
-                .map(|p| Piece {
+                .map(|p| Part {
                     name: p.name,
                     offset: p.offset,
                     size: p.size,
@@ -154,7 +156,7 @@ pub async fn discover_pinned(
         })?;
         let names = parse_text_manifest(&text).with_context(|| src.locate(&name))?;
         let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
-        let mut pieces = Vec::with_capacity(names.len());
+        let mut parts = Vec::with_capacity(names.len());
         let mut offset = 0u64;
         for part in names {
             if part == asset {
@@ -178,7 +180,7 @@ pub async fn discover_pinned(
                 ))
                 .into());
             }
-            pieces.push(Piece {
+            parts.push(Part {
                 name: part,
                 offset,
                 size,
@@ -193,7 +195,7 @@ pub async fn discover_pinned(
             asset: asset.to_string(),
             size: offset,
             sha256,
-            pieces,
+            parts,
             version: None,
             requires: None,
         };
@@ -227,7 +229,7 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
         asset: asset.to_string(),
         size,
         sha256,
-        pieces: vec![Piece {
+        parts: vec![Part {
             name: file,
             offset: 0,
             size,

@@ -1,32 +1,35 @@
-//! The download engine behind `voxctl fetch`: find the release layout, download the pieces
+//! The download engine behind `voxctl fetch`: find the release layout, download the parts
 //! concurrently and resumably, verify every digest the release gives, and install atomically.
 //!
-//! Data flow: [`layout::discover`] turns the release into a [`Plan`]; [`fetch`] checks the
-//! install record ("already installed"), opens the [`partial::Partial`] directory and its
+//! Data flow: [`fetch`] takes the asset's slot (or waits for it), [`layout::discover`] turns
+//! the release into a [`Plan`]; [`fetch`] checks the install record ("already installed"),
+//! opens the [`partial::Partial`] directory and its
 //! [`partial::DataFile`] (one preallocated file of the asset's size, with the resume record
-//! saying how much of each piece is on disk), starts the [`writeback::Writeback`] thread,
-//! runs [`download::piece`] for each piece on its own task (at most `jobs` at a time), then
-//! finishes and checks the whole-file digest ([`install::verify`]) and installs the file or
-//! extracts the archive ([`archive::install_archive`]). Progress is reported through
-//! [`Progress`] counters (polled by the caller) and [`Event`]s (pushed); the library never
-//! prints.
+//! saying how much of each part is on disk), starts the [`writeback::Writeback`] thread,
+//! downloads each part on its own task (at most `jobs` at a time), then finishes and checks
+//! the whole-file digest ([`install::verify`]) and installs the file or extracts the archive
+//! ([`archive::install_archive`]). Everything is reported as [`Event`]s through one
+//! [`Reporter`], progress included (the fetch sends it on its own tick and writes it into its
+//! slot); the library never prints. [`Settings::cancel`] stops it at the next step, with the
+//! partial data kept for a rerun to resume.
 //!
 //! Where the time goes, and why it is laid out this way (see BENCHMARKS.md for figures):
 //!
-//! - **No join.** Every piece is written with positioned writes at its own offset of the one
+//! - **No join.** Every part is written with positioned writes at its own offset of the one
 //!   data file, so when the last byte arrives the file is already the assembled asset; it is
 //!   renamed into place, never copied.
-//! - **Each byte hashed once per digest, off the receive path.** A piece's bytes go to disk
-//!   from its task and to a [`hashing::PieceHasher`] thread. Piece 0's hash state doubles as
+//! - **Each byte hashed once per digest, off the receive path.** A part's bytes go to disk
+//!   from its task and to a [`hashing::PartHasher`] thread. Part 0's hash state doubles as
 //!   the prefix of the whole-file SHA-256, so the only hashing left after the download is
-//!   the whole-file digest over pieces 1.. (read back from the page cache). An asset
+//!   the whole-file digest over parts 1.. (read back from the page cache). An asset
 //!   signature's BLAKE2b ([`signed::Prehash`]) takes the same buffers on its own thread.
 //! - **fsync spread over the download.** The writeback thread `fdatasync`s the data file in
-//!   rounds while the pieces arrive (and records what is durable, for resume), so the final
+//!   rounds while the parts arrive (and records what is durable, for resume), so the final
 //!   fsync, run alongside that last hashing, has little left to write.
 
 pub mod archive;
-pub mod download;
+mod download;
+pub mod event;
 pub mod hashing;
 pub mod http;
 pub mod install;
@@ -39,16 +42,18 @@ pub mod writeback;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use crate::backends::{BackendsDir, InstallRecord};
-use crate::checksum::Sha256;
+use crate::cancel::Cancel;
+use crate::installs::{BackendsDir, InstallRecord};
+use crate::slot::{SlotGuard, SlotTable, Wait, WaitEvent};
 use crate::variant::Variant;
 use crate::Error;
-pub use layout::{Layout, Piece, Plan};
+pub use event::{Event, Installed, PlannedPart, Reporter};
+pub use layout::{Layout, Part, Plan};
 pub use source::{RetryPolicy, Source};
 
 /// Everything a fetch needs, validated.
@@ -66,7 +71,14 @@ pub struct Settings {
     pub tag: Option<String>,
     /// The backends dir to install into.
     pub backends: BackendsDir,
-    /// Pieces downloaded at the same time (at least 1).
+    /// The slot table holding slot `fetch-{asset}` for the whole fetch (the state dir's,
+    /// [`SlotTable::new`]).
+    pub slots: SlotTable,
+    /// Whether to wait while another fetch of the asset holds its slot (`--wait`), following
+    /// the holder's progress; then the fetch finds the holder's install ("already
+    /// installed") or, if the holder died, resumes from its partial data.
+    pub wait: Wait,
+    /// Parts downloaded at the same time (at least 1).
     pub jobs: usize,
     /// Retry settings.
     pub retry: RetryPolicy,
@@ -85,6 +97,10 @@ pub struct Settings {
     /// `source`) must still hold the recorded build; broken files are found with a deep
     /// check first, and an archive install gets only those replaced ([`repair`]).
     pub repair: Option<InstallRecord>,
+    /// Cancels the fetch from another thread (or, in the CLI, on SIGINT/SIGTERM): it stops at
+    /// the next chunk, retry wait or file, keeps the partial data for a rerun, and returns
+    /// [`Error::Interrupted`].
+    pub cancel: Cancel,
 }
 
 /// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
@@ -100,89 +116,6 @@ pub enum Compat {
     /// ([`crate::gpu::auto_candidate`]); unless the hardware can run its release, the cpu
     /// variant is fetched instead ([`Event::AutoFallback`]).
     Auto(crate::gpu::Hardware),
-}
-/// Something that happened, for progress output.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// The release layout was found.
-    Planned(Plan),
-    /// A piece starts (or resumes at `from` bytes).
-    PieceStarted {
-        /// Index in the plan.
-        index: usize,
-        /// File name.
-        name: String,
-        /// Bytes already on disk.
-        from: u64,
-        /// The piece's size in bytes.
-        size: u64,
-    },
-    /// A piece matched its manifest SHA-256.
-    PieceVerified {
-        /// Index in the plan.
-        index: usize,
-        /// File name.
-        name: String,
-        /// Its digest.
-        sha256: Sha256,
-    },
-    /// A request failed and will be retried after `delay`.
-    Retry {
-        /// The file being fetched.
-        what: String,
-        /// Why it failed.
-        error: String,
-        /// How long until the retry.
-        delay: Duration,
-    },
-    /// The whole file matched its SHA-256.
-    Verified(Sha256),
-    /// The release's signature verified: `elapsed` is the time the check took (for the
-    /// pinning file: fetching and checking its signature; for an asset signature: the wait
-    /// for the hashing thread after the download).
-    Authenticated {
-        /// What was checked.
-        auth: crate::signature::Authenticated,
-        /// How long the check held the fetch up.
-        elapsed: Duration,
-    },
-    /// No public key is configured, so the release was not authenticated (sent once).
-    Unauthenticated,
-    /// The release states requirements and the hardware meets them.
-    Compatible {
-        /// The variant checked.
-        variant: Variant,
-        /// Which GPU, in words.
-        why: String,
-    },
-    /// The release states requirements that could not be checked here; fetching anyway.
-    CompatUnknown {
-        /// The variant.
-        variant: Variant,
-        /// What could not be detected.
-        why: String,
-    },
-    /// `--repair` found these files damaged (the checks that failed) and downloads the
-    /// release again.
-    Damaged(Vec<crate::verify::Check>),
-    /// `--repair` of an archive install replaced these files (paths inside the install
-    /// directory), each by a rename of a verified file.
-    Replaced(Vec<PathBuf>),
-    /// `--variant auto` fetches the cpu variant instead of `from`.
-    AutoFallback {
-        /// The candidate that cannot run (or could not be checked).
-        from: Variant,
-        /// Why.
-        why: String,
-    },
-    /// The release was already installed and a partial download of the asset (left by a
-    /// killed `--force`, or of an older release) was removed.
-    StalePartialRemoved {
-        /// The directory removed.
-        path: PathBuf,
-        /// Bytes its files held.
-        bytes: u64,
-    },
 }
 
 /// How a fetch ended.
@@ -203,120 +136,286 @@ pub enum Outcome {
     },
 }
 
-/// Byte counters of a running fetch, shared with whoever draws progress.
+/// How often a fetch sends [`Event::Progress`] (and draws nothing itself): 100 ms.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// How often a fetch writes its progress into its slot's metadata, where `voxctl status` and
+/// waiting fetches read it: 500 ms.
+pub const SLOT_PROGRESS_EVERY: Duration = Duration::from_millis(500);
+
+/// Byte counters of a running fetch, one per part, read by its progress ticker.
 #[derive(Debug, Default)]
-pub struct Progress {
-    pieces: OnceLock<Vec<PieceProgress>>,
+struct Counters {
+    parts: OnceLock<Vec<(u64, AtomicU64)>>,
 }
 
-/// One piece's counters.
-#[derive(Debug)]
-pub struct PieceProgress {
-    /// File name.
-    pub name: String,
-    /// Size in bytes.
-    pub size: u64,
-    done: AtomicU64,
-}
-
-impl PieceProgress {
-    /// Bytes on disk so far.
-    pub fn done(&self) -> u64 {
-        self.done.load(Ordering::Relaxed)
-    }
-}
-
-impl Progress {
+impl Counters {
     fn init(&self, plan: &Plan) {
-        let _ = self.pieces.set(
-            plan.pieces
+        let _ = self.parts.set(
+            plan.parts
                 .iter()
-                .map(|p| PieceProgress {
-                    name: p.name.clone(),
-                    size: p.size,
-                    done: AtomicU64::new(0),
-                })
+                .map(|p| (p.size, AtomicU64::new(0)))
                 .collect(),
         );
     }
 
-    /// The pieces (empty until the plan is known).
-    pub fn pieces(&self) -> &[PieceProgress] {
-        self.pieces.get().map_or(&[], Vec::as_slice)
+    fn parts(&self) -> &[(u64, AtomicU64)] {
+        self.parts.get().map_or(&[], Vec::as_slice)
     }
 
-    /// `(done, total)` bytes over all pieces.
-    pub fn totals(&self) -> (u64, u64) {
-        self.pieces()
+    /// Bytes on disk per part.
+    fn done(&self) -> Vec<u64> {
+        self.parts()
             .iter()
-            .fold((0, 0), |(d, t), p| (d + p.done(), t + p.size))
+            .map(|(_, d)| d.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// Total bytes of all parts.
+    fn total(&self) -> u64 {
+        self.parts().iter().map(|(size, _)| size).sum()
     }
 
     fn set(&self, index: usize, n: u64) {
-        if let Some(p) = self.pieces().get(index) {
-            p.done.store(n, Ordering::Relaxed);
+        if let Some((_, d)) = self.parts().get(index) {
+            d.store(n, Ordering::Relaxed);
         }
     }
 
     fn add(&self, index: usize, n: u64) {
-        if let Some(p) = self.pieces().get(index) {
-            p.done.fetch_add(n, Ordering::Relaxed);
+        if let Some((_, d)) = self.parts().get(index) {
+            d.fetch_add(n, Ordering::Relaxed);
         }
     }
 }
 
-/// The event sink: called from any task.
-pub type Events = Arc<dyn Fn(Event) + Send + Sync>;
-
-/// Shared state of one fetch's piece tasks.
-pub struct Ctx {
+/// Shared state of one download's part tasks.
+pub(crate) struct Download {
     plan: Plan,
     remote: source::Remote,
     data: Arc<partial::DataFile>,
-    progress: Arc<Progress>,
-    events: Events,
+    counters: Arc<Counters>,
+    report: Reporter,
     /// The asset signature to check over the bytes as the whole-file SHA-256 reads them.
     prehash: Option<signed::PrehashSpec>,
 }
 
-/// Runs a fetch: discover, check the install record, download, verify, install, record.
+/// Sends [`Event::Progress`] every [`PROGRESS_EVERY`] and writes the slot's progress every
+/// [`SLOT_PROGRESS_EVERY`] until dropped.
+struct Ticker {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Ticker {
+    fn start(counters: Arc<Counters>, slot: Arc<Mutex<SlotGuard>>, report: Reporter) -> Ticker {
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(PROGRESS_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await; // the first tick is at once
+            let mut slot_written = tokio::time::Instant::now();
+            loop {
+                every.tick().await;
+                let parts = counters.done();
+                let (done, total) = (parts.iter().sum(), counters.total());
+                if slot_written.elapsed() >= SLOT_PROGRESS_EVERY {
+                    slot_written = tokio::time::Instant::now();
+                    if let Ok(mut g) = slot.lock() {
+                        let _ = g.set_progress(done, Some(total));
+                    }
+                }
+                report(&Event::Progress { done, total, parts });
+            }
+        });
+        Ticker { task }
+    }
+}
+
+impl Ticker {
+    /// Stops the ticker and waits until it has (it sends nothing after).
+    async fn stop(mut self) {
+        self.task.abort();
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sleeps for `d`, ending early with [`Error::Interrupted`] once `cancel` is cancelled.
+async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
+    tokio::select! {
+        () = tokio::time::sleep(d) => Ok(()),
+        () = cancel.cancelled() => Err(Error::Interrupted),
+    }
+}
+
+/// Runs a fetch: settle `--variant auto`, take slot `fetch-{asset}` (or wait for it as
+/// [`Settings::wait`] says, reporting the holder's progress), discover the release, check
+/// the install record, download, verify, install, record. Every step is reported to
+/// `report` ([`Event`]), ending with [`Event::Installed`], [`Event::AlreadyInstalled`],
+/// [`Event::Repaired`] or [`Event::NothingToRepair`]; the same outcome is returned. While
+/// the download runs, [`Event::Progress`] comes every [`PROGRESS_EVERY`] and the slot's
+/// metadata says how far it is, for `voxctl status` and waiting fetches.
 ///
-/// Errors: [`Error::Integrity`] for bad or mismatching release data (exit 3),
-/// [`Error::Interrupted`] on SIGINT/SIGTERM (exit 130), a [`http::HttpError`] in the chain
-/// for network failures; partial data is kept only for the latter two.
-pub async fn fetch(
-    settings: &Settings,
-    progress: Arc<Progress>,
-    events: Events,
-) -> Result<Outcome> {
-    let remote = source::Remote::new(
+/// Errors: [`Error::Busy`] (exit 4) while another fetch of the asset holds the slot (after
+/// any wait); [`Error::Integrity`] for bad or mismatching release data (exit 3);
+/// [`Error::Refused`] for hardware the release cannot run on (exit 5);
+/// [`Error::Interrupted`] once [`Settings::cancel`] is cancelled (exit 130); a
+/// [`http::HttpError`] in the chain for network failures. Partial data is kept for a rerun
+/// to resume only after the latter two (the error's hint names the directory).
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use voxctl::cancel::Cancel;
+/// use voxctl::fetch::http::NetSettings;
+/// use voxctl::fetch::{self, Compat, Event, RetryPolicy, Settings, Source};
+/// use voxctl::installs::BackendsDir;
+/// use voxctl::slot::{SlotTable, Wait};
+/// use voxctl::variant::Variant;
+///
+/// # async fn run() -> anyhow::Result<()> {
+/// let settings = Settings {
+///     app: "voicebox".into(),
+///     asset: Variant::Cpu.asset("voicebox"),
+///     variant: Variant::Cpu,
+///     source: Source::parse("http://127.0.0.1:8080/release")?,
+///     tag: None,
+///     backends: BackendsDir::new(std::path::Path::new("/tmp/voicebox")),
+///     slots: SlotTable::in_dir("/tmp/voicebox/slots"),
+///     wait: Wait::Forever,
+///     jobs: 4,
+///     retry: RetryPolicy {
+///         retries: 5,
+///         min_delay: Duration::from_millis(500),
+///         max_delay: Duration::from_secs(60),
+///     },
+///     net: NetSettings {
+///         connect_timeout: Duration::from_secs(30),
+///         read_timeout: Duration::from_secs(60),
+///         github_token: None,
+///     },
+///     force: false,
+///     keys: Default::default(), // no public key: the release is not authenticated
+///     max_expanded: None,
+///     compat: Compat::Skip,
+///     repair: None,
+///     cancel: Cancel::new(), // keep a clone for the app's cancel button
+/// };
+/// let report: fetch::Reporter = Arc::new(|ev: &Event| {
+///     if let Event::Progress { done, total, .. } = ev {
+///         println!("{done} of {total} bytes");
+///     }
+/// });
+/// let outcome = fetch::fetch(&settings, report).await?;
+/// println!("{outcome:?}");
+/// # Ok(())
+/// # }
+/// ```
+pub async fn fetch(settings: &Settings, report: Reporter) -> Result<Outcome> {
+    // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is that of the
+    // asset fetched.
+    let settings = settle_variant(settings, &report).await?;
+    let slot = take_slot(&settings, &report).await?;
+    let outcome = fetch_holding(&settings, &report, Arc::new(Mutex::new(slot))).await?;
+    report(&match &outcome {
+        Outcome::Installed(r) => Event::Installed(Installed::of(r)),
+        Outcome::AlreadyInstalled(r) => Event::AlreadyInstalled(Installed::of(r)),
+        Outcome::NothingToRepair(r) => Event::NothingToRepair {
+            asset: r.asset.clone(),
+            path: r.path.clone(),
+            downloaded: 0,
+        },
+        Outcome::Repaired { record, downloaded } => Event::Repaired {
+            asset: record.asset.clone(),
+            path: record.path.clone(),
+            sha256: record.sha256,
+            version: record.version.clone(),
+            downloaded: *downloaded,
+        },
+    });
+    Ok(outcome)
+}
+
+/// Takes slot `fetch-{asset}` as [`Settings::wait`] says, reporting the holder meanwhile.
+async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> {
+    let (slots, wait, cancel) = (
+        settings.slots.clone(),
+        settings.wait,
+        settings.cancel.clone(),
+    );
+    let name = format!("fetch-{}", settings.asset);
+    let report = report.clone();
+    tokio::task::spawn_blocking(move || {
+        slots.acquire(&name, wait, &cancel, &|ev| {
+            report(&match ev {
+                WaitEvent::Holder(h) => Event::HolderFound { holder: h.clone() },
+                WaitEvent::Progress(h) => Event::Waiting {
+                    holder_pid: h.pid,
+                    done: h.done.unwrap_or(0),
+                    total: h.total.unwrap_or(0),
+                },
+                WaitEvent::Stalled { pid, stopped, idle } => Event::HolderStalled {
+                    holder_pid: *pid,
+                    stopped: *stopped,
+                    since_ms: idle.as_millis() as u64,
+                },
+            })
+        })
+    })
+    .await
+    .context("slot task failed")?
+}
+
+/// The remote of `settings.source`.
+fn remote(settings: &Settings) -> Result<source::Remote> {
+    Ok(source::Remote::new(
         settings.source.clone(),
         http::Http::new(&settings.net)?,
         settings.retry,
-    );
-    let on_retry = {
-        let events = events.clone();
-        move |e: &http::HttpError, delay: Duration| {
-            events(Event::Retry {
-                what: String::new(),
-                error: e.to_string(),
-                delay,
-            })
-        }
-    };
+        settings.cancel.clone(),
+    ))
+}
+
+/// Reports a retry of one of the release's small files (no part named).
+fn retry_report(report: &Reporter) -> RetryReport {
+    let report = report.clone();
+    Box::new(move |e: &http::HttpError, delay: Duration| {
+        report(&Event::Retry {
+            part: String::new(),
+            error: e.to_string(),
+            delay_ms: delay.as_millis() as u64,
+        })
+    })
+}
+
+/// What a [`source::Remote`] calls before each retry.
+type RetryReport = Box<dyn Fn(&http::HttpError, Duration) + Send + Sync>;
+
+/// [`fetch`] once the slot is held.
+async fn fetch_holding(
+    settings: &Settings,
+    report: &Reporter,
+    slot: Arc<Mutex<SlotGuard>>,
+) -> Result<Outcome> {
+    let (remote, on_retry) = (remote(settings)?, retry_report(report));
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
-    let (settings, plan, pinned) = preflight(settings, &remote, &events, &on_retry).await?;
+    let (settings, plan, pinned) = preflight(settings, &remote, report, &on_retry).await?;
     let settings = &settings;
-    progress.init(&plan);
+    let counters = Arc::new(Counters::default());
+    counters.init(&plan);
     tracing::info!(
-        "{}: release layout {} at {}: {} piece(s) ({}), {} bytes, sha256 {}",
+        "{}: release layout {} at {}: {} part(s) ({}), {} bytes, sha256 {}",
         settings.asset,
         plan.layout.as_str(),
         settings.source.display(),
-        plan.pieces.len(),
-        plan.pieces
+        plan.parts.len(),
+        plan.parts
             .iter()
             .map(|p| p.name.as_str())
             .collect::<Vec<_>>()
@@ -324,14 +423,32 @@ pub async fn fetch(
         plan.size,
         plan.sha256
     );
-    events(Event::Planned(plan.clone()));
+    report(&Event::planned(&plan));
+    let ticker = Ticker::start(counters.clone(), slot, report.clone());
+    let outcome = download_and_install(settings, report, plan, pinned, remote, counters).await;
+    // No progress after the outcome: the ticker is gone before the caller hears of it.
+    ticker.stop().await;
+    outcome
+}
+
+/// [`fetch`] once the plan is known: authenticate, check the install record, download,
+/// verify, install.
+async fn download_and_install(
+    settings: &Settings,
+    report: &Reporter,
+    plan: Plan,
+    pinned: layout::Pinned,
+    remote: source::Remote,
+    counters: Arc<Counters>,
+) -> Result<Outcome> {
+    let on_retry = retry_report(report);
     let (auth, elapsed) =
         signed::authenticate(&remote, &plan, &pinned, &settings.keys, &on_retry).await?;
     match &auth {
-        signed::Authentication::Unauthenticated => events(Event::Unauthenticated),
-        signed::Authentication::Pinned(a) => events(Event::Authenticated {
+        signed::Authentication::Unauthenticated => report(&Event::Unauthenticated),
+        signed::Authentication::Pinned(a) => report(&Event::Authenticated {
             auth: a.clone(),
-            elapsed,
+            check_ms: elapsed.as_secs_f64() * 1000.0,
         }),
         signed::Authentication::Asset(_) => {}
     }
@@ -344,17 +461,24 @@ pub async fn fetch(
     if let Some(record) = &settings.repair {
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
+        let cancel = settings.cancel.clone();
         let checks = tokio::task::spawn_blocking(move || {
-            crate::installed::check(&r, crate::installed::Depth::Deep, 2, &|_| {})
+            crate::installs::audit::check(
+                &r,
+                crate::installs::audit::Depth::Deep,
+                2,
+                &|_| {},
+                &cancel,
+            )
         })
         .await
         .context("check task failed")??;
-        if crate::installed::all_passed(&checks) {
+        if crate::installs::audit::all_passed(&checks) {
             return Ok(Outcome::NothingToRepair(record.clone()));
         }
-        events(Event::Damaged(
-            checks.into_iter().filter(|c| !c.status.passed()).collect(),
-        ));
+        report(&Event::Damaged {
+            files: checks.into_iter().filter(|c| !c.status.passed()).collect(),
+        });
     } else if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             let signed_asset = matches!(auth, signed::Authentication::Asset(_));
@@ -371,7 +495,7 @@ pub async fn fetch(
                 // no use now: remove it, and say so, rather than leave gigabytes unreported.
                 if let Some((path, bytes)) = partial::Partial::remove_stale(backends, &plan.asset)?
                 {
-                    events(Event::StalePartialRemoved { path, bytes });
+                    report(&Event::StalePartialRemoved { path, bytes });
                 }
                 return Ok(Outcome::AlreadyInstalled(record));
             }
@@ -403,18 +527,18 @@ pub async fn fetch(
     let prehash = match &auth {
         signed::Authentication::Asset(sig) => Some(signed::PrehashSpec {
             keys: settings.keys.clone(),
-            sig: sig.clone(),
+            sig: (**sig).clone(),
             size: plan.size,
         }),
         _ => None,
     };
-    let ctx = Arc::new(Ctx {
+    let download = Arc::new(Download {
         prehash,
         plan: plan.clone(),
         remote,
         data: data.clone(),
-        progress,
-        events: events.clone(),
+        counters,
+        report: report.clone(),
     });
     let pinned_auth = match auth {
         signed::Authentication::Pinned(a) => Some(a),
@@ -428,23 +552,26 @@ pub async fn fetch(
         }
     };
     let started = std::time::Instant::now();
-    let resumed_from: u64 = ctx.data.snapshot().iter().sum();
-    let downloaded = download_all(&ctx, settings.jobs).await;
+    let resumed_from: u64 = download.data.snapshot().iter().sum();
+    let downloaded = download_all(&download, settings.jobs).await;
     tracing::debug!("download: {:?}", started.elapsed());
     // After a failure whose data is kept, record exactly what is on disk for the rerun.
-    let kept = downloaded.as_ref().err().is_some_and(keeps_partial);
+    let kept = downloaded
+        .as_ref()
+        .err()
+        .is_some_and(|e| keeps_partial(e, &settings.cancel));
     if let Err(e) = writeback.finish(kept) {
         tracing::warn!("cannot record the download's progress: {e:#}");
     }
     let installed = match downloaded {
-        Ok(first) => install(&ctx, settings, &target, first, pinned_auth).await,
+        Ok(first) => install(&download, settings, &target, first, pinned_auth).await,
         Err(e) => Err(e),
     };
     match installed {
         Ok(record) => {
             partial.remove()?;
             if settings.repair.is_some() {
-                let (done, _) = ctx.progress.totals();
+                let done: u64 = download.counters.done().iter().sum();
                 return Ok(Outcome::Repaired {
                     record,
                     downloaded: done.saturating_sub(resumed_from),
@@ -452,7 +579,7 @@ pub async fn fetch(
             }
             Ok(Outcome::Installed(record))
         }
-        Err(e) if keeps_partial(&e) => Err(crate::error::hinted(
+        Err(e) if keeps_partial(&e, &settings.cancel) => Err(crate::error::hinted(
             e,
             format!(
                 "what was downloaded is kept in {}: run the same command again to resume",
@@ -466,30 +593,16 @@ pub async fn fetch(
     }
 }
 
-/// `--variant auto`: settles the variant before the caller takes the asset's fetch slot.
-/// With [`Compat::Auto`], reads the candidate's release, judges it (reporting through
-/// `events`) and returns the settings of the variant to fetch (the candidate, or cpu), with
-/// the check marked done ([`Compat::Skip`]); other settings are returned unchanged.
-pub async fn settle_variant(settings: &Settings, events: Events) -> Result<Settings> {
+/// `--variant auto`: with [`Compat::Auto`], reads the candidate's release, judges it
+/// (reporting [`Event::Compatible`], [`Event::CompatUnknown`] or [`Event::AutoFallback`])
+/// and returns the settings of the variant to fetch (the candidate, or cpu), with the check
+/// marked done ([`Compat::Skip`]); other settings are returned unchanged.
+async fn settle_variant(settings: &Settings, report: &Reporter) -> Result<Settings> {
     if !matches!(settings.compat, Compat::Auto(_)) {
         return Ok(settings.clone());
     }
-    let remote = source::Remote::new(
-        settings.source.clone(),
-        http::Http::new(&settings.net)?,
-        settings.retry,
-    );
-    let on_retry = {
-        let events = events.clone();
-        move |e: &http::HttpError, delay: Duration| {
-            events(Event::Retry {
-                what: String::new(),
-                error: e.to_string(),
-                delay,
-            })
-        }
-    };
-    let (mut settled, _, _) = preflight(settings, &remote, &events, &on_retry).await?;
+    let (remote, on_retry) = (remote(settings)?, retry_report(report));
+    let (mut settled, _, _) = preflight(settings, &remote, report, &on_retry).await?;
     settled.compat = Compat::Skip;
     Ok(settled)
 }
@@ -500,7 +613,7 @@ pub async fn settle_variant(settings: &Settings, events: Events) -> Result<Setti
 async fn preflight(
     settings: &Settings,
     remote: &source::Remote,
-    events: &Events,
+    report: &Reporter,
     on_retry: &(dyn Fn(&http::HttpError, Duration) + Sync),
 ) -> Result<(Settings, Plan, layout::Pinned)> {
     let discover = |asset: String| async move {
@@ -530,7 +643,11 @@ async fn preflight(
         }
         Compat::Explicit(_) if requires.is_empty() => return Ok((settings, plan, pinned)),
         Compat::Explicit(probes) => {
-            let probes = probes.clone();
+            // The fetch's cancel ends the probes too.
+            let probes = crate::gpu::Probes {
+                cancel: settings.cancel.clone(),
+                ..probes.clone()
+            };
             let hw = tokio::task::spawn_blocking(move || crate::gpu::detect(&probes))
                 .await
                 .context("hardware detection task failed")??;
@@ -542,12 +659,12 @@ async fn preflight(
     match verdict {
         crate::gpu::Verdict::Runs(why) => {
             if !requires.is_empty() {
-                events(Event::Compatible { variant, why });
+                report(&Event::Compatible { variant, why });
             }
             Ok((settings, plan, pinned))
         }
         crate::gpu::Verdict::Unknown(why) if !auto => {
-            events(Event::CompatUnknown { variant, why });
+            report(&Event::CompatUnknown { variant, why });
             Ok((settings, plan, pinned))
         }
         crate::gpu::Verdict::Cannot(why) if !auto => Err(crate::error::hinted(
@@ -562,7 +679,11 @@ async fn preflight(
             ),
         )),
         crate::gpu::Verdict::Unknown(why) | crate::gpu::Verdict::Cannot(why) => {
-            events(Event::AutoFallback { from: variant, why });
+            report(&Event::AutoFallback {
+                from: variant,
+                to: Variant::Cpu,
+                why,
+            });
             settings.variant = Variant::Cpu;
             settings.asset = Variant::Cpu.asset(&settings.app);
             let (plan, pinned) = discover(settings.asset.clone()).await?;
@@ -614,28 +735,28 @@ fn is_network(err: &anyhow::Error) -> bool {
         .any(|e| e.downcast_ref::<http::HttpError>().is_some())
 }
 
-/// Verifies the downloaded file and installs it; `first` is piece 0's hash state.
+/// Verifies the downloaded file and installs it; `first` is part 0's hash state.
 async fn install(
-    ctx: &Arc<Ctx>,
+    download: &Arc<Download>,
     settings: &Settings,
     target: &std::path::Path,
     first: hashing::Hashed,
     mut signature: Option<crate::signature::Authenticated>,
 ) -> Result<InstallRecord> {
-    let plan = ctx.plan.clone();
-    let data = ctx.data.clone();
+    let plan = download.plan.clone();
+    let data = download.data.clone();
     let target_buf: PathBuf = target.to_path_buf();
-    let label = ctx.remote.source.locate(&plan.pieces[0].name);
+    let label = download.remote.source.locate(&plan.parts[0].name);
     let executable = settings.asset.clone();
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
     let repair = settings.repair.clone();
-    let events = ctx.events.clone();
-    let replaced_events = ctx.events.clone();
-    let signed_asset = ctx.prehash.is_some();
+    let report = download.report.clone();
+    let cancel = settings.cancel.clone();
+    let signed_asset = download.prehash.is_some();
     let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let asset_auth = install::verify(&data, &plan, first)?;
+        let asset_auth = install::verify(&data, &plan, first, &cancel)?;
         if signed_asset && asset_auth.is_none() {
             // Never install unauthenticated what a key was asked to check.
             anyhow::bail!("{label}: the asset signature was not checked (internal error)");
@@ -648,8 +769,9 @@ async fn install(
                     &label,
                     &executable,
                     max_expanded,
+                    &cancel,
                 )?;
-                replaced_events(Event::Replaced(replaced));
+                report(&Event::Replaced { files: replaced });
                 return Ok((asset_auth, record.files));
             }
         }
@@ -660,6 +782,7 @@ async fn install(
                 &target_buf,
                 &executable,
                 max_expanded,
+                &cancel,
             )
             .map(Some)?,
             _ => install::install_file(data.path(), &target_buf).map(|()| None)?,
@@ -668,55 +791,59 @@ async fn install(
     })
     .await
     .context("install task failed")??;
-    (ctx.events)(Event::Verified(ctx.plan.sha256));
+    (download.report)(&Event::Verified {
+        sha256: download.plan.sha256,
+    });
     if let Some((auth, elapsed)) = asset_auth {
-        events(Event::Authenticated {
+        (download.report)(&Event::Authenticated {
             auth: auth.clone(),
-            elapsed,
+            check_ms: elapsed.as_secs_f64() * 1000.0,
         });
         signature = Some(auth);
     }
-    let resolved = ctx.remote.resolved_latest(&ctx.plan.pieces[0].name);
+    let resolved = download
+        .remote
+        .resolved_latest(&download.plan.parts[0].name);
     let record = InstallRecord {
         asset: settings.asset.clone(),
         variant: Some(settings.variant.to_string()),
         path: target.to_path_buf(),
-        sha256: ctx.plan.sha256,
-        size: ctx.plan.size,
+        sha256: download.plan.sha256,
+        size: download.plan.size,
         version: settings
             .tag
             .clone()
             .or_else(|| resolved.as_ref().map(|(_, tag)| tag.clone()))
-            .or_else(|| ctx.plan.version.clone()),
+            .or_else(|| download.plan.version.clone()),
         // Where it came from as resolved: a "latest" URL is recorded as its tag's, so a
         // repair never becomes an upgrade.
         source: resolved
             .map(|(source, _)| source)
             .unwrap_or_else(|| settings.source.display()),
-        layout: ctx.plan.layout.as_str().to_string(),
+        layout: download.plan.layout,
         installed_at: SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         signature,
         files,
-        requires: ctx.plan.requires.clone(),
+        requires: download.plan.requires.clone(),
     };
     settings.backends.write_record(&record)?;
     Ok(record)
 }
 
-/// Downloads every piece, `jobs` at a time, each on its own task, and returns piece 0's
+/// Downloads every part, `jobs` at a time, each on its own task, and returns part 0's
 /// hash state. On the first failure the other tasks are stopped (their bytes so far stay on
 /// disk) and the failure is returned.
-async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<hashing::Hashed> {
+async fn download_all(download: &Arc<Download>, jobs: usize) -> Result<hashing::Hashed> {
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    for index in 0..ctx.plan.pieces.len() {
-        let ctx = ctx.clone();
+    for index in 0..download.plan.parts.len() {
+        let download = download.clone();
         let permits = permits.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            download::piece(ctx, index).await.map(|h| (index, h))
+            download::part(download, index).await.map(|h| (index, h))
         });
     }
     let mut first = None;
@@ -741,7 +868,7 @@ async fn download_all(ctx: &Arc<Ctx>, jobs: usize) -> Result<hashing::Hashed> {
     if let Some(e) = failure {
         return Err(e);
     }
-    first.context("piece 0 ended without a hash")
+    first.context("part 0 ended without a hash")
 }
 
 /// Whether an install record says `plan` is already installed at `target`.
@@ -756,24 +883,7 @@ fn matches_install(record: &InstallRecord, plan: &Plan, target: &std::path::Path
     }
 }
 
-/// Whether partial data is worth keeping after `err`: network failures and interrupts only.
-pub fn keeps_partial(err: &anyhow::Error) -> bool {
-    crate::interrupt::requested()
-        || matches!(Error::find(err), Some(Error::Interrupted))
-        || is_network(err)
-}
-
-/// Resolves when SIGINT/SIGTERM has been received (polls the flag every 50 ms).
-pub async fn interrupted() {
-    while !crate::interrupt::requested() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Sleeps for `d`, returning [`Error::Interrupted`] early on SIGINT/SIGTERM.
-pub async fn sleep_interruptibly(d: Duration) -> Result<(), Error> {
-    tokio::select! {
-        () = tokio::time::sleep(d) => Ok(()),
-        () = interrupted() => Err(Error::Interrupted),
-    }
+/// Whether partial data is worth keeping after `err`: network failures and cancels only.
+fn keeps_partial(err: &anyhow::Error, cancel: &Cancel) -> bool {
+    cancel.is_cancelled() || matches!(Error::find(err), Some(Error::Interrupted)) || is_network(err)
 }

@@ -4,13 +4,13 @@
 //!
 //! Layout: `plan.json` is the [`Plan`] the data belongs to (a different release wipes the
 //! directory); `{asset}.download` is the [`DataFile`]: one file of the asset's full size that
-//! every piece writes at its own offset, so the finished download is already the assembled
-//! file (no join, no copy); `progress.json` is the resume record: for each piece, how many
+//! every part writes at its own offset, so the finished download is already the assembled
+//! file (no join, no copy); `progress.json` is the resume record: for each part, how many
 //! bytes from its start are on disk. The record is written only after an `fdatasync` of the
 //! data file that covers those bytes ([`super::writeback`]), so after SIGKILL or a power loss
 //! it never claims bytes the disk does not hold; it may lag behind by up to one writeback
 //! round, which a rerun simply downloads again. A rerun re-hashes the recorded bytes and
-//! continues each piece with a Range request.
+//! continues each part with a Range request.
 //!
 //! Partial data is kept after a network error or an interrupt, and removed after any other
 //! failure (a checksum mismatch, bad release data, sizes that lie, no space, a local I/O
@@ -28,8 +28,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::layout::Plan;
-use crate::backends::BackendsDir;
 use crate::checked_open::{self, Rule};
+use crate::installs::BackendsDir;
 
 /// The partial-download directory of one asset.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ pub struct Partial {
 /// The resume record (`progress.json`).
 #[derive(Debug, Serialize, Deserialize)]
 struct Record {
-    /// Per piece, in plan order: bytes from the piece's start that are on disk.
+    /// Per part, in plan order: bytes from the part's start that are on disk.
     received: Vec<u64>,
 }
 
@@ -115,12 +115,12 @@ impl Partial {
         &self.dir
     }
 
-    /// The data file's path: the assembled file once every piece is in.
+    /// The data file's path: the assembled file once every part is in.
     pub fn data_path(&self) -> &Path {
         &self.data
     }
 
-    /// Records that `received[i]` bytes of piece `i` are on disk (atomically). The caller
+    /// Records that `received[i]` bytes of part `i` are on disk (atomically). The caller
     /// has made them durable first.
     pub fn write_record(&self, received: &[u64]) -> Result<()> {
         crate::atomic::write_json_atomic(
@@ -131,15 +131,15 @@ impl Partial {
         )
     }
 
-    /// The recorded bytes per piece, if a record for `plan` exists and makes sense.
+    /// The recorded bytes per part, if a record for `plan` exists and makes sense.
     fn read_record(&self, plan: &Plan) -> Option<Vec<u64>> {
         let bytes = checked_open::read_record_as(&self.record, Rule::Shared).ok()??;
         let record: Record = serde_json::from_slice(&bytes).ok()?;
-        let fits = record.received.len() == plan.pieces.len()
+        let fits = record.received.len() == plan.parts.len()
             && record
                 .received
                 .iter()
-                .zip(&plan.pieces)
+                .zip(&plan.parts)
                 .all(|(n, p)| *n <= p.size);
         fits.then_some(record.received)
     }
@@ -250,24 +250,24 @@ pub fn remove(backends: &BackendsDir, asset: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// The download's data file: the asset's full size, preallocated, each piece written at its
-/// offset with positioned writes (`pwrite`), so pieces never copy each other and the file is
-/// the assembled asset when the last piece is in. Shared by the piece tasks, the hash
+/// The download's data file: the asset's full size, preallocated, each part written at its
+/// offset with positioned writes (`pwrite`), so parts never copy each other and the file is
+/// the assembled asset when the last part is in. Shared by the part tasks, the hash
 /// threads and the writeback thread.
 #[derive(Debug)]
 pub struct DataFile {
     file: File,
     path: PathBuf,
-    /// Per piece: offset in the file and size, in bytes.
+    /// Per part: offset in the file and size, in bytes.
     spans: Vec<(u64, u64)>,
-    /// Per piece: bytes from its start written so far (the `pwrite`s that returned).
+    /// Per part: bytes from its start written so far (the `pwrite`s that returned).
     received: Vec<AtomicU64>,
 }
 
 impl DataFile {
     /// Opens (creating and preallocating to `plan.size` bytes) the data file of `partial`,
-    /// and restores each piece's received count from the resume record. A data file of the
-    /// wrong size or a missing or unreadable record starts every piece from zero.
+    /// and restores each part's received count from the resume record. A data file of the
+    /// wrong size or a missing or unreadable record starts every part from zero.
     ///
     /// Errors with [`NoSpace`] (in the chain) when the filesystem has fewer bytes available
     /// than the file still needs allocated.
@@ -282,7 +282,7 @@ impl DataFile {
         let recorded = partial
             .read_record(plan)
             .filter(|_| len == plan.size)
-            .unwrap_or_else(|| vec![0; plan.pieces.len()]);
+            .unwrap_or_else(|| vec![0; plan.parts.len()]);
         if len != plan.size {
             file.set_len(0)
                 .with_context(|| format!("cannot truncate {}", path.display()))?;
@@ -298,7 +298,7 @@ impl DataFile {
         Ok(DataFile {
             file,
             path,
-            spans: plan.pieces.iter().map(|p| (p.offset, p.size)).collect(),
+            spans: plan.parts.iter().map(|p| (p.offset, p.size)).collect(),
             received: recorded.into_iter().map(AtomicU64::new).collect(),
         })
     }
@@ -308,18 +308,18 @@ impl DataFile {
         &self.path
     }
 
-    /// Bytes of piece `index` written so far.
+    /// Bytes of part `index` written so far.
     pub fn received(&self, index: usize) -> u64 {
         self.received[index].load(Ordering::Acquire)
     }
 
-    /// Every piece's received count, in plan order.
+    /// Every part's received count, in plan order.
     pub fn snapshot(&self) -> Vec<u64> {
         (0..self.received.len()).map(|i| self.received(i)).collect()
     }
 
-    /// Appends `bytes` to piece `index` (at its offset plus what it has received). Only
-    /// that piece's task calls this; the caller has checked that the piece does not grow
+    /// Appends `bytes` to part `index` (at its offset plus what it has received). Only
+    /// that part's task calls this; the caller has checked that the part does not grow
     /// past its size.
     pub fn append(&self, index: usize, bytes: &[u8]) -> Result<()> {
         let (offset, _) = self.spans[index];
@@ -331,7 +331,7 @@ impl DataFile {
         Ok(())
     }
 
-    /// Forgets piece `index`'s bytes: it is downloaded again from its start.
+    /// Forgets part `index`'s bytes: it is downloaded again from its start.
     pub fn reset(&self, index: usize) {
         self.received[index].store(0, Ordering::Release);
     }
@@ -343,7 +343,7 @@ impl DataFile {
             .with_context(|| format!("cannot read {}", self.path.display()))
     }
 
-    /// Piece `index`'s offset in the file, in bytes.
+    /// Part `index`'s offset in the file, in bytes.
     pub fn offset(&self, index: usize) -> u64 {
         self.spans[index].0
     }
@@ -425,10 +425,10 @@ fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::checksum::Sha256;
-    use crate::fetch::layout::{Layout, Piece};
+    use crate::fetch::layout::{Layout, Part};
 
     fn plan() -> Plan {
-        let piece = |i: u64| Piece {
+        let part = |i: u64| Part {
             name: format!("a.part0{i}"),
             offset: i * 10,
             size: if i == 0 { 10 } else { 5 },
@@ -439,7 +439,7 @@ mod tests {
             asset: "a".into(),
             size: 15,
             sha256: Sha256([0; 32]),
-            pieces: vec![piece(0), piece(1)],
+            parts: vec![part(0), part(1)],
             version: None,
             requires: None,
         }
@@ -453,8 +453,8 @@ mod tests {
             (None, 15, [0, 0]),
             (Some(r#"{"received":[4,5]}"#), 15, [4, 5]),
             (Some(r#"{"received":[4,5]}"#), 7, [0, 0]), // data file of the wrong size
-            (Some(r#"{"received":[11,0]}"#), 15, [0, 0]), // more than the piece's size
-            (Some(r#"{"received":[4]}"#), 15, [0, 0]),  // wrong number of pieces
+            (Some(r#"{"received":[11,0]}"#), 15, [0, 0]), // more than the part's size
+            (Some(r#"{"received":[4]}"#), 15, [0, 0]),  // wrong number of parts
             (Some("not json"), 15, [0, 0]),
         ];
         for (record, len, want) in cases {
@@ -475,7 +475,27 @@ mod tests {
     }
 
     #[test]
-    fn pieces_land_at_their_offsets_and_the_record_round_trips() {
+    fn a_plan_written_before_the_piece_to_part_rename_still_matches() {
+        // voxctl 0.1 wrote `plan.json` with `"pieces"`; such a partial download must resume,
+        // not be wiped as another release's.
+        let plan = plan();
+        let dir = tempfile::tempdir().unwrap();
+        let backends = BackendsDir::new(dir.path());
+        let partial = Partial::open(&backends, &plan).unwrap();
+        let plan_json = partial.dir().join("plan.json");
+        let old = std::fs::read_to_string(&plan_json).unwrap();
+        assert!(old.contains("\"parts\""), "{old}");
+        std::fs::write(&plan_json, old.replace("\"parts\"", "\"pieces\"")).unwrap();
+        std::fs::write(partial.data_path(), b"0123456789").unwrap();
+        Partial::open(&backends, &plan).unwrap();
+        assert!(
+            partial.data_path().exists(),
+            "the old partial data was kept"
+        );
+    }
+
+    #[test]
+    fn parts_land_at_their_offsets_and_the_record_round_trips() {
         let plan = plan();
         let dir = tempfile::tempdir().unwrap();
         let partial = Partial::open(&BackendsDir::new(dir.path()), &plan).unwrap();

@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 
 use super::layout::Plan;
 use super::source::Source;
-use crate::backends::InstallRecord;
+use crate::installs::InstallRecord;
 use crate::Error;
 
 /// Refuses a repair from a release that no longer holds the recorded build.
@@ -49,20 +49,34 @@ pub fn check_release(record: &InstallRecord, plan: &Plan, source: &Source) -> Re
 ///
 /// Errors: [`Error::Integrity`] when the archive's copy of a file does not match the
 /// install record (the archive matched the recorded SHA-256, so the record itself is
-/// wrong); I/O errors naming the path.
+/// wrong); I/O errors naming the path; [`Error::Interrupted`] once `cancel` is cancelled
+/// (before any file is replaced).
 pub fn replace_broken(
     record: &InstallRecord,
     archive: &Path,
     label: &str,
     executable: &str,
     max_expanded: u64,
+    cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<PathBuf>> {
     let Some(recorded) = &record.files else {
         return Ok(Vec::new());
     };
-    let checks = crate::installed::check(record, crate::installed::Depth::Deep, 2, &|_| {})?;
-    let (tmp, extracted) =
-        super::archive::extract_checked(archive, label, &record.path, executable, max_expanded)?;
+    let checks = crate::installs::audit::check(
+        record,
+        crate::installs::audit::Depth::Deep,
+        2,
+        &|_| {},
+        cancel,
+    )?;
+    let (tmp, extracted) = super::archive::extract_checked(
+        archive,
+        label,
+        &record.path,
+        executable,
+        max_expanded,
+        cancel,
+    )?;
     let mut replaced = Vec::new();
     for check in checks.iter().filter(|c| !c.status.passed()) {
         let Ok(rel) = check.path.strip_prefix(&record.path) else {

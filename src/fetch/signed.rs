@@ -9,8 +9,8 @@
 //! verification. A release whose pinning file is unsigned may instead sign the asset (or
 //! archive) itself, as `tauri signer sign` does with a bundle (`A.sig`); that signature is
 //! accepted only when it is the only one, and is checked by a [`Prehash`]: a thread fed the
-//! very buffers the whole-file SHA-256 consumes, in the same read pass (piece 0's chunks as
-//! they stream in, then pieces 1.. as the tail pass reads them from the page cache), so the
+//! very buffers the whole-file SHA-256 consumes, in the same read pass (part 0's chunks as
+//! they stream in, then parts 1.. as the tail pass reads them from the page cache), so the
 //! BLAKE2b prehash runs on the other core beside the SHA-256 and no byte is read twice.
 
 use std::time::{Duration, Instant};
@@ -38,8 +38,9 @@ pub enum Authentication {
     /// The pinning file's signature verified.
     Pinned(Authenticated),
     /// Only the asset (or archive) is signed; its signature names a trusted key and is
-    /// checked over the downloaded bytes ([`Prehash`]).
-    Asset(AssetSignature),
+    /// checked over the downloaded bytes ([`Prehash`]). Boxed: a signature is a few hundred
+    /// bytes.
+    Asset(Box<AssetSignature>),
 }
 
 /// A signature over the whole asset or archive, still to be checked.
@@ -76,7 +77,7 @@ pub async fn authenticate(
         }
     }
     let signed = match plan.layout {
-        Layout::Whole | Layout::Archive => plan.pieces[0].name.clone(),
+        Layout::Whole | Layout::Archive => plan.parts[0].name.clone(),
         Layout::ManifestJson | Layout::ManifestText => plan.asset.clone(),
     };
     let label = src.locate(&signed);
@@ -85,7 +86,7 @@ pub async fn authenticate(
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             keys.precheck(&sig, &label, plan.size)?;
             let a = AssetSignature { label, sig };
-            return Ok((Authentication::Asset(a), started.elapsed()));
+            return Ok((Authentication::Asset(Box::new(a)), started.elapsed()));
         }
     }
     let [p1, p2] = signature_names(&pinned.name);
@@ -112,11 +113,11 @@ pub struct PrehashSpec {
 
 /// The check of an asset signature over the bytes the whole-file SHA-256 consumes (see the
 /// module doc): its own thread (`blake2b`) takes the same reference-counted chunks through a
-/// bounded channel (at most [`QUEUE`] in flight) and feeds the BLAKE2b prehash, so it runs
-/// on the other core. Piece 0's hash thread starts one ([`super::hashing::PieceHasher`]) and
-/// feeds it piece 0's bytes (a resume's prefix read from disk, then each chunk as it
-/// arrives); [`super::install::verify`] feeds it pieces 1.. from the same buffers it hashes,
-/// then [`finish`](Self::finish) gives the verdict. A piece 0 that restarts starts a new one
+/// bounded channel (at most 8 (`QUEUE`) in flight) and feeds the BLAKE2b prehash, so it runs
+/// on the other core. Part 0's hash thread starts one ([`super::hashing::PartHasher`]) and
+/// feeds it part 0's bytes (a resume's prefix read from disk, then each chunk as it
+/// arrives); [`super::install::verify`] feeds it parts 1.. from the same buffers it hashes,
+/// then [`finish`](Self::finish) gives the verdict. A part 0 that restarts starts a new one
 /// with its new hash thread, so the check never sees a byte the SHA-256 did not.
 pub struct Prehash {
     tx: Option<std::sync::mpsc::SyncSender<Bytes>>,

@@ -12,6 +12,7 @@ use reqwest::{Method, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::http::{Http, HttpError};
+use crate::cancel::Cancel;
 use crate::Error;
 
 /// The default release of the reference app: GitHub's "latest" download base.
@@ -122,6 +123,8 @@ pub struct Remote {
     http: Http,
     /// Retry settings for every request.
     pub retry: RetryPolicy,
+    /// Ends retry waits (and, through the fetch, transfers) with [`Error::Interrupted`].
+    pub cancel: Cancel,
 }
 
 /// A byte stream from some offset of a release file.
@@ -198,21 +201,25 @@ impl Remote {
         resolve_latest(base, name, &hop)
     }
 
-    /// A remote for `source` with a client built from `http`.
-    pub fn new(source: Source, http: Http, retry: RetryPolicy) -> Remote {
+    /// A remote for `source` with a client built from `http`; `cancel` ends its waits.
+    pub fn new(source: Source, http: Http, retry: RetryPolicy, cancel: Cancel) -> Remote {
         Remote {
             source,
             http,
             retry,
+            cancel,
         }
     }
 
     /// Runs `op` with retries on transient errors. `on_retry` sees each failure and delay.
+    /// Errors: the last [`HttpError`] (in the chain) once the retries are spent or for an
+    /// error retrying cannot fix; [`Error::Interrupted`] when [`Remote::cancel`] is cancelled
+    /// during a wait.
     pub async fn retrying<T, F, Fut>(
         &self,
         mut op: F,
         on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-    ) -> Result<T, HttpError>
+    ) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, HttpError>>,
@@ -225,11 +232,11 @@ impl Remote {
                     Some(d) => {
                         let d = e.retry_after().unwrap_or(d);
                         on_retry(&e, d);
-                        super::sleep_interruptibly(d).await.map_err(|_| e)?;
+                        super::sleep(&self.cancel, d).await?;
                     }
-                    None => return Err(e),
+                    None => return Err(e.into()),
                 },
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
     }

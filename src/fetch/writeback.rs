@@ -1,14 +1,14 @@
 //! Writeback during the download: a thread that keeps the data file's dirty pages flowing to
-//! disk while the pieces arrive, and records what is durable for resume.
+//! disk while the parts arrive, and records what is durable for resume.
 //!
 //! Why: the install must `fsync` the whole file before the rename (DESIGN.md invariant 4).
 //! Left to the kernel, gigabytes would still be dirty at the end and that fsync would take
 //! seconds after the last byte arrived; synced as it goes, the final fsync has at most one
-//! round left. Each round: note every piece's received count, `fdatasync` the data file
+//! round left. Each round: note every part's received count, `fdatasync` the data file
 //! (which makes at least those bytes durable), then write the resume record
-//! ([`Partial::write_record`]) with the noted counts. Rounds start at most every [`ROUND`],
+//! ([`Partial::write_record`]) with the noted counts. Rounds start at most every 100 ms (`ROUND`),
 //! back to back when a sync takes longer than that (the disk is the bottleneck), and the
-//! record is rewritten at most every [`RECORD_EVERY`].
+//! record is rewritten at most every 250 ms (`RECORD_EVERY`).
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};

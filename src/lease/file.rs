@@ -31,6 +31,7 @@ use super::{
     check_token, clock, next_token, standing, Attempt, Lease, LeaseInfo, LeaseName, LeaseRecord,
     LeaseStore, Now, Owner, Standing, Token,
 };
+use crate::cancel::Cancel;
 use crate::checked_open::{self, Rule};
 use crate::state::StateDir;
 use crate::Error;
@@ -44,6 +45,7 @@ pub const STORE_LOCK_PATIENCE: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct FileStore {
     dir: PathBuf,
+    cancel: Cancel,
 }
 
 impl FileStore {
@@ -51,12 +53,23 @@ impl FileStore {
     pub fn new(state: &StateDir) -> Result<FileStore> {
         Ok(FileStore {
             dir: state.subdir("leases")?,
+            cancel: Cancel::new(),
         })
     }
 
     /// The store in an explicit, existing directory (for tests and tools).
     pub fn in_dir(dir: impl Into<PathBuf>) -> FileStore {
-        FileStore { dir: dir.into() }
+        FileStore {
+            dir: dir.into(),
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// This store with `cancel` ending its waits for a contended `NAME.lock` (see
+    /// [`STORE_LOCK_PATIENCE`]) with [`Error::Interrupted`].
+    pub fn with_cancel(mut self, cancel: Cancel) -> FileStore {
+        self.cancel = cancel;
+        self
     }
 
     /// The directory holding the records and lock files.
@@ -90,7 +103,7 @@ impl FileStore {
             let locked = file.lock().map(|()| file);
             let _ = tx.send(locked);
         });
-        if let Some(locked) = crate::interrupt::recv_timeout(&rx, STORE_LOCK_PATIENCE)? {
+        if let Some(locked) = self.cancel.recv_timeout(&rx, STORE_LOCK_PATIENCE)? {
             return locked.with_context(|| format!("cannot lock {}", path.display()));
         }
         let holder = crate::slot::flock_holder(&path).map(|pid| format!("pid {pid}"));
@@ -381,7 +394,7 @@ fn inheritable(f: &File) -> std::io::Result<()> {
 }
 
 /// A [`LeaseStore`] view of a [`FileStore`] whose acquires get an owner, for
-/// [`super::acquire_wait`]; the liveness file of the winning acquire is kept in `alive`.
+/// [`super::acquire`]; the liveness file of the winning acquire is kept in `alive`.
 pub struct Owned<'a> {
     /// The store.
     pub store: &'a FileStore,

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use clock::Now;
 
+use crate::cancel::Cancel;
 use crate::Error;
 
 /// Default TTL of `lease acquire` and `lease run` (30 s).
@@ -419,7 +420,7 @@ pub trait LeaseStore {
     fn list(&self) -> Result<Vec<LeaseInfo>>;
 
     /// A way to sleep until lease `name` may have changed (released, taken over), if the
-    /// store has one; [`acquire_wait`] polls otherwise. Wake-ups may be spurious or missed:
+    /// store has one; [`acquire`] polls otherwise. Wake-ups may be spurious or missed:
     /// waiters still re-check at least every [`ChangeWait::recheck`].
     fn watch(&self, _name: &LeaseName) -> Option<Box<dyn ChangeWait>> {
         None
@@ -438,35 +439,66 @@ pub trait ChangeWait {
     }
 }
 
-/// Acquires `name`, retrying for up to `wait` while it is held: woken by the store's
+/// What to acquire and how long to wait for it: the settings of [`acquire`].
+#[derive(Debug, Clone)]
+pub struct Acquire {
+    /// The lease.
+    pub name: LeaseName,
+    /// The TTL asked for (a store may grant another: etcd rounds to whole seconds).
+    pub ttl: Duration,
+    /// Who holds it, for people (`--holder`, by default `HOST:PID`).
+    pub holder: String,
+    /// How long to wait while someone else holds it (zero: one attempt).
+    pub wait: Duration,
+    /// Ends the wait with [`Error::Interrupted`].
+    pub cancel: Cancel,
+}
+
+/// Acquires `a.name`, retrying for up to `a.wait` while it is held: woken by the store's
 /// [`LeaseStore::watch`] when it has one (re-checking at least every
-/// [`ChangeWait::recheck`]), else polling
-/// every 1-25 ms; never sleeping past the holder's expiry. Between attempts it looks with
-/// [`LeaseStore::status`] (no lock) and tries again only when the lease looks free; the
-/// decision itself is always [`LeaseStore::try_acquire`]'s. `stop` is polled between
-/// attempts; when it returns true the wait ends with [`Error::Interrupted`]. Errors with
-/// [`Error::Busy`] naming the holder when the lease is still held after `wait`.
-pub fn acquire_wait(
-    store: &dyn LeaseStore,
-    name: &LeaseName,
-    ttl: Duration,
-    holder: &str,
-    wait: Duration,
-    stop: &dyn Fn() -> bool,
-) -> Result<Lease> {
-    let deadline = std::time::Instant::now() + wait;
+/// [`ChangeWait::recheck`]), else polling every 1-25 ms; never sleeping past the holder's
+/// expiry. Between attempts it looks with [`LeaseStore::status`] (no lock) and tries again
+/// only when the lease looks free; the decision itself is always
+/// [`LeaseStore::try_acquire`]'s.
+///
+/// Errors: [`Error::Busy`] naming the holder when the lease is still held after the wait;
+/// [`Error::Interrupted`] once `a.cancel` is cancelled (checked between attempts, so within
+/// the 100 ms recheck); the store's own errors.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use voxctl::cancel::Cancel;
+/// use voxctl::lease::{self, file::FileStore, Acquire, LeaseStore};
+///
+/// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
+/// let lease = lease::acquire(
+///     &store,
+///     &Acquire {
+///         name: "nightly-build".parse()?,
+///         ttl: Duration::from_secs(30),
+///         holder: "my-app".into(),
+///         wait: Duration::from_secs(60),
+///         cancel: Cancel::new(),
+///     },
+/// )?;
+/// // ... the work the lease protects, passing lease.token to whatever checks it ...
+/// store.release(&"nightly-build".parse()?, lease.token)?;
+/// # anyhow::Ok(())
+/// ```
+pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
+    let name = &a.name;
+    let deadline = std::time::Instant::now() + a.wait;
     let mut pause = Duration::from_millis(1);
     let mut watch = Watch::Unarmed;
     loop {
-        let mut info = match store.try_acquire(name, ttl, holder)? {
+        a.cancel.check()?;
+        let mut info = match store.try_acquire(name, a.ttl, &a.holder)? {
             Attempt::Acquired(lease) => return Ok(lease),
             Attempt::Held(info) => info,
         };
         // Wait until the lease looks free.
         while info.standing.is_held() {
-            if stop() {
-                return Err(Error::Interrupted.into());
-            }
+            a.cancel.check()?;
             let now = std::time::Instant::now();
             if now >= deadline {
                 return Err(Error::Busy {
@@ -487,7 +519,7 @@ pub fn acquire_wait(
                     w.wait(nap.min(recheck))
                 }
                 Watch::Poll => {
-                    std::thread::sleep(nap.min(pause));
+                    a.cancel.sleep(nap.min(pause))?;
                     pause = (pause * 2).min(Duration::from_millis(25));
                 }
             }
@@ -499,7 +531,7 @@ pub fn acquire_wait(
     }
 }
 
-/// How [`acquire_wait`] sleeps: not decided yet, woken by the store, or polling.
+/// How [`acquire`] sleeps: not decided yet, woken by the store, or polling.
 enum Watch {
     Unarmed,
     Armed(Box<dyn ChangeWait>),

@@ -16,7 +16,7 @@
 use std::ffi::OsString;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,7 +27,8 @@ use nix::sys::signal::Signal;
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 use signal_hook::SigId;
 
-use super::{Lease, LeaseName, LeaseStore};
+use super::{Acquire, Lease, LeaseName, LeaseStore};
+use crate::cancel::Cancel;
 use crate::Error;
 
 /// The longest the supervisor sleeps between checks: bounds how late a renewal can be after
@@ -48,8 +49,10 @@ pub struct Signals {
 }
 
 impl Signals {
-    /// Installs the handlers. Errors if a handler cannot be registered.
-    pub fn install() -> Result<Signals> {
+    /// Installs the handlers; each forwarded signal also cancels `cancel` (which ends a wait
+    /// for the lease; once the command runs, signals are forwarded instead). Errors if a
+    /// handler cannot be registered.
+    pub fn install(cancel: &Cancel) -> Result<Signals> {
         let (wake, notify) = UnixStream::pair().context("cannot create the signal pipe")?;
         wake.set_nonblocking(true)
             .and_then(|()| notify.set_nonblocking(true))
@@ -64,6 +67,9 @@ impl Signals {
             signals
                 .ids
                 .push(signal_hook::flag::register(sig, flag.clone())?);
+            signals
+                .ids
+                .push(signal_hook::flag::register(sig, cancel.flag())?);
             signals.flags.push((sig, flag));
         }
         for sig in FORWARDED.into_iter().chain([SIGCHLD]) {
@@ -133,20 +139,10 @@ pub struct RunSettings {
 /// How the command ended.
 #[derive(Debug)]
 pub struct RunReport {
-    /// The command's exit status.
+    /// The command's exit status ([`crate::exit::ExitStatus::of_child`] mirrors it).
     pub status: ExitStatus,
     /// Why the lease was lost while the command ran (it was then terminated), if it was.
     pub lost: Option<anyhow::Error>,
-}
-
-/// The exit code that mirrors `status`: the command's code, or 128+N if it was killed by
-/// signal N.
-pub fn exit_code(status: &ExitStatus) -> u8 {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => code as u8,
-        (None, Some(sig)) => 128u8.saturating_add(sig as u8),
-        (None, None) => 1,
-    }
 }
 
 /// The slack kept between the moment the command must be gone and the moment the store may
@@ -199,6 +195,141 @@ impl LeaseStore for Stamped<'_> {
     fn watch(&self, name: &LeaseName) -> Option<Box<dyn super::ChangeWait>> {
         self.inner.watch(name)
     }
+}
+
+/// What `lease run` is asked to do: the settings of [`run`].
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The lease to hold, how long to wait for it, and the cancel handle that ends the wait.
+    pub acquire: Acquire,
+    /// How long the command gets between SIGTERM and SIGKILL after the lease is lost.
+    pub kill_grace: Duration,
+    /// The program (looked up in `PATH`) and its arguments.
+    pub command: Vec<OsString>,
+}
+
+/// What happens during [`run`], for the caller to render: the lease-run domain's one event
+/// type, serialized with an `"event"` tag in snake case.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The lease was acquired; the command starts next. `lease.ttl_ms` is the TTL the store
+    /// granted, which may differ from the one asked for.
+    Acquired {
+        /// The lease as granted.
+        lease: Lease,
+    },
+}
+
+/// Why the command could not be started (the lease was released again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotStarted {
+    /// No such program (a shell's 127).
+    NotFound,
+    /// It exists but cannot be executed (a shell's 126).
+    NotExecutable,
+}
+
+/// How a [`run`] ended, as a kind: the caller chooses the status it exits with (the CLI: the
+/// command's status, 126/127 as a shell does, or 6 for a lost lease).
+#[derive(Debug)]
+pub enum Outcome {
+    /// The command exited and the lease was released.
+    Exited(ExitStatus),
+    /// The command exited, but the lease could not be released for another reason than a
+    /// takeover (it expires by itself); the error says why.
+    ExitedUnreleased(ExitStatus, anyhow::Error),
+    /// The command could not be started; the lease was released.
+    NotStarted(NotStarted, anyhow::Error),
+    /// The lease was lost while the command ran, so the command was terminated; the error
+    /// says how it was lost.
+    Lost(ExitStatus, anyhow::Error),
+    /// The command exited, but the lease had been taken over before it finished (the release
+    /// was refused with [`Error::Lost`]).
+    TakenOver(ExitStatus, anyhow::Error),
+}
+
+/// `lease run`, whole: installs the signal handling ([`Signals`]; a SIGINT/SIGTERM/SIGHUP
+/// while waiting cancels `request.acquire.cancel`, one while the command runs is forwarded to
+/// it), acquires the lease (waiting as [`super::acquire`] does), runs and supervises the
+/// command ([`supervise`]), and releases the lease. `on_event` hears [`Event::Acquired`].
+///
+/// Errors: those of [`super::acquire`] ([`Error::Busy`], [`Error::Interrupted`], the
+/// store's); a failure to confirm a slow acquire or to wait for the command. A command that
+/// cannot be started is an [`Outcome::NotStarted`], not an error.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use voxctl::cancel::Cancel;
+/// use voxctl::lease::file::FileStore;
+/// use voxctl::lease::run::{self, Outcome, Request};
+/// use voxctl::lease::Acquire;
+///
+/// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
+/// let request = Request {
+///     acquire: Acquire {
+///         name: "nightly-build".parse()?,
+///         ttl: Duration::from_secs(30),
+///         holder: "my-app".into(),
+///         wait: Duration::ZERO,
+///         cancel: Cancel::new(),
+///     },
+///     kill_grace: Duration::from_secs(10),
+///     command: vec!["make".into(), "release".into()],
+/// };
+/// match run::run(&store, &request, &|_event| {})? {
+///     Outcome::Exited(status) => println!("make exited: {status}"),
+///     other => println!("not a clean run: {other:?}"),
+/// }
+/// # anyhow::Ok(())
+/// ```
+pub fn run(
+    store: &dyn LeaseStore,
+    request: &Request,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<Outcome> {
+    let cancel = &request.acquire.cancel;
+    let signals = Signals::install(cancel)?;
+    let name = &request.acquire.name;
+    let stamped = Stamped::new(store);
+    let lease = super::acquire(&stamped, &request.acquire)?;
+    if cancel.is_cancelled() {
+        let _ = store.release(name, lease.token);
+        return Err(Error::Interrupted.into());
+    }
+    on_event(&Event::Acquired {
+        lease: lease.clone(),
+    });
+    let settings = RunSettings {
+        ttl: Duration::from_millis(lease.ttl_ms),
+        kill_grace: request.kill_grace,
+        command: request.command.clone(),
+        acquire_sent: stamped.last_acquire_sent(),
+    };
+    let report = match supervise(store, name, &lease, &settings, &signals) {
+        Ok(report) => report,
+        Err(e) => {
+            let _ = store.release(name, lease.token);
+            let kind = e.downcast_ref::<std::io::Error>().map(|io| io.kind());
+            let why = match kind {
+                Some(std::io::ErrorKind::NotFound) => NotStarted::NotFound,
+                Some(std::io::ErrorKind::PermissionDenied) => NotStarted::NotExecutable,
+                _ => return Err(e),
+            };
+            return Ok(Outcome::NotStarted(why, e));
+        }
+    };
+    if let Some(lost) = report.lost {
+        return Ok(Outcome::Lost(report.status, lost));
+    }
+    Ok(match store.release(name, lease.token) {
+        Ok(()) => Outcome::Exited(report.status),
+        Err(e) if matches!(Error::find(&e), Some(Error::Lost(_))) => {
+            Outcome::TakenOver(report.status, e)
+        }
+        Err(e) => Outcome::ExitedUnreleased(report.status, e),
+    })
 }
 
 /// Runs `settings.command` under `lease` (already acquired) and supervises it until it exits:
@@ -359,24 +490,5 @@ fn has_exited(child: &Child) -> Result<bool> {
 fn signal_group(pgid: nix::unistd::Pid, sig: i32) {
     if let Ok(sig) = Signal::try_from(sig) {
         let _ = nix::sys::signal::killpg(pgid, sig);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_mirror_the_command() {
-        let table = [
-            (ExitStatus::from_raw(0), 0),
-            (ExitStatus::from_raw(3 << 8), 3),
-            (ExitStatus::from_raw(255 << 8), 255),
-            (ExitStatus::from_raw(9), 137),
-            (ExitStatus::from_raw(15), 143),
-        ];
-        for (status, code) in table {
-            assert_eq!(exit_code(&status), code, "{status:?}");
-        }
     }
 }

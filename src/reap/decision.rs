@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+use crate::exit::ExitStatus;
+
 /// What is known about the lock's holder, gathered just before deciding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HolderFacts {
@@ -58,7 +60,7 @@ pub struct Facts {
     pub max_marker_age_ms: u64,
 }
 
-/// Why nothing is reaped. Each reason has one exit code ([`Reason::exit_code`]).
+/// Why nothing is reaped. Each reason has one exit status ([`Reason::exit_status`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
@@ -91,14 +93,15 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The exit code of this skip: 0 when there is nothing to reap, 5 when a guard refused.
-    pub fn exit_code(self) -> u8 {
+    /// The exit status of this skip: success when there is nothing to reap, refused when a
+    /// guard refused.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
             Reason::NoHolder
             | Reason::HolderGone
             | Reason::NoMarker
             | Reason::MarkerOtherBoot
-            | Reason::MarkerStale => 0,
+            | Reason::MarkerStale => ExitStatus::Success,
             Reason::HostUnknown
             | Reason::OtherHost
             | Reason::SelfOrAncestor
@@ -106,7 +109,26 @@ impl Reason {
             | Reason::MarkerOtherHost
             | Reason::PidMismatch
             | Reason::StartTimeMismatch
-            | Reason::ExeMismatch => 5,
+            | Reason::ExeMismatch => ExitStatus::Refused,
+        }
+    }
+
+    /// The stable code in JSON reports: the variant's name in snake case (`no_holder`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::NoHolder => "no_holder",
+            Reason::HostUnknown => "host_unknown",
+            Reason::OtherHost => "other_host",
+            Reason::HolderGone => "holder_gone",
+            Reason::SelfOrAncestor => "self_or_ancestor",
+            Reason::NoMarker => "no_marker",
+            Reason::BootUnknown => "boot_unknown",
+            Reason::MarkerOtherBoot => "marker_other_boot",
+            Reason::MarkerStale => "marker_stale",
+            Reason::MarkerOtherHost => "marker_other_host",
+            Reason::PidMismatch => "pid_mismatch",
+            Reason::StartTimeMismatch => "start_time_mismatch",
+            Reason::ExeMismatch => "exe_mismatch",
         }
     }
 
@@ -142,11 +164,12 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// 0 for [`Decision::Reap`] and for skips with nothing to reap, 5 for refusals.
-    pub fn exit_code(self) -> u8 {
+    /// Success for [`Decision::Reap`] and for skips with nothing to reap, refused for
+    /// refusals.
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Decision::Reap => 0,
-            Decision::Skip(r) => r.exit_code(),
+            Decision::Reap => ExitStatus::Success,
+            Decision::Skip(r) => r.exit_status(),
         }
     }
 }
@@ -281,7 +304,7 @@ mod tests {
             edit(&mut f);
             let got = decide(&f);
             assert_eq!(got, *want, "row {name:?}");
-            assert_eq!(got.exit_code(), *code, "row {name:?} exit code");
+            assert_eq!(got.exit_status().code(), *code, "row {name:?} exit code");
         }
         // Every reason appears in some row, so the table covers every guard.
         let reasons: Vec<Reason> = rows
@@ -308,6 +331,7 @@ mod tests {
         ] {
             assert!(reasons.contains(&r), "{r:?} has no row");
             assert!(!r.describe().is_empty());
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name(), "{r:?}");
         }
     }
 

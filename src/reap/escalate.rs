@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use nix::sys::signal::Signal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::holder::{LockHolder, LockSource};
+use crate::cancel::Cancel;
 use crate::process::{ProcessHandle, ProcessIdentity};
 
 /// How long each phase may take.
@@ -65,7 +66,7 @@ pub struct Target {
 }
 
 /// How escalation ended for one target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The process was gone (or its pid recycled) before escalation began; nothing sent.
@@ -106,7 +107,7 @@ impl Outcome {
 }
 
 /// A signal that was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentSignal {
     /// The target's pid.
     pub pid: i32,
@@ -117,7 +118,7 @@ pub struct SentSignal {
 }
 
 /// The result of escalating against one target.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetReport {
     /// The target's pid.
     pub pid: i32,
@@ -129,23 +130,48 @@ pub struct TargetReport {
     pub gone_after_ms: Option<u64>,
 }
 
-/// A step, reported as it happens (for messages on stderr).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A step of an escalation, reported as it happens: the reap domain's one event type (see
+/// [`super::run()`]). With `--json` nothing of it is printed; the CLI renders each as a line on
+/// stderr. Serialized with an `"event"` tag in snake case, durations as `*_ms`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// Waiting up to the teardown grace for these pids, sending nothing.
-    TeardownWait(Vec<i32>, Duration),
+    TeardownWait {
+        /// The pids waited for.
+        pids: Vec<i32>,
+        /// The teardown grace, in milliseconds.
+        grace_ms: u64,
+    },
     /// A signal was sent.
     Sent(SentSignal),
     /// Waiting up to the term grace for these pids.
-    TermWait(Vec<i32>, Duration),
+    TermWait {
+        /// The pids waited for.
+        pids: Vec<i32>,
+        /// The term grace, in milliseconds.
+        grace_ms: u64,
+    },
     /// Waiting for these pids to exit after SIGKILL.
-    KillWait(Vec<i32>, Duration),
-    /// A target reached its outcome after this long.
-    Done(i32, Outcome, Duration),
+    KillWait {
+        /// The pids waited for.
+        pids: Vec<i32>,
+        /// The longest wait, in milliseconds.
+        wait_ms: u64,
+    },
+    /// A target reached its outcome.
+    Done {
+        /// The target's pid.
+        pid: i32,
+        /// How it ended.
+        outcome: Outcome,
+        /// Milliseconds since escalation began.
+        after_ms: u64,
+    },
 }
 
 /// Timings of a whole escalation, in milliseconds.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     /// Time spent in the teardown grace.
     pub teardown_ms: u64,
@@ -163,14 +189,16 @@ struct Live {
     report: TargetReport,
 }
 
-/// Escalates against `targets` (see the module doc), calling `on_event` at each step.
+/// Escalates against `targets` (see the module doc), calling `on_event` at each step. The
+/// waits end early once `cancel` is cancelled (within 10 ms); nothing more is sent then.
 ///
 /// Errors: [`crate::Error::Refused`] if a target is voxctl or an ancestor,
-/// [`crate::Error::Interrupted`] on SIGINT/SIGTERM, or a pidfd/signal failure naming the pid.
+/// [`crate::Error::Interrupted`] once cancelled, or a pidfd/signal failure naming the pid.
 pub fn escalate(
     targets: &[Target],
     graces: Graces,
-    on_event: &mut dyn FnMut(Event),
+    cancel: &Cancel,
+    on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<(Vec<TargetReport>, Timings)> {
     let start = Instant::now();
     let mut done: Vec<TargetReport> = Vec::new();
@@ -189,7 +217,11 @@ pub fn escalate(
                 report,
             }),
             None => {
-                on_event(Event::Done(t.identity.pid, report.outcome, start.elapsed()));
+                on_event(&Event::Done {
+                    pid: t.identity.pid,
+                    outcome: report.outcome,
+                    after_ms: ms(start.elapsed()),
+                });
                 done.push(report);
             }
         }
@@ -198,13 +230,17 @@ pub fn escalate(
 
     // Phase 1: the teardown grace. A normal relaunch races the old instance's teardown.
     if !live.is_empty() {
-        on_event(Event::TeardownWait(pids(&live), graces.teardown));
+        on_event(&Event::TeardownWait {
+            pids: pids(&live),
+            grace_ms: ms(graces.teardown),
+        });
         let t0 = Instant::now();
         wait_phase(
             &mut live,
             &mut done,
             graces.teardown,
             start,
+            cancel,
             on_event,
             |l| {
                 if l.handle.has_exited() {
@@ -234,11 +270,20 @@ pub fn escalate(
     }
     let mut live = termed;
     if !live.is_empty() {
-        on_event(Event::TermWait(pids(&live), graces.term));
+        on_event(&Event::TermWait {
+            pids: pids(&live),
+            grace_ms: ms(graces.term),
+        });
         let t0 = Instant::now();
-        wait_phase(&mut live, &mut done, graces.term, start, on_event, |l| {
-            l.handle.has_exited().then_some(Outcome::Terminated)
-        })?;
+        wait_phase(
+            &mut live,
+            &mut done,
+            graces.term,
+            start,
+            cancel,
+            on_event,
+            |l| l.handle.has_exited().then_some(Outcome::Terminated),
+        )?;
         timings.term_ms = ms(t0.elapsed());
     }
 
@@ -260,13 +305,17 @@ pub fn escalate(
     }
     let mut live = killed;
     if !live.is_empty() {
-        on_event(Event::KillWait(pids(&live), graces.kill_wait));
+        on_event(&Event::KillWait {
+            pids: pids(&live),
+            wait_ms: ms(graces.kill_wait),
+        });
         let t0 = Instant::now();
         wait_phase(
             &mut live,
             &mut done,
             graces.kill_wait,
             start,
+            cancel,
             on_event,
             |l| l.handle.has_exited().then_some(Outcome::Killed),
         )?;
@@ -301,7 +350,8 @@ fn wait_phase(
     done: &mut Vec<TargetReport>,
     grace: Duration,
     start: Instant,
-    on_event: &mut dyn FnMut(Event),
+    cancel: &Cancel,
+    on_event: &(dyn Fn(&Event) + Sync),
     check: impl Fn(&Live) -> Option<Outcome>,
 ) -> Result<()> {
     let deadline = Instant::now() + grace;
@@ -320,7 +370,7 @@ fn wait_phase(
         if live.is_empty() || now >= deadline {
             return Ok(());
         }
-        crate::interrupt::check()?;
+        cancel.check()?;
         let step = (deadline - now).min(Duration::from_millis(10));
         live[0].handle.wait_exit(step);
     }
@@ -330,7 +380,7 @@ fn send(
     l: &mut Live,
     sig: Signal,
     start: Instant,
-    on_event: &mut dyn FnMut(Event),
+    on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<bool> {
     let sent = l.handle.signal(sig)?;
     if sent {
@@ -340,15 +390,19 @@ fn send(
             at_ms: ms(start.elapsed()),
         };
         l.report.signals.push(s.clone());
-        on_event(Event::Sent(s));
+        on_event(&Event::Sent(s));
     }
     Ok(sent)
 }
 
-fn finish(l: &mut Live, outcome: Outcome, start: Instant, on_event: &mut dyn FnMut(Event)) {
+fn finish(l: &mut Live, outcome: Outcome, start: Instant, on_event: &(dyn Fn(&Event) + Sync)) {
     l.report.outcome = outcome;
     l.report.gone_after_ms = Some(ms(start.elapsed()));
-    on_event(Event::Done(l.report.pid, outcome, start.elapsed()));
+    on_event(&Event::Done {
+        pid: l.report.pid,
+        outcome,
+        after_ms: ms(start.elapsed()),
+    });
 }
 
 fn pids(live: &[Live]) -> Vec<i32> {

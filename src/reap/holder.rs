@@ -8,10 +8,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where the holder of the app's lock is read from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "path", rename_all = "snake_case")]
 pub enum LockSource {
     /// A `SingletonLock` symlink whose target is `<hostname>-<pid>`.
@@ -78,7 +78,7 @@ impl LockSource {
 }
 
 /// The holder named by a lock.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockHolder {
     /// The host the lock names; `None` for a pidfile (which is local by construction).
     pub host: Option<String>,

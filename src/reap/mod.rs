@@ -1,18 +1,22 @@
 //! Reaping: clearing a wedged previous instance of the app after an update, and never a
 //! healthy one (DESIGN.md invariant 5).
 //!
-//! The pieces: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
+//! The modules: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
 //! pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
 //! gathers those facts from the system and the relaunch marker ([`crate::marker`]);
 //! [`escalate`] does the waiting and signalling through pidfds; [`stale_exe`] finds processes
-//! still running a replaced binary; [`report`] is what a run reports. The command in `src/commands/reap.rs` adds confirmation,
-//! marker consumption and output.
+//! still running a replaced binary; [`report`] is what a run reports. [`run()`] is the entry
+//! point that ties them together (peek, decide, confirm, consume the marker, decide again,
+//! escalate); `src/commands/reap.rs` only parses arguments, asks at the prompt and prints.
 
 pub mod decision;
 pub mod escalate;
 pub mod holder;
 pub mod report;
+pub mod run;
 pub mod stale_exe;
+
+pub use run::{run, Mode, Question, Settings, DEFAULT_MAX_MARKER_AGE, KILL_WAIT};
 
 use std::time::Duration;
 

@@ -4,35 +4,72 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::decision::Decision;
 use super::escalate::{self, SentSignal, Target, TargetReport, Timings};
 use super::holder::{LockHolder, LockSource};
 use super::stale_exe::{StaleProcess, Staleness};
 use super::Assessment;
+use crate::exit::ExitStatus;
 use crate::marker::RelaunchMarker;
 use crate::process::{self, ProcessIdentity};
 
 /// The signals a reap may send, listed by `--dry-run`.
 pub const WOULD_SEND: [&str; 3] = ["SIGTERM", "SIGCONT", "SIGKILL"];
 
-/// The whole report.
-#[derive(Debug, Serialize)]
+/// What a reap run looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The holder of a lock (`--lock`).
+    Lock,
+    /// Processes running a replaced executable (`--stale-exe`).
+    StaleExe,
+}
+
+/// What a reap run decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Escalate against the targets.
+    Reap,
+    /// Do nothing.
+    Skip,
+}
+
+impl Verdict {
+    /// The name in JSON (`reap` or `skip`), also shown to people.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Reap => "reap",
+            Verdict::Skip => "skip",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The whole report, as `reap --json` prints it (it also deserializes from that).
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     /// `lock` or `stale_exe`.
-    pub mode: &'static str,
+    pub mode: Mode,
     /// Whether this was a `--dry-run`.
     pub dry_run: bool,
     /// `reap` or `skip`.
-    pub decision: &'static str,
+    pub decision: Verdict,
     /// A stable code: `guards_passed`, a `decision::Reason` in snake case, `stale_exe`,
     /// `no_stale_process` or `self_or_ancestor`.
     pub reason: String,
     /// The reason for people.
     pub message: String,
-    /// The exit code the decision calls for (0 or 5).
-    pub exit_code: u8,
+    /// The exit status the decision calls for (success or refused; a number in JSON).
+    pub exit_code: ExitStatus,
     /// The lock and its holder (lock mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<LockInfo>,
@@ -44,13 +81,13 @@ pub struct Report {
     /// Every signal sent, in order.
     pub signals: Vec<SentSignal>,
     /// With `--dry-run` and a decision to reap, the signals that may be sent.
-    pub would_send: Vec<&'static str>,
+    pub would_send: Vec<String>,
     /// Timings, in milliseconds.
     pub timings_ms: TimingsMs,
 }
 
 /// The lock and who held it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct LockInfo {
     /// Where the lock is.
     pub source: LockSource,
@@ -59,7 +96,7 @@ pub struct LockInfo {
 }
 
 /// The relaunch marker considered.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct MarkerInfo {
     /// Its path.
     pub path: PathBuf,
@@ -73,7 +110,7 @@ pub struct MarkerInfo {
 }
 
 /// A process considered for reaping.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct TargetInfo {
     /// Its pid.
     pub pid: i32,
@@ -113,7 +150,7 @@ impl TargetInfo {
 }
 
 /// Timings, in milliseconds.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TimingsMs {
     /// The escalation's phases.
     #[serde(flatten)]
@@ -127,27 +164,24 @@ impl Report {
     pub fn for_lock(a: &Assessment, marker_path: &Path, consumed: bool, dry_run: bool) -> Report {
         let (decision, reason, message) = match a.decision {
             Decision::Reap => (
-                "reap",
+                Verdict::Reap,
                 "guards_passed".to_string(),
                 "a fresh relaunch marker from this boot names the holder's pid and start time"
                     .to_string(),
             ),
             Decision::Skip(r) => (
-                "skip",
-                serde_json::to_value(r)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                Verdict::Skip,
+                r.name().to_string(),
                 r.describe().to_string(),
             ),
         };
         let targets = a.target().map(|t| TargetInfo::of(&t.identity));
         Report {
-            mode: "lock",
+            mode: Mode::Lock,
             decision,
             reason,
             message,
-            exit_code: a.decision.exit_code(),
+            exit_code: a.decision.exit_status(),
             lock: Some(LockInfo {
                 source: a.source.clone(),
                 holder: a.holder.clone(),
@@ -186,20 +220,24 @@ impl Report {
         let (decision, reason, message) = if !stale.is_empty() {
             let n = stale.len();
             let what = format!("{n} process(es) run a replaced copy of {}", path.display());
-            ("reap", "stale_exe", what)
+            (Verdict::Reap, "stale_exe", what)
         } else if !refused.is_empty() {
             let what = "only voxctl itself or its ancestors run a stale copy".to_string();
-            ("skip", "self_or_ancestor", what)
+            (Verdict::Skip, "self_or_ancestor", what)
         } else {
             let what = "no process runs a stale copy; nothing to reap".to_string();
-            ("skip", "no_stale_process", what)
+            (Verdict::Skip, "no_stale_process", what)
         };
         let report = Report {
-            mode: "stale_exe",
+            mode: Mode::StaleExe,
             decision,
             reason: reason.into(),
             message,
-            exit_code: if refused.is_empty() { 0 } else { 5 },
+            exit_code: if refused.is_empty() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Refused
+            },
             targets,
             ..Report::empty(dry_run)
         };
@@ -208,12 +246,12 @@ impl Report {
 
     fn empty(dry_run: bool) -> Report {
         Report {
-            mode: "",
+            mode: Mode::Lock,
             dry_run,
-            decision: "skip",
+            decision: Verdict::Skip,
             reason: String::new(),
             message: String::new(),
-            exit_code: 0,
+            exit_code: ExitStatus::Success,
             lock: None,
             marker: None,
             targets: Vec::new(),

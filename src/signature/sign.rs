@@ -135,7 +135,7 @@ fn with_checksum(text: &str, mut bin: Vec<u8>) -> String {
 }
 
 /// The signature files written for one file.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Signed {
     /// The file signed.
     pub file: PathBuf,
@@ -147,6 +147,17 @@ pub struct Signed {
     pub key_id: KeyId,
     /// The trusted comment signed with it.
     pub trusted_comment: String,
+}
+
+/// What `voxctl sign --json` prints: the signing key's id and every file signed. The CLI
+/// prints it with its keys sorted: `{"key_id", "signed": [{"file", "key_id", "minisig",
+/// "tauri_sig", "trusted_comment"}]}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignReport {
+    /// The key that signed (as minisign shows it, e.g. `E1DCABDAB7A53592`).
+    pub key_id: KeyId,
+    /// The files signed, in the order given.
+    pub signed: Vec<Signed>,
 }
 
 /// Signs `file` (streaming it: prehashed, constant memory) and writes `file.minisig`, and

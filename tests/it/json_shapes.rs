@@ -1,0 +1,499 @@
+//! The shapes of the `--json` documents (issue 11 item 4), pinned: each library type that a
+//! command prints is serialized here from a known value and compared with the exact text, and
+//! read back. A renamed, moved, added or dropped field fails here; the command tests check
+//! that the commands print exactly what these types serialize to (`support::json_doc`).
+
+use std::path::PathBuf;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use voxctl::backend::control::Stopped;
+use voxctl::backend::observe::{HealthState, Observed};
+use voxctl::backend::record::BackendRecord;
+use voxctl::backend::restart::{Previous, Report as RestartReport, Timings};
+use voxctl::backend::select::{NoUsableBinaryDoc, Rejected};
+use voxctl::backend::stop::{Removed, StopOutcome};
+use voxctl::doctor::{Finding, Level, Report as DoctorReport};
+use voxctl::error::ErrorBody;
+use voxctl::exit::ExitStatus;
+use voxctl::fetch::partial::PartialInfo;
+use voxctl::gpu::{AmdGpu, Hardware, NvidiaGpu, Probe};
+use voxctl::signature::sign::{SignReport, Signed};
+use voxctl::signature::KeyId;
+use voxctl::status::Status;
+use voxctl::variant::Variant;
+
+/// `value` serializes to exactly `expected` (pretty, as the commands print it) and reads
+/// back as itself.
+fn pin<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(value: &T, expected: &str) {
+    let text = serde_json::to_string_pretty(value).unwrap();
+    assert_eq!(text, expected, "{}", std::any::type_name::<T>());
+    let back: T = serde_json::from_str(expected).unwrap();
+    assert_eq!(&back, value, "{}", std::any::type_name::<T>());
+}
+
+/// [`pin`] for the documents the CLI prints through a `serde_json::Value` (keys sorted).
+fn pin_sorted<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    value: &T,
+    expected: &str,
+) {
+    let text = serde_json::to_string_pretty(&serde_json::to_value(value).unwrap()).unwrap();
+    assert_eq!(text, expected, "{}", std::any::type_name::<T>());
+    let back: T = serde_json::from_str(expected).unwrap();
+    assert_eq!(&back, value, "{}", std::any::type_name::<T>());
+}
+
+fn record() -> BackendRecord {
+    BackendRecord {
+        pid: 4242,
+        start_time: 123456,
+        boot_id: Some("boot".into()),
+        host: None,
+        variant: Variant::Cuda,
+        binary: "/d/backends/voicebox-server-cuda".into(),
+        version: Some("0.2.0".into()),
+        port: 17493,
+        health_url: Some("http://127.0.0.1:17493/health".into()),
+        data_dir: None,
+        args: vec!["--flag".into()],
+        log: "/s/logs/voicebox-server-cuda.log".into(),
+        started_at: 1_700_000_000_123,
+    }
+}
+
+fn error_body() -> ErrorBody {
+    ErrorBody::new(
+        ExitStatus::Failure,
+        "no usable voicebox backend binary (rocm: not installed)",
+        Some("install it".into()),
+    )
+}
+
+#[test]
+fn doctor_report() {
+    let report = DoctorReport {
+        ok: false,
+        hardware: Hardware {
+            nvidia: Probe::Found {
+                gpus: vec![
+                    NvidiaGpu {
+                        name: "NVIDIA GeForce RTX 4090".into(),
+                        compute_cap: "8.9".parse().ok(),
+                        driver: "550.54.14".parse().ok(),
+                    },
+                    NvidiaGpu {
+                        name: "Tesla K80".into(),
+                        compute_cap: None,
+                        driver: None,
+                    },
+                ],
+            },
+            amd: Probe::Found {
+                gpus: vec![AmdGpu {
+                    node: "1".into(),
+                    gfx: "gfx1030".into(),
+                }],
+            },
+        },
+        findings: vec![
+            Finding {
+                check: "gpu".into(),
+                subject: "Tesla K80".into(),
+                level: Level::Pass,
+                detail: "compute capability unknown".into(),
+                fix: None,
+            },
+            Finding {
+                check: "installed".into(),
+                subject: "none".into(),
+                level: Level::Fail,
+                detail: "no variant is installed".into(),
+                fix: Some("voxctl fetch --variant auto".into()),
+            },
+        ],
+    };
+    pin(
+        &report,
+        r#"{
+  "ok": false,
+  "hardware": {
+    "nvidia": {
+      "state": "found",
+      "gpus": [
+        {
+          "name": "NVIDIA GeForce RTX 4090",
+          "compute_cap": "8.9",
+          "driver": "550.54.14"
+        },
+        {
+          "name": "Tesla K80",
+          "compute_cap": null,
+          "driver": null
+        }
+      ]
+    },
+    "amd": {
+      "state": "found",
+      "gpus": [
+        {
+          "node": "1",
+          "gfx": "gfx1030"
+        }
+      ]
+    }
+  },
+  "findings": [
+    {
+      "check": "gpu",
+      "subject": "Tesla K80",
+      "level": "pass",
+      "detail": "compute capability unknown"
+    },
+    {
+      "check": "installed",
+      "subject": "none",
+      "level": "fail",
+      "detail": "no variant is installed",
+      "fix": "voxctl fetch --variant auto"
+    }
+  ]
+}"#,
+    );
+    for (probe, text) in [
+        (
+            Probe::Absent {
+                why: "nvidia-smi not found".into(),
+            },
+            r#"{
+  "state": "absent",
+  "why": "nvidia-smi not found"
+}"#,
+        ),
+        (
+            Probe::CouldNotDetect {
+                why: "timeout".into(),
+            },
+            r#"{
+  "state": "could_not_detect",
+  "why": "timeout"
+}"#,
+        ),
+    ] {
+        pin::<Probe<NvidiaGpu>>(&probe, text);
+    }
+    for (level, text) in [
+        (Level::Pass, "\"pass\""),
+        (Level::Info, "\"info\""),
+        (Level::Warn, "\"warn\""),
+        (Level::Fail, "\"fail\""),
+    ] {
+        pin(&level, text);
+    }
+}
+
+#[test]
+fn status_document() {
+    let status: Status = Status {
+        slots: Vec::new(),
+        data_dir: "/d".into(),
+        data_dir_exists: true,
+        installed: Vec::new(),
+        partial: vec![PartialInfo {
+            asset: "voicebox-server-cuda".into(),
+            dir: "/d/backends/.partial/voicebox-server-cuda".into(),
+            bytes_on_disk: 1048576,
+            size: Some(3145728),
+            modified_at: "2023-11-14T22:13:20Z".into(),
+            age_ms: 5000,
+        }],
+        backend: Some(Observed {
+            record: record(),
+            running: true,
+            uptime_ms: Some(60000),
+            health: HealthState::Healthy,
+            health_detail: Some("HTTP 200".into()),
+            backend_variant: Some("cuda".into()),
+        }),
+        leases: Vec::new(),
+    };
+    let text = serde_json::to_string_pretty(&status).unwrap();
+    assert_eq!(
+        text,
+        r#"{
+  "slots": [],
+  "data_dir": "/d",
+  "data_dir_exists": true,
+  "installed": [],
+  "partial": [
+    {
+      "asset": "voicebox-server-cuda",
+      "dir": "/d/backends/.partial/voicebox-server-cuda",
+      "bytes_on_disk": 1048576,
+      "size": 3145728,
+      "modified_at": "2023-11-14T22:13:20Z",
+      "age_ms": 5000
+    }
+  ],
+  "backend": {
+    "pid": 4242,
+    "start_time": 123456,
+    "boot_id": "boot",
+    "host": null,
+    "variant": "cuda",
+    "binary": "/d/backends/voicebox-server-cuda",
+    "version": "0.2.0",
+    "port": 17493,
+    "health_url": "http://127.0.0.1:17493/health",
+    "args": [
+      "--flag"
+    ],
+    "log": "/s/logs/voicebox-server-cuda.log",
+    "started_at": "2023-11-14T22:13:20.123Z",
+    "running": true,
+    "uptime_ms": 60000,
+    "health": "healthy",
+    "health_detail": "HTTP 200",
+    "backend_variant": "cuda"
+  },
+  "leases": []
+}"#
+    );
+    // Read back with the rows that do not deserialize yet as JSON values.
+    let back: Status<serde_json::Value, serde_json::Value, serde_json::Value> =
+        serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        serde_json::to_value(&back).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    assert_eq!(back.backend, status.backend);
+}
+
+#[test]
+fn restart_and_stop_documents() {
+    let report = RestartReport {
+        requested: Variant::Cuda,
+        backend: record(),
+        rejected: vec![Rejected {
+            variant: Variant::Rocm,
+            reason: "not installed".into(),
+        }],
+        previous: Some(Previous {
+            backend: BackendRecord {
+                variant: Variant::Cpu,
+                ..record()
+            },
+            stopped: Stopped::Terminated,
+        }),
+        timings: Timings {
+            check_ms: 1,
+            stop_ms: 2,
+            port_ms: 3,
+            ready_ms: 4,
+            downtime_ms: 9,
+        },
+    };
+    pin(
+        &report,
+        r#"{
+  "requested": "cuda",
+  "backend": {
+    "pid": 4242,
+    "start_time": 123456,
+    "boot_id": "boot",
+    "host": null,
+    "variant": "cuda",
+    "binary": "/d/backends/voicebox-server-cuda",
+    "version": "0.2.0",
+    "port": 17493,
+    "health_url": "http://127.0.0.1:17493/health",
+    "args": [
+      "--flag"
+    ],
+    "log": "/s/logs/voicebox-server-cuda.log",
+    "started_at": "2023-11-14T22:13:20.123Z"
+  },
+  "rejected": [
+    {
+      "variant": "rocm",
+      "reason": "not installed"
+    }
+  ],
+  "previous": {
+    "backend": {
+      "pid": 4242,
+      "start_time": 123456,
+      "boot_id": "boot",
+      "host": null,
+      "variant": "cpu",
+      "binary": "/d/backends/voicebox-server-cuda",
+      "version": "0.2.0",
+      "port": 17493,
+      "health_url": "http://127.0.0.1:17493/health",
+      "args": [
+        "--flag"
+      ],
+      "log": "/s/logs/voicebox-server-cuda.log",
+      "started_at": "2023-11-14T22:13:20.123Z"
+    },
+    "stopped": "terminated"
+  },
+  "timings": {
+    "check_ms": 1,
+    "stop_ms": 2,
+    "port_ms": 3,
+    "ready_ms": 4,
+    "downtime_ms": 9
+  }
+}"#,
+    );
+    let stopped = StopOutcome::Stopped {
+        backend: record(),
+        stopped: Stopped::Killed,
+        stop_ms: 300,
+        port_ms: 1,
+        leader_only: Some(77),
+    };
+    pin(
+        &stopped,
+        r#"{
+  "outcome": "stopped",
+  "backend": {
+    "pid": 4242,
+    "start_time": 123456,
+    "boot_id": "boot",
+    "host": null,
+    "variant": "cuda",
+    "binary": "/d/backends/voicebox-server-cuda",
+    "version": "0.2.0",
+    "port": 17493,
+    "health_url": "http://127.0.0.1:17493/health",
+    "args": [
+      "--flag"
+    ],
+    "log": "/s/logs/voicebox-server-cuda.log",
+    "started_at": "2023-11-14T22:13:20.123Z"
+  },
+  "stopped": "killed",
+  "stop_ms": 300,
+  "port_ms": 1,
+  "leader_only": 77
+}"#,
+    );
+    pin(
+        &StopOutcome::NotRunning,
+        r#"{
+  "outcome": "not_running"
+}"#,
+    );
+    pin(
+        &StopOutcome::StaleRecord { backend: record() },
+        r#"{
+  "outcome": "stale_record",
+  "backend": {
+    "pid": 4242,
+    "start_time": 123456,
+    "boot_id": "boot",
+    "host": null,
+    "variant": "cuda",
+    "binary": "/d/backends/voicebox-server-cuda",
+    "version": "0.2.0",
+    "port": 17493,
+    "health_url": "http://127.0.0.1:17493/health",
+    "args": [
+      "--flag"
+    ],
+    "log": "/s/logs/voicebox-server-cuda.log",
+    "started_at": "2023-11-14T22:13:20.123Z"
+  }
+}"#,
+    );
+    pin(
+        &Removed {
+            variant: Variant::Cuda,
+            asset: "voicebox-server-cuda".into(),
+            removed: vec![PathBuf::from("/d/backends/voicebox-server-cuda")],
+            stopped: Some(StopOutcome::NotRunning),
+        },
+        r#"{
+  "variant": "cuda",
+  "asset": "voicebox-server-cuda",
+  "removed": [
+    "/d/backends/voicebox-server-cuda"
+  ],
+  "stopped": {
+    "outcome": "not_running"
+  }
+}"#,
+    );
+    pin_sorted(
+        &NoUsableBinaryDoc {
+            error: error_body(),
+            rejected: vec![Rejected {
+                variant: Variant::Rocm,
+                reason: "not installed".into(),
+            }],
+            requested: Variant::Rocm,
+            running: Some(record()),
+        },
+        r#"{
+  "error": {
+    "code": 1,
+    "hint": "install it",
+    "kind": "failure",
+    "message": "no usable voicebox backend binary (rocm: not installed)"
+  },
+  "rejected": [
+    {
+      "reason": "not installed",
+      "variant": "rocm"
+    }
+  ],
+  "requested": "rocm",
+  "running": {
+    "args": [
+      "--flag"
+    ],
+    "binary": "/d/backends/voicebox-server-cuda",
+    "boot_id": "boot",
+    "health_url": "http://127.0.0.1:17493/health",
+    "host": null,
+    "log": "/s/logs/voicebox-server-cuda.log",
+    "pid": 4242,
+    "port": 17493,
+    "start_time": 123456,
+    "started_at": "2023-11-14T22:13:20.123Z",
+    "variant": "cuda",
+    "version": "0.2.0"
+  }
+}"#,
+    );
+}
+
+#[test]
+fn sign_report() {
+    let id = KeyId(0xE1DC_ABDA_B7A5_3592_u64.to_le_bytes());
+    pin_sorted(
+        &SignReport {
+            key_id: id,
+            signed: vec![Signed {
+                file: "/r/a.bin".into(),
+                minisig: "/r/a.bin.minisig".into(),
+                tauri_sig: None,
+                key_id: id,
+                trusted_comment: "timestamp:1700000000\tfile:a.bin\thashed".into(),
+            }],
+        },
+        r#"{
+  "key_id": "E1DCABDAB7A53592",
+  "signed": [
+    {
+      "file": "/r/a.bin",
+      "key_id": "E1DCABDAB7A53592",
+      "minisig": "/r/a.bin.minisig",
+      "tauri_sig": null,
+      "trusted_comment": "timestamp:1700000000\tfile:a.bin\thashed"
+    }
+  ]
+}"#,
+    );
+}

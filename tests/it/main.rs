@@ -1,0 +1,34 @@
+//! voxctl's integration tests, one binary (one link): a module per area, `support/` holds
+//! the shared fixtures (releases, HTTP servers, nginx, etcd, spawned processes).
+//!
+//! Run them with `cargo nextest run` (README's test command). A test's name is
+//! `AREA::NAME`, e.g. `fetch::resume_after_sigkill...`; filter an area with
+//! `cargo nextest run -E 'test(/^fetch::/)'`.
+
+mod support;
+
+mod ci_config;
+mod cli;
+mod embed;
+mod examples;
+mod fetch;
+mod fetch_fail_fast;
+mod fetch_library;
+mod fetch_nginx;
+mod fetch_process;
+mod generated;
+mod health;
+mod hostile;
+mod json_shapes;
+mod lease;
+mod lease_abandoned;
+mod lease_etcd;
+mod output_contract;
+mod reap;
+mod restart;
+mod sign;
+mod slots;
+mod split;
+mod stop_remove;
+mod update_flow;
+mod verify;

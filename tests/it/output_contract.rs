@@ -1,0 +1,509 @@
+//! What every subcommand prints, as users of sha256sum, split, curl and systemctl expect it
+//! (issue 12 items 4, 5, 6, 7, 10, 13, 14): plain logs when stderr is not a terminal, no bar
+//! before the input is open, usage lines without env-set globals, JSON errors on stdout with
+//! `--json`, one unit system, a quiet `-q`, and a `status` that creates nothing.
+
+use crate::support;
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::Value;
+use voxctl::backend::select::NoUsableBinaryDoc;
+use voxctl::error::{ErrorBody, ErrorDoc, Failed};
+use voxctl::exit::ExitStatus;
+use voxctl::status::Status;
+
+/// `voxctl ARGS` with stderr on a pseudo-terminal (stdout and stdin are pipes/null); returns
+/// everything written to the terminal, and the exit code.
+fn on_a_terminal(state: &Path, args: &[&str]) -> (String, Option<i32>) {
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave: OwnedFd = pty.slave;
+    let mut cmd = support::voxctl_std(state);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(slave.try_clone().unwrap()));
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    drop(slave);
+    let mut master = std::fs::File::from(pty.master);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Reading the master ends with EIO once every slave fd (the child's) is closed.
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    let status = child.wait().unwrap();
+    (String::from_utf8_lossy(&out).into_owned(), status.code())
+}
+
+// Item 5: nothing is drawn before the input is opened.
+#[test]
+fn split_of_a_missing_file_draws_no_bar_on_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (tty, code) = on_a_terminal(tmp.path(), &["split", "/nonexistent-voxctl-input", "--out"]);
+    // `--out` without a value is a usage error: make sure the harness sees real output first.
+    assert_eq!(code, Some(2), "{tty}");
+    let out = tmp.path().join("out");
+    let (tty, code) = on_a_terminal(
+        tmp.path(),
+        &[
+            "split",
+            "/nonexistent-voxctl-input",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(1), "{tty}");
+    assert!(
+        tty.contains("cannot open /nonexistent-voxctl-input"),
+        "{tty:?}"
+    );
+    let lines: Vec<&str> = tty.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "only the error is written: {tty:?}");
+    assert!(!tty.contains('\x1b'), "no bar or cursor control: {tty:?}");
+    assert!(!tty.contains("0 B"), "no empty bar: {tty:?}");
+}
+
+// Item 4: -v/-vv logs are plain text when stderr is a file or pipe, and say what was decided.
+#[test]
+fn verbose_logs_are_uncoloured_off_a_terminal_and_say_what_was_decided() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("voicebox-server-cpu");
+    std::fs::write(&input, support::release::bytes(2500, 7)).unwrap();
+    let dist = tmp.path().join("dist");
+    let out = support::voxctl(tmp.path())
+        .args(["-vv", "split", "--chunk-size", "1000", "--out"])
+        .arg(&dist)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
+    assert!(err.contains("into 3 part(s)"), "{err}");
+    assert!(err.contains("part voicebox-server-cpu.part02"), "{err}");
+
+    let out = support::voxctl(tmp.path())
+        .args(["-v", "verify", "--manifest"])
+        .arg(dist.join("voicebox-server-cpu.manifest.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
+    assert!(err.contains("rich (JSON) layout"), "{err}");
+    assert!(
+        err.contains("part voicebox-server-cpu.part01: checking"),
+        "{err}"
+    );
+
+    let data = tmp.path().join("data");
+    let out = support::voxctl(tmp.path())
+        .args(["-v", "fetch", "--variant", "cpu", "--source"])
+        .arg(&dist)
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
+    assert!(err.contains("release layout manifest.json"), "{err}");
+    assert!(err.contains("voicebox-server-cpu.part02"), "{err}");
+}
+
+// Item 6: an env-set global option is not part of a subcommand's usage line.
+#[test]
+fn usage_line_shows_only_the_subcommands_own_required_arguments() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, usage) in [
+        (&["split"][..], "Usage: voxctl split <FILE>"),
+        (
+            &["lease", "acquire"][..],
+            "Usage: voxctl lease acquire <NAME>",
+        ),
+    ] {
+        let out = support::voxctl(tmp.path()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(usage), "{args:?}: {err}");
+        assert!(!err.contains("--state-dir"), "{args:?}: {err}");
+    }
+    // The variable still selects the state dir.
+    let state = tmp.path().join("chosen");
+    support::voxctl(&state)
+        .args(["lease", "acquire", "x"])
+        .assert()
+        .success();
+    assert!(state.join("leases").is_dir());
+}
+
+// Item 14: -q silences every message.
+#[test]
+fn quiet_silences_reap_mark() {
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("marker.json");
+    let out = support::voxctl(tmp.path())
+        .args([
+            "-q",
+            "reap",
+            "mark",
+            "--pid",
+            &std::process::id().to_string(),
+        ])
+        .arg("--marker")
+        .arg(&marker)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(marker.is_file());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    // Without -q it says what it did (on stderr: it is a message, not data).
+    let out = support::voxctl(tmp.path())
+        .args(["reap", "mark", "--pid", &std::process::id().to_string()])
+        .arg("--marker")
+        .arg(&marker)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("marked pid"));
+}
+
+/// Runs `voxctl --json ARGS` expecting exit `code`, and decodes the error document on stdout
+/// (DESIGN.md "Output"), which must be exactly what the library's [`ErrorDoc`] prints.
+fn json_error(state: &Path, args: &[&str], code: i32) -> ErrorBody {
+    let out = support::voxctl(state)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {out:?}");
+    // restart adds context beside `error` (what was rejected, what keeps running).
+    let error = if args[0] == "restart" {
+        support::json_doc_sorted::<NoUsableBinaryDoc>(&out.stdout, true).error
+    } else {
+        support::json_doc::<ErrorDoc>(&out.stdout).error
+    };
+    assert_eq!(i32::from(error.code.code()), code, "{args:?}");
+    assert_eq!(error.kind, error.code.name(), "{args:?}");
+    assert!(!error.message.is_empty());
+    error
+}
+
+// Item 7: with --json every failure is a JSON document on stdout, for every subcommand.
+#[test]
+fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
+    let tmp = tempfile::tempdir().unwrap();
+    let st = tmp.path();
+    let missing = tmp.path().join("missing");
+    let m = missing.to_str().unwrap();
+
+    let e = json_error(st, &["split"], 2);
+    assert_eq!(e.kind, "usage");
+    assert!(e.message.contains("<FILE>"), "{e:?}");
+    let e = json_error(st, &["split", m], 1);
+    assert_eq!(e.kind, "failure");
+    assert!(e.message.contains(m), "{e:?}");
+    let e = json_error(st, &["verify", "--manifest", m], 3);
+    assert!(e.message.contains(m), "{e:?}");
+    let sums = tmp.path().join("SUMS");
+    std::fs::write(&sums, format!("{}  {m}\n", "0".repeat(64))).unwrap();
+    // verify's report says what failed: it stays the one document on stdout.
+    let out = support::voxctl(st)
+        .args(["--json", "verify", "-c"])
+        .arg(&sums)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    let e = json_error(st, &["status", "--app", "../x"], 2);
+    assert_eq!(e.kind, "usage");
+    let e = json_error(
+        st,
+        &["reap", "mark", "--pid", "2147483000", "--marker", m],
+        1,
+    );
+    assert!(e.message.contains("2147483000"), "{e:?}");
+    let e = json_error(st, &["restart", "--variant", "rocm", "--data-dir", m], 1);
+    assert!(e.message.contains("rocm"), "{e:?}");
+
+    // A lease: busy (4), with a hint that fits whether --wait was given; stale token (6).
+    support::voxctl(st)
+        .args(["lease", "acquire", "deploy", "--ttl", "1m"])
+        .assert()
+        .success();
+    let e = json_error(st, &["lease", "acquire", "deploy"], 4);
+    assert_eq!(e.kind, "busy");
+    assert!(e.hint.unwrap().contains("--wait"));
+    let e = json_error(st, &["lease", "acquire", "deploy", "--wait", "200ms"], 4);
+    let hint = e.hint.unwrap();
+    assert!(!hint.contains("pass --wait"), "{hint}");
+    assert!(hint.contains("wait longer"), "{hint}");
+    let e = json_error(st, &["lease", "renew", "deploy", "--token", "999"], 6);
+    assert_eq!(e.kind, "lost");
+
+    // fetch's JSON is an event stream: its last line is the failed event.
+    let out = support::voxctl(st)
+        .args(["--json", "fetch", "--variant", "cpu", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .args(["--source", m])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = stdout.lines().last().unwrap();
+    let last: Failed = support::json_doc_sorted(format!("{last}\n").as_bytes(), false);
+    assert_eq!(last.error.code, ExitStatus::Failure);
+    assert!(last.error.message.contains(m), "{last:?}");
+}
+
+// Item 13: status creates nothing, warns about a missing data dir, shows partial downloads,
+// and aligns its columns whatever the values.
+#[test]
+fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_downloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let data = tmp.path().join("no-such-data");
+    let out = support::voxctl(&state)
+        .args(["status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "warning: data dir {} does not exist",
+            data.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("installed: none"), "{stdout}");
+    assert!(!state.exists(), "status created the state dir");
+    assert!(!data.exists(), "status created the data dir");
+    let out = support::voxctl(&state)
+        .args(["--json", "status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    assert!(!v.data_dir_exists);
+    assert_eq!(v.data_dir, data);
+    assert!(v.installed.is_empty() && v.partial.is_empty() && v.backend.is_none());
+    assert!(!state.exists(), "status --json created the state dir");
+    for args in [&["lease", "list"][..], &["lease", "status", "x"][..]] {
+        support::voxctl(&state).args(args).assert().success();
+        assert!(!state.exists(), "{args:?} created the state dir");
+    }
+
+    // A partial download (as an interrupted fetch leaves it) and two installs whose values
+    // are wider than any fixed column.
+    let data = tmp.path().join("data");
+    let partial = data.join("backends/.partial/voicebox-server-cuda");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("plan.json"), r#"{"size": 3145728}"#).unwrap();
+    std::fs::write(
+        partial.join("progress.json"),
+        r#"{"received":[1048576,524288]}"#,
+    )
+    .unwrap();
+    let backends = voxctl::installs::BackendsDir::new(&data);
+    for (asset, version) in [
+        ("voicebox-server-cpu", "1.2.3-rc.4+build.567890"),
+        ("voicebox-server-rocm", "1"),
+    ] {
+        let path = backends.asset_path(asset);
+        std::fs::write(&path, b"x").unwrap();
+        backends
+            .write_record(&voxctl::installs::InstallRecord {
+                asset: asset.into(),
+                variant: None,
+                path,
+                sha256: voxctl::checksum::Sha256([7; 32]),
+                size: 1,
+                version: Some(version.into()),
+                source: "test".into(),
+                layout: voxctl::fetch::Layout::Whole,
+                installed_at: 1_700_000_000,
+                signature: None,
+                files: None,
+                requires: None,
+            })
+            .unwrap();
+    }
+    let out = support::voxctl(tmp.path())
+        .args(["status", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let section = |title: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .skip_while(|l| *l != title)
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(str::to_string)
+            .collect()
+    };
+    let partial_rows = section("partial downloads:");
+    assert!(partial_rows[1].contains("voicebox-server-cuda"), "{stdout}");
+    assert!(partial_rows[1].contains("1.50 MiB"), "{stdout}");
+    assert!(partial_rows[1].contains("3.00 MiB"), "{stdout}");
+    assert!(partial_rows[1].contains(&partial.display().to_string()));
+    assert!(stdout.contains("voxctl fetch --variant cuda"), "{stdout}");
+    assert!(
+        stdout.contains("voxctl remove --partial-only cuda"),
+        "{stdout}"
+    );
+    let installed = section("installed:");
+    let path_col = installed[0].find("PATH").unwrap();
+    for row in &installed[1..] {
+        assert_eq!(row.find('/'), Some(path_col), "misaligned:\n{stdout}");
+    }
+}
+
+// Item 10: one unit system (IEC) in human output; JSON instants as RFC 3339 UTC strings,
+// durations as `_ms` integers, sizes in bytes, paths absolute.
+#[test]
+fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = tmp.path().join("rel");
+    std::fs::create_dir_all(&rel).unwrap();
+    let bytes = support::release::bytes(2500, 3);
+    std::fs::write(rel.join("voicebox-server-cpu"), &bytes).unwrap();
+    use sha2::Digest;
+    let sha = voxctl::checksum::Sha256(sha2::Sha256::digest(&bytes).into());
+    std::fs::write(
+        rel.join("voicebox-server-cpu.sha256"),
+        format!("{}  voicebox-server-cpu\n", sha.to_hex()),
+    )
+    .unwrap();
+    // A relative --data-dir: records and status must still carry absolute paths.
+    let out = support::voxctl(&tmp.path().join("state"))
+        .current_dir(tmp.path())
+        .args([
+            "fetch",
+            "--variant",
+            "cpu",
+            "--data-dir",
+            "data",
+            "--source",
+            "rel",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("(2.44 KiB, sha256"), "IEC units: {err}");
+
+    let out = support::voxctl(&tmp.path().join("state"))
+        .current_dir(tmp.path())
+        .args(["--json", "status", "--data-dir", "data"])
+        .output()
+        .unwrap();
+    let v: Status<Value, Value, Value> = support::json_doc(&out.stdout);
+    assert!(v.data_dir.is_absolute(), "{v:?}");
+    let rec = &v.installed[0];
+    assert_eq!(rec.size, 2500);
+    assert!(rec.path.is_absolute(), "{rec:?}");
+    // The record reads integers too: that the JSON holds an RFC 3339 UTC string is seen in
+    // the text.
+    let at = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(rec.installed_at),
+    )
+    .to_string();
+    assert!(at.ends_with('Z'), "UTC: {at}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("\"installed_at\": \"{at}\"")),
+        "{text}"
+    );
+}
+
+// Issue 11 item 3: one exit-status type. README's table is the enum's, row for row; `--help`
+// ends with the table generated from it.
+#[test]
+fn readme_exit_code_table_is_the_exit_status_enum() {
+    use voxctl::exit::ExitStatus;
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("\n## Exit codes\n")
+        .nth(1)
+        .expect("README has an \"Exit codes\" section");
+    let rows: Vec<(u8, String)> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            assert_eq!(cells.len(), 2, "README row {l:?}");
+            let code = cells[0]
+                .parse()
+                .unwrap_or_else(|_| panic!("README row {l:?}"));
+            // README marks options as code; the enum's text is plain.
+            (code, cells[1].replace('`', ""))
+        })
+        .collect();
+    let want: Vec<(u8, String)> = ExitStatus::DOCUMENTED
+        .iter()
+        .map(|s| (s.code(), s.meaning().to_string()))
+        .collect();
+    assert_eq!(
+        rows, want,
+        "README's exit-code table differs from ExitStatus"
+    );
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = support::voxctl(tmp.path()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.trim_end().ends_with(voxctl::exit::help()),
+        "--help does not end with the generated table:\n{help}"
+    );
+}
+
+// Issue 11 item 4: an enum's name for people is its JSON name, without a round trip through
+// serde_json (`name()`/Display), and the two cannot drift apart.
+#[test]
+fn enum_names_shown_to_people_are_their_json_names() {
+    use voxctl::backend::control::Stopped;
+    use voxctl::backend::observe::HealthState;
+    use voxctl::fetch::Layout;
+    fn same<T: serde::Serialize + std::fmt::Debug>(value: T, name: &str) {
+        assert_eq!(serde_json::to_value(&value).unwrap(), name, "{value:?}");
+    }
+    for s in [Stopped::NotRunning, Stopped::Terminated, Stopped::Killed] {
+        same(s, s.name());
+        assert_eq!(s.to_string(), s.name());
+    }
+    for h in [
+        HealthState::Healthy,
+        HealthState::Unhealthy,
+        HealthState::Unreachable,
+        HealthState::NotRunning,
+    ] {
+        same(h, h.name());
+        assert_eq!(h.to_string(), h.name());
+    }
+    for l in [
+        Layout::ManifestJson,
+        Layout::ManifestText,
+        Layout::Whole,
+        Layout::Archive,
+    ] {
+        same(l, l.as_str());
+    }
+}

@@ -1,0 +1,596 @@
+//! `voxctl restart` and the backend sections of `voxctl status` (issue 6 §1-§3), against the
+//! fixture backend (`examples/fixture_backend.rs`): real processes, signals, ports and HTTP.
+
+use crate::support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::restart::{alive, read, wait_until, Env};
+use voxctl::backend::select::NoUsableBinaryDoc;
+use voxctl::exit::ExitStatus;
+use voxctl::variant::Variant;
+
+fn json(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {:?} stderr {:?}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn pid_of(v: &Value) -> i32 {
+    v["pid"].as_i64().unwrap() as i32
+}
+
+#[test]
+fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
+    let env = Env::new();
+    env.install("cpu", "worker=1\n", Some("0.1.0"));
+    env.install("cuda", "version=0.2.0\n", Some("v0.2.0"));
+
+    // Nothing is running: restart just starts.
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = json(&out);
+    assert!(first["previous"].is_null());
+    let cpu_pid = pid_of(&first["backend"]);
+    env.track(cpu_pid);
+    let health = env.health().expect("cpu backend healthy");
+    assert_eq!(health["backend_variant"], "cpu");
+    let worker = health["worker_pid"].as_i64().unwrap() as i32;
+    assert!(alive(worker));
+
+    let out = env
+        .restart("cuda", &["--json", "--", "--extra", "x y"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["backend"]["variant"], "cuda");
+    assert_eq!(report["backend"]["version"], "0.2.0");
+    assert_eq!(pid_of(&report["previous"]["backend"]), cpu_pid);
+    assert_eq!(report["previous"]["stopped"], "terminated");
+    assert!(!alive(cpu_pid), "old backend stopped");
+    assert!(
+        wait_until(Duration::from_secs(30), || !alive(worker)),
+        "SIGTERM reached the old backend's whole process group"
+    );
+    let health = env.health().expect("cuda backend healthy");
+    assert_eq!(health["backend_variant"], "cuda");
+    assert_eq!(health["args"][4], "--extra");
+    assert_eq!(health["args"][5], "x y");
+    assert_eq!(health["args"][1], env.data.to_str().unwrap());
+
+    // The relaunch marker names the replaced instance, for `reap`.
+    let marker: Value =
+        serde_json::from_str(&read(&env.state.join("relaunch-marker.json"))).unwrap();
+    assert_eq!(pid_of(&marker), cpu_pid);
+
+    let status = env.status();
+    let b = &status["backend"];
+    assert_eq!(b["variant"], "cuda");
+    assert_eq!(b["health"], "healthy");
+    assert_eq!(b["running"], true);
+    assert_eq!(b["port"], env.port);
+    assert_eq!(pid_of(b), pid_of(&report["backend"]));
+    let installed = status["installed"].as_array().unwrap();
+    let versions: Vec<&str> = installed
+        .iter()
+        .map(|r| r["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["0.1.0", "v0.2.0"]);
+
+    // The human table too.
+    let out = support::voxctl(&env.state)
+        .args(["status", "--data-dir"])
+        .arg(&env.data)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("voicebox-server-cuda"), "{text}");
+    assert!(text.contains("healthy (HTTP 200)"), "{text}");
+}
+
+#[test]
+fn slow_shutdown_and_a_port_held_after_exit_are_waited_for() {
+    let env = Env::new();
+    // The old backend lingers 300 ms after SIGTERM, and a helper in its process group that
+    // ignores SIGTERM keeps the listening socket 400 ms more after it exits.
+    env.install("cpu", "linger_ms=300\nport_holder_ms=400\n", None);
+    env.install("cuda", "", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.restart("cuda", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(r["previous"]["stopped"], "terminated");
+    let t = &r["timings"];
+    assert!(t["stop_ms"].as_u64().unwrap() >= 250, "{t}");
+    assert!(t["port_ms"].as_u64().unwrap() >= 300, "{t}");
+    assert!(
+        stderr(&out).contains("waiting for port"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
+}
+
+#[test]
+fn sigterm_ignored_means_sigkill_after_the_stop_timeout() {
+    let env = Env::new();
+    env.install("cpu", "ignore_term=1\n", None);
+    env.install("cuda", "", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old = pid_of(&json(&out)["backend"]);
+    env.track(old);
+    let started = Instant::now();
+    let out = env
+        .restart("cuda", &["--json", "--stop-timeout", "700ms"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(started.elapsed() >= Duration::from_millis(700));
+    let r = json(&out);
+    assert_eq!(r["previous"]["stopped"], "killed");
+    assert!(stderr(&out).contains("sent SIGKILL"), "{}", stderr(&out));
+    assert!(!alive(old));
+    assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
+}
+
+/// Issue 12 item 3: an explicitly named variant is never silently replaced. Missing, or
+/// failing its version check, it is exit 1 with the running backend untouched, and `--json`
+/// says what was asked for, what was rejected and why, and what keeps running.
+#[test]
+fn an_explicit_variant_that_fails_its_check_is_an_error_not_a_downgrade() {
+    let env = Env::new();
+    env.install("cpu", "", Some("0.1.0"));
+    env.install("cuda", "version=0.2.0\n", Some("0.2.0"));
+    let running = start(&env, "cuda");
+    for (variant, extra, why) in [
+        ("cuda", &["--expect-version", "9.9.9"][..], "expected 9.9.9"),
+        ("rocm", &[][..], "not installed"),
+    ] {
+        let mut args = vec!["--json"];
+        args.extend(extra);
+        let out = env.restart(variant, &args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{variant}: {}", stderr(&out));
+        let doc: NoUsableBinaryDoc = support::json_doc_sorted(&out.stdout, true);
+        assert_eq!(doc.error.code, ExitStatus::Failure, "{doc:?}");
+        assert_eq!(doc.requested.as_str(), variant);
+        assert_eq!(doc.rejected.len(), 1, "cpu was not even tried: {doc:?}");
+        assert_eq!(doc.rejected[0].variant.as_str(), variant);
+        assert!(doc.rejected[0].reason.contains(why), "{doc:?}");
+        let kept = doc.running.as_ref().expect("the running backend");
+        assert_eq!(
+            (kept.pid, kept.variant),
+            (running, Variant::Cuda),
+            "{doc:?}"
+        );
+        assert!(doc
+            .error
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("--fallback cpu"));
+        assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
+        assert!(alive(running), "the running backend was not touched");
+        assert_eq!(pid_of(&env.record().unwrap()), running);
+    }
+    assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
+}
+
+#[test]
+fn version_mismatch_falls_back_to_cpu_when_asked_to() {
+    let env = Env::new();
+    env.install("cpu", "", Some("0.1.0"));
+    // fetch recorded 0.3.0, but the binary reports 0.2.0.
+    env.install("cuda", "version=0.2.0\n", Some("0.3.0"));
+    let out = env
+        .restart("cuda", &["--json", "--fallback", "cpu"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&out);
+    assert_eq!(r["backend"]["variant"], "cpu");
+    assert_eq!(r["requested"], "cuda");
+    assert_eq!(r["rejected"][0]["variant"], "cuda");
+    let err = stderr(&out);
+    assert!(err.contains("reports 0.2.0, expected 0.3.0"), "{err}");
+    assert!(err.contains("falling back to cpu"), "{err}");
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+
+    // --expect-version overrides the record: 0.2.0 is now right. A given health URL is
+    // polled and recorded.
+    let url = format!("http://localhost:{}/health?probe=1", env.port);
+    let out = env
+        .restart(
+            "cuda",
+            &["--json", "--expect-version", "0.2.0", "--health-url", &url],
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["backend"]["variant"], "cuda");
+    assert_eq!(env.status()["backend"]["health_url"], url.as_str());
+
+    // A health URL voxctl cannot probe is a usage error, before anything is touched.
+    let running = pid_of(&env.record().unwrap());
+    let out = env
+        .restart("cpu", &["--health-url", "https://127.0.0.1/health"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(alive(running));
+}
+
+#[test]
+fn no_usable_binary_stops_nothing() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let running = pid_of(&json(&out)["backend"]);
+    env.track(running);
+    // Now both variants are bad: cuda is missing, cpu reports the wrong version.
+    env.set_record_version("cpu", "9.9.9");
+    let out = env
+        .restart("cuda", &["--fallback", "cpu"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cuda: not installed"), "{err}");
+    assert!(
+        err.contains("cpu: `--version` reports 0.1.0, expected 9.9.9"),
+        "{err}"
+    );
+    assert!(alive(running), "the running backend was not touched");
+    assert_eq!(pid_of(&env.record().unwrap()), running);
+}
+
+#[test]
+fn a_backend_that_never_becomes_healthy_is_rolled_back() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "never_healthy=1\n", None);
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let old = pid_of(&env.record().unwrap());
+    let out = env
+        .restart("cuda", &["--ready-timeout", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("was not healthy"), "{err}");
+    assert!(
+        err.contains("| fixture: listening"),
+        "log lines shown: {err}"
+    );
+    assert!(
+        err.contains("rolled back to the previous cpu backend"),
+        "{err}"
+    );
+    let rec = env.record().unwrap();
+    assert_eq!(rec["variant"], "cpu");
+    assert_ne!(pid_of(&rec), old);
+    assert!(!alive(old));
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+    assert_eq!(env.status()["backend"]["health"], "healthy");
+}
+
+#[test]
+fn a_backend_that_crashes_at_start_is_rolled_back_at_once() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "exit_code=3\n", None);
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let started = Instant::now();
+    let out = env.restart("cuda", &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    // Only tells "no wait" from "waited out the 120 s default ready timeout".
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "no wait for the ready timeout"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("exited with exit status: 3"), "{err}");
+    assert!(err.contains("crashing on purpose"), "{err}");
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+}
+
+#[test]
+fn a_failed_rollback_exits_1() {
+    let env = Env::new();
+    let cpu = env.install("cpu", "", None);
+    env.install("cuda", "exit_code=3\n", None);
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The running binary is deleted, so the rollback cannot start it again.
+    std::fs::remove_file(&cpu).unwrap();
+    let out = env.restart("cuda", &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    assert!(env.record().is_none());
+}
+
+#[test]
+fn concurrent_restarts_are_serialized() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "start_delay_ms=1500\n", None);
+    let mut first = env
+        .restart_std("cuda", &["-q"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(20), || env.status()["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "restart-voicebox")),
+        "the first restart holds the slot"
+    );
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("slot restart-voicebox is busy"), "{err}");
+    assert!(err.contains(&format!("pid {}", first.id())), "{err}");
+
+    let out = env.restart("cpu", &["--wait", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        first.wait().unwrap().success(),
+        "the first restart finished first"
+    );
+    let r = json(&out);
+    assert_eq!(r["previous"]["backend"]["variant"], "cuda");
+    assert_eq!(r["backend"]["variant"], "cpu");
+}
+
+#[test]
+fn a_stale_record_with_a_recycled_pid_is_never_signalled() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let pid = other.id() as i32;
+    let real_start = voxctl::process::start_time(pid).unwrap();
+    std::fs::create_dir_all(&env.state).unwrap();
+    let stale = serde_json::json!({
+        "pid": pid,
+        "start_time": real_start + 1, // the recorded backend started at another time
+        "boot_id": voxctl::process::boot_id(),
+        "host": voxctl::process::hostname(),
+        "variant": "cpu",
+        "binary": "/nonexistent/voicebox-server-cpu",
+        "port": env.port,
+        "log": "/dev/null",
+        "started_at": 0
+    });
+    std::fs::write(env.state.join("backend.json"), stale.to_string()).unwrap();
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not signalling it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(json(&out)["previous"].is_null());
+    assert!(
+        other.try_wait().unwrap().is_none(),
+        "the other process was not signalled"
+    );
+    assert!(!env.state.join("relaunch-marker.json").exists());
+    other.kill().unwrap();
+    other.wait().unwrap();
+}
+
+#[test]
+fn a_port_held_by_someone_else_times_out_with_exit_7_naming_the_holder() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let squatter = std::net::TcpListener::bind(("127.0.0.1", env.port)).unwrap();
+    let out = env
+        .restart("cpu", &["--stop-timeout", "300ms"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "port {} is still in use by pid {}",
+            env.port,
+            std::process::id()
+        )),
+        "{err}"
+    );
+    assert!(env.record().is_none(), "nothing was started");
+    drop(squatter);
+}
+
+/// Restarts `variant` (nothing running, or swapping), asserts success and returns the new
+/// backend's pid, tracked for cleanup.
+fn start(env: &Env, variant: &str) -> i32 {
+    let out = env.restart(variant, &["--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pid = pid_of(&json(&out)["backend"]);
+    env.track(pid);
+    pid
+}
+
+/// `voxctl restart` in the background, stderr captured (for [`interrupt`]).
+fn spawn_restart(env: &Env, variant: &str, extra: &[&str]) -> std::process::Child {
+    env.restart_std(variant, extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The pids whose executable is `exe`.
+fn processes_of(exe: &std::path::Path) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &i32| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe))
+        .collect()
+}
+
+/// Sends SIGINT to `child` and waits for it to exit; returns its output. The bound only
+/// tells "stopped on SIGINT" from "ran on into the 60 s stop timeout or 120 s ready timeout
+/// the callers set", generously for a loaded machine.
+fn interrupt(child: std::process::Child) -> std::process::Output {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "voxctl took {:?} to stop after SIGINT",
+        started.elapsed()
+    );
+    out
+}
+
+#[test]
+fn ctrl_c_while_the_old_backend_stops_takes_no_further_step() {
+    let env = Env::new();
+    env.install("cpu", "ignore_term=1\n", None);
+    env.install("cuda", "", None);
+    let old = start(&env, "cpu");
+
+    let child = spawn_restart(&env, "cuda", &["--stop-timeout", "60s"]);
+    let log = env.state.join("logs/voicebox-server-cpu.log");
+    assert!(
+        wait_until(Duration::from_secs(20), || read(&log)
+            .contains("SIGTERM received")),
+        "the old backend was sent SIGTERM"
+    );
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "backend pid {old} was sent SIGTERM and stays recorded"
+        )),
+        "{err}"
+    );
+    // No SIGKILL, no start: the old backend still runs and is still the recorded one.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(old), "an interrupted stop never escalates to SIGKILL");
+    assert_eq!(pid_of(&env.record().unwrap()), old);
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+    assert!(!read(&env.state.join("logs/voicebox-server-cuda.log")).contains("starting"));
+    // The slot died with the process: the next restart finishes the job.
+    let out = env
+        .restart("cuda", &["--json", "--stop-timeout", "200ms"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["previous"]["stopped"], "killed");
+    assert!(!alive(old));
+}
+
+#[test]
+fn ctrl_c_while_the_new_backend_starts_leaves_it_running_and_recorded() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "start_delay_ms=60000\n", None);
+    let old = start(&env, "cpu");
+
+    let child = spawn_restart(&env, "cuda", &["--ready-timeout", "120s"]);
+    assert!(
+        wait_until(Duration::from_secs(20), || env
+            .record()
+            .is_some_and(|r| r["variant"] == "cuda")),
+        "the new backend was started and recorded"
+    );
+    let new = pid_of(&env.record().unwrap());
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "backend pid {new} (cuda) was started and is recorded"
+        )),
+        "{err}"
+    );
+    // No rollback: the old backend stays stopped, the new one keeps starting.
+    assert!(!alive(old));
+    assert!(alive(new), "the new backend was not stopped");
+    let status = env.status();
+    assert_eq!(pid_of(&status["backend"]), new);
+    assert_eq!(status["backend"]["running"], true);
+}
+
+#[test]
+fn a_hung_version_check_is_killed_after_10_s_and_the_next_variant_is_used() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
+    let started = Instant::now();
+    let out = env
+        .restart("cuda", &["--json", "--fallback", "cpu"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&out);
+    env.track(pid_of(&r["backend"]));
+    assert_eq!(r["backend"]["variant"], "cpu");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{} --version did not finish within 10s",
+            cuda.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("falling back to cpu"), "{err}");
+    assert!(
+        // The upper bound only tells "killed after 10 s" from "waited out the 120 s delay".
+        took >= Duration::from_secs(10) && took < Duration::from_secs(100),
+        "{took:?}"
+    );
+    // The hung `--version` was killed, not left behind.
+    let leftovers = processes_of(&cuda);
+    assert!(leftovers.is_empty(), "still running: {leftovers:?}");
+}
+
+#[test]
+fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let cuda = env.install("cuda", "version_delay_ms=120000\n", None);
+    let running = start(&env, "cpu");
+
+    let probes = || processes_of(&cuda);
+    let child = spawn_restart(&env, "cuda", &[]);
+    assert!(
+        wait_until(Duration::from_secs(20), || !probes().is_empty()),
+        "cuda --version is running"
+    );
+    let out = interrupt(child);
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("falling back"), "{}", stderr(&out));
+    assert!(alive(running), "the running backend was not touched");
+    assert_eq!(pid_of(&env.record().unwrap()), running);
+    assert!(
+        wait_until(Duration::from_secs(30), || probes().is_empty()),
+        "the probe was killed"
+    );
+}

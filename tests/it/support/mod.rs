@@ -1,0 +1,125 @@
+//! Helpers shared by the integration tests (fixtures, servers, releases, spawned processes).
+
+pub mod reap;
+
+use std::path::{Path, PathBuf};
+
+/// The path of the `voxctl` binary under test.
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("voxctl")
+}
+
+/// A `voxctl` command with its own state dir and no inherited `VOXCTL_*` settings.
+pub fn voxctl(state_dir: &Path) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(voxctl_std(state_dir))
+}
+
+/// The same as [`voxctl`], as a `std::process::Command` (for spawning and signalling).
+pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VOXCTL_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("VOXCTL_STATE_DIR", state_dir);
+    cmd
+}
+
+/// Decodes the stdout of a `--json` command (one pretty document and a newline) into the
+/// library's type `T`, and checks that `T` prints back to exactly those bytes: the output is
+/// what the type serializes to, with no field more, none renamed and none moved.
+pub fn json_doc<T: serde::de::DeserializeOwned + serde::Serialize>(stdout: &[u8]) -> T {
+    let doc = decode::<T>(stdout);
+    let again = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    assert_eq!(
+        again,
+        String::from_utf8_lossy(stdout),
+        "{} prints differently",
+        std::any::type_name::<T>()
+    );
+    doc
+}
+
+/// [`json_doc`] for the documents printed through a `serde_json::Value`, with every
+/// object's keys sorted (restart's `NoUsableBinaryDoc`, sign's `SignReport`, fetch's failed
+/// line when `pretty` is false).
+pub fn json_doc_sorted<T: serde::de::DeserializeOwned + serde::Serialize>(
+    stdout: &[u8],
+    pretty: bool,
+) -> T {
+    let doc = decode::<T>(stdout);
+    let value = serde_json::to_value(&doc).unwrap();
+    let again = if pretty {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    }
+    .unwrap()
+        + "\n";
+    assert_eq!(
+        again,
+        String::from_utf8_lossy(stdout),
+        "{} prints differently",
+        std::any::type_name::<T>()
+    );
+    doc
+}
+
+fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
+    serde_json::from_slice(stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a {} ({e}): {}",
+            std::any::type_name::<T>(),
+            String::from_utf8_lossy(stdout)
+        )
+    })
+}
+
+pub mod etcd;
+pub mod fetch;
+pub mod http;
+pub mod lease;
+pub mod nginx;
+pub mod release;
+pub mod restart;
+
+/// A tmpfs of `size` mounted on `dir` for one test (the suite runs as root in CI: mount(8)
+/// failing fails the test), unmounted on drop.
+#[cfg(target_os = "linux")]
+pub struct Tmpfs(PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Tmpfs {
+    /// Mounts it (`mount -t tmpfs -o size=SIZE,mode=0755 tmpfs DIR`).
+    pub fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let st = std::process::Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir)
+            .status()
+            .expect("mount(8)");
+        assert!(
+            st.success(),
+            "mount -t tmpfs on {} (needs root)",
+            dir.display()
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
