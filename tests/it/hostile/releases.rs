@@ -272,6 +272,25 @@ mod archives {
             .modified()
             .unwrap();
         assert_eq!(got, mtime);
+        // The install record has each file's size and hash, each link's target.
+        let record = fx.data().join(format!("backends/{ASSET}.install.json"));
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+        let files = record["files"].as_array().unwrap();
+        let entry = |path: &str| {
+            files
+                .iter()
+                .find(|f| f["path"] == path)
+                .unwrap_or_else(|| panic!("{path} in {files:?}"))
+                .clone()
+        };
+        let lib = entry("lib/libcudart.so.12");
+        assert_eq!(lib["size"], 3, "{lib}");
+        assert_eq!(
+            lib["sha256"].as_str().unwrap(),
+            voxctl::checksum::Sha256::of(b"lib").to_string()
+        );
+        assert_eq!(entry("lib/libcudart.so")["link"], "libcudart.so.12");
     }
 
     /// Writes `A.sha256` beside the archive `A`, as sha256sum does.
