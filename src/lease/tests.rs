@@ -268,3 +268,234 @@ fn standing_names_its_state_and_time_left() {
     let info = LeaseInfo::from_record(&rec("a", 5000, false), &now("a", 3766, 0));
     assert_eq!((info.state, info.left_ms), (LeaseState::Held, 1234));
 }
+
+/// The record of lease `name` in the file store at `dir`, as written.
+fn record_in(dir: &std::path::Path, name: &str) -> LeaseRecord {
+    serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap()
+}
+
+#[test]
+fn file_store_lease_view_dates_its_expiry_from_the_acquire() {
+    // `lease acquire --json` shows `expires_at`: the wall clock of the acquire plus the TTL
+    // (both taken from the one clock reading the record was written with).
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let ttl = Duration::from_secs(30);
+    let Attempt::Acquired(lease) = store.try_acquire(&name, ttl, "one").unwrap() else {
+        panic!("a fresh lease is free")
+    };
+    let rec = record_in(dir.path(), "L");
+    assert_eq!((lease.ttl_ms, lease.expires_in_ms), (30_000, 30_000));
+    assert_eq!(
+        lease.expires_at,
+        clock::rfc3339_ms(rec.acquired_wall_ms + 30_000)
+    );
+    assert_eq!(rec.expires_boot_ms, rec.acquired_boot_ms + 30_000);
+}
+
+#[test]
+fn file_store_watch_wakes_on_a_release_and_not_on_a_renewal() {
+    // `acquire --wait` sleeps in this watch: a renewal (or an acquire) must not wake it, a
+    // release must. Events queue in the inotify descriptor, so no timing is involved
+    // beyond the lower bound of a wait that nothing ends early.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let other: LeaseName = "M".parse().unwrap();
+    let ttl = Duration::from_secs(600);
+    let Attempt::Acquired(lease) = store.try_acquire(&name, ttl, "one").unwrap() else {
+        panic!("a fresh lease is free")
+    };
+    let Attempt::Acquired(other_lease) = store.try_acquire(&other, ttl, "one").unwrap() else {
+        panic!("a fresh lease is free")
+    };
+    let mut watch = store.watch(&name).expect("the file store watches on Linux");
+    store.renew(&name, lease.token, None).unwrap();
+    store.release(&other, other_lease.token).unwrap(); // another lease's release
+    let t = std::time::Instant::now();
+    watch.wait(Duration::from_millis(300));
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        t.elapsed()
+    );
+    store.release(&name, lease.token).unwrap();
+    // Returns on the queued release event (an hour would fail the run by its timeout).
+    watch.wait(Duration::from_secs(3600));
+}
+
+#[test]
+fn file_store_judges_an_owner_gone_only_when_certain() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let hour = Duration::from_secs(3600);
+    let state = |rec: &LeaseRecord| store.standing_of(rec, &clock::now().unwrap());
+
+    // `lease run`: the liveness file's lock, held here, decides.
+    let (Attempt::Acquired(lease), Some(alive)) = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap()
+    else {
+        panic!("a fresh lease is free, and gets a liveness file")
+    };
+    let rec = record_in(dir.path(), "L");
+    let Some(Owner::Flock { file }) = rec.owner.clone() else {
+        panic!("{rec:?}")
+    };
+    let alive_path = dir.path().join(&file);
+    assert!(state(&rec).is_held(), "its liveness file is locked");
+    // The command `lease run` starts inherits it (and the lock with it).
+    let flags = rustix::io::fcntl_getfd(&alive).unwrap();
+    assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
+    drop(alive);
+    assert_eq!(state(&rec), Standing::Abandoned, "nobody holds the lock");
+    assert_eq!(store.status(&name).unwrap().unwrap().state, "abandoned");
+    // Only a liveness file in the store, on this host, counts.
+    let elsewhere = LeaseRecord {
+        host: "another-host".into(),
+        ..rec.clone()
+    };
+    assert!(state(&elsewhere).is_held());
+    let outside = LeaseRecord {
+        owner: Some(Owner::Flock {
+            file: alive_path.display().to_string(),
+        }),
+        ..rec.clone()
+    };
+    assert!(state(&outside).is_held(), "a path is not a liveness file");
+    std::fs::remove_file(&alive_path).unwrap();
+    assert_eq!(state(&rec), Standing::Abandoned, "the file is gone");
+
+    // A release removes the liveness file.
+    let (Attempt::Acquired(second), Some(_alive)) = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap()
+    else {
+        panic!("an abandoned lease is taken over at once")
+    };
+    assert!(second.token > lease.token);
+    let Some(Owner::Flock { file }) = record_in(dir.path(), "L").owner else {
+        panic!("a liveness owner")
+    };
+    assert!(dir.path().join(&file).exists());
+    store.release(&name, second.token).unwrap();
+    assert!(!dir.path().join(&file).exists(), "released: {file} removed");
+
+    // `--owner-pid`: that process, on this host and boot.
+    let mut owner = std::process::Command::new("sleep")
+        .arg("1000")
+        .spawn()
+        .unwrap();
+    let (Attempt::Acquired(_), None) = store
+        .try_acquire_owned(&name, hour, "pid", file::OwnerSpec::Pid(owner.id() as i32))
+        .unwrap()
+    else {
+        panic!("a released lease is free")
+    };
+    let rec = record_in(dir.path(), "L");
+    assert!(state(&rec).is_held(), "its owner runs");
+    owner.kill().unwrap();
+    owner.wait().unwrap();
+    assert_eq!(state(&rec), Standing::Abandoned, "its owner is gone");
+    let Some(Owner::Process {
+        pid,
+        start_time,
+        pid_ns,
+        boot_id,
+        host,
+    }) = rec.owner.clone()
+    else {
+        panic!("{rec:?}")
+    };
+    for (host, boot_id) in [
+        ("another-host".to_string(), boot_id),
+        (host, "another-boot".to_string()),
+    ] {
+        let elsewhere = LeaseRecord {
+            owner: Some(Owner::Process {
+                pid,
+                start_time,
+                pid_ns: pid_ns.clone(),
+                boot_id,
+                host,
+            }),
+            ..rec.clone()
+        };
+        assert!(state(&elsewhere).is_held(), "{elsewhere:?}");
+    }
+}
+
+#[test]
+fn file_store_never_makes_a_liveness_file_through_a_planted_link() {
+    // After a record holding the next-to-largest token, the next token is the largest one,
+    // so the liveness file's name is known in advance: a link planted there is not
+    // followed (the acquire fails) and its target is neither created nor locked.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let mut old = rec("gone-boot", 1000, true);
+    old.token = Token(u64::MAX - 1);
+    std::fs::write(dir.path().join("L.json"), serde_json::to_vec(&old).unwrap()).unwrap();
+    let canary = dir.path().join("canary");
+    std::os::unix::fs::symlink(&canary, dir.path().join(format!("L.{}.alive", u64::MAX))).unwrap();
+    let hour = Duration::from_secs(3600);
+    let err = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("liveness file"), "{err:#}");
+    assert!(!canary.exists());
+}
+
+#[test]
+fn owned_store_passes_every_operation_through_and_keeps_the_liveness_file() {
+    // Every `lease` command on the file store goes through `Owned`.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let owned = file::Owned {
+        store: &store,
+        owner: file::OwnerSpec::Liveness,
+        alive: Default::default(),
+    };
+    let name: LeaseName = "L".parse().unwrap();
+    let Attempt::Acquired(lease) = owned
+        .try_acquire(&name, Duration::from_secs(3600), "run")
+        .unwrap()
+    else {
+        panic!("a fresh lease is free")
+    };
+    assert!(
+        owned.alive.lock().unwrap().is_some(),
+        "the liveness file is kept"
+    );
+    let info = owned.status(&name).unwrap().expect("a record");
+    assert_eq!((info.token, info.state), (lease.token, "held"));
+    let listed: Vec<_> = owned.list().unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(listed, ["L"]);
+    let renewed = owned
+        .renew(&name, lease.token, Some(Duration::from_secs(7200)))
+        .unwrap();
+    assert_eq!(renewed.ttl_ms, 7_200_000);
+    assert_eq!(record_in(dir.path(), "L").ttl_ms, 7_200_000);
+    assert!(
+        owned.watch(&name).is_some(),
+        "waiters are woken by releases"
+    );
+    owned.release(&name, lease.token).unwrap();
+    assert_eq!(store.status(&name).unwrap().unwrap().state, "released");
+}
+
+#[test]
+fn file_store_lists_nothing_without_a_directory_and_fails_on_a_bad_one() {
+    // `lease list` on a state dir that has never held a lease shows nothing; a `leases`
+    // that cannot be listed is an error, not an empty list.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = file::FileStore::in_dir(dir.path().join("leases"));
+    assert_eq!(missing.list().unwrap(), []);
+    std::fs::write(dir.path().join("leases"), b"not a directory").unwrap();
+    let err = file::FileStore::in_dir(dir.path().join("leases"))
+        .list()
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("cannot list"), "{err:#}");
+}

@@ -337,6 +337,11 @@ mod tests {
             // it exists.
             (&[], "", "missing/../../x", Err("outside")),
             (&[], "", "missing/../x", Ok("x")),
+            // Leaving a missing component goes back to its existing parent, and below a
+            // missing component nothing is looked up (a link of that name elsewhere is not
+            // followed).
+            (&[("up", Some(".."))], "", "missing/../up/x", Err("outside")),
+            (&[("l", Some(".."))], "", "missing/l/x", Ok("missing/l/x")),
             // The chain: l -> . makes l/l/l the root, so ../../../canary escapes
             // although it counts as three levels down.
             (&[l_dot], "", "l/l/l", Ok(".")),
@@ -363,6 +368,67 @@ mod tests {
                 want.as_deref(),
                 "{from} + {rel} in {setup:?}"
             );
+        }
+    }
+
+    /// Whether `fd` is closed on exec.
+    fn cloexec(fd: &OwnedFd) -> bool {
+        rustix::io::fcntl_getfd(fd)
+            .unwrap()
+            .contains(rustix::io::FdFlags::CLOEXEC)
+    }
+
+    #[test]
+    fn directories_are_opened_without_following_links_and_closed_on_exec() {
+        // Resolution checks a name's type before opening it; the flags hold the line should
+        // the name change in between, and no descriptor leaks into a child.
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("d")).unwrap();
+        std::fs::write(tmp.path().join("f"), b"x").unwrap();
+        symlink("d", tmp.path().join("l")).unwrap();
+        assert!(
+            Tree::open(&tmp.path().join("l")).is_err(),
+            "root through a link"
+        );
+        assert!(Tree::open(&tmp.path().join("f")).is_err(), "root on a file");
+        let tree = Tree::open(tmp.path()).unwrap();
+        assert!(cloexec(tree.root()));
+        let d = open_dir(tree.root(), OsStr::new("d")).unwrap();
+        assert!(cloexec(&d));
+        assert!(open_dir(tree.root(), OsStr::new("l")).is_err(), "a link");
+        assert!(open_dir(tree.root(), OsStr::new("f")).is_err(), "a file");
+        let r = tree.resolve(&[], Path::new("d/../f")).unwrap();
+        let (fd, _) = tree.open_file(&r).unwrap().expect("a regular file");
+        assert!(cloexec(&fd));
+    }
+
+    #[test]
+    fn resolution_follows_as_many_links_as_linux_does() {
+        // l0 -> l1 -> ... -> l{n-1} -> f: n hops. Linux follows 40 (then ELOOP); so does
+        // the resolution.
+        for (n, ok) in [(MAX_LINK_HOPS, true), (MAX_LINK_HOPS + 1, false)] {
+            let tmp = tempfile::tempdir().unwrap();
+            std::fs::write(tmp.path().join("f"), b"x").unwrap();
+            for i in 0..n {
+                let target = if i + 1 == n {
+                    "f".to_string()
+                } else {
+                    format!("l{}", i + 1)
+                };
+                symlink(target, tmp.path().join(format!("l{i}"))).unwrap();
+            }
+            assert_eq!(
+                std::fs::read(tmp.path().join("l0")).is_ok(),
+                ok,
+                "the kernel, {n}"
+            );
+            let tree = Tree::open(tmp.path()).unwrap();
+            match tree.resolve(&[], Path::new("l0")) {
+                Ok(r) if ok => assert_eq!(r.display(), Path::new("f")),
+                Err(Unsafe::TooManyLinks) if !ok => {}
+                Ok(r) => panic!("{n} links resolved to {}", r.display().display()),
+                Err(e) => panic!("{n} links: {e:?}"),
+            }
         }
     }
 

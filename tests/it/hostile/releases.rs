@@ -95,18 +95,31 @@ mod archives {
 
     /// Item 1: links are judged again once everything is out, since a later entry changes
     /// where an earlier link leads (`x -> d/..` is inside until `d -> .` arrives).
+    /// The final check walks subdirectories too: `sub/x -> ../d/..` is inside until `d -> .`
+    /// arrives.
     #[test]
     fn a_link_made_to_escape_by_a_later_entry_is_refused() {
-        let fx = Fixture::new();
-        f::archive_release(
-            &fx.rel(),
-            ASSET,
-            &[EXE, Entry::Symlink("x", "d/.."), Entry::Symlink("d", ".")],
-        );
-        fetch(&fx).assert().code(3).stderr(predicate::str::contains(
-            "link x -> d/.. leaves the directory",
-        ));
-        assert_nothing_installed(&fx, "x -> d/..");
+        let cases = [
+            ("x", "d/..", "link x -> d/.. leaves the directory"),
+            (
+                "sub/x",
+                "../d/..",
+                "link sub/x -> ../d/.. leaves the directory",
+            ),
+        ];
+        for (link, target, says) in cases {
+            let fx = Fixture::new();
+            f::archive_release(
+                &fx.rel(),
+                ASSET,
+                &[EXE, Entry::Symlink(link, target), Entry::Symlink("d", ".")],
+            );
+            fetch(&fx)
+                .assert()
+                .code(3)
+                .stderr(predicate::str::contains(says));
+            assert_nothing_installed(&fx, link);
+        }
     }
 
     /// Item 11, first part: an entry whose path goes through an extracted link that leads
@@ -213,6 +226,13 @@ mod archives {
         std::fs::write(src.join(ASSET), b"#!/bin/sh\necho 0.3.0\n").unwrap();
         std::fs::set_permissions(src.join(ASSET), std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(src.join("lib/libcudart.so.12"), b"lib").unwrap();
+        let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(src.join("lib/libcudart.so.12"))
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
         std::os::unix::fs::symlink("libcudart.so.12", src.join("lib/libcudart.so")).unwrap();
         let version = Command::new("tar").arg("--version").output().unwrap();
         assert!(
@@ -246,6 +266,31 @@ mod archives {
         let dir = installed_dir(&fx);
         assert_eq!(std::fs::read(dir.join("lib/libcudart.so")).unwrap(), b"lib");
         assert!(std::fs::metadata(dir.join(ASSET)).unwrap().is_file());
+        // Files keep the archive's modification times.
+        let got = std::fs::metadata(dir.join("lib/libcudart.so.12"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(got, mtime);
+        // The install record has each file's size and hash, each link's target.
+        let record = fx.data().join(format!("backends/{ASSET}.install.json"));
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+        let files = record["files"].as_array().unwrap();
+        let entry = |path: &str| {
+            files
+                .iter()
+                .find(|f| f["path"] == path)
+                .unwrap_or_else(|| panic!("{path} in {files:?}"))
+                .clone()
+        };
+        let lib = entry("lib/libcudart.so.12");
+        assert_eq!(lib["size"], 3, "{lib}");
+        assert_eq!(
+            lib["sha256"].as_str().unwrap(),
+            voxctl::checksum::Sha256::of(b"lib").to_string()
+        );
+        assert_eq!(entry("lib/libcudart.so")["link"], "libcudart.so.12");
     }
 
     /// Writes `A.sha256` beside the archive `A`, as sha256sum does.
@@ -347,6 +392,75 @@ mod archives {
         fetch(&fx).args(["--max-size", "64MiB"]).assert().success();
         let zeros = installed_dir(&fx).join("zeros");
         assert_eq!(std::fs::metadata(zeros).unwrap().len(), 40 << 20);
+    }
+
+    /// Item 13: the cap counts the whole tar stream, not one file at a time: files each far
+    /// under `--max-size` that add up to more are refused; a cap of exactly the length read
+    /// (up to the end-of-archive block) lets it through, one byte less does not.
+    #[test]
+    fn the_cap_counts_the_whole_stream_to_the_byte() {
+        let fx = Fixture::new();
+        let chunk = [7u8; 4096];
+        let entries = [
+            EXE,
+            Entry::File("a", 0o644, &chunk),
+            Entry::File("b", 0o644, &chunk),
+            Entry::File("c", 0o644, &chunk),
+        ];
+        let gz = f::archive_release(&fx.rel(), ASSET, &entries);
+        fetch(&fx)
+            .args(["--max-size", "10000"])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("more than 10000 bytes"));
+        assert_nothing_installed(&fx, "4 KiB files, --max-size 10000");
+        let mut tar = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut tar).unwrap();
+        // The reader stops at the first of the two zero blocks that end the stream.
+        assert_eq!(tar[tar.len() - 1024..], [0u8; 1024]);
+        let len = tar.len() - 512;
+        fetch(&fx)
+            .args(["--max-size", &(len - 1).to_string()])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(format!(
+                "more than {} bytes",
+                len - 1
+            )));
+        assert_nothing_installed(&fx, "one byte under the stream");
+        fetch(&fx)
+            .args(["--max-size", &len.to_string()])
+            .assert()
+            .success();
+        assert_eq!(std::fs::read(installed_dir(&fx).join("c")).unwrap(), chunk);
+    }
+
+    /// An archive cut short in the middle of a file (its SHA-256 made to match) is not a
+    /// valid `.tar.gz`: exit 3, nothing installed, and no retrying of the failed read.
+    #[test]
+    fn a_truncated_archive_is_refused() {
+        let fx = Fixture::new();
+        // Incompressible (an LCG), so two thirds of the gzip stream end inside this file.
+        let mut x = 1u32;
+        let data: Vec<u8> = (0..200_000)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        let gz = f::archive_release(
+            &fx.rel(),
+            ASSET,
+            &[EXE, Entry::File("lib/big.so", 0o644, &data)],
+        );
+        let archive = fx.rel().join(format!("{ASSET}.tar.gz"));
+        std::fs::write(&archive, &gz[..gz.len() * 2 / 3]).unwrap();
+        write_sha256(&archive);
+        fetch(&fx)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("not a valid .tar.gz"));
+        assert_nothing_installed(&fx, "truncated");
     }
 
     /// Item 13: the free space is checked before each file: a file larger than the
