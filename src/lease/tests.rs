@@ -351,7 +351,7 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
     drop(alive);
     assert_eq!(state(&rec), Standing::Abandoned, "nobody holds the lock");
-    assert_eq!(store.status(&name).unwrap().unwrap().state, "abandoned");
+    assert_eq!(store.status(&name).unwrap().unwrap().state, LeaseState::Abandoned);
     // Only a liveness file in the store, on this host, counts.
     let elsewhere = LeaseRecord {
         host: "another-host".into(),
@@ -470,7 +470,7 @@ fn owned_store_passes_every_operation_through_and_keeps_the_liveness_file() {
         "the liveness file is kept"
     );
     let info = owned.status(&name).unwrap().expect("a record");
-    assert_eq!((info.token, info.state), (lease.token, "held"));
+    assert_eq!((info.token, info.state), (lease.token, LeaseState::Held));
     let listed: Vec<_> = owned.list().unwrap().into_iter().map(|i| i.name).collect();
     assert_eq!(listed, ["L"]);
     let renewed = owned
@@ -483,7 +483,7 @@ fn owned_store_passes_every_operation_through_and_keeps_the_liveness_file() {
         "waiters are woken by releases"
     );
     owned.release(&name, lease.token).unwrap();
-    assert_eq!(store.status(&name).unwrap().unwrap().state, "released");
+    assert_eq!(store.status(&name).unwrap().unwrap().state, LeaseState::Released);
 }
 
 #[test]
