@@ -637,6 +637,222 @@ mod tests {
         drop(g);
     }
 
+    /// A slot held by another process: `flock(1)` takes the lock on the slot file (created by
+    /// this table first, so it passes the checks) and then runs `cat`, which ends when its
+    /// stdin closes. Ready once it has said so; the lock file holds no metadata.
+    struct OtherHolder {
+        child: std::process::Child,
+    }
+
+    impl OtherHolder {
+        fn spawn(table: &SlotTable, name: &str) -> OtherHolder {
+            use std::io::BufRead;
+            use std::process::{Command, Stdio};
+            drop(take(table, name));
+            let mut child = Command::new("flock")
+                .arg("-x")
+                .arg(table.path(name))
+                .args(["-c", "echo locked; exec cat"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(child.stdout.as_mut().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            assert_eq!(line, "locked\n");
+            OtherHolder { child }
+        }
+
+        fn pid(&self) -> i32 {
+            self.child.id() as i32
+        }
+    }
+
+    impl Drop for OtherHolder {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            drop(self.child.stdin.take()); // `cat`, which shares the lock, ends too
+            let _ = self.child.wait();
+        }
+    }
+
+    fn held_by(table: &SlotTable, name: &str) -> Option<Holder> {
+        match table.try_acquire(name).unwrap() {
+            Attempt::Held(h) => h,
+            Attempt::Acquired(_) => panic!("slot {name} was free"),
+        }
+    }
+
+    #[test]
+    fn holder_and_flock_holder_name_the_process_holding_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let me = std::process::id() as i32;
+
+        drop(take(&table, "free"));
+        assert_eq!(table.holder("free").unwrap(), None);
+        assert_eq!(flock_holder(&table.path("free")), None);
+
+        let g = take(&table, "mine");
+        let h = table.holder("mine").unwrap().expect("held");
+        assert_eq!(h, g.holder);
+        assert_eq!(flock_holder(&table.path("mine")), Some(me));
+
+        // Held by another process that wrote no metadata: the lock's owner still shows.
+        let other = OtherHolder::spawn(&table, "theirs");
+        assert_eq!(flock_holder(&table.path("theirs")), Some(other.pid()));
+        let h = table.holder("theirs").unwrap().expect("held");
+        assert_eq!((h.pid, h.command.as_str()), (other.pid(), "(unknown)"));
+        assert_eq!(held_by(&table, "theirs"), None);
+        drop(other);
+        drop(g);
+    }
+
+    #[test]
+    fn a_holder_records_when_it_acquired_and_its_age_counts_from_then() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let ms = |t: SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let before = ms(SystemTime::now());
+        let g = take(&table, "t");
+        let after = ms(SystemTime::now());
+        assert!(
+            (before..=after).contains(&g.holder.acquired_ms),
+            "{before} {:?} {after}",
+            g.holder
+        );
+        let hour_ago = Holder {
+            acquired_ms: before - 3_600_000,
+            ..g.holder.clone()
+        };
+        assert!(hour_ago.age() >= Duration::from_secs(3600), "{hour_ago:?}");
+        let future = Holder {
+            acquired_ms: u64::MAX,
+            ..g.holder.clone()
+        };
+        assert_eq!(future.age(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_released_slot_keeps_none_of_its_holders_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let mut g = take(&table, "r");
+        g.set_progress(1, Some(2)).unwrap();
+        assert!(!std::fs::read(table.path("r")).unwrap().is_empty());
+        drop(g);
+        assert_eq!(std::fs::read(table.path("r")).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_contender_rereads_metadata_that_names_another_pid_before_falling_back_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let me = std::process::id() as i32;
+        let g = take(&table, "s");
+        // The metadata names this process, the lock's owner: taken as read.
+        assert_eq!(held_by(&table, "s").unwrap().pid, me);
+        // Metadata left by an earlier holder (pid 1) while this process holds the lock: read
+        // again for 200 ms in case the holder is rewriting it, then reported as it is.
+        let stale = Holder {
+            pid: 1,
+            ..g.holder.clone()
+        };
+        std::fs::write(table.path("s"), serde_json::to_vec(&stale).unwrap()).unwrap();
+        let started = Instant::now();
+        assert_eq!(held_by(&table, "s"), Some(stale.clone()));
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let started = Instant::now();
+        assert_eq!(table.holder("s").unwrap(), Some(stale));
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        drop(g);
+    }
+
+    #[test]
+    fn a_bounded_waiter_gets_the_slot_when_its_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let g = take(&table, "w");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let table = table.clone();
+            std::thread::spawn(move || {
+                let tx = std::sync::Mutex::new(tx);
+                table.acquire(
+                    "w",
+                    Wait::AtMost(Duration::from_secs(600)),
+                    &Cancel::new(),
+                    &|ev| {
+                        let _ = tx.lock().unwrap().send(ev.clone());
+                    },
+                )
+            })
+        };
+        assert!(matches!(rx.recv().unwrap(), WaitEvent::Holder(_)));
+        drop(g);
+        let got = waiter.join().unwrap().unwrap();
+        assert_eq!(got.name(), "w");
+    }
+
+    #[test]
+    fn a_wait_that_runs_out_says_how_to_get_the_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let limit = Wait::AtMost(Duration::from_secs(2));
+        let busy = |name: &str| -> anyhow::Error {
+            let err = table
+                .acquire(name, limit, &Cancel::new(), &|_| {})
+                .unwrap_err();
+            assert!(
+                matches!(Error::find(&err), Some(Error::Busy { .. })),
+                "{err:#}"
+            );
+            assert!(
+                format!("{err:#}").contains("still held after waiting"),
+                "{err:#}"
+            );
+            err
+        };
+
+        // A running holder (this process): wait longer.
+        let g = take(&table, "running");
+        let started = Instant::now();
+        let err = busy("running");
+        assert!(started.elapsed() >= Duration::from_secs(2));
+        let hint = crate::error::hint_for(&err).unwrap();
+        assert!(hint.contains("longer --wait"), "{hint}");
+        drop(g);
+
+        // A stopped holder: resume it.
+        let other = OtherHolder::spawn(&table, "stopped");
+        let pid = nix::unistd::Pid::from_raw(other.pid());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+        let status =
+            nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WUNTRACED)).unwrap();
+        assert!(
+            matches!(status, nix::sys::wait::WaitStatus::Stopped(..)),
+            "{status:?}"
+        );
+        let hint = crate::error::hint_for(&busy("stopped")).unwrap();
+        assert!(hint.contains(&format!("kill -CONT {pid}")), "{hint}");
+        drop(other);
+    }
+
+    #[test]
+    fn listing_a_missing_table_is_empty_and_a_bad_one_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(SlotTable::in_dir(dir.path().join("none"))
+            .list()
+            .unwrap()
+            .is_empty());
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let err = SlotTable::in_dir(&file).list().unwrap_err();
+        assert!(format!("{err:#}").contains("cannot list"), "{err:#}");
+    }
+
     #[test]
     fn proc_locks_parsing() {
         let text = "1: FLOCK  ADVISORY  WRITE 99 fd:01:1234 0 EOF\n\
