@@ -351,7 +351,10 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
     drop(alive);
     assert_eq!(state(&rec), Standing::Abandoned, "nobody holds the lock");
-    assert_eq!(store.status(&name).unwrap().unwrap().state, LeaseState::Abandoned);
+    assert_eq!(
+        store.status(&name).unwrap().unwrap().state,
+        LeaseState::Abandoned
+    );
     // Only a liveness file in the store, on this host, counts.
     let elsewhere = LeaseRecord {
         host: "another-host".into(),
@@ -483,7 +486,10 @@ fn owned_store_passes_every_operation_through_and_keeps_the_liveness_file() {
         "waiters are woken by releases"
     );
     owned.release(&name, lease.token).unwrap();
-    assert_eq!(store.status(&name).unwrap().unwrap().state, LeaseState::Released);
+    assert_eq!(
+        store.status(&name).unwrap().unwrap().state,
+        LeaseState::Released
+    );
 }
 
 #[test]
