@@ -139,12 +139,22 @@ fn keys_dir(fx: &Fixture) -> PathBuf {
     fx.tmp.path().join("keys")
 }
 
-fn record(fx: &Fixture) -> serde_json::Value {
+/// The install record, as the library reads it.
+fn record(fx: &Fixture) -> voxctl::installs::InstallRecord {
     let path = fx
         .data()
         .join("backends")
         .join(format!("{ASSET}.install.json"));
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The key id that signed the install, as text.
+fn signed_by(fx: &Fixture) -> String {
+    record(fx)
+        .signature
+        .expect("the record names its signature")
+        .key_id
+        .to_string()
 }
 
 #[test]
@@ -169,12 +179,11 @@ fn a_release_signed_by_minisign_installs_and_the_record_keeps_key_id_and_trusted
         .stderr(predicate::str::contains(&key.id))
         .stderr(predicate::str::contains("not authenticated").not());
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
-    let rec = record(&fx);
-    assert_eq!(rec["signature"]["key_id"], key.id.as_str());
-    assert_eq!(
-        rec["signature"]["trusted_comment"],
-        "voicebox 0.4.2 release"
-    );
+    let signature = record(&fx)
+        .signature
+        .expect("the record names its signature");
+    assert_eq!(signature.key_id.to_string(), key.id);
+    assert_eq!(signature.trusted_comment, "voicebox 0.4.2 release");
 }
 
 #[test]
@@ -337,7 +346,7 @@ fn tauri_wrapped_pubkey_and_sig_verify_from_flag_env_and_tauri_conf() {
             _ => cmd.arg("--tauri-conf").arg(&v1),
         };
         cmd.assert().success();
-        assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str(), "{i}");
+        assert_eq!(signed_by(&fx), key.id, "{i}");
     }
 }
 
@@ -350,7 +359,7 @@ fn without_a_key_fetch_says_once_that_the_release_is_not_authenticated_unless_qu
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("not authenticated").count(), 1, "{err}");
-    assert!(record(&fx).get("signature").is_none());
+    assert!(record(&fx).signature.is_none());
     fx.fetch(fx.rel().to_str().unwrap())
         .args(["-q", "--force"])
         .assert()
@@ -527,7 +536,7 @@ fn key_rotation_old_and_new_keys_trusted_release_signed_by_new_passes() {
         .env("VOXCTL_PUBKEY", new.line())
         .assert()
         .success();
-    assert_eq!(record(&fx)["signature"]["key_id"], new.id.as_str());
+    assert_eq!(signed_by(&fx), new.id);
 }
 
 #[test]
@@ -570,7 +579,7 @@ fn an_asset_signature_alone_is_checked_while_downloading_and_catches_a_swap() {
         .assert()
         .success();
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
-    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+    assert_eq!(signed_by(&fx), key.id);
 
     // The release is replaced, manifest and all; the asset signature stays.
     let evil = f::data(5 * MB + 1, 671);
@@ -662,7 +671,7 @@ fn an_asset_signature_is_checked_over_the_whole_file_when_part_0_arrives_last() 
     let at = |p: &str| order.iter().position(|x| x == p).unwrap();
     assert!(at(&p1) < at(&p0), "part 0 was not last: {order:?}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
-    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+    assert_eq!(signed_by(&fx), key.id);
 
     // The same arrival order with a signature over other bytes of the same size: the check
     // is over the downloaded bytes, not a formality.
@@ -702,7 +711,7 @@ fn a_signed_archive_release_installs_and_a_replaced_archive_and_sha256_are_refus
     fetch().assert().success();
     let dir = fx.data().join("backends/cuda");
     assert_eq!(std::fs::read(dir.join(ASSET)).unwrap(), v1);
-    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+    assert_eq!(signed_by(&fx), key.id);
 
     // The attacker replaces the archive and its checksum; the signature stays.
     f::archive_release(
@@ -749,5 +758,5 @@ fn an_asset_signature_survives_part_0_restarting_from_byte_0() {
         .success();
     assert_eq!(srv.downloads(&m.parts[0].name).len(), 2);
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
-    assert_eq!(record(&fx)["signature"]["key_id"], key.id.as_str());
+    assert_eq!(signed_by(&fx), key.id);
 }
