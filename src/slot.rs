@@ -841,6 +841,65 @@ mod tests {
     }
 
     #[test]
+    fn a_waiter_reports_a_holder_without_progress_once_after_the_stall_notice() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let mut g = take(&table, "st");
+        g.set_progress(3, Some(9)).unwrap();
+        let cancel = Cancel::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (table, cancel) = (table.clone(), cancel.clone());
+            std::thread::spawn(move || {
+                let tx = std::sync::Mutex::new(tx);
+                table
+                    .acquire("st", Wait::Forever, &cancel, &|ev| {
+                        let _ = tx.lock().unwrap().send(ev.clone());
+                    })
+                    .map(|_| ())
+            })
+        };
+        let mut events = Vec::new();
+        let (pid, stopped, idle) = loop {
+            match rx.recv().unwrap() {
+                WaitEvent::Stalled { pid, stopped, idle } => break (pid, stopped, idle),
+                ev => events.push(ev),
+            }
+        };
+        assert_eq!(pid, std::process::id() as i32);
+        assert!(!stopped);
+        assert!(idle >= STALL_NOTICE, "{idle:?}");
+        let announced = events
+            .iter()
+            .filter(|ev| matches!(ev, WaitEvent::Holder(_)))
+            .count();
+        assert_eq!(announced, 1, "{events:?}");
+        // Told once: the polls after it report progress only.
+        for _ in 0..3 {
+            let ev = rx.recv().unwrap();
+            assert!(matches!(ev, WaitEvent::Progress(_)), "{ev:?}");
+        }
+        cancel.cancel();
+        assert!(waiter.join().unwrap().is_err());
+        drop(g);
+    }
+
+    #[test]
+    fn an_attempt_gives_a_guard_only_when_it_acquired_the_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = SlotTable::in_dir(dir.path());
+        let g = table
+            .try_acquire("a")
+            .unwrap()
+            .guard()
+            .expect("a free slot");
+        assert_eq!(g.name(), "a");
+        assert!(table.try_acquire("a").unwrap().guard().is_none());
+        drop(g);
+        assert!(table.try_acquire("a").unwrap().guard().is_some());
+    }
+
+    #[test]
     fn listing_a_missing_table_is_empty_and_a_bad_one_fails() {
         let dir = tempfile::tempdir().unwrap();
         assert!(SlotTable::in_dir(dir.path().join("none"))
