@@ -910,6 +910,16 @@ mod tests {
         std::fs::write(&file, "").unwrap();
         let err = SlotTable::in_dir(&file).list().unwrap_err();
         assert!(format!("{err:#}").contains("cannot list"), "{err:#}");
+        // A lock file planted as a symlink is refused (exit 5), not skipped.
+        let table = SlotTable::in_dir(dir.path().join("slots"));
+        std::fs::create_dir(table.dir()).unwrap();
+        drop(take(&table, "ok"));
+        std::os::unix::fs::symlink(table.path("ok"), table.path("planted")).unwrap();
+        let err = table.list().unwrap_err();
+        assert!(
+            matches!(Error::find(&err), Some(Error::Refused(_))),
+            "{err:#}"
+        );
     }
 
     #[test]
