@@ -562,6 +562,27 @@ fn proc_locks_flock_owner(locks: &str, dev: u64, ino: u64) -> Option<i32> {
 mod tests {
     use super::*;
 
+    /// `table.acquire(name, wait, cancel)` on its own thread, its events sent to the receiver.
+    fn spawn_waiter(
+        table: &SlotTable,
+        name: &str,
+        wait: Wait,
+        cancel: &Cancel,
+    ) -> (
+        std::thread::JoinHandle<Result<SlotGuard>>,
+        std::sync::mpsc::Receiver<WaitEvent>,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (table, name, cancel) = (table.clone(), name.to_string(), cancel.clone());
+        let waiter = std::thread::spawn(move || {
+            let tx = std::sync::Mutex::new(tx);
+            table.acquire(&name, wait, &cancel, &|ev| {
+                let _ = tx.lock().unwrap().send(ev.clone());
+            })
+        });
+        (waiter, rx)
+    }
+
     fn take(table: &SlotTable, name: &str) -> SlotGuard {
         match table.try_acquire(name).unwrap() {
             Attempt::Acquired(g) => g,
@@ -607,18 +628,7 @@ mod tests {
         let mut g = take(&table, "w");
         g.set_progress(7, Some(9)).unwrap();
         let cancel = Cancel::new();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiter = {
-            let (table, cancel) = (table.clone(), cancel.clone());
-            std::thread::spawn(move || {
-                let tx = std::sync::Mutex::new(tx);
-                table
-                    .acquire("w", Wait::Forever, &cancel, &|ev| {
-                        let _ = tx.lock().unwrap().send(ev.clone());
-                    })
-                    .map(|_| ())
-            })
-        };
+        let (waiter, rx) = spawn_waiter(&table, "w", Wait::Forever, &cancel);
         let first = rx.recv().unwrap();
         assert!(
             matches!(&first, WaitEvent::Holder(h) if h.pid == std::process::id() as i32),
@@ -775,21 +785,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let table = SlotTable::in_dir(dir.path());
         let g = take(&table, "w");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiter = {
-            let table = table.clone();
-            std::thread::spawn(move || {
-                let tx = std::sync::Mutex::new(tx);
-                table.acquire(
-                    "w",
-                    Wait::AtMost(Duration::from_secs(600)),
-                    &Cancel::new(),
-                    &|ev| {
-                        let _ = tx.lock().unwrap().send(ev.clone());
-                    },
-                )
-            })
-        };
+        let (waiter, rx) = spawn_waiter(
+            &table,
+            "w",
+            Wait::AtMost(Duration::from_secs(600)),
+            &Cancel::new(),
+        );
         assert!(matches!(rx.recv().unwrap(), WaitEvent::Holder(_)));
         drop(g);
         let got = waiter.join().unwrap().unwrap();
@@ -847,18 +848,7 @@ mod tests {
         let mut g = take(&table, "st");
         g.set_progress(3, Some(9)).unwrap();
         let cancel = Cancel::new();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiter = {
-            let (table, cancel) = (table.clone(), cancel.clone());
-            std::thread::spawn(move || {
-                let tx = std::sync::Mutex::new(tx);
-                table
-                    .acquire("st", Wait::Forever, &cancel, &|ev| {
-                        let _ = tx.lock().unwrap().send(ev.clone());
-                    })
-                    .map(|_| ())
-            })
-        };
+        let (waiter, rx) = spawn_waiter(&table, "st", Wait::Forever, &cancel);
         let mut events = Vec::new();
         let (pid, stopped, idle) = loop {
             match rx.recv().unwrap() {
