@@ -170,5 +170,7 @@ fn fetch_settings(
         compat: Compat::Skip,
         repair: None,
         cancel: cancel.clone(),
+        delta: Default::default(),
+        dry_run: false,
     })
 }

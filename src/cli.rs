@@ -290,6 +290,33 @@ pub struct FetchArgs {
     /// size, at least 16 MiB].
     #[arg(long, value_name = "SIZE", value_parser = parse_max_size)]
     pub max_size: Option<u64>,
+    /// A local file to take unchanged chunks from when the release has a chunk index
+    /// (S.chunks), besides the installed asset of the variant, which is always tried (an
+    /// older build kept elsewhere, a copy on another disk). Repeatable. Every chunk taken is
+    /// hashed, and the whole file's SHA-256 decides before install.
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, value_parser = parse_seed)]
+    pub seed: Vec<std::path::PathBuf>,
+    /// Download the whole asset even when the release has a chunk index and local files
+    /// hold some of its chunks.
+    #[arg(long, conflicts_with = "seed")]
+    pub no_delta: bool,
+    /// Print what would be downloaded and what reused (reading the installed asset and the
+    /// seeds), then stop: nothing is downloaded or written.
+    #[arg(long, conflicts_with = "repair")]
+    pub dry_run: bool,
+}
+
+/// Parses `--seed FILE`: an existing regular file (a directory or a missing path is a
+/// usage error, exit 2, named).
+fn parse_seed(text: &str) -> Result<std::path::PathBuf, voxctl::Error> {
+    let path = std::path::PathBuf::from(text);
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => Ok(path),
+        Ok(_) => Err(voxctl::Error::Usage(format!(
+            "seed {text} is not a regular file"
+        ))),
+        Err(e) => Err(voxctl::Error::Usage(format!("seed {text}: {e}"))),
+    }
 }
 
 /// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and

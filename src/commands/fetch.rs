@@ -137,6 +137,8 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             repair: Some(record),
             keys: super::sign::keyring(&args.keys)?,
             cancel,
+            delta: Default::default(),
+            dry_run: false,
         });
     }
     let probes = super::gpu_probes(args.detect_timeout);
@@ -184,6 +186,11 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         compat,
         repair: None,
         cancel,
+        delta: voxctl::fetch::delta::Delta {
+            disabled: args.no_delta,
+            seeds: args.seed.clone(),
+        },
+        dry_run: args.dry_run,
     })
 }
 
@@ -359,7 +366,9 @@ impl Render {
                     st.parts.insert(part.clone(), bar);
                 }
             }
-            Event::Progress { done, total, parts } => {
+            Event::Progress {
+                done, total, parts, ..
+            } => {
                 if let Some(b) = &st.total {
                     b.set_position(*done);
                 }
@@ -383,6 +392,23 @@ impl Render {
                     )
                 });
             }
+            Event::DeltaPlanned(plan) => {
+                if !p.json() {
+                    p.message(delta_summary(plan));
+                }
+                // The whole bar now counts the bytes to download.
+                if let Some(b) = &st.total {
+                    b.set_length(plan.to_download);
+                    b.set_position(0);
+                }
+                st.started = Instant::now();
+            }
+            Event::DeltaFallback { why } if !p.json() => self.multi.suspend(|| {
+                p.warn(format!(
+                    "{}: not a differential fetch: {why}; downloading the whole asset",
+                    st.asset
+                ))
+            }),
             Event::PartVerified { part, .. } => {
                 if let Some(bar) = st.parts.remove(part) {
                     bar.finish_and_clear();
@@ -521,6 +547,51 @@ fn stall_notice(pid: i32, stopped: bool, idle: Duration) -> String {
              `kill -CONT {pid}` resumes it"
         )
     }
+}
+
+/// The plan of a differential fetch (or `--dry-run`) in words: "2.4 MB to download in 3
+/// requests, 35.5 MB reused from the installed 0.3.0".
+fn delta_summary(plan: &voxctl::fetch::delta::DeltaPlan) -> String {
+    use voxctl::fetch::delta::SeedKind;
+    if plan.index.is_none() {
+        return format!(
+            "the release has no chunk index: the whole asset, {}, is downloaded",
+            human_bytes(plan.size)
+        );
+    }
+    let from: Vec<(u64, String)> = plan
+        .seeds
+        .iter()
+        .filter(|s| s.reused > 0)
+        .map(|s| {
+            let what = match (s.kind, &s.version) {
+                (SeedKind::Installed, Some(v)) => format!("the installed {v}"),
+                (SeedKind::Installed, None) => "the installed asset".to_string(),
+                (SeedKind::Seed, _) => s.path.display().to_string(),
+                (SeedKind::Partial, _) => "the partial download".to_string(),
+            };
+            (s.reused, what)
+        })
+        .collect();
+    let reused = match from.as_slice() {
+        [] => "nothing reused (no local file holds any of its chunks)".to_string(),
+        [(bytes, what)] => format!("{} reused from {what}", human_bytes(*bytes)),
+        many => format!(
+            "{} reused ({})",
+            human_bytes(plan.reused),
+            many.iter()
+                .map(|(bytes, what)| format!("{} from {what}", human_bytes(*bytes)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "{} to download in {} request(s) of {} ({:.1}%), {reused}",
+        human_bytes(plan.to_download),
+        plan.requests,
+        human_bytes(plan.size),
+        100.0 * plan.to_download as f64 / plan.size.max(1) as f64
+    )
 }
 
 fn fraction(done: u64, total: u64) -> String {

@@ -124,11 +124,11 @@ pub const REFILLS_PER_PART: u64 = 16;
 /// this run, one refill per `1/REFILLS_PER_PART` of its size. A failed attempt that brought
 /// nothing new (an empty answer, the same bytes sent again) never refills it, so a part gets
 /// at most `(REFILLS_PER_PART + 1) * retries` retries per run, however the server behaves.
-struct Budget {
+pub(crate) struct Budget {
     policy: super::RetryPolicy,
     delays: Box<dyn Iterator<Item = std::time::Duration> + Send>,
     /// Failed attempts so far.
-    failures: usize,
+    pub(crate) failures: usize,
     /// The furthest the part got in this run, in bytes from its start.
     high: u64,
     /// `high` at the last refill (or the start).
@@ -136,14 +136,14 @@ struct Budget {
     /// New bytes that earn a refill.
     quantum: u64,
     /// What the server did, distinct descriptions in order of first occurrence (a few).
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
 }
 
 /// Most distinct failure descriptions kept for the final error.
 const SEEN_MAX: usize = 4;
 
 impl Budget {
-    fn new(policy: super::RetryPolicy, size: u64, on_disk: u64) -> Budget {
+    pub(crate) fn new(policy: super::RetryPolicy, size: u64, on_disk: u64) -> Budget {
         Budget {
             policy,
             delays: Box::new(policy.delays()),
@@ -157,7 +157,7 @@ impl Budget {
 
     /// Counts a failed attempt that left `len` bytes of the part on disk; returns the
     /// delay before the next attempt, or `None` when the budget is spent.
-    fn failed(&mut self, len: u64, what: String) -> Option<std::time::Duration> {
+    pub(crate) fn failed(&mut self, len: u64, what: String) -> Option<std::time::Duration> {
         self.failures += 1;
         if self.seen.len() < SEEN_MAX && !self.seen.contains(&what) {
             self.seen.push(what);

@@ -129,17 +129,37 @@ pub enum Event {
         /// Its size in bytes.
         size: u64,
     },
-    /// Bytes on disk so far. Sent every [`super::PROGRESS_EVERY`] from the plan until the
-    /// fetch ends, changed or not.
+    /// A differential fetch's plan ([`super::delta`]): what is taken from local files and
+    /// what is downloaded, sent once the seeds are read and before any range is requested.
+    /// Also the whole output of `--dry-run` (then `index` is `null` when the release has no
+    /// usable chunk index and everything would be downloaded).
+    DeltaPlanned(super::delta::DeltaPlan),
+    /// The differential fetch cannot be used or did not verify (an index missing, malformed
+    /// or of another build; a chunk or the whole file not matching; a server ignoring
+    /// ranges): the whole asset is downloaded instead, once.
+    DeltaFallback {
+        /// Why, in words.
+        why: String,
+    },
+    /// Progress so far. Sent every [`super::PROGRESS_EVERY`] from the plan until the fetch
+    /// ends, changed or not. A full download counts bytes on disk against the asset's size;
+    /// a differential one counts bytes downloaded against the bytes to download, and says
+    /// both figures of its plan (`to_download`, `size`).
     Progress {
-        /// Bytes on disk, over all parts.
+        /// Bytes on disk over all parts; in a differential fetch, bytes downloaded.
         done: u64,
-        /// The asset's size.
+        /// The asset's size; in a differential fetch, the bytes to download.
         total: u64,
         /// Bytes on disk per part, in plan order (not in the JSON form: a reader of the
-        /// JSON lines gets an empty list).
+        /// JSON lines gets an empty list; empty in a differential fetch).
         #[serde(skip)]
         parts: Vec<u64>,
+        /// A differential fetch: the bytes to download (the same as `total`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_download: Option<u64>,
+        /// A differential fetch: the asset's size.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        size: Option<u64>,
     },
     /// A part matched its SHA-256 from the release.
     PartVerified {
@@ -222,10 +242,14 @@ pub struct Installed {
     pub version: Option<String>,
     /// The signature check it passed, if the release was authenticated.
     pub signature: Option<Authenticated>,
+    /// What the install cost: bytes downloaded and reused, requests (absent for
+    /// [`Event::AlreadyInstalled`], which downloads nothing).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<crate::installs::Transfer>,
 }
 
 impl Installed {
-    /// The summary of an install record.
+    /// The summary of an install record (with what the install cost, as recorded).
     pub fn of(record: &InstallRecord) -> Installed {
         Installed {
             asset: record.asset.clone(),
@@ -235,6 +259,7 @@ impl Installed {
             layout: record.layout,
             version: record.version.clone(),
             signature: record.signature.clone(),
+            transfer: record.transfer,
         }
     }
 }
@@ -299,8 +324,20 @@ mod tests {
                     done: 3,
                     total: 9,
                     parts: vec![3, 0],
+                    to_download: None,
+                    size: None,
                 },
                 serde_json::json!({"event": "progress", "done": 3, "total": 9}),
+            ),
+            (
+                Event::Progress {
+                    done: 3,
+                    total: 9,
+                    parts: vec![],
+                    to_download: Some(9),
+                    size: Some(100),
+                },
+                serde_json::json!({"event": "progress", "done": 3, "total": 9, "to_download": 9, "size": 100}),
             ),
             (
                 Event::Retry {
@@ -335,6 +372,7 @@ mod tests {
                     layout: Layout::Whole,
                     version: None,
                     signature: None,
+                    transfer: None,
                 }),
                 serde_json::json!({"event": "installed", "asset": "a", "path": "/d/a", "sha256": hex,
                     "size": 5, "layout": "whole", "version": null, "signature": null}),

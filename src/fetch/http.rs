@@ -193,14 +193,15 @@ impl Http {
         })
     }
 
-    /// Sends `method` to `url` (with `Range: bytes={from}-` when `range_from` is given),
-    /// following redirects, and returns a 2xx response. A 403 from a remembered redirect
-    /// target re-resolves once from `url`.
+    /// Sends `method` to `url` (with `Range: bytes={first}-` or `bytes={first}-{last}` when
+    /// `range` is `Some((first, last))`, byte numbers inclusive), following redirects, and
+    /// returns a 2xx response. A 403 from a remembered redirect target re-resolves once from
+    /// `url`.
     pub async fn send(
         &self,
         method: Method,
         url: &Url,
-        range_from: Option<u64>,
+        range: Option<(u64, Option<u64>)>,
     ) -> Result<Response, HttpError> {
         let remembered = self.remembered(url);
         let mut from_memory = remembered.is_some();
@@ -208,8 +209,12 @@ impl Http {
         let mut hops = 0;
         loop {
             let mut req = self.client.request(method.clone(), current.clone());
-            if let Some(from) = range_from {
-                req = req.header(RANGE, format!("bytes={from}-"));
+            match range {
+                Some((first, Some(last))) => {
+                    req = req.header(RANGE, format!("bytes={first}-{last}"));
+                }
+                Some((first, None)) => req = req.header(RANGE, format!("bytes={first}-")),
+                None => {}
             }
             if let Some(token) = self.token.as_deref().filter(|_| sends_token_to(&current)) {
                 if let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {token}")) {

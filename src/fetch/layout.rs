@@ -83,6 +83,10 @@ pub struct Plan {
     /// What the build needs from the hardware, when the manifest states it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<crate::gpu::Requirements>,
+    /// The chunk index the JSON manifest names (`S.chunks`, with its size and SHA-256), for a
+    /// differential fetch ([`super::delta`]); other layouts may still have one, as a hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<crate::chunks::IndexRef>,
 }
 
 /// The file that pins a release (the one a release signs: `S.manifest.json`, else
@@ -145,6 +149,7 @@ pub async fn discover_pinned(
                 .collect(),
             version: m.app_version,
             requires: m.requires.filter(|r| !r.is_empty()),
+            index: m.index,
         };
         return Ok((plan, Pinned { name, bytes }));
     }
@@ -198,6 +203,7 @@ pub async fn discover_pinned(
             parts,
             version: None,
             requires: None,
+            index: None,
         };
         return Ok((plan, pin));
     }
@@ -237,6 +243,7 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
         }],
         version: None,
         requires: None,
+        index: None,
     }
 }
 

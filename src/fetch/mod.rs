@@ -28,6 +28,7 @@
 //!   fsync, run alongside that last hashing, has little left to write.
 
 pub mod archive;
+pub mod delta;
 mod download;
 pub mod event;
 pub mod hashing;
@@ -48,7 +49,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 
 use crate::cancel::Cancel;
-use crate::installs::{BackendsDir, InstallRecord};
+use crate::installs::{BackendsDir, InstallRecord, Transfer};
 use crate::slot::{SlotGuard, SlotTable, Wait, WaitEvent};
 use crate::variant::Variant;
 use crate::Error;
@@ -101,6 +102,12 @@ pub struct Settings {
     /// the next chunk, retry wait or file, keeps the partial data for a rerun, and returns
     /// [`Error::Interrupted`].
     pub cancel: Cancel,
+    /// Differential fetch: `--no-delta`, `--seed FILE` ([`delta`]).
+    pub delta: delta::Delta,
+    /// `--dry-run`: discover the release, read the seeds and report the plan
+    /// ([`Event::DeltaPlanned`]), then stop ([`Outcome::DryRun`]): nothing is downloaded or
+    /// written.
+    pub dry_run: bool,
 }
 
 /// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
@@ -127,6 +134,8 @@ pub enum Outcome {
     AlreadyInstalled(InstallRecord),
     /// `--repair` found every file intact; nothing was downloaded.
     NothingToRepair(InstallRecord),
+    /// `--dry-run`: what the fetch would download and reuse.
+    DryRun(delta::DeltaPlan),
     /// `--repair` brought the install back.
     Repaired {
         /// The record (unchanged).
@@ -147,6 +156,10 @@ pub const SLOT_PROGRESS_EVERY: Duration = Duration::from_millis(500);
 #[derive(Debug, Default)]
 struct Counters {
     parts: OnceLock<Vec<(u64, AtomicU64)>>,
+    /// A differential fetch's bytes downloaded so far.
+    downloaded: AtomicU64,
+    /// A differential fetch's bytes to download and the asset's size, while it runs.
+    delta: Mutex<Option<(u64, u64)>>,
 }
 
 impl Counters {
@@ -187,6 +200,26 @@ impl Counters {
             d.fetch_add(n, Ordering::Relaxed);
         }
     }
+
+    /// Counts bytes a differential fetch received.
+    fn add_downloaded(&self, n: u64) {
+        self.downloaded.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Bytes a differential fetch received so far.
+    fn downloaded(&self) -> u64 {
+        self.downloaded.load(Ordering::Relaxed)
+    }
+
+    /// Progress counts a differential fetch's bytes (`Some((to_download, size))`), or bytes
+    /// on disk per part (`None`).
+    fn set_delta(&self, delta: Option<(u64, u64)>) {
+        *self.delta.lock().unwrap_or_else(|e| e.into_inner()) = delta;
+    }
+
+    fn delta(&self) -> Option<(u64, u64)> {
+        *self.delta.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Shared state of one download's part tasks.
@@ -198,6 +231,19 @@ pub(crate) struct Download {
     report: Reporter,
     /// The asset signature to check over the bytes as the whole-file SHA-256 reads them.
     prehash: Option<signed::PrehashSpec>,
+}
+
+impl Download {
+    /// After a differential fetch failed: forget every chunk and every part's bytes, so the
+    /// whole asset is downloaded from zero, and count progress per part again.
+    fn restart_full(&self) {
+        self.data.track_chunks("", 0);
+        for part in 0..self.plan.parts.len() {
+            self.data.reset(part);
+            self.counters.set(part, 0);
+        }
+        self.counters.set_delta(None);
+    }
 }
 
 /// Sends [`Event::Progress`] every [`PROGRESS_EVERY`] and writes the slot's progress every
@@ -215,15 +261,28 @@ impl Ticker {
             let mut slot_written = tokio::time::Instant::now();
             loop {
                 every.tick().await;
-                let parts = counters.done();
-                let (done, total) = (parts.iter().sum(), counters.total());
+                let delta = counters.delta();
+                let (parts, done, total) = match delta {
+                    Some((to_download, _)) => (Vec::new(), counters.downloaded(), to_download),
+                    None => {
+                        let parts = counters.done();
+                        let done = parts.iter().sum();
+                        (parts, done, counters.total())
+                    }
+                };
                 if slot_written.elapsed() >= SLOT_PROGRESS_EVERY {
                     slot_written = tokio::time::Instant::now();
                     if let Ok(mut g) = slot.lock() {
                         let _ = g.set_progress(done, Some(total));
                     }
                 }
-                report(&Event::Progress { done, total, parts });
+                report(&Event::Progress {
+                    done,
+                    total,
+                    parts,
+                    to_download: delta.map(|d| d.0),
+                    size: delta.map(|d| d.1),
+                });
             }
         });
         Ticker { task }
@@ -304,6 +363,8 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///     compat: Compat::Skip,
 ///     repair: None,
 ///     cancel: Cancel::new(), // keep a clone for the app's cancel button
+///     delta: Default::default(), // chunk index used when the release has one
+///     dry_run: false,
 /// };
 /// let report: fetch::Reporter = Arc::new(|ev: &Event| {
 ///     if let Event::Progress { done, total, .. } = ev {
@@ -323,7 +384,11 @@ pub async fn fetch(settings: &Settings, report: Reporter) -> Result<Outcome> {
     let outcome = fetch_holding(&settings, &report, Arc::new(Mutex::new(slot))).await?;
     report(&match &outcome {
         Outcome::Installed(r) => Event::Installed(Installed::of(r)),
-        Outcome::AlreadyInstalled(r) => Event::AlreadyInstalled(Installed::of(r)),
+        Outcome::AlreadyInstalled(r) => Event::AlreadyInstalled(Installed {
+            transfer: None,
+            ..Installed::of(r)
+        }),
+        Outcome::DryRun(plan) => Event::DeltaPlanned(plan.clone()),
         Outcome::NothingToRepair(r) => Event::NothingToRepair {
             asset: r.asset.clone(),
             path: r.path.clone(),
@@ -508,6 +573,25 @@ async fn download_and_install(
         }
     }
 
+    // Differential fetch: the release's chunk index, when it has one and it is wanted.
+    let index = if settings.delta.disabled || settings.repair.is_some() {
+        None
+    } else {
+        match delta::load_index(&remote, &plan, &on_retry).await? {
+            Ok(index) => index,
+            Err(why) => {
+                report(&Event::DeltaFallback { why });
+                None
+            }
+        }
+    };
+    let seeds = seed_files(settings, &plan);
+    if settings.dry_run {
+        return dry_run(settings, &plan, index, seeds)
+            .await
+            .map(Outcome::DryRun);
+    }
+
     backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
     // Nothing is resumable from a data file that cannot be opened or allocated (no space).
@@ -553,19 +637,60 @@ async fn download_and_install(
     };
     let started = std::time::Instant::now();
     let resumed_from: u64 = download.data.snapshot().iter().sum();
-    let downloaded = download_all(&download, settings.jobs).await;
-    tracing::debug!("download: {:?}", started.elapsed());
-    // After a failure whose data is kept, record exactly what is on disk for the rerun.
-    let kept = downloaded
-        .as_ref()
-        .err()
-        .is_some_and(|e| keeps_partial(e, &settings.cancel));
-    if let Err(e) = writeback.finish(kept) {
-        tracing::warn!("cannot record the download's progress: {e:#}");
+    // A differential fetch first; on any failure but a network one or a cancel, the whole
+    // asset is downloaded instead, from zero, once.
+    let mut finished = None;
+    if let Some(loaded) = &index {
+        let attempt = delta_fetch(&download, settings, loaded, &seeds, &target, &pinned_auth);
+        match attempt.await {
+            Ok(Some(record)) => finished = Some(Ok(record)),
+            Ok(None) => {}
+            Err(e) if keeps_delta_partial(&e, &settings.cancel) => finished = Some(Err(e)),
+            Err(e) => {
+                report(&Event::DeltaFallback {
+                    why: format!("{e:#}"),
+                });
+                download.restart_full();
+            }
+        }
     }
-    let installed = match downloaded {
-        Ok(first) => install(&download, settings, &target, first, pinned_auth).await,
-        Err(e) => Err(e),
+    let installed = match finished {
+        Some(result) => {
+            let kept = result
+                .as_ref()
+                .err()
+                .is_some_and(|e| keeps_partial(e, &settings.cancel));
+            if let Err(e) = writeback.finish(kept) {
+                tracing::warn!("cannot record the download's progress: {e:#}");
+            }
+            result
+        }
+        None => {
+            let downloaded = download_all(&download, settings.jobs).await;
+            tracing::debug!("download: {:?}", started.elapsed());
+            // After a failure whose data is kept, record exactly what is on disk for the
+            // rerun.
+            let kept = downloaded
+                .as_ref()
+                .err()
+                .is_some_and(|e| keeps_partial(e, &settings.cancel));
+            if let Err(e) = writeback.finish(kept) {
+                tracing::warn!("cannot record the download's progress: {e:#}");
+            }
+            match downloaded {
+                Ok(first) => {
+                    let done: u64 = download.counters.done().iter().sum();
+                    let transfer = Transfer {
+                        downloaded: done.saturating_sub(resumed_from)
+                            + index.as_ref().map_or(0, |i| i.bytes),
+                        reused: 0,
+                        requests: download.remote.requests() + u64::from(index.is_some()),
+                    };
+                    install(&download, settings, &target, first, pinned_auth, transfer).await
+                }
+                Err(e) => Err(e),
+            }
+        }
     };
     match installed {
         Ok(record) => {
@@ -591,6 +716,237 @@ async fn download_and_install(
             Err(e)
         }
     }
+}
+
+/// The local files a differential fetch takes chunks from, in order: the installed asset of
+/// this variant (a file layout only), then the `--seed` files; each with its kind and, for
+/// the installed one, its recorded version. A file named twice is read once.
+fn seed_files(settings: &Settings, plan: &Plan) -> Vec<(PathBuf, delta::SeedKind, Option<String>)> {
+    let mut out = Vec::new();
+    if plan.layout != Layout::Archive {
+        let installed = settings.backends.asset_path(&settings.asset);
+        if installed.is_file() {
+            let version = settings
+                .backends
+                .read_record(&settings.asset)
+                .ok()
+                .flatten()
+                .and_then(|r| r.version);
+            out.push((installed, delta::SeedKind::Installed, version));
+        }
+    }
+    for seed in &settings.delta.seeds {
+        out.push((seed.clone(), delta::SeedKind::Seed, None));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(p, _, _)| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
+    out
+}
+
+/// `--dry-run`: what a fetch would download and reuse. Reads the seeds, writes nothing.
+async fn dry_run(
+    settings: &Settings,
+    plan: &Plan,
+    index: Option<delta::Loaded>,
+    seeds: Vec<(PathBuf, delta::SeedKind, Option<String>)>,
+) -> Result<delta::DeltaPlan> {
+    let Some(loaded) = index else {
+        return Ok(delta::DeltaPlan {
+            index: None,
+            size: plan.size,
+            chunks: 0,
+            to_download: plan.size,
+            reused: 0,
+            requests: plan.parts.len() as u64,
+            index_bytes: 0,
+            seeds: Vec::new(),
+        });
+    };
+    let cancel = settings.cancel.clone();
+    let plan = plan.clone();
+    tokio::task::spawn_blocking(move || {
+        let index = &loaded.index;
+        let mut wanted = delta::seed::Wanted::new(index, |_| false);
+        let mut uses = Vec::new();
+        for (path, kind, version) in seeds {
+            let reused = scan_or_skip(&path, index, &mut wanted, None, &cancel)?;
+            uses.push(delta::SeedUse {
+                path,
+                kind,
+                version,
+                reused,
+            });
+        }
+        let ranges = delta::ranges::plan(index, |i| wanted.is_taken(i));
+        Ok(delta::DeltaPlan {
+            index: Some(loaded.name.clone()),
+            size: plan.size,
+            chunks: index.chunks.len() as u64,
+            to_download: ranges.iter().map(delta::ranges::Range::len).sum(),
+            reused: uses.iter().map(|u| u.reused).sum(),
+            requests: delta::ranges::requests(&ranges, &plan),
+            index_bytes: loaded.bytes,
+            seeds: uses,
+        })
+    })
+    .await
+    .context("seed task failed")?
+}
+
+/// [`delta::seed::scan`], with a seed that cannot be read skipped (it is only a source of
+/// bytes to save; the fetch goes on without it) rather than failing the fetch.
+fn scan_or_skip(
+    path: &std::path::Path,
+    index: &crate::chunks::Index,
+    wanted: &mut delta::seed::Wanted,
+    sink: Option<&partial::DataFile>,
+    cancel: &Cancel,
+) -> Result<u64> {
+    match delta::seed::scan(path, index, wanted, sink, cancel) {
+        Ok(n) => Ok(n),
+        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => Err(e),
+        Err(e) => {
+            tracing::warn!("seed {}: {e:#}; not used", path.display());
+            Ok(0)
+        }
+    }
+}
+
+/// A differential fetch ([`delta`]) into `download`'s data file: re-check a stopped fetch's
+/// chunks, take chunks from the seeds, download the rest by ranges, verify the whole file
+/// and install. `Ok(None)` when nothing local holds any chunk (a full download is then
+/// cheaper: one request per part); an error is for the caller to fall back on, unless it is
+/// a network failure or a cancel (the chunks on disk are then recorded for a resume).
+async fn delta_fetch(
+    download: &Arc<Download>,
+    settings: &Settings,
+    loaded: &delta::Loaded,
+    seeds: &[(PathBuf, delta::SeedKind, Option<String>)],
+    target: &std::path::Path,
+    auth: &Option<crate::signature::Authenticated>,
+) -> Result<Option<InstallRecord>> {
+    let index = Arc::new(loaded.index.clone());
+    let uses = {
+        let (data, plan, index, id) = (
+            download.data.clone(),
+            download.plan.clone(),
+            index.clone(),
+            loaded.id.clone(),
+        );
+        let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
+        tokio::task::spawn_blocking(move || -> Result<Vec<delta::SeedUse>> {
+            data.track_chunks(&id, index.chunks.len());
+            let mut uses = Vec::new();
+            let kept = delta::seed::recheck(&data, &plan, &index, &id, &cancel)?;
+            // From here on the data file holds chunks wherever they belong, not parts'
+            // prefixes: a full download after a fallback starts every part from zero.
+            for part in 0..plan.parts.len() {
+                data.reset(part);
+            }
+            if kept > 0 {
+                uses.push(delta::SeedUse {
+                    path: data.path().to_path_buf(),
+                    kind: delta::SeedKind::Partial,
+                    version: None,
+                    reused: kept,
+                });
+            }
+            let mut wanted = delta::seed::Wanted::new(&index, |i| data.is_chunk_done(i));
+            for (path, kind, version) in seeds {
+                let reused = scan_or_skip(&path, &index, &mut wanted, Some(&data), &cancel)?;
+                uses.push(delta::SeedUse {
+                    path,
+                    kind,
+                    version,
+                    reused,
+                });
+            }
+            Ok(uses)
+        })
+        .await
+        .context("seed task failed")??
+    };
+    let reused: u64 = uses.iter().map(|u| u.reused).sum();
+    if reused == 0 {
+        download.data.track_chunks("", 0);
+        return Ok(None);
+    }
+    let ranges = delta::ranges::plan(&index, |i| download.data.is_chunk_done(i));
+    let to_download: u64 = ranges.iter().map(delta::ranges::Range::len).sum();
+    (download.report)(&Event::DeltaPlanned(delta::DeltaPlan {
+        index: Some(loaded.name.clone()),
+        size: download.plan.size,
+        chunks: index.chunks.len() as u64,
+        to_download,
+        reused,
+        requests: delta::ranges::requests(&ranges, &download.plan),
+        index_bytes: loaded.bytes,
+        seeds: uses,
+    }));
+    download
+        .counters
+        .set_delta(Some((to_download, download.plan.size)));
+    download_ranges(download, &index, ranges, settings.jobs).await?;
+    let first = {
+        let (download, cancel) = (download.clone(), settings.cancel.clone());
+        tokio::task::spawn_blocking(move || -> Result<hashing::Hashed> {
+            let mut prehash = download.prehash.as_ref().map(|s| s.start()).transpose()?;
+            let mut sha256 = <sha2::Sha256 as sha2::Digest>::new();
+            hashing::hash_span(
+                &download.data,
+                0,
+                download.plan.parts[0].size,
+                &mut sha256,
+                prehash.as_mut(),
+                &cancel,
+            )?;
+            Ok(hashing::Hashed { sha256, prehash })
+        })
+        .await
+        .context("hash task failed")??
+    };
+    let transfer = Transfer {
+        downloaded: download.counters.downloaded() + loaded.bytes,
+        reused,
+        requests: download.remote.requests() + 1,
+    };
+    install(download, settings, target, first, auth.clone(), transfer)
+        .await
+        .map(Some)
+}
+
+/// Downloads `ranges`, `jobs` at a time, each on its own task; on the first failure the
+/// others are stopped (their verified chunks stay on disk and recorded) and it is returned.
+async fn download_ranges(
+    download: &Arc<Download>,
+    index: &Arc<crate::chunks::Index>,
+    ranges: Vec<delta::ranges::Range>,
+    jobs: usize,
+) -> Result<()> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for range in ranges {
+        let (download, index, permits) = (download.clone(), index.clone(), permits.clone());
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            delta::ranges::download(download, index, range).await
+        });
+    }
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = set.join_next().await {
+        let result = match joined {
+            Ok(r) => r,
+            Err(e) if e.is_cancelled() => continue,
+            Err(e) => Err(anyhow::anyhow!("download task failed: {e}")),
+        };
+        if let Err(e) = result {
+            if failure.is_none() {
+                set.abort_all();
+                failure = Some(e);
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
 
 /// `--variant auto`: with [`Compat::Auto`], reads the candidate's release, judges it
@@ -742,6 +1098,7 @@ async fn install(
     target: &std::path::Path,
     first: hashing::Hashed,
     mut signature: Option<crate::signature::Authenticated>,
+    transfer: Transfer,
 ) -> Result<InstallRecord> {
     let plan = download.plan.clone();
     let data = download.data.clone();
@@ -827,6 +1184,7 @@ async fn install(
         signature,
         files,
         requires: download.plan.requires.clone(),
+        transfer: Some(transfer),
     };
     settings.backends.write_record(&record)?;
     Ok(record)
@@ -881,6 +1239,19 @@ fn matches_install(record: &InstallRecord, plan: &Plan, target: &std::path::Path
         Ok(m) => m.is_file() && m.len() == plan.size,
         Err(_) => false,
     }
+}
+
+/// Whether a differential fetch stops (keeping its verified chunks for a rerun) rather than
+/// falling back to a full download after `err`: a cancel, or a network failure that its
+/// retries could not get past. Anything else (a server that refuses or ignores ranges,
+/// bytes that do not match the index, a whole file that does not verify) falls back.
+fn keeps_delta_partial(err: &anyhow::Error, cancel: &Cancel) -> bool {
+    cancel.is_cancelled()
+        || matches!(Error::find(err), Some(Error::Interrupted))
+        || err
+            .chain()
+            .filter_map(|e| e.downcast_ref::<http::HttpError>())
+            .any(http::HttpError::is_transient)
 }
 
 /// Whether partial data is worth keeping after `err`: network failures and cancels only.

@@ -44,6 +44,28 @@ pub struct Partial {
 struct Record {
     /// Per part, in plan order: bytes from the part's start that are on disk.
     received: Vec<u64>,
+    /// A differential fetch's chunks on disk (absent for a full download).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    chunks: Option<ChunkRecord>,
+}
+
+/// Which chunks of a chunk index a differential fetch has on disk, verified
+/// ([`crate::fetch::delta`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkRecord {
+    /// The index the chunk numbers refer to: the BLAKE3 of its bytes, hex.
+    pub index: String,
+    /// Runs of chunk numbers `[first, end)` on disk, in order.
+    pub done: Vec<(u32, u32)>,
+}
+
+/// What the writeback thread notes before each `fdatasync` and records after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Per part, bytes from its start written.
+    pub received: Vec<u64>,
+    /// The chunks written and verified, for a differential fetch.
+    pub chunks: Option<ChunkRecord>,
 }
 
 impl Partial {
@@ -120,19 +142,20 @@ impl Partial {
         &self.data
     }
 
-    /// Records that `received[i]` bytes of part `i` are on disk (atomically). The caller
-    /// has made them durable first.
-    pub fn write_record(&self, received: &[u64]) -> Result<()> {
+    /// Records what `snapshot` says is on disk (atomically). The caller has made it
+    /// durable first.
+    pub fn write_record(&self, snapshot: &Snapshot) -> Result<()> {
         crate::atomic::write_json_atomic(
             &self.record,
             &Record {
-                received: received.to_vec(),
+                received: snapshot.received.clone(),
+                chunks: snapshot.chunks.clone(),
             },
         )
     }
 
-    /// The recorded bytes per part, if a record for `plan` exists and makes sense.
-    fn read_record(&self, plan: &Plan) -> Option<Vec<u64>> {
+    /// The record, if one for `plan` exists and makes sense.
+    fn read_record(&self, plan: &Plan) -> Option<Record> {
         let bytes = checked_open::read_record_as(&self.record, Rule::Shared).ok()??;
         let record: Record = serde_json::from_slice(&bytes).ok()?;
         let fits = record.received.len() == plan.parts.len()
@@ -141,7 +164,7 @@ impl Partial {
                 .iter()
                 .zip(&plan.parts)
                 .all(|(n, p)| *n <= p.size);
-        fits.then_some(record.received)
+        fits.then_some(record)
     }
 
     /// Removes the directory and everything in it (fine if it is already gone), and the
@@ -262,6 +285,17 @@ pub struct DataFile {
     spans: Vec<(u64, u64)>,
     /// Per part: bytes from its start written so far (the `pwrite`s that returned).
     received: Vec<AtomicU64>,
+    /// The chunk record found on open, for a differential fetch to re-check.
+    recorded_chunks: Option<ChunkRecord>,
+    /// A differential fetch's verified chunks, once it tracks them.
+    chunks: std::sync::Mutex<Option<ChunkSet>>,
+}
+
+/// The chunks of one index that a differential fetch has written and verified.
+#[derive(Debug)]
+struct ChunkSet {
+    index: String,
+    done: Vec<bool>,
 }
 
 impl DataFile {
@@ -279,10 +313,11 @@ impl DataFile {
                 .with_context(|| format!("cannot stat {}", path.display()))
         };
         let len = stat(&file)?.len();
-        let recorded = partial
-            .read_record(plan)
-            .filter(|_| len == plan.size)
-            .unwrap_or_else(|| vec![0; plan.parts.len()]);
+        let record = partial.read_record(plan).filter(|_| len == plan.size);
+        let (recorded, recorded_chunks) = match record {
+            Some(r) => (r.received, r.chunks),
+            None => (vec![0; plan.parts.len()], None),
+        };
         if len != plan.size {
             file.set_len(0)
                 .with_context(|| format!("cannot truncate {}", path.display()))?;
@@ -300,7 +335,67 @@ impl DataFile {
             path,
             spans: plan.parts.iter().map(|p| (p.offset, p.size)).collect(),
             received: recorded.into_iter().map(AtomicU64::new).collect(),
+            recorded_chunks,
+            chunks: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The chunk record found when the file was opened (a differential fetch that was
+    /// stopped), if any. Its chunks are to be checked again before they are trusted.
+    pub fn recorded_chunks(&self) -> Option<&ChunkRecord> {
+        self.recorded_chunks.as_ref()
+    }
+
+    /// Starts (or, with `count` 0, stops) tracking the verified chunks of the index whose
+    /// id is `index` (the BLAKE3 of its bytes, hex); none is done yet.
+    pub fn track_chunks(&self, index: &str, count: usize) {
+        let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        *set = (count > 0).then(|| ChunkSet {
+            index: index.to_string(),
+            done: vec![false; count],
+        });
+    }
+
+    /// Notes chunk `id` as written and verified (recorded with the next writeback round).
+    pub fn chunk_done(&self, id: usize) {
+        let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = set.as_mut().and_then(|s| s.done.get_mut(id)) {
+            *d = true;
+        }
+    }
+
+    /// Whether chunk `id` is noted as done.
+    pub fn is_chunk_done(&self, id: usize) -> bool {
+        let set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        set.as_ref()
+            .and_then(|s| s.done.get(id).copied())
+            .unwrap_or(false)
+    }
+
+    /// Writes `bytes` at `offset` of the file (a differential fetch's chunk, wherever it
+    /// lies), without touching the parts' received counts.
+    pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
+        self.file
+            .write_all_at(bytes, offset)
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    /// What is on disk now, for the resume record: the parts' received counts and the
+    /// tracked chunks.
+    pub fn state(&self) -> Snapshot {
+        let chunks = self
+            .chunks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|s| ChunkRecord {
+                index: s.index.clone(),
+                done: runs(&s.done),
+            });
+        Snapshot {
+            received: self.snapshot(),
+            chunks,
+        }
     }
 
     /// The file's path.
@@ -361,6 +456,26 @@ impl DataFile {
             .sync_all()
             .with_context(|| format!("cannot fsync {}", self.path.display()))
     }
+}
+
+/// The runs `[first, end)` of `true` in `done`.
+fn runs(done: &[bool]) -> Vec<(u32, u32)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, d) in done.iter().enumerate() {
+        match (d, start) {
+            (true, None) => start = Some(i as u32),
+            (false, Some(s)) => {
+                out.push((s, i as u32));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, done.len() as u32));
+    }
+    out
 }
 
 /// Not enough free space for a download: the filesystem of `dir` has `available` bytes for
@@ -442,6 +557,7 @@ mod tests {
             parts: vec![part(0), part(1)],
             version: None,
             requires: None,
+            index: None,
         }
     }
 
@@ -507,7 +623,7 @@ mod tests {
         let mut buf = [0u8; 15];
         data.read_at(&mut buf, 0).unwrap();
         assert_eq!(&buf, b"abcdeABCDEfghij");
-        partial.write_record(&data.snapshot()).unwrap();
+        partial.write_record(&data.state()).unwrap();
         data.reset(1);
         assert_eq!(data.snapshot(), [10, 0]);
         let again = DataFile::open(&partial, &plan).unwrap();
@@ -520,7 +636,12 @@ mod tests {
         let backends = BackendsDir::new(dir.path());
         let plan = plan();
         let partial = Partial::open(&backends, &plan).unwrap();
-        partial.write_record(&[10, 5]).unwrap();
+        partial
+            .write_record(&Snapshot {
+                received: vec![10, 5],
+                chunks: None,
+            })
+            .unwrap();
         let mut other = plan.clone();
         other.sha256 = Sha256([1; 32]);
         let partial = Partial::open(&backends, &other).unwrap();

@@ -125,6 +125,8 @@ pub struct Remote {
     pub retry: RetryPolicy,
     /// Ends retry waits (and, through the fetch, transfers) with [`Error::Interrupted`].
     pub cancel: Cancel,
+    /// Data requests sent so far ([`Remote::open`], [`Remote::open_range`]).
+    requests: std::sync::atomic::AtomicU64,
 }
 
 /// A byte stream from some offset of a release file.
@@ -139,7 +141,8 @@ pub struct Body {
 
 enum BodyInner {
     Http(reqwest::Response, Url),
-    File(tokio::fs::File, Vec<u8>),
+    /// A file, a read buffer, and how many bytes are still to be read.
+    File(tokio::fs::File, Vec<u8>, u64),
 }
 
 impl Body {
@@ -156,11 +159,16 @@ impl Body {
                 .chunk()
                 .await
                 .map_err(|e| HttpError::from_reqwest(url, e)),
-            BodyInner::File(f, buf) => {
-                let n = f.read(buf).await.map_err(|e| HttpError::Fatal {
-                    url: self.what.clone(),
-                    message: format!("cannot read: {e}"),
-                })?;
+            BodyInner::File(f, buf, left) => {
+                let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
+                let n = f
+                    .read(&mut buf[..want])
+                    .await
+                    .map_err(|e| HttpError::Fatal {
+                        url: self.what.clone(),
+                        message: format!("cannot read: {e}"),
+                    })?;
+                *left -= n as u64;
                 Ok((n > 0).then(|| bytes::Bytes::copy_from_slice(&buf[..n])))
             }
         }
@@ -208,7 +216,85 @@ impl Remote {
             http,
             retry,
             cancel,
+            requests: Default::default(),
         }
+    }
+
+    /// How many data requests ([`Remote::open`], [`Remote::open_range`]) were sent so far
+    /// (reads of a directory release count too); the small files are not counted.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Opens bytes `start..end` of file `name` with one single-range request (`Range:
+    /// bytes=start-(end-1)`; a multi-range request is never sent: GitHub answers those with
+    /// the whole file or an error). One attempt, as for [`Remote::open`]. A server that
+    /// answers with anything but a `206` starting at `start` (a whole-file `200`, another
+    /// range) is a [`HttpError::Fatal`]: its bytes cannot be placed.
+    pub async fn open_range(&self, name: &str, start: u64, end: u64) -> Result<Body, HttpError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.source {
+            Source::Http(base) => {
+                let url = self.source.url(base, name);
+                let last = end.saturating_sub(1);
+                let resp = self
+                    .http
+                    .send(Method::GET, &url, Some((start, Some(last))))
+                    .await?;
+                if resp.status() != reqwest::StatusCode::PARTIAL_CONTENT {
+                    return Err(HttpError::Fatal {
+                        url: url.to_string(),
+                        message: format!(
+                            "answered `Range: bytes={start}-{last}` with {} instead of 206 \
+                             Partial Content",
+                            resp.status()
+                        ),
+                    });
+                }
+                match content_range_start(&resp) {
+                    Some(s) if s == start => {}
+                    other => {
+                        return Err(HttpError::Fatal {
+                            url: url.to_string(),
+                            message: format!(
+                                "asked for bytes {start}-{last} but got Content-Range starting \
+                                 at {other:?}"
+                            ),
+                        })
+                    }
+                }
+                Ok(Body {
+                    what: url.to_string(),
+                    inner: BodyInner::Http(resp, url),
+                    ranged: true,
+                })
+            }
+            Source::Dir(dir) => {
+                let mut body = self.open_file(&dir.join(name), start).await?;
+                if let BodyInner::File(_, _, left) = &mut body.inner {
+                    *left = end.saturating_sub(start);
+                }
+                Ok(body)
+            }
+        }
+    }
+
+    /// A local file from byte `offset` to its end.
+    async fn open_file(&self, path: &std::path::Path, offset: u64) -> Result<Body, HttpError> {
+        let fatal = |e: std::io::Error| HttpError::Fatal {
+            url: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut f = tokio::fs::File::open(path).await.map_err(fatal)?;
+        f.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(fatal)?;
+        Ok(Body {
+            what: path.display().to_string(),
+            inner: BodyInner::File(f, vec![0; 256 << 10], u64::MAX),
+            ranged: true,
+        })
     }
 
     /// Runs `op` with retries on transient errors. `on_retry` sees each failure and delay.
@@ -312,10 +398,12 @@ impl Remote {
     /// Opens file `name` from byte `offset` (one attempt; the caller retries, since a retry
     /// must resume from wherever the previous attempt stopped).
     pub async fn open(&self, name: &str, offset: u64) -> Result<Body, HttpError> {
+        self.requests
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match &self.source {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
-                let range = (offset > 0).then_some(offset);
+                let range = (offset > 0).then_some((offset, None));
                 let resp = self.http.send(Method::GET, &url, range).await?;
                 let ranged = if offset == 0 {
                     true
@@ -341,22 +429,7 @@ impl Remote {
                     ranged,
                 })
             }
-            Source::Dir(dir) => {
-                let path = dir.join(name);
-                let fatal = |e: std::io::Error| HttpError::Fatal {
-                    url: path.display().to_string(),
-                    message: e.to_string(),
-                };
-                let mut f = tokio::fs::File::open(&path).await.map_err(fatal)?;
-                f.seek(std::io::SeekFrom::Start(offset))
-                    .await
-                    .map_err(fatal)?;
-                Ok(Body {
-                    what: path.display().to_string(),
-                    inner: BodyInner::File(f, vec![0; 256 << 10]),
-                    ranged: true,
-                })
-            }
+            Source::Dir(dir) => self.open_file(&dir.join(name), offset).await,
         }
     }
 }

@@ -53,9 +53,9 @@ impl Writeback {
     pub fn finish(mut self, record: bool) -> Result<()> {
         self.halt();
         if record {
-            let received = self.data.snapshot();
+            let state = self.data.state();
             self.data.sync_data()?;
-            self.partial.write_record(&received)?;
+            self.partial.write_record(&state)?;
         }
         Ok(())
     }
@@ -80,7 +80,7 @@ impl Drop for Writeback {
 
 fn run(stop: &(Mutex<bool>, Condvar), data: &DataFile, partial: &Partial) {
     let (flag, cv) = stop;
-    let mut recorded = data.snapshot();
+    let mut recorded = data.state();
     let mut last_record = Instant::now();
     let mut round_start = Instant::now();
     loop {
@@ -101,7 +101,7 @@ fn run(stop: &(Mutex<bool>, Condvar), data: &DataFile, partial: &Partial) {
         }
         drop(stopped);
         round_start = Instant::now();
-        let received = data.snapshot();
+        let received = data.state();
         if received == recorded {
             continue;
         }

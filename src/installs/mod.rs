@@ -65,6 +65,23 @@ pub struct InstallRecord {
     /// the install against the GPUs here with them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<crate::gpu::Requirements>,
+    /// What installing it cost (absent in records of older voxctl versions).
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<Transfer>,
+}
+
+/// What one install cost: in the install record and [`crate::fetch::Event::Installed`],
+/// as top-level fields `downloaded`, `reused`, `requests`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Bytes received from the release for the asset in this run: parts or ranges, and the
+    /// chunk index of a differential fetch (bytes a resumed run found on disk not counted).
+    pub downloaded: u64,
+    /// Bytes of the asset taken from local files (the installed asset, `--seed` files, a
+    /// stopped differential fetch's chunks), each chunk verified; 0 for a full download.
+    pub reused: u64,
+    /// Requests made for the asset's bytes (parts or ranges) and its chunk index in this run.
+    pub requests: u64,
 }
 
 /// One entry of an archive install, as recorded in its install record: a regular file with

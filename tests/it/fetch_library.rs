@@ -48,6 +48,8 @@ fn settings(fx: &Fixture, source: &str, cancel: &Cancel) -> Settings {
         compat: Compat::Skip,
         repair: None,
         cancel: cancel.clone(),
+        delta: Default::default(),
+        dry_run: false,
     }
 }
 

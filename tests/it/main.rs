@@ -9,6 +9,7 @@ mod support;
 
 mod ci_config;
 mod cli;
+mod delta;
 mod embed;
 mod examples;
 mod fetch;

@@ -336,6 +336,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
                 signature: None,
                 files: None,
                 requires: None,
+                transfer: None,
             })
             .unwrap();
     }

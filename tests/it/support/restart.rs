@@ -139,6 +139,7 @@ impl Env {
                 signature: None,
                 files: None,
                 requires: None,
+                transfer: None,
             })
             .unwrap();
         path

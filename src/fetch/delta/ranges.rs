@@ -1,0 +1,349 @@
+//! The missing chunks as byte ranges, and downloading one range.
+//!
+//! [`plan`] merges missing chunks into [`Range`]s: adjacent chunks, and chunks separated by at
+//! most [`MERGE_GAP`] bytes already on disk (downloaded again rather than paid for with
+//! another request), up to [`MAX_RANGE`] bytes a range so that `--jobs` ranges run side by
+//! side even when one region changed. A range is chunk-aligned in the asset; chunks may
+//! straddle a part boundary, so a range is fetched as one single-range request per part it
+//! touches ([`pieces`]), in order, through one BLAKE3 per chunk: every chunk is checked as
+//! its last byte arrives, and only then noted done (and recorded for resume by the
+//! writeback thread after an `fdatasync`).
+
+use std::pin::pin;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::chunks::Index;
+use crate::fetch::download::Budget;
+use crate::fetch::http::HttpError;
+use crate::fetch::layout::Plan;
+use crate::fetch::{Download, Event};
+use crate::Error;
+
+/// Bytes already on disk between two missing chunks that are downloaded again so that the
+/// two become one request: 64 KiB, about what one request's round trip costs in transfer
+/// time on a 20 Mbit/s link with 25 ms of latency, and at most a few chunks of the index.
+pub const MERGE_GAP: u64 = 64 << 10;
+
+/// The longest range, in bytes (32 MiB): a larger changed region becomes several ranges, so
+/// it downloads over several connections.
+pub const MAX_RANGE: u64 = 32 << 20;
+
+/// Chunks `first..end` of the index: bytes `start..stop` of the asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    /// The first chunk's number.
+    pub first: usize,
+    /// One past the last chunk's number.
+    pub end: usize,
+    /// The first byte, in the asset.
+    pub start: u64,
+    /// One past the last byte.
+    pub stop: u64,
+}
+
+impl Range {
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        self.stop - self.start
+    }
+
+    /// Whether it is empty (never, for a planned range).
+    pub fn is_empty(&self) -> bool {
+        self.stop == self.start
+    }
+}
+
+/// The ranges covering every chunk of `index` for which `done` is false, in order.
+pub fn plan(index: &Index, done: impl Fn(usize) -> bool) -> Vec<Range> {
+    let mut out: Vec<Range> = Vec::new();
+    for (id, c) in index.chunks.iter().enumerate() {
+        if done(id) {
+            continue;
+        }
+        let stop = c.offset + u64::from(c.len);
+        match out.last_mut() {
+            Some(r) if c.offset - r.stop <= MERGE_GAP && stop - r.start <= MAX_RANGE => {
+                r.end = id + 1;
+                r.stop = stop;
+            }
+            _ => out.push(Range {
+                first: id,
+                end: id + 1,
+                start: c.offset,
+                stop,
+            }),
+        }
+    }
+    out
+}
+
+/// `range` as requests: (part number, first byte in the part, one past the last), in order.
+pub fn pieces(range: &Range, plan: &Plan) -> Vec<(usize, u64, u64)> {
+    plan.parts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            let from = range.start.max(p.offset);
+            let to = range.stop.min(p.offset + p.size);
+            (from < to).then(|| (i, from - p.offset, to - p.offset))
+        })
+        .collect()
+}
+
+/// How many requests `ranges` take (one per range and part it touches).
+pub fn requests(ranges: &[Range], plan: &Plan) -> u64 {
+    ranges.iter().map(|r| pieces(r, plan).len() as u64).sum()
+}
+
+/// The chunk being received, hashed as its bytes arrive.
+struct Current {
+    /// Its number.
+    id: usize,
+    /// One past its last byte, in the asset.
+    stop: u64,
+    hasher: blake3::Hasher,
+}
+
+/// Downloads `range` into the data file, checking each chunk against `index`. A chunk that
+/// does not match is an [`Error::Integrity`] (the index or the server lies); network
+/// failures are retried from the last byte received within the range's [`Budget`].
+pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range) -> Result<()> {
+    let chunk_stop = |id: usize| {
+        let c = &index.chunks[id];
+        c.offset + u64::from(c.len)
+    };
+    let mut pos = range.start;
+    let mut current = Current {
+        id: range.first,
+        stop: chunk_stop(range.first),
+        hasher: blake3::Hasher::new(),
+    };
+    for (part_no, from, to) in pieces(&range, &ctx.plan) {
+        let part = &ctx.plan.parts[part_no];
+        let what = ctx.remote.source.locate(&part.name);
+        let piece_stop = part.offset + to;
+        let mut budget = Budget::new(ctx.remote.retry, to - from, 0);
+        debug_assert_eq!(pos, part.offset + from);
+        while pos < piece_stop {
+            ctx.remote.cancel.check()?;
+            let attempt = async {
+                let mut body = ctx
+                    .remote
+                    .open_range(&part.name, pos - part.offset, to)
+                    .await?;
+                let mut interrupted = pin!(ctx.remote.cancel.cancelled());
+                loop {
+                    let chunk = tokio::select! {
+                        biased;
+                        c = body.chunk() => c?,
+                        () = &mut interrupted => return Ok(Err(Error::Interrupted.into())),
+                    };
+                    let Some(bytes) = chunk else {
+                        if pos < piece_stop && body.is_local() {
+                            return Ok(Err(Error::Integrity(format!(
+                                "{}: ends before byte {}",
+                                body.what,
+                                piece_stop - part.offset
+                            ))
+                            .into()));
+                        }
+                        return Ok(Ok(()));
+                    };
+                    if pos + bytes.len() as u64 > piece_stop {
+                        return Ok(Err(Error::Integrity(format!(
+                            "{}: sent more than the {} bytes asked for",
+                            body.what,
+                            to - from
+                        ))
+                        .into()));
+                    }
+                    if let Err(e) = ctx.data.write_at(&bytes, pos) {
+                        return Ok(Err(e));
+                    }
+                    if let Err(e) = feed(&ctx, &index, &mut current, pos, &bytes, &chunk_stop) {
+                        return Ok(Err(e));
+                    }
+                    pos += bytes.len() as u64;
+                    ctx.counters.add_downloaded(bytes.len() as u64);
+                }
+            };
+            let result: Result<Result<()>, HttpError> = attempt.await;
+            match result {
+                Ok(Ok(())) if pos == piece_stop => {}
+                Ok(Ok(())) => {
+                    let e = HttpError::Transient {
+                        url: what.clone(),
+                        message: format!(
+                            "the response ended {} bytes short of the range",
+                            piece_stop - pos
+                        ),
+                        retry_after: None,
+                    };
+                    retry_wait(&ctx, &mut budget, &part.name, &what, pos, e).await?;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(e) if e.is_transient() => {
+                    retry_wait(&ctx, &mut budget, &part.name, &what, pos, e).await?;
+                }
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("part {}", part.name))),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts a failed attempt against `budget` and sleeps before the next one; errors once the
+/// budget is spent.
+async fn retry_wait(
+    ctx: &Download,
+    budget: &mut Budget,
+    part: &str,
+    what: &str,
+    pos: u64,
+    e: HttpError,
+) -> Result<()> {
+    let did = e.detail();
+    let Some(delay) = budget.failed(pos, did.clone()) else {
+        return Err(anyhow::Error::new(e).context(format!(
+            "{what}: giving up on a range of part {part} after {} failed attempts; the \
+             server: {}",
+            budget.failures,
+            budget.seen.join("; ")
+        )));
+    };
+    let delay = e.retry_after().unwrap_or(delay);
+    (ctx.report)(&Event::Retry {
+        part: part.to_string(),
+        error: format!("{what}: {did}"),
+        delay_ms: delay.as_millis() as u64,
+    });
+    crate::fetch::sleep(&ctx.remote.cancel, delay).await?;
+    Ok(())
+}
+
+/// Feeds `bytes` (at asset offset `pos`) to the chunk hashes, checking and noting done every
+/// chunk they complete.
+fn feed(
+    ctx: &Download,
+    index: &Index,
+    current: &mut Current,
+    mut pos: u64,
+    mut bytes: &[u8],
+    chunk_stop: &dyn Fn(usize) -> u64,
+) -> Result<()> {
+    while !bytes.is_empty() {
+        let take = (current.stop - pos).min(bytes.len() as u64) as usize;
+        current.hasher.update(&bytes[..take]);
+        pos += take as u64;
+        bytes = &bytes[take..];
+        if pos == current.stop {
+            let c = &index.chunks[current.id];
+            let got: [u8; 32] = current.hasher.finalize().into();
+            if got != c.hash {
+                return Err(Error::Integrity(format!(
+                    "chunk {} (bytes {}..{}) does not match the chunk index",
+                    current.id, c.offset, current.stop
+                ))
+                .into());
+            }
+            ctx.data.chunk_done(current.id);
+            if current.id + 1 < index.chunks.len() {
+                current.id += 1;
+                current.stop = chunk_stop(current.id);
+                current.hasher.reset();
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::Sha256;
+    use crate::chunks::{Chunk, Params};
+    use crate::fetch::layout::{Layout, Part};
+
+    fn index(lens: &[u32]) -> Index {
+        let mut offset = 0;
+        let chunks = lens
+            .iter()
+            .map(|&len| {
+                let c = Chunk {
+                    offset,
+                    len,
+                    hash: [0; 32],
+                };
+                offset += u64::from(len);
+                c
+            })
+            .collect();
+        Index {
+            params: Params::DEFAULT,
+            size: offset,
+            sha256: Sha256([0; 32]),
+            chunks,
+        }
+    }
+
+    #[test]
+    fn missing_chunks_merge_across_small_gaps_only_and_ranges_stay_bounded() {
+        let k = 1u32 << 10;
+        let gap = MERGE_GAP as u32;
+        // chunks: 0 missing, 1 (gap) done, 2 missing, 3 done (too big a gap), 4 missing
+        let idx = index(&[4 * k, gap, 4 * k, gap + 1, 4 * k]);
+        let done = |i: usize| i == 1 || i == 3;
+        let got = plan(&idx, done);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[0].first, got[0].end), (0, 3));
+        assert_eq!((got[0].start, got[0].stop), (0, u64::from(8 * k + gap)));
+        assert_eq!((got[1].first, got[1].end), (4, 5));
+        // Nothing missing: no range.
+        assert!(plan(&idx, |_| true).is_empty());
+        // A long missing region is cut at MAX_RANGE, at chunk boundaries.
+        let big = index(&vec![1 << 20; 80]);
+        let got = plan(&big, |_| false);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got.iter().all(|r| r.len() <= MAX_RANGE));
+        assert_eq!(got.iter().map(Range::len).sum::<u64>(), 80 << 20);
+        assert!(got
+            .windows(2)
+            .all(|w| w[0].stop == w[1].start && w[0].end == w[1].first));
+    }
+
+    #[test]
+    fn a_range_over_a_part_boundary_is_one_request_per_part() {
+        let part = |i: u64, offset, size| Part {
+            name: format!("a.part0{i}"),
+            offset,
+            size,
+            sha256: None,
+        };
+        let plan = Plan {
+            layout: Layout::ManifestJson,
+            asset: "a".into(),
+            size: 30,
+            sha256: Sha256([0; 32]),
+            parts: vec![part(0, 0, 10), part(1, 10, 10), part(2, 20, 10)],
+            version: None,
+            requires: None,
+            index: None,
+        };
+        let r = |start, stop| Range {
+            first: 0,
+            end: 1,
+            start,
+            stop,
+        };
+        assert_eq!(pieces(&r(2, 8), &plan), vec![(0, 2, 8)]);
+        assert_eq!(pieces(&r(8, 10), &plan), vec![(0, 8, 10)]);
+        assert_eq!(pieces(&r(8, 12), &plan), vec![(0, 8, 10), (1, 0, 2)]);
+        assert_eq!(
+            pieces(&r(5, 25), &plan),
+            vec![(0, 5, 10), (1, 0, 10), (2, 0, 5)]
+        );
+        assert_eq!(requests(&[r(8, 12), r(20, 30)], &plan), 3);
+    }
+}
