@@ -51,6 +51,7 @@ pub mod backend;
 pub mod cancel;
 pub mod checked_open;
 pub mod checksum;
+pub mod chunks;
 pub mod digest;
 pub mod doctor;
 pub mod duration;
