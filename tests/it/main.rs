@@ -10,6 +10,7 @@ mod support;
 mod ci_config;
 mod cli;
 mod delta;
+mod delta_large;
 mod embed;
 mod examples;
 mod fetch;
