@@ -28,6 +28,9 @@ _voxctl() {
             voxctl,help)
                 cmd="voxctl__subcmd__help"
                 ;;
+            voxctl,index)
+                cmd="voxctl__subcmd__index"
+                ;;
             voxctl,lease)
                 cmd="voxctl__subcmd__lease"
                 ;;
@@ -66,6 +69,9 @@ _voxctl() {
                 ;;
             voxctl__subcmd__help,help)
                 cmd="voxctl__subcmd__help__subcmd__help"
+                ;;
+            voxctl__subcmd__help,index)
+                cmd="voxctl__subcmd__help__subcmd__index"
                 ;;
             voxctl__subcmd__help,lease)
                 cmd="voxctl__subcmd__help__subcmd__lease"
@@ -176,7 +182,7 @@ _voxctl() {
 
     case "${cmd}" in
         voxctl)
-            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split sign verify status doctor stop remove reap lease completions help"
+            opts="-q -v -h -V --quiet --verbose --json --yes --state-dir --help --version restart fetch split index sign verify status doctor stop remove reap lease completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -384,7 +390,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help)
-            opts="restart fetch split sign verify status doctor stop remove reap lease completions help"
+            opts="restart fetch split index sign verify status doctor stop remove reap lease completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -440,6 +446,20 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__help__subcmd__index)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -670,6 +690,48 @@ _voxctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        voxctl__subcmd__index)
+            opts="-q -v -h --out --force --quiet --verbose --json --yes --state-dir --help --asset --avg-size"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --asset)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --avg-size)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1402,7 +1464,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__split)
-            opts="-q -v -h --out --variant --force --fsync --sign --tauri-sig --quiet --verbose --json --yes --state-dir --help --chunk-size --part-size --asset --app-version --cuda-arch-list --min-driver --rocm-gfx"
+            opts="-q -v -h --out --variant --force --no-index --fsync --sign --tauri-sig --quiet --verbose --json --yes --state-dir --help --chunk-size --part-size --asset --app-version --cuda-arch-list --min-driver --rocm-gfx"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

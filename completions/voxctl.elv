@@ -32,6 +32,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand index 'Write the chunk index (S.chunks) of an existing release file, so that `fetch` can update it by downloading only the chunks that changed (`split` writes one itself)'
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
@@ -107,8 +108,24 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --min-driver 'The oldest NVIDIA driver the build runs on (e.g. 525.60.13)'
             cand --rocm-gfx 'The ROCm gfx targets the build has code for (e.g. "gfx1030;gfx1100")'
             cand --force 'Replace existing outputs (and remove parts numbered beyond the new last one)'
+            cand --no-index 'Write no chunk index (S.chunks; `fetch` then downloads updates whole). An existing S.chunks still counts as an output: refused without --force, removed with it, so no index describes another build'
             cand --fsync 'fsync every output before it is renamed, so that not even a power loss can leave a manifest naming a part whose data is not on disk (slower: waits for the disk)'
             cand --tauri-sig 'With --sign: also write Tauri''s form of each signature (X.sig, base64)'
+            cand -q 'Print only errors on stderr (no progress, no messages)'
+            cand --quiet 'Print only errors on stderr (no progress, no messages)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
+            cand --json 'Print one JSON document (or JSON lines for event streams) on stdout'
+            cand --yes 'Answer yes to confirmations (needed without a terminal)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'voxctl;index'= {
+            cand --out 'Directory to write S.chunks to (created if missing) [default: FILE''s directory]'
+            cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
+            cand --asset 'The asset name that names the index [default: FILE''s name]'
+            cand --avg-size 'The average chunk size: a power of two from 256 bytes to 4 MiB, spelled as for --part-size (16K, 64KiB); chunks are at least a quarter and at most four times it [default: 16K, what split uses]'
+            cand --force 'Replace an existing S.chunks'
             cand -q 'Print only errors on stderr (no progress, no messages)'
             cand --quiet 'Print only errors on stderr (no progress, no messages)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -395,6 +412,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand restart 'Swap the running backend for an installed variant, safely'
             cand fetch 'Download, verify and install a backend variant from a release (parallel, resumable)'
             cand split 'Split a release file into parts under GitHub''s 2 GiB asset limit, with SHA-256 files and manifests (the parts are what `split -b N -d -a 2` writes)'
+            cand index 'Write the chunk index (S.chunks) of an existing release file, so that `fetch` can update it by downloading only the chunks that changed (`split` writes one itself)'
             cand sign 'Sign files with a minisign secret key: writes FILE.minisig (and Tauri''s FILE.sig with --tauri-sig), as `minisign -S` does'
             cand verify 'Verify files against SHA-256 checksums: one file, sha256sum/BSD-tag sums files, or a split release from its manifest'
             cand status 'Show held slots, leases, installed variants, partial downloads and the running backend'
@@ -411,6 +429,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;help;fetch'= {
         }
         &'voxctl;help;split'= {
+        }
+        &'voxctl;help;index'= {
         }
         &'voxctl;help;sign'= {
         }

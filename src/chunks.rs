@@ -367,6 +367,16 @@ impl Index {
     ///
     /// If `params` are not valid ([`Params::validate`]).
     pub fn of_file(path: &Path, params: Params, cancel: &Cancel) -> Result<Index> {
+        Index::of_file_with_progress(path, params, &|_| {}, cancel)
+    }
+
+    /// [`Index::of_file`], calling `progress` with the number of bytes of each block read.
+    pub fn of_file_with_progress(
+        path: &Path,
+        params: Params,
+        progress: &(dyn Fn(u64) + Sync),
+        cancel: &Cancel,
+    ) -> Result<Index> {
         let seg =
             Segment::whole(path).with_context(|| format!("cannot open {}", path.display()))?;
         let expected = seg.len;
@@ -377,7 +387,7 @@ impl Index {
             Ok(())
         };
         let mut indexer = Indexer::new(params, &mut sink);
-        pump(&[seg], &mut [&mut whole, &mut indexer], &|_| {}, cancel)?;
+        pump(&[seg], &mut [&mut whole, &mut indexer], progress, cancel)?;
         let indexed = indexer.finish()?;
         let (sha256, size) = whole.finish();
         if size != expected || indexed.bytes != size {

@@ -70,6 +70,9 @@ pub enum Command {
     /// Split a release file into parts under GitHub's 2 GiB asset limit, with SHA-256 files
     /// and manifests (the parts are what `split -b N -d -a 2` writes).
     Split(SplitArgs),
+    /// Write the chunk index (S.chunks) of an existing release file, so that `fetch` can
+    /// update it by downloading only the chunks that changed (`split` writes one itself).
+    Index(IndexArgs),
     /// Sign files with a minisign secret key: writes FILE.minisig (and Tauri's FILE.sig with
     /// --tauri-sig), as `minisign -S` does.
     Sign(SignArgs),
@@ -334,10 +337,12 @@ fn parse_max_size(text: &str) -> Result<u64, voxctl::Error> {
 /// `voxctl split FILE`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Writes S.part00[.exe], S.part01[.exe], ..., then S.sha256 (one sha256sum line for \
+    after_help = "Writes S.part00[.exe], S.part01[.exe], ..., then S.chunks (the chunk index of \
+the whole file, for differential updates; see `voxctl index`), S.sha256 (one sha256sum line for \
 the whole file), S.manifest (the part names, one a line) and S.manifest.json (sizes, offsets and \
-SHA-256 of every part), where S is the asset name without a trailing .exe. Every output is written \
-under a temporary name and renamed when complete, the manifests last."
+SHA-256 of every part, and the index's size and SHA-256), where S is the asset name without a \
+trailing .exe. Every output is written under a temporary name and renamed when complete, the \
+manifests last."
 )]
 pub struct SplitArgs {
     /// The file to split.
@@ -379,6 +384,11 @@ pub struct SplitArgs {
     /// Replace existing outputs (and remove parts numbered beyond the new last one).
     #[arg(long)]
     pub force: bool,
+    /// Write no chunk index (S.chunks; `fetch` then downloads updates whole). An existing
+    /// S.chunks still counts as an output: refused without --force, removed with it, so no
+    /// index describes another build.
+    #[arg(long)]
+    pub no_index: bool,
     /// fsync every output before it is renamed, so that not even a power loss can leave a
     /// manifest naming a part whose data is not on disk (slower: waits for the disk).
     #[arg(long)]
@@ -391,6 +401,37 @@ pub struct SplitArgs {
     /// With --sign: also write Tauri's form of each signature (X.sig, base64).
     #[arg(long, requires = "sign")]
     pub tauri_sig: bool,
+}
+
+/// `voxctl index FILE`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Writes DIR/S.chunks, S being the asset name without a trailing .exe: \
+the file cut into content-defined chunks (FastCDC 2020), each chunk's length and BLAKE3-256, \
+with the file's size and SHA-256 (format in README, \"Chunk index format\"). The bytes are \
+those `voxctl split` writes for the same file. A release with S.manifest.json should name the \
+index there (split does; --json prints its size and SHA-256); without a JSON manifest the index \
+is only a hint: the whole-file SHA-256 decides. An existing S.chunks is refused (exit 1) unless \
+--force."
+)]
+pub struct IndexArgs {
+    /// The release file (the whole asset) to index.
+    #[arg(value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+    /// Directory to write S.chunks to (created if missing) [default: FILE's directory].
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub out: Option<PathBuf>,
+    /// The asset name that names the index [default: FILE's name].
+    #[arg(long, value_name = "NAME")]
+    pub asset: Option<String>,
+    /// The average chunk size: a power of two from 256 bytes to 4 MiB, spelled as for
+    /// --part-size (16K, 64KiB); chunks are at least a quarter and at most four times it
+    /// [default: 16K, what split uses].
+    #[arg(long, value_name = "SIZE")]
+    pub avg_size: Option<String>,
+    /// Replace an existing S.chunks.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `voxctl sign FILE...`.

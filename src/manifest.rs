@@ -81,6 +81,7 @@ pub struct Part {
 /// {"format":"voxctl-manifest","version":1,"asset":"voicebox-server-cuda","size":2400000000,
 ///  "sha256":"…","chunk_size":1900000000,"app_version":"0.3.0","variant":"cuda",
 ///  "requires":{"cuda_arch_list":"8.0;8.6;8.9;9.0;12.0+PTX","min_driver":"525.60"},
+///  "index":{"name":"voicebox-server-cuda.chunks","size":5505300,"sha256":"…"},
 ///  "parts":[{"name":"voicebox-server-cuda.part00","offset":0,"size":1900000000,"sha256":"…"},…]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +109,12 @@ pub struct Manifest {
     /// stays 1, and older readers ignore it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requires: Option<crate::gpu::Requirements>,
+    /// The chunk index published beside the parts (`S.chunks`, [`crate::chunks`]): its name,
+    /// size and SHA-256, so that whatever authenticates the manifest authenticates the index.
+    /// Absent without one (`split --no-index`, or a release by another tool). An optional
+    /// field: the format version stays 1, and older readers ignore it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<crate::chunks::IndexRef>,
     /// The parts, in order.
     pub parts: Vec<Part>,
 }
@@ -137,6 +144,9 @@ impl Manifest {
             )));
         }
         validate_file_name("asset", &self.asset)?;
+        if let Some(index) = &self.index {
+            index.validate(&self.asset)?;
+        }
         if self.parts.is_empty() {
             return Err(Error::Integrity("manifest lists no parts".into()));
         }
@@ -221,6 +231,7 @@ mod tests {
             app_version: None,
             variant: Some("cuda".into()),
             requires: None,
+            index: None,
             parts: vec![
                 Part {
                     name: part_name("voicebox-server-cuda.exe", 0),
@@ -259,7 +270,7 @@ mod tests {
         let ok = sample();
         assert!(Manifest::from_json(&serde_json::to_vec(&ok).unwrap()).is_ok());
         type Break = fn(&mut Manifest);
-        let cases: [(&str, Break); 8] = [
+        let cases: [(&str, Break); 10] = [
             ("format", |m| m.format = "x".into()),
             ("version", |m| m.version = 9),
             ("traversal", |m| m.parts[0].name = "../etc/passwd".into()),
@@ -268,12 +279,77 @@ mod tests {
             ("sum", |m| m.size = 16),
             ("asset", |m| m.asset = "a/b".into()),
             ("empty", |m| m.parts.clear()),
+            ("index name", |m| {
+                m.index = Some(crate::chunks::IndexRef {
+                    name: "other.chunks".into(),
+                    size: 108,
+                    sha256: Sha256::of(b"i"),
+                })
+            }),
+            ("index size", |m| {
+                m.index = Some(crate::chunks::IndexRef {
+                    name: "voicebox-server-cuda.chunks".into(),
+                    size: 0,
+                    sha256: Sha256::of(b"i"),
+                })
+            }),
         ];
         for (what, f) in cases {
             let mut m = sample();
             f(&mut m);
             assert!(m.validate().is_err(), "{what} must be refused");
         }
+    }
+
+    /// The index reference is an optional field: a manifest without it (every release before
+    /// issue 13) still parses, one with it parses and keeps it, and a reader that does not
+    /// know the field (modelled by a struct without it, deserialized as serde does by
+    /// default, since `Manifest` does not deny unknown fields) still reads the manifest.
+    #[test]
+    fn the_index_field_is_optional_and_ignored_by_readers_that_do_not_know_it() {
+        let without = sample();
+        let json = serde_json::to_value(&without).unwrap();
+        assert!(json.get("index").is_none(), "not written when absent");
+        assert_eq!(
+            Manifest::from_json(json.to_string().as_bytes()).unwrap(),
+            without
+        );
+
+        let mut with = sample();
+        with.index = Some(crate::chunks::IndexRef {
+            name: "voicebox-server-cuda.chunks".into(),
+            size: 108,
+            sha256: Sha256::of(b"i"),
+        });
+        let text = serde_json::to_string(&with).unwrap();
+        assert!(
+            text.contains(r#""index":{"name":"voicebox-server-cuda.chunks","size":108,"sha256":""#)
+        );
+        assert_eq!(Manifest::from_json(text.as_bytes()).unwrap(), with);
+        assert_eq!(with.version, 1, "the format version does not change");
+
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct OldManifest {
+            format: String,
+            version: u32,
+            asset: String,
+            size: u64,
+            sha256: Sha256,
+            chunk_size: u64,
+            #[serde(default)]
+            requires: Option<crate::gpu::Requirements>,
+            parts: Vec<Part>,
+        }
+        let old: OldManifest = serde_json::from_str(&text).unwrap();
+        assert_eq!((old.size, old.parts.len()), (15, 2));
+        // And this reader ignores a field it does not know in turn.
+        let mut future = serde_json::to_value(&with).unwrap();
+        future["delta_v2"] = serde_json::json!({"x": 1});
+        assert_eq!(
+            Manifest::from_json(future.to_string().as_bytes()).unwrap(),
+            with
+        );
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! Splitting an asset into parts under GitHub's 2 GiB limit (DESIGN.md "Release layouts",
-//! layouts 1 and 2): the parts, `S.sha256`, `S.manifest` and `S.manifest.json`.
+//! layouts 1 and 2): the parts, the chunk index `S.chunks` ([`crate::chunks`]), `S.sha256`,
+//! `S.manifest` and `S.manifest.json`.
 //!
-//! One pass over the input through [`crate::digest::pump`]: the whole-file hasher and the
-//! per-part hasher run side by side on the same buffers while the part writer has the kernel
-//! copy the same ranges (`copy_file_range`), so memory is bounded and each byte is read into
-//! user space once. Crash safety: every output is written under a hidden temporary name in
-//! the out dir; only when every part is complete are the parts renamed, then the manifests
-//! (`S.sha256`, `S.manifest`, `S.manifest.json`, in that order). On an error or SIGINT the
-//! temporary files are removed (they delete themselves on drop); a process killed at any
-//! moment leaves no manifest naming a missing or partial part. With `--force`, old manifests
-//! are removed before any part is replaced. With [`Settings::fsync`] every file and the
+//! One pass over the input through [`crate::digest::pump`]: the whole-file hasher, the
+//! per-part hasher and the chunk indexer (FastCDC and BLAKE3) run side by side on the same
+//! buffers while the part writer has the kernel copy the same ranges (`copy_file_range`), so
+//! memory is bounded and each byte is read into user space once. The index's entries go to
+//! its temporary file as the chunks are cut, its header last. Crash safety: every output is
+//! written under a hidden temporary name in the out dir; only when every part is complete
+//! are the parts renamed, then the index, then the manifests (`S.sha256`, `S.manifest`,
+//! `S.manifest.json`, in that order). On an error or SIGINT the temporary files are removed
+//! (they delete themselves on drop); a process killed at any moment leaves no manifest
+//! naming a missing or partial part. With `--force`, old manifests and the old index are
+//! removed before any part is replaced, so no index ever describes another build than the
+//! parts beside it; without an index (`--no-index`) an existing `S.chunks` counts as an
+//! existing output (refused without `--force`, removed with it). With [`Settings::fsync`] every file and the
 //! directory are also fsynced before each rename, which extends that promise to power loss;
 //! the parts' writeback is then started as they are written (every 8 MiB, `WRITEBACK_STEP`), so
 //! the disk writes while the hashers work instead of all at the final fsync.
@@ -26,10 +31,10 @@
 //! `split:temp-parts-written` (every part complete under its temporary name, nothing
 //! published), with `--force` `split:old-manifests-removed` just before it, then
 //! `split:published:NAME` after each output is renamed into place (the parts, then
-//! `S.sha256`, `S.manifest`, `S.manifest.json`).
+//! `S.chunks`, `S.sha256`, `S.manifest`, `S.manifest.json`).
 
 use std::fs::{File, Permissions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -38,7 +43,8 @@ use tempfile::TempPath;
 
 use crate::atomic::fsync_dir;
 use crate::cancel::Cancel;
-use crate::checksum::format_line;
+use crate::checksum::{format_line, Sha256};
+use crate::chunks::{self, Chunk, IndexRef, Indexer, Params};
 use crate::digest::{hash_segments, Block, Consumer, Segment};
 use crate::error::hinted;
 use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
@@ -76,6 +82,10 @@ pub struct Settings {
     pub variant: Option<String>,
     /// The build's hardware requirements, recorded in the JSON manifest when not empty.
     pub requires: Option<crate::gpu::Requirements>,
+    /// The chunk sizes of the chunk index `S.chunks` written beside the parts (and named in
+    /// the JSON manifest), usually [`Params::DEFAULT`]; `None` writes no index
+    /// (`--no-index`).
+    pub index: Option<Params>,
     /// Replace existing outputs.
     pub force: bool,
     /// fsync every output and the directory before and after renaming, so that a power loss
@@ -161,6 +171,7 @@ fn part_count(size: u64, chunk_size: u64) -> u64 {
 ///     app_version: Some("0.9.0".into()),
 ///     variant: Some("cuda".into()),
 ///     requires: None,
+///     index: Some(voxctl::chunks::Params::DEFAULT),
 ///     force: false,
 ///     fsync: true,
 ///     cancel: Cancel::new(),
@@ -223,19 +234,26 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         manifest::text_manifest_name(asset),
         manifest::json_manifest_name(asset),
     ];
+    let index_name = chunks::index_name(asset);
 
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let stale = stale_parts(out_dir, asset, count)?;
+    // The index is checked with or without --no-index: an old one would describe another build.
     check_outputs(
         settings,
         &meta,
-        names.iter().chain(&manifests).chain(&stale),
+        names
+            .iter()
+            .chain([&index_name])
+            .chain(&manifests)
+            .chain(&stale),
     )?;
     remove_dead_temps(out_dir, asset)?;
     if settings.force {
-        // Old manifests go first, so no manifest ever names a part being replaced.
-        for name in &manifests {
+        // Old manifests go first, so no manifest ever names a part being replaced; the old
+        // index with them, so none ever sits beside parts of another build.
+        for name in manifests.iter().chain([&index_name]) {
             remove_if_present(&out_dir.join(name))?;
         }
         sync_dir(out_dir, settings.fsync)?;
@@ -265,10 +283,25 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         kernel_copy: true,
         written_back: 0,
     };
+    let mut index_file = settings
+        .index
+        .map(|_| IndexFile::create(out_dir, &index_name))
+        .transpose()?;
+    let mut sink = |chunk: Chunk| match &mut index_file {
+        Some(file) => file.entry(&chunk),
+        None => Ok(()),
+    };
+    let mut indexer = settings.index.map(|params| Indexer::new(params, &mut sink));
     on_event(&Event::Started { size, parts: count });
     let progress = |bytes| on_event(&Event::Read { bytes });
+    let mut extra: Vec<&mut dyn Consumer> = vec![&mut writer];
+    if let Some(indexer) = &mut indexer {
+        extra.push(indexer);
+    }
     let ((sha256, total), digests) =
-        hash_segments(&segments, &mut [&mut writer], &progress, &settings.cancel)?;
+        hash_segments(&segments, &mut extra, &progress, &settings.cancel)?;
+    drop(extra);
+    let indexed = indexer.map(Indexer::finish).transpose()?;
     let after = file
         .metadata()
         .with_context(|| format!("cannot stat {}", input.display()))?;
@@ -294,6 +327,27 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
             sha256,
         })
         .collect();
+    let index = match (index_file, indexed, settings.index) {
+        (Some(file), Some(indexed), Some(params)) => {
+            if indexed.bytes != total {
+                return Err(Error::Integrity(format!(
+                    "{} changed while it was being split",
+                    input.display()
+                ))
+                .into());
+            }
+            let (tmp, size, sha) = file.finish(params, total, &sha256, indexed.chunks, settings)?;
+            Some((
+                tmp,
+                IndexRef {
+                    name: index_name.clone(),
+                    size,
+                    sha256: sha,
+                },
+            ))
+        }
+        _ => None,
+    };
     let manifest = Manifest {
         format: manifest::FORMAT.into(),
         version: manifest::VERSION,
@@ -304,6 +358,7 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         app_version: settings.app_version.clone(),
         variant: settings.variant.clone(),
         requires: settings.requires.clone().filter(|r| !r.is_empty()),
+        index: index.as_ref().map(|(_, r)| r.clone()),
         parts,
     };
     manifest.validate()?;
@@ -321,6 +376,15 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         );
     }
     sync_dir(out_dir, settings.fsync)?;
+    if let Some((tmp, r)) = index {
+        publish(tmp, out_dir, &r.name, settings.force)?;
+        tracing::info!(
+            "wrote {} ({} bytes, sha256 {})",
+            out_dir.join(&r.name).display(),
+            r.size,
+            r.sha256
+        );
+    }
     let mut json = serde_json::to_vec_pretty(&manifest).context("cannot serialize manifest")?;
     json.push(b'\n');
     let contents = [
@@ -340,6 +404,96 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
     Ok(manifest)
 }
 
+/// Settings of [`write_index`]: the chunk index of an existing asset (`voxctl index`).
+#[derive(Debug, Clone)]
+pub struct IndexSettings {
+    /// The asset file to index.
+    pub input: PathBuf,
+    /// Where `S.chunks` goes (created if missing).
+    pub out_dir: PathBuf,
+    /// The asset name `A` (a plain file name) that names the index, `S.chunks`.
+    pub asset: String,
+    /// The chunk sizes ([`Params::DEFAULT`] unless the release wants others).
+    pub params: Params,
+    /// Replace an existing index.
+    pub force: bool,
+    /// Ends the indexing between blocks with [`Error::Interrupted`] (nothing written).
+    pub cancel: Cancel,
+}
+
+/// What [`write_index`] wrote.
+#[derive(Debug, Clone)]
+pub struct IndexOutcome {
+    /// The index file written (`out_dir/S.chunks`).
+    pub path: PathBuf,
+    /// The index, as written.
+    pub index: chunks::Index,
+    /// Its name, size and SHA-256, as a JSON manifest names it.
+    pub reference: IndexRef,
+}
+
+/// Writes the chunk index of an existing asset, `out_dir/S.chunks`, for a release made by
+/// other tools: one read pass (FastCDC and BLAKE3 beside the SHA-256), then the file under a
+/// temporary name (fsynced), renamed into place. The bytes are exactly those `split` writes
+/// for the same input and sizes. `progress` hears the bytes of each block read.
+///
+/// Errors: an unsafe asset name ([`Error::Usage`]); a missing or non-regular input; an
+/// existing `S.chunks` without `force` (naming it, with a hint; exit 1 as for `split`); an
+/// output that is the input itself ([`Error::Usage`]); an input that changes while it is
+/// read ([`Error::Integrity`]); [`Error::Interrupted`] once `settings.cancel` is cancelled.
+pub fn write_index(
+    settings: &IndexSettings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IndexOutcome> {
+    let IndexSettings {
+        input,
+        out_dir,
+        asset,
+        params,
+        force,
+        cancel,
+    } = settings;
+    validate_file_name("asset", asset).map_err(|e| Error::Usage(e.to_string()))?;
+    let meta =
+        std::fs::metadata(input).with_context(|| format!("cannot open {}", input.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!("{} is not a regular file", input.display());
+    }
+    let name = chunks::index_name(asset);
+    let path = out_dir.join(&name);
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    refuse_existing(&path, &meta, *force)?;
+    remove_dead_temps(out_dir, asset)?;
+    let index = chunks::Index::of_file_with_progress(input, *params, progress, cancel)?;
+    let after =
+        std::fs::metadata(input).with_context(|| format!("cannot stat {}", input.display()))?;
+    if after.len() != meta.len()
+        || after.mtime() != meta.mtime()
+        || after.mtime_nsec() != meta.mtime_nsec()
+    {
+        return Err(Error::Integrity(format!(
+            "{} changed while it was being indexed",
+            input.display()
+        ))
+        .into());
+    }
+    let bytes = index.to_bytes();
+    let tmp = write_temp(out_dir, &name, &bytes, true)?;
+    publish(tmp, out_dir, &name, *force)?;
+    fsync_dir(out_dir)?;
+    let reference = IndexRef {
+        name,
+        size: bytes.len() as u64,
+        sha256: Sha256::of(&bytes),
+    };
+    Ok(IndexOutcome {
+        path,
+        index,
+        reference,
+    })
+}
+
 /// Refuses to go on if an output exists (unless `force`) or is the input itself.
 fn check_outputs<'a>(
     settings: &Settings,
@@ -347,26 +501,32 @@ fn check_outputs<'a>(
     names: impl Iterator<Item = &'a String>,
 ) -> Result<()> {
     for name in names {
-        let path = settings.out_dir.join(name);
-        let Ok(existing) = std::fs::symlink_metadata(&path) else {
-            continue;
-        };
-        if existing.dev() == input.dev() && existing.ino() == input.ino() {
-            return Err(Error::Usage(format!(
-                "output {} is the input file itself",
-                path.display()
-            ))
-            .into());
-        }
-        if !settings.force {
-            return Err(hinted(
-                anyhow::anyhow!("{} already exists; nothing was written", path.display()),
-                "pass --force to replace the existing outputs, or choose another --out",
-            ));
-        }
-        if existing.is_dir() {
-            anyhow::bail!("{} is a directory; not replacing it", path.display());
-        }
+        refuse_existing(&settings.out_dir.join(name), input, settings.force)?;
+    }
+    Ok(())
+}
+
+/// Refuses an output `path` that exists (unless `force`), is the input itself or is a
+/// directory.
+fn refuse_existing(path: &Path, input: &std::fs::Metadata, force: bool) -> Result<()> {
+    let Ok(existing) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if existing.dev() == input.dev() && existing.ino() == input.ino() {
+        return Err(Error::Usage(format!(
+            "output {} is the input file itself",
+            path.display()
+        ))
+        .into());
+    }
+    if !force {
+        return Err(hinted(
+            anyhow::anyhow!("{} already exists; nothing was written", path.display()),
+            "pass --force to replace the existing outputs, or choose another --out",
+        ));
+    }
+    if existing.is_dir() {
+        anyhow::bail!("{} is a directory; not replacing it", path.display());
     }
     Ok(())
 }
@@ -450,14 +610,15 @@ fn writer_alive(pid: i32, start: u64) -> bool {
     }
 }
 
-/// Removes the temporary files in `dir` of `asset`'s outputs (its parts of any number and
-/// its three manifests) whose writer is no longer running: what a SIGKILLed split leaves.
+/// Removes the temporary files in `dir` of `asset`'s outputs (its parts of any number, its
+/// chunk index and its three manifests) whose writer is no longer running: what a SIGKILLed split leaves.
 /// Temporary files of a live split, of other assets or of another naming are left alone.
 fn remove_dead_temps(dir: &Path, asset: &str) -> Result<()> {
     let manifests = [
         manifest::sha256_name(asset),
         manifest::text_manifest_name(asset),
         manifest::json_manifest_name(asset),
+        chunks::index_name(asset),
     ];
     for file in dir_names(dir)? {
         let Some((name, pid, start)) = parse_temp_name(&file) else {
@@ -526,6 +687,62 @@ fn publish(tmp: TempPath, dir: &Path, name: &str, force: bool) -> Result<()> {
         .with_context(|| format!("cannot rename into {}", target.display()))?;
     checkpoint(&format!("split:published:{name}"));
     Ok(())
+}
+
+/// The chunk index being written under a temporary name: a placeholder header, the entries
+/// as the chunks are cut (so memory does not grow with the input), then the header once the
+/// chunk count and the asset's SHA-256 are known.
+struct IndexFile {
+    path: TempPath,
+    out: BufWriter<File>,
+}
+
+impl IndexFile {
+    fn create(dir: &Path, name: &str) -> Result<IndexFile> {
+        let (file, path) = temp_file(dir, name)?.into_parts();
+        let mut out = BufWriter::with_capacity(64 << 10, file);
+        out.write_all(&[0; chunks::HEADER_LEN])
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(IndexFile { path, out })
+    }
+
+    fn entry(&mut self, chunk: &Chunk) -> Result<()> {
+        self.out
+            .write_all(&chunks::entry(chunk.len, &chunk.hash))
+            .with_context(|| format!("cannot write {}", self.path.display()))
+    }
+
+    /// Writes the header; returns the complete file (fsynced with `fsync`), its size and
+    /// its SHA-256.
+    fn finish(
+        self,
+        params: Params,
+        size: u64,
+        sha256: &Sha256,
+        count: u64,
+        settings: &Settings,
+    ) -> Result<(TempPath, u64, Sha256)> {
+        let IndexFile { path, out } = self;
+        let failed = |e: std::io::Error| {
+            anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
+        };
+        let file = out.into_inner().map_err(|e| failed(e.into_error()))?;
+        file.write_all_at(&chunks::header(params, size, sha256, count), 0)
+            .map_err(failed)?;
+        if settings.fsync {
+            file.sync_all().map_err(failed)?;
+        }
+        drop(file);
+        let (sha, len) = crate::digest::hash_file(&path, &|_| {}, &settings.cancel)?;
+        let expected = chunks::HEADER_LEN as u64 + count * chunks::ENTRY_LEN as u64;
+        if len != expected {
+            anyhow::bail!(
+                "{} is {len} bytes, not the {expected} written",
+                path.display()
+            );
+        }
+        Ok((path, len, sha))
+    }
 }
 
 /// The consumer that writes each segment to its own temporary part file. On Linux the data

@@ -4,6 +4,7 @@
 mod completions;
 mod doctor;
 mod fetch;
+mod index;
 mod lease;
 mod man;
 mod reap;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Restart(args) => restart::run(&global, args, printer),
         Command::Fetch(args) => fetch::run(&global, args, printer),
         Command::Split(args) => split::run(args, printer),
+        Command::Index(args) => index::run(args, printer),
         Command::Sign(args) => sign::run(args, printer),
         Command::Verify(args) => verify::run(args, printer),
         Command::Status(args) => status::run(&global, args, printer),

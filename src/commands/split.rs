@@ -50,6 +50,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
             min_driver: args.min_driver,
             rocm_gfx: args.rocm_gfx,
         }),
+        index: (!args.no_index).then_some(voxctl::chunks::Params::DEFAULT),
         force: args.force,
         fsync: args.fsync,
         cancel: crate::signals::cancel(),
@@ -120,8 +121,13 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
             "{:<width$}  {:>13}  {}",
             manifest.asset, manifest.size, manifest.sha256
         ));
+        let index = manifest
+            .index
+            .as_ref()
+            .map(|i| format!("{} ({}), ", i.name, human_bytes(i.size)))
+            .unwrap_or_default();
         printer.message(format!(
-            "wrote {} part(s), {}, {} and {} to {}",
+            "wrote {} part(s), {index}{}, {} and {} to {}",
             manifest.parts.len(),
             voxctl::manifest::sha256_name(&manifest.asset),
             voxctl::manifest::text_manifest_name(&manifest.asset),

@@ -47,13 +47,13 @@ fn parts_and_manifests_match_gnu_split_and_sha256sum_byte_for_byte() {
         let expected: Vec<String> = theirs
             .iter()
             .cloned()
-            .chain([format!("{stem}.manifest.json")])
+            .chain([format!("{stem}.manifest.json"), format!("{stem}.chunks")])
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
         assert_eq!(
             ours, expected,
-            "{asset}: the same files, plus the JSON manifest"
+            "{asset}: the same files, plus the JSON manifest and the chunk index"
         );
         assert_eq!(theirs.iter().filter(|n| n.contains(".part")).count(), 4);
         for name in &theirs {
@@ -272,6 +272,7 @@ fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
     assert_eq!(
         listing(&out),
         [
+            "v.chunks",
             "v.manifest",
             "v.manifest.json",
             "v.part00.exe",
@@ -388,12 +389,13 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The release outputs of asset `k.exe` in five parts, in the order split publishes them.
-const KILL_OUTPUTS: [&str; 8] = [
+const KILL_OUTPUTS: [&str; 9] = [
     "k.part00.exe",
     "k.part01.exe",
     "k.part02.exe",
     "k.part03.exe",
     "k.part04.exe",
+    "k.chunks",
     "k.sha256",
     "k.manifest",
     "k.manifest.json",
@@ -439,6 +441,11 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
                 .into_iter()
                 .filter(|n| {
                     std::fs::read(out.join(n)).is_ok_and(|b| {
+                        // An index present is this build's, never the old release's.
+                        if n.ends_with(".chunks") {
+                            return voxctl::chunks::Index::parse(&b)
+                                .is_ok_and(|i| i.sha256 == Sha256::of(&data));
+                        }
                         // With --force, an old part still in place is not published yet.
                         !n.contains(".part") || {
                             let k = n[6..8].parse::<usize>().unwrap();
@@ -455,7 +462,7 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
             assert_eq!(published, KILL_OUTPUTS[..reached], "{context}");
             assert_eq!(
                 manifests,
-                usize::from(reached >= 7) + usize::from(reached >= 8),
+                usize::from(reached >= 8) + usize::from(reached >= 9),
                 "{context}: manifests present"
             );
             if (1..KILL_OUTPUTS.len()).contains(&published.len()) {
@@ -474,7 +481,7 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
             want.sort();
             assert_eq!(listing(&out), want, "{context}");
         }
-        // Every publish but the last is a step inside the window: 7 runs died there.
+        // Every publish but the last is a step inside the window: 8 runs died there.
         assert_eq!(in_window, KILL_OUTPUTS.len() - 1, "force {force}");
     }
 }
@@ -500,14 +507,19 @@ fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
     .unwrap();
     assert_eq!(dead.wait().unwrap().signal(), Some(9));
     let left = temps(&out);
-    assert_eq!(left.len(), 5, "the killed split left its parts: {left:?}");
+    assert_eq!(
+        left.len(),
+        6,
+        "the killed split left its parts and index: {left:?}"
+    );
+    assert!(left[0].starts_with(".k.chunks."), "{left:?}");
     assert!(
         left.iter().all(|n| n.contains(&format!(".{}-", dead.id()))),
         "{left:?}"
     );
     // The same leftover for another asset is not this asset's to remove.
-    let foreign = left[0].replacen(".k.part00.exe.", ".other.part00.exe.", 1);
-    assert_ne!(foreign, left[0]);
+    let foreign = left[1].replacen(".k.part00.exe.", ".other.part00.exe.", 1);
+    assert_ne!(foreign, left[1]);
     std::fs::write(out.join(&foreign), b"not ours").unwrap();
 
     // A live split of the same asset, frozen at the same step.
@@ -517,7 +529,7 @@ fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
         .into_iter()
         .filter(|n| n.contains(&format!(".{}-", live.id())))
         .collect();
-    assert_eq!(live_temps.len(), 5, "{:?}", listing(&out));
+    assert_eq!(live_temps.len(), 6, "{:?}", listing(&out));
 
     voxctl(tmp.path())
         .args(["split", "--chunk-size", "1MB", "--out"])
@@ -538,6 +550,7 @@ fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
     );
     let live_bytes: u64 = live_temps
         .iter()
+        .filter(|n| n.contains(".part"))
         .map(|n| std::fs::metadata(out.join(n)).unwrap().len())
         .sum();
     assert_eq!(live_bytes, 4_500_000, "the live split's parts are intact");
@@ -809,6 +822,7 @@ fn a_library_split_cancelled_at_its_first_read_stops_and_leaves_no_output() {
         app_version: None,
         variant: None,
         requires: None,
+        index: Some(voxctl::chunks::Params::DEFAULT),
         force: false,
         fsync: false,
         cancel: Cancel::new(),

@@ -49,6 +49,7 @@ pub fn json_release(dir: &Path, asset: &str, bytes: &[u8], chunk: usize) -> Mani
         app_version: Some("0.3.0".into()),
         variant: Some("cuda".into()),
         requires: None,
+        index: None,
         parts,
     };
     write_manifest(dir, &m);
