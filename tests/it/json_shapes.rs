@@ -728,3 +728,57 @@ fn verify_report() {
     let back: VerifyReport = serde_json::from_str(&text).unwrap();
     assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
 }
+
+#[test]
+fn delta_plan() {
+    use voxctl::fetch::delta::{DeltaPlan, SeedKind, SeedUse};
+    let plan = DeltaPlan {
+        index: Some("voicebox-server-cuda.chunks".into()),
+        size: 1000,
+        chunks: 10,
+        to_download: 100,
+        reused: 900,
+        requests: 2,
+        index_bytes: 432,
+        seeds: vec![
+            SeedUse {
+                path: "/d/backends/voicebox-server-cuda".into(),
+                kind: SeedKind::Installed,
+                version: Some("0.3.0".into()),
+                reused: 850,
+            },
+            SeedUse {
+                path: "/old".into(),
+                kind: SeedKind::Seed,
+                version: None,
+                reused: 50,
+            },
+        ],
+    };
+    // `fetch --json` writes the `delta_planned` line through a `Value`: keys sorted.
+    pin_sorted(
+        &plan,
+        r#"{
+  "chunks": 10,
+  "index": "voicebox-server-cuda.chunks",
+  "index_bytes": 432,
+  "requests": 2,
+  "reused": 900,
+  "seeds": [
+    {
+      "kind": "installed",
+      "path": "/d/backends/voicebox-server-cuda",
+      "reused": 850,
+      "version": "0.3.0"
+    },
+    {
+      "kind": "seed",
+      "path": "/old",
+      "reused": 50
+    }
+  ],
+  "size": 1000,
+  "to_download": 100
+}"#,
+    );
+}
