@@ -497,3 +497,33 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
 }
+
+#[test]
+fn ranges_follow_an_expiring_signed_url_as_any_request_does() {
+    let (fx, srv, _old, new, _) = updated_fixture();
+    let before = srv.log().len();
+    // Every file answers with a redirect to a signed URL that serves one request, then 403:
+    // each further range of the same part must go back to the release URL for a new one.
+    srv.set(|s| s.signed_uses = Some(1));
+    let out = fx
+        .fetch(&format!("{}/v2", srv.url()))
+        .args(["--json", "--jobs", "1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let ev = events(&out);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let log = &srv.log()[before..];
+    let signed: Vec<_> = log
+        .iter()
+        .filter(|r| r.path.starts_with("/signed/") && r.path.contains(".part"))
+        .collect();
+    assert!(
+        signed.iter().filter(|r| r.status == 206).count() >= 2,
+        "{log:#?}"
+    );
+    assert!(signed.iter().any(|r| r.status == 403), "{log:#?}");
+}

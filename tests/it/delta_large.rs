@@ -210,7 +210,12 @@ fn a_2_1_gb_update_reuses_the_installed_build_resumes_after_sigkill_and_survives
     support::fetch::wait_until(300, "downloaded chunks recorded", || {
         if let Some(st) = child.try_wait().unwrap() {
             let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             let out = std::fs::read_to_string(&log).unwrap();
             panic!("the fetch ended ({st}) before it could be killed:\n{out}\n{err}");
         }
@@ -243,7 +248,10 @@ fn a_2_1_gb_update_reuses_the_installed_build_resumes_after_sigkill_and_survives
     };
     // The stopped fetch had the installed build's chunks and some downloaded ones: all are
     // taken from the partial data (hashed again), so the installed build adds nothing.
-    assert!(reused("partial") > seeded_bytes, "downloaded chunks kept: {plan}");
+    assert!(
+        reused("partial") > seeded_bytes,
+        "downloaded chunks kept: {plan}"
+    );
     assert_eq!(
         reused("partial") + reused("installed"),
         plan["reused"].as_u64().unwrap()
