@@ -13,7 +13,7 @@
 //!
 //! | operation | call | slot / lock | events |
 //! |---|---|---|---|
-//! | download, verify, install | [`fetch::fetch`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
+//! | download, verify, install (an update takes unchanged chunks from local files: [`fetch::delta`]) | [`fetch::fetch`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
 //! | restart the backend | [`backend::restart::restart`] | slot `restart-{app}` | [`backend::restart::Event`] |
 //! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}` | - |
 //! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
@@ -39,7 +39,8 @@
 //!    [`process`] (pid + start time identity, pidfd signalling), [`atomic`] (temp file,
 //!    fsync, rename), [`checked_open`] (state files opened without following links, with
 //!    size caps), [`cancel`].
-//! 3. **Formats and state**: [`manifest`], [`checksum`], [`installs`] (what is installed:
+//! 3. **Formats and state**: [`manifest`], [`checksum`], [`chunks`] (the chunk index of a
+//!    release, and the FastCDC chunker), [`installs`] (what is installed:
 //!    the backends dir and install records), [`marker`], [`state`], [`variant`], [`gpu`],
 //!    [`signature`], [`exit`].
 //!
