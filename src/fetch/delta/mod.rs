@@ -24,7 +24,7 @@
 //!    (adjacent chunks, and gaps of up to [`ranges::MERGE_GAP`] bytes, make one range;
 //!    no range is longer than [`ranges::MAX_RANGE`]), each fetched as one task, at most
 //!    `--jobs` at a time, with single-range requests, split at part boundaries
-//!    ([`ranges::download`]). Each chunk is verified as its last byte arrives; a retry
+//!    (`ranges::download`). Each chunk is verified as its last byte arrives; a retry
 //!    continues from the last byte received, with today's retry budget, and the signed URL
 //!    of a GitHub asset is re-resolved on a 403 as for any request.
 //! 5. **Whole file**: the SHA-256 (and an asset signature) over the assembled file, exactly as
