@@ -123,7 +123,8 @@ else
 fi
 
 # fetch NAME ARGS...: runs `voxctl fetch --json --variant cpu ARGS` into $W/data; its JSON
-# lines go to $W/NAME.json, the access log lines it caused to $W/NAME.log, and
+# lines go to $W/NAME.json (and to $W/NAME.at, each event's name with the seconds since the
+# start at which it arrived), the access log lines it caused to $W/NAME.log, and
 # "WALL_S MAXRSS_KIB" (wait4) to $W/NAME.time.
 fetch() {
   local name=$1; shift
@@ -131,10 +132,17 @@ fetch() {
   before=$(wc -l < "$W/ng/access.log")
   python3 - "$W/$name.json" "$W/$name.time" "$V" fetch --json --variant cpu --jobs "$JOBS" \
     --data-dir "$W/data" --state-dir "$W/state" "$@" <<'PY'
-import os, subprocess, sys, time
-with open(sys.argv[1], "w") as out:
+import json, os, subprocess, sys, time
+with open(sys.argv[1], "w") as out, open(sys.argv[1][:-len(".json")] + ".at", "w") as at:
     t0 = time.monotonic()
-    p = subprocess.Popen(sys.argv[3:], stdout=out)
+    p = subprocess.Popen(sys.argv[3:], stdout=subprocess.PIPE)
+    for line in p.stdout:
+        t = time.monotonic() - t0
+        out.write(line.decode())
+        try:
+            at.write(f"{json.loads(line).get('event')} {t:.3f}\n")
+        except ValueError:
+            pass
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
 if status != 0:
@@ -152,6 +160,11 @@ report() {
   python3 - "$W/$1.log" "$W/$1.json" "$2" <<'PY'
 import json, sys
 log, events, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+at = {}
+for line in open(events[:-len(".json")] + ".at"):
+    name, t = line.split()
+    if name != "progress":
+        at.setdefault(name, float(t))
 sent = reqs = ranged = 0
 for line in open(log):
     f = line.split()
@@ -172,6 +185,8 @@ if inst and "downloaded" in inst:
             f"{inst.get('requests')} requests")
 if "delta_fallback" in ev:
     out += f"; FELL BACK to a full download: {ev['delta_fallback']}"
+# When each step's event arrived (seconds from the start): where the time goes.
+out += "; events at " + ", ".join(f"{k} {v:.1f} s" for k, v in at.items())
 print(out)
 with open(log + ".sum", "w") as f:
     f.write(f"{sent} {reqs}\n")
