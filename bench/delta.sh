@@ -250,18 +250,27 @@ synthetic() {
   local part=1900000000
   [ "$SIZE" -gt "$part" ] || part=$((SIZE * 55 / 100))
   echo "== synthetic: $SIZE B, $EDITS edits changing $CHANGE of the bytes (seed $SEED), parts of $part B"
+  # On disk at the peak: the two releases, the install and the new file beside it (4 x SIZE).
+  local free need=$((SIZE * 41 / 10))
+  free=$(df -B1 --output=avail "$W" | tail -1)
+  if [ "$free" -lt "$need" ]; then
+    echo "synthetic: needs about $need B free in $W's filesystem, has $free B (try a smaller SIZE=)" >&2
+    exit 1
+  fi
   local t0
   t0=$(date +%s)
   mkdir -p "$W/build/a" "$W/build/b"
   python3 bench/delta_gen.py "$SIZE" "$CHANGE" "$EDITS" "$SEED" "$W/build/a/$STEM" "$W/build/b/$STEM" | tee "$W/gen.json"
   echo "generated in $(( $(date +%s) - t0 )) s"
   t0=$(date +%s)
-  "$V" split -q --variant cpu --app-version 1.0.0 --part-size "$part" --out "$W/www/a" "$W/build/a/$STEM" >/dev/null
-  "$V" split -q --variant cpu --app-version 1.0.1 --part-size "$part" --out "$W/www/b" "$W/build/b/$STEM" >/dev/null
-  echo "split both in $(( $(date +%s) - t0 )) s; release b: $(cd "$W/www/b" && ls | tr '\n' ' ')"
   local size
   size=$(stat -c %s "$W/build/b/$STEM")
-  rm -rf "$W/build/a" "$W/build/b"
+  # One at a time, each input removed once split: the disk holds at most 3 x SIZE here.
+  "$V" split -q --variant cpu --app-version 1.0.0 --part-size "$part" --out "$W/www/a" "$W/build/a/$STEM" >/dev/null
+  rm -rf "$W/build/a"
+  "$V" split -q --variant cpu --app-version 1.0.1 --part-size "$part" --out "$W/www/b" "$W/build/b/$STEM" >/dev/null
+  rm -rf "$W/build/b"
+  echo "split both in $(( $(date +%s) - t0 )) s; release b: $(cd "$W/www/b" && ls | tr '\n' ' ')"
   [ -f "$W/www/b/$STEM.chunks" ] && echo "index: $(stat -c %s "$W/www/b/$STEM.chunks") B = $(python3 -c "print(f'{$(stat -c %s "$W/www/b/$STEM.chunks") / $size * 100:.3f}')")% of the asset (target <= 0.5%)"
   local nodelta=()
   [ -n "$DELTA" ] && nodelta=(--no-delta)
