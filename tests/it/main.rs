@@ -18,6 +18,7 @@ mod fetch_fail_fast;
 mod fetch_library;
 mod fetch_nginx;
 mod fetch_process;
+mod fetch_pyinstaller;
 mod generated;
 mod health;
 mod hostile;

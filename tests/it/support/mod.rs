@@ -81,6 +81,7 @@ pub mod fetch;
 pub mod http;
 pub mod lease;
 pub mod nginx;
+pub mod pyinstaller;
 pub mod release;
 pub mod restart;
 
