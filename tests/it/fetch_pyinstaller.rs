@@ -72,4 +72,30 @@ fn pyinstaller_update_installs_the_new_build_byte_for_byte() {
         !update.is_empty() && update.iter().all(|l| l.contains(" /v2/")),
         "the update asked for something other than v2's files: {update:#?}"
     );
+    // A differential update: the parts only by single ranges, and everything sent for it
+    // (manifests, the chunk index, the ranges) a small fraction of the new build. Log lines
+    // are `METHOD URI STATUS "RANGE" BYTES`.
+    let mut sent = 0u64;
+    let mut ranged = 0;
+    for line in &update {
+        let f: Vec<&str> = line.split(' ').collect();
+        sent += f[4].parse::<u64>().unwrap();
+        if f[1].contains(".part") {
+            assert_eq!(f[2], "206", "a part asked for whole: {line}");
+            let range = f[3].trim_matches('"').strip_prefix("bytes=").unwrap();
+            let (a, b) = range.split_once('-').unwrap();
+            assert!(
+                a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok(),
+                "not one closed range: {line}"
+            );
+            ranged += 1;
+        }
+    }
+    assert!(ranged > 0, "{update:#?}");
+    let share = sent as f64 / new_bytes.len() as f64;
+    assert!(
+        share <= 0.05,
+        "the update downloaded {sent} bytes, {:.2}% of the new build: {update:#?}",
+        share * 100.0
+    );
 }
