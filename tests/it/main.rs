@@ -19,6 +19,7 @@ mod fetch_process;
 mod generated;
 mod health;
 mod hostile;
+mod index;
 mod json_shapes;
 mod lease;
 mod lease_abandoned;
