@@ -18,6 +18,7 @@
 //! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}` | - |
 //! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
 //! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
+//! | chunk index of an existing asset | [`split::write_index`] | none: published by a rename | a progress callback (bytes read) |
 //! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
 //! | leases | [`lease::acquire`], [`lease::run::run`], a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
 //! | health of the install and host | [`doctor::diagnose`] | none | - |
@@ -39,7 +40,7 @@
 //!    [`process`] (pid + start time identity, pidfd signalling), [`atomic`] (temp file,
 //!    fsync, rename), [`checked_open`] (state files opened without following links, with
 //!    size caps), [`cancel`].
-//! 3. **Formats and state**: [`manifest`], [`checksum`], [`installs`] (what is installed:
+//! 3. **Formats and state**: [`manifest`], [`chunks`] (the chunk index), [`checksum`], [`installs`] (what is installed:
 //!    the backends dir and install records), [`marker`], [`state`], [`variant`], [`gpu`],
 //!    [`signature`], [`exit`].
 //!
