@@ -106,13 +106,13 @@ impl Params {
             avg,
             max: avg.saturating_mul(4),
         };
-        match params.problem() {
-            None => Ok(params),
-            Some(problem) => Err(Error::Usage(format!(
-                "average chunk size {avg} bytes: {problem}; give a power of two from 256 \
-                 bytes to 4 MiB, e.g. 16K, 32K or 64K"
-            ))),
+        if !avg.is_power_of_two() || params.problem().is_some() {
+            return Err(Error::Usage(format!(
+                "average chunk size {avg} bytes: it must be a power of two from 256 bytes to \
+                 4 MiB, e.g. 16K, 32K or 64K"
+            )));
         }
+        Ok(params)
     }
 
     /// Checks sizes read from an index: within fastcdc's v2020 limits, `min <= avg <= max`,

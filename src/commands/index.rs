@@ -40,14 +40,9 @@ fn params(avg: Option<&str>) -> Result<Params, Error> {
     let Some(text) = avg else {
         return Ok(Params::DEFAULT);
     };
-    let n = voxctl::size::parse(text)?;
-    let n = u32::try_from(n).map_err(|_| {
-        Error::Usage(format!(
-            "average chunk size {text:?} is over 4 MiB; give a power of two from 256 bytes \
-             to 4 MiB"
-        ))
-    })?;
-    Params::with_avg(n)
+    let named = |e: Error| Error::Usage(format!("--avg-size {text}: {e}"));
+    let n = voxctl::size::parse(text).map_err(named)?;
+    Params::with_avg(u32::try_from(n).unwrap_or(u32::MAX)).map_err(named)
 }
 
 pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {

@@ -22,6 +22,7 @@ mod fetch_pyinstaller;
 mod generated;
 mod health;
 mod hostile;
+mod index;
 mod json_shapes;
 mod lease;
 mod lease_abandoned;

@@ -443,8 +443,10 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
                     std::fs::read(out.join(n)).is_ok_and(|b| {
                         // An index present is this build's, never the old release's.
                         if n.ends_with(".chunks") {
-                            return voxctl::chunks::Index::parse(&b)
+                            let ours = voxctl::chunks::Index::parse(&b)
                                 .is_ok_and(|i| i.sha256 == Sha256::of(&data));
+                            assert!(ours, "{context}: an index of another build is present");
+                            return true;
                         }
                         // With --force, an old part still in place is not published yet.
                         !n.contains(".part") || {
