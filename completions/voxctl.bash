@@ -266,7 +266,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__fetch)
-            opts="-q -v -h --variant --data-dir --source --force --pubkey-file --tauri-conf --repair --skip-compat-check --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --pubkey --detect-timeout --max-size"
+            opts="-q -v -h --variant --data-dir --source --force --pubkey-file --tauri-conf --repair --skip-compat-check --seed --no-delta --dry-run --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --pubkey --detect-timeout --max-size"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -296,6 +296,21 @@ _voxctl() {
                     ;;
                 --tauri-conf)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
                     return 0
                     ;;
                 --state-dir)

@@ -72,6 +72,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l seed -d 'A local file to take unchanged chunks from when the release has a chunk index (S.chunks), besides the installed asset of the variant, which is always tried (an older build kept elsewhere, a copy on another disk). Repeatable. Every chunk taken is hashed, and the whole file\'s SHA-256 decides before install' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r -f
@@ -87,6 +88,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l repair -d 'Bring a damaged install back to its recorded build, from the release it came from (the install record\'s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l skip-compat-check -d 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l no-delta -d 'Download the whole asset even when the release has a chunk index and local files hold some of its chunks'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l dry-run -d 'Print what would be downloaded and what reused (reading the installed asset and the seeds), then stop: nothing is downloaded or written'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
