@@ -148,7 +148,7 @@ fn man_pages_render_at_80_columns_with_the_conventional_sections() {
 }
 
 /// The long options (without `--`) whose values are paths.
-const PATH_OPTIONS: [&str; 13] = [
+const PATH_OPTIONS: [&str; 14] = [
     "state-dir",
     "pubkey-file",
     "tauri-conf",
@@ -162,6 +162,7 @@ const PATH_OPTIONS: [&str; 13] = [
     "pidfile",
     "stale-exe",
     "marker",
+    "seed",
 ];
 
 /// Issue 12 item 12, on the committed scripts: the hidden `generate` is not offered,
