@@ -237,7 +237,7 @@ impl Download {
     /// After a differential fetch failed: forget every chunk and every part's bytes, so the
     /// whole asset is downloaded from zero, and count progress per part again.
     fn restart_full(&self) {
-        self.data.track_chunks("", 0);
+        self.data.track_chunks("", Vec::new());
         for part in 0..self.plan.parts.len() {
             self.data.reset(part);
             self.counters.set(part, 0);
@@ -835,7 +835,7 @@ async fn delta_fetch(
         );
         let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
         tokio::task::spawn_blocking(move || -> Result<Vec<delta::SeedUse>> {
-            data.track_chunks(&id, index.chunks.len());
+            data.track_chunks(&id, index.chunks.iter().map(|c| c.len).collect());
             let mut uses = Vec::new();
             let kept = delta::seed::recheck(&data, &plan, &index, &id, &cancel)?;
             // From here on the data file holds chunks wherever they belong, not parts'
@@ -868,7 +868,7 @@ async fn delta_fetch(
     };
     let reused: u64 = uses.iter().map(|u| u.reused).sum();
     if reused == 0 {
-        download.data.track_chunks("", 0);
+        download.data.track_chunks("", Vec::new());
         return Ok(None);
     }
     let ranges = delta::ranges::plan(&index, |i| download.data.is_chunk_done(i));

@@ -57,6 +57,9 @@ pub struct ChunkRecord {
     pub index: String,
     /// Runs of chunk numbers `[first, end)` on disk, in order.
     pub done: Vec<(u32, u32)>,
+    /// Bytes those chunks hold (for `voxctl status`, which has no index to count them).
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// What the writeback thread notes before each `fdatasync` and records after it.
@@ -235,7 +238,9 @@ pub fn list(backends: &BackendsDir) -> Result<Vec<PartialInfo>> {
         };
         let bytes_on_disk = read_json("progress.json")
             .and_then(|r| serde_json::from_value::<Record>(r).ok())
-            .map_or(0, |r| r.received.iter().sum());
+            .map_or(0, |r| {
+                r.received.iter().sum::<u64>() + r.chunks.map_or(0, |c| c.bytes)
+            });
         let size = read_json("plan.json").and_then(|p| p.get("size")?.as_u64());
         let modified = std::fs::metadata(dir.join("progress.json"))
             .or_else(|_| std::fs::metadata(&dir))
@@ -295,6 +300,8 @@ pub struct DataFile {
 #[derive(Debug)]
 struct ChunkSet {
     index: String,
+    /// Per chunk: its length in bytes.
+    lens: Vec<u32>,
     done: Vec<bool>,
 }
 
@@ -346,13 +353,15 @@ impl DataFile {
         self.recorded_chunks.as_ref()
     }
 
-    /// Starts (or, with `count` 0, stops) tracking the verified chunks of the index whose
-    /// id is `index` (the BLAKE3 of its bytes, hex); none is done yet.
-    pub fn track_chunks(&self, index: &str, count: usize) {
+    /// Starts (or, with no chunks, stops) tracking the verified chunks of the index whose
+    /// id is `index` (the BLAKE3 of its bytes, hex) and whose chunks have lengths `lens`
+    /// (bytes); none is done yet.
+    pub fn track_chunks(&self, index: &str, lens: Vec<u32>) {
         let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
-        *set = (count > 0).then(|| ChunkSet {
+        *set = (!lens.is_empty()).then(|| ChunkSet {
             index: index.to_string(),
-            done: vec![false; count],
+            done: vec![false; lens.len()],
+            lens,
         });
     }
 
@@ -391,6 +400,13 @@ impl DataFile {
             .map(|s| ChunkRecord {
                 index: s.index.clone(),
                 done: runs(&s.done),
+                bytes: s
+                    .done
+                    .iter()
+                    .zip(&s.lens)
+                    .filter(|(d, _)| **d)
+                    .map(|(_, &len)| u64::from(len))
+                    .sum(),
             });
         Snapshot {
             received: self.snapshot(),

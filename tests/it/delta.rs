@@ -467,6 +467,15 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     .unwrap();
     child.wait().unwrap();
     srv.set(|s| s.trickle = None);
+    // `voxctl status` counts a stopped differential fetch's chunks as bytes on disk.
+    let partials =
+        voxctl::fetch::partial::list(&voxctl::installs::BackendsDir::new(&fx.data())).unwrap();
+    assert_eq!(partials.len(), 1);
+    assert!(
+        partials[0].bytes_on_disk > new.len() as u64 / 2
+            && partials[0].bytes_on_disk < new.len() as u64,
+        "{partials:?}"
+    );
     // One recorded chunk damaged on disk meanwhile: the rerun hashes recorded chunks again,
     // so it downloads that one rather than trusting the record.
     let record: Value =
