@@ -536,3 +536,56 @@ fn ranges_follow_an_expiring_signed_url_as_any_request_does() {
     );
     assert!(signed.iter().any(|r| r.status == 403), "{log:#?}");
 }
+
+#[test]
+fn seed_usage_errors_and_a_release_without_an_index() {
+    let fx = Fixture::new();
+    let (_old, new) = pair();
+    f::whole_release(&fx.rel(), ASSET, &new); // no S.chunks
+    let rel = fx.rel();
+    let src = rel.to_str().unwrap();
+    // A missing seed, a directory as seed, --seed with --no-delta: usage errors, exit 2,
+    // naming what was wrong; nothing is fetched.
+    let missing = fx.tmp.path().join("nope");
+    fx.fetch(src)
+        .arg("--seed")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("nope"));
+    fx.fetch(src)
+        .arg("--seed")
+        .arg(fx.tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not a regular file"));
+    let seed = fx.tmp.path().join("seed");
+    std::fs::write(&seed, b"x").unwrap();
+    fx.fetch(src)
+        .arg("--seed")
+        .arg(&seed)
+        .arg("--no-delta")
+        .assert()
+        .code(2);
+    assert!(!fx.installed().exists());
+    // No index: the dry run says the whole asset would be downloaded.
+    let out = fx
+        .fetch(src)
+        .args(["--json", "--dry-run"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let ev = events(&out);
+    let plan = ev.last().unwrap();
+    assert_eq!(plan["event"], "delta_planned");
+    assert_eq!(plan["index"], Value::Null);
+    assert_eq!(plan["to_download"], new.len() as u64);
+    assert!(!fx.installed().exists() && !fx.partial().exists());
+    fx.fetch(src)
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("no chunk index"));
+}
