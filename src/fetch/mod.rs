@@ -656,27 +656,13 @@ async fn download_and_install(
     }
     let installed = match finished {
         Some(result) => {
-            let kept = result
-                .as_ref()
-                .err()
-                .is_some_and(|e| keeps_partial(e, &settings.cancel));
-            if let Err(e) = writeback.finish(kept) {
-                tracing::warn!("cannot record the download's progress: {e:#}");
-            }
+            stop_writeback(writeback, &result, &settings.cancel);
             result
         }
         None => {
             let downloaded = download_all(&download, settings.jobs).await;
             tracing::debug!("download: {:?}", started.elapsed());
-            // After a failure whose data is kept, record exactly what is on disk for the
-            // rerun.
-            let kept = downloaded
-                .as_ref()
-                .err()
-                .is_some_and(|e| keeps_partial(e, &settings.cancel));
-            if let Err(e) = writeback.finish(kept) {
-                tracing::warn!("cannot record the download's progress: {e:#}");
-            }
+            stop_writeback(writeback, &downloaded, &settings.cancel);
             match downloaded {
                 Ok(first) => {
                     let done: u64 = download.counters.done().iter().sum();
@@ -715,6 +701,18 @@ async fn download_and_install(
             let _ = partial.remove();
             Err(e)
         }
+    }
+}
+
+/// Stops the writeback thread; after a failure whose data is kept, it first records exactly
+/// what is on disk, for the rerun.
+fn stop_writeback<T>(writeback: writeback::Writeback, result: &Result<T>, cancel: &Cancel) {
+    let kept = result
+        .as_ref()
+        .err()
+        .is_some_and(|e| keeps_partial(e, cancel));
+    if let Err(e) = writeback.finish(kept) {
+        tracing::warn!("cannot record the download's progress: {e:#}");
     }
 }
 

@@ -64,6 +64,18 @@ fn write_index(dir: &Path, index: &Index) {
     std::fs::write(dir.join(chunks::index_name(ASSET)), index.to_bytes()).unwrap();
 }
 
+/// Runs `voxctl fetch --json ARGS` from `source`, requires success, and returns its stdout.
+fn fetch_json(fx: &Fixture, source: &str, args: &[&str]) -> Vec<u8> {
+    fx.fetch(source)
+        .arg("--json")
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
 /// The JSON lines of a `--json` fetch.
 fn events(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
@@ -119,14 +131,7 @@ fn updated_fixture() -> (Fixture, Server, Vec<u8>, Vec<u8>, Index) {
 fn an_update_downloads_only_the_changed_chunks_as_single_range_requests() {
     let (fx, srv, _old, new, index) = updated_fixture();
     let before = srv.log().len();
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &[]);
     assert_eq!(
         std::fs::read(fx.installed()).unwrap(),
         new,
@@ -185,14 +190,7 @@ fn an_update_downloads_only_the_changed_chunks_as_single_range_requests() {
 fn dry_run_prints_the_plan_and_downloads_nothing_and_no_delta_downloads_everything() {
     let (fx, srv, old, new, _) = updated_fixture();
     let before = srv.log().len();
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .args(["--json", "--dry-run"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &["--dry-run"]);
     let ev = events(&out);
     assert_eq!(ev.last().unwrap()["event"], "delta_planned", "{ev:?}");
     let dry = ev.last().unwrap().clone();
@@ -209,14 +207,7 @@ fn dry_run_prints_the_plan_and_downloads_nothing_and_no_delta_downloads_everythi
         .success()
         .stderr(predicates::str::contains("reused from the installed 0.3.0"));
     // The real update does what the dry run said.
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .args(["--json", "--force"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &["--force"]);
     let real = events(&out);
     let plan = event(&real, "delta_planned").unwrap();
     for k in ["to_download", "reused", "requests", "chunks", "size"] {
@@ -224,14 +215,11 @@ fn dry_run_prints_the_plan_and_downloads_nothing_and_no_delta_downloads_everythi
     }
     // --no-delta: whole parts, no range.
     let before = srv.log().len();
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .args(["--json", "--force", "--no-delta"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(
+        &fx,
+        &format!("{}/v2", srv.url()),
+        &["--force", "--no-delta"],
+    );
     assert!(event(&events(&out), "delta_planned").is_none());
     let gets = part_gets(&srv, before);
     assert_eq!(gets.len(), 3);
@@ -252,16 +240,11 @@ fn a_seed_file_serves_a_fresh_install_and_a_corrupt_installed_file_still_ends_ve
     let seed = fx.tmp.path().join("old-build");
     std::fs::write(&seed, &old).unwrap();
     let srv = Server::start(&fx.rel());
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .arg("--seed")
-        .arg(&seed)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(
+        &fx,
+        &format!("{}/v2", srv.url()),
+        &["--seed", seed.to_str().unwrap()],
+    );
     let ev = events(&out);
     let plan = event(&ev, "delta_planned").unwrap();
     assert_eq!(plan["seeds"][0]["kind"], "seed");
@@ -275,14 +258,7 @@ fn a_seed_file_serves_a_fresh_install_and_a_corrupt_installed_file_still_ends_ve
         damaged[i] ^= 0x40;
     }
     std::fs::write(fx.installed(), &damaged).unwrap();
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .args(["--json", "--force"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &["--force"]);
     let ev = events(&out);
     let plan = event(&ev, "delta_planned").unwrap();
     assert!(plan["to_download"].as_u64().unwrap() > 0);
@@ -310,14 +286,7 @@ fn a_lying_index_ends_in_a_full_download_that_verifies() {
         lying.chunks[a].hash = hb;
     }
     write_index(&v3, &lying);
-    let out = fx
-        .fetch(&format!("{}/v3", srv.url()))
-        .args(["--json", "--force"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v3", srv.url()), &["--force"]);
     let ev = events(&out);
     let fallback = event(&ev, "delta_fallback").expect("a fallback");
     assert!(
@@ -340,14 +309,7 @@ fn a_lying_index_ends_in_a_full_download_that_verifies() {
     let (mut m, _) = release(&v4, &new);
     m.index.as_mut().unwrap().sha256 = Sha256::of(b"another index");
     f::write_manifest(&v4, &m);
-    let out = fx
-        .fetch(&format!("{}/v4", srv.url()))
-        .args(["--json", "--force"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v4", srv.url()), &["--force"]);
     let ev = events(&out);
     assert!(event(&ev, "delta_planned").is_none());
     let why = event(&ev, "delta_fallback").unwrap()["why"].to_string();
@@ -389,14 +351,7 @@ fn a_server_sending_bad_bytes_fails_closed_and_keeps_the_old_install() {
 fn a_server_ignoring_ranges_makes_the_update_a_full_download() {
     let (fx, srv, _old, new, _) = updated_fixture();
     srv.set(|s| s.honour_range = false);
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &[]);
     let ev = events(&out);
     let why = event(&ev, "delta_fallback").unwrap()["why"].to_string();
     assert!(why.contains("instead of 206"), "{why}");
@@ -438,27 +393,16 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
         .unwrap();
     // Wait until the resume record lists chunks that came from the network, beyond what
     // the seed gave (the seed's chunks are recorded in the first writeback round).
-    let done_chunks = |fx: &Fixture| -> u64 {
-        std::fs::read(fx.partial().join("progress.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| {
-                v["chunks"]["done"].as_array().map(|runs| {
-                    runs.iter()
-                        .map(|r| r[1].as_u64().unwrap() - r[0].as_u64().unwrap())
-                        .sum()
-                })
-            })
-            .unwrap_or(0)
-    };
-    f::wait_until(60, "seeded chunks recorded", || done_chunks(&fx) > 0);
-    let seeded = done_chunks(&fx);
+    f::wait_until(60, "seeded chunks recorded", || {
+        f::recorded_chunks(&fx.partial()) > 0
+    });
+    let seeded = f::recorded_chunks(&fx.partial());
     f::wait_until(120, "downloaded chunks recorded", || {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the fetch ended before it could be killed"
         );
-        done_chunks(&fx) > seeded + 1
+        f::recorded_chunks(&fx.partial()) > seeded + 1
     });
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -486,14 +430,7 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     let mut bytes = std::fs::read(&data).unwrap();
     bytes[index.chunks[first].offset as usize] ^= 1;
     std::fs::write(&data, &bytes).unwrap();
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &[]);
     let ev = events(&out);
     let plan = event(&ev, "delta_planned").unwrap();
     let partial = plan["seeds"]
@@ -514,14 +451,7 @@ fn ranges_follow_an_expiring_signed_url_as_any_request_does() {
     // Every file answers with a redirect to a signed URL that serves one request, then 403:
     // each further range of the same part must go back to the release URL for a new one.
     srv.set(|s| s.signed_uses = Some(1));
-    let out = fx
-        .fetch(&format!("{}/v2", srv.url()))
-        .args(["--json", "--jobs", "1"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &["--jobs", "1"]);
     let ev = events(&out);
     assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
@@ -569,14 +499,7 @@ fn seed_usage_errors_and_a_release_without_an_index() {
         .code(2);
     assert!(!fx.installed().exists());
     // No index: the dry run says the whole asset would be downloaded.
-    let out = fx
-        .fetch(src)
-        .args(["--json", "--dry-run"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = fetch_json(&fx, src, &["--dry-run"]);
     let ev = events(&out);
     let plan = ev.last().unwrap();
     assert_eq!(plan["event"], "delta_planned");

@@ -143,21 +143,6 @@ fn same(a: &Path, b: &Path) -> bool {
         .success()
 }
 
-/// Chunks the resume record says are on disk.
-fn recorded_chunks(fx: &Fixture) -> u64 {
-    std::fs::read(fx.partial().join("progress.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-        .and_then(|v| {
-            v["chunks"]["done"].as_array().map(|runs| {
-                runs.iter()
-                    .map(|r| r[1].as_u64().unwrap() - r[0].as_u64().unwrap())
-                    .sum()
-            })
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_2_1_gb_update_reuses_the_installed_build_resumes_after_sigkill_and_survives_lies() {
     let started = std::time::Instant::now();
@@ -219,7 +204,7 @@ fn a_2_1_gb_update_reuses_the_installed_build_resumes_after_sigkill_and_survives
             let out = std::fs::read_to_string(&log).unwrap();
             panic!("the fetch ended ({st}) before it could be killed:\n{out}\n{err}");
         }
-        recorded_chunks(&fx) > seeded + 4
+        support::fetch::recorded_chunks(&fx.partial()) > seeded + 4
     });
     step("downloaded chunks recorded");
     nix::sys::signal::kill(

@@ -318,3 +318,19 @@ pub fn partial_bytes(partial: &Path) -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// How many chunks the resume record of a differential fetch (`progress.json`'s
+/// `chunks.done` runs) says are on disk; 0 without one.
+pub fn recorded_chunks(partial: &Path) -> u64 {
+    std::fs::read(partial.join("progress.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["chunks"]["done"].as_array().map(|runs| {
+                runs.iter()
+                    .map(|r| r[1].as_u64().unwrap_or(0) - r[0].as_u64().unwrap_or(0))
+                    .sum()
+            })
+        })
+        .unwrap_or(0)
+}
