@@ -47,23 +47,7 @@ fn params(avg: Option<&str>) -> Result<Params, Error> {
 
 pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
     let params = params(args.avg_size.as_deref())?;
-    let asset = match args.asset {
-        Some(asset) => asset,
-        None => args
-            .file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                voxctl::error::hinted(
-                    Error::Usage(format!(
-                        "cannot take an asset name from {}",
-                        args.file.display()
-                    )),
-                    "pass --asset NAME",
-                )
-            })?,
-    };
+    let asset = super::asset_name(args.asset, &args.file)?;
     let out_dir = match args.out {
         Some(dir) => dir,
         None => match args.file.parent() {

@@ -143,3 +143,24 @@ pub fn data_dir(app: &AppArgs) -> Result<std::path::PathBuf> {
         None => voxctl::installs::default_data_dir(&app.app),
     }
 }
+
+/// The asset name of `split` and `index`: `--asset NAME`, else FILE's name (a usage error,
+/// exit 2, when FILE has no name that is UTF-8).
+pub fn asset_name(given: Option<String>, file: &std::path::Path) -> Result<String> {
+    match given {
+        Some(asset) => Ok(asset),
+        None => file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                voxctl::error::hinted(
+                    voxctl::Error::Usage(format!(
+                        "cannot take an asset name from {}",
+                        file.display()
+                    )),
+                    "pass --asset NAME",
+                )
+            }),
+    }
+}

@@ -8,30 +8,13 @@ use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use voxctl::split::{parse_part_size, split, Event, Settings};
-use voxctl::Error;
 
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
 pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
     let chunk_size = parse_part_size(&args.part_size)?;
-    let asset = match args.asset {
-        Some(asset) => asset,
-        None => args
-            .file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-            .ok_or_else(|| {
-                voxctl::error::hinted(
-                    Error::Usage(format!(
-                        "cannot take an asset name from {}",
-                        args.file.display()
-                    )),
-                    "pass --asset NAME",
-                )
-            })?,
-    };
+    let asset = super::asset_name(args.asset, &args.file)?;
     // Open the key first: a wrong password must not leave an unsigned release behind.
     let key = args
         .sign
