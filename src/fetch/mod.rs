@@ -884,7 +884,9 @@ async fn delta_fetch(
     download
         .counters
         .set_delta(Some((to_download, download.plan.size)));
+    let started = std::time::Instant::now();
     download_ranges(download, &index, ranges, settings.jobs).await?;
+    tracing::debug!("ranges downloaded: {:?}", started.elapsed());
     let first = {
         let (download, cancel) = (download.clone(), settings.cancel.clone());
         tokio::task::spawn_blocking(move || -> Result<hashing::Hashed> {
@@ -903,6 +905,7 @@ async fn delta_fetch(
         .await
         .context("hash task failed")??
     };
+    tracing::debug!("part 0 hashed: {:?}", started.elapsed());
     let transfer = Transfer {
         downloaded: download.counters.downloaded() + loaded.bytes,
         reused,
