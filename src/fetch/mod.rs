@@ -585,9 +585,9 @@ async fn download_and_install(
             }
         }
     };
-    let seeds = seed_files(settings, &plan);
+    let seeds = delta::seed_files(settings, &plan);
     if settings.dry_run {
-        return dry_run(settings, &plan, index, seeds)
+        return delta::dry_run(settings, &plan, index, seeds)
             .await
             .map(Outcome::DryRun);
     }
@@ -641,11 +641,11 @@ async fn download_and_install(
     // asset is downloaded instead, from zero, once.
     let mut finished = None;
     if let Some(loaded) = &index {
-        let attempt = delta_fetch(&download, settings, loaded, &seeds, &target, &pinned_auth);
+        let attempt = delta::run(&download, settings, loaded, &seeds, &target, &pinned_auth);
         match attempt.await {
             Ok(Some(record)) => finished = Some(Ok(record)),
             Ok(None) => {}
-            Err(e) if keeps_delta_partial(&e, &settings.cancel) => finished = Some(Err(e)),
+            Err(e) if delta::stops(&e, &settings.cancel) => finished = Some(Err(e)),
             Err(e) => {
                 report(&Event::DeltaFallback {
                     why: format!("{e:#}"),
@@ -714,240 +714,6 @@ fn stop_writeback<T>(writeback: writeback::Writeback, result: &Result<T>, cancel
     if let Err(e) = writeback.finish(kept) {
         tracing::warn!("cannot record the download's progress: {e:#}");
     }
-}
-
-/// The local files a differential fetch takes chunks from, in order: the installed asset of
-/// this variant (a file layout only), then the `--seed` files; each with its kind and, for
-/// the installed one, its recorded version. A file named twice is read once.
-fn seed_files(settings: &Settings, plan: &Plan) -> Vec<(PathBuf, delta::SeedKind, Option<String>)> {
-    let mut out = Vec::new();
-    if plan.layout != Layout::Archive {
-        let installed = settings.backends.asset_path(&settings.asset);
-        if installed.is_file() {
-            let version = settings
-                .backends
-                .read_record(&settings.asset)
-                .ok()
-                .flatten()
-                .and_then(|r| r.version);
-            out.push((installed, delta::SeedKind::Installed, version));
-        }
-    }
-    for seed in &settings.delta.seeds {
-        out.push((seed.clone(), delta::SeedKind::Seed, None));
-    }
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|(p, _, _)| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
-    out
-}
-
-/// `--dry-run`: what a fetch would download and reuse. Reads the seeds, writes nothing.
-async fn dry_run(
-    settings: &Settings,
-    plan: &Plan,
-    index: Option<delta::Loaded>,
-    seeds: Vec<(PathBuf, delta::SeedKind, Option<String>)>,
-) -> Result<delta::DeltaPlan> {
-    let Some(loaded) = index else {
-        return Ok(delta::DeltaPlan {
-            index: None,
-            size: plan.size,
-            chunks: 0,
-            to_download: plan.size,
-            reused: 0,
-            requests: plan.parts.len() as u64,
-            index_bytes: 0,
-            seeds: Vec::new(),
-        });
-    };
-    let cancel = settings.cancel.clone();
-    let plan = plan.clone();
-    tokio::task::spawn_blocking(move || {
-        let index = &loaded.index;
-        let mut wanted = delta::seed::Wanted::new(index, |_| false);
-        let mut uses = Vec::new();
-        for (path, kind, version) in seeds {
-            let reused = scan_or_skip(&path, index, &mut wanted, None, &cancel)?;
-            uses.push(delta::SeedUse {
-                path,
-                kind,
-                version,
-                reused,
-            });
-        }
-        let ranges = delta::ranges::plan(index, |i| wanted.is_taken(i));
-        Ok(delta::DeltaPlan {
-            index: Some(loaded.name.clone()),
-            size: plan.size,
-            chunks: index.chunks.len() as u64,
-            to_download: ranges.iter().map(delta::ranges::Range::len).sum(),
-            reused: uses.iter().map(|u| u.reused).sum(),
-            requests: delta::ranges::requests(&ranges, &plan),
-            index_bytes: loaded.bytes,
-            seeds: uses,
-        })
-    })
-    .await
-    .context("seed task failed")?
-}
-
-/// [`delta::seed::scan`], with a seed that cannot be read skipped (it is only a source of
-/// bytes to save; the fetch goes on without it) rather than failing the fetch.
-fn scan_or_skip(
-    path: &std::path::Path,
-    index: &crate::chunks::Index,
-    wanted: &mut delta::seed::Wanted,
-    sink: Option<&partial::DataFile>,
-    cancel: &Cancel,
-) -> Result<u64> {
-    match delta::seed::scan(path, index, wanted, sink, cancel) {
-        Ok(n) => Ok(n),
-        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => Err(e),
-        Err(e) => {
-            tracing::warn!("seed {}: {e:#}; not used", path.display());
-            Ok(0)
-        }
-    }
-}
-
-/// A differential fetch ([`delta`]) into `download`'s data file: re-check a stopped fetch's
-/// chunks, take chunks from the seeds, download the rest by ranges, verify the whole file
-/// and install. `Ok(None)` when nothing local holds any chunk (a full download is then
-/// cheaper: one request per part); an error is for the caller to fall back on, unless it is
-/// a network failure or a cancel (the chunks on disk are then recorded for a resume).
-async fn delta_fetch(
-    download: &Arc<Download>,
-    settings: &Settings,
-    loaded: &delta::Loaded,
-    seeds: &[(PathBuf, delta::SeedKind, Option<String>)],
-    target: &std::path::Path,
-    auth: &Option<crate::signature::Authenticated>,
-) -> Result<Option<InstallRecord>> {
-    let index = Arc::new(loaded.index.clone());
-    let uses = {
-        let (data, plan, index, id) = (
-            download.data.clone(),
-            download.plan.clone(),
-            index.clone(),
-            loaded.id.clone(),
-        );
-        let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
-        tokio::task::spawn_blocking(move || -> Result<Vec<delta::SeedUse>> {
-            data.track_chunks(&id, index.chunks.iter().map(|c| c.len).collect());
-            let mut uses = Vec::new();
-            let kept = delta::seed::recheck(&data, &plan, &index, &id, &cancel)?;
-            // From here on the data file holds chunks wherever they belong, not parts'
-            // prefixes: a full download after a fallback starts every part from zero.
-            for part in 0..plan.parts.len() {
-                data.reset(part);
-            }
-            if kept > 0 {
-                uses.push(delta::SeedUse {
-                    path: data.path().to_path_buf(),
-                    kind: delta::SeedKind::Partial,
-                    version: None,
-                    reused: kept,
-                });
-            }
-            let mut wanted = delta::seed::Wanted::new(&index, |i| data.is_chunk_done(i));
-            for (path, kind, version) in seeds {
-                let reused = scan_or_skip(&path, &index, &mut wanted, Some(&data), &cancel)?;
-                uses.push(delta::SeedUse {
-                    path,
-                    kind,
-                    version,
-                    reused,
-                });
-            }
-            Ok(uses)
-        })
-        .await
-        .context("seed task failed")??
-    };
-    let reused: u64 = uses.iter().map(|u| u.reused).sum();
-    if reused == 0 {
-        download.data.track_chunks("", Vec::new());
-        return Ok(None);
-    }
-    let ranges = delta::ranges::plan(&index, |i| download.data.is_chunk_done(i));
-    let to_download: u64 = ranges.iter().map(delta::ranges::Range::len).sum();
-    (download.report)(&Event::DeltaPlanned(delta::DeltaPlan {
-        index: Some(loaded.name.clone()),
-        size: download.plan.size,
-        chunks: index.chunks.len() as u64,
-        to_download,
-        reused,
-        requests: delta::ranges::requests(&ranges, &download.plan),
-        index_bytes: loaded.bytes,
-        seeds: uses,
-    }));
-    download
-        .counters
-        .set_delta(Some((to_download, download.plan.size)));
-    let started = std::time::Instant::now();
-    download_ranges(download, &index, ranges, settings.jobs).await?;
-    tracing::debug!("ranges downloaded: {:?}", started.elapsed());
-    let first = {
-        let (download, cancel) = (download.clone(), settings.cancel.clone());
-        tokio::task::spawn_blocking(move || -> Result<hashing::Hashed> {
-            let mut prehash = download.prehash.as_ref().map(|s| s.start()).transpose()?;
-            let mut sha256 = <sha2::Sha256 as sha2::Digest>::new();
-            hashing::hash_span(
-                &download.data,
-                0,
-                download.plan.parts[0].size,
-                &mut sha256,
-                prehash.as_mut(),
-                &cancel,
-            )?;
-            Ok(hashing::Hashed { sha256, prehash })
-        })
-        .await
-        .context("hash task failed")??
-    };
-    tracing::debug!("part 0 hashed: {:?}", started.elapsed());
-    let transfer = Transfer {
-        downloaded: download.counters.downloaded() + loaded.bytes,
-        reused,
-        requests: download.remote.requests() + 1,
-    };
-    install(download, settings, target, first, auth.clone(), transfer)
-        .await
-        .map(Some)
-}
-
-/// Downloads `ranges`, `jobs` at a time, each on its own task; on the first failure the
-/// others are stopped (their verified chunks stay on disk and recorded) and it is returned.
-async fn download_ranges(
-    download: &Arc<Download>,
-    index: &Arc<crate::chunks::Index>,
-    ranges: Vec<delta::ranges::Range>,
-    jobs: usize,
-) -> Result<()> {
-    let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-    let mut set = tokio::task::JoinSet::new();
-    for range in ranges {
-        let (download, index, permits) = (download.clone(), index.clone(), permits.clone());
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await?;
-            delta::ranges::download(download, index, range).await
-        });
-    }
-    let mut failure: Option<anyhow::Error> = None;
-    while let Some(joined) = set.join_next().await {
-        let result = match joined {
-            Ok(r) => r,
-            Err(e) if e.is_cancelled() => continue,
-            Err(e) => Err(anyhow::anyhow!("download task failed: {e}")),
-        };
-        if let Err(e) = result {
-            if failure.is_none() {
-                set.abort_all();
-                failure = Some(e);
-            }
-        }
-    }
-    failure.map_or(Ok(()), Err)
 }
 
 /// `--variant auto`: with [`Compat::Auto`], reads the candidate's release, judges it
@@ -1195,17 +961,35 @@ async fn install(
 /// hash state. On the first failure the other tasks are stopped (their bytes so far stay on
 /// disk) and the failure is returned.
 async fn download_all(download: &Arc<Download>, jobs: usize) -> Result<hashing::Hashed> {
+    let parts = (0..download.plan.parts.len()).map(|index| download::part(download.clone(), index));
+    let hashes = run_limited(jobs, parts).await?;
+    hashes
+        .into_iter()
+        .next()
+        .flatten()
+        .context("part 0 ended without a hash")
+}
+
+/// Runs `tasks`, each on its own tokio task, at most `jobs` at a time, and returns their
+/// results in the order given. On the first failure the other tasks are stopped (what they
+/// wrote stays on disk) and that failure is returned. The downloads of parts and of a
+/// differential fetch's ranges both go through here.
+async fn run_limited<T, F>(jobs: usize, tasks: impl Iterator<Item = F>) -> Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T>> + Send + 'static,
+{
     let permits = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
     let mut set = tokio::task::JoinSet::new();
-    for index in 0..download.plan.parts.len() {
-        let download = download.clone();
+    let mut results = Vec::new();
+    for (i, task) in tasks.enumerate() {
         let permits = permits.clone();
+        results.push(None);
         set.spawn(async move {
             let _permit = permits.acquire_owned().await?;
-            download::part(download, index).await.map(|h| (index, h))
+            task.await.map(|r| (i, r))
         });
     }
-    let mut first = None;
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = set.join_next().await {
         let result = match joined {
@@ -1214,8 +998,7 @@ async fn download_all(download: &Arc<Download>, jobs: usize) -> Result<hashing::
             Err(e) => Err(anyhow::anyhow!("download task failed: {e}")),
         };
         match result {
-            Ok((0, h)) => first = h,
-            Ok(_) => {}
+            Ok((i, r)) => results[i] = Some(r),
             Err(e) => {
                 if failure.is_none() {
                     set.abort_all();
@@ -1227,7 +1010,7 @@ async fn download_all(download: &Arc<Download>, jobs: usize) -> Result<hashing::
     if let Some(e) = failure {
         return Err(e);
     }
-    first.context("part 0 ended without a hash")
+    Ok(results.into_iter().flatten().collect())
 }
 
 /// Whether an install record says `plan` is already installed at `target`.
@@ -1240,19 +1023,6 @@ fn matches_install(record: &InstallRecord, plan: &Plan, target: &std::path::Path
         Ok(m) => m.is_file() && m.len() == plan.size,
         Err(_) => false,
     }
-}
-
-/// Whether a differential fetch stops (keeping its verified chunks for a rerun) rather than
-/// falling back to a full download after `err`: a cancel, or a network failure that its
-/// retries could not get past. Anything else (a server that refuses or ignores ranges,
-/// bytes that do not match the index, a whole file that does not verify) falls back.
-fn keeps_delta_partial(err: &anyhow::Error, cancel: &Cancel) -> bool {
-    cancel.is_cancelled()
-        || matches!(Error::find(err), Some(Error::Interrupted))
-        || err
-            .chain()
-            .filter_map(|e| e.downcast_ref::<http::HttpError>())
-            .any(http::HttpError::is_transient)
 }
 
 /// Whether partial data is worth keeping after `err`: network failures and cancels only.

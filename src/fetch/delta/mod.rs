@@ -7,7 +7,8 @@
 //! the index); without one, `S.chunks` is only a hint. Either way the whole file's SHA-256
 //! decides before anything is installed.
 //!
-//! The steps, in [`super::fetch`] once the data file is open:
+//! The steps, in [`super::fetch`] once the data file is open (`run`; `dry_run` for
+//! `--dry-run`):
 //!
 //! 1. **Index** ([`load_index`]): read and check it (its size and SHA-256 against the
 //!    manifest's reference, its asset size and SHA-256 against the plan). An index that is
@@ -40,14 +41,21 @@ pub mod ranges;
 pub mod seed;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::hashing::{hash_span, Hashed};
 use super::http::HttpError;
 use super::layout::{Layout, Plan};
+use super::partial::DataFile;
 use super::source::Remote;
+use super::{Download, Event, Settings};
+use crate::cancel::Cancel;
 use crate::chunks::{self, Index};
+use crate::installs::{InstallRecord, Transfer};
 use crate::Error;
 
 /// Differential fetch settings ([`super::Settings::delta`]).
@@ -194,4 +202,215 @@ fn check_index(
         bytes: bytes.len() as u64,
         index,
     }))
+}
+
+impl DeltaPlan {
+    /// The plan of a differential fetch with `loaded`'s index of `plan`'s asset: `ranges`
+    /// left to download, and what each of `seeds` gave.
+    fn new(loaded: &Loaded, plan: &Plan, ranges: &[ranges::Range], seeds: Vec<SeedUse>) -> Self {
+        DeltaPlan {
+            index: Some(loaded.name.clone()),
+            size: plan.size,
+            chunks: loaded.index.chunks.len() as u64,
+            to_download: ranges.iter().map(ranges::Range::len).sum(),
+            reused: seeds.iter().map(|s| s.reused).sum(),
+            requests: ranges::requests(ranges, plan),
+            index_bytes: loaded.bytes,
+            seeds,
+        }
+    }
+}
+
+/// The local files a differential fetch takes chunks from, in order: the installed asset of
+/// this variant (a file layout only), then the `--seed` files; each with its kind and, for
+/// the installed one, its recorded version (`reused` still 0). A file named twice is read
+/// once.
+pub(crate) fn seed_files(settings: &Settings, plan: &Plan) -> Vec<SeedUse> {
+    let seed = |path: PathBuf, kind, version| SeedUse {
+        path,
+        kind,
+        version,
+        reused: 0,
+    };
+    let mut out = Vec::new();
+    if plan.layout != Layout::Archive {
+        let installed = settings.backends.asset_path(&settings.asset);
+        if installed.is_file() {
+            let version = settings
+                .backends
+                .read_record(&settings.asset)
+                .ok()
+                .flatten()
+                .and_then(|r| r.version);
+            out.push(seed(installed, SeedKind::Installed, version));
+        }
+    }
+    for path in &settings.delta.seeds {
+        out.push(seed(path.clone(), SeedKind::Seed, None));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|s| seen.insert(std::fs::canonicalize(&s.path).unwrap_or_else(|_| s.path.clone())));
+    out
+}
+
+/// `--dry-run`: what a fetch would download and reuse. Reads the seeds, writes nothing.
+pub(crate) async fn dry_run(
+    settings: &Settings,
+    plan: &Plan,
+    index: Option<Loaded>,
+    seeds: Vec<SeedUse>,
+) -> anyhow::Result<DeltaPlan> {
+    let Some(loaded) = index else {
+        return Ok(DeltaPlan {
+            index: None,
+            size: plan.size,
+            chunks: 0,
+            to_download: plan.size,
+            reused: 0,
+            requests: plan.parts.len() as u64,
+            index_bytes: 0,
+            seeds: Vec::new(),
+        });
+    };
+    let cancel = settings.cancel.clone();
+    let plan = plan.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut wanted = seed::Wanted::new(&loaded.index, |_| false);
+        let mut uses = Vec::new();
+        for s in seeds {
+            let reused = scan_or_skip(&s.path, &loaded.index, &mut wanted, None, &cancel)?;
+            uses.push(SeedUse { reused, ..s });
+        }
+        let ranges = ranges::plan(&loaded.index, |i| wanted.is_taken(i));
+        Ok(DeltaPlan::new(&loaded, &plan, &ranges, uses))
+    })
+    .await
+    .context("seed task failed")?
+}
+
+/// [`seed::scan`], with a seed that cannot be read skipped (it is only a source of bytes to
+/// save; the fetch goes on without it) rather than failing the fetch.
+fn scan_or_skip(
+    path: &std::path::Path,
+    index: &Index,
+    wanted: &mut seed::Wanted,
+    sink: Option<&DataFile>,
+    cancel: &Cancel,
+) -> anyhow::Result<u64> {
+    match seed::scan(path, index, wanted, sink, cancel) {
+        Ok(n) => Ok(n),
+        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => Err(e),
+        Err(e) => {
+            tracing::warn!("seed {}: {e:#}; not used", path.display());
+            Ok(0)
+        }
+    }
+}
+
+/// A differential fetch into `download`'s data file: re-check a stopped fetch's chunks,
+/// take chunks from the seeds, download the rest by ranges, verify the whole file and
+/// install. `Ok(None)` when nothing local holds any chunk (a full download is then cheaper:
+/// one request per part); an error is for the caller to fall back on, unless [`stops`]
+/// says otherwise (the chunks on disk are then recorded for a resume).
+pub(crate) async fn run(
+    download: &Arc<Download>,
+    settings: &Settings,
+    loaded: &Loaded,
+    seeds: &[SeedUse],
+    target: &std::path::Path,
+    auth: &Option<crate::signature::Authenticated>,
+) -> anyhow::Result<Option<InstallRecord>> {
+    let index = Arc::new(loaded.index.clone());
+    let uses = {
+        let (data, plan, index, id) = (
+            download.data.clone(),
+            download.plan.clone(),
+            index.clone(),
+            loaded.id.clone(),
+        );
+        let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<SeedUse>> {
+            data.track_chunks(&id, index.chunks.iter().map(|c| c.len).collect());
+            let mut uses = Vec::new();
+            let kept = seed::recheck(&data, &plan, &index, &id, &cancel)?;
+            // From here on the data file holds chunks wherever they belong, not parts'
+            // prefixes: a full download after a fallback starts every part from zero.
+            for part in 0..plan.parts.len() {
+                data.reset(part);
+            }
+            if kept > 0 {
+                uses.push(SeedUse {
+                    path: data.path().to_path_buf(),
+                    kind: SeedKind::Partial,
+                    version: None,
+                    reused: kept,
+                });
+            }
+            let mut wanted = seed::Wanted::new(&index, |i| data.is_chunk_done(i));
+            for s in seeds {
+                let reused = scan_or_skip(&s.path, &index, &mut wanted, Some(&data), &cancel)?;
+                uses.push(SeedUse { reused, ..s });
+            }
+            Ok(uses)
+        })
+        .await
+        .context("seed task failed")??
+    };
+    let ranges = ranges::plan(&index, |i| download.data.is_chunk_done(i));
+    let planned = DeltaPlan::new(loaded, &download.plan, &ranges, uses);
+    if planned.reused == 0 {
+        download.data.track_chunks("", Vec::new());
+        return Ok(None);
+    }
+    let (to_download, reused) = (planned.to_download, planned.reused);
+    (download.report)(&Event::DeltaPlanned(planned));
+    download
+        .counters
+        .set_delta(Some((to_download, download.plan.size)));
+    let started = std::time::Instant::now();
+    let jobs = ranges
+        .into_iter()
+        .map(|range| ranges::download(download.clone(), index.clone(), range));
+    super::run_limited(settings.jobs, jobs).await?;
+    tracing::debug!("ranges downloaded: {:?}", started.elapsed());
+    let first = {
+        let (download, cancel) = (download.clone(), settings.cancel.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Hashed> {
+            let mut prehash = download.prehash.as_ref().map(|s| s.start()).transpose()?;
+            let mut sha256 = <sha2::Sha256 as sha2::Digest>::new();
+            hash_span(
+                &download.data,
+                0,
+                download.plan.parts[0].size,
+                &mut sha256,
+                prehash.as_mut(),
+                &cancel,
+            )?;
+            Ok(Hashed { sha256, prehash })
+        })
+        .await
+        .context("hash task failed")??
+    };
+    tracing::debug!("part 0 hashed: {:?}", started.elapsed());
+    let transfer = Transfer {
+        downloaded: download.counters.downloaded() + loaded.bytes,
+        reused,
+        requests: download.remote.requests() + 1,
+    };
+    super::install(download, settings, target, first, auth.clone(), transfer)
+        .await
+        .map(Some)
+}
+
+/// Whether a differential fetch stops (keeping its verified chunks for a rerun) rather than
+/// falling back to a full download after `err`: a cancel, or a network failure that its
+/// retries could not get past. Anything else (a server that refuses or ignores ranges,
+/// bytes that do not match the index, a whole file that does not verify) falls back.
+pub(crate) fn stops(err: &anyhow::Error, cancel: &Cancel) -> bool {
+    cancel.is_cancelled()
+        || matches!(Error::find(err), Some(Error::Interrupted))
+        || err
+            .chain()
+            .filter_map(|e| e.downcast_ref::<HttpError>())
+            .any(HttpError::is_transient)
 }
