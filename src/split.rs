@@ -302,19 +302,7 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         hash_segments(&segments, &mut extra, &progress, &settings.cancel)?;
     drop(extra);
     let indexed = indexer.map(Indexer::finish).transpose()?;
-    let after = file
-        .metadata()
-        .with_context(|| format!("cannot stat {}", input.display()))?;
-    if after.len() != size
-        || after.mtime() != meta.mtime()
-        || after.mtime_nsec() != meta.mtime_nsec()
-    {
-        return Err(Error::Integrity(format!(
-            "{} changed while it was being split",
-            input.display()
-        ))
-        .into());
-    }
+    refuse_changed(input, &meta, file.metadata(), "split")?;
 
     let parts: Vec<Part> = names
         .iter()
@@ -466,18 +454,7 @@ pub fn write_index(
     refuse_existing(&path, &meta, *force)?;
     remove_dead_temps(out_dir, asset)?;
     let index = chunks::Index::of_file_with_progress(input, *params, progress, cancel)?;
-    let after =
-        std::fs::metadata(input).with_context(|| format!("cannot stat {}", input.display()))?;
-    if after.len() != meta.len()
-        || after.mtime() != meta.mtime()
-        || after.mtime_nsec() != meta.mtime_nsec()
-    {
-        return Err(Error::Integrity(format!(
-            "{} changed while it was being indexed",
-            input.display()
-        ))
-        .into());
-    }
+    refuse_changed(input, &meta, std::fs::metadata(input), "indexed")?;
     let bytes = index.to_bytes();
     let tmp = write_temp(out_dir, &name, &bytes, true)?;
     publish(tmp, out_dir, &name, *force)?;
@@ -492,6 +469,29 @@ pub fn write_index(
         index,
         reference,
     })
+}
+
+/// Refuses (with [`Error::Integrity`]) an input whose size or mtime (`after`, from its open
+/// file or its path) is no longer `before`'s: it changed while it was being `done` ("split",
+/// "indexed"), so what was read is not one file.
+fn refuse_changed(
+    input: &Path,
+    before: &std::fs::Metadata,
+    after: std::io::Result<std::fs::Metadata>,
+    done: &str,
+) -> Result<()> {
+    let after = after.with_context(|| format!("cannot stat {}", input.display()))?;
+    if after.len() != before.len()
+        || after.mtime() != before.mtime()
+        || after.mtime_nsec() != before.mtime_nsec()
+    {
+        return Err(Error::Integrity(format!(
+            "{} changed while it was being {done}",
+            input.display()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Refuses to go on if an output exists (unless `force`) or is the input itself.
