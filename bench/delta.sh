@@ -45,6 +45,7 @@
 # does not change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/link.sh
 PARTS=${*:-real synthetic}
 JOBS=${JOBS:-4}
 RUNS=${RUNS:-1}
@@ -65,7 +66,7 @@ W=$(mktemp -d /var/tmp/voxctl-delta-bench.XXXXXX)
 NS=voxdel$$
 cleanup() {
   [ -n "${NGPID:-}" ] && kill "$NGPID" 2>/dev/null && wait "$NGPID" 2>/dev/null
-  if [ -n "$LINK" ]; then ip link del "${NS}a" 2>/dev/null; ip netns del "$NS" 2>/dev/null; fi
+  if [ -n "$LINK" ]; then unshape_link "$NS"; fi
   if [ -n "${KEEP:-}" ]; then echo "kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -80,18 +81,7 @@ HOST=127.0.0.1
 RUN=()
 LIMIT=
 if [ -n "$LINK" ]; then
-  # As bench/sign.sh: a /30 on a veth pair, voxctl's end here, nginx's end in $NS, whose egress
-  # is shaped. burst covers a 64 KiB GSO segment many times over.
-  NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).
-  ip netns add "$NS"
-  ip link add "${NS}a" type veth peer name "${NS}b"
-  ip link set "${NS}b" netns "$NS"
-  ip addr add "${NET}1/30" dev "${NS}a"; ip link set "${NS}a" up
-  ip -n "$NS" addr add "${NET}2/30" dev "${NS}b"; ip -n "$NS" link set "${NS}b" up
-  ip -n "$NS" link set lo up
-  tc -n "$NS" qdisc add dev "${NS}b" root tbf rate "$LINK" burst 4mb latency 100ms
-  HOST=${NET}2
-  RUN=(ip netns exec "$NS")
+  shape_link "$LINK" "$NS" # bench/link.sh
 elif [ -n "$RATE" ]; then
   LIMIT="limit_rate $RATE;"
 fi

@@ -22,6 +22,7 @@
 #   VOXCTL=PATH measure that binary instead of building this tree's release build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/link.sh
 SIZE=${1:-2150000000}
 RUNS=${2:-3}
 LINK=${LINK:-}
@@ -35,7 +36,7 @@ W=$(mktemp -d /var/tmp/voxctl-sign-bench.XXXXXX)
 NS=voxsig$$
 cleanup() {
   [ -n "${NGPID:-}" ] && kill "$NGPID" 2>/dev/null && wait "$NGPID" 2>/dev/null
-  if [ -n "$LINK" ]; then ip link del "${NS}a" 2>/dev/null; ip netns del "$NS" 2>/dev/null; fi
+  if [ -n "$LINK" ]; then unshape_link "$NS"; fi
   rm -rf "$W"
 }
 trap cleanup EXIT
@@ -57,18 +58,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 HOST=127.0.0.1
 RUN=()
 if [ -n "$LINK" ]; then
-  # A /30 on a veth pair: voxctl's end in this namespace, nginx's end in $NS, whose egress
-  # (the download direction) is shaped. burst covers a 64 KiB GSO segment many times over.
-  NET=10.$((RANDOM % 200 + 20)).$((RANDOM % 250)).
-  ip netns add "$NS"
-  ip link add "${NS}a" type veth peer name "${NS}b"
-  ip link set "${NS}b" netns "$NS"
-  ip addr add "${NET}1/30" dev "${NS}a"; ip link set "${NS}a" up
-  ip -n "$NS" addr add "${NET}2/30" dev "${NS}b"; ip -n "$NS" link set "${NS}b" up
-  ip -n "$NS" link set lo up
-  tc -n "$NS" qdisc add dev "${NS}b" root tbf rate "$LINK" burst 4mb latency 100ms
-  HOST=${NET}2
-  RUN=(ip netns exec "$NS")
+  shape_link "$LINK" "$NS" # bench/link.sh
 fi
 cat > "$W/ng/nginx.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $W/ng/nginx.pid; error_log $W/ng/error.log;
