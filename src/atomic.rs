@@ -1,4 +1,4 @@
-//! Atomic file replacement (DESIGN.md invariant 1): write a temporary file in the target's
+//! Atomic file replacement (docs/contract.md, invariant 1): write a temporary file in the target's
 //! directory, fsync it, rename it over the target, fsync the directory.
 
 use std::fs::File;

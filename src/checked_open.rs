@@ -1,6 +1,6 @@
 //! Opening the files and directories voxctl keeps its state in, and reading the small records
-//! it trusts, without letting whoever could plant something there steer it (DESIGN.md "State
-//! dir layout"; issue 10 items 2 and 4).
+//! it trusts, without letting whoever could plant something there steer it (docs/contract.md
+//! "State dir").
 //!
 //! - Every state file is opened with `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK`: a symlink planted
 //!   at its path is refused (`ELOOP`) rather than followed, and a FIFO planted there neither

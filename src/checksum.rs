@@ -182,9 +182,10 @@ fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Reads the single digest of a one-file `.sha256` (DESIGN.md layouts 2-4: one sha256sum line
-/// `HEX  NAME` for the whole file). A bare 64-hex-digit line is accepted too. Errors with
-/// [`Error::Integrity`] when there is no line, more than one, or a malformed one.
+/// Reads the single digest of a one-file `.sha256` (layouts 2-4 of docs/contract.md "Release
+/// layouts": one sha256sum line `HEX  NAME` for the whole file). A bare 64-hex-digit line is
+/// accepted too. Errors with [`Error::Integrity`] when there is no line, more than one, or a
+/// malformed one.
 pub fn parse_single(text: &str) -> Result<SumLine, Error> {
     let mut found = None;
     for line in text.lines() {

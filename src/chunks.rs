@@ -1,4 +1,4 @@
-//! Content-defined chunk indexes (issue 13; DESIGN.md "Release layouts": `S.chunks`): the
+//! Content-defined chunk indexes (docs/contract.md "Beside any layout": `S.chunks`): the
 //! asset cut into chunks by FastCDC 2020 (the `fastcdc` crate, normalization level 1), each
 //! chunk's length and BLAKE3-256. `fetch` chunks what is installed with the same parameters
 //! and copies every chunk whose hash the index lists instead of downloading it. The index is

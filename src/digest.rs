@@ -1,4 +1,5 @@
-//! The streaming engine behind `split` and `verify` (DESIGN.md invariant 6, bounded memory).
+//! The streaming engine behind `split` and `verify` (docs/contract.md, invariant 6: bounded
+//! memory).
 //!
 //! [`pump`] reads a sequence of byte ranges ([`Segment`]s: a whole file, a range of one, or
 //! the parts of a split asset in order) into a small ring of reusable buffers, on the calling

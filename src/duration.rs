@@ -1,4 +1,4 @@
-//! Durations as every voxctl option takes them (DESIGN.md "Conventions"): humantime's units
+//! Durations as every voxctl option takes them (docs/contract.md "Conventions"): humantime's units
 //! (`500ms`, `30s`, `5m`, `1h 30m`) and, as `flock -w 10` and `timeout 10` read it, a bare
 //! number meaning seconds (`10`, `2.5`, `0`).
 //!

@@ -1,4 +1,5 @@
-//! The typed errors a caller must branch on, each of one kind ([`ExitStatus`]) of DESIGN.md.
+//! The typed errors a caller must branch on, each of one kind ([`ExitStatus`]) of docs/contract.md
+//! "Exit codes".
 //!
 //! Library functions return `anyhow::Result` with context naming the path, URL, part or pid;
 //! the root of the chain is an [`Error`] whenever the failure is one of the kinds below, so
@@ -133,7 +134,7 @@ pub fn hint_for(err: &anyhow::Error) -> Option<String> {
         .or_else(|| Error::find(err).and_then(Error::hint))
 }
 
-/// The `--json` error document (DESIGN.md "Output"): what a command prints on stdout when it
+/// The `--json` error document (docs/contract.md "Output"): what a command prints on stdout when it
 /// fails, `{"error": {"code", "kind", "message", "hint"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDoc {

@@ -1,4 +1,4 @@
-//! Exit statuses (DESIGN.md "Exit codes"): [`ExitStatus`] is the one place where a number is
+//! Exit statuses (docs/contract.md "Exit codes"): [`ExitStatus`] is the one place where a number is
 //! chosen for an outcome.
 //!
 //! It lives in the library, not in the binary, because library types carry it: a reap

@@ -45,8 +45,8 @@
 //!    the backends dir and install records), [`marker`], [`state`], [`variant`], [`gpu`],
 //!    [`signature`], [`exit`].
 //!
-//! See ARCHITECTURE.md for the module map and DESIGN.md for the contract (terms, layouts,
-//! exit codes, invariants).
+//! See ARCHITECTURE.md for the module map and docs/contract.md for the contract (terms,
+//! layouts, state dir, exit codes, output, invariants).
 
 pub mod atomic;
 pub mod backend;

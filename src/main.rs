@@ -1,5 +1,5 @@
 //! The `voxctl` binary: parse the command line, run the subcommand, map any error to its
-//! exit status (`voxctl::exit::ExitStatus`, DESIGN.md "Exit codes") and print it as
+//! exit status (`voxctl::exit::ExitStatus`, docs/contract.md "Exit codes") and print it as
 //! `voxctl: error: ...`.
 
 mod cli;

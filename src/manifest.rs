@@ -1,4 +1,4 @@
-//! Release manifests (DESIGN.md "Release layouts"): asset and part naming, the rich JSON
+//! Release manifests (docs/contract.md "Release layouts"): asset and part naming, the rich JSON
 //! manifest (`S.manifest.json`, layout 1) and the voicebox v1 text manifest (`S.manifest`,
 //! layout 2: part names in order, one a line, newline terminated).
 //!

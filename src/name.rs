@@ -1,5 +1,6 @@
 //! Validation of names that become file names: slot and lease names chosen by users, and part
-//! and asset names read from a release (untrusted input, DESIGN.md "Release layouts").
+//! and asset names read from a release (untrusted input, docs/contract.md
+//! "Names and sizes read from a release").
 
 use crate::Error;
 

@@ -1,4 +1,4 @@
-//! The one place that writes to stdout and stderr (DESIGN.md "Output").
+//! The one place that writes to stdout and stderr (docs/contract.md "Output").
 //!
 //! stdout is data: a human table, or with `--json` one JSON document (or JSON lines for event
 //! streams). stderr carries messages, warnings, errors and progress. Progress bars appear only
@@ -133,7 +133,7 @@ impl Printer {
     /// Prints an error as `voxctl: error: ...` with its cause chain, and a `hint:` line when
     /// there is an obvious next step. Always printed, even with `-q`.
     ///
-    /// With `--json` the error is also written to stdout as data (DESIGN.md "Output"): one
+    /// With `--json` the error is also written to stdout as data (docs/contract.md "Output"): one
     /// document `{"error": {"code", "kind", "message", "hint"}}`, or for an event stream a
     /// last line `{"event": "failed", "error": {...}}`. A command that already wrote its one
     /// document (a report saying what failed, such as verify's) gets no second one.

@@ -1,5 +1,5 @@
-//! Process identity and safe signalling (DESIGN.md invariant 5: never signal the wrong
-//! process).
+//! Process identity and safe signalling (docs/contract.md, invariant 5: never signal
+//! the wrong process).
 //!
 //! A pid alone is not an identity: pids are recycled. A [`ProcessIdentity`] adds the process
 //! start time (on Linux the `starttime` field of `/proc/PID/stat`, in clock ticks since boot;

@@ -1,5 +1,5 @@
-//! Sizes spelled as GNU `split -b` reads them (DESIGN.md "Conventions"), so that the same `N`
-//! in `voxctl split --part-size N` and `split -b N` always cuts the same parts.
+//! Sizes spelled as GNU `split -b` reads them (docs/contract.md "Conventions"), so that the same
+//! `N` in `voxctl split --part-size N` and `split -b N` always cuts the same parts.
 //!
 //! The grammar is coreutils' `xstrtoumax` with split's suffix set `bEGKkMmPTYZ0`: optional
 //! leading whitespace and `+`, decimal digits (none means 1: `K` is 1024), then at most one

@@ -1,5 +1,5 @@
-//! The slot table: named, cross-process exclusive slots (DESIGN.md "State dir layout",
-//! invariant 2).
+//! The slot table: named, cross-process exclusive slots (docs/contract.md "State dir",
+//! and invariant 2).
 //!
 //! A slot `NAME` is held while a process holds an exclusive `flock(2)` on
 //! `STATE/slots/NAME.lock`. The file is opened close-on-exec and without following symlinks,

@@ -1,6 +1,6 @@
-//! Splitting an asset into parts under GitHub's 2 GiB limit (DESIGN.md "Release layouts",
-//! layouts 1 and 2): the parts, the chunk index `S.chunks` ([`crate::chunks`]), `S.sha256`,
-//! `S.manifest` and `S.manifest.json`.
+//! Splitting an asset into parts under GitHub's 2 GiB limit (docs/contract.md "Release
+//! layouts", layouts 1 and 2): the parts, the chunk index `S.chunks` ([`crate::chunks`]),
+//! `S.sha256`, `S.manifest` and `S.manifest.json`.
 //!
 //! One pass over the input through [`crate::digest::pump`]: the whole-file hasher, the
 //! per-part hasher and the chunk indexer (FastCDC and BLAKE3) run side by side on the same
@@ -148,7 +148,7 @@ fn part_count(size: u64, chunk_size: u64) -> u64 {
 /// Splits `settings.input` and returns the manifest written; `on_event` hears
 /// [`Event::Started`] once the input is checked, then [`Event::Read`] as it is read.
 ///
-/// A split takes no slot or lock: DESIGN.md's slots serialize fetch and restart, which share
+/// A split takes no slot or lock: slots serialize fetch and restart, which share
 /// the state dir; a split writes only release outputs, each published by a rename of a
 /// complete file (parts before manifests) under a temporary name carrying the writer's pid
 /// and start time, so two splits into one directory cannot corrupt an output: the later

@@ -1,4 +1,4 @@
-//! The state dir (DESIGN.md "State dir layout"): `$VOXCTL_STATE_DIR`, else
+//! The state dir (docs/contract.md "State dir"): `$VOXCTL_STATE_DIR`, else
 //! `$XDG_STATE_HOME/voxctl`, else `~/.local/state/voxctl`.
 //!
 //! It is created with mode 0700, and refused when another user owns it or when it is group-

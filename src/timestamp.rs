@@ -1,4 +1,4 @@
-//! Instants in JSON: RFC 3339 UTC strings (DESIGN.md "Conventions": instants as RFC 3339,
+//! Instants in JSON: RFC 3339 UTC strings (docs/contract.md "Output": instants as RFC 3339,
 //! durations as `*_ms` integers). The fields stay integers in Rust; these serde helpers write
 //! the string and read either form, so records written by an older voxctl (integers) still
 //! load. humantime does the formatting and parsing.

@@ -1,5 +1,5 @@
 //! Backend variants (`cpu`, `cuda`, `rocm`), `auto` detection from the hardware, and asset
-//! names (DESIGN.md "Terms").
+//! names (docs/contract.md "Terms").
 
 use std::fmt;
 use std::path::Path;

@@ -1,7 +1,8 @@
 //! Verifying files against SHA-256 checksums: one file, the lines of sha256sum/BSD-tag sums
 //! files (several files hashed in parallel, up to the number of cores), and split releases
-//! from their manifest (DESIGN.md layouts 1 and 2), where the whole asset's hash is computed
-//! by streaming the parts in order, beside the per-part hashes, without an assembled copy.
+//! from their manifest (docs/contract.md "Release layouts", layouts 1 and 2), where the whole
+//! asset's hash is computed by streaming the parts in order, beside the per-part hashes, without an
+//! assembled copy.
 //!
 //! Outcomes are data ([`Check`]s with a [`Status`]), not errors: the caller prints them and
 //! decides the exit code. Errors are kept for what stops the run: an unreadable or malformed

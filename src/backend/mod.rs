@@ -1,6 +1,6 @@
 //! Backend control: the running backend's record (`backend.json`), starting a backend
-//! detached, stopping it safely (DESIGN.md invariant 5), watching its port and its health URL,
-//! choosing which installed binary to run, and the restart that ties these together.
+//! detached, stopping it safely (docs/contract.md, invariant 5), watching its port and its health
+//! URL, choosing which installed binary to run, and the restart that ties these together.
 //!
 //! Everything here polls (every few milliseconds) instead of sleeping for fixed times, so a
 //! swap costs the old backend's shutdown plus the new one's start-up and little else.

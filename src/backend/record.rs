@@ -1,6 +1,6 @@
 //! `backend.json` in the state dir: which backend voxctl started last, so that `restart` can
 //! stop exactly that process (validated by pid, start time, boot and host: a recycled pid is
-//! never signalled) and `status` can show it. Written atomically (DESIGN.md invariant 1).
+//! never signalled) and `status` can show it. Written atomically (docs/contract.md, invariant 1).
 
 use std::path::{Path, PathBuf};
 

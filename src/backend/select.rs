@@ -3,7 +3,7 @@
 //! limit and report the expected version; otherwise, and only when the caller allows a
 //! fallback (`--variant auto`, or an explicit `--fallback cpu`), the fallback variant is tried
 //! the same way, with a warning. An explicitly named variant is never silently replaced
-//! (DESIGN.md "Conventions"): without a fallback its rejection is the error.
+//! (docs/contract.md "Conventions"): without a fallback its rejection is the error.
 //!
 //! The expected version is `--expect-version` for the requested variant, else the version in
 //! the variant's install record (written by `fetch`); a fallback is checked against its own

@@ -406,7 +406,7 @@ pub fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
         .filter(|s| !s.is_hide_set() && s.get_name() != "help")
 }
 
-/// The exit codes as a tbl table (DESIGN.md "Exit codes"; `ExitStatus::DOCUMENTED`).
+/// The exit codes as a tbl table (docs/contract.md "Exit codes"; `ExitStatus::DOCUMENTED`).
 fn exit_status(roff: &mut String, name: &str) {
     roff.push_str(".SH \"EXIT STATUS\"\n");
     if name == "voxctl-lease-run" {

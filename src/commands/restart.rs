@@ -70,7 +70,7 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
     };
     let variant = super::resolve_variant(args.variant, printer);
     // Only auto may pick something other than what it named; an explicit variant falls back
-    // only when asked to (DESIGN.md "Conventions").
+    // only when asked to (docs/contract.md "Conventions").
     let fallback = match args.variant {
         VariantChoice::Auto => args.fallback.or(variant.fallback()),
         _ => args.fallback,

@@ -1,7 +1,7 @@
-//! Safe extraction of a verified `.tar.gz` asset into `backends/{variant}/` (DESIGN.md layout
-//! 4): entries are unpacked into a fresh temporary directory next to the target, checked,
-//! then the directory is swapped in as a whole (an atomic exchange on Linux), so the previous
-//! install stays intact until the new one is complete and checked.
+//! Safe extraction of a verified `.tar.gz` asset into `backends/{variant}/` (docs/contract.md
+//! "Release layouts", layout 4): entries are unpacked into a fresh temporary directory next to the
+//! target, checked, then the directory is swapped in as a whole (an atomic exchange on Linux), so
+//! the previous install stays intact until the new one is complete and checked.
 //!
 //! The archive's bytes matched the release's SHA-256, but the release itself may be hostile.
 //! Refused with [`Error::Integrity`] (exit 3), leaving nothing behind:

@@ -1,7 +1,6 @@
-//! Checking the whole-file SHA-256 and installing (DESIGN.md invariant 4): the verified file
-//! is fsynced, made executable, renamed over `backends/{asset}`, and the directory fsynced.
-//! Nothing touches the previous install before that rename, so any failure leaves it as it
-//! was.
+//! Checking the whole-file SHA-256 and installing (docs/contract.md, invariant 4): the verified
+//! file is fsynced, made executable, renamed over `backends/{asset}`, and the directory fsynced.
+//! Nothing touches the previous install before that rename, so any failure leaves it as it was.
 //!
 //! The parts were written into one data file at their offsets, so there is nothing to join.
 //! The whole-file digest continues from part 0's hash state (computed while part 0

@@ -1,4 +1,4 @@
-//! Release discovery (DESIGN.md "Release layouts that split writes and fetch reads"): for
+//! Release discovery (docs/contract.md "Release layouts"): for
 //! asset `A` in release `R`, try the rich JSON manifest, the voicebox v1 text manifest, the
 //! whole file and the archive, in that order, and turn the first that exists into a [`Plan`].
 //!

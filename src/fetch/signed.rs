@@ -1,4 +1,4 @@
-//! Signature checks in a fetch (DESIGN.md "Signatures"; the formats are in
+//! Signature checks in a fetch (docs/contract.md "Beside any layout"; the formats are in
 //! [`crate::signature`]).
 //!
 //! [`authenticate`] runs right after discovery, before anything is downloaded: with a key

@@ -1,4 +1,4 @@
-//! Where a release lives (DESIGN.md "Terms": an `http(s)://` base URL, a `file://` URL or a
+//! Where a release lives (docs/contract.md "Terms": an `http(s)://` base URL, a `file://` URL or a
 //! local directory) and uniform access to its files: small files whole, sizes, and byte
 //! streams from an offset. Network failures are retried here with exponential backoff and
 //! jitter (the `backon` crate), honouring `Retry-After`.

@@ -1,7 +1,7 @@
 //! Writeback during the download: a thread that keeps the data file's dirty pages flowing to
 //! disk while the parts arrive, and records what is durable for resume.
 //!
-//! Why: the install must `fsync` the whole file before the rename (DESIGN.md invariant 4).
+//! Why: the install must `fsync` the whole file before the rename (docs/contract.md, invariant 4).
 //! Left to the kernel, gigabytes would still be dirty at the end and that fsync would take
 //! seconds after the last byte arrived; synced as it goes, the final fsync has at most one
 //! round left. Each round: note every part's received count, `fdatasync` the data file

@@ -1,6 +1,6 @@
 //! The local lease store: one JSON record per lease in `STATE/leases/NAME.json`, changed
-//! only while holding an exclusive `flock(2)` on `STATE/leases/NAME.lock` (DESIGN.md "State
-//! dir layout").
+//! only while holding an exclusive `flock(2)` on `STATE/leases/NAME.lock` (docs/contract.md
+//! "State dir").
 //!
 //! Every operation is lock, read, decide, write, unlock, so two contenders can never both
 //! win, whatever the timing: the decision and the write happen under the same lock. The lock
@@ -377,7 +377,7 @@ impl FileStore {
     }
 }
 
-/// `O_NOFOLLOW`: the liveness file is a state file (DESIGN.md "State dir layout").
+/// `O_NOFOLLOW`: the liveness file is a state file (docs/contract.md "State dir").
 fn libc_nofollow() -> i32 {
     nix::fcntl::OFlag::O_NOFOLLOW.bits()
 }

@@ -1,4 +1,4 @@
-//! Leases: named, TTL-bound locks with fencing tokens for shell scripts (issue 4, DESIGN.md
+//! Leases: named, TTL-bound locks with fencing tokens for shell scripts (docs/contract.md,
 //! invariants 1 and 3).
 //!
 //! A lease `NAME` is held by whoever last acquired it until its TTL runs out, it is renewed,
@@ -9,7 +9,7 @@
 //!
 //! The command layer talks to a [`LeaseStore`], chosen by [`store::StoreSpec`]:
 //! [`file::FileStore`] keeps leases in the state dir, [`etcd::EtcdStore`] in an etcd cluster
-//! shared by many machines (issue 16). The pure
+//! shared by many machines. The pure
 //! decisions (is a record still held, which token comes next) live in this file so they can
 //! be unit-tested with injected clocks.
 

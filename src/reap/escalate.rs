@@ -3,11 +3,11 @@
 //! SIGKILL, wait for the exit.
 //!
 //! Every signal goes through a [`ProcessHandle`] opened before the first wait: on Linux a pidfd,
-//! so a pid recycled during the graces is never hit (DESIGN.md invariant 5). Before each signal
-//! the target is revalidated: its start time is unchanged and, for a lock holder, the lock still
-//! names the same host and pid. A target that exits or releases the lock on its own is left
-//! alone. Several targets (`--stale-exe`) go through the phases together, so the graces are
-//! waited once, not once per process.
+//! so a pid recycled during the graces is never hit (docs/contract.md, invariant 5). Before each
+//! signal the target is revalidated: its start time is unchanged and, for a lock holder, the lock
+//! still names the same host and pid. A target that exits or releases the lock on its own is left
+//! alone. Several targets (`--stale-exe`) go through the phases together, so the graces are waited
+//! once, not once per process.
 
 use std::time::{Duration, Instant};
 

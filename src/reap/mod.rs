@@ -1,5 +1,5 @@
 //! Reaping: clearing a wedged previous instance of the app after an update, and never a
-//! healthy one (DESIGN.md invariant 5).
+//! healthy one (docs/contract.md, invariant 5).
 //!
 //! The modules: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
 //! pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]

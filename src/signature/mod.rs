@@ -1,4 +1,4 @@
-//! Signed releases (DESIGN.md "Signatures"): trust a key, not the server.
+//! Signed releases (docs/contract.md "Beside any layout"): trust a key, not the server.
 //!
 //! A release's SHA-256 comes from the same server as its binary, so whoever can replace one
 //! can replace the other. A minisign signature over the file that pins everything else

@@ -176,7 +176,7 @@ fn quiet_silences_reap_mark() {
 }
 
 /// Runs `voxctl --json ARGS` expecting exit `code`, and decodes the error document on stdout
-/// (DESIGN.md "Output"), which must be exactly what the library's [`ErrorDoc`] prints.
+/// (docs/contract.md "Output"), which must be exactly what the library's [`ErrorDoc`] prints.
 fn json_error(state: &Path, args: &[&str], code: i32) -> ErrorBody {
     let out = support::voxctl(state)
         .arg("--json")

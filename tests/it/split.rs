@@ -402,10 +402,10 @@ const KILL_OUTPUTS: [&str; 9] = [
 ];
 
 /// Kills a split (a fresh one, and a `--force` one over an older release of other data) at
-/// every checkpoint from "all parts written" through each publish, and checks DESIGN.md's
-/// promise: no manifest ever names a missing or partial part. Each kill lands exactly at its
-/// step (the hook SIGKILLs the process there), so the runs that died between the first
-/// publish and the last are counted and asserted, not hoped for.
+/// every checkpoint from "all parts written" through each publish, and checks docs/contract.md's
+/// "Publishing order": no manifest ever names a missing or partial part. Each kill lands exactly at
+/// its step (the hook SIGKILLs the process there), so the runs that died between the first publish
+/// and the last are counted and asserted, not hoped for.
 #[test]
 fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_part() {
     let data = bytes(4_500_000, 5);
@@ -434,7 +434,7 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
             }
             split_killed_at(tmp.path(), &input, &out, "1MB", force, step);
             let context = format!("killed at {step} (force {force})");
-            // DESIGN.md's promise first: whatever manifest is present names complete parts.
+            // The publishing order's promise first: every manifest present names complete parts.
             let manifests = std::panic::catch_unwind(|| assert_manifests_consistent(&out, "k"))
                 .unwrap_or_else(|_| panic!("{context}: a manifest names a bad part"));
             let published: Vec<&str> = KILL_OUTPUTS

@@ -12,8 +12,8 @@
 //!
 //! Why not `openat2(RESOLVE_BENEATH)`: it keeps one open from escaping, but a link is a
 //! danger later, when the backend or the user writes through it; and it is Linux only
-//! (DESIGN.md wants macOS too). Resolving by hand gives the same guarantee at creation time
-//! and also judges link targets that do not exist, on every platform rustix supports.
+//! (macOS is a goal: docs/contract.md "Platforms"). Resolving by hand gives the same guarantee at
+//! creation time and also judges link targets that do not exist, on every platform rustix supports.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};

@@ -1,6 +1,6 @@
-//! Release builders and a fixture for the fetch tests: releases in every layout of DESIGN.md,
-//! made in the test itself (library types for the JSON manifest, GNU `split` + `sha256sum` for
-//! voicebox v1, the tar/flate2 crates for archives).
+//! Release builders and a fixture for the fetch tests: releases in every layout of
+//! docs/contract.md, made in the test itself (library types for the JSON manifest, GNU `split` +
+//! `sha256sum` for voicebox v1, the tar/flate2 crates for archives).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -62,9 +62,9 @@ pub fn gnu_release(dir: &Path, asset: &str, chunk: u64) {
     assert!(status.success(), "the GNU pipeline failed");
 }
 
-/// Checks DESIGN.md's crash-safety promise on `dir`: every manifest present names only
-/// parts that exist complete (size and hash for the JSON manifest; the concatenation's hash
-/// for the text one). Returns how many manifests were present.
+/// Checks the publishing order's promise (docs/contract.md "Publishing order") on `dir`: every
+/// manifest present names only parts that exist complete (size and hash for the JSON manifest; the
+/// concatenation's hash for the text one). Returns how many manifests were present.
 pub fn assert_manifests_consistent(dir: &Path, stem: &str) -> usize {
     let mut present = 0;
     if let Ok(json) = std::fs::read(dir.join(format!("{stem}.manifest.json"))) {
