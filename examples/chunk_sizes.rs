@@ -1,4 +1,4 @@
-//! Chooses the chunk index's sizes (issue 13, BENCHMARKS.md "Chunk index (issue 13)"): for
+//! Chooses the chunk index's sizes (BENCHMARKS.md "Chunk index"): for
 //! each candidate (min, avg, max), the chunking and BLAKE3 cost and the index's size on
 //! random data, and how much of a new build a differential fetch reuses from an old one.
 //!

@@ -1,4 +1,4 @@
-//! Single-core hash throughput over an in-memory buffer (issue 14, BENCHMARKS.md "Signature
+//! Single-core hash throughput over an in-memory buffer (BENCHMARKS.md "Signature
 //! checks in fetch"): BLAKE2b-512 as the `minisign-verify` crate's streaming verifier
 //! computes it, as RustCrypto's `blake2` computes it, and as `blake2b_simd` (AVX2 when the CPU
 //! has it) computes it; SHA-256 (`sha2`, SHA-NI when the CPU has it) for reference.

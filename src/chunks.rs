@@ -87,7 +87,7 @@ pub struct Params {
 
 impl Params {
     /// What `voxctl split` and `voxctl index` use unless told otherwise: 16 KiB average (4 KiB
-    /// min, 64 KiB max). Chosen from measurements (BENCHMARKS.md, "Chunk index (issue 13)"):
+    /// min, 64 KiB max). Chosen from measurements (BENCHMARKS.md, "Chunk index"):
     /// the index stays near 0.2% of the asset and smaller chunks reuse more of a rebuilt
     /// PyInstaller binary.
     pub const DEFAULT: Params = Params {

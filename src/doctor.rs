@@ -1,4 +1,4 @@
-//! `voxctl doctor` (issue 15): one report of everything that decides whether the backend can
+//! `voxctl doctor`: one report of everything that decides whether the backend can
 //! work on this host, each failing check with the command that fixes it.
 //!
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants

@@ -1,4 +1,4 @@
-//! What GPUs this host has, and whether a release's variant can run on them (issue 15).
+//! What GPUs this host has, and whether a release's variant can run on them.
 //!
 //! Why this exists: the reference app's users downloaded a 2.4 GB CUDA build and only then
 //! learned that it has no kernels for their card. A release can state its requirements in

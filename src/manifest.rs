@@ -301,10 +301,10 @@ mod tests {
         }
     }
 
-    /// The index reference is an optional field: a manifest without it (every release before
-    /// issue 13) still parses, one with it parses and keeps it, and a reader that does not
-    /// know the field (modelled by a struct without it, deserialized as serde does by
-    /// default, since `Manifest` does not deny unknown fields) still reads the manifest.
+    /// The index reference is an optional field: a manifest without it (a release made
+    /// without a chunk index) still parses, one with it parses and keeps it, and a reader that does
+    /// not know the field (modelled by a struct without it, deserialized as serde does by default,
+    /// since `Manifest` does not deny unknown fields) still reads the manifest.
     #[test]
     fn the_index_field_is_optional_and_ignored_by_readers_that_do_not_know_it() {
         let without = sample();

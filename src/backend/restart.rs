@@ -1,4 +1,4 @@
-//! `restart`: swap the running backend for an installed variant, safely (issue 6).
+//! `restart`: swap the running backend for an installed variant, safely.
 //!
 //! Order, so that a bad binary never costs downtime and every wait is a poll:
 //! 1. hold slot `restart-{app}` (busy -> exit 4, or wait);

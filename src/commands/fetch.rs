@@ -263,7 +263,7 @@ impl Render {
 
     /// Writes `ev` as its JSON line.
     fn json(&self, ev: &Event) {
-        // Through a `Value`: keys in alphabetical order, as the lines have always been.
+        // Through a `Value`: keys in alphabetical order, whatever the field order in Rust.
         if let Ok(v) = serde_json::to_value(ev) {
             let _ = self.printer.json_line(&v);
         }

@@ -44,8 +44,9 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<Ex
         if !matches!(args.command, LeaseCommand::Run(_)) {
             file_store = file_store.with_cancel(crate::signals::cancel());
         }
-        // Who owns what this command acquires (issue 12 item 17): `lease run` a liveness file its
-        // command inherits, `lease acquire --owner-pid PID` that process; anything else the TTL.
+        // Who owns what this command acquires, so that the lease is abandoned once its owner is
+        // certainly gone: `lease run` a liveness file its command inherits, `lease acquire
+        // --owner-pid PID` that process; anything else the TTL.
         let owner = match &args.command {
             LeaseCommand::Run(_) => OwnerSpec::Liveness,
             LeaseCommand::Acquire(a) => match a.owner_pid {

@@ -58,8 +58,8 @@ fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Res
         requested: no.requested,
         running,
     };
-    // Through a `serde_json::Value`, whose keys are sorted, as this document has always been
-    // printed.
+    // Through a `serde_json::Value`, whose keys are sorted: the document's key order does not
+    // depend on the field order in Rust.
     printer.json_doc(&serde_json::to_value(doc)?)
 }
 

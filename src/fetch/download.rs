@@ -6,7 +6,7 @@
 //!
 //! Retries are bounded per part for the whole run (`Budget`): a server that keeps failing
 //! in a way that looks like progress (sending the same bytes again, answering a Range request
-//! with an empty `200`) cannot keep a fetch going forever (issue 10, item 3). A part whose
+//! with an empty `200`) cannot keep a fetch going forever. A part whose
 //! declared bytes have all arrived is complete even if the connection then fails: its digest
 //! decides, and no further request is made for it.
 //!

@@ -110,7 +110,7 @@ pub struct Settings {
     pub dry_run: bool,
 }
 
-/// How [`fetch`] checks that the hardware can run the release (issue 15; [`crate::gpu`]).
+/// How [`fetch`] checks that the hardware can run the release ([`crate::gpu`]).
 #[derive(Debug, Clone)]
 pub enum Compat {
     /// No check (`--skip-compat-check`).

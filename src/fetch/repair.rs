@@ -1,4 +1,4 @@
-//! `fetch --repair` (issue 15): bring a damaged install back to the recorded build, from the
+//! `fetch --repair`: bring a damaged install back to the recorded build, from the
 //! release it came from, never to another one.
 //!
 //! The release must still hold the recorded build (same SHA-256 and size), else the repair

@@ -1,4 +1,4 @@
-//! Checking what is installed against its install record (issue 15): `verify --installed`,
+//! Checking what is installed against its install record: `verify --installed`,
 //! `doctor`, `restart`'s refusal of a damaged variant and `fetch --repair` all start here.
 //!
 //! Two depths: the **quick** check compares each recorded file's existence, type and size
@@ -6,8 +6,8 @@
 //! gigabytes); the **deep** check re-hashes every file against the SHA-256 recorded at
 //! install time (a flipped byte is found too). A single-file install is checked as one file
 //! (the asset's SHA-256 is the file's); an archive install as each file and symlink
-//! extracted from it ([`InstalledFile`], recorded by `fetch` since issue 15; a record
-//! without that list can only be checked for the executable).
+//! extracted from it ([`InstalledFile`], which `fetch` records; a record
+//! written without that list can only be checked for the executable).
 //!
 //! Outcomes are [`Check`]s, the type `verify -c` reports, so the output is the same.
 

@@ -1,4 +1,4 @@
-//! The etcd lease store (issue 16): leases shared by every machine that reaches one etcd
+//! The etcd lease store: leases shared by every machine that reaches one etcd
 //! cluster, with the same operations, output and exit codes as [`super::file::FileStore`].
 //!
 //! Layout under the URL's prefix `P` (default `voxctl`), for lease `NAME`:

@@ -446,7 +446,8 @@ pub enum Free {
 }
 
 /// What `lease release --json` prints: `{"name": "build", "released": true, "token": 17}`.
-/// (Fields in alphabetical order, as the document has always been printed.)
+/// (Fields in alphabetical order, so that its keys print sorted, as those of documents
+/// printed through a `serde_json::Value` do.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Released {
     /// The lease's name.

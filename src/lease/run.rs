@@ -337,7 +337,7 @@ pub fn run(
 /// lease; the caller does, after looking at the report. Errors if the command cannot be
 /// started (the `io::Error` is in the chain) or a child-wait fails.
 ///
-/// The deadline rule (issue 16): the lease is known to last until `deadline` = the granted
+/// The deadline rule: the lease is known to last until `deadline` = the granted
 /// TTL after the last acknowledged renewal (or the acquire) was *sent*, on the boot-time
 /// clock. While renewals fail without an answer (store unreachable), the command gets
 /// SIGTERM at `deadline - kill grace - safety margin` and SIGKILL at `deadline - safety

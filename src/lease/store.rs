@@ -1,4 +1,4 @@
-//! Which lease store to use: `--store URL` / `VOXCTL_LEASE_STORE` (issue 16).
+//! Which lease store to use: `--store URL` / `VOXCTL_LEASE_STORE`.
 //!
 //! `file` (the default) is the state dir's [`super::file::FileStore`];
 //! `etcd://host:port[,host:port...][/prefix]` is an etcd cluster over plain HTTP and

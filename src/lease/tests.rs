@@ -130,7 +130,8 @@ fn tokens_grow_with_or_without_the_previous_record() {
             "{prev:?} at {wall}"
         );
     }
-    // Saturated: no larger token exists, whatever the clock says (issue 10 item 6).
+    // Saturated: no larger token exists, whatever the clock says: the acquire fails
+    // rather than issue a token twice.
     assert_eq!(next_token(Some(Token(u64::MAX)), t0), None);
     assert_eq!(next_token(Some(Token(u64::MAX)), u64::MAX), None);
     // Record lost: a fresh token is still larger than any issued a moment before.

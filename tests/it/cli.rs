@@ -1,4 +1,4 @@
-//! Command-line conventions every subcommand shares (issue 2 §1): exit codes in `--help`,
+//! Command-line conventions every subcommand shares: exit codes in `--help`,
 //! usage errors exit 2, errors print as `voxctl: error: ...` with a `hint:`, and the state dir
 //! is refused when it is not private.
 
@@ -62,7 +62,7 @@ fn global_options_are_accepted_on_subcommands() {
     assert!(out.status.success(), "{out:?}");
     let status: Status = support::json_doc(&out.stdout);
     assert!(status.slots.is_empty() && status.leases.is_empty());
-    // status only reads (issue 12 item 13): the state dir is created by a command that writes.
+    // status only reads: the state dir is created by a command that writes.
     assert!(!state.exists(), "status creates nothing");
     support::voxctl(tmp.path())
         .args(["lease", "acquire", "x", "-q", "--state-dir"])
@@ -96,7 +96,7 @@ fn world_writable_state_dir_is_refused_with_a_hint() {
         .stderr(predicate::str::contains("hint: chmod 700"));
 }
 
-/// Issue 12 item 8: every option that takes a duration reads a bare number as seconds, as
+/// Every option that takes a duration reads a bare number as seconds, as
 /// `flock -w 10` and `timeout 10` do.
 #[test]
 fn durations_take_a_bare_number_as_seconds() {

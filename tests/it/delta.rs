@@ -1,4 +1,4 @@
-//! Differential fetch (issue 13) end to end against the test HTTP server: an update takes
+//! Differential fetch end to end against the test HTTP server: an update takes
 //! the chunks it can from the installed asset (or `--seed` files, or a stopped fetch's data)
 //! and downloads the rest as single-range requests; a lying index, a changed seed or a
 //! server ignoring ranges ends in a full download that verifies, never in a bad install.

@@ -1,4 +1,4 @@
-//! Differential fetch on a synthetic pair over 2.1 GB (issue 13): a random asset and a copy
+//! Differential fetch on a synthetic pair over 2.1 GB: a random asset and a copy
 //! with insertions, deletions and overwrites at spread-out places (so offsets shift), both
 //! released by `voxctl split` into two parts with their chunk index and served by a real
 //! nginx. The update installs the new build byte for byte; a SIGKILL mid-update resumes

@@ -1,4 +1,4 @@
-//! `examples/embed.rs`, the library as an app embeds it (issue 11 item 7), run for real: a
+//! `examples/embed.rs`, the library as an app embeds it, run for real: a
 //! fetch from a local release with the example's own progress printout, a second fetch from a
 //! throttled loopback server cancelled from another thread after a second (partial data
 //! kept), a restart of the installed fixture backend and its health.

@@ -1,5 +1,5 @@
-//! The README's runnable blocks and `examples/quickstart.sh` run as written (issue 12 items 18
-//! and 19): the restart demo with the example backend, the man page and completion install
+//! The README's runnable blocks and `examples/quickstart.sh` run as written: the
+//! restart demo with the example backend, the man page and completion install
 //! steps, and the quickstart, which uses the `voxctl` on PATH.
 
 use crate::support;

@@ -509,7 +509,7 @@ fn a_proxy_from_the_environment_is_used_and_no_proxy_bypasses_it() {
     assert!(srv.log().is_empty(), "{:?}", srv.log());
 }
 
-/// Issue 10 item 19: parts really download at the same time under `--jobs`: the server sees
+/// Parts really download at the same time under `--jobs`: the server sees
 /// overlapping bodies, as many as `--jobs` and no more (it holds bodies back until that many
 /// are in flight, so a one-at-a-time client would show 1); `--jobs 1` never overlaps.
 #[test]

@@ -1,4 +1,4 @@
-//! Issue 12 item 15: errors that retrying cannot fix are reported at once, with a hint: a
+//! Errors that retrying cannot fix are reported at once, with a hint: a
 //! host name that does not resolve, a TLS certificate the client refuses, and a `--source`
 //! without a scheme (a directory that does not exist, probably meant as `http://`).
 

@@ -1,4 +1,4 @@
-//! The fetch library as an app embeds it (issue 11 item 2): `voxctl::fetch::fetch` with its
+//! The fetch library as an app embeds it: `voxctl::fetch::fetch` with its
 //! own reporter and cancel handle, no CLI and no signals.
 
 use crate::support;

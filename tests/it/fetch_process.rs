@@ -191,7 +191,7 @@ fn corrupt(fx: &Fixture, offset: u64) {
     file.write_all_at(&[b[0] ^ 0xff], offset).unwrap();
 }
 
-/// Issue 10 item 19: a resume re-hashes the bytes its record says are on disk instead of
+/// A resume re-hashes the bytes its record says are on disk instead of
 /// trusting them. Part 0's recorded bytes are corrupted on disk after a SIGKILL: the rerun
 /// finds the mismatch, downloads part 0 again from its start, and installs the verified
 /// file; part 1's intact bytes are kept (only Range requests for it). In a layout without

@@ -1,4 +1,4 @@
-//! Real data (issue 13): the PyInstaller pair of `tests/fixtures/pyinstaller` (18 MB one-file
+//! Real data: the PyInstaller pair of `tests/fixtures/pyinstaller` (18 MB one-file
 //! builds of a small Python server, v2 with a code change and one bumped dependency), each
 //! split by `voxctl split` into a release served by a real nginx on loopback: v1 is installed,
 //! then the update to v2 must install exactly the new build, and the installed binary runs.

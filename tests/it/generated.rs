@@ -1,5 +1,5 @@
 //! The committed completion scripts and man pages must match what the current clap definition
-//! generates (issue 2 §5). On failure the message gives the command that regenerates them.
+//! generates. On failure the message gives the command that regenerates them.
 
 use crate::support;
 
@@ -64,7 +64,7 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
 }
 
-/// Issue 12 item 11: every committed man page renders at 80 columns without a groff warning,
+/// Every committed man page renders at 80 columns without a groff warning,
 /// no line is wider than 80 columns, the conventional sections are there (EXIT STATUS as a
 /// tbl table), the synopsis shows option values, and SEE ALSO names only pages that exist.
 #[test]
@@ -165,7 +165,7 @@ const PATH_OPTIONS: [&str; 14] = [
     "seed",
 ];
 
-/// Issue 12 item 12, on the committed scripts: the hidden `generate` is not offered,
+/// On the committed scripts: the hidden `generate` is not offered,
 /// `--variant` completes the variants, and file names complete only where a path is meant.
 #[test]
 fn completions_offer_visible_commands_variants_and_paths_only_for_paths() {
@@ -317,7 +317,7 @@ fn complete_in(shell: &str, dir: &Path, line: &str) -> Vec<String> {
         .collect()
 }
 
-/// Issue 12 item 12, in real bash and fish: what a user gets on TAB.
+/// In real bash and fish: what a user gets on TAB.
 #[test]
 fn bash_and_fish_complete_commands_variants_and_paths_as_meant() {
     let tmp = tempfile::tempdir().unwrap();

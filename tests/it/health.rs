@@ -1,4 +1,4 @@
-//! Install health (issue 15): the hardware compatibility preflight of `fetch` against fake
+//! Install health: the hardware compatibility preflight of `fetch` against fake
 //! `nvidia-smi` programs on `PATH` and a fake sysfs tree, the free-space preflight, and
 //! damaged installs found by `verify --installed`, healed by `fetch --repair`, reported by
 //! `doctor` and refused by `restart`.

@@ -1,4 +1,4 @@
-//! The hostile-input suite (issue 10): what an attacker controls — a release, a server, the
+//! The hostile-input suite: what an attacker controls — a release, a server, the
 //! state dir, a process — and what voxctl must do with it: never write or link outside where it
 //! belongs, never truncate a file it does not own, never hang, never grow memory, and exit with
 //! the code docs/contract.md gives. The next attacker's case goes into the module of what they

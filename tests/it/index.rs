@@ -1,4 +1,4 @@
-//! The release side of differential fetch (issue 13): `split` writes the chunk index `S.chunks`
+//! The release side of differential fetch: `split` writes the chunk index `S.chunks`
 //! in its read pass and names it in `S.manifest.json`; `split --no-index` writes none (and an
 //! old one is an existing output); `voxctl index FILE` writes the same bytes for a release
 //! made by other tools, refusing to replace one without `--force`.

@@ -1,4 +1,4 @@
-//! The shapes of the `--json` documents (issue 11 item 4), pinned: each library type that a
+//! The shapes of the `--json` documents, pinned: each library type that a
 //! command prints is serialized here from a known value and compared with the exact text, and
 //! read back. A renamed, moved, added or dropped field fails here; the command tests check
 //! that the commands print exactly what these types serialize to (`support::json_doc`).

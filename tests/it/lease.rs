@@ -1,4 +1,4 @@
-//! `voxctl lease` end to end (issue 4): mutual exclusion under a hammer of real processes,
+//! `voxctl lease` end to end: mutual exclusion under a hammer of real processes,
 //! takeover after SIGKILL and SIGSTOP, `--wait` timing, wall-clock jumps (with the debug-build
 //! clock hook), signal forwarding, exit codes and usage errors.
 
@@ -54,7 +54,7 @@ fn status_json(state: &Path, name: &str, env: &[(&str, &str)]) -> LeaseInfo {
     }
 }
 
-/// Issue 4 §3: 16 processes x 100 `lease run`; the counter ends at 1600, no two critical
+/// 16 processes x 100 `lease run`; the counter ends at 1600, no two critical
 /// sections overlap, and tokens grow in acquisition order.
 #[test]
 fn hammer_16_processes_100_runs_each() {
@@ -119,8 +119,8 @@ fn hammer_16_processes_100_runs_each() {
     }
 }
 
-/// SIGKILL the voxctl of a `lease run` and its command: the lease is abandoned (issue 12
-/// item 17: the liveness flock is gone), another process takes over at once with a larger
+/// SIGKILL the voxctl of a `lease run` and its command: the lease is abandoned (the
+/// liveness flock is gone), another process takes over at once with a larger
 /// token, and the dead holder's token is refused by renew and release (exit 6).
 #[test]
 fn sigkilled_holder_is_taken_over_after_ttl() {
@@ -644,7 +644,7 @@ fn a_stuck_store_lock_holder_makes_operations_busy_instead_of_hanging() {
     assert!(token_of(&out) > first);
 }
 
-/// Issue 10 item 19: `lease run` forwards SIGHUP (the terminal hanging up) to its command,
+/// `lease run` forwards SIGHUP (the terminal hanging up) to its command,
 /// keeps running until the command exits, exits with the command's status and releases.
 #[test]
 fn run_forwards_sighup_to_its_command() {
@@ -664,7 +664,7 @@ fn run_forwards_sighup_to_its_command() {
     assert_eq!(status_json(&state, "L", &[]).state, LeaseState::Released);
 }
 
-/// Issue 10 item 19: a lease taken over while the command runs, with no renewal in between
+/// A lease taken over while the command runs, with no renewal in between
 /// to notice (a TTL of an hour renews every 20 minutes), is found lost when `lease run`
 /// releases it: exit 6 (not the command's 0), and the new holder's lease is untouched. The
 /// takeover comes from a contender in a faked other boot (debug-build hook

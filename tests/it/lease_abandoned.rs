@@ -1,4 +1,4 @@
-//! Issue 12 item 17: dead holders, as flock(1) users expect, but only where death is
+//! Dead holders, as flock(1) users expect, but only where death is
 //! certain. `lease run` holds an flock on a liveness file that its command inherits, so the
 //! lease is abandoned once voxctl *and* its command are gone; `lease acquire --owner-pid`
 //! opts a hand-managed lease in; every other lease keeps the TTL rule. Real processes and

@@ -1,4 +1,4 @@
-//! `voxctl lease` on etcd (issue 16), against a real etcd started by the tests
+//! `voxctl lease` on etcd, against a real etcd started by the tests
 //! (`support::etcd`): two "hosts" hammering one counter, a SIGSTOPped holder, the leader of a
 //! 3-member cluster killed during a hammer, etcd down, and the same commands, `--json` shapes
 //! and exit codes as the file store.
@@ -124,7 +124,7 @@ fn assert_serialized(entries: &[(u64, u64, u64)]) {
     }
 }
 
-/// Issue 16: two hosts (two state dirs, holder ids) share one etcd: 8 x 25 `lease run`.
+/// Two hosts (two state dirs, holder ids) share one etcd: 8 x 25 `lease run`.
 #[test]
 fn two_hosts_hammer_one_counter_through_etcd() {
     let etcd = Etcd::start();
@@ -133,7 +133,7 @@ fn two_hosts_hammer_one_counter_through_etcd() {
     assert_serialized(&entries);
 }
 
-/// Issue 16: SIGSTOP the voxctl of a `lease run` past its TTL: another host acquires; on
+/// SIGSTOP the voxctl of a `lease run` past its TTL: another host acquires; on
 /// SIGCONT the first one's keepalive finds the etcd lease gone, its command gets SIGTERM and
 /// it exits 6; the new holder is undisturbed.
 #[test]
@@ -197,7 +197,7 @@ fn sigstopped_holder_loses_the_etcd_lease_and_kills_its_command() {
     assert_eq!((st.token.0, st.state), (b_token, LeaseState::Released));
 }
 
-/// Issue 16: SIGKILL the leader of a 3-member cluster in the middle of a hammer: every run
+/// SIGKILL the leader of a 3-member cluster in the middle of a hammer: every run
 /// still succeeds, no two critical sections overlap, no token repeats, and runs go on after
 /// the kill.
 #[test]
@@ -231,7 +231,7 @@ fn leader_killed_during_a_hammer() {
     assert_ne!(new_leader, leader);
 }
 
-/// Issue 16: etcd down: exit 1 naming every endpoint tried, with a hint, in bounded time;
+/// etcd down: exit 1 naming every endpoint tried, with a hint, in bounded time;
 /// both for a port nobody listens on and for a listener that never answers.
 #[test]
 fn etcd_down_exits_1_naming_the_endpoints() {
@@ -413,7 +413,7 @@ fn uptime() -> f64 {
     s.split_whitespace().next().unwrap().parse().unwrap()
 }
 
-/// Issue 16, the deadline rule: etcd stops answering (SIGSTOP) while `lease run` holds a
+/// The deadline rule: etcd stops answering (SIGSTOP) while `lease run` holds a
 /// 5 s lease; the command, which ignores SIGTERM, gets SIGTERM and then SIGKILL, and is gone
 /// before the granted TTL after the acquire has passed, so no other holder can overlap it.
 /// voxctl exits 6 saying what happened.
@@ -578,10 +578,10 @@ fn run_keeps_the_etcd_lease_alive_past_its_ttl() {
     );
 }
 
-/// Regression (seen under load): an acquire that etcd answers late (here: etcd stopped for
-/// 2.5 s of a 3 s TTL) used to start the command and then kill it at once, because the
-/// deadline rule fired before the first renewal was due. Now the lease is renewed before the
-/// command starts, and the command runs to its end.
+/// An acquire that etcd answers late (as under load; here etcd is stopped for 2.5 s of a 3 s
+/// TTL) must not start the command only for the deadline rule to kill it at once, before the
+/// first renewal is due: the lease is renewed before the command starts, and the command runs
+/// to its end.
 #[test]
 fn a_slow_acquire_is_confirmed_before_the_command_starts() {
     let etcd = Etcd::start();

@@ -1,7 +1,7 @@
-//! What every subcommand prints, as users of sha256sum, split, curl and systemctl expect it
-//! (issue 12 items 4, 5, 6, 7, 10, 13, 14): plain logs when stderr is not a terminal, no bar
-//! before the input is open, usage lines without env-set globals, JSON errors on stdout with
-//! `--json`, one unit system, a quiet `-q`, and a `status` that creates nothing.
+//! What every subcommand prints, as users of sha256sum, split, curl and systemctl expect it:
+//! plain logs when stderr is not a terminal, no bar before the input is open, usage lines
+//! without env-set globals, JSON errors on stdout with `--json`, one unit system, a quiet
+//! `-q`, and a `status` that creates nothing.
 
 use crate::support;
 
@@ -42,7 +42,7 @@ fn on_a_terminal(state: &Path, args: &[&str]) -> (String, Option<i32>) {
     (String::from_utf8_lossy(&out).into_owned(), status.code())
 }
 
-// Item 5: nothing is drawn before the input is opened.
+// Nothing is drawn before the input is opened.
 #[test]
 fn split_of_a_missing_file_draws_no_bar_on_a_terminal() {
     let tmp = tempfile::tempdir().unwrap();
@@ -70,7 +70,7 @@ fn split_of_a_missing_file_draws_no_bar_on_a_terminal() {
     assert!(!tty.contains("0 B"), "no empty bar: {tty:?}");
 }
 
-// Item 4: -v/-vv logs are plain text when stderr is a file or pipe, and say what was decided.
+// -v/-vv logs are plain text when stderr is a file or pipe, and say what was decided.
 #[test]
 fn verbose_logs_are_uncoloured_off_a_terminal_and_say_what_was_decided() {
     let tmp = tempfile::tempdir().unwrap();
@@ -118,7 +118,7 @@ fn verbose_logs_are_uncoloured_off_a_terminal_and_say_what_was_decided() {
     assert!(err.contains("voicebox-server-cpu.part02"), "{err}");
 }
 
-// Item 6: an env-set global option is not part of a subcommand's usage line.
+// An env-set global option is not part of a subcommand's usage line.
 #[test]
 fn usage_line_shows_only_the_subcommands_own_required_arguments() {
     let tmp = tempfile::tempdir().unwrap();
@@ -144,7 +144,7 @@ fn usage_line_shows_only_the_subcommands_own_required_arguments() {
     assert!(state.join("leases").is_dir());
 }
 
-// Item 14: -q silences every message.
+// -q silences every message.
 #[test]
 fn quiet_silences_reap_mark() {
     let tmp = tempfile::tempdir().unwrap();
@@ -196,7 +196,7 @@ fn json_error(state: &Path, args: &[&str], code: i32) -> ErrorBody {
     error
 }
 
-// Item 7: with --json every failure is a JSON document on stdout, for every subcommand.
+// With --json every failure is a JSON document on stdout, for every subcommand.
 #[test]
 fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
     let tmp = tempfile::tempdir().unwrap();
@@ -264,7 +264,7 @@ fn json_failures_are_error_documents_on_stdout_for_every_subcommand() {
     assert!(last.error.message.contains(m), "{last:?}");
 }
 
-// Item 13: status creates nothing, warns about a missing data dir, shows partial downloads,
+// status creates nothing, warns about a missing data dir, shows partial downloads,
 // and aligns its columns whatever the values.
 #[test]
 fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_downloads() {
@@ -372,7 +372,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
     }
 }
 
-// Item 10: one unit system (IEC) in human output; JSON instants as RFC 3339 UTC strings,
+// One unit system (IEC) in human output; JSON instants as RFC 3339 UTC strings,
 // durations as `_ms` integers, sizes in bytes, paths absolute.
 #[test]
 fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
@@ -430,7 +430,7 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
     );
 }
 
-// Issue 11 item 3: one exit-status type. README's table is the enum's, row for row; `--help`
+// One exit-status type. README's table is the enum's, row for row; `--help`
 // ends with the table generated from it.
 #[test]
 fn readme_exit_code_table_is_the_exit_status_enum() {
@@ -475,7 +475,7 @@ fn readme_exit_code_table_is_the_exit_status_enum() {
     );
 }
 
-// Issue 11 item 4: an enum's name for people is its JSON name, without a round trip through
+// An enum's name for people is its JSON name, without a round trip through
 // serde_json (`name()`/Display), and the two cannot drift apart.
 #[test]
 fn enum_names_shown_to_people_are_their_json_names() {

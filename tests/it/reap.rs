@@ -1,6 +1,6 @@
-//! `voxctl reap` and `voxctl reap mark` against real processes and real signals (issue 5,
-//! cases (a)-(i) and `--stale-exe`). The "app instance" is a `sh` child holding a real
-//! `SingletonLock` symlink; only these children are ever signalled.
+//! `voxctl reap` and `voxctl reap mark` against real processes and real signals (cases (a) to
+//! (i), the letters that prefix the test names below, and `--stale-exe`). The "app instance" is
+//! a `sh` child holding a real `SingletonLock` symlink; only these children are ever signalled.
 
 use crate::support;
 
@@ -556,7 +556,7 @@ fn stale_exe_stops_only_the_process_running_the_replaced_binary() {
     new.wait().unwrap();
 }
 
-/// Issue 12 item 7: a "no" at the confirmation prompt refuses (exit 5) and leaves the wedged
+/// A "no" at the confirmation prompt refuses (exit 5) and leaves the wedged
 /// instance and the marker alone, and its hint does not tell the user to pass `--yes` (they
 /// were asked and said no). `script(1)` gives voxctl a real pseudo-terminal as its controlling
 /// terminal, so the prompt is the real dialoguer prompt; "n" is typed once it is shown.

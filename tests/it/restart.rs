@@ -1,4 +1,4 @@
-//! `voxctl restart` and the backend sections of `voxctl status` (issue 6 §1-§3), against the
+//! `voxctl restart` and the backend sections of `voxctl status`, against the
 //! fixture backend (`examples/fixture_backend.rs`): real processes, signals, ports and HTTP.
 
 use crate::support;
@@ -146,7 +146,7 @@ fn sigterm_ignored_means_sigkill_after_the_stop_timeout() {
     assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
 }
 
-/// Issue 12 item 3: an explicitly named variant is never silently replaced. Missing, or
+/// An explicitly named variant is never silently replaced. Missing, or
 /// failing its version check, it is exit 1 with the running backend untouched, and `--json`
 /// says what was asked for, what was rejected and why, and what keeps running.
 #[test]

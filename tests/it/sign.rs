@@ -1,4 +1,4 @@
-//! Signed releases (issue 14) against real peers: keys made and files signed by Debian's
+//! Signed releases against real peers: keys made and files signed by Debian's
 //! `minisign` CLI are checked by voxctl, voxctl's signatures are checked by `minisign -V`, and
 //! Tauri's base64-wrapped key and `.sig` forms are accepted. The attacks (replaced binary and
 //! checksum, altered manifest, another key, broken signature, altered trusted comment, legacy

@@ -1,4 +1,4 @@
-//! The slot table with real processes (issue 2 §4): 32 processes race for one slot and exactly
+//! The slot table with real processes: 32 processes race for one slot and exactly
 //! one wins while the others see "busy" naming the winner; a holder killed with SIGKILL frees
 //! the slot at once; a panicking holder frees it; different slots do not block each other;
 //! `voxctl status` lists exactly the held slots.
@@ -211,7 +211,7 @@ fn different_slots_do_not_block_each_other_and_status_lists_held_ones() {
         .output()
         .unwrap();
     assert!(out.status.success());
-    // Instants are RFC 3339 UTC strings in JSON (issue 12 item 10), not epoch integers:
+    // Instants are RFC 3339 UTC strings in JSON, not epoch integers:
     // `json_doc` checks that the document prints back as `Holder` writes `acquired_at`.
     let doc: Status = support::json_doc(&out.stdout);
     let listed: Vec<(&str, i32)> = doc

@@ -471,7 +471,7 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
                 in_window += 1;
             }
             // A rerun with --force completes the release and leaves no temporary file (the
-            // killed run's are removed: item 8).
+            // killed run's are removed).
             voxctl(tmp.path())
                 .args(["split", "--force", "--chunk-size", "1MB", "--out"])
                 .arg(&out)
@@ -602,7 +602,7 @@ fn peak_memory_stays_bounded_on_a_large_input() {
 }
 
 /// Runs GNU `split -b SPEC -d -a 2 A A.part` in a fresh `dir` holding a copy (hard link) of
-/// `input`, and returns the part names in order (issue 12 item 2).
+/// `input`, and returns the part names in order.
 fn gnu_split_b(dir: &Path, input: &Path, spec: &str) -> Vec<String> {
     std::fs::create_dir_all(dir).unwrap();
     let name = input.file_name().unwrap().to_str().unwrap().to_string();
@@ -618,7 +618,7 @@ fn gnu_split_b(dir: &Path, input: &Path, spec: &str) -> Vec<String> {
 }
 
 /// `voxctl split --part-size N` and `split -b N` cut byte-identical parts for every unit of
-/// GNU's grammar that gives parts under 2 GiB (issue 12 item 2: `100M` used to mean 10^8).
+/// GNU's grammar that gives parts under 2 GiB (`100M` is 100 x 1024^2, not 10^8).
 #[test]
 fn part_sizes_cut_what_gnu_split_b_cuts_for_every_unit() {
     let tmp = tempfile::tempdir().unwrap();

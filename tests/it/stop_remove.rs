@@ -1,4 +1,4 @@
-//! Issue 12 item 16: `voxctl stop` stops the running backend as `restart` does, and
+//! `voxctl stop` stops the running backend as `restart` does, and
 //! `voxctl remove VARIANT` uninstalls a variant (refusing while it runs unless --force) and
 //! its partial download. Real backends (the fixture), real signals, a real port.
 

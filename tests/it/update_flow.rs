@@ -1,4 +1,4 @@
-//! The whole reference update flow on real input (issue 6 §4): a backend binary over 2.1 GB
+//! The whole reference update flow on real input: a backend binary over 2.1 GB
 //! (the fixture backend padded with zero bytes, so it still runs) is split by `voxctl split`,
 //! served by a private nginx on loopback, installed by `voxctl fetch --variant cuda`, and
 //! swapped in by `voxctl restart --variant cuda` while the cpu backend is running; `voxctl

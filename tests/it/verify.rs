@@ -49,7 +49,7 @@ fn one_file_against_a_digest() {
     run(&tmp.path().join("nope"), &good)
         .code(3)
         .stdout(predicate::str::ends_with("nope: MISSING\n"));
-    // Issue 12 item 9: a digest typed on the command line is a usage error (exit 2); a
+    // A digest typed on the command line is a usage error (exit 2); a
     // malformed digest inside a sums file stays an integrity failure (exit 3).
     for typo in [
         "abc",
@@ -99,7 +99,7 @@ fn sums_fixture(dir: &Path) -> std::path::PathBuf {
     sums
 }
 
-/// Issue 12 item 1: names resolve against the current directory, as `sha256sum -c` does;
+/// Names resolve against the current directory, as `sha256sum -c` does;
 /// `--relative-to-sums` resolves them against the sums file's directory; a MISSING line names
 /// the path tried.
 #[test]
@@ -120,7 +120,7 @@ fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file
         .assert()
         .code(3)
         .stdout(expected);
-    // The issue's case: the sums file was written from inside `vx` and is read from there.
+    // The common case: the sums file was written from inside `vx` and is read from there.
     let vx = tmp.path().join("vx");
     write(&vx.join("files/good one"), b"1");
     let h1 = Sha256::of(b"1");
@@ -162,7 +162,7 @@ fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file
         .stdout("files/bad: FAILED\n");
 }
 
-/// Issue 12 item 1: a sums file without checksum lines (or a missing one) fails on its own,
+/// A sums file without checksum lines (or a missing one) fails on its own,
 /// and the other sums files are still checked, as with `sha256sum -c A B`.
 #[test]
 fn a_sums_file_without_checksum_lines_does_not_stop_the_others() {
@@ -356,8 +356,8 @@ fn a_json_manifest_release_checks_parts_whole_and_assembled_asset() {
 
 #[test]
 fn a_text_manifest_with_a_missing_part_still_reports_the_intact_parts_present() {
-    // Issue 10 item 10: the intact parts of a text manifest (no per-part checksums) were
-    // reported FAILED with no detail as soon as another part was missing.
+    // The intact parts of a text manifest (no per-part checksums) are PRESENT, not FAILED
+    // without detail, when another part is missing.
     let tmp = tempfile::tempdir().unwrap();
     let rel = voxctl_release(tmp.path(), "vb.exe", &bytes(2_500_000, 12));
     std::fs::remove_file(rel.join("vb.part01.exe")).unwrap();
@@ -601,7 +601,7 @@ fn gnu_escape(name: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Issue 12 item 1, differentially: random sums files in every line form GNU reads (text,
+/// Differentially: random sums files in every line form GNU reads (text,
 /// binary, BSD-reversed, tabs, leading blanks, CRLF, BSD and OpenSSL tags, escaped names,
 /// names that are not UTF-8), with malformed lines, mismatching digests and missing files,
 /// several per run and sometimes on stdin, with and without --ignore-missing and --strict:

@@ -342,7 +342,7 @@ mod tests {
             // followed).
             (&[("up", Some(".."))], "", "missing/../up/x", Err("outside")),
             (&[("l", Some(".."))], "", "missing/l/x", Ok("missing/l/x")),
-            // The chain: l -> . makes l/l/l the root, so ../../../canary escapes
+            // A chain of links: l -> . makes l/l/l the root, so ../../../canary escapes
             // although it counts as three levels down.
             (&[l_dot], "", "l/l/l", Ok(".")),
             (&[l_dot], "l/l/l", "../../../canary", Err("outside")),

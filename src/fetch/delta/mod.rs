@@ -1,4 +1,4 @@
-//! Differential fetch (issue 13): an update downloads only the chunks of the new asset that
+//! Differential fetch: an update downloads only the chunks of the new asset that
 //! nothing on this machine already holds.
 //!
 //! A release may publish a chunk index `S.chunks` ([`crate::chunks`]): the asset cut into

@@ -1,8 +1,8 @@
 //! Hostile-input cases: hostile processes: process groups holding voxctl's ancestors, stopped holders.
 
-/// Item 5: `restart` signalled the whole process group named in `backend.json`, and a parent
-/// shell of voxctl that had joined that group was killed with it. Now a group holding voxctl
-/// or one of its ancestors gets the signal at its leader only, and voxctl says so.
+/// `restart` signals the whole process group named in `backend.json`, which would kill a
+/// parent shell of voxctl that joined that group. A group holding voxctl or one of its
+/// ancestors gets the signal at its leader only, and voxctl says so.
 mod group_holding_voxctls_ancestor {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
@@ -106,7 +106,7 @@ mod group_holding_voxctls_ancestor {
     }
 }
 
-/// Processes that stop or die mid-fetch (issue 10 items 7 and 14).
+/// Processes that stop or die mid-fetch.
 mod holders_and_killed_fetches {
     use std::process::Stdio;
     use std::time::Duration;
@@ -120,7 +120,7 @@ mod holders_and_killed_fetches {
 
     const MB: usize = 1 << 20;
 
-    /// Issue 10 item 7: a `fetch --force` killed mid-download leaves a partial download of a
+    /// A `fetch --force` killed mid-download leaves a partial download of a
     /// release that is installed; the next fetch finds it "already installed", and must not say
     /// so while gigabytes of stale partial data linger unreported: it removes them and says so,
     /// leaving no empty `.partial/` behind.
@@ -182,8 +182,8 @@ mod holders_and_killed_fetches {
         Spawned::spawn(cmd)
     }
 
-    /// Issue 10 item 14: `fetch --wait` behind a SIGSTOPped holder once waited without end and
-    /// without a word. After 10 s without progress from the holder it says so, once, naming the
+    /// `fetch --wait` behind a SIGSTOPped holder must not wait without end and without a
+    /// word. After 10 s without progress from the holder it says so, once, naming the
     /// pid and `kill -CONT PID`; `--wait=DUR` exits 4 when it runs out while the holder still
     /// holds the slot; a bare `--wait` goes on and finishes once the holder is resumed.
     #[test]

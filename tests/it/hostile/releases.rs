@@ -1,7 +1,7 @@
 //! Hostile-input cases: hostile releases: archives, manifests, sums files, part lists.
 
 mod archives {
-    //! Issue 10 items 1, 9, 11 (first part), 12 and 13: `.tar.gz` releases that try to put
+    //! `.tar.gz` releases that try to put
     //! something outside `backends/{variant}/`, carry what is not a file, a directory or a
     //! link, replace a working install with nothing, or expand without bound.
 
@@ -59,7 +59,7 @@ mod archives {
         assert!(!fx.partial().exists(), "{what}: partial data kept");
     }
 
-    /// Issue 10 item 1: `l -> .` makes `l/l/l` the root, so `l/l/l/esc -> ../../../canary`
+    /// `l -> .` makes `l/l/l` the root, so `l/l/l/esc -> ../../../canary`
     /// leads three levels above it, into the fixture's temporary dir: refused with exit 3,
     /// whether the canary exists or not, and nothing installed.
     #[test]
@@ -93,7 +93,7 @@ mod archives {
         }
     }
 
-    /// Item 1: links are judged again once everything is out, since a later entry changes
+    /// Links are judged again once everything is out, since a later entry changes
     /// where an earlier link leads (`x -> d/..` is inside until `d -> .` arrives).
     /// The final check walks subdirectories too: `sub/x -> ../d/..` is inside until `d -> .`
     /// arrives.
@@ -122,9 +122,9 @@ mod archives {
         }
     }
 
-    /// Item 11, first part: an entry whose path goes through an extracted link that leads
-    /// up (`l/l/up -> ..`, then `up/file`) used to be caught by the tar crate during
-    /// extraction and exit 1; it is an escaping archive entry: exit 3.
+    /// An entry whose path goes through an extracted link that leads up (`l/l/up -> ..`,
+    /// then `up/file`) is an escaping archive entry, refused as bad release data (exit 3),
+    /// not a failure of the extraction (exit 1).
     #[test]
     fn an_escape_caught_during_extraction_exits_3() {
         let fx = Fixture::new();
@@ -146,7 +146,7 @@ mod archives {
         assert!(!fx.data().join("backends/file").exists());
     }
 
-    /// Item 1: only regular files, directories, symlinks and hard links to files extracted
+    /// Only regular files, directories, symlinks and hard links to files extracted
     /// before them are extracted; a FIFO, a device, or a hard link leaving the directory or
     /// pointing at nothing is refused with exit 3.
     #[test]
@@ -185,7 +185,7 @@ mod archives {
         }
     }
 
-    /// Item 1: hard links to files extracted before them are made (the decision documented
+    /// Hard links to files extracted before them are made (the decision documented
     /// in README), and modes are normalized: no setuid, setgid or sticky bit, never group-
     /// or world-writable.
     #[test]
@@ -216,7 +216,7 @@ mod archives {
         assert_eq!(std::fs::read(dir.join("lib/b.so")).unwrap(), b"lib");
     }
 
-    /// Item 9: `tar czf S.tar.gz -C dir .` (real GNU tar) writes `./`, `./S`, `./lib/`, ...:
+    /// `tar czf S.tar.gz -C dir .` (real GNU tar) writes `./`, `./S`, `./lib/`, ...:
     /// the most common way to make an archive, and it installs.
     #[test]
     fn an_archive_made_with_tar_c_dir_dot_installs() {
@@ -304,7 +304,7 @@ mod archives {
         .unwrap();
     }
 
-    /// Item 12: an empty archive, one without the variant's executable, or one whose
+    /// An empty archive, one without the variant's executable, or one whose
     /// executable is not executable does not replace a working install: exit 3, the old
     /// tree and its install record untouched.
     #[test]
@@ -348,7 +348,7 @@ mod archives {
         }
     }
 
-    /// Item 13: a gzip bomb (40 MiB of zeros in a ~40 KB archive, made with GNU tar) is
+    /// A gzip bomb (40 MiB of zeros in a ~40 KB archive, made with GNU tar) is
     /// refused past the default cap (20 times the archive, at least 16 MiB) with exit 3 and
     /// nothing left behind; `--max-size` raises the cap and the same archive installs.
     #[test]
@@ -394,7 +394,7 @@ mod archives {
         assert_eq!(std::fs::metadata(zeros).unwrap().len(), 40 << 20);
     }
 
-    /// Item 13: the cap counts the whole tar stream, not one file at a time: files each far
+    /// The cap counts the whole tar stream, not one file at a time: files each far
     /// under `--max-size` that add up to more are refused; a cap of exactly the length read
     /// (up to the end-of-archive block) lets it through, one byte less does not.
     #[test]
@@ -463,7 +463,7 @@ mod archives {
         assert_nothing_installed(&fx, "truncated");
     }
 
-    /// Item 13: the free space is checked before each file: a file larger than the
+    /// The free space is checked before each file: a file larger than the
     /// filesystem is refused up front (its header claims 1 PiB), with the bytes needed and
     /// available, and nothing is left; without `--max-size` the cap stops it first (exit 3).
     #[test]
@@ -484,7 +484,7 @@ mod archives {
         assert_nothing_installed(&fx, "1 PiB file, default cap");
     }
 
-    /// Item 13 (memory): one entry's headers are read into memory by the tar reader, so
+    /// Memory: one entry's headers are read into memory by the tar reader, so
     /// they are capped too (1 MiB): a 2 MiB pax header is refused with exit 3.
     #[test]
     fn oversized_entry_headers_are_refused() {
@@ -497,9 +497,9 @@ mod archives {
     }
 }
 
-/// Release files read with caps, regular files only (issue 10 items 4 and 11): an oversized
-/// manifest exits 3 (it exited 1), a FIFO or `/dev/zero` in a release never hangs or fills
-/// memory, and a sums file the user names may still be a pipe.
+/// Release files read with caps, regular files only: an oversized manifest is bad release
+/// data (exit 3), a FIFO or `/dev/zero` in a release never hangs or fills memory, and a sums
+/// file the user names may still be a pipe.
 mod capped_release_files {
     use std::path::Path;
     use std::process::{Command, Output};
@@ -554,8 +554,8 @@ mod capped_release_files {
         std::fs::write(path, big).unwrap();
     }
 
-    /// Item 11: a 2 MiB manifest exited 1 from a directory and over HTTP; it is a bad
-    /// release, exit 3, naming the file or URL.
+    /// A 2 MiB manifest, from a directory and over HTTP, is a bad release: exit 3, naming
+    /// the file or URL.
     #[test]
     fn oversized_manifest_exits_3_from_a_directory_and_over_http() {
         let fx = Fixture::new();
@@ -577,9 +577,9 @@ mod capped_release_files {
         assert_exit_naming(&run_bounded(verify), 3, &manifest.display().to_string());
     }
 
-    /// Item 4: a `.sha256` that is a FIFO made fetch hang (holding the fetch slot); a
-    /// manifest that is a symlink to `/dev/zero` made it allocate without bound. Both are
-    /// refused at once: a release holds regular files only (exit 3).
+    /// A `.sha256` that is a FIFO would hang fetch (holding the fetch slot); a manifest that
+    /// is a symlink to `/dev/zero` would make it allocate without bound. Both are refused at
+    /// once: a release holds regular files only (exit 3).
     #[test]
     fn fifo_checksum_and_dev_zero_manifest_in_a_release_are_refused() {
         let fx = Fixture::new();
@@ -597,7 +597,7 @@ mod capped_release_files {
         assert!(!fx.installed().exists());
     }
 
-    /// Item 4: `verify -c` read a sums file whole; `/dev/zero` filled memory. Now it is read
+    /// `verify -c` must not read a sums file whole (`/dev/zero` would fill memory): it is read
     /// up to the documented cap and refused (exit 3) naming it, while a pipe the user names
     /// (`<(...)`, as sha256sum allows) still works.
     #[test]
@@ -639,12 +639,12 @@ mod capped_release_files {
     }
 }
 
-/// Local parts shorter than declared and releases larger than the disk (issue 10 items 7 and 11).
+/// Local parts shorter than declared and releases larger than the disk.
 mod local_parts_and_free_space {
     use crate::support::fetch::{self as f, Fixture, ASSET};
     use voxctl::manifest::part_name;
 
-    /// Issue 10 item 11: a part of a local release (a directory or a `file://` URL) shorter than
+    /// A part of a local release (a directory or a `file://` URL) shorter than
     /// its manifest declares is an integrity failure of the release, exit 3 at once, not a
     /// network failure retried; nothing is installed and no partial data is kept.
     #[test]
@@ -673,7 +673,7 @@ mod local_parts_and_free_space {
         }
     }
 
-    /// Issue 10 item 7: a release larger than the free space of the data dir's filesystem fails
+    /// A release larger than the free space of the data dir's filesystem fails
     /// before anything is allocated or downloaded, exit 1, with what is needed and what is
     /// available; no partial download and no empty `.partial/` is left behind. Linux only: the
     /// small filesystem is a tmpfs mount.

@@ -17,11 +17,11 @@ fn gets(srv: &Server, name: &str) -> Vec<crate::support::http::Logged> {
         .collect()
 }
 
-/// Issue 10 item 3: a server that answers a plain GET with `200` and a `Content-Length`
-/// larger than what it sends (then closes), and a Range GET with an empty `200`, once kept
-/// `fetch --retries 3` going without end (every other attempt looked like progress). The
-/// retry budget is per part for the whole run and refilled only by new bytes: the run ends,
-/// with an error naming the URL and what the server did.
+/// A server that answers a plain GET with `200` and a `Content-Length` larger than what it
+/// sends (then closes), and a Range GET with an empty `200`, must not keep `fetch --retries 3`
+/// going without end (every other attempt looks like progress). The retry budget is per part for
+/// the whole run and refilled only by new bytes: the run ends, with an error naming the URL and
+/// what the server did.
 #[test]
 fn a_server_lying_about_lengths_cannot_keep_fetch_retrying() {
     let fx = Fixture::new();
@@ -56,7 +56,7 @@ fn a_server_lying_about_lengths_cannot_keep_fetch_retrying() {
     assert!(!fx.installed().exists());
 }
 
-/// Issue 10 item 3: a part whose declared bytes have all arrived is complete even though the
+/// A part whose declared bytes have all arrived is complete even though the
 /// server declared a longer body and then closed the connection: its digest decides (the
 /// part's own in a JSON manifest, the whole file's in the whole layout), and no Range request
 /// for the bytes after its end is made.

@@ -1,7 +1,7 @@
 //! Hostile-input cases: a hostile state dir or data dir: planted symlinks, FIFOs, huge records, wrong owners and modes.
 
-// --- issue 10 items 2, 4 and 6: planted links, FIFOs, huge records, wrong modes, tokens ---
-/// Planted symlinks, FIFOs, huge records, wrong modes and saturated tokens (items 2, 4, 6),
+// --- planted links, FIFOs, huge records, wrong modes, tokens ---
+/// Planted symlinks, FIFOs, huge records, wrong modes and saturated tokens,
 /// in a module of their own so their imports stay out of the way of other cases.
 mod planted_and_capped {
     use std::os::unix::fs::PermissionsExt;
@@ -80,9 +80,9 @@ mod planted_and_capped {
         run_bounded(cmd)
     }
 
-    /// Item 2: a symlink planted at `slots/NAME.lock` made `fetch` truncate its target and write
-    /// the holder's JSON into it. Now the open refuses the link (exit 5, naming the path) and the
-    /// target is untouched.
+    /// A symlink planted at `slots/NAME.lock` must not make `fetch` truncate its target and
+    /// write the holder's JSON into it: the open refuses the link (exit 5, naming the path) and
+    /// the target is untouched.
     #[test]
     fn planted_symlink_at_a_slot_lock_is_refused_and_its_target_untouched() {
         let fx = Fixture::new();
@@ -100,7 +100,7 @@ mod planted_and_capped {
         );
     }
 
-    /// Item 2: `leases/x.lock` pointing at a missing path made `lease acquire` create it.
+    /// `leases/x.lock` pointing at a missing path must not make `lease acquire` create it.
     #[test]
     fn lease_lock_symlink_to_a_missing_path_creates_nothing() {
         let tmp = tempfile::tempdir().unwrap();
@@ -113,9 +113,9 @@ mod planted_and_capped {
         assert!(!target.exists(), "{} was created", target.display());
     }
 
-    /// Item 2: the lease's temporary file had a fixed name (`.x.acquire.tmp`): a symlink planted
-    /// there got its target overwritten with the lease JSON, and was then renamed into place as
-    /// the record. Temporary files are now created O_EXCL under unpredictable names.
+    /// A temporary file with a fixed name (`.x.acquire.tmp`) would let a symlink planted there
+    /// get its target overwritten with the lease JSON, and then be renamed into place as the
+    /// record. Temporary files are created O_EXCL under unpredictable names.
     #[test]
     fn symlink_at_the_old_fixed_lease_temp_name_is_never_written_through() {
         let tmp = tempfile::tempdir().unwrap();
@@ -136,7 +136,7 @@ mod planted_and_capped {
         assert!(record.file_type().is_file(), "the record is a regular file");
     }
 
-    /// Item 2: `slots/`, `leases/` and `logs/`-like subdirectories are checked like the state
+    /// `slots/`, `leases/` and `logs/`-like subdirectories are checked like the state
     /// dir: a symlink to a directory, or a group-writable one, is refused (exit 5) naming it.
     #[test]
     fn state_subdirectories_of_the_wrong_type_or_mode_are_refused() {
@@ -163,9 +163,9 @@ mod planted_and_capped {
         assert_exit_naming(&out, 5, &slots);
     }
 
-    /// Item 4: `backend.json` and `relaunch-marker.json` that are FIFOs or symlinks to
-    /// `/dev/zero` made voxctl hang or allocate without bound; a 2 MiB `backend.json` was read
-    /// whole. Now: wrong type -> exit 5 naming the file, over the 1 MiB cap -> exit 1 naming it.
+    /// `backend.json` and `relaunch-marker.json` that are FIFOs or symlinks to `/dev/zero`
+    /// must not make voxctl hang or allocate without bound, nor a 2 MiB `backend.json` be read
+    /// whole: wrong type -> exit 5 naming the file, over the 1 MiB cap -> exit 1 naming it.
     #[test]
     fn backend_record_fifo_dev_zero_and_oversize_are_refused_without_hanging() {
         let tmp = tempfile::tempdir().unwrap();
@@ -200,8 +200,8 @@ mod planted_and_capped {
         assert_exit_naming(&status(), 5, &record);
     }
 
-    /// Item 4: a relaunch marker that is a FIFO made `reap` hang forever; a pidfile that is a
-    /// FIFO or `/dev/zero` too. Now each is refused (exit 5) naming the file, at once.
+    /// A relaunch marker that is a FIFO, or a pidfile that is a FIFO or `/dev/zero`, must not
+    /// make `reap` hang: each is refused (exit 5) naming the file, at once.
     #[test]
     fn reap_refuses_fifo_markers_and_pidfiles_instead_of_hanging() {
         let tmp = tempfile::tempdir().unwrap();
@@ -231,8 +231,8 @@ mod planted_and_capped {
         assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
     }
 
-    /// Item 4: a lease record that is a symlink to `/dev/zero` (or a FIFO) made every lease
-    /// command allocate or hang; now refused, exit 5, naming the record.
+    /// A lease record that is a symlink to `/dev/zero` (or a FIFO) must not make a lease
+    /// command allocate or hang: refused, exit 5, naming the record.
     #[test]
     fn lease_record_symlink_to_dev_zero_or_fifo_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
@@ -246,7 +246,7 @@ mod planted_and_capped {
         assert_exit_naming(&lease(&state, &["list"]), 5, &record);
     }
 
-    /// Item 2: the data dir's `backends/` must be this user's and not world-writable; a
+    /// The data dir's `backends/` must be this user's and not world-writable; a
     /// symlinked `.partial/` is refused rather than written through.
     #[test]
     fn world_writable_backends_and_symlinked_partial_dir_are_refused() {
@@ -273,10 +273,10 @@ mod planted_and_capped {
         assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
 
-    /// Item 6: with a record at `u64::MAX - 1`, two acquires both got `u64::MAX` (saturating
-    /// add), so the stale holder could renew and release the new holder's lease. Now the first
-    /// gets `u64::MAX` and the next acquire fails (exit 1) naming the lease, whatever the record
-    /// holds.
+    /// With a record at `u64::MAX - 1`, a saturating add would give two acquires the same
+    /// `u64::MAX`, and the stale holder could renew and release the new holder's lease. The
+    /// first gets `u64::MAX` and the next acquire fails (exit 1) naming the lease, whatever the
+    /// record holds.
     #[test]
     fn fencing_tokens_never_repeat_at_u64_max() {
         let tmp = tempfile::tempdir().unwrap();

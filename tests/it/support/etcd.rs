@@ -1,4 +1,4 @@
-//! A real etcd for the tests (issue 16): one member or a cluster on loopback, free ports
+//! A real etcd for the tests: one member or a cluster on loopback, free ports
 //! found by binding first (never 2379/2380), a temporary data dir, killed on drop.
 //!
 //! Needs Debian's `etcd-server` (etcd 3.4); `.ci/run` installs it. A missing `etcd` fails

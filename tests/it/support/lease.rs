@@ -99,7 +99,7 @@ pub fn stop_outside_locks(pid: i32) {
             std::thread::sleep(Duration::from_millis(1));
         }
         // The lease's liveness file (`NAME.TOKEN.alive`) stays locked for the whole lease
-        // (issue 12 item 17): that lock is no critical section, so it does not count.
+        // (its owner's liveness): that lock is no critical section, so it does not count.
         let liveness: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
             .map(|d| {
                 d.filter_map(|e| {

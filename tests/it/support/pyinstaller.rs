@@ -1,4 +1,4 @@
-//! The real PyInstaller pair of `tests/fixtures/pyinstaller` (issue 13): two one-file builds of
+//! The real PyInstaller pair of `tests/fixtures/pyinstaller`: two one-file builds of
 //! a small Python server, v1 and v2 (a code change and one bumped dependency), built from
 //! pinned PyPI wheels by the fixture's `build.sh` and cached under
 //! `target/pyinstaller-cache/` (a cold build takes about two minutes, a cached one well under
