@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Differential fetch benchmark (issue 13), in two parts:
+# Differential fetch benchmark, in two parts:
 #
 #   real       The PyInstaller pair of tests/fixtures/pyinstaller (built or taken from its cache
 #              by its build.sh): old and new, each split by `voxctl split` (2 parts:

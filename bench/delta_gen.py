@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The synthetic pair of bench/delta.sh (issue 13): an old asset A and a new asset B.
+"""The synthetic pair of bench/delta.sh: an old asset A and a new asset B.
 
 Usage: bench/delta_gen.py SIZE CHANGE EDITS SEED A B
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch benchmark (issue 3): a 2 GiB asset split into 2 parts (1,900,000,000-byte parts, as
+# Fetch benchmark: a 2 GiB asset split into 2 parts (1,900,000,000-byte parts, as
 # `voxctl split` makes them, with a rich JSON manifest) served by nginx on loopback.
 # Side by side with hyperfine, in interleaved rounds (see below):
 #   voxctl   voxctl fetch (parallel parts, part + whole SHA-256, fsync, atomic install)

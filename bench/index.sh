@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks the chunk index (issue 13; figures in BENCHMARKS.md "Chunk index (issue 13)"):
+# Benchmarks the chunk index (figures in BENCHMARKS.md "Chunk index"):
 #
 # 1. cost: `voxctl split` of a 2 GiB random file with the index (the default) and with
 #    --no-index, interleaved for RUNS rounds (the input read into the page cache and the

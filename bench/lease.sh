@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Lease latency and throughput (issue 4 §4).
+# Lease latency and throughput.
 #
 # 1. One uncontended operation: `voxctl lease run L -- true` (acquire, run, release) against
 #    `flock LOCKFILE true`, with hyperfine. Target: voxctl within 2x of flock(1).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# voxctl's etcd lease store against etcd's own client (issue 16).
+# voxctl's etcd lease store against etcd's own client.
 #
 # One uncontended lease-protected command on the same local etcd, with hyperfine:
 #   voxctl lease --store etcd://127.0.0.1:PORT run L -- true

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reap latency (issue 5): from `voxctl reap` starting to the wedged holder being gone, minus
+# Reap latency: from `voxctl reap` starting to the wedged holder being gone, minus
 # the configured graces. Target: under 50 ms.
 #
 # Before each timed run, hyperfine's --prepare starts a stand-in app instance (a `sh` that

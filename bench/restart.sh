@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Restart downtime (issue 6 §5): voxctl restart vs the reference app's stop / sleep 1 s / start,
+# Restart downtime: voxctl restart vs the reference app's stop / sleep 1 s / start,
 # on the fixture backend, release builds. Prints downtime as a client sees it, the new
 # backend's own start-up time, the overhead (downtime minus start-up; target < 50 ms) and the
 # ratio. Then hyperfine compares the wall time of the two commands. Usage: bench/restart.sh [RUNS]

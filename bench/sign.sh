@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Signature cost in fetch (issue 14): a 2.15 GB asset split into 2 parts by `voxctl split`,
+# Signature cost in fetch: a 2.15 GB asset split into 2 parts by `voxctl split`,
 # served by nginx on loopback in three forms:
 #   unsigned   no signature (no key given)
 #   manifest   S.manifest.json.minisig from `voxctl split --sign` (a minisign -G -W key);
