@@ -11,6 +11,7 @@ mod ci_config;
 mod cli;
 mod delta;
 mod delta_large;
+mod docs;
 mod embed;
 mod examples;
 mod fetch;
