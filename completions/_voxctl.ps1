@@ -51,14 +51,15 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
         'voxctl;restart' {
             [CompletionResult]::new('--variant', '--variant', [CompletionResultType]::ParameterName, 'The variant to start (`auto` falls back to cpu when the detected one is unusable)')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]')
-            [CompletionResult]::new('--health-url', '--health-url', [CompletionResultType]::ParameterName, 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]')
+            [CompletionResult]::new('--health-url', '--health-url', [CompletionResultType]::ParameterName, 'The health URL to poll (http:// only) [default: the running backend''s while the port stays the same, else http://127.0.0.1:{port}/health]')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]')
             [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)')
             [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'The app whose backend is managed (names assets `{app}-server-{variant}`)')
-            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port the backend serves on (passed as `--port`)')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The port the backend serves on (passed as `--port`) [default: the running backend''s, else 17493]')
             [CompletionResult]::new('--stop-timeout', '--stop-timeout', [CompletionResultType]::ParameterName, 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)')
-            [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'How long the new backend gets to answer 200 on the health URL')
+            [CompletionResult]::new('--ready-timeout', '--ready-timeout', [CompletionResultType]::ParameterName, 'How long the new backend gets to answer 200 on the health URL (a rollback to the previous backend gets at least 120s, and at least twice its recorded start-up time)')
             [CompletionResult]::new('--expect-version', '--expect-version', [CompletionResultType]::ParameterName, 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]')
+            [CompletionResult]::new('--reset-config', '--reset-config', [CompletionResultType]::ParameterName, 'Do not keep the running backend''s port, health URL and extra arguments: start from the defaults (what this command line gives still applies)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'If another restart of this app is running, wait for it instead of exiting 4')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors on stderr (no progress, no messages)')
@@ -196,8 +197,8 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (or JSON lines for event streams) on stdout')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (needed without a terminal)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'voxctl;doctor' {

@@ -1369,7 +1369,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__restart)
-            opts="-q -v -h --variant --data-dir --health-url --wait --quiet --verbose --json --yes --state-dir --help --fallback --app --port --stop-timeout --ready-timeout --expect-version"
+            opts="-q -v -h --variant --data-dir --health-url --reset-config --wait --quiet --verbose --json --yes --state-dir --help --fallback --app --port --stop-timeout --ready-timeout --expect-version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -50,14 +50,15 @@ cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: the running backend\'s while the port stays the same, else http://127.0.0.1:{port}/health]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`) [default: the running backend\'s, else 17493]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL (a rollback to the previous backend gets at least 120s, and at least twice its recorded start-up time)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l expect-version -d 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l reset-config -d 'Do not keep the running backend\'s port, health URL and extra arguments: start from the defaults (what this command line gives still applies)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l wait -d 'If another restart of this app is running, wait for it instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -159,7 +160,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d '
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f

@@ -117,7 +117,7 @@ fn main() {
         }
     });
     println!(
-        "fixture: {} {} pid {} starting on port {port}, data dir {data_dir:?}",
+        "fixture: {} {} pid {} starting on port {port}, data dir {data_dir:?}, args {args:?}",
         cfg.variant,
         cfg.version,
         std::process::id()

@@ -56,13 +56,15 @@ pub enum Command {
     /// Checks the new binary (`--version`) before stopping anything. An explicitly named
     /// variant that is missing or fails that check is an error (exit 1, nothing stopped);
     /// only `--variant auto`, or `--fallback cpu`, falls back to cpu with a warning. Writes
-    /// the relaunch marker for `reap`; stops the old
+    /// STATE/restart-marker.json (never the updater's relaunch marker); stops the old
     /// backend's process group (SIGTERM, then SIGKILL after --stop-timeout); waits until
     /// nothing listens on the port; starts the new binary detached (`--data-dir D --port P`
     /// plus the arguments after `--`, output appended to STATE/logs/); polls the health URL.
     /// If the new backend exits or is not healthy within --ready-timeout, it is stopped and
-    /// the previous one is started again (exit 7; exit 1 if that fails too). A concurrent
-    /// restart of the same app exits 4 unless --wait is given.
+    /// the previous one is started again with its own port, arguments and limit (exit 7; exit
+    /// 1 if that fails too, saying what runs). Like `systemctl restart`, the running backend's
+    /// port, health URL and extra arguments are kept unless given (or --reset-config). A
+    /// concurrent restart of the same app exits 4 unless --wait is given.
     Restart(RestartArgs),
     /// Download, verify and install a backend variant from a release (parallel, resumable).
     #[command(after_help = FETCH_AFTER_HELP)]
@@ -80,6 +82,10 @@ pub enum Command {
     /// split release from its manifest.
     Verify(VerifyArgs),
     /// Show held slots, leases, installed variants, partial downloads and the running backend.
+    ///
+    /// The backend's port, health URL and extra arguments are shown, and "restart needed"
+    /// when the installed version is not the one running. Exit 3 when a backend is recorded
+    /// but not running (as `systemctl status`); 0 when it runs or none is recorded.
     Status(StatusArgs),
     /// Check everything the backend needs on this host: GPUs and the variants they can run,
     /// installed variants, partial downloads, the running backend, directories, free space.
@@ -152,17 +158,24 @@ pub struct RestartArgs {
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
-    /// The port the backend serves on (passed as `--port`).
-    #[arg(long, default_value_t = 17493, value_name = "N")]
-    pub port: u16,
-    /// The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health].
+    /// The port the backend serves on (passed as `--port`) [default: the running backend's,
+    /// else 17493].
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// The health URL to poll (http:// only) [default: the running backend's while the port
+    /// stays the same, else http://127.0.0.1:{port}/health].
     #[arg(long, value_name = "URL", value_hint = ValueHint::Other)]
     pub health_url: Option<String>,
+    /// Do not keep the running backend's port, health URL and extra arguments: start from the
+    /// defaults (what this command line gives still applies).
+    #[arg(long)]
+    pub reset_config: bool,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
     /// released (e.g. 10s, 500ms).
     #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
-    /// How long the new backend gets to answer 200 on the health URL.
+    /// How long the new backend gets to answer 200 on the health URL (a rollback to the
+    /// previous backend gets at least 120s, and at least twice its recorded start-up time).
     #[arg(long, default_value = "120s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
@@ -172,7 +185,7 @@ pub struct RestartArgs {
     /// If another restart of this app is running, wait for it instead of exiting 4.
     #[arg(long)]
     pub wait: bool,
-    /// Extra arguments for the backend, after `--`.
+    /// Extra arguments for the backend, after `--` [default: the running backend's].
     #[arg(last = true, value_name = "BACKEND_ARGS")]
     pub backend_args: Vec<String>,
 }
@@ -653,11 +666,12 @@ pub struct ReapArgs {
 /// The exit codes of `voxctl reap`, shown under its `--help`.
 const REAP_HELP: &str = "\
 Exit codes: 0 reaped, or nothing to reap (no holder, holder gone, no
-usable marker); 5 a live holder exists but a guard refused, or a
-confirmation was needed without a TTY or --yes; 7 the process was still
-running after SIGKILL; 130 interrupted.
-The marker is consumed by every run except --dry-run and a refused or
-declined confirmation.";
+usable marker); 5 a live holder exists but a guard refused, a
+confirmation was needed without a TTY or --yes, or the --lock or
+--pidfile path does not exist; 7 the process was still running after
+SIGKILL; 130 interrupted.
+The marker is consumed by every run except --dry-run, a refused or
+declined confirmation and a lock path that does not exist.";
 
 /// The subcommands of `voxctl reap`.
 #[derive(Debug, Subcommand)]

@@ -4,14 +4,16 @@
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
 //! they can run; each installed variant (version, and the quick or deep check of
 //! [`crate::installs::audit`]); partial downloads left in `backends/.partial/`; the running
-//! backend and its health ([`crate::backend::observe`]); the state dir's and the data dir's
+//! backend and its health ([`crate::backend::observe`]), and whether it runs what is installed
+//! ("restart needed"); the state dir's and the data dir's
 //! ownership and permissions; the free space on the data dir's filesystem (enough for one
 //! more copy of the largest installed asset, which an update or a repair downloads before
 //! it replaces the old one).
 //!
 //! Levels: `pass`, `info` (a fact, not a problem: no GPU is not a failure, since cpu is the
 //! variant for it), `warn` (worth knowing, not failing: a probe that could not answer, a
-//! partial download), `fail` (the backend cannot work as installed; [`Finding::fix`] says
+//! partial download, a GPU variant installed where no GPU for it is seen, a restart needed to
+//! run what is installed), `fail` (the backend cannot work as installed; [`Finding::fix`] says
 //! what to run). Gathering never fails for what it finds; it errors only on SIGINT.
 
 use std::os::unix::fs::MetadataExt;
@@ -233,12 +235,24 @@ fn variants(hw: &Hardware, records: &[InstallRecord], app: &str, out: &mut Vec<F
         let requires = record.and_then(|r| r.requires.clone()).unwrap_or_default();
         let (level, detail) = match gpu::judge(&requires, v, hw) {
             Verdict::Runs(why) => (Level::Pass, format!("can run: {why}")),
+            // Installed for a GPU that is not seen: it may work once the GPU (or its driver)
+            // is back, so a warning, not a failure.
+            Verdict::Unknown(why) if record.is_some() => (
+                Level::Warn,
+                format!("installed, but no usable GPU for it is seen: {why}"),
+            ),
             Verdict::Unknown(why) => (Level::Info, format!("no usable GPU seen: {why}")),
             // An installed variant the GPU cannot run is a failure; one not installed is not.
             Verdict::Cannot(why) if record.is_some() => (Level::Fail, format!("cannot run: {why}")),
             Verdict::Cannot(why) => (Level::Info, format!("cannot run: {why}")),
         };
-        let fix = (level == Level::Fail).then(|| "voxctl fetch --variant cpu".to_string());
+        let cpu_installed = records.iter().any(|r| r.asset == Variant::Cpu.asset(app));
+        let fix = match level {
+            Level::Fail => Some("voxctl fetch --variant cpu".to_string()),
+            Level::Warn if cpu_installed => Some("voxctl restart --variant cpu".to_string()),
+            Level::Warn => Some("voxctl fetch --variant cpu".to_string()),
+            _ => None,
+        };
         out.push(finding("variant", v.as_str(), level, detail, fix));
     }
 }
@@ -366,9 +380,12 @@ fn running(state_dir: &Path, out: &mut Vec<Finding>) {
                     ),
                 ),
             };
-            let fix = (level == Level::Fail)
-                .then(|| format!("voxctl restart --variant {}", o.record.variant));
-            out.push(finding("backend", subject, level, detail, fix));
+            let restart = format!("voxctl restart --variant {}", o.record.variant);
+            let fix = (level == Level::Fail).then(|| restart.clone());
+            out.push(finding("backend", subject.clone(), level, detail, fix));
+            if let Some(why) = o.restart_needed {
+                out.push(finding("backend", subject, Level::Warn, why, Some(restart)));
+            }
         }
         Err(e) => out.push(finding(
             "backend",

@@ -31,6 +31,10 @@ pub enum ExitStatus {
     Usage,
     /// 3: integrity: a checksum is missing, malformed or does not match.
     Integrity,
+    /// 3 from `status` alone: the recorded backend is not running (as `systemctl status`
+    /// exits 3 for an inactive unit). It shares integrity's number, so a code read back
+    /// ([`ExitStatus::from_code`]) gives [`ExitStatus::Integrity`].
+    NotRunning,
     /// 4: busy: a slot or lease is held by someone else (after any `--wait`).
     Busy,
     /// 5: refused: a safety guard declined, or a confirmation was needed with no TTY and no
@@ -53,11 +57,12 @@ pub enum ExitStatus {
 impl ExitStatus {
     /// The statuses every subcommand uses, in the order of the tables (README.md, `--help`,
     /// the man pages' EXIT STATUS).
-    pub const DOCUMENTED: [ExitStatus; 9] = [
+    pub const DOCUMENTED: [ExitStatus; 10] = [
         ExitStatus::Success,
         ExitStatus::Failure,
         ExitStatus::Usage,
         ExitStatus::Integrity,
+        ExitStatus::NotRunning,
         ExitStatus::Busy,
         ExitStatus::Refused,
         ExitStatus::Lost,
@@ -71,7 +76,7 @@ impl ExitStatus {
             ExitStatus::Success => 0,
             ExitStatus::Failure => 1,
             ExitStatus::Usage => 2,
-            ExitStatus::Integrity => 3,
+            ExitStatus::Integrity | ExitStatus::NotRunning => 3,
             ExitStatus::Busy => 4,
             ExitStatus::Refused => 5,
             ExitStatus::Lost => 6,
@@ -83,7 +88,8 @@ impl ExitStatus {
         }
     }
 
-    /// The status with this code: a documented one if any has it, else [`ExitStatus::Child`].
+    /// The status with this code: the first documented one that has it (3 is
+    /// [`ExitStatus::Integrity`]), else [`ExitStatus::Child`].
     pub fn from_code(code: u8) -> ExitStatus {
         ExitStatus::DOCUMENTED
             .into_iter()
@@ -110,14 +116,15 @@ impl ExitStatus {
     }
 
     /// The name used as `kind` in `--json` error documents: `failure`, `usage`, `integrity`,
-    /// `busy`, `refused`, `lost`, `timed_out` or `interrupted` (`success` and `child` for the
-    /// others).
+    /// `busy`, `refused`, `lost`, `timed_out` or `interrupted` (`success`, `not_running` and
+    /// `child` for the others).
     pub const fn name(self) -> &'static str {
         match self {
             ExitStatus::Success => "success",
             ExitStatus::Failure => "failure",
             ExitStatus::Usage => "usage",
             ExitStatus::Integrity => "integrity",
+            ExitStatus::NotRunning => "not_running",
             ExitStatus::Busy => "busy",
             ExitStatus::Refused => "refused",
             ExitStatus::Lost => "lost",
@@ -137,6 +144,9 @@ impl ExitStatus {
             ExitStatus::Usage => "usage error",
             ExitStatus::Integrity => {
                 "integrity: a checksum is missing, malformed or does not match"
+            }
+            ExitStatus::NotRunning => {
+                "status only: the recorded backend is not running (as systemctl status)"
             }
             ExitStatus::Busy => "busy: a slot or lease is held by someone else (after any --wait)",
             ExitStatus::Refused => {
@@ -256,6 +266,7 @@ Exit codes:
     1    failure not listed below
     2    usage error
     3    integrity: a checksum is missing, malformed or does not match
+    3    status only: the recorded backend is not running (as systemctl status)
     4    busy: a slot or lease is held by someone else (after any --wait)
     5    refused: a safety guard declined, or a confirmation was needed without a TTY or --yes
     6    lost: a lease was lost or a fencing token is stale
@@ -268,10 +279,16 @@ Exit codes:
     #[test]
     fn codes_round_trip_and_serialize_as_numbers() {
         for s in ExitStatus::DOCUMENTED {
-            assert_eq!(ExitStatus::from_code(s.code()), s);
+            // `status`'s 3 reads back as the 3 every other command means.
+            let back = if s == ExitStatus::NotRunning {
+                ExitStatus::Integrity
+            } else {
+                s
+            };
+            assert_eq!(ExitStatus::from_code(s.code()), back);
             assert_eq!(serde_json::to_string(&s).unwrap(), s.code().to_string());
-            let back: ExitStatus = serde_json::from_str(&s.code().to_string()).unwrap();
-            assert_eq!(back, s);
+            let read: ExitStatus = serde_json::from_str(&s.code().to_string()).unwrap();
+            assert_eq!(read, back);
         }
         assert_eq!(ExitStatus::from_code(9), ExitStatus::Child(9));
         assert_eq!(ExitStatus::Child(42).to_string(), "42");

@@ -93,9 +93,17 @@ impl StateDir {
         self.root.join("backend.json")
     }
 
-    /// `relaunch-marker.json`: written before a restart, consumed once by `reap`.
+    /// `relaunch-marker.json`: the updater's record of the app instance it replaces
+    /// (`reap mark`), consumed once by `reap`. Only `reap mark` writes it.
     pub fn relaunch_marker(&self) -> PathBuf {
         self.root.join("relaunch-marker.json")
+    }
+
+    /// `restart-marker.json`: `restart`'s record of the backend instance it is about to stop,
+    /// in the relaunch marker's format (for `reap --pidfile PIDFILE --marker` this file). Kept
+    /// apart from the relaunch marker so that a restart never replaces the updater's.
+    pub fn restart_marker(&self) -> PathBuf {
+        self.root.join("restart-marker.json")
     }
 }
 

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::observe::Observed;
+use crate::exit::ExitStatus;
 use crate::fetch::partial::PartialInfo;
 use crate::installs::InstallRecord;
 use crate::lease::LeaseInfo;
@@ -33,4 +34,17 @@ pub struct Status {
     pub backend: Option<Observed>,
     /// The leases in the state dir's file store.
     pub leases: Vec<LeaseInfo>,
+}
+
+impl Status {
+    /// How `status` exits: [`ExitStatus::NotRunning`] (3) when a backend is recorded and its
+    /// process is not running, as `systemctl status` exits 3 for an inactive unit; else
+    /// success (also with no backend recorded: nothing claims to run, and the other sections
+    /// are the answer).
+    pub fn exit_status(&self) -> ExitStatus {
+        match &self.backend {
+            Some(b) if !b.running => ExitStatus::NotRunning,
+            _ => ExitStatus::Success,
+        }
+    }
 }

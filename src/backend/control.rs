@@ -160,6 +160,7 @@ pub fn start(spec: &StartSpec) -> Result<Started> {
         args: spec.args.clone(),
         log: spec.log.clone(),
         started_at: now_ms(),
+        ready_ms: None,
     };
     Ok(Started {
         child,

@@ -1,6 +1,11 @@
 //! `backend.json` in the state dir: which backend voxctl started last, so that `restart` can
 //! stop exactly that process (validated by pid, start time, boot and host: a recycled pid is
-//! never signalled) and `status` can show it. Written atomically (docs/contract.md, invariant 1).
+//! never signalled) and `status` can show it, and so that a later restart (and a rollback)
+//! keeps the configuration it runs with (port, health URL, extra arguments). Written
+//! atomically (docs/contract.md, invariant 1).
+//!
+//! The format only grows: every field added after the first version is optional, so a record
+//! written by an older voxctl is still read (`old_records_are_read` below).
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +54,12 @@ pub struct BackendRecord {
     /// are read too.
     #[serde(with = "crate::timestamp::millis")]
     pub started_at: u64,
+    /// How long it took from its start to its first healthy answer, in milliseconds; `None`
+    /// until it answered (and in records of versions that did not keep it). A rollback to
+    /// this backend waits for it at least this long
+    /// ([`crate::backend::restart::rollback_ready_timeout`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_ms: Option<u64>,
 }
 
 impl BackendRecord {
@@ -103,4 +114,30 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record of the first format (no boot, host, version, health URL, data dir, arguments
+    /// or start-up time; `started_at` an integer) is read, and the optional fields it lacks
+    /// are written only once known.
+    #[test]
+    fn old_records_are_read() {
+        let old = r#"{"pid": 4242, "start_time": 91577, "variant": "cpu",
+            "binary": "/d/backends/voicebox-server-cpu", "port": 18950,
+            "log": "/s/logs/voicebox-server-cpu.log", "started_at": 1700000000000}"#;
+        let r: BackendRecord = serde_json::from_str(old).unwrap();
+        assert_eq!((r.pid, r.port, r.variant), (4242, 18950, Variant::Cpu));
+        assert_eq!(
+            (&r.health_url, &r.data_dir, r.ready_ms),
+            (&None, &None, None)
+        );
+        assert!(r.args.is_empty());
+        let again = serde_json::to_value(&r).unwrap();
+        for absent in ["version", "health_url", "data_dir", "args", "ready_ms"] {
+            assert!(again.get(absent).is_none(), "{absent}: {again}");
+        }
+    }
 }

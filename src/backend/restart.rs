@@ -4,13 +4,18 @@
 //! 1. hold slot `restart-{app}` (busy -> exit 4, or wait);
 //! 2. choose the binary and check `BIN --version` (fall back rocm/cuda -> cpu);
 //! 3. read `backend.json`; a record whose process is gone or whose pid was recycled is stale
-//!    and is never signalled;
-//! 4. write the relaunch marker for `reap`, then stop the old backend's process group
-//!    (SIGTERM, poll, SIGKILL after the stop timeout);
+//!    and is never signalled; the recorded configuration (port, health URL, extra arguments)
+//!    is kept for whatever the settings leave unsaid ([`config`]), as `systemctl restart`
+//!    keeps a unit's;
+//! 4. write the restart marker (`restart-marker.json`, the instance about to be stopped; never
+//!    the updater's relaunch marker), then stop the old backend's process group (SIGTERM,
+//!    poll, SIGKILL after the stop timeout);
 //! 5. wait until nothing listens on the port (exit 7 after the stop timeout);
 //! 6. start the new binary detached and record it in `backend.json` at once;
-//! 7. poll the health URL until it answers 200 for the variant; on timeout or early exit,
-//!    stop the new process and start the previous binary again (exit 7, or 1 if that fails).
+//! 7. poll the health URL until it answers 200 for the variant, then record how long that
+//!    took (`ready_ms`); on timeout or early exit, stop the new process and start the previous
+//!    binary again with its own configuration and its own limit
+//!    ([`rollback_ready_timeout`]) (exit 7, or 1 if that fails too, saying what runs then).
 //!
 //! A cancel ([`Settings::cancel`]; the CLI's SIGINT/SIGTERM, exit 130) ends any wait and takes
 //! no further step (see `left_behind`).
@@ -37,6 +42,67 @@ use crate::Error;
 /// How long `BIN --version` may take.
 pub const VERSION_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a started backend gets to answer healthy unless told otherwise (the CLI's
+/// `--ready-timeout` default), and the least a rollback ever gets.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How long the previous backend gets to answer healthy when a restart rolls back to it.
+///
+/// A rollback restores what was running, so it is not bound by the limit the new backend
+/// failed (`ready_timeout`, which may have been set tight on purpose): it gets the largest of
+/// [`DEFAULT_READY_TIMEOUT`], `ready_timeout`, and twice the time the previous backend took to
+/// become healthy when it was started (`recorded_ready`; twice, because its files may have
+/// left the page cache while the new binary loaded).
+pub fn rollback_ready_timeout(
+    ready_timeout: Duration,
+    recorded_ready: Option<Duration>,
+) -> Duration {
+    let recorded = recorded_ready.map_or(Duration::ZERO, |d| d.saturating_mul(2));
+    DEFAULT_READY_TIMEOUT.max(ready_timeout).max(recorded)
+}
+
+/// The configuration a backend is started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The port, passed as `--port`.
+    pub port: u16,
+    /// The health URL polled until it answers.
+    pub health_url: HealthUrl,
+    /// The extra arguments, after `--data-dir D --port P`.
+    pub args: Vec<String>,
+}
+
+/// The configuration a restart starts the new backend with: each of the port, the health URL
+/// and the extra arguments from `s` when given there, else the recorded backend's (running or
+/// not: its record is the last configuration it was given), else the defaults (port
+/// [`super::DEFAULT_PORT`], no arguments). The health URL follows the port: a recorded one is
+/// kept only while the port stays the recorded one, else it is the new port's default.
+/// [`Settings::reset_config`] ignores the record.
+pub fn config(s: &Settings, recorded: Option<&BackendRecord>) -> Config {
+    let recorded = recorded.filter(|_| !s.reset_config);
+    let port = s
+        .port
+        .or(recorded.map(|r| r.port))
+        .unwrap_or(super::DEFAULT_PORT);
+    let health_url = s.health_url.clone().unwrap_or_else(|| {
+        recorded
+            .filter(|r| r.port == port)
+            .and_then(|r| r.health_url.as_deref())
+            .and_then(|u| HealthUrl::parse(u).ok())
+            .unwrap_or_else(|| HealthUrl::for_port(port))
+    });
+    let args = s
+        .args
+        .clone()
+        .or_else(|| recorded.map(|r| r.args.clone()))
+        .unwrap_or_default();
+    Config {
+        port,
+        health_url,
+        args,
+    }
+}
+
 /// Validated settings of one restart.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -50,18 +116,23 @@ pub struct Settings {
     pub fallback: Option<Variant>,
     /// The data dir: its `backends/` holds the binaries; passed as `--data-dir`.
     pub data_dir: PathBuf,
-    /// The port to serve on.
-    pub port: u16,
-    /// The new backend's health URL.
-    pub health_url: HealthUrl,
+    /// The port to serve on; `None` keeps the recorded backend's (see [`config`]).
+    pub port: Option<u16>,
+    /// The new backend's health URL; `None` keeps the recorded one while the port stays the
+    /// same, else the port's default (see [`config`]).
+    pub health_url: Option<HealthUrl>,
     /// How long the old backend gets after SIGTERM, and then the port to be released.
     pub stop_timeout: Duration,
-    /// How long the new backend gets to answer healthy.
+    /// How long the new backend gets to answer healthy (a rollback gets
+    /// [`rollback_ready_timeout`]).
     pub ready_timeout: Duration,
     /// The version the requested variant must report.
     pub expect_version: Option<String>,
-    /// Extra backend arguments.
-    pub args: Vec<String>,
+    /// Extra backend arguments; `None` keeps the recorded backend's (see [`config`]).
+    pub args: Option<Vec<String>>,
+    /// Start from the defaults instead of the recorded backend's configuration (what the
+    /// settings give still wins).
+    pub reset_config: bool,
     /// Wait this long for a busy restart slot (`None`: fail at once with exit 4).
     pub wait: Option<Duration>,
     /// Ends any wait (version check, stop, port, health) with [`Error::Interrupted`]; no
@@ -110,7 +181,12 @@ pub enum Event {
         log_tail: Vec<String>,
     },
     /// Starting the previous backend again.
-    RollingBack(BackendRecord),
+    RollingBack {
+        /// Its record (its binary, port, health URL and arguments are used again).
+        backend: BackendRecord,
+        /// How long it gets to answer healthy ([`rollback_ready_timeout`]), in milliseconds.
+        ready_timeout_ms: u64,
+    },
 }
 
 /// Milliseconds spent in each phase.
@@ -179,12 +255,13 @@ fn ms(d: Duration) -> u64 {
 ///     variant: Variant::Cuda,
 ///     fallback: Some(Variant::Cpu),
 ///     data_dir: voxctl::installs::default_data_dir("voicebox")?,
-///     port: 17493,
-///     health_url: HealthUrl::for_port(17493),
+///     port: None, // the running backend's, else 17493
+///     health_url: None,
 ///     stop_timeout: Duration::from_secs(10),
-///     ready_timeout: Duration::from_secs(60),
+///     ready_timeout: restart::DEFAULT_READY_TIMEOUT,
 ///     expect_version: None,
-///     args: Vec::new(),
+///     args: None,
+///     reset_config: false,
 ///     wait: None,
 ///     cancel: Cancel::new(),
 /// };
@@ -216,7 +293,9 @@ pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> 
         ..Timings::default()
     };
     let record_path = state.backend_record();
-    let current = match BackendRecord::read(&record_path)? {
+    let recorded = BackendRecord::read(&record_path)?;
+    let config = config(s, recorded.as_ref());
+    let current = match recorded {
         Some(r) if r.is_alive() => Some(r),
         Some(r) => {
             on(&Event::StaleRecord(r));
@@ -230,11 +309,15 @@ pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> 
     let mut previous = None;
     if let Some(old) = current {
         // The marker must name this very instance; if it exited meanwhile there is nothing
-        // to mark (and `stop` will find nothing to signal).
+        // to mark (and `stop` will find nothing to signal). It is restart's own record: the
+        // updater's relaunch marker (`reap mark`) names the app, not the backend, and is
+        // left for `reap`.
         match RelaunchMarker::capture(old.pid) {
             Ok(m) if m.identity.start_time == old.start_time => {
-                m.write(&state.relaunch_marker())
-                    .context("cannot write the relaunch marker")?
+                let path = state.restart_marker();
+                m.write(&path).with_context(|| {
+                    format!("cannot write the restart marker {}", path.display())
+                })?
             }
             _ => {}
         }
@@ -270,7 +353,7 @@ pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> 
     }
 
     let t_port = Instant::now();
-    wait_for_port(s.port, s.stop_timeout, &s.cancel, on).map_err(|e| {
+    wait_for_port(config.port, s.stop_timeout, &s.cancel, on).map_err(|e| {
         left_behind(e, || {
             "the previous backend is stopped and nothing was started: run `voxctl restart` \
              again"
@@ -285,13 +368,14 @@ pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> 
         variant: chosen.variant,
         version: Some(chosen.version.clone()),
         data_dir: s.data_dir.clone(),
-        port: s.port,
-        health_url: s.health_url.as_str().to_string(),
-        args: s.args.clone(),
+        port: config.port,
+        health_url: config.health_url.as_str().to_string(),
+        args: config.args,
         log: log_path(state, &chosen.variant.asset(&s.app))?,
     };
     let t_ready = Instant::now();
-    match start_and_wait(state, &spec, &s.health_url, s.ready_timeout, &s.cancel, on)? {
+    let url = &config.health_url;
+    match start_and_wait(state, &spec, url, s.ready_timeout, Unready::Stop, s, on)? {
         Ok(record) => {
             timings.ready_ms = ms(t_ready.elapsed());
             timings.downtime_ms = ms(down_since.elapsed());
@@ -303,7 +387,13 @@ pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> 
                 timings,
             })
         }
-        Err(failure) => Err(rollback(state, s, previous.map(|p| p.backend), failure, on)),
+        Err(failed) => Err(rollback(
+            state,
+            s,
+            previous.map(|p| p.backend),
+            failed.reason,
+            on,
+        )),
     }
 }
 
@@ -353,19 +443,42 @@ fn wait_for_port(
     ))
 }
 
-/// Starts `spec`, records it, and waits for health. `Ok(Err(reason))` when it did not become
-/// healthy: it has then been stopped again and its record removed.
+/// What [`start_and_wait`] does with a backend that is still running but not healthy when
+/// its limit runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unready {
+    /// Stop it and remove its record (a new backend: the previous one is started instead).
+    Stop,
+    /// Leave it running and recorded (a rolled-back backend: nothing better is left to run).
+    Keep,
+}
+
+/// Why a started backend did not become healthy.
+#[derive(Debug)]
+struct NotReady {
+    /// What went wrong, naming the pid.
+    reason: String,
+    /// The backend, when it was left running and recorded ([`Unready::Keep`]).
+    kept: Option<BackendRecord>,
+}
+
+/// Starts `spec`, records it, waits for health and records how long that took
+/// (`ready_ms`). `Ok(Err(..))` when it did not become healthy: it has then been stopped and
+/// its record removed, unless it still runs and `unready` is [`Unready::Keep`].
 fn start_and_wait(
     state: &StateDir,
     spec: &StartSpec,
     url: &HealthUrl,
     timeout: Duration,
-    cancel: &Cancel,
+    unready: Unready,
+    s: &Settings,
     on: &(dyn Fn(&Event) + Sync),
-) -> Result<Result<BackendRecord, String>> {
+) -> Result<Result<BackendRecord, NotReady>> {
+    let cancel = &s.cancel;
+    let t_start = Instant::now();
     let Started {
         mut child,
-        record,
+        mut record,
         log_offset,
     } = control::start(spec)?;
     record.write(&state.backend_record())?;
@@ -390,20 +503,36 @@ fn start_and_wait(
             )
         })
     })?;
-    let reason = match ready {
-        Ready::Healthy(..) => return Ok(Ok(record)),
-        Ready::Exited(how) => format!("pid {} {how} before it became healthy", record.pid),
-        Ready::TimedOut(last) => format!(
-            "pid {} was not healthy at {} after {} (last: {last})",
-            record.pid,
-            url.as_str(),
-            humantime::format_duration(timeout)
+    let (reason, exited) = match ready {
+        Ready::Healthy(..) => {
+            record.ready_ms = Some(ms(t_start.elapsed()));
+            record.write(&state.backend_record())?;
+            return Ok(Ok(record));
+        }
+        Ready::Exited(how) => (
+            format!("pid {} {how} before it became healthy", record.pid),
+            true,
+        ),
+        Ready::TimedOut(last) => (
+            format!(
+                "pid {} was not healthy at {} after {} (last: {last})",
+                record.pid,
+                url.as_str(),
+                humantime::format_duration(timeout)
+            ),
+            false,
         ),
     };
     on(&Event::Failed {
         reason: reason.clone(),
         log_tail: control::log_tail(&spec.log, log_offset, 20),
     });
+    if unready == Unready::Keep && !exited {
+        return Ok(Err(NotReady {
+            reason,
+            kept: Some(record),
+        }));
+    }
     let _ = control::stop(
         &record.identity(),
         Duration::from_secs(5),
@@ -417,12 +546,13 @@ fn start_and_wait(
     );
     control::reap_child(&mut child, Duration::from_secs(1));
     BackendRecord::remove(&state.backend_record())?;
-    Ok(Err(reason))
+    Ok(Err(NotReady { reason, kept: None }))
 }
 
-/// Starts the previous backend again after `failure`. Returns the error to exit with:
-/// [`Error::TimedOut`] (exit 7) when the rollback worked or there was nothing to roll back
-/// to, a plain error (exit 1) when the rollback failed too.
+/// Starts the previous backend again after `failure`, with its own configuration and
+/// [`rollback_ready_timeout`]. Returns the error to exit with: [`Error::TimedOut`] (exit 7)
+/// when the rollback worked or there was nothing to roll back to, a plain error (exit 1) when
+/// the rollback failed too, saying what runs now.
 fn rollback(
     state: &StateDir,
     s: &Settings,
@@ -432,11 +562,17 @@ fn rollback(
 ) -> anyhow::Error {
     let Some(prev) = previous else {
         return crate::error::hinted(
-            Error::TimedOut(format!("the new backend failed: {failure}")),
+            Error::TimedOut(format!(
+                "the new backend failed: {failure}; it was stopped and nothing runs now"
+            )),
             "see the log lines above",
         );
     };
-    on(&Event::RollingBack(prev.clone()));
+    let timeout = rollback_ready_timeout(s.ready_timeout, prev.ready_ms.map(Duration::from_millis));
+    on(&Event::RollingBack {
+        backend: prev.clone(),
+        ready_timeout_ms: ms(timeout),
+    });
     let url = prev
         .health_url
         .as_deref()
@@ -453,28 +589,180 @@ fn rollback(
         log: prev.log.clone(),
     };
     let outcome = wait_for_port(prev.port, s.stop_timeout, &s.cancel, &|_| {})
-        .and_then(|()| start_and_wait(state, &spec, &url, s.ready_timeout, &s.cancel, on));
+        .and_then(|()| start_and_wait(state, &spec, &url, timeout, Unready::Keep, s, on));
+    let failed = |why: String| {
+        crate::error::hinted(
+            anyhow::anyhow!(
+                "the new backend failed: {failure}; the rollback to the previous {} backend \
+                 ({}) failed too: {why}",
+                prev.variant,
+                prev.binary.display()
+            ),
+            format!(
+                "see the log lines above; `voxctl status` shows what runs, `voxctl restart \
+                 --variant {}` starts it again",
+                prev.variant
+            ),
+        )
+    };
     match outcome {
         Ok(Ok(back)) => crate::error::hinted(
             Error::TimedOut(format!(
-                "the new backend failed: {failure}; rolled back to the previous {} backend (pid {})",
-                back.variant, back.pid
+                "the new backend failed: {failure}; rolled back to the previous {} backend \
+                 (pid {}, port {}), which is healthy",
+                back.variant, back.pid, back.port
             )),
             "see the log lines above",
         ),
-        Ok(Err(again)) => anyhow::anyhow!(
-            "the new backend failed: {failure}; the rollback to {} failed too: {again}",
-            prev.binary.display()
-        ),
+        Ok(Err(NotReady {
+            reason,
+            kept: Some(kept),
+        })) => failed(format!(
+            "{reason}; it is left running and recorded as pid {} on port {} (`voxctl status` \
+             shows whether it becomes healthy), and nothing else runs",
+            kept.pid, kept.port
+        )),
+        Ok(Err(NotReady { reason, kept: None })) => failed(format!(
+            "{reason}; it was stopped and nothing runs now (backend.json names no backend)"
+        )),
         // An interrupt keeps exit 130 and says where the rollback stopped.
         Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => e.context(format!(
             "the new backend failed: {failure}; interrupted while rolling back to {}",
             prev.binary.display()
         )),
         // Flattened to text so that the exit code is 1, whatever the rollback's error was.
-        Err(e) => anyhow::anyhow!(
-            "the new backend failed: {failure}; the rollback to {} failed too: {e:#}",
-            prev.binary.display()
-        ),
+        Err(e) => failed(format!(
+            "{e:#}; the new backend was stopped and no voxctl backend runs now (backend.json \
+             names none)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    #[test]
+    fn a_rollback_gets_its_own_limit() {
+        // (the failed backend's limit, the previous backend's recorded start-up) -> limit
+        let table = [
+            (MS(300), Some(MS(450)), DEFAULT_READY_TIMEOUT),
+            (MS(300), None, DEFAULT_READY_TIMEOUT),
+            (S(600), Some(S(10)), S(600)),
+            (MS(300), Some(S(90)), S(180)),
+            (S(200), Some(S(90)), S(200)),
+            (S(1), Some(Duration::MAX), Duration::MAX),
+        ];
+        for (ready_timeout, recorded, want) in table {
+            assert_eq!(
+                rollback_ready_timeout(ready_timeout, recorded),
+                want,
+                "{ready_timeout:?} {recorded:?}"
+            );
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings {
+            app: "voicebox".into(),
+            variant: Variant::Cpu,
+            fallback: None,
+            data_dir: "/d".into(),
+            port: None,
+            health_url: None,
+            stop_timeout: S(10),
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            expect_version: None,
+            args: None,
+            reset_config: false,
+            wait: None,
+            cancel: Cancel::new(),
+        }
+    }
+
+    fn recorded(port: u16, health: &str, args: &[&str]) -> BackendRecord {
+        BackendRecord {
+            pid: 1,
+            start_time: 1,
+            boot_id: None,
+            host: None,
+            variant: Variant::Cpu,
+            binary: "/d/backends/voicebox-server-cpu".into(),
+            version: None,
+            port,
+            health_url: Some(health.into()),
+            data_dir: None,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            log: "/s/logs/voicebox-server-cpu.log".into(),
+            started_at: 0,
+            ready_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_restart_keeps_the_recorded_configuration_unless_told_otherwise() {
+        let custom = "http://localhost:18950/ready";
+        let rec = recorded(18950, custom, &["--models", "/srv/models"]);
+        let url = |u: &str| HealthUrl::parse(u).unwrap();
+        let models = vec!["--models".to_string(), "/srv/models".to_string()];
+
+        // Nothing said: all kept.
+        let c = config(&settings(), Some(&rec));
+        assert_eq!(
+            (c.port, c.health_url.as_str(), &c.args),
+            (18950, custom, &models)
+        );
+        // Nothing recorded: the defaults.
+        let c = config(&settings(), None);
+        assert_eq!(c.port, super::super::DEFAULT_PORT);
+        assert_eq!(c.health_url, HealthUrl::for_port(c.port));
+        assert!(c.args.is_empty());
+        // A new port: the health URL follows it, the arguments stay.
+        let s = Settings {
+            port: Some(19000),
+            ..settings()
+        };
+        let c = config(&s, Some(&rec));
+        assert_eq!(
+            (c.port, &c.health_url, &c.args),
+            (19000, &HealthUrl::for_port(19000), &models)
+        );
+        // The same port given again keeps the recorded health URL.
+        let s = Settings {
+            port: Some(18950),
+            ..settings()
+        };
+        assert_eq!(config(&s, Some(&rec)).health_url.as_str(), custom);
+        // Given arguments (even none) and a given URL replace the recorded ones.
+        let s = Settings {
+            args: Some(Vec::new()),
+            health_url: Some(url("http://127.0.0.1:18950/h2")),
+            ..settings()
+        };
+        let c = config(&s, Some(&rec));
+        assert_eq!(
+            (c.port, c.health_url.as_str(), c.args.len()),
+            (18950, "http://127.0.0.1:18950/h2", 0)
+        );
+        // --reset-config: the defaults, plus what is given.
+        let s = Settings {
+            reset_config: true,
+            args: Some(vec!["-x".into()]),
+            ..settings()
+        };
+        let c = config(&s, Some(&rec));
+        assert_eq!(
+            (c.port, c.args),
+            (super::super::DEFAULT_PORT, vec!["-x".to_string()])
+        );
+        // A recorded health URL that no longer parses falls back to the port's default.
+        let bad = recorded(18950, "https://x/health", &[]);
+        assert_eq!(
+            config(&settings(), Some(&bad)).health_url,
+            HealthUrl::for_port(18950)
+        );
     }
 }

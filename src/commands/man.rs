@@ -78,11 +78,11 @@ fn extras(page: &str) -> Extras {
                 STATE_DIR,
                 (
                     "STATE/backend.json",
-                    "the running backend: pid, start time, variant, port",
+                    "the running backend: pid, start time, variant, port, arguments",
                 ),
                 (
-                    "STATE/relaunch-marker.json",
-                    "written before a restart, read by reap",
+                    "STATE/restart-marker.json",
+                    "the backend instance stopped last (never the relaunch marker)",
                 ),
                 ("STATE/logs/", "the backends' stdout and stderr"),
                 ("DATA/backends/", "the installed variants"),

@@ -64,10 +64,11 @@ fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Res
 }
 
 fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
-    let health_url = match &args.health_url {
-        Some(u) => HealthUrl::parse(u)?,
-        None => HealthUrl::for_port(args.port),
-    };
+    let health_url = args
+        .health_url
+        .as_deref()
+        .map(HealthUrl::parse)
+        .transpose()?;
     let variant = super::resolve_variant(args.variant, printer);
     // Only auto may pick something other than what it named; an explicit variant falls back
     // only when asked to (docs/contract.md "Conventions").
@@ -85,7 +86,9 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         stop_timeout: args.stop_timeout,
         ready_timeout: args.ready_timeout,
         expect_version: args.expect_version,
-        args: args.backend_args,
+        // Nothing after `--` keeps the running backend's arguments (--reset-config drops them).
+        args: (!args.backend_args.is_empty()).then_some(args.backend_args),
+        reset_config: args.reset_config,
         wait: args.wait.then_some(WAIT_FOREVER),
         cancel: crate::signals::cancel(),
     })
@@ -133,10 +136,16 @@ fn event(printer: &Printer, s: &Settings, e: &Event) {
                 printer.message(format!("  | {line}"));
             }
         }
-        Event::RollingBack(r) => printer.warn(format!(
-            "rolling back: starting the previous {} backend ({})",
+        Event::RollingBack {
+            backend: r,
+            ready_timeout_ms,
+        } => printer.warn(format!(
+            "rolling back: starting the previous {} backend ({}) on port {}, allowing it {} \
+             to become healthy",
             r.variant,
-            r.binary.display()
+            r.binary.display(),
+            r.port,
+            humantime::format_duration(Duration::from_millis(*ready_timeout_ms))
         )),
     }
 }
@@ -152,6 +161,9 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
         b.port
     ));
     printer.data(format!("  binary    {}", b.binary.display()));
+    if !b.args.is_empty() {
+        printer.data(format!("  args      {}", shell_words::join(&b.args)));
+    }
     printer.data(format!("  log       {}", b.log.display()));
     if let Some(p) = &r.previous {
         printer.data(format!(
@@ -164,4 +176,24 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
         "  downtime  {} ms (stop {} ms, port {} ms, start to healthy {} ms)",
         t.downtime_ms, t.stop_ms, t.port_ms, t.ready_ms
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn the_ready_timeout_default_is_the_library_s() {
+        let cli = Cli::try_parse_from(["voxctl", "restart"]).unwrap();
+        let Command::Restart(args) = cli.command else {
+            panic!("not restart");
+        };
+        assert_eq!(
+            args.ready_timeout,
+            voxctl::backend::restart::DEFAULT_READY_TIMEOUT
+        );
+        assert_eq!((args.port, args.backend_args.len()), (None, 0));
+    }
 }

@@ -1,5 +1,6 @@
 //! `voxctl status`: what voxctl knows right now. Each section is one function returning
-//! serializable rows, printed as a table or, with `--json`, one document.
+//! serializable rows, printed as a table or, with `--json`, one document. Exit 3 when the
+//! recorded backend is not running ([`Status::exit_status`]).
 
 use std::time::Duration;
 use voxctl::exit::ExitStatus;
@@ -73,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
         print_backend(status.backend.as_ref(), printer);
         super::lease::print_leases(&status.leases, printer);
     }
-    Ok(ExitStatus::Success)
+    Ok(status.exit_status())
 }
 
 fn print_partial(partial: &[PartialInfo], app: &str, printer: &Printer) {
@@ -181,7 +182,25 @@ fn print_backend(backend: Option<&Observed>, printer: &Printer) {
     ]);
     t.print(printer);
     printer.data(format!("  binary {}", r.binary.display()));
+    if let Some(url) = &r.health_url {
+        printer.data(format!("  health {url}"));
+    }
+    if !r.args.is_empty() {
+        printer.data(format!("  args   {}", shell_words::join(&r.args)));
+    }
     printer.data(format!("  log    {}", r.log.display()));
+    if let Some(why) = &b.restart_needed {
+        printer.data(format!(
+            "  {why} (`voxctl restart --variant {}`)",
+            r.variant
+        ));
+    }
+    if !b.running {
+        printer.data(format!(
+            "  not running: start it again with `voxctl restart --variant {}`",
+            r.variant
+        ));
+    }
 }
 
 fn print_slots(slots: &[HeldSlot], printer: &Printer) {

@@ -28,8 +28,47 @@ impl LockSource {
         }
     }
 
-    /// Reads the current holder; `Ok(None)` when the lock or pidfile does not exist (nobody
-    /// holds it). Errors name the path when it exists but cannot be read or parsed.
+    /// Checks that the lock or pidfile exists (a `SingletonLock` is a dangling symlink, so
+    /// the link itself is looked at). A path that does not exist is far more often a wrong
+    /// `--lock`/`--pidfile` (or a wrong profile dir) than a free lock, so it is
+    /// [`crate::Error::Refused`] (exit 5) naming the path, before any marker is consumed.
+    pub fn check_exists(&self) -> Result<()> {
+        let path = self.path();
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let flag = match self {
+                    LockSource::SingletonLock(_) => "--lock",
+                    LockSource::Pidfile(_) => "--pidfile",
+                };
+                let what = self.kind();
+                Err(crate::error::hinted(
+                    crate::Error::Refused(format!(
+                        "{what} {} does not exist; nothing was reaped and the relaunch marker \
+                         was left in place",
+                        path.display()
+                    )),
+                    format!("check the path given to {flag}"),
+                ))
+            }
+            Err(e) => Err(anyhow::Error::from(e).context(format!(
+                "cannot look at the {} {}",
+                self.kind(),
+                path.display()
+            ))),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            LockSource::SingletonLock(_) => "lock",
+            LockSource::Pidfile(_) => "pidfile",
+        }
+    }
+
+    /// Reads the current holder; `Ok(None)` when the lock or pidfile does not exist or a
+    /// pidfile is empty (nobody holds it: the holder released it, once [`Self::check_exists`]
+    /// saw it). Errors name the path when it exists but cannot be read or parsed.
     pub fn read(&self) -> Result<Option<LockHolder>> {
         match self {
             LockSource::SingletonLock(path) => {

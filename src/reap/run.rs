@@ -1,6 +1,7 @@
 //! The reap protocol, whole: what `voxctl reap` runs and what an embedding app calls.
 //!
-//! A lock reap (not a dry run) goes: peek at the relaunch marker and decide; if the decision is
+//! A lock reap (not a dry run) goes: check that the lock or pidfile exists (else refused,
+//! exit 5, the marker untouched); peek at the relaunch marker and decide; if the decision is
 //! to reap, ask the caller to confirm; consume the marker (`rename(2)`: of concurrent reapers
 //! exactly one gets it) and decide again on what was consumed; confirm again if the target
 //! changed; escalate only if that decision is still to reap. A refused or declined
@@ -89,7 +90,8 @@ pub enum Question<'a> {
 /// status as a kind (success: reaped or nothing to do; refused) and [`Report::survivors`]
 /// lists the targets that outlived SIGKILL (the CLI's timed out).
 ///
-/// Errors: a lock or marker that cannot be read, a refused confirmation,
+/// Errors: a lock or pidfile that does not exist ([`crate::Error::Refused`], the marker left
+/// in place), a lock or marker that cannot be read, a refused confirmation,
 /// [`crate::Error::Interrupted`] once `settings.cancel` is cancelled, a pidfd or signal
 /// failure naming the pid.
 ///
@@ -161,6 +163,9 @@ impl LockRun<'_> {
         on_event: &(dyn Fn(&Event) + Sync),
     ) -> Result<Report> {
         let s = self.settings;
+        // A lock path that does not exist is an error, not "nobody holds it": the marker is
+        // kept for a run with the right path.
+        self.source.check_exists()?;
         let peeked = RelaunchMarker::peek(self.marker)?;
         let first = assess(self.source, peeked, self.max_age)?;
         if s.dry_run {

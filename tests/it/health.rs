@@ -753,3 +753,115 @@ fn auto_takes_the_slot_of_the_variant_it_settles_on() {
         .success();
     assert!(installed(&fx, "voicebox-server-cpu"));
 }
+
+/// `doctor` warns of a GPU variant installed where no GPU for it is seen, and `status` and
+/// `doctor` both say when the installed version is not the one running: a newer cpu build is
+/// fetched while the old one runs, and only a restart makes it the running one.
+#[test]
+fn doctor_and_status_say_a_restart_is_needed_and_warn_of_cuda_without_a_gpu() {
+    let env = support::restart::Env::new();
+    env.install("cpu", "", Some("0.1.0"));
+    env.install("cuda", "", Some("0.1.0"));
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.record();
+    let no_gpu = env.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&no_gpu).unwrap();
+    let doctor = || {
+        let out = support::voxctl(&env.state)
+            .args(["doctor", "--json", "--data-dir"])
+            .arg(&env.data)
+            .env("PATH", path_with(&no_gpu))
+            .env("VOXCTL_SYSFS_ROOT", env.tmp.path().join("no-sysfs"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        support::json_doc::<Report>(&out.stdout)
+    };
+    let backend_warnings = |r: &Report| -> Vec<Finding> {
+        r.findings
+            .iter()
+            .filter(|f| f.check == "backend" && f.level == Level::Warn)
+            .cloned()
+            .collect()
+    };
+
+    let r = doctor();
+    let cuda = finding(&r, "variant", "cuda");
+    assert_eq!(cuda.level, Level::Warn, "{cuda:?}");
+    assert!(
+        cuda.detail.contains("installed, but no usable GPU"),
+        "{cuda:?}"
+    );
+    assert_eq!(cuda.fix.as_deref(), Some("voxctl restart --variant cpu"));
+    assert_eq!(finding(&r, "variant", "rocm").level, Level::Info);
+    assert!(backend_warnings(&r).is_empty(), "{r:#?}");
+    assert_eq!(env.status().backend.unwrap().restart_needed, None);
+
+    // A newer cpu build (the fixture padded, so it differs) is fetched while 0.1.0 runs:
+    // installed by rename, recorded as v0.2.0.
+    let rel = env.tmp.path().join("release");
+    let mut bytes = std::fs::read(support::restart::fixture_bin()).unwrap();
+    bytes.extend_from_slice(&[0u8; 4096]);
+    f::whole_release(&rel, "voicebox-server-cpu", &bytes);
+    support::voxctl(&env.state)
+        .args(["fetch", "--variant", "cpu", "--tag", "v0.2.0", "--source"])
+        .arg(&rel)
+        .arg("--data-dir")
+        .arg(&env.data)
+        .assert()
+        .success();
+    let needed = env.status().backend.unwrap().restart_needed;
+    assert!(
+        needed
+            .as_deref()
+            .is_some_and(|n| n.contains("version v0.2.0 is installed but 0.1.0 runs")),
+        "{needed:?}"
+    );
+    env.status_cmd(&[])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "restart needed (`voxctl restart --variant cpu`)",
+        ));
+    let warned = backend_warnings(&doctor());
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].detail.contains("restart needed"), "{warned:?}");
+    assert_eq!(
+        warned[0].fix.as_deref(),
+        Some("voxctl restart --variant cpu")
+    );
+    // With no version to tell them apart, the replaced file says it: the process runs
+    // another inode than the one installed now.
+    env.set_record_version("cpu", "0.1.0");
+    let needed = env.status().backend.unwrap().restart_needed;
+    assert!(
+        needed
+            .as_deref()
+            .is_some_and(|n| n.contains("binary was replaced")),
+        "{needed:?}"
+    );
+    env.set_record_version("cpu", "v0.2.0");
+
+    // The restart runs the new build (which reports 0.2.0): nothing more to say.
+    let cpu = env.backends().asset_path("voicebox-server-cpu");
+    std::fs::write(format!("{}.fixture", cpu.display()), "version=0.2.0\n").unwrap();
+    let out = env.restart("cpu", &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.record();
+    assert_eq!(env.status().backend.unwrap().restart_needed, None);
+    assert!(backend_warnings(&doctor()).is_empty());
+}

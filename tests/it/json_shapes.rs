@@ -66,6 +66,7 @@ fn record() -> BackendRecord {
         args: vec!["--flag".into()],
         log: "/s/logs/voicebox-server-cuda.log".into(),
         started_at: 1_700_000_000_123,
+        ready_ms: None,
     }
 }
 
@@ -225,12 +226,18 @@ fn status_document() {
             age_ms: 5000,
         }],
         backend: Some(Observed {
-            record: record(),
+            record: BackendRecord {
+                ready_ms: Some(450),
+                ..record()
+            },
             running: true,
             uptime_ms: Some(60000),
             health: HealthState::Healthy,
             health_detail: Some("HTTP 200".into()),
             backend_variant: Some("cuda".into()),
+            restart_needed: Some(
+                "version 0.3.0 is installed but 0.2.0 runs: restart needed".into(),
+            ),
         }),
         leases: vec![lease_info()],
     };
@@ -278,11 +285,13 @@ fn status_document() {
     ],
     "log": "/s/logs/voicebox-server-cuda.log",
     "started_at": "2023-11-14T22:13:20.123Z",
+    "ready_ms": 450,
     "running": true,
     "uptime_ms": 60000,
     "health": "healthy",
     "health_detail": "HTTP 200",
-    "backend_variant": "cuda"
+    "backend_variant": "cuda",
+    "restart_needed": "version 0.3.0 is installed but 0.2.0 runs: restart needed"
   },
   "leases": [
     {

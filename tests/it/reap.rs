@@ -454,7 +454,15 @@ fn nothing_to_reap_when_nobody_holds_the_lock_or_the_holder_is_gone() {
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let lock = tmp.path().join("SingletonLock");
-    let r = reap(&state, &lock, &[]);
+    // An empty pidfile: nobody holds it.
+    let pidfile = tmp.path().join("app.pid");
+    std::fs::write(&pidfile, "").unwrap();
+    let out = voxctl(&state)
+        .args(["reap", "--json", "--yes", "--pidfile"])
+        .arg(&pidfile)
+        .output()
+        .unwrap();
+    let r = parse(out);
     assert_eq!((r.code, r.doc.reason.as_str()), (0, "no_holder"));
     let mut app = App::sleeping(tmp.path());
     mark(&state, app.pid);
@@ -758,4 +766,98 @@ mod library {
         assert!(sent.into_inner().unwrap().is_empty(), "nothing sent");
         assert!(app.running(), "the holder is left alone after a cancel");
     }
+}
+
+/// A `--lock` or `--pidfile` path that does not exist is a mistake (a wrong profile dir), not
+/// a free lock: exit 5 naming the path, and the marker is kept for the run with the right
+/// path.
+#[test]
+fn a_lock_path_that_does_not_exist_is_refused_and_the_marker_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let mut app = App::sleeping(tmp.path());
+    mark(&state, app.pid);
+    app.wedge();
+    let missing = tmp.path().join("wrong-profile/SingletonLock");
+    let pidfile = tmp.path().join("app.pid");
+    for (flag, path, what) in [
+        ("--lock", &missing, "lock"),
+        ("--pidfile", &pidfile, "pidfile"),
+    ] {
+        for extra in [&[][..], &["--dry-run"][..], &["--json"][..]] {
+            let out = voxctl(&state)
+                .args(["reap", "--yes", flag])
+                .arg(path)
+                .args(FAST)
+                .args(extra)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(5),
+                "{flag} {extra:?}: {stderr}{stdout}"
+            );
+            let named = format!("{what} {} does not exist", path.display());
+            let said = if extra == ["--json"] {
+                &stdout
+            } else {
+                &stderr
+            };
+            assert!(said.contains(&named), "{flag} {extra:?}: {stderr}{stdout}");
+            assert!(
+                marker_path(&state).exists(),
+                "{flag} {extra:?}: marker consumed"
+            );
+        }
+    }
+    // The right path still reaps.
+    let r = reap(&state, &app.lock, &[]);
+    assert_eq!(
+        (r.code, outcome(&r)),
+        (0, Outcome::Terminated),
+        "{}",
+        r.json
+    );
+    assert_eq!(app.wait(Duration::from_secs(60)).signal(), Some(15));
+}
+
+/// `restart` keeps its own marker: a restart between the updater's `reap mark` and the
+/// relaunched app's `reap` does not replace the updater's marker, so the wedged app is
+/// still reaped (and the running backend is never a candidate).
+#[test]
+fn a_restart_between_mark_and_reap_leaves_the_updaters_marker() {
+    let env = support::restart::Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "", None);
+    let out = env.restart("cpu", &["--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cpu = env.record().unwrap().pid;
+
+    let mut app = App::sleeping(env.tmp.path());
+    mark(&env.state, app.pid);
+    let out = env.restart("cuda", &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let marked = |name: &str| -> RelaunchMarker {
+        serde_json::from_slice(&std::fs::read(env.state.join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(marked("relaunch-marker.json").identity.pid, app.pid);
+    assert_eq!(marked("restart-marker.json").identity.pid, cpu);
+
+    app.wedge();
+    let r = reap(&env.state, &app.lock, &[]);
+    assert_eq!(r.code, 0, "{}\n{}", r.json, r.stderr);
+    assert_eq!(r.doc.decision, Verdict::Reap, "{}", r.json);
+    assert_eq!(outcome(&r), Outcome::Terminated);
+    assert_eq!(app.wait(Duration::from_secs(60)).signal(), Some(15));
+    assert!(env.health().is_some(), "the backend was not touched");
 }

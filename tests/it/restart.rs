@@ -69,10 +69,12 @@ fn cpu_to_cuda_swap_stops_the_whole_group_and_status_reports_it() {
     assert_eq!(health["args"][5], "x y");
     assert_eq!(health["args"][1], env.data.to_str().unwrap());
 
-    // The relaunch marker names the replaced instance, for `reap`.
+    // Restart's own marker names the replaced instance; the updater's relaunch marker is
+    // not restart's to write.
     let marker: RelaunchMarker =
-        serde_json::from_str(&read(&env.state.join("relaunch-marker.json"))).unwrap();
+        serde_json::from_str(&read(&env.state.join("restart-marker.json"))).unwrap();
     assert_eq!(marker.identity.pid, cpu_pid);
+    assert!(!env.state.join("relaunch-marker.json").exists());
 
     let status = env.status();
     let b = status.backend.as_ref().expect("a backend");
@@ -324,8 +326,169 @@ fn a_failed_rollback_exits_1() {
     std::fs::remove_file(&cpu).unwrap();
     let out = env.restart("cuda", &[]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("rollback"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("the rollback to the previous cpu backend"),
+        "{err}"
+    );
+    // The message says what runs now.
+    assert!(err.contains("no voxctl backend runs now"), "{err}");
     assert!(env.record().is_none());
+    assert!(env.health().is_none());
+}
+
+/// A rollback restores what was running: it is not bound by the `--ready-timeout` the new
+/// backend failed. Both variants take ~450 ms to start; the new one gets 300 ms and fails,
+/// and the previous one gets its own limit (at least the default 120 s) and comes back.
+#[test]
+fn a_rollback_gets_its_own_limit_and_restores_a_slow_starting_backend() {
+    let env = Env::new();
+    env.install("cpu", "start_delay_ms=450\n", None);
+    env.install("cuda", "start_delay_ms=450\n", None);
+    let first = start(&env, "cpu");
+    // The record keeps how long the backend took to become healthy.
+    let ready = env.record().unwrap().ready_ms.expect("ready_ms recorded");
+    assert!(ready >= 450, "{ready}");
+
+    let out = env
+        .restart("cuda", &["--ready-timeout", "300ms"])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("was not healthy"), "{err}");
+    assert!(err.contains("allowing it 2m to become healthy"), "{err}");
+    assert!(
+        err.contains("rolled back to the previous cpu backend"),
+        "{err}"
+    );
+    let back = env
+        .record()
+        .expect("the previous backend is recorded again");
+    assert_eq!(back.variant, Variant::Cpu);
+    assert_ne!(back.pid, first);
+    assert!(back.ready_ms.is_some_and(|ms| ms >= 450), "{back:?}");
+    assert!(alive(back.pid));
+    assert_eq!(env.health().expect("listening")["backend_variant"], "cpu");
+}
+
+/// When the rolled-back backend dies too, the error says that nothing runs now.
+#[test]
+fn a_rollback_that_crashes_says_nothing_runs() {
+    let env = Env::new();
+    let cpu = env.install("cpu", "", None);
+    env.install("cuda", "exit_code=3\n", None);
+    start(&env, "cpu");
+    // The running cpu backend read its settings at start; a restart of it crashes.
+    std::fs::write(format!("{}.fixture", cpu.display()), "exit_code=4\n").unwrap();
+    let out = env.restart("cuda", &[]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("exited with exit status: 4"), "{err}");
+    assert!(err.contains("it was stopped and nothing runs now"), "{err}");
+    assert!(env.record().is_none());
+    assert!(env.health().is_none());
+}
+
+/// The fixture's health answer's `args`: what the backend was started with.
+fn started_args(env: &Env) -> Vec<String> {
+    let health = env.health().expect("a backend answers on the port");
+    serde_json::from_value(health["args"].clone()).unwrap()
+}
+
+/// Like `systemctl restart`, a restart keeps the running backend's port and extra arguments
+/// (and so does the rollback); `status` shows them; a record of an older voxctl, without the
+/// fields added since, is still read.
+#[test]
+fn a_restart_keeps_the_port_and_arguments_of_the_running_backend() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    let cuda = env.install("cuda", "", None);
+    let port = env.port.to_string();
+    let models = ["--models", "/srv/my models"];
+    let out = env
+        .restart_keeping("cpu", &[&["--port", &port, "--"][..], &models[..]].concat())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    env.record();
+
+    // No --port and no arguments: both kept.
+    let out = env.restart_keeping("cuda", &["--json"]).output().unwrap();
+    let r = json(&out);
+    assert_eq!(
+        (r.backend.port, &r.backend.args[..]),
+        (env.port, &models.map(String::from)[..])
+    );
+    assert_eq!(
+        r.backend.health_url.as_deref(),
+        Some(&*format!("http://127.0.0.1:{port}/health"))
+    );
+    let args = started_args(&env);
+    assert_eq!(args[3], port);
+    assert_eq!(args[4..], models);
+    assert_eq!(env.health().unwrap()["backend_variant"], "cuda");
+
+    // status shows them, human and JSON.
+    let b = env.status().backend.expect("a backend");
+    assert_eq!(
+        (b.record.port, &b.record.args[..]),
+        (env.port, &models.map(String::from)[..])
+    );
+    let out = env.status_cmd(&[]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("args   --models '/srv/my models'"), "{text}");
+    assert!(
+        text.contains(&format!("health http://127.0.0.1:{port}/health")),
+        "{text}"
+    );
+
+    // A record as an older voxctl wrote it: no version, health URL, data dir, arguments or
+    // start-up time, `started_at` an integer. It is read, and its port kept. (Without its
+    // boot and host a record is never judged running: voxctl fails closed there.)
+    let mut old: serde_json::Value =
+        serde_json::from_str(&read(&env.state.join("backend.json"))).unwrap();
+    let o = old.as_object_mut().unwrap();
+    for field in ["version", "health_url", "data_dir", "args", "ready_ms"] {
+        o.remove(field);
+    }
+    o.insert("started_at".into(), 1_700_000_000_000u64.into());
+    std::fs::write(
+        env.state.join("backend.json"),
+        serde_json::to_vec(&old).unwrap(),
+    )
+    .unwrap();
+    let b = env.status().backend.expect("the old record is read");
+    assert!(b.running, "{b:?}");
+    assert_eq!(b.record.port, env.port);
+
+    // Arguments given replace the recorded ones (here: none recorded). Then the new cuda
+    // backend crashes at start: it was started with the kept port and arguments, and so is
+    // the cpu backend the rollback starts again.
+    let out = env
+        .restart_keeping("cpu", &[&["--"][..], &models[..]].concat())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    std::fs::write(format!("{}.fixture", cuda.display()), "exit_code=3\n").unwrap();
+    let out = env.restart_keeping("cuda", &[]).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    let cuda_log = read(&env.state.join("logs/voicebox-server-cuda.log"));
+    let last_start = cuda_log.lines().rfind(|l| l.contains("starting on port"));
+    let want = format!("port {port}, data dir {:?}, args {:?}", env.data, {
+        let mut a = vec!["--data-dir".to_string(), env.data.display().to_string()];
+        a.extend(["--port".to_string(), port.clone()]);
+        a.extend(models.map(String::from));
+        a
+    });
+    assert!(
+        last_start.is_some_and(|l| l.ends_with(&want)),
+        "{want}\n{cuda_log}"
+    );
+    assert!(err.contains(&format!("on port {port}")), "{err}");
+    assert_eq!(env.health().unwrap()["backend_variant"], "cpu");
+    assert_eq!(started_args(&env)[4..], models);
 }
 
 #[test]
@@ -388,6 +551,7 @@ fn a_stale_record_with_a_recycled_pid_is_never_signalled() {
         args: Vec::new(),
         log: "/dev/null".into(),
         started_at: 0,
+        ready_ms: None,
     };
     stale.write(&env.state.join("backend.json")).unwrap();
     let out = env.restart("cpu", &["--json"]).output().unwrap();
@@ -402,7 +566,7 @@ fn a_stale_record_with_a_recycled_pid_is_never_signalled() {
         other.try_wait().unwrap().is_none(),
         "the other process was not signalled"
     );
-    assert!(!env.state.join("relaunch-marker.json").exists());
+    assert!(!env.state.join("restart-marker.json").exists());
     other.kill().unwrap();
     other.wait().unwrap();
 }
@@ -600,5 +764,37 @@ fn ctrl_c_during_a_hung_version_check_kills_it_and_touches_nothing() {
     assert!(
         wait_until(Duration::from_secs(30), || probes().is_empty()),
         "the probe was killed"
+    );
+}
+
+/// `status` exits 3 when the recorded backend is not running, as `systemctl status` does for
+/// an inactive unit (with `--json` too, printing the document); 0 while it runs or when none
+/// is recorded.
+#[test]
+fn status_exits_3_when_the_recorded_backend_is_not_running() {
+    let env = Env::new();
+    env.install("cpu", "", None);
+    env.status_cmd(&[]).assert().code(0);
+    let pid = start(&env, "cpu");
+    env.status_cmd(&[]).assert().code(0);
+
+    let group = nix::unistd::Pid::from_raw(pid);
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL).unwrap();
+    assert!(wait_until(Duration::from_secs(30), || !alive(pid)));
+    let out = env.status_cmd(&[]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(text.contains("not_running"), "{text}");
+    assert!(
+        text.contains("not running: start it again with `voxctl restart --variant cpu`"),
+        "{text}"
+    );
+    let out = env.status_cmd(&["--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let doc: voxctl::status::Status = support::json_doc(&out.stdout);
+    let b = doc.backend.expect("still recorded");
+    assert_eq!(
+        (b.running, b.health, b.record.pid),
+        (false, HealthState::NotRunning, pid)
     );
 }

@@ -42,6 +42,7 @@ mod group_holding_voxctls_ancestor {
             args: Vec::new(),
             log: env.state.join("old.log"),
             started_at: 0,
+            ready_ms: None,
         }
         .write(&env.state.join("backend.json"))
         .unwrap();

@@ -164,6 +164,28 @@ impl Env {
         cmd
     }
 
+    /// `voxctl restart --variant V --data-dir D` plus `extra`: no `--port`, so the port is
+    /// the running backend's (or the default).
+    pub fn restart_keeping(&self, variant: &str, extra: &[&str]) -> assert_cmd::Command {
+        let mut cmd = super::voxctl(&self.state);
+        cmd.args(["restart", "--variant", variant, "--data-dir"])
+            .arg(&self.data)
+            .args(extra)
+            .timeout(Duration::from_secs(60));
+        cmd
+    }
+
+    /// `voxctl status --data-dir D` plus `extra` (`--json`), run as is: its exit code is
+    /// the caller's to check.
+    pub fn status_cmd(&self, extra: &[&str]) -> assert_cmd::Command {
+        let mut cmd = super::voxctl(&self.state);
+        cmd.arg("status")
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&self.data);
+        cmd
+    }
+
     /// The same, as a `std::process::Command` (to run in the background).
     pub fn restart_std(&self, variant: &str, extra: &[&str]) -> std::process::Command {
         let mut cmd = super::voxctl_std(&self.state);
