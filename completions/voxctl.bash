@@ -1634,7 +1634,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__verify)
-            opts="-c -q -v -h --check --manifest --relative-to-sums --ignore-missing --strict --pubkey-file --tauri-conf --data-dir --quiet --verbose --json --yes --state-dir --help --sha256 --pubkey --installed --app"
+            opts="-c -w -q -v -h --check --manifest --relative-to-sums --ignore-missing --strict --status --warn --pubkey-file --tauri-conf --data-dir --quiet --verbose --json --yes --state-dir --help --sha256 --pubkey --installed --app"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

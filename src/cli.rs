@@ -524,6 +524,13 @@ pub struct VerifyArgs {
     /// With -c: a malformed line is a failure, not a warning.
     #[arg(long, requires = "check")]
     pub strict: bool,
+    /// With -c: print no result lines and no summary, as `sha256sum -c --status`; the exit
+    /// status says it all (files that cannot be read are still named on stderr).
+    #[arg(long, requires = "check", overrides_with = "warn")]
+    pub status: bool,
+    /// With -c: name each improperly formatted line on stderr, as `sha256sum -c -w`.
+    #[arg(short, long, requires = "check", overrides_with = "status")]
+    pub warn: bool,
     /// The keys trusted to sign the sums files or the manifest.
     #[command(flatten)]
     pub keys: KeyArgs,

@@ -83,6 +83,12 @@ pub struct Check {
     pub size: Option<u64>,
     /// Why it failed or was skipped, in words, unless it is a plain hash mismatch.
     pub detail: Option<String>,
+    /// Why the file could not be opened or read, in the words of strerror(3) as GNU tools
+    /// print them (`No such file or directory`, `Is a directory`): set exactly when
+    /// `sha256sum -c` would say `FAILED open or read` (a missing file included). Not in the
+    /// JSON report, where `status` and `detail` say it.
+    #[serde(skip)]
+    pub read_error: Option<String>,
 }
 
 impl Check {
@@ -98,8 +104,29 @@ impl Check {
             expected_size: None,
             size: None,
             detail: None,
+            read_error: None,
         }
     }
+}
+
+/// strerror(3)'s words for `e` (`No such file or directory`), as GNU tools print them,
+/// without the ` (os error N)` that Rust adds; an error without an OS code as displayed.
+pub fn os_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => match text.strip_suffix(&format!(" (os error {code})")) {
+            Some(words) => words.to_string(),
+            None => text,
+        },
+        None => text,
+    }
+}
+
+/// [`os_reason`] for the first I/O error in `e`'s chain, else the whole chain.
+fn chain_reason(e: &anyhow::Error) -> String {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<std::io::Error>())
+        .map_or_else(|| format!("{e:#}"), os_reason)
 }
 
 /// How a verification runs: the settings of [`check_files`] and [`verify_manifest`].
@@ -122,8 +149,9 @@ pub enum Event {
         /// Bytes, since the previous `Hashed` of the same thread.
         bytes: u64,
     },
-    /// A file's check is done ([`check_files`]: in the order of its jobs).
-    Checked(Check),
+    /// A file's check is done ([`check_files`]: in the order of its jobs). Boxed: a check
+    /// is large beside the `Hashed` events that make up most of a run.
+    Checked(Box<Check>),
 }
 
 /// One file to check.
@@ -176,15 +204,24 @@ pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             check.status = Status::Missing;
+            check.read_error = Some(os_reason(&e));
             return Ok(check);
         }
         Err(e) => {
             check.detail = Some(format!("cannot stat: {e}"));
+            check.read_error = Some(os_reason(&e));
             return Ok(check);
         }
     };
     if !meta.is_file() {
+        // GNU reads what it is given and fails on a directory with EISDIR; voxctl reads
+        // only regular files (a FIFO or a device could block or never end).
         check.detail = Some("not a regular file".into());
+        check.read_error = Some(if meta.is_dir() {
+            os_reason(&std::io::Error::from_raw_os_error(nix::libc::EISDIR))
+        } else {
+            "not a regular file".into()
+        });
         return Ok(check);
     }
     check.size = Some(meta.len());
@@ -202,7 +239,10 @@ pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)
             }
         }
         Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
-        Err(e) => check.detail = Some(format!("{e:#}")),
+        Err(e) => {
+            check.detail = Some(format!("{e:#}"));
+            check.read_error = Some(chain_reason(&e));
+        }
     }
     Ok(check)
 }
@@ -260,7 +300,7 @@ pub fn check_files(
         for (i, outcome) in rx {
             pending.insert(i, outcome?);
             while let Some(check) = pending.remove(&done.len()) {
-                on_event(&Event::Checked(check.clone()));
+                on_event(&Event::Checked(Box::new(check.clone())));
                 done.push(check);
             }
         }
@@ -284,6 +324,8 @@ pub struct Malformed {
 pub struct Sums {
     /// One job per checksum line, in order; see [`parse_sums`] for how names resolve.
     pub jobs: Vec<Job>,
+    /// The line number (from 1) of each job, in the order of `jobs`.
+    pub lines: Vec<usize>,
     /// Lines that are neither checksum lines, empty lines nor `#` comments.
     pub malformed: Vec<Malformed>,
 }
@@ -318,6 +360,7 @@ pub fn parse_sums(
             }),
             checksum::CheckLine::Sum { sha256, name, .. } => {
                 let rel = Path::new(std::ffi::OsStr::from_bytes(&name));
+                sums.lines.push(i + 1);
                 sums.jobs.push(Job {
                     path: base.map_or_else(|| rel.to_path_buf(), |b| b.join(rel)),
                     name: String::from_utf8_lossy(&name).into_owned(),
@@ -353,22 +396,31 @@ pub fn read_sums(
 
 /// The bytes of a sums file (`-`: stdin). The user names it, so it may be a pipe (`<(...)`,
 /// `/dev/stdin`) as with `sha256sum -c`; it is read up to [`SUMS_FILE_CAP`] bytes, counted
-/// while reading. The one place `verify -c` reads one.
+/// while reading. The one place `verify -c` reads one. A missing one or a directory is
+/// [`Error::Integrity`] with the `io::Error` (`ENOENT`, `EISDIR`) in its chain.
 fn read_sums_bytes(path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {
         return read_capped(std::io::stdin().lock(), SUMS_FILE_CAP, Path::new("stdin"))
             .map_err(|e| over_cap(e, "checksum file"));
     }
-    read_bytes(path, "checksum file", SUMS_FILE_CAP, Source::UserNamed)
-}
-
-/// Where a small text file comes from, which decides the file types accepted.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Source {
-    /// Named by the user on the command line: a pipe or device is read too (with the cap).
-    UserNamed,
-    /// Part of a release (a manifest, `S.sha256`): only a regular file.
-    Release,
+    let unreadable = |e: std::io::Error| {
+        let what = match e.kind() {
+            std::io::ErrorKind::NotFound => "is missing",
+            _ if e.raw_os_error() == Some(nix::libc::EISDIR) => "is a directory",
+            _ => "cannot be read",
+        };
+        anyhow::Error::new(e).context(Error::Integrity(format!(
+            "checksum file {} {what}",
+            path.display()
+        )))
+    };
+    let f = std::fs::File::open(path).map_err(unreadable)?;
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(unreadable(std::io::Error::from_raw_os_error(
+            nix::libc::EISDIR,
+        )));
+    }
+    read_capped(f, SUMS_FILE_CAP, path).map_err(|e| over_cap(e, "checksum file"))
 }
 
 /// A [`TooLarge`] read as an integrity failure naming `what`; other errors unchanged.
@@ -379,39 +431,16 @@ fn over_cap(e: anyhow::Error, what: &str) -> anyhow::Error {
     }
 }
 
-/// Reads a small text file, at most `cap` bytes; a missing one, one of the wrong type or one
-/// over the cap is an integrity failure naming `what` and the path, as is one that is not
-/// UTF-8.
-fn read_text(path: &Path, what: &str, cap: u64, source: Source) -> Result<String> {
-    let bytes = read_bytes(path, what, cap, source)?;
+/// Reads a small text file of a release (a manifest, `S.sha256`: a regular file only), at
+/// most `cap` bytes; a missing one, one of the wrong type or one over the cap is an
+/// integrity failure naming `what` and the path, as is one that is not UTF-8.
+fn read_text(path: &Path, what: &str, cap: u64) -> Result<String> {
+    let bytes =
+        crate::checked_open::read_foreign(path, cap, Error::Integrity, Some(Error::Integrity))?
+            .ok_or_else(|| Error::Integrity(format!("{what} {} is missing", path.display())))?;
     String::from_utf8(bytes).map_err(|_| {
         Error::Integrity(format!("{what} {} is not UTF-8 text", path.display())).into()
     })
-}
-
-/// Reads a small file, at most `cap` bytes; a missing one, one of the wrong type or one over
-/// the cap is an integrity failure naming `what` and the path.
-fn read_bytes(path: &Path, what: &str, cap: u64, source: Source) -> Result<Vec<u8>> {
-    let bytes = match source {
-        Source::Release => {
-            crate::checked_open::read_foreign(path, cap, Error::Integrity, Some(Error::Integrity))?
-        }
-        Source::UserNamed => match std::fs::File::open(path) {
-            Ok(f) => {
-                if f.metadata().is_ok_and(|m| m.is_dir()) {
-                    return Err(Error::Integrity(format!(
-                        "{what} {} is a directory",
-                        path.display()
-                    ))
-                    .into());
-                }
-                Some(read_capped(f, cap, path).map_err(|e| over_cap(e, what))?)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
-        },
-    };
-    bytes.ok_or_else(|| Error::Integrity(format!("{what} {} is missing", path.display())).into())
 }
 
 /// What `verify --json` prints: the verdict, then what was checked.
@@ -419,6 +448,10 @@ fn read_bytes(path: &Path, what: &str, cap: u64, source: Source) -> Result<Vec<u
 pub struct Report {
     /// Whether everything passed (the command exits 0).
     pub ok: bool,
+    /// When something failed: the error object every `--json` failure carries (`code`,
+    /// `kind`, `message`, `hint`), as the command exits with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::error::ErrorBody>,
     /// With `--manifest`: the manifest's report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest: Option<ManifestReport>,
@@ -447,6 +480,97 @@ pub struct SumsFile {
     /// `--ignore-missing`, malformed lines with `--strict`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// What `sha256sum -c` counts while it checks one sums file (coreutils' `digest_check`):
+/// the numbers behind its `WARNING:` lines and its verdict on the file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Checksum lines (whatever became of their files).
+    pub lines: usize,
+    /// Improperly formatted lines.
+    pub malformed: usize,
+    /// Files whose digest matched.
+    pub matched: usize,
+    /// Files whose digest did not match.
+    pub mismatched: usize,
+    /// Files that could not be opened or read, missing ones included unless ignored.
+    pub unreadable: usize,
+}
+
+impl Tally {
+    /// Counts one file's check; with `ignore_missing` a missing file counts for nothing.
+    pub fn count(&mut self, check: &Check, ignore_missing: bool) {
+        if ignore_missing && check.status == Status::Missing {
+            return;
+        }
+        if check.read_error.is_some() {
+            self.unreadable += 1;
+        } else if check.status.passed() {
+            self.matched += 1;
+        } else {
+            self.mismatched += 1;
+        }
+    }
+
+    /// GNU's summary of a sums file that had checksum lines, in its words and order
+    /// (`WARNING: 1 computed checksum did NOT match`).
+    pub fn warnings(&self) -> Vec<String> {
+        let plural = |n: usize, one: &str, many: &str| {
+            format!("WARNING: {n} {}", if n == 1 { one } else { many })
+        };
+        let mut out = Vec::new();
+        if self.malformed > 0 {
+            out.push(plural(
+                self.malformed,
+                "line is improperly formatted",
+                "lines are improperly formatted",
+            ));
+        }
+        if self.unreadable > 0 {
+            out.push(plural(
+                self.unreadable,
+                "listed file could not be read",
+                "listed files could not be read",
+            ));
+        }
+        if self.mismatched > 0 {
+            out.push(plural(
+                self.mismatched,
+                "computed checksum did NOT match",
+                "computed checksums did NOT match",
+            ));
+        }
+        out
+    }
+
+    /// Why the sums file fails as a whole, beyond its files' own failures: no checksum
+    /// line, no file verified (`--ignore-missing`), malformed lines with `--strict`; in
+    /// GNU's words where it has some.
+    pub fn file_error(&self, ignore_missing: bool, strict: bool) -> Option<String> {
+        if self.lines == 0 {
+            Some("no properly formatted checksum lines found".into())
+        } else if ignore_missing && self.matched == 0 {
+            Some("no file was verified".into())
+        } else if strict && self.malformed > 0 {
+            Some(format!(
+                "{} improperly formatted line(s) (--strict)",
+                self.malformed
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// GNU's verdict on the sums file: a checksum line, a file that matched, none that did
+    /// not or could not be read, and with `strict` no malformed line.
+    pub fn passed(&self, strict: bool) -> bool {
+        self.lines > 0
+            && self.matched > 0
+            && self.mismatched == 0
+            && self.unreadable == 0
+            && !(strict && self.malformed > 0)
+    }
 }
 
 /// The kind of a split release's manifest; serialized as `"json"` or `"text"`.
@@ -518,7 +642,7 @@ pub fn verify_manifest(
     };
     let progress = |bytes| on_event(&Event::Hashed { bytes });
     let dir = crate::atomic::parent_dir(path);
-    let text = read_text(path, "manifest", MANIFEST_CAP, Source::Release)?;
+    let text = read_text(path, "manifest", MANIFEST_CAP)?;
     let expected = if text.trim_start().starts_with('{') {
         let m = Manifest::from_json(text.as_bytes())
             .with_context(|| format!("in {}", path.display()))?;
@@ -677,13 +801,8 @@ fn text_expected(path: &Path, dir: &Path, text: &str) -> Result<Expected> {
         .with_context(|| format!("{} has no usable file name", path.display()))?;
     let stem = file_name.strip_suffix(".manifest").unwrap_or(file_name);
     let sha_path = dir.join(format!("{stem}.sha256"));
-    let sum = checksum::parse_single(&read_text(
-        &sha_path,
-        "checksum file",
-        CHECKSUM_FILE_CAP,
-        Source::Release,
-    )?)
-    .with_context(|| format!("in {}", sha_path.display()))?;
+    let sum = checksum::parse_single(&read_text(&sha_path, "checksum file", CHECKSUM_FILE_CAP)?)
+        .with_context(|| format!("in {}", sha_path.display()))?;
     // The line names the asset as sha256sum saw it; keep only its file name.
     let named = Path::new(&sum.name)
         .file_name()

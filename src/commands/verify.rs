@@ -1,6 +1,9 @@
 //! `voxctl verify`: one file against `--sha256`, sums files with `-c`, or a split release
-//! with `--manifest`. Prints `NAME: OK|FAILED|MISSING` lines as `sha256sum -c` does (or one
-//! JSON document with `--json`) and exits 3 when anything fails.
+//! with `--manifest`. With `-c` (and `--sha256`) stdout and stderr are `sha256sum -c`'s
+//! (`NAME: OK`, `NAME: FAILED`, `NAME: FAILED open or read`; `WARNING: ...` summaries), with
+//! `voxctl` for `sha256sum` and the path tried added to a file's read error; the other modes
+//! print `NAME: OK|FAILED|MISSING|PRESENT|SKIPPED`. One JSON document with `--json`; exit 3
+//! when anything fails.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -8,21 +11,14 @@ use std::time::Duration;
 use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use voxctl::checksum::CheckReader;
+use voxctl::checksum::{gnu_quote, CheckReader};
 use voxctl::error::hinted;
 use voxctl::signature::{verify_beside, Authenticated, Keyring};
-use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile};
+use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile, Tally};
 use voxctl::Error;
 
 use crate::cli::VerifyArgs;
 use crate::output::{human_bytes, Printer};
-
-/// One sums file of `verify -c` as read: its entry in the report, and the range of the jobs
-/// (and so of the checks) that came from it.
-struct SumsRead {
-    doc: SumsFile,
-    jobs: std::ops::Range<usize>,
-}
 
 pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -62,7 +58,13 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
     } else {
         Vec::new()
     };
-    let (jobs, malformed, mut sums_files) = if let Some(sha256) = &args.sha256 {
+    let gnu = Gnu {
+        status_only: args.status,
+        warn: args.warn,
+        ignore_missing: args.ignore_missing,
+        strict: args.strict,
+    };
+    let (jobs, malformed, sums) = if let Some(sha256) = &args.sha256 {
         let [file] = args.files.as_slice() else {
             return Err(Error::Usage("--sha256 checks exactly one FILE".into()).into());
         };
@@ -75,64 +77,249 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         };
         (vec![job], Vec::new(), Vec::new())
     } else if args.check {
-        read_all_sums(&args, printer)?
+        read_all_sums(&args)?
     } else {
         return Err(hinted(
             Error::Usage("nothing to verify".into()),
             "use `verify FILE --sha256 HEX`, `verify -c [SUMS...]` or `verify --manifest PATH`",
         ));
     };
-    for m in &malformed {
-        printer.warn(format!("{}:{}: {}", m.file.display(), m.line, m.error));
-    }
 
     let total = jobs
         .iter()
         .filter_map(|j| std::fs::metadata(&j.path).ok())
         .map(|m| m.len())
         .sum();
+    let listing = Mutex::new(Listing {
+        printer,
+        gnu,
+        sums,
+        next: 0,
+        warned: 0,
+        seen: 0,
+    });
+    let lock = || listing.lock().unwrap_or_else(|e| e.into_inner());
     let mut checks = with_progress(printer, total, |progress| {
         verify::check_files(&jobs, &settings(threads), &|e| match e {
             verify::Event::Hashed { bytes } => progress(*bytes),
-            verify::Event::Checked(check) => {
-                if !(args.ignore_missing && check.status == Status::Missing || printer.json()) {
-                    print_check(printer, check);
-                }
-            }
+            verify::Event::Checked(check) => lock().check(check),
         })
     })?;
-    // Each sums file's own verdict, as sha256sum -c gives it.
-    for SumsRead { doc: sums, jobs } in &mut sums_files {
-        if sums.error.is_some() {
-            continue;
-        }
-        let own = &checks[jobs.clone()];
-        if args.ignore_missing && !own.iter().any(|c| c.status == Status::Ok) {
-            sums.error = Some("no file was verified".into());
-        } else if args.strict && sums.malformed_lines > 0 {
-            sums.error = Some(format!(
-                "{} improperly formatted line(s) (--strict)",
-                sums.malformed_lines
-            ));
-        }
-        if let Some(e) = &sums.error {
-            printer.warn(format!("{}: {e}", sums.file.display()));
+    let mut listing = lock();
+    listing.close_through(usize::MAX);
+    let sums: Vec<SumsFile> = listing.sums.drain(..).map(|s| s.doc).collect();
+    drop(listing);
+
+    let unreadable = checks.iter().filter(|c| c.read_error.is_some()).count();
+    let missing_ignored = checks
+        .iter()
+        .filter(|c| gnu.ignore_missing && c.status == Status::Missing)
+        .count();
+    let mismatched = checks
+        .iter()
+        .filter(|c| c.read_error.is_none() && !c.status.passed())
+        .count();
+    let mut what = Vec::new();
+    if mismatched > 0 {
+        what.push(format!("{mismatched} FAILED"));
+    }
+    if unreadable > missing_ignored {
+        what.push(format!(
+            "{} FAILED open or read",
+            unreadable - missing_ignored
+        ));
+    }
+    let mut failure = (!what.is_empty()).then(|| {
+        format!(
+            "verification failed: {} of {} listed",
+            what.join(", "),
+            checks.len() - missing_ignored
+        )
+    });
+    for s in &sums {
+        if let Some(e) = &s.error {
+            let line = format!("{}: {e}", s.file.display());
+            failure = Some(match failure {
+                Some(f) => format!("{f}; {line}"),
+                None => format!("verification failed: {line}"),
+            });
         }
     }
-    if args.ignore_missing {
+    if gnu.ignore_missing {
         checks.retain(|c| c.status != Status::Missing);
     }
-    let sums_files: Vec<SumsFile> = sums_files.into_iter().map(|s| s.doc).collect();
-    finish(printer, None, &signatures, &checks, &malformed, &sums_files)
+    let report = Report {
+        ok: failure.is_none(),
+        error: None,
+        manifest: None,
+        signatures,
+        files: checks,
+        malformed,
+        sums_files: sums,
+    };
+    finish(printer, report, failure, None)
+}
+
+/// How `-c` (and `--sha256`, as a one-line `-c`) report, as `sha256sum -c` does with the
+/// same options.
+#[derive(Debug, Clone, Copy)]
+struct Gnu {
+    /// `--status`: no `NAME: WORD` lines and no `WARNING:` summaries.
+    status_only: bool,
+    /// `-w`: each improperly formatted line is named on stderr.
+    warn: bool,
+    /// `--ignore-missing`: a missing file is neither listed nor a failure.
+    ignore_missing: bool,
+    /// `--strict`: an improperly formatted line fails its sums file.
+    strict: bool,
+}
+
+/// One sums file of `verify -c` as read.
+struct SumsRead {
+    /// Its entry in the report (`error` set when it is closed).
+    doc: SumsFile,
+    /// Its name in diagnostics, as GNU quotes it (`'standard input'` for stdin).
+    shown: String,
+    /// The range of the jobs (and so of the checks) that came from it.
+    jobs: std::ops::Range<usize>,
+    /// The line number of each of those jobs.
+    lines: Vec<usize>,
+    /// The line numbers of its improperly formatted lines.
+    malformed: Vec<usize>,
+    /// Why it could not be read, after `NAME: ` (GNU: `No such file or directory`).
+    read_error: Option<String>,
+    /// What its checks came to.
+    tally: Tally,
+}
+
+/// The stdout and stderr of `verify -c` as the checks come in (in the order of the jobs),
+/// in `sha256sum -c`'s order: each sums file's lines (with `-w`, each malformed line's
+/// warning before the next checksum line's result), then its summary.
+struct Listing<'a> {
+    printer: &'a Printer,
+    gnu: Gnu,
+    sums: Vec<SumsRead>,
+    /// The first sums file not closed yet.
+    next: usize,
+    /// How many malformed lines of `sums[next]` were warned about.
+    warned: usize,
+    /// How many checks were listed.
+    seen: usize,
+}
+
+impl Listing<'_> {
+    /// Lists the next check, after closing the sums files that end before it.
+    fn check(&mut self, check: &Check) {
+        let i = self.seen;
+        self.seen += 1;
+        self.close_through(i);
+        if let Some(s) = self.sums.get(self.next) {
+            let line = s.lines[i - s.jobs.start];
+            self.warn_malformed(|l| l < line);
+        }
+        if let Some(s) = self.sums.get_mut(self.next) {
+            s.tally.count(check, self.gnu.ignore_missing);
+        }
+        self.print(check);
+    }
+
+    /// `NAME: OK`, `NAME: FAILED` or `NAME: FAILED open or read` on stdout (unless
+    /// `--status`, `--json`, or `-q` for OK), and for a file that could not be read
+    /// `voxctl: NAME: REASON (tried PATH)` on stderr; nothing for a missing file with
+    /// `--ignore-missing`.
+    fn print(&self, check: &Check) {
+        let printer = self.printer;
+        if self.gnu.ignore_missing && check.status == Status::Missing {
+            return;
+        }
+        let word = match (&check.read_error, check.status.passed()) {
+            (Some(_), _) => "FAILED open or read",
+            (None, true) => "OK",
+            (None, false) => "FAILED",
+        };
+        let name = check.raw_name.as_deref().unwrap_or(check.name.as_bytes());
+        let shown =
+            !(self.gnu.status_only || printer.json() || printer.quiet() && check.status.passed());
+        if shown {
+            let mut line = voxctl::checksum::check_output_name(name);
+            line.extend_from_slice(b": ");
+            line.extend_from_slice(word.as_bytes());
+            printer.data_bytes(&line);
+        }
+        match &check.read_error {
+            Some(reason) => {
+                let tried = std::path::absolute(&check.path).unwrap_or_else(|_| check.path.clone());
+                let tried = tried.as_os_str().as_encoded_bytes();
+                let tried = if tried == name {
+                    String::new()
+                } else {
+                    format!(" (tried {})", gnu_quote(tried))
+                };
+                printer.message(format!("voxctl: {}: {reason}{tried}", gnu_quote(name)));
+            }
+            None => {
+                if let Some(detail) = &check.detail {
+                    printer.warn(format!("{}: {detail}", check.name));
+                }
+            }
+        }
+    }
+
+    /// With `-w`, warns about the malformed lines of the current sums file not warned
+    /// about yet whose number passes `before`.
+    fn warn_malformed(&mut self, before: impl Fn(usize) -> bool) {
+        let Some(s) = self.sums.get(self.next) else {
+            return;
+        };
+        while let Some(&line) = s.malformed.get(self.warned).filter(|&&l| before(l)) {
+            self.warned += 1;
+            if self.gnu.warn {
+                self.printer.message(format!(
+                    "voxctl: {}: {line}: improperly formatted SHA256 checksum line",
+                    s.shown
+                ));
+            }
+        }
+    }
+
+    /// Closes every sums file whose jobs end at or before job `i`: its remaining warnings,
+    /// then its summary as GNU prints it (`WARNING: ...`, `NAME: no file was verified`),
+    /// and its verdict in the report.
+    fn close_through(&mut self, i: usize) {
+        while self.sums.get(self.next).is_some_and(|s| s.jobs.end <= i) {
+            self.warn_malformed(|_| true);
+            let (gnu, printer) = (self.gnu, self.printer);
+            let s = &mut self.sums[self.next];
+            let say = |line: String| printer.message(format!("voxctl: {line}"));
+            if let Some(e) = &s.read_error {
+                say(format!("{}: {e}", s.shown));
+                s.doc.error = Some(e.clone());
+            } else {
+                s.tally.lines = s.doc.checksum_lines;
+                s.tally.malformed = s.doc.malformed_lines;
+                if s.tally.lines == 0 {
+                    say(format!(
+                        "{}: no properly formatted checksum lines found",
+                        s.shown
+                    ));
+                } else if !gnu.status_only {
+                    s.tally.warnings().into_iter().for_each(say);
+                    if gnu.ignore_missing && s.tally.matched == 0 {
+                        say(format!("{}: no file was verified", s.shown));
+                    }
+                }
+                s.doc.error = s.tally.file_error(gnu.ignore_missing, gnu.strict);
+            }
+            self.next += 1;
+            self.warned = 0;
+        }
+    }
 }
 
 /// Reads every sums file of `verify -c` (stdin if none), in order, with one GNU line reader
-/// for the whole run. A sums file that cannot be read or has no checksum line fails on its
-/// own (a warning now, exit 3 at the end) and does not stop the others.
-fn read_all_sums(
-    args: &VerifyArgs,
-    printer: &Printer,
-) -> Result<(Vec<Job>, Vec<Malformed>, Vec<SumsRead>)> {
+/// for the whole run. A sums file that cannot be read fails on its own, when its turn
+/// comes, and does not stop the others.
+fn read_all_sums(args: &VerifyArgs) -> Result<(Vec<Job>, Vec<Malformed>, Vec<SumsRead>)> {
     let stdin = [PathBuf::from("-")];
     let files = if args.files.is_empty() {
         &stdin[..]
@@ -142,40 +329,62 @@ fn read_all_sums(
     let mut reader = CheckReader::new();
     let (mut jobs, mut malformed, mut sums_files) = (Vec::new(), Vec::new(), Vec::new());
     for file in files {
+        let is_stdin = file == Path::new("-");
         let base = args.relative_to_sums.then(|| {
-            if file == Path::new("-") {
+            if is_stdin {
                 Path::new(".")
             } else {
                 voxctl::atomic::parent_dir(file)
             }
         });
         let start = jobs.len();
-        let (lines, bad, error) = match verify::read_sums(file, base, &mut reader) {
-            Ok(sums) => {
-                let (lines, bad) = (sums.jobs.len(), sums.malformed.len());
-                jobs.extend(sums.jobs);
-                malformed.extend(sums.malformed);
-                let none = (lines == 0)
-                    .then(|| "no properly formatted SHA-256 checksum lines found".to_string());
-                (lines, bad, none)
-            }
-            Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
-            Err(e) => (0, 0, Some(format!("{e:#}"))),
-        };
-        if let Some(e) = &error {
-            printer.warn(format!("{}: {e}", file.display()));
-        }
-        sums_files.push(SumsRead {
+        let mut read = SumsRead {
             doc: SumsFile {
                 file: file.clone(),
-                checksum_lines: lines,
-                malformed_lines: bad,
-                error,
+                checksum_lines: 0,
+                malformed_lines: 0,
+                error: None,
             },
-            jobs: start..jobs.len(),
-        });
+            shown: if is_stdin {
+                gnu_quote(b"standard input")
+            } else {
+                gnu_quote(file.as_os_str().as_encoded_bytes())
+            },
+            jobs: start..start,
+            lines: Vec::new(),
+            malformed: Vec::new(),
+            read_error: None,
+            tally: Tally::default(),
+        };
+        match verify::read_sums(file, base, &mut reader) {
+            Ok(sums) => {
+                read.doc.checksum_lines = sums.jobs.len();
+                read.doc.malformed_lines = sums.malformed.len();
+                read.lines = sums.lines;
+                read.malformed = sums.malformed.iter().map(|m| m.line).collect();
+                jobs.extend(sums.jobs);
+                malformed.extend(sums.malformed);
+            }
+            Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
+            Err(e) => read.read_error = Some(sums_read_error(&e)),
+        }
+        read.jobs = start..jobs.len();
+        sums_files.push(read);
     }
     Ok((jobs, malformed, sums_files))
+}
+
+/// Why a sums file could not be read, after its name: GNU's words (`No such file or
+/// directory`; `read error` for a directory, which voxctl explains in parentheses), else
+/// voxctl's (over the size cap).
+fn sums_read_error(e: &anyhow::Error) -> String {
+    match e.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
+        Some(io) if io.raw_os_error() == Some(nix::libc::EISDIR) => {
+            format!("read error ({})", verify::os_reason(io))
+        }
+        Some(io) => verify::os_reason(io),
+        None => format!("{e:#}"),
+    }
 }
 
 /// The file that pins the split release whose manifest is `path`: a JSON manifest itself;
@@ -235,7 +444,17 @@ fn run_manifest(
             print_check(printer, check);
         }
     }
-    finish(printer, Some(&report), signatures, &report.checks, &[], &[])
+    let failure = counted_failure(&report.checks);
+    let doc = Report {
+        ok: failure.is_none(),
+        error: None,
+        files: report.checks.clone(),
+        manifest: Some(report),
+        signatures: signatures.to_vec(),
+        malformed: Vec::new(),
+        sums_files: Vec::new(),
+    };
+    finish(printer, doc, failure, None)
 }
 
 /// `verify --installed [VARIANT]`: every file of the installed variants re-hashed against
@@ -305,17 +524,24 @@ fn run_installed(
         }
         Ok(())
     })?;
-    let failed = !voxctl::installs::audit::all_passed(&checks);
-    let outcome = finish(printer, None, &[], &checks, &[], &[]);
-    if failed {
+    let hint = (!voxctl::installs::audit::all_passed(&checks)).then(|| {
         let variants: Vec<String> = records.iter().filter_map(|r| r.variant.clone()).collect();
-        let hint = match variants.as_slice() {
+        match variants.as_slice() {
             [one] => format!("repair it with `voxctl fetch --repair --variant {one}`"),
             _ => "repair with `voxctl fetch --repair --variant VARIANT`".to_string(),
-        };
-        return outcome.map_err(|e| hinted(e, hint));
-    }
-    outcome
+        }
+    });
+    let failure = counted_failure(&checks);
+    let doc = Report {
+        ok: failure.is_none(),
+        error: None,
+        manifest: None,
+        signatures: Vec::new(),
+        files: checks,
+        malformed: Vec::new(),
+        sums_files: Vec::new(),
+    };
+    finish(printer, doc, failure, hint)
 }
 
 /// The library's settings: `threads` files at a time, cancelled by SIGINT/SIGTERM.
@@ -353,10 +579,10 @@ fn with_progress<T>(
     outcome
 }
 
-/// One `NAME: WORD` line on stdout, as `sha256sum -c` prints it (passes are left out with
-/// -q; a name with a newline is escaped); a `MISSING` line names the absolute path tried
-/// when the name is not that path. The reason
-/// for a failure other than a plain mismatch goes to stderr.
+/// One `NAME: WORD` line on stdout for `--manifest` and `--installed` (passes are left out
+/// with -q; a name with a newline is escaped as `sha256sum -c` escapes it); a `MISSING` line
+/// names the absolute path tried when the name is not that path. The reason for a failure
+/// other than a plain mismatch goes to stderr.
 fn print_check(printer: &Printer, check: &Check) {
     if !(printer.quiet() && check.status.passed()) {
         let name = check.raw_name.as_deref().unwrap_or(check.name.as_bytes());
@@ -381,55 +607,51 @@ fn print_check(printer: &Printer, check: &Check) {
     }
 }
 
-/// Prints the JSON document if asked, and turns failures into an integrity error (exit 3).
+/// What failed among the checks of `--manifest` and `--installed`
+/// (`verification failed: 1 FAILED, 1 MISSING of 4 checked`), or `None` if nothing did.
+fn counted_failure(checks: &[Check]) -> Option<String> {
+    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+    let what: Vec<String> = [
+        (count(Status::Failed), "FAILED"),
+        (count(Status::Missing), "MISSING"),
+        (count(Status::Skipped), "SKIPPED"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, word)| format!("{n} {word}"))
+    .collect();
+    (!what.is_empty()).then(|| {
+        format!(
+            "verification failed: {} of {} checked",
+            what.join(", "),
+            checks.len()
+        )
+    })
+}
+
+/// Ends a verification: `failure` (with `hint`) becomes an integrity error (exit 3); with
+/// `--json` the report is printed first, carrying that error's `{code, kind, message, hint}`
+/// as every `--json` failure does (the error is then not printed as a second document).
 fn finish(
     printer: &Printer,
-    manifest: Option<&verify::ManifestReport>,
-    signatures: &[Authenticated],
-    checks: &[Check],
-    malformed: &[Malformed],
-    sums_files: &[SumsFile],
+    mut report: Report,
+    failure: Option<String>,
+    hint: Option<String>,
 ) -> Result<ExitStatus> {
-    let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
-    let (failed, missing, skipped) = (
-        count(Status::Failed),
-        count(Status::Missing),
-        count(Status::Skipped),
-    );
-    let bad_sums = sums_files.iter().filter(|s| s.error.is_some()).count();
-    let ok = failed + missing + skipped + bad_sums == 0;
-    if printer.json() {
-        printer.json_doc(&Report {
-            ok,
-            manifest: manifest.cloned(),
-            signatures: signatures.to_vec(),
-            files: checks.to_vec(),
-            malformed: malformed.to_vec(),
-            sums_files: sums_files.to_vec(),
-        })?;
-    }
-    if ok {
-        return Ok(ExitStatus::Success);
-    }
-    let mut what = Vec::new();
-    for (n, word) in [
-        (failed, "FAILED"),
-        (missing, "MISSING"),
-        (skipped, "SKIPPED"),
-    ] {
-        if n > 0 {
-            what.push(format!("{n} {word}"));
+    let err = failure.map(|message| {
+        let err = anyhow::Error::from(Error::Integrity(message));
+        match hint {
+            Some(hint) => hinted(err, hint),
+            None => err,
         }
+    });
+    report.ok = err.is_none();
+    if printer.json() {
+        report.error = err.as_ref().map(|e| printer.error_body(e));
+        printer.json_doc(&report)?;
     }
-    if bad_sums > 0 {
-        what.push(format!(
-            "{bad_sums} checksum file(s) failed (see the warnings above)"
-        ));
+    match err {
+        None => Ok(ExitStatus::Success),
+        Some(err) => Err(err),
     }
-    Err(Error::Integrity(format!(
-        "verification failed: {} of {} checked",
-        what.join(", "),
-        checks.len()
-    ))
-    .into())
 }

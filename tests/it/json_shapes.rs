@@ -650,6 +650,7 @@ fn verify_report() {
     let hash = voxctl::checksum::Sha256::of(b"a").to_hex();
     let report = VerifyReport {
         ok: false,
+        error: None,
         manifest: None,
         signatures: Vec::new(),
         files: vec![check.clone()],
@@ -704,6 +705,7 @@ fn verify_report() {
     assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
     let with_manifest = VerifyReport {
         ok: true,
+        error: None,
         manifest: Some(ManifestReport {
             manifest: "/r/a.manifest".into(),
             kind: ManifestKind::Text,

@@ -48,7 +48,7 @@ fn one_file_against_a_digest() {
         .stderr(predicate::str::contains("verification failed: 1 FAILED"));
     run(&tmp.path().join("nope"), &good)
         .code(3)
-        .stdout(predicate::str::ends_with("nope: MISSING\n"));
+        .stdout(predicate::str::ends_with("nope: FAILED open or read\n"));
     // A digest typed on the command line is a usage error (exit 2); a
     // malformed digest inside a sums file stays an integrity failure (exit 3).
     for typo in [
@@ -100,8 +100,8 @@ fn sums_fixture(dir: &Path) -> std::path::PathBuf {
 }
 
 /// Names resolve against the current directory, as `sha256sum -c` does;
-/// `--relative-to-sums` resolves them against the sums file's directory; a MISSING line names
-/// the path tried.
+/// `--relative-to-sums` resolves them against the sums file's directory; the read error of a
+/// missing file names the path tried.
 #[test]
 fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file() {
     let tmp = tempfile::tempdir().unwrap();
@@ -120,7 +120,7 @@ fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file
         .assert()
         .code(3)
         .stdout(expected);
-    // The common case: the sums file was written from inside `vx` and is read from there.
+    // The issue's case: the sums file was written from inside `vx` and is read from there.
     let vx = tmp.path().join("vx");
     write(&vx.join("files/good one"), b"1");
     let h1 = Sha256::of(b"1");
@@ -134,15 +134,18 @@ fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file
         .assert()
         .success()
         .stdout("files/good one: OK\n");
-    // From elsewhere, the same names are missing, and the line says where voxctl looked.
+    // From elsewhere, the same names are missing, and stderr says where voxctl looked.
     voxctl(tmp.path())
         .current_dir(tmp.path())
         .args(["verify", "-c"])
         .arg(&sums)
         .assert()
         .code(3)
-        .stdout(predicate::str::contains(format!(
-            "files/good one: MISSING (tried {})\n",
+        .stdout(predicate::str::starts_with(
+            "files/good one: FAILED open or read\n",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "voxctl: 'files/good one': No such file or directory (tried '{}')\n",
             tmp.path().join("files/good one").display()
         )));
     // --relative-to-sums: against the sums file's directory, from anywhere.
@@ -186,9 +189,11 @@ fn a_sums_file_without_checksum_lines_does_not_stop_the_others() {
             .code(3)
             .stdout("a: OK\n")
             .stderr(predicate::str::contains(
-                "empty.sums: no properly formatted SHA-256 checksum lines found",
+                "voxctl: empty.sums: no properly formatted checksum lines found\n",
             ))
-            .stderr(predicate::str::contains("gone.sums is missing"));
+            .stderr(predicate::str::contains(
+                "voxctl: gone.sums: No such file or directory\n",
+            ));
     }
     let out = voxctl(dir)
         .current_dir(dir)
@@ -224,35 +229,57 @@ fn missing_files_malformed_lines_and_their_options() {
             .arg("S")
             .assert()
     };
+    let not_read = format!(
+        "voxctl: gone: No such file or directory (tried {})\n",
+        dir.join("gone").display()
+    );
+    let summary = "voxctl: WARNING: 1 line is improperly formatted\n\
+                   voxctl: WARNING: 1 listed file could not be read\n";
+    let error = "voxctl: error: verification failed: 1 FAILED open or read of 2 listed\n";
     verify(&[])
         .code(3)
-        .stdout(format!(
-            "here: OK\ngone: MISSING (tried {})\n",
-            dir.join("gone").display()
-        ))
-        .stderr(predicate::str::contains(
-            "S:3: improperly formatted SHA-256 checksum line",
-        ));
-    verify(&["--ignore-missing"]).success().stdout("here: OK\n");
+        .stdout("here: OK\ngone: FAILED open or read\n")
+        .stderr(format!("{not_read}{summary}{error}"));
+    verify(&["-w"]).code(3).stderr(format!(
+        "{not_read}voxctl: S: 3: improperly formatted SHA256 checksum line\n{summary}{error}"
+    ));
+    verify(&["--status"])
+        .code(3)
+        .stdout("")
+        .stderr(format!("{not_read}{error}"));
+    verify(&["-q"])
+        .code(3)
+        .stdout("gone: FAILED open or read\n")
+        .stderr(error);
+    verify(&["--ignore-missing"])
+        .success()
+        .stdout("here: OK\n")
+        .stderr("voxctl: WARNING: 1 line is improperly formatted\n");
     verify(&["--ignore-missing", "--strict"])
         .code(3)
-        .stderr(predicate::str::contains(
-            "1 improperly formatted line(s) (--strict)",
-        ));
+        .stdout("here: OK\n")
+        .stderr(
+            "voxctl: WARNING: 1 line is improperly formatted\n\
+             voxctl: error: verification failed: S: 1 improperly formatted line(s) (--strict)\n",
+        );
     write(&sums, format!("{h}  gone\n").as_bytes());
-    verify(&["--ignore-missing"])
-        .code(3)
-        .stderr(predicate::str::contains("S: no file was verified"));
+    verify(&["--ignore-missing"]).code(3).stdout("").stderr(
+        "voxctl: S: no file was verified\n\
+             voxctl: error: verification failed: S: no file was verified\n",
+    );
     write(&sums, b"garbage\n");
-    verify(&[])
-        .code(3)
-        .stderr(predicate::str::contains("no properly formatted"));
+    verify(&[]).code(3).stderr(predicate::str::starts_with(
+        "voxctl: S: no properly formatted checksum lines found\n",
+    ));
     voxctl(dir)
         .args(["verify", "-c"])
         .arg(dir.join("no-such-sums"))
         .assert()
         .code(3)
-        .stderr(predicate::str::contains("no-such-sums is missing"));
+        .stderr(predicate::str::starts_with(format!(
+            "voxctl: {}: No such file or directory\n",
+            dir.join("no-such-sums").display()
+        )));
 }
 
 #[test]
@@ -356,8 +383,8 @@ fn a_json_manifest_release_checks_parts_whole_and_assembled_asset() {
 
 #[test]
 fn a_text_manifest_with_a_missing_part_still_reports_the_intact_parts_present() {
-    // The intact parts of a text manifest (no per-part checksums) are PRESENT, not FAILED
-    // without detail, when another part is missing.
+    // The intact parts of a text manifest (no per-part checksums) are reported present even
+    // when another part is missing, not FAILED with no detail.
     let tmp = tempfile::tempdir().unwrap();
     let rel = voxctl_release(tmp.path(), "vb.exe", &bytes(2_500_000, 12));
     std::fs::remove_file(rel.join("vb.part01.exe")).unwrap();
@@ -546,30 +573,544 @@ fn sigint_stops_a_verify_with_exit_130() {
     assert!(out.stdout.is_empty(), "no verdict for an interrupted check");
 }
 
-/// One file's verdict as printed on stdout: the name's bytes as printed, and the outcome
-/// (`OK`, `FAILED`, or `UNREADABLE` for GNU's `FAILED open or read` and voxctl's `MISSING`).
-fn verdicts(stdout: &[u8]) -> Vec<(Vec<u8>, &'static str)> {
+/// `verify -c` prints a file that cannot be read as `sha256sum -c` does, `NAME: FAILED open
+/// or read`, and says on stderr, beside GNU's reason, where it looked.
+#[test]
+fn a_missing_file_fails_open_or_read_and_stderr_names_the_path_tried() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(&dir.join("here"), b"x");
+    write(&dir.join("sub/placeholder"), b"");
+    let h = Sha256::of(b"x");
+    write(
+        &dir.join("sub/S"),
+        format!("{h}  here\n{h}  gone\n{h}  with space\n{h}  sub\n").as_bytes(),
+    );
+    let tried = |name: &str| dir.join(name).display().to_string();
+    voxctl(dir)
+        .current_dir(dir)
+        .args(["verify", "-c", "sub/S"])
+        .assert()
+        .code(3)
+        .stdout(
+            "here: OK\ngone: FAILED open or read\nwith space: FAILED open or read\n\
+             sub: FAILED open or read\n",
+        )
+        .stderr(format!(
+            "voxctl: gone: No such file or directory (tried {})\n\
+             voxctl: 'with space': No such file or directory (tried '{}')\n\
+             voxctl: sub: Is a directory (tried {})\n\
+             voxctl: WARNING: 3 listed files could not be read\n\
+             voxctl: error: verification failed: 3 FAILED open or read of 4 listed\n",
+            tried("gone"),
+            tried("with space"),
+            tried("sub"),
+        ));
+    // Resolved against the sums file's directory, the path tried is there.
+    voxctl(dir)
+        .current_dir(dir)
+        .args(["verify", "-c", "--relative-to-sums", "sub/S"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::starts_with("here: FAILED open or read\n"))
+        .stderr(predicate::str::starts_with(format!(
+            "voxctl: here: No such file or directory (tried {})\n",
+            tried("sub/here")
+        )));
+    // An absolute name is the path tried: nothing to add.
+    let abs = dir.join("gone");
+    write(
+        &dir.join("A"),
+        format!("{h}  {}\n", abs.display()).as_bytes(),
+    );
+    voxctl(dir)
+        .current_dir(dir)
+        .args(["verify", "-c", "A"])
+        .assert()
+        .code(3)
+        .stdout(format!("{}: FAILED open or read\n", abs.display()))
+        .stderr(predicate::str::starts_with(format!(
+            "voxctl: {}: No such file or directory\n",
+            abs.display()
+        )));
+}
+
+/// A failing `--json` report carries the error object that every `--json`
+/// failure carries, beside the report's fields; a passing one has none.
+#[test]
+fn a_failing_json_report_carries_the_error_object() {
+    use voxctl::error::ErrorBody;
+    use voxctl::exit::ExitStatus;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(&dir.join("a"), b"a");
+    let good = format!("{}  a\n", Sha256::of(b"a"));
+    write(&dir.join("GOOD"), good.as_bytes());
+    write(
+        &dir.join("BAD"),
+        format!(
+            "{good}{}  a\n{}  gone\n",
+            Sha256::of(b"b"),
+            Sha256::of(b"a")
+        )
+        .as_bytes(),
+    );
+    let json = |args: &[&str], code: i32| -> (Report, String) {
+        let out = voxctl(dir)
+            .current_dir(dir)
+            .arg("--json")
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone();
+        let text = String::from_utf8(out.stdout.clone()).unwrap();
+        (support::json_doc(&out.stdout), text)
+    };
+    let (doc, text) = json(&["verify", "-c", "BAD"], 3);
+    let message = "verification failed: 1 FAILED, 1 FAILED open or read of 3 listed";
+    assert_eq!(
+        doc.error,
+        Some(ErrorBody::new(ExitStatus::Integrity, message, None))
+    );
+    assert!(
+        text.starts_with(&format!(
+            "{{\n  \"ok\": false,\n  \"error\": {{\n    \"code\": 3,\n    \"kind\": \"integrity\",\n    \"message\": \"{message}\",\n    \"hint\": null\n  }},\n  \"files\": ["
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        statuses(&doc),
+        [Status::Ok, Status::Failed, Status::Missing]
+    );
+    // The sums file's own failure is in the message too.
+    let (doc, _) = json(&["verify", "-c", "--ignore-missing", "GOOD", "nope"], 3);
+    assert_eq!(
+        doc.error.map(|e| (e.kind, e.message)),
+        Some((
+            "integrity".to_string(),
+            "verification failed: nope: No such file or directory".to_string()
+        ))
+    );
+    // A split release with a part missing.
+    let rel = voxctl_release(dir, "vb", &bytes(1_500_000, 3));
+    std::fs::remove_file(rel.join("vb.part01")).unwrap();
+    let manifest = rel.join("vb.manifest.json");
+    let (doc, _) = json(&["verify", "--manifest", manifest.to_str().unwrap()], 3);
+    let error = doc.error.expect("an error object");
+    assert_eq!(
+        (error.code, error.kind.as_str()),
+        (ExitStatus::Integrity, "integrity")
+    );
+    assert_eq!(
+        error.message,
+        "verification failed: 1 MISSING, 1 SKIPPED of 3 checked"
+    );
+    let (doc, text) = json(&["verify", "-c", "GOOD"], 0);
+    assert!(
+        doc.ok && doc.error.is_none() && !text.contains("\"error\""),
+        "{text}"
+    );
+}
+
+/// The files of the differential runs, each holding its own name; sums files go in `sums/`.
+const PRESENT: &[&[u8]] = &[
+    b"plain",
+    b"with space",
+    b" lead",
+    b"*star",
+    b"paren)",
+    b"a(b) = c",
+    b"back\\slash",
+    b"nl\nname",
+    b"cr\rname",
+    b"tab\tname",
+    b"\xff\xfe-latin1",
+    b"trail ",
+    "utf8-\u{e9}".as_bytes(),
+    b"SHA256 (x)",
+    b"quote'd",
+    b"colon:name",
+    b"sub/file",
+    b"sub/deeper/x y",
+    b"sub/back\\slash\nnl",
+];
+
+/// Names that cannot be read: missing (also below a missing directory), below a regular
+/// file (`ENOTDIR`, not missing for `--ignore-missing`) and a directory (`EISDIR`).
+const UNREADABLE: &[&[u8]] = &[
+    b"gone",
+    b"gone two",
+    b"nl\ngone",
+    b"back\\gone",
+    b"quo'te gone",
+    b"sub/gone",
+    b"nodir/x",
+    b"plain/x",
+    b"sub",
+];
+
+fn os(name: &[u8]) -> &std::ffi::OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::OsStr::from_bytes(name)
+}
+
+fn differential_fixture(dir: &Path) {
+    for name in PRESENT {
+        write(&dir.join(os(name)), name);
+    }
+    std::fs::create_dir_all(dir.join("sums/sub")).unwrap();
+}
+
+/// One run of `sha256sum -c` and of `voxctl verify -c` with the same arguments, in the same
+/// directory, on the same standard input.
+#[derive(Debug, Clone, Default)]
+struct Run {
+    /// Options, in order.
+    flags: Vec<&'static str>,
+    /// The sums-file operands (`-` for stdin; none reads stdin too).
+    args: Vec<String>,
+    stdin: Vec<u8>,
+}
+
+/// Where `voxctl verify -c` differs from `sha256sum -c` on `run`, in words; empty if
+/// nowhere. The contract: the same stdout byte for byte; exit 0 where GNU exits 0 and 3 where
+/// it exits 1; on stderr GNU's lines in GNU's order with `voxctl:` for `sha256sum:`, a read
+/// error of a listed file followed by ` (tried PATH)`, a sums file's directory `read error`
+/// by ` (Is a directory)`, then voxctl's own `voxctl: error: verification failed: ...` when
+/// it fails. With `--quiet` (voxctl's global `-q`, "only errors on stderr") that error is all.
+///
+/// Returns the differences and what `sha256sum -c` did.
+fn differences(dir: &Path, run: &Run) -> (Vec<String>, std::process::Output) {
+    let spawn = |mut cmd: std::process::Command| {
+        let mut child = cmd
+            .current_dir(dir)
+            .env("LC_ALL", "C.UTF-8")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("sha256sum (coreutils) and voxctl run");
+        let mut input = child.stdin.take().unwrap();
+        // A tool given no `-` does not read it.
+        match std::io::Write::write_all(&mut input, &run.stdin) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            written => written.unwrap(),
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let mut gnu = std::process::Command::new("sha256sum");
+    gnu.arg("-c").args(&run.flags).args(&run.args);
+    let mut ours = support::voxctl_std(dir);
+    ours.args(["verify", "-c"]).args(&run.flags).args(&run.args);
+    let (g, o) = (spawn(gnu), spawn(ours));
     let mut out = Vec::new();
-    let body = stdout.strip_suffix(b"\n").unwrap_or(stdout);
-    if body.is_empty() {
-        return out;
+    match (g.status.code(), o.status.code()) {
+        (Some(0), Some(0)) | (Some(1), Some(3)) => {}
+        (g, o) => out.push(format!("exit: sha256sum {g:?}, voxctl {o:?}")),
     }
-    for line in body.split(|&b| b == b'\n') {
-        let find = |pat: &[u8]| line.windows(pat.len()).position(|w| w == pat);
-        let (name, word) = if let Some(i) = find(b": MISSING") {
-            (&line[..i], "UNREADABLE")
-        } else if let Some(name) = line.strip_suffix(b": FAILED open or read") {
-            (name, "UNREADABLE")
-        } else if let Some(name) = line.strip_suffix(b": OK") {
-            (name, "OK")
-        } else if let Some(name) = line.strip_suffix(b": FAILED") {
-            (name, "FAILED")
-        } else {
-            panic!("unexpected line {:?}", String::from_utf8_lossy(line));
+    let lines = |b: &[u8]| -> Vec<String> {
+        let body = b.strip_suffix(b"\n").unwrap_or(b);
+        if body.is_empty() {
+            return Vec::new();
+        }
+        body.split(|&c| c == b'\n')
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect()
+    };
+    let (gout, oout) = (lines(&g.stdout), lines(&o.stdout));
+    for i in 0..gout.len().max(oout.len()) {
+        if gout.get(i) != oout.get(i) {
+            out.push(format!(
+                "stdout line {}: sha256sum {:?}, voxctl {:?}",
+                i + 1,
+                gout.get(i),
+                oout.get(i)
+            ));
+        }
+    }
+    if g.stdout != o.stdout && out.iter().all(|d| !d.starts_with("stdout")) {
+        out.push("stdout differs in its last newline".into());
+    }
+    let gerr: Vec<String> = lines(&g.stderr)
+        .into_iter()
+        .map(|l| match l.strip_prefix("sha256sum: ") {
+            Some(rest) => format!("voxctl: {rest}"),
+            None => l,
+        })
+        .collect();
+    let mut oerr = lines(&o.stderr);
+    if !o.status.success() {
+        match oerr.pop() {
+            Some(l) if l.starts_with("voxctl: error: verification failed: ") => {}
+            l => out.push(format!("stderr ends with {l:?}, not voxctl's error")),
+        }
+    }
+    if run.flags.contains(&"--quiet") {
+        if !oerr.is_empty() {
+            out.push(format!("stderr with --quiet: {oerr:?}"));
+        }
+        return (out, g);
+    }
+    // A listed file's read error may name the path tried: the name as GNU quoted it, with
+    // the directory in front (`dir` needs no quoting, so the quotes stay where they were).
+    let dir_text = format!("{}/", dir.display());
+    let tried = |g: &str| -> Option<String> {
+        let rest = g.strip_prefix("voxctl: ")?;
+        let quoted = [
+            "No such file or directory",
+            "Is a directory",
+            "Not a directory",
+        ]
+        .iter()
+        .find_map(|reason| rest.strip_suffix(&format!(": {reason}")))?;
+        Some(match quoted.chars().next() {
+            Some(q @ ('\'' | '"')) => format!(" (tried {q}{dir_text}{})", &quoted[1..]),
+            _ => format!(" (tried {dir_text}{quoted})"),
+        })
+    };
+    // A sums file that cannot be opened is named as given, with nothing added.
+    let operands: Vec<String> = run
+        .args
+        .iter()
+        .map(|a| format!("voxctl: {}: ", voxctl::checksum::gnu_quote(a.as_bytes())))
+        .collect();
+    for i in 0..gerr.len().max(oerr.len()) {
+        let same = match (gerr.get(i), oerr.get(i)) {
+            (Some(g), Some(o)) => match tried(g) {
+                Some(t) if !operands.iter().any(|p| g.starts_with(p.as_str())) => {
+                    *o == format!("{g}{t}")
+                }
+                _ => {
+                    o == g
+                        || g.ends_with(": read error")
+                            && o.strip_prefix(g.as_str()) == Some(" (Is a directory)")
+                }
+            },
+            _ => false,
         };
-        out.push((name.to_vec(), word));
+        if !same {
+            out.push(format!(
+                "stderr line {}: sha256sum {:?}, voxctl {:?}",
+                i + 1,
+                gerr.get(i),
+                oerr.get(i)
+            ));
+        }
     }
-    out
+    (out, g)
+}
+
+/// Runs `run` and fails with the differences, if any.
+fn agree(dir: &Path, what: &str, run: &Run) {
+    let (diff, _) = differences(dir, run);
+    assert!(diff.is_empty(), "{what}: {run:?}\n{}", diff.join("\n"));
+}
+
+/// Writes a sums file at `sums/{name}` and returns its operand.
+fn sums_file(dir: &Path, name: &str, text: &[u8]) -> String {
+    let path = format!("sums/{name}");
+    write(&dir.join(&path), text);
+    path
+}
+
+/// Hand-picked cases where `sha256sum -c` says something particular, each
+/// run with both tools (see [`differences`] for what must agree).
+#[test]
+fn verify_c_agrees_with_gnu_sha256sum_c_case_by_case() {
+    require_gnu_split();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    differential_fixture(dir);
+    let h = |d: &[u8]| Sha256::of(d).to_hex();
+    let ok = |name: &str| format!("{}  {name}\n", h(name.as_bytes()));
+    let bad = |name: &str| format!("{}  {name}\n", h(b"not it"));
+    let run = |flags: &[&'static str], args: &[String]| Run {
+        flags: flags.to_vec(),
+        args: args.to_vec(),
+        stdin: Vec::new(),
+    };
+
+    // A missing file among good ones, in every output mode.
+    let missing = sums_file(
+        dir,
+        "missing",
+        format!("{}{}", ok("plain"), ok("gone")).as_bytes(),
+    );
+    for flags in [
+        &[][..],
+        &["--quiet"],
+        &["--status"],
+        &["-w"],
+        &["--ignore-missing"],
+        &["--ignore-missing", "--status"],
+        &["--strict"],
+    ] {
+        agree(
+            dir,
+            "a missing file",
+            &run(flags, std::slice::from_ref(&missing)),
+        );
+    }
+    // Only missing files: with --ignore-missing nothing was verified.
+    let only = sums_file(
+        dir,
+        "only missing",
+        format!("{}{}", ok("gone"), ok("sub/gone")).as_bytes(),
+    );
+    for flags in [
+        &["--ignore-missing"][..],
+        &["--ignore-missing", "--status"],
+        &[],
+    ] {
+        agree(
+            dir,
+            "only missing files",
+            &run(flags, std::slice::from_ref(&only)),
+        );
+    }
+    // Plurals: two of each kind of failure, and two malformed lines.
+    let plural = sums_file(
+        dir,
+        "plural",
+        format!(
+            "{}{}{}{}{}not a line\n{}also not\n",
+            ok("plain"),
+            bad("with space"),
+            bad("sub/file"),
+            ok("gone"),
+            ok("sub"),
+            ok("plain/x"),
+        )
+        .as_bytes(),
+    );
+    for flags in [
+        &[][..],
+        &["-w"],
+        &["--strict"],
+        &["--status", "--strict"],
+        &["--quiet"],
+    ] {
+        agree(dir, "plurals", &run(flags, std::slice::from_ref(&plural)));
+    }
+    // Lines GNU itself wrote: escaped names (a leading `\`), the tag form, and a file listed
+    // by GNU that is gone by the time it is checked.
+    let escaped: Vec<&std::ffi::OsStr> = PRESENT.iter().map(|n| os(n)).collect();
+    let gnu_sums = |extra: &[&str]| {
+        let out = std::process::Command::new("sha256sum")
+            .current_dir(dir)
+            .args(extra)
+            .arg("--")
+            .args(&escaped)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let mut written = gnu_sums(&[]);
+    written.extend(gnu_sums(&["--tag"]));
+    write(&dir.join("vanishing\\one\nx"), b"soon gone");
+    let gone = std::process::Command::new("sha256sum")
+        .current_dir(dir)
+        .arg("vanishing\\one\nx")
+        .output()
+        .unwrap();
+    std::fs::remove_file(dir.join("vanishing\\one\nx")).unwrap();
+    assert!(gone.stdout.starts_with(b"\\"), "GNU escapes the name");
+    written.extend(&gone.stdout);
+    // One escaped line with a digit changed: a mismatch under an escaped name.
+    let at = written
+        .windows(11)
+        .position(|w| w == b"back\\\\slash")
+        .unwrap();
+    let start = written[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+        + 1;
+    written[start] = if written[start] == b'0' { b'1' } else { b'0' };
+    let by_gnu = sums_file(dir, "by gnu", &written);
+    for flags in [&[][..], &["--quiet"], &["--ignore-missing"]] {
+        agree(
+            dir,
+            "lines written by GNU",
+            &run(flags, std::slice::from_ref(&by_gnu)),
+        );
+    }
+    // Sums from standard input: `-`, or no operand; GNU calls it 'standard input'.
+    for (args, text) in [
+        (vec![], b"garbage\n".to_vec()),
+        (vec!["-".to_string()], b"garbage\n".to_vec()),
+        (
+            vec!["-".to_string()],
+            format!("{}bad\n{}", ok("plain"), ok("gone")).into_bytes(),
+        ),
+        (vec![], format!("{}  -\n", h(b"")).into_bytes()),
+    ] {
+        for flags in [&[][..], &["-w"], &["--ignore-missing"]] {
+            let mut r = run(flags, &args);
+            r.stdin = text.clone();
+            agree(dir, "sums on stdin", &r);
+        }
+    }
+    // Several sums files: one missing, a directory, one without checksum lines, a good one
+    // in a subdirectory listing files in subdirectories, names GNU quotes.
+    let empty = sums_file(dir, "t x'y", b"# only a comment\n\nnot a line\n");
+    let colon = sums_file(dir, "a:b", ok("plain").as_bytes());
+    let deep = sums_file(
+        dir,
+        "sub/deep",
+        format!(
+            "{}{}{}{}",
+            ok("sub/deeper/x y"),
+            ok("sub/gone"),
+            ok("plain/x"),
+            ok("sub/file")
+        )
+        .as_bytes(),
+    );
+    let several = [
+        "sums/absent one".to_string(),
+        deep.clone(),
+        "sums".to_string(),
+        empty.clone(),
+        colon.clone(),
+        missing.clone(),
+    ];
+    for flags in [
+        &[][..],
+        &["-w"],
+        &["--status"],
+        &["--ignore-missing", "--strict"],
+    ] {
+        agree(dir, "several sums files", &run(flags, &several));
+    }
+    // --status and -w: the last one given wins, as in GNU.
+    for flags in [
+        &["--status", "-w"][..],
+        &["-w", "--status"],
+        &["--warn", "--status", "--warn"],
+    ] {
+        agree(
+            dir,
+            "--status against -w",
+            &run(flags, &[plural.clone(), empty.clone()]),
+        );
+    }
+    // GNU's reading state lasts across files: after a reversed (`HEX NAME`) line, a
+    // standard line keeps its blank in the name.
+    let reversed = sums_file(
+        dir,
+        "reversed",
+        format!("{} plain\n", h(b"plain")).as_bytes(),
+    );
+    let standard = sums_file(
+        dir,
+        "standard",
+        format!("{}  lead\n", h(b" lead")).as_bytes(),
+    );
+    agree(dir, "state across files", &run(&[], &[reversed, standard]));
 }
 
 /// A deterministic generator (xorshift64*).
@@ -601,170 +1142,158 @@ fn gnu_escape(name: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Differentially: random sums files in every line form GNU reads (text,
-/// binary, BSD-reversed, tabs, leading blanks, CRLF, BSD and OpenSSL tags, escaped names,
-/// names that are not UTF-8), with malformed lines, mismatching digests and missing files,
-/// several per run and sometimes on stdin, with and without --ignore-missing and --strict:
-/// `voxctl verify -c` and `sha256sum -c` agree on success and on each file's verdict.
+/// One random sums file: lines in every form GNU reads (text, binary, BSD-reversed, tabs,
+/// leading blanks, CRLF, BSD and OpenSSL tags, escaped names), comments, blank and malformed
+/// lines, matching and mismatching digests, files present, missing and unreadable.
+fn random_sums(rng: &mut Rng) -> Vec<u8> {
+    let mut text = Vec::new();
+    for _ in 0..rng.below(9) {
+        let name: &[u8] = if rng.below(4) == 0 {
+            rng.pick(UNREADABLE)
+        } else {
+            rng.pick(PRESENT)
+        };
+        let digest = if rng.below(6) == 0 {
+            Sha256::of(b"something else")
+        } else {
+            Sha256::of(name)
+        };
+        let mut h = digest.to_hex();
+        if rng.below(5) == 0 {
+            h = h.to_uppercase();
+        }
+        let esc = gnu_escape(name);
+        let raw = name.to_vec();
+        let cat = |parts: &[&[u8]]| parts.concat();
+        let hb = h.as_bytes();
+        let line: Vec<u8> = match rng.below(22) {
+            0 | 1 => cat(&[hb, b"  ", &raw]),
+            2 => cat(&[b"\\", hb, b"  ", &esc]),
+            3 => cat(&[hb, b" *", &raw]),
+            4 => cat(&[b"\\", hb, b" *", &esc]),
+            5 => cat(&[hb, b" ", &raw]),
+            6 => cat(&[hb, b"\t", &raw]),
+            7 => cat(&[b" \t", hb, b"  ", &raw]),
+            8 => cat(&[b"SHA256 (", &raw, b") = ", hb]),
+            9 => cat(&[b"\\SHA256 (", &esc, b") = ", hb]),
+            10 => cat(&[b"SHA256(", &raw, b")= ", hb]),
+            11 => cat(&[b"SHA256 (", &raw, b")\t=\t", hb]),
+            12 => cat(&[hb, b"  ", &raw, b"\r"]),
+            // Malformed in GNU's eyes.
+            13 => cat(&[&hb[1..], b"  ", &raw]),
+            14 => cat(&[b"SHA2-256(", &raw, b")= ", hb]),
+            15 => cat(&[b"SHA256 (", &raw, b") = ", hb, b" "]),
+            16 => cat(&[b"sha256 (", &raw, b") = ", hb]),
+            17 => cat(&[b"SHA256  (", &raw, b") = ", hb]),
+            18 => cat(&[b"\\", hb, b"  bad\\escape"]),
+            19 => rng
+                .pick(&[&b"# a comment"[..], b"", b"   ", b"\r", b" # not one"])
+                .to_vec(),
+            20 => cat(&[hb, b"0  ", &raw]),
+            _ => cat(&[hb, b"  ", &raw, b"\\"]),
+        };
+        text.extend_from_slice(&line);
+        text.push(b'\n');
+    }
+    if !text.is_empty() && rng.below(4) == 0 {
+        text.pop(); // a last line without a newline
+    }
+    text
+}
+
+/// Differentially: many random runs (a seeded loop over random
+/// combinations of sums files, operands and options), each compared with `sha256sum -c` as
+/// [`differences`] says: stdout byte for byte, the exit status class, stderr line by line.
 #[test]
 fn verify_c_agrees_with_gnu_sha256sum_c_on_generated_sums_files() {
-    use std::os::unix::ffi::OsStrExt;
     require_gnu_split();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    std::fs::create_dir(dir.join("sums")).unwrap();
-    let present: &[&[u8]] = &[
-        b"plain",
-        b"with space",
-        b" lead",
-        b"*star",
-        b"paren)",
-        b"a(b) = c",
-        b"back\\slash",
-        b"nl\nname",
-        b"cr\rname",
-        b"tab\tname",
-        b"\xff\xfe-latin1",
-        b"trail ",
-        "utf8-\u{e9}".as_bytes(),
-        b"SHA256 (x)",
-    ];
-    let absent: &[&[u8]] = &[b"gone", b"gone two", b"", b"nl\ngone"];
-    for name in present {
-        std::fs::write(dir.join(std::ffi::OsStr::from_bytes(name)), name).unwrap();
-    }
+    differential_fixture(dir);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    let mut differences = Vec::new();
-    // What the runs covered: (GNU successes, failures, OK, FAILED, UNREADABLE verdicts).
-    let mut seen = [0usize; 5];
-    for trial in 0..150 {
-        let n_files = 1 + rng.below(3);
-        let stdin_mode = n_files == 1 && rng.below(4) == 0;
-        let mut sums_files = Vec::new();
-        for f in 0..n_files {
-            let mut text = Vec::new();
-            for _ in 0..rng.below(9) {
-                let name: &[u8] = if rng.below(5) == 0 {
-                    rng.pick(absent)
-                } else {
-                    rng.pick(present)
-                };
-                let digest = if rng.below(6) == 0 {
-                    Sha256::of(b"something else")
-                } else {
-                    Sha256::of(name)
-                };
-                let mut h = digest.to_hex();
-                if rng.below(5) == 0 {
-                    h = h.to_uppercase();
+    let mut failures = Vec::new();
+    // What the runs covered: each output mode, stdin, GNU's outcomes and verdicts.
+    let mut modes = std::collections::BTreeMap::<&str, usize>::new();
+    const TRIALS: usize = 300;
+    for trial in 0..TRIALS {
+        let mut run = Run::default();
+        let files = 1 + rng.below(3);
+        let stdin_at = (rng.below(4) == 0).then(|| rng.below(files));
+        for f in 0..files {
+            if stdin_at == Some(f) {
+                run.stdin = random_sums(&mut rng);
+                // No operand at all reads stdin too, when it would be the only one.
+                if files > 1 || rng.below(2) == 0 {
+                    run.args.push("-".into());
                 }
-                let esc = gnu_escape(name);
-                let raw = name.to_vec();
-                let cat = |parts: &[&[u8]]| parts.concat();
-                let hb = h.as_bytes();
-                let line: Vec<u8> = match rng.below(22) {
-                    0 | 1 => cat(&[hb, b"  ", &raw]),
-                    2 => cat(&[b"\\", hb, b"  ", &esc]),
-                    3 => cat(&[hb, b" *", &raw]),
-                    4 => cat(&[b"\\", hb, b" *", &esc]),
-                    5 => cat(&[hb, b" ", &raw]),
-                    6 => cat(&[hb, b"\t", &raw]),
-                    7 => cat(&[b" \t", hb, b"  ", &raw]),
-                    8 => cat(&[b"SHA256 (", &raw, b") = ", hb]),
-                    9 => cat(&[b"\\SHA256 (", &esc, b") = ", hb]),
-                    10 => cat(&[b"SHA256(", &raw, b")= ", hb]),
-                    11 => cat(&[b"SHA256 (", &raw, b")\t=\t", hb]),
-                    12 => cat(&[hb, b"  ", &raw, b"\r"]),
-                    // Malformed in GNU's eyes.
-                    13 => cat(&[&hb[1..], b"  ", &raw]),
-                    14 => cat(&[b"SHA2-256(", &raw, b")= ", hb]),
-                    15 => cat(&[b"SHA256 (", &raw, b") = ", hb, b" "]),
-                    16 => cat(&[b"sha256 (", &raw, b") = ", hb]),
-                    17 => cat(&[b"SHA256  (", &raw, b") = ", hb]),
-                    18 => cat(&[b"\\", hb, b"  bad\\escape"]),
-                    19 => rng
-                        .pick(&[&b"# a comment"[..], b"", b"   ", b"\r", b" # not one"])
-                        .to_vec(),
-                    20 => cat(&[hb, b"0  ", &raw]),
-                    _ => cat(&[hb, b"  ", &raw, b"\\"]),
-                };
-                text.extend_from_slice(&line);
-                text.push(b'\n');
+                continue;
             }
-            if !text.is_empty() && rng.below(4) == 0 {
-                text.pop(); // a last line without a newline
+            let name = match rng.below(12) {
+                0 => "absent".to_string(),
+                1 => "sub".to_string(), // a directory
+                n => rng
+                    .pick(&["t{}", "t {}", "t'{}", "t:{}", "sub/t{}"])
+                    .replace("{}", &format!("{trial}-{f}-{n}")),
+            };
+            match name.as_str() {
+                "absent" => run.args.push("sums/absent".into()),
+                "sub" => run.args.push("sums/sub".into()),
+                _ => {
+                    let text = random_sums(&mut rng);
+                    run.args.push(sums_file(dir, &name, &text));
+                }
             }
-            let path = format!("sums/t{trial}-{f}");
-            std::fs::write(dir.join(&path), &text).unwrap();
-            sums_files.push((path, text));
         }
-        let mut flags = Vec::new();
+        let mode = rng.pick(&[
+            "",
+            "--quiet",
+            "--status",
+            "-w",
+            "-w --status",
+            "--status -w",
+        ]);
+        run.flags.extend(mode.split_whitespace());
         if rng.below(4) == 0 {
-            flags.push("--ignore-missing");
+            run.flags.push("--ignore-missing");
         }
         if rng.below(4) == 0 {
-            flags.push("--strict");
+            run.flags.push("--strict");
         }
-        let mut gnu = std::process::Command::new("sha256sum");
-        gnu.current_dir(dir).arg("-c").args(&flags);
-        let mut ours = support::voxctl_std(dir);
-        ours.current_dir(dir).args(["verify", "-c"]).args(&flags);
-        let stdin = if stdin_mode {
-            sums_files[0].1.clone()
-        } else {
-            for (path, _) in &sums_files {
-                gnu.arg(path);
-                ours.arg(path);
+        *modes
+            .entry(if mode.is_empty() { "default" } else { mode })
+            .or_default() += 1;
+        if stdin_at.is_some() {
+            *modes.entry("stdin").or_default() += 1;
+        }
+        let (diff, gnu) = differences(dir, &run);
+        let text = String::from_utf8_lossy(&gnu.stdout);
+        for (seen, what) in [
+            (gnu.status.success(), "success"),
+            (!gnu.status.success(), "failure"),
+            (text.contains(": OK\n"), "OK"),
+            (text.contains(": FAILED\n"), "FAILED"),
+            (
+                text.contains(": FAILED open or read\n"),
+                "FAILED open or read",
+            ),
+            (!gnu.stderr.is_empty(), "stderr"),
+        ] {
+            if seen {
+                *modes.entry(what).or_default() += 1;
             }
-            Vec::new()
-        };
-        let run = |cmd: &mut std::process::Command| {
-            let mut child = cmd
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .expect("sha256sum (coreutils) and voxctl run");
-            let mut input = child.stdin.take().unwrap();
-            std::io::Write::write_all(&mut input, &stdin).unwrap();
-            drop(input);
-            child.wait_with_output().unwrap()
-        };
-        let (g, o) = (run(&mut gnu), run(&mut ours));
-        let (gv, ov) = (verdicts(&g.stdout), verdicts(&o.stdout));
-        seen[usize::from(!g.status.success())] += 1;
-        for (_, word) in &gv {
-            seen[match *word {
-                "OK" => 2,
-                "FAILED" => 3,
-                _ => 4,
-            }] += 1;
         }
-        if g.status.success() != o.status.success() || gv != ov {
-            differences.push(format!(
-                "trial {trial} {flags:?} stdin={stdin_mode}\nsums: {:?}\n\
-                 sha256sum ({}): {:?}\n{}\nvoxctl ({}): {:?}\n{}",
-                sums_files
-                    .iter()
-                    .map(|(_, t)| String::from_utf8_lossy(t).into_owned())
-                    .collect::<Vec<_>>(),
-                g.status,
-                String::from_utf8_lossy(&g.stdout),
-                String::from_utf8_lossy(&g.stderr),
-                o.status,
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr),
-            ));
+        if !diff.is_empty() {
+            failures.push(format!("trial {trial}: {run:?}\n{}", diff.join("\n")));
         }
     }
     assert!(
-        seen.iter().all(|&n| n >= 10),
-        "the runs cover successes, failures and every verdict: {seen:?}"
+        modes.len() == 13 && modes.values().all(|&n| n >= 10),
+        "the runs cover every mode, stdin, successes, failures and every verdict: {modes:?}"
     );
     assert!(
-        differences.is_empty(),
-        "{} of 150 runs differ; the first:\n{}",
-        differences.len(),
-        differences[0]
+        failures.is_empty(),
+        "{} of {TRIALS} runs differ; the first:\n{}",
+        failures.len(),
+        failures[0]
     );
 }
