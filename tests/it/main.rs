@@ -28,6 +28,7 @@ mod lease;
 mod lease_abandoned;
 mod lease_etcd;
 mod output_contract;
+mod published;
 mod reap;
 mod restart;
 mod sign;
