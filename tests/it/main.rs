@@ -19,6 +19,7 @@ mod fetch_library;
 mod fetch_nginx;
 mod fetch_process;
 mod fetch_pyinstaller;
+mod fetch_remove;
 mod generated;
 mod health;
 mod hostile;
