@@ -93,6 +93,18 @@ fn remove_while_a_fetch_runs_is_busy_naming_it_and_the_fetch_completes() {
         );
         assert!(err.contains("--wait"), "the hint offers --wait: {err}");
     }
+    // A bounded wait that runs out is busy too, saying how long it waited.
+    for wait in [
+        &["-w", "300ms"][..],
+        &["--wait", "300ms"][..],
+        &["--wait=300ms"][..],
+    ] {
+        let out = held.remove().arg("cuda").args(wait).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{wait:?}: {err}");
+        assert!(err.contains("still held after waiting"), "{wait:?}: {err}");
+        assert!(err.contains(&format!("pid {pid}")), "{wait:?}: {err}");
+    }
     // The partial download is intact: its directory and data file are there, and the fetch
     // goes on writing them to the end.
     assert!(data_file.is_file());
