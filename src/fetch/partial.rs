@@ -402,8 +402,8 @@ impl DataFile {
             Vanished {
                 dir: self.dir.clone(),
             },
-            "run the same fetch again to download from the start (`voxctl remove` waits for a \
-             running fetch; this was removed by something else)",
+            "run the same fetch again to download from the start; `voxctl remove --partial-only` \
+             clears a partial download without breaking a running fetch",
         )
     }
 

@@ -43,12 +43,8 @@ impl Source {
         } else if lower.starts_with("file://") {
             // `file://tmp/rel` names the host `tmp`: the path needs a third slash.
             let three_slashes = || format!("file:///{}", &text["file://".len()..]);
-            let url = Url::parse(text).map_err(|e| {
-                Error::Usage(format!(
-                    "invalid source URL {text:?}: {e} (for a local directory write {})",
-                    three_slashes()
-                ))
-            })?;
+            let url = Url::parse(text)
+                .map_err(|e| Error::Usage(format!("invalid source URL {text:?}: {e}")))?;
             let path = url.to_file_path().map_err(|()| {
                 Error::Usage(format!(
                     "{text:?} is not a local file URL: it names the host {:?}; for the local \

@@ -178,8 +178,8 @@ fn a_fetch_whose_partial_dir_is_deleted_stops_with_one_clear_error() {
                 fx.partial().display()
             )
             .as_str(),
-            "hint: run the same fetch again to download from the start (`voxctl remove` \
-             waits for a running fetch; this was removed by something else)",
+            "hint: run the same fetch again to download from the start; `voxctl remove \
+             --partial-only` clears a partial download without breaking a running fetch",
         ],
         "{err}"
     );
