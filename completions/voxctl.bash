@@ -1327,7 +1327,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__remove)
-            opts="-q -v -h --data-dir --force --partial-only --quiet --verbose --json --yes --state-dir --help --app --stop-timeout"
+            opts="-q -v -h -w --data-dir --force --partial-only --quiet --verbose --json --yes --state-dir --help --app --stop-timeout --wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1355,6 +1355,20 @@ _voxctl() {
                     return 0
                     ;;
                 --stop-timeout)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -w)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

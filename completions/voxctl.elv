@@ -226,6 +226,8 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL'
+            cand -w 'If a fetch of the variant is running (it holds the partial download and is about to install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`, `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after that long'
+            cand --wait 'If a fetch of the variant is running (it holds the partial download and is about to install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`, `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after that long'
             cand --force 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
             cand --partial-only 'Remove only the variant''s partial download, keeping what is installed'
             cand -q 'Print only errors on stderr (no progress, no messages)'

@@ -185,6 +185,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'Th
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s w -l wait -d 'If a fetch of the variant is running (it holds the partial download and is about to install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`, `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after that long' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l force -d 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l partial-only -d 'Remove only the variant\'s partial download, keeping what is installed'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'

@@ -612,6 +612,18 @@ pub struct RemoveArgs {
     /// With --force: how long the backend gets after SIGTERM before SIGKILL.
     #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
     pub stop_timeout: Duration,
+    /// If a fetch of the variant is running (it holds the partial download and is about to
+    /// install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`,
+    /// `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after
+    /// that long.
+    #[arg(
+        short = 'w',
+        long,
+        num_args = 0..=1,
+        value_name = "DUR",
+        value_parser = voxctl::duration::parse
+    )]
+    pub wait: Option<Option<Duration>>,
 }
 
 /// `voxctl completions SHELL`.

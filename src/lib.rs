@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | download, verify, install (an update takes unchanged chunks from local files: [`fetch::delta`]) | [`fetch::fetch`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
 //! | restart the backend | [`backend::restart::restart`] | slot `restart-{app}` | [`backend::restart::Event`] |
-//! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}` | - |
+//! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}`; `remove` also `fetch-{asset}`, optionally waiting | `remove`: the slot's [`slot::WaitEvent`]s |
 //! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
 //! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
 //! | chunk index of an existing asset | [`split::write_index`] | none: published by a rename | a progress callback (bytes read) |

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tempfile::TempPath;
 
-use crate::atomic::fsync_dir;
+use crate::atomic::{fsync_dir, PUBLISHED_MODE};
 use crate::cancel::Cancel;
 use crate::checksum::{format_line, Sha256};
 use crate::chunks::{self, Chunk, IndexRef, Indexer, Params};
@@ -60,9 +60,6 @@ pub const MAX_PARTS: u64 = 100;
 /// (8 MiB): the final fsync then only waits for the tail. Measured on the 2 GiB benchmark
 /// (cold cache, see BENCHMARKS.md): `split --fsync` went from about 6.6 s to 5.5 s.
 const WRITEBACK_STEP: u64 = 8 << 20;
-
-/// Mode of the files written (before the umask), as GNU split creates them.
-const MODE: u32 = 0o666;
 
 /// Validated settings of one split.
 #[derive(Debug, Clone)]
@@ -649,12 +646,13 @@ fn remove_if_present(path: &Path) -> Result<()> {
 }
 
 /// A new hidden temporary file for output `name` in `dir`, deleted on drop, named with this
-/// process's owner tag (see the module docs).
+/// process's owner tag (see the module docs). Every output is published, so it is created
+/// with [`PUBLISHED_MODE`] (0666 minus the umask, as GNU split creates its files).
 fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
         .prefix(&format!(".{name}.{}.", owner_tag()))
         .suffix(TEMP_SUFFIX)
-        .permissions(Permissions::from_mode(MODE))
+        .permissions(Permissions::from_mode(PUBLISHED_MODE))
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
 }

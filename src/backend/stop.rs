@@ -3,6 +3,11 @@
 //! period, SIGKILL, then wait until nothing listens on its port), under the same
 //! `restart-{app}` slot so a stop and a restart never interleave. No relaunch marker is
 //! written: nothing is being relaunched.
+//!
+//! `voxctl remove` holds the variant's `fetch-{asset}` slot, the one a fetch holds, for the
+//! whole removal: a fetch running meanwhile owns its partial download and is about to
+//! install, so removing either under it would leave the user with neither (busy, exit 4, or
+//! wait with `--wait`).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +18,7 @@ use super::control::{self, Stopped};
 use super::port;
 use super::record::BackendRecord;
 use crate::cancel::Cancel;
-use crate::slot::{SlotTable, Wait};
+use crate::slot::{SlotTable, Wait, WaitEvent};
 use crate::state::StateDir;
 use crate::Error;
 
@@ -148,21 +153,32 @@ pub struct RemoveSettings {
     pub force: bool,
     /// Remove only the partial download (and stop nothing).
     pub partial_only: bool,
-    /// How a running backend is stopped with `force` (its `app` names the asset too).
+    /// How a running backend is stopped with `force` (its `app` names the asset too; its
+    /// `cancel` also ends the wait for the fetch slot).
     pub stop: Settings,
+    /// Whether to wait while a fetch of the variant holds slot `fetch-{asset}`:
+    /// [`Wait::Never`] is [`Error::Busy`] at once.
+    pub wait: Wait,
 }
 
 /// Uninstalls `s.variant` of `s.stop.app` from `backends`: its binary (or extracted archive
-/// directory), its install record and its partial download. While the recorded backend runs
-/// this variant it refuses ([`Error::Refused`]) unless `s.force`, which stops it first as
-/// [`stop`] does. With `s.partial_only` only the partial download is removed (and nothing is
-/// stopped). Removing what is not there is not an error: `removed` is then empty.
+/// directory), its install record and its partial download, holding slot `fetch-{asset}`
+/// throughout (waiting for it as `s.wait` says; `on_wait` hears of the holder as
+/// [`SlotTable::acquire`] reports it). While the recorded backend runs this variant it
+/// refuses ([`Error::Refused`]) unless `s.force`, which stops it first as [`stop`] does. With
+/// `s.partial_only` only the partial download is removed (and nothing is stopped). Removing
+/// what is not there is not an error: `removed` is then empty.
+///
+/// Errors: [`Error::Busy`] (exit 4) naming the fetch that holds the slot, at once with
+/// [`Wait::Never`] or when [`Wait::AtMost`] runs out; [`Error::Interrupted`] once
+/// `s.stop.cancel` is cancelled while waiting.
 ///
 /// ```no_run
 /// use std::time::Duration;
 /// use voxctl::backend::stop::{self, RemoveSettings, Settings};
 /// use voxctl::cancel::Cancel;
 /// use voxctl::installs::BackendsDir;
+/// use voxctl::slot::Wait;
 ///
 /// let state = voxctl::state::StateDir::open(None)?;
 /// let backends = BackendsDir::new(&voxctl::installs::default_data_dir("voicebox")?);
@@ -178,7 +194,9 @@ pub struct RemoveSettings {
 ///             grace: Duration::from_secs(10),
 ///             cancel: Cancel::new(),
 ///         },
+///         wait: Wait::AtMost(Duration::from_secs(30)),
 ///     },
+///     &|_waiting| {},
 /// )?;
 /// println!("removed {:?}", removed.removed);
 /// # anyhow::Ok(())
@@ -187,9 +205,16 @@ pub fn remove(
     state: &StateDir,
     backends: &crate::installs::BackendsDir,
     s: &RemoveSettings,
+    on_wait: &dyn Fn(&WaitEvent),
 ) -> Result<Removed> {
     let (variant, force) = (s.variant, s.force);
     let asset = variant.asset(&s.stop.app);
+    let _slot = SlotTable::new(state)?.acquire(
+        &format!("fetch-{asset}"),
+        s.wait,
+        &s.stop.cancel,
+        on_wait,
+    )?;
     let mut removed = Vec::new();
     let partial_dir = backends.root().join(".partial").join(&asset);
     if crate::fetch::partial::remove(backends, &asset)? {

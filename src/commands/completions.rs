@@ -152,6 +152,7 @@ fn write_man(cmd: &clap::Command, name: &str, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Man pages and completion scripts are installed for every user: published files.
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    voxctl::atomic::write_atomic(path, bytes)
+    voxctl::atomic::publish_atomic(path, bytes)
 }

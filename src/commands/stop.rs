@@ -4,6 +4,7 @@ use anyhow::Result;
 use voxctl::backend::stop::{self, StopOutcome};
 use voxctl::exit::ExitStatus;
 use voxctl::installs::BackendsDir;
+use voxctl::slot::{Wait, WaitEvent};
 
 use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
 use crate::output::Printer;
@@ -61,8 +62,22 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
             grace: args.stop_timeout,
             cancel: crate::signals::cancel(),
         },
+        wait: match args.wait {
+            None => Wait::Never,
+            Some(None) => Wait::Forever,
+            Some(Some(limit)) => Wait::AtMost(limit),
+        },
     };
-    let removed = stop::remove(&state, &backends, &settings)?;
+    let on_wait = |ev: &WaitEvent| {
+        if let WaitEvent::Holder(h) = ev {
+            printer.message(format!(
+                "waiting for the fetch of {} to end: {}",
+                args.variant,
+                h.describe()
+            ));
+        }
+    };
+    let removed = stop::remove(&state, &backends, &settings, &on_wait)?;
     if printer.json() {
         printer.json_doc(&removed)?;
         return Ok(ExitStatus::Success);

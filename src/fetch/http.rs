@@ -3,12 +3,18 @@
 //! and signed URLs can be re-resolved, and the classification of every answer into "retry",
 //! "not found" or "give up".
 //!
+//! Retrying is for what can heal: a reset, a timeout, a 5xx, a 429. What cannot
+//! ([`Unfixable`]: a host name that does not exist, a refused certificate, TLS spoken to a
+//! plain-HTTP server, a connection refused before the server ever answered) fails at once
+//! with a hint instead of after a minute of backoff.
+//!
 //! GitHub answers an asset URL with a 302 to a signed storage URL that expires after about an
 //! hour. [`Http`] remembers where each original URL led; a later request (a retry, a resume)
 //! goes straight to that signed URL, and a 403 from it sends the request back to the original
 //! URL for a fresh signature.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -60,6 +66,17 @@ pub enum HttpError {
         /// What went wrong.
         message: String,
     },
+    /// A network failure that no retry can fix, with the user's next step
+    /// ([`Unfixable::hint`]).
+    #[error("{url}: {message}")]
+    Unfixable {
+        /// The URL asked for.
+        url: String,
+        /// What went wrong (the client's whole cause chain).
+        message: String,
+        /// Which failure it is.
+        why: Unfixable,
+    },
 }
 
 impl HttpError {
@@ -72,9 +89,9 @@ impl HttpError {
     pub fn detail(&self) -> String {
         match self {
             HttpError::NotFound { status, .. } => format!("not found (HTTP {status})"),
-            HttpError::Transient { message, .. } | HttpError::Fatal { message, .. } => {
-                message.clone()
-            }
+            HttpError::Transient { message, .. }
+            | HttpError::Fatal { message, .. }
+            | HttpError::Unfixable { message, .. } => message.clone(),
         }
     }
 
@@ -88,21 +105,30 @@ impl HttpError {
 
     /// An error for `url` from a reqwest error (connection, timeout, body); the message is
     /// reqwest's whole cause chain, without the URL (the error names it once). Transient,
-    /// except for what retrying cannot fix ([`Unfixable`]: a host name that does not resolve,
-    /// a refused TLS certificate), which is [`HttpError::Fatal`] so that it is reported at
-    /// once instead of after every retry.
-    pub fn from_reqwest(url: &Url, err: reqwest::Error) -> HttpError {
+    /// except for what retrying cannot fix whenever it happens ([`Unfixable::of`]: a host
+    /// name that does not resolve, a refused TLS certificate, a plain-HTTP answer to TLS),
+    /// which is [`HttpError::Unfixable`] so that it is reported at once instead of after
+    /// every retry. With `answered_before` false (no server has answered this client yet), a
+    /// refused connection is unfixable too ([`Unfixable::Refused`]).
+    pub fn from_reqwest(url: &Url, err: reqwest::Error, answered_before: bool) -> HttpError {
         let err = err.without_url();
         let mut message = err.to_string();
+        let mut refused = false;
         let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
             message.push_str(&format!(": {s}"));
+            refused |= s
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
             source = s.source();
         }
-        if Unfixable::of(&message).is_some() {
-            return HttpError::Fatal {
+        let why =
+            Unfixable::of(&message).or((refused && !answered_before).then_some(Unfixable::Refused));
+        if let Some(why) = why {
+            return HttpError::Unfixable {
                 url: url.to_string(),
                 message,
+                why,
             };
         }
         HttpError::Transient {
@@ -115,7 +141,7 @@ impl HttpError {
     /// What cannot be fixed by retrying, if this is such an error.
     pub fn unfixable(&self) -> Option<Unfixable> {
         match self {
-            HttpError::Fatal { message, .. } => Unfixable::of(message),
+            HttpError::Unfixable { why, .. } => Some(*why),
             _ => None,
         }
     }
@@ -129,12 +155,20 @@ pub enum Unfixable {
     UnknownHost,
     /// The server's TLS certificate was refused (untrusted issuer, wrong name, expired).
     Certificate,
+    /// An `https://` URL whose server answered in plain HTTP (rustls saw a record that is not
+    /// TLS: `InvalidContentType`).
+    NotTls,
+    /// The connection was refused (nothing listens on that port) before any server ever
+    /// answered this client: a wrong port or a server that is not running, not a blip.
+    /// Refused later, once the release was reached, it is transient (a server restarting).
+    Refused,
 }
 
 impl Unfixable {
     /// Classifies a reqwest/hyper/rustls cause chain by its text: these errors are not
     /// exposed as types by reqwest (hyper-util's `ConnectError` and rustls' `Error` are
-    /// private or version-bound), but their messages are stable.
+    /// private or version-bound), but their messages are stable. ([`Unfixable::Refused`]
+    /// depends on what happened before, and is found by [`HttpError::from_reqwest`].)
     pub fn of(chain: &str) -> Option<Unfixable> {
         let unknown_host = [
             "Name or service not known",
@@ -145,6 +179,8 @@ impl Unfixable {
             Some(Unfixable::UnknownHost)
         } else if chain.contains("invalid peer certificate") {
             Some(Unfixable::Certificate)
+        } else if chain.contains("received corrupt message of type InvalidContentType") {
+            Some(Unfixable::NotTls)
         } else {
             None
         }
@@ -160,6 +196,14 @@ impl Unfixable {
                 "the server's TLS certificate was refused (not retried): check the URL; \
                  voxctl trusts the Mozilla root store and never skips the check"
             }
+            Unfixable::NotTls => {
+                "the server answered in plain HTTP, not TLS (not retried): use http:// instead \
+                 of https:// in --source"
+            }
+            Unfixable::Refused => {
+                "nothing accepts connections there (not retried): check the host and port in \
+                 --source, and that the server is running"
+            }
         }
     }
 }
@@ -173,6 +217,9 @@ pub struct Http {
     resolved: Mutex<HashMap<Url, Url>>,
     /// Original URL -> its first redirect (GitHub's `latest/download/X` -> the tag's URL).
     first_hops: Mutex<HashMap<Url, Url>>,
+    /// Whether any server has answered a request of this client (any status): until then a
+    /// refused connection is [`Unfixable::Refused`].
+    answered: AtomicBool,
 }
 
 impl Http {
@@ -190,6 +237,7 @@ impl Http {
             token: settings.github_token.clone().filter(|t| !t.is_empty()),
             resolved: Mutex::new(HashMap::new()),
             first_hops: Mutex::new(HashMap::new()),
+            answered: AtomicBool::new(false),
         })
     }
 
@@ -222,10 +270,10 @@ impl Http {
                     req = req.header(AUTHORIZATION, v);
                 }
             }
-            let resp = req
-                .send()
-                .await
-                .map_err(|e| HttpError::from_reqwest(&current, e))?;
+            let resp = req.send().await.map_err(|e| {
+                HttpError::from_reqwest(&current, e, self.answered.load(Ordering::Relaxed))
+            })?;
+            self.answered.store(true, Ordering::Relaxed);
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;
@@ -384,6 +432,8 @@ mod tests {
             ("error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known", Some(Unfixable::UnknownHost)),
             ("error sending request: client error (Connect): dns error: failed to lookup address information: Temporary failure in name resolution", None),
             ("error sending request: client error (Connect): invalid peer certificate: UnknownIssuer", Some(Unfixable::Certificate)),
+            ("error sending request: client error (Connect): received corrupt message of type InvalidContentType", Some(Unfixable::NotTls)),
+            // Refused is judged on the io::Error and on what came before, not on the text.
             ("error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)", None),
         ];
         for (chain, want) in table {

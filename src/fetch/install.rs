@@ -70,9 +70,7 @@ pub fn verify(
         .map_err(|_| anyhow::anyhow!("the fsync thread panicked"))?;
     hashed?;
     synced?;
-    let len = std::fs::metadata(data.path())
-        .with_context(|| format!("cannot stat {}", data.path().display()))?
-        .len();
+    let len = data.size()?;
     if len != plan.size {
         return Err(Error::Integrity(format!(
             "{}: downloaded file is {len} bytes, the release declares {}",

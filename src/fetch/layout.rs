@@ -221,11 +221,23 @@ pub async fn discover_pinned(
         return Ok((single(Layout::Archive, asset, archive, size, sha256), pin));
     }
 
-    Err(anyhow::anyhow!(
-        "no release of {asset} at {}: none of {}, {}, {asset} or {archive} exists",
-        src.display(),
-        json_manifest_name(asset),
-        crate::manifest::text_manifest_name(asset),
+    // Every file answered "not found" (404 or 410, or no such file): a wrong location or tag
+    // rather than a network failure, so it is reported at once, never retried.
+    let hint = match src {
+        super::source::Source::Http(_) => {
+            "check the release location and tag (--source, --tag): the server has none of these \
+             files there; a local directory is a path or a file:/// URL (three slashes)"
+        }
+        super::source::Source::Dir(_) => "check --source: the directory holds none of these files",
+    };
+    Err(crate::error::hinted(
+        anyhow::anyhow!(
+            "no release of {asset} at {}: none of {}, {}, {asset} or {archive} exists",
+            src.display(),
+            json_manifest_name(asset),
+            crate::manifest::text_manifest_name(asset),
+        ),
+        hint,
     ))
 }
 

@@ -645,7 +645,11 @@ async fn download_and_install(
         match attempt.await {
             Ok(Some(record)) => finished = Some(Ok(record)),
             Ok(None) => {}
-            Err(e) if delta::stops(&e, &settings.cancel) => finished = Some(Err(e)),
+            // A partial directory removed under it: a full download would write into the
+            // same removed file.
+            Err(e) if delta::stops(&e, &settings.cancel) || download.data.vanished() => {
+                finished = Some(Err(e))
+            }
             Err(e) => {
                 report(&Event::DeltaFallback {
                     why: format!("{e:#}"),
@@ -689,6 +693,14 @@ async fn download_and_install(
                 });
             }
             Ok(Outcome::Installed(record))
+        }
+        // Its directory removed under it: one error saying so, whatever the parts reported
+        // (an interrupt still ends as one).
+        Err(e) if download.data.vanished() => {
+            if matches!(Error::find(&e), Some(Error::Interrupted)) {
+                return Err(e);
+            }
+            Err(download.data.vanished_error())
         }
         Err(e) if keeps_partial(&e, &settings.cancel) => Err(crate::error::hinted(
             e,
@@ -880,6 +892,7 @@ async fn install(
     let cancel = settings.cancel.clone();
     let signed_asset = download.prehash.is_some();
     let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
+        data.check_linked()?;
         let asset_auth = install::verify(&data, &plan, first, &cancel)?;
         if signed_asset && asset_auth.is_none() {
             // Never install unauthenticated what a key was asked to check.
@@ -899,7 +912,9 @@ async fn install(
                 return Ok((asset_auth, record.files));
             }
         }
-        let files = match plan.layout {
+        // The file is installed by its name: removed meanwhile, that is the error to report.
+        data.check_linked()?;
+        let installed = match plan.layout {
             Layout::Archive => archive::install_archive(
                 data.path(),
                 &label,
@@ -908,9 +923,10 @@ async fn install(
                 max_expanded,
                 &cancel,
             )
-            .map(Some)?,
-            _ => install::install_file(data.path(), &target_buf).map(|()| None)?,
+            .map(Some),
+            _ => install::install_file(data.path(), &target_buf).map(|()| None),
         };
+        let files = installed.or_else(|e| data.check_linked().and(Err(e)))?;
         Ok((asset_auth, files))
     })
     .await

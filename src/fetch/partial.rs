@@ -18,6 +18,12 @@
 //! the data file is allocated, the filesystem's free space is checked (`statvfs`), so a
 //! release larger than the disk fails at once, naming what is needed and what is available
 //! ([`NoSpace`]).
+//!
+//! The directory belongs to the fetch holding the asset's slot: `voxctl remove` takes the
+//! same slot. Removed anyway (by hand) while a fetch writes, the data file lives on unnamed
+//! until the fetch closes it, and nothing written there can be installed or resumed; the
+//! writeback thread notices within one round (the open file's link count is 0), and the
+//! download stops at its next write with one [`Vanished`] error.
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
@@ -294,6 +300,23 @@ pub struct DataFile {
     recorded_chunks: Option<ChunkRecord>,
     /// A differential fetch's verified chunks, once it tracks them.
     chunks: std::sync::Mutex<Option<ChunkSet>>,
+    /// The partial directory, for [`Vanished`].
+    dir: PathBuf,
+    /// Set once the file was found unlinked ([`DataFile::check_linked`]): every later write
+    /// fails with [`Vanished`].
+    vanished: std::sync::atomic::AtomicBool,
+}
+
+/// The partial download's directory was removed (or its data file deleted) while a fetch
+/// was writing it: what it downloaded is gone with the file, and nothing was installed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the partial download {} was removed while this fetch was writing it; nothing was installed",
+    dir.display()
+)]
+pub struct Vanished {
+    /// The partial-download directory.
+    pub dir: PathBuf,
 }
 
 /// The chunks of one index that a differential fetch has written and verified.
@@ -344,7 +367,62 @@ impl DataFile {
             received: recorded.into_iter().map(AtomicU64::new).collect(),
             recorded_chunks,
             chunks: std::sync::Mutex::new(None),
+            dir: partial.dir().to_path_buf(),
+            vanished: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Errors with [`Vanished`] (and a hint) if the data file no longer has a name: `fstat`
+    /// of the open file says 0 links, because its directory was removed. Once seen, every
+    /// later write fails the same way. Cheap (one `fstat`): the writeback thread calls it
+    /// every round, the install before it reads the file's size and around its rename.
+    pub fn check_linked(&self) -> Result<()> {
+        if !self.vanished.load(Ordering::Acquire) {
+            let links = self
+                .file
+                .metadata()
+                .with_context(|| format!("cannot stat {}", self.path.display()))?
+                .nlink();
+            if links > 0 {
+                return Ok(());
+            }
+            self.vanished.store(true, Ordering::Release);
+        }
+        Err(self.vanished_error())
+    }
+
+    /// Whether the file was found unlinked ([`DataFile::check_linked`]).
+    pub fn vanished(&self) -> bool {
+        self.vanished.load(Ordering::Acquire)
+    }
+
+    /// The [`Vanished`] error, with the next step as its hint.
+    pub fn vanished_error(&self) -> anyhow::Error {
+        crate::error::hinted(
+            Vanished {
+                dir: self.dir.clone(),
+            },
+            "run the same fetch again to download from the start; `voxctl remove --partial-only` \
+             clears a partial download without breaking a running fetch",
+        )
+    }
+
+    /// Fails with [`Vanished`] once the file was found unlinked: bytes written to it now
+    /// could never be installed or resumed.
+    fn writable(&self) -> Result<()> {
+        if self.vanished() {
+            return Err(self.vanished_error());
+        }
+        Ok(())
+    }
+
+    /// The file's size in bytes, from the open file (whatever its name now points to).
+    pub fn size(&self) -> Result<u64> {
+        Ok(self
+            .file
+            .metadata()
+            .with_context(|| format!("cannot stat {}", self.path.display()))?
+            .len())
     }
 
     /// The chunk record found when the file was opened (a differential fetch that was
@@ -384,6 +462,7 @@ impl DataFile {
     /// Writes `bytes` at `offset` of the file (a differential fetch's chunk, wherever it
     /// lies), without touching the parts' received counts.
     pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
+        self.writable()?;
         self.file
             .write_all_at(bytes, offset)
             .with_context(|| format!("cannot write {}", self.path.display()))
@@ -433,6 +512,7 @@ impl DataFile {
     /// that part's task calls this; the caller has checked that the part does not grow
     /// past its size.
     pub fn append(&self, index: usize, bytes: &[u8]) -> Result<()> {
+        self.writable()?;
         let (offset, _) = self.spans[index];
         let at = self.received(index);
         self.file

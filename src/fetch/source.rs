@@ -41,11 +41,18 @@ impl Source {
             }
             Ok(Source::Http(url))
         } else if lower.starts_with("file://") {
+            // `file://tmp/rel` names the host `tmp`: the path needs a third slash.
+            let three_slashes = || format!("file:///{}", &text["file://".len()..]);
             let url = Url::parse(text)
                 .map_err(|e| Error::Usage(format!("invalid source URL {text:?}: {e}")))?;
-            let path = url
-                .to_file_path()
-                .map_err(|()| Error::Usage(format!("{text:?} is not a local file URL")))?;
+            let path = url.to_file_path().map_err(|()| {
+                Error::Usage(format!(
+                    "{text:?} is not a local file URL: it names the host {:?}; for the local \
+                     directory write {} (three slashes)",
+                    url.host_str().unwrap_or_default(),
+                    three_slashes()
+                ))
+            })?;
             Ok(Source::Dir(path))
         } else if text.contains("://") {
             Err(Error::Usage(format!(
@@ -158,7 +165,7 @@ impl Body {
             BodyInner::Http(resp, url) => resp
                 .chunk()
                 .await
-                .map_err(|e| HttpError::from_reqwest(url, e)),
+                .map_err(|e| HttpError::from_reqwest(url, e, true)),
             BodyInner::File(f, buf, left) => {
                 let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 let n = f
@@ -456,7 +463,7 @@ async fn get_capped(http: &Http, url: &Url, cap: u64) -> Result<Capped, HttpErro
     while let Some(chunk) = resp
         .chunk()
         .await
-        .map_err(|e| HttpError::from_reqwest(url, e))?
+        .map_err(|e| HttpError::from_reqwest(url, e, true))?
     {
         if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
             return Ok(Capped::TooLarge);
@@ -498,6 +505,8 @@ mod tests {
         );
         assert_eq!(Source::parse("./rel").unwrap(), Source::Dir("./rel".into()));
         assert!(Source::parse("ftp://h/x").is_err());
+        let two_slashes = Source::parse("file://tmp/r").unwrap_err().to_string();
+        assert!(two_slashes.contains("write file:///tmp/r"), "{two_slashes}");
         assert_eq!(
             Source::github(Some("v0.3.0")).unwrap().locate("a"),
             "https://github.com/jamiepine/voicebox/releases/download/v0.3.0/a"

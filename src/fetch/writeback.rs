@@ -9,6 +9,10 @@
 //! ([`Partial::write_record`]) with the noted counts. Rounds start at most every 100 ms (`ROUND`),
 //! back to back when a sync takes longer than that (the disk is the bottleneck), and the
 //! record is rewritten at most every 250 ms (`RECORD_EVERY`).
+//!
+//! Each round also checks that the data file still has a name ([`DataFile::check_linked`]);
+//! when its directory was removed the thread stops quietly, and the download's next write
+//! fails with one clear error instead of a warning per round.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -52,7 +56,7 @@ impl Writeback {
     /// records it exactly (the download stops here and a rerun resumes from this point).
     pub fn finish(mut self, record: bool) -> Result<()> {
         self.halt();
-        if record {
+        if record && !self.data.vanished() {
             let state = self.data.state();
             self.data.sync_data()?;
             self.partial.write_record(&state)?;
@@ -101,6 +105,11 @@ fn run(stop: &(Mutex<bool>, Condvar), data: &DataFile, partial: &Partial) {
         }
         drop(stopped);
         round_start = Instant::now();
+        if data.check_linked().is_err() {
+            // Removed (or not even stat-able): nothing here can be recorded any more; the
+            // download reports it at its next write.
+            return;
+        }
         let received = data.state();
         if received == recorded {
             continue;
@@ -116,6 +125,7 @@ fn run(stop: &(Mutex<bool>, Condvar), data: &DataFile, partial: &Partial) {
                     recorded = received;
                     last_record = Instant::now();
                 }
+                Err(_) if data.check_linked().is_err() => return,
                 Err(e) => tracing::warn!("{e:#}"),
             }
         }

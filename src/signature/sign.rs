@@ -163,7 +163,8 @@ pub struct SignReport {
 /// Signs `file` (streaming it: prehashed, constant memory) and writes `file.minisig`, and
 /// `file.sig` (base64 of the same signature file, as Tauri's updater reads it) when
 /// `tauri_sig`. The trusted comment is minisign's: `timestamp:N\tfile:NAME\thashed`. Each
-/// output is written to a temporary file and renamed into place.
+/// output is written to a temporary file and renamed into place, with the mode `minisign -S`
+/// gives it (0666 minus the umask: a web server serving the release must read it).
 ///
 /// ```no_run
 /// use std::path::Path;
@@ -204,11 +205,11 @@ pub fn sign_file(key: &SecretKey, file: &Path, tauri_sig: bool) -> Result<Signed
     })?;
     let text = sig.into_string();
     let minisig = PathBuf::from(format!("{}.minisig", file.display()));
-    crate::atomic::write_atomic(&minisig, text.as_bytes())?;
+    crate::atomic::publish_atomic(&minisig, text.as_bytes())?;
     let tauri = if tauri_sig {
         let path = PathBuf::from(format!("{}.sig", file.display()));
         let wrapped = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-        crate::atomic::write_atomic(&path, wrapped.as_bytes())?;
+        crate::atomic::publish_atomic(&path, wrapped.as_bytes())?;
         Some(path)
     } else {
         None

@@ -22,16 +22,16 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 /// A key pair made by `minisign -G` in `dir`: `NAME.pub`, `NAME.key`, and its id.
-struct MinisignKey {
-    public: PathBuf,
-    secret: PathBuf,
+pub(crate) struct MinisignKey {
+    pub(crate) public: PathBuf,
+    pub(crate) secret: PathBuf,
     /// Password of the secret key (`None`: made with `-W`).
     password: Option<String>,
-    id: String,
+    pub(crate) id: String,
 }
 
 impl MinisignKey {
-    fn new(dir: &Path, name: &str, password: Option<&str>) -> MinisignKey {
+    pub(crate) fn new(dir: &Path, name: &str, password: Option<&str>) -> MinisignKey {
         std::fs::create_dir_all(dir).unwrap();
         let public = dir.join(format!("{name}.pub"));
         let secret = dir.join(format!("{name}.key"));
@@ -98,7 +98,7 @@ impl MinisignKey {
     }
 
     /// Whether `minisign -V` accepts `sig` over `file`.
-    fn minisign_verifies(&self, file: &Path, sig: &Path) -> bool {
+    pub(crate) fn minisign_verifies(&self, file: &Path, sig: &Path) -> bool {
         Command::new("minisign")
             .args(["-V", "-q", "-p"])
             .arg(&self.public)

@@ -64,6 +64,10 @@ pub struct Switches {
     /// Per path: hold its bodies back until a body of this other path has handed its last
     /// bytes to the connection (or 20 s have passed), to make files arrive in a chosen order.
     pub hold_until_sent: HashMap<String, String>,
+    /// While set, every body longer than this many bytes sends that many and then nothing
+    /// more (the connection stays open) until it is cleared, when it goes on: a download
+    /// held part way for as long as a test needs, with no timing involved.
+    pub hold_after: Option<u64>,
 }
 
 impl Default for Switches {
@@ -82,6 +86,7 @@ impl Default for Switches {
             empty_range_200: false,
             gather: None,
             hold_until_sent: HashMap::new(),
+            hold_after: None,
         }
     }
 }
@@ -115,6 +120,8 @@ struct State {
     max_in_flight: AtomicUsize,
     /// The files whose bodies handed their last bytes to the connection, in that order.
     sent_to_end: Mutex<Vec<String>>,
+    /// Bodies held now by [`Switches::hold_after`].
+    held: AtomicUsize,
 }
 
 /// Counts one file body as being sent from its creation until hyper drops it (sent, or the
@@ -207,6 +214,12 @@ impl Server {
     /// order they did.
     pub fn sent_to_end(&self) -> Vec<String> {
         self.state.sent_to_end.lock().unwrap().clone()
+    }
+
+    /// How many bodies [`Switches::hold_after`] holds right now (each has sent its bytes up
+    /// to the hold).
+    pub fn bodies_held(&self) -> usize {
+        self.state.held.load(Ordering::SeqCst)
     }
 
     /// GET requests that were answered with file data (200 or 206) for file `/name`.
@@ -419,6 +432,7 @@ fn streamed(
     track: Option<Track>,
 ) -> Body {
     let track = track.map(Arc::new);
+    let len = data.len() as u64;
     let chunk = trickle.map_or(256 * 1024, |t| t.0);
     let pause = trickle.map(|t| t.1);
     let counted = Arc::new(counted);
@@ -462,10 +476,24 @@ fn streamed(
             if data.is_empty() {
                 return None;
             }
+            let hold = || {
+                let after = counted.0.switches.lock().unwrap().hold_after;
+                after.filter(|&h| len > h)
+            };
+            if hold().is_some_and(|h| sent >= h) {
+                counted.0.held.fetch_add(1, Ordering::SeqCst);
+                while hold().is_some_and(|h| sent >= h) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                counted.0.held.fetch_sub(1, Ordering::SeqCst);
+            }
             if let (Some(p), true) = (pause, first) {
                 tokio::time::sleep(p).await;
             }
             let mut n = chunk.min(data.len());
+            if let Some(h) = hold().filter(|&h| sent < h) {
+                n = n.min((h - sent) as usize);
+            }
             if let Some((after, _)) = cut {
                 n = n.min((after - sent) as usize);
             }

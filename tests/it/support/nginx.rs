@@ -1,5 +1,7 @@
 //! A private nginx for end-to-end tests: generated config in a temp dir, 127.0.0.1 on a free
-//! port, no daemon, no master process, its own access log (`METHOD URI STATUS RANGE BYTES`).
+//! port, no daemon, its own access log (`METHOD URI STATUS RANGE BYTES`). By default one
+//! process and no master; [`Nginx::start_unprivileged`] runs it as a web server is deployed:
+//! a master started as root and a worker that serves the files as `nobody:nogroup`.
 //! nginx is looked up on the PATH and at /usr/sbin/nginx; `.ci/run` installs it on CI.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +14,9 @@ pub struct Nginx {
     /// Its port on 127.0.0.1.
     pub port: u16,
     dir: tempfile::TempDir,
+    /// Whether a master process runs (it is stopped with SIGTERM, so that its worker goes
+    /// too).
+    master: bool,
 }
 
 fn binary() -> PathBuf {
@@ -30,6 +35,55 @@ fn binary() -> PathBuf {
 impl Nginx {
     /// Serves `root` with `extra` added to the server block (e.g. `limit_rate 1m;`).
     pub fn start(root: &Path, extra: &str) -> Nginx {
+        Nginx::launch(root, extra, "master_process off;")
+    }
+
+    /// Serves `root` the way nginx is deployed: the master runs as root (the tests do) and
+    /// its one worker, which opens and sends the files, as `nobody:nogroup`. Every directory
+    /// from `/` to a file must be searchable and the file readable by others for it to be
+    /// served; otherwise the answer is 403.
+    pub fn start_unprivileged(root: &Path, extra: &str) -> Nginx {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "an nginx worker runs as nobody only under a master started as root"
+        );
+        let n = Nginx::launch(root, extra, "master_process on;\nuser nobody nogroup;");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while n.worker_uids() != [65534] {
+            assert!(
+                Instant::now() < deadline,
+                "no worker running as nobody: {:?}",
+                n.worker_uids()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        n
+    }
+
+    /// The real uids of the master's child processes (its workers), from /proc.
+    fn worker_uids(&self) -> Vec<u32> {
+        let master = self.child.id().to_string();
+        let mut uids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+                continue;
+            };
+            let field = |name: &str| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+            };
+            if field("PPid:").as_deref() == Some(&master) {
+                if let Some(uid) = field("Uid:").and_then(|u| u.parse().ok()) {
+                    uids.push(uid);
+                }
+            }
+        }
+        uids
+    }
+
+    fn launch(root: &Path, extra: &str, processes: &str) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -38,7 +92,7 @@ impl Nginx {
             .port();
         let d = dir.path().display();
         let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+            "daemon off;\n{processes}\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 256; }}\nhttp {{\n\
              log_format vox '$request_method $uri $status \"$http_range\" $body_bytes_sent';\n\
              access_log {d}/access.log vox;\nclient_body_temp_path {d}/cb;\n\
@@ -59,7 +113,13 @@ impl Nginx {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut n = Nginx { child, port, dir };
+        let master = processes.contains("master_process on");
+        let mut n = Nginx {
+            child,
+            port,
+            dir,
+            master,
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(st)) = n.child.try_wait() {
@@ -96,7 +156,14 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.master {
+            // SIGTERM: the master stops its worker and exits (a SIGKILL would leave the
+            // worker serving the port).
+            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        } else {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
