@@ -109,7 +109,7 @@ fn main() -> Result<()> {
         ready_timeout: Duration::from_secs(30),
         expect_version: None,
         args: Vec::new(),
-        wait: None,
+        wait: Wait::Never,
         cancel: Cancel::new(),
     };
     let report = restart::restart(&state, &settings, &|event| {
@@ -129,6 +129,7 @@ fn main() -> Result<()> {
     let settings = stop::Settings {
         app: APP.into(),
         grace: Duration::from_secs(10),
+        wait: Wait::Never,
         cancel: Cancel::new(),
     };
     stop::stop(&state, &settings)?;

@@ -14,6 +14,7 @@ pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<Ex
     let settings = stop::Settings {
         app: args.app,
         grace: args.stop_timeout,
+        wait: args.wait.wait(),
         cancel: crate::signals::cancel(),
     };
     let outcome = stop::stop(&state, &settings)?;
@@ -59,6 +60,7 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
         stop: stop::Settings {
             app: args.app.app,
             grace: args.stop_timeout,
+            wait: voxctl::slot::Wait::Never,
             cancel: crate::signals::cancel(),
         },
     };
