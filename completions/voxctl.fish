@@ -335,3 +335,5 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove; and not __fish_seen_subcommand_from cpu cuda rocm" -f -a "cpu cuda rocm"
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions; and not __fish_seen_subcommand_from bash elvish fish powershell zsh" -f -a "bash elvish fish powershell zsh"

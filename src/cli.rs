@@ -167,19 +167,19 @@ pub struct RestartArgs {
     #[command(flatten)]
     pub app: AppArgs,
     /// The port the backend serves on (passed as `--port`; 1-65535).
-    #[arg(long, default_value = "17493", value_name = "N", value_parser = parse_port, allow_negative_numbers = true)]
+    #[arg(long, default_value = "17493", value_name = "N", value_parser = parse_port, allow_hyphen_values = true)]
     pub port: u16,
     /// The health URL to poll (http:// only) [default: http://127.0.0.1:{port}/health].
     #[arg(long, value_name = "URL", value_hint = ValueHint::Other)]
     pub health_url: Option<String>,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
     /// released (e.g. 10s, 500ms; more than 0).
-    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
     /// How long the new backend gets to answer 200 on the health URL (more than 0).
     #[arg(long, default_value = "120s", value_parser = positive(
         "no backend can answer its health check in no time"
-    ), value_name = "DUR", allow_negative_numbers = true)]
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
     /// recorded when it was fetched].
@@ -270,26 +270,26 @@ pub struct FetchArgs {
     #[arg(long)]
     pub tag: Option<String>,
     /// Parts downloaded at the same time (1-64).
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_hyphen_values = true)]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
     /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
     /// only by new data, so a part gets at most 17 x N retries.
-    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=100), allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=100), allow_hyphen_values = true)]
     pub retries: u16,
     /// The first retry delay; it doubles each retry, up to 60s (0: retry at once).
-    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR", allow_hyphen_values = true)]
     pub retry_delay: std::time::Duration,
     /// Time allowed to connect to a server (more than 0).
     #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = positive(
         "no connection can be made in no time"
-    ), value_name = "DUR", allow_negative_numbers = true)]
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub connect_timeout: std::time::Duration,
     /// Longest silence allowed while receiving data (more than 0; there is no total timeout,
     /// and no setting without a limit: a silent server would hang the fetch forever).
     #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = positive(
         "every download would time out before its first byte"
-    ), value_name = "DUR", allow_negative_numbers = true)]
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub read_timeout: std::time::Duration,
     /// What to do while another fetch of the same asset runs.
     #[command(flatten)]
@@ -312,12 +312,12 @@ pub struct FetchArgs {
     #[arg(long)]
     pub skip_compat_check: bool,
     /// How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0).
-    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub detect_timeout: std::time::Duration,
     /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
     /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
     /// size, at least 16 MiB].
-    #[arg(long, value_name = "SIZE", value_parser = parse_max_size, allow_negative_numbers = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_max_size, allow_hyphen_values = true)]
     pub max_size: Option<u64>,
     /// A local file to take unchanged chunks from when the release has a chunk index
     /// (S.chunks), besides the installed asset of the variant, which is always tried (an
@@ -385,9 +385,11 @@ pub struct SplitArgs {
         long,
         visible_alias = "chunk-size",
         value_name = "SIZE",
-        default_value = "1900000000"
+        default_value = "1900000000",
+        value_parser = parse_part_size,
+        allow_hyphen_values = true
     )]
-    pub part_size: String,
+    pub part_size: u64,
     /// Directory to write the parts and manifests to (created if missing).
     #[arg(long, value_name = "DIR", default_value = "dist", value_hint = ValueHint::DirPath)]
     pub out: PathBuf,
@@ -456,7 +458,7 @@ pub struct IndexArgs {
     /// The average chunk size: a power of two from 256 bytes to 4 MiB, spelled as for
     /// --part-size (16K, 64KiB); chunks are at least a quarter and at most four times it
     /// [default: 16K, what split uses].
-    #[arg(long, value_name = "SIZE", value_parser = parse_avg_size, allow_negative_numbers = true)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_avg_size, allow_hyphen_values = true)]
     pub avg_size: Option<voxctl::chunks::Params>,
     /// Replace an existing S.chunks.
     #[arg(long)]
@@ -586,7 +588,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub deep: bool,
     /// How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0).
-    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub detect_timeout: Duration,
 }
 
@@ -604,7 +606,7 @@ pub struct StopArgs {
     pub app: String,
     /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
     /// released (more than 0).
-    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
     /// What to do while a restart of the app runs.
     #[command(flatten)]
@@ -627,7 +629,7 @@ pub struct RemoveArgs {
     #[arg(long)]
     pub partial_only: bool,
     /// With --force: how long the backend gets after SIGTERM before SIGKILL (more than 0).
-    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_negative_numbers = true)]
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
 }
 
@@ -676,14 +678,14 @@ pub struct ReapArgs {
     /// Ignore a marker older than this (more than 0) [default: 5m].
     #[arg(long, value_name = "DUR", value_parser = positive(
         "every marker would be too old, so nothing would ever be reaped"
-    ), allow_negative_numbers = true)]
+    ), allow_hyphen_values = true)]
     pub max_marker_age: Option<Duration>,
     /// How long to wait, sending nothing, for the holder to exit or release the lock (0: send
     /// SIGTERM at once).
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse, allow_hyphen_values = true)]
     pub teardown_grace: Duration,
     /// How long to wait after SIGTERM before SIGKILL (0: SIGKILL at once).
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse, allow_hyphen_values = true)]
     pub term_grace: Duration,
     /// Show the decision and what would be sent; consume nothing, signal nothing.
     #[arg(long)]
@@ -710,7 +712,7 @@ pub enum ReapCommand {
 #[derive(Debug, Args)]
 pub struct ReapMarkArgs {
     /// The pid of the instance being replaced [default: voxctl's parent].
-    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_negative_numbers = true)]
+    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_hyphen_values = true)]
     pub pid: Option<i32>,
     /// Where to write the marker [default: STATE/relaunch-marker.json].
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
@@ -774,7 +776,7 @@ pub struct LeaseHoldArgs {
     pub name: LeaseName,
     /// How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole
     /// seconds, at least its minimum, usually 2s).
-    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = ttl, allow_negative_numbers = true)]
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = ttl, allow_hyphen_values = true)]
     pub ttl: Duration,
     /// What to do while someone else holds the lease.
     #[command(flatten)]
@@ -793,7 +795,7 @@ pub struct LeaseAcquireArgs {
     /// The process that owns the lease: when that exact process (pid, start time, pid
     /// namespace, boot) is gone on this host, the lease is abandoned and can be taken over at
     /// once, before its TTL runs out. Without it only the TTL counts.
-    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_negative_numbers = true)]
+    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_hyphen_values = true)]
     pub owner_pid: Option<i32>,
 }
 
@@ -804,10 +806,10 @@ pub struct LeaseRenewArgs {
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
     /// The fencing token printed by acquire.
-    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_negative_numbers = true)]
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_hyphen_values = true)]
     pub token: Token,
     /// The new TTL [default: the lease's current TTL].
-    #[arg(long, value_name = "DUR", value_parser = ttl, allow_negative_numbers = true)]
+    #[arg(long, value_name = "DUR", value_parser = ttl, allow_hyphen_values = true)]
     pub ttl: Option<Duration>,
 }
 
@@ -818,7 +820,7 @@ pub struct LeaseReleaseArgs {
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
     /// The fencing token printed by acquire.
-    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_negative_numbers = true)]
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_hyphen_values = true)]
     pub token: Token,
 }
 
@@ -837,7 +839,7 @@ pub struct LeaseRunArgs {
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
     /// After a lost lease, how long the command gets between SIGTERM and SIGKILL.
-    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = kill_grace, allow_negative_numbers = true)]
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = kill_grace, allow_hyphen_values = true)]
     pub kill_grace: Duration,
     /// The command and its arguments (after `--`).
     #[arg(
@@ -916,15 +918,22 @@ impl TypedValueParser for WaitParser {
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
     ) -> Result<Duration, clap::Error> {
+        // `voxctl lease run NAME --wait -- COMMAND`: the positionals, the bare --wait after
+        // them but before a command line (which takes every word after it).
         let mut line = cmd.get_bin_name().unwrap_or("voxctl").to_string();
-        for p in cmd.get_positionals().filter(|p| !p.is_last_set()) {
+        let mut tail = String::new();
+        for p in cmd.get_positionals() {
             let name = p.get_value_names().and_then(|n| n.first());
             let name = name.map_or_else(|| p.get_id().to_string(), |n| n.to_string());
-            line = format!("{line} {name}");
+            if !(p.is_last_set() || p.is_trailing_var_arg_set()) {
+                line = format!("{line} {name}");
+            } else if p.is_required_set() {
+                tail = format!(" -- {name}...");
+            }
         }
         let hint = format!(
             "--wait takes the word after it as its duration (--wait 30s, -w 30, --wait=5m); to \
-             wait with no limit, put the bare --wait after the arguments: `{line} --wait`"
+             wait with no limit, put the bare --wait after the arguments: `{line} --wait{tail}`"
         );
         // Through a function parser, which builds clap's "invalid value" error with the
         // `WithHint` as its source (clap has no public way to set one).
@@ -1039,6 +1048,14 @@ fn parse_token(text: &str) -> Result<Token, WithHint> {
             e,
             "pass the token that `voxctl lease acquire` printed (VOXCTL_LEASE_TOKEN under `lease run`)",
         )
+    })
+}
+
+/// `split --part-size` ([`voxctl::split::parse_part_size`], which has the hint).
+fn parse_part_size(text: &str) -> Result<u64, WithHint> {
+    voxctl::split::parse_part_size(text).map_err(|e| {
+        let hint = voxctl::error::hint_for(&e).unwrap_or_default();
+        hinted(e, hint)
     })
 }
 

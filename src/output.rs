@@ -299,15 +299,24 @@ struct UsageError {
 
 impl UsageError {
     fn new(err: &clap::Error, args: &[std::ffi::OsString]) -> UsageError {
+        use clap::error::ErrorKind;
         use clap::CommandFactory;
         let cli = crate::cli::Cli::command();
         let words = command_words(&cli, args);
         let rendered = err.render().to_string();
-        if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // No subcommand (`voxctl`, `voxctl --json`, `voxctl lease`): the command's help, whose
+        // list has no hidden command (clap's own error would list them all).
+        if matches!(
+            err.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+        ) {
+            let mut root = crate::cli::Cli::command();
+            root.build();
+            let path: Vec<&str> = words.split(' ').skip(1).collect();
             return UsageError {
                 message: vec![format!("`{words}` needs a subcommand")],
                 hint: format!("pick one of the commands below; `{words} help COMMAND` says more"),
-                rest: rendered,
+                rest: help_of(&mut root, &path),
             };
         }
         let hidden = hidden_commands(&cli);
@@ -385,6 +394,16 @@ fn command_words(cli: &clap::Command, args: &[std::ffi::OsString]) -> String {
         }
     }
     words.join(" ")
+}
+
+/// The help of the subcommand at `path` under `cmd` (as far as the path goes).
+fn help_of(cmd: &mut clap::Command, path: &[&str]) -> String {
+    if let Some((first, rest)) = path.split_first() {
+        if let Some(sub) = cmd.get_subcommands_mut().find(|s| s.get_name() == *first) {
+            return help_of(sub, rest);
+        }
+    }
+    cmd.render_help().to_string()
 }
 
 /// The names of hidden subcommands, at any depth (clap suggests them in its tips).
