@@ -147,7 +147,7 @@ fn extras(page: &str) -> Extras {
             examples: &[
                 ("cd dist && voxctl verify -c SHA256SUMS", "as sha256sum -c"),
                 (
-                    "voxctl verify -c --relative-to-sums dist/app.sha256",
+                    "voxctl verify -c --relative-to-sums dist/SHA256SUMS",
                     "names beside the sums file",
                 ),
                 (
