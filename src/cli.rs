@@ -148,7 +148,7 @@ pub struct AppArgs {
 
 /// `voxctl restart`.
 #[derive(Debug, Args)]
-#[command(mut_arg("wait", |a| a.help(wait_help("another restart or stop of this app"))))]
+#[command(mut_arg("wait", |a| a.help(wait_help("another restart or stop of this app holds the slot"))))]
 pub struct RestartArgs {
     /// The variant to start (`auto` falls back to cpu when the detected one is unusable).
     #[arg(
@@ -240,14 +240,7 @@ kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
-#[command(mut_arg("wait", |a| a.help(wait_help("another fetch of the same asset")).long_help(
-    format!(
-        "{} While waiting it follows the holder's progress and finishes when the holder does \
-         (taking over if it dies); a holder that shows no progress for 10s is reported once \
-         (with `kill -CONT PID` for a stopped one).",
-        wait_help("another fetch of the same asset")
-    )
-)))]
+#[command(mut_arg("wait", |a| a.help(wait_help(FETCH_BUSY)).long_help(fetch_wait_help())))]
 pub struct FetchArgs {
     /// The variant to install.
     #[arg(
@@ -594,7 +587,7 @@ pub struct DoctorArgs {
 
 /// `voxctl stop`.
 #[derive(Debug, Args)]
-#[command(mut_arg("wait", |a| a.help(wait_help("a restart of this app"))))]
+#[command(mut_arg("wait", |a| a.help(wait_help("a restart of this app holds the slot"))))]
 pub struct StopArgs {
     /// The app whose backend is stopped.
     #[arg(
@@ -769,7 +762,7 @@ pub enum LeaseCommand {
 
 /// Options shared by acquire and run.
 #[derive(Debug, Args)]
-#[command(mut_arg("wait", |a| a.help(wait_help("someone else holding the lease"))))]
+#[command(mut_arg("wait", |a| a.help(wait_help("someone else holds the lease"))))]
 pub struct LeaseHoldArgs {
     /// The lease's name: 1-128 characters from A-Z a-z 0-9 . _ -
     #[arg(value_name = "NAME")]
@@ -891,16 +884,24 @@ impl WaitArg {
     }
 }
 
-/// The help of `--wait` for a command that meets `what` (the busy holder).
-fn wait_help(what: &str) -> String {
+/// What `fetch --wait` waits for.
+const FETCH_BUSY: &str = "another fetch of the same asset holds the slot";
+
+/// `fetch --wait`'s long help: what a waiting fetch does besides waiting.
+fn fetch_wait_help() -> String {
     format!(
-        "If {what} holds the slot, wait: with no DUR until it is free, with DUR (30s, 5m; a bare \
-         number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 \
-         at once."
+        "{} While waiting it follows the holder's progress and finishes when the holder does \
+         (taking over if it dies); a holder that shows no progress for 10s is reported once \
+         (with `kill -CONT PID` for a stopped one).",
+        wait_help(FETCH_BUSY)
     )
-    .replace(
-        "someone else holding the lease holds the slot",
-        "someone else holds the lease",
+}
+
+/// The help of `--wait` for a command that can meet `busy` ("someone else holds the lease").
+fn wait_help(busy: &str) -> String {
+    format!(
+        "If {busy}, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is \
+         seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once."
     )
 }
 
