@@ -277,7 +277,7 @@ pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
     eprint!("{}", usage.text());
     if json {
         let doc = ErrorDoc {
-            error: ErrorBody::new(ExitStatus::Usage, usage.message.join(" "), Some(usage.hint)),
+            error: ErrorBody::new(ExitStatus::Usage, usage.one_line(), Some(usage.hint)),
         };
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer_pretty(&mut out, &doc);
@@ -301,8 +301,9 @@ impl UsageError {
     fn new(err: &clap::Error, args: &[std::ffi::OsString]) -> UsageError {
         use clap::error::ErrorKind;
         use clap::CommandFactory;
-        let cli = crate::cli::Cli::command();
-        let words = command_words(&cli, args);
+        let mut root = crate::cli::Cli::command();
+        root.build();
+        let words = command_words(&root, args);
         let rendered = err.render().to_string();
         // No subcommand (`voxctl`, `voxctl --json`, `voxctl lease`): the command's help, whose
         // list has no hidden command (clap's own error would list them all).
@@ -310,8 +311,6 @@ impl UsageError {
             err.kind(),
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
         ) {
-            let mut root = crate::cli::Cli::command();
-            root.build();
             let path: Vec<&str> = words.split(' ').skip(1).collect();
             return UsageError {
                 message: vec![format!("`{words}` needs a subcommand")],
@@ -319,7 +318,7 @@ impl UsageError {
                 rest: help_of(&mut root, &path),
             };
         }
-        let hidden = hidden_commands(&cli);
+        let hidden = hidden_commands(&root);
         let text = rendered.strip_prefix("error: ").unwrap_or(&rendered);
         let (head, tail) = text.split_once("\n\n").unwrap_or((text, ""));
         let mut tips = Vec::new();
@@ -349,6 +348,13 @@ impl UsageError {
             hint,
             rest: rest.trim_end().to_string() + "\n",
         }
+    }
+
+    /// The message on one line (for `--json`): `the following required arguments were not
+    /// provided: <FILE>`.
+    fn one_line(&self) -> String {
+        let lines: Vec<&str> = self.message.iter().map(|l| l.trim()).collect();
+        lines.join(" ")
     }
 
     /// The text for stderr.
