@@ -266,7 +266,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__fetch)
-            opts="-q -v -h --variant --data-dir --source --force --pubkey-file --tauri-conf --repair --skip-compat-check --seed --no-delta --dry-run --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --wait --pubkey --detect-timeout --max-size"
+            opts="-q -v -h -w --variant --data-dir --source --force --pubkey-file --tauri-conf --repair --skip-compat-check --seed --no-delta --dry-run --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --pubkey --detect-timeout --max-size --wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -369,13 +369,6 @@ _voxctl() {
                     fi
                     return 0
                     ;;
-                --wait)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
                 --pubkey)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -391,6 +384,20 @@ _voxctl() {
                     return 0
                     ;;
                 --max-size)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -w)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -783,7 +790,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__acquire)
-            opts="-q -v -h --quiet --verbose --json --yes --state-dir --help --ttl --wait --holder --owner-pid --store"
+            opts="-q -v -h -w --quiet --verbose --json --yes --state-dir --help --ttl --holder --wait --owner-pid --store"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,6 +810,13 @@ _voxctl() {
                     fi
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --wait)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -810,7 +824,7 @@ _voxctl() {
                     fi
                     return 0
                     ;;
-                --holder)
+                -w)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1056,7 +1070,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__lease__subcmd__run)
-            opts="-q -v -h --quiet --verbose --json --yes --state-dir --help --ttl --wait --holder --kill-grace --store"
+            opts="-q -v -h -w --quiet --verbose --json --yes --state-dir --help --ttl --holder --wait --kill-grace --store"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1076,6 +1090,13 @@ _voxctl() {
                     fi
                     return 0
                     ;;
+                --holder)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --wait)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -1083,7 +1104,7 @@ _voxctl() {
                     fi
                     return 0
                     ;;
-                --holder)
+                -w)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1327,7 +1348,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__remove)
-            opts="-q -v -h -w --data-dir --force --partial-only --quiet --verbose --json --yes --state-dir --help --app --stop-timeout --wait"
+            opts="-q -v -h -w --data-dir --force --partial-only --quiet --verbose --json --yes --state-dir --help --app --stop-timeout --wait cpu cuda rocm"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1383,7 +1404,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__restart)
-            opts="-q -v -h --variant --data-dir --health-url --reset-config --wait --quiet --verbose --json --yes --state-dir --help --fallback --app --port --stop-timeout --ready-timeout --expect-version"
+            opts="-q -v -h -w --variant --fallback --data-dir --health-url --reset-config --quiet --verbose --json --yes --state-dir --help --app --port --stop-timeout --ready-timeout --expect-version --wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1391,6 +1412,10 @@ _voxctl() {
             case "${prev}" in
                 --variant)
                     COMPREPLY=($(compgen -W "auto cpu cuda rocm" -- "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -W "cpu cuda rocm" -- "${cur}"))
                     return 0
                     ;;
                 --data-dir)
@@ -1411,13 +1436,6 @@ _voxctl() {
                     COMPREPLY=()
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o plusdirs
-                    fi
-                    return 0
-                    ;;
-                --fallback)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
                     fi
                     return 0
                     ;;
@@ -1450,6 +1468,20 @@ _voxctl() {
                     return 0
                     ;;
                 --expect-version)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -w)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -1613,7 +1645,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__stop)
-            opts="-q -v -h --quiet --verbose --json --yes --state-dir --help --app --stop-timeout"
+            opts="-q -v -h -w --quiet --verbose --json --yes --state-dir --help --app --stop-timeout --wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1640,6 +1672,20 @@ _voxctl() {
                     fi
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1648,7 +1694,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__verify)
-            opts="-c -w -q -v -h --check --manifest --relative-to-sums --ignore-missing --strict --status --warn --pubkey-file --tauri-conf --data-dir --quiet --verbose --json --yes --state-dir --help --sha256 --pubkey --installed --app"
+            opts="-c -w -q -v -h --check --manifest --relative-to-sums --ignore-missing --strict --status --warn --pubkey-file --tauri-conf --installed --data-dir --quiet --verbose --json --yes --state-dir --help --sha256 --pubkey --app"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1677,6 +1723,10 @@ _voxctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --installed)
+                    COMPREPLY=($(compgen -W "all cpu cuda rocm" -- "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=()
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -1699,13 +1749,6 @@ _voxctl() {
                     return 0
                     ;;
                 --pubkey)
-                    COMPREPLY=("${cur}")
-                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
-                        compopt -o nospace
-                    fi
-                    return 0
-                    ;;
-                --installed)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace

@@ -49,17 +49,19 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'Th
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r -f -a "cpu\t''
+cuda\t''
+rocm\t''"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: the running backend\'s while the port stays the same, else http://127.0.0.1:{port}/health]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`) [default: the running backend\'s, else 17493]' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL (a rollback to the previous backend gets at least 120s, and at least twice its recorded start-up time)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l port -d 'The port the backend serves on (passed as `--port`; 1-65535) [default: the running backend\'s, else 17493]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l stop-timeout -d 'How long the old backend gets after SIGTERM before SIGKILL, and then the port to be released (e.g. 10s, 500ms; more than 0)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l ready-timeout -d 'How long the new backend gets to answer 200 on the health URL (more than 0; a rollback to the previous backend gets at least 120s, and at least twice its recorded start-up time)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l expect-version -d 'The version the new binary must report (`BIN --version`) [default: the version recorded when it was fetched]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s w -l wait -d 'If another restart or stop of this app holds the slot, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l reset-config -d 'Do not keep the running backend\'s port, health URL and extra arguments: start from the defaults (what this command line gives still applies)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l wait -d 'If another restart of this app is running, wait for it instead of exiting 4'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -77,15 +79,15 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l seed -d 'A local
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time (1-64)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (there is no total timeout)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l wait -d 'If another fetch of the same asset is running, follow its progress and finish when it does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare number is seconds), exit 4 if it still holds the slot after that long. A holder that shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s (0: retry at once)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server (more than 0)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (more than 0; there is no total timeout, and no setting without a limit: a silent server would hang the fetch forever)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l detect-timeout -d 'How long each hardware probe (nvidia-smi, the kfd topology) may take' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l detect-timeout -d 'How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l max-size -d 'The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive\'s size, at least 16 MiB]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -s w -l wait -d 'If another fetch of the same asset holds the slot, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l force -d 'Download and install even if the installed file already matches the release (the compatibility check still runs)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l repair -d 'Bring a damaged install back to its recorded build, from the release it came from (the install record\'s source; --source is not used): files are checked first, and nothing is downloaded when all are intact; an archive install gets only its broken files replaced'
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l skip-compat-check -d 'Download even if the release states hardware requirements (CUDA archs, driver, ROCm targets) that no GPU here meets'
@@ -138,11 +140,14 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand sign" -s h -l help -d 'Pri
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l manifest -d 'Check a split release: each part, and the whole asset by streaming the parts in order' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l tauri-conf -d 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l installed -d 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)' -r -f -a "all\t''
+cpu\t''
+cuda\t''
+rocm\t''"
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l installed -d 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s c -l check -d 'Read checksums from the FILEs (or stdin) and check the files they list'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l relative-to-sums -d 'With -c: resolve relative names against each sums file\'s directory (stdin: the current directory) instead of the current directory, e.g. a release\'s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
@@ -166,7 +171,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'P
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l detect-timeout -d 'How long each hardware probe (nvidia-smi, the kfd topology) may take' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l detect-timeout -d 'How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l deep -d 'Re-hash every installed file instead of comparing sizes with the install record'
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -175,7 +180,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l yes -d 'Answer 
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l app -d 'The app whose backend is stopped' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l stop-timeout -d 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l stop-timeout -d 'How long the backend gets after SIGTERM before SIGKILL, and then its port to be released (more than 0)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s w -l wait -d 'If a restart of this app holds the slot, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
@@ -184,8 +190,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s h -l help -d 'Pri
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s w -l wait -d 'If a fetch of the variant is running (it holds the partial download and is about to install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`, `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after that long' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL (more than 0)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s w -l wait -d 'If a fetch of the variant is running, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l force -d 'If the backend runs this variant, stop it first (as `voxctl stop`) instead of exiting 5'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l partial-only -d 'Remove only the variant\'s partial download, keeping what is installed'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -198,9 +204,9 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l stale-exe -d 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l marker -d 'The relaunch marker [default: STATE/relaunch-marker.json]' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l max-marker-age -d 'Ignore a marker older than this [default: 5m]' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l teardown-grace -d 'How long to wait, sending nothing, for the holder to exit or release the lock' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l term-grace -d 'How long to wait after SIGTERM before SIGKILL' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l max-marker-age -d 'Ignore a marker older than this (more than 0) [default: 5m]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l teardown-grace -d 'How long to wait, sending nothing, for the holder to exit or release the lock (0: send SIGTERM at once)' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l term-grace -d 'How long to wait after SIGTERM before SIGKILL (0: SIGKILL at once)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l dry-run -d 'Show the decision and what would be sent; consume nothing, signal nothing'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); VOXCTL_LOG takes a tracing filter instead'
@@ -235,8 +241,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and not __fish_seen_subcommand_from acquire renew release status list run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s w -l wait -d 'If someone else holds the lease, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l owner-pid -d 'The process that owns the lease: when that exact process (pid, start time, pid namespace, boot) is gone on this host, the lease is abandoned and can be taken over at once, before its TTL runs out. Without it only the TTL counts' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from acquire" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -277,8 +283,8 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l ttl -d 'How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole seconds, at least its minimum, usually 2s)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l wait -d 'How long to wait while someone else holds it (0: fail at once with exit 4)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l holder -d 'Who holds it, as shown by status [default: HOST:PID]' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s w -l wait -d 'If someone else holds the lease, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once.' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l kill-grace -d 'After a lost lease, how long the command gets between SIGTERM and SIGKILL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -l store -d 'Where leases live: `file` (this machine\'s state dir) or `etcd://HOST:PORT[,HOST:PORT...][/PREFIX]` (`etcds://` for TLS) to share them between machines. etcd credentials come from VOXCTL_ETCD_CACERT, VOXCTL_ETCD_CERT, VOXCTL_ETCD_KEY, VOXCTL_ETCD_USER and VOXCTL_ETCD_PASSWORD(_FILE), never the URL' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from run" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -333,3 +339,5 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_sub
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from status" -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand lease; and __fish_seen_subcommand_from list" -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand completions" -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove; and not __fish_seen_subcommand_from cpu cuda rocm" -f -a "cpu cuda rocm"
+complete -c voxctl -n "__fish_voxctl_using_subcommand completions; and not __fish_seen_subcommand_from bash elvish fish powershell zsh" -f -a "bash elvish fish powershell zsh"

@@ -110,7 +110,7 @@ fn main() -> Result<()> {
         expect_version: None,
         args: None,
         reset_config: false,
-        wait: None,
+        wait: Wait::Never,
         cancel: Cancel::new(),
     };
     let report = restart::restart(&state, &settings, &|event| {
@@ -130,6 +130,7 @@ fn main() -> Result<()> {
     let settings = stop::Settings {
         app: APP.into(),
         grace: Duration::from_secs(10),
+        wait: Wait::Never,
         cancel: Cancel::new(),
     };
     stop::stop(&state, &settings)?;

@@ -1,13 +1,20 @@
-//! The command line: clap types only. Validation that needs more than clap's value parsers
-//! happens in `src/commands/`, which turns these raw arguments into library settings.
+//! The command line: clap types and their value parsers. Every value that can never work (a
+//! zero timeout, port 0, pid 0) is refused here, as a usage error (exit 2) with a hint
+//! ([`WithHint`], which `output::usage_error` prints as the `hint:` line); validation that
+//! needs more than one value happens in `src/commands/`, which turns these arguments into
+//! library settings.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueHint};
+use voxctl::error::WithHint;
 use voxctl::lease::store::StoreSpec;
 use voxctl::lease::{LeaseName, Token};
+use voxctl::slot::Wait;
+use voxctl::variant::Variant;
 
 /// Manage the heavy, swappable GPU backend binary of a desktop app: split and verify release
 /// files, fetch and install a variant, restart the backend, reap a wedged instance, and give
@@ -97,7 +104,7 @@ pub enum Command {
     /// checked), SIGKILL after --stop-timeout, then wait until its port is released.
     ///
     /// Exit 0 also when nothing was running (as `systemctl stop`); 4 while a restart of the
-    /// app runs; 7 if the port stays in use.
+    /// app runs (see --wait); 7 if the port stays in use.
     Stop(StopArgs),
     /// Uninstall a variant: its binary (or extracted directory), install record and partial
     /// download.
@@ -147,20 +154,27 @@ pub struct AppArgs {
 
 /// `voxctl restart`.
 #[derive(Debug, Args)]
+#[command(mut_arg("wait", |a| a.help(wait_help("another restart or stop of this app holds the slot"))))]
 pub struct RestartArgs {
     /// The variant to start (`auto` falls back to cpu when the detected one is unusable).
-    #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "auto",
+        value_name = "VARIANT"
+    )]
     pub variant: VariantChoice,
     /// Start this variant instead when the requested one is missing or fails its version
     /// check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`).
-    #[arg(long, value_name = "VARIANT")]
-    pub fallback: Option<voxctl::variant::Variant>,
+    #[arg(long, value_name = "VARIANT", value_parser = variant(), ignore_case = true)]
+    pub fallback: Option<Variant>,
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
-    /// The port the backend serves on (passed as `--port`) [default: the running backend's,
-    /// else 17493].
-    #[arg(long, value_name = "N")]
+    /// The port the backend serves on (passed as `--port`; 1-65535) [default: the running
+    /// backend's, else 17493].
+    #[arg(long, value_name = "N", value_parser = parse_port, allow_hyphen_values = true)]
     pub port: Option<u16>,
     /// The health URL to poll (http:// only) [default: the running backend's while the port
     /// stays the same, else http://127.0.0.1:{port}/health].
@@ -171,20 +185,23 @@ pub struct RestartArgs {
     #[arg(long)]
     pub reset_config: bool,
     /// How long the old backend gets after SIGTERM before SIGKILL, and then the port to be
-    /// released (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// released (e.g. 10s, 500ms; more than 0).
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
-    /// How long the new backend gets to answer 200 on the health URL (a rollback to the
-    /// previous backend gets at least 120s, and at least twice its recorded start-up time).
-    #[arg(long, default_value = "120s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// How long the new backend gets to answer 200 on the health URL (more than 0; a rollback
+    /// to the previous backend gets at least 120s, and at least twice its recorded start-up
+    /// time).
+    #[arg(long, default_value = "120s", value_parser = positive(
+        "no backend can answer its health check in no time"
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub ready_timeout: Duration,
     /// The version the new binary must report (`BIN --version`) [default: the version
     /// recorded when it was fetched].
     #[arg(long, value_name = "V")]
     pub expect_version: Option<String>,
-    /// If another restart of this app is running, wait for it instead of exiting 4.
-    #[arg(long)]
-    pub wait: bool,
+    /// What to do while another restart or stop of this app runs.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Extra arguments for the backend, after `--` [default: the running backend's].
     #[arg(last = true, value_name = "BACKEND_ARGS")]
     pub backend_args: Vec<String>,
@@ -231,15 +248,22 @@ auto takes cpu instead, saying why. VOXCTL_SYSFS_ROOT replaces /sys for
 the kfd topology (for testing).
 Exit codes: 0 installed or already installed, 1 network failure or too
 little free space, 3 checksum or release data bad, 4 another fetch of
-the asset is running (see --wait; also when --wait=DUR runs out),
+the asset is running (see --wait; also when --wait DUR runs out),
 5 the hardware cannot run the release, 130 interrupted (partial data
 kept for resume).";
 
 /// `voxctl fetch`.
 #[derive(Debug, Args)]
+#[command(mut_arg("wait", |a| a.help(wait_help(FETCH_BUSY)).long_help(fetch_wait_help())))]
 pub struct FetchArgs {
     /// The variant to install.
-    #[arg(long, value_enum, default_value = "auto", value_name = "VARIANT")]
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        default_value = "auto",
+        value_name = "VARIANT"
+    )]
     pub variant: VariantChoice,
     /// The app and its data dir (variants go to DIR/backends).
     #[command(flatten)]
@@ -252,35 +276,31 @@ pub struct FetchArgs {
     /// the installed version.
     #[arg(long)]
     pub tag: Option<String>,
-    /// Parts downloaded at the same time.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Parts downloaded at the same time (1-64).
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_hyphen_values = true)]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
     /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
     /// only by new data, so a part gets at most 17 x N retries.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(0..=100))]
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=100), allow_hyphen_values = true)]
     pub retries: u16,
-    /// The first retry delay; it doubles each retry, up to 60s.
-    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// The first retry delay; it doubles each retry, up to 60s (0: retry at once).
+    #[arg(long, default_value = "1s", env = "VOXCTL_RETRY_DELAY", value_parser = voxctl::duration::parse, value_name = "DUR", allow_hyphen_values = true)]
     pub retry_delay: std::time::Duration,
-    /// Time allowed to connect to a server.
-    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// Time allowed to connect to a server (more than 0).
+    #[arg(long, default_value = "30s", env = "VOXCTL_CONNECT_TIMEOUT", value_parser = positive(
+        "no connection can be made in no time"
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub connect_timeout: std::time::Duration,
-    /// Longest silence allowed while receiving data (there is no total timeout).
-    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// Longest silence allowed while receiving data (more than 0; there is no total timeout,
+    /// and no setting without a limit: a silent server would hang the fetch forever).
+    #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = positive(
+        "every download would time out before its first byte"
+    ), value_name = "DUR", allow_hyphen_values = true)]
     pub read_timeout: std::time::Duration,
-    /// If another fetch of the same asset is running, follow its progress and finish when it
-    /// does (taking over if it dies) instead of exiting 4. With =DURATION (30s, 5m; a bare
-    /// number is seconds), exit 4 if it still holds the slot after that long. A holder that
-    /// shows no progress for 10s is reported once (with `kill -CONT PID` for a stopped one).
-    #[arg(
-        long,
-        num_args = 0..=1,
-        require_equals = true,
-        value_name = "DUR",
-        value_parser = voxctl::duration::parse
-    )]
-    pub wait: Option<Option<Duration>>,
+    /// What to do while another fetch of the same asset runs.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Download and install even if the installed file already matches the release (the
     /// compatibility check still runs).
     #[arg(long)]
@@ -298,13 +318,13 @@ pub struct FetchArgs {
     /// targets) that no GPU here meets.
     #[arg(long)]
     pub skip_compat_check: bool,
-    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
-    #[arg(long, default_value = "5s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0).
+    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub detect_timeout: std::time::Duration,
     /// The most an archive release (S.tar.gz) may expand to, uncompressed, such as 40GB or
     /// 32GiB; beyond it the archive is refused (exit 3) [default: 20 times the archive's
     /// size, at least 16 MiB].
-    #[arg(long, value_name = "SIZE", value_parser = parse_max_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_max_size, allow_hyphen_values = true)]
     pub max_size: Option<u64>,
     /// A local file to take unchanged chunks from when the release has a chunk index
     /// (S.chunks), besides the installed asset of the variant, which is always tried (an
@@ -338,12 +358,15 @@ fn parse_seed(text: &str) -> Result<std::path::PathBuf, voxctl::Error> {
 /// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and
 /// `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, as for `--part-size`),
 /// at least 1 byte.
-fn parse_max_size(text: &str) -> Result<u64, voxctl::Error> {
-    match voxctl::size::parse(text)? {
-        0 => Err(voxctl::Error::Usage(format!(
-            "invalid size {text:?}: the size must be at least 1 byte"
-        ))),
-        n => Ok(n),
+fn parse_max_size(text: &str) -> Result<u64, WithHint> {
+    let hint = "give the most the archive may expand to, such as 40GB or 32GiB";
+    match voxctl::size::parse(text) {
+        Ok(0) => Err(hinted(
+            voxctl::Error::Usage(format!("invalid size {text:?}: must be at least 1 byte")),
+            hint,
+        )),
+        Ok(n) => Ok(n),
+        Err(e) => Err(hinted(e, hint)),
     }
 }
 
@@ -369,9 +392,11 @@ pub struct SplitArgs {
         long,
         visible_alias = "chunk-size",
         value_name = "SIZE",
-        default_value = "1900000000"
+        default_value = "1900000000",
+        value_parser = parse_part_size,
+        allow_hyphen_values = true
     )]
-    pub part_size: String,
+    pub part_size: u64,
     /// Directory to write the parts and manifests to (created if missing).
     #[arg(long, value_name = "DIR", default_value = "dist", value_hint = ValueHint::DirPath)]
     pub out: PathBuf,
@@ -382,7 +407,7 @@ pub struct SplitArgs {
     #[arg(long, value_name = "V")]
     pub app_version: Option<String>,
     /// The variant to record in the JSON manifest.
-    #[arg(long, value_name = "VARIANT", value_parser = ["cpu", "cuda", "rocm"])]
+    #[arg(long, value_name = "VARIANT", value_parser = variant().map(|v| v.to_string()), ignore_case = true)]
     pub variant: Option<String>,
     /// The CUDA architectures the build has code for, in TORCH_CUDA_ARCH_LIST syntax (e.g.
     /// "8.0;8.6;8.9;9.0;12.0+PTX"); `fetch` refuses a GPU this list cannot run on.
@@ -440,8 +465,8 @@ pub struct IndexArgs {
     /// The average chunk size: a power of two from 256 bytes to 4 MiB, spelled as for
     /// --part-size (16K, 64KiB); chunks are at least a quarter and at most four times it
     /// [default: 16K, what split uses].
-    #[arg(long, value_name = "SIZE")]
-    pub avg_size: Option<String>,
+    #[arg(long, value_name = "SIZE", value_parser = parse_avg_size, allow_hyphen_values = true)]
+    pub avg_size: Option<voxctl::chunks::Params>,
     /// Replace an existing S.chunks.
     #[arg(long)]
     pub force: bool,
@@ -541,6 +566,10 @@ pub struct VerifyArgs {
         value_name = "VARIANT",
         num_args = 0..=1,
         default_missing_value = "all",
+        value_parser = PossibleValuesParser::new(["all", "cpu", "cuda", "rocm"])
+            .map(|v| v.to_ascii_lowercase()),
+        ignore_case = true,
+        hide_possible_values = true,
         conflicts_with_all = ["check", "manifest", "sha256"]
     )]
     pub installed: Option<String>,
@@ -572,13 +601,14 @@ pub struct DoctorArgs {
     /// Re-hash every installed file instead of comparing sizes with the install record.
     #[arg(long)]
     pub deep: bool,
-    /// How long each hardware probe (nvidia-smi, the kfd topology) may take.
-    #[arg(long, default_value = "5s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0).
+    #[arg(long, default_value = "5s", value_parser = detect_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub detect_timeout: Duration,
 }
 
 /// `voxctl stop`.
 #[derive(Debug, Args)]
+#[command(mut_arg("wait", |a| a.help(wait_help("a restart of this app holds the slot"))))]
 pub struct StopArgs {
     /// The app whose backend is stopped.
     #[arg(
@@ -589,17 +619,21 @@ pub struct StopArgs {
     )]
     pub app: String,
     /// How long the backend gets after SIGTERM before SIGKILL, and then its port to be
-    /// released.
-    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// released (more than 0).
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
+    /// What to do while a restart of the app runs.
+    #[command(flatten)]
+    pub wait: WaitArg,
 }
 
 /// `voxctl remove VARIANT`.
 #[derive(Debug, Args)]
+#[command(mut_arg("wait", |a| a.help(wait_help("a fetch of the variant is running"))))]
 pub struct RemoveArgs {
     /// The variant to uninstall.
-    #[arg(value_name = "VARIANT")]
-    pub variant: voxctl::variant::Variant,
+    #[arg(value_name = "VARIANT", value_parser = variant(), ignore_case = true)]
+    pub variant: Variant,
     /// The app and its data dir.
     #[command(flatten)]
     pub app: AppArgs,
@@ -609,21 +643,13 @@ pub struct RemoveArgs {
     /// Remove only the variant's partial download, keeping what is installed.
     #[arg(long)]
     pub partial_only: bool,
-    /// With --force: how long the backend gets after SIGTERM before SIGKILL.
-    #[arg(long, default_value = "10s", value_parser = voxctl::duration::parse, value_name = "DUR")]
+    /// With --force: how long the backend gets after SIGTERM before SIGKILL (more than 0).
+    #[arg(long, default_value = "10s", value_parser = stop_timeout, value_name = "DUR", allow_hyphen_values = true)]
     pub stop_timeout: Duration,
-    /// If a fetch of the variant is running (it holds the partial download and is about to
-    /// install), wait until it ends instead of exiting 4. With a DURATION (`-w 30s`,
-    /// `--wait 5m`, `--wait=90`; a bare number is seconds), exit 4 if it still runs after
-    /// that long.
-    #[arg(
-        short = 'w',
-        long,
-        num_args = 0..=1,
-        value_name = "DUR",
-        value_parser = voxctl::duration::parse
-    )]
-    pub wait: Option<Option<Duration>>,
+    /// What to do while a fetch of the variant runs (it holds the partial download and is
+    /// about to install).
+    #[command(flatten)]
+    pub wait: WaitArg,
 }
 
 /// `voxctl completions SHELL`.
@@ -668,14 +694,17 @@ pub struct ReapArgs {
     /// The relaunch marker [default: STATE/relaunch-marker.json].
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub marker: Option<PathBuf>,
-    /// Ignore a marker older than this [default: 5m].
-    #[arg(long, value_name = "DUR", value_parser = voxctl::duration::parse)]
+    /// Ignore a marker older than this (more than 0) [default: 5m].
+    #[arg(long, value_name = "DUR", value_parser = positive(
+        "every marker would be too old, so nothing would ever be reaped"
+    ), allow_hyphen_values = true)]
     pub max_marker_age: Option<Duration>,
-    /// How long to wait, sending nothing, for the holder to exit or release the lock.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse)]
+    /// How long to wait, sending nothing, for the holder to exit or release the lock (0: send
+    /// SIGTERM at once).
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = voxctl::duration::parse, allow_hyphen_values = true)]
     pub teardown_grace: Duration,
-    /// How long to wait after SIGTERM before SIGKILL.
-    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse)]
+    /// How long to wait after SIGTERM before SIGKILL (0: SIGKILL at once).
+    #[arg(long, value_name = "DUR", default_value = "5s", value_parser = voxctl::duration::parse, allow_hyphen_values = true)]
     pub term_grace: Duration,
     /// Show the decision and what would be sent; consume nothing, signal nothing.
     #[arg(long)]
@@ -703,7 +732,7 @@ pub enum ReapCommand {
 #[derive(Debug, Args)]
 pub struct ReapMarkArgs {
     /// The pid of the instance being replaced [default: voxctl's parent].
-    #[arg(long)]
+    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_hyphen_values = true)]
     pub pid: Option<i32>,
     /// Where to write the marker [default: STATE/relaunch-marker.json].
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
@@ -760,17 +789,18 @@ pub enum LeaseCommand {
 
 /// Options shared by acquire and run.
 #[derive(Debug, Args)]
+#[command(mut_arg("wait", |a| a.help(wait_help("someone else holds the lease"))))]
 pub struct LeaseHoldArgs {
     /// The lease's name: 1-128 characters from A-Z a-z 0-9 . _ -
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
     /// How long the lease lasts unless renewed (500ms, 30s, 5m; etcd rounds up to whole
     /// seconds, at least its minimum, usually 2s).
-    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, default_value = "30s", value_name = "DUR", value_parser = ttl, allow_hyphen_values = true)]
     pub ttl: Duration,
-    /// How long to wait while someone else holds it (0: fail at once with exit 4).
-    #[arg(long, default_value = "0", value_name = "DUR", value_parser = voxctl::lease::parse_wait)]
-    pub wait: Duration,
+    /// What to do while someone else holds the lease.
+    #[command(flatten)]
+    pub wait: WaitArg,
     /// Who holds it, as shown by status [default: HOST:PID].
     #[arg(long, value_parser = voxctl::lease::parse_holder)]
     pub holder: Option<String>,
@@ -785,7 +815,7 @@ pub struct LeaseAcquireArgs {
     /// The process that owns the lease: when that exact process (pid, start time, pid
     /// namespace, boot) is gone on this host, the lease is abandoned and can be taken over at
     /// once, before its TTL runs out. Without it only the TTL counts.
-    #[arg(long, value_name = "PID")]
+    #[arg(long, value_name = "PID", value_parser = parse_pid, allow_hyphen_values = true)]
     pub owner_pid: Option<i32>,
 }
 
@@ -796,10 +826,10 @@ pub struct LeaseRenewArgs {
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
     /// The fencing token printed by acquire.
-    #[arg(long)]
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_hyphen_values = true)]
     pub token: Token,
     /// The new TTL [default: the lease's current TTL].
-    #[arg(long, value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, value_name = "DUR", value_parser = ttl, allow_hyphen_values = true)]
     pub ttl: Option<Duration>,
 }
 
@@ -810,7 +840,7 @@ pub struct LeaseReleaseArgs {
     #[arg(value_name = "NAME")]
     pub name: LeaseName,
     /// The fencing token printed by acquire.
-    #[arg(long)]
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token, allow_hyphen_values = true)]
     pub token: Token,
 }
 
@@ -829,7 +859,7 @@ pub struct LeaseRunArgs {
     #[command(flatten)]
     pub hold: LeaseHoldArgs,
     /// After a lost lease, how long the command gets between SIGTERM and SIGKILL.
-    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = voxctl::lease::parse_positive_duration)]
+    #[arg(long, default_value = "5s", value_name = "DUR", value_parser = kill_grace, allow_hyphen_values = true)]
     pub kill_grace: Duration,
     /// The command and its arguments (after `--`).
     #[arg(
@@ -839,4 +869,236 @@ pub struct LeaseRunArgs {
         value_hint = ValueHint::CommandWithArguments
     )]
     pub command: Vec<OsString>,
+}
+
+/// `--wait [DUR]`, one grammar for every command that can meet a busy slot or lease (fetch,
+/// restart, stop, lease acquire, lease run), read as `flock -w 10` and `timeout 10` read
+/// theirs:
+///
+/// | given | [`Wait`] |
+/// |---|---|
+/// | nothing | `Never`: busy exits 4 at once |
+/// | `--wait` | `Forever`: until it is free (or Ctrl-C) |
+/// | `--wait DUR`, `-w DUR`, `--wait=DUR` | `AtMost(DUR)`, then exit 4 |
+/// | `--wait 0` | `Never` |
+///
+/// A bare `--wait` takes the next word as its duration when that word is not an option, so
+/// `voxctl lease acquire --wait job` is a usage error whose hint says to put the bare
+/// `--wait` after the arguments ([`WaitParser`]); nothing is guessed.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct WaitArg {
+    /// Each command sets its own help (`wait_help`) with `mut_arg("wait", ...)`.
+    #[arg(
+        short = 'w',
+        long = "wait",
+        num_args = 0..=1,
+        value_name = "DUR",
+        value_parser = WaitParser,
+        allow_negative_numbers = true
+    )]
+    wait: Option<Option<Duration>>,
+}
+
+impl WaitArg {
+    /// How long to wait for a busy slot or lease, as the library takes it.
+    pub fn wait(&self) -> Wait {
+        match self.wait {
+            None => Wait::Never,
+            Some(None) => Wait::Forever,
+            Some(Some(limit)) if limit.is_zero() => Wait::Never,
+            Some(Some(limit)) => Wait::AtMost(limit),
+        }
+    }
+}
+
+/// What `fetch --wait` waits for.
+const FETCH_BUSY: &str = "another fetch of the same asset holds the slot";
+
+/// `fetch --wait`'s long help: what a waiting fetch does besides waiting.
+fn fetch_wait_help() -> String {
+    format!(
+        "{} While waiting it follows the holder's progress and finishes when the holder does \
+         (taking over if it dies); a holder that shows no progress for 10s is reported once \
+         (with `kill -CONT PID` for a stopped one).",
+        wait_help(FETCH_BUSY)
+    )
+}
+
+/// The help of `--wait` for a command that can meet `busy` ("someone else holds the lease").
+fn wait_help(busy: &str) -> String {
+    format!(
+        "If {busy}, wait: with no DUR until it is free, with DUR (30s, 5m; a bare number is \
+         seconds) at most that long, then exit 4. Without --wait (or with 0), exit 4 at once."
+    )
+}
+
+/// The value parser of `--wait`: a duration ([`voxctl::duration::parse`]); anything else is
+/// a usage error whose hint shows where a bare `--wait` goes in this command's line.
+#[derive(Debug, Clone, Copy)]
+pub struct WaitParser;
+
+impl TypedValueParser for WaitParser {
+    type Value = Duration;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Duration, clap::Error> {
+        // `voxctl lease run NAME --wait -- COMMAND`: the positionals, the bare --wait after
+        // them but before a command line (which takes every word after it).
+        let mut line = cmd.get_bin_name().unwrap_or("voxctl").to_string();
+        let mut tail = String::new();
+        for p in cmd.get_positionals() {
+            let name = p.get_value_names().and_then(|n| n.first());
+            let name = name.map_or_else(|| p.get_id().to_string(), |n| n.to_string());
+            if !(p.is_last_set() || p.is_trailing_var_arg_set()) {
+                line = format!("{line} {name}");
+            } else if p.is_required_set() {
+                tail = format!(" -- {name}...");
+            }
+        }
+        let hint = format!(
+            "--wait takes the word after it as its duration (--wait 30s, -w 30, --wait=5m); to \
+             wait with no limit, put the bare --wait after the arguments: `{line} --wait{tail}`"
+        );
+        // Through a function parser, which builds clap's "invalid value" error with the
+        // `WithHint` as its source (clap has no public way to set one).
+        let parse =
+            move |text: &str| voxctl::duration::parse(text).map_err(|e| hinted(e, hint.clone()));
+        parse.parse_ref(cmd, arg, value)
+    }
+}
+
+/// `error` as a value parser's error with `hint` (printed as the `hint:` line).
+fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> WithHint {
+    WithHint {
+        inner: error.into(),
+        hint: hint.into(),
+    }
+}
+
+/// How the hints spell a duration.
+const DURATION_EXAMPLES: &str = "500ms, 30s, 5m, 1h 30m, or a bare number of seconds";
+
+/// A value parser for a duration that must be more than zero, `zero` saying why (what a 0
+/// would do).
+fn positive(
+    zero: &'static str,
+) -> impl Fn(&str) -> Result<Duration, WithHint> + Clone + Send + Sync + 'static {
+    move |text| match voxctl::duration::parse(text) {
+        Ok(d) if d.is_zero() => Err(hinted(
+            voxctl::Error::Usage(format!("invalid duration {text:?}: must be more than 0")),
+            format!("with 0, {zero}; give a longer duration ({DURATION_EXAMPLES})"),
+        )),
+        Ok(d) => Ok(d),
+        Err(e) => Err(hinted(e, format!("durations: {DURATION_EXAMPLES}"))),
+    }
+}
+
+/// `--stop-timeout`.
+fn stop_timeout(text: &str) -> Result<Duration, WithHint> {
+    positive("the backend would get no time to exit, nor its port to be released")(text)
+}
+
+/// `--detect-timeout`.
+fn detect_timeout(text: &str) -> Result<Duration, WithHint> {
+    positive("every hardware probe would time out, so no GPU would be found")(text)
+}
+
+/// A lease's `--ttl` ([`voxctl::lease::parse_positive_duration`]: 1ms to a year).
+fn ttl(text: &str) -> Result<Duration, WithHint> {
+    voxctl::lease::parse_positive_duration(text).map_err(|e| {
+        hinted(
+            e,
+            format!(
+                "give how long the lease lasts unless renewed, such as 30s ({DURATION_EXAMPLES})"
+            ),
+        )
+    })
+}
+
+/// `lease run --kill-grace` ([`voxctl::lease::parse_positive_duration`]).
+fn kill_grace(text: &str) -> Result<Duration, WithHint> {
+    voxctl::lease::parse_positive_duration(text).map_err(|e| {
+        hinted(
+            e,
+            format!(
+                "give the command time to exit after SIGTERM, such as 5s ({DURATION_EXAMPLES})"
+            ),
+        )
+    })
+}
+
+/// `restart --port`: 1-65535.
+fn parse_port(text: &str) -> Result<u16, WithHint> {
+    let hint = "give the port the backend serves on, from 1 to 65535 (default 17493)";
+    match text.trim().parse::<u16>() {
+        Ok(0) => Err(hinted(
+            voxctl::Error::Usage(
+                "port 0 asks the system for any free port, which the health check cannot know"
+                    .into(),
+            ),
+            hint,
+        )),
+        Ok(port) => Ok(port),
+        Err(_) => Err(hinted(
+            voxctl::Error::Usage(format!("{text:?} is not a port number")),
+            hint,
+        )),
+    }
+}
+
+/// `--pid`, `--owner-pid`: a process id, more than 0 (0 and negative numbers name process
+/// groups to kill(2), never one process).
+fn parse_pid(text: &str) -> Result<i32, WithHint> {
+    let hint = "give the process id of one running process, e.g. from `pgrep APP`";
+    match text.trim().parse::<i32>() {
+        Ok(pid) if pid > 0 => Ok(pid),
+        Ok(pid) => Err(hinted(
+            voxctl::Error::Usage(format!(
+                "{pid} is not a process id (0 and negative numbers name process groups)"
+            )),
+            hint,
+        )),
+        Err(_) => Err(hinted(
+            voxctl::Error::Usage(format!("{text:?} is not a process id")),
+            hint,
+        )),
+    }
+}
+
+/// `--token`: a fencing token as `lease acquire` printed it.
+fn parse_token(text: &str) -> Result<Token, WithHint> {
+    text.parse::<Token>().map_err(|e| {
+        hinted(
+            e,
+            "pass the token that `voxctl lease acquire` printed (VOXCTL_LEASE_TOKEN under `lease run`)",
+        )
+    })
+}
+
+/// `split --part-size` ([`voxctl::split::parse_part_size`], which has the hint).
+fn parse_part_size(text: &str) -> Result<u64, WithHint> {
+    voxctl::split::parse_part_size(text).map_err(|e| {
+        let hint = voxctl::error::hint_for(&e).unwrap_or_default();
+        hinted(e, hint)
+    })
+}
+
+/// `index --avg-size`: a size ([`voxctl::size`]) that [`voxctl::chunks::Params::with_avg`]
+/// accepts.
+fn parse_avg_size(text: &str) -> Result<voxctl::chunks::Params, WithHint> {
+    let hint = "give a power of two from 256 bytes to 4 MiB, e.g. 16K, 32K or 64K";
+    let n = voxctl::size::parse(text).map_err(|e| hinted(e, hint))?;
+    voxctl::chunks::Params::with_avg(u32::try_from(n).unwrap_or(u32::MAX))
+        .map_err(|e| hinted(e, hint))
+}
+
+/// A variant (`cpu`, `cuda`, `rocm`), in any case, with the values listed for `--help` and the
+/// completions.
+fn variant() -> impl TypedValueParser<Value = Variant> {
+    PossibleValuesParser::new(["cpu", "cuda", "rocm"])
+        .try_map(|v| v.to_ascii_lowercase().parse::<Variant>())
 }

@@ -10,21 +10,48 @@ use std::time::Duration;
 
 use crate::Error;
 
+/// The longest duration [`parse`] accepts: 100 years (of 365.25 days). Every timeout and wait
+/// is added to the current instant, which a longer one could overflow; no option needs more.
+pub const MAX: Duration = Duration::from_secs(100 * 31_557_600);
+
 /// Parses a duration: a bare decimal number of seconds (`10`, `2.5`, `.5`, `0`; up to nine
-/// fractional digits) or humantime syntax (`500ms`, `30s`, `5m`, `1h 30m`). Leading and
-/// trailing whitespace is ignored.
+/// fractional digits) or humantime syntax (`500ms`, `30s`, `5m`, `1h 30m`), at most [`MAX`].
+/// Leading and trailing whitespace is ignored.
 ///
 /// Errors with [`Error::Usage`] naming the text, for anything else (including a sign).
 pub fn parse(text: &str) -> Result<Duration, Error> {
     let t = text.trim();
-    if let Some(d) = parse_seconds(t) {
-        return d.ok_or_else(|| Error::Usage(format!("invalid duration {text:?}: too long")));
-    }
-    humantime::parse_duration(t).map_err(|e| {
+    let too_long = || {
         Error::Usage(format!(
-            "invalid duration {text:?}: {e} (examples: 10 (seconds), 500ms, 30s, 5m)"
+            "invalid duration {text:?}: too long (at most 100 years)"
         ))
-    })
+    };
+    let d = match parse_seconds(t) {
+        Some(d) => d.ok_or_else(too_long)?,
+        None => humantime::parse_duration(t).map_err(|e| {
+            Error::Usage(format!(
+                "invalid duration {text:?}: {e} (examples: 10 (seconds), 500ms, 30s, 5m)"
+            ))
+        })?,
+    };
+    if d > MAX {
+        return Err(too_long());
+    }
+    Ok(d)
+}
+
+/// [`parse`] for a duration that must be more than zero: a timeout or a grace period that
+/// nothing could meet if it were 0.
+///
+/// Errors with [`Error::Usage`] naming the text for `0` (`0s`, `0.0`, ...) and for what
+/// [`parse`] refuses.
+pub fn parse_positive(text: &str) -> Result<Duration, Error> {
+    match parse(text)? {
+        d if d.is_zero() => Err(Error::Usage(format!(
+            "invalid duration {text:?}: must be more than 0"
+        ))),
+        d => Ok(d),
+    }
 }
 
 /// A bare `DIGITS[.DIGITS]` or `.DIGITS` as seconds: `None` if `t` has another shape,
@@ -69,6 +96,7 @@ mod tests {
             ("30s", Duration::from_secs(30)),
             ("5m", Duration::from_secs(300)),
             ("1h 30m", Duration::from_secs(5400)),
+            ("3155760000", MAX),
         ];
         for (text, want) in ok {
             assert_eq!(parse(text).unwrap(), want, "{text:?}");
@@ -84,11 +112,32 @@ mod tests {
             "0.0000000001",
             "abc",
             "99999999999999999999",
+            "3155760001",
+            "101y",
             "10 s x",
         ] {
             let err = parse(bad).unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{bad:?}");
             assert!(err.to_string().contains(&format!("{bad:?}")), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod positive_tests {
+    use super::*;
+
+    #[test]
+    fn positive_durations_refuse_zero_only() {
+        assert_eq!(parse_positive("1ms").unwrap(), Duration::from_millis(1));
+        assert_eq!(parse_positive("0.5").unwrap(), Duration::from_millis(500));
+        for zero in ["0", "0s", "0.0", "0ms", " 0 "] {
+            let err = parse_positive(zero).unwrap_err();
+            assert!(
+                err.to_string().contains("must be more than 0"),
+                "{zero:?}: {err}"
+            );
+        }
+        assert!(parse_positive("-1").is_err());
     }
 }

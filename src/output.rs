@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use voxctl::error::{ErrorBody, ErrorDoc, Failed};
 use voxctl::exit::ExitStatus;
+use voxctl::slot::Wait;
 use voxctl::Error;
 
 use crate::cli::GlobalArgs;
@@ -56,16 +57,19 @@ impl Printer {
     pub fn for_command(mut self, cli: &crate::cli::Cli) -> Printer {
         use crate::cli::{Command, LeaseCommand};
         self.stream = matches!(cli.command, Command::Fetch(_));
-        self.waited = match &cli.command {
-            Command::Fetch(a) => a.wait.is_some(),
-            Command::Restart(a) => a.wait,
+        let wait = match &cli.command {
+            Command::Fetch(a) => a.wait.wait(),
+            Command::Restart(a) => a.wait.wait(),
+            Command::Stop(a) => a.wait.wait(),
+            Command::Remove(a) => a.wait.wait(),
             Command::Lease(l) => match &l.command {
-                LeaseCommand::Acquire(a) => !a.hold.wait.is_zero(),
-                LeaseCommand::Run(a) => !a.hold.wait.is_zero(),
-                _ => false,
+                LeaseCommand::Acquire(a) => a.hold.wait.wait(),
+                LeaseCommand::Run(a) => a.hold.wait.wait(),
+                _ => Wait::Never,
             },
-            _ => false,
+            _ => Wait::Never,
         };
+        self.waited = wait != Wait::Never;
         self
     }
 
@@ -251,47 +255,175 @@ impl Printer {
 }
 
 /// Reports a command line that clap rejected, and returns its exit code: `--help` and
-/// `--version` print and exit 0; a usage error prints clap's message on stderr (exit 2) and,
-/// when `--json` is among the arguments, the error document on stdout too.
+/// `--version` print and exit 0. Anything else is a usage error (exit 2), printed as every
+/// other error is: `voxctl: error: MESSAGE`, then `hint: ...`, then clap's usage lines (for
+/// a missing subcommand, the command's help, which lists no hidden command). The hint is the
+/// value parser's own ([`WithHint`], from cli.rs), else clap's tip (never one naming a hidden
+/// command), else where `--help` says more. With `--json` among the arguments the error
+/// document goes to stdout too.
 pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
     use clap::error::ErrorKind;
-    let json = std::env::args_os()
-        .skip(1)
-        .take_while(|a| a != "--")
-        .any(|a| a == "--json");
-    if !json
-        || matches!(
-            err.kind(),
-            ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-        )
-    {
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
         err.exit();
     }
-    let _ = err.print();
-    let rendered = err.render().to_string();
-    // clap's message is the paragraph before the usage line, e.g. "the following required
-    // arguments were not provided:\n  <FILE>".
-    let message = rendered
-        .lines()
-        .take_while(|l| !l.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
-        .trim_start_matches("error: ")
-        .to_string();
-    let doc = ErrorDoc {
-        error: ErrorBody::new(
-            ExitStatus::Usage,
-            message,
-            Some("see `voxctl help` and the subcommand's --help".into()),
-        ),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer_pretty(&mut out, &doc);
-    let _ = writeln!(out);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let json = args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json");
+    let usage = UsageError::new(&err, &args);
+    eprint!("{}", usage.text());
+    if json {
+        let doc = ErrorDoc {
+            error: ErrorBody::new(ExitStatus::Usage, usage.one_line(), Some(usage.hint)),
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut out, &doc);
+        let _ = writeln!(out);
+    }
     ExitStatus::Usage.into()
+}
+
+/// A clap error taken apart for printing in voxctl's form.
+#[derive(Debug)]
+struct UsageError {
+    /// The message, one entry per line (clap's first paragraph, without `error: `).
+    message: Vec<String>,
+    /// The `hint:` line's text.
+    hint: String,
+    /// What clap prints after the message (usage, possible values, help), tips taken out.
+    rest: String,
+}
+
+impl UsageError {
+    fn new(err: &clap::Error, args: &[std::ffi::OsString]) -> UsageError {
+        use clap::error::ErrorKind;
+        use clap::CommandFactory;
+        let mut root = crate::cli::Cli::command();
+        root.build();
+        let words = command_words(&root, args);
+        let rendered = err.render().to_string();
+        // No subcommand (`voxctl`, `voxctl --json`, `voxctl lease`): the command's help, whose
+        // list has no hidden command (clap's own error would list them all).
+        if matches!(
+            err.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+        ) {
+            let path: Vec<&str> = words.split(' ').skip(1).collect();
+            return UsageError {
+                message: vec![format!("`{words}` needs a subcommand")],
+                hint: format!("pick one of the commands below; `{words} help COMMAND` says more"),
+                rest: help_of(&mut root, &path),
+            };
+        }
+        let hidden = hidden_commands(&root);
+        let text = rendered.strip_prefix("error: ").unwrap_or(&rendered);
+        let (head, tail) = text.split_once("\n\n").unwrap_or((text, ""));
+        let mut tips = Vec::new();
+        let mut rest = String::new();
+        for para in tail.split("\n\n") {
+            match para.trim_start().strip_prefix("tip: ") {
+                // clap suggests hidden commands too ("a similar subcommand exists").
+                Some(tip) if hidden.iter().any(|h| tip.contains(&format!("'{h}'"))) => {}
+                Some(tip) => tips.push(tip.trim().to_string()),
+                // The hint says where help is.
+                None if para.starts_with("For more information") => {}
+                None if !para.trim().is_empty() => {
+                    rest.push_str(para.trim_end());
+                    rest.push_str("\n\n");
+                }
+                None => {}
+            }
+        }
+        let own = std::error::Error::source(err)
+            .and_then(|s| s.downcast_ref::<voxctl::error::WithHint>())
+            .map(|h| h.hint.clone());
+        let hint = own
+            .or_else(|| tips.into_iter().next())
+            .unwrap_or_else(|| format!("see `{words} --help`"));
+        UsageError {
+            message: head.lines().map(str::to_string).collect(),
+            hint,
+            rest: rest.trim_end().to_string() + "\n",
+        }
+    }
+
+    /// The message on one line (for `--json`): `the following required arguments were not
+    /// provided: <FILE>`.
+    fn one_line(&self) -> String {
+        let lines: Vec<&str> = self.message.iter().map(|l| l.trim()).collect();
+        lines.join(" ")
+    }
+
+    /// The text for stderr.
+    fn text(&self) -> String {
+        let mut lines = self.message.iter();
+        let first = lines.next().map_or("", String::as_str);
+        let mut out = format!("voxctl: error: {first}\n");
+        for line in lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str(&format!("hint: {}\n", self.hint));
+        if !self.rest.trim().is_empty() {
+            out.push('\n');
+            out.push_str(&self.rest);
+        }
+        out
+    }
+}
+
+/// The subcommand path the arguments name (`voxctl lease acquire`), as far as it is valid:
+/// the words that are subcommands, skipping options (and the value of `--state-dir DIR`).
+fn command_words(cli: &clap::Command, args: &[std::ffi::OsString]) -> String {
+    let mut words = vec![cli.get_name().to_string()];
+    let mut cmd = cli;
+    let mut args = args.iter().map(|a| a.to_string_lossy());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg.starts_with('-') {
+            if arg == "--state-dir" || arg == "--store" {
+                args.next();
+            }
+            continue;
+        }
+        match cmd.find_subcommand(arg.as_ref()) {
+            Some(sub) if !sub.is_hide_set() => {
+                words.push(sub.get_name().to_string());
+                cmd = sub;
+            }
+            _ => break,
+        }
+    }
+    words.join(" ")
+}
+
+/// The help of the subcommand at `path` under `cmd` (as far as the path goes).
+fn help_of(cmd: &mut clap::Command, path: &[&str]) -> String {
+    if let Some((first, rest)) = path.split_first() {
+        if let Some(sub) = cmd.get_subcommands_mut().find(|s| s.get_name() == *first) {
+            return help_of(sub, rest);
+        }
+    }
+    cmd.render_help().to_string()
+}
+
+/// The names of hidden subcommands, at any depth (clap suggests them in its tips).
+fn hidden_commands(cmd: &clap::Command) -> Vec<String> {
+    cmd.get_subcommands()
+        .flat_map(|sub| {
+            let mut names = hidden_commands(sub);
+            if sub.is_hide_set() {
+                names.push(sub.get_name().to_string());
+            }
+            names
+        })
+        .collect()
 }
 
 /// Prints a status line at most once per interval (see [`Printer::ticker`]).

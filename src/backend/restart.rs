@@ -133,8 +133,8 @@ pub struct Settings {
     /// Start from the defaults instead of the recorded backend's configuration (what the
     /// settings give still wins).
     pub reset_config: bool,
-    /// Wait this long for a busy restart slot (`None`: fail at once with exit 4).
-    pub wait: Option<Duration>,
+    /// How long to wait for a busy restart slot ([`Wait::Never`]: fail at once with exit 4).
+    pub wait: Wait,
     /// Ends any wait (version check, stop, port, health) with [`Error::Interrupted`]; no
     /// further step is taken then.
     pub cancel: Cancel,
@@ -246,6 +246,7 @@ fn ms(d: Duration) -> u64 {
 /// use voxctl::backend::health::HealthUrl;
 /// use voxctl::backend::restart::{self, Settings};
 /// use voxctl::cancel::Cancel;
+/// use voxctl::slot::Wait;
 /// use voxctl::state::StateDir;
 /// use voxctl::variant::Variant;
 ///
@@ -262,7 +263,7 @@ fn ms(d: Duration) -> u64 {
 ///     expect_version: None,
 ///     args: None,
 ///     reset_config: false,
-///     wait: None,
+///     wait: Wait::Never,
 ///     cancel: Cancel::new(),
 /// };
 /// let report = restart::restart(&state, &settings, &|event| eprintln!("{event:?}"))?;
@@ -272,8 +273,7 @@ fn ms(d: Duration) -> u64 {
 pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> Result<Report> {
     let slot_name = format!("restart-{}", s.app);
     let table = SlotTable::new(state)?;
-    let wait = s.wait.map_or(Wait::Never, Wait::AtMost);
-    let _slot = table.acquire(&slot_name, wait, &s.cancel, &|_| {})?;
+    let _slot = table.acquire(&slot_name, s.wait, &s.cancel, &|_| {})?;
     let t_check = Instant::now();
     let backends = BackendsDir::new(&s.data_dir);
     let choice = select::choose(
@@ -678,7 +678,7 @@ mod tests {
             expect_version: None,
             args: None,
             reset_config: false,
-            wait: None,
+            wait: Wait::Never,
             cancel: Cancel::new(),
         }
     }

@@ -61,12 +61,15 @@ pub struct Settings {
     pub app: String,
     /// How long the backend gets after SIGTERM, and then its port to be released.
     pub grace: Duration,
+    /// How long to wait for slot `restart-{app}` while a restart holds it ([`Wait::Never`]:
+    /// fail at once with [`Error::Busy`]).
+    pub wait: Wait,
     /// Ends the waits with [`Error::Interrupted`] (no SIGKILL follows a cancelled wait).
     pub cancel: Cancel,
 }
 
 /// Stops the backend recorded in `STATE/backend.json` for `s.app` (see the module doc), under
-/// slot `restart-{app}`, giving it `s.grace` after SIGTERM and then `s.grace` again for the
+/// slot `restart-{app}` (waiting for it as `s.wait` says), giving it `s.grace` after SIGTERM and then `s.grace` again for the
 /// port. Errors: [`Error::Busy`] while a restart of `app` runs; [`Error::TimedOut`] if the
 /// port stays in use; [`Error::Interrupted`] once `s.cancel` is cancelled.
 ///
@@ -74,11 +77,13 @@ pub struct Settings {
 /// use std::time::Duration;
 /// use voxctl::backend::stop::{self, Settings, StopOutcome};
 /// use voxctl::cancel::Cancel;
+/// use voxctl::slot::Wait;
 ///
 /// let state = voxctl::state::StateDir::open(None)?;
 /// let settings = Settings {
 ///     app: "voicebox".into(),
 ///     grace: Duration::from_secs(10),
+///     wait: Wait::Never,
 ///     cancel: Cancel::new(),
 /// };
 /// if let StopOutcome::Stopped { stop_ms, .. } = stop::stop(&state, &settings)? {
@@ -89,7 +94,7 @@ pub struct Settings {
 pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
     let (app, grace) = (&s.app, s.grace);
     let table = SlotTable::new(state)?;
-    let _slot = table.acquire(&format!("restart-{app}"), Wait::Never, &s.cancel, &|_| {})?;
+    let _slot = table.acquire(&format!("restart-{app}"), s.wait, &s.cancel, &|_| {})?;
     let record_path = state.backend_record();
     let backend = match BackendRecord::read(&record_path)? {
         None => return Ok(StopOutcome::NotRunning),
@@ -177,6 +182,7 @@ pub struct RemoveSettings {
 /// use std::time::Duration;
 /// use voxctl::backend::stop::{self, RemoveSettings, Settings};
 /// use voxctl::cancel::Cancel;
+/// use voxctl::slot::Wait;
 /// use voxctl::installs::BackendsDir;
 /// use voxctl::slot::Wait;
 ///
@@ -192,6 +198,7 @@ pub struct RemoveSettings {
 ///         stop: Settings {
 ///             app: "voicebox".into(),
 ///             grace: Duration::from_secs(10),
+///             wait: Wait::Never,
 ///             cancel: Cancel::new(),
 ///         },
 ///         wait: Wait::AtMost(Duration::from_secs(30)),

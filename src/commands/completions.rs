@@ -33,6 +33,7 @@ fn script(shell: Shell) -> Vec<u8> {
     clap_complete::generate(shell, &mut cmd, "voxctl", &mut buf);
     if shell == Shell::Fish {
         fish_no_files(&cmd, "", &mut buf);
+        fish_positional_values(&cmd, "", &mut buf);
     }
     buf
 }
@@ -65,6 +66,41 @@ fn fish_no_files(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
         } else if condition.is_empty() {
             fish_no_files(sub, &cond, out);
         }
+    }
+}
+
+/// clap_complete's fish script completes no positional argument from its list of values
+/// (`voxctl remove VARIANT`, `voxctl completions SHELL`); this offers the values while none of
+/// them is on the command line yet.
+fn fish_positional_values(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let cond = if condition.is_empty() {
+            format!("__fish_voxctl_using_subcommand {}", sub.get_name())
+        } else {
+            format!(
+                "{condition}; and __fish_seen_subcommand_from {}",
+                sub.get_name()
+            )
+        };
+        for arg in sub.get_positionals() {
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            if !values.is_empty() {
+                let values = values.join(" ");
+                out.extend_from_slice(
+                    format!(
+                        "complete -c voxctl -n \"{cond}; and not __fish_seen_subcommand_from \
+                         {values}\" -f -a \"{values}\"\n"
+                    )
+                    .as_bytes(),
+                );
+            }
+        }
+        fish_positional_values(sub, &cond, out);
     }
 }
 

@@ -14,7 +14,7 @@ use indicatif::{MultiProgress, ProgressBar};
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, RetryPolicy, Settings, Source};
 use voxctl::installs::BackendsDir;
-use voxctl::slot::{SlotTable, Wait};
+use voxctl::slot::SlotTable;
 use voxctl::variant::Variant;
 use voxctl::Error;
 
@@ -100,11 +100,7 @@ fn repair_target(
 fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
     let slots = SlotTable::new(&super::state_dir(global)?)?;
-    let wait = match args.wait {
-        None => Wait::Never,
-        Some(None) => Wait::Forever,
-        Some(Some(limit)) => Wait::AtMost(limit),
-    };
+    let wait = args.wait.wait();
     let cancel = crate::signals::cancel();
     if args.repair {
         let backends = BackendsDir::new(&data_dir);

@@ -11,7 +11,6 @@ use serde::Serialize;
 use voxctl::chunks::Params;
 use voxctl::exit::ExitStatus;
 use voxctl::split::{write_index, IndexSettings};
-use voxctl::Error;
 
 use crate::cli::IndexArgs;
 use crate::output::{human_bytes, Printer};
@@ -35,18 +34,8 @@ struct Doc {
     params: Params,
 }
 
-/// Parses `--avg-size` as a size (see [`voxctl::size`]) that [`Params::with_avg`] accepts.
-fn params(avg: Option<&str>) -> Result<Params, Error> {
-    let Some(text) = avg else {
-        return Ok(Params::DEFAULT);
-    };
-    let named = |e: Error| Error::Usage(format!("--avg-size {text}: {e}"));
-    let n = voxctl::size::parse(text).map_err(named)?;
-    Params::with_avg(u32::try_from(n).unwrap_or(u32::MAX)).map_err(named)
-}
-
 pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
-    let params = params(args.avg_size.as_deref())?;
+    let params = args.avg_size.unwrap_or(Params::DEFAULT);
     let asset = super::asset_name(args.asset, &args.file)?;
     let out_dir = match args.out {
         Some(dir) => dir,

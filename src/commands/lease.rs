@@ -50,12 +50,8 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<Ex
         let owner = match &args.command {
             LeaseCommand::Run(_) => OwnerSpec::Liveness,
             LeaseCommand::Acquire(a) => match a.owner_pid {
-                Some(pid) if pid > 0 => OwnerSpec::Pid(pid),
-                Some(pid) => {
-                    return Err(
-                        Error::Usage(format!("--owner-pid {pid} is not a process id")).into(),
-                    )
-                }
+                // More than 0: cli.rs refuses the rest.
+                Some(pid) => OwnerSpec::Pid(pid),
                 None => OwnerSpec::None,
             },
             _ => OwnerSpec::None,
@@ -306,7 +302,7 @@ fn acquire_settings(hold: &LeaseHoldArgs, parent: bool) -> Acquire {
         name: hold.name.clone(),
         ttl: hold.ttl,
         holder: holder_or_default(hold, parent),
-        wait: hold.wait,
+        wait: hold.wait.wait(),
         cancel: crate::signals::cancel(),
     }
 }

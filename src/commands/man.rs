@@ -71,7 +71,7 @@ fn extras(page: &str) -> Extras {
                 ),
                 (
                     "voxctl restart --wait 30",
-                    "wait for a concurrent restart first",
+                    "let a restart already running finish first, waiting at most 30 s",
                 ),
             ],
             files: &[
@@ -98,6 +98,10 @@ fn extras(page: &str) -> Extras {
                 (
                     "voxctl fetch --source ./release --variant cpu",
                     "from a local release directory",
+                ),
+                (
+                    "voxctl fetch --variant cuda --wait 5m",
+                    "join a fetch of the same asset already running, for at most 5 minutes",
                 ),
             ],
             files: &[
@@ -143,11 +147,11 @@ fn extras(page: &str) -> Extras {
             examples: &[
                 ("cd dist && voxctl verify -c SHA256SUMS", "as sha256sum -c"),
                 (
-                    "voxctl verify -c --relative-to-sums dist/S.sha256",
+                    "voxctl verify -c --relative-to-sums dist/SHA256SUMS",
                     "names beside the sums file",
                 ),
                 (
-                    "voxctl verify --manifest dist/S.manifest.json",
+                    "voxctl verify --manifest dist/app.manifest.json",
                     "every part and the whole asset",
                 ),
             ],
@@ -194,16 +198,54 @@ fn extras(page: &str) -> Extras {
             )],
             see_also: &["flock(1)", "timeout(1)"],
         },
+        "voxctl-lease-status" | "voxctl-lease-list" => Extras {
+            examples: &[
+                (
+                    "voxctl lease status job",
+                    "one lease: state, holder, token, time left",
+                ),
+                (
+                    "voxctl lease list --json",
+                    "every lease, as one JSON document",
+                ),
+            ],
+            files: &[
+                STATE_DIR,
+                ("STATE/leases/", "one record and lock per lease"),
+            ],
+            see_also: &["flock(1)"],
+            ..none
+        },
         p if p.starts_with("voxctl-lease-") => Extras {
             examples: &[(
-                "t=$(voxctl lease acquire job --ttl 2m --wait 30)",
-                "acquire; renew and release with --token \"$t\"",
+                "t=$(voxctl lease acquire job --ttl 2m --wait 30)\n\
+                 voxctl lease renew job --token \"$t\"\n\
+                 voxctl lease release job --token \"$t\"",
+                "acquire (waiting at most 30 s while it is held), renew and release by hand",
             )],
             files: &[
                 STATE_DIR,
                 ("STATE/leases/", "one record and lock per lease"),
             ],
             see_also: &["flock(1)"],
+            ..none
+        },
+        "voxctl-stop" => Extras {
+            examples: &[
+                ("voxctl stop", "stop the running backend"),
+                (
+                    "voxctl stop --wait 1m",
+                    "let a restart already running finish first, waiting at most a minute",
+                ),
+            ],
+            files: &[
+                STATE_DIR,
+                (
+                    "STATE/backend.json",
+                    "the running backend: pid, start time, port",
+                ),
+            ],
+            see_also: &["systemctl(1)"],
             ..none
         },
         "voxctl-completions" => Extras {
@@ -291,7 +333,12 @@ fn synopsis(cmd: &Command, words: &str) -> String {
             (None, None) => continue,
         };
         if takes_value(arg) {
-            let _ = write!(flag, " {}", value(arg));
+            // `--wait [DUR]`: a value that may be left out.
+            if arg.get_num_args().is_some_and(|r| r.min_values() == 0) {
+                let _ = write!(flag, " [{}]", value(arg));
+            } else {
+                let _ = write!(flag, " {}", value(arg));
+            }
         }
         let repeat = if matches!(arg.get_action(), ArgAction::Count | ArgAction::Append) {
             "..."

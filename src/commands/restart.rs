@@ -14,9 +14,6 @@ use voxctl::state::StateDir;
 use crate::cli::{GlobalArgs, RestartArgs, VariantChoice};
 use crate::output::Printer;
 
-/// How long `--wait` waits for a busy restart slot: in effect, until it is free (or Ctrl-C).
-const WAIT_FOREVER: Duration = Duration::from_secs(365 * 24 * 3600);
-
 pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<ExitStatus> {
     let state = super::state_dir(global)?;
     let settings = settings(args, printer)?;
@@ -89,7 +86,7 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         // Nothing after `--` keeps the running backend's arguments (--reset-config drops them).
         args: (!args.backend_args.is_empty()).then_some(args.backend_args),
         reset_config: args.reset_config,
-        wait: args.wait.then_some(WAIT_FOREVER),
+        wait: args.wait.wait(),
         cancel: crate::signals::cancel(),
     })
 }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
-use voxctl::split::{parse_part_size, split, Event, Settings};
+use voxctl::split::{split, Event, Settings};
 
 use crate::cli::SplitArgs;
 use crate::output::{human_bytes, Printer};
 
 pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
-    let chunk_size = parse_part_size(&args.part_size)?;
+    let chunk_size = args.part_size;
     let asset = super::asset_name(args.asset, &args.file)?;
     // Open the key first: a wrong password must not leave an unsigned release behind.
     let key = args

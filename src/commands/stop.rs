@@ -4,7 +4,7 @@ use anyhow::Result;
 use voxctl::backend::stop::{self, StopOutcome};
 use voxctl::exit::ExitStatus;
 use voxctl::installs::BackendsDir;
-use voxctl::slot::{Wait, WaitEvent};
+use voxctl::slot::WaitEvent;
 
 use crate::cli::{GlobalArgs, RemoveArgs, StopArgs};
 use crate::output::Printer;
@@ -15,6 +15,7 @@ pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<Ex
     let settings = stop::Settings {
         app: args.app,
         grace: args.stop_timeout,
+        wait: args.wait.wait(),
         cancel: crate::signals::cancel(),
     };
     let outcome = stop::stop(&state, &settings)?;
@@ -60,13 +61,10 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
         stop: stop::Settings {
             app: args.app.app,
             grace: args.stop_timeout,
+            wait: voxctl::slot::Wait::Never,
             cancel: crate::signals::cancel(),
         },
-        wait: match args.wait {
-            None => Wait::Never,
-            Some(None) => Wait::Forever,
-            Some(Some(limit)) => Wait::AtMost(limit),
-        },
+        wait: args.wait.wait(),
     };
     let on_wait = |ev: &WaitEvent| {
         if let WaitEvent::Holder(h) = ev {

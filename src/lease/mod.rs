@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use clock::Now;
 
 use crate::cancel::Cancel;
+use crate::slot::Wait;
 use crate::Error;
 
 /// Default TTL of `lease acquire` and `lease run` (30 s).
@@ -120,14 +121,6 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, Error> {
         )));
     }
     Ok(d)
-}
-
-/// Parses a `--wait` duration: like [`parse_positive_duration`] but `0` is allowed (no wait).
-pub fn parse_wait(s: &str) -> Result<Duration, Error> {
-    if s.trim() == "0" {
-        return Ok(Duration::ZERO);
-    }
-    parse_positive_duration(s)
 }
 
 /// Checks a `--holder` description: 1-256 characters, no control characters.
@@ -532,8 +525,8 @@ pub struct Acquire {
     pub ttl: Duration,
     /// Who holds it, for people (`--holder`, by default `HOST:PID`).
     pub holder: String,
-    /// How long to wait while someone else holds it (zero: one attempt).
-    pub wait: Duration,
+    /// How long to wait while someone else holds it ([`Wait::Never`]: one attempt).
+    pub wait: Wait,
     /// Ends the wait with [`Error::Interrupted`].
     pub cancel: Cancel,
 }
@@ -553,6 +546,7 @@ pub struct Acquire {
 /// use std::time::Duration;
 /// use voxctl::cancel::Cancel;
 /// use voxctl::lease::{self, file::FileStore, Acquire, LeaseStore};
+/// use voxctl::slot::Wait;
 ///
 /// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
 /// let lease = lease::acquire(
@@ -561,7 +555,7 @@ pub struct Acquire {
 ///         name: "nightly-build".parse()?,
 ///         ttl: Duration::from_secs(30),
 ///         holder: "my-app".into(),
-///         wait: Duration::from_secs(60),
+///         wait: Wait::AtMost(Duration::from_secs(60)),
 ///         cancel: Cancel::new(),
 ///     },
 /// )?;
@@ -571,7 +565,13 @@ pub struct Acquire {
 /// ```
 pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
     let name = &a.name;
-    let deadline = std::time::Instant::now() + a.wait;
+    // `None`: no deadline (also for a limit past what an `Instant` can hold).
+    let now = std::time::Instant::now();
+    let deadline = match a.wait {
+        Wait::Never => Some(now),
+        Wait::AtMost(limit) => now.checked_add(limit),
+        Wait::Forever => None,
+    };
     let mut pause = Duration::from_millis(1);
     let mut watch = Watch::Unarmed;
     loop {
@@ -584,15 +584,15 @@ pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
         while info.is_held() {
             a.cancel.check()?;
             let now = std::time::Instant::now();
-            if now >= deadline {
+            if deadline.is_some_and(|d| now >= d) {
                 return Err(Error::Busy {
                     what: format!("lease {name}"),
                     holder: Some(info.describe()),
                 }
                 .into());
             }
-            let left = Duration::from_millis(info.left_ms);
-            let nap = (deadline - now).min(left.max(Duration::from_millis(1)));
+            let left = Duration::from_millis(info.left_ms).max(Duration::from_millis(1));
+            let nap = deadline.map_or(left, |d| (d - now).min(left));
             match &mut watch {
                 // Watch first, then look again, so a release in between is not missed.
                 Watch::Unarmed => {

@@ -265,6 +265,7 @@ pub enum Outcome {
 /// use voxctl::lease::file::FileStore;
 /// use voxctl::lease::run::{self, Outcome, Request};
 /// use voxctl::lease::Acquire;
+/// use voxctl::slot::Wait;
 ///
 /// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
 /// let request = Request {
@@ -272,7 +273,7 @@ pub enum Outcome {
 ///         name: "nightly-build".parse()?,
 ///         ttl: Duration::from_secs(30),
 ///         holder: "my-app".into(),
-///         wait: Duration::ZERO,
+///         wait: Wait::Never,
 ///         cancel: Cancel::new(),
 ///     },
 ///     kill_grace: Duration::from_secs(10),

@@ -168,8 +168,6 @@ fn parses_arguments() {
     for bad in ["0", "0s", "-1s", "-5m", "abc", "", "1us", "2years"] {
         assert!(parse_positive_duration(bad).is_err(), "{bad:?}");
     }
-    assert_eq!(parse_wait("0").unwrap(), Duration::ZERO);
-    assert!(parse_wait("-1s").is_err());
     assert!("a/b".parse::<LeaseName>().is_err());
     assert!("..".parse::<LeaseName>().is_err());
     assert!("release-upload".parse::<LeaseName>().is_ok());

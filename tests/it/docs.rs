@@ -262,6 +262,10 @@ fn references_to_the_contract_name_its_sections() {
     let mut bad = Vec::new();
     let mut seen = 0;
     for (file, text) in tracked_texts() {
+        // This file spells the path in its own code, never as a reference.
+        if file == "tests/it/docs.rs" {
+            continue;
+        }
         // A reference may wrap: join the lines, comment markers dropped.
         let text = text
             .lines()

@@ -345,6 +345,23 @@ fn bash_and_fish_complete_commands_variants_and_paths_as_meant() {
             ["cpu", "cuda", "rocm"],
             "{shell}"
         );
+        // `remove VARIANT` completes the variants, in any case the user starts with.
+        let got = complete_in(shell, tmp.path(), "voxctl remove ");
+        for v in ["cpu", "cuda", "rocm"] {
+            assert!(
+                got.iter().any(|c| c == v),
+                "{shell}: remove offers {v}: {got:?}"
+            );
+        }
+        assert!(
+            !got.iter().any(|c| c.starts_with("ex")),
+            "{shell}: remove offers files: {got:?}"
+        );
+        assert_eq!(
+            complete_in(shell, tmp.path(), "voxctl remove c"),
+            ["cpu", "cuda"],
+            "{shell}"
+        );
         // A name or a version is not a file name...
         for line in [
             "voxctl fetch --app ex",

@@ -712,9 +712,10 @@ mod library {
     use voxctl::lease::file::FileStore;
     use voxctl::lease::run::{self, Event, NotStarted, Outcome, Request};
     use voxctl::lease::{self, Acquire, Attempt, Lease, LeaseInfo, LeaseName, LeaseStore, Token};
+    use voxctl::slot::Wait;
     use voxctl::Error;
 
-    fn wanted(name: &str, wait: Duration) -> Acquire {
+    fn wanted(name: &str, wait: Wait) -> Acquire {
         Acquire {
             name: name.parse().unwrap(),
             ttl: Duration::from_secs(60),
@@ -764,9 +765,9 @@ mod library {
     fn a_cancel_from_another_thread_ends_a_wait_for_a_held_lease() {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::in_dir(dir.path());
-        let held = lease::acquire(&store, &wanted("w", Duration::ZERO)).unwrap();
-        // An hour's wait: only the cancel can end it.
-        let waiter = wanted("w", Duration::from_secs(3600));
+        let held = lease::acquire(&store, &wanted("w", Wait::Never)).unwrap();
+        // No limit: only the cancel can end it.
+        let waiter = wanted("w", Wait::Forever);
         let cancel = waiter.cancel.clone();
         let (tx, looked) = mpsc::channel();
         let path = dir.path().to_path_buf();
@@ -793,7 +794,7 @@ mod library {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::in_dir(dir.path());
         let request = |command: &[&str]| Request {
-            acquire: wanted("r", Duration::ZERO),
+            acquire: wanted("r", Wait::Never),
             kill_grace: Duration::from_secs(5),
             command: command.iter().map(Into::into).collect(),
         };
