@@ -796,6 +796,7 @@ mod library {
             acquire: wanted("r", Duration::ZERO),
             kill_grace: Duration::from_secs(5),
             command: command.iter().map(Into::into).collect(),
+            stdout: run::CommandStdout::Inherit,
         };
         let (tx, rx) = mpsc::channel();
         let tx = std::sync::Mutex::new(tx);

@@ -707,3 +707,49 @@ fn fetch_bars_fit_the_terminal_and_leave_nothing_behind() {
         assert_eq!(std::fs::read(&installed).unwrap(), bytes);
     }
 }
+
+/// `lease run --json`: stdout is one `RunResult` document once the command has ended (the
+/// command's own stdout goes to stderr), for a command that exits, one killed by a signal and
+/// one that cannot be found; voxctl exits with the status the document names.
+#[test]
+fn lease_run_json_prints_one_result_document() {
+    use voxctl::lease::run::{RunOutcome, RunResult};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |cmd: &[&str]| {
+        let out = support::voxctl(tmp.path())
+            .args(["--json", "lease", "run", "job.1", "--ttl", "30s", "--"])
+            .args(cmd)
+            .output()
+            .unwrap();
+        let doc: RunResult = support::json_doc(&out.stdout);
+        assert_eq!(out.status.code(), Some(i32::from(doc.exit_code)), "{doc:?}");
+        (doc, String::from_utf8(out.stderr).unwrap())
+    };
+
+    let (doc, stderr) = run(&["sh", "-c", r#"echo "out $VOXCTL_LEASE_TOKEN"; exit 3"#]);
+    assert_eq!(doc.name, "job.1");
+    assert_eq!(doc.outcome, RunOutcome::Exited);
+    assert_eq!((doc.command_code, doc.command_signal), (Some(3), None));
+    assert_eq!(doc.exit_code, 3);
+    assert!(doc.released && doc.error.is_none(), "{doc:?}");
+    assert_eq!(doc.ttl_ms, 30_000);
+    assert!(
+        stderr.contains(&format!("out {}", doc.token)),
+        "the command's stdout is on stderr: {stderr:?}"
+    );
+
+    let (doc, _) = run(&["sh", "-c", "kill -9 $$"]);
+    assert_eq!((doc.command_code, doc.command_signal), (None, Some(9)));
+    assert_eq!(doc.exit_code, 137);
+
+    let (doc, stderr) = run(&["/nonexistent/voxctl-cmd"]);
+    assert_eq!(doc.outcome, RunOutcome::NotFound);
+    assert_eq!(doc.exit_code, 127);
+    assert!(doc.released);
+    let error = doc.error.expect("the error");
+    assert!(
+        error.message.contains("/nonexistent/voxctl-cmd"),
+        "{error:?}"
+    );
+    assert!(stderr.contains("voxctl: error: "), "{stderr}");
+}
