@@ -4,7 +4,7 @@
 #   unsigned   no signature (no key given)
 #   manifest   S.manifest.json.minisig from `voxctl split --sign` (a minisign -G -W key);
 #              fetched with --pubkey-file: voxctl's --json event "authenticated" reports
-#              check_ms, the time the signature step took (fetching the .minisig and
+#              check_us, the time the signature step took (fetching the .minisig and
 #              checking it), compared with the whole fetch
 #   asset      only a signature over the whole asset (A.minisig, as `tauri signer sign`
 #              makes of a bundle): BLAKE2b over every byte on a second thread, compared with
@@ -109,7 +109,7 @@ def check_ms(form):
     for line in open(f"{w}/{form}.json"):
         ev = json.loads(line)
         if ev.get("event") == "authenticated":
-            return ev["check_ms"], ev["key_id"]
+            return ev["check_us"] / 1000, ev["key_id"]
     raise SystemExit(f"{form}: no authenticated event")
 mc, kid = check_ms("manifest")
 ac, _ = check_ms("asset")

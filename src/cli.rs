@@ -783,7 +783,8 @@ pub enum LeaseCommand {
     /// is refused (voxctl was paused past the TTL and the lease was taken over), the group
     /// gets SIGTERM, then SIGKILL after --kill-grace, and voxctl exits 6. If the store stops
     /// answering, the group gets SIGTERM at the lease's deadline minus --kill-grace minus a
-    /// safety margin and SIGKILL before the deadline, and voxctl exits 6.
+    /// safety margin and SIGKILL before the deadline, and voxctl exits 6. With --json the
+    /// command's stdout goes to stderr, and stdout gets one result document once it ends.
     Run(LeaseRunArgs),
 }
 

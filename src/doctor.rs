@@ -327,7 +327,8 @@ fn partials(backends: &BackendsDir, out: &mut Vec<Finding>) {
             &asset,
             Level::Warn,
             format!(
-                "a partial download ({bytes} bytes on disk) in {}",
+                "a partial download ({} on disk) in {}",
+                crate::size::iec(bytes),
                 path.display()
             ),
             Some(format!(
@@ -477,8 +478,8 @@ fn space(inputs: &Inputs, records: &[InstallRecord], out: &mut Vec<Finding>) {
         (
             Level::Fail,
             Some(format!(
-                "free at least {} bytes on the filesystem of {}",
-                needed - available,
+                "free at least {} on the filesystem of {}",
+                crate::size::iec(needed - available),
                 at.display()
             )),
         )
@@ -489,7 +490,11 @@ fn space(inputs: &Inputs, records: &[InstallRecord], out: &mut Vec<Finding>) {
         "free_space",
         at.display().to_string(),
         level,
-        format!("{available} bytes available; an update or repair of the largest install needs {needed}"),
+        format!(
+            "{} available; an update or repair of the largest install needs {}",
+            crate::size::iec(available),
+            crate::size::iec(needed)
+        ),
         fix,
     ));
 }

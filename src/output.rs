@@ -11,7 +11,10 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::VecDeque;
+
+use indicatif::style::ProgressTracker;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use serde::Serialize;
 use voxctl::error::{ErrorBody, ErrorDoc, Failed};
 use voxctl::exit::ExitStatus;
@@ -188,17 +191,32 @@ impl Printer {
         }
     }
 
-    /// A byte-progress bar of `total` bytes, hidden unless [`Printer::bars`].
-    pub fn bytes_bar(&self, total: u64, message: impl Into<String>) -> ProgressBar {
-        let bar = ProgressBar::with_draw_target(Some(total), self.draw_target());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:24} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}",
-            )
+    /// A byte-progress bar of `total` bytes labelled `label`, hidden unless
+    /// [`Printer::bars`]. Its line fits the terminal as it is now ([`bar_layout`]): the
+    /// label is cut and the rate, the ETA and the bar itself are left out as it narrows.
+    /// Sizes are IEC ([`human_bytes`]); the rate and the ETA appear once bytes have come
+    /// in over half a second, and go while nothing comes in ([`Rate`]).
+    pub fn bytes_bar(&self, total: u64, label: &str) -> ProgressBar {
+        let columns = terminal_size::terminal_size_of(std::io::stderr())
+            .map_or(80, |(w, _)| usize::from(w.0));
+        let layout = bar_layout(columns, label.chars().count());
+        // Styled while hidden: setting the message draws, and a bar that drew on its own
+        // before it joined a `MultiProgress` leaves that line behind for good.
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+        let style = ProgressStyle::with_template(&layout.template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_message(message.into());
+            .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&human_bytes(s.pos()));
+            })
+            .with_key("size", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&human_bytes(s.len().unwrap_or(0)));
+            })
+            .with_key("rate", Rate::new(Shown::Rate))
+            .with_key("eta", Rate::new(Shown::Eta))
+            .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(label.chars().take(layout.label).collect::<String>());
+        bar.set_draw_target(self.draw_target());
         bar
     }
 
@@ -426,6 +444,166 @@ fn hidden_commands(cmd: &clap::Command) -> Vec<String> {
         .collect()
 }
 
+/// How a byte bar's line is laid out at a terminal width: its indicatif template and how many
+/// characters of its label it shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarLayout {
+    /// The template, over the keys [`Printer::bytes_bar`] defines.
+    pub template: String,
+    /// Characters of the label shown (the rest is cut).
+    pub label: usize,
+}
+
+/// The widest the fields of a bar's line are written: a size (`1023.99 KiB`), a rate
+/// (`1023.99 KiB/s`), an ETA (`eta 59m`; longer ones are not shown, see [`Rate`]).
+const SIZE_WIDTH: usize = 11;
+const RATE_WIDTH: usize = 13;
+const ETA_WIDTH: usize = 7;
+/// The narrowest bar worth drawing, and the widest drawn.
+const MIN_BAR: usize = 10;
+const MAX_BAR: usize = 40;
+
+/// The richest line for a bar labelled with `label` characters that fits in `columns`
+/// (the terminal's width, less one column so that no line ever reaches the edge, where
+/// terminals differ on wrapping): `LABEL [BAR] DONE/SIZE RATE ETA`, then without the rate,
+/// then without the ETA, then without the bar, then `DONE/SIZE`, then a percentage; at each
+/// step a label too long is first cut (to no fewer than 8 characters). Every field is counted
+/// at its widest, so the line never wraps and the cursor movements that redraw the bars
+/// stay on the lines they drew.
+pub fn bar_layout(columns: usize, label: usize) -> BarLayout {
+    let room = columns.saturating_sub(1);
+    let sizes = 2 * SIZE_WIDTH + 1;
+    let (rate, eta) = (1 + RATE_WIDTH, 1 + ETA_WIDTH);
+    // The label as is, else cut to what is left beside `fixed` columns.
+    let labels = |fixed: usize| [label, room.saturating_sub(fixed).clamp(label.min(8), label)];
+    // `LABEL [BAR] TAIL`, where TAIL is `fixed` wide at most.
+    let with_bar = |tail: &str, fixed: usize| {
+        labels(4 + fixed + MIN_BAR).into_iter().find_map(|label| {
+            let bar = room.checked_sub(label + 4 + fixed)?.min(MAX_BAR);
+            (bar >= MIN_BAR).then(|| BarLayout {
+                template: format!("{{msg}} [{{bar:{bar}}}] {tail}"),
+                label,
+            })
+        })
+    };
+    let without_bar = || {
+        labels(1 + sizes)
+            .into_iter()
+            .find(|label| label + 1 + sizes <= room)
+            .map(|label| BarLayout {
+                template: "{msg} {done}/{size}".into(),
+                label,
+            })
+    };
+    // A label is cut only once the rate is gone: the rate matters least.
+    with_bar("{done}/{size} {rate} {eta}", sizes + rate + eta)
+        .filter(|l| l.label == label)
+        .or_else(|| with_bar("{done}/{size} {eta}", sizes + eta))
+        .or_else(|| with_bar("{done}/{size}", sizes))
+        .or_else(without_bar)
+        .unwrap_or_else(|| BarLayout {
+            template: if sizes <= room {
+                "{done}/{size}".into()
+            } else {
+                "{percent}%".into()
+            },
+            label: 0,
+        })
+}
+
+/// Which figure a [`Rate`] writes.
+#[derive(Debug, Clone, Copy)]
+enum Shown {
+    /// Bytes per second (`12.5 MiB/s`).
+    Rate,
+    /// Time left at that rate (`eta 3m`).
+    Eta,
+}
+
+/// A bar's byte rate over its last [`Rate::WINDOW`], for the `rate` and `eta` keys of
+/// [`Printer::bytes_bar`]. Nothing is written until bytes have come in over at least
+/// [`Rate::MIN_SPAN`] (a bar at 0 bytes has no rate and so no ETA, rather than "eta 0s"),
+/// nor while none came in for a whole window (a stalled download has no ETA either). A
+/// bar whose position goes back (a download started over) starts a new rate. indicatif's
+/// own estimate is not used: a bar created at a resumed part's offset would count the
+/// bytes already on disk as arriving at once.
+#[derive(Debug, Clone)]
+struct Rate {
+    shown: Shown,
+    /// (when, position) as the bar was drawn, oldest first; the first is at or before the
+    /// window's start.
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl Rate {
+    const WINDOW: Duration = Duration::from_secs(5);
+    const MIN_SPAN: Duration = Duration::from_millis(500);
+    /// The longest ETA shown: a week.
+    const MAX_ETA: Duration = Duration::from_secs(7 * 24 * 3600);
+
+    fn new(shown: Shown) -> Rate {
+        Rate {
+            shown,
+            samples: VecDeque::new(),
+        }
+    }
+
+    fn record(&mut self, now: Instant, pos: u64) {
+        if self.samples.back().is_some_and(|&(_, p)| pos < p) {
+            self.samples.clear();
+        }
+        self.samples.push_back((now, pos));
+        while self.samples.len() > 2
+            && now.saturating_duration_since(self.samples[1].0) >= Self::WINDOW
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Bytes per second over the window, if bytes came in over at least `MIN_SPAN`.
+    fn per_sec(&self) -> Option<f64> {
+        let (&(t0, p0), &(t1, p1)) = (self.samples.front()?, self.samples.back()?);
+        let span = t1.saturating_duration_since(t0);
+        (span >= Self::MIN_SPAN && p1 > p0).then(|| (p1 - p0) as f64 / span.as_secs_f64())
+    }
+
+    /// What the key shows for a bar at `pos` of `len` bytes.
+    fn text(&self, pos: u64, len: u64) -> String {
+        let Some(rate) = self.per_sec() else {
+            return String::new();
+        };
+        match self.shown {
+            Shown::Rate => format!("{}/s", human_bytes(rate as u64)),
+            Shown::Eta => {
+                let left = Duration::from_secs_f64(len.saturating_sub(pos) as f64 / rate);
+                if pos >= len || left > Self::MAX_ETA {
+                    String::new()
+                } else {
+                    format!("eta {:#}", indicatif::HumanDuration(left))
+                }
+            }
+        }
+    }
+}
+
+impl ProgressTracker for Rate {
+    fn clone_box(&self) -> Box<dyn ProgressTracker> {
+        Box::new(self.clone())
+    }
+
+    fn tick(&mut self, state: &ProgressState, now: Instant) {
+        self.record(now, state.pos());
+    }
+
+    fn reset(&mut self, _: &ProgressState, _: Instant) {
+        self.samples.clear();
+    }
+
+    fn write(&self, state: &ProgressState, w: &mut dyn std::fmt::Write) {
+        let _ = w.write_str(&self.text(state.pos(), state.len().unwrap_or(0)));
+    }
+}
+
 /// Prints a status line at most once per interval (see [`Printer::ticker`]).
 #[derive(Debug)]
 pub struct StatusTicker {
@@ -470,11 +648,11 @@ pub fn init_tracing(global: &GlobalArgs) {
         .try_init();
 }
 
-/// Formats a byte count for people in IEC units (`1.77 GiB`), via indicatif's binary units:
-/// the one unit system of voxctl's human output (bars, messages, `status`), matching the
-/// sizes `split -b` takes and GitHub's 2 GiB asset limit (README "Units").
+/// Formats a byte count for people in IEC units (`1.77 GiB`): [`voxctl::size::iec`], the one
+/// formatter of voxctl's human output (bars, messages, errors, `status`), matching the sizes
+/// `split -b` takes and GitHub's 2 GiB asset limit (README "Units").
 pub fn human_bytes(n: u64) -> String {
-    indicatif::BinaryBytes(n).to_string()
+    voxctl::size::iec(n)
 }
 
 /// Column alignment in a [`Table`].
@@ -560,6 +738,96 @@ pub fn human_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bar's line with every field at its widest.
+    fn widest_line(layout: &BarLayout) -> String {
+        let mut line = layout
+            .template
+            .replace("{msg}", &"L".repeat(layout.label))
+            .replace("{done}", &"9".repeat(SIZE_WIDTH))
+            .replace("{size}", &"9".repeat(SIZE_WIDTH))
+            .replace("{rate}", &"9".repeat(RATE_WIDTH))
+            .replace("{eta}", &"9".repeat(ETA_WIDTH))
+            .replace("{percent}", "100");
+        while let Some(start) = line.find("{bar:") {
+            let end = start + line[start..].find('}').unwrap();
+            let n: usize = line[start + 5..end].parse().unwrap();
+            line.replace_range(start..=end, &"=".repeat(n));
+        }
+        assert!(!line.contains('{'), "{line}");
+        line
+    }
+
+    #[test]
+    fn bar_lines_fit_every_terminal_width() {
+        for columns in 5..=200 {
+            for label in [0, 5, 8, 10, 22, 26, 60] {
+                let layout = bar_layout(columns, label);
+                let line = widest_line(&layout);
+                assert!(
+                    line.chars().count() < columns,
+                    "{columns} columns, label {label}: {line:?} ({layout:?})"
+                );
+                assert!(layout.label <= label);
+            }
+        }
+        // What each width gets, for the labels of a fetch (`download`, 8).
+        let at = |columns| bar_layout(columns, 8).template;
+        assert_eq!(at(120), "{msg} [{bar:40}] {done}/{size} {rate} {eta}");
+        assert_eq!(at(80), "{msg} [{bar:22}] {done}/{size} {rate} {eta}");
+        assert_eq!(at(60), "{msg} [{bar:16}] {done}/{size} {eta}");
+        assert_eq!(at(50), "{msg} [{bar:14}] {done}/{size}");
+        assert_eq!(at(40), "{msg} {done}/{size}");
+        assert_eq!(at(30), "{done}/{size}");
+        assert_eq!(at(20), "{percent}%");
+        // A long label keeps the bar and the ETA, and gives up the rate first, then
+        // characters.
+        assert_eq!(
+            bar_layout(80, 26),
+            BarLayout {
+                template: "{msg} [{bar:18}] {done}/{size} {eta}".into(),
+                label: 26
+            }
+        );
+        assert_eq!(bar_layout(60, 26).label, 14);
+    }
+
+    #[test]
+    fn rate_and_eta_appear_only_once_bytes_come_in_and_go_when_they_stop() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut r = Rate::new(Shown::Rate);
+        // (rate, eta) for a bar at `pos` of 11000 bytes.
+        let shown = |r: &Rate, pos: u64| {
+            let eta = Rate {
+                shown: Shown::Eta,
+                ..r.clone()
+            };
+            (r.text(pos, 11_000), eta.text(pos, 11_000))
+        };
+        let none = (String::new(), String::new());
+        // A bar at 0 bytes, or created at a resumed offset: nothing yet.
+        r.record(at(0), 1000);
+        r.record(at(100), 1000);
+        assert_eq!(shown(&r, 1000), none);
+        // Bytes over less than half a second: still nothing.
+        r.record(at(400), 2000);
+        assert_eq!(shown(&r, 2000), none);
+        // 2000 bytes over two seconds: 1000 B/s, 8 s left.
+        r.record(at(1000), 2000);
+        r.record(at(2000), 3000);
+        assert_eq!(shown(&r, 3000), ("1000 B/s".into(), "eta 8s".into()));
+        // Stalled for a whole window: no rate, no ETA.
+        r.record(at(7500), 3000);
+        assert_eq!(shown(&r, 3000), none);
+        // Back to 0 (a download started over): a new rate.
+        r.record(at(7600), 0);
+        assert_eq!(shown(&r, 0), none);
+        r.record(at(8600), 5000);
+        assert_eq!(shown(&r, 5000).0, "4.88 KiB/s");
+        // Done: no ETA.
+        assert_eq!(shown(&r, 11_000).1, "");
+    }
 
     #[test]
     fn table_columns_fit_their_widest_cell() {

@@ -11,6 +11,9 @@
 //! 1024 too), accepts decimals and `B` for bytes, and has no `b` = 512. So the grammar is
 //! written out here, with a table test pinned against GNU split's behaviour
 //! (tests/it/split.rs checks it against the real `split -b`).
+//!
+//! The other way, [`iec`] formats a byte count for people: the one formatter of every size
+//! voxctl shows a person (messages, errors, tables, progress bars), in IEC units.
 
 use crate::Error;
 
@@ -140,9 +143,36 @@ pub fn decimal_hint(text: &str) -> Option<String> {
     Some(format!("{}", numerator / scale))
 }
 
+/// Formats `bytes` for people in IEC units (powers of 1024), as the humansize crate's
+/// `BINARY` style writes them: `15 B`, `1.46 KiB`, `2.44 GiB`, and a whole number of units
+/// without decimals (`256 MiB`). Every human size voxctl prints goes through here, so one
+/// unit system is used everywhere; JSON carries bytes instead.
+pub fn iec(bytes: u64) -> String {
+    humansize::format_size(bytes, humansize::BINARY)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iec_formats_powers_of_1024() {
+        for (n, want) in [
+            (0, "0 B"),
+            (15, "15 B"),
+            (1023, "1023 B"),
+            (1024, "1 KiB"),
+            (1_500, "1.46 KiB"),
+            (2_500, "2.44 KiB"),
+            (3 << 20, "3 MiB"),
+            (1_572_864, "1.50 MiB"),
+            (2_400_000_000, "2.24 GiB"),
+            (2 << 30, "2 GiB"),
+            (u64::MAX, "16 EiB"),
+        ] {
+            assert_eq!(iec(n), want, "{n}");
+        }
+    }
 
     /// Every spelling GNU split 9.1 accepts or refuses, as seen with `split -b X /dev/null`.
     #[test]

@@ -72,12 +72,16 @@ impl Holder {
         Duration::from_millis(now_ms().saturating_sub(self.acquired_ms))
     }
 
-    /// One line for messages: `pid 123 (voxctl fetch ...), 40% (1.2 GB of 2.4 GB)`.
+    /// One line for messages: `pid 123 on HOST (voxctl fetch ...), 40% (1.12 GiB of 2.24 GiB)`.
     pub fn describe(&self) -> String {
         let mut s = format!("pid {} on {} ({})", self.pid, self.host, self.command);
         if let (Some(done), Some(total)) = (self.done, self.total) {
             if let Some(pct) = done.saturating_mul(100).checked_div(total) {
-                s.push_str(&format!(", {pct}% ({done} of {total} bytes)"));
+                s.push_str(&format!(
+                    ", {pct}% ({} of {})",
+                    crate::size::iec(done),
+                    crate::size::iec(total)
+                ));
             }
         }
         s
@@ -607,10 +611,10 @@ mod tests {
         let Some(Error::Busy { holder, .. }) = Error::find(&err) else {
             panic!("{err:#}")
         };
-        assert!(holder
-            .as_deref()
-            .unwrap()
-            .contains(&std::process::id().to_string()));
+        let holder = holder.as_deref().unwrap();
+        assert!(holder.contains(&std::process::id().to_string()), "{holder}");
+        // The busy message gives progress in IEC units, as all human output does.
+        assert!(holder.ends_with(", 50% (5 B of 10 B)"), "{holder}");
         drop(take(&table, "other")); // other slots are independent
         let listed = table.list().unwrap();
         assert_eq!(listed.len(), 1, "{listed:?}");

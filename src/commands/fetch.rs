@@ -21,6 +21,11 @@ use voxctl::Error;
 use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
 use crate::output::{human_bytes, Printer};
 
+/// The label of the whole file's bar.
+const TOTAL: &str = "total";
+/// The label of a differential fetch's bar: it counts the bytes to download.
+const DELTA: &str = "download";
+
 /// How often `progress` and `waiting` JSON lines are written, at most.
 const JSON_EVERY: Duration = Duration::from_millis(500);
 /// How often a status line is printed in logs, at most.
@@ -222,12 +227,20 @@ struct State {
     asset: String,
     /// The bar of `--wait`, while waiting.
     waiting: Option<ProgressBar>,
-    /// The whole file's bar.
+    /// The whole file's bar (in a differential fetch, the download's).
     total: Option<ProgressBar>,
-    /// The bars of the active parts, by part name.
+    /// The bars of the active parts, by part name (none for a plan of one file: the whole
+    /// file's bar shows it).
     parts: HashMap<String, ProgressBar>,
     /// The plan's part names, in order (what [`Event::Progress`]'s `parts` count).
     names: Vec<String>,
+    /// The bars' labels (`total`, `part00`, ...), all as wide as the widest, so that the
+    /// bars line up; by part name, and the whole file's under [`TOTAL`].
+    labels: HashMap<String, String>,
+    /// The asset's size (the whole file's bar, again after a differential fetch fell back).
+    size: u64,
+    /// What the first progress event said was done (the status line's rate counts from it).
+    base: Option<u64>,
     /// When the plan came (the rate's start).
     started: Instant,
     status: crate::output::StatusTicker,
@@ -244,6 +257,9 @@ impl Render {
             total: None,
             parts: HashMap::new(),
             names: Vec::new(),
+            labels: HashMap::new(),
+            size: 0,
+            base: None,
             started: Instant::now(),
             status: printer.ticker(STATUS_EVERY),
             last_json: Instant::now() - JSON_EVERY,
@@ -263,6 +279,12 @@ impl Render {
         if let Ok(v) = serde_json::to_value(ev) {
             let _ = self.printer.json_line(&v);
         }
+    }
+
+    /// Prints a message (or a warning) on stderr with the bars taken off the terminal for
+    /// the time of it, so the bars are drawn again below it and no bar line is left behind.
+    fn say(&self, f: impl FnOnce()) {
+        self.multi.suspend(f);
     }
 
     fn event(&self, ev: &Event) {
@@ -287,18 +309,17 @@ impl Render {
         }
         match ev {
             Event::HolderFound { holder } => {
-                st.waiting.get_or_insert_with(|| p.bytes_bar(0, "waiting"));
-                p.message(format!("waiting for {}", holder.describe()));
+                self.waiting_bar(st, holder.pid);
+                self.say(|| p.message(format!("waiting for {}", holder.describe())));
             }
             Event::Waiting {
                 holder_pid,
                 done,
                 total,
             } => {
-                let bar = st.waiting.get_or_insert_with(|| p.bytes_bar(0, "waiting"));
+                let bar = self.waiting_bar(st, *holder_pid);
                 bar.set_length(*total);
                 bar.set_position(*done);
-                bar.set_message(format!("waiting for pid {holder_pid}"));
                 if p.json() && st.last_json.elapsed() >= JSON_EVERY {
                     st.last_json = Instant::now();
                     self.json(ev);
@@ -312,20 +333,21 @@ impl Render {
                 since_ms,
             } => {
                 let line = stall_notice(*holder_pid, *stopped, Duration::from_millis(*since_ms));
-                match &st.waiting {
-                    Some(bar) => bar.suspend(|| p.warn(line)),
-                    None => p.warn(line),
-                }
+                self.say(|| p.warn(line));
             }
-            Event::Compatible { variant, why } if !p.json() => p.message(format!(
-                "{variant}: the release's requirements are met: {why}"
-            )),
-            Event::CompatUnknown { variant, why } if !p.json() => p.warn(format!(
-                "cannot check whether this host can run the {variant} release: {why}; \
-                 downloading anyway"
-            )),
+            Event::Compatible { variant, why } if !p.json() => self.say(|| {
+                p.message(format!(
+                    "{variant}: the release's requirements are met: {why}"
+                ))
+            }),
+            Event::CompatUnknown { variant, why } if !p.json() => self.say(|| {
+                p.warn(format!(
+                    "cannot check whether this host can run the {variant} release: {why}; \
+                     downloading anyway"
+                ))
+            }),
             Event::AutoFallback { from, to, why } if !p.json() => {
-                p.warn(format!("variant auto: not {from} but {to}: {why}"))
+                self.say(|| p.warn(format!("variant auto: not {from} but {to}: {why}")))
             }
             Event::Planned {
                 asset,
@@ -335,38 +357,51 @@ impl Render {
                 ..
             } => {
                 st.asset = asset.clone();
+                st.size = *size;
                 st.names = parts.iter().map(|x| x.name.clone()).collect();
+                st.labels = labels(asset, &st.names);
                 st.started = Instant::now();
+                st.base = None;
                 st.last_json = Instant::now();
                 if !p.json() {
-                    p.message(format!(
-                        "{asset}: {} layout, {} part(s), {}",
-                        layout.as_str(),
-                        parts.len(),
-                        human_bytes(*size)
-                    ));
+                    self.say(|| {
+                        p.message(format!(
+                            "{asset}: {} layout, {} part(s), {}",
+                            layout.as_str(),
+                            parts.len(),
+                            human_bytes(*size)
+                        ))
+                    });
                 }
-                st.total = Some(self.multi.add(p.bytes_bar(*size, asset.clone())));
+                st.total = Some(self.multi.add(p.bytes_bar(*size, &st.labels[TOTAL])));
             }
             Event::PartStarted { part, from, size } => {
                 if *from > 0 && !p.json() {
-                    p.message(format!(
-                        "{part}: resuming at {} of {}",
-                        human_bytes(*from),
-                        human_bytes(*size)
-                    ));
+                    self.say(|| {
+                        p.message(format!(
+                            "{part}: resuming at {} of {}",
+                            human_bytes(*from),
+                            human_bytes(*size)
+                        ))
+                    });
                 }
-                if from < size {
-                    let bar = self.multi.add(p.bytes_bar(*size, part.clone()));
-                    bar.set_position(*from);
-                    st.parts.insert(part.clone(), bar);
+                // A plan of one file has the whole file's bar only.
+                if from < size && st.names.len() > 1 {
+                    let label = st.labels.get(part).map_or(part.as_str(), String::as_str);
+                    // Created at `from`: the bytes already on disk are no download rate.
+                    let bar = p.bytes_bar(*size, label).with_position(*from);
+                    st.parts.insert(part.clone(), self.multi.add(bar));
                 }
             }
             Event::Progress {
-                done, total, parts, ..
+                done,
+                total,
+                parts,
+                downloaded,
+                to_download,
             } => {
                 if let Some(b) = &st.total {
-                    b.set_position(*done);
+                    b.set_position(downloaded.unwrap_or(*done));
                 }
                 for (name, n) in st.names.iter().zip(parts) {
                     if let Some(b) = st.parts.get(name) {
@@ -378,46 +413,58 @@ impl Render {
                     st.last_done = Some(*done);
                     self.json(ev);
                 }
-                let rate = *done as f64 / st.started.elapsed().as_secs_f64().max(0.001);
+                // The status line of a log: the download's progress, at its rate since the
+                // first progress seen (resumed bytes are no rate).
+                let (now, of) = match (downloaded, to_download) {
+                    (Some(d), Some(t)) => (*d, *t),
+                    _ => (*done, *total),
+                };
+                let base = *st.base.get_or_insert(now);
+                let rate =
+                    now.saturating_sub(base) as f64 / st.started.elapsed().as_secs_f64().max(0.001);
                 let asset = &st.asset;
                 st.status.tick(|| {
                     format!(
                         "fetch {asset}: {}, {}/s",
-                        fraction(*done, *total),
+                        fraction(now, of),
                         human_bytes(rate as u64)
                     )
                 });
             }
             Event::DeltaPlanned(plan) => {
                 if !p.json() {
-                    p.message(delta_summary(plan));
+                    self.say(|| p.message(delta_summary(plan)));
                 }
                 // The whole bar now counts the bytes to download.
-                if let Some(b) = &st.total {
-                    b.set_length(plan.to_download);
-                    b.set_position(0);
-                }
-                st.started = Instant::now();
+                let label = st.labels.get(DELTA).map_or(DELTA, String::as_str);
+                self.replace_total(st, p.bytes_bar(plan.to_download, label));
             }
-            Event::DeltaFallback { why } if !p.json() => self.multi.suspend(|| {
-                p.warn(format!(
-                    "{}: not a differential fetch: {why}; downloading the whole asset",
-                    st.asset
-                ))
-            }),
+            Event::DeltaFallback { why } => {
+                if !p.json() {
+                    self.say(|| {
+                        p.warn(format!(
+                            "{}: not a differential fetch: {why}; downloading the whole asset",
+                            st.asset
+                        ))
+                    });
+                }
+                let label = st.labels.get(TOTAL).map_or(TOTAL, String::as_str);
+                let bar = p.bytes_bar(st.size, label);
+                self.replace_total(st, bar);
+            }
             Event::PartVerified { part, .. } => {
                 if let Some(bar) = st.parts.remove(part) {
                     bar.finish_and_clear();
+                    self.multi.remove(&bar);
                 }
             }
             Event::Retry {
                 error, delay_ms, ..
             } if !p.json() => {
                 let d = humantime::format_duration(Duration::from_millis(*delay_ms));
-                self.multi
-                    .suspend(|| p.warn(format!("{error}; retrying in {d}")));
+                self.say(|| p.warn(format!("{error}; retrying in {d}")));
             }
-            Event::Damaged { files } if !p.json() => {
+            Event::Damaged { files } if !p.json() => self.say(|| {
                 for c in files {
                     let detail = c
                         .detail
@@ -431,69 +478,76 @@ impl Render {
                     st.asset,
                     files.len()
                 ));
-            }
-            Event::Replaced { files } if !p.json() => p.message(format!(
-                "an archive cannot be read in parts, so it was downloaded whole; only the \
-                 {} broken file(s) were replaced, each by a rename of a verified copy: {}",
-                files.len(),
-                files
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            Event::StalePartialRemoved { path, bytes } if !p.json() => p.message(format!(
-                "removed a stale partial download of {} ({}) at {}",
-                st.asset,
-                human_bytes(*bytes),
-                path.display()
-            )),
-            Event::Authenticated { auth, check_ms } if !p.json() && self.verbose => {
-                self.multi.suspend(|| {
+            }),
+            Event::Replaced { files } if !p.json() => self.say(|| {
+                p.message(format!(
+                    "an archive cannot be read in parts, so it was downloaded whole; only the \
+                     {} broken file(s) were replaced, each by a rename of a verified copy: {}",
+                    files.len(),
+                    files
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+            Event::StalePartialRemoved { path, bytes } if !p.json() => self.say(|| {
+                p.message(format!(
+                    "removed a stale partial download of {} ({}) at {}",
+                    st.asset,
+                    human_bytes(*bytes),
+                    path.display()
+                ))
+            }),
+            Event::Authenticated { auth, check_us, .. } if !p.json() && self.verbose => {
+                self.say(|| {
                     p.message(format!(
-                        "authenticated {}: signed by key {} ({}; check took {check_ms:.3} ms)\n  \
-                         trusted comment: {}",
-                        auth.file, auth.key_id, auth.signature, auth.trusted_comment
+                        "authenticated {}: signed by key {} ({}; check took {:.3} ms)\n  \
+                     trusted comment: {}",
+                        auth.file,
+                        auth.key_id,
+                        auth.signature,
+                        *check_us as f64 / 1000.0,
+                        auth.trusted_comment
                     ))
                 })
             }
-            Event::Unauthenticated if !p.json() => self.multi.suspend(|| {
+            Event::Unauthenticated if !p.json() => self.say(|| {
+                // Two short lines: an 80-column terminal shows them unwrapped.
                 p.warn(format!(
-                    "{}: the release is not authenticated (no public key configured: \
-                     --pubkey, --pubkey-file, --tauri-conf or {})",
+                    "{}: the release is not authenticated\n  (no public key: --pubkey, \
+                     --pubkey-file, --tauri-conf or {})",
                     st.asset,
                     super::sign::PUBKEY_ENV
                 ))
             }),
             Event::Installed(r) | Event::AlreadyInstalled(r) => {
-                clear(st);
+                self.clear_bars(st);
                 if !p.json() {
                     if matches!(ev, Event::AlreadyInstalled(_)) {
                         p.message(format!(
-                            "{} is already installed ({}, sha256 {}); nothing to do (--force \
-                             reinstalls)",
+                            "{} is already installed ({}); nothing to do (--force reinstalls)",
                             r.asset,
-                            human_bytes(r.size),
-                            r.sha256
+                            human_bytes(r.size)
                         ));
                     } else {
                         p.message(format!(
-                            "installed {} ({}, sha256 {})",
+                            "installed {} ({})",
                             r.path.display(),
-                            human_bytes(r.size),
-                            r.sha256
+                            human_bytes(r.size)
                         ));
                     }
+                    p.message(format!("sha256 {}", r.sha256));
                     p.data(r.path.display());
                 }
             }
             Event::Repaired {
                 path, downloaded, ..
             } => {
-                clear(st);
+                self.clear_bars(st);
                 if !p.json() {
                     p.message(format!(
-                        "repaired {} ({} downloaded: {downloaded} bytes)",
+                        "repaired {} ({} downloaded)",
                         path.display(),
                         human_bytes(*downloaded)
                     ));
@@ -501,7 +555,7 @@ impl Render {
                 }
             }
             Event::NothingToRepair { asset, path, .. } => {
-                clear(st);
+                self.clear_bars(st);
                 if !p.json() {
                     p.message(format!(
                         "{asset}: every file matches its install record; nothing to repair, \
@@ -514,19 +568,69 @@ impl Render {
         }
     }
 
+    /// The bar of `--wait`, made on the first event about holder `pid`.
+    fn waiting_bar<'a>(&self, st: &'a mut State, pid: i32) -> &'a ProgressBar {
+        st.waiting.get_or_insert_with(|| {
+            let bar = self.printer.bytes_bar(0, &format!("waiting for pid {pid}"));
+            self.multi.add(bar)
+        })
+    }
+
+    /// Puts `bar` in the place of the whole file's bar, at the top.
+    fn replace_total(&self, st: &mut State, bar: ProgressBar) {
+        if let Some(old) = st.total.take() {
+            old.finish_and_clear();
+            self.multi.remove(&old);
+        }
+        st.total = Some(self.multi.insert(0, bar));
+        st.started = Instant::now();
+        st.base = None;
+    }
+
+    /// Takes every bar off the terminal, leaving no line of them behind.
+    fn clear_bars(&self, st: &mut State) {
+        for (_, b) in st.parts.drain() {
+            b.finish_and_clear();
+            self.multi.remove(&b);
+        }
+        for b in [st.total.take(), st.waiting.take()].into_iter().flatten() {
+            b.finish_and_clear();
+            self.multi.remove(&b);
+        }
+        let _ = self.multi.clear();
+    }
+
     /// Takes every bar off the terminal (when the fetch ends, however it ends).
     fn clear(&self) {
-        clear(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
+        self.clear_bars(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
     }
 }
 
-fn clear(st: &mut State) {
-    for (_, b) in st.parts.drain() {
-        b.finish_and_clear();
+/// The bars' labels for the plan of `asset` with these parts: `total`, `download` and each
+/// part's name without the asset's stem (`part00`, `part01.exe`), all padded to the widest.
+fn labels(asset: &str, parts: &[String]) -> HashMap<String, String> {
+    let stem = asset.strip_suffix(".exe").unwrap_or(asset);
+    let mut labels: Vec<(String, String)> = [TOTAL, DELTA]
+        .into_iter()
+        .map(|l| (l.to_string(), l.to_string()))
+        .chain(parts.iter().map(|name| {
+            let short = name
+                .strip_prefix(stem)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .filter(|rest| !rest.is_empty())
+                .unwrap_or(name);
+            (name.clone(), short.to_string())
+        }))
+        .collect();
+    let width = labels
+        .iter()
+        .map(|(_, l)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (_, l) in &mut labels {
+        *l = format!("{l:<width$}");
     }
-    for b in [st.total.take(), st.waiting.take()].into_iter().flatten() {
-        b.finish_and_clear();
-    }
+    labels.into_iter().collect()
 }
 
 /// What `--wait` says about a holder that has shown no progress for `idle`.

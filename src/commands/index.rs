@@ -60,7 +60,7 @@ pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
     let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
     let done = AtomicU64::new(0);
     let progress = |bytes: u64| {
-        bar.get_or_init(|| printer.bytes_bar(size, format!("index {}", settings.asset)))
+        bar.get_or_init(|| printer.bytes_bar(size, &format!("index {}", settings.asset)))
             .inc(bytes);
         let so_far = done.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if let Ok(mut t) = ticker.lock() {
@@ -92,12 +92,12 @@ pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
             outcome.reference.size as f64 * 100.0 / index.size as f64
         };
         printer.data(format!(
-            "{}: {} chunks (average {}), {} bytes, {share:.2}% of the asset's {} bytes, sha256 {}",
+            "{}: {} chunks (average {}), {}, {share:.2}% of the asset's {}, sha256 {}",
             outcome.path.display(),
             index.chunks.len(),
             human_bytes(u64::from(index.params.avg)),
-            outcome.reference.size,
-            index.size,
+            human_bytes(outcome.reference.size),
+            human_bytes(index.size),
             outcome.reference.sha256
         ));
     }

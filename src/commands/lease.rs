@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use voxctl::exit::ExitStatus;
 use voxctl::lease::etcd::gateway::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
-use voxctl::lease::run::{self as lease_run, NotStarted, Outcome, Request};
+use voxctl::lease::run::{self as lease_run, CommandStdout, Outcome, Request, RunResult};
 use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
 use voxctl::lease::{
     Acquire, Free, FreeLease, Lease, LeaseInfo, LeaseList, LeaseName, LeaseStatus, LeaseStore,
@@ -310,8 +310,8 @@ fn acquire_settings(hold: &LeaseHoldArgs, parent: bool) -> Acquire {
 /// `lease run`: one call of [`voxctl::lease::run::run`] (which takes the signals over: main.rs
 /// skips `signals::install` for this command, so a SIGINT while waiting ends the wait with
 /// exit 130 and one during the run is forwarded to the command), then its outcome as an exit
-/// status: the command's (128+N for signal N), 127/126 as a shell gives for a command that is
-/// not found or cannot run, 6 when the lease was lost or taken over.
+/// status ([`Outcome::exit_status`]). With `--json`, the command's stdout goes to stderr and
+/// stdout gets one [`RunResult`] document once the command has ended.
 fn run_command(
     store: &dyn LeaseStore,
     args: crate::cli::LeaseRunArgs,
@@ -321,42 +321,63 @@ fn run_command(
         acquire: acquire_settings(&args.hold, false),
         kill_grace: args.kill_grace,
         command: args.command,
+        stdout: if printer.json() {
+            CommandStdout::Stderr
+        } else {
+            CommandStdout::Inherit
+        },
     };
     let asked = request.acquire.ttl;
     let name = &request.acquire.name;
+    let acquired: std::sync::Mutex<Option<(Lease, std::time::Instant)>> = Default::default();
     let on_event = |e: &lease_run::Event| match e {
-        lease_run::Event::Acquired { lease } => note_granted_ttl(lease, asked, printer),
-    };
-    Ok(match lease_run::run(store, &request, &on_event)? {
-        Outcome::Exited(status) => ExitStatus::of_child(&status),
-        Outcome::NotStarted(why, e) => {
-            printer.error(&e);
-            match why {
-                NotStarted::NotFound => ExitStatus::CommandNotFound,
-                NotStarted::NotExecutable => ExitStatus::CommandNotExecutable,
-            }
+        lease_run::Event::Acquired { lease } => {
+            note_granted_ttl(lease, asked, printer);
+            *acquired.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((lease.clone(), std::time::Instant::now()));
         }
-        Outcome::Lost(status, e) => {
-            printer.error(&e.context(format!(
+    };
+    let outcome = lease_run::run(store, &request, &on_event)?;
+    let status = outcome.exit_status();
+    // A run returns only after the acquire, which reported the lease.
+    let mut result = acquired
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .map(|(lease, at)| RunResult::new(&lease, &outcome, at.elapsed(), None));
+    // The error beside the outcome, and whether it is only a warning (the command's status
+    // stands).
+    let (error, warning) = match outcome {
+        Outcome::Exited(_) => (None, false),
+        Outcome::NotStarted(_, e) => (Some(e), false),
+        Outcome::ExitedUnreleased(_, e) => (Some(e), true),
+        Outcome::Lost(s, e) => (
+            Some(e.context(format!(
                 "lease {name} was lost while the command ran, so the command was terminated \
                  (it exited with status {})",
-                ExitStatus::of_child(&status).code()
-            )));
-            ExitStatus::Lost
-        }
-        Outcome::TakenOver(status, e) => {
-            printer.error(&e.context(format!(
+                ExitStatus::of_child(&s).code()
+            ))),
+            false,
+        ),
+        Outcome::TakenOver(s, e) => (
+            Some(e.context(format!(
                 "the command exited with status {}, but lease {name} had been taken over \
                  before it finished",
-                ExitStatus::of_child(&status).code()
-            )));
-            ExitStatus::Lost
-        }
-        Outcome::ExitedUnreleased(status, e) => {
-            printer.warn(format!(
-                "cannot release lease {name} (it expires by itself): {e:#}"
-            ));
-            ExitStatus::of_child(&status)
-        }
-    })
+                ExitStatus::of_child(&s).code()
+            ))),
+            false,
+        ),
+    };
+    if let (true, Some(result)) = (printer.json(), result.as_mut()) {
+        result.error = error.as_ref().map(|e| printer.error_body(e));
+        printer.json_doc(result)?;
+    }
+    match (error, warning) {
+        (Some(e), true) => printer.warn(format!(
+            "cannot release lease {name} (it expires by itself): {e:#}"
+        )),
+        (Some(e), false) => printer.error(&e),
+        (None, _) => {}
+    }
+    Ok(status)
 }

@@ -47,7 +47,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
     let on_event = |e: &Event| match e {
         Event::Started { size, .. } => {
             total.store(*size, Ordering::Relaxed);
-            bar.get_or_init(|| printer.bytes_bar(*size, format!("split {}", settings.asset)));
+            bar.get_or_init(|| printer.bytes_bar(*size, &format!("split {}", settings.asset)));
         }
         Event::Read { bytes } => {
             if let Some(bar) = bar.get() {

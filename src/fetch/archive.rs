@@ -527,10 +527,11 @@ impl Extraction<'_> {
         let available = st.f_bavail.saturating_mul(st.f_frsize);
         if available < size {
             anyhow::bail!(
-                "not enough space in {} to extract {}: it needs {size} bytes, {available} are \
-                 available",
+                "not enough space in {} to extract {}: it needs {}, {} available",
                 self.dir.display(),
-                path.display()
+                path.display(),
+                crate::size::iec(size),
+                crate::size::iec(available)
             );
         }
         Ok(())

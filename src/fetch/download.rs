@@ -228,12 +228,12 @@ async fn transfer(
                 }
                 let Some(delay) = budget.failed(state.len, did.clone()) else {
                     return Err(anyhow::Error::new(e).context(format!(
-                        "{what}: giving up on part {} after {} failed attempts ({} of {} bytes \
-                         on disk); the server: {}",
+                        "{what}: giving up on part {} after {} failed attempts ({} of {} on \
+                         disk); the server: {}",
                         part.name,
                         budget.failures,
-                        state.len,
-                        part.size,
+                        crate::size::iec(state.len),
+                        crate::size::iec(part.size),
                         budget.seen.join("; ")
                     )));
                 };
@@ -267,8 +267,9 @@ async fn stream(
                 HttpError::Transient { url, message, retry_after } => HttpError::Transient {
                     url,
                     message: format!(
-                        "{message} (with {} of the part's {} bytes on disk)",
-                        state.len, part.size
+                        "{message} (with {} of the part's {} on disk)",
+                        crate::size::iec(state.len),
+                        crate::size::iec(part.size)
                     ),
                     retry_after,
                 },

@@ -100,10 +100,12 @@ pub enum Event {
         /// What was checked, by which key.
         #[serde(flatten)]
         auth: Authenticated,
-        /// How long the check held the fetch up, in milliseconds (fractional): for the
-        /// pinning file, fetching and checking its signature; for an asset signature, the
-        /// wait for its hashing thread after the download.
-        check_ms: f64,
+        /// How long the check held the fetch up, in whole milliseconds: for the pinning
+        /// file, fetching and checking its signature; for an asset signature, the wait for
+        /// its hashing thread after the download.
+        check_ms: u64,
+        /// The same in microseconds, for a check that takes about a millisecond.
+        check_us: u64,
     },
     /// No public key is configured, so the release was not authenticated (sent once).
     Unauthenticated,
@@ -142,24 +144,26 @@ pub enum Event {
         why: String,
     },
     /// Progress so far. Sent every [`super::PROGRESS_EVERY`] from the plan until the fetch
-    /// ends, changed or not. A full download counts bytes on disk against the asset's size;
-    /// a differential one counts bytes downloaded against the bytes to download, and says
-    /// both figures of its plan (`to_download`, `size`).
+    /// ends, changed or not. `done` and `total` mean the same in every line of a fetch: the
+    /// asset's bytes in place against its size. A differential fetch adds what it downloads
+    /// (`downloaded` of `to_download`) from its [`Event::DeltaPlanned`] on; a
+    /// [`Event::DeltaFallback`] starts `done` from 0 again, without those fields.
     Progress {
-        /// Bytes on disk over all parts; in a differential fetch, bytes downloaded.
+        /// Bytes of the asset in place: on disk over all parts; in a differential fetch, the
+        /// bytes its plan does not download (taken from local files) plus those downloaded.
         done: u64,
-        /// The asset's size; in a differential fetch, the bytes to download.
+        /// The asset's (or archive's) size in bytes: the same in every line.
         total: u64,
         /// Bytes on disk per part, in plan order (not in the JSON form: a reader of the
         /// JSON lines gets an empty list; empty in a differential fetch).
         #[serde(skip)]
         parts: Vec<u64>,
-        /// A differential fetch: the bytes to download (the same as `total`).
+        /// A differential fetch: bytes downloaded so far, of `to_download`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        downloaded: Option<u64>,
+        /// A differential fetch: the bytes its plan downloads (its `to_download`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to_download: Option<u64>,
-        /// A differential fetch: the asset's size.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        size: Option<u64>,
     },
     /// A part matched its SHA-256 from the release.
     PartVerified {
@@ -324,20 +328,20 @@ mod tests {
                     done: 3,
                     total: 9,
                     parts: vec![3, 0],
+                    downloaded: None,
                     to_download: None,
-                    size: None,
                 },
                 serde_json::json!({"event": "progress", "done": 3, "total": 9}),
             ),
             (
                 Event::Progress {
-                    done: 3,
-                    total: 9,
+                    done: 94,
+                    total: 100,
                     parts: vec![],
+                    downloaded: Some(3),
                     to_download: Some(9),
-                    size: Some(100),
                 },
-                serde_json::json!({"event": "progress", "done": 3, "total": 9, "to_download": 9, "size": 100}),
+                serde_json::json!({"event": "progress", "done": 94, "total": 100, "downloaded": 3, "to_download": 9}),
             ),
             (
                 Event::Retry {

@@ -158,8 +158,8 @@ struct Counters {
     parts: OnceLock<Vec<(u64, AtomicU64)>>,
     /// A differential fetch's bytes downloaded so far.
     downloaded: AtomicU64,
-    /// A differential fetch's bytes to download and the asset's size, while it runs.
-    delta: Mutex<Option<(u64, u64)>>,
+    /// A differential fetch's bytes to download, while it runs.
+    delta: Mutex<Option<u64>>,
 }
 
 impl Counters {
@@ -211,13 +211,13 @@ impl Counters {
         self.downloaded.load(Ordering::Relaxed)
     }
 
-    /// Progress counts a differential fetch's bytes (`Some((to_download, size))`), or bytes
-    /// on disk per part (`None`).
-    fn set_delta(&self, delta: Option<(u64, u64)>) {
-        *self.delta.lock().unwrap_or_else(|e| e.into_inner()) = delta;
+    /// Progress counts a differential fetch's bytes (`Some(to_download)`), or bytes on disk
+    /// per part (`None`).
+    fn set_delta(&self, to_download: Option<u64>) {
+        *self.delta.lock().unwrap_or_else(|e| e.into_inner()) = to_download;
     }
 
-    fn delta(&self) -> Option<(u64, u64)> {
+    fn delta(&self) -> Option<u64> {
         *self.delta.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -261,13 +261,20 @@ impl Ticker {
             let mut slot_written = tokio::time::Instant::now();
             loop {
                 every.tick().await;
-                let delta = counters.delta();
-                let (parts, done, total) = match delta {
-                    Some((to_download, _)) => (Vec::new(), counters.downloaded(), to_download),
+                // `total` is the asset's size in every event; a differential fetch has in
+                // place what its plan does not download, and what it downloaded so far.
+                let total = counters.total();
+                let delta = counters
+                    .delta()
+                    .map(|to_download| (counters.downloaded().min(to_download), to_download));
+                let (parts, done) = match delta {
+                    Some((downloaded, to_download)) => {
+                        (Vec::new(), total.saturating_sub(to_download) + downloaded)
+                    }
                     None => {
                         let parts = counters.done();
                         let done = parts.iter().sum();
-                        (parts, done, counters.total())
+                        (parts, done)
                     }
                 };
                 if slot_written.elapsed() >= SLOT_PROGRESS_EVERY {
@@ -280,8 +287,8 @@ impl Ticker {
                     done,
                     total,
                     parts,
-                    to_download: delta.map(|d| d.0),
-                    size: delta.map(|d| d.1),
+                    downloaded: delta.map(|d| d.0),
+                    to_download: delta.map(|d| d.1),
                 });
             }
         });
@@ -513,7 +520,8 @@ async fn download_and_install(
         signed::Authentication::Unauthenticated => report(&Event::Unauthenticated),
         signed::Authentication::Pinned(a) => report(&Event::Authenticated {
             auth: a.clone(),
-            check_ms: elapsed.as_secs_f64() * 1000.0,
+            check_ms: elapsed.as_millis() as u64,
+            check_us: elapsed.as_micros() as u64,
         }),
         signed::Authentication::Asset(_) => {}
     }
@@ -937,7 +945,8 @@ async fn install(
     if let Some((auth, elapsed)) = asset_auth {
         (download.report)(&Event::Authenticated {
             auth: auth.clone(),
-            check_ms: elapsed.as_secs_f64() * 1000.0,
+            check_ms: elapsed.as_millis() as u64,
+            check_us: elapsed.as_micros() as u64,
         });
         signature = Some(auth);
     }

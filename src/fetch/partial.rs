@@ -576,10 +576,13 @@ fn runs(done: &[bool]) -> Vec<(u32, u32)> {
 
 /// Not enough free space for a download: the filesystem of `dir` has `available` bytes for
 /// an unprivileged writer (`statvfs`: `f_bavail * f_frsize`), the download needs `needed`.
+/// The message gives both in IEC units.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "not enough free space in {}: the download needs {needed} more bytes, {available} are available",
-    dir.display()
+    "not enough free space in {}: the download needs {} more, {} available",
+    dir.display(),
+    crate::size::iec(*needed),
+    crate::size::iec(*available)
 )]
 pub struct NoSpace {
     /// The partial-download directory.

@@ -131,6 +131,8 @@ pub struct RunSettings {
     pub kill_grace: Duration,
     /// The program (looked up in `PATH`) and its arguments.
     pub command: Vec<OsString>,
+    /// Where the command's standard output goes.
+    pub stdout: CommandStdout,
     /// When the acquire that got the lease was sent, on [`super::clock::boot_time`] (see
     /// [`Stamped`]): the lease runs out no earlier than a TTL after that.
     pub acquire_sent: Duration,
@@ -206,6 +208,8 @@ pub struct Request {
     pub kill_grace: Duration,
     /// The program (looked up in `PATH`) and its arguments.
     pub command: Vec<OsString>,
+    /// Where the command's standard output goes.
+    pub stdout: CommandStdout,
 }
 
 /// What happens during [`run`], for the caller to render: the lease-run domain's one event
@@ -231,8 +235,8 @@ pub enum NotStarted {
     NotExecutable,
 }
 
-/// How a [`run`] ended, as a kind: the caller chooses the status it exits with (the CLI: the
-/// command's status, 126/127 as a shell does, or 6 for a lost lease).
+/// How a [`run`] ended, as a kind; [`Outcome::exit_status`] is the status the CLI exits
+/// with (the command's status, 126/127 as a shell does, or 6 for a lost lease).
 #[derive(Debug)]
 pub enum Outcome {
     /// The command exited and the lease was released.
@@ -248,6 +252,123 @@ pub enum Outcome {
     /// The command exited, but the lease had been taken over before it finished (the release
     /// was refused with [`Error::Lost`]).
     TakenOver(ExitStatus, anyhow::Error),
+}
+
+impl Outcome {
+    /// The status `voxctl lease run` exits with: the command's
+    /// ([`crate::exit::ExitStatus::of_child`], 128+N for signal N), 127/126 as a shell gives
+    /// for a command that is not found or cannot run, 6 ([`crate::exit::ExitStatus::Lost`])
+    /// when the lease was lost or taken over.
+    pub fn exit_status(&self) -> crate::exit::ExitStatus {
+        use crate::exit::ExitStatus as S;
+        match self {
+            Outcome::Exited(s) | Outcome::ExitedUnreleased(s, _) => S::of_child(s),
+            Outcome::NotStarted(NotStarted::NotFound, _) => S::CommandNotFound,
+            Outcome::NotStarted(NotStarted::NotExecutable, _) => S::CommandNotExecutable,
+            Outcome::Lost(..) | Outcome::TakenOver(..) => S::Lost,
+        }
+    }
+}
+
+/// How a `lease run` ended, in its [`RunResult`]: the [`Outcome`]'s kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// The command exited and the lease was released.
+    Exited,
+    /// The command exited; the lease could not be released (it expires by itself).
+    ExitedUnreleased,
+    /// The command was not found (exit 127); the lease was released.
+    NotFound,
+    /// The command could not be executed (exit 126); the lease was released.
+    NotExecutable,
+    /// The lease was lost while the command ran, so the command was terminated (exit 6).
+    Lost,
+    /// The command exited, but the lease had been taken over before it finished (exit 6).
+    TakenOver,
+}
+
+/// What `voxctl lease run --json` prints on stdout once the command has ended, or could not
+/// be started: one document. (A run that never got the lease, busy or interrupted while
+/// waiting, prints the error document of every command instead.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunResult {
+    /// The lease's name.
+    pub name: String,
+    /// The fencing token the command ran under (its `VOXCTL_LEASE_TOKEN`).
+    pub token: super::Token,
+    /// The holder description.
+    pub holder: String,
+    /// The TTL the store granted, in milliseconds.
+    pub ttl_ms: u64,
+    /// How the run ended.
+    pub outcome: RunOutcome,
+    /// The command's exit code, when it exited by itself (null when a signal ended it or it
+    /// did not start).
+    pub command_code: Option<i32>,
+    /// The signal that ended the command, when one did.
+    pub command_signal: Option<i32>,
+    /// The status voxctl exits with ([`Outcome::exit_status`]): the command's, 127/126, or 6.
+    pub exit_code: u8,
+    /// Whether the lease was released at the end (false after `lost`, `taken_over` and
+    /// `exited_unreleased`).
+    pub released: bool,
+    /// How long the lease was held for the command: from the acquire to the command's end
+    /// (and the release), in milliseconds.
+    pub held_ms: u64,
+    /// Why the run did not end cleanly, or null after `exited`: `{code, kind, message,
+    /// hint}` as in every error document, classified as the error itself is (`lost` for a
+    /// lost lease, `failure` for a command that could not start; `exit_code` is what voxctl
+    /// exits with).
+    pub error: Option<crate::error::ErrorBody>,
+}
+
+impl RunResult {
+    /// The result of a run of `lease` that ended with `outcome` after `held`; `error` is the
+    /// body of the outcome's error, which the caller words (with its hint).
+    pub fn new(
+        lease: &Lease,
+        outcome: &Outcome,
+        held: Duration,
+        error: Option<crate::error::ErrorBody>,
+    ) -> RunResult {
+        use std::os::unix::process::ExitStatusExt;
+        let (kind, status) = match outcome {
+            Outcome::Exited(s) => (RunOutcome::Exited, Some(s)),
+            Outcome::ExitedUnreleased(s, _) => (RunOutcome::ExitedUnreleased, Some(s)),
+            Outcome::NotStarted(NotStarted::NotFound, _) => (RunOutcome::NotFound, None),
+            Outcome::NotStarted(NotStarted::NotExecutable, _) => (RunOutcome::NotExecutable, None),
+            Outcome::Lost(s, _) => (RunOutcome::Lost, Some(s)),
+            Outcome::TakenOver(s, _) => (RunOutcome::TakenOver, Some(s)),
+        };
+        RunResult {
+            name: lease.name.clone(),
+            token: lease.token,
+            holder: lease.holder.clone(),
+            ttl_ms: lease.ttl_ms,
+            outcome: kind,
+            command_code: status.and_then(|s| s.code()),
+            command_signal: status.and_then(|s| s.signal()),
+            exit_code: outcome.exit_status().code(),
+            released: matches!(
+                kind,
+                RunOutcome::Exited | RunOutcome::NotFound | RunOutcome::NotExecutable
+            ),
+            held_ms: u64::try_from(held.as_millis()).unwrap_or(u64::MAX),
+            error,
+        }
+    }
+}
+
+/// Where the command's standard output goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CommandStdout {
+    /// voxctl's own standard output (the command writes where voxctl would).
+    #[default]
+    Inherit,
+    /// voxctl's standard error, so that voxctl's stdout carries only its own document
+    /// (`lease run --json`).
+    Stderr,
 }
 
 /// `lease run`, whole: installs the signal handling ([`Signals`]; a SIGINT/SIGTERM/SIGHUP
@@ -278,6 +399,7 @@ pub enum Outcome {
 ///     },
 ///     kill_grace: Duration::from_secs(10),
 ///     command: vec!["make".into(), "release".into()],
+///     stdout: run::CommandStdout::Inherit,
 /// };
 /// match run::run(&store, &request, &|_event| {})? {
 ///     Outcome::Exited(status) => println!("make exited: {status}"),
@@ -306,6 +428,7 @@ pub fn run(
         ttl: Duration::from_millis(lease.ttl_ms),
         kill_grace: request.kill_grace,
         command: request.command.clone(),
+        stdout: request.stdout,
         acquire_sent: stamped.last_acquire_sent(),
     };
     let report = match supervise(store, name, &lease, &settings, &signals) {
@@ -376,7 +499,15 @@ pub fn supervise(
         deadline = now + Duration::from_millis(renewed.ttl_ms);
         next_renew = now + period;
     }
-    let mut child = std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    if settings.stdout == CommandStdout::Stderr {
+        let stderr = std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("cannot pass standard error to the command")?;
+        command.stdout(stderr);
+    }
+    let mut child = command
         .args(args)
         .env("VOXCTL_LEASE_NAME", name.as_str())
         .env("VOXCTL_LEASE_TOKEN", lease.token.to_string())

@@ -130,8 +130,11 @@ fn updated_fixture() -> (Fixture, Server, Vec<u8>, Vec<u8>, Index) {
 #[test]
 fn an_update_downloads_only_the_changed_chunks_as_single_range_requests() {
     let (fx, srv, _old, new, index) = updated_fixture();
+    // Slow enough that the ranges take a few seconds, so `progress` lines (at most two a
+    // second) are written while they download.
+    srv.set(|s| s.trickle = Some((16 << 10, std::time::Duration::from_millis(40))));
     let before = srv.log().len();
-    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &[]);
+    let out = fetch_json(&fx, &format!("{}/v2", srv.url()), &["--jobs", "1"]);
     assert_eq!(
         std::fs::read(fx.installed()).unwrap(),
         new,
@@ -163,14 +166,25 @@ fn an_update_downloads_only_the_changed_chunks_as_single_range_requests() {
     }
     assert_eq!(fetched, to_download);
     assert_eq!(gets.len() as u64, plan["requests"].as_u64().unwrap());
-    // Progress counts downloaded bytes against the bytes to download, naming both.
+    // `done` of `total` means one thing in every progress line: the asset's bytes in place
+    // of its size. From the plan on, the lines add `downloaded` of `to_download`.
     let progress: Vec<&Value> = ev.iter().filter(|e| e["event"] == "progress").collect();
+    let mut during = 0;
     for p in &progress {
-        if p.get("to_download").is_some() {
-            assert_eq!(p["total"], to_download);
-            assert_eq!(p["size"], size);
+        assert_eq!(p["total"], size, "{p}");
+        assert!(p["done"].as_u64().unwrap() <= size, "{p}");
+        if let Some(downloaded) = p.get("downloaded") {
+            during += 1;
+            let downloaded = downloaded.as_u64().unwrap();
+            assert_eq!(p["to_download"], to_download, "{p}");
+            assert!(downloaded <= to_download, "{p}");
+            assert_eq!(p["done"], size - to_download + downloaded, "{p}");
         }
     }
+    assert!(
+        during > 0,
+        "no progress line while the ranges downloaded: {progress:?}"
+    );
     // The event and the install record say what the update cost (the index included).
     let inst = event(&ev, "installed").unwrap();
     let index_bytes = plan["index_bytes"].as_u64().unwrap();

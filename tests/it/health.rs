@@ -410,8 +410,8 @@ fn a_truncated_binary_and_a_flipped_byte_are_found_and_repaired_from_the_recorde
             .success()
             .stderr(predicate::str::contains(format!("{ASSET}: FAILED")))
             .stderr(predicate::str::contains(format!(
-                "downloaded: {} bytes",
-                bytes.len()
+                "({} downloaded)",
+                voxctl::size::iec(bytes.len() as u64)
             )));
         assert_eq!(
             srv.downloads(ASSET).len(),
@@ -472,8 +472,8 @@ fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
         ))
         .stderr(predicate::str::contains("lib/libtorch_cuda.so"))
         .stderr(predicate::str::contains(format!(
-            "downloaded: {} bytes",
-            tgz.len()
+            "({} downloaded)",
+            voxctl::size::iec(tgz.len() as u64)
         )));
     assert_eq!(srv.downloads(&format!("{ASSET}.tar.gz")).len(), 2);
     verify_installed(&fx, &["cuda"]).assert().success();
@@ -670,11 +670,12 @@ fn a_data_dir_on_a_small_tmpfs_fails_the_free_space_preflight_before_any_downloa
         .assert()
         .code(1)
         .stderr(predicate::str::contains("requirements are met"))
+        // Both sizes in IEC units, as all human output gives them.
         .stderr(predicate::str::contains(format!(
-            "needs {} more bytes",
-            bytes.len()
+            "needs {} more, ",
+            voxctl::size::iec(bytes.len() as u64)
         )))
-        .stderr(predicate::str::contains("are available"));
+        .stderr(predicate::str::contains(" available"));
     for i in 0..3 {
         assert!(srv.downloads(&part_name(ASSET, i)).is_empty(), "part {i}");
     }

@@ -109,7 +109,10 @@ fn voxctl_index_writes_the_bytes_split_writes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("voicebox-server-rocm.chunks: "))
-        .stdout(predicate::str::contains("% of the asset's 2600000 bytes"));
+        // Sizes for people in IEC units (the JSON form has the bytes).
+        .stdout(predicate::str::contains(
+            "% of the asset's 2.48 MiB, sha256 ",
+        ));
     let beside = tmp.path().join("voicebox-server-rocm.chunks");
     let ours = std::fs::read(&beside).unwrap();
     assert_eq!(

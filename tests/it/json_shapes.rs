@@ -793,3 +793,97 @@ fn delta_plan() {
 }"#,
     );
 }
+
+/// `lease run --json`: the result document, here of a run whose lease was lost.
+#[test]
+fn lease_run_result() {
+    use voxctl::lease::run::{RunOutcome, RunResult};
+    pin(
+        &RunResult {
+            name: "deploy".into(),
+            token: Token(1_700_000_000_000_001),
+            holder: "ci-7:4242".into(),
+            ttl_ms: 30_000,
+            outcome: RunOutcome::Lost,
+            command_code: None,
+            command_signal: Some(15),
+            exit_code: 6,
+            released: false,
+            held_ms: 45_210,
+            error: Some(ErrorBody::new(
+                ExitStatus::Lost,
+                "lease deploy was lost while the command ran, so the command was terminated \
+                 (it exited with status 143): token 1700000000000001 is stale",
+                None,
+            )),
+        },
+        r#"{
+  "name": "deploy",
+  "token": 1700000000000001,
+  "holder": "ci-7:4242",
+  "ttl_ms": 30000,
+  "outcome": "lost",
+  "command_code": null,
+  "command_signal": 15,
+  "exit_code": 6,
+  "released": false,
+  "held_ms": 45210,
+  "error": {
+    "code": 6,
+    "kind": "lost",
+    "message": "lease deploy was lost while the command ran, so the command was terminated (it exited with status 143): token 1700000000000001 is stale",
+    "hint": null
+  }
+}"#,
+    );
+}
+
+/// fetch's JSON lines whose fields carry numbers with a meaning to keep: `progress` (the
+/// asset's bytes in place of its size in every line; a differential fetch adds `downloaded`
+/// of `to_download`) and `authenticated` (integer durations). Each line is the event
+/// serialized through a `serde_json::Value` (keys sorted), and reads back as the event.
+#[test]
+fn fetch_event_lines() {
+    use voxctl::fetch::Event;
+    use voxctl::signature::Authenticated;
+    let line = |event: &Event, expected: &str| {
+        let value = serde_json::to_value(event).unwrap();
+        assert_eq!(serde_json::to_string(&value).unwrap(), expected);
+        let back: Event = serde_json::from_str(expected).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), value);
+    };
+    line(
+        &Event::Progress {
+            done: 1 << 20,
+            total: 5 << 20,
+            parts: vec![1 << 20, 0],
+            downloaded: None,
+            to_download: None,
+        },
+        r#"{"done":1048576,"event":"progress","total":5242880}"#,
+    );
+    line(
+        &Event::Progress {
+            done: 4_300_000,
+            total: 5 << 20,
+            parts: vec![],
+            downloaded: Some(100_000),
+            to_download: Some(1_042_880),
+        },
+        r#"{"done":4300000,"downloaded":100000,"event":"progress","to_download":1042880,"total":5242880}"#,
+    );
+    line(
+        &Event::Authenticated {
+            auth: Authenticated {
+                file: "http://127.0.0.1:8080/voicebox-server-cuda.manifest.json".into(),
+                signature: "http://127.0.0.1:8080/voicebox-server-cuda.manifest.json.minisig"
+                    .into(),
+                key_id: KeyId(0xE1DC_ABDA_B7A5_3592_u64.to_le_bytes()),
+                trusted_comment: "voicebox 0.4.2".into(),
+            },
+            check_ms: 1,
+            check_us: 1_234,
+        },
+        r#"{"check_ms":1,"check_us":1234,"event":"authenticated","file":"http://127.0.0.1:8080/voicebox-server-cuda.manifest.json","key_id":"E1DCABDAB7A53592","signature":"http://127.0.0.1:8080/voicebox-server-cuda.manifest.json.minisig","trusted_comment":"voicebox 0.4.2"}"#,
+    );
+}

@@ -797,6 +797,7 @@ mod library {
             acquire: wanted("r", Wait::Never),
             kill_grace: Duration::from_secs(5),
             command: command.iter().map(Into::into).collect(),
+            stdout: run::CommandStdout::Inherit,
         };
         let (tx, rx) = mpsc::channel();
         let tx = std::sync::Mutex::new(tx);

@@ -358,7 +358,7 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
     let partial_rows = section("partial downloads:");
     assert!(partial_rows[1].contains("voicebox-server-cuda"), "{stdout}");
     assert!(partial_rows[1].contains("1.50 MiB"), "{stdout}");
-    assert!(partial_rows[1].contains("3.00 MiB"), "{stdout}");
+    assert!(partial_rows[1].contains(" 3 MiB"), "{stdout}");
     assert!(partial_rows[1].contains(&partial.display().to_string()));
     assert!(stdout.contains("voxctl fetch --variant cuda"), "{stdout}");
     assert!(
@@ -404,7 +404,7 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("(2.44 KiB, sha256"), "IEC units: {err}");
+    assert!(err.contains(" (2.44 KiB)\n"), "IEC units: {err}");
 
     let out = support::voxctl(&tmp.path().join("state"))
         .current_dir(tmp.path())
@@ -506,4 +506,250 @@ fn enum_names_shown_to_people_are_their_json_names() {
     ] {
         same(l, l.as_str());
     }
+}
+
+/// A tmux server of its own (its socket in a temp dir, no config file) with one detached
+/// window `columns` wide running `sh SCRIPT`: a real terminal, read back with
+/// `capture-pane`. The server is killed on drop.
+struct Tmux {
+    socket: std::path::PathBuf,
+}
+
+impl Tmux {
+    fn start(socket: &Path, columns: u16, script: &Path) -> Tmux {
+        let mut cmd = std::process::Command::new("tmux");
+        cmd.arg("-S")
+            .arg(socket)
+            .args(["-f", "/dev/null", "new-session", "-d", "-x"])
+            .arg(columns.to_string())
+            .args(["-y", "40"])
+            .arg(format!("sh {}", script.display()))
+            .env_remove("TMUX");
+        for (k, _) in std::env::vars() {
+            if k.starts_with("VOXCTL_") || k.to_ascii_lowercase().ends_with("_proxy") {
+                cmd.env_remove(k);
+            }
+        }
+        let st = cmd.status().expect("tmux (installed by .ci/run)");
+        assert!(st.success(), "tmux new-session");
+        Tmux {
+            socket: socket.to_path_buf(),
+        }
+    }
+
+    fn tmux(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket);
+        cmd
+    }
+
+    /// The screen's lines as the program wrote them: wrapped lines joined (`-J`), trailing
+    /// spaces trimmed, so a line longer than the terminal shows as one long line.
+    fn screen(&self) -> Vec<String> {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-J", "-t", "0"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "capture-pane: {out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    }
+
+    /// Waits (at most `secs`) for the script's `tmux wait-for -S CHANNEL`.
+    fn wait_for(&self, channel: &str, secs: u32) {
+        let st = std::process::Command::new("timeout")
+            .arg(secs.to_string())
+            .arg("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["wait-for", channel])
+            .status()
+            .unwrap();
+        assert!(st.success(), "no `{channel}` from the pane in {secs} s");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux().arg("kill-server").status();
+    }
+}
+
+/// A real multi-part fetch on a real terminal (tmux) 120, 80 and 50 columns wide, from the
+/// loopback test server trickling its bodies, part02's held back until part00 is sent: while
+/// it runs, a bar per part and the whole file's are drawn, each line shorter than the
+/// terminal, and a part still at 0 bytes shows no rate and no ETA while a moving one does;
+/// when it ends, the screen holds the fetch's messages and result and not one bar line.
+#[test]
+fn fetch_bars_fit_the_terminal_and_leave_nothing_behind() {
+    let bytes = support::fetch::data(5 * (1 << 20) + 12_345, 41);
+    use sha2::Digest;
+    let sha = voxctl::checksum::Sha256(sha2::Sha256::digest(&bytes).into());
+    let part = |i| voxctl::manifest::part_name(support::fetch::ASSET, i);
+    for columns in [120u16, 80, 50] {
+        // A fresh release, server and data dir each time (the server holds part02 back
+        // only until part00 was sent once).
+        let fx = support::fetch::Fixture::new();
+        support::fetch::json_release(&fx.rel(), support::fetch::ASSET, &bytes, 2 << 20);
+        let srv = support::http::Server::start(&fx.rel());
+        srv.set(|s| {
+            s.trickle = Some((32 << 10, std::time::Duration::from_millis(25)));
+            s.hold_until_sent = [(format!("/{}", part(2)), format!("/{}", part(0)))].into();
+        });
+        let installed = fx.installed();
+        let expected = vec![
+            format!(
+                "{}: manifest.json layout, 3 part(s), {}",
+                support::fetch::ASSET,
+                voxctl::size::iec(bytes.len() as u64)
+            ),
+            format!(
+                "voxctl: warning: {}: the release is not authenticated",
+                support::fetch::ASSET
+            ),
+            "  (no public key: --pubkey, --pubkey-file, --tauri-conf or VOXCTL_PUBKEY)".to_string(),
+            format!(
+                "installed {} ({})",
+                installed.display(),
+                voxctl::size::iec(bytes.len() as u64)
+            ),
+            format!("sha256 {}", sha.to_hex()),
+            installed.display().to_string(),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let exit = dir.path().join("exit");
+        let script = dir.path().join("run.sh");
+        let quote = |p: &Path| format!("'{}'", p.display());
+        std::fs::write(
+            &script,
+            format!(
+                "VOXCTL_STATE_DIR={} {} {}\necho $? > {}\ntmux -S {} wait-for -S done\nexec sleep 600\n",
+                quote(&fx.state()),
+                quote(&support::bin()),
+                fx.args(&srv.url())
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                quote(&exit),
+                quote(&socket),
+            ),
+        )
+        .unwrap();
+        let tmux = Tmux::start(&socket, columns, &script);
+        let bar = |screen: &[String], label: &str| -> Option<String> {
+            screen.iter().find(|l| l.starts_with(label)).cloned()
+        };
+        // Mid-way: part00 moving (with its ETA where the width has room for one), part02
+        // still held at 0 bytes.
+        let eta_fits = columns >= 60;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mid = loop {
+            let mid = tmux.screen();
+            let moving = bar(&mid, "part00")
+                .is_some_and(|l| !l.contains(" 0 B/") && (!eta_fits || l.contains("eta ")));
+            let waiting = bar(&mid, "part02").is_some_and(|l| l.contains(" 0 B/"));
+            if moving && waiting && bar(&mid, "total").is_some() {
+                break mid;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{columns} columns: no screen with part00 moving while part02 waits:\n{}",
+                mid.join("\n")
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let screen = mid.join("\n");
+        // Every line at 80 columns and more; the bars at any width (a long message may wrap
+        // on a narrow terminal: it is written once, never redrawn).
+        let bars = ["total", "part00", "part01", "part02"];
+        for line in mid
+            .iter()
+            .filter(|l| columns >= 80 || bars.iter().any(|b| l.starts_with(b)))
+        {
+            assert!(
+                line.chars().count() < usize::from(columns),
+                "{columns} columns: a line of {} characters:\n{screen}",
+                line.chars().count()
+            );
+        }
+        let held = bar(&mid, "part02").unwrap();
+        assert!(
+            !held.contains("eta") && !held.contains("/s"),
+            "a part at 0 bytes has no rate and no ETA: {held:?}\n{screen}"
+        );
+        if eta_fits {
+            assert!(bar(&mid, "part00").unwrap().contains("/s"), "{screen}");
+        }
+
+        tmux.wait_for("done", 120);
+        assert_eq!(
+            std::fs::read_to_string(&exit).unwrap().trim(),
+            "0",
+            "{columns} columns:\n{}",
+            tmux.screen().join("\n")
+        );
+        let end: Vec<String> = tmux
+            .screen()
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(end, expected, "{columns} columns: the final screen");
+        if columns >= 80 {
+            for line in &end {
+                assert!(line.chars().count() <= 80, "{line:?}");
+            }
+        }
+        assert_eq!(std::fs::read(&installed).unwrap(), bytes);
+    }
+}
+
+/// `lease run --json`: stdout is one `RunResult` document once the command has ended (the
+/// command's own stdout goes to stderr), for a command that exits, one killed by a signal and
+/// one that cannot be found; voxctl exits with the status the document names.
+#[test]
+fn lease_run_json_prints_one_result_document() {
+    use voxctl::lease::run::{RunOutcome, RunResult};
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |cmd: &[&str]| {
+        let out = support::voxctl(tmp.path())
+            .args(["--json", "lease", "run", "job.1", "--ttl", "30s", "--"])
+            .args(cmd)
+            .output()
+            .unwrap();
+        let doc: RunResult = support::json_doc(&out.stdout);
+        assert_eq!(out.status.code(), Some(i32::from(doc.exit_code)), "{doc:?}");
+        (doc, String::from_utf8(out.stderr).unwrap())
+    };
+
+    let (doc, stderr) = run(&["sh", "-c", r#"echo "out $VOXCTL_LEASE_TOKEN"; exit 3"#]);
+    assert_eq!(doc.name, "job.1");
+    assert_eq!(doc.outcome, RunOutcome::Exited);
+    assert_eq!((doc.command_code, doc.command_signal), (Some(3), None));
+    assert_eq!(doc.exit_code, 3);
+    assert!(doc.released && doc.error.is_none(), "{doc:?}");
+    assert_eq!(doc.ttl_ms, 30_000);
+    assert!(
+        stderr.contains(&format!("out {}", doc.token)),
+        "the command's stdout is on stderr: {stderr:?}"
+    );
+
+    let (doc, _) = run(&["sh", "-c", "kill -9 $$"]);
+    assert_eq!((doc.command_code, doc.command_signal), (None, Some(9)));
+    assert_eq!(doc.exit_code, 137);
+
+    let (doc, stderr) = run(&["/nonexistent/voxctl-cmd"]);
+    assert_eq!(doc.outcome, RunOutcome::NotFound);
+    assert_eq!(doc.exit_code, 127);
+    assert!(doc.released);
+    let error = doc.error.expect("the error");
+    assert!(
+        error.message.contains("/nonexistent/voxctl-cmd"),
+        "{error:?}"
+    );
+    assert!(stderr.contains("voxctl: error: "), "{stderr}");
 }

@@ -184,6 +184,24 @@ fn a_release_signed_by_minisign_installs_and_the_record_keeps_key_id_and_trusted
         .expect("the record names its signature");
     assert_eq!(signature.key_id.to_string(), key.id);
     assert_eq!(signature.trusted_comment, "voicebox 0.4.2 release");
+
+    // `--json`: the `authenticated` event's durations are integers, as every `*_ms` is.
+    let out = fx
+        .fetch(&srv.url())
+        .args(["--json", "--force", "--pubkey-file"])
+        .arg(&key.public)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let auth: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "authenticated")
+        .unwrap_or_else(|| panic!("no authenticated event: {stdout}"));
+    let (ms, us) = (auth["check_ms"].as_u64(), auth["check_us"].as_u64());
+    assert!(ms.is_some() && us.is_some(), "{auth}");
+    assert_eq!(ms, us.map(|us| us / 1000), "{auth}");
 }
 
 #[test]

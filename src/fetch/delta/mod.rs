@@ -364,9 +364,7 @@ pub(crate) async fn run(
     }
     let (to_download, reused) = (planned.to_download, planned.reused);
     (download.report)(&Event::DeltaPlanned(planned));
-    download
-        .counters
-        .set_delta(Some((to_download, download.plan.size)));
+    download.counters.set_delta(Some(to_download));
     let started = std::time::Instant::now();
     let jobs = ranges
         .into_iter()
