@@ -363,6 +363,16 @@ fn every_man_page_example_runs_and_exits_0() {
         )
         .unwrap();
         std::fs::write(work.join("app.exe"), support::fetch::data(200_000, 2)).unwrap();
+        // The app's profile lock as Chromium leaves it (a symlink to `HOST-PID`), of an app
+        // that is no longer running: `reap --lock` finds the holder gone and reaps nothing.
+        // A lock path that does not exist is refused, so the example needs one.
+        std::fs::create_dir_all(home.join(".config/App")).unwrap();
+        let host = nix::unistd::gethostname().unwrap();
+        std::os::unix::fs::symlink(
+            format!("{}-4000000", host.to_string_lossy()),
+            home.join(".config/App/SingletonLock"),
+        )
+        .unwrap();
         let upload = work.join("upload.sh");
         std::fs::write(
             &upload,
