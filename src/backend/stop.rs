@@ -182,7 +182,6 @@ pub struct RemoveSettings {
 /// use std::time::Duration;
 /// use voxctl::backend::stop::{self, RemoveSettings, Settings};
 /// use voxctl::cancel::Cancel;
-/// use voxctl::slot::Wait;
 /// use voxctl::installs::BackendsDir;
 /// use voxctl::slot::Wait;
 ///
