@@ -53,14 +53,7 @@ fn fish_no_files(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
         }) || cmd.get_subcommands().any(wants_paths)
     }
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        let cond = if condition.is_empty() {
-            format!("__fish_voxctl_using_subcommand {}", sub.get_name())
-        } else {
-            format!(
-                "{condition}; and __fish_seen_subcommand_from {}",
-                sub.get_name()
-            )
-        };
+        let cond = fish_condition(condition, sub);
         if !wants_paths(sub) {
             out.extend_from_slice(format!("complete -c voxctl -n \"{cond}\" -f\n").as_bytes());
         } else if condition.is_empty() {
@@ -74,14 +67,7 @@ fn fish_no_files(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
 /// them is on the command line yet.
 fn fish_positional_values(cmd: &clap::Command, condition: &str, out: &mut Vec<u8>) {
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        let cond = if condition.is_empty() {
-            format!("__fish_voxctl_using_subcommand {}", sub.get_name())
-        } else {
-            format!(
-                "{condition}; and __fish_seen_subcommand_from {}",
-                sub.get_name()
-            )
-        };
+        let cond = fish_condition(condition, sub);
         for arg in sub.get_positionals() {
             let values: Vec<String> = arg
                 .get_possible_values()
@@ -191,4 +177,17 @@ fn write_man(cmd: &clap::Command, name: &str, dir: &Path) -> Result<()> {
 /// Man pages and completion scripts are installed for every user: published files.
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     voxctl::atomic::publish_atomic(path, bytes)
+}
+
+/// The fish condition under which `sub` is being completed: `condition` (its parent's, empty
+/// at the top level) and `sub` seen on the command line.
+fn fish_condition(condition: &str, sub: &clap::Command) -> String {
+    if condition.is_empty() {
+        format!("__fish_voxctl_using_subcommand {}", sub.get_name())
+    } else {
+        format!(
+            "{condition}; and __fish_seen_subcommand_from {}",
+            sub.get_name()
+        )
+    }
 }

@@ -19,14 +19,9 @@ fn fetch_json(fx: &Fixture, source: &str) -> (Option<i32>, Vec<Value>, String) {
         .args(["--json", "--retries", "5"])
         .output()
         .unwrap();
-    let events = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     (
         out.status.code(),
-        events,
+        support::fetch::events(&out.stdout),
         String::from_utf8(out.stderr).unwrap(),
     )
 }
@@ -141,27 +136,13 @@ fn fetch_default_retries(
     cmd.args(["fetch", "--json", "--variant", "cuda", "--source", source])
         .arg("--data-dir")
         .arg(fx.data());
-    for v in [
-        "http_proxy",
-        "https_proxy",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
+    support::fetch::without_proxies(&mut cmd);
     let started = std::time::Instant::now();
     let out = cmd.output().unwrap();
     let took = started.elapsed();
-    let events = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     (
         out.status.code(),
-        events,
+        support::fetch::events(&out.stdout),
         String::from_utf8(out.stderr).unwrap(),
         took,
     )

@@ -279,16 +279,7 @@ impl Fixture {
     pub fn fetch_std(&self, source: &str) -> std::process::Command {
         let mut cmd = super::voxctl_std(&self.state());
         cmd.args(self.args(source));
-        for v in [
-            "http_proxy",
-            "https_proxy",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            cmd.env_remove(v);
-        }
+        without_proxies(&mut cmd);
         cmd
     }
 }
@@ -333,4 +324,28 @@ pub fn recorded_chunks(partial: &Path) -> u64 {
             })
         })
         .unwrap_or(0)
+}
+
+/// Takes the proxy variables out of `cmd`'s environment, so that requests to the loopback
+/// servers of the tests go straight to them whatever the machine's proxy settings.
+pub fn without_proxies(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for v in [
+        "http_proxy",
+        "https_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+/// The JSON lines of a `fetch --json` run's stdout, one value per event.
+pub fn events(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
