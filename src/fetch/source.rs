@@ -110,15 +110,18 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The backoff delays, one per retry.
+    /// The backoff delays, one per retry, each at most `max_delay` (the first and the
+    /// jittered ones included).
     pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        let max = self.max_delay;
         backon::ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
+            .with_min_delay(self.min_delay.min(max))
+            .with_max_delay(max)
             .with_factor(2.0)
             .with_jitter()
             .with_max_times(self.retries)
             .build()
+            .map(move |d| d.min(max))
     }
 }
 
@@ -524,6 +527,18 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert!(d.iter().all(|d| *d >= Duration::from_millis(100)));
         assert!(d.iter().all(|d| *d <= Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn every_delay_obeys_the_cap_even_the_first() {
+        let p = RetryPolicy {
+            retries: 4,
+            min_delay: Duration::from_secs(3600),
+            max_delay: Duration::from_secs(60),
+        };
+        let d: Vec<_> = p.delays().collect();
+        assert_eq!(d.len(), 4);
+        assert!(d.iter().all(|d| *d <= Duration::from_secs(60)), "{d:?}");
     }
 
     #[test]

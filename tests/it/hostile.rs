@@ -8,3 +8,4 @@ mod processes;
 mod releases;
 mod servers;
 mod state_dir;
+mod times;

@@ -8,7 +8,7 @@
 //! in between is not missed.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
@@ -143,7 +143,7 @@ impl Blocking {
 impl ChangeWait for Blocking {
     fn wait(&mut self, timeout: Duration) {
         let rt = self.rt.clone();
-        let deadline = tokio::time::Instant::from_std(Instant::now() + timeout);
+        let deadline = tokio::time::Instant::from_std(crate::duration::deadline(timeout));
         rt.block_on(self.watch.wait_until(deadline));
     }
 
