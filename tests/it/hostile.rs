@@ -7,4 +7,5 @@
 mod processes;
 mod releases;
 mod servers;
+mod signatures;
 mod state_dir;
