@@ -99,6 +99,8 @@ fn repair_target(
             format!("install it with `voxctl fetch --variant {variant}`"),
         )
     })?;
+    // Refused before the release is asked: a repair works where the record says.
+    backends.recorded_install_path(&record, variant.as_str(), &asset)?;
     Ok((variant, record))
 }
 
@@ -122,7 +124,8 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         ));
         return Ok(Settings {
             app: args.app.app.clone(),
-            asset: record.asset.clone(),
+            // Derived from the variant, never the record's own say.
+            asset: variant.asset(&args.app.app),
             variant,
             source: Source::parse(&record.source)?,
             tag: record.version.clone(),
