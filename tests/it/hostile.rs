@@ -9,4 +9,5 @@ mod processes;
 mod releases;
 mod servers;
 mod signatures;
+mod special_files;
 mod state_dir;
