@@ -11,3 +11,4 @@ mod servers;
 mod signatures;
 mod special_files;
 mod state_dir;
+mod terminal;
