@@ -532,6 +532,21 @@ async fn download_and_install(
         _ => backends.asset_path(&settings.asset),
     };
     if let Some(record) = &settings.repair {
+        // The repair works in the record's `path`: it must be the derived one.
+        let recorded =
+            backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
+        if recorded != target {
+            return Err(Error::Refused(format!(
+                "the install record {} is of a {} install, but the release at {} is not: a \
+                 repair never changes the layout",
+                backends.record_path(&settings.asset).display(),
+                serde_json::to_value(record.layout)?
+                    .as_str()
+                    .unwrap_or("other"),
+                settings.source.display()
+            ))
+            .into());
+        }
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let cancel = settings.cancel.clone();

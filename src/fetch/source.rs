@@ -296,7 +296,23 @@ impl Remote {
             url: path.display().to_string(),
             message: e.to_string(),
         };
-        let mut f = tokio::fs::File::open(path).await.map_err(fatal)?;
+        // Opened without blocking: a FIFO in a release directory must not hang the fetch.
+        let std_file = match crate::checked_open::open_regular(path) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(match crate::checked_open::not_regular(&e) {
+                    Some(n) => HttpError::NotRegular {
+                        url: path.display().to_string(),
+                        cause: Error::Integrity(format!(
+                            "{} {n}; a release holds only regular files",
+                            path.display()
+                        )),
+                    },
+                    None => fatal(e),
+                })
+            }
+        };
+        let mut f = tokio::fs::File::from_std(std_file);
         f.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(fatal)?;

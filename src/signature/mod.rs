@@ -274,11 +274,29 @@ impl Keyring {
     }
 }
 
-/// Reads a small text file (keys, configs, signatures) up to [`KEY_FILE_MAX_BYTES`].
+/// Reads a small text file (keys, configs, signatures) up to [`KEY_FILE_MAX_BYTES`], opened
+/// without blocking ([`crate::checked_open::open_regular`]): a file that is not regular is
+/// [`Error::Integrity`] (exit 3) for a signature file, [`Error::Usage`] (exit 2) for a key or
+/// config the user named.
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
     use std::io::Read;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = match crate::checked_open::open_regular(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let Some(n) = crate::checked_open::not_regular(&e) else {
+                return Err(
+                    anyhow::Error::from(e).context(format!("cannot open {}", path.display()))
+                );
+            };
+            let m = format!("{} {n}; not read as a {what}", path.display());
+            return Err(if what == "signature file" {
+                Error::Integrity(m)
+            } else {
+                Error::Usage(m)
+            }
+            .into());
+        }
+    };
     let mut buf = Vec::new();
     file.take(KEY_FILE_MAX_BYTES + 1)
         .read_to_end(&mut buf)
@@ -500,7 +518,12 @@ pub fn verify_beside(keys: &Keyring, path: &Path) -> Result<Authenticated> {
         ))
     })?;
     let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        crate::checked_open::open_regular(path).map_err(
+            |e| match crate::checked_open::not_regular(&e) {
+                Some(n) => Error::Integrity(format!("{} {n}", path.display())).into(),
+                None => anyhow::Error::from(e).context(format!("cannot open {}", path.display())),
+            },
+        )?;
     let size = file
         .metadata()
         .with_context(|| format!("cannot stat {}", path.display()))?

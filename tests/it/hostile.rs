@@ -5,8 +5,12 @@
 //! control.
 
 mod gpu;
+mod install_records;
 mod processes;
 mod releases;
 mod servers;
+mod signatures;
+mod special_files;
 mod state_dir;
+mod terminal;
 mod times;
