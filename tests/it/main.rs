@@ -7,6 +7,7 @@
 
 mod support;
 
+mod chunk_pins;
 mod ci_config;
 mod cli;
 mod delta;
@@ -34,6 +35,7 @@ mod published;
 mod reap;
 mod restart;
 mod sign;
+mod sign_limits;
 mod slots;
 mod split;
 mod stop_remove;
