@@ -23,6 +23,7 @@ mod fetch_process;
 mod fetch_pyinstaller;
 mod fetch_remove;
 mod generated;
+mod gpu_pins;
 mod health;
 mod hostile;
 mod index;
