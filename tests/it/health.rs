@@ -345,7 +345,7 @@ fn damage(path: &Path, how: Damage) {
 }
 
 /// `voxctl verify --installed ARGS` for `fx`'s data dir.
-fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
+pub(crate) fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = support::voxctl(&fx.state());
     cmd.args(["verify", "--installed"])
         .args(args)
@@ -355,7 +355,7 @@ fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
 }
 
 /// The archive release of the archive tests: the executable and two libraries.
-fn archive(fx: &Fixture) -> Vec<u8> {
+pub(crate) fn archive(fx: &Fixture) -> Vec<u8> {
     let exe = f::data(300 * 1024, 21);
     let lib = f::data(200 * 1024, 22);
     let other = f::data(100 * 1024, 23);
@@ -374,7 +374,7 @@ fn archive(fx: &Fixture) -> Vec<u8> {
 
 /// `voxctl fetch --repair --variant cuda` for `fx`'s data dir (the source comes from the
 /// install record).
-fn repair(fx: &Fixture) -> assert_cmd::Command {
+pub(crate) fn repair(fx: &Fixture) -> assert_cmd::Command {
     let mut cmd = support::voxctl(&fx.state());
     cmd.args(["fetch", "--repair", "--variant", "cuda", "--data-dir"])
         .arg(fx.data());

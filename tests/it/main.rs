@@ -7,6 +7,7 @@
 
 mod support;
 
+mod archive_pins;
 mod chunk_pins;
 mod ci_config;
 mod cli;
