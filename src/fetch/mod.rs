@@ -474,6 +474,12 @@ async fn fetch_holding(
     slot: Arc<Mutex<SlotGuard>>,
 ) -> Result<Outcome> {
     let (remote, on_retry) = (remote(settings)?, retry_report(report));
+    // A previous install a crash left linked aside (see `install::install_file`); the slot
+    // held, no install of the asset is under way.
+    let aside = settings.backends.replaced_path(&settings.asset);
+    tokio::task::spawn_blocking(move || install::drop_replaced(&aside))
+        .await
+        .context("cleanup task failed")??;
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
@@ -914,7 +920,8 @@ async fn install(
     let report = download.report.clone();
     let cancel = settings.cancel.clone();
     let signed_asset = download.prehash.is_some();
-    let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let aside = settings.backends.replaced_path(&settings.asset);
+    let (asset_auth, files, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
         data.check_linked()?;
         let asset_auth = install::verify(&data, &plan, first, &cancel)?;
         if signed_asset && asset_auth.is_none() {
@@ -932,7 +939,7 @@ async fn install(
                     &cancel,
                 )?;
                 report(&Event::Replaced { files: replaced });
-                return Ok((asset_auth, record.files));
+                return Ok((asset_auth, record.files, None));
             }
         }
         // The file is installed by its name: removed meanwhile, that is the error to report.
@@ -946,11 +953,12 @@ async fn install(
                 max_expanded,
                 &cancel,
             )
-            .map(Some),
-            _ => install::install_file(data.path(), &target_buf).map(|()| None),
+            .map(|files| (Some(files), None)),
+            _ => install::install_file(data.path(), &target_buf, &aside)
+                .map(|replaced| (None, Some(replaced))),
         };
-        let files = installed.or_else(|e| data.check_linked().and(Err(e)))?;
-        Ok((asset_auth, files))
+        let (files, replaced) = installed.or_else(|e| data.check_linked().and(Err(e)))?;
+        Ok((asset_auth, files, replaced))
     })
     .await
     .context("install task failed")??;
@@ -994,6 +1002,12 @@ async fn install(
         transfer: Some(transfer),
     };
     settings.backends.write_record(&record)?;
+    // The new file is live and recorded: now the previous one's blocks are freed.
+    if let Some(replaced) = replaced {
+        tokio::task::spawn_blocking(move || replaced.remove())
+            .await
+            .context("cleanup task failed")??;
+    }
     Ok(record)
 }
 

@@ -126,6 +126,14 @@ impl BackendsDir {
         self.root.join(asset)
     }
 
+    /// Where the previous install of single-file `asset` is hard-linked while the new one is
+    /// renamed over it: `backends/.{asset}.replaced`. The link keeps the old inode alive
+    /// through the rename, so the rename does not free its blocks; the link is removed once
+    /// the new file is live, and a crash's leftover by the next fetch or remove of the asset.
+    pub fn replaced_path(&self, asset: &str) -> PathBuf {
+        self.root.join(format!(".{asset}.replaced"))
+    }
+
     /// Where an archive asset of `variant` is extracted: `backends/{variant}/`.
     pub fn archive_dir(&self, variant: &str) -> PathBuf {
         self.root.join(variant)
