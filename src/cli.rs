@@ -272,6 +272,13 @@ pub struct FetchArgs {
     /// voicebox GitHub release, latest or --tag].
     #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR", value_hint = ValueHint::DirPath)]
     pub source: Option<String>,
+    /// A mirror of the release (http(s)://, file:// or a directory), asked for the asset's
+    /// bytes before --source, in the order given; repeatable [env: VOXCTL_MIRRORS, space
+    /// separated]. Manifests, checksums and signatures still come from --source, and every
+    /// byte from a mirror is checked against them: one serving a wrong byte is named and
+    /// skipped for the rest of the run, one that fails hands over to the next source.
+    #[arg(long = "mirror", env = "VOXCTL_MIRRORS", value_delimiter = ' ', value_name = "URL|DIR", hide_env = true, value_hint = ValueHint::DirPath)]
+    pub mirrors: Vec<String>,
     /// The release tag: selects the GitHub release when no --source is given; recorded as
     /// the installed version.
     #[arg(long)]

@@ -7,4 +7,5 @@
 mod processes;
 mod releases;
 mod servers;
+mod servers_slow;
 mod state_dir;
