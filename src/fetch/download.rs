@@ -77,9 +77,10 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
                 let mirrors: Vec<usize> = at
                     .contributors
                     .iter()
-                    .copied()
+                    .map(|&(i, _)| i)
                     .filter(|&i| !ctx.remote.is_origin(i))
                     .collect();
+                at.contributors.clear();
                 if !mirrors.is_empty() {
                     for &i in &mirrors {
                         ctx.remote.skip(i);
@@ -95,7 +96,6 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
                             delay_ms: 0,
                         });
                     }
-                    at.contributors.clear();
                     at.short_ranged = 0;
                     at.src = ctx.remote.next_source(0);
                     at.budget = Budget::new(ctx.remote.retry, part.size, 0);
@@ -117,6 +117,9 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
                 sha256: got,
             });
         }
+        for &(i, n) in &at.contributors {
+            ctx.remote.count_served(i, n);
+        }
         return Ok(hasher);
     }
 }
@@ -128,8 +131,10 @@ struct At {
     /// The retry budget of `src` for this part: each source has its own, so a dead mirror
     /// never spends the origin's retries.
     budget: Budget,
-    /// The sources whose bytes of the part are on disk (since it was last reset).
-    contributors: Vec<usize>,
+    /// The sources whose bytes of the part are on disk (since it was last reset), with how
+    /// many each: counted as served ([`super::source::Remote::count_served`]) only once the
+    /// part is checked.
+    contributors: Vec<(usize, u64)>,
     /// Range answers in a row that ended cleanly before the part's end. Two in a row is a
     /// server that answers Range requests short every time: the next request asks for the
     /// whole part instead.
@@ -270,9 +275,12 @@ async fn transfer(
                     state.ranged_resume = true;
                 }
                 let before = state.len;
-                let r = stream(ctx, index, part, &mut body, state, at.src).await;
-                if state.len > before && !at.contributors.contains(&at.src) {
-                    at.contributors.push(at.src);
+                let r = stream(ctx, index, part, &mut body, state).await;
+                let got = state.len - before;
+                match at.contributors.iter_mut().find(|(i, _)| *i == at.src) {
+                    Some((_, n)) => *n += got,
+                    None if got > 0 => at.contributors.push((at.src, got)),
+                    None => {}
                 }
                 r
             }
@@ -362,7 +370,6 @@ async fn stream(
     part: &Part,
     body: &mut super::source::Body,
     state: &mut Transfer,
-    src: usize,
 ) -> Result<(), StreamError> {
     let mut interrupted = pin!(ctx.remote.cancel.cancelled());
     loop {
@@ -421,7 +428,6 @@ async fn stream(
             .append(index, &chunk)
             .map_err(|e| StreamError::Other(e.context(body.what.clone())))?;
         state.len += n;
-        ctx.remote.count_served(src, n);
         state.hasher.feed(chunk).await.map_err(StreamError::Other)?;
         ctx.counters.add(index, n);
     }

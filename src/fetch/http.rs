@@ -351,12 +351,31 @@ impl Http {
         url: &Url,
         range: Option<(u64, Option<u64>)>,
     ) -> Result<Response, HttpError> {
+        self.send_with(method, url, range, &reqwest::header::HeaderMap::new())
+            .await
+    }
+
+    /// [`Http::send`] with `headers` added to every request. With a conditional header
+    /// (`If-None-Match`, `If-Modified-Since`) among them, a `304 Not Modified` is returned
+    /// as a response too.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        range: Option<(u64, Option<u64>)>,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<Response, HttpError> {
+        let conditional = headers.contains_key(reqwest::header::IF_NONE_MATCH)
+            || headers.contains_key(reqwest::header::IF_MODIFIED_SINCE);
         let remembered = self.remembered(url);
         let mut from_memory = remembered.is_some();
         let mut current = remembered.unwrap_or_else(|| url.clone());
         let mut hops = 0;
         loop {
-            let mut req = self.client.request(method.clone(), current.clone());
+            let mut req = self
+                .client
+                .request(method.clone(), current.clone())
+                .headers(headers.clone());
             match range {
                 Some((first, Some(last))) => {
                     req = req.header(RANGE, format!("bytes={first}-{last}"));
@@ -412,7 +431,7 @@ impl Http {
                 hops = 0;
                 continue;
             }
-            if status.is_success() {
+            if status.is_success() || (conditional && status == StatusCode::NOT_MODIFIED) {
                 if &current != url {
                     self.remember(url, &current);
                 }

@@ -33,6 +33,7 @@ mod download;
 pub mod event;
 pub mod hashing;
 pub mod http;
+pub mod http_cache;
 pub mod install;
 pub mod layout;
 pub mod partial;
@@ -455,13 +456,15 @@ async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> 
 
 /// The remote of `settings.source`.
 fn remote(settings: &Settings) -> Result<source::Remote> {
-    Ok(source::Remote::with_mirrors(
+    let mut remote = source::Remote::with_mirrors(
         settings.source.clone(),
         settings.mirrors.clone(),
         http::Http::new(&settings.net)?,
         settings.retry,
         settings.cancel.clone(),
-    ))
+    );
+    remote.http_cache = settings.http_cache.clone().map(http_cache::HttpCache::new);
+    Ok(remote)
 }
 
 /// Reports a retry of one of the release's small files (no part named).

@@ -142,6 +142,9 @@ pub struct Remote {
     skipped: std::sync::Mutex<Vec<bool>>,
     /// Per entry of `sources`: bytes of the asset it served in this run.
     served: Vec<std::sync::atomic::AtomicU64>,
+    /// Where the small files' validators are kept, so that they are asked for
+    /// conditionally ([`super::http_cache`]); `None`: always downloaded whole.
+    pub http_cache: Option<super::http_cache::HttpCache>,
 }
 
 /// Bytes of an install served by one source (a mirror or the origin), as recorded in the
@@ -258,6 +261,7 @@ impl Remote {
             skipped: std::sync::Mutex::new(vec![false; sources.len()]),
             served: sources.iter().map(|_| Default::default()).collect(),
             sources,
+            http_cache: None,
         }
     }
 
@@ -457,7 +461,10 @@ impl Remote {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
                 let got = self
-                    .retrying(|| get_capped(&self.http, &url, cap), on_retry)
+                    .retrying(
+                        || get_capped(&self.http, &url, cap, self.http_cache.as_ref()),
+                        on_retry,
+                    )
                     .await?;
                 match got {
                     Capped::Missing => Ok(None),
@@ -565,8 +572,28 @@ enum Capped {
 
 /// GETs `url`, keeping at most `cap` bytes of the body: bytes are counted as chunks arrive,
 /// and the transfer stops at the first byte over the cap.
-async fn get_capped(http: &Http, url: &Url, cap: u64) -> Result<Capped, HttpError> {
-    let mut resp = match http.send(Method::GET, url, None).await {
+async fn get_capped(
+    http: &Http,
+    url: &Url,
+    cap: u64,
+    cache: Option<&super::http_cache::HttpCache>,
+) -> Result<Capped, HttpError> {
+    let cached = cache.and_then(|c| c.lookup(url, cap));
+    let headers = cached
+        .as_ref()
+        .map(|c| c.headers.clone())
+        .unwrap_or_default();
+    let mut resp = match http.send_with(Method::GET, url, None, &headers).await {
+        Ok(r) if r.status() == reqwest::StatusCode::NOT_MODIFIED => {
+            if let Some(c) = cached {
+                tracing::info!("{url}: not modified (304); using the copy kept");
+                return Ok(Capped::Body(c.body));
+            }
+            return Err(HttpError::Fatal {
+                url: url.to_string(),
+                message: "304 Not Modified to an unconditional request".into(),
+            });
+        }
         Ok(r) => r,
         Err(HttpError::NotFound { .. }) => return Ok(Capped::Missing),
         Err(e) => return Err(e),
@@ -578,6 +605,9 @@ async fn get_capped(http: &Http, url: &Url, cap: u64) -> Result<Capped, HttpErro
             return Ok(Capped::TooLarge);
         }
         body.extend_from_slice(&chunk);
+    }
+    if let Some(c) = cache {
+        c.store(url, resp.headers(), &body);
     }
     Ok(Capped::Body(body))
 }
