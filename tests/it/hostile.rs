@@ -9,6 +9,7 @@ mod install_records;
 mod processes;
 mod releases;
 mod servers;
+mod servers_slow;
 mod signatures;
 mod special_files;
 mod state_dir;
