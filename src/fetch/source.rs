@@ -638,6 +638,11 @@ fn content_range_start(resp: &reqwest::Response) -> Option<u64> {
         .get(reqwest::header::CONTENT_RANGE)?
         .to_str()
         .ok()?;
+    parse_content_range_start(v)
+}
+
+/// The first byte of a `Content-Range` header value `bytes A-B/N`; `None` for any other form.
+pub(crate) fn parse_content_range_start(v: &str) -> Option<u64> {
     v.strip_prefix("bytes ")?
         .split('-')
         .next()?
