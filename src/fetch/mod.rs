@@ -33,6 +33,7 @@ mod download;
 pub mod event;
 pub mod hashing;
 pub mod http;
+pub mod http_cache;
 pub mod install;
 pub mod layout;
 pub mod partial;
@@ -66,8 +67,17 @@ pub struct Settings {
     pub asset: String,
     /// The variant, recorded in the install record and naming an archive's directory.
     pub variant: Variant,
-    /// Where the release is.
+    /// Where the release is: the origin, asked for everything that decides trust.
     pub source: Source,
+    /// Mirrors of the release (`--mirror`, `VOXCTL_MIRRORS`), asked in order for the asset's
+    /// bytes before the origin. Every byte from a mirror is checked against the origin's
+    /// digests; a mirror that serves a wrong byte is skipped for the rest of the run, one that
+    /// keeps failing hands over to the next source from the byte reached.
+    pub mirrors: Vec<Source>,
+    /// Where the validators (`ETag`, `Last-Modified`) and bodies of the release's small
+    /// files are kept between runs, so that a poll with nothing new is answered `304 Not
+    /// Modified` (`STATE/http-cache`); `None`: every poll downloads them.
+    pub http_cache: Option<PathBuf>,
     /// The release tag (`--tag`), recorded as the version.
     pub tag: Option<String>,
     /// The backends dir to install into.
@@ -349,6 +359,8 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///     asset: Variant::Cpu.asset("voicebox"),
 ///     variant: Variant::Cpu,
 ///     source: Source::parse("http://127.0.0.1:8080/release")?,
+///     mirrors: vec![Source::parse("http://mirror.lan/release")?],
+///     http_cache: None,
 ///     tag: None,
 ///     backends: BackendsDir::new(std::path::Path::new("/tmp/voicebox")),
 ///     slots: SlotTable::in_dir("/tmp/voicebox/slots"),
@@ -444,12 +456,15 @@ async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> 
 
 /// The remote of `settings.source`.
 fn remote(settings: &Settings) -> Result<source::Remote> {
-    Ok(source::Remote::new(
+    let mut remote = source::Remote::with_mirrors(
         settings.source.clone(),
+        settings.mirrors.clone(),
         http::Http::new(&settings.net)?,
         settings.retry,
         settings.cancel.clone(),
-    ))
+    );
+    remote.http_cache = settings.http_cache.clone().map(http_cache::HttpCache::new);
+    Ok(remote)
 }
 
 /// Reports a retry of one of the release's small files (no part named).
@@ -538,6 +553,21 @@ async fn download_and_install(
         _ => backends.asset_path(&settings.asset),
     };
     if let Some(record) = &settings.repair {
+        // The repair works in the record's `path`: it must be the derived one.
+        let recorded =
+            backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
+        if recorded != target {
+            return Err(Error::Refused(format!(
+                "the install record {} is of a {} install, but the release at {} is not: a \
+                 repair never changes the layout",
+                backends.record_path(&settings.asset).display(),
+                serde_json::to_value(record.layout)?
+                    .as_str()
+                    .unwrap_or("other"),
+                settings.source.display()
+            ))
+            .into());
+        }
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let cancel = settings.cancel.clone();
@@ -689,6 +719,7 @@ async fn download_and_install(
                             + index.as_ref().map_or(0, |i| i.bytes),
                         reused: 0,
                         requests: download.remote.requests() + u64::from(index.is_some()),
+                        served: download.remote.served(),
                     };
                     install(&download, settings, &target, first, pinned_auth, transfer).await
                 }
