@@ -5,6 +5,7 @@
 //! control.
 
 mod gpu;
+mod leases;
 mod processes;
 mod releases;
 mod servers;
