@@ -20,6 +20,11 @@ use crate::lease::ChangeWait;
 /// a watch that died silently (etcd's deletions do reach live watches).
 pub const RECHECK: Duration = Duration::from_secs(1);
 
+/// The largest watch message kept while waiting for its line end, in bytes (1 MiB): a
+/// deletion event of one key is a few hundred bytes, so a longer line is not etcd's and the
+/// watch is dropped (the waiter falls back to its rechecks) instead of buffering it.
+pub const WATCH_MESSAGE_CAP: usize = 1 << 20;
+
 /// An open watch on one key, for deletions.
 #[derive(Debug)]
 pub struct DeleteWatch {
@@ -82,6 +87,15 @@ impl DeleteWatch {
                 return Ok(None);
             };
             match resp.chunk().await {
+                Ok(Some(_)) if self.buf.len() > WATCH_MESSAGE_CAP => {
+                    self.resp = None;
+                    self.buf = Vec::new();
+                    anyhow::bail!(
+                        "etcd's watch on {} sent a message over {} (no line end); closing it",
+                        self.key,
+                        crate::size::iec(WATCH_MESSAGE_CAP as u64)
+                    );
+                }
                 Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk),
                 Ok(None) | Err(_) => {
                     self.resp = None;
