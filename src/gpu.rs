@@ -699,6 +699,17 @@ pub fn gfx_name(target_version: u64) -> String {
     format!("gfx{major}{minor:x}{stepping:x}")
 }
 
+/// The ISA name of a kfd topology node from its `properties` text: the first
+/// `gfx_target_version N` line read as [`gfx_name`]; `None` for a node that is no GPU (no
+/// such line, or version 0, as CPU nodes say).
+pub(crate) fn kfd_gfx(properties: &str) -> Option<String> {
+    let version = properties.lines().find_map(|l| {
+        l.strip_prefix("gfx_target_version ")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    });
+    version.filter(|v| *v != 0).map(gfx_name)
+}
+
 /// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`.
 pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
     let nodes = sysfs_root.join("class/kfd/kfd/topology/nodes");
@@ -733,14 +744,10 @@ pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
                 ),
             };
         }
-        let version = text.lines().find_map(|l| {
-            l.strip_prefix("gfx_target_version ")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        });
-        if let Some(v) = version.filter(|v| *v != 0) {
+        if let Some(gfx) = kfd_gfx(&text) {
             found.push(AmdGpu {
                 node: entry.file_name().to_string_lossy().into_owned(),
-                gfx: gfx_name(v),
+                gfx,
             });
         }
     }

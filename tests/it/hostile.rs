@@ -6,9 +6,14 @@
 
 mod etcd_gateway;
 mod gpu;
+mod install_records;
 mod leases;
 mod processes;
 mod releases;
 mod servers;
+mod servers_slow;
+mod signatures;
+mod special_files;
 mod state_dir;
+mod terminal;
 mod times;

@@ -68,20 +68,10 @@ impl DeleteWatch {
         loop {
             if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=nl).collect();
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
+                match watch_message(&line, &self.key, &mut self.next_rev)? {
+                    Some(result) => return Ok(Some(result)),
+                    None => continue,
                 }
-                let v: Value = serde_json::from_slice(&line)
-                    .with_context(|| format!("bad watch message from etcd on {}", self.key))?;
-                let result = v.get("result").cloned().unwrap_or(v);
-                if let Some(rev) = result
-                    .pointer("/header/revision")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.parse::<i64>().ok())
-                {
-                    self.next_rev = self.next_rev.max(rev + 1);
-                }
-                return Ok(Some(result));
             }
             let Some(resp) = self.resp.as_mut() else {
                 return Ok(None);
@@ -139,6 +129,25 @@ impl DeleteWatch {
         };
         let _ = tokio::time::timeout_at(deadline, work).await;
     }
+}
+
+/// One line of a watch stream: its document (`result` unwrapped), `None` for a blank line.
+/// Raises `next_rev` past the revision in its header. Errors when the line is not JSON.
+pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Result<Option<Value>> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_slice(line)
+        .with_context(|| format!("bad watch message from etcd on {key}"))?;
+    let result = v.get("result").cloned().unwrap_or(v);
+    if let Some(rev) = result
+        .pointer("/header/revision")
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse::<i64>().ok())
+    {
+        *next_rev = (*next_rev).max(rev + 1);
+    }
+    Ok(Some(result))
 }
 
 /// A [`DeleteWatch`] behind the synchronous [`ChangeWait`], run on the store's runtime.
