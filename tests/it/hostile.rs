@@ -4,6 +4,7 @@
 //! the code docs/contract.md gives. The next attacker's case goes into the module of what they
 //! control.
 
+mod disk_space;
 mod install_records;
 mod processes;
 mod releases;
