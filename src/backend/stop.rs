@@ -274,6 +274,8 @@ pub fn remove(
     if existed {
         removed.push(installed);
     }
+    // A previous install a crash left linked aside while replacing it.
+    crate::fetch::install::drop_replaced(&backends.replaced_path(&asset))?;
     let record_path = backends.record_path(&asset);
     match std::fs::remove_file(&record_path) {
         Ok(()) => removed.push(record_path),

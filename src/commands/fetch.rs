@@ -106,7 +106,9 @@ fn repair_target(
 
 fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
-    let slots = SlotTable::new(&super::state_dir(global)?)?;
+    let state = super::state_dir(global)?;
+    let slots = SlotTable::new(&state)?;
+    let http_cache = state.root().join("http-cache");
     let wait = args.wait.wait();
     let cancel = crate::signals::cancel();
     if args.repair {
@@ -128,6 +130,8 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             asset: variant.asset(&args.app.app),
             variant,
             source: Source::parse(&record.source)?,
+            mirrors: mirrors(args)?,
+            http_cache: Some(http_cache),
             tag: record.version.clone(),
             backends,
             slots,
@@ -178,6 +182,8 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         asset: variant.asset(&args.app.app),
         variant,
         source,
+        mirrors: mirrors(args)?,
+        http_cache: Some(http_cache),
         tag: args.tag.clone(),
         backends: BackendsDir::new(&data_dir),
         slots,
@@ -200,11 +206,21 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
     })
 }
 
+/// `--mirror` and `VOXCTL_MIRRORS`, in order (empty words of the variable ignored).
+fn mirrors(args: &FetchArgs) -> Result<Vec<Source>> {
+    Ok(args
+        .mirrors
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| Source::parse(m.trim()))
+        .collect::<Result<_, _>>()?)
+}
+
 fn retry_policy(args: &FetchArgs) -> RetryPolicy {
     RetryPolicy {
         retries: usize::from(args.retries),
         min_delay: args.retry_delay,
-        max_delay: Duration::from_secs(60).max(args.retry_delay),
+        max_delay: Duration::from_secs(60),
     }
 }
 

@@ -71,8 +71,8 @@ pub struct InstallRecord {
 }
 
 /// What one install cost: in the install record and [`crate::fetch::Event::Installed`],
-/// as top-level fields `downloaded`, `reused`, `requests`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// as top-level fields `downloaded`, `reused`, `requests`, `served`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
     /// Bytes received from the release for the asset in this run: parts or ranges, and the
     /// chunk index of a differential fetch (bytes a resumed run found on disk not counted).
@@ -82,6 +82,10 @@ pub struct Transfer {
     pub reused: u64,
     /// Requests made for the asset's bytes (parts or ranges) and its chunk index in this run.
     pub requests: u64,
+    /// Which sources (mirrors, the origin) served the bytes downloaded in this run, with how
+    /// many each; empty when nothing was downloaded (absent in records of older versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub served: Vec<crate::fetch::source::Served>,
 }
 
 /// One entry of an archive install, as recorded in its install record: a regular file with
@@ -124,6 +128,14 @@ impl BackendsDir {
     /// Where a single-file asset is installed: `backends/{asset}`.
     pub fn asset_path(&self, asset: &str) -> PathBuf {
         self.root.join(asset)
+    }
+
+    /// Where the previous install of single-file `asset` is hard-linked while the new one is
+    /// renamed over it: `backends/.{asset}.replaced`. The link keeps the old inode alive
+    /// through the rename, so the rename does not free its blocks; the link is removed once
+    /// the new file is live, and a crash's leftover by the next fetch or remove of the asset.
+    pub fn replaced_path(&self, asset: &str) -> PathBuf {
+        self.root.join(format!(".{asset}.replaced"))
     }
 
     /// Where an archive asset of `variant` is extracted: `backends/{variant}/`.

@@ -5,11 +5,14 @@
 //! control.
 
 mod disk_space;
+mod gpu;
 mod install_records;
 mod processes;
 mod releases;
 mod servers;
+mod servers_slow;
 mod signatures;
 mod special_files;
 mod state_dir;
 mod terminal;
+mod times;
