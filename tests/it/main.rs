@@ -32,6 +32,7 @@ mod json_shapes;
 mod lease;
 mod lease_abandoned;
 mod lease_etcd;
+mod lease_etcd_races;
 mod output_contract;
 mod published;
 mod reap;
