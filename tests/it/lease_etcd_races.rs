@@ -66,7 +66,7 @@ fn wait_expired(state: &Path, store: &str) {
 
 /// `voxctl --json lease ARGS` that stops itself (SIGSTOP) at checkpoint `step`, spawned with its
 /// output captured.
-fn frozen_at(state: &Path, store: &str, step: &str, args: &[&str]) -> Spawned {
+pub(crate) fn frozen_at(state: &Path, store: &str, step: &str, args: &[&str]) -> Spawned {
     let mut cmd = vox(state, store);
     cmd.args(["--json", "lease"])
         .args(args)
@@ -105,7 +105,7 @@ fn stopped_or_exited(child: &mut Spawned) -> bool {
 
 /// Continues `child` (again each time it stops at its checkpoint) until it exits; returns its
 /// output and how many more times it stopped.
-fn resume(mut child: Spawned) -> (std::process::Output, usize) {
+pub(crate) fn resume(mut child: Spawned) -> (std::process::Output, usize) {
     let mut stops = 0;
     loop {
         signal(child.pid(), Signal::SIGCONT);
@@ -379,9 +379,12 @@ fn a_held_key_deleted_under_lease_run_is_exit_6_and_the_command_is_stopped() {
         .unwrap();
     let deleted = Instant::now();
     delete_held(&etcd, "run-del");
-    let status = run
-        .wait_timeout(Duration::from_secs(30))
-        .expect("lease run stops once its key is gone");
+    let status = run.wait_timeout(Duration::from_secs(30));
+    if status.is_none() {
+        // Leave no command behind when voxctl failed to stop it.
+        signal(pid, Signal::SIGKILL);
+    }
+    let status = status.expect("lease run stops once its key is gone");
     assert_eq!(status.code(), Some(6), "{status:?}");
     // Noticed at the next renewal, well within the TTL.
     assert!(
