@@ -13,6 +13,7 @@ mod ci_config;
 mod cli;
 mod delta;
 mod delta_large;
+mod delta_pins;
 mod docs;
 mod embed;
 mod examples;
