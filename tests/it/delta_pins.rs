@@ -189,3 +189,89 @@ fn a_same_size_index_of_another_build_is_refused_before_any_range_request() {
         .collect();
     assert!(ranged.is_empty(), "{ranged:?}");
 }
+
+/// The GETs of release `dir`'s parts since log entry `from`: (ranged, whole).
+fn part_gets(srv: &Server, from: usize, dir: &str) -> (usize, usize) {
+    let gets: Vec<_> = srv.log()[from..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&format!("/{dir}/")))
+        .filter(|r| r.path.contains(".part"))
+        .cloned()
+        .collect();
+    let ranged = gets.iter().filter(|r| r.range.is_some()).count();
+    (ranged, gets.len() - ranged)
+}
+
+#[test]
+fn exhausted_retries_mid_delta_stop_with_the_chunks_recorded_and_no_full_download() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let last_part = part_name(ASSET, new.len() / (4 * MB));
+    let path = format!("/v2/{last_part}");
+    srv.set(|s| {
+        s.status.insert(path.clone(), (503, 1000, None));
+    });
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert!(event(&ev, "retry").is_some(), "{ev:?}");
+    let (ranged, whole) = part_gets(&srv, before, "v2");
+    assert!(ranged > 0);
+    assert_eq!(whole, 0, "no full download: {:?}", srv.log());
+    assert!(f::recorded_chunks(&fx.partial()) > 0);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+
+    // The server heals: the rerun downloads only what is missing, as ranges.
+    srv.set(|s| s.status.clear());
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(part_gets(&srv, before, "v2").1, 0);
+}
+
+#[test]
+fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    let index = release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    // Held past the index's size: the index passes whole, the range of the changed tail
+    // (larger) is held part way.
+    let index_len = index.to_bytes().len() as u64;
+    srv.set(|s| s.hold_after = Some(index_len + 1));
+    let before = srv.log().len();
+    let child = fx
+        .fetch_std(&format!("{}/v2", srv.url()))
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    f::wait_until(60, "a range body held", || srv.bodies_held() >= 1);
+    assert!(part_gets(&srv, before, "v2").0 >= 1);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    srv.set(|s| s.hold_after = None);
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let ev = events(&out.stdout);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(part_gets(&srv, before, "v2").1, 0, "no full download");
+    assert!(f::recorded_chunks(&fx.partial()) > 0);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+    let (code, _, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+}
