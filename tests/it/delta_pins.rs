@@ -275,3 +275,50 @@ fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
 }
+
+#[test]
+fn a_stopped_full_download_is_a_seed_of_the_next_differential_fetch() {
+    let fx = Fixture::new();
+    let new = f::data(9 * MB + 77, 54);
+    let index = release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    // Nothing installed: a full download, held after 3 MiB of each 4 MiB part (the index
+    // and the 1 MiB last part pass whole), then stopped.
+    srv.set(|s| s.hold_after = Some(3 * MB as u64));
+    let child = fx
+        .fetch_std(&format!("{}/v2", srv.url()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    f::wait_until(60, "two bodies held", || srv.bodies_held() >= 2);
+    f::wait_until(60, "the held bytes on disk", || {
+        f::partial_bytes(&fx.partial()) >= 6 * MB as u64
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    srv.set(|s| s.hold_after = None);
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(!fx.installed().exists());
+
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let plan = event(&ev, "delta_planned").unwrap_or_else(|| panic!("{ev:?}"));
+    let seed = &plan["seeds"][0];
+    assert_eq!(seed["kind"], "partial", "{plan}");
+    // Whole chunks inside the bytes kept: all but the chunks cut by the holds.
+    let reused = seed["reused"].as_u64().unwrap();
+    let cut = 3 * u64::from(index.params.max);
+    assert!(reused + cut >= 6 * MB as u64, "{plan}");
+    assert_eq!(
+        part_gets(&srv, before, "v2").1,
+        0,
+        "no part downloaded whole"
+    );
+}
