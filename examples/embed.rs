@@ -151,6 +151,9 @@ fn fetch_settings(
         asset: variant.asset(APP),
         variant,
         source: Source::parse(source)?,
+        mirrors: Vec::new(),
+        // Polls of an unchanged release cost only `304 Not Modified` answers.
+        http_cache: Some(state.root().join("http-cache")),
         tag: None,
         backends: BackendsDir::new(data_dir),
         slots: SlotTable::new(state)?,

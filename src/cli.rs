@@ -272,6 +272,13 @@ pub struct FetchArgs {
     /// voicebox GitHub release, latest or --tag].
     #[arg(long, env = "VOXCTL_SOURCE", value_name = "URL|DIR", value_hint = ValueHint::DirPath)]
     pub source: Option<String>,
+    /// A mirror of the release (http(s)://, file:// or a directory), asked for the asset's
+    /// bytes before --source, in the order given; repeatable [env: VOXCTL_MIRRORS, space
+    /// separated]. Manifests, checksums and signatures still come from --source, and every
+    /// byte from a mirror is checked against them: one serving a wrong byte is named and
+    /// skipped for the rest of the run, one that fails hands over to the next source.
+    #[arg(long = "mirror", env = "VOXCTL_MIRRORS", value_delimiter = ' ', value_name = "URL|DIR", hide_env = true, value_hint = ValueHint::DirPath)]
+    pub mirrors: Vec<String>,
     /// The release tag: selects the GitHub release when no --source is given; recorded as
     /// the installed version.
     #[arg(long)]
@@ -280,7 +287,7 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_hyphen_values = true)]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
-    /// backoff with jitter; Retry-After is honoured). Per part for the whole run, refilled
+    /// backoff with jitter; Retry-After is honoured up to 60s). Per part for the whole run, refilled
     /// only by new data, so a part gets at most 17 x N retries.
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=100), allow_hyphen_values = true)]
     pub retries: u16,
@@ -292,8 +299,9 @@ pub struct FetchArgs {
         "no connection can be made in no time"
     ), value_name = "DUR", allow_hyphen_values = true)]
     pub connect_timeout: std::time::Duration,
-    /// Longest silence allowed while receiving data (more than 0; there is no total timeout,
-    /// and no setting without a limit: a silent server would hang the fetch forever).
+    /// Longest silence allowed while receiving data (more than 0; no setting without a limit:
+    /// a silent server would hang the fetch forever); a body must also average 1 KiB/s over
+    /// each such window.
     #[arg(long, default_value = "60s", env = "VOXCTL_READ_TIMEOUT", value_parser = positive(
         "every download would time out before its first byte"
     ), value_name = "DUR", allow_hyphen_values = true)]

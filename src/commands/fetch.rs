@@ -19,7 +19,7 @@ use voxctl::variant::Variant;
 use voxctl::Error;
 
 use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
-use crate::output::{human_bytes, Printer};
+use crate::output::{human_bytes, untrusted, Printer};
 
 /// The label of the whole file's bar.
 const TOTAL: &str = "total";
@@ -99,12 +99,16 @@ fn repair_target(
             format!("install it with `voxctl fetch --variant {variant}`"),
         )
     })?;
+    // Refused before the release is asked: a repair works where the record says.
+    backends.recorded_install_path(&record, variant.as_str(), &asset)?;
     Ok((variant, record))
 }
 
 fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
-    let slots = SlotTable::new(&super::state_dir(global)?)?;
+    let state = super::state_dir(global)?;
+    let slots = SlotTable::new(&state)?;
+    let http_cache = state.root().join("http-cache");
     let wait = args.wait.wait();
     let cancel = crate::signals::cancel();
     if args.repair {
@@ -116,15 +120,18 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             record
                 .version
                 .as_deref()
-                .map(|v| format!(" {v}"))
+                .map(|v| format!(" {}", untrusted(v)))
                 .unwrap_or_default(),
-            record.source
+            untrusted(&record.source)
         ));
         return Ok(Settings {
             app: args.app.app.clone(),
-            asset: record.asset.clone(),
+            // Derived from the variant, never the record's own say.
+            asset: variant.asset(&args.app.app),
             variant,
             source: Source::parse(&record.source)?,
+            mirrors: mirrors(args)?,
+            http_cache: Some(http_cache),
             tag: record.version.clone(),
             backends,
             slots,
@@ -174,6 +181,8 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         asset: variant.asset(&args.app.app),
         variant,
         source,
+        mirrors: mirrors(args)?,
+        http_cache: Some(http_cache),
         tag: args.tag.clone(),
         backends: BackendsDir::new(&data_dir),
         slots,
@@ -195,11 +204,21 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
     })
 }
 
+/// `--mirror` and `VOXCTL_MIRRORS`, in order (empty words of the variable ignored).
+fn mirrors(args: &FetchArgs) -> Result<Vec<Source>> {
+    Ok(args
+        .mirrors
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| Source::parse(m.trim()))
+        .collect::<Result<_, _>>()?)
+}
+
 fn retry_policy(args: &FetchArgs) -> RetryPolicy {
     RetryPolicy {
         retries: usize::from(args.retries),
         min_delay: args.retry_delay,
-        max_delay: Duration::from_secs(60).max(args.retry_delay),
+        max_delay: Duration::from_secs(60),
     }
 }
 
@@ -310,7 +329,7 @@ impl Render {
         match ev {
             Event::HolderFound { holder } => {
                 self.waiting_bar(st, holder.pid);
-                self.say(|| p.message(format!("waiting for {}", holder.describe())));
+                self.say(|| p.message(format!("waiting for {}", untrusted(&holder.describe()))));
             }
             Event::Waiting {
                 holder_pid,
@@ -508,7 +527,7 @@ impl Render {
                         auth.key_id,
                         auth.signature,
                         *check_us as f64 / 1000.0,
-                        auth.trusted_comment
+                        untrusted(&auth.trusted_comment)
                     ))
                 })
             }
@@ -665,7 +684,7 @@ fn delta_summary(plan: &voxctl::fetch::delta::DeltaPlan) -> String {
         .filter(|s| s.reused > 0)
         .map(|s| {
             let what = match (s.kind, &s.version) {
-                (SeedKind::Installed, Some(v)) => format!("the installed {v}"),
+                (SeedKind::Installed, Some(v)) => format!("the installed {}", untrusted(v)),
                 (SeedKind::Installed, None) => "the installed asset".to_string(),
                 (SeedKind::Seed, _) => s.path.display().to_string(),
                 (SeedKind::Partial, _) => "the partial download".to_string(),

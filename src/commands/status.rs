@@ -63,7 +63,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
     } else {
         print_slots(&status.slots, printer);
         if status.data_dir_exists {
-            print_installed(&status.installed, printer);
+            print_installed(&status.installed, global.verbose > 0, printer);
         } else {
             printer.data(format!(
                 "installed: unknown (data dir {} does not exist)",
@@ -111,7 +111,9 @@ fn print_partial(partial: &[PartialInfo], app: &str, printer: &Printer) {
     ));
 }
 
-fn print_installed(installed: &[InstallRecord], printer: &Printer) {
+/// The installs as a table; with `verbose` (`status -v`), each install's release and which
+/// sources (mirrors, the origin) served its bytes follow it.
+fn print_installed(installed: &[InstallRecord], verbose: bool, printer: &Printer) {
     if installed.is_empty() {
         printer.data("installed: none");
         return;
@@ -146,6 +148,24 @@ fn print_installed(installed: &[InstallRecord], printer: &Printer) {
         ]);
     }
     t.print(printer);
+    if verbose {
+        for r in installed {
+            printer.data(format!("  {}: release {}", r.asset, r.source));
+            let served = r.transfer.as_ref().map_or(&[][..], |t| &t.served[..]);
+            if served.is_empty() {
+                printer.data(format!("  {}: served by: not recorded", r.asset));
+            }
+            for s in served {
+                let kind = if s.mirror { "mirror" } else { "origin" };
+                printer.data(format!(
+                    "  {}: served by {kind} {}: {}",
+                    r.asset,
+                    s.source,
+                    human_bytes(s.bytes)
+                ));
+            }
+        }
+    }
 }
 
 fn print_backend(backend: Option<&Observed>, printer: &Printer) {

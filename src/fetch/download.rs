@@ -33,11 +33,16 @@ use crate::Error;
 /// release is signed that way), and for parts with their own digest in the release.
 pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hashed>> {
     let part = &ctx.plan.parts[index];
-    let what = ctx.remote.source.locate(&part.name);
     let hashed = hashed_while_downloading(index, part);
     let mut restarted = false;
-    let mut budget = Budget::new(ctx.remote.retry, part.size, ctx.data.received(index));
+    let mut at = At {
+        src: ctx.remote.next_source(0),
+        budget: Budget::new(ctx.remote.retry, part.size, ctx.data.received(index)),
+        contributors: Vec::new(),
+        short_ranged: 0,
+    };
     loop {
+        let what = ctx.remote.source_at(at.src).locate(&part.name);
         let len = ctx.data.received(index);
         let resumed_from = len;
         ctx.counters.set(index, len);
@@ -59,7 +64,7 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
             ranged_resume: len > 0,
         };
         if state.len < part.size {
-            transfer(&ctx, index, part, &mut state, &mut budget).await?;
+            transfer(&ctx, index, part, &mut state, &mut at).await?;
         }
         let hasher = state.hasher.finish().await?;
         if let (Some(want), Some(hasher)) = (part.sha256, &hasher) {
@@ -67,6 +72,35 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
             if got != want {
                 ctx.data.reset(index);
                 ctx.counters.set(index, 0);
+                // A mirror that served any of these bytes is not trusted again in this run;
+                // the part is fetched anew from the next source.
+                let mirrors: Vec<usize> = at
+                    .contributors
+                    .iter()
+                    .map(|&(i, _)| i)
+                    .filter(|&i| !ctx.remote.is_origin(i))
+                    .collect();
+                at.contributors.clear();
+                if !mirrors.is_empty() {
+                    for &i in &mirrors {
+                        ctx.remote.skip(i);
+                        (ctx.report)(&Event::Retry {
+                            part: part.name.clone(),
+                            error: format!(
+                                "mirror {} served bytes of part {} that do not match its \
+                                 SHA-256 ({got}, the manifest says {want}): skipped for the \
+                                 rest of the run",
+                                ctx.remote.source_at(i).display(),
+                                part.name
+                            ),
+                            delay_ms: 0,
+                        });
+                    }
+                    at.short_ranged = 0;
+                    at.src = ctx.remote.next_source(0);
+                    at.budget = Budget::new(ctx.remote.retry, part.size, 0);
+                    continue;
+                }
                 if (resumed_from > 0 || state.ranged_resume) && !restarted {
                     tracing::warn!("{what}: SHA-256 mismatch after a resume; downloading again");
                     restarted = true;
@@ -83,9 +117,32 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
                 sha256: got,
             });
         }
+        for &(i, n) in &at.contributors {
+            ctx.remote.count_served(i, n);
+        }
         return Ok(hasher);
     }
 }
+
+/// Where a part's download stands among the sources.
+struct At {
+    /// The source asked now ([`super::source::Remote::source_at`]).
+    src: usize,
+    /// The retry budget of `src` for this part: each source has its own, so a dead mirror
+    /// never spends the origin's retries.
+    budget: Budget,
+    /// The sources whose bytes of the part are on disk (since it was last reset), with how
+    /// many each: counted as served ([`super::source::Remote::count_served`]) only once the
+    /// part is checked.
+    contributors: Vec<(usize, u64)>,
+    /// Range answers in a row that ended cleanly before the part's end. Two in a row is a
+    /// server that answers Range requests short every time: the next request asks for the
+    /// whole part instead.
+    short_ranged: u32,
+}
+
+/// Range answers ending short in a row after which a part is asked for whole.
+const SHORT_RANGED_LIMIT: u32 = 2;
 
 /// A fresh asset-signature check for part `index`'s hash thread to feed: part 0 of a
 /// release signed that way only (it starts the whole-file pass; a restart starts anew).
@@ -112,6 +169,8 @@ struct Transfer {
 
 enum StreamError {
     Net(HttpError),
+    /// The body ended cleanly before the part's end (a transient [`HttpError`]).
+    Short(HttpError),
     Other(anyhow::Error),
 }
 
@@ -171,27 +230,37 @@ impl Budget {
     }
 }
 
-/// Streams the rest of `part` into `state`, retrying transient failures within `budget`.
+/// Streams the rest of `part` into `state`, retrying transient failures within the budget
+/// of the source asked; a mirror whose budget is spent, or that fails in a way retrying
+/// cannot fix, hands the part to the next source, which continues from the byte reached.
 async fn transfer(
     ctx: &Download,
     index: usize,
     part: &Part,
     state: &mut Transfer,
-    budget: &mut Budget,
+    at: &mut At,
 ) -> Result<()> {
     let hashed = hashed_while_downloading(index, part);
-    let what = ctx.remote.source.locate(&part.name);
     loop {
         ctx.remote.cancel.check()?;
-        let asked_from = state.len;
+        let what = ctx.remote.source_at(at.src).locate(&part.name);
+        let whole = at.short_ranged >= SHORT_RANGED_LIMIT && state.len > 0;
+        if whole {
+            tracing::info!("{what}: Range answers keep ending short; asking for the whole part");
+            at.short_ranged = 0;
+        }
+        let asked_from = if whole { 0 } else { state.len };
         let mut restarted_by_server = false;
-        let result = match ctx.remote.open(&part.name, state.len).await {
+        let result = match ctx.remote.open_at(at.src, &part.name, asked_from).await {
             Ok(mut body) => {
-                if !body.ranged && state.len > 0 {
-                    tracing::info!("{what}: server ignored the Range request; restarting");
-                    restarted_by_server = true;
+                if (!body.ranged || whole) && state.len > 0 {
+                    if !whole {
+                        tracing::info!("{what}: server ignored the Range request; restarting");
+                        restarted_by_server = true;
+                    }
                     ctx.data.reset(index);
                     state.len = 0;
+                    at.contributors.clear();
                     let prehash = prehash(ctx, index)?;
                     state.hasher = PartHasher::start(
                         ctx.data.clone(),
@@ -205,50 +274,93 @@ async fn transfer(
                 } else if state.len > 0 {
                     state.ranged_resume = true;
                 }
-                stream(ctx, index, part, &mut body, state).await
+                let before = state.len;
+                let r = stream(ctx, index, part, &mut body, state).await;
+                let got = state.len - before;
+                match at.contributors.iter_mut().find(|(i, _)| *i == at.src) {
+                    Some((_, n)) => *n += got,
+                    None if got > 0 => at.contributors.push((at.src, got)),
+                    None => {}
+                }
+                r
             }
             Err(e) => Err(StreamError::Net(e)),
         };
-        match result {
+        let e = match result {
             Ok(()) => return Ok(()),
             Err(StreamError::Other(e)) => return Err(e),
-            Err(StreamError::Net(_)) if state.len == part.size => {
+            Err(StreamError::Net(_) | StreamError::Short(_)) if state.len == part.size => {
                 // Every declared byte is on disk; the connection failing afterwards (a
                 // Content-Length larger than the part, say) changes nothing: the digest
                 // decides, and asking for `bytes={size}-` could only fail.
                 tracing::info!("{what}: all {} bytes arrived before the error", part.size);
                 return Ok(());
             }
-            Err(StreamError::Net(e)) if e.is_transient() => {
-                let mut did = e.detail();
-                if restarted_by_server {
-                    did = format!(
-                        "answered `Range: bytes={asked_from}-` with a whole-file 200, then {did}"
-                    );
+            Err(StreamError::Short(e)) => {
+                if asked_from > 0 && !restarted_by_server {
+                    at.short_ranged += 1;
                 }
-                let Some(delay) = budget.failed(state.len, did.clone()) else {
-                    return Err(anyhow::Error::new(e).context(format!(
-                        "{what}: giving up on part {} after {} failed attempts ({} of {} on \
-                         disk); the server: {}",
-                        part.name,
-                        budget.failures,
-                        crate::size::iec(state.len),
-                        crate::size::iec(part.size),
-                        budget.seen.join("; ")
-                    )));
-                };
-                let delay = e.retry_after().unwrap_or(delay);
-                (ctx.report)(&Event::Retry {
-                    part: part.name.clone(),
-                    error: format!("{what}: {did}"),
-                    delay_ms: delay.as_millis() as u64,
-                });
-                super::sleep(&ctx.remote.cancel, delay).await?;
+                e
             }
             Err(StreamError::Net(e)) => {
-                return Err(anyhow::Error::new(e).context(format!("part {}", part.name)))
+                at.short_ranged = 0;
+                e
             }
+        };
+        let mut did = e.detail();
+        if restarted_by_server {
+            did =
+                format!("answered `Range: bytes={asked_from}-` with a whole-file 200, then {did}");
         }
+        let too_long = e.wait_too_long();
+        let delay = if !e.is_transient() || too_long.is_some() {
+            None
+        } else {
+            at.budget.failed(state.len, did.clone())
+        };
+        let Some(delay) = delay else {
+            if !ctx.remote.is_origin(at.src) {
+                // This mirror is done for this part; the next source continues from the
+                // byte reached, with a budget of its own.
+                let why = too_long.unwrap_or(did);
+                at.src = ctx.remote.next_source(at.src + 1);
+                at.budget = Budget::new(ctx.remote.retry, part.size, state.len);
+                at.short_ranged = 0;
+                (ctx.report)(&Event::Retry {
+                    part: part.name.clone(),
+                    error: format!(
+                        "{what}: {why}; continuing from byte {} at {}",
+                        state.len,
+                        ctx.remote.source_at(at.src).display()
+                    ),
+                    delay_ms: 0,
+                });
+                continue;
+            }
+            if let Some(why) = too_long {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("{what}: giving up on part {}: {why}", part.name)));
+            }
+            if !e.is_transient() {
+                return Err(anyhow::Error::new(e).context(format!("part {}", part.name)));
+            }
+            return Err(anyhow::Error::new(e).context(format!(
+                "{what}: giving up on part {} after {} failed attempts ({} of {} on \
+                 disk); the server: {}",
+                part.name,
+                at.budget.failures,
+                crate::size::iec(state.len),
+                crate::size::iec(part.size),
+                at.budget.seen.join("; ")
+            )));
+        };
+        let delay = e.retry_after().unwrap_or(delay);
+        (ctx.report)(&Event::Retry {
+            part: part.name.clone(),
+            error: format!("{what}: {did}"),
+            delay_ms: delay.as_millis() as u64,
+        });
+        super::sleep(&ctx.remote.cancel, delay).await?;
     }
 }
 
@@ -291,7 +403,7 @@ async fn stream(
                         .into(),
                     ));
                 }
-                return Err(StreamError::Net(HttpError::Transient {
+                return Err(StreamError::Short(HttpError::Transient {
                     url: body.what.clone(),
                     message: format!(
                         "the response ended after {} of the part's {} bytes",

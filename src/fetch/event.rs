@@ -263,7 +263,7 @@ impl Installed {
             layout: record.layout,
             version: record.version.clone(),
             signature: record.signature.clone(),
-            transfer: record.transfer,
+            transfer: record.transfer.clone(),
         }
     }
 }

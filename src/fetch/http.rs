@@ -25,13 +25,22 @@ use reqwest::{Method, Response, StatusCode, Url};
 const MAX_REDIRECTS: usize = 10;
 /// Longest `Retry-After` honoured, in seconds; longer values are capped.
 const MAX_RETRY_AFTER_SECS: u64 = 600;
+/// The longest wait between two attempts at one source: a server asking for a longer
+/// `Retry-After` is not waited for (the request goes to the next source, or fails).
+pub const RETRY_WAIT_CAP: Duration = Duration::from_secs(60);
+/// The slowest a response body may be, in bytes per second averaged over each window of
+/// `--read-timeout`: a body that trickles more slowly (a slow-loris server) is a transient
+/// failure, so that no request, not even for a 1 KiB manifest, can last without end.
+pub const MIN_BYTES_PER_SEC: u64 = 1024;
 
 /// Network settings.
 #[derive(Debug, Clone)]
 pub struct NetSettings {
     /// Time allowed to establish a TCP (and TLS) connection.
     pub connect_timeout: Duration,
-    /// Longest silence allowed while reading a response; there is no total timeout.
+    /// Longest silence allowed while reading a response; also the window over which a body
+    /// must average [`MIN_BYTES_PER_SEC`], and (with `connect_timeout`) the deadline for a
+    /// response's headers.
     pub read_timeout: Duration,
     /// A GitHub token, sent as `Authorization: Bearer` to github.com and api.github.com only.
     pub github_token: Option<String>,
@@ -66,6 +75,16 @@ pub enum HttpError {
         /// What went wrong.
         message: String,
     },
+    /// A file of a release directory that cannot be a release file (a FIFO, a device):
+    /// bad release data, never retried; `cause` is the [`crate::Error::Integrity`] (exit 3).
+    #[error("not a release file")]
+    NotRegular {
+        /// The path asked for.
+        url: String,
+        /// The integrity failure saying what the file is.
+        #[source]
+        cause: crate::Error,
+    },
     /// A network failure that no retry can fix, with the user's next step
     /// ([`Unfixable::hint`]).
     #[error("{url}: {message}")]
@@ -92,7 +111,21 @@ impl HttpError {
             HttpError::Transient { message, .. }
             | HttpError::Fatal { message, .. }
             | HttpError::Unfixable { message, .. } => message.clone(),
+            HttpError::NotRegular { cause, .. } => cause.to_string(),
         }
+    }
+
+    /// Why this failure is not waited for, when the server's `Retry-After` asks for more than
+    /// [`RETRY_WAIT_CAP`]: the request goes to the next source, or the fetch fails, rather
+    /// than sleep for up to 10 minutes per retry.
+    pub fn wait_too_long(&self) -> Option<String> {
+        let wait = self.retry_after().filter(|w| *w > RETRY_WAIT_CAP)?;
+        Some(format!(
+            "the server asks to wait {} s before a retry (Retry-After), longer than the {} s \
+             voxctl waits",
+            wait.as_secs(),
+            RETRY_WAIT_CAP.as_secs()
+        ))
     }
 
     /// The server's requested delay before a retry, if any.
@@ -220,6 +253,75 @@ pub struct Http {
     /// Whether any server has answered a request of this client (any status): until then a
     /// refused connection is [`Unfixable::Refused`].
     answered: AtomicBool,
+    /// The deadline for a response's headers, from sending the request.
+    head_deadline: Duration,
+    /// The window of [`Pace`].
+    pace_window: Duration,
+}
+
+/// The minimum-speed rule of a response body: within each window (`--read-timeout`), at
+/// least [`MIN_BYTES_PER_SEC`] per second of the window must arrive, or the body ends with a
+/// transient error. A body that ends within a window is never judged by it.
+#[derive(Debug)]
+pub struct Pace {
+    window: Duration,
+    window_end: tokio::time::Instant,
+    got: u64,
+}
+
+impl Pace {
+    /// A pace whose first window starts now.
+    pub fn new(window: Duration) -> Pace {
+        Pace {
+            window,
+            window_end: tokio::time::Instant::now() + window,
+            got: 0,
+        }
+    }
+
+    fn min_bytes(&self) -> u64 {
+        MIN_BYTES_PER_SEC.saturating_mul(self.window.as_secs().max(1))
+    }
+
+    /// The next chunk of `resp`'s body (`Ok(None)` at its end). Errors: the body's own, and
+    /// a transient error naming `url` when a window ends with too few bytes.
+    pub async fn chunk(
+        &mut self,
+        resp: &mut Response,
+        url: &Url,
+    ) -> Result<Option<bytes::Bytes>, HttpError> {
+        loop {
+            match tokio::time::timeout_at(self.window_end, resp.chunk()).await {
+                Ok(got) => {
+                    let got = got.map_err(|e| HttpError::from_reqwest(url, e, true))?;
+                    if let Some(c) = &got {
+                        self.got += c.len() as u64;
+                    }
+                    if got.is_some() && tokio::time::Instant::now() >= self.window_end {
+                        self.close_window(url)?;
+                    }
+                    return Ok(got);
+                }
+                Err(_) => self.close_window(url)?,
+            }
+        }
+    }
+
+    fn close_window(&mut self, url: &Url) -> Result<(), HttpError> {
+        if self.got < self.min_bytes() {
+            return Err(HttpError::Transient {
+                url: url.to_string(),
+                message: format!(
+                    "too slow: {} bytes in {:?}, less than the {} bytes a second required",
+                    self.got, self.window, MIN_BYTES_PER_SEC
+                ),
+                retry_after: None,
+            });
+        }
+        self.got = 0;
+        self.window_end = tokio::time::Instant::now() + self.window;
+        Ok(())
+    }
 }
 
 impl Http {
@@ -238,7 +340,16 @@ impl Http {
             resolved: Mutex::new(HashMap::new()),
             first_hops: Mutex::new(HashMap::new()),
             answered: AtomicBool::new(false),
+            head_deadline: settings
+                .connect_timeout
+                .saturating_add(settings.read_timeout),
+            pace_window: settings.read_timeout,
         })
+    }
+
+    /// A [`Pace`] for a body of this client, starting now.
+    pub fn pace(&self) -> Pace {
+        Pace::new(self.pace_window)
     }
 
     /// Sends `method` to `url` (with `Range: bytes={first}-` or `bytes={first}-{last}` when
@@ -251,12 +362,31 @@ impl Http {
         url: &Url,
         range: Option<(u64, Option<u64>)>,
     ) -> Result<Response, HttpError> {
+        self.send_with(method, url, range, &reqwest::header::HeaderMap::new())
+            .await
+    }
+
+    /// [`Http::send`] with `headers` added to every request. With a conditional header
+    /// (`If-None-Match`, `If-Modified-Since`) among them, a `304 Not Modified` is returned
+    /// as a response too.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &Url,
+        range: Option<(u64, Option<u64>)>,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Result<Response, HttpError> {
+        let conditional = headers.contains_key(reqwest::header::IF_NONE_MATCH)
+            || headers.contains_key(reqwest::header::IF_MODIFIED_SINCE);
         let remembered = self.remembered(url);
         let mut from_memory = remembered.is_some();
         let mut current = remembered.unwrap_or_else(|| url.clone());
         let mut hops = 0;
         loop {
-            let mut req = self.client.request(method.clone(), current.clone());
+            let mut req = self
+                .client
+                .request(method.clone(), current.clone())
+                .headers(headers.clone());
             match range {
                 Some((first, Some(last))) => {
                     req = req.header(RANGE, format!("bytes={first}-{last}"));
@@ -270,9 +400,21 @@ impl Http {
                     req = req.header(AUTHORIZATION, v);
                 }
             }
-            let resp = req.send().await.map_err(|e| {
-                HttpError::from_reqwest(&current, e, self.answered.load(Ordering::Relaxed))
-            })?;
+            let resp = match tokio::time::timeout(self.head_deadline, req.send()).await {
+                Ok(sent) => sent.map_err(|e| {
+                    HttpError::from_reqwest(&current, e, self.answered.load(Ordering::Relaxed))
+                })?,
+                Err(_) => {
+                    return Err(HttpError::Transient {
+                        url: current.to_string(),
+                        message: format!(
+                            "no complete answer within {:?} (connect and read timeouts)",
+                            self.head_deadline
+                        ),
+                        retry_after: None,
+                    })
+                }
+            };
             self.answered.store(true, Ordering::Relaxed);
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -300,7 +442,7 @@ impl Http {
                 hops = 0;
                 continue;
             }
-            if status.is_success() {
+            if status.is_success() || (conditional && status == StatusCode::NOT_MODIFIED) {
                 if &current != url {
                     self.remember(url, &current);
                 }

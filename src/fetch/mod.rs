@@ -33,6 +33,7 @@ mod download;
 pub mod event;
 pub mod hashing;
 pub mod http;
+pub mod http_cache;
 pub mod install;
 pub mod layout;
 pub mod partial;
@@ -66,8 +67,17 @@ pub struct Settings {
     pub asset: String,
     /// The variant, recorded in the install record and naming an archive's directory.
     pub variant: Variant,
-    /// Where the release is.
+    /// Where the release is: the origin, asked for everything that decides trust.
     pub source: Source,
+    /// Mirrors of the release (`--mirror`, `VOXCTL_MIRRORS`), asked in order for the asset's
+    /// bytes before the origin. Every byte from a mirror is checked against the origin's
+    /// digests; a mirror that serves a wrong byte is skipped for the rest of the run, one that
+    /// keeps failing hands over to the next source from the byte reached.
+    pub mirrors: Vec<Source>,
+    /// Where the validators (`ETag`, `Last-Modified`) and bodies of the release's small
+    /// files are kept between runs, so that a poll with nothing new is answered `304 Not
+    /// Modified` (`STATE/http-cache`); `None`: every poll downloads them.
+    pub http_cache: Option<PathBuf>,
     /// The release tag (`--tag`), recorded as the version.
     pub tag: Option<String>,
     /// The backends dir to install into.
@@ -349,6 +359,8 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///     asset: Variant::Cpu.asset("voicebox"),
 ///     variant: Variant::Cpu,
 ///     source: Source::parse("http://127.0.0.1:8080/release")?,
+///     mirrors: vec![Source::parse("http://mirror.lan/release")?],
+///     http_cache: None,
 ///     tag: None,
 ///     backends: BackendsDir::new(std::path::Path::new("/tmp/voicebox")),
 ///     slots: SlotTable::in_dir("/tmp/voicebox/slots"),
@@ -444,12 +456,15 @@ async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> 
 
 /// The remote of `settings.source`.
 fn remote(settings: &Settings) -> Result<source::Remote> {
-    Ok(source::Remote::new(
+    let mut remote = source::Remote::with_mirrors(
         settings.source.clone(),
+        settings.mirrors.clone(),
         http::Http::new(&settings.net)?,
         settings.retry,
         settings.cancel.clone(),
-    ))
+    );
+    remote.http_cache = settings.http_cache.clone().map(http_cache::HttpCache::new);
+    Ok(remote)
 }
 
 /// Reports a retry of one of the release's small files (no part named).
@@ -474,6 +489,12 @@ async fn fetch_holding(
     slot: Arc<Mutex<SlotGuard>>,
 ) -> Result<Outcome> {
     let (remote, on_retry) = (remote(settings)?, retry_report(report));
+    // A previous install a crash left linked aside (see `install::install_file`); the slot
+    // held, no install of the asset is under way.
+    let aside = settings.backends.replaced_path(&settings.asset);
+    tokio::task::spawn_blocking(move || install::drop_replaced(&aside))
+        .await
+        .context("cleanup task failed")??;
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
@@ -532,6 +553,21 @@ async fn download_and_install(
         _ => backends.asset_path(&settings.asset),
     };
     if let Some(record) = &settings.repair {
+        // The repair works in the record's `path`: it must be the derived one.
+        let recorded =
+            backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
+        if recorded != target {
+            return Err(Error::Refused(format!(
+                "the install record {} is of a {} install, but the release at {} is not: a \
+                 repair never changes the layout",
+                backends.record_path(&settings.asset).display(),
+                serde_json::to_value(record.layout)?
+                    .as_str()
+                    .unwrap_or("other"),
+                settings.source.display()
+            ))
+            .into());
+        }
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let cancel = settings.cancel.clone();
@@ -683,6 +719,7 @@ async fn download_and_install(
                             + index.as_ref().map_or(0, |i| i.bytes),
                         reused: 0,
                         requests: download.remote.requests() + u64::from(index.is_some()),
+                        served: download.remote.served(),
                     };
                     install(&download, settings, &target, first, pinned_auth, transfer).await
                 }
@@ -899,7 +936,8 @@ async fn install(
     let report = download.report.clone();
     let cancel = settings.cancel.clone();
     let signed_asset = download.prehash.is_some();
-    let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let aside = settings.backends.replaced_path(&settings.asset);
+    let (asset_auth, files, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
         data.check_linked()?;
         let asset_auth = install::verify(&data, &plan, first, &cancel)?;
         if signed_asset && asset_auth.is_none() {
@@ -917,7 +955,7 @@ async fn install(
                     &cancel,
                 )?;
                 report(&Event::Replaced { files: replaced });
-                return Ok((asset_auth, record.files));
+                return Ok((asset_auth, record.files, None));
             }
         }
         // The file is installed by its name: removed meanwhile, that is the error to report.
@@ -931,11 +969,12 @@ async fn install(
                 max_expanded,
                 &cancel,
             )
-            .map(Some),
-            _ => install::install_file(data.path(), &target_buf).map(|()| None),
+            .map(|files| (Some(files), None)),
+            _ => install::install_file(data.path(), &target_buf, &aside)
+                .map(|replaced| (None, Some(replaced))),
         };
-        let files = installed.or_else(|e| data.check_linked().and(Err(e)))?;
-        Ok((asset_auth, files))
+        let (files, replaced) = installed.or_else(|e| data.check_linked().and(Err(e)))?;
+        Ok((asset_auth, files, replaced))
     })
     .await
     .context("install task failed")??;
@@ -979,6 +1018,12 @@ async fn install(
         transfer: Some(transfer),
     };
     settings.backends.write_record(&record)?;
+    // The new file is live and recorded: now the previous one's blocks are freed.
+    if let Some(replaced) = replaced {
+        tokio::task::spawn_blocking(move || replaced.remove())
+            .await
+            .context("cleanup task failed")??;
+    }
     Ok(record)
 }
 

@@ -110,15 +110,18 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The backoff delays, one per retry.
+    /// The backoff delays, one per retry, each at most `max_delay` (the first and the
+    /// jittered ones included).
     pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        let max = self.max_delay;
         backon::ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
+            .with_min_delay(self.min_delay.min(max))
+            .with_max_delay(max)
             .with_factor(2.0)
             .with_jitter()
             .with_max_times(self.retries)
             .build()
+            .map(move |d| d.min(max))
     }
 }
 
@@ -134,6 +137,29 @@ pub struct Remote {
     pub cancel: Cancel,
     /// Data requests sent so far ([`Remote::open`], [`Remote::open_range`]).
     requests: std::sync::atomic::AtomicU64,
+    /// Where the asset's bytes are fetched from, in order: the mirrors, then the origin
+    /// (`source`) last. Small files (manifests, checksums, signatures, the chunk index) come
+    /// from the origin only: what decides trust never comes from a mirror.
+    sources: Vec<Source>,
+    /// Per entry of `sources`: skipped for the rest of the run (it served a wrong byte).
+    skipped: std::sync::Mutex<Vec<bool>>,
+    /// Per entry of `sources`: bytes of the asset it served in this run.
+    served: Vec<std::sync::atomic::AtomicU64>,
+    /// Where the small files' validators are kept, so that they are asked for
+    /// conditionally ([`super::http_cache`]); `None`: always downloaded whole.
+    pub http_cache: Option<super::http_cache::HttpCache>,
+}
+
+/// Bytes of an install served by one source (a mirror or the origin), as recorded in the
+/// install record's `served` list and shown by `status -v`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Served {
+    /// The source, as [`Source::display`] shows it.
+    pub source: String,
+    /// Whether it was a mirror (`false`: the origin).
+    pub mirror: bool,
+    /// Bytes of the asset received from it.
+    pub bytes: u64,
 }
 
 /// A byte stream from some offset of a release file.
@@ -147,7 +173,7 @@ pub struct Body {
 }
 
 enum BodyInner {
-    Http(reqwest::Response, Url),
+    Http(reqwest::Response, Url, super::http::Pace),
     /// A file, a read buffer, and how many bytes are still to be read.
     File(tokio::fs::File, Vec<u8>, u64),
 }
@@ -162,10 +188,7 @@ impl Body {
     /// The next chunk; `Ok(None)` at the end of the stream. Errors are network errors.
     pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, HttpError> {
         match &mut self.inner {
-            BodyInner::Http(resp, url) => resp
-                .chunk()
-                .await
-                .map_err(|e| HttpError::from_reqwest(url, e, true)),
+            BodyInner::Http(resp, url, pace) => pace.chunk(resp, url).await,
             BodyInner::File(f, buf, left) => {
                 let want = buf.len().min(usize::try_from(*left).unwrap_or(usize::MAX));
                 let n = f
@@ -218,13 +241,86 @@ impl Remote {
 
     /// A remote for `source` with a client built from `http`; `cancel` ends its waits.
     pub fn new(source: Source, http: Http, retry: RetryPolicy, cancel: Cancel) -> Remote {
+        Remote::with_mirrors(source, Vec::new(), http, retry, cancel)
+    }
+
+    /// A remote for `source` whose asset bytes are asked of `mirrors` first, in order (see
+    /// [`Remote::sources`]).
+    pub fn with_mirrors(
+        source: Source,
+        mirrors: Vec<Source>,
+        http: Http,
+        retry: RetryPolicy,
+        cancel: Cancel,
+    ) -> Remote {
+        let mut sources = mirrors;
+        sources.push(source.clone());
         Remote {
             source,
             http,
             retry,
             cancel,
             requests: Default::default(),
+            skipped: std::sync::Mutex::new(vec![false; sources.len()]),
+            served: sources.iter().map(|_| Default::default()).collect(),
+            sources,
+            http_cache: None,
         }
+    }
+
+    /// How many sources the asset's bytes may come from (the mirrors and the origin); source
+    /// `i` is [`Remote::source_at`]`(i)`, the origin last.
+    pub fn sources(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Source `i` (the origin for `i` at or past the last).
+    pub fn source_at(&self, i: usize) -> &Source {
+        self.sources.get(i).unwrap_or(&self.source)
+    }
+
+    /// Whether source `i` is the origin (the last source).
+    pub fn is_origin(&self, i: usize) -> bool {
+        i + 1 >= self.sources.len()
+    }
+
+    /// The first source from `from` on that is not skipped (the origin is never skipped).
+    pub fn next_source(&self, from: usize) -> usize {
+        let skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        (from..self.sources.len())
+            .find(|&i| !skipped[i] || i + 1 == self.sources.len())
+            .unwrap_or(self.sources.len() - 1)
+    }
+
+    /// Skips mirror `i` for the rest of the run (the origin cannot be skipped).
+    pub fn skip(&self, i: usize) {
+        if !self.is_origin(i) {
+            self.skipped.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
+        }
+    }
+
+    /// Counts `n` bytes of the asset served by source `i`.
+    pub fn count_served(&self, i: usize, n: u64) {
+        if let Some(c) = self.served.get(i) {
+            c.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// The sources that served bytes in this run, in source order.
+    pub fn served(&self) -> Vec<Served> {
+        self.sources
+            .iter()
+            .zip(&self.served)
+            .enumerate()
+            .filter_map(|(i, (s, n))| {
+                let bytes = n.load(std::sync::atomic::Ordering::Relaxed);
+                (bytes > 0).then(|| Served {
+                    source: s.display(),
+                    mirror: !self.is_origin(i),
+                    bytes,
+                })
+            })
+            .collect()
     }
 
     /// How many data requests ([`Remote::open`], [`Remote::open_range`]) were sent so far
@@ -239,11 +335,24 @@ impl Remote {
     /// answers with anything but a `206` starting at `start` (a whole-file `200`, another
     /// range) is a [`HttpError::Fatal`]: its bytes cannot be placed.
     pub async fn open_range(&self, name: &str, start: u64, end: u64) -> Result<Body, HttpError> {
+        self.open_range_at(self.sources.len() - 1, name, start, end)
+            .await
+    }
+
+    /// [`Remote::open_range`] from source `src` ([`Remote::source_at`]).
+    pub async fn open_range_at(
+        &self,
+        src: usize,
+        name: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Body, HttpError> {
         self.requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match &self.source {
+        let source = self.source_at(src);
+        match source {
             Source::Http(base) => {
-                let url = self.source.url(base, name);
+                let url = source.url(base, name);
                 let last = end.saturating_sub(1);
                 let resp = self
                     .http
@@ -273,7 +382,7 @@ impl Remote {
                 }
                 Ok(Body {
                     what: url.to_string(),
-                    inner: BodyInner::Http(resp, url),
+                    inner: BodyInner::Http(resp, url, self.http.pace()),
                     ranged: true,
                 })
             }
@@ -293,7 +402,23 @@ impl Remote {
             url: path.display().to_string(),
             message: e.to_string(),
         };
-        let mut f = tokio::fs::File::open(path).await.map_err(fatal)?;
+        // Opened without blocking: a FIFO in a release directory must not hang the fetch.
+        let std_file = match crate::checked_open::open_regular(path) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(match crate::checked_open::not_regular(&e) {
+                    Some(n) => HttpError::NotRegular {
+                        url: path.display().to_string(),
+                        cause: Error::Integrity(format!(
+                            "{} {n}; a release holds only regular files",
+                            path.display()
+                        )),
+                    },
+                    None => fatal(e),
+                })
+            }
+        };
+        let mut f = tokio::fs::File::from_std(std_file);
         f.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(fatal)?;
@@ -321,6 +446,10 @@ impl Remote {
         loop {
             match op().await {
                 Ok(v) => return Ok(v),
+                Err(e) if e.wait_too_long().is_some() => {
+                    let why = e.wait_too_long().unwrap_or_default();
+                    return Err(anyhow::Error::new(e).context(why));
+                }
                 Err(e) if e.is_transient() => match delays.next() {
                     Some(d) => {
                         let d = e.retry_after().unwrap_or(d);
@@ -351,7 +480,10 @@ impl Remote {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
                 let got = self
-                    .retrying(|| get_capped(&self.http, &url, cap), on_retry)
+                    .retrying(
+                        || get_capped(&self.http, &url, cap, self.http_cache.as_ref()),
+                        on_retry,
+                    )
                     .await?;
                 match got {
                     Capped::Missing => Ok(None),
@@ -405,11 +537,17 @@ impl Remote {
     /// Opens file `name` from byte `offset` (one attempt; the caller retries, since a retry
     /// must resume from wherever the previous attempt stopped).
     pub async fn open(&self, name: &str, offset: u64) -> Result<Body, HttpError> {
+        self.open_at(self.sources.len() - 1, name, offset).await
+    }
+
+    /// [`Remote::open`] from source `src` ([`Remote::source_at`]).
+    pub async fn open_at(&self, src: usize, name: &str, offset: u64) -> Result<Body, HttpError> {
         self.requests
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match &self.source {
+        let source = self.source_at(src);
+        match source {
             Source::Http(base) => {
-                let url = self.source.url(base, name);
+                let url = source.url(base, name);
                 let range = (offset > 0).then_some((offset, None));
                 let resp = self.http.send(Method::GET, &url, range).await?;
                 let ranged = if offset == 0 {
@@ -432,7 +570,7 @@ impl Remote {
                 };
                 Ok(Body {
                     what: url.to_string(),
-                    inner: BodyInner::Http(resp, url),
+                    inner: BodyInner::Http(resp, url, self.http.pace()),
                     ranged,
                 })
             }
@@ -453,22 +591,42 @@ enum Capped {
 
 /// GETs `url`, keeping at most `cap` bytes of the body: bytes are counted as chunks arrive,
 /// and the transfer stops at the first byte over the cap.
-async fn get_capped(http: &Http, url: &Url, cap: u64) -> Result<Capped, HttpError> {
-    let mut resp = match http.send(Method::GET, url, None).await {
+async fn get_capped(
+    http: &Http,
+    url: &Url,
+    cap: u64,
+    cache: Option<&super::http_cache::HttpCache>,
+) -> Result<Capped, HttpError> {
+    let cached = cache.and_then(|c| c.lookup(url, cap));
+    let headers = cached
+        .as_ref()
+        .map(|c| c.headers.clone())
+        .unwrap_or_default();
+    let mut resp = match http.send_with(Method::GET, url, None, &headers).await {
+        Ok(r) if r.status() == reqwest::StatusCode::NOT_MODIFIED => {
+            if let Some(c) = cached {
+                tracing::info!("{url}: not modified (304); using the copy kept");
+                return Ok(Capped::Body(c.body));
+            }
+            return Err(HttpError::Fatal {
+                url: url.to_string(),
+                message: "304 Not Modified to an unconditional request".into(),
+            });
+        }
         Ok(r) => r,
         Err(HttpError::NotFound { .. }) => return Ok(Capped::Missing),
         Err(e) => return Err(e),
     };
     let mut body = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| HttpError::from_reqwest(url, e, true))?
-    {
+    let mut pace = http.pace();
+    while let Some(chunk) = pace.chunk(&mut resp, url).await? {
         if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
             return Ok(Capped::TooLarge);
         }
         body.extend_from_slice(&chunk);
+    }
+    if let Some(c) = cache {
+        c.store(url, resp.headers(), &body);
     }
     Ok(Capped::Body(body))
 }
@@ -480,6 +638,11 @@ fn content_range_start(resp: &reqwest::Response) -> Option<u64> {
         .get(reqwest::header::CONTENT_RANGE)?
         .to_str()
         .ok()?;
+    parse_content_range_start(v)
+}
+
+/// The first byte of a `Content-Range` header value `bytes A-B/N`; `None` for any other form.
+pub(crate) fn parse_content_range_start(v: &str) -> Option<u64> {
     v.strip_prefix("bytes ")?
         .split('-')
         .next()?
@@ -524,6 +687,18 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert!(d.iter().all(|d| *d >= Duration::from_millis(100)));
         assert!(d.iter().all(|d| *d <= Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn every_delay_obeys_the_cap_even_the_first() {
+        let p = RetryPolicy {
+            retries: 4,
+            min_delay: Duration::from_secs(3600),
+            max_delay: Duration::from_secs(60),
+        };
+        let d: Vec<_> = p.delays().collect();
+        assert_eq!(d.len(), 4);
+        assert!(d.iter().all(|d| *d <= Duration::from_secs(60)), "{d:?}");
     }
 
     #[test]

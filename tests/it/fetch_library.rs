@@ -26,6 +26,8 @@ fn settings(fx: &Fixture, source: &str, cancel: &Cancel) -> Settings {
         asset: ASSET.into(),
         variant: Variant::Cuda,
         source: Source::parse(source).unwrap(),
+        mirrors: Vec::new(),
+        http_cache: None,
         tag: None,
         backends: BackendsDir::new(&fx.data()),
         slots: slots(fx),

@@ -148,7 +148,7 @@ fn man_pages_render_at_80_columns_with_the_conventional_sections() {
 }
 
 /// The long options (without `--`) whose values are paths.
-const PATH_OPTIONS: [&str; 14] = [
+const PATH_OPTIONS: [&str; 15] = [
     "state-dir",
     "pubkey-file",
     "tauri-conf",
@@ -156,6 +156,7 @@ const PATH_OPTIONS: [&str; 14] = [
     "key",
     "data-dir",
     "source",
+    "mirror",
     "out",
     "manifest",
     "lock",

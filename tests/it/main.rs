@@ -24,6 +24,7 @@ mod fetch_nginx;
 mod fetch_process;
 mod fetch_pyinstaller;
 mod fetch_remove;
+mod fleet;
 mod generated;
 mod gpu_pins;
 mod health;

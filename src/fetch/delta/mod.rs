@@ -394,6 +394,7 @@ pub(crate) async fn run(
         downloaded: download.counters.downloaded() + loaded.bytes,
         reused,
         requests: download.remote.requests() + 1,
+        served: download.remote.served(),
     };
     super::install(download, settings, target, first, auth.clone(), transfer)
         .await

@@ -107,8 +107,11 @@ struct Current {
 }
 
 /// Downloads `range` into the data file, checking each chunk against `index`. A chunk that
-/// does not match is an [`Error::Integrity`] (the index or the server lies); network
-/// failures are retried from the last byte received within the range's [`Budget`].
+/// does not match is an [`Error::Integrity`] (the index or the server lies; a mirror that
+/// served it is skipped for the rest of the run and named); network failures are retried
+/// from the last byte received within the [`Budget`] of the source asked, then continued at
+/// the next source. Range answers that end short twice in a row are an error that is not a
+/// network one, so the fetch falls back to downloading the parts whole.
 pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range) -> Result<()> {
     let chunk_stop = |id: usize| {
         let c = &index.chunks[id];
@@ -122,16 +125,18 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range
     };
     for (part_no, from, to) in pieces(&range, &ctx.plan) {
         let part = &ctx.plan.parts[part_no];
-        let what = ctx.remote.source.locate(&part.name);
         let piece_stop = part.offset + to;
+        let mut src = ctx.remote.next_source(0);
         let mut budget = Budget::new(ctx.remote.retry, to - from, 0);
+        let mut short = 0u32;
         debug_assert_eq!(pos, part.offset + from);
         while pos < piece_stop {
             ctx.remote.cancel.check()?;
+            let what = ctx.remote.source_at(src).locate(&part.name);
             let attempt = async {
                 let mut body = ctx
                     .remote
-                    .open_range(&part.name, pos - part.offset, to)
+                    .open_range_at(src, &part.name, pos - part.offset, to)
                     .await?;
                 let mut interrupted = pin!(ctx.remote.cancel.cancelled());
                 loop {
@@ -162,7 +167,15 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range
                     if let Err(e) = ctx.data.write_at(&bytes, pos) {
                         return Ok(Err(e));
                     }
+                    ctx.remote.count_served(src, bytes.len() as u64);
                     if let Err(e) = feed(&ctx, &index, &mut current, pos, &bytes, &chunk_stop) {
+                        if !ctx.remote.is_origin(src) {
+                            ctx.remote.skip(src);
+                            return Ok(Err(e.context(format!(
+                                "mirror {} served a wrong byte: skipped for the rest of the run",
+                                ctx.remote.source_at(src).display()
+                            ))));
+                        }
                         return Ok(Err(e));
                     }
                     pos += bytes.len() as u64;
@@ -170,25 +183,70 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range
                 }
             };
             let result: Result<Result<()>, HttpError> = attempt.await;
-            match result {
-                Ok(Ok(())) if pos == piece_stop => {}
+            let e = match result {
+                Ok(Ok(())) if pos == piece_stop => continue,
                 Ok(Ok(())) => {
-                    let e = HttpError::Transient {
+                    short += 1;
+                    if short >= 2 {
+                        return Err(anyhow::anyhow!(
+                            "{what}: the server answers Range requests short ({} bytes short \
+                             of bytes {}-{} again)",
+                            piece_stop - pos,
+                            pos - part.offset,
+                            to - 1
+                        ));
+                    }
+                    HttpError::Transient {
                         url: what.clone(),
                         message: format!(
                             "the response ended {} bytes short of the range",
                             piece_stop - pos
                         ),
                         retry_after: None,
-                    };
-                    retry_wait(&ctx, &mut budget, &part.name, &what, pos, e).await?;
+                    }
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(e) if e.is_transient() => {
-                    retry_wait(&ctx, &mut budget, &part.name, &what, pos, e).await?;
+                Err(e) => {
+                    short = 0;
+                    e
                 }
-                Err(e) => return Err(anyhow::Error::new(e).context(format!("part {}", part.name))),
+            };
+            let spent = !e.is_transient() || e.wait_too_long().is_some();
+            if !ctx.remote.is_origin(src) {
+                if !spent {
+                    if let Some(delay) = budget.failed(pos, e.detail()) {
+                        let delay = e.retry_after().unwrap_or(delay);
+                        (ctx.report)(&Event::Retry {
+                            part: part.name.clone(),
+                            error: format!("{what}: {}", e.detail()),
+                            delay_ms: delay.as_millis() as u64,
+                        });
+                        crate::fetch::sleep(&ctx.remote.cancel, delay).await?;
+                        continue;
+                    }
+                }
+                let why = e.wait_too_long().unwrap_or_else(|| e.detail());
+                src = ctx.remote.next_source(src + 1);
+                budget = Budget::new(ctx.remote.retry, to - from, 0);
+                short = 0;
+                (ctx.report)(&Event::Retry {
+                    part: part.name.clone(),
+                    error: format!(
+                        "{what}: {why}; continuing from byte {} at {}",
+                        pos - part.offset,
+                        ctx.remote.source_at(src).display()
+                    ),
+                    delay_ms: 0,
+                });
+                continue;
             }
+            if let Some(why) = e.wait_too_long() {
+                return Err(anyhow::Error::new(e).context(format!("{what}: {why}")));
+            }
+            if !e.is_transient() {
+                return Err(anyhow::Error::new(e).context(format!("part {}", part.name)));
+            }
+            retry_wait(&ctx, &mut budget, &part.name, &what, pos, e).await?;
         }
     }
     Ok(())

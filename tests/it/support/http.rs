@@ -68,6 +68,9 @@ pub struct Switches {
     /// more (the connection stays open) until it is cleared, when it goes on: a download
     /// held part way for as long as a test needs, with no timing involved.
     pub hold_after: Option<u64>,
+    /// Answer every Range request with at most this many bytes: a `206` whose
+    /// `Content-Range` and `Content-Length` say so (a valid answer, short of what was asked).
+    pub short_range: Option<u64>,
 }
 
 impl Default for Switches {
@@ -87,6 +90,7 @@ impl Default for Switches {
             gather: None,
             hold_until_sent: HashMap::new(),
             hold_after: None,
+            short_range: None,
         }
     }
 }
@@ -372,6 +376,9 @@ fn respond(
         }
         if start >= total {
             return empty(416);
+        }
+        if let Some(n) = sw.short_range {
+            end = end.min(start + n);
         }
         status = 206;
     }

@@ -35,7 +35,13 @@ fn binary() -> PathBuf {
 impl Nginx {
     /// Serves `root` with `extra` added to the server block (e.g. `limit_rate 1m;`).
     pub fn start(root: &Path, extra: &str) -> Nginx {
-        Nginx::launch(root, extra, "master_process off;")
+        Nginx::launch(root, "", extra, "master_process off;")
+    }
+
+    /// Serves `root` with `http_extra` added to the http block (e.g. a `proxy_cache_path`)
+    /// and `extra` to the server block (e.g. a caching `location`).
+    pub fn start_with(root: &Path, http_extra: &str, extra: &str) -> Nginx {
+        Nginx::launch(root, http_extra, extra, "master_process off;")
     }
 
     /// Serves `root` the way nginx is deployed: the master runs as root (the tests do) and
@@ -47,7 +53,7 @@ impl Nginx {
             nix::unistd::geteuid().is_root(),
             "an nginx worker runs as nobody only under a master started as root"
         );
-        let n = Nginx::launch(root, extra, "master_process on;\nuser nobody nogroup;");
+        let n = Nginx::launch(root, "", extra, "master_process on;\nuser nobody nogroup;");
         let deadline = Instant::now() + Duration::from_secs(60);
         while n.worker_uids() != [65534] {
             assert!(
@@ -83,7 +89,7 @@ impl Nginx {
         uids
     }
 
-    fn launch(root: &Path, extra: &str, processes: &str) -> Nginx {
+    fn launch(root: &Path, http_extra: &str, extra: &str, processes: &str) -> Nginx {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -98,7 +104,7 @@ impl Nginx {
              access_log {d}/access.log vox;\nclient_body_temp_path {d}/cb;\n\
              proxy_temp_path {d}/px;\nfastcgi_temp_path {d}/fc;\nuwsgi_temp_path {d}/uw;\n\
              scgi_temp_path {d}/sc;\nsendfile on;\ndefault_type application/octet-stream;\n\
-             server {{\n listen 127.0.0.1:{port};\n root {};\n {extra}\n}}\n}}\n",
+             {http_extra}\nserver {{\n listen 127.0.0.1:{port};\n root {};\n {extra}\n}}\n}}\n",
             root.display()
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
