@@ -29,6 +29,12 @@
 //! - `--wait`: a watch on `held` wakes waiters when it is deleted (release or expiry).
 //! - status/list: read both keys; time left is the etcd lease's `timetolive`.
 //!
+//! Test checkpoints ([`crate::testhook`], debug builds only), each between the read a
+//! transaction is derived from and that transaction, where a concurrent expiry or takeover
+//! must make the transaction's compares fail: `lease:etcd:acquire:txn`,
+//! `lease:etcd:release:txn` (releasing a held key) and `lease:etcd:release-expired:txn`
+//! (marking an expired record released).
+//!
 //! TTLs: etcd grants whole seconds, at least its minimum (1.5 x election timeout rounded up:
 //! 2 s on defaults); the TTL asked for is rounded up to whole seconds and the granted TTL is
 //! what is reported and recorded.
@@ -45,6 +51,7 @@ use serde_json::{json, Value};
 
 use self::gateway::{b64, Gateway, KeyValue, LeaseResponse, TxnResponse};
 use super::{clock, next_token, Attempt, Lease, LeaseInfo, LeaseName, LeaseStore, Standing, Token};
+use crate::testhook::checkpoint;
 use crate::Error;
 
 /// The key prefix used when the store URL names none.
@@ -268,6 +275,8 @@ impl EtcdStore {
             };
             let value = encode(&entry)?;
             let record_rev = record.as_ref().map_or(0, |r| r.kv.mod_revision);
+            // Between the read and the transaction that the compares guard.
+            checkpoint("lease:etcd:acquire:txn");
             let resp = self
                 .txn(json!({
                     "compare": [
@@ -439,6 +448,7 @@ impl EtcdStore {
                         // Expired, and nobody took it over: mark it released.
                         let mut entry = r.entry.clone();
                         entry.state = "released".into();
+                        checkpoint("lease:etcd:release-expired:txn");
                         let resp = self
                             .txn(json!({
                                 "compare": [
@@ -475,6 +485,7 @@ impl EtcdStore {
             };
             let mut entry = h.entry.clone();
             entry.state = "released".into();
+            checkpoint("lease:etcd:release:txn");
             sent = Some(h.lease);
             let resp = self
                 .txn(json!({

@@ -612,6 +612,9 @@ pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
                 }
                 Watch::Armed(w) => {
                     let recheck = w.recheck();
+                    // Armed, and the lease seen held after arming: a test can release it
+                    // here and time the wake-up against the recheck.
+                    crate::testhook::checkpoint("lease:acquire:wait");
                     w.wait(nap.min(recheck))
                 }
                 Watch::Poll => {
