@@ -94,7 +94,7 @@ impl Cancel {
     /// Sleeps for `duration` unless cancelled first: `Ok(())` after the full duration,
     /// `Err(Error::Interrupted)` as soon as the handle is cancelled (at once if it already is).
     pub fn sleep(&self, duration: Duration) -> Result<(), Error> {
-        let deadline = Instant::now() + duration;
+        let deadline = crate::duration::deadline(duration);
         let mut held = self.inner.lock.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             self.check()?;
@@ -119,7 +119,7 @@ impl Cancel {
         rx: &mpsc::Receiver<T>,
         timeout: Duration,
     ) -> Result<Option<T>, Error> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline(timeout);
         loop {
             self.check()?;
             let left = deadline.saturating_duration_since(Instant::now());

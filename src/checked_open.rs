@@ -184,6 +184,48 @@ pub fn open_file(path: &Path, options: &mut OpenOptions, rule: Rule) -> Result<F
     Ok(file)
 }
 
+/// A file that was asked for as a release file, a checksum or signature file, or a file to
+/// hash, and is not a regular file (a FIFO, a device, a socket, a directory). Carried inside
+/// the `std::io::Error` of [`open_regular`] (find it with [`not_regular`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("is {kind}, not a regular file")]
+pub struct NotRegular {
+    /// What it is instead, as "a FIFO", "a directory", ...
+    pub kind: &'static str,
+}
+
+/// Opens `path` read-only without ever blocking in `open(2)`: with `O_NONBLOCK | O_CLOEXEC`
+/// (symlinks are followed: a user may point at a release or a file through one), so a FIFO
+/// with no writer does not hang the open; then the handle is checked (`fstat`) and anything
+/// but a regular file refused; then `O_NONBLOCK` is cleared, so the handle reads as a plain
+/// open one does. The check is on the handle, so a file swapped after a `stat` is caught too.
+///
+/// Errors: the open's own `std::io::Error` (`NotFound` and others, kind kept); a file that is
+/// not regular is an `std::io::Error` of kind `InvalidInput` carrying [`NotRegular`].
+pub fn open_regular(path: &Path) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            NotRegular {
+                kind: kind_of(&meta),
+            },
+        ));
+    }
+    let flags = rustix::fs::fcntl_getfl(&file)?;
+    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(file)
+}
+
+/// The [`NotRegular`] inside an error of [`open_regular`], if that is what it is.
+pub fn not_regular(err: &std::io::Error) -> Option<&NotRegular> {
+    err.get_ref().and_then(|e| e.downcast_ref::<NotRegular>())
+}
+
 /// [`open_file`] for reading and writing, creating the file with `mode` if it does not exist
 /// and never truncating it: how lock files (slots, leases) and the resumable data file of a
 /// partial download are opened.

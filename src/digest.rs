@@ -49,9 +49,11 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// The whole of the file at `path`, opened now; its length is its current size.
+    /// The whole of the file at `path`, opened now; its length is its current size. Only a
+    /// regular file is read ([`crate::checked_open::open_regular`]: a FIFO neither blocks the
+    /// open nor is read, and is an `InvalidInput` error saying what it is).
     pub fn whole(path: &Path) -> io::Result<Segment> {
-        let file = File::open(path)?;
+        let file = crate::checked_open::open_regular(path)?;
         let len = file.metadata()?.len();
         Ok(Segment {
             file,

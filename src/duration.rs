@@ -6,9 +6,27 @@
 //! (duration-str, ...) bring a parser framework for one extra rule, so the bare-number case is
 //! handled here, exactly (no floating point: `0.1` is 100 ms), and the rest is humantime's.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::Error;
+
+/// `start + d`, saturating: when the sum is past what an [`Instant`] can hold, the latest
+/// instant of the form `start + d / 2^k` that it can (centuries away), so a huge timeout or
+/// TTL means "not in this run", never an overflow panic.
+pub fn after(start: Instant, d: Duration) -> Instant {
+    let mut d = d;
+    loop {
+        if let Some(t) = start.checked_add(d) {
+            return t;
+        }
+        d /= 2;
+    }
+}
+
+/// The instant `d` from now, saturating as [`after`] does: the deadline of a timeout.
+pub fn deadline(d: Duration) -> Instant {
+    after(Instant::now(), d)
+}
 
 /// The longest duration [`parse`] accepts: 100 years (of 365.25 days). Every timeout and wait
 /// is added to the current instant, which a longer one could overflow; no option needs more.
@@ -120,6 +138,26 @@ mod tests {
             assert!(matches!(err, Error::Usage(_)), "{bad:?}");
             assert!(err.to_string().contains(&format!("{bad:?}")), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod deadline_tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_saturate_instead_of_overflowing() {
+        let now = Instant::now();
+        assert_eq!(
+            after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        let far = after(now, Duration::MAX);
+        assert!(
+            far > now + MAX,
+            "a saturated deadline is still centuries away"
+        );
+        assert!(deadline(Duration::MAX) > Instant::now() + MAX);
     }
 }
 

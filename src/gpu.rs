@@ -438,15 +438,94 @@ enum Ran {
     NotFound,
 }
 
+/// The most of a probe's standard output kept, in bytes (256 KiB: `nvidia-smi`'s CSV takes
+/// about 100 bytes a GPU). More is drained and makes the probe fail.
+const PROBE_STDOUT_CAP: u64 = 256 * 1024;
+
+/// The most of a probe's standard error kept for its error message, in bytes (16 KiB); the
+/// rest is drained and dropped.
+const PROBE_STDERR_CAP: u64 = 16 * 1024;
+
+/// Reads `pipe` to its end, keeping the first `cap` bytes; returns them and whether there
+/// was more. Draining the rest keeps the writer from blocking on a full pipe.
+fn drain(mut pipe: impl Read, cap: u64) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let _ = (&mut pipe).take(cap).read_to_end(&mut kept);
+    let more = std::io::copy(&mut pipe, &mut std::io::sink()).unwrap_or(0) > 0;
+    (kept, more)
+}
+
+/// Waits up to `timeout` for `child`, whose output pipes are closed, to exit (a pidfd
+/// polled, so no sleep); `None` if it is still running then.
+fn wait_within(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
+    if let Some(status) = child.try_wait()? {
+        return Ok(Some(status));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::event::{poll, PollFd, PollFlags, Timespec};
+        use rustix::process::{pidfd_open, Pid, PidfdFlags};
+        // Our own unreaped child: its pid cannot have been reused.
+        let pid = i32::try_from(child.id())
+            .ok()
+            .and_then(Pid::from_raw)
+            .ok_or_else(|| std::io::Error::other("child pid out of range"))?;
+        let pidfd = pidfd_open(pid, PidfdFlags::empty())?;
+        let deadline = crate::duration::deadline(timeout);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let ts = Timespec {
+                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX),
+                tv_nsec: left.subsec_nanos().into(),
+            };
+            let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
+            match poll(&mut fds, Some(&ts)) {
+                Ok(0) => return child.try_wait(),
+                Ok(_) => return child.wait().map(Some),
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let deadline = crate::duration::deadline(timeout);
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// The first line of `err` with text, trimmed and cut to 200 characters ("" if none).
+fn excerpt(err: &[u8]) -> String {
+    let text = String::from_utf8_lossy(err);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
+    line.unwrap_or("").chars().take(200).collect()
+}
+
 /// Runs `program args` in its own process group with stdin closed; its stdout if it exits
-/// 0 within `timeout`. On timeout the whole group is killed (a wrapper script's children
-/// too, so nothing keeps the pipe open), and so it is when `cancel` is cancelled.
+/// 0 within `timeout`. Both pipes are read at once, each by its own thread and to its end
+/// (keeping [`PROBE_STDOUT_CAP`] and [`PROBE_STDERR_CAP`] bytes), so a program writing much
+/// to either never blocks on a full pipe. On timeout the whole group is killed (a wrapper
+/// script's children too, so nothing keeps the pipes open), and so it is when `cancel` is
+/// cancelled. The error says what happened: not answering within `timeout`, the exit status
+/// with the start of standard error, or too much output.
 fn run_bounded(
     program: &Path,
     args: &[&str],
     timeout: Duration,
     cancel: &Cancel,
 ) -> Result<Ran, Error> {
+    let started = std::time::Instant::now();
     let mut child = match Command::new(program)
         .args(args)
         .stdin(Stdio::null())
@@ -464,15 +543,15 @@ fn run_bounded(
             ))))
         }
     };
-    let (mut stdout, mut stderr) = match (child.stdout.take(), child.stderr.take()) {
+    let (stdout, stderr) = match (child.stdout.take(), child.stderr.take()) {
         (Some(o), Some(e)) => (o, e),
         _ => return Ok(Ran::Output(Err("no pipe to the child".into()))),
     };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        let _ = (&mut stdout).take(256 * 1024).read_to_end(&mut out);
-        let _ = (&mut stderr).take(16 * 1024).read_to_end(&mut err);
+        let err_reader = std::thread::spawn(move || drain(stderr, PROBE_STDERR_CAP));
+        let out = drain(stdout, PROBE_STDOUT_CAP);
+        let err = err_reader.join().unwrap_or_default();
         let _ = tx.send((out, err));
     });
     let got = cancel.recv_timeout(&rx, timeout);
@@ -486,32 +565,55 @@ fn run_bounded(
         }
         let _ = child.wait();
     };
-    let (out, err) = match got {
+    let not_answered = || {
+        Ran::Output(Err(format!(
+            "{} did not answer within {}",
+            program.display(),
+            humantime::format_duration(timeout)
+        )))
+    };
+    let ((out, out_more), (err, _)) = match got {
         Ok(Some(v)) => v,
         Ok(None) => {
             kill(&mut child);
-            return Ok(Ran::Output(Err(format!(
-                "{} did not answer within {}",
-                program.display(),
-                humantime::format_duration(timeout)
-            ))));
+            return Ok(not_answered());
         }
         Err(e) => {
             kill(&mut child);
             return Err(e);
         }
     };
-    let status = match child.wait() {
-        Ok(s) => s,
-        Err(e) => return Ok(Ran::Output(Err(format!("cannot wait for it: {e}")))),
+    let left = timeout.saturating_sub(started.elapsed());
+    let status = match wait_within(&mut child, left) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            kill(&mut child);
+            return Ok(not_answered());
+        }
+        Err(e) => {
+            kill(&mut child);
+            return Ok(Ran::Output(Err(format!("cannot wait for it: {e}"))));
+        }
     };
+    let first = excerpt(&err);
     if !status.success() {
-        let err = String::from_utf8_lossy(&err);
-        let first = err.lines().next().unwrap_or("").trim();
+        use std::os::unix::process::ExitStatusExt;
+        let how = match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exited with code {code}"),
+            (None, Some(sig)) => format!("was killed by signal {sig}"),
+            (None, None) => format!("ended with {status}"),
+        };
         return Ok(Ran::Output(Err(format!(
-            "{} exited with {status}{}{first}",
+            "{} {how}{}{first}",
             program.display(),
             if first.is_empty() { "" } else { ": " }
+        ))));
+    }
+    if out_more {
+        return Ok(Ran::Output(Err(format!(
+            "{} printed more than {} on standard output",
+            program.display(),
+            crate::size::iec(PROBE_STDOUT_CAP)
         ))));
     }
     Ok(Ran::Output(Ok(String::from_utf8_lossy(&out).into_owned())))
@@ -597,6 +699,17 @@ pub fn gfx_name(target_version: u64) -> String {
     format!("gfx{major}{minor:x}{stepping:x}")
 }
 
+/// The ISA name of a kfd topology node from its `properties` text: the first
+/// `gfx_target_version N` line read as [`gfx_name`]; `None` for a node that is no GPU (no
+/// such line, or version 0, as CPU nodes say).
+pub(crate) fn kfd_gfx(properties: &str) -> Option<String> {
+    let version = properties.lines().find_map(|l| {
+        l.strip_prefix("gfx_target_version ")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    });
+    version.filter(|v| *v != 0).map(gfx_name)
+}
+
 /// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`.
 pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
     let nodes = sysfs_root.join("class/kfd/kfd/topology/nodes");
@@ -631,14 +744,10 @@ pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
                 ),
             };
         }
-        let version = text.lines().find_map(|l| {
-            l.strip_prefix("gfx_target_version ")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        });
-        if let Some(v) = version.filter(|v| *v != 0) {
+        if let Some(gfx) = kfd_gfx(&text) {
             found.push(AmdGpu {
                 node: entry.file_name().to_string_lossy().into_owned(),
-                gfx: gfx_name(v),
+                gfx,
             });
         }
     }

@@ -60,6 +60,9 @@ pub mod duration;
 pub mod error;
 pub mod exit;
 pub mod fetch;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gpu;
 pub mod installs;
 pub mod lease;

@@ -146,9 +146,17 @@ impl Printer {
     /// document (a report saying what failed, such as verify's) gets no second one.
     pub fn error(&self, err: &anyhow::Error) {
         let hint = self.hint(err);
-        eprintln!("voxctl: error: {err:#}");
+        // Messages may name what a server or a record said: escaped line by line (the line
+        // breaks of a multi-line message are voxctl's own).
+        let shown = |text: String| -> String {
+            text.split('\n')
+                .map(|l| untrusted(l).into_owned())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        eprintln!("voxctl: error: {}", shown(format!("{err:#}")));
         if let Some(hint) = &hint {
-            eprintln!("hint: {hint}");
+            eprintln!("hint: {}", shown(hint.clone()));
         }
         let reported = self.doc_written.load(std::sync::atomic::Ordering::Relaxed);
         if self.json && (self.stream || !reported) {
@@ -681,9 +689,11 @@ impl Table {
         }
     }
 
-    /// Adds a row (missing cells are empty, extra cells ignored).
+    /// Adds a row (missing cells are empty, extra cells ignored). Each cell goes through
+    /// [`untrusted`]: a table shows record fields, none of which may steer the terminal.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows
+            .push(cells.iter().map(|c| untrusted(c).into_owned()).collect());
     }
 
     /// The lines, each starting with `indent`.
@@ -728,6 +738,33 @@ impl Table {
             printer.data(line);
         }
     }
+}
+
+/// `text` as it may be shown to people on a terminal: every control character (C0, DEL, C1)
+/// and every Unicode bidirectional control escaped (`\n`, `\t`, `\r`, `\x1b`,
+/// `\u{9b}`, `\u{202e}`), so a string from a release, a record or a lease store (a
+/// manifest's `app_version`, an etcd holder) can neither move the cursor, recolour, rewrite
+/// the terminal's title nor reorder what follows it. Everything else is kept as it is,
+/// backslashes too. Human output only: JSON output is escaped by serde and stays exact.
+pub fn untrusted(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hostile(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(hostile) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && hostile(c) => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if hostile(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Formats a duration for people, to the second (`1h 2m 3s`).

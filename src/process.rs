@@ -371,7 +371,7 @@ impl ProcessHandle {
     /// Waits up to `timeout` for the process to exit, polling every few milliseconds (on
     /// Linux the pidfd becomes readable on exit). Returns whether it exited.
     pub fn wait_exit(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::duration::deadline(timeout);
         loop {
             if self.has_exited() {
                 return true;

@@ -54,7 +54,10 @@ pub fn parse(text: &str) -> Result<u64, Error> {
         digits.parse().map_err(|_| invalid())?
     };
     let multiplier = unit(suffix).ok_or_else(invalid)?;
-    u64::try_from(u128::from(n) * multiplier).map_err(|_| {
+    // Checked: the largest count (u64::MAX) times the largest unit (1024^10) exceeds even
+    // u128, and a wrapped product (`268435456Q` = 2^128) would read as 0.
+    let bytes = u128::from(n).checked_mul(multiplier);
+    bytes.and_then(|b| u64::try_from(b).ok()).ok_or_else(|| {
         Error::Usage(format!(
             "invalid size {text:?}: too large (over {} bytes)",
             u64::MAX
@@ -244,6 +247,10 @@ mod tests {
             "3 K",
             "1Z",
             "1Y",
+            "268435456Q",
+            "18446744073709551615Q",
+            "18446744073709551615R",
+            "4294967296Q",
             "16E",
             "99999999999999999999",
         ] {

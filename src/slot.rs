@@ -472,8 +472,7 @@ fn read_holder(file: &File, owner: Option<i32>) -> Option<Holder> {
                 .read_to_end(&mut buf)
                 .is_ok()
         {
-            let mut docs = serde_json::Deserializer::from_slice(&buf).into_iter::<Holder>();
-            if let Some(Ok(h)) = docs.next() {
+            if let Some(h) = first_holder(&buf) {
                 if owner.is_none_or(|pid| pid == h.pid) {
                     return Some(h);
                 }
@@ -485,6 +484,13 @@ fn read_holder(file: &File, owner: Option<i32>) -> Option<Holder> {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// The holder metadata at the start of a lock file's bytes, if its first JSON document is one
+/// (a later document, left by an earlier holder's longer write, is ignored).
+pub(crate) fn first_holder(bytes: &[u8]) -> Option<Holder> {
+    let mut docs = serde_json::Deserializer::from_slice(bytes).into_iter::<Holder>();
+    docs.next().and_then(Result::ok)
 }
 
 /// Whether a slot file is locked, and by which pid when the platform says.

@@ -680,8 +680,11 @@ pub fn verify_manifest(
         tracing::info!("part {name}: checking {}", part_path.display());
         let mut check = Check::new(name, &part_path, Status::Failed);
         check.expected_size = *size;
-        match std::fs::File::open(&part_path).and_then(|f| Ok((f.metadata()?, f))) {
+        match crate::checked_open::open_regular(&part_path).and_then(|f| Ok((f.metadata()?, f))) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => check.status = Status::Missing,
+            Err(e) if crate::checked_open::not_regular(&e).is_some() => {
+                check.detail = Some("not a regular file".into())
+            }
             Err(e) => check.detail = Some(format!("cannot open: {e}")),
             Ok((meta, _)) if !meta.is_file() => check.detail = Some("not a regular file".into()),
             Ok((meta, file)) => {

@@ -242,7 +242,7 @@ pub fn stop(
 /// Waits up to `timeout` for `handle`'s process to exit (seen at once through the pidfd),
 /// checking `cancel` every 100 ms. Returns whether it exited.
 fn wait_exit(handle: &ProcessHandle, timeout: Duration, cancel: &Cancel) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline(timeout);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if handle.wait_exit(left.min(Duration::from_millis(100))) {
@@ -317,7 +317,7 @@ pub fn log_tail(log: &Path, offset: u64, n: usize) -> Vec<String> {
 /// Waits up to `timeout` for `child` to exit and reaps it; kills it (it is our own unreaped
 /// child, so its pid is still its own) if it does not.
 pub fn reap_child(child: &mut Child, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline(timeout);
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return;

@@ -105,7 +105,7 @@ impl Probe {
 /// GETs `url` once, allowing `timeout` for connect and for the whole answer. Errors are the
 /// I/O errors of the attempt (connection refused while the backend starts, and so on).
 pub fn probe(url: &HealthUrl, timeout: Duration) -> std::io::Result<Probe> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline(timeout);
     let mut last = std::io::Error::other(format!("{}: no address", url.host));
     let mut stream = None;
     for addr in (url.host.as_str(), url.port).to_socket_addrs()? {

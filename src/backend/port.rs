@@ -94,7 +94,7 @@ pub fn wait_released(
     every: Duration,
     cancel: &crate::cancel::Cancel,
 ) -> Result<bool> {
-    let deadline = Instant::now() + timeout;
+    let deadline = crate::duration::deadline(timeout);
     loop {
         if !is_listening(port)? {
             return Ok(true);

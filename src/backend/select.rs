@@ -85,9 +85,10 @@ pub struct Choice {
     pub rejected: Vec<Rejected>,
 }
 
-/// The binary of `variant` for `app` in `backends`, and its install record if any: the
-/// record's path when it is a file, `{path}/{asset}` when the record is of an extracted
-/// archive, else `backends/{asset}` if that file exists. `Ok(None)` when not installed.
+/// The binary of `variant` for `app` in `backends`, and its install record if any:
+/// `backends/{asset}`, or `backends/{variant}/{asset}` when the record is of an extracted
+/// archive. `Ok(None)` when not installed. A record whose path disagrees with that is
+/// refused ([`BackendsDir::recorded_install_path`], exit 5).
 pub fn installed_binary(
     backends: &BackendsDir,
     app: &str,
@@ -95,9 +96,16 @@ pub fn installed_binary(
 ) -> Result<Option<(PathBuf, Option<InstallRecord>)>> {
     let asset = variant.asset(app);
     let record = backends.read_record(&asset)?;
+    // Derived from the variant; a record naming another path is refused, so a planted
+    // record cannot make restart run a binary outside the backends dir.
     let path = match &record {
-        Some(r) if r.path.is_dir() => r.path.join(&asset),
-        Some(r) => r.path.clone(),
+        Some(r) => {
+            let installed = backends.recorded_install_path(r, variant.as_str(), &asset)?;
+            match r.layout {
+                crate::fetch::Layout::Archive => installed.join(&asset),
+                _ => installed,
+            }
+        }
         None => backends.asset_path(&asset),
     };
     Ok(path.is_file().then_some((path, record)))

@@ -235,18 +235,12 @@ pub fn remove(
         });
     }
     let record = backends.read_record(&asset)?;
+    // The path removed is derived from the variant, never taken from the record: a record
+    // naming another path is refused before anything is stopped or removed.
     let installed = match &record {
-        Some(r) => r.path.clone(),
+        Some(r) => backends.recorded_install_path(r, variant.as_str(), &asset)?,
         None => backends.asset_path(&asset),
     };
-    if !installed.starts_with(backends.root()) {
-        return Err(Error::Refused(format!(
-            "the install record of {asset} names {}, outside {}; not removing it",
-            installed.display(),
-            backends.root().display()
-        ))
-        .into());
-    }
     let running = BackendRecord::read(&state.backend_record())?
         .filter(|b| b.is_alive() && (b.variant == variant || b.binary.starts_with(&installed)));
     let mut stopped = None;
@@ -280,6 +274,8 @@ pub fn remove(
     if existed {
         removed.push(installed);
     }
+    // A previous install a crash left linked aside while replacing it.
+    crate::fetch::install::drop_replaced(&backends.replaced_path(&asset))?;
     let record_path = backends.record_path(&asset);
     match std::fs::remove_file(&record_path) {
         Ok(()) => removed.push(record_path),

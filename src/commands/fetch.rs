@@ -19,7 +19,7 @@ use voxctl::variant::Variant;
 use voxctl::Error;
 
 use crate::cli::{FetchArgs, GlobalArgs, VariantChoice};
-use crate::output::{human_bytes, Printer};
+use crate::output::{human_bytes, untrusted, Printer};
 
 /// The label of the whole file's bar.
 const TOTAL: &str = "total";
@@ -99,6 +99,8 @@ fn repair_target(
             format!("install it with `voxctl fetch --variant {variant}`"),
         )
     })?;
+    // Refused before the release is asked: a repair works where the record says.
+    backends.recorded_install_path(&record, variant.as_str(), &asset)?;
     Ok((variant, record))
 }
 
@@ -118,13 +120,14 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             record
                 .version
                 .as_deref()
-                .map(|v| format!(" {v}"))
+                .map(|v| format!(" {}", untrusted(v)))
                 .unwrap_or_default(),
-            record.source
+            untrusted(&record.source)
         ));
         return Ok(Settings {
             app: args.app.app.clone(),
-            asset: record.asset.clone(),
+            // Derived from the variant, never the record's own say.
+            asset: variant.asset(&args.app.app),
             variant,
             source: Source::parse(&record.source)?,
             mirrors: mirrors(args)?,
@@ -215,7 +218,7 @@ fn retry_policy(args: &FetchArgs) -> RetryPolicy {
     RetryPolicy {
         retries: usize::from(args.retries),
         min_delay: args.retry_delay,
-        max_delay: Duration::from_secs(60).max(args.retry_delay),
+        max_delay: Duration::from_secs(60),
     }
 }
 
@@ -326,7 +329,7 @@ impl Render {
         match ev {
             Event::HolderFound { holder } => {
                 self.waiting_bar(st, holder.pid);
-                self.say(|| p.message(format!("waiting for {}", holder.describe())));
+                self.say(|| p.message(format!("waiting for {}", untrusted(&holder.describe()))));
             }
             Event::Waiting {
                 holder_pid,
@@ -524,7 +527,7 @@ impl Render {
                         auth.key_id,
                         auth.signature,
                         *check_us as f64 / 1000.0,
-                        auth.trusted_comment
+                        untrusted(&auth.trusted_comment)
                     ))
                 })
             }
@@ -681,7 +684,7 @@ fn delta_summary(plan: &voxctl::fetch::delta::DeltaPlan) -> String {
         .filter(|s| s.reused > 0)
         .map(|s| {
             let what = match (s.kind, &s.version) {
-                (SeedKind::Installed, Some(v)) => format!("the installed {v}"),
+                (SeedKind::Installed, Some(v)) => format!("the installed {}", untrusted(v)),
                 (SeedKind::Installed, None) => "the installed asset".to_string(),
                 (SeedKind::Seed, _) => s.path.display().to_string(),
                 (SeedKind::Partial, _) => "the partial download".to_string(),

@@ -18,7 +18,7 @@ use voxctl::lease::{
 use voxctl::Error;
 
 use crate::cli::{GlobalArgs, LeaseArgs, LeaseCommand, LeaseHoldArgs};
-use crate::output::{human_duration, Align, Printer, Table};
+use crate::output::{human_duration, untrusted, Align, Printer, Table};
 
 pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<ExitStatus> {
     // `status` and `list` only read: they create neither the state dir nor `leases/` (a
@@ -240,7 +240,9 @@ fn status(store: &dyn LeaseStore, name: &LeaseName, printer: &Printer) -> Result
             printer.data(format!("lease {}: {}", i.name, i.state));
             printer.data(format!(
                 "  holder:    {} (pid {} on {})",
-                i.holder, i.pid, i.host
+                untrusted(&i.holder),
+                i.pid,
+                untrusted(&i.host)
             ));
             printer.data(format!("  token:     {}", i.token));
             printer.data(format!(

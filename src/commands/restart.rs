@@ -153,7 +153,7 @@ fn print_report(printer: &Printer, s: &Settings, r: &Report) {
         "{} backend: {} {}, pid {}, port {}, healthy",
         s.app,
         b.variant,
-        b.version.as_deref().unwrap_or("?"),
+        crate::output::untrusted(b.version.as_deref().unwrap_or("?")),
         b.pid,
         b.port
     ));

@@ -25,6 +25,12 @@ pub const PASSWORD_ENV: &str = "VOXCTL_SIGN_PASSWORD";
 pub fn keyring(args: &KeyArgs) -> Result<Keyring> {
     let mut keys = Keyring::new();
     for k in &args.pubkey {
+        if names_no_key(k) {
+            return Err(Error::Usage(format!(
+                "--pubkey {k:?} names no key: it is empty or only separators"
+            ))
+            .into());
+        }
         keys.add_text(k, "--pubkey")?;
     }
     for p in &args.pubkey_file {
@@ -33,14 +39,42 @@ pub fn keyring(args: &KeyArgs) -> Result<Keyring> {
     for p in &args.tauri_conf {
         keys.add_tauri_conf(p)?;
     }
-    if let Ok(env) = std::env::var(PUBKEY_ENV) {
-        for k in env.split(|c: char| c.is_whitespace() || c == ',') {
-            if !k.is_empty() {
-                keys.add_text(k, PUBKEY_ENV)?;
+    // An empty VOXCTL_PUBKEY is unset, as for most variables. A non-empty one that names no
+    // key (`","`, what `"$K1,$K2"` gives with both unset) is a mistake that would otherwise
+    // switch signature checking off: a usage error.
+    match std::env::var(PUBKEY_ENV) {
+        Ok(env) if !env.is_empty() => {
+            if names_no_key(&env) {
+                return Err(voxctl::error::hinted(
+                    Error::Usage(format!(
+                        "{PUBKEY_ENV}={env:?} names no key: it holds only separators"
+                    )),
+                    format!("set {PUBKEY_ENV} to one or more keys, or unset it"),
+                ));
             }
+            for k in env.split(is_key_separator) {
+                if !k.is_empty() {
+                    keys.add_text(k, PUBKEY_ENV)?;
+                }
+            }
+        }
+        Ok(_) => {}
+        Err(std::env::VarError::NotPresent) => {}
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(Error::Usage(format!("{PUBKEY_ENV} is not valid UTF-8")).into());
         }
     }
     Ok(keys)
+}
+
+/// What separates keys in `VOXCTL_PUBKEY`: white space and commas.
+fn is_key_separator(c: char) -> bool {
+    c.is_whitespace() || c == ','
+}
+
+/// Whether `text` holds no key at all: empty, or only separators.
+fn names_no_key(text: &str) -> bool {
+    text.chars().all(is_key_separator)
 }
 
 /// Whether any key option was given on the command line or in the environment.

@@ -75,6 +75,16 @@ pub enum HttpError {
         /// What went wrong.
         message: String,
     },
+    /// A file of a release directory that cannot be a release file (a FIFO, a device):
+    /// bad release data, never retried; `cause` is the [`crate::Error::Integrity`] (exit 3).
+    #[error("not a release file")]
+    NotRegular {
+        /// The path asked for.
+        url: String,
+        /// The integrity failure saying what the file is.
+        #[source]
+        cause: crate::Error,
+    },
     /// A network failure that no retry can fix, with the user's next step
     /// ([`Unfixable::hint`]).
     #[error("{url}: {message}")]
@@ -101,6 +111,7 @@ impl HttpError {
             HttpError::Transient { message, .. }
             | HttpError::Fatal { message, .. }
             | HttpError::Unfixable { message, .. } => message.clone(),
+            HttpError::NotRegular { cause, .. } => cause.to_string(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Checking the whole-file SHA-256 and installing (docs/contract.md, invariant 4): the verified
 //! file is fsynced, made executable, renamed over `backends/{asset}`, and the directory fsynced.
-//! Nothing touches the previous install before that rename, so any failure leaves it as it was.
+//! Nothing writes to the previous install before that rename (it only gets a second link,
+//! so that the rename does not free its blocks), so any failure leaves it as it was.
 //!
 //! The parts were written into one data file at their offsets, so there is nothing to join.
 //! The whole-file digest continues from part 0's hash state (computed while part 0
@@ -10,7 +11,7 @@
 //! same buffers, on its own thread: one read pass serves both.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,7 @@ use super::signed::Prehash;
 use crate::cancel::Cancel;
 use crate::checksum::Sha256;
 use crate::signature::Authenticated;
+use crate::testhook::checkpoint;
 use crate::Error;
 
 /// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after part 0),
@@ -90,16 +92,96 @@ pub fn verify(
 }
 
 /// Installs the verified file `verified` as `target`: executable bit, rename, fsync the
-/// directory.
-pub fn install_file(verified: &Path, target: &Path) -> Result<()> {
+/// directory. Returns the previous install, still linked as `aside`, for the caller to
+/// [`Replaced::remove`] once the new file is live.
+///
+/// The previous install is hard-linked as `aside` (in `target`'s directory) before the
+/// rename, so the rename only drops one of its two links and returns at once: a filesystem
+/// frees a multi-gigabyte file's blocks inside the call that drops its last link (ext4 takes
+/// over a second for 2 GB), and that call is now the aside's unlink, after the install. The
+/// install stays one atomic rename: a crash before it leaves the previous install in place,
+/// a crash after it the new one, and either way at most a stale `aside`, which the next fetch
+/// removes with [`drop_replaced`] before it gets here (a stale one here is an error). Errors
+/// name the path; on any error `target` is as it was.
+pub fn install_file(verified: &Path, target: &Path, aside: &Path) -> Result<Replaced> {
     std::fs::set_permissions(verified, std::fs::Permissions::from_mode(0o755))
         .with_context(|| format!("cannot chmod {}", verified.display()))?;
-    std::fs::rename(verified, target).with_context(|| {
+    let kept = match std::fs::hard_link(target, aside) {
+        Ok(()) => Some(aside.to_path_buf()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        // A filesystem without hard links (or the old file at its link limit): the rename
+        // frees the old blocks itself, slower but as atomic.
+        Err(e)
+            if matches!(
+                e.raw_os_error().map(nix::errno::Errno::from_raw),
+                Some(
+                    nix::errno::Errno::EPERM
+                        | nix::errno::Errno::EOPNOTSUPP
+                        | nix::errno::Errno::EMLINK
+                )
+            ) =>
+        {
+            tracing::debug!(
+                "cannot link {} aside ({e}); replacing it directly",
+                target.display()
+            );
+            None
+        }
+        Err(e) => {
+            return Err(anyhow::Error::from(e).context(format!(
+                "cannot link {} as {}",
+                target.display(),
+                aside.display()
+            )))
+        }
+    };
+    checkpoint("fetch:install:aside");
+    let renamed = std::fs::rename(verified, target).with_context(|| {
         format!(
             "cannot rename {} to {}",
             verified.display(),
             target.display()
         )
-    })?;
-    crate::atomic::fsync_dir(crate::atomic::parent_dir(target))
+    });
+    let replaced = Replaced(kept);
+    renamed?;
+    crate::atomic::fsync_dir(crate::atomic::parent_dir(target))?;
+    checkpoint("fetch:install:renamed");
+    Ok(replaced)
+}
+
+/// The previous install of a single file, still linked aside after [`install_file`]
+/// renamed the new one over it. Dropped without [`Replaced::remove`], the link is removed
+/// all the same (errors ignored).
+#[derive(Debug)]
+#[must_use = "the previous install stays on disk until removed"]
+pub struct Replaced(Option<PathBuf>);
+
+impl Replaced {
+    /// Removes the aside link, freeing the previous install's blocks unless something else
+    /// still holds it (a running backend's open binary, another link). Errors name the path.
+    pub fn remove(mut self) -> Result<()> {
+        match self.0.take() {
+            Some(aside) => drop_replaced(&aside),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Replaced {
+    fn drop(&mut self) {
+        if let Some(aside) = self.0.take() {
+            let _ = drop_replaced(&aside);
+        }
+    }
+}
+
+/// Removes `aside`, a previous install left linked aside (a crash between [`install_file`]'s
+/// rename and its cleanup leaves one); absent is fine. Errors name the path.
+pub fn drop_replaced(aside: &Path) -> Result<()> {
+    match std::fs::remove_file(aside) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("cannot remove {}", aside.display()))),
+    }
 }

@@ -489,6 +489,12 @@ async fn fetch_holding(
     slot: Arc<Mutex<SlotGuard>>,
 ) -> Result<Outcome> {
     let (remote, on_retry) = (remote(settings)?, retry_report(report));
+    // A previous install a crash left linked aside (see `install::install_file`); the slot
+    // held, no install of the asset is under way.
+    let aside = settings.backends.replaced_path(&settings.asset);
+    tokio::task::spawn_blocking(move || install::drop_replaced(&aside))
+        .await
+        .context("cleanup task failed")??;
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
@@ -547,6 +553,21 @@ async fn download_and_install(
         _ => backends.asset_path(&settings.asset),
     };
     if let Some(record) = &settings.repair {
+        // The repair works in the record's `path`: it must be the derived one.
+        let recorded =
+            backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
+        if recorded != target {
+            return Err(Error::Refused(format!(
+                "the install record {} is of a {} install, but the release at {} is not: a \
+                 repair never changes the layout",
+                backends.record_path(&settings.asset).display(),
+                serde_json::to_value(record.layout)?
+                    .as_str()
+                    .unwrap_or("other"),
+                settings.source.display()
+            ))
+            .into());
+        }
         repair::check_release(record, &plan, &settings.source)?;
         let r = record.clone();
         let cancel = settings.cancel.clone();
@@ -915,7 +936,8 @@ async fn install(
     let report = download.report.clone();
     let cancel = settings.cancel.clone();
     let signed_asset = download.prehash.is_some();
-    let (asset_auth, files) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let aside = settings.backends.replaced_path(&settings.asset);
+    let (asset_auth, files, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
         data.check_linked()?;
         let asset_auth = install::verify(&data, &plan, first, &cancel)?;
         if signed_asset && asset_auth.is_none() {
@@ -933,7 +955,7 @@ async fn install(
                     &cancel,
                 )?;
                 report(&Event::Replaced { files: replaced });
-                return Ok((asset_auth, record.files));
+                return Ok((asset_auth, record.files, None));
             }
         }
         // The file is installed by its name: removed meanwhile, that is the error to report.
@@ -947,11 +969,12 @@ async fn install(
                 max_expanded,
                 &cancel,
             )
-            .map(Some),
-            _ => install::install_file(data.path(), &target_buf).map(|()| None),
+            .map(|files| (Some(files), None)),
+            _ => install::install_file(data.path(), &target_buf, &aside)
+                .map(|replaced| (None, Some(replaced))),
         };
-        let files = installed.or_else(|e| data.check_linked().and(Err(e)))?;
-        Ok((asset_auth, files))
+        let (files, replaced) = installed.or_else(|e| data.check_linked().and(Err(e)))?;
+        Ok((asset_auth, files, replaced))
     })
     .await
     .context("install task failed")??;
@@ -995,6 +1018,12 @@ async fn install(
         transfer: Some(transfer),
     };
     settings.backends.write_record(&record)?;
+    // The new file is live and recorded: now the previous one's blocks are freed.
+    if let Some(replaced) = replaced {
+        tokio::task::spawn_blocking(move || replaced.remove())
+            .await
+            .context("cleanup task failed")??;
+    }
     Ok(record)
 }
 

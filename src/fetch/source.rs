@@ -110,15 +110,18 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The backoff delays, one per retry.
+    /// The backoff delays, one per retry, each at most `max_delay` (the first and the
+    /// jittered ones included).
     pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        let max = self.max_delay;
         backon::ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
+            .with_min_delay(self.min_delay.min(max))
+            .with_max_delay(max)
             .with_factor(2.0)
             .with_jitter()
             .with_max_times(self.retries)
             .build()
+            .map(move |d| d.min(max))
     }
 }
 
@@ -399,7 +402,23 @@ impl Remote {
             url: path.display().to_string(),
             message: e.to_string(),
         };
-        let mut f = tokio::fs::File::open(path).await.map_err(fatal)?;
+        // Opened without blocking: a FIFO in a release directory must not hang the fetch.
+        let std_file = match crate::checked_open::open_regular(path) {
+            Ok(f) => f,
+            Err(e) => {
+                return Err(match crate::checked_open::not_regular(&e) {
+                    Some(n) => HttpError::NotRegular {
+                        url: path.display().to_string(),
+                        cause: Error::Integrity(format!(
+                            "{} {n}; a release holds only regular files",
+                            path.display()
+                        )),
+                    },
+                    None => fatal(e),
+                })
+            }
+        };
+        let mut f = tokio::fs::File::from_std(std_file);
         f.seek(std::io::SeekFrom::Start(offset))
             .await
             .map_err(fatal)?;
@@ -619,6 +638,11 @@ fn content_range_start(resp: &reqwest::Response) -> Option<u64> {
         .get(reqwest::header::CONTENT_RANGE)?
         .to_str()
         .ok()?;
+    parse_content_range_start(v)
+}
+
+/// The first byte of a `Content-Range` header value `bytes A-B/N`; `None` for any other form.
+pub(crate) fn parse_content_range_start(v: &str) -> Option<u64> {
     v.strip_prefix("bytes ")?
         .split('-')
         .next()?
@@ -663,6 +687,18 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert!(d.iter().all(|d| *d >= Duration::from_millis(100)));
         assert!(d.iter().all(|d| *d <= Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn every_delay_obeys_the_cap_even_the_first() {
+        let p = RetryPolicy {
+            retries: 4,
+            min_delay: Duration::from_secs(3600),
+            max_delay: Duration::from_secs(60),
+        };
+        let d: Vec<_> = p.delays().collect();
+        assert_eq!(d.len(), 4);
+        assert!(d.iter().all(|d| *d <= Duration::from_secs(60)), "{d:?}");
     }
 
     #[test]

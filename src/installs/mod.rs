@@ -130,9 +130,71 @@ impl BackendsDir {
         self.root.join(asset)
     }
 
+    /// Where the previous install of single-file `asset` is hard-linked while the new one is
+    /// renamed over it: `backends/.{asset}.replaced`. The link keeps the old inode alive
+    /// through the rename, so the rename does not free its blocks; the link is removed once
+    /// the new file is live, and a crash's leftover by the next fetch or remove of the asset.
+    pub fn replaced_path(&self, asset: &str) -> PathBuf {
+        self.root.join(format!(".{asset}.replaced"))
+    }
+
     /// Where an archive asset of `variant` is extracted: `backends/{variant}/`.
     pub fn archive_dir(&self, variant: &str) -> PathBuf {
         self.root.join(variant)
+    }
+
+    /// Where `asset` of `variant` is installed with `layout`: [`archive_dir`](Self::archive_dir)
+    /// for an archive, [`asset_path`](Self::asset_path) otherwise. Derived from the names
+    /// voxctl chose, never from what a record says, so a planted record cannot point a
+    /// removal or a repair outside the backends dir.
+    pub fn install_path(&self, variant: &str, asset: &str, layout: Layout) -> PathBuf {
+        match layout {
+            Layout::Archive => self.archive_dir(variant),
+            _ => self.asset_path(asset),
+        }
+    }
+
+    /// The install path of `record`, which was read as the record of `asset` of `variant`:
+    /// [`install_path`](Self::install_path) for its layout, once the record agrees with it.
+    ///
+    /// Errors with [`crate::Error::Refused`] (exit 5), naming the record, when the record
+    /// names another asset or variant, or a `path` other than the derived one (a planted or
+    /// edited record, or a data dir that was moved since the install: `fetch --force`
+    /// rewrites the record).
+    pub fn recorded_install_path(
+        &self,
+        record: &InstallRecord,
+        variant: &str,
+        asset: &str,
+    ) -> Result<PathBuf> {
+        let derived = self.install_path(variant, asset, record.layout);
+        let disagrees = if record.asset != asset {
+            Some(format!("asset {:?}", record.asset))
+        } else if record.variant.as_deref().is_some_and(|v| v != variant) {
+            Some(format!(
+                "variant {:?}",
+                record.variant.as_deref().unwrap_or("")
+            ))
+        } else if record.path != derived {
+            Some(format!("path {}", record.path.display()))
+        } else {
+            None
+        };
+        match disagrees {
+            None => Ok(derived),
+            Some(what) => Err(crate::error::hinted(
+                crate::Error::Refused(format!(
+                    "the install record {} names {what}, but {asset} of {variant} is installed                      at {}; not trusting it",
+                    self.record_path(asset).display(),
+                    derived.display()
+                )),
+                format!(
+                    "if the data dir was moved, reinstall with `voxctl fetch --force --variant \
+                     {variant}`; otherwise inspect {}",
+                    self.record_path(asset).display()
+                ),
+            )),
+        }
     }
 
     /// The install record of `asset`: `backends/{asset}.install.json`.

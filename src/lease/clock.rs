@@ -85,7 +85,8 @@ fn boot_id() -> Result<String> {
         .context("cannot read the boot id (/proc/sys/kernel/random/boot_id)")
 }
 
-/// Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds.
+/// Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds, saturating at
+/// 9999-12-31T23:59:59.999Z ([`crate::timestamp::format_millis`]).
 pub fn rfc3339_ms(wall_ms: u64) -> String {
-    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(wall_ms)).to_string()
+    crate::timestamp::format_millis(wall_ms)
 }

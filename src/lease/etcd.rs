@@ -64,8 +64,10 @@ pub struct Entry {
     /// The host it was acquired on.
     pub host: String,
     /// The granted TTL, in milliseconds (whole seconds).
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub ttl_ms: u64,
     /// When it was acquired, wall clock of the acquiring host, ms since the epoch.
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub acquired_wall_ms: u64,
     /// `held` or `released` (`record` key only; an expired lease still says `held` there).
     pub state: String,
@@ -609,7 +611,7 @@ fn lease_view(entry: &Entry, expires_in_ms: u64) -> Lease {
         holder: entry.holder.clone(),
         ttl_ms: entry.ttl_ms,
         expires_in_ms,
-        expires_at: clock::rfc3339_ms(wall_ms + expires_in_ms),
+        expires_at: clock::rfc3339_ms(wall_ms.saturating_add(expires_in_ms)),
     }
 }
 

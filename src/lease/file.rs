@@ -16,8 +16,8 @@
 //! deliberate exception to invariant 1 that keeps each operation cheap: a record only
 //! matters within the boot that wrote it (a crash ends the boot, and a record of another boot
 //! is expired), and fencing tokens stay monotonic without the record (see
-//! [`super::next_token`]). An unreadable record (possible only after a crash) is treated as
-//! absent.
+//! [`super::next_token`]). An unreadable record fails every operation on its lease (exit 1)
+//! rather than counting as absent: fail closed, as the etcd store does.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::OpenOptionsExt;
@@ -174,19 +174,19 @@ fn temp_prefix(name: &str, op: Op) -> String {
 
 /// Reads a lease record: opened without following symlinks, checked on the handle (a regular
 /// file of this user, not group/world writable: else [`Error::Refused`], exit 5) and read up
-/// to [`checked_open::RECORD_CAP`] (more fails, exit 1). A record that does not parse (possible
-/// only after a crash) is treated as absent.
+/// to [`checked_open::RECORD_CAP`] (more fails, exit 1). A record that does not parse, or
+/// holds a time past 9999 ([`crate::timestamp::MAX_MILLIS`]), fails (exit 1) naming it: it
+/// may be a live holder's, so taking it for absent could hand the lease to a second holder.
 fn read_record(path: &Path) -> Result<Option<LeaseRecord>> {
     let Some(bytes) = checked_open::read_record(path)? else {
         return Ok(None);
     };
-    match serde_json::from_slice(&bytes) {
-        Ok(rec) => Ok(Some(rec)),
-        Err(e) => {
-            tracing::warn!("ignoring unreadable lease record {}: {e}", path.display());
-            Ok(None)
-        }
-    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        crate::error::hinted(
+            anyhow::anyhow!("corrupt lease record {}: {e}", path.display()),
+            "if no holder of this lease can still be running, remove the record",
+        )
+    })
 }
 
 fn lease_view(rec: &LeaseRecord, now: &Now) -> Lease {
@@ -197,7 +197,7 @@ fn lease_view(rec: &LeaseRecord, now: &Now) -> Lease {
         holder: rec.holder.clone(),
         ttl_ms: rec.ttl_ms,
         expires_in_ms,
-        expires_at: clock::rfc3339_ms(now.wall_us / 1000 + expires_in_ms),
+        expires_at: clock::rfc3339_ms((now.wall_us / 1000).saturating_add(expires_in_ms)),
     }
 }
 
@@ -536,7 +536,7 @@ struct ReleaseWatch {
 #[cfg(target_os = "linux")]
 impl super::ChangeWait for ReleaseWatch {
     fn wait(&mut self, timeout: Duration) {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = crate::duration::deadline(timeout);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let ts = rustix::event::Timespec {

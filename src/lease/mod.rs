@@ -135,7 +135,8 @@ pub fn parse_holder(s: &str) -> Result<String, Error> {
 
 /// A lease record as stored (one JSON document per name). Times are in milliseconds:
 /// `*_boot_ms` on the boot-time clock of boot `boot_id` (see [`clock`]), `*_wall_ms` since
-/// the Unix epoch (for display only; the wall clock never decides expiry).
+/// the Unix epoch (for display only; the wall clock never decides expiry). Each time is at most
+/// [`crate::timestamp::MAX_MILLIS`]: a record holding more does not load (corrupt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseRecord {
     /// The lease's name.
@@ -151,12 +152,16 @@ pub struct LeaseRecord {
     /// The boot it was acquired in; a lease of another boot is expired.
     pub boot_id: String,
     /// The TTL of the latest acquire or renew, in milliseconds.
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub ttl_ms: u64,
     /// When it was acquired, boot-time clock, milliseconds.
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub acquired_boot_ms: u64,
     /// When it expires unless renewed, boot-time clock, milliseconds.
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub expires_boot_ms: u64,
     /// When it was acquired, wall clock, milliseconds since the epoch.
+    #[serde(with = "crate::timestamp::bounded_millis")]
     pub acquired_wall_ms: u64,
     /// Whether the holder released it (the record stays, keeping the latest token).
     pub released: bool,

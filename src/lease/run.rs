@@ -496,7 +496,7 @@ pub fn supervise(
             .with_context(|| {
                 format!("lease {name} could not be confirmed before starting the command")
             })?;
-        deadline = now + Duration::from_millis(renewed.ttl_ms);
+        deadline = now.saturating_add(Duration::from_millis(renewed.ttl_ms));
         next_renew = now + period;
     }
     let mut command = std::process::Command::new(program);
@@ -536,7 +536,7 @@ pub fn supervise(
             let within = term_at.saturating_sub(now).max(margin);
             match store.renew_within(name, lease.token, Some(settings.ttl), within) {
                 Ok(renewed) => {
-                    deadline = now + Duration::from_millis(renewed.ttl_ms);
+                    deadline = now.saturating_add(Duration::from_millis(renewed.ttl_ms));
                     next_renew = now + period;
                     last_error = None;
                 }

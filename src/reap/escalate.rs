@@ -354,7 +354,7 @@ fn wait_phase(
     on_event: &(dyn Fn(&Event) + Sync),
     check: impl Fn(&Live) -> Option<Outcome>,
 ) -> Result<()> {
-    let deadline = Instant::now() + grace;
+    let deadline = crate::duration::deadline(grace);
     loop {
         let mut i = 0;
         while i < live.len() {

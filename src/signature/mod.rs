@@ -172,19 +172,8 @@ impl Keyring {
     /// `tauri.updater.pubkey` (v1), in either form Tauri accepts.
     pub fn add_tauri_conf(&mut self, path: &Path) -> Result<KeyId> {
         let text = read_text(path, "Tauri config")?;
-        let conf: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::Usage(format!("{}: not JSON: {e}", path.display())))?;
-        let key = conf
-            .pointer("/plugins/updater/pubkey")
-            .or_else(|| conf.pointer("/tauri/updater/pubkey"))
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: has no plugins.updater.pubkey (Tauri v2) or tauri.updater.pubkey (v1)",
-                    path.display()
-                ))
-            })?;
-        self.add_text(key, &format!("{} (updater pubkey)", path.display()))
+        let key = tauri_conf_pubkey(&text, &path.display().to_string())?;
+        self.add_text(&key, &format!("{} (updater pubkey)", path.display()))
     }
 
     /// [`SignatureFile::decode`], with the trusted key ids in the error (a garbage signature
@@ -274,11 +263,29 @@ impl Keyring {
     }
 }
 
-/// Reads a small text file (keys, configs, signatures) up to [`KEY_FILE_MAX_BYTES`].
+/// Reads a small text file (keys, configs, signatures) up to [`KEY_FILE_MAX_BYTES`], opened
+/// without blocking ([`crate::checked_open::open_regular`]): a file that is not regular is
+/// [`Error::Integrity`] (exit 3) for a signature file, [`Error::Usage`] (exit 2) for a key or
+/// config the user named.
 pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
     use std::io::Read;
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = match crate::checked_open::open_regular(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let Some(n) = crate::checked_open::not_regular(&e) else {
+                return Err(
+                    anyhow::Error::from(e).context(format!("cannot open {}", path.display()))
+                );
+            };
+            let m = format!("{} {n}; not read as a {what}", path.display());
+            return Err(if what == "signature file" {
+                Error::Integrity(m)
+            } else {
+                Error::Usage(m)
+            }
+            .into());
+        }
+    };
     let mut buf = Vec::new();
     file.take(KEY_FILE_MAX_BYTES + 1)
         .read_to_end(&mut buf)
@@ -292,8 +299,25 @@ pub(crate) fn read_text(path: &Path, what: &str) -> Result<String> {
     String::from_utf8(buf).map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))
 }
 
+/// The updater key text of a Tauri config (`plugins.updater.pubkey`, Tauri v2, else
+/// `tauri.updater.pubkey`, v1), not yet decoded. `origin` names the config in errors
+/// ([`Error::Usage`]: not JSON, or no such string).
+pub(crate) fn tauri_conf_pubkey(text: &str, origin: &str) -> Result<String, Error> {
+    let conf: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::Usage(format!("{origin}: not JSON: {e}")))?;
+    conf.pointer("/plugins/updater/pubkey")
+        .or_else(|| conf.pointer("/tauri/updater/pubkey"))
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{origin}: has no plugins.updater.pubkey (Tauri v2) or tauri.updater.pubkey (v1)"
+            ))
+        })
+}
+
 /// The key line and key id of a public key given as its base64 line or a whole `.pub` file.
-fn key_line(text: &str) -> Option<(String, KeyId)> {
+pub(crate) fn key_line(text: &str) -> Option<(String, KeyId)> {
     let line = if text.starts_with("untrusted comment:") {
         text.lines().nth(1)?.trim()
     } else if !text.contains('\n') {
@@ -500,7 +524,12 @@ pub fn verify_beside(keys: &Keyring, path: &Path) -> Result<Authenticated> {
         ))
     })?;
     let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        crate::checked_open::open_regular(path).map_err(
+            |e| match crate::checked_open::not_regular(&e) {
+                Some(n) => Error::Integrity(format!("{} {n}", path.display())).into(),
+                None => anyhow::Error::from(e).context(format!("cannot open {}", path.display())),
+            },
+        )?;
     let size = file
         .metadata()
         .with_context(|| format!("cannot stat {}", path.display()))?

@@ -531,3 +531,94 @@ fn parts_download_concurrently_up_to_jobs() {
         assert_eq!(srv.max_concurrent_bodies(), jobs, "--jobs {jobs}");
     }
 }
+
+/// Replacing an install links the previous one aside (`backends/.{asset}.replaced`) so the
+/// rename over it does not free its blocks, and unlinks it once the new file is live: a
+/// completed install never leaves the aside link, a process killed between link and rename
+/// keeps the previous install, one killed after the rename has the new one, and the aside
+/// link either leaves is removed by the next fetch (or `remove`).
+#[test]
+fn the_replaced_install_is_unlinked_after_the_rename_and_a_crash_leftover_is_removed() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::ExitStatusExt;
+    let fx = Fixture::new();
+    let aside = fx.data().join(format!("backends/.{ASSET}.replaced"));
+    let release = |seed: u64| {
+        let bytes = f::data(MB + 17, seed);
+        f::whole_release(&fx.rel(), ASSET, &bytes);
+        bytes
+    };
+    let killed_at = |step: &str| {
+        let status = fx
+            .fetch_std(fx.rel().to_str().unwrap())
+            .env(voxctl::testhook::CHECKPOINT_ENV, step)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.signal(), Some(9), "to die at {step}: {status:?}");
+    };
+    let v1 = release(40);
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v1);
+    assert!(!aside.exists(), "a first install has nothing to link aside");
+
+    // A completed replacement: the new file installed, no aside link left.
+    let v2 = release(41);
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v2);
+    assert!(
+        !aside.exists(),
+        "the aside link survived a completed install"
+    );
+
+    // Killed after linking aside, before the rename: the previous install is in place,
+    // the aside link is the same file; the next fetch installs and removes it.
+    let v3 = release(42);
+    killed_at("fetch:install:aside");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v2);
+    let (installed, linked) = (
+        std::fs::metadata(fx.installed()).unwrap(),
+        std::fs::metadata(&aside).unwrap(),
+    );
+    assert_eq!(
+        (installed.ino(), installed.nlink()),
+        (linked.ino(), 2),
+        "the aside is a second link to the previous install"
+    );
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v3);
+    assert!(!aside.exists(), "the leftover aside link survived a fetch");
+
+    // Killed after the rename: the new file is live, the previous one only linked aside;
+    // the next fetch (which installs again: the record was not written) removes it.
+    let v4 = release(43);
+    killed_at("fetch:install:renamed");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v4);
+    assert_eq!(std::fs::read(&aside).unwrap(), v3);
+    assert_eq!(std::fs::metadata(&aside).unwrap().nlink(), 1);
+    fx.fetch(fx.rel().to_str().unwrap()).assert().success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v4);
+    assert!(!aside.exists(), "the leftover aside link survived a fetch");
+
+    // A leftover beside a recorded install goes even when nothing is installed.
+    std::fs::hard_link(fx.installed(), &aside).unwrap();
+    fx.fetch(fx.rel().to_str().unwrap())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("already installed"));
+    assert!(!aside.exists(), "the leftover aside link survived a rerun");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v4);
+
+    // And `remove` takes a leftover with the install.
+    release(44);
+    killed_at("fetch:install:renamed");
+    assert!(aside.exists());
+    support::voxctl(&fx.state())
+        .args(["remove", "cuda", "--data-dir"])
+        .arg(fx.data())
+        .assert()
+        .success();
+    assert!(!aside.exists(), "remove left the aside link");
+    assert!(!fx.installed().exists());
+}

@@ -19,7 +19,7 @@ const MB: usize = 1 << 20;
 const REFERENCE_ARCHS: &str = "8.0;8.6;8.9;9.0;12.0+PTX";
 
 /// Writes an executable `nvidia-smi` with `body` into `fx`'s `bin/` and returns the dir.
-fn fake_smi(fx: &Fixture, body: &str) -> PathBuf {
+pub(crate) fn fake_smi(fx: &Fixture, body: &str) -> PathBuf {
     let bin = fx.tmp.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let path = bin.join("nvidia-smi");
@@ -38,13 +38,13 @@ fn smi_gpu(fx: &Fixture, name: &str, cap: &str, driver: &str) -> PathBuf {
 }
 
 /// `PATH` with only `bin` and the system dirs (so no real `nvidia-smi` can interfere).
-fn path_with(bin: &Path) -> String {
+pub(crate) fn path_with(bin: &Path) -> String {
     format!("{}:/usr/bin:/bin", bin.display())
 }
 
 /// A release in `fx.rel()`: the cuda asset as a JSON-manifest release stating `requires`
 /// (a JSON object), and the cpu and rocm assets as whole files. Returns the cuda bytes.
-fn release(fx: &Fixture, requires: serde_json::Value) -> Vec<u8> {
+pub(crate) fn release(fx: &Fixture, requires: serde_json::Value) -> Vec<u8> {
     let bytes = f::data(2 * MB + 11, 7);
     let mut m: Manifest = f::json_release(&fx.rel(), ASSET, &bytes, MB);
     m.requires = Some(serde_json::from_value(requires).unwrap());
@@ -62,7 +62,7 @@ fn reference(fx: &Fixture) -> Vec<u8> {
 }
 
 /// `voxctl fetch --variant VARIANT` from `srv` with `PATH` set to `path`.
-fn fetch(fx: &Fixture, srv: &Server, variant: &str, path: &str) -> assert_cmd::Command {
+pub(crate) fn fetch(fx: &Fixture, srv: &Server, variant: &str, path: &str) -> assert_cmd::Command {
     let mut args = fx.args(&srv.url());
     assert_eq!(args[..3], ["fetch", "--variant", "cuda"]);
     args[2] = variant.to_string();
@@ -71,7 +71,7 @@ fn fetch(fx: &Fixture, srv: &Server, variant: &str, path: &str) -> assert_cmd::C
     cmd
 }
 
-fn installed(fx: &Fixture, asset: &str) -> bool {
+pub(crate) fn installed(fx: &Fixture, asset: &str) -> bool {
     fx.data().join("backends").join(asset).is_file()
 }
 
@@ -266,7 +266,7 @@ fn without_nvidia_smi_auto_takes_cpu() {
 }
 
 /// A fake sysfs with a CPU node (gfx_target_version 0) and a gfx1030 GPU node.
-fn fake_sysfs(fx: &Fixture) -> PathBuf {
+pub(crate) fn fake_sysfs(fx: &Fixture) -> PathBuf {
     let root = fx.tmp.path().join("sys");
     for (node, version) in [("0", 0), ("1", 100300)] {
         let dir = root.join("class/kfd/kfd/topology/nodes").join(node);
@@ -345,7 +345,7 @@ fn damage(path: &Path, how: Damage) {
 }
 
 /// `voxctl verify --installed ARGS` for `fx`'s data dir.
-fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
+pub(crate) fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = support::voxctl(&fx.state());
     cmd.args(["verify", "--installed"])
         .args(args)
@@ -355,7 +355,7 @@ fn verify_installed(fx: &Fixture, args: &[&str]) -> assert_cmd::Command {
 }
 
 /// The archive release of the archive tests: the executable and two libraries.
-fn archive(fx: &Fixture) -> Vec<u8> {
+pub(crate) fn archive(fx: &Fixture) -> Vec<u8> {
     let exe = f::data(300 * 1024, 21);
     let lib = f::data(200 * 1024, 22);
     let other = f::data(100 * 1024, 23);
@@ -374,7 +374,7 @@ fn archive(fx: &Fixture) -> Vec<u8> {
 
 /// `voxctl fetch --repair --variant cuda` for `fx`'s data dir (the source comes from the
 /// install record).
-fn repair(fx: &Fixture) -> assert_cmd::Command {
+pub(crate) fn repair(fx: &Fixture) -> assert_cmd::Command {
     let mut cmd = support::voxctl(&fx.state());
     cmd.args(["fetch", "--repair", "--variant", "cuda", "--data-dir"])
         .arg(fx.data());
@@ -518,7 +518,7 @@ fn restart_refuses_a_truncated_variant_before_running_it() {
 }
 
 /// `voxctl doctor ARGS` for `fx`, with no `nvidia-smi` on `PATH` and the fake sysfs.
-fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
+pub(crate) fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
     let empty = fx.tmp.path().join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
     let mut cmd = support::voxctl(&fx.state());
@@ -531,7 +531,7 @@ fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
-fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> Report {
+pub(crate) fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> Report {
     let out = doctor(fx, sys, &[&["--json"], args].concat())
         .output()
         .unwrap();
@@ -544,7 +544,7 @@ fn doctor_json(fx: &Fixture, sys: &Path, args: &[&str], code: i32) -> Report {
     support::json_doc(&out.stdout)
 }
 
-fn finding<'a>(report: &'a Report, check: &str, subject: &str) -> &'a Finding {
+pub(crate) fn finding<'a>(report: &'a Report, check: &str, subject: &str) -> &'a Finding {
     report
         .findings
         .iter()

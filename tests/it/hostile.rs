@@ -4,8 +4,14 @@
 //! the code docs/contract.md gives. The next attacker's case goes into the module of what they
 //! control.
 
+mod gpu;
+mod install_records;
 mod processes;
 mod releases;
 mod servers;
 mod servers_slow;
+mod signatures;
+mod special_files;
 mod state_dir;
+mod terminal;
+mod times;

@@ -7,6 +7,8 @@
 
 mod support;
 
+mod archive_pins;
+mod chunk_pins;
 mod ci_config;
 mod cli;
 mod delta;
@@ -23,6 +25,7 @@ mod fetch_pyinstaller;
 mod fetch_remove;
 mod fleet;
 mod generated;
+mod gpu_pins;
 mod health;
 mod hostile;
 mod index;
@@ -35,6 +38,7 @@ mod published;
 mod reap;
 mod restart;
 mod sign;
+mod sign_limits;
 mod slots;
 mod split;
 mod stop_remove;

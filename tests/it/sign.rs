@@ -13,6 +13,7 @@ use base64::Engine;
 use predicates::prelude::*;
 use support::fetch::{self as f, Entry, Fixture, ASSET};
 use support::http::Server;
+use voxctl::checksum::{format_line, Sha256};
 use voxctl::manifest::{json_manifest_name, sha256_name};
 
 const MB: usize = 1 << 20;
@@ -66,19 +67,19 @@ impl MinisignKey {
     }
 
     /// The base64 key line (`minisign -P` form).
-    fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let text = std::fs::read_to_string(&self.public).unwrap();
         text.lines().nth(1).unwrap().trim().to_string()
     }
 
     /// Tauri's form: the whole .pub file base64-encoded.
-    fn tauri(&self) -> String {
+    pub(crate) fn tauri(&self) -> String {
         b64(&std::fs::read(&self.public).unwrap())
     }
 
     /// `minisign -S` over `file` (extra flags such as `-l`, `-t COMMENT`), writing
     /// `file.minisig`.
-    fn sign(&self, file: &Path, extra: &[&str]) -> PathBuf {
+    pub(crate) fn sign(&self, file: &Path, extra: &[&str]) -> PathBuf {
         let mut cmd = Command::new("setsid");
         cmd.args(["minisign", "-S", "-s"])
             .arg(&self.secret)
@@ -135,12 +136,12 @@ fn run_with_stdin(cmd: &mut Command, input: String) {
     );
 }
 
-fn keys_dir(fx: &Fixture) -> PathBuf {
+pub(crate) fn keys_dir(fx: &Fixture) -> PathBuf {
     fx.tmp.path().join("keys")
 }
 
 /// The install record, as the library reads it.
-fn record(fx: &Fixture) -> voxctl::installs::InstallRecord {
+pub(crate) fn record(fx: &Fixture) -> voxctl::installs::InstallRecord {
     let path = fx
         .data()
         .join("backends")
@@ -149,7 +150,7 @@ fn record(fx: &Fixture) -> voxctl::installs::InstallRecord {
 }
 
 /// The key id that signed the install, as text.
-fn signed_by(fx: &Fixture) -> String {
+pub(crate) fn signed_by(fx: &Fixture) -> String {
     record(fx)
         .signature
         .expect("the record names its signature")
@@ -464,25 +465,40 @@ fn attack_truncated_or_garbage_signature_is_refused() {
     let v1 = install_signed_v1(&fx, &key);
     let sig = fx.rel().join(format!("{}.minisig", sha256_name(ASSET)));
     let good = std::fs::read_to_string(&sig).unwrap();
-    f::whole_release(&fx.rel(), ASSET, &f::data(2 * MB, 669));
+    // The release itself stays the one signed, with a new build beside it that would be
+    // installed: only the broken signature file can be what refuses it, and the message
+    // says it is not a signature (decoding), not that it does not verify.
+    let v2 = f::data(2 * MB, 669);
+    let sums = format_line(&Sha256::of(&v2), ASSET);
+    std::fs::write(fx.rel().join(ASSET), &v2).unwrap();
+    std::fs::write(fx.rel().join(sha256_name(ASSET)), &sums).unwrap();
+    key.sign(&fx.rel().join(sha256_name(ASSET)), &[]);
+    let good_v2 = std::fs::read_to_string(&sig).unwrap();
+    assert_ne!(good, good_v2);
     // Truncated after the signature line: the key id is still readable.
-    let cut: String = good.lines().take(2).map(|l| format!("{l}\n")).collect();
-    std::fs::write(&sig, cut).unwrap();
-    assert_refused(
-        &fx,
-        &key,
-        &v1,
-        &sig.file_name().unwrap().to_string_lossy(),
-        &key.id,
-    );
-    std::fs::write(&sig, "garbage\x00\x01 not a signature").unwrap();
-    assert_refused(
-        &fx,
-        &key,
-        &v1,
-        &sig.file_name().unwrap().to_string_lossy(),
-        &key.id,
-    );
+    let cut: String = good_v2.lines().take(2).map(|l| format!("{l}\n")).collect();
+    let sig_name = sig.file_name().unwrap().to_string_lossy().into_owned();
+    for broken in [cut.as_str(), "garbage\x00\x01 not a signature"] {
+        std::fs::write(&sig, broken).unwrap();
+        assert_refused(&fx, &key, &v1, &sig_name, &key.id);
+        fx.fetch(fx.rel().to_str().unwrap())
+            .arg("--pubkey-file")
+            .arg(&key.public)
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains(format!(
+                "{sig_name}: not a minisign signature"
+            )))
+            .stderr(predicate::str::contains("does not verify").not());
+    }
+    // The intact signature installs that build: the refusals were the signature file's.
+    std::fs::write(&sig, good_v2).unwrap();
+    fx.fetch(fx.rel().to_str().unwrap())
+        .arg("--pubkey-file")
+        .arg(&key.public)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), v2);
 }
 
 #[test]
@@ -533,12 +549,22 @@ fn a_legacy_signature_on_a_small_checksum_file_is_accepted() {
     let fx = Fixture::new();
     let key = MinisignKey::new(&keys_dir(&fx), "k", None);
     f::whole_release(&fx.rel(), ASSET, &f::data(MB, 12));
+    let bytes = f::data(MB, 12);
     key.sign(&fx.rel().join(sha256_name(ASSET)), &["-l"]);
     fx.fetch(fx.rel().to_str().unwrap())
-        .arg("--pubkey-file")
+        .args(["-v", "--pubkey-file"])
         .arg(&key.public)
         .assert()
-        .success();
+        .success()
+        .stderr(predicate::str::contains(&key.id))
+        .stderr(predicate::str::contains("not authenticated").not());
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    assert_eq!(signed_by(&fx), key.id);
+    let signature = record(&fx).signature.unwrap().signature;
+    assert!(
+        signature.ends_with(&format!("{}.minisig", sha256_name(ASSET))),
+        "{signature}"
+    );
 }
 
 #[test]

@@ -70,8 +70,8 @@ pub fn scan(
     sink: Option<&DataFile>,
     cancel: &Cancel,
 ) -> Result<u64> {
-    let mut file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file = crate::checked_open::open_regular(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
     let meta = file
         .metadata()
         .with_context(|| format!("cannot stat {}", path.display()))?;

@@ -99,7 +99,7 @@ pub struct Gateway {
     token: Mutex<Option<String>>,
 }
 
-enum Failure {
+pub(crate) enum Failure {
     /// Try the next endpoint (the reason is recorded).
     Transient(String),
     /// Could not connect at all (counts toward "every endpoint refused").
@@ -257,48 +257,7 @@ impl Gateway {
         let resp = req.send().await.map_err(transport_failure)?;
         let http = resp.status();
         let bytes = resp.bytes().await.map_err(transport_failure)?;
-        let value: Value = match serde_json::from_slice(&bytes) {
-            Ok(v) => v,
-            Err(_) if http.is_server_error() => {
-                return Err(Failure::Transient(format!("HTTP {http}")))
-            }
-            Err(e) => {
-                return Err(Failure::Fatal(anyhow::anyhow!(
-                    "etcd at {base} answered {path} with HTTP {http} and no JSON ({e}); is it \
-                     an etcd >= 3.4 client URL?"
-                )))
-            }
-        };
-        // Streaming methods (keepalive, watch) wrap their answer in {"result": ...}.
-        let value = match value {
-            Value::Object(mut m) if m.contains_key("result") && m.len() == 1 => {
-                m.remove("result").unwrap_or(Value::Null)
-            }
-            Value::Object(mut m) if m.contains_key("error") => {
-                let err = m.remove("error").unwrap_or(Value::Null);
-                let (code, message) = match err {
-                    // Streaming methods: {"error": {"grpc_code": N, "message": M, ...}}.
-                    Value::Object(e) => (
-                        e.get("grpc_code").and_then(Value::as_i64).unwrap_or(2),
-                        e.get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string(),
-                    ),
-                    // Unary methods: {"error": M, "code": N, "message": M}.
-                    Value::String(s) => (m.get("code").and_then(Value::as_i64).unwrap_or(2), s),
-                    other => (2, other.to_string()),
-                };
-                return Err(classify(base, path, code, message));
-            }
-            v if !http.is_success() => {
-                return Err(Failure::Fatal(anyhow::anyhow!(
-                    "etcd at {base} answered {path} with HTTP {http}: {v}"
-                )))
-            }
-            v => v,
-        };
-        Ok(value)
+        answer(base, path, http, &bytes)
     }
 
     /// The auth token, authenticating first if there is none yet.
@@ -337,6 +296,57 @@ impl Gateway {
             ))),
         }
     }
+}
+
+/// What an answer of the gateway to `path` means: its JSON (a streaming method's `result`
+/// unwrapped), or how the call failed (module header). Pure: the HTTP status and the body's
+/// bytes are all it reads.
+pub(crate) fn answer(
+    base: &reqwest::Url,
+    path: &str,
+    http: reqwest::StatusCode,
+    bytes: &[u8],
+) -> Result<Value, Failure> {
+    let value: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) if http.is_server_error() => return Err(Failure::Transient(format!("HTTP {http}"))),
+        Err(e) => {
+            return Err(Failure::Fatal(anyhow::anyhow!(
+                "etcd at {base} answered {path} with HTTP {http} and no JSON ({e}); is it \
+                 an etcd >= 3.4 client URL?"
+            )))
+        }
+    };
+    // Streaming methods (keepalive, watch) wrap their answer in {"result": ...}.
+    let value = match value {
+        Value::Object(mut m) if m.contains_key("result") && m.len() == 1 => {
+            m.remove("result").unwrap_or(Value::Null)
+        }
+        Value::Object(mut m) if m.contains_key("error") => {
+            let err = m.remove("error").unwrap_or(Value::Null);
+            let (code, message) = match err {
+                // Streaming methods: {"error": {"grpc_code": N, "message": M, ...}}.
+                Value::Object(e) => (
+                    e.get("grpc_code").and_then(Value::as_i64).unwrap_or(2),
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+                // Unary methods: {"error": M, "code": N, "message": M}.
+                Value::String(s) => (m.get("code").and_then(Value::as_i64).unwrap_or(2), s),
+                other => (2, other.to_string()),
+            };
+            return Err(classify(base, path, code, message));
+        }
+        v if !http.is_success() => {
+            return Err(Failure::Fatal(anyhow::anyhow!(
+                "etcd at {base} answered {path} with HTTP {http}: {v}"
+            )))
+        }
+        v => v,
+    };
+    Ok(value)
 }
 
 fn record(tried: &mut Vec<(usize, String)>, i: usize, why: String) {

@@ -8,7 +8,7 @@
 //! in between is not missed.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
@@ -63,20 +63,10 @@ impl DeleteWatch {
         loop {
             if let Some(nl) = self.buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = self.buf.drain(..=nl).collect();
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
+                match watch_message(&line, &self.key, &mut self.next_rev)? {
+                    Some(result) => return Ok(Some(result)),
+                    None => continue,
                 }
-                let v: Value = serde_json::from_slice(&line)
-                    .with_context(|| format!("bad watch message from etcd on {}", self.key))?;
-                let result = v.get("result").cloned().unwrap_or(v);
-                if let Some(rev) = result
-                    .pointer("/header/revision")
-                    .and_then(Value::as_str)
-                    .and_then(|r| r.parse::<i64>().ok())
-                {
-                    self.next_rev = self.next_rev.max(rev + 1);
-                }
-                return Ok(Some(result));
             }
             let Some(resp) = self.resp.as_mut() else {
                 return Ok(None);
@@ -127,6 +117,25 @@ impl DeleteWatch {
     }
 }
 
+/// One line of a watch stream: its document (`result` unwrapped), `None` for a blank line.
+/// Raises `next_rev` past the revision in its header. Errors when the line is not JSON.
+pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Result<Option<Value>> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let v: Value = serde_json::from_slice(line)
+        .with_context(|| format!("bad watch message from etcd on {key}"))?;
+    let result = v.get("result").cloned().unwrap_or(v);
+    if let Some(rev) = result
+        .pointer("/header/revision")
+        .and_then(Value::as_str)
+        .and_then(|r| r.parse::<i64>().ok())
+    {
+        *next_rev = (*next_rev).max(rev + 1);
+    }
+    Ok(Some(result))
+}
+
 /// A [`DeleteWatch`] behind the synchronous [`ChangeWait`], run on the store's runtime.
 pub struct Blocking {
     rt: Arc<tokio::runtime::Runtime>,
@@ -143,7 +152,7 @@ impl Blocking {
 impl ChangeWait for Blocking {
     fn wait(&mut self, timeout: Duration) {
         let rt = self.rt.clone();
-        let deadline = tokio::time::Instant::from_std(Instant::now() + timeout);
+        let deadline = tokio::time::Instant::from_std(crate::duration::deadline(timeout));
         rt.block_on(self.watch.wait_until(deadline));
     }
 
