@@ -132,7 +132,8 @@ impl DeleteWatch {
 }
 
 /// One line of a watch stream: its document (`result` unwrapped), `None` for a blank line.
-/// Raises `next_rev` past the revision in its header. Errors when the line is not JSON.
+/// Raises `next_rev` past the revision in its header (saturating: the stream is untrusted, and
+/// a revision of `i64::MAX` must not overflow). Errors when the line is not JSON.
 pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Result<Option<Value>> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -145,7 +146,7 @@ pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Resul
         .and_then(Value::as_str)
         .and_then(|r| r.parse::<i64>().ok())
     {
-        *next_rev = (*next_rev).max(rev + 1);
+        *next_rev = (*next_rev).max(rev.saturating_add(1));
     }
     Ok(Some(result))
 }
@@ -172,5 +173,27 @@ impl ChangeWait for Blocking {
 
     fn recheck(&self) -> Duration {
         RECHECK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_lines_raise_the_revision_without_overflow() {
+        let mut next = 5;
+        let line = br#"{"result":{"header":{"revision":"41"},"created":true}}"#;
+        let m = watch_message(line, "k", &mut next).unwrap().unwrap();
+        assert_eq!(m["created"], true);
+        assert_eq!(next, 42);
+        let older = br#"{"result":{"header":{"revision":"7"},"events":[]}}"#;
+        watch_message(older, "k", &mut next).unwrap();
+        assert_eq!(next, 42, "the revision never goes back");
+        let top = br#"{"result":{"header":{"revision":"9223372036854775807"},"events":[]}}"#;
+        watch_message(top, "k", &mut next).unwrap();
+        assert_eq!(next, i64::MAX);
+        assert!(watch_message(b" \r\n", "k", &mut next).unwrap().is_none());
+        assert!(watch_message(b"{", "k", &mut next).is_err());
     }
 }
