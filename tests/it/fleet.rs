@@ -293,7 +293,18 @@ fn a_mirror_killed_mid_part_hands_over_to_the_origin_from_the_byte_reached() {
     });
     let mirror_url = mirror.url();
     drop(mirror);
-    let status = child.wait().unwrap();
+    // Bounded: a fetch that never leaves the dead mirror must fail the test, not hang it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("fetch still running 60 s after the mirror was killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(status.success(), "{stderr}");
