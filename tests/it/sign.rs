@@ -667,7 +667,11 @@ fn verify_c_checks_the_sums_file_signature_and_refuses_keys_with_stdin() {
         .args(["verify", "-c", "-", "--pubkey", &key.line()])
         .write_stdin(std::fs::read(&sums).unwrap())
         .assert()
-        .code(2);
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "checksums read from standard input cannot be authenticated",
+        ));
     support::voxctl(&fx.state())
         .current_dir(fx.rel())
         .args([
@@ -679,7 +683,12 @@ fn verify_c_checks_the_sums_file_signature_and_refuses_keys_with_stdin() {
             &key.line(),
         ])
         .assert()
-        .code(2);
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains(
+            "a public key authenticates a sums file (-c) or a manifest (--manifest), not \
+             --sha256",
+        ));
 }
 
 #[test]
