@@ -940,8 +940,11 @@ fn unfixable(err: &anyhow::Error) -> Option<http::Unfixable> {
 
 /// Whether `err` is a network failure (an [`http::HttpError`] in the chain).
 fn is_network(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|e| e.downcast_ref::<http::HttpError>().is_some())
+    // A release file that is not a regular file is bad release data, not the network.
+    err.chain().any(|e| {
+        e.downcast_ref::<http::HttpError>()
+            .is_some_and(|h| !matches!(h, http::HttpError::NotRegular { .. }))
+    })
 }
 
 /// Verifies the downloaded file and installs it; `first` is part 0's hash state.

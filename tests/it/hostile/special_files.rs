@@ -69,6 +69,12 @@ fn a_fifo_part_in_a_directory_release_is_exit_3_and_the_slot_is_released() {
     let out = run_bounded(fx.fetch_std(fx.rel().to_str().unwrap()));
     assert_refused(&out, &part);
     assert!(!fx.installed().exists());
+    // Bad release data, not a network failure: nothing kept, no "run again to resume".
+    assert!(!fx.partial().exists(), "partial data kept");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("resume"),
+        "{out:?}"
+    );
 
     std::fs::remove_file(&part).unwrap();
     std::fs::write(&part, content).unwrap();
