@@ -1,0 +1,76 @@
+//! Windows implementations of [`crate::platform`]'s interface (Win32 through `windows-sys`).
+
+use std::ffi::OsStr;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::windows::ffi::OsStrExt;
+use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+use windows_sys::Win32::Storage::FileSystem::{
+    MoveFileExW, FILE_ATTRIBUTE_REPARSE_POINT, FILE_FLAG_BACKUP_SEMANTICS,
+    FILE_FLAG_OPEN_REPARSE_POINT, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
+};
+
+use super::Refusal;
+
+/// `s` as a NUL-terminated UTF-16 string for a `W` function.
+fn wide(s: &OsStr) -> Vec<u16> {
+    s.encode_wide().chain(std::iter::once(0)).collect()
+}
+
+/// Refuses a handle opened on a reparse point (a symbolic link, a junction, a mount point):
+/// `FILE_FLAG_OPEN_REPARSE_POINT` opened the point itself instead of following it.
+fn refuse_reparse_point(file: File) -> io::Result<File> {
+    if file.metadata()?.file_attributes() & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+        return Err(Refusal {
+            why: "it is a reparse point (a symbolic link or junction)",
+        }
+        .into_io(io::ErrorKind::InvalidInput));
+    }
+    Ok(file)
+}
+
+pub(super) fn open_state(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    let file = options
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    refuse_reparse_point(file)
+}
+
+pub(super) fn open_state_dir(path: &Path) -> io::Result<File> {
+    let dir = OpenOptions::new()
+        .read(true)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)?;
+    let dir = refuse_reparse_point(dir)?;
+    if !dir.metadata()?.is_dir() {
+        return Err(Refusal {
+            why: "it is not a directory",
+        }
+        .into_io(io::ErrorKind::InvalidInput));
+    }
+    Ok(dir)
+}
+
+pub(super) fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
+    let (from, to) = (wide(from.as_os_str()), wide(to.as_os_str()));
+    #[allow(unsafe_code)]
+    // SAFETY: both are NUL-terminated UTF-16 strings that outlive the call; MoveFileExW
+    // reads them and keeps no pointer.
+    let ok = unsafe {
+        MoveFileExW(
+            from.as_ptr(),
+            to.as_ptr(),
+            MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH,
+        )
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+pub(super) fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
