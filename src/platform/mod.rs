@@ -6,6 +6,8 @@
 //! Concerns behind the seam so far:
 //! - **Durable replace**: [`replace_file`] (rename over a target in one atomic step) and
 //!   [`sync_dir`] (make renames and creations in a directory survive a power loss).
+//! - **Installing an executable**: [`make_executable`], and [`hard_link_unsupported`] to tell
+//!   a filesystem without hard links from a failure.
 //! - **No-follow opens**: [`open_state`] and [`open_state_dir`] never follow a link planted at
 //!   the last component of the path; [`refusal`] tells such a refusal from an I/O error.
 //!
@@ -84,6 +86,21 @@ pub fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
     imp::replace_file(from, to)
 }
 
+/// Makes the installed file `path` executable by everyone who can read it. Unix: mode
+/// `0755`. Windows: does nothing and succeeds (whether a file runs is decided by its
+/// extension and ACL, not a mode bit). Errors (Unix): `chmod`'s.
+pub fn make_executable(path: &Path) -> io::Result<()> {
+    imp::make_executable(path)
+}
+
+/// Whether `err`, from `std::fs::hard_link`, means the filesystem cannot give this file a
+/// second link (no hard links there, or the file at its link limit), so the caller should
+/// do without one, rather than a failure to report. Unix: `EPERM`, `EOPNOTSUPP`, `EMLINK`.
+/// Windows: `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`, `ERROR_TOO_MANY_LINKS`.
+pub fn hard_link_unsupported(err: &io::Error) -> bool {
+    imp::hard_link_unsupported(err)
+}
+
 /// Makes renames and creations inside `dir` durable (they survive a power loss).
 /// Unix: opens the directory and `fsync`s it. Windows: does nothing and succeeds, because
 /// NTFS journals its metadata and a directory handle cannot be flushed there; the renames
@@ -107,6 +124,33 @@ mod tests {
         assert_eq!(std::fs::read(&to).unwrap(), b"new");
         assert!(!from.exists());
         sync_dir(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn make_executable_lets_the_file_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("run.sh");
+        std::fs::write(&script, "#!/bin/sh\nexit 7\n").unwrap();
+        make_executable(&script).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o755);
+            let status = std::process::Command::new(&script).status().unwrap();
+            assert_eq!(status.code(), Some(7));
+        }
+    }
+
+    #[test]
+    fn hard_link_unsupported_tells_a_missing_feature_from_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = std::fs::hard_link(dir.path().join("absent"), dir.path().join("b"));
+        assert!(!hard_link_unsupported(&missing.unwrap_err()));
+        #[cfg(unix)]
+        for errno in [nix::libc::EPERM, nix::libc::EOPNOTSUPP, nix::libc::EMLINK] {
+            assert!(hard_link_unsupported(&io::Error::from_raw_os_error(errno)));
+        }
     }
 
     #[test]

@@ -7,6 +7,9 @@ use std::os::windows::ffi::OsStrExt;
 use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
+use windows_sys::Win32::Foundation::{
+    ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED, ERROR_TOO_MANY_LINKS,
+};
 use windows_sys::Win32::Storage::FileSystem::{
     MoveFileExW, FILE_ATTRIBUTE_REPARSE_POINT, FILE_FLAG_BACKUP_SEMANTICS,
     FILE_FLAG_OPEN_REPARSE_POINT, MOVEFILE_REPLACE_EXISTING, MOVEFILE_WRITE_THROUGH,
@@ -69,6 +72,17 @@ pub(super) fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+pub(super) fn make_executable(_path: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+pub(super) fn hard_link_unsupported(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error().map(|code| code as u32),
+        Some(ERROR_NOT_SUPPORTED | ERROR_INVALID_FUNCTION | ERROR_TOO_MANY_LINKS)
+    )
 }
 
 pub(super) fn sync_dir(_dir: &Path) -> io::Result<()> {
