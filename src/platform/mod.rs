@@ -8,6 +8,8 @@
 //!   [`sync_dir`] (make renames and creations in a directory survive a power loss).
 //! - **Installing an executable**: [`make_executable`], and [`hard_link_unsupported`] to tell
 //!   a filesystem without hard links from a failure.
+//! - **Locks and positional writes**: [`lock_holder`] names the process holding a lock where
+//!   the system can tell; [`write_all_at`] writes at an offset.
 //! - **No-follow opens**: [`open_state`] and [`open_state_dir`] never follow a link planted at
 //!   the last component of the path; [`refusal`] tells such a refusal from an I/O error.
 //!
@@ -86,6 +88,23 @@ pub fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
     imp::replace_file(from, to)
 }
 
+/// The pid holding a lock (`std::fs::File::lock` and kin) on the file `meta` describes, read
+/// without taking a lock: `Ok(Some(pid))` held, `Ok(None)` free. Linux: from `/proc/locks`
+/// (the owner of a `FLOCK` line on the file's device and inode; blocked waiters do not
+/// count). Elsewhere (other Unixes, Windows, which has no such listing): an error of kind
+/// `Unsupported`, and the caller probes with `try_lock_shared` instead. Errors: reading
+/// `/proc/locks`.
+pub fn lock_holder(meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
+    imp::lock_holder(meta)
+}
+
+/// Writes all of `buf` at byte `offset` of `file` (Unix: `pwrite(2)`, the file position
+/// untouched; Windows: `WriteFile` at an offset, which moves the file position). Errors: the
+/// write's.
+pub fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    imp::write_all_at(file, buf, offset)
+}
+
 /// Makes the installed file `path` executable by everyone who can read it. Unix: mode
 /// `0755`. Windows: does nothing and succeeds (whether a file runs is decided by its
 /// extension and ACL, not a mode bit). Errors (Unix): `chmod`'s.
@@ -124,6 +143,32 @@ mod tests {
         assert_eq!(std::fs::read(&to).unwrap(), b"new");
         assert!(!from.exists());
         sync_dir(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn lock_holder_names_this_process_while_it_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let file = File::create(&path).unwrap();
+        let free = lock_holder(&file.metadata().unwrap());
+        file.lock().unwrap();
+        let held = lock_holder(&file.metadata().unwrap());
+        if cfg!(target_os = "linux") {
+            assert_eq!(free.unwrap(), None);
+            assert_eq!(held.unwrap(), Some(std::process::id() as i32));
+        } else {
+            assert_eq!(held.unwrap_err().kind(), io::ErrorKind::Unsupported);
+        }
+    }
+
+    #[test]
+    fn write_all_at_overwrites_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abcdef").unwrap();
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        write_all_at(&file, b"XY", 2).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"abXYef");
     }
 
     #[test]

@@ -49,6 +49,48 @@ pub(super) fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
     std::fs::rename(from, to)
 }
 
+#[cfg(target_os = "linux")]
+pub(super) fn lock_holder(meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
+    use std::os::unix::fs::MetadataExt;
+    let locks = std::fs::read_to_string("/proc/locks")?;
+    Ok(proc_locks_flock_owner(&locks, meta.dev(), meta.ino()))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn lock_holder(_meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+/// The pid owning a FLOCK on device `dev`, inode `ino`, according to `/proc/locks` text.
+/// Lines look like `1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF` (device as
+/// `major:minor` in hex; see proc(5)). Blocked waiters (`1: -> FLOCK ...`) do not count.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+fn proc_locks_flock_owner(locks: &str, dev: u64, ino: u64) -> Option<i32> {
+    let major = nix::sys::stat::major(dev);
+    let minor = nix::sys::stat::minor(dev);
+    locks.lines().find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.get(1) != Some(&"FLOCK") {
+            return None;
+        }
+        let mut parts = f.get(5)?.split(':');
+        let (ma, mi, i) = (parts.next()?, parts.next()?, parts.next()?);
+        let same = u64::from_str_radix(ma, 16).ok() == Some(major)
+            && u64::from_str_radix(mi, 16).ok() == Some(minor)
+            && i.parse::<u64>().ok() == Some(ino);
+        if same {
+            f.get(4)?.parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
+pub(super) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.write_all_at(buf, offset)
+}
+
 pub(super) fn make_executable(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
@@ -63,4 +105,22 @@ pub(super) fn hard_link_unsupported(err: &io::Error) -> bool {
 
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir).and_then(|d| d.sync_all())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_locks_parsing() {
+        let text = "1: FLOCK  ADVISORY  WRITE 99 fd:01:1234 0 EOF\n\
+                    2: -> FLOCK  ADVISORY  WRITE 98 00:2a:77 0 EOF\n";
+        let dev = nix::sys::stat::makedev(0xfd, 1);
+        assert_eq!(proc_locks_flock_owner(text, dev, 1234), Some(99));
+        assert_eq!(proc_locks_flock_owner(text, dev, 1235), None);
+        assert_eq!(
+            proc_locks_flock_owner(text, nix::sys::stat::makedev(0, 0x2a), 77),
+            None
+        );
+    }
 }

@@ -74,6 +74,26 @@ pub(super) fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
     Ok(())
 }
 
+pub(super) fn lock_holder(_meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+pub(super) fn write_all_at(file: &File, mut buf: &[u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_write(buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                buf = &buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn make_executable(_path: &Path) -> io::Result<()> {
     Ok(())
 }
