@@ -9,7 +9,8 @@
 //! - **Installing an executable**: [`make_executable`], and [`hard_link_unsupported`] to tell
 //!   a filesystem without hard links from a failure.
 //! - **Locks and positional writes**: [`lock_holder`] names the process holding a lock where
-//!   the system can tell; [`write_all_at`] writes at an offset.
+//!   the system can tell; [`write_all_at`] writes at an offset; [`file_identity`] tells one
+//!   file from another; [`make_inheritable`] hands a handle (and its lock) to children.
 //! - **No-follow opens**: [`open_state`] and [`open_state_dir`] never follow a link planted at
 //!   the last component of the path; [`refusal`] tells such a refusal from an I/O error.
 //!
@@ -105,6 +106,22 @@ pub fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     imp::write_all_at(file, buf, offset)
 }
 
+/// The identity of the open file `file`, equal for two handles on one file and different
+/// for any other file, as long as both exist: Unix `(st_dev, st_ino)`; Windows the volume
+/// serial number and the 64-bit file index (`GetFileInformationByHandle`). Errors: the
+/// `fstat`'s or the call's.
+pub fn file_identity(file: &File) -> io::Result<(u64, u64)> {
+    imp::file_identity(file)
+}
+
+/// Lets child processes started from now on inherit `file`, and with it the lock on it
+/// (Unix: clears `FD_CLOEXEC`; the `flock` belongs to the shared open file description.
+/// Windows: sets `HANDLE_FLAG_INHERIT`; std's spawn inherits inheritable handles). Errors: the
+/// system call's.
+pub fn make_inheritable(file: &File) -> io::Result<()> {
+    imp::make_inheritable(file)
+}
+
 /// Makes the installed file `path` executable by everyone who can read it. Unix: mode
 /// `0755`. Windows: does nothing and succeeds (whether a file runs is decided by its
 /// extension and ACL, not a mode bit). Errors (Unix): `chmod`'s.
@@ -159,6 +176,17 @@ mod tests {
         } else {
             assert_eq!(held.unwrap_err().kind(), io::ErrorKind::Unsupported);
         }
+    }
+
+    #[test]
+    fn file_identity_tells_files_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::write(&b, b"x").unwrap();
+        let id = |p: &Path| file_identity(&File::open(p).unwrap()).unwrap();
+        assert_eq!(id(&a), id(&a));
+        assert_ne!(id(&a), id(&b));
     }
 
     #[test]

@@ -91,6 +91,20 @@ pub(super) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<(
     file.write_all_at(buf, offset)
 }
 
+pub(super) fn file_identity(file: &File) -> io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = file.metadata()?;
+    Ok((meta.dev(), meta.ino()))
+}
+
+pub(super) fn make_inheritable(file: &File) -> io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    use std::os::fd::AsRawFd;
+    fcntl(file.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
+        .map(|_| ())
+        .map_err(io::Error::from)
+}
+
 pub(super) fn make_executable(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
