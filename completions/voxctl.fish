@@ -81,7 +81,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l state-dir -d 'vo
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l tag -d 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l jobs -d 'Parts downloaded at the same time (1-64)' -r -f
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured up to 60s). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r -f
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retries -d 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured up to 60s). Per part and source for the whole run, refilled only by new data, so a part gets at most 17 x N retries' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l retry-delay -d 'The first retry delay; it doubles each retry, up to 60s (0: retry at once)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l connect-timeout -d 'Time allowed to connect to a server (more than 0)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l read-timeout -d 'Longest silence allowed while receiving data (more than 0; no setting without a limit: a silent server would hang the fetch forever); a body must also average 1 KiB/s over each such window' -r -f
