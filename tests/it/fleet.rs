@@ -333,3 +333,32 @@ fn a_mirror_killed_mid_part_hands_over_to_the_origin_from_the_byte_reached() {
     assert_eq!(served[1]["source"], origin.url());
     assert_eq!(served[1]["bytes"], bytes.len() as u64 - from);
 }
+
+/// A whole-file release (one SHA-256 for the asset, no part digest) whose only mirror flips a
+/// byte: the whole file does not verify, nothing is installed (exit 3), and the error names
+/// the mirror that served bytes of it, with the way out.
+#[test]
+fn a_whole_file_that_fails_its_digest_names_the_mirror_that_served_it() {
+    let fx = Fixture::new();
+    let bytes = f::data(2 * MB, 407);
+    f::whole_release(&fx.rel(), ASSET, &bytes);
+    let origin = Server::start(&fx.rel());
+    let mirror = Server::start(&fx.rel());
+    mirror.set(|s| {
+        s.flip.insert(format!("/{ASSET}"), 12_345);
+    });
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--mirror", &mirror.url()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("bytes of it came from mirror {}", mirror.url())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run again without --mirror"), "{stderr}");
+    assert!(!fx.installed().exists());
+}
