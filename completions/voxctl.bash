@@ -266,7 +266,7 @@ _voxctl() {
             return 0
             ;;
         voxctl__subcmd__fetch)
-            opts="-q -v -h -w --variant --data-dir --source --mirror --force --pubkey-file --tauri-conf --repair --skip-compat-check --seed --no-delta --dry-run --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --pubkey --detect-timeout --max-size --wait"
+            opts="-q -v -h -w --variant --data-dir --source --mirror --force --pubkey-file --tauri-conf --allow-downgrade --repair --skip-compat-check --seed --no-delta --dry-run --quiet --verbose --json --yes --state-dir --help --app --tag --jobs --retries --retry-delay --connect-timeout --read-timeout --pubkey --detect-timeout --max-size --wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -176,6 +176,7 @@ fn fetch_settings(
         repair: None,
         cancel: cancel.clone(),
         delta: Default::default(),
+        allow_downgrade: false,
         dry_run: false,
     })
 }

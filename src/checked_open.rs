@@ -299,7 +299,18 @@ pub struct TooLarge {
 /// never trusted: `/dev/zero`, a growing file or a pipe is stopped at `cap + 1` bytes).
 /// Errors with [`TooLarge`] naming `path` when there is more; read errors name `path`.
 pub fn read_capped(reader: impl Read, cap: u64, path: &Path) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    read_capped_sized(reader, cap, 0, path)
+}
+
+/// [`read_capped`] into a buffer allocated for `expected` bytes (at most `cap`) up front, so
+/// a large file is read without the copies of a growing buffer.
+pub fn read_capped_sized(
+    reader: impl Read,
+    cap: u64,
+    expected: u64,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(usize::try_from(expected.min(cap)).unwrap_or(0));
     reader
         .take(cap.saturating_add(1))
         .read_to_end(&mut buf)
@@ -368,7 +379,7 @@ pub fn read_foreign(
         ))
         .into());
     }
-    match (read_capped(&file, cap, path), too_large) {
+    match (read_capped_sized(&file, cap, meta.len(), path), too_large) {
         (Err(e), Some(typed)) if e.downcast_ref::<TooLarge>().is_some() => {
             Err(typed(format!("{e}; refusing to read it")).into())
         }

@@ -221,6 +221,232 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
 }
 
+/// Checks index `bytes` (see the module docs for what is refused) and calls `each` with
+/// every chunk's number and the chunk, in order, and the number of chunks (at most
+/// `bytes.len() / 36`, so an allocation sized by it is bounded by the input). Returns the
+/// header's fields.
+fn check(
+    bytes: &[u8],
+    mut each: impl FnMut(usize, usize, Chunk),
+) -> Result<(Params, u64, Sha256), Error> {
+    let bad = |what: String| Error::Integrity(format!("chunk index: {what}"));
+    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+        return Err(bad("not a chunk index (no VXCHUNKS magic)".into()));
+    }
+    if bytes.len() as u64 > INDEX_CAP {
+        return Err(bad(format!(
+            "{} bytes, over the {INDEX_CAP}-byte limit",
+            bytes.len()
+        )));
+    }
+    if bytes.len() < 10 {
+        return Err(bad(format!("truncated at {} bytes", bytes.len())));
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    if version != VERSION {
+        return Err(Error::Integrity(format!(
+            "unknown chunk index version {version}: this voxctl reads version {VERSION}; \
+             upgrade voxctl to use this release's index"
+        )));
+    }
+    if bytes.len() < HEADER_LEN {
+        return Err(bad(format!(
+            "truncated at {} bytes, inside its {HEADER_LEN}-byte header",
+            bytes.len()
+        )));
+    }
+    if bytes[10] != CHUNKER_FASTCDC_2020 {
+        return Err(bad(format!(
+            "unknown chunker id {} (this voxctl knows {CHUNKER_FASTCDC_2020} = FastCDC 2020)",
+            bytes[10]
+        )));
+    }
+    if bytes[11] != HASH_BLAKE3 {
+        return Err(bad(format!(
+            "unknown chunk hash id {} (this voxctl knows {HASH_BLAKE3} = BLAKE3-256)",
+            bytes[11]
+        )));
+    }
+    let params = Params {
+        min: u32_at(bytes, 12),
+        avg: u32_at(bytes, 16),
+        max: u32_at(bytes, 20),
+    };
+    params.validate()?;
+    let size = u64_at(bytes, 24);
+    let sha256 = Sha256(bytes[32..64].try_into().expect("32 bytes"));
+    let n = u64_at(bytes, 64);
+    let expected = n
+        .checked_mul(ENTRY_LEN as u64)
+        .and_then(|n| n.checked_add(HEADER_LEN as u64));
+    if expected != Some(bytes.len() as u64) {
+        return Err(bad(format!(
+            "{} bytes long, but its header lists {n} chunks ({} bytes)",
+            bytes.len(),
+            expected.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+        )));
+    }
+    if n == 0 && size > 0 {
+        return Err(bad(format!("no chunks listed for a {size}-byte asset")));
+    }
+    let mut offset = 0u64;
+    for (i, e) in bytes[HEADER_LEN..].chunks_exact(ENTRY_LEN).enumerate() {
+        let len = u32_at(e, 0);
+        let last = i as u64 + 1 == n;
+        if len == 0 || len > params.max {
+            return Err(bad(format!(
+                "chunk {i} is {len} bytes, not 1 to {} (the maximum)",
+                params.max
+            )));
+        }
+        if len < params.min && !last {
+            return Err(bad(format!(
+                "chunk {i} is {len} bytes, under the minimum {} (only the last may be)",
+                params.min
+            )));
+        }
+        each(
+            i,
+            n as usize,
+            Chunk {
+                offset,
+                len,
+                hash: e[4..].try_into().expect("32 bytes"),
+            },
+        );
+        offset += u64::from(len);
+        if offset > size {
+            return Err(bad(format!(
+                "chunks 0..={i} already cover {offset} bytes, past the asset's {size}"
+            )));
+        }
+    }
+    if offset != size {
+        return Err(bad(format!(
+            "chunks cover {offset} bytes, but the asset is {size} bytes"
+        )));
+    }
+    Ok((params, size, sha256))
+}
+
+/// How many chunks share one stored offset in a [`Table`]: a chunk's offset is the stored
+/// offset of its group plus the lengths of the chunks before it in the group.
+const GROUP: usize = 64;
+
+/// A chunk index in its file format, for a differential fetch: about 36 bytes a chunk (the
+/// index file itself, kept as read, plus one `u64` offset per [`GROUP`] chunks), where an
+/// [`Index`] takes 48. Chunks are looked up by number; [`Table::chunk`] computes an offset
+/// from at most `GROUP - 1` lengths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The chunk sizes the asset was cut with.
+    pub params: Params,
+    /// The asset's size in bytes.
+    pub size: u64,
+    /// The asset's SHA-256.
+    pub sha256: Sha256,
+    /// The index file: header, then one [`ENTRY_LEN`]-byte entry a chunk.
+    bytes: Vec<u8>,
+    /// The offset of chunk `GROUP * g`, for each group `g`.
+    starts: Vec<u64>,
+}
+
+impl Table {
+    /// Parses untrusted index bytes as [`Index::parse`] does (the same refusals, errors with
+    /// [`Error::Integrity`]), keeping them: nothing per chunk is allocated beyond them but
+    /// one offset per [`GROUP`] chunks.
+    pub fn parse(bytes: Vec<u8>) -> Result<Table, Error> {
+        let mut starts = Vec::new();
+        let (params, size, sha256) = check(&bytes, |i, count, c| {
+            if i == 0 {
+                starts.reserve_exact(count.div_ceil(GROUP));
+            }
+            if i % GROUP == 0 {
+                starts.push(c.offset);
+            }
+        })?;
+        Ok(Table {
+            params,
+            size,
+            sha256,
+            bytes,
+            starts,
+        })
+    }
+
+    /// The number of chunks.
+    pub fn len(&self) -> usize {
+        (self.bytes.len() - HEADER_LEN) / ENTRY_LEN
+    }
+
+    /// Whether the index lists no chunk (an empty asset).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn entry(&self, id: usize) -> &[u8] {
+        let at = HEADER_LEN + id * ENTRY_LEN;
+        &self.bytes[at..at + ENTRY_LEN]
+    }
+
+    /// Chunk `id`'s length in bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `id >= self.len()`.
+    pub fn chunk_len(&self, id: usize) -> u32 {
+        u32_at(self.entry(id), 0)
+    }
+
+    /// Chunk `id`'s BLAKE3-256.
+    ///
+    /// # Panics
+    ///
+    /// If `id >= self.len()`.
+    pub fn hash(&self, id: usize) -> &Hash {
+        self.entry(id)[4..].try_into().expect("32 bytes")
+    }
+
+    /// Chunk `id`: its offset, length and hash.
+    ///
+    /// # Panics
+    ///
+    /// If `id >= self.len()`.
+    pub fn chunk(&self, id: usize) -> Chunk {
+        let group = id / GROUP;
+        let offset = self.starts[group]
+            + (group * GROUP..id)
+                .map(|i| u64::from(self.chunk_len(i)))
+                .sum::<u64>();
+        Chunk {
+            offset,
+            len: self.chunk_len(id),
+            hash: *self.hash(id),
+        }
+    }
+
+    /// Every chunk, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Chunk> + '_ {
+        let mut offset = 0u64;
+        (0..self.len()).map(move |id| {
+            let len = self.chunk_len(id);
+            let c = Chunk {
+                offset,
+                len,
+                hash: *self.hash(id),
+            };
+            offset += u64::from(len);
+            c
+        })
+    }
+}
+
+impl From<&Index> for Table {
+    fn from(index: &Index) -> Table {
+        Table::parse(index.to_bytes()).expect("an Index is always valid")
+    }
+}
+
 impl Index {
     /// The index file's bytes (version [`VERSION`]).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -241,101 +467,13 @@ impl Index {
     /// docs for what is refused). Memory is bounded by the input: the chunk count is checked
     /// against the length before anything is allocated.
     pub fn parse(bytes: &[u8]) -> Result<Index, Error> {
-        let bad = |what: String| Error::Integrity(format!("chunk index: {what}"));
-        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
-            return Err(bad("not a chunk index (no VXCHUNKS magic)".into()));
-        }
-        if bytes.len() as u64 > INDEX_CAP {
-            return Err(bad(format!(
-                "{} bytes, over the {INDEX_CAP}-byte limit",
-                bytes.len()
-            )));
-        }
-        if bytes.len() < 10 {
-            return Err(bad(format!("truncated at {} bytes", bytes.len())));
-        }
-        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if version != VERSION {
-            return Err(Error::Integrity(format!(
-                "unknown chunk index version {version}: this voxctl reads version {VERSION}; \
-                 upgrade voxctl to use this release's index"
-            )));
-        }
-        if bytes.len() < HEADER_LEN {
-            return Err(bad(format!(
-                "truncated at {} bytes, inside its {HEADER_LEN}-byte header",
-                bytes.len()
-            )));
-        }
-        if bytes[10] != CHUNKER_FASTCDC_2020 {
-            return Err(bad(format!(
-                "unknown chunker id {} (this voxctl knows {CHUNKER_FASTCDC_2020} = FastCDC 2020)",
-                bytes[10]
-            )));
-        }
-        if bytes[11] != HASH_BLAKE3 {
-            return Err(bad(format!(
-                "unknown chunk hash id {} (this voxctl knows {HASH_BLAKE3} = BLAKE3-256)",
-                bytes[11]
-            )));
-        }
-        let params = Params {
-            min: u32_at(bytes, 12),
-            avg: u32_at(bytes, 16),
-            max: u32_at(bytes, 20),
-        };
-        params.validate()?;
-        let size = u64_at(bytes, 24);
-        let sha256 = Sha256(bytes[32..64].try_into().expect("32 bytes"));
-        let count = u64_at(bytes, 64);
-        let expected = count
-            .checked_mul(ENTRY_LEN as u64)
-            .and_then(|n| n.checked_add(HEADER_LEN as u64));
-        if expected != Some(bytes.len() as u64) {
-            return Err(bad(format!(
-                "{} bytes long, but its header lists {count} chunks ({} bytes)",
-                bytes.len(),
-                expected.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
-            )));
-        }
-        if count == 0 && size > 0 {
-            return Err(bad(format!("no chunks listed for a {size}-byte asset")));
-        }
-        // count <= bytes.len() / 36 now: the allocation is bounded by the input.
-        let mut chunks = Vec::with_capacity(count as usize);
-        let mut offset = 0u64;
-        for (i, e) in bytes[HEADER_LEN..].chunks_exact(ENTRY_LEN).enumerate() {
-            let len = u32_at(e, 0);
-            let last = i as u64 + 1 == count;
-            if len == 0 || len > params.max {
-                return Err(bad(format!(
-                    "chunk {i} is {len} bytes, not 1 to {} (the maximum)",
-                    params.max
-                )));
+        let mut chunks = Vec::new();
+        let (params, size, sha256) = check(bytes, |i, count, c| {
+            if i == 0 {
+                chunks.reserve_exact(count);
             }
-            if len < params.min && !last {
-                return Err(bad(format!(
-                    "chunk {i} is {len} bytes, under the minimum {} (only the last may be)",
-                    params.min
-                )));
-            }
-            chunks.push(Chunk {
-                offset,
-                len,
-                hash: e[4..].try_into().expect("32 bytes"),
-            });
-            offset += u64::from(len);
-            if offset > size {
-                return Err(bad(format!(
-                    "chunks 0..={i} already cover {offset} bytes, past the asset's {size}"
-                )));
-            }
-        }
-        if offset != size {
-            return Err(bad(format!(
-                "chunks cover {offset} bytes, but the asset is {size} bytes"
-            )));
-        }
+            chunks.push(c);
+        })?;
         Ok(Index {
             params,
             size,
@@ -830,6 +968,8 @@ mod tests {
             let err = Index::parse(&bytes).unwrap_err();
             assert!(matches!(err, Error::Integrity(_)), "{what}: {err}");
             assert!(err.to_string().contains(what), "{what}: {err}");
+            let table = Table::parse(bytes).unwrap_err();
+            assert_eq!(table.to_string(), err.to_string(), "{what}");
         }
         let mut v2 = good.clone();
         v2[8] = 2;
@@ -844,6 +984,36 @@ mod tests {
         tail.extend_from_slice(&entry(256, &[1; 32]));
         tail.extend_from_slice(&entry(1, &[2; 32]));
         assert_eq!(Index::parse(&tail).unwrap().chunks[1].offset, 256);
+    }
+
+    /// The compact table answers exactly what the index does, for every chunk (across and
+    /// inside offset groups, the last one partial), and keeps 36 bytes a chunk.
+    #[test]
+    fn a_table_reads_every_chunk_as_the_index_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("asset");
+        std::fs::write(&path, data(200_003, 11)).unwrap();
+        let p = Params::with_avg(256).unwrap();
+        let index = Index::of_file(&path, p, &Cancel::new()).unwrap();
+        assert!(index.chunks.len() > 3 * GROUP, "{}", index.chunks.len());
+        assert!(!index.chunks.len().is_multiple_of(GROUP));
+        let table = Table::from(&index);
+        assert_eq!(
+            (table.params, table.size, table.sha256, table.len()),
+            (index.params, index.size, index.sha256, index.chunks.len())
+        );
+        assert_eq!(table.iter().collect::<Vec<_>>(), index.chunks);
+        for (id, c) in index.chunks.iter().enumerate() {
+            assert_eq!(table.chunk(id), *c, "chunk {id}");
+            assert_eq!((table.chunk_len(id), table.hash(id)), (c.len, &c.hash));
+        }
+        assert_eq!(
+            table.bytes.capacity(),
+            HEADER_LEN + ENTRY_LEN * index.chunks.len()
+        );
+        assert_eq!(table.starts.len(), index.chunks.len().div_ceil(GROUP));
+        let empty = Table::parse(header(Params::DEFAULT, 0, &Sha256::of(b""), 0).to_vec()).unwrap();
+        assert!(empty.is_empty() && empty.iter().next().is_none());
     }
 
     #[test]

@@ -280,7 +280,7 @@ pub struct FetchArgs {
     #[arg(long = "mirror", env = "VOXCTL_MIRRORS", value_delimiter = ' ', value_name = "URL|DIR", hide_env = true, value_hint = ValueHint::DirPath)]
     pub mirrors: Vec<String>,
     /// The release tag: selects the GitHub release when no --source is given; recorded as
-    /// the installed version.
+    /// the installed version unless the release's signed manifest states one.
     #[arg(long)]
     pub tag: Option<String>,
     /// Parts downloaded at the same time (1-64).
@@ -316,6 +316,10 @@ pub struct FetchArgs {
     /// The keys trusted to sign the release.
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// Install a signed release even when its version is older than the installed one
+    /// (otherwise refused, exit 5). Only a signed manifest's app_version counts, never --tag.
+    #[arg(long, conflicts_with = "repair")]
+    pub allow_downgrade: bool,
     /// Bring a damaged install back to its recorded build, from the release it came from
     /// (the install record's source; --source is not used): files are checked first, and
     /// nothing is downloaded when all are intact; an archive install gets only its broken

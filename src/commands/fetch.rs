@@ -146,6 +146,7 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             keys: super::sign::keyring(&args.keys)?,
             cancel,
             delta: Default::default(),
+            allow_downgrade: false,
             dry_run: false,
         });
     }
@@ -200,6 +201,7 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             disabled: args.no_delta,
             seeds: args.seed.clone(),
         },
+        allow_downgrade: args.allow_downgrade,
         dry_run: args.dry_run,
     })
 }

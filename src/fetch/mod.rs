@@ -29,6 +29,7 @@
 
 pub mod archive;
 pub mod delta;
+pub mod downgrade;
 mod download;
 pub mod event;
 pub mod hashing;
@@ -114,6 +115,9 @@ pub struct Settings {
     pub cancel: Cancel,
     /// Differential fetch: `--no-delta`, `--seed FILE` ([`delta`]).
     pub delta: delta::Delta,
+    /// `--allow-downgrade`: install a signed release older than the installed one
+    /// ([`downgrade`]; otherwise [`Error::Refused`], exit 5).
+    pub allow_downgrade: bool,
     /// `--dry-run`: discover the release, read the seeds and report the plan
     /// ([`Event::DeltaPlanned`]), then stop ([`Outcome::DryRun`]): nothing is downloaded or
     /// written.
@@ -241,6 +245,8 @@ pub(crate) struct Download {
     report: Reporter,
     /// The asset signature to check over the bytes as the whole-file SHA-256 reads them.
     prehash: Option<signed::PrehashSpec>,
+    /// The release's signed version, recorded as the installed one ([`downgrade`]).
+    signed_version: Option<String>,
 }
 
 impl Download {
@@ -383,6 +389,7 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///     repair: None,
 ///     cancel: Cancel::new(), // keep a clone for the app's cancel button
 ///     delta: Default::default(), // chunk index used when the release has one
+///     allow_downgrade: false,
 ///     dry_run: false,
 /// };
 /// let report: fetch::Reporter = Arc::new(|ev: &Event| {
@@ -524,6 +531,15 @@ async fn fetch_holding(
     outcome
 }
 
+/// The release's version as its signature vouches for it: the `app_version` of a signed
+/// `S.manifest.json` (the pinning file of that layout). `None` when nothing signed states one.
+fn signed_version(auth: &signed::Authentication, plan: &Plan) -> Option<String> {
+    match (auth, plan.layout) {
+        (signed::Authentication::Pinned(_), Layout::ManifestJson) => plan.version.clone(),
+        _ => None,
+    }
+}
+
 /// [`fetch`] once the plan is known: authenticate, check the install record, download,
 /// verify, install.
 async fn download_and_install(
@@ -617,6 +633,18 @@ async fn download_and_install(
         }
     }
 
+    // Rollback protection, with the version the signature vouches for (never `--tag`). A
+    // repair keeps the recorded build, so it is never a downgrade.
+    let signed_version = signed_version(&auth, &plan);
+    if settings.repair.is_none() {
+        downgrade::check(
+            &settings.asset,
+            signed_version.as_deref(),
+            backends.read_record(&settings.asset)?.as_ref(),
+            settings.allow_downgrade,
+        )?;
+    }
+
     // Differential fetch: the release's chunk index, when it has one and it is wanted.
     let index = if settings.delta.disabled || settings.repair.is_some() {
         None
@@ -662,6 +690,7 @@ async fn download_and_install(
     };
     let download = Arc::new(Download {
         prehash,
+        signed_version,
         plan: plan.clone(),
         remote,
         data: data.clone(),
@@ -999,9 +1028,11 @@ async fn install(
         path: target.to_path_buf(),
         sha256: download.plan.sha256,
         size: download.plan.size,
-        version: settings
-            .tag
+        // A signed version is what the release is, whatever tag it was asked by.
+        version: download
+            .signed_version
             .clone()
+            .or_else(|| settings.tag.clone())
             .or_else(|| resolved.as_ref().map(|(_, tag)| tag.clone()))
             .or_else(|| download.plan.version.clone()),
         // Where it came from as resolved: a "latest" URL is recorded as its tag's, so a

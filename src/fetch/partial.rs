@@ -17,7 +17,10 @@
 //! error) and after an install; the `.partial/` directory goes with its last asset. Before
 //! the data file is allocated, the filesystem's free space is checked (`statvfs`), so a
 //! release larger than the disk fails at once, naming what is needed and what is available
-//! ([`NoSpace`]).
+//! ([`NoSpace`]). The data file is preallocated only while that leaves [`reserve_margin`]
+//! free (else it is sparse), and a download that stops with its data kept gives back what it
+//! reserved for bytes that never came ([`DataFile::release_unwritten`]): part sizes a server
+//! states unsigned (`HEAD`) can hold no disk space beyond what it actually sent.
 //!
 //! The directory belongs to the fetch holding the asset's slot: `voxctl remove` takes the
 //! same slot. Removed anyway (by hand) while a fetch writes, the data file lives on unnamed
@@ -352,13 +355,30 @@ impl DataFile {
             file.set_len(0)
                 .with_context(|| format!("cannot truncate {}", path.display()))?;
         }
-        // What the file still needs allocated: all of it when new, the holes of a sparse one.
+        // What the file still needs allocated: all of it when new, the holes of a sparse one
+        // (or of one whose unwritten rest was given back, [`DataFile::release_unwritten`]).
         let allocated = stat(&file)?.blocks().saturating_mul(512);
-        ensure_space(partial.dir(), plan.size.saturating_sub(allocated))?;
-        if len != plan.size {
-            preallocate(&file, plan.size).with_context(|| {
-                format!("cannot allocate {} bytes for {}", plan.size, path.display())
-            })?;
+        let needed = plan.size.saturating_sub(allocated);
+        let available = ensure_space(partial.dir(), needed)?;
+        if len != plan.size || needed > 0 {
+            // Sizes may come from a server's unsigned `Content-Length`: a reservation never
+            // takes the filesystem's last [`reserve_margin`] bytes. Beyond that the file is
+            // sparse and takes space only as bytes arrive.
+            let margin = reserve_margin(partial.dir())?;
+            if needed.saturating_add(margin) <= available {
+                preallocate(&file, plan.size).with_context(|| {
+                    format!("cannot allocate {} bytes for {}", plan.size, path.display())
+                })?;
+            } else {
+                tracing::info!(
+                    "{}: not preallocating {} bytes: that would leave less than {} free",
+                    path.display(),
+                    needed,
+                    crate::size::iec(margin)
+                );
+                file.set_len(plan.size)
+                    .with_context(|| format!("cannot size {}", path.display()))?;
+            }
         }
         Ok(DataFile {
             file,
@@ -546,6 +566,50 @@ impl DataFile {
             .with_context(|| format!("cannot fsync {}", self.path.display()))
     }
 
+    /// Gives back the space reserved for bytes that never arrived: punches a hole (the
+    /// file keeps its size, so the resume record still fits it) over each part's rest after
+    /// what it received, so a kept partial download holds only what was written, whatever
+    /// sizes the release claimed. A rerun reserves again ([`DataFile::open`]). Skipped while
+    /// a differential fetch tracks chunks (its verified chunks lie past the received
+    /// counts) and on filesystems that cannot punch holes.
+    pub fn release_unwritten(&self) -> Result<()> {
+        let tracking = self
+            .chunks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if tracking || self.vanished() {
+            return Ok(());
+        }
+        use rustix::fs::FallocateFlags;
+        for (i, &(offset, size)) in self.spans.iter().enumerate() {
+            let got = self.received(i).min(size);
+            if got == size {
+                continue;
+            }
+            match rustix::fs::fallocate(
+                &self.file,
+                FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+                offset + got,
+                size - got,
+            ) {
+                Ok(()) => {}
+                Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {
+                    return Ok(())
+                }
+                Err(e) => {
+                    return Err(std::io::Error::from(e)).with_context(|| {
+                        format!(
+                            "cannot release the unwritten space of {}",
+                            self.path.display()
+                        )
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `fsync`: data and metadata.
     pub fn sync_all(&self) -> Result<()> {
         self.file
@@ -604,10 +668,10 @@ pub fn available_space(dir: &Path) -> Result<u64> {
 }
 
 /// Errors with [`NoSpace`] when the filesystem of `dir` has fewer than `needed` bytes
-/// available.
-fn ensure_space(dir: &Path, needed: u64) -> Result<()> {
+/// available; else returns the bytes available (0 when nothing is needed: not asked).
+fn ensure_space(dir: &Path, needed: u64) -> Result<u64> {
     if needed == 0 {
-        return Ok(());
+        return Ok(0);
     }
     let available = available_space(dir)?;
     if available < needed {
@@ -618,7 +682,25 @@ fn ensure_space(dir: &Path, needed: u64) -> Result<()> {
         }
         .into());
     }
-    Ok(())
+    Ok(available)
+}
+
+/// The share of a filesystem a download's preallocation leaves free, in percent.
+pub const RESERVE_MARGIN_PERCENT: u64 = 5;
+/// The most [`reserve_margin`] asks to leave free, in bytes (1 GiB).
+pub const RESERVE_MARGIN_MAX: u64 = 1 << 30;
+
+/// The free space a download's data file is never preallocated into, in bytes:
+/// [`RESERVE_MARGIN_PERCENT`] of the size of the filesystem holding `dir`, at most
+/// [`RESERVE_MARGIN_MAX`]. A download whose reservation would cut into it is written sparse
+/// instead (space is taken only as bytes arrive), so sizes a server states without anything
+/// signing them (a text manifest's parts are sized by `HEAD`) cannot reserve the whole disk.
+pub fn reserve_margin(dir: &Path) -> Result<u64> {
+    let st = nix::sys::statvfs::statvfs(dir)
+        .with_context(|| format!("cannot read the size of {}", dir.display()))?;
+    #[allow(clippy::useless_conversion)]
+    let total = u64::from(st.blocks()).saturating_mul(u64::from(st.fragment_size()));
+    Ok((total / 100 * RESERVE_MARGIN_PERCENT).min(RESERVE_MARGIN_MAX))
 }
 
 /// Gives `file` a length of `size` bytes with the blocks allocated up front where the

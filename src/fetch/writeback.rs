@@ -60,6 +60,8 @@ impl Writeback {
             let state = self.data.state();
             self.data.sync_data()?;
             self.partial.write_record(&state)?;
+            // Kept for a rerun: only what arrived keeps its disk space.
+            self.data.release_unwritten()?;
         }
         Ok(())
     }

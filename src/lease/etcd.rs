@@ -29,6 +29,12 @@
 //! - `--wait`: a watch on `held` wakes waiters when it is deleted (release or expiry).
 //! - status/list: read both keys; time left is the etcd lease's `timetolive`.
 //!
+//! Test checkpoints ([`crate::testhook`], debug builds only), each between the read a
+//! transaction is derived from and that transaction, where a concurrent expiry or takeover
+//! must make the transaction's compares fail: `lease:etcd:acquire:txn`,
+//! `lease:etcd:release:txn` (releasing a held key) and `lease:etcd:release-expired:txn`
+//! (marking an expired record released).
+//!
 //! TTLs: etcd grants whole seconds, at least its minimum (1.5 x election timeout rounded up:
 //! 2 s on defaults); the TTL asked for is rounded up to whole seconds and the granted TTL is
 //! what is reported and recorded.
@@ -45,6 +51,7 @@ use serde_json::{json, Value};
 
 use self::gateway::{b64, Gateway, KeyValue, LeaseResponse, TxnResponse};
 use super::{clock, next_token, Attempt, Lease, LeaseInfo, LeaseName, LeaseStore, Standing, Token};
+use crate::testhook::checkpoint;
 use crate::Error;
 
 /// The key prefix used when the store URL names none.
@@ -160,6 +167,15 @@ impl EtcdStore {
         if g.id == 0 || g.ttl <= 0 {
             anyhow::bail!("etcd granted no usable lease for a {secs}s TTL: {g:?}");
         }
+        if g.ttl > secs.max(MAX_MIN_TTL_SECS) {
+            // Nothing uses the lease yet: revoke it, so no key is ever attached to it.
+            let _ = self.revoke(g.id).await;
+            anyhow::bail!(
+                "etcd granted a TTL of {}s for a {secs}s request; refusing it (etcd grants \
+                 what is asked, or its minimum TTL, at most {MAX_MIN_TTL_SECS}s)",
+                g.ttl
+            );
+        }
         Ok(g)
     }
 
@@ -189,7 +205,7 @@ impl EtcdStore {
         let (entry, standing) = match (held, record) {
             (Some(h), _) if ttl_left >= 0 => {
                 // timetolive truncates to whole seconds: round up, within the TTL.
-                let left_ms = ((ttl_left as u64 + 1) * 1000).min(h.entry.ttl_ms);
+                let left_ms = secs_to_ms(ttl_left.saturating_add(1)).min(h.entry.ttl_ms);
                 (&h.entry, Standing::Held { left_ms })
             }
             (Some(h), None) => (&h.entry, Standing::Expired { ago_ms: 0 }),
@@ -226,7 +242,7 @@ impl EtcdStore {
         let (grant, read) = futures_util::join!(self.grant(ttl), self.read(name));
         let (mut held, mut record) = read?;
         let grant = grant?;
-        let granted_ms = grant.ttl as u64 * 1000;
+        let granted_ms = secs_to_ms(grant.ttl);
         let (held_key, record_key) = (self.held_key(name), self.record_key(name));
         for _ in 0..1000 {
             if let Some(h) = &held {
@@ -259,6 +275,8 @@ impl EtcdStore {
             };
             let value = encode(&entry)?;
             let record_rev = record.as_ref().map_or(0, |r| r.kv.mod_revision);
+            // Between the read and the transaction that the compares guard.
+            checkpoint("lease:etcd:acquire:txn");
             let resp = self
                 .txn(json!({
                     "compare": [
@@ -331,7 +349,7 @@ impl EtcdStore {
     ) -> Result<Lease> {
         let h = self.holding(name, token).await?;
         match ttl {
-            Some(ttl) if ttl_secs(ttl) as u64 * 1000 != h.entry.ttl_ms => {
+            Some(ttl) if secs_to_ms(ttl_secs(ttl)) != h.entry.ttl_ms => {
                 self.move_to_new_lease(name, h, ttl).await
             }
             _ => self.keepalive(name, h).await,
@@ -352,7 +370,9 @@ impl EtcdStore {
             self.remember(name, None);
             return Err(not_current(name, h.token, held, record).into());
         }
-        Ok(lease_view(&h.entry, ka.ttl as u64 * 1000))
+        // A keepalive restores the TTL granted; more than that is not etcd's answer.
+        let ttl_ms = secs_to_ms(ka.ttl).min(h.entry.ttl_ms);
+        Ok(lease_view(&h.entry, ttl_ms))
     }
 
     async fn move_to_new_lease(
@@ -363,7 +383,7 @@ impl EtcdStore {
     ) -> Result<Lease> {
         let grant = self.grant(ttl).await?;
         let mut entry = h.entry.clone();
-        entry.ttl_ms = grant.ttl as u64 * 1000;
+        entry.ttl_ms = secs_to_ms(grant.ttl);
         let value = encode(&entry)?;
         let (held_key, record_key) = (self.held_key(name), self.record_key(name));
         let resp = self
@@ -428,6 +448,7 @@ impl EtcdStore {
                         // Expired, and nobody took it over: mark it released.
                         let mut entry = r.entry.clone();
                         entry.state = "released".into();
+                        checkpoint("lease:etcd:release-expired:txn");
                         let resp = self
                             .txn(json!({
                                 "compare": [
@@ -464,6 +485,7 @@ impl EtcdStore {
             };
             let mut entry = h.entry.clone();
             entry.state = "released".into();
+            checkpoint("lease:etcd:release:txn");
             sent = Some(h.lease);
             let resp = self
                 .txn(json!({
@@ -595,6 +617,15 @@ impl LeaseStore for EtcdStore {
             }
         }
     }
+}
+
+/// The largest minimum TTL etcd can impose, in seconds: 1.5 x its election timeout, which
+/// etcd caps at 50 s. A grant above both this and the TTL asked for is refused.
+pub const MAX_MIN_TTL_SECS: i64 = 75;
+
+/// `secs` seconds in milliseconds, saturating (negative: 0).
+fn secs_to_ms(secs: i64) -> u64 {
+    u64::try_from(secs).unwrap_or(0).saturating_mul(1000)
 }
 
 /// The TTL to ask etcd for: whole seconds, rounded up, at least 1.

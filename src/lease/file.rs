@@ -20,7 +20,6 @@
 //! rather than counting as absent: fail closed, as the etcd store does.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -240,20 +239,12 @@ impl FileStore {
     fn owner_gone(&self, rec: &LeaseRecord) -> bool {
         match &rec.owner {
             None => false,
-            Some(Owner::Flock { file }) => {
+            Some(Owner::Flock { file, dev, ino }) => {
                 if file.contains('/') || rec.host != crate::process::hostname().unwrap_or_default()
                 {
                     return false;
                 }
-                match File::open(self.dir.join(file)) {
-                    // The holder creates it before writing the record and removes it only
-                    // when releasing: a missing file means the holder is gone.
-                    Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-                    Ok(f) => match f.try_lock() {
-                        Ok(()) => true, // nobody holds it; dropping `f` unlocks
-                        Err(_) => false,
-                    },
-                }
+                self.liveness_unlocked(&rec.name, file, dev.zip(*ino))
             }
             Some(Owner::Process {
                 pid,
@@ -266,6 +257,79 @@ impl FileStore {
                     && Some(boot_id) == crate::process::boot_id().as_ref()
                     && Some(pid_ns) == pid_namespace("self").as_ref()
                     && crate::process::start_time(*pid) != Some(*start_time)
+            }
+        }
+    }
+
+    /// Whether liveness file `file` of lease `name` is certainly abandoned: it is the very
+    /// file the holder created (`identity`: device and inode, when the record has them) and
+    /// nobody holds its lock. It is opened as every state file is ([`checked_open`]: no
+    /// symlink followed, no blocking on a FIFO, a regular private file). Anything else fails
+    /// closed, with a warning naming the file: missing (the holder removes it only when
+    /// releasing, so the record would say released), a symlink, a FIFO, a file of another
+    /// inode, or a lock that cannot be tried all leave the lease held until its TTL runs out,
+    /// so tampering with the file can never hand a running holder's lease to another.
+    fn liveness_unlocked(&self, name: &str, file: &str, identity: Option<(u64, u64)>) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let path = self.dir.join(file);
+        let held = |why: String| {
+            tracing::warn!(
+                "lease {name}: liveness file {} {why}; counting the lease as held until its \
+                 TTL runs out",
+                path.display()
+            );
+            false
+        };
+        let f = match checked_open::open_file(&path, OpenOptions::new().read(true), Rule::Private) {
+            Ok(f) => f,
+            Err(e) if checked_open::is_not_found(&e) && Error::find(&e).is_none() => {
+                return held("is missing".into())
+            }
+            Err(e) => return held(format!("cannot be checked: {e:#}")),
+        };
+        if let Some((dev, ino)) = identity {
+            match f.metadata() {
+                Ok(m) if (m.dev(), m.ino()) == (dev, ino) => {}
+                Ok(_) => {
+                    return held("was replaced (another inode than its holder created)".into())
+                }
+                Err(e) => return held(format!("cannot be checked: {e}")),
+            }
+        }
+        match f.try_lock() {
+            Ok(()) => true, // nobody holds it; dropping `f` unlocks
+            Err(TryLockError::WouldBlock) => false,
+            Err(TryLockError::Error(e)) => held(format!("cannot be locked: {e}")),
+        }
+    }
+
+    /// Removes temporary record files of lease `name` (`.NAME.OP.RANDOM.tmp`) left behind by
+    /// a writer killed between creating and renaming one. Called with `NAME.lock` held: every
+    /// writer creates and renames its temporary file while holding that lock, so any such
+    /// file present now belongs to a writer that has died. Only names of exactly that shape
+    /// (a 12-character alphanumeric random part) are removed, so another lease's files never
+    /// match.
+    fn remove_stale_temps(&self, name: &LeaseName) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let prefixes =
+            [Op::Acquire, Op::Renew, Op::Release].map(|op| temp_prefix(name.as_str(), op));
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(n) = file_name.to_str() else {
+                continue;
+            };
+            let stale = prefixes.iter().any(|p| {
+                n.strip_prefix(p.as_str())
+                    .and_then(|rest| rest.strip_suffix(".tmp"))
+                    .is_some_and(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+            });
+            if stale {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => tracing::debug!("removed stale {}", entry.path().display()),
+                    Err(e) => tracing::warn!("cannot remove stale {}: {e}", entry.path().display()),
+                }
             }
         }
     }
@@ -283,7 +347,7 @@ impl FileStore {
 
     /// Removes the liveness file of `rec`, if it has one (after a takeover or a release).
     fn remove_liveness(&self, rec: &LeaseRecord) {
-        if let Some(Owner::Flock { file }) = &rec.owner {
+        if let Some(Owner::Flock { file, .. }) = &rec.owner {
             if !file.contains('/') {
                 let _ = std::fs::remove_file(self.dir.join(file));
             }
@@ -303,6 +367,7 @@ impl FileStore {
         owner: OwnerSpec,
     ) -> Result<(Attempt, Option<File>)> {
         let _lock = self.lock(name)?;
+        self.remove_stale_temps(name);
         let previous = self.read(name)?;
         let now = clock::now()?;
         if let Some(rec) = &previous {
@@ -338,21 +403,29 @@ impl FileStore {
             OwnerSpec::Liveness => {
                 let file = format!("{name}.{token}.alive");
                 let path = self.dir.join(&file);
-                let f = OpenOptions::new()
-                    .read(true)
-                    .write(true)
-                    .create(true)
-                    .truncate(false)
-                    .mode(0o600)
-                    .custom_flags(libc_nofollow())
-                    .open(&path)
+                let f = checked_open::open_or_create(&path, 0o600, Rule::Private)
                     .with_context(|| format!("cannot create liveness file {}", path.display()))?;
-                f.try_lock().map_err(|e| {
-                    anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
+                // From here on, an error removes the file again: nothing else would.
+                let made = (|| {
+                    f.try_lock().map_err(|e| {
+                        anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
+                    })?;
+                    inheritable(&f).with_context(|| {
+                        format!("cannot share liveness file {}", path.display())
+                    })?;
+                    f.metadata()
+                        .with_context(|| format!("cannot stat {}", path.display()))
+                })();
+                let meta = made.inspect_err(|_| {
+                    let _ = std::fs::remove_file(&path);
                 })?;
-                inheritable(&f)
-                    .with_context(|| format!("cannot share liveness file {}", path.display()))?;
-                (Some(Owner::Flock { file }), Some(f))
+                use std::os::unix::fs::MetadataExt;
+                let owner = Owner::Flock {
+                    file,
+                    dev: Some(meta.dev()),
+                    ino: Some(meta.ino()),
+                };
+                (Some(owner), Some((f, path)))
             }
         };
         let rec = LeaseRecord {
@@ -369,17 +442,19 @@ impl FileStore {
             released: false,
             owner,
         };
-        self.write(&rec, Op::Acquire)?;
+        if let Err(e) = self.write(&rec, Op::Acquire) {
+            // No record names the liveness file: remove it, or it would stay forever.
+            if let Some((_, path)) = &alive {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        let alive = alive.map(|(f, _)| f);
         if let Some(prev) = &previous {
             self.remove_liveness(prev);
         }
         Ok((Attempt::Acquired(lease_view(&rec, &now)), alive))
     }
-}
-
-/// `O_NOFOLLOW`: the liveness file is a state file (docs/contract.md "State dir").
-fn libc_nofollow() -> i32 {
-    nix::fcntl::OFlag::O_NOFOLLOW.bits()
 }
 
 /// Clears close-on-exec on `f`, so a command started while it is open inherits it (and the

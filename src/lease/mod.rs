@@ -184,6 +184,13 @@ pub enum Owner {
     Flock {
         /// The liveness file's name, `NAME.TOKEN.alive`.
         file: String,
+        /// The device of the liveness file as created (`st_dev`); with `ino`, what tells
+        /// that file from one put at its name later. Absent in records of older voxctl.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dev: Option<u64>,
+        /// The inode of the liveness file as created (`st_ino`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ino: Option<u64>,
     },
     /// `lease acquire --owner-pid PID`: that exact process; gone only when, on this host and
     /// boot and in this pid namespace, the pid no longer has that start time.
@@ -605,6 +612,9 @@ pub fn acquire(store: &dyn LeaseStore, a: &Acquire) -> Result<Lease> {
                 }
                 Watch::Armed(w) => {
                     let recheck = w.recheck();
+                    // Armed, and the lease seen held after arming: a test can release it
+                    // here and time the wake-up against the recheck.
+                    crate::testhook::checkpoint("lease:acquire:wait");
                     w.wait(nap.min(recheck))
                 }
                 Watch::Poll => {

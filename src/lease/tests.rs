@@ -340,7 +340,7 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
         panic!("a fresh lease is free, and gets a liveness file")
     };
     let rec = record_in(dir.path(), "L");
-    let Some(Owner::Flock { file }) = rec.owner.clone() else {
+    let Some(Owner::Flock { file, .. }) = rec.owner.clone() else {
         panic!("{rec:?}")
     };
     let alive_path = dir.path().join(&file);
@@ -363,22 +363,45 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     let outside = LeaseRecord {
         owner: Some(Owner::Flock {
             file: alive_path.display().to_string(),
+            dev: None,
+            ino: None,
         }),
         ..rec.clone()
     };
     assert!(state(&outside).is_held(), "a path is not a liveness file");
+    // While the original is open (as a live holder keeps it), its inode cannot be reused.
+    let original = std::fs::File::open(&alive_path).unwrap();
     std::fs::remove_file(&alive_path).unwrap();
-    assert_eq!(state(&rec), Standing::Abandoned, "the file is gone");
+    assert!(
+        state(&rec).is_held(),
+        "a missing liveness file fails closed: held until the TTL"
+    );
+    std::fs::write(&alive_path, "").unwrap();
+    assert!(
+        state(&rec).is_held(),
+        "an unlocked file of another inode is not the holder's"
+    );
+    drop(original);
+    std::fs::remove_file(&alive_path).unwrap();
+    let expired = LeaseRecord {
+        expires_boot_ms: 0,
+        ..rec.clone()
+    };
+    std::fs::write(
+        dir.path().join("L.json"),
+        serde_json::to_vec(&expired).unwrap(),
+    )
+    .unwrap();
 
     // A release removes the liveness file.
     let (Attempt::Acquired(second), Some(_alive)) = store
         .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
         .unwrap()
     else {
-        panic!("an abandoned lease is taken over at once")
+        panic!("an expired lease is taken over")
     };
     assert!(second.token > lease.token);
-    let Some(Owner::Flock { file }) = record_in(dir.path(), "L").owner else {
+    let Some(Owner::Flock { file, .. }) = record_in(dir.path(), "L").owner else {
         panic!("a liveness owner")
     };
     assert!(dir.path().join(&file).exists());

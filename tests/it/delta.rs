@@ -290,7 +290,6 @@ fn a_lying_index_ends_in_a_full_download_that_verifies() {
     f::whole_release(&v3, ASSET, &new);
     let mut lying = index.clone();
     let (a, b) = (1, lying.chunks.len() - 2);
-    assert_eq!(lying.chunks[a].len, lying.chunks[a].len); // same layout kept
     let (ha, hb) = (lying.chunks[a].hash, lying.chunks[b].hash);
     if lying.chunks[a].len == lying.chunks[b].len {
         lying.chunks[a].hash = hb;
@@ -299,6 +298,13 @@ fn a_lying_index_ends_in_a_full_download_that_verifies() {
         // Different lengths: point chunk a at bytes of the old build that are elsewhere.
         lying.chunks[a].hash = hb;
     }
+    let lens = |i: &Index| i.chunks.iter().map(|c| c.len).collect::<Vec<u32>>();
+    assert_eq!(
+        lens(&lying),
+        lens(&index),
+        "the same layout, only hashes lie"
+    );
+    assert_ne!(lying, index);
     write_index(&v3, &lying);
     let out = fetch_json(&fx, &format!("{}/v3", srv.url()), &["--force"]);
     let ev = events(&out);

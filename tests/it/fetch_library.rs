@@ -51,6 +51,7 @@ fn settings(fx: &Fixture, source: &str, cancel: &Cancel) -> Settings {
         repair: None,
         cancel: cancel.clone(),
         delta: Default::default(),
+        allow_downgrade: false,
         dry_run: false,
     }
 }

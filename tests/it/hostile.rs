@@ -4,8 +4,11 @@
 //! the code docs/contract.md gives. The next attacker's case goes into the module of what they
 //! control.
 
+mod disk_space;
+mod etcd_gateway;
 mod gpu;
 mod install_records;
+mod leases;
 mod processes;
 mod releases;
 mod servers;

@@ -290,19 +290,39 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     let tmp = tempfile::tempdir().unwrap();
     let st = tmp.path();
     // Both stores print exactly what the library's types serialize to (`json` checks it).
-    let acq: Lease = json(&out(vox(st, &store).args([
+    let acq_out = out(vox(st, &store).args([
         "--json", "lease", "acquire", "L", "--ttl", "30s", "--holder", "me",
-    ])));
-    let _file_acq: Lease =
-        json(&out(voxctl_std(st).args([
-            "--json", "lease", "--store", "file", "acquire", "F",
-        ])));
+    ]));
+    let file_acq_out = out(voxctl_std(st).args([
+        "--json", "lease", "--store", "file", "acquire", "F", "--ttl", "30s", "--holder", "me",
+    ]));
+    let (acq, file_acq): (Lease, Lease) = (json(&acq_out), json(&file_acq_out));
+    assert_eq!(keys(&acq_out), keys(&file_acq_out));
+    assert_eq!(
+        (
+            file_acq.holder.as_str(),
+            file_acq.ttl_ms,
+            file_acq.name.as_str()
+        ),
+        ("me", 30_000, "F")
+    );
     assert_eq!((acq.holder.as_str(), acq.ttl_ms), ("me", 30_000));
     let token = acq.token.0;
     let status = recorded(&out(
         vox(st, &store).args(["--json", "lease", "status", "L"])
     ));
-    let _file_status = recorded(&out(voxctl_std(st).args(["--json", "lease", "status", "F"])));
+    let status_out = out(vox(st, &store).args(["--json", "lease", "status", "L"]));
+    let file_status_out = out(voxctl_std(st).args(["--json", "lease", "status", "F"]));
+    let file_status = recorded(&file_status_out);
+    assert_eq!(keys(&status_out), keys(&file_status_out));
+    assert_eq!(
+        (
+            file_status.state,
+            file_status.token,
+            file_status.holder.as_str()
+        ),
+        (LeaseState::Held, file_acq.token, "me")
+    );
     assert_eq!(status.state, LeaseState::Held);
     assert!(status.left_ms > 20_000, "{status:?}");
     let list: LeaseList = json(&out(vox(st, &store).args(["--json", "lease", "list"])));
@@ -349,11 +369,16 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     );
     assert_eq!(created_again, created, "in place: the same create_revision");
 
-    // --wait is woken by a release (TTL 3s now; the waiter waits up to 30s).
-    let mut waiter = vox(st, &store);
-    waiter.args(["lease", "acquire", "L", "--wait", "30s", "--ttl", "500ms"]);
-    let waiter = std::thread::spawn(move || waiter.output().unwrap());
-    std::thread::sleep(Duration::from_millis(300));
+    // --wait is woken by the watch when the lease is released (TTL 3s now; the waiter waits
+    // up to 30s). The waiter is frozen just before its first wait on the watch, the lease
+    // released, the waiter resumed: the watch has the deletion queued, so it wakes at once,
+    // long before its 1 s recheck (RECHECK) and the 3 s TTL would have let it look again.
+    let waiter = crate::lease_etcd_races::frozen_at(
+        st,
+        &store,
+        "lease:acquire:wait",
+        &["acquire", "L", "--wait", "30s", "--ttl", "500ms"],
+    );
     let rel: Released = json(&out(vox(st, &store).args([
         "--json",
         "lease",
@@ -366,9 +391,16 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         (rel.name.as_str(), rel.released, rel.token),
         ("L", true, acq.token)
     );
-    let w = waiter.join().unwrap();
+    let resumed = Instant::now();
+    let (w, stops) = crate::lease_etcd_races::resume(waiter);
+    let woke = resumed.elapsed();
     assert!(w.status.success(), "{w:?}");
-    let t2: u64 = String::from_utf8_lossy(&w.stdout).trim().parse().unwrap();
+    assert_eq!(stops, 0, "it waited once");
+    assert!(
+        woke < voxctl::lease::etcd::watch::RECHECK * 7 / 10,
+        "woken {woke:?} after the release: not by the watch"
+    );
+    let t2 = support::json_doc::<Lease>(&w.stdout).token.0;
     assert!(t2 > token);
     // Asked 500ms: granted etcd's minimum (2s on defaults), said on stderr, recorded.
     assert!(stderr(&w).contains("granted a TTL of 2s"), "{w:?}");
@@ -400,6 +432,24 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         vox(st, &store).args(["--json", "lease", "status", "L"])
     ));
     assert_eq!(s.state, LeaseState::Released);
+}
+
+/// The field names of a `--json` document, sorted (nested objects by path).
+fn keys(o: &std::process::Output) -> Vec<String> {
+    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+        if let Some(m) = v.as_object() {
+            for (k, v) in m {
+                let p = format!("{path}/{k}");
+                walk(v, &p, out);
+                out.push(p);
+            }
+        }
+    }
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut out = Vec::new();
+    walk(&v, "", &mut out);
+    out.sort();
+    out
 }
 
 fn b64(s: &str) -> String {
@@ -594,6 +644,12 @@ fn a_slow_acquire_is_confirmed_before_the_command_starts() {
         .args(["sh", "-c", r#"sleep 4; echo done > "$1""#, "sh"])
         .arg(&done);
     let mut run = Spawned::spawn(cmd);
+    // The acquire's request is in etcd's socket, unanswered; etcd answers it 2.5 s later.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !unread_request_to(etcd.members[0].client_port) {
+        assert!(Instant::now() < deadline, "voxctl never sent its acquire");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     std::thread::sleep(Duration::from_millis(2500));
     signal(etcd.pid(0), Signal::SIGCONT);
     let status = run
@@ -601,6 +657,25 @@ fn a_slow_acquire_is_confirmed_before_the_command_starts() {
         .expect("voxctl exits");
     assert!(status.success(), "{status:?}");
     assert!(done.exists(), "the command ran to its end");
+}
+
+/// Whether a TCP connection to loopback `port` holds bytes its server has not read
+/// (`/proc/net/tcp`: local port, ESTABLISHED, a non-zero receive queue): a request sent to a
+/// stopped server.
+fn unread_request_to(port: u16) -> bool {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    tcp.lines().skip(1).any(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let local_port = f[1]
+            .rsplit(':')
+            .next()
+            .and_then(|p| u16::from_str_radix(p, 16).ok());
+        let rx = f[4]
+            .split(':')
+            .nth(1)
+            .and_then(|q| u64::from_str_radix(q, 16).ok());
+        local_port == Some(port) && f[3] == "01" && rx.is_some_and(|n| n > 0)
+    })
 }
 
 /// A record at `u64::MAX` (as after a restore of a hostile snapshot): the acquire fails with

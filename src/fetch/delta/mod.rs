@@ -54,7 +54,7 @@ use super::partial::DataFile;
 use super::source::Remote;
 use super::{Download, Event, Settings};
 use crate::cancel::Cancel;
-use crate::chunks::{self, Index};
+use crate::chunks::{self, Table};
 use crate::installs::{InstallRecord, Transfer};
 use crate::Error;
 
@@ -72,8 +72,8 @@ pub struct Delta {
 pub struct Loaded {
     /// Its file name in the release.
     pub name: String,
-    /// The index.
-    pub index: Index,
+    /// The index, kept compact (about 36 bytes a chunk).
+    pub index: Arc<Table>,
     /// The BLAKE3 of its bytes, hex: what a resume record's chunk numbers refer to.
     pub id: String,
     /// Its size in bytes (downloaded, so counted in what the update cost).
@@ -160,24 +160,19 @@ pub async fn load_index(
         Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => return Err(e),
         Err(e) => return Ok(Err(format!("{e:#}"))),
     };
-    Ok(check_index(
-        &remote.source.locate(&name),
-        name,
-        &bytes,
-        plan,
-    ))
+    Ok(check_index(&remote.source.locate(&name), name, bytes, plan))
 }
 
 /// Checks index `bytes` (read from `what`) against `plan` (and the manifest's reference to
-/// it, if any).
+/// it, if any), and keeps them as the index.
 fn check_index(
     what: &str,
     name: String,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     plan: &Plan,
 ) -> Result<Option<Loaded>, String> {
     if let Some(r) = &plan.index {
-        let sha = crate::checksum::Sha256::of(bytes);
+        let sha = crate::checksum::Sha256::of(&bytes);
         if r.size != bytes.len() as u64 || r.sha256 != sha {
             return Err(format!(
                 "{what}: {} bytes with SHA-256 {sha}, but the manifest says {} bytes with \
@@ -188,7 +183,11 @@ fn check_index(
             ));
         }
     }
-    let index = Index::parse(bytes).map_err(|e| format!("{what}: {e}"))?;
+    let (id, len) = (
+        blake3::hash(&bytes).to_hex().to_string(),
+        bytes.len() as u64,
+    );
+    let index = Table::parse(bytes).map_err(|e| format!("{what}: {e}"))?;
     if index.size != plan.size || index.sha256 != plan.sha256 {
         return Err(format!(
             "{what}: indexes a {}-byte asset with SHA-256 {}, not this release's ({} bytes, \
@@ -198,9 +197,9 @@ fn check_index(
     }
     Ok(Some(Loaded {
         name,
-        id: blake3::hash(bytes).to_hex().to_string(),
-        bytes: bytes.len() as u64,
-        index,
+        id,
+        bytes: len,
+        index: Arc::new(index),
     }))
 }
 
@@ -211,7 +210,7 @@ impl DeltaPlan {
         DeltaPlan {
             index: Some(loaded.name.clone()),
             size: plan.size,
-            chunks: loaded.index.chunks.len() as u64,
+            chunks: loaded.index.len() as u64,
             to_download: ranges.iter().map(ranges::Range::len).sum(),
             reused: seeds.iter().map(|s| s.reused).sum(),
             requests: ranges::requests(ranges, plan),
@@ -292,7 +291,7 @@ pub(crate) async fn dry_run(
 /// save; the fetch goes on without it) rather than failing the fetch.
 fn scan_or_skip(
     path: &std::path::Path,
-    index: &Index,
+    index: &Table,
     wanted: &mut seed::Wanted,
     sink: Option<&DataFile>,
     cancel: &Cancel,
@@ -320,7 +319,7 @@ pub(crate) async fn run(
     target: &std::path::Path,
     auth: &Option<crate::signature::Authenticated>,
 ) -> anyhow::Result<Option<InstallRecord>> {
-    let index = Arc::new(loaded.index.clone());
+    let index = loaded.index.clone();
     let uses = {
         let (data, plan, index, id) = (
             download.data.clone(),
@@ -330,7 +329,7 @@ pub(crate) async fn run(
         );
         let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<SeedUse>> {
-            data.track_chunks(&id, index.chunks.iter().map(|c| c.len).collect());
+            data.track_chunks(&id, (0..index.len()).map(|i| index.chunk_len(i)).collect());
             let mut uses = Vec::new();
             let kept = seed::recheck(&data, &plan, &index, &id, &cancel)?;
             // From here on the data file holds chunks wherever they belong, not parts'

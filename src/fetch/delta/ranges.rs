@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::chunks::Index;
+use crate::chunks::Table;
 use crate::fetch::download::Budget;
 use crate::fetch::http::HttpError;
 use crate::fetch::layout::Plan;
@@ -56,9 +56,9 @@ impl Range {
 }
 
 /// The ranges covering every chunk of `index` for which `done` is false, in order.
-pub fn plan(index: &Index, done: impl Fn(usize) -> bool) -> Vec<Range> {
+pub fn plan(index: &Table, done: impl Fn(usize) -> bool) -> Vec<Range> {
     let mut out: Vec<Range> = Vec::new();
-    for (id, c) in index.chunks.iter().enumerate() {
+    for (id, c) in index.iter().enumerate() {
         if done(id) {
             continue;
         }
@@ -112,15 +112,11 @@ struct Current {
 /// from the last byte received within the [`Budget`] of the source asked, then continued at
 /// the next source. Range answers that end short twice in a row are an error that is not a
 /// network one, so the fetch falls back to downloading the parts whole.
-pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range) -> Result<()> {
-    let chunk_stop = |id: usize| {
-        let c = &index.chunks[id];
-        c.offset + u64::from(c.len)
-    };
+pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range) -> Result<()> {
     let mut pos = range.start;
     let mut current = Current {
         id: range.first,
-        stop: chunk_stop(range.first),
+        stop: range.start + u64::from(index.chunk_len(range.first)),
         hasher: blake3::Hasher::new(),
     };
     for (part_no, from, to) in pieces(&range, &ctx.plan) {
@@ -168,7 +164,7 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Index>, range: Range
                         return Ok(Err(e));
                     }
                     ctx.remote.count_served(src, bytes.len() as u64);
-                    if let Err(e) = feed(&ctx, &index, &mut current, pos, &bytes, &chunk_stop) {
+                    if let Err(e) = feed(&ctx, &index, &mut current, pos, &bytes) {
                         if !ctx.remote.is_origin(src) {
                             ctx.remote.skip(src);
                             return Ok(Err(e.context(format!(
@@ -285,11 +281,10 @@ async fn retry_wait(
 /// chunk they complete.
 fn feed(
     ctx: &Download,
-    index: &Index,
+    index: &Table,
     current: &mut Current,
     mut pos: u64,
     mut bytes: &[u8],
-    chunk_stop: &dyn Fn(usize) -> u64,
 ) -> Result<()> {
     while !bytes.is_empty() {
         let take = (current.stop - pos).min(bytes.len() as u64) as usize;
@@ -297,19 +292,20 @@ fn feed(
         pos += take as u64;
         bytes = &bytes[take..];
         if pos == current.stop {
-            let c = &index.chunks[current.id];
             let got: [u8; 32] = current.hasher.finalize().into();
-            if got != c.hash {
+            if &got != index.hash(current.id) {
                 return Err(Error::Integrity(format!(
                     "chunk {} (bytes {}..{}) does not match the chunk index",
-                    current.id, c.offset, current.stop
+                    current.id,
+                    current.stop - u64::from(index.chunk_len(current.id)),
+                    current.stop
                 ))
                 .into());
             }
             ctx.data.chunk_done(current.id);
-            if current.id + 1 < index.chunks.len() {
+            if current.id + 1 < index.len() {
                 current.id += 1;
-                current.stop = chunk_stop(current.id);
+                current.stop += u64::from(index.chunk_len(current.id));
                 current.hasher.reset();
             }
         }
@@ -321,10 +317,11 @@ fn feed(
 mod tests {
     use super::*;
     use crate::checksum::Sha256;
-    use crate::chunks::{Chunk, Params};
+    use crate::chunks::{Chunk, Index, Params};
     use crate::fetch::layout::{Layout, Part};
 
-    fn index(lens: &[u32]) -> Index {
+    /// An index of chunks of `lens` bytes (up to 1 MiB, at least 4 KiB but the last).
+    fn index(lens: &[u32]) -> Table {
         let mut offset = 0;
         let chunks = lens
             .iter()
@@ -338,12 +335,16 @@ mod tests {
                 c
             })
             .collect();
-        Index {
-            params: Params::DEFAULT,
+        let params = Params {
+            max: 1 << 20,
+            ..Params::DEFAULT
+        };
+        Table::from(&Index {
+            params,
             size: offset,
             sha256: Sha256([0; 32]),
             chunks,
-        }
+        })
     }
 
     #[test]

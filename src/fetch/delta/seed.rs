@@ -8,52 +8,83 @@
 //! largest chunk plus one read), whatever the file's size. [`recheck`] re-hashes the chunks
 //! a stopped fetch left in the data file, in place.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use crate::cancel::Cancel;
-use crate::chunks::{self, Chunker, Hash, Index};
+use crate::chunks::{self, Chunker, Hash, Table};
 use crate::fetch::layout::Plan;
 use crate::fetch::partial::DataFile;
 
 /// Bytes read from a seed at a time: 1 MiB.
 pub const READ_BUFFER: usize = 1 << 20;
 
-/// The chunks of an index not yet on disk, by hash (a chunk's bytes may be needed at several
-/// offsets: each number is listed).
+/// The chunks of an index not yet on disk, looked up by hash (a chunk's bytes may be needed
+/// at several offsets: each number is listed). About 4 bytes a chunk: the wanted chunk
+/// numbers sorted by hash (a binary search finds a hash's run of numbers), and one bit a
+/// chunk for those taken.
 #[derive(Debug, Default)]
 pub struct Wanted {
-    by_hash: HashMap<Hash, Vec<u32>>,
-    /// Per chunk: taken from a seed by [`scan`].
-    taken: Vec<bool>,
+    /// The wanted chunk numbers, sorted by their hash (then number).
+    by_hash: Vec<u32>,
+    /// One bit a chunk: taken from a seed by [`scan`].
+    taken: Vec<u64>,
+    /// Wanted chunks not taken yet.
+    left: usize,
 }
 
 impl Wanted {
     /// Every chunk of `index` for which `done` is false.
-    pub fn new(index: &Index, done: impl Fn(usize) -> bool) -> Wanted {
-        let mut by_hash: HashMap<Hash, Vec<u32>> = HashMap::new();
-        for (id, c) in index.chunks.iter().enumerate() {
-            if !done(id) {
-                by_hash.entry(c.hash).or_default().push(id as u32);
-            }
-        }
+    pub fn new(index: &Table, done: impl Fn(usize) -> bool) -> Wanted {
+        let mut by_hash: Vec<u32> = (0..index.len())
+            .filter(|&id| !done(id))
+            .map(|id| id as u32)
+            .collect();
+        by_hash.sort_unstable_by(|&a, &b| {
+            index
+                .hash(a as usize)
+                .cmp(index.hash(b as usize))
+                .then(a.cmp(&b))
+        });
         Wanted {
+            left: by_hash.len(),
             by_hash,
-            taken: vec![false; index.chunks.len()],
+            taken: vec![0; index.len().div_ceil(64)],
         }
     }
 
     /// Whether chunk `id` was taken from a seed.
     pub fn is_taken(&self, id: usize) -> bool {
-        self.taken.get(id).copied().unwrap_or(false)
+        self.taken
+            .get(id / 64)
+            .is_some_and(|w| w & (1 << (id % 64)) != 0)
     }
 
     /// Whether nothing is wanted any more.
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.left == 0
+    }
+
+    /// The wanted chunks with hash `hash` not taken yet, in order.
+    fn lookup<'a>(&'a self, index: &'a Table, hash: &'a Hash) -> impl Iterator<Item = usize> + 'a {
+        let first = self
+            .by_hash
+            .partition_point(|&id| index.hash(id as usize) < hash);
+        self.by_hash[first..]
+            .iter()
+            .map(|&id| id as usize)
+            .take_while(move |&id| index.hash(id) == hash)
+            .filter(move |&id| !self.is_taken(id))
+    }
+
+    /// Notes chunk `id` taken.
+    fn take(&mut self, id: usize) {
+        if !self.is_taken(id) {
+            self.taken[id / 64] |= 1 << (id % 64);
+            self.left -= 1;
+        }
     }
 }
 
@@ -65,7 +96,7 @@ impl Wanted {
 /// [`crate::Error::Interrupted`] once `cancel` is cancelled; a write error of the sink.
 pub fn scan(
     path: &Path,
-    index: &Index,
+    index: &Table,
     wanted: &mut Wanted,
     sink: Option<&DataFile>,
     cancel: &Cancel,
@@ -86,18 +117,16 @@ pub fn scan(
             return Ok(());
         }
         let hash = chunks::hash(bytes);
-        let Some(ids) = wanted.by_hash.remove(&hash) else {
-            return Ok(());
-        };
+        let ids: Vec<usize> = wanted.lookup(index, &hash).collect();
         for id in ids {
-            let c = &index.chunks[id as usize];
+            let c = index.chunk(id);
             if c.len as usize != bytes.len() {
                 continue; // same BLAKE3, another length: cannot happen short of a collision
             }
-            wanted.taken[id as usize] = true;
+            wanted.take(id);
             if let Some(data) = sink {
                 data.write_at(bytes, c.offset)?;
-                data.chunk_done(id as usize);
+                data.chunk_done(id);
             }
             reused += u64::from(c.len);
         }
@@ -133,11 +162,11 @@ pub fn scan(
 pub fn recheck(
     data: &DataFile,
     plan: &Plan,
-    index: &Index,
+    index: &Table,
     id: &str,
     cancel: &Cancel,
 ) -> Result<u64> {
-    let mut candidate = vec![false; index.chunks.len()];
+    let mut candidate = vec![false; index.len()];
     if let Some(record) = data.recorded_chunks().filter(|r| r.index == id) {
         for &(first, end) in &record.done {
             let end = (end as usize).min(candidate.len());
@@ -147,7 +176,7 @@ pub fn recheck(
         }
     }
     let received = data.snapshot();
-    for (id, c) in index.chunks.iter().enumerate() {
+    for (id, c) in index.iter().enumerate() {
         let end = c.offset + u64::from(c.len);
         let inside = plan
             .parts
@@ -160,7 +189,7 @@ pub fn recheck(
     }
     let mut kept = 0u64;
     let mut buf = Vec::new();
-    for (id, c) in index.chunks.iter().enumerate() {
+    for (id, c) in index.iter().enumerate() {
         if !candidate[id] {
             continue;
         }

@@ -256,7 +256,7 @@ impl Gateway {
         }
         let resp = req.send().await.map_err(transport_failure)?;
         let http = resp.status();
-        let bytes = resp.bytes().await.map_err(transport_failure)?;
+        let bytes = read_answer(resp, base, path).await?;
         answer(base, path, http, &bytes)
     }
 
@@ -281,7 +281,7 @@ impl Gateway {
             .await
             .map_err(transport_failure)?;
         let http = resp.status();
-        let bytes = resp.bytes().await.map_err(transport_failure)?;
+        let bytes = read_answer(resp, base, "/v3/auth/authenticate").await?;
         let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match v.get("token").and_then(Value::as_str) {
             Some(t) => {
@@ -296,6 +296,38 @@ impl Gateway {
             ))),
         }
     }
+}
+
+/// The largest answer read from etcd, in bytes (8 MiB): voxctl's requests name one or two
+/// keys of a few hundred bytes each (a `list` of many leases stays far below), so more is a
+/// server that is not etcd, or a hostile one, and is refused before it can fill memory.
+pub const ANSWER_CAP: usize = 8 << 20;
+
+/// The body of `resp`, read chunk by chunk up to [`ANSWER_CAP`]; more fails (fatal, naming
+/// the endpoint and the method) without reading on.
+async fn read_answer(
+    mut resp: reqwest::Response,
+    base: &reqwest::Url,
+    path: &str,
+) -> Result<Vec<u8>, Failure> {
+    let too_big = || {
+        Failure::Fatal(anyhow::anyhow!(
+            "etcd at {base} answered {path} with more than {}; refusing it (not an etcd \
+             client URL?)",
+            crate::size::iec(ANSWER_CAP as u64)
+        ))
+    };
+    if resp.content_length().is_some_and(|n| n > ANSWER_CAP as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(transport_failure)? {
+        if body.len() + chunk.len() > ANSWER_CAP {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// What an answer of the gateway to `path` means: its JSON (a streaming method's `result`

@@ -20,6 +20,11 @@ use crate::lease::ChangeWait;
 /// a watch that died silently (etcd's deletions do reach live watches).
 pub const RECHECK: Duration = Duration::from_secs(1);
 
+/// The largest watch message kept while waiting for its line end, in bytes (1 MiB): a
+/// deletion event of one key is a few hundred bytes, so a longer line is not etcd's and the
+/// watch is dropped (the waiter falls back to its rechecks) instead of buffering it.
+pub const WATCH_MESSAGE_CAP: usize = 1 << 20;
+
 /// An open watch on one key, for deletions.
 #[derive(Debug)]
 pub struct DeleteWatch {
@@ -72,6 +77,15 @@ impl DeleteWatch {
                 return Ok(None);
             };
             match resp.chunk().await {
+                Ok(Some(_)) if self.buf.len() > WATCH_MESSAGE_CAP => {
+                    self.resp = None;
+                    self.buf = Vec::new();
+                    anyhow::bail!(
+                        "etcd's watch on {} sent a message over {} (no line end); closing it",
+                        self.key,
+                        crate::size::iec(WATCH_MESSAGE_CAP as u64)
+                    );
+                }
                 Ok(Some(chunk)) => self.buf.extend_from_slice(&chunk),
                 Ok(None) | Err(_) => {
                     self.resp = None;
@@ -118,7 +132,8 @@ impl DeleteWatch {
 }
 
 /// One line of a watch stream: its document (`result` unwrapped), `None` for a blank line.
-/// Raises `next_rev` past the revision in its header. Errors when the line is not JSON.
+/// Raises `next_rev` past the revision in its header (saturating: the stream is untrusted, and
+/// a revision of `i64::MAX` must not overflow). Errors when the line is not JSON.
 pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Result<Option<Value>> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -131,7 +146,7 @@ pub(crate) fn watch_message(line: &[u8], key: &str, next_rev: &mut i64) -> Resul
         .and_then(Value::as_str)
         .and_then(|r| r.parse::<i64>().ok())
     {
-        *next_rev = (*next_rev).max(rev + 1);
+        *next_rev = (*next_rev).max(rev.saturating_add(1));
     }
     Ok(Some(result))
 }
@@ -158,5 +173,27 @@ impl ChangeWait for Blocking {
 
     fn recheck(&self) -> Duration {
         RECHECK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watch_lines_raise_the_revision_without_overflow() {
+        let mut next = 5;
+        let line = br#"{"result":{"header":{"revision":"41"},"created":true}}"#;
+        let m = watch_message(line, "k", &mut next).unwrap().unwrap();
+        assert_eq!(m["created"], true);
+        assert_eq!(next, 42);
+        let older = br#"{"result":{"header":{"revision":"7"},"events":[]}}"#;
+        watch_message(older, "k", &mut next).unwrap();
+        assert_eq!(next, 42, "the revision never goes back");
+        let top = br#"{"result":{"header":{"revision":"9223372036854775807"},"events":[]}}"#;
+        watch_message(top, "k", &mut next).unwrap();
+        assert_eq!(next, i64::MAX);
+        assert!(watch_message(b" \r\n", "k", &mut next).unwrap().is_none());
+        assert!(watch_message(b"{", "k", &mut next).is_err());
     }
 }

@@ -704,3 +704,89 @@ mod local_parts_and_free_space {
         );
     }
 }
+
+mod chunk_index_memory {
+    //! A release whose chunk index is as large as its cap allows (1.86 M chunks of 64 bytes):
+    //! the index is the one structure of a differential fetch that grows with the asset, and
+    //! README bounds it at about 50 bytes a chunk.
+
+    use crate::support::fetch::{self as f, Fixture, ASSET};
+    use crate::support::http::Server;
+    use voxctl::cancel::Cancel;
+    use voxctl::checksum::format_line;
+    use voxctl::chunks::{self, Params};
+    use voxctl::manifest;
+
+    /// Bytes per chunk README promises for the index in memory, with room for rounding.
+    const PER_CHUNK: u64 = 50;
+
+    /// What a dry run holds besides the index: the runtime, the HTTP client, the binary.
+    const BASELINE: u64 = 32 << 20;
+
+    #[test]
+    fn a_maximal_chunk_index_takes_about_50_bytes_a_chunk_in_a_dry_run() {
+        let fx = Fixture::new();
+        let rel = fx.rel();
+        std::fs::create_dir_all(&rel).unwrap();
+        let params = Params {
+            min: 64,
+            avg: 256,
+            max: 1024,
+        };
+        let count = chunks::MAX_CHUNKS;
+        let size = count * u64::from(params.min);
+        // The asset (sparse zeros) and its sums file: what the index must match.
+        let asset = rel.join(ASSET);
+        std::fs::File::create(&asset)
+            .unwrap()
+            .set_len(size)
+            .unwrap();
+        let (sha256, _) = voxctl::digest::hash_file(&asset, &|_| {}, &Cancel::new()).unwrap();
+        std::fs::write(
+            rel.join(manifest::sha256_name(ASSET)),
+            format_line(&sha256, ASSET),
+        )
+        .unwrap();
+        // Every chunk hash distinct: nothing is shared between entries.
+        let mut index = Vec::with_capacity(chunks::HEADER_LEN + count as usize * chunks::ENTRY_LEN);
+        index.extend_from_slice(&chunks::header(params, size, &sha256, count));
+        for i in 0..count {
+            let mut hash = [0u8; 32];
+            hash[..8].copy_from_slice(&i.to_le_bytes());
+            hash[24..].copy_from_slice(&(!i).to_le_bytes());
+            index.extend_from_slice(&chunks::entry(params.min, &hash));
+        }
+        assert!(index.len() as u64 > chunks::INDEX_CAP - chunks::ENTRY_LEN as u64);
+        std::fs::write(rel.join(chunks::index_name(ASSET)), &index).unwrap();
+        drop(index);
+
+        let srv = Server::start(&rel);
+        let out = fx
+            .fetch(&srv.url())
+            .args(["--dry-run", "--json"])
+            .assert()
+            .success();
+        let events = f::events(&out.get_output().stdout);
+        let plan = events
+            .iter()
+            .find(|e| e["event"] == "delta_planned")
+            .unwrap_or_else(|| panic!("no delta plan in {events:?}"));
+        assert_eq!(plan["chunks"], count, "{plan}");
+        assert_eq!(plan["to_download"], size, "{plan}");
+
+        // The children of this test process are the one fetch above (nextest runs each test
+        // in its own process); ru_maxrss is in KiB on Linux.
+        let usage =
+            nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).unwrap();
+        let peak = usage.max_rss() as u64 * 1024;
+        let bound = BASELINE + PER_CHUNK * count;
+        assert!(
+            peak < bound,
+            "peak RSS {} MiB for {count} chunks ({} B a chunk over the baseline), want under \
+             {} MiB",
+            peak >> 20,
+            peak.saturating_sub(BASELINE) / count,
+            bound >> 20
+        );
+    }
+}

@@ -52,6 +52,9 @@ pub struct Switches {
     /// Per path: answer a GET without Range with `Content-Length: declared` but send only the
     /// first `sent` bytes of the file, then close the connection: `(sent, declared)`.
     pub lie_length: HashMap<String, (u64, u64)>,
+    /// Per path: answer a HEAD with this `Content-Length` instead of the file's size (a
+    /// server lying about a part's size; GETs send the file as it is).
+    pub head_length: HashMap<String, u64>,
     /// Answer every GET with a Range header with `200` and an empty body.
     pub empty_range_200: bool,
     /// Hold every file body over 64 KiB (not manifests) back until this many bodies are
@@ -86,6 +89,7 @@ impl Default for Switches {
             github_tag: None,
             trickle: None,
             lie_length: HashMap::new(),
+            head_length: HashMap::new(),
             empty_range_200: false,
             gather: None,
             hold_until_sent: HashMap::new(),
@@ -409,8 +413,12 @@ fn respond(
         *r.status_mut() = StatusCode::from_u16(status).unwrap();
         r
     };
+    let declared = match (method, sw.head_length.get(&file_path)) {
+        ("HEAD", Some(&lie)) => lie,
+        _ => len as u64,
+    };
     let h = resp.headers_mut();
-    h.insert("content-length", len.to_string().parse().unwrap());
+    h.insert("content-length", declared.to_string().parse().unwrap());
     h.insert("accept-ranges", "bytes".parse().unwrap());
     if status == 206 {
         h.insert(

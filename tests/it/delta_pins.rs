@@ -1,0 +1,324 @@
+//! Differential fetch at its edges: an update whose last chunk changed, an update from a
+//! local release directory, a clean update that reports no retry, a permanent HTTP error on
+//! a range that is not retried, and a same-size index of another build refused before any
+//! range request.
+
+use std::path::Path;
+
+use serde_json::Value;
+use voxctl::cancel::Cancel;
+use voxctl::checksum::Sha256;
+use voxctl::chunks::{self, Index, IndexRef, Params};
+use voxctl::manifest::part_name;
+
+use crate::support::fetch::{self as f, events, Fixture, ASSET};
+use crate::support::http::Server;
+
+const MB: usize = 1 << 20;
+
+/// A JSON-manifest release of `bytes` (parts of 4 MiB) naming its chunk index.
+fn release(dir: &Path, bytes: &[u8]) -> Index {
+    let mut m = f::json_release(dir, ASSET, bytes, 4 * MB);
+    let index = index_file(dir, bytes);
+    let file = index.to_bytes();
+    m.index = Some(IndexRef {
+        name: chunks::index_name(ASSET),
+        size: file.len() as u64,
+        sha256: Sha256::of(&file),
+    });
+    f::write_manifest(dir, &m);
+    index
+}
+
+/// Writes `S.chunks` of `bytes` into `dir`.
+fn index_file(dir: &Path, bytes: &[u8]) -> Index {
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), bytes).unwrap();
+    let index = Index::of_file(tmp.path(), Params::DEFAULT, &Cancel::new()).unwrap();
+    std::fs::write(dir.join(chunks::index_name(ASSET)), index.to_bytes()).unwrap();
+    index
+}
+
+fn event<'a>(ev: &'a [Value], name: &str) -> Option<&'a Value> {
+    ev.iter().find(|e| e["event"] == name)
+}
+
+/// `voxctl fetch --json` from `source`; its exit code and events.
+fn fetch(fx: &Fixture, source: &str, args: &[&str]) -> (Option<i32>, Vec<Value>, String) {
+    let out = fx
+        .fetch_std(source)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        events(&out.stdout),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Old and new builds of 9 MiB + 77 bytes that differ only in their last 3000 bytes.
+fn last_chunk_pair() -> (Vec<u8>, Vec<u8>) {
+    let old = f::data(9 * MB + 77, 51);
+    let mut new = old.clone();
+    let n = new.len();
+    new[n - 3000..].copy_from_slice(&f::data(3000, 52));
+    (old, new)
+}
+
+#[test]
+fn an_update_whose_last_chunk_changed_downloads_only_the_tail_and_reports_no_retry() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    let index = release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let plan = event(&ev, "delta_planned").unwrap_or_else(|| panic!("{ev:?}"));
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert!(
+        event(&ev, "retry").is_none(),
+        "a clean update retried: {ev:?}"
+    );
+    // Only the changed last chunk (or the last few, cut points move near the end) is
+    // downloaded, and it reaches the end of the asset.
+    let last = index.chunks.last().unwrap();
+    let to_download = plan["to_download"].as_u64().unwrap();
+    assert!((3000..=4 * 64 * 1024).contains(&to_download), "{plan}");
+    assert!(to_download >= u64::from(last.len), "{plan}");
+    let last_part = part_name(ASSET, new.len() / (4 * MB));
+    let ranged: Vec<_> = srv.log()[before..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.range.is_some())
+        .cloned()
+        .collect();
+    assert!(!ranged.is_empty());
+    assert!(
+        ranged.iter().all(|r| r.path.ends_with(&last_part)),
+        "{ranged:?}"
+    );
+    let part_len = new.len() % (4 * MB);
+    assert!(
+        ranged.iter().any(|r| r
+            .range
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("-{}", part_len - 1))),
+        "the range reaching the end: {ranged:?}"
+    );
+}
+
+#[test]
+fn an_update_from_a_local_release_directory_takes_the_installed_chunks() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    fx.fetch(fx.rel().join("v1").to_str().unwrap())
+        .assert()
+        .success();
+    let (code, ev, err) = fetch(&fx, fx.rel().join("v2").to_str().unwrap(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let plan = event(&ev, "delta_planned").unwrap_or_else(|| panic!("{ev:?}"));
+    assert!(
+        plan["reused"].as_u64().unwrap() > new.len() as u64 * 9 / 10,
+        "{plan}"
+    );
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    let t = crate::sign::record(&fx)
+        .transfer
+        .expect("transfer recorded");
+    assert!(t.reused > new.len() as u64 * 9 / 10, "{t:?}");
+}
+
+#[test]
+fn a_permanent_http_error_on_a_range_is_not_retried() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let last_part = part_name(ASSET, new.len() / (4 * MB));
+    let path = format!("/v2/{last_part}");
+    srv.set(|s| {
+        s.status.insert(path.clone(), (404, 1000, None));
+    });
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(event(&ev, "retry").is_none(), "a 404 was retried: {ev:?}");
+    let asked = srv.log()[before..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .count();
+    assert!(asked <= 2, "asked {asked} times: {:?}", srv.log());
+    assert!(err.contains("404"), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+}
+
+#[test]
+fn a_same_size_index_of_another_build_is_refused_before_any_range_request() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    // A whole-file release whose hint index (no manifest pins it) is that of another build
+    // of exactly the same size.
+    let v3 = fx.rel().join("v3");
+    f::whole_release(&v3, ASSET, &new);
+    index_file(&v3, &f::data(new.len(), 53));
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v3", srv.url()), &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(event(&ev, "delta_planned").is_none(), "{ev:?}");
+    let why = event(&ev, "delta_fallback").unwrap_or_else(|| panic!("{ev:?}"))["why"].to_string();
+    assert!(why.contains("SHA-256") || why.contains("sha256"), "{why}");
+    let ranged: Vec<_> = srv.log()[before..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.range.is_some())
+        .cloned()
+        .collect();
+    assert!(ranged.is_empty(), "{ranged:?}");
+}
+
+/// The GETs of release `dir`'s parts since log entry `from`: (ranged, whole).
+fn part_gets(srv: &Server, from: usize, dir: &str) -> (usize, usize) {
+    let gets: Vec<_> = srv.log()[from..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&format!("/{dir}/")))
+        .filter(|r| r.path.contains(".part"))
+        .cloned()
+        .collect();
+    let ranged = gets.iter().filter(|r| r.range.is_some()).count();
+    (ranged, gets.len() - ranged)
+}
+
+#[test]
+fn exhausted_retries_mid_delta_stop_with_the_chunks_recorded_and_no_full_download() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let last_part = part_name(ASSET, new.len() / (4 * MB));
+    let path = format!("/v2/{last_part}");
+    srv.set(|s| {
+        s.status.insert(path.clone(), (503, 1000, None));
+    });
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert!(event(&ev, "retry").is_some(), "{ev:?}");
+    let (ranged, whole) = part_gets(&srv, before, "v2");
+    assert!(ranged > 0);
+    assert_eq!(whole, 0, "no full download: {:?}", srv.log());
+    assert!(f::recorded_chunks(&fx.partial()) > 0);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+
+    // The server heals: the rerun downloads only what is missing, as ranges.
+    srv.set(|s| s.status.clear());
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(part_gets(&srv, before, "v2").1, 0);
+}
+
+#[test]
+fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    let index = release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    // Held past the index's size: the index passes whole, the range of the changed tail
+    // (larger) is held part way.
+    let index_len = index.to_bytes().len() as u64;
+    srv.set(|s| s.hold_after = Some(index_len + 1));
+    let before = srv.log().len();
+    let child = fx
+        .fetch_std(&format!("{}/v2", srv.url()))
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    f::wait_until(60, "a range body held", || srv.bodies_held() >= 1);
+    assert!(part_gets(&srv, before, "v2").0 >= 1);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    srv.set(|s| s.hold_after = None);
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let ev = events(&out.stdout);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(part_gets(&srv, before, "v2").1, 0, "no full download");
+    assert!(f::recorded_chunks(&fx.partial()) > 0);
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+    let (code, _, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+}
+
+#[test]
+fn a_stopped_full_download_is_a_seed_of_the_next_differential_fetch() {
+    let fx = Fixture::new();
+    let new = f::data(9 * MB + 77, 54);
+    let index = release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    // Nothing installed: a full download, held after 3 MiB of each 4 MiB part (the index
+    // and the 1 MiB last part pass whole), then stopped.
+    srv.set(|s| s.hold_after = Some(3 * MB as u64));
+    let child = fx
+        .fetch_std(&format!("{}/v2", srv.url()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    f::wait_until(60, "two bodies held", || srv.bodies_held() >= 2);
+    f::wait_until(60, "the held bytes on disk", || {
+        f::partial_bytes(&fx.partial()) >= 6 * MB as u64
+    });
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    srv.set(|s| s.hold_after = None);
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(!fx.installed().exists());
+
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let plan = event(&ev, "delta_planned").unwrap_or_else(|| panic!("{ev:?}"));
+    let seed = &plan["seeds"][0];
+    assert_eq!(seed["kind"], "partial", "{plan}");
+    // Whole chunks inside the bytes kept: all but the chunks cut by the holds.
+    let reused = seed["reused"].as_u64().unwrap();
+    let cut = 3 * u64::from(index.params.max);
+    assert!(reused + cut >= 6 * MB as u64, "{plan}");
+    assert_eq!(
+        part_gets(&srv, before, "v2").1,
+        0,
+        "no part downloaded whole"
+    );
+}
