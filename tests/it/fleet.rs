@@ -367,3 +367,54 @@ fn a_whole_file_that_fails_its_digest_names_the_mirror_that_served_it() {
     assert!(stderr.contains("run again without --mirror"), "{stderr}");
     assert!(!fx.installed().exists());
 }
+
+/// A differential update whose mirror flips a byte of the new release: the chunk that does
+/// not match the index names the mirror, which is skipped; the update falls back to a full
+/// download, which no longer asks the mirror, and installs the new build from the origin.
+#[test]
+fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped() {
+    let fx = Fixture::new();
+    let old = f::data(3 * MB, 408);
+    let mut new = old.clone();
+    new[MB..MB + 100_000].copy_from_slice(&f::data(100_000, 409));
+    let old_rel = fx.rel().with_file_name("old");
+    f::json_release(&old_rel, ASSET, &old, 2 * MB);
+    fx.fetch(old_rel.to_str().unwrap()).assert().success();
+    release_with_index(&fx.rel(), &new, 2 * MB);
+    let origin = Server::start(&fx.rel());
+    let mirror = Server::start(&fx.rel());
+    mirror.set(|s| {
+        s.flip
+            .insert(format!("/{}", part_name(ASSET, 0)), MB as u64 + 10);
+    });
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--json", "--mirror", &mirror.url()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let events = f::events(&out.stdout);
+    let fallback = events
+        .iter()
+        .find(|e| e["event"] == "delta_fallback")
+        .unwrap_or_else(|| panic!("{events:#?}"));
+    let why = fallback["why"].as_str().unwrap();
+    assert!(
+        why.contains(&format!("mirror {} served a wrong byte", mirror.url())),
+        "{why}"
+    );
+    // The mirror saw the update's ranges only; the full download went to the origin.
+    for l in mirror.downloads(&part_name(ASSET, 0)) {
+        assert!(
+            l.range.as_deref().is_some_and(|r| !r.ends_with('-')),
+            "{l:?}"
+        );
+    }
+    assert!(origin
+        .downloads(&part_name(ASSET, 0))
+        .iter()
+        .any(|l| l.range.is_none()));
+}
