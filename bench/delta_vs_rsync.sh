@@ -233,6 +233,12 @@ for t in tools:
           f"downloaded {st.median(got[t]):,.0f} B = {st.median(got[t]) / size * 100:.2f}% of B")
 if "rsync" in med:
     print("RATIO wall / rsync's: " + ", ".join(f"{t} {med[t] / med['rsync']:.2f}x" for t in tools))
+    # Within a round the tools ran back to back: the per-round ratio cancels most of a
+    # changing load.
+    rounds = sorted({r[0] for r in rows})
+    at = {(r[0], r[1]): float(r[2]) for r in rows}
+    print("RATIO per round / rsync's (median): " + ", ".join(
+        f"{t} {st.median(at[(k, t)] / at[(k, 'rsync')] for k in rounds):.2f}x" for t in tools))
 if "voxctl" in med:
     print("RATIO wall / voxctl's: " + ", ".join(f"{t} {med[t] / med['voxctl']:.2f}x" for t in tools))
 PY
