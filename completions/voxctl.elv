@@ -79,7 +79,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --tag 'The release tag: selects the GitHub release when no --source is given; recorded as the installed version unless the release''s signed manifest states one'
             cand --jobs 'Parts downloaded at the same time (1-64)'
-            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured up to 60s). Per part for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
+            cand --retries 'Retries per request after network errors, 408, 429 and 5xx answers (exponential backoff with jitter; Retry-After is honoured up to 60s). Per part and source for the whole run, refilled only by new data, so a part gets at most 17 x N retries'
             cand --retry-delay 'The first retry delay; it doubles each retry, up to 60s (0: retry at once)'
             cand --connect-timeout 'Time allowed to connect to a server (more than 0)'
             cand --read-timeout 'Longest silence allowed while receiving data (more than 0; no setting without a limit: a silent server would hang the fetch forever); a body must also average 1 KiB/s over each such window'

@@ -287,7 +287,7 @@ pub struct FetchArgs {
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64), allow_hyphen_values = true)]
     pub jobs: u16,
     /// Retries per request after network errors, 408, 429 and 5xx answers (exponential
-    /// backoff with jitter; Retry-After is honoured up to 60s). Per part for the whole run, refilled
+    /// backoff with jitter; Retry-After is honoured up to 60s). Per part and source for the whole run, refilled
     /// only by new data, so a part gets at most 17 x N retries.
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=100), allow_hyphen_values = true)]
     pub retries: u16,

@@ -1009,7 +1009,8 @@ async fn install(
         Ok((asset_auth, files, replaced))
     })
     .await
-    .context("install task failed")??;
+    .context("install task failed")?
+    .map_err(|e| blame_mirrors(e, &download.remote))?;
     (download.report)(&Event::Verified {
         sha256: download.plan.sha256,
     });
@@ -1059,6 +1060,28 @@ async fn install(
             .context("cleanup task failed")??;
     }
     Ok(record)
+}
+
+/// An integrity failure of the whole file (no part digest could tell which bytes were
+/// wrong) names the mirrors that served bytes of it, since one of them may be the cause.
+fn blame_mirrors(err: anyhow::Error, remote: &source::Remote) -> anyhow::Error {
+    let mirrors: Vec<String> = remote
+        .served()
+        .into_iter()
+        .filter(|s| s.mirror)
+        .map(|s| s.source)
+        .collect();
+    if mirrors.is_empty() || !matches!(Error::find(&err), Some(Error::Integrity(_))) {
+        return err;
+    }
+    crate::error::hinted(
+        err.context(format!(
+            "bytes of it came from mirror {}, which may have served them wrong (the release \
+             has no per-part digest to tell)",
+            mirrors.join(", ")
+        )),
+        "run again without --mirror (or VOXCTL_MIRRORS) to fetch every byte from --source",
+    )
 }
 
 /// Downloads every part, `jobs` at a time, each on its own task, and returns part 0's

@@ -374,7 +374,9 @@ impl SignatureFile {
         } else {
             let inner = b64(text)
                 .and_then(|b| String::from_utf8(b).ok())
-                .filter(|t| t.starts_with("untrusted comment:"))
+                // The same leading white space a bare .minisig may have (the text is
+                // trimmed below either way), so both forms accept the same files.
+                .filter(|t| t.trim_start().starts_with("untrusted comment:"))
                 .ok_or_else(|| bad("neither a .minisig file nor its base64 (Tauri .sig)"))?;
             (inner, true)
         };
@@ -671,6 +673,22 @@ mod tests {
             false,
             "global signature altered",
         );
+    }
+
+    #[test]
+    fn a_minisig_and_its_tauri_base64_accept_the_same_leading_white_space() {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let sig = minisign::sign(Some(&kp.pk), &kp.sk, &b"x"[..], None, None)
+            .unwrap()
+            .into_string();
+        let padded = format!("\n  {sig}");
+        let bare = SignatureFile::decode(padded.as_bytes(), "f.minisig").unwrap();
+        assert!(!bare.tauri);
+        let wrapped = base64::engine::general_purpose::STANDARD.encode(&padded);
+        let tauri = SignatureFile::decode(wrapped.as_bytes(), "f.sig").unwrap();
+        assert!(tauri.tauri);
+        assert_eq!(tauri.key_id, bare.key_id);
+        assert_eq!(tauri.trusted_comment(), bare.trusted_comment());
     }
 
     #[test]

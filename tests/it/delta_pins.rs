@@ -67,14 +67,41 @@ fn last_chunk_pair() -> (Vec<u8>, Vec<u8>) {
     (old, new)
 }
 
-#[test]
-fn an_update_whose_last_chunk_changed_downloads_only_the_tail_and_reports_no_retry() {
+/// The last-chunk pair's `old` build installed from `srv`, which also serves `new` as
+/// `v2` with its chunk `index`.
+struct Update {
+    fx: Fixture,
+    srv: Server,
+    old: Vec<u8>,
+    new: Vec<u8>,
+    index: Index,
+}
+
+fn v1_installed() -> Update {
     let fx = Fixture::new();
     let (old, new) = last_chunk_pair();
     release(&fx.rel().join("v1"), &old);
     let index = release(&fx.rel().join("v2"), &new);
     let srv = Server::start(&fx.rel());
     fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    Update {
+        fx,
+        srv,
+        old,
+        new,
+        index,
+    }
+}
+
+#[test]
+fn an_update_whose_last_chunk_changed_downloads_only_the_tail_and_reports_no_retry() {
+    let Update {
+        fx,
+        srv,
+        new,
+        index,
+        ..
+    } = v1_installed();
     let before = srv.log().len();
     let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
     assert_eq!(code, Some(0), "{err}");
@@ -139,12 +166,9 @@ fn an_update_from_a_local_release_directory_takes_the_installed_chunks() {
 
 #[test]
 fn a_permanent_http_error_on_a_range_is_not_retried() {
-    let fx = Fixture::new();
-    let (old, new) = last_chunk_pair();
-    release(&fx.rel().join("v1"), &old);
-    release(&fx.rel().join("v2"), &new);
-    let srv = Server::start(&fx.rel());
-    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let Update {
+        fx, srv, old, new, ..
+    } = v1_installed();
     let last_part = part_name(ASSET, new.len() / (4 * MB));
     let path = format!("/v2/{last_part}");
     srv.set(|s| {
@@ -204,12 +228,9 @@ fn part_gets(srv: &Server, from: usize, dir: &str) -> (usize, usize) {
 
 #[test]
 fn exhausted_retries_mid_delta_stop_with_the_chunks_recorded_and_no_full_download() {
-    let fx = Fixture::new();
-    let (old, new) = last_chunk_pair();
-    release(&fx.rel().join("v1"), &old);
-    release(&fx.rel().join("v2"), &new);
-    let srv = Server::start(&fx.rel());
-    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let Update {
+        fx, srv, old, new, ..
+    } = v1_installed();
     let last_part = part_name(ASSET, new.len() / (4 * MB));
     let path = format!("/v2/{last_part}");
     srv.set(|s| {
@@ -238,12 +259,13 @@ fn exhausted_retries_mid_delta_stop_with_the_chunks_recorded_and_no_full_downloa
 
 #[test]
 fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
-    let fx = Fixture::new();
-    let (old, new) = last_chunk_pair();
-    release(&fx.rel().join("v1"), &old);
-    let index = release(&fx.rel().join("v2"), &new);
-    let srv = Server::start(&fx.rel());
-    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let Update {
+        fx,
+        srv,
+        old,
+        new,
+        index,
+    } = v1_installed();
     // Held past the index's size: the index passes whole, the range of the changed tail
     // (larger) is held part way.
     let index_len = index.to_bytes().len() as u64;

@@ -212,10 +212,10 @@ fn eight_clients_behind_an_nginx_slice_cache_take_each_byte_from_the_origin_once
     }
 }
 
-/// Two mirrors before the origin: the first flips a byte of part 0, the second holds another
-/// release (a stale one). Each is caught by part 0's SHA-256, named, and never asked again
-/// in the run; part 0 then comes from the origin, parts 1 and 2 from the origin only, and the
-/// install is the origin's release. `status -v` says the origin served every byte.
+/// Two mirrors before the origin: the first flips a byte of every part, the second holds
+/// another release (a stale one). Each is caught by the first part's SHA-256, named, and
+/// never asked again in the run; every part comes from the origin once, and the install is
+/// the origin's release. `status -v` says the origin served every byte.
 #[test]
 fn a_mirror_serving_a_wrong_byte_is_named_and_skipped_for_the_rest_of_the_run() {
     let fx = Fixture::new();
@@ -224,7 +224,9 @@ fn a_mirror_serving_a_wrong_byte_is_named_and_skipped_for_the_rest_of_the_run() 
     let origin = Server::start(&fx.rel());
     let flipped = Server::start(&fx.rel());
     flipped.set(|s| {
-        s.flip.insert(format!("/{}", part_name(ASSET, 0)), 1000);
+        for i in 0..3 {
+            s.flip.insert(format!("/{}", part_name(ASSET, i)), 1000);
+        }
     });
     let stale_dir = tempfile::tempdir().unwrap();
     f::json_release(stale_dir.path(), ASSET, &f::data(3 * MB, 405), MB);
@@ -245,18 +247,21 @@ fn a_mirror_serving_a_wrong_byte_is_named_and_skipped_for_the_rest_of_the_run() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    // Parts start in any order: whichever comes first meets both bad mirrors, and no later
+    // request goes to either.
     for m in [&flipped, &stale] {
         assert!(
             stderr.contains(&format!("mirror {} served bytes of part", m.url())),
             "{stderr}"
         );
-        assert_eq!(m.downloads(&part_name(ASSET, 0)).len(), 1);
-        for i in 1..3 {
-            assert!(m.downloads(&part_name(ASSET, i)).is_empty(), "part {i}");
-        }
+        let asked: Vec<_> = (0..3)
+            .flat_map(|i| m.downloads(&part_name(ASSET, i)))
+            .collect();
+        assert_eq!(asked.len(), 1, "{}: {asked:#?}\n{stderr}", m.url());
     }
     for i in 0..3 {
-        assert_eq!(origin.downloads(&part_name(ASSET, i)).len(), 1, "part {i}");
+        let got = origin.downloads(&part_name(ASSET, i));
+        assert_eq!(got.len(), 1, "part {i}: {got:#?}\n{stderr}");
     }
     let status = crate::support::voxctl_std(&fx.state())
         .args(["-v", "status", "--data-dir", fx.data().to_str().unwrap()])
@@ -332,4 +337,84 @@ fn a_mirror_killed_mid_part_hands_over_to_the_origin_from_the_byte_reached() {
     assert_eq!(served[0]["bytes"], from);
     assert_eq!(served[1]["source"], origin.url());
     assert_eq!(served[1]["bytes"], bytes.len() as u64 - from);
+}
+
+/// A whole-file release (one SHA-256 for the asset, no part digest) whose only mirror flips a
+/// byte: the whole file does not verify, nothing is installed (exit 3), and the error names
+/// the mirror that served bytes of it, with the way out.
+#[test]
+fn a_whole_file_that_fails_its_digest_names_the_mirror_that_served_it() {
+    let fx = Fixture::new();
+    let bytes = f::data(2 * MB, 407);
+    f::whole_release(&fx.rel(), ASSET, &bytes);
+    let origin = Server::start(&fx.rel());
+    let mirror = Server::start(&fx.rel());
+    mirror.set(|s| {
+        s.flip.insert(format!("/{ASSET}"), 12_345);
+    });
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--mirror", &mirror.url()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!("bytes of it came from mirror {}", mirror.url())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run again without --mirror"), "{stderr}");
+    assert!(!fx.installed().exists());
+}
+
+/// A differential update whose mirror flips a byte of the new release: the chunk that does
+/// not match the index names the mirror, which is skipped; the update falls back to a full
+/// download, which no longer asks the mirror, and installs the new build from the origin.
+#[test]
+fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped() {
+    let fx = Fixture::new();
+    let old = f::data(3 * MB, 408);
+    let mut new = old.clone();
+    new[MB..MB + 100_000].copy_from_slice(&f::data(100_000, 409));
+    let old_rel = fx.rel().with_file_name("old");
+    f::json_release(&old_rel, ASSET, &old, 2 * MB);
+    fx.fetch(old_rel.to_str().unwrap()).assert().success();
+    release_with_index(&fx.rel(), &new, 2 * MB);
+    let origin = Server::start(&fx.rel());
+    let mirror = Server::start(&fx.rel());
+    mirror.set(|s| {
+        s.flip
+            .insert(format!("/{}", part_name(ASSET, 0)), MB as u64 + 10);
+    });
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--json", "--mirror", &mirror.url()])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let events = f::events(&out.stdout);
+    let fallback = events
+        .iter()
+        .find(|e| e["event"] == "delta_fallback")
+        .unwrap_or_else(|| panic!("{events:#?}"));
+    let why = fallback["why"].as_str().unwrap();
+    assert!(
+        why.contains(&format!("mirror {} served a wrong byte", mirror.url())),
+        "{why}"
+    );
+    // The mirror saw the update's ranges only; the full download went to the origin.
+    for l in mirror.downloads(&part_name(ASSET, 0)) {
+        assert!(
+            l.range.as_deref().is_some_and(|r| !r.ends_with('-')),
+            "{l:?}"
+        );
+    }
+    assert!(origin
+        .downloads(&part_name(ASSET, 0))
+        .iter()
+        .any(|l| l.range.is_none()));
 }

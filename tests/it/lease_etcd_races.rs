@@ -55,6 +55,21 @@ fn acquire(state: &Path, store: &str, holder: &str, ttl: &str) -> Lease {
     )
 }
 
+/// Releases `L` with `held`'s token; the release must succeed.
+fn release_with(state: &Path, store: &str, held: &Lease) {
+    let o = vox(state, store)
+        .args([
+            "lease",
+            "release",
+            "L",
+            "--token",
+            &held.token.0.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+}
+
 /// Polls until the etcd lease of `L` has run out and etcd deleted the held key.
 fn wait_expired(state: &Path, store: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -165,17 +180,7 @@ fn a_release_racing_an_expiry_and_a_takeover_never_deletes_the_new_holders_key()
         "{now:?}"
     );
     // host-b still holds it: its own release works.
-    let o = vox(&b, &store)
-        .args([
-            "lease",
-            "release",
-            "L",
-            "--token",
-            &second.token.0.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
+    release_with(&b, &store, &second);
 }
 
 #[test]
@@ -195,17 +200,7 @@ fn releasing_an_expired_lease_never_sets_the_record_back_to_an_older_token() {
         &["release", "L", "--token", &first.token.0.to_string()],
     );
     let second = acquire(&b, &store, "host-b", "30s");
-    let o = vox(&b, &store)
-        .args([
-            "lease",
-            "release",
-            "L",
-            "--token",
-            &second.token.0.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
+    release_with(&b, &store, &second);
     let (out, _) = resume(release);
     assert_eq!(out.status.code(), Some(6), "{out:?}");
     let now = status(&b, &store);
@@ -233,17 +228,7 @@ fn an_acquire_whose_record_changed_after_its_read_issues_a_larger_token() {
         ],
     );
     let taken = acquire(&b, &store, "host-b", "30s");
-    let o = vox(&b, &store)
-        .args([
-            "lease",
-            "release",
-            "L",
-            "--token",
-            &taken.token.0.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
+    release_with(&b, &store, &taken);
     let (out, stops) = resume(frozen);
     assert!(out.status.success(), "{out:?}");
     let mine: Lease = support::json_doc(&out.stdout);
@@ -260,17 +245,7 @@ fn an_acquire_whose_record_changed_after_its_read_issues_a_larger_token() {
     assert_eq!(status(&a, &store).token, mine.token);
 
     // And while host-b holds it at the transaction: busy, host-b's holding untouched.
-    let o = vox(&a, &store)
-        .args([
-            "lease",
-            "release",
-            "L",
-            "--token",
-            &mine.token.0.to_string(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
+    release_with(&a, &store, &mine);
     let frozen = frozen_at(
         &a,
         &store,
