@@ -93,6 +93,9 @@ pub enum Command {
     /// The backend's port, health URL and extra arguments are shown, and "restart needed"
     /// when the installed version is not the one running. Exit 3 when a backend is recorded
     /// but not running (as `systemctl status`); 0 when it runs or none is recorded.
+    ///
+    /// With -v, each install's release and the sources that served its bytes ("served by
+    /// mirror URL: 1.2 GiB") are listed under the table.
     Status(StatusArgs),
     /// Check everything the backend needs on this host: GPUs and the variants they can run,
     /// installed variants, partial downloads, the running backend, directories, free space.

@@ -37,6 +37,21 @@ fn help_lists_the_exit_codes_and_version_works() {
 }
 
 #[test]
+fn status_help_says_what_verbose_adds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = support::voxctl(tmp.path())
+        .args(["status", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("With -v") && help.contains("served by"),
+        "status --help does not say what -v adds:\n{help}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     support::voxctl(tmp.path()).assert().code(2);
