@@ -553,8 +553,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub manifest: Option<PathBuf>,
     /// With -c: resolve relative names against each sums file's directory (stdin: the
-    /// current directory) instead of the current directory, e.g. a release's S.sha256
-    /// beside its parts: `verify -c --relative-to-sums dist/S.sha256`.
+    /// current directory) instead of the current directory, e.g. a downloaded S.sha256 beside
+    /// the asset it names: `verify -c --relative-to-sums dl/S.sha256`. split's --out dir holds
+    /// only the parts: check those with --manifest.
     #[arg(long, requires = "check")]
     pub relative_to_sums: bool,
     /// With -c: skip files that do not exist instead of failing (a sums file with no file
