@@ -334,7 +334,7 @@ fn check(
 const GROUP: usize = 64;
 
 /// A chunk index in its file format, for a differential fetch: about 36 bytes a chunk (the
-/// index file itself, kept as read, plus one `u64` offset per [`GROUP`] chunks), where an
+/// index file itself, kept as read, plus one `u64` offset per 64 chunks), where an
 /// [`Index`] takes 48. Chunks are looked up by number; [`Table::chunk`] computes an offset
 /// from at most `GROUP - 1` lengths.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,7 +354,7 @@ pub struct Table {
 impl Table {
     /// Parses untrusted index bytes as [`Index::parse`] does (the same refusals, errors with
     /// [`Error::Integrity`]), keeping them: nothing per chunk is allocated beyond them but
-    /// one offset per [`GROUP`] chunks.
+    /// one offset per 64 chunks.
     pub fn parse(bytes: Vec<u8>) -> Result<Table, Error> {
         let mut starts = Vec::new();
         let (params, size, sha256) = check(&bytes, |i, count, c| {
