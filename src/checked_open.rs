@@ -326,7 +326,8 @@ pub fn read_record_as(path: &Path, rule: Rule) -> Result<Option<Vec<u8>>> {
         Err(e) if is_not_found(&e) && Error::find(&e).is_none() => return Ok(None),
         Err(e) => return Err(e),
     };
-    read_capped(&file, RECORD_CAP, path).map(Some)
+    // Records are a few hundred bytes: one read fills a page-sized buffer, one more sees EOF.
+    read_capped_sized(&file, RECORD_CAP, 4096, path).map(Some)
 }
 
 /// Reads a file that is not voxctl's own but must be a plain record (a pidfile, a release's

@@ -55,6 +55,39 @@ pub struct GlobalArgs {
     pub state_dir: Option<PathBuf>,
 }
 
+/// The command line of `voxctl lease ...` alone: [`Cli`] with only its `lease` subcommand, so
+/// a `lease run` (one start per guarded command) does not build and propagate the global
+/// options into every other subcommand's arguments. Its name, version, settings and `lease`
+/// tree are [`Cli`]'s (a test compares the two trees' help), so help, errors and the parsed
+/// [`LeaseArgs`] are the same.
+#[derive(Debug, Parser)]
+#[command(name = "voxctl", version, propagate_version = true, after_help = voxctl::exit::help())]
+pub struct LeaseCli {
+    /// Options every subcommand accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The one subcommand.
+    #[command(subcommand)]
+    pub command: LeaseOnly,
+}
+
+/// The `lease` subcommand of [`Command`], alone (see [`LeaseCli`]).
+#[derive(Debug, Subcommand)]
+pub enum LeaseOnly {
+    /// Hold TTL leases with fencing tokens: serialize shell scripts across invocations.
+    Lease(LeaseArgs),
+}
+
+impl From<LeaseCli> for Cli {
+    fn from(c: LeaseCli) -> Cli {
+        let LeaseOnly::Lease(args) = c.command;
+        Cli {
+            global: c.global,
+            command: Command::Lease(args),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -1118,4 +1151,45 @@ fn parse_avg_size(text: &str) -> Result<voxctl::chunks::Params, WithHint> {
 fn variant() -> impl TypedValueParser<Value = Variant> {
     PossibleValuesParser::new(["cpu", "cuda", "rocm"])
         .try_map(|v| v.to_ascii_lowercase().parse::<Variant>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command of `tree`, depth first, with its long help and its usage rendered.
+    fn rendered(tree: &mut clap::Command, path: &str, out: &mut Vec<String>) {
+        let path = format!("{path} {}", tree.get_name());
+        out.push(format!("{path}\n{}", tree.render_long_help()));
+        out.push(format!("{path}\n{}", tree.render_usage()));
+        for sub in tree.get_subcommands_mut() {
+            rendered(sub, &path, out);
+        }
+    }
+
+    /// `voxctl lease ...` parses with [`LeaseCli`]: its `lease` tree must be [`Cli`]'s, or the
+    /// help, errors and parsing of the lease commands would depend on how they were reached.
+    #[test]
+    fn lease_cli_has_the_full_lease_tree() {
+        let lease_tree = |mut top: clap::Command| {
+            top.build();
+            let mut out = Vec::new();
+            rendered(
+                top.find_subcommand_mut("lease").unwrap(),
+                "voxctl",
+                &mut out,
+            );
+            out
+        };
+        let full = lease_tree(Cli::command());
+        let alone = lease_tree(LeaseCli::command());
+        assert!(full.len() > 10, "{full:?}");
+        assert_eq!(alone, full);
+        let (a, f) = (LeaseCli::command(), Cli::command());
+        assert_eq!(
+            (a.get_name(), a.get_version(), a.is_propagate_version_set()),
+            (f.get_name(), f.get_version(), f.is_propagate_version_set())
+        );
+    }
 }

@@ -11,7 +11,13 @@ use clap::Parser;
 use voxctl::exit::ExitStatus;
 
 fn main() -> std::process::ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    // `voxctl lease ...` parses with the lease tree alone (see `cli::LeaseCli`).
+    let parsed = if std::env::args_os().nth(1).is_some_and(|a| a == "lease") {
+        cli::LeaseCli::try_parse().map(cli::Cli::from)
+    } else {
+        cli::Cli::try_parse()
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return output::usage_error(e),
     };

@@ -673,27 +673,29 @@ impl StatusTicker {
 /// Sets up `tracing` on stderr: `VOXCTL_LOG` (a tracing filter such as `voxctl=debug`) if set,
 /// else warn, or info/debug/trace for `-v`/`-vv`/`-vvv`; errors only with `-q`.
 pub fn init_tracing(global: &GlobalArgs) {
-    use tracing_subscriber::EnvFilter;
-    let filter = match std::env::var("VOXCTL_LOG") {
-        Ok(f) if !f.is_empty() => EnvFilter::new(f),
-        _ => EnvFilter::new(match (global.quiet, global.verbose) {
-            (true, _) => "error",
-            (false, 0) => "warn",
-            (false, 1) => "info",
-            (false, 2) => "debug",
-            _ => "trace",
-        }),
-    };
+    use tracing_subscriber::filter::{EnvFilter, LevelFilter};
     // Colour only for a person at a terminal: logs redirected to files stay plain text, and
     // NO_COLOR (https://no-color.org) turns it off everywhere.
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let builder = tracing_subscriber::fmt()
         .with_ansi(colour)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    // A plain level is a `LevelFilter`, which filters as an `EnvFilter` of that one level
+    // does, without parsing directives at every start (a `lease run` pays for each).
+    let _ = match std::env::var("VOXCTL_LOG") {
+        Ok(f) if !f.is_empty() => builder.with_env_filter(EnvFilter::new(f)).try_init(),
+        _ => builder
+            .with_max_level(match (global.quiet, global.verbose) {
+                (true, _) => LevelFilter::ERROR,
+                (false, 0) => LevelFilter::WARN,
+                (false, 1) => LevelFilter::INFO,
+                (false, 2) => LevelFilter::DEBUG,
+                _ => LevelFilter::TRACE,
+            })
+            .try_init(),
+    };
 }
 
 /// Formats a byte count for people in IEC units (`1.77 GiB`): [`voxctl::size::iec`], the one
