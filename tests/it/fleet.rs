@@ -418,3 +418,48 @@ fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped() {
         .iter()
         .any(|l| l.range.is_none()));
 }
+
+/// A mirror that nothing listens on (a closed port): the first refused connection hands the
+/// part to the origin at once, no other part asks the mirror again, and the mirror is named
+/// in one warning. No retry waits on it (the fixture's short `--retry-delay` keeps a fetch
+/// that would wait through each part's retries quick to fail).
+#[test]
+fn a_dead_mirror_hands_over_to_the_origin_at_once_and_is_skipped() {
+    let fx = Fixture::new();
+    let bytes = f::data(3 * MB, 410);
+    f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    let origin = Server::start(&fx.rel());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/x", closed.local_addr().unwrap());
+    drop(closed);
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--json", "--jobs", "1", "--mirror", &dead])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    let events = f::events(&out.stdout);
+    let retries: Vec<_> = events.iter().filter(|e| e["event"] == "retry").collect();
+    assert!(
+        retries.iter().all(|e| e["delay_ms"] == 0),
+        "a dead mirror was waited for: {retries:#?}"
+    );
+    let named: Vec<_> = retries
+        .iter()
+        .filter(|e| {
+            let error = e["error"].as_str().unwrap();
+            error.contains(&format!("mirror {dead} cannot be reached"))
+                && error.contains("skipped for the rest of the run")
+        })
+        .collect();
+    assert_eq!(named.len(), 1, "{retries:#?}");
+    assert_eq!(retries.len(), 1, "the mirror was asked again: {retries:#?}");
+    for i in 0..3 {
+        let got = origin.downloads(&part_name(ASSET, i));
+        assert_eq!(got.len(), 1, "part {i}: {got:#?}");
+        assert!(got[0].range.is_none(), "part {i}: {got:#?}");
+    }
+}

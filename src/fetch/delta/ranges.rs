@@ -222,9 +222,24 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
                     }
                 }
                 let why = e.wait_too_long().unwrap_or_else(|| e.detail());
+                let from_src = src;
                 src = ctx.remote.next_source(src + 1);
                 budget = Budget::new(ctx.remote.retry, to - from, 0);
                 short = 0;
+                if e.unfixable().is_some() {
+                    // No retry can fix it: no range asks this mirror again.
+                    if ctx.remote.skip(from_src) {
+                        (ctx.report)(&Event::Retry {
+                            part: part.name.clone(),
+                            error: crate::fetch::download::dead_mirror(
+                                &ctx.remote.source_at(from_src).display(),
+                                &why,
+                            ),
+                            delay_ms: 0,
+                        });
+                    }
+                    continue;
+                }
                 (ctx.report)(&Event::Retry {
                     part: part.name.clone(),
                     error: format!(
