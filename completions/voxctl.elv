@@ -169,7 +169,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand -c 'Read checksums from the FILEs (or stdin) and check the files they list'
             cand --check 'Read checksums from the FILEs (or stdin) and check the files they list'
-            cand --relative-to-sums 'With -c: resolve relative names against each sums file''s directory (stdin: the current directory) instead of the current directory, e.g. a release''s S.sha256 beside its parts: `verify -c --relative-to-sums dist/S.sha256`'
+            cand --relative-to-sums 'With -c: resolve relative names against each sums file''s directory (stdin: the current directory) instead of the current directory, e.g. a downloaded S.sha256 beside the asset it names: `verify -c --relative-to-sums dl/S.sha256`. split''s --out dir holds only the parts: check those with --manifest'
             cand --ignore-missing 'With -c: skip files that do not exist instead of failing (a sums file with no file verified still fails)'
             cand --strict 'With -c: a malformed line is a failure, not a warning'
             cand --status 'With -c: print no result lines and no summary, as `sha256sum -c --status`; the exit status says it all (files that cannot be read are still named on stderr)'

@@ -6,9 +6,7 @@
 //! signatures, man pages, completion scripts), which gets the mode `cp` or `minisign -S`
 //! would give it.
 
-use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -62,18 +60,29 @@ pub fn publish_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// `access` says. Errors name the path.
 pub fn write_atomic_as(path: &Path, bytes: &[u8], access: Access) -> Result<()> {
     let dir = parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".voxctl-")
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(access.create_mode()))
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".voxctl-").suffix(".tmp");
+    // Windows has no mode bits: the file inherits the directory's ACL (the state dir under
+    // %LOCALAPPDATA% is the user's own).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(access.create_mode()));
+    }
+    #[cfg(not(unix))]
+    let _ = access;
+    let mut tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
+    // The handle is closed before the rename: Windows cannot rename an open file.
+    let mut tmp = tmp.into_temp_path();
+    crate::platform::replace_file(&tmp, path)
         .with_context(|| format!("cannot rename into {}", path.display()))?;
+    // Renamed away: the guard must not remove whatever later takes the temporary name.
+    tmp.disable_cleanup(true);
     fsync_dir(dir)
 }
 
@@ -85,10 +94,10 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
     write_atomic(path, &bytes)
 }
 
-/// fsyncs a directory so that renames and creations inside it survive a power loss.
+/// fsyncs a directory so that renames and creations inside it survive a power loss (a no-op
+/// on Windows; see [`crate::platform::sync_dir`]). Errors name the directory.
 pub fn fsync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+    crate::platform::sync_dir(dir)
         .with_context(|| format!("cannot fsync directory {}", dir.display()))
 }
 

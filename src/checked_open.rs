@@ -68,12 +68,6 @@ impl Rule {
     }
 }
 
-/// The flags every state file is opened with: no symlink followed, not inherited by
-/// children, and no blocking open on a FIFO someone planted.
-fn state_flags() -> i32 {
-    nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK
-}
-
 /// A refusal naming `path` (exit 5), with a hint to remove what is there.
 fn refused(path: &Path, why: impl std::fmt::Display) -> anyhow::Error {
     hinted(
@@ -85,13 +79,14 @@ fn refused(path: &Path, why: impl std::fmt::Display) -> anyhow::Error {
     )
 }
 
-/// Maps an open error: `ELOOP` (a symlink under `O_NOFOLLOW`) and `ENXIO` (a FIFO without a
-/// reader) are refusals; anything else is a plain error naming the path.
+/// Maps an open error of [`crate::platform::open_state`] or
+/// [`crate::platform::open_state_dir`]: a [`crate::platform::Refusal`] (a symlink, a FIFO
+/// without a reader, a non-directory) is a refusal; anything else is a plain error naming the
+/// path.
 fn open_error(path: &Path, e: std::io::Error) -> anyhow::Error {
-    match e.raw_os_error() {
-        Some(nix::libc::ELOOP) => refused(path, "it is a symbolic link"),
-        Some(nix::libc::ENXIO) => refused(path, "it is not a regular file"),
-        _ => anyhow::Error::from(e).context(format!("cannot open {}", path.display())),
+    match crate::platform::refusal(&e) {
+        Some(r) => refused(path, r.why),
+        None => anyhow::Error::from(e).context(format!("cannot open {}", path.display())),
     }
 }
 
@@ -170,10 +165,7 @@ pub fn check_file(file: &File, path: &Path, rule: Rule) -> Result<()> {
 /// [`Error::Refused`] (exit 5) naming the path; I/O errors (including `NotFound`, which
 /// callers may test with [`is_not_found`]) keep their `std::io::Error` in the chain.
 pub fn open_file(path: &Path, options: &mut OpenOptions, rule: Rule) -> Result<File> {
-    let file = options
-        .custom_flags(state_flags())
-        .open(path)
-        .map_err(|e| open_error(path, e))?;
+    let file = crate::platform::open_state(options, path).map_err(|e| open_error(path, e))?;
     check_file(&file, path, rule)?;
     // A regular file ignores O_NONBLOCK, but a child given this descriptor (a backend's log)
     // should not inherit a surprising flag.
@@ -254,14 +246,7 @@ pub fn is_not_found(err: &anyhow::Error) -> bool {
 /// (not a symlink to one), owned by this user, with the mode `rule` allows. Errors with
 /// [`Error::Refused`] naming the path; a missing directory is a plain error.
 pub fn check_dir(path: &Path, rule: Rule) -> Result<()> {
-    let dir = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_DIRECTORY | state_flags())
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(nix::libc::ENOTDIR) => refused(path, "it is not a directory"),
-            _ => open_error(path, e),
-        })?;
+    let dir = crate::platform::open_state_dir(path).map_err(|e| open_error(path, e))?;
     let meta = dir
         .metadata()
         .with_context(|| format!("cannot stat {}", path.display()))?;

@@ -93,6 +93,9 @@ pub enum Command {
     /// The backend's port, health URL and extra arguments are shown, and "restart needed"
     /// when the installed version is not the one running. Exit 3 when a backend is recorded
     /// but not running (as `systemctl status`); 0 when it runs or none is recorded.
+    ///
+    /// With -v, each install's release and the sources that served its bytes ("served by
+    /// mirror URL: 1.2 GiB") are listed under the table.
     Status(StatusArgs),
     /// Check everything the backend needs on this host: GPUs and the variants they can run,
     /// installed variants, partial downloads, the running backend, directories, free space.
@@ -550,8 +553,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath)]
     pub manifest: Option<PathBuf>,
     /// With -c: resolve relative names against each sums file's directory (stdin: the
-    /// current directory) instead of the current directory, e.g. a release's S.sha256
-    /// beside its parts: `verify -c --relative-to-sums dist/S.sha256`.
+    /// current directory) instead of the current directory, e.g. a downloaded S.sha256 beside
+    /// the asset it names: `verify -c --relative-to-sums dl/S.sha256`. split's --out dir holds
+    /// only the parts: check those with --manifest.
     #[arg(long, requires = "check")]
     pub relative_to_sums: bool,
     /// With -c: skip files that do not exist instead of failing (a sums file with no file

@@ -69,6 +69,7 @@ pub mod lease;
 pub mod manifest;
 pub mod marker;
 pub mod name;
+pub mod platform;
 pub mod process;
 pub mod reap;
 pub mod signature;

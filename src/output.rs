@@ -155,8 +155,14 @@ impl Printer {
                 .join("\n")
         };
         eprintln!("voxctl: error: {}", shown(format!("{err:#}")));
+        // A usage error found past clap (an empty --pubkey, --jobs 0) reads as clap's do: a
+        // hint, then the command's usage line.
         if let Some(hint) = &hint {
             eprintln!("hint: {}", shown(hint.clone()));
+        }
+        if crate::exit_status(err) == ExitStatus::Usage {
+            let (_, usage) = usage_of_invocation();
+            eprintln!("\n{}", usage.trim_end());
         }
         let reported = self.doc_written.load(std::sync::atomic::Ordering::Relaxed);
         if self.json && (self.stream || !reported) {
@@ -197,6 +203,11 @@ impl Printer {
             Some(e) => e.hint(),
             None => None,
         }
+        // A usage error without a hint of its own points at the command's help, as clap's do.
+        .or_else(|| {
+            (crate::exit_status(err) == ExitStatus::Usage)
+                .then(|| format!("see `{} --help`", usage_of_invocation().0))
+        })
     }
 
     /// A byte-progress bar of `total` bytes labelled `label`, hidden unless
@@ -370,6 +381,12 @@ impl UsageError {
         let hint = own
             .or_else(|| tips.into_iter().next())
             .unwrap_or_else(|| format!("see `{words} --help`"));
+        // clap leaves the usage line out of some errors (an invalid value): every usage error
+        // ends with it.
+        if !rest.contains("Usage:") {
+            let path: Vec<&str> = words.split(' ').skip(1).collect();
+            rest.push_str(&usage_of(&mut root, &path));
+        }
         UsageError {
             message: head.lines().map(str::to_string).collect(),
             hint,
@@ -437,6 +454,29 @@ fn help_of(cmd: &mut clap::Command, path: &[&str]) -> String {
         }
     }
     cmd.render_help().to_string()
+}
+
+/// The subcommand path this process was invoked with (`voxctl fetch`) and that command's
+/// usage line (`Usage: voxctl fetch [OPTIONS]`).
+fn usage_of_invocation() -> (String, String) {
+    use clap::CommandFactory;
+    let mut root = crate::cli::Cli::command();
+    root.build();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let words = command_words(&root, &args);
+    let path: Vec<&str> = words.split(' ').skip(1).collect();
+    let usage = usage_of(&mut root, &path);
+    (words, usage)
+}
+
+/// The usage line of the subcommand at `path` under `cmd`.
+fn usage_of(cmd: &mut clap::Command, path: &[&str]) -> String {
+    if let Some((first, rest)) = path.split_first() {
+        if let Some(sub) = cmd.get_subcommands_mut().find(|s| s.get_name() == *first) {
+            return usage_of(sub, rest);
+        }
+    }
+    cmd.render_usage().to_string()
 }
 
 /// The names of hidden subcommands, at any depth (clap suggests them in its tips).

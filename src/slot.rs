@@ -16,7 +16,6 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -433,8 +432,7 @@ impl SlotGuard {
         bytes.push(b'\n');
         // Overwrite in place, then cut any longer old tail; readers parse the first JSON
         // document only, so a tail left for a moment is harmless.
-        self.file
-            .write_all_at(&bytes, 0)
+        crate::platform::write_all_at(&self.file, &bytes, 0)
             .and_then(|()| self.file.set_len(bytes.len() as u64))
             .with_context(|| format!("cannot write slot {}", self.name))
     }
@@ -499,73 +497,32 @@ enum LockState {
     Held(Option<i32>),
 }
 
-/// Reads the lock state of `file` without taking any lock (Linux: `/proc/locks`).
+/// Reads the lock state of `file` without taking any lock where the system can tell
+/// ([`crate::platform::lock_holder`]: Linux's `/proc/locks`), else by a non-blocking shared
+/// probe (which, held for a moment, can make a contender see a spurious "busy").
 fn lock_state(file: &File) -> Result<LockState> {
-    #[cfg(target_os = "linux")]
-    {
-        Ok(match flock_owner(&file.metadata()?)? {
-            Some(pid) => LockState::Held(Some(pid)),
-            None => LockState::Free,
-        })
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        match file.try_lock_shared() {
+    match crate::platform::lock_holder(&file.metadata()?) {
+        Ok(Some(pid)) => Ok(LockState::Held(Some(pid))),
+        Ok(None) => Ok(LockState::Free),
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => match file.try_lock_shared() {
             Ok(()) => {
                 let _ = file.unlock();
                 Ok(LockState::Free)
             }
             Err(TryLockError::WouldBlock) => Ok(LockState::Held(None)),
             Err(TryLockError::Error(e)) => Err(e.into()),
-        }
+        },
+        Err(e) => Err(anyhow::Error::from(e).context("cannot read /proc/locks")),
     }
 }
 
-/// The pid holding a `flock` on the file at `path`, per `/proc/locks` (Linux; `None`
-/// elsewhere, when free, or when it cannot be read). For messages only: the answer may be
-/// stale by the time it is printed.
+/// The pid holding a lock on the file at `path` ([`crate::platform::lock_holder`]; `None`
+/// where the system cannot tell, when free, or when it cannot be read). For messages only:
+/// the answer may be stale by the time it is printed.
 pub fn flock_holder(path: &Path) -> Option<i32> {
-    #[cfg(target_os = "linux")]
-    {
-        flock_owner(&std::fs::metadata(path).ok()?).ok().flatten()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = path;
-        None
-    }
-}
-
-/// The pid owning a `flock` on the inode `meta` describes, from `/proc/locks`.
-#[cfg(target_os = "linux")]
-fn flock_owner(meta: &std::fs::Metadata) -> Result<Option<i32>> {
-    let locks = std::fs::read_to_string("/proc/locks").context("cannot read /proc/locks")?;
-    Ok(proc_locks_flock_owner(&locks, meta.dev(), meta.ino()))
-}
-
-/// The pid owning a FLOCK on device `dev`, inode `ino`, according to `/proc/locks` text.
-/// Lines look like `1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF` (device as
-/// `major:minor` in hex; see proc(5)). Blocked waiters (`1: -> FLOCK ...`) do not count.
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-fn proc_locks_flock_owner(locks: &str, dev: u64, ino: u64) -> Option<i32> {
-    let major = nix::sys::stat::major(dev);
-    let minor = nix::sys::stat::minor(dev);
-    locks.lines().find_map(|line| {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.get(1) != Some(&"FLOCK") {
-            return None;
-        }
-        let mut parts = f.get(5)?.split(':');
-        let (ma, mi, i) = (parts.next()?, parts.next()?, parts.next()?);
-        let same = u64::from_str_radix(ma, 16).ok() == Some(major)
-            && u64::from_str_radix(mi, 16).ok() == Some(minor)
-            && i.parse::<u64>().ok() == Some(ino);
-        if same {
-            f.get(4)?.parse().ok()
-        } else {
-            None
-        }
-    })
+    crate::platform::lock_holder(&std::fs::metadata(path).ok()?)
+        .ok()
+        .flatten()
 }
 
 #[cfg(test)]
@@ -919,19 +876,6 @@ mod tests {
         assert!(
             matches!(Error::find(&err), Some(Error::Refused(_))),
             "{err:#}"
-        );
-    }
-
-    #[test]
-    fn proc_locks_parsing() {
-        let text = "1: FLOCK  ADVISORY  WRITE 99 fd:01:1234 0 EOF\n\
-                    2: -> FLOCK  ADVISORY  WRITE 98 00:2a:77 0 EOF\n";
-        let dev = nix::sys::stat::makedev(0xfd, 1);
-        assert_eq!(proc_locks_flock_owner(text, dev, 1234), Some(99));
-        assert_eq!(proc_locks_flock_owner(text, dev, 1235), None);
-        assert_eq!(
-            proc_locks_flock_owner(text, nix::sys::stat::makedev(0, 0x2a), 77),
-            None
         );
     }
 }

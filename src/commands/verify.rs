@@ -418,7 +418,9 @@ fn authenticate(
             let auth = verify_beside(keys, f)?;
             printer.message(format!(
                 "{}: signature OK, key {} (trusted comment: {})",
-                auth.file, auth.key_id, auth.trusted_comment
+                auth.file,
+                auth.key_id,
+                crate::output::untrusted(&auth.trusted_comment)
             ));
             Ok(auth)
         })

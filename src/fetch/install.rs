@@ -10,7 +10,6 @@
 //! little left to write. An asset signature's BLAKE2b ([`super::signed::Prehash`]) is fed the
 //! same buffers, on its own thread: one read pass serves both.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,23 +103,14 @@ pub fn verify(
 /// removes with [`drop_replaced`] before it gets here (a stale one here is an error). Errors
 /// name the path; on any error `target` is as it was.
 pub fn install_file(verified: &Path, target: &Path, aside: &Path) -> Result<Replaced> {
-    std::fs::set_permissions(verified, std::fs::Permissions::from_mode(0o755))
+    crate::platform::make_executable(verified)
         .with_context(|| format!("cannot chmod {}", verified.display()))?;
     let kept = match std::fs::hard_link(target, aside) {
         Ok(()) => Some(aside.to_path_buf()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         // A filesystem without hard links (or the old file at its link limit): the rename
         // frees the old blocks itself, slower but as atomic.
-        Err(e)
-            if matches!(
-                e.raw_os_error().map(nix::errno::Errno::from_raw),
-                Some(
-                    nix::errno::Errno::EPERM
-                        | nix::errno::Errno::EOPNOTSUPP
-                        | nix::errno::Errno::EMLINK
-                )
-            ) =>
-        {
+        Err(e) if crate::platform::hard_link_unsupported(&e) => {
             tracing::debug!(
                 "cannot link {} aside ({e}); replacing it directly",
                 target.display()
@@ -136,7 +126,7 @@ pub fn install_file(verified: &Path, target: &Path, aside: &Path) -> Result<Repl
         }
     };
     checkpoint("fetch:install:aside");
-    let renamed = std::fs::rename(verified, target).with_context(|| {
+    let renamed = crate::platform::replace_file(verified, target).with_context(|| {
         format!(
             "cannot rename {} to {}",
             verified.display(),

@@ -675,12 +675,17 @@ fn ensure_space(dir: &Path, needed: u64) -> Result<u64> {
     }
     let available = available_space(dir)?;
     if available < needed {
-        return Err(NoSpace {
+        let hint = format!(
+            "free {} in {}, or fetch into a data dir on a roomier filesystem (--data-dir DIR)",
+            crate::size::iec(needed - available),
+            dir.display()
+        );
+        let err = NoSpace {
             dir: dir.to_path_buf(),
             needed,
             available,
-        }
-        .into());
+        };
+        return Err(crate::error::hinted(err, hint));
     }
     Ok(available)
 }

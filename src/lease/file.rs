@@ -270,7 +270,6 @@ impl FileStore {
     /// inode, or a lock that cannot be tried all leave the lease held until its TTL runs out,
     /// so tampering with the file can never hand a running holder's lease to another.
     fn liveness_unlocked(&self, name: &str, file: &str, identity: Option<(u64, u64)>) -> bool {
-        use std::os::unix::fs::MetadataExt;
         let path = self.dir.join(file);
         let held = |why: String| {
             tracing::warn!(
@@ -288,8 +287,8 @@ impl FileStore {
             Err(e) => return held(format!("cannot be checked: {e:#}")),
         };
         if let Some((dev, ino)) = identity {
-            match f.metadata() {
-                Ok(m) if (m.dev(), m.ino()) == (dev, ino) => {}
+            match crate::platform::file_identity(&f) {
+                Ok(id) if id == (dev, ino) => {}
                 Ok(_) => {
                     return held("was replaced (another inode than its holder created)".into())
                 }
@@ -410,20 +409,19 @@ impl FileStore {
                     f.try_lock().map_err(|e| {
                         anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
                     })?;
-                    inheritable(&f).with_context(|| {
+                    crate::platform::make_inheritable(&f).with_context(|| {
                         format!("cannot share liveness file {}", path.display())
                     })?;
-                    f.metadata()
+                    crate::platform::file_identity(&f)
                         .with_context(|| format!("cannot stat {}", path.display()))
                 })();
-                let meta = made.inspect_err(|_| {
+                let (dev, ino) = made.inspect_err(|_| {
                     let _ = std::fs::remove_file(&path);
                 })?;
-                use std::os::unix::fs::MetadataExt;
                 let owner = Owner::Flock {
                     file,
-                    dev: Some(meta.dev()),
-                    ino: Some(meta.ino()),
+                    dev: Some(dev),
+                    ino: Some(ino),
                 };
                 (Some(owner), Some((f, path)))
             }
@@ -455,16 +453,6 @@ impl FileStore {
         }
         Ok((Attempt::Acquired(lease_view(&rec, &now)), alive))
     }
-}
-
-/// Clears close-on-exec on `f`, so a command started while it is open inherits it (and the
-/// lock on it, which belongs to the shared open file description).
-fn inheritable(f: &File) -> std::io::Result<()> {
-    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-    use std::os::fd::AsRawFd;
-    fcntl(f.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
-        .map(|_| ())
-        .map_err(std::io::Error::from)
 }
 
 /// A [`LeaseStore`] view of a [`FileStore`] whose acquires get an owner, for

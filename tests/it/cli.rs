@@ -37,6 +37,21 @@ fn help_lists_the_exit_codes_and_version_works() {
 }
 
 #[test]
+fn status_help_says_what_verbose_adds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = support::voxctl(tmp.path())
+        .args(["status", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        help.contains("With -v") && help.contains("served by"),
+        "status --help does not say what -v adds:\n{help}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     support::voxctl(tmp.path()).assert().code(2);
@@ -48,6 +63,38 @@ fn usage_errors_exit_2() {
         .args(["status", "--no-such-flag"])
         .assert()
         .code(2);
+}
+
+/// A usage error reads the same whether clap or voxctl found it: the error, a `hint:`, then
+/// the command's usage line (as git and cargo print `usage:` after an argument error).
+#[test]
+fn every_usage_error_prints_a_hint_and_the_usage_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for args in [
+        // An invalid value clap rejects (clap prints no usage line for it).
+        &["fetch", "--jobs", "0"][..],
+        // Values voxctl rejects after parsing.
+        &["fetch", "--pubkey", ""][..],
+        &["fetch", "--mirror", "file://tmp/x"][..],
+    ] {
+        let out = support::voxctl(tmp.path())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = String::from_utf8(out.stdout.clone()).unwrap()
+            + &String::from_utf8(out.stderr).unwrap();
+        let error = stderr.find("voxctl: error: ");
+        let hint = stderr.find("\nhint: ");
+        let usage = stderr.find("\nUsage: voxctl fetch [OPTIONS]");
+        assert!(
+            error.is_some() && error < hint && hint < usage,
+            "{args:?}: no error, hint and usage line in that order:\n{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -239,7 +239,11 @@ fn voxctl_split_sign_is_checked_by_minisign_and_by_voxctl_verify() {
         .arg(key.line())
         .assert()
         .success()
-        .stderr(predicate::str::contains(&key.id));
+        .stderr(predicate::str::contains(&key.id))
+        // The trusted comment (`timestamp:N<TAB>file:NAME<TAB>hashed`) is the signer's text:
+        // printed escaped, never with raw control characters.
+        .stderr(predicate::str::contains("\\tfile:"))
+        .stderr(predicate::str::contains('\t').not());
 
     // A wrong password names the key file; no password and no terminal is a refusal. (Each
     // opening of an encrypted key runs scrypt over 1 GiB: the test opens it twice only.)

@@ -1,7 +1,8 @@
 //! Where signature checking draws its lines, checked with keys and signatures made by the real
 //! `minisign` CLI: a prehashed asset signature has no size limit, a legacy (`minisign -l`) one
 //! is accepted up to exactly 16 MiB (`LEGACY_MAX_BYTES`) and refused one byte past it, before
-//! the asset is downloaded; a legacy signature is also checked on the streamed path of
+//! the asset is downloaded; a signature file is read up to 16 KiB (a long trusted comment
+//! passes, a larger file is refused); a legacy signature is also checked on the streamed path of
 //! `verify -c` and in Tauri's `.sig` form; a malformed key is a usage error, never a panic.
 
 use std::path::Path;
@@ -199,4 +200,36 @@ fn a_short_malformed_pubkey_is_a_usage_error_not_a_panic() {
             .stderr(predicate::str::contains("panicked").not());
     }
     assert!(!fx.installed().exists());
+}
+
+#[test]
+fn a_signature_with_a_2_kb_trusted_comment_installs_and_one_file_over_16_kib_is_refused() {
+    let fx = Fixture::new();
+    let key = MinisignKey::new(&keys_dir(&fx), "k", None);
+    let bytes = f::data(2 * MB + 3, 43);
+    f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    // A long trusted comment (minisign's own line buffer takes about 2 KB): the file is
+    // several times a usual one (~300 bytes), under the 16 KiB read cap.
+    let comment = "c".repeat(2000);
+    let manifest = fx.rel().join(voxctl::manifest::json_manifest_name(ASSET));
+    let sig = key.sign(&manifest, &["-t", &comment]);
+    assert!(std::fs::metadata(&sig).unwrap().len() > 2000);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&srv.url())
+        .arg("--pubkey-file")
+        .arg(&key.public)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+
+    // The same signature padded past 16 KiB is refused while reading, before any part.
+    let mut padded = std::fs::read(&sig).unwrap();
+    padded.resize(16 * 1024 + 1, b'\n');
+    std::fs::write(&sig, padded).unwrap();
+    fx.fetch(&srv.url())
+        .args(["--force", "--pubkey-file"])
+        .arg(&key.public)
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(".minisig"));
 }

@@ -695,6 +695,9 @@ mod local_parts_and_free_space {
             "{stderr}"
         );
         assert!(stderr.contains(" available"), "{stderr}");
+        // The next step: how much to free, or another data dir.
+        assert!(stderr.contains("\nhint: free "), "{stderr}");
+        assert!(stderr.contains("--data-dir"), "{stderr}");
         assert!(!fx.installed().exists());
         assert!(
             !fx.data().join("backends/.partial").exists(),

@@ -1,0 +1,262 @@
+//! The operating system's primitives behind one small interface per concern, so that the
+//! domains (slot table, leases, fetch, restart, reap) are written once. Each function here has
+//! a Unix implementation (`unix.rs`) and a Windows one (`windows.rs`) with the same contract;
+//! the differences a caller can observe are stated on the function.
+//!
+//! Concerns behind the seam so far:
+//! - **Durable replace**: [`replace_file`] (rename over a target in one atomic step) and
+//!   [`sync_dir`] (make renames and creations in a directory survive a power loss).
+//! - **Installing an executable**: [`make_executable`], and [`hard_link_unsupported`] to tell
+//!   a filesystem without hard links from a failure.
+//! - **Locks and positional writes**: [`lock_holder`] names the process holding a lock where
+//!   the system can tell; [`write_all_at`] writes at an offset; [`file_identity`] tells one
+//!   file from another; [`make_inheritable`] hands a handle (and its lock) to children.
+//! - **No-follow opens**: [`open_state`] and [`open_state_dir`] never follow a link planted at
+//!   the last component of the path; [`refusal`] tells such a refusal from an I/O error.
+//!
+//! File locks need no seam: `std::fs::File::lock`/`try_lock`/`try_lock_shared` are `flock(2)`
+//! on Unix and `LockFileEx` on Windows; both are held by the open file (not the process or
+//! the path), are exclusive or shared, and die with the process that holds them.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::Path;
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as imp;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+
+/// Why an open of a state file or directory was refused rather than failed: something other
+/// than what voxctl creates sits at the path (a symbolic link, a junction or other reparse
+/// point, a FIFO, a non-directory where a directory belongs). Carried inside the
+/// `std::io::Error` of [`open_state`] and [`open_state_dir`]; find it with [`refusal`].
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{why}")]
+pub struct Refusal {
+    /// What is wrong, as "it is a symbolic link".
+    pub why: &'static str,
+}
+
+impl Refusal {
+    fn into_io(self, kind: io::ErrorKind) -> io::Error {
+        io::Error::new(kind, self)
+    }
+}
+
+/// The [`Refusal`] inside an error of [`open_state`] or [`open_state_dir`], if that is what
+/// it is (any other error is a plain I/O failure, its kind kept).
+pub fn refusal(err: &io::Error) -> Option<Refusal> {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<Refusal>())
+        .copied()
+}
+
+/// Opens the state file `path` with `options` without following a link at its last
+/// component, without blocking on a special file, and without the handle being inherited by
+/// child processes.
+///
+/// Unix: `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK` (a symlink is refused, `ELOOP`; a FIFO with no
+/// reader is refused, `ENXIO`); `O_NONBLOCK` stays set and the caller clears it once it has
+/// checked the handle is a regular file. Any `custom_flags` already on `options` are replaced.
+/// Windows: `FILE_FLAG_OPEN_REPARSE_POINT`, then a handle on a reparse point (a symbolic link,
+/// a junction) is closed and refused.
+///
+/// Errors: a refusal is an `std::io::Error` carrying [`Refusal`]; any other error is the
+/// open's own.
+pub fn open_state(options: &mut OpenOptions, path: &Path) -> io::Result<File> {
+    imp::open_state(options, path)
+}
+
+/// Opens the directory `path` read-only for checking, never through a link at its last
+/// component. Unix: `O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK`; Windows:
+/// `FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT`, then a reparse point is
+/// refused. Errors: a link or a non-directory is an `std::io::Error` carrying [`Refusal`];
+/// any other error (a missing directory among them) is the open's own.
+pub fn open_state_dir(path: &Path) -> io::Result<File> {
+    imp::open_state_dir(path)
+}
+
+/// Renames `from` over `to` in one atomic step: a reader of `to` sees the old file or the
+/// new one, never neither. Both must be on one volume. Unix: `rename(2)`. Windows:
+/// `MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)`, which returns only once
+/// the rename is on disk. Errors: the system call's.
+pub fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
+    imp::replace_file(from, to)
+}
+
+/// The pid holding a lock (`std::fs::File::lock` and kin) on the file `meta` describes, read
+/// without taking a lock: `Ok(Some(pid))` held, `Ok(None)` free. Linux: from `/proc/locks`
+/// (the owner of a `FLOCK` line on the file's device and inode; blocked waiters do not
+/// count). Elsewhere (other Unixes, Windows, which has no such listing): an error of kind
+/// `Unsupported`, and the caller probes with `try_lock_shared` instead. Errors: reading
+/// `/proc/locks`.
+pub fn lock_holder(meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
+    imp::lock_holder(meta)
+}
+
+/// Writes all of `buf` at byte `offset` of `file` (Unix: `pwrite(2)`, the file position
+/// untouched; Windows: `WriteFile` at an offset, which moves the file position). Errors: the
+/// write's.
+pub fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    imp::write_all_at(file, buf, offset)
+}
+
+/// The identity of the open file `file`, equal for two handles on one file and different
+/// for any other file, as long as both exist: Unix `(st_dev, st_ino)`; Windows the volume
+/// serial number and the 64-bit file index (`GetFileInformationByHandle`). Errors: the
+/// `fstat`'s or the call's.
+pub fn file_identity(file: &File) -> io::Result<(u64, u64)> {
+    imp::file_identity(file)
+}
+
+/// Lets child processes started from now on inherit `file`, and with it the lock on it
+/// (Unix: clears `FD_CLOEXEC`; the `flock` belongs to the shared open file description.
+/// Windows: sets `HANDLE_FLAG_INHERIT`; std's spawn inherits inheritable handles). Errors: the
+/// system call's.
+pub fn make_inheritable(file: &File) -> io::Result<()> {
+    imp::make_inheritable(file)
+}
+
+/// Makes the installed file `path` executable by everyone who can read it. Unix: mode
+/// `0755`. Windows: does nothing and succeeds (whether a file runs is decided by its
+/// extension and ACL, not a mode bit). Errors (Unix): `chmod`'s.
+pub fn make_executable(path: &Path) -> io::Result<()> {
+    imp::make_executable(path)
+}
+
+/// Whether `err`, from `std::fs::hard_link`, means the filesystem cannot give this file a
+/// second link (no hard links there, or the file at its link limit), so the caller should
+/// do without one, rather than a failure to report. Unix: `EPERM`, `EOPNOTSUPP`, `EMLINK`.
+/// Windows: `ERROR_NOT_SUPPORTED`, `ERROR_INVALID_FUNCTION`, `ERROR_TOO_MANY_LINKS`.
+pub fn hard_link_unsupported(err: &io::Error) -> bool {
+    imp::hard_link_unsupported(err)
+}
+
+/// Makes renames and creations inside `dir` durable (they survive a power loss).
+/// Unix: opens the directory and `fsync`s it. Windows: does nothing and succeeds, because
+/// NTFS journals its metadata and a directory handle cannot be flushed there; the renames
+/// voxctl relies on are made durable by [`replace_file`]'s `MOVEFILE_WRITE_THROUGH` instead.
+/// Errors (Unix): the open's or the fsync's.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    imp::sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_file_replaces_an_existing_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("new"), dir.path().join("target"));
+        std::fs::write(&from, b"new").unwrap();
+        std::fs::write(&to, b"old").unwrap();
+        replace_file(&from, &to).unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), b"new");
+        assert!(!from.exists());
+        sync_dir(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn lock_holder_names_this_process_while_it_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lock");
+        let file = File::create(&path).unwrap();
+        let free = lock_holder(&file.metadata().unwrap());
+        file.lock().unwrap();
+        let held = lock_holder(&file.metadata().unwrap());
+        if cfg!(target_os = "linux") {
+            assert_eq!(free.unwrap(), None);
+            assert_eq!(held.unwrap(), Some(std::process::id() as i32));
+        } else {
+            assert_eq!(held.unwrap_err().kind(), io::ErrorKind::Unsupported);
+        }
+    }
+
+    #[test]
+    fn file_identity_tells_files_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, b"x").unwrap();
+        std::fs::write(&b, b"x").unwrap();
+        let id = |p: &Path| file_identity(&File::open(p).unwrap()).unwrap();
+        assert_eq!(id(&a), id(&a));
+        assert_ne!(id(&a), id(&b));
+    }
+
+    #[test]
+    fn write_all_at_overwrites_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abcdef").unwrap();
+        let file = OpenOptions::new().write(true).open(&path).unwrap();
+        write_all_at(&file, b"XY", 2).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"abXYef");
+    }
+
+    #[test]
+    fn make_executable_lets_the_file_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("run.sh");
+        std::fs::write(&script, "#!/bin/sh\nexit 7\n").unwrap();
+        make_executable(&script).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&script).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o755);
+            let status = std::process::Command::new(&script).status().unwrap();
+            assert_eq!(status.code(), Some(7));
+        }
+    }
+
+    #[test]
+    fn hard_link_unsupported_tells_a_missing_feature_from_a_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = std::fs::hard_link(dir.path().join("absent"), dir.path().join("b"));
+        assert!(!hard_link_unsupported(&missing.unwrap_err()));
+        #[cfg(unix)]
+        for errno in [nix::libc::EPERM, nix::libc::EOPNOTSUPP, nix::libc::EMLINK] {
+            assert!(hard_link_unsupported(&io::Error::from_raw_os_error(errno)));
+        }
+    }
+
+    #[test]
+    fn open_state_refuses_a_link_and_opens_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::write(&real, b"x").unwrap();
+        let link = dir.path().join("link");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        #[cfg(windows)]
+        std::os::windows::fs::symlink_file(&real, &link).unwrap();
+        let err = open_state(OpenOptions::new().read(true), &link).unwrap_err();
+        assert!(refusal(&err).is_some(), "{err}");
+        open_state(OpenOptions::new().read(true), &real).unwrap();
+    }
+
+    #[test]
+    fn open_state_dir_refuses_a_link_and_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let link = dir.path().join("link");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&sub, &link).unwrap();
+        #[cfg(windows)]
+        std::os::windows::fs::symlink_dir(&sub, &link).unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        for refused in [&link, &file] {
+            let err = open_state_dir(refused).unwrap_err();
+            assert!(refusal(&err).is_some(), "{}: {err}", refused.display());
+        }
+        open_state_dir(&sub).unwrap();
+    }
+}
