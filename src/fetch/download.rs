@@ -124,6 +124,15 @@ pub(crate) async fn part(ctx: Arc<Download>, index: usize) -> Result<Option<Hash
     }
 }
 
+/// The warning naming a mirror that cannot be reached (`why`: what the client said), given
+/// once when it is skipped for the rest of the run.
+pub(crate) fn dead_mirror(mirror: &str, why: &str) -> String {
+    format!(
+        "mirror {mirror} cannot be reached ({why}; not retried): skipped for the rest of the \
+         run"
+    )
+}
+
 /// Where a part's download stands among the sources.
 struct At {
     /// The source asked now ([`super::source::Remote::source_at`]).
@@ -323,9 +332,23 @@ async fn transfer(
                 // This mirror is done for this part; the next source continues from the
                 // byte reached, with a budget of its own.
                 let why = too_long.unwrap_or(did);
+                let dead = e.unfixable().is_some();
+                let from = at.src;
                 at.src = ctx.remote.next_source(at.src + 1);
                 at.budget = Budget::new(ctx.remote.retry, part.size, state.len);
                 at.short_ranged = 0;
+                if dead {
+                    // Refused before it ever answered, an unknown host, a refused TLS
+                    // certificate: no retry can fix it, so no part asks it again.
+                    if ctx.remote.skip(from) {
+                        (ctx.report)(&Event::Retry {
+                            part: part.name.clone(),
+                            error: dead_mirror(&ctx.remote.source_at(from).display(), &why),
+                            delay_ms: 0,
+                        });
+                    }
+                    continue;
+                }
                 (ctx.report)(&Event::Retry {
                     part: part.name.clone(),
                     error: format!(

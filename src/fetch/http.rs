@@ -14,7 +14,6 @@
 //! URL for a fresh signature.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -141,8 +140,8 @@ impl HttpError {
     /// except for what retrying cannot fix whenever it happens ([`Unfixable::of`]: a host
     /// name that does not resolve, a refused TLS certificate, a plain-HTTP answer to TLS),
     /// which is [`HttpError::Unfixable`] so that it is reported at once instead of after
-    /// every retry. With `answered_before` false (no server has answered this client yet), a
-    /// refused connection is unfixable too ([`Unfixable::Refused`]).
+    /// every retry. With `answered_before` false (the server of `url` has not answered this
+    /// client yet), a refused connection is unfixable too ([`Unfixable::Refused`]).
     pub fn from_reqwest(url: &Url, err: reqwest::Error, answered_before: bool) -> HttpError {
         let err = err.without_url();
         let mut message = err.to_string();
@@ -191,7 +190,7 @@ pub enum Unfixable {
     /// An `https://` URL whose server answered in plain HTTP (rustls saw a record that is not
     /// TLS: `InvalidContentType`).
     NotTls,
-    /// The connection was refused (nothing listens on that port) before any server ever
+    /// The connection was refused (nothing listens on that port) before that server ever
     /// answered this client: a wrong port or a server that is not running, not a blip.
     /// Refused later, once the release was reached, it is transient (a server restarting).
     Refused,
@@ -250,9 +249,10 @@ pub struct Http {
     resolved: Mutex<HashMap<Url, Url>>,
     /// Original URL -> its first redirect (GitHub's `latest/download/X` -> the tag's URL).
     first_hops: Mutex<HashMap<Url, Url>>,
-    /// Whether any server has answered a request of this client (any status): until then a
-    /// refused connection is [`Unfixable::Refused`].
-    answered: AtomicBool,
+    /// The servers (`scheme://host:port`) that have answered a request of this client (any
+    /// status): a refused connection to one that never answered is [`Unfixable::Refused`],
+    /// so a dead mirror is told apart from an origin restarting mid-run.
+    answered: Mutex<std::collections::HashSet<String>>,
     /// The deadline for a response's headers, from sending the request.
     head_deadline: Duration,
     /// The window of [`Pace`].
@@ -324,7 +324,25 @@ impl Pace {
     }
 }
 
+/// The server a URL names, as `scheme://host:port`.
+fn authority(url: &Url) -> String {
+    format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port_or_known_default().unwrap_or(0)
+    )
+}
+
 impl Http {
+    /// Whether the server of `url` has answered a request of this client in this run.
+    fn has_answered(&self, url: &Url) -> bool {
+        self.answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&authority(url))
+    }
+
     /// Builds the client: rustls, no automatic redirects, the given timeouts, proxies from
     /// `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`/`NO_PROXY`.
     pub fn new(settings: &NetSettings) -> anyhow::Result<Http> {
@@ -339,7 +357,7 @@ impl Http {
             token: settings.github_token.clone().filter(|t| !t.is_empty()),
             resolved: Mutex::new(HashMap::new()),
             first_hops: Mutex::new(HashMap::new()),
-            answered: AtomicBool::new(false),
+            answered: Mutex::new(std::collections::HashSet::new()),
             head_deadline: settings
                 .connect_timeout
                 .saturating_add(settings.read_timeout),
@@ -402,7 +420,7 @@ impl Http {
             }
             let resp = match tokio::time::timeout(self.head_deadline, req.send()).await {
                 Ok(sent) => sent.map_err(|e| {
-                    HttpError::from_reqwest(&current, e, self.answered.load(Ordering::Relaxed))
+                    HttpError::from_reqwest(&current, e, self.has_answered(&current))
                 })?,
                 Err(_) => {
                     return Err(HttpError::Transient {
@@ -415,7 +433,10 @@ impl Http {
                     })
                 }
             };
-            self.answered.store(true, Ordering::Relaxed);
+            self.answered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(authority(&current));
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;

@@ -292,11 +292,15 @@ impl Remote {
             .unwrap_or(self.sources.len() - 1)
     }
 
-    /// Skips mirror `i` for the rest of the run (the origin cannot be skipped).
-    pub fn skip(&self, i: usize) {
-        if !self.is_origin(i) {
-            self.skipped.lock().unwrap_or_else(|e| e.into_inner())[i] = true;
+    /// Skips mirror `i` for the rest of the run (the origin cannot be skipped). Returns
+    /// whether this call skipped it (`false`: the origin, or skipped before), so that a
+    /// mirror skipped by several parts at once is named once.
+    pub fn skip(&self, i: usize) -> bool {
+        if self.is_origin(i) {
+            return false;
         }
+        let mut skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        !std::mem::replace(&mut skipped[i], true)
     }
 
     /// Counts `n` bytes of the asset served by source `i`.

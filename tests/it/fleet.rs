@@ -368,11 +368,13 @@ fn a_whole_file_that_fails_its_digest_names_the_mirror_that_served_it() {
     assert!(!fx.installed().exists());
 }
 
-/// A differential update whose mirror flips a byte of the new release: the chunk that does
-/// not match the index names the mirror, which is skipped; the update falls back to a full
-/// download, which no longer asks the mirror, and installs the new build from the origin.
+/// A differential update whose mirror flips a byte of the new release inside the changed
+/// range: the chunk that does not match the index names the mirror, which is skipped, and
+/// that chunk and the rest of the range come from the origin with a Range request; the
+/// update stays differential (no whole part from anyone). The mirror is credited with the
+/// bytes of the chunks it served that matched, never those of the rejected one.
 #[test]
-fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped() {
+fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped_and_the_delta_goes_on() {
     let fx = Fixture::new();
     let old = f::data(3 * MB, 408);
     let mut new = old.clone();
@@ -397,24 +399,108 @@ fn a_mirror_flipping_a_byte_of_a_differential_update_is_skipped() {
     assert!(out.status.success(), "{stderr}");
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
     let events = f::events(&out.stdout);
-    let fallback = events
-        .iter()
-        .find(|e| e["event"] == "delta_fallback")
-        .unwrap_or_else(|| panic!("{events:#?}"));
-    let why = fallback["why"].as_str().unwrap();
     assert!(
-        why.contains(&format!("mirror {} served a wrong byte", mirror.url())),
-        "{why}"
+        !events.iter().any(|e| e["event"] == "delta_fallback"),
+        "{events:#?}"
     );
-    // The mirror saw the update's ranges only; the full download went to the origin.
-    for l in mirror.downloads(&part_name(ASSET, 0)) {
-        assert!(
-            l.range.as_deref().is_some_and(|r| !r.ends_with('-')),
-            "{l:?}"
-        );
-    }
-    assert!(origin
-        .downloads(&part_name(ASSET, 0))
+    let named: Vec<_> = events
         .iter()
-        .any(|l| l.range.is_none()));
+        .filter(|e| {
+            e["event"] == "retry"
+                && e["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("mirror {} served a wrong byte", mirror.url()))
+        })
+        .collect();
+    assert_eq!(named.len(), 1, "{events:#?}");
+    let range = |l: &crate::support::http::Logged| -> (u64, u64) {
+        let r = l
+            .range
+            .as_deref()
+            .unwrap_or_else(|| panic!("a whole part: {l:?}"));
+        let (a, b) = r["bytes=".len()..].split_once('-').unwrap();
+        (
+            a.parse().unwrap(),
+            b.parse().unwrap_or_else(|_| panic!("{l:?}")),
+        )
+    };
+    let asked = mirror.downloads(&part_name(ASSET, 0));
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    let (start, last) = range(&asked[0]);
+    let again = origin.downloads(&part_name(ASSET, 0));
+    assert_eq!(again.len(), 1, "{again:#?}");
+    let (from, origin_last) = range(&again[0]);
+    assert_eq!(origin_last, last);
+    assert!(
+        start <= from && from <= MB as u64 + 10,
+        "{asked:?} {again:?}"
+    );
+    assert!(origin.downloads(&part_name(ASSET, 1)).is_empty());
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fx.data().join(format!("backends/{ASSET}.install.json"))).unwrap(),
+    )
+    .unwrap();
+    let served: BTreeMap<String, u64> = record["served"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["source"].as_str().unwrap().to_string(),
+                s["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        served.get(&mirror.url()).copied().unwrap_or(0),
+        from - start,
+        "{record}"
+    );
+    assert_eq!(served[&origin.url()], last + 1 - from, "{record}");
+}
+
+/// A mirror that nothing listens on (a closed port): the first refused connection hands the
+/// part to the origin at once, no other part asks the mirror again, and the mirror is named
+/// in one warning. No retry waits on it (the fixture's short `--retry-delay` keeps a fetch
+/// that would wait through each part's retries quick to fail).
+#[test]
+fn a_dead_mirror_hands_over_to_the_origin_at_once_and_is_skipped() {
+    let fx = Fixture::new();
+    let bytes = f::data(3 * MB, 410);
+    f::json_release(&fx.rel(), ASSET, &bytes, MB);
+    let origin = Server::start(&fx.rel());
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}/x", closed.local_addr().unwrap());
+    drop(closed);
+    let out = fx
+        .fetch(&origin.url())
+        .args(["--json", "--jobs", "1", "--mirror", &dead])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
+    let events = f::events(&out.stdout);
+    let retries: Vec<_> = events.iter().filter(|e| e["event"] == "retry").collect();
+    assert!(
+        retries.iter().all(|e| e["delay_ms"] == 0),
+        "a dead mirror was waited for: {retries:#?}"
+    );
+    let named: Vec<_> = retries
+        .iter()
+        .filter(|e| {
+            let error = e["error"].as_str().unwrap();
+            error.contains(&format!("mirror {dead} cannot be reached"))
+                && error.contains("skipped for the rest of the run")
+        })
+        .collect();
+    assert_eq!(named.len(), 1, "{retries:#?}");
+    assert_eq!(retries.len(), 1, "the mirror was asked again: {retries:#?}");
+    for i in 0..3 {
+        let got = origin.downloads(&part_name(ASSET, i));
+        assert_eq!(got.len(), 1, "part {i}: {got:#?}");
+        assert!(got[0].range.is_none(), "part {i}: {got:#?}");
+    }
 }

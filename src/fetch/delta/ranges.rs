@@ -104,11 +104,16 @@ struct Current {
     /// One past its last byte, in the asset.
     stop: u64,
     hasher: blake3::Hasher,
+    /// The sources of its bytes so far, with how many each: counted as served
+    /// ([`crate::fetch::source::Remote::count_served`]) only once the chunk is checked.
+    from: Vec<(usize, u64)>,
 }
 
 /// Downloads `range` into the data file, checking each chunk against `index`. A chunk that
-/// does not match is an [`Error::Integrity`] (the index or the server lies; a mirror that
-/// served it is skipped for the rest of the run and named); network failures are retried
+/// does not match with bytes from a mirror skips that mirror for the rest of the run (named
+/// once) and is fetched again from the next source; with the origin's bytes only, it is an
+/// [`Error::Integrity`] (the index or the origin lies). Bytes count as served only once their
+/// chunk matches. Network failures are retried
 /// from the last byte received within the [`Budget`] of the source asked, then continued at
 /// the next source. Range answers that end short twice in a row are an error that is not a
 /// network one, so the fetch falls back to downloading the parts whole.
@@ -118,15 +123,30 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
         id: range.first,
         stop: range.start + u64::from(index.chunk_len(range.first)),
         hasher: blake3::Hasher::new(),
+        from: Vec::new(),
     };
-    for (part_no, from, to) in pieces(&range, &ctx.plan) {
+    let pieces = pieces(&range, &ctx.plan);
+    // The piece (request per part) being fetched; a chunk a mirror served wrong sends `pos`
+    // back to that chunk's start, which may lie in the piece before.
+    let mut piece_no = usize::MAX;
+    let mut src = 0;
+    let mut budget = Budget::new(ctx.remote.retry, range.len(), 0);
+    let mut short = 0u32;
+    while pos < range.stop {
+        let k = pieces
+            .iter()
+            .position(|&(i, _, to)| pos < ctx.plan.parts[i].offset + to)
+            .ok_or_else(|| anyhow::anyhow!("byte {pos} lies outside the range's pieces"))?;
+        let (part_no, from, to) = pieces[k];
         let part = &ctx.plan.parts[part_no];
         let piece_stop = part.offset + to;
-        let mut src = ctx.remote.next_source(0);
-        let mut budget = Budget::new(ctx.remote.retry, to - from, 0);
-        let mut short = 0u32;
-        debug_assert_eq!(pos, part.offset + from);
-        while pos < piece_stop {
+        if k != piece_no {
+            piece_no = k;
+            src = ctx.remote.next_source(0);
+            budget = Budget::new(ctx.remote.retry, to - from, 0);
+            short = 0;
+        }
+        {
             ctx.remote.cancel.check()?;
             let what = ctx.remote.source_at(src).locate(&part.name);
             let attempt = async {
@@ -150,7 +170,7 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
                             ))
                             .into()));
                         }
-                        return Ok(Ok(()));
+                        return Ok(Ok(None));
                     };
                     if pos + bytes.len() as u64 > piece_stop {
                         return Ok(Err(Error::Integrity(format!(
@@ -163,25 +183,45 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
                     if let Err(e) = ctx.data.write_at(&bytes, pos) {
                         return Ok(Err(e));
                     }
-                    ctx.remote.count_served(src, bytes.len() as u64);
-                    if let Err(e) = feed(&ctx, &index, &mut current, pos, &bytes) {
-                        if !ctx.remote.is_origin(src) {
-                            ctx.remote.skip(src);
-                            return Ok(Err(e.context(format!(
-                                "mirror {} served a wrong byte: skipped for the rest of the run",
-                                ctx.remote.source_at(src).display()
-                            ))));
-                        }
-                        return Ok(Err(e));
+                    match feed(&ctx, &index, &mut current, src, pos, &bytes) {
+                        Err(e) => return Ok(Err(e)),
+                        Ok(Some(bad)) => return Ok(Ok(Some(bad))),
+                        Ok(None) => {}
                     }
                     pos += bytes.len() as u64;
                     ctx.counters.add_downloaded(bytes.len() as u64);
                 }
             };
-            let result: Result<Result<()>, HttpError> = attempt.await;
+            let result: Result<Result<Option<Vec<usize>>>, HttpError> = attempt.await;
             let e = match result {
-                Ok(Ok(())) if pos == piece_stop => continue,
-                Ok(Ok(())) => {
+                Ok(Ok(Some(bad))) => {
+                    // The chunk is fetched again from its first byte at the next source;
+                    // the chunks before it were checked and stay.
+                    let chunk_start = current.stop - u64::from(index.chunk_len(current.id));
+                    pos = chunk_start;
+                    for i in bad {
+                        if ctx.remote.skip(i) {
+                            (ctx.report)(&Event::Retry {
+                                part: part.name.clone(),
+                                error: format!(
+                                    "mirror {} served a wrong byte: chunk {} (bytes {}..{}) does \
+                                     not match the chunk index; skipped for the rest of the run",
+                                    ctx.remote.source_at(i).display(),
+                                    current.id,
+                                    chunk_start,
+                                    current.stop
+                                ),
+                                delay_ms: 0,
+                            });
+                        }
+                    }
+                    src = ctx.remote.next_source(src);
+                    budget = Budget::new(ctx.remote.retry, to - from, 0);
+                    short = 0;
+                    continue;
+                }
+                Ok(Ok(None)) if pos == piece_stop => continue,
+                Ok(Ok(None)) => {
                     short += 1;
                     if short >= 2 {
                         return Err(anyhow::anyhow!(
@@ -222,9 +262,24 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
                     }
                 }
                 let why = e.wait_too_long().unwrap_or_else(|| e.detail());
+                let from_src = src;
                 src = ctx.remote.next_source(src + 1);
                 budget = Budget::new(ctx.remote.retry, to - from, 0);
                 short = 0;
+                if e.unfixable().is_some() {
+                    // No retry can fix it: no range asks this mirror again.
+                    if ctx.remote.skip(from_src) {
+                        (ctx.report)(&Event::Retry {
+                            part: part.name.clone(),
+                            error: crate::fetch::download::dead_mirror(
+                                &ctx.remote.source_at(from_src).display(),
+                                &why,
+                            ),
+                            delay_ms: 0,
+                        });
+                    }
+                    continue;
+                }
                 (ctx.report)(&Event::Retry {
                     part: part.name.clone(),
                     error: format!(
@@ -277,23 +332,41 @@ async fn retry_wait(
     Ok(())
 }
 
-/// Feeds `bytes` (at asset offset `pos`) to the chunk hashes, checking and noting done every
-/// chunk they complete.
+/// Feeds `bytes` (at asset offset `pos`, from source `src`) to the chunk hashes, checking
+/// and noting done every chunk they complete, and counting its bytes as served by their
+/// sources. A chunk that does not match with bytes from mirrors gives those mirrors
+/// (`Some`), the chunk's hash started anew; with the origin's bytes only, it is an
+/// [`Error::Integrity`].
 fn feed(
     ctx: &Download,
     index: &Table,
     current: &mut Current,
+    src: usize,
     mut pos: u64,
     mut bytes: &[u8],
-) -> Result<()> {
+) -> Result<Option<Vec<usize>>> {
     while !bytes.is_empty() {
         let take = (current.stop - pos).min(bytes.len() as u64) as usize;
         current.hasher.update(&bytes[..take]);
+        match current.from.iter_mut().find(|(i, _)| *i == src) {
+            Some((_, n)) => *n += take as u64,
+            None => current.from.push((src, take as u64)),
+        }
         pos += take as u64;
         bytes = &bytes[take..];
         if pos == current.stop {
             let got: [u8; 32] = current.hasher.finalize().into();
             if &got != index.hash(current.id) {
+                let mirrors: Vec<usize> = current
+                    .from
+                    .drain(..)
+                    .map(|(i, _)| i)
+                    .filter(|&i| !ctx.remote.is_origin(i))
+                    .collect();
+                current.hasher.reset();
+                if !mirrors.is_empty() {
+                    return Ok(Some(mirrors));
+                }
                 return Err(Error::Integrity(format!(
                     "chunk {} (bytes {}..{}) does not match the chunk index",
                     current.id,
@@ -301,6 +374,9 @@ fn feed(
                     current.stop
                 ))
                 .into());
+            }
+            for (i, n) in current.from.drain(..) {
+                ctx.remote.count_served(i, n);
             }
             ctx.data.chunk_done(current.id);
             if current.id + 1 < index.len() {
@@ -310,7 +386,7 @@ fn feed(
             }
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
