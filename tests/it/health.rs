@@ -866,3 +866,38 @@ fn doctor_and_status_say_a_restart_is_needed_and_warn_of_cuda_without_a_gpu() {
     assert_eq!(env.status().backend.unwrap().restart_needed, None);
     assert!(backend_warnings(&doctor()).is_empty());
 }
+
+#[test]
+fn doctor_s_table_gives_each_finding_its_level_word_and_json_the_same_findings() {
+    let fx = Fixture::new();
+    let sys = fake_sysfs(&fx);
+    let r = doctor_json(&fx, &sys, &[], 1);
+    let out = doctor(&fx, &sys, &[]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let table = String::from_utf8(out.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), r.findings.len(), "{table}");
+    for (row, f) in rows.iter().zip(&r.findings) {
+        let word = match f.level {
+            Level::Pass => "ok",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Fail => "FAIL",
+        };
+        assert_eq!(row[0], f.check, "{table}");
+        assert!(
+            row.contains(&word),
+            "{:?} finding {} {} shown as {row:?}",
+            f.level,
+            f.check,
+            f.subject
+        );
+    }
+    assert!(rows.iter().any(|r| r.contains(&"FAIL")), "{table}");
+    assert!(rows.iter().any(|r| r.contains(&"ok")), "{table}");
+}
