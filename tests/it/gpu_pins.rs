@@ -59,6 +59,17 @@ fn an_nvidia_smi_listing_no_gpu_is_a_named_reason_not_a_blank() {
         .stderr(predicate::str::contains("nvidia-smi lists no GPU"));
     assert!(installed(&fx, "voicebox-server-cpu"));
     assert!(!installed(&fx, ASSET));
+    // doctor says the same in its nvidia row, a fact rather than a failure.
+    let out = doctor(&fx, &fx.tmp.path().join("no-sysfs"), &["--json"])
+        .env("PATH", path_with(&bin))
+        .output()
+        .unwrap();
+    let r: voxctl::doctor::Report = crate::support::json_doc(&out.stdout);
+    let nvidia = finding(&r, "gpu", "nvidia");
+    assert_eq!(
+        (nvidia.level, nvidia.detail.as_str()),
+        (Level::Info, "nvidia-smi lists no GPU")
+    );
 }
 
 #[test]
