@@ -10,9 +10,8 @@ use std::path::Path;
 use serde_json::Value;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::http::{Cut, Server};
-use voxctl::cancel::Cancel;
 use voxctl::checksum::Sha256;
-use voxctl::chunks::{self, Index, IndexRef, Params};
+use voxctl::chunks::{self, Index};
 use voxctl::installs::InstallRecord;
 use voxctl::manifest::{part_name, Manifest};
 
@@ -39,25 +38,7 @@ fn pair() -> (Vec<u8>, Vec<u8>) {
 /// A JSON-manifest release of `bytes` in parts of 5 MiB, with its chunk index named by the
 /// manifest (as `voxctl split` publishes it). Returns the manifest and the index.
 fn release(dir: &Path, bytes: &[u8]) -> (Manifest, Index) {
-    let mut m = f::json_release(dir, ASSET, bytes, 5 * MB);
-    let index = index_of(dir, bytes);
-    let file = index.to_bytes();
-    m.index = Some(IndexRef {
-        name: chunks::index_name(ASSET),
-        size: file.len() as u64,
-        sha256: Sha256::of(&file),
-    });
-    f::write_manifest(dir, &m);
-    (m, index)
-}
-
-/// Writes the chunk index of `bytes` as `S.chunks` in `dir` and returns it.
-fn index_of(dir: &Path, bytes: &[u8]) -> Index {
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(tmp.path(), bytes).unwrap();
-    let index = Index::of_file(tmp.path(), Params::DEFAULT, &Cancel::new()).unwrap();
-    write_index(dir, &index);
-    index
+    f::json_release_with_index(dir, ASSET, bytes, 5 * MB)
 }
 
 fn write_index(dir: &Path, index: &Index) {

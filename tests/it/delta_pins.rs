@@ -7,8 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use voxctl::cancel::Cancel;
-use voxctl::checksum::Sha256;
-use voxctl::chunks::{self, Index, IndexRef, Params};
+use voxctl::chunks::{self, Index, Params};
 use voxctl::manifest::part_name;
 
 use crate::support::fetch::{self as f, events, Fixture, ASSET};
@@ -18,16 +17,7 @@ const MB: usize = 1 << 20;
 
 /// A JSON-manifest release of `bytes` (parts of 4 MiB) naming its chunk index.
 fn release(dir: &Path, bytes: &[u8]) -> Index {
-    let mut m = f::json_release(dir, ASSET, bytes, 4 * MB);
-    let index = index_file(dir, bytes);
-    let file = index.to_bytes();
-    m.index = Some(IndexRef {
-        name: chunks::index_name(ASSET),
-        size: file.len() as u64,
-        sha256: Sha256::of(&file),
-    });
-    f::write_manifest(dir, &m);
-    index
+    f::json_release_with_index(dir, ASSET, bytes, 4 * MB).1
 }
 
 /// Writes `S.chunks` of `bytes` into `dir`.

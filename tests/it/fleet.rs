@@ -11,27 +11,13 @@ use std::time::Duration;
 use crate::support::fetch::{self as f, Fixture, ASSET};
 use crate::support::http::Server;
 use crate::support::nginx::Nginx;
-use voxctl::cancel::Cancel;
-use voxctl::checksum::Sha256;
-use voxctl::chunks::{self, Index, IndexRef, Params};
 use voxctl::manifest::{json_manifest_name, part_name};
 
 const MB: usize = 1 << 20;
 
 /// A JSON-manifest release of `bytes` in `dir` (parts of `part` bytes) with its chunk index.
 fn release_with_index(dir: &Path, bytes: &[u8], part: usize) {
-    let mut m = f::json_release(dir, ASSET, bytes, part);
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(tmp.path(), bytes).unwrap();
-    let index = Index::of_file(tmp.path(), Params::DEFAULT, &Cancel::new()).unwrap();
-    let file = index.to_bytes();
-    std::fs::write(dir.join(chunks::index_name(ASSET)), &file).unwrap();
-    m.index = Some(IndexRef {
-        name: chunks::index_name(ASSET),
-        size: file.len() as u64,
-        sha256: Sha256::of(&file),
-    });
-    f::write_manifest(dir, &m);
+    f::json_release_with_index(dir, ASSET, bytes, part);
 }
 
 /// README's nginx configuration for the cache, split into its http-block and server-block

@@ -7,9 +7,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::fetch::{self as f, Fixture, ASSET};
 use crate::support::http::{Cut, Server};
-use voxctl::cancel::Cancel;
-use voxctl::checksum::Sha256;
-use voxctl::chunks::{self, Index, IndexRef, Params};
 use voxctl::manifest::{json_manifest_name, part_name};
 
 const MB: usize = 1 << 20;
@@ -69,18 +66,7 @@ fn a_delta_answered_short_every_time_falls_back_to_a_full_download() {
     f::json_release(&old_rel, ASSET, &old, 2 * MB);
     fx.fetch(old_rel.to_str().unwrap()).assert().success();
     // The new one, with its chunk index.
-    let mut m = f::json_release(&fx.rel(), ASSET, &new, 2 * MB);
-    let tmp = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(tmp.path(), &new).unwrap();
-    let index = Index::of_file(tmp.path(), Params::DEFAULT, &Cancel::new()).unwrap();
-    let file = index.to_bytes();
-    std::fs::write(fx.rel().join(chunks::index_name(ASSET)), &file).unwrap();
-    m.index = Some(IndexRef {
-        name: chunks::index_name(ASSET),
-        size: file.len() as u64,
-        sha256: Sha256::of(&file),
-    });
-    f::write_manifest(&fx.rel(), &m);
+    f::json_release_with_index(&fx.rel(), ASSET, &new, 2 * MB);
     let srv = Server::start(&fx.rel());
     srv.set(|s| s.short_range = Some(1000));
     let out = fx

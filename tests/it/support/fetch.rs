@@ -56,6 +56,31 @@ pub fn json_release(dir: &Path, asset: &str, bytes: &[u8], chunk: usize) -> Mani
     m
 }
 
+/// A JSON-manifest release of `bytes` in parts of `part` bytes whose manifest names its chunk
+/// index (`S.chunks`, written beside it), as `voxctl split` publishes one. Returns both.
+pub fn json_release_with_index(
+    dir: &Path,
+    asset: &str,
+    bytes: &[u8],
+    part: usize,
+) -> (Manifest, voxctl::chunks::Index) {
+    use voxctl::chunks::{self, Index, IndexRef, Params};
+    let mut m = json_release(dir, asset, bytes, part);
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tmp.path(), bytes).unwrap();
+    let cancel = voxctl::cancel::Cancel::new();
+    let index = Index::of_file(tmp.path(), Params::DEFAULT, &cancel).unwrap();
+    let file = index.to_bytes();
+    std::fs::write(dir.join(chunks::index_name(asset)), &file).unwrap();
+    m.index = Some(IndexRef {
+        name: chunks::index_name(asset),
+        size: file.len() as u64,
+        sha256: Sha256::of(&file),
+    });
+    write_manifest(dir, &m);
+    (m, index)
+}
+
 /// Writes `m` as the `S.manifest.json` of [`ASSET`] (for tests that tamper with it).
 pub fn write_manifest(dir: &Path, m: &Manifest) {
     std::fs::write(
