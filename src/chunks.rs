@@ -1021,6 +1021,11 @@ mod tests {
             HEADER_LEN + ENTRY_LEN * index.chunks.len()
         );
         assert_eq!(table.starts.len(), index.chunks.len().div_ceil(GROUP));
+        assert_eq!(
+            table.starts.capacity(),
+            table.starts.len(),
+            "one allocation"
+        );
         let empty = Table::parse(header(Params::DEFAULT, 0, &Sha256::of(b""), 0).to_vec()).unwrap();
         assert!(empty.is_empty() && empty.iter().next().is_none());
         assert!(!table.is_empty());
