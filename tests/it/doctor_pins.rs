@@ -1,8 +1,9 @@
-//! `doctor` at its edges: each GPU named with what was read of it, an installed variant
-//! judged against its own release's requirements (a failure with the fix when its GPU cannot
-//! run it, a warning when no GPU is seen, the fix depending on whether cpu is installed), a
-//! partial download's size on disk, and directories that do not exist yet told from ones
-//! that cannot be looked at.
+//! `doctor` at its edges: each GPU named with what was read of it (and a kfd topology without
+//! GPUs saying so), an installed variant judged against its own release's requirements (a
+//! failure with the fix when its GPU cannot run it, a warning when no GPU is seen, the fix
+//! depending on whether cpu is installed), a partial download's size on disk, directories
+//! that do not exist yet told from ones that cannot be looked at, and an unhealthy recorded
+//! backend told from an unreachable one.
 
 use std::path::Path;
 
@@ -166,4 +167,97 @@ fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_a
     let s = finding(&r, "state_dir", "state");
     assert_eq!(s.level, Level::Fail, "{s:?}");
     assert!(s.detail.starts_with("cannot stat: "), "{s:?}");
+}
+
+/// A recorded backend that runs (a `sleep` here) and answers its health URL with a 404 is
+/// unhealthy; one whose port refuses connections is unreachable: each a failure saying which,
+/// with the restart as the fix.
+#[test]
+fn doctor_tells_an_unhealthy_backend_from_an_unreachable_one() {
+    use voxctl::backend::BackendRecord;
+    use voxctl::variant::Variant;
+    let fx = Fixture::new();
+    let sys = fake_sysfs(&fx);
+    /// Kills and reaps the stand-in backend however the test ends.
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let sleeper = Reaped(
+        std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap(),
+    );
+    let pid = sleeper.0.id() as i32;
+    let empty = fx.tmp.path().join("empty-site");
+    std::fs::create_dir_all(&empty).unwrap();
+    let srv = Server::start(&empty);
+    let closed = crate::support::restart::free_port();
+    std::fs::create_dir_all(fx.state()).unwrap();
+    let backend = |health_url: String| -> Finding {
+        let port = closed;
+        BackendRecord {
+            pid,
+            start_time: voxctl::process::start_time(pid).unwrap(),
+            boot_id: voxctl::process::boot_id(),
+            host: voxctl::process::hostname(),
+            variant: Variant::Cpu,
+            binary: "/nonexistent/voicebox-server-cpu".into(),
+            version: None,
+            port,
+            health_url: Some(health_url),
+            data_dir: None,
+            args: Vec::new(),
+            log: "/dev/null".into(),
+            started_at: 0,
+            ready_ms: None,
+        }
+        .write(&fx.state().join("backend.json"))
+        .unwrap();
+        let r = doctor_json(&fx, &sys, &[], 1);
+        r.findings
+            .iter()
+            .find(|f| f.check == "backend" && f.level == Level::Fail)
+            .unwrap_or_else(|| panic!("no failed backend finding: {r:#?}"))
+            .clone()
+    };
+    let unhealthy = backend(format!("{}/health", srv.url()));
+    assert_eq!(
+        (unhealthy.detail.as_str(), unhealthy.fix.as_deref()),
+        (
+            "running but unhealthy: HTTP 404",
+            Some("voxctl restart --variant cpu")
+        )
+    );
+    assert_eq!(unhealthy.subject, format!("cpu (pid {pid})"));
+    let unreachable = backend(format!("http://127.0.0.1:{closed}/health"));
+    assert!(
+        unreachable.detail.starts_with("running but unreachable: "),
+        "{unreachable:?}"
+    );
+    drop(sleeper);
+}
+
+/// A kfd topology of CPU nodes only is a row saying so, not a missing row.
+#[test]
+fn doctor_says_a_kfd_topology_without_gpus_lists_none() {
+    let fx = Fixture::new();
+    let sys = fx.tmp.path().join("cpu-sys");
+    let node = sys.join("class/kfd/kfd/topology/nodes/0");
+    std::fs::create_dir_all(&node).unwrap();
+    std::fs::write(
+        node.join("properties"),
+        "cpu_cores_count 16\ngfx_target_version 0\n",
+    )
+    .unwrap();
+    let r = doctor_json(&fx, &sys, &[], 1);
+    let amd = finding(&r, "gpu", "amd");
+    assert_eq!(
+        level_detail_fix(amd),
+        (Level::Info, "the kfd topology lists no GPU", None)
+    );
 }
