@@ -54,7 +54,6 @@ pub struct CurrentExe {
 impl CurrentExe {
     /// Resolves `path`. Errors when its directory does not exist.
     pub fn resolve(path: &Path) -> Result<CurrentExe> {
-        use std::os::unix::fs::MetadataExt;
         let name = path
             .file_name()
             .with_context(|| format!("{} names no file", path.display()))?;
@@ -66,9 +65,7 @@ impl CurrentExe {
         if let Ok(real) = std::fs::canonicalize(&canonical) {
             canonical = real;
         }
-        let id = std::fs::metadata(&canonical)
-            .ok()
-            .map(|m| (m.dev(), m.ino()));
+        let id = crate::platform::process::path_identity(&canonical);
         Ok(CurrentExe { canonical, id })
     }
 
