@@ -339,3 +339,122 @@ pub fn kill_self() {
 pub fn freeze_self() {
     imp::freeze_self()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Stdio;
+
+    /// A command that runs until its standard input closes: `cat` on Unix, `find.exe` (which
+    /// reads all of its input looking for the string) on Windows.
+    fn waits_for_stdin() -> Command {
+        #[cfg(unix)]
+        let mut cmd = Command::new("cat");
+        #[cfg(windows)]
+        let mut cmd = {
+            let mut c = Command::new("find.exe");
+            c.arg("never-in-the-input");
+            c
+        };
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    #[test]
+    fn the_current_process_has_a_stable_identity() {
+        let me = std::process::id() as i32;
+        let start = start_time(me).expect("this process has a start time");
+        assert_eq!(start_time(me), Some(start));
+        assert!(!is_zombie(me));
+        assert!(!is_stopped(me));
+        assert!(age(me).is_some_and(|a| a < Duration::from_secs(24 * 3600)));
+        assert!(boot_id().is_some_and(|b| !b.is_empty()));
+        assert_eq!(boot_id(), boot_id());
+        let exe = std::env::current_exe().unwrap();
+        let (_, volume, index) = exe_path(me).expect("this process's executable");
+        assert_eq!(Some((volume, index)), path_identity(&exe));
+        assert_eq!(start_time(-1), None);
+    }
+
+    #[test]
+    fn a_pinned_process_is_signalled_and_seen_to_exit() {
+        let mut child = waits_for_stdin().spawn().unwrap();
+        let pid = child.id() as i32;
+        let pinned = Pinned::open(pid).unwrap().expect("the child exists");
+        assert!(!pinned.has_exited());
+        assert!(pinned.signal(Signal::Kill).unwrap());
+        let deadline = crate::duration::deadline(Duration::from_secs(60));
+        while !pinned.has_exited() && std::time::Instant::now() < deadline {
+            pinned.wait_step(Duration::from_millis(100));
+        }
+        assert!(pinned.has_exited(), "Kill ends the child");
+        // Until it is waited for, the exited child still exists as a zombie.
+        assert!(is_zombie(pid));
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        #[cfg(unix)]
+        assert_eq!(exit_signal(&status), Some(9));
+        assert!(!pinned.signal(Signal::Kill).unwrap(), "gone, not signalled");
+    }
+
+    #[test]
+    fn a_group_child_and_everything_in_its_group_are_killed() {
+        let mut cmd = waits_for_stdin();
+        prepare_group_child(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        let group = GroupChild::adopt(&child).unwrap();
+        assert!(!group.has_exited(&child).unwrap());
+        group.signal(Signal::Kill);
+        let deadline = crate::duration::deadline(Duration::from_secs(60));
+        while !group.has_exited(&child).unwrap() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(group.has_exited(&child).unwrap(), "Kill reaches the group");
+        assert!(!child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn a_detached_child_leads_a_group_found_again_from_its_identity() {
+        let mut cmd = waits_for_stdin();
+        prepare_detached(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        finish_detached(&child).unwrap();
+        let pid = child.id() as i32;
+        let start = start_time(pid).unwrap();
+        assert!(leads_group(pid, start));
+        // Windows names the job after the identity; a Unix process group has only the pid.
+        #[cfg(windows)]
+        assert!(
+            !leads_group(pid, start + 1),
+            "another start time is another job"
+        );
+        assert!(in_group(pid, pid, start));
+        assert!(!in_group(std::process::id() as i32, pid, start));
+        assert!(signal_group(pid, start, Signal::Kill).unwrap());
+        assert!(!child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn listeners_name_a_bound_port_until_it_closes() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let found = tcp_listeners(port).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        if cfg!(any(target_os = "linux", windows)) {
+            let me = std::process::id() as i32;
+            assert!(listener_holders(&found).iter().any(|(pid, _)| *pid == me));
+        }
+        drop(listener);
+        assert!(tcp_listeners(port).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_boot_clock_moves_forward() {
+        let a = boot_clock().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let b = boot_clock().unwrap();
+        assert!(b >= a + Duration::from_millis(40), "{a:?} then {b:?}");
+    }
+}
