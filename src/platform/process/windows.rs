@@ -32,8 +32,8 @@ use windows_sys::Win32::System::Threading::{
     CreateEventW, GetCurrentProcess, GetProcessTimes, OpenProcess, OpenThread,
     QueryFullProcessImageNameW, ResumeThread, SetEvent, TerminateProcess, WaitForMultipleObjects,
     WaitForSingleObject, CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, CREATE_SUSPENDED,
-    PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
-    THREAD_SUSPEND_RESUME,
+    PROCESS_NAME_WIN32, PROCESS_QUERY_INFORMATION, PROCESS_QUERY_LIMITED_INFORMATION,
+    PROCESS_SYNCHRONIZE, PROCESS_TERMINATE, THREAD_SUSPEND_RESUME,
 };
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     EnumWindows, GetWindowThreadProcessId, PostMessageW, WM_CLOSE,
@@ -193,8 +193,38 @@ pub(super) fn is_stopped(_pid: i32) -> bool {
     false
 }
 
+/// From a Toolhelp snapshot of the processes (`th32ParentProcessID`).
 pub(super) fn parent_pid(pid: i32) -> Option<i32> {
-    with_sysinfo(pid, |p| p.parent().map(|pp| pp.as_u32() as i32)).flatten()
+    use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+        Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
+    };
+    let pid = u32::try_from(pid).ok()?;
+    // SAFETY: plain values in, a new handle or INVALID_HANDLE_VALUE out.
+    #[allow(unsafe_code)]
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+    if snapshot == windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE {
+        return None;
+    }
+    let snapshot = owned(snapshot).ok()?;
+    // SAFETY: an all-zero PROCESSENTRY32W is a valid value of the plain-data struct.
+    #[allow(unsafe_code)]
+    let mut entry: PROCESSENTRY32W = unsafe { std::mem::zeroed() };
+    entry.dwSize = std::mem::size_of::<PROCESSENTRY32W>() as u32;
+    // SAFETY: the snapshot is open and `entry` is writable with its dwSize set.
+    #[allow(unsafe_code)]
+    let mut more = unsafe { Process32FirstW(raw(&snapshot), &mut entry) } != 0;
+    while more {
+        if entry.th32ProcessID == pid {
+            let parent = entry.th32ParentProcessID;
+            return (parent != 0 && parent != pid).then_some(parent as i32);
+        }
+        // SAFETY: as for Process32FirstW.
+        #[allow(unsafe_code)]
+        {
+            more = unsafe { Process32NextW(raw(&snapshot), &mut entry) } != 0;
+        }
+    }
+    None
 }
 
 pub(super) fn cmdline(pid: i32) -> Option<String> {
@@ -487,8 +517,13 @@ pub(super) fn in_group(member: i32, leader: i32, leader_start: u64) -> bool {
     let Some(job) = open_job(leader, leader_start, JOB_OBJECT_QUERY) else {
         return false;
     };
-    let Ok(Some(process)) = open_process(member, PROCESS_QUERY_LIMITED_INFORMATION) else {
-        return false;
+    // Wine asks for PROCESS_QUERY_INFORMATION here; Windows accepts the limited right too.
+    let process = match open_process(member, PROCESS_QUERY_INFORMATION) {
+        Ok(Some(p)) => p,
+        _ => match open_process(member, PROCESS_QUERY_LIMITED_INFORMATION) {
+            Ok(Some(p)) => p,
+            _ => return false,
+        },
     };
     let mut inside: BOOL = 0;
     // SAFETY: both handles are open; `inside` is a writable local.
@@ -497,30 +532,49 @@ pub(super) fn in_group(member: i32, leader: i32, leader_start: u64) -> bool {
     ok != 0 && inside != 0
 }
 
+/// How long attaching to another console may take before voxctl gives up on it (Wine 8 never
+/// returns from `AttachConsole` to a console other than its own).
+const ATTACH_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Sends `CTRL_BREAK_EVENT` to console process group `group` (the pid of the process created
 /// with `CREATE_NEW_PROCESS_GROUP`) from inside the console of process `console_of`: a
 /// process can send control events only to its own console, so voxctl detaches from its
-/// console, attaches to that one, sends, and attaches back to its parent's.
+/// console, attaches to that one, sends, and attaches back to its parent's. This runs on a
+/// thread of its own, given [`ATTACH_TIMEOUT`]; a timeout is an error of kind `TimedOut`
+/// (voxctl is then left without a console, which its standard handles to files and pipes
+/// do not need).
 fn ctrl_break_in_console_of(console_of: i32, group: u32) -> io::Result<()> {
-    // SAFETY: these calls take plain values and change only which console this process is
-    // attached to; voxctl's standard handles to files and pipes are unaffected.
-    #[allow(unsafe_code)]
-    unsafe {
-        FreeConsole();
-        if AttachConsole(console_of as u32) == 0 {
-            let err = io::Error::last_os_error();
-            AttachConsole(ATTACH_PARENT_PROCESS);
-            return Err(err);
-        }
-        let sent = GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, group);
-        let err = io::Error::last_os_error();
-        FreeConsole();
-        AttachConsole(ATTACH_PARENT_PROCESS);
-        if sent == 0 {
-            return Err(err);
-        }
-    }
-    Ok(())
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // SAFETY: these calls take plain values and change only which console this process
+        // is attached to; voxctl's standard handles to files and pipes are unaffected.
+        #[allow(unsafe_code)]
+        let result = unsafe {
+            FreeConsole();
+            if AttachConsole(console_of as u32) == 0 {
+                let err = io::Error::last_os_error();
+                AttachConsole(ATTACH_PARENT_PROCESS);
+                Err(err)
+            } else {
+                let sent = GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, group);
+                let err = io::Error::last_os_error();
+                FreeConsole();
+                AttachConsole(ATTACH_PARENT_PROCESS);
+                if sent == 0 {
+                    Err(err)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(ATTACH_TIMEOUT).unwrap_or_else(|_| {
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("attaching to the console of pid {console_of} did not return"),
+        ))
+    })
 }
 
 pub(super) fn signal_group(leader: i32, leader_start: u64, sig: Signal) -> io::Result<bool> {
