@@ -84,7 +84,8 @@ impl CurrentExe {
 }
 
 /// Finds the processes running a stale copy of `path`, in pid order. Linux only: elsewhere
-/// it errors, since there is no portable way to see a deleted executable.
+/// (Windows among them) it errors with [`crate::Error::Usage`], since there is no portable
+/// way to see a deleted or replaced executable.
 pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
     let current = CurrentExe::resolve(path)?;
     #[cfg(target_os = "linux")]
@@ -129,10 +130,14 @@ pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = current;
-        Err(
-            crate::Error::Usage("--stale-exe needs /proc/PID/exe, which only Linux has".into())
+        // Windows reports a running process's image path but not the identity of the file it
+        // runs, so a copy replaced at the same path cannot be told from the current one.
+        Err(crate::Error::Usage(
+            "--stale-exe needs /proc/PID/exe (the file a process runs, even once replaced), \
+             which only Linux has; it is not available on this system"
                 .into(),
         )
+        .into())
     }
 }
 
