@@ -28,7 +28,9 @@
 
 #[cfg(unix)]
 mod tree;
-#[cfg(unix)]
+#[cfg(windows)]
+#[path = "archive/tree_windows.rs"]
+mod tree;
 mod unpack;
 
 use std::path::{Component, Path, PathBuf};
@@ -114,39 +116,9 @@ pub fn extract_checked(
                 parent.display()
             )
         })?;
-    let mut files = unpack_into(tmp.path(), archive, label, executable, max_expanded, cancel)?;
+    let mut files = unpack::extract(tmp.path(), archive, label, executable, max_expanded, cancel)?;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok((tmp, files))
-}
-
-#[cfg(unix)]
-fn unpack_into(
-    dir: &Path,
-    archive: &Path,
-    label: &str,
-    executable: &str,
-    max_expanded: u64,
-    cancel: &Cancel,
-) -> Result<Vec<InstalledFile>> {
-    unpack::extract(dir, archive, label, executable, max_expanded, cancel)
-}
-
-/// Windows: no extraction yet. Unix extracts beneath a directory handle without following
-/// links (`openat`); the Windows counterpart (opens relative to a directory handle that
-/// refuse reparse points) is not written, and a path-based extraction is not safe enough.
-#[cfg(not(unix))]
-fn unpack_into(
-    _dir: &Path,
-    _archive: &Path,
-    label: &str,
-    _executable: &str,
-    _max_expanded: u64,
-    _cancel: &Cancel,
-) -> Result<Vec<InstalledFile>> {
-    anyhow::bail!(
-        "{label}: archive (.tar.gz) releases cannot be installed on Windows yet; \
-         install a single-file or split release of the variant"
-    )
 }
 
 /// Flushes the filesystem holding `dir` (one `syncfs` instead of an fsync per file).
@@ -170,7 +142,6 @@ fn sync_tree(dir: &Path) -> Result<()> {
 
 /// `p` without `.` components, when it is relative and has no `..` (the empty path for
 /// `.` or `./`); `None` otherwise.
-#[cfg_attr(not(unix), allow(dead_code))]
 fn plain(p: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for c in p.components() {

@@ -1,21 +1,20 @@
-//! The Unix extraction: every entry is created beneath the temporary directory through
-//! directory handles (`openat` and kin, never following a link), see [`super`]'s refusals.
+//! The extraction: every entry is created beneath the temporary directory by name in a
+//! directory reached through the tree (`tree`: directory handles and `openat` on Unix, a
+//! checked walk that never meets a link on Windows), with [`super`]'s refusals.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use flate2::read::GzDecoder;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use tar::EntryType;
 
-use super::tree::{self, Resolved, Tree, Unsafe};
+use super::tree::{self, Dir, Kind, Resolved, Tree, Unsafe};
 use super::{plain, EXPANSION_FACTOR, MAX_HEADER_BYTES, MIN_MAX_EXPANDED};
 use crate::cancel::Cancel;
 use crate::installs::InstalledFile;
@@ -230,18 +229,10 @@ impl Extraction<'_> {
         if stream.counts.total.get().saturating_add(size) > stream.cap {
             return Err(stream.over_cap());
         }
-        let fd = self.create(path, |dir, _, name| {
+        let mut file = self.create(path, |dir, _, name| {
             self.check_space(path, size)?;
-            let flags =
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            Ok(rustix::fs::openat(
-                dir,
-                name,
-                flags,
-                Mode::from_raw_mode(0o600),
-            )?)
+            Ok(tree::create_file(dir, name)?)
         })?;
-        let mut file = File::from(fd);
         let shown = self.dir.join(path);
         stream.counts.in_contents.set(true);
         let mut hasher = sha2::Sha256::default();
@@ -264,7 +255,7 @@ impl Extraction<'_> {
                 )
             }
         }
-        rustix::fs::fchmod(&file, Mode::from_raw_mode((mode & 0o755) as _))
+        tree::set_file_mode(&file, mode & 0o755)
             .with_context(|| format!("cannot chmod {}", shown.display()))?;
         if let Ok(mtime) = entry.header().mtime() {
             // Cosmetic: a filesystem that cannot keep it changes nothing that matters.
@@ -276,6 +267,13 @@ impl Extraction<'_> {
     /// A symlink: its target, resolved from the directory it is made in, must stay inside.
     fn symlink(&self, entry: &tar::Entry<impl Read>, path: &Path) -> Result<()> {
         let target = self.link_target(entry, path)?;
+        if !tree::SYMLINKS {
+            return Err((self.bad)(format!(
+                "link {} -> {}: symbolic links are not extracted on this system",
+                path.display(),
+                target.display()
+            )));
+        }
         if target.as_os_str().is_empty() {
             return Err((self.bad)(format!(
                 "link {} has an empty target",
@@ -287,7 +285,7 @@ impl Extraction<'_> {
             self.judge(at, || {
                 format!("link {} -> {}", path.display(), target.display())
             })?;
-            Ok(rustix::fs::symlinkat(&target, dir, name)?)
+            Ok(tree::symlink(&target, dir, name)?)
         })?;
         self.files.borrow_mut().push(InstalledFile {
             path: path.to_path_buf(),
@@ -343,6 +341,7 @@ impl Extraction<'_> {
     fn unsafe_err(&self, e: Unsafe, what: &dyn Fn() -> String) -> anyhow::Error {
         match e {
             Unsafe::Outside => (self.bad)(format!("{} leaves the directory", what())),
+            Unsafe::BadName(why) => (self.bad)(format!("{}: {why}", what())),
             Unsafe::TooManyLinks => (self.bad)(format!(
                 "{} goes through more than {} links",
                 what(),
@@ -371,7 +370,7 @@ impl Extraction<'_> {
                     path.display()
                 ))
             })?;
-        rustix::fs::fchmod(&fd, Mode::from_raw_mode(((mode & 0o755) | 0o700) as _))
+        tree::set_dir_mode(&fd, (mode & 0o755) | 0o700)
             .with_context(|| format!("cannot chmod {}", self.dir.join(path).display()))
     }
 
@@ -381,7 +380,7 @@ impl Extraction<'_> {
     fn create<T>(
         &self,
         path: &Path,
-        make: impl FnOnce(&OwnedFd, &[OsString], &OsStr) -> Result<T>,
+        make: impl FnOnce(&Dir, &[OsString], &OsStr) -> Result<T>,
     ) -> Result<T> {
         let what = || format!("entry {}", path.display());
         let name = match path.file_name() {
@@ -395,12 +394,12 @@ impl Extraction<'_> {
             .make_dirs(&at)
             .map_err(|e| self.unsafe_err(e, &what))?
             .ok_or_else(|| (self.bad)(format!("{}: its directory is not a directory", what())))?;
-        match tree::type_of(&fd, name) {
+        match tree::kind_of(&fd, name) {
             Ok(None) => {}
-            Ok(Some((FileType::Directory, _))) => {
+            Ok(Some(Kind::Dir)) => {
                 return Err((self.bad)(format!("{} would replace a directory", what())))
             }
-            Ok(Some(_)) => rustix::fs::unlinkat(&fd, name, AtFlags::empty())
+            Ok(Some(_)) => tree::remove(&fd, name)
                 .with_context(|| format!("cannot replace {}", self.dir.join(path).display()))?,
             Err(e) => {
                 return Err(anyhow::Error::from(e)
@@ -416,9 +415,10 @@ impl Extraction<'_> {
         if size == 0 {
             return Ok(());
         }
-        let st = rustix::fs::fstatvfs(self.tree.root())
-            .with_context(|| format!("cannot statvfs {}", self.dir.display()))?;
-        let available = st.f_bavail.saturating_mul(st.f_frsize);
+        let available = self
+            .tree
+            .available()
+            .with_context(|| format!("cannot read the free space of {}", self.dir.display()))?;
         if available < size {
             anyhow::bail!(
                 "not enough space in {} to extract {}: it needs {}, {} available",
@@ -446,7 +446,7 @@ impl Extraction<'_> {
             .open_file(&at)
             .map_err(|e| self.unsafe_err(e, &what))?
         {
-            Some((_, mode)) if mode.bits() & 0o100 != 0 => Ok(()),
+            Some((_, true)) => Ok(()),
             Some(_) => Err((self.bad)(format!(
                 "{executable} (the variant's executable) is not executable"
             ))),
