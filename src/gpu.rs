@@ -702,8 +702,15 @@ pub(crate) fn kfd_gfx(properties: &str) -> Option<String> {
     version.filter(|v| *v != 0).map(gfx_name)
 }
 
-/// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`.
+/// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`. On
+/// Windows, where ROCm backends are not offered (`--variant auto` never picks rocm there),
+/// always [`Probe::Absent`].
 pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
+    if cfg!(windows) {
+        return Probe::Absent {
+            why: "no ROCm backend on Windows".into(),
+        };
+    }
     let nodes = sysfs_root.join("class/kfd/kfd/topology/nodes");
     let entries = match std::fs::read_dir(&nodes) {
         Ok(e) => e,

@@ -851,11 +851,8 @@ mod tests {
             );
             let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
             let mut want: Vec<PathBuf> = want.map(PathBuf::from).to_vec();
-            {
-                use std::os::unix::ffi::OsStrExt;
-                let odd = std::ffi::OsStr::from_bytes(b"\xff");
-                want.push(base.map_or_else(|| PathBuf::from(odd), |b| Path::new(b).join(odd)));
-            }
+            let odd = crate::platform::path_from_bytes(b"\xff");
+            want.push(base.map_or_else(|| odd.clone(), |b| Path::new(b).join(&odd)));
             assert_eq!(paths, want);
             assert_eq!(sums.jobs[5].raw_name.as_deref(), Some(&b"\xff"[..]));
             assert_eq!(sums.malformed.len(), 1);

@@ -430,6 +430,78 @@ mod tests {
     }
 
     #[test]
+    fn space_and_allocation_are_read_and_a_hole_gives_space_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = space(dir.path()).unwrap();
+        assert!(
+            space.total > 0 && space.available <= space.total,
+            "{space:?}"
+        );
+        let path = dir.path().join("f");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap();
+        preallocate(&file, 1 << 20).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 1 << 20);
+        write_all_at(&file, &[7u8; 1 << 20], 0).unwrap();
+        file.sync_all().unwrap();
+        let before = allocated(&file).unwrap();
+        assert!(before >= 1 << 20, "{before}");
+        if punch_hole(&file, 0, 1 << 19).unwrap() {
+            let after = allocated(&file).unwrap();
+            assert!(after <= before - (1 << 19), "{before} -> {after}");
+            let mut buf = [1u8; 16];
+            read_exact_at(&file, &mut buf, 0).unwrap();
+            assert_eq!(buf, [0; 16]);
+        }
+        let mut buf = [0u8; 4];
+        read_exact_at(&file, &mut buf, (1 << 20) - 4).unwrap();
+        assert_eq!(buf, [7; 4]);
+        let past = read_exact_at(&file, &mut buf, 1 << 20).unwrap_err();
+        assert_eq!(past.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn owner_and_links_of_a_new_file_are_this_user_and_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let file = File::open(&path).unwrap();
+        assert_eq!(foreign_owner(&file).unwrap(), None);
+        assert_eq!(foreign_owner(&open_dir(dir.path()).unwrap()).unwrap(), None);
+        assert_eq!(link_count(&file).unwrap(), 1);
+        std::fs::hard_link(&path, dir.path().join("g")).unwrap();
+        assert_eq!(link_count(&file).unwrap(), 2);
+        assert_eq!(kind_of(&file.metadata().unwrap()), "a regular file");
+        assert_eq!(
+            kind_of(&std::fs::metadata(dir.path()).unwrap()),
+            "a directory"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_of_another_user_is_named_as_foreign() {
+        // As root (CI), a file given to `nobody`; as anyone else, `/` (root's).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let nobody = nix::unistd::Uid::from_raw(65534);
+        let (file, owner) = match nix::unistd::chown(&path, Some(nobody), None) {
+            Ok(()) => (File::open(&path).unwrap(), 65534),
+            Err(_) => (open_dir(Path::new("/")).unwrap(), 0),
+        };
+        let why = foreign_owner(&file).unwrap().expect("foreign");
+        assert!(
+            why.contains(&format!("owned by uid {owner}, not by this user")),
+            "{why}"
+        );
+    }
+
+    #[test]
     fn hard_link_unsupported_tells_a_missing_feature_from_a_failure() {
         let dir = tempfile::tempdir().unwrap();
         let missing = std::fs::hard_link(dir.path().join("absent"), dir.path().join("b"));
