@@ -100,7 +100,7 @@ impl ExitStatus {
     /// The status that mirrors a child's: its exit code, or 128+N if it was killed by
     /// signal N (as a shell reports it); [`ExitStatus::Failure`] if it has neither.
     pub fn of_child(status: &std::process::ExitStatus) -> ExitStatus {
-        match (status.code(), crate::platform::process::exit_signal(status)) {
+        match (status.code(), crate::platform::exit_signal(status)) {
             // Only the low 8 bits reach the parent, as with exit(3).
             (Some(code), _) => ExitStatus::Child(code as u8),
             (None, Some(sig)) => ExitStatus::Child(128u8.saturating_add(sig as u8)),

@@ -262,7 +262,7 @@ impl RunResult {
             ttl_ms: lease.ttl_ms,
             outcome: kind,
             command_code: status.and_then(|s| s.code()),
-            command_signal: status.and_then(platform::exit_signal),
+            command_signal: status.and_then(crate::platform::exit_signal),
             exit_code: outcome.exit_status().code(),
             released: matches!(
                 kind,

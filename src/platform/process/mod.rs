@@ -15,7 +15,7 @@
 //!   [`signal_group`] find that group again from the leader's identity and signal all of it.
 //! - **A supervised command's group**: [`prepare_group_child`] and [`GroupChild`] for
 //!   `lease run`, and [`Signals`], the interrupts it forwards to that group.
-//! - **Clocks and statuses**: [`boot_clock`] (counts suspend), [`exit_signal`].
+//! - **Clocks**: [`boot_clock`] (counts suspend).
 //! - **Files and ports**: [`path_identity`] of a file by path, [`tcp_listeners`] on a port.
 
 use std::io;
@@ -305,12 +305,6 @@ pub fn boot_clock() -> io::Result<Duration> {
     imp::boot_clock()
 }
 
-/// The signal that ended a child, if one did (Unix); Windows has none (a terminated
-/// process has an exit code): always `None`.
-pub fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
-    imp::exit_signal(status)
-}
-
 /// The listening TCP sockets on `port` (any local address, IPv4 and IPv6) as the system's
 /// table lists them. Linux: socket inode numbers, from sock_diag netlink, else
 /// `/proc/net/tcp{,6}`; other Unixes: a `connect` to 127.0.0.1 and ::1 stands in (0 per
@@ -397,7 +391,7 @@ mod tests {
         let status = child.wait().unwrap();
         assert!(!status.success());
         #[cfg(unix)]
-        assert_eq!(exit_signal(&status), Some(9));
+        assert_eq!(crate::platform::exit_signal(&status), Some(9));
         assert!(!pinned.signal(Signal::Kill).unwrap(), "gone, not signalled");
     }
 

@@ -455,11 +455,6 @@ pub(super) fn boot_clock() -> io::Result<Duration> {
     Ok(Duration::from(ts))
 }
 
-pub(super) fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
-    use std::os::unix::process::ExitStatusExt;
-    status.signal()
-}
-
 pub(super) fn tcp_listeners(port: u16) -> anyhow::Result<Vec<u64>> {
     #[cfg(target_os = "linux")]
     {

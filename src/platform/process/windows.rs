@@ -781,10 +781,6 @@ pub(super) fn boot_clock() -> io::Result<Duration> {
     Ok(Duration::from_millis(ms))
 }
 
-pub(super) fn exit_signal(_status: &std::process::ExitStatus) -> Option<i32> {
-    None
-}
-
 /// One `GetExtendedTcpTable` table of listeners for address family `family`, as bytes (u64
 /// storage keeps the table's 4-byte alignment).
 fn tcp_table(family: u16) -> io::Result<Vec<u8>> {
