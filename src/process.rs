@@ -160,8 +160,9 @@ impl ProcessHandle {
             Ok(Some(pinned)) => pinned,
             Ok(None) => return Ok(None),
             Err(e) => {
+                let what = if cfg!(windows) { "a handle" } else { "a pidfd" };
                 return Err(anyhow::Error::from(e)
-                    .context(format!("cannot open a pidfd for pid {}", identity.pid)))
+                    .context(format!("cannot open {what} for pid {}", identity.pid)));
             }
         };
         // The handle now pins this pid (Linux, Windows); check it is still the recorded
