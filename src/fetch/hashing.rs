@@ -166,3 +166,73 @@ pub fn hash_span(
     }
     Ok(())
 }
+
+/// The whole-file SHA-256 of a differential fetch, computed on its own thread while the
+/// chunks arrive: chunks are verified out of order (seeds, ranges side by side), and the
+/// thread hashes each run that joins the verified prefix of the file
+/// ([`DataFile::wait_prefix`]) as soon as it does, from the data file (the page cache: the
+/// bytes were just written). A verified chunk is never written again, so the bytes hashed
+/// are the bytes installed. With an asset signature, the same buffers go to its
+/// [`Prehash`].
+pub struct PrefixHasher {
+    data: Arc<DataFile>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Result<(Hashed, u64)>>>,
+}
+
+impl PrefixHasher {
+    /// Starts following the verified chunks of tracking `generation` of `data`, whose
+    /// chunks are `index`'s.
+    pub fn start(
+        data: Arc<DataFile>,
+        generation: u64,
+        index: Arc<crate::chunks::Table>,
+        mut prehash: Option<Prehash>,
+        cancel: Cancel,
+    ) -> Result<Self> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let (data, stop) = (data.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("sha256-prefix".into())
+                .spawn(move || -> Result<(Hashed, u64)> {
+                    let mut sha256 = sha2::Sha256::new();
+                    let (mut next, mut at) = (0usize, 0u64);
+                    while next < index.len() {
+                        let Some(end) = data.wait_prefix(generation, next, &stop) else {
+                            break;
+                        };
+                        let len: u64 = (next..end).map(|i| u64::from(index.chunk_len(i))).sum();
+                        hash_span(&data, at, len, &mut sha256, prehash.as_mut(), &cancel)?;
+                        (next, at) = (end, at + len);
+                    }
+                    Ok((Hashed { sha256, prehash }, at))
+                })
+                .context("cannot start the hashing thread")?
+        };
+        Ok(PrefixHasher {
+            data,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hashes what is verified now and returns the hash state with the bytes it covers
+    /// (the whole file once every chunk is verified; the rest is for the caller to hash).
+    pub fn finish(mut self) -> Result<(Hashed, u64)> {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.data.wake();
+        let thread = self.thread.take().context("hash result already taken")?;
+        thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))?
+    }
+}
+
+impl Drop for PrefixHasher {
+    /// Stops the thread (without waiting for it) when the fetch ends otherwise.
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.data.wake();
+    }
+}
