@@ -236,3 +236,127 @@ impl Drop for PrefixHasher {
         self.data.wake();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::Sha256;
+    use crate::chunks::{Chunk, Index, Params, Table};
+    use crate::fetch::layout::{Layout, Part, Plan};
+    use crate::fetch::partial::Partial;
+    use crate::installs::BackendsDir;
+
+    /// Waits (up to 30 s) for `hasher`'s thread to end without being asked to.
+    fn ends_alone(hasher: &PrefixHasher) {
+        let thread = hasher.thread.as_ref().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !thread.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hasher never ended"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn the_prefix_hasher_follows_chunks_verified_out_of_order() {
+        // Six 1 MiB chunks and a short tail, in one part.
+        let lens: Vec<u32> = [vec![1 << 20; 6], vec![12_345]].concat();
+        let size: u64 = lens.iter().map(|&l| u64::from(l)).sum();
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        let mut offset = 0;
+        let chunks = lens
+            .iter()
+            .map(|&len| {
+                let c = Chunk {
+                    offset,
+                    len,
+                    hash: [0; 32],
+                };
+                offset += u64::from(len);
+                c
+            })
+            .collect();
+        let index = Arc::new(Table::from(&Index {
+            params: Params {
+                max: 1 << 20,
+                ..Params::DEFAULT
+            },
+            size,
+            sha256: Sha256([0; 32]),
+            chunks,
+        }));
+        let plan = Plan {
+            layout: Layout::ManifestJson,
+            asset: "a".into(),
+            size,
+            sha256: Sha256::of(&bytes),
+            parts: vec![Part {
+                name: "a.part00".into(),
+                offset: 0,
+                size,
+                sha256: None,
+            }],
+            version: None,
+            requires: None,
+            index: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let partial = Partial::open(&BackendsDir::new(dir.path()), &plan).unwrap();
+        let data = Arc::new(DataFile::open(&partial, &plan).unwrap());
+        let chunk = |id: usize| {
+            let c = index.chunk(id);
+            let (from, to) = (c.offset as usize, (c.offset + u64::from(c.len)) as usize);
+            data.write_at(&bytes[from..to], c.offset).unwrap();
+            data.chunk_done(id);
+        };
+        let prefix = |n: usize| (0..n).map(|i| u64::from(lens[i])).sum::<u64>();
+
+        // Finished early: the hash covers the verified prefix only, the rest is the
+        // caller's, and together they are the file's SHA-256.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index.clone(), None, Cancel::new())
+                .unwrap();
+        for id in [5, 1, 0, 3] {
+            chunk(id);
+        }
+        let (Hashed { mut sha256, .. }, covered) = hasher.finish().unwrap();
+        assert_eq!(covered, prefix(2), "chunks 0 and 1 form the prefix");
+        for id in [2, 4, 6] {
+            chunk(id);
+        }
+        hash_span(
+            &data,
+            covered,
+            size - covered,
+            &mut sha256,
+            None,
+            &Cancel::new(),
+        )
+        .unwrap();
+        assert_eq!(Sha256(sha256.finalize().into()), plan.sha256);
+
+        // Left to run, it hashes everything by the time the last chunk is verified.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index.clone(), None, Cancel::new())
+                .unwrap();
+        for id in [6, 4, 2, 0, 1, 5, 3] {
+            chunk(id);
+        }
+        ends_alone(&hasher);
+        let (Hashed { sha256, .. }, covered) = hasher.finish().unwrap();
+        assert_eq!(covered, size);
+        assert_eq!(Sha256(sha256.finalize().into()), plan.sha256);
+
+        // Another tracking (a fallback to a full download) ends the wait.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index, None, Cancel::new()).unwrap();
+        data.track_chunks("", Vec::new());
+        ends_alone(&hasher);
+        assert_eq!(hasher.finish().unwrap().1, 0);
+    }
+}
