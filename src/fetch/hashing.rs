@@ -10,6 +10,9 @@
 //! (parts 1..) is computed after part 0 is complete, from the page cache
 //! ([`hash_span`], called by [`super::install::verify`]).
 //!
+//! A differential fetch hashes the whole file on one thread of its own instead
+//! ([`PrefixHasher`]), following the verified prefix as chunks arrive in any order.
+//!
 //! With an asset signature to check, the same buffers also go to a [`Prehash`] (the
 //! BLAKE2b on its own thread): part 0's hash thread passes each chunk on (a clone of the
 //! `Bytes`, no copy) before hashing it, and [`hash_span`] passes on each buffer it reads.

@@ -5,7 +5,8 @@
 //!
 //! The parts were written into one data file at their offsets, so there is nothing to join.
 //! The whole-file digest continues from part 0's hash state (computed while part 0
-//! downloaded) over parts 1.., read back from the page cache; the final fsync runs on
+//! downloaded; for a differential fetch, from what [`super::hashing::PrefixHasher`] hashed
+//! as the chunks arrived) over the rest, read back from the page cache; the final fsync runs on
 //! another thread at the same time, and with the writeback done during the download it has
 //! little left to write. An asset signature's BLAKE2b ([`super::signed::Prehash`]) is fed the
 //! same buffers, on its own thread: one read pass serves both.

@@ -1,13 +1,15 @@
 //! The missing chunks as byte ranges, and downloading one range.
 //!
-//! [`plan`] merges missing chunks into [`Range`]s: adjacent chunks, and chunks separated by at
-//! most [`MERGE_GAP`] bytes already on disk (downloaded again rather than paid for with
-//! another request), up to [`MAX_RANGE`] bytes a range so that `--jobs` ranges run side by
-//! side even when one region changed. A range is chunk-aligned in the asset; chunks may
-//! straddle a part boundary, so a range is fetched as one single-range request per part it
-//! touches ([`pieces`]), in order, through one BLAKE3 per chunk: every chunk is checked as
-//! its last byte arrives, and only then noted done (and recorded for resume by the
-//! writeback thread after an `fdatasync`).
+//! [`plan`] (and [`Planner`], the same one prefix of the index at a time, while the seed
+//! scan still runs) merges missing chunks into [`Range`]s: adjacent chunks, and chunks
+//! separated by at most [`MERGE_GAP`] bytes already on disk (downloaded again rather than
+//! paid for with another request, but not written again: those chunks are verified and may
+//! already be in the whole-file digest), up to [`MAX_RANGE`] bytes a range so that `--jobs`
+//! ranges run side by side even when one region changed. A range is chunk-aligned in the
+//! asset; chunks may straddle a part boundary, so a range is fetched as one single-range
+//! request per part it touches ([`pieces`]), in order, through one BLAKE3 per chunk: every
+//! chunk is checked as its last byte arrives, and only then noted done (and recorded for
+//! resume by the writeback thread after an `fdatasync`).
 
 use std::pin::pin;
 use std::sync::Arc;

@@ -4,6 +4,8 @@
 //! [`scan`] reads a file once, cuts it with the index's FastCDC parameters
 //! ([`crate::chunks::Chunker`]) and hashes every chunk; a chunk the new asset needs is
 //! written, from the buffer just hashed, at every offset of the data file that needs it.
+//! With a [`Speculation`], the chunks the scan has passed without finding them go to the
+//! downloader while it reads on.
 //! Memory: one read buffer ([`READ_BUFFER`]) and the chunker's carry (at most the index's
 //! largest chunk plus one read), whatever the file's size. [`recheck`] re-hashes the chunks
 //! a stopped fetch left in the data file, in place.
