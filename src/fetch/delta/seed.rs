@@ -353,3 +353,100 @@ pub fn recheck(
     }
     Ok(kept)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunks::{Index, Params};
+
+    const MIB: usize = 1 << 20;
+
+    /// `n` pseudo-random bytes (xorshift), no stretch repeating another.
+    fn data(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out = Vec::with_capacity(n + 8);
+        while out.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.truncate(n);
+        out
+    }
+
+    /// Scans `old` as the last seed of an update to `new` (a dry run: nothing written):
+    /// the ranges handed over during the scan, the bytes handed over that `old` held after
+    /// all, and the bytes of `new` that `old` does not hold.
+    fn speculate(old: &[u8], new: &[u8]) -> (Vec<ranges::Range>, u64, u64) {
+        let dir = tempfile::tempdir().unwrap();
+        let (old_path, new_path) = (dir.path().join("old"), dir.path().join("new"));
+        std::fs::write(&old_path, old).unwrap();
+        std::fs::write(&new_path, new).unwrap();
+        let cancel = Cancel::new();
+        let index = Table::from(&Index::of_file(&new_path, Params::DEFAULT, &cancel).unwrap());
+        let mut wanted = Wanted::new(&index, |_| false);
+        let mut handed = Vec::new();
+        let mut emit = |r: ranges::Range| handed.push(r);
+        let mut speculation = Speculation::new(&mut emit);
+        let reused = scan(
+            &old_path,
+            &index,
+            &mut wanted,
+            None,
+            Some(&mut speculation),
+            &cancel,
+        )
+        .unwrap();
+        let late = speculation.late();
+        (handed, late, new.len() as u64 - reused)
+    }
+
+    #[test]
+    fn chunks_passed_by_the_margin_are_handed_over_during_the_scan_and_only_those() {
+        let old = data(40 * MIB, 1);
+        let fresh = data(12 * MIB, 2);
+
+        // An overwrite early in the file: its chunks are handed over long before the scan
+        // ends, and nothing the seed holds is.
+        let mut new = old.clone();
+        new[2 * MIB..2 * MIB + 300_000].copy_from_slice(&fresh[..300_000]);
+        let (handed, late, missing) = speculate(&old, &new);
+        assert_eq!(late, 0);
+        assert!(
+            !handed.is_empty(),
+            "the edit was handed over during the scan"
+        );
+        let bytes: u64 = handed.iter().map(ranges::Range::len).sum();
+        assert!(
+            bytes >= missing && bytes < missing + (256 << 10),
+            "{handed:?}"
+        );
+
+        // An insertion longer than the margin: the chunks after it are found (the anchor
+        // follows chunks found next to each other), none is handed over for nothing.
+        let new = [&old[..2 * MIB], &fresh[..], &old[2 * MIB..]].concat();
+        let (handed, late, missing) = speculate(&old, &new);
+        assert_eq!(late, 0);
+        let bytes: u64 = handed.iter().map(ranges::Range::len).sum();
+        assert!(
+            bytes >= missing && bytes < missing + (256 << 10),
+            "{handed:?}"
+        );
+
+        // A deletion longer than the margin: the scan runs through the deleted bytes as if
+        // they were in the new file, so it hands over what lies within the deletion's
+        // length minus the margin after it: downloaded, though the seed holds it.
+        let new = [&old[..2 * MIB], &old[14 * MIB..]].concat();
+        let (_, late, _) = speculate(&old, &new);
+        let overshoot = 12 * MIB as u64 - MARGIN;
+        assert!(
+            late > overshoot - (128 << 10) && late < overshoot + (128 << 10),
+            "{late} bytes handed over for nothing, about {overshoot} expected"
+        );
+
+        // A seed with nothing in common hands nothing over.
+        let (handed, late, _) = speculate(&data(20 * MIB, 3), &old);
+        assert!(handed.is_empty() && late == 0, "{handed:?}");
+    }
+}
