@@ -474,8 +474,6 @@ async fn pipeline(
                  ranges: &mut Vec<ranges::Range>,
                  tasks: &mut tokio::task::JoinSet<anyhow::Result<()>>| {
         ranges.push(range);
-        let to_download = ranges.iter().map(ranges::Range::len).sum();
-        download.counters.set_delta(Some(to_download));
         let permits = permits.clone();
         let job = ranges::download(download.clone(), loaded.index.clone(), range);
         tasks.spawn(async move {
@@ -510,6 +508,9 @@ async fn pipeline(
                     return Ok(None);
                 }
                 reused = Some(planned.reused);
+                // Progress counts against the plan from its event on (the bytes received
+                // before it included).
+                download.counters.set_delta(Some(planned.to_download));
                 (download.report)(&Event::DeltaPlanned(planned));
             },
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
