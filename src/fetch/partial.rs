@@ -29,7 +29,6 @@
 //! download stops at its next write with one [`Vanished`] error.
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -303,6 +302,10 @@ pub struct DataFile {
     recorded_chunks: Option<ChunkRecord>,
     /// A differential fetch's verified chunks, once it tracks them.
     chunks: std::sync::Mutex<Option<ChunkSet>>,
+    /// Signalled as the verified prefix of `chunks` grows, and on [`DataFile::wake`].
+    prefix_grew: std::sync::Condvar,
+    /// Trackings started so far.
+    generations: AtomicU64,
     /// The partial directory, for [`Vanished`].
     dir: PathBuf,
     /// Set once the file was found unlinked ([`DataFile::check_linked`]): every later write
@@ -329,7 +332,21 @@ struct ChunkSet {
     /// Per chunk: its length in bytes.
     lens: Vec<u32>,
     done: Vec<bool>,
+    /// Which tracking this is ([`DataFile::track_chunks`] counts them): a waiter on another
+    /// one stops.
+    generation: u64,
+    /// The first chunk not done: every chunk before it is.
+    prefix: usize,
+    /// The bytes of the chunks before `prefix`.
+    prefix_bytes: u64,
+    /// `prefix_bytes` when waiters were last woken.
+    signalled: u64,
 }
+
+/// The verified prefix grows by at least this much (or reaches the end) before
+/// [`DataFile::wait_prefix`]'s waiters are woken: 4 MiB, so a hasher following it reads
+/// long runs rather than waking for every chunk.
+const PREFIX_STEP: u64 = 4 << 20;
 
 impl DataFile {
     /// Opens (creating and preallocating to `plan.size` bytes) the data file of `partial`,
@@ -357,7 +374,8 @@ impl DataFile {
         }
         // What the file still needs allocated: all of it when new, the holes of a sparse one
         // (or of one whose unwritten rest was given back, [`DataFile::release_unwritten`]).
-        let allocated = stat(&file)?.blocks().saturating_mul(512);
+        let allocated = crate::platform::allocated(&file)
+            .with_context(|| format!("cannot stat {}", path.display()))?;
         let needed = plan.size.saturating_sub(allocated);
         let available = ensure_space(partial.dir(), needed)?;
         if len != plan.size || needed > 0 {
@@ -366,7 +384,7 @@ impl DataFile {
             // sparse and takes space only as bytes arrive.
             let margin = reserve_margin(partial.dir())?;
             if needed.saturating_add(margin) <= available {
-                preallocate(&file, plan.size).with_context(|| {
+                crate::platform::preallocate(&file, plan.size).with_context(|| {
                     format!("cannot allocate {} bytes for {}", plan.size, path.display())
                 })?;
             } else {
@@ -387,6 +405,8 @@ impl DataFile {
             received: recorded.into_iter().map(AtomicU64::new).collect(),
             recorded_chunks,
             chunks: std::sync::Mutex::new(None),
+            prefix_grew: std::sync::Condvar::new(),
+            generations: AtomicU64::new(0),
             dir: partial.dir().to_path_buf(),
             vanished: std::sync::atomic::AtomicBool::new(false),
         })
@@ -398,11 +418,8 @@ impl DataFile {
     /// every round, the install before it reads the file's size and around its rename.
     pub fn check_linked(&self) -> Result<()> {
         if !self.vanished.load(Ordering::Acquire) {
-            let links = self
-                .file
-                .metadata()
-                .with_context(|| format!("cannot stat {}", self.path.display()))?
-                .nlink();
+            let links = crate::platform::link_count(&self.file)
+                .with_context(|| format!("cannot stat {}", self.path.display()))?;
             if links > 0 {
                 return Ok(());
             }
@@ -454,21 +471,80 @@ impl DataFile {
     /// Starts (or, with no chunks, stops) tracking the verified chunks of the index whose
     /// id is `index` (the BLAKE3 of its bytes, hex) and whose chunks have lengths `lens`
     /// (bytes); none is done yet.
-    pub fn track_chunks(&self, index: &str, lens: Vec<u32>) {
+    /// Returns the tracking's generation, for [`DataFile::wait_prefix`].
+    pub fn track_chunks(&self, index: &str, lens: Vec<u32>) -> u64 {
+        let generation = self.generations.fetch_add(1, Ordering::AcqRel) + 1;
         let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
         *set = (!lens.is_empty()).then(|| ChunkSet {
             index: index.to_string(),
             done: vec![false; lens.len()],
             lens,
+            generation,
+            prefix: 0,
+            prefix_bytes: 0,
+            signalled: 0,
         });
+        drop(set);
+        self.prefix_grew.notify_all();
+        generation
     }
 
     /// Notes chunk `id` as written and verified (recorded with the next writeback round).
+    /// Its bytes must not change after this: a hasher may read them at once
+    /// ([`DataFile::wait_prefix`]).
     pub fn chunk_done(&self, id: usize) {
-        let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(d) = set.as_mut().and_then(|s| s.done.get_mut(id)) {
-            *d = true;
+        let mut guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(set) = guard.as_mut() else {
+            return;
+        };
+        let Some(d) = set.done.get_mut(id) else {
+            return;
+        };
+        *d = true;
+        if id != set.prefix {
+            return;
         }
+        while set.done.get(set.prefix).copied().unwrap_or(false) {
+            set.prefix_bytes += u64::from(set.lens[set.prefix]);
+            set.prefix += 1;
+        }
+        if set.prefix == set.done.len() || set.prefix_bytes - set.signalled >= PREFIX_STEP {
+            set.signalled = set.prefix_bytes;
+            drop(guard);
+            self.prefix_grew.notify_all();
+        }
+    }
+
+    /// Waits until the chunks verified from the start of tracking `generation` reach past
+    /// chunk `from`, and returns the first chunk not verified (the number of chunks, once
+    /// all are). Returns `None` instead of waiting when `stop` is set (checked each time
+    /// [`DataFile::wake`] is called) or once another tracking replaced this one.
+    pub fn wait_prefix(
+        &self,
+        generation: u64,
+        from: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Option<usize> {
+        let mut guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let set = guard.as_ref().filter(|s| s.generation == generation)?;
+            if set.prefix > from {
+                return Some(set.prefix);
+            }
+            if stop.load(Ordering::Acquire) || set.prefix == set.done.len() {
+                return None;
+            }
+            guard = self
+                .prefix_grew
+                .wait(guard)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Wakes the waiters of [`DataFile::wait_prefix`], to look at their stop flag.
+    pub fn wake(&self) {
+        let _guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        self.prefix_grew.notify_all();
     }
 
     /// Whether chunk `id` is noted as done.
@@ -483,8 +559,7 @@ impl DataFile {
     /// lies), without touching the parts' received counts.
     pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
         self.writable()?;
-        self.file
-            .write_all_at(bytes, offset)
+        crate::platform::write_all_at(&self.file, bytes, offset)
             .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
@@ -535,8 +610,7 @@ impl DataFile {
         self.writable()?;
         let (offset, _) = self.spans[index];
         let at = self.received(index);
-        self.file
-            .write_all_at(bytes, offset + at)
+        crate::platform::write_all_at(&self.file, bytes, offset + at)
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.received[index].store(at + bytes.len() as u64, Ordering::Release);
         Ok(())
@@ -549,8 +623,7 @@ impl DataFile {
 
     /// Reads `buf.len()` bytes at `offset` of the file.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
-        self.file
-            .read_exact_at(buf, offset)
+        crate::platform::read_exact_at(&self.file, buf, offset)
             .with_context(|| format!("cannot read {}", self.path.display()))
     }
 
@@ -581,30 +654,20 @@ impl DataFile {
         if tracking || self.vanished() {
             return Ok(());
         }
-        use rustix::fs::FallocateFlags;
         for (i, &(offset, size)) in self.spans.iter().enumerate() {
             let got = self.received(i).min(size);
             if got == size {
                 continue;
             }
-            match rustix::fs::fallocate(
-                &self.file,
-                FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
-                offset + got,
-                size - got,
-            ) {
-                Ok(()) => {}
-                Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {
-                    return Ok(())
-                }
-                Err(e) => {
-                    return Err(std::io::Error::from(e)).with_context(|| {
-                        format!(
-                            "cannot release the unwritten space of {}",
-                            self.path.display()
-                        )
-                    })
-                }
+            let punched = crate::platform::punch_hole(&self.file, offset + got, size - got)
+                .with_context(|| {
+                    format!(
+                        "cannot release the unwritten space of {}",
+                        self.path.display()
+                    )
+                })?;
+            if !punched {
+                return Ok(());
             }
         }
         Ok(())
@@ -659,12 +722,9 @@ pub struct NoSpace {
 
 /// Bytes available to an unprivileged writer on the filesystem holding `dir`.
 pub fn available_space(dir: &Path) -> Result<u64> {
-    let st = nix::sys::statvfs::statvfs(dir)
-        .with_context(|| format!("cannot read the free space of {}", dir.display()))?;
-    // The field types are narrower than u64 on some platforms (macOS).
-    #[allow(clippy::useless_conversion)]
-    let bytes = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
-    Ok(bytes)
+    crate::platform::space(dir)
+        .map(|s| s.available)
+        .with_context(|| format!("cannot read the free space of {}", dir.display()))
 }
 
 /// Errors with [`NoSpace`] when the filesystem of `dir` has fewer than `needed` bytes
@@ -701,25 +761,10 @@ pub const RESERVE_MARGIN_MAX: u64 = 1 << 30;
 /// instead (space is taken only as bytes arrive), so sizes a server states without anything
 /// signing them (a text manifest's parts are sized by `HEAD`) cannot reserve the whole disk.
 pub fn reserve_margin(dir: &Path) -> Result<u64> {
-    let st = nix::sys::statvfs::statvfs(dir)
-        .with_context(|| format!("cannot read the size of {}", dir.display()))?;
-    #[allow(clippy::useless_conversion)]
-    let total = u64::from(st.blocks()).saturating_mul(u64::from(st.fragment_size()));
+    let total = crate::platform::space(dir)
+        .with_context(|| format!("cannot read the size of {}", dir.display()))?
+        .total;
     Ok((total / 100 * RESERVE_MARGIN_PERCENT).min(RESERVE_MARGIN_MAX))
-}
-
-/// Gives `file` a length of `size` bytes with the blocks allocated up front where the
-/// filesystem supports it (a full disk fails here, not after gigabytes), else sparse.
-fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
-    if size > 0 {
-        use rustix::io::Errno;
-        match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, size) {
-            Ok(()) => return Ok(()),
-            Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS || e == Errno::INVAL => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    file.set_len(size)
 }
 
 #[cfg(test)]
