@@ -128,20 +128,13 @@ fn doctor_gives_a_partial_download_s_size_on_disk() {
     assert_eq!((p.level, p.detail.as_str()), (Level::Warn, want.as_str()));
 }
 
-#[test]
-fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_at_fails() {
-    let fx = Fixture::new();
-    let sys = fake_sysfs(&fx);
-    let nowhere = fx.tmp.path().join("nowhere");
-    // The state dir below a regular file: stat fails with ENOTDIR, which is no "not yet".
-    let file = fx.tmp.path().join("a-file");
-    std::fs::write(&file, "").unwrap();
-    let state = file.join("state");
-    let out = crate::support::voxctl(&state)
+/// `doctor --json` with state dir `state` and data dir `data`; the findings of `check`.
+fn dir_findings(fx: &Fixture, state: &Path, data: &Path, check: &str) -> Vec<Finding> {
+    let out = crate::support::voxctl(state)
         .args(["doctor", "--json", "--data-dir"])
-        .arg(&nowhere)
+        .arg(data)
         .env("PATH", "/usr/bin:/bin")
-        .env("VOXCTL_SYSFS_ROOT", &sys)
+        .env("VOXCTL_SYSFS_ROOT", fake_sysfs(fx))
         .output()
         .unwrap();
     assert_eq!(
@@ -151,22 +144,37 @@ fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_a
         String::from_utf8_lossy(&out.stderr)
     );
     let r: Report = crate::support::json_doc(&out.stdout);
-    let data: Vec<&Finding> = r
-        .findings
-        .iter()
-        .filter(|f| f.check == "data_dir")
-        .collect();
-    assert_eq!(data.len(), 2, "{r:#?}");
-    for f in data {
+    r.findings
+        .into_iter()
+        .filter(|f| f.check == check)
+        .collect()
+}
+
+#[test]
+fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_at_fails() {
+    let fx = Fixture::new();
+    let nowhere = fx.tmp.path().join("nowhere");
+    let data = dir_findings(&fx, &fx.state(), &nowhere, "data_dir");
+    assert_eq!(data.len(), 2, "{data:#?}");
+    for f in &data {
         assert_eq!(
             (f.level, f.detail.as_str()),
             (Level::Info, "does not exist yet"),
             "{f:?}"
         );
     }
-    let s = finding(&r, "state_dir", "state");
-    assert_eq!(s.level, Level::Fail, "{s:?}");
-    assert!(s.detail.starts_with("cannot stat: "), "{s:?}");
+    // A state dir whose name is too long to open (ENAMETOOLONG) or below a regular file
+    // (ENOTDIR): no "not yet" about either, it cannot be looked at.
+    let long = fx.tmp.path().join("s".repeat(300));
+    let s = dir_findings(&fx, &long, &nowhere, "state_dir");
+    assert_eq!(s.len(), 1, "{s:#?}");
+    assert_eq!(s[0].level, Level::Fail, "{s:?}");
+    assert!(s[0].detail.starts_with("cannot open: "), "{s:?}");
+    let file = fx.tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let s = dir_findings(&fx, &file.join("state"), &nowhere, "state_dir");
+    assert_eq!(s[0].level, Level::Fail, "{s:?}");
+    assert_ne!(s[0].detail, "does not exist yet");
 }
 
 /// A recorded backend that runs (a `sleep` here) and answers its health URL with a 404 is
