@@ -175,6 +175,22 @@ fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_a
     let s = dir_findings(&fx, &file.join("state"), &nowhere, "state_dir");
     assert_eq!(s[0].level, Level::Fail, "{s:?}");
     assert_ne!(s[0].detail, "does not exist yet");
+    // A state dir that is a symlink (to a good directory) is refused as not one, with the
+    // fix that moves it aside.
+    let real = fx.tmp.path().join("real-state");
+    std::fs::create_dir(&real).unwrap();
+    let link = fx.tmp.path().join("linked-state");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let s = dir_findings(&fx, &link, &nowhere, "state_dir");
+    let shown = link.display();
+    assert_eq!(
+        level_detail_fix(&s[0]),
+        (
+            Level::Fail,
+            "not a directory (a symlink or a file)",
+            Some(format!("mv {shown} {shown}.bad").as_str())
+        )
+    );
 }
 
 /// A recorded backend that runs (a `sleep` here) and answers its health URL with a 404 is
