@@ -169,7 +169,7 @@ fn a_directory_that_does_not_exist_yet_is_a_fact_and_one_that_cannot_be_looked_a
     let s = dir_findings(&fx, &long, &nowhere, "state_dir");
     assert_eq!(s.len(), 1, "{s:#?}");
     assert_eq!(s[0].level, Level::Fail, "{s:?}");
-    assert!(s[0].detail.starts_with("cannot open: "), "{s:?}");
+    assert!(s[0].detail.starts_with("cannot stat: "), "{s:?}");
     let file = fx.tmp.path().join("a-file");
     std::fs::write(&file, "").unwrap();
     let s = dir_findings(&fx, &file.join("state"), &nowhere, "state_dir");
