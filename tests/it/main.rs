@@ -15,6 +15,7 @@ mod delta;
 mod delta_large;
 mod delta_pins;
 mod docs;
+mod doctor_pins;
 mod embed;
 mod examples;
 mod fetch;
