@@ -3,7 +3,6 @@
 //! `sha256sum` for voicebox v1, the tar/flate2 crates for archives).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use voxctl::checksum::{format_line, Sha256};
 use voxctl::manifest::{self, Manifest, Part};
@@ -91,13 +90,7 @@ pub fn write_manifest(dir: &Path, m: &Manifest) {
 }
 
 fn sh(dir: &Path, script: &str) {
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(st.success(), "{script}");
+    super::host::sh_in(dir, script, &[]);
 }
 
 /// Writes a voicebox v1 release the way its release script does: GNU `split -d -a 2`,

@@ -78,6 +78,7 @@ fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
 
 pub mod etcd;
 pub mod fetch;
+pub mod host;
 pub mod http;
 pub mod lease;
 pub mod nginx;
