@@ -381,6 +381,7 @@ fn a_range_cut_off_mid_way_continues_from_the_byte_reached() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     let (fx, srv, _old, new, index) = updated_fixture();

@@ -60,10 +60,15 @@ where
     child.wait(Duration::from_secs(600))
 }
 
-/// Runs `script` with `sh -c` in `dir` (and `env` added); panics unless it exits 0.
-pub fn sh_in(dir: &Path, script: &str, env: &[(&str, &str)]) {
+/// Runs `script` with `sh -c` in `dir` (and `env` added) to its end.
+pub fn sh_output(dir: &Path, script: &str, env: &[(&str, &str)]) -> Finished {
     let script = format!("cd {} && {{\n{script}\n}}", sh_quote(&unix_path(dir)));
-    let f = output("sh", ["-c", &script], env);
+    output("sh", ["-c", &script], env)
+}
+
+/// [`sh_output`], which must exit 0 (it panics otherwise, with the script's stderr).
+pub fn sh_in(dir: &Path, script: &str, env: &[(&str, &str)]) {
+    let f = sh_output(dir, script, env);
     assert!(
         f.success(),
         "{script}: {:?}: {}",
