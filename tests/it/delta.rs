@@ -381,7 +381,6 @@ fn a_range_cut_off_mid_way_continues_from_the_byte_reached() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     let (fx, srv, _old, new, index) = updated_fixture();
@@ -406,11 +405,8 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
         );
         f::recorded_chunks(&fx.partial()) > seeded + 1
     });
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    // SIGKILL on Unix, TerminateProcess on Windows.
+    child.kill().unwrap();
     child.wait().unwrap();
     srv.set(|s| s.trickle = None);
     // `voxctl status` counts a stopped differential fetch's chunks as bytes on disk.
