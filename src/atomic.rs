@@ -64,13 +64,7 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], access: Access) -> Result<()> 
     builder.prefix(".voxctl-").suffix(".tmp");
     // Windows has no mode bits: the file inherits the directory's ACL (the state dir under
     // %LOCALAPPDATA% is the user's own).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(access.create_mode()));
-    }
-    #[cfg(not(unix))]
-    let _ = access;
+    crate::platform::temp_mode(&mut builder, access.create_mode());
     let mut tmp = builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;

@@ -21,7 +21,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -91,37 +90,19 @@ fn open_error(path: &Path, e: std::io::Error) -> anyhow::Error {
 }
 
 fn kind_of(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "a regular file"
-    }
+    crate::platform::kind_of(meta)
 }
 
 /// Checks owner and mode of an opened file or directory (see [`Rule`]).
-fn check_owner_mode(meta: &std::fs::Metadata, path: &Path, rule: Rule) -> Result<()> {
-    let uid = nix::unistd::geteuid().as_raw();
-    if meta.uid() != uid {
-        return Err(refused(
-            path,
-            format!(
-                "it is owned by uid {}, not by this user (uid {uid})",
-                meta.uid()
-            ),
-        ));
+fn check_owner_mode(file: &File, meta: &std::fs::Metadata, path: &Path, rule: Rule) -> Result<()> {
+    if let Some(why) = crate::platform::foreign_owner(file)
+        .with_context(|| format!("cannot read the owner of {}", path.display()))?
+    {
+        return Err(refused(path, format!("it is {why}")));
     }
-    let mode = meta.mode() & 0o7777;
+    let Some(mode) = crate::platform::mode_bits(meta) else {
+        return Ok(());
+    };
     if mode & rule.forbidden_mode_bits() != 0 {
         let who = match rule {
             Rule::Private => "group or world",
@@ -149,13 +130,15 @@ pub fn check_file(file: &File, path: &Path, rule: Rule) -> Result<()> {
     }
     // More than one link: another name (a hard link planted here, or one elsewhere) shares
     // the inode. Zero links is fine: the file was replaced by a rename after the open.
-    if meta.nlink() > 1 {
+    let links = crate::platform::link_count(file)
+        .with_context(|| format!("cannot stat {}", path.display()))?;
+    if links > 1 {
         return Err(refused(
             path,
-            format!("it has {} hard links; a state file has one", meta.nlink()),
+            format!("it has {links} hard links; a state file has one"),
         ));
     }
-    check_owner_mode(&meta, path, rule)
+    check_owner_mode(file, &meta, path, rule)
 }
 
 /// Opens the state file `path` with `options` plus `O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK`
@@ -169,9 +152,7 @@ pub fn open_file(path: &Path, options: &mut OpenOptions, rule: Rule) -> Result<F
     check_file(&file, path, rule)?;
     // A regular file ignores O_NONBLOCK, but a child given this descriptor (a backend's log)
     // should not inherit a surprising flag.
-    rustix::fs::fcntl_getfl(&file)
-        .and_then(|flags| rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK))
-        .map_err(std::io::Error::from)
+    crate::platform::clear_nonblocking(&file)
         .with_context(|| format!("cannot clear O_NONBLOCK on {}", path.display()))?;
     Ok(file)
 }
@@ -195,10 +176,7 @@ pub struct NotRegular {
 /// Errors: the open's own `std::io::Error` (`NotFound` and others, kind kept); a file that is
 /// not regular is an `std::io::Error` of kind `InvalidInput` carrying [`NotRegular`].
 pub fn open_regular(path: &Path) -> std::io::Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
-        .open(path)?;
+    let file = crate::platform::open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.file_type().is_file() {
         return Err(std::io::Error::new(
@@ -208,8 +186,7 @@ pub fn open_regular(path: &Path) -> std::io::Result<File> {
             },
         ));
     }
-    let flags = rustix::fs::fcntl_getfl(&file)?;
-    rustix::fs::fcntl_setfl(&file, flags - rustix::fs::OFlags::NONBLOCK)?;
+    crate::platform::clear_nonblocking(&file)?;
     Ok(file)
 }
 
@@ -224,12 +201,14 @@ pub fn not_regular(err: &std::io::Error) -> Option<&NotRegular> {
 pub fn open_or_create(path: &Path, mode: u32, rule: Rule) -> Result<File> {
     open_file(
         path,
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(mode),
+        crate::platform::create_mode(
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false),
+            mode,
+        ),
         rule,
     )
 }
@@ -250,17 +229,13 @@ pub fn check_dir(path: &Path, rule: Rule) -> Result<()> {
     let meta = dir
         .metadata()
         .with_context(|| format!("cannot stat {}", path.display()))?;
-    check_owner_mode(&meta, path, rule)
+    check_owner_mode(&dir, &meta, path, rule)
 }
 
 /// Creates the directory `path` with `mode` if it is missing (its parent must exist, or
 /// `recursive` creates the parents too), then checks it with [`check_dir`].
 pub fn ensure_dir(path: &Path, mode: u32, recursive: bool, rule: Rule) -> Result<()> {
-    match std::fs::DirBuilder::new()
-        .recursive(recursive)
-        .mode(mode)
-        .create(path)
-    {
+    match crate::platform::create_dir(path, mode, recursive) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
         Err(e) => {
@@ -343,11 +318,7 @@ pub fn read_foreign(
     wrong_type: fn(String) -> Error,
     too_large: Option<fn(String) -> Error>,
 ) -> Result<Option<Vec<u8>>> {
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
-        .open(path)
-    {
+    let file = match crate::platform::open_nonblocking(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
@@ -373,10 +344,10 @@ pub fn read_foreign(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
     fn refused_kind(err: &anyhow::Error) -> bool {
         matches!(Error::find(err), Some(Error::Refused(_)))

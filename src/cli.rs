@@ -183,7 +183,8 @@ pub struct AppArgs {
     )]
     pub app: String,
     /// The app's data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or
-    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS].
+    /// ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS;
+    /// %LOCALAPPDATA%\\{app} on Windows].
     #[arg(long, env = "VOXCTL_DATA_DIR", value_name = "DIR", value_hint = ValueHint::DirPath)]
     pub data_dir: Option<PathBuf>,
 }

@@ -13,7 +13,6 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -235,7 +234,7 @@ fn fill(seg: &Segment, done: u64, buf: &mut [u8]) -> Result<()> {
     let mut filled = 0;
     while filled < buf.len() {
         let at = seg.start + done + filled as u64;
-        match seg.file.read_at(&mut buf[filled..], at) {
+        match crate::platform::read_at(&seg.file, &mut buf[filled..], at) {
             Ok(0) => {
                 return Err(Error::Integrity(format!(
                     "{} ended at byte {at}, before the expected {} bytes: it changed while \

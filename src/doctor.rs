@@ -16,7 +16,6 @@
 //! run what is installed), `fail` (the backend cannot work as installed; [`Finding::fix`] says
 //! what to run). Gathering never fails for what it finds; it errors only on SIGINT.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -311,9 +310,9 @@ fn partials(backends: &BackendsDir, out: &mut Vec<Finding>) {
         let bytes: u64 = std::fs::read_dir(&path)
             .map(|it| {
                 it.flatten()
-                    .filter_map(|f| f.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.blocks() * 512)
+                    .filter(|f| f.file_type().is_ok_and(|t| t.is_file()))
+                    .filter_map(|f| crate::platform::open_nonblocking(&f.path()).ok())
+                    .filter_map(|f| crate::platform::allocated(&f).ok())
                     .sum()
             })
             .unwrap_or(0);
@@ -402,33 +401,45 @@ fn running(state_dir: &Path, out: &mut Vec<Finding>) {
 /// world writable, the data dir's `backends/` not world writable.
 fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
     let shown = path.display().to_string();
-    let meta = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return finding(check, shown, Level::Info, "does not exist yet", None)
-        }
-        Err(e) => return finding(check, shown, Level::Fail, format!("cannot stat: {e}"), None),
-    };
-    let uid = nix::unistd::geteuid().as_raw();
-    let mode = meta.mode() & 0o7777;
-    if !meta.is_dir() {
-        return finding(
+    let not_a_dir = |shown: String| {
+        finding(
             check,
             shown.clone(),
             Level::Fail,
             "not a directory (a symlink or a file)",
             Some(format!("mv {shown} {shown}.bad")),
-        );
+        )
+    };
+    let dir = match crate::platform::open_state_dir(path) {
+        Ok(d) => d,
+        Err(e) if crate::platform::refusal(&e).is_some() => return not_a_dir(shown),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return finding(check, shown, Level::Info, "does not exist yet", None)
+        }
+        Err(e) => return finding(check, shown, Level::Fail, format!("cannot open: {e}"), None),
+    };
+    let meta = match dir.metadata() {
+        Ok(m) if m.is_dir() => m,
+        Ok(_) => return not_a_dir(shown),
+        Err(e) => return finding(check, shown, Level::Fail, format!("cannot stat: {e}"), None),
+    };
+    match crate::platform::foreign_owner(&dir) {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            #[cfg(unix)]
+            let fix = format!("chown -R {} {shown}", nix::unistd::geteuid());
+            #[cfg(windows)]
+            let fix = format!("takeown /f {shown} /r");
+            return finding(check, shown, Level::Fail, why, Some(fix));
+        }
+        Err(e) => {
+            let why = format!("cannot read its owner: {e}");
+            return finding(check, shown, Level::Fail, why, None);
+        }
     }
-    if meta.uid() != uid {
-        return finding(
-            check,
-            shown.clone(),
-            Level::Fail,
-            format!("owned by uid {}, not by this user (uid {uid})", meta.uid()),
-            Some(format!("chown -R {uid} {shown}")),
-        );
-    }
+    let Some(mode) = crate::platform::mode_bits(&meta) else {
+        return finding(check, shown, Level::Pass, "owned by this user", None);
+    };
     if mode & forbidden != 0 {
         return finding(
             check,

@@ -23,7 +23,6 @@
 
 use std::fmt;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
@@ -526,14 +525,14 @@ fn run_bounded(
     cancel: &Cancel,
 ) -> Result<Ran, Error> {
     let started = std::time::Instant::now();
-    let mut child = match Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-    {
+        .stderr(Stdio::piped());
+    crate::platform::own_group(&mut command);
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ran::NotFound),
         Err(e) => {
@@ -556,13 +555,7 @@ fn run_bounded(
     });
     let got = cancel.recv_timeout(&rx, timeout);
     let kill = |child: &mut std::process::Child| {
-        // Our own unreaped child leads its group: neither id can have been reused.
-        if let Ok(pid) = i32::try_from(child.id()) {
-            let _ = nix::sys::signal::killpg(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
+        crate::platform::kill_group(child);
         let _ = child.wait();
     };
     let not_answered = || {
@@ -597,8 +590,7 @@ fn run_bounded(
     };
     let first = excerpt(&err);
     if !status.success() {
-        use std::os::unix::process::ExitStatusExt;
-        let how = match (status.code(), status.signal()) {
+        let how = match (status.code(), crate::platform::exit_signal(&status)) {
             (Some(code), _) => format!("exited with code {code}"),
             (None, Some(sig)) => format!("was killed by signal {sig}"),
             (None, None) => format!("ended with {status}"),
@@ -710,8 +702,15 @@ pub(crate) fn kfd_gfx(properties: &str) -> Option<String> {
     version.filter(|v| *v != 0).map(gfx_name)
 }
 
-/// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`.
+/// Lists AMD GPUs from `{sysfs_root}/class/kfd/kfd/topology/nodes/*/properties`. On
+/// Windows, where ROCm backends are not offered (`--variant auto` never picks rocm there),
+/// always [`Probe::Absent`].
 pub fn probe_amd(sysfs_root: &Path) -> Probe<AmdGpu> {
+    if cfg!(windows) {
+        return Probe::Absent {
+            why: "no ROCm backend on Windows".into(),
+        };
+    }
     let nodes = sysfs_root.join("class/kfd/kfd/topology/nodes");
     let entries = match std::fs::read_dir(&nodes) {
         Ok(e) => e,

@@ -33,9 +33,8 @@
 //! `split:published:NAME` after each output is renamed into place (the parts, then
 //! `S.chunks`, `S.sha256`, `S.manifest`, `S.manifest.json`).
 
-use std::fs::{File, Permissions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -239,7 +238,7 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
     // The index is checked with or without --no-index: an old one would describe another build.
     check_outputs(
         settings,
-        &meta,
+        input,
         names
             .iter()
             .chain([&index_name])
@@ -448,7 +447,7 @@ pub fn write_index(
     let path = out_dir.join(&name);
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    refuse_existing(&path, &meta, *force)?;
+    refuse_existing(&path, input, *force)?;
     remove_dead_temps(out_dir, asset)?;
     let index = chunks::Index::of_file_with_progress(input, *params, progress, cancel)?;
     refuse_changed(input, &meta, std::fs::metadata(input), "indexed")?;
@@ -478,10 +477,7 @@ fn refuse_changed(
     done: &str,
 ) -> Result<()> {
     let after = after.with_context(|| format!("cannot stat {}", input.display()))?;
-    if after.len() != before.len()
-        || after.mtime() != before.mtime()
-        || after.mtime_nsec() != before.mtime_nsec()
-    {
+    if after.len() != before.len() || after.modified().ok() != before.modified().ok() {
         return Err(Error::Integrity(format!(
             "{} changed while it was being {done}",
             input.display()
@@ -494,7 +490,7 @@ fn refuse_changed(
 /// Refuses to go on if an output exists (unless `force`) or is the input itself.
 fn check_outputs<'a>(
     settings: &Settings,
-    input: &std::fs::Metadata,
+    input: &Path,
     names: impl Iterator<Item = &'a String>,
 ) -> Result<()> {
     for name in names {
@@ -503,13 +499,23 @@ fn check_outputs<'a>(
     Ok(())
 }
 
-/// Refuses an output `path` that exists (unless `force`), is the input itself or is a
-/// directory.
-fn refuse_existing(path: &Path, input: &std::fs::Metadata, force: bool) -> Result<()> {
+/// Whether `a` and `b` name one file (not following a link at `a`); false when either
+/// cannot be opened. The opens never block on a FIFO.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let id = |p: &Path| {
+        crate::platform::open_nonblocking(p).and_then(|f| crate::platform::file_identity(&f))
+    };
+    let a_is_link = std::fs::symlink_metadata(a).is_ok_and(|m| m.file_type().is_symlink());
+    !a_is_link && matches!((id(a), id(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Refuses an output `path` that exists (unless `force`), is the `input` file itself or is
+/// a directory.
+fn refuse_existing(path: &Path, input: &Path, force: bool) -> Result<()> {
     let Ok(existing) = std::fs::symlink_metadata(path) else {
         return Ok(());
     };
-    if existing.dev() == input.dev() && existing.ino() == input.ino() {
+    if same_file(path, input) {
         return Err(Error::Usage(format!(
             "output {} is the input file itself",
             path.display()
@@ -598,12 +604,17 @@ fn parse_temp_name(file: &str) -> Option<(&str, i32, u64)> {
 fn writer_alive(pid: i32, start: u64) -> bool {
     match crate::process::start_time(pid) {
         Some(now) => (start == 0 || now == start) && !crate::process::is_zombie(pid),
+        // Unix: a process whose start time cannot be read may still exist (another
+        // user's, on a system without /proc). Windows: a live process always has one.
+        #[cfg(unix)]
         None => {
             pid > 0
                 && start == 0
                 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
                     != Err(nix::errno::Errno::ESRCH)
         }
+        #[cfg(not(unix))]
+        None => false,
     }
 }
 
@@ -649,10 +660,11 @@ fn remove_if_present(path: &Path) -> Result<()> {
 /// process's owner tag (see the module docs). Every output is published, so it is created
 /// with [`PUBLISHED_MODE`] (0666 minus the umask, as GNU split creates its files).
 fn temp_file(dir: &Path, name: &str) -> Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}.{}.", owner_tag()))
-        .suffix(TEMP_SUFFIX)
-        .permissions(Permissions::from_mode(PUBLISHED_MODE))
+    let prefix = format!(".{name}.{}.", owner_tag());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(TEMP_SUFFIX);
+    crate::platform::temp_mode(&mut builder, PUBLISHED_MODE);
+    builder
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))
 }
@@ -725,7 +737,7 @@ impl IndexFile {
             anyhow::Error::new(e).context(format!("cannot write {}", path.display()))
         };
         let file = out.into_inner().map_err(|e| failed(e.into_error()))?;
-        file.write_all_at(&chunks::header(params, size, sha256, count), 0)
+        crate::platform::write_all_at(&file, &chunks::header(params, size, sha256, count), 0)
             .map_err(failed)?;
         if settings.fsync {
             file.sync_all().map_err(failed)?;
@@ -783,8 +795,8 @@ impl Consumer for PartWriter<'_> {
             // Nothing or part copied (the kernel declined or the input changed): write the
             // bytes the hashers see, so the part and its hash always agree.
             self.kernel_copy = false;
-            tmp.as_file()
-                .write_all_at(&block.data()[copied..], block.offset + copied as u64)
+            let at = block.offset + copied as u64;
+            crate::platform::write_all_at(tmp.as_file(), &block.data()[copied..], at)
                 .with_context(|| format!("cannot write {}", tmp.path().display()))?;
         }
         let end = block.offset + block.data().len() as u64;

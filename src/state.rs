@@ -1,10 +1,10 @@
 //! The state dir (docs/contract.md "State dir"): `$VOXCTL_STATE_DIR`, else
-//! `$XDG_STATE_HOME/voxctl`, else `~/.local/state/voxctl`.
+//! `$XDG_STATE_HOME/voxctl`, else `~/.local/state/voxctl` (`%LOCALAPPDATA%\voxctl\state` on
+//! Windows).
 //!
 //! It is created with mode 0700, and refused when another user owns it or when it is group-
-//! or world-writable, since its lock files and records steer which processes get signalled.
-
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+//! or world-writable (Unix), since its lock files and records steer which processes get
+//! signalled.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -24,10 +24,12 @@ impl StateDir {
         if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
             return Ok(PathBuf::from(d).join("voxctl"));
         }
-        let home = directories::BaseDirs::new()
-            .map(|b| b.home_dir().to_path_buf())
+        let base = directories::BaseDirs::new()
             .context("cannot find the home directory; set VOXCTL_STATE_DIR")?;
-        Ok(home.join(".local/state/voxctl"))
+        if cfg!(windows) {
+            return Ok(base.data_local_dir().join("voxctl").join("state"));
+        }
+        Ok(base.home_dir().join(".local/state/voxctl"))
     }
 
     /// Opens (creating with mode 0700 if needed) the state dir at `root`, or at the default
@@ -38,33 +40,33 @@ impl StateDir {
             Some(r) => r.to_path_buf(),
             None => Self::default_path()?,
         };
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&root)
+        crate::platform::create_dir(&root, 0o700, true)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists if root.is_dir() => Ok(()),
+                _ => Err(e),
+            })
             .with_context(|| format!("cannot create state dir {}", root.display()))?;
-        let meta = std::fs::metadata(&root)
+        let dir = crate::platform::open_dir(&root)
+            .with_context(|| format!("cannot read state dir {}", root.display()))?;
+        let meta = dir
+            .metadata()
             .with_context(|| format!("cannot read state dir {}", root.display()))?;
         if !meta.is_dir() {
             anyhow::bail!("state dir {} is not a directory", root.display());
         }
-        let uid = nix::unistd::geteuid().as_raw();
-        if meta.uid() != uid {
+        if let Some(why) = crate::platform::foreign_owner(&dir)
+            .with_context(|| format!("cannot read the owner of state dir {}", root.display()))?
+        {
             return Err(hinted(
-                Error::Refused(format!(
-                    "state dir {} is owned by uid {}, not by this user (uid {uid})",
-                    root.display(),
-                    meta.uid()
-                )),
+                Error::Refused(format!("state dir {} is {why}", root.display())),
                 "use a state dir of your own with --state-dir",
             ));
         }
-        if meta.permissions().mode() & 0o022 != 0 {
+        if let Some(mode) = crate::platform::mode_bits(&meta).filter(|m| m & 0o022 != 0) {
             return Err(hinted(
                 Error::Refused(format!(
-                    "state dir {} is group or world writable (mode {:o})",
+                    "state dir {} is group or world writable (mode {mode:o})",
                     root.display(),
-                    meta.permissions().mode() & 0o7777
                 )),
                 format!("chmod 700 {}", root.display()),
             ));
@@ -107,9 +109,10 @@ impl StateDir {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn creates_private_dir_and_refuses_world_writable() {

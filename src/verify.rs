@@ -218,7 +218,7 @@ pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)
         // only regular files (a FIFO or a device could block or never end).
         check.detail = Some("not a regular file".into());
         check.read_error = Some(if meta.is_dir() {
-            os_reason(&std::io::Error::from_raw_os_error(nix::libc::EISDIR))
+            os_reason(&crate::platform::is_a_directory())
         } else {
             "not a regular file".into()
         });
@@ -342,7 +342,6 @@ pub fn parse_sums(
     base: Option<&Path>,
     reader: &mut checksum::CheckReader,
 ) -> Sums {
-    use std::os::unix::ffi::OsStrExt;
     let mut sums = Sums::default();
     // As getline(3) splits them: a final line without a newline counts too.
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
@@ -359,10 +358,10 @@ pub fn parse_sums(
                 ),
             }),
             checksum::CheckLine::Sum { sha256, name, .. } => {
-                let rel = Path::new(std::ffi::OsStr::from_bytes(&name));
+                let rel = crate::platform::path_from_bytes(&name);
                 sums.lines.push(i + 1);
                 sums.jobs.push(Job {
-                    path: base.map_or_else(|| rel.to_path_buf(), |b| b.join(rel)),
+                    path: base.map_or_else(|| rel.clone(), |b| b.join(&rel)),
                     name: String::from_utf8_lossy(&name).into_owned(),
                     raw_name: Some(name),
                     sha256,
@@ -406,7 +405,7 @@ fn read_sums_bytes(path: &Path) -> Result<Vec<u8>> {
     let unreadable = |e: std::io::Error| {
         let what = match e.kind() {
             std::io::ErrorKind::NotFound => "is missing",
-            _ if e.raw_os_error() == Some(nix::libc::EISDIR) => "is a directory",
+            _ if e.kind() == std::io::ErrorKind::IsADirectory => "is a directory",
             _ => "cannot be read",
         };
         anyhow::Error::new(e).context(Error::Integrity(format!(
@@ -416,9 +415,7 @@ fn read_sums_bytes(path: &Path) -> Result<Vec<u8>> {
     };
     let f = std::fs::File::open(path).map_err(unreadable)?;
     if f.metadata().is_ok_and(|m| m.is_dir()) {
-        return Err(unreadable(std::io::Error::from_raw_os_error(
-            nix::libc::EISDIR,
-        )));
+        return Err(unreadable(crate::platform::is_a_directory()));
     }
     read_capped(f, SUMS_FILE_CAP, path).map_err(|e| over_cap(e, "checksum file"))
 }
@@ -854,11 +851,8 @@ mod tests {
             );
             let paths: Vec<_> = sums.jobs.iter().map(|j| j.path.clone()).collect();
             let mut want: Vec<PathBuf> = want.map(PathBuf::from).to_vec();
-            {
-                use std::os::unix::ffi::OsStrExt;
-                let odd = std::ffi::OsStr::from_bytes(b"\xff");
-                want.push(base.map_or_else(|| PathBuf::from(odd), |b| Path::new(b).join(odd)));
-            }
+            let odd = crate::platform::path_from_bytes(b"\xff");
+            want.push(base.map_or_else(|| odd.clone(), |b| Path::new(b).join(&odd)));
             assert_eq!(paths, want);
             assert_eq!(sums.jobs[5].raw_name.as_deref(), Some(&b"\xff"[..]));
             assert_eq!(sums.malformed.len(), 1);

@@ -379,7 +379,7 @@ fn read_all_sums(args: &VerifyArgs) -> Result<(Vec<Job>, Vec<Malformed>, Vec<Sum
 /// voxctl's (over the size cap).
 fn sums_read_error(e: &anyhow::Error) -> String {
     match e.chain().find_map(|c| c.downcast_ref::<std::io::Error>()) {
-        Some(io) if io.raw_os_error() == Some(nix::libc::EISDIR) => {
+        Some(io) if io.kind() == std::io::ErrorKind::IsADirectory => {
             format!("read error ({})", verify::os_reason(io))
         }
         Some(io) => verify::os_reason(io),

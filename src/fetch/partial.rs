@@ -29,7 +29,6 @@
 //! download stops at its next write with one [`Vanished`] error.
 
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -357,7 +356,8 @@ impl DataFile {
         }
         // What the file still needs allocated: all of it when new, the holes of a sparse one
         // (or of one whose unwritten rest was given back, [`DataFile::release_unwritten`]).
-        let allocated = stat(&file)?.blocks().saturating_mul(512);
+        let allocated = crate::platform::allocated(&file)
+            .with_context(|| format!("cannot stat {}", path.display()))?;
         let needed = plan.size.saturating_sub(allocated);
         let available = ensure_space(partial.dir(), needed)?;
         if len != plan.size || needed > 0 {
@@ -366,7 +366,7 @@ impl DataFile {
             // sparse and takes space only as bytes arrive.
             let margin = reserve_margin(partial.dir())?;
             if needed.saturating_add(margin) <= available {
-                preallocate(&file, plan.size).with_context(|| {
+                crate::platform::preallocate(&file, plan.size).with_context(|| {
                     format!("cannot allocate {} bytes for {}", plan.size, path.display())
                 })?;
             } else {
@@ -398,11 +398,8 @@ impl DataFile {
     /// every round, the install before it reads the file's size and around its rename.
     pub fn check_linked(&self) -> Result<()> {
         if !self.vanished.load(Ordering::Acquire) {
-            let links = self
-                .file
-                .metadata()
-                .with_context(|| format!("cannot stat {}", self.path.display()))?
-                .nlink();
+            let links = crate::platform::link_count(&self.file)
+                .with_context(|| format!("cannot stat {}", self.path.display()))?;
             if links > 0 {
                 return Ok(());
             }
@@ -483,8 +480,7 @@ impl DataFile {
     /// lies), without touching the parts' received counts.
     pub fn write_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
         self.writable()?;
-        self.file
-            .write_all_at(bytes, offset)
+        crate::platform::write_all_at(&self.file, bytes, offset)
             .with_context(|| format!("cannot write {}", self.path.display()))
     }
 
@@ -535,8 +531,7 @@ impl DataFile {
         self.writable()?;
         let (offset, _) = self.spans[index];
         let at = self.received(index);
-        self.file
-            .write_all_at(bytes, offset + at)
+        crate::platform::write_all_at(&self.file, bytes, offset + at)
             .with_context(|| format!("cannot write {}", self.path.display()))?;
         self.received[index].store(at + bytes.len() as u64, Ordering::Release);
         Ok(())
@@ -549,8 +544,7 @@ impl DataFile {
 
     /// Reads `buf.len()` bytes at `offset` of the file.
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
-        self.file
-            .read_exact_at(buf, offset)
+        crate::platform::read_exact_at(&self.file, buf, offset)
             .with_context(|| format!("cannot read {}", self.path.display()))
     }
 
@@ -581,30 +575,20 @@ impl DataFile {
         if tracking || self.vanished() {
             return Ok(());
         }
-        use rustix::fs::FallocateFlags;
         for (i, &(offset, size)) in self.spans.iter().enumerate() {
             let got = self.received(i).min(size);
             if got == size {
                 continue;
             }
-            match rustix::fs::fallocate(
-                &self.file,
-                FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
-                offset + got,
-                size - got,
-            ) {
-                Ok(()) => {}
-                Err(e) if e == rustix::io::Errno::OPNOTSUPP || e == rustix::io::Errno::NOSYS => {
-                    return Ok(())
-                }
-                Err(e) => {
-                    return Err(std::io::Error::from(e)).with_context(|| {
-                        format!(
-                            "cannot release the unwritten space of {}",
-                            self.path.display()
-                        )
-                    })
-                }
+            let punched = crate::platform::punch_hole(&self.file, offset + got, size - got)
+                .with_context(|| {
+                    format!(
+                        "cannot release the unwritten space of {}",
+                        self.path.display()
+                    )
+                })?;
+            if !punched {
+                return Ok(());
             }
         }
         Ok(())
@@ -659,12 +643,9 @@ pub struct NoSpace {
 
 /// Bytes available to an unprivileged writer on the filesystem holding `dir`.
 pub fn available_space(dir: &Path) -> Result<u64> {
-    let st = nix::sys::statvfs::statvfs(dir)
-        .with_context(|| format!("cannot read the free space of {}", dir.display()))?;
-    // The field types are narrower than u64 on some platforms (macOS).
-    #[allow(clippy::useless_conversion)]
-    let bytes = u64::from(st.blocks_available()).saturating_mul(u64::from(st.fragment_size()));
-    Ok(bytes)
+    crate::platform::space(dir)
+        .map(|s| s.available)
+        .with_context(|| format!("cannot read the free space of {}", dir.display()))
 }
 
 /// Errors with [`NoSpace`] when the filesystem of `dir` has fewer than `needed` bytes
@@ -701,25 +682,10 @@ pub const RESERVE_MARGIN_MAX: u64 = 1 << 30;
 /// instead (space is taken only as bytes arrive), so sizes a server states without anything
 /// signing them (a text manifest's parts are sized by `HEAD`) cannot reserve the whole disk.
 pub fn reserve_margin(dir: &Path) -> Result<u64> {
-    let st = nix::sys::statvfs::statvfs(dir)
-        .with_context(|| format!("cannot read the size of {}", dir.display()))?;
-    #[allow(clippy::useless_conversion)]
-    let total = u64::from(st.blocks()).saturating_mul(u64::from(st.fragment_size()));
+    let total = crate::platform::space(dir)
+        .with_context(|| format!("cannot read the size of {}", dir.display()))?
+        .total;
     Ok((total / 100 * RESERVE_MARGIN_PERCENT).min(RESERVE_MARGIN_MAX))
-}
-
-/// Gives `file` a length of `size` bytes with the blocks allocated up front where the
-/// filesystem supports it (a full disk fails here, not after gigabytes), else sparse.
-fn preallocate(file: &File, size: u64) -> std::io::Result<()> {
-    if size > 0 {
-        use rustix::io::Errno;
-        match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, size) {
-            Ok(()) => return Ok(()),
-            Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS || e == Errno::INVAL => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    file.set_len(size)
 }
 
 #[cfg(test)]

@@ -115,10 +115,10 @@ fn check_link(name: &str, path: &Path, target: &Path) -> Check {
 }
 
 fn check_executable(name: &str, path: &Path) -> Check {
-    use std::os::unix::fs::PermissionsExt;
     let mut c = Check::new(name, path, Status::Failed);
     match std::fs::metadata(path) {
-        Ok(m) if m.is_file() && m.permissions().mode() & 0o100 != 0 => {
+        // Windows has no execute bit: a regular file there is executable by its name.
+        Ok(m) if m.is_file() && crate::platform::mode_bits(&m).is_none_or(|m| m & 0o100 != 0) => {
             c.status = Status::Present;
             c.size = Some(m.len());
             c.detail = Some(

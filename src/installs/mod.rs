@@ -17,11 +17,13 @@ use crate::fetch::Layout;
 pub mod audit;
 
 /// The default data dir of `app`: `$XDG_DATA_HOME/{app}` or `~/.local/share/{app}` on Linux,
-/// `~/Library/Application Support/{app}` on macOS (the `directories` crate's data dir).
+/// `~/Library/Application Support/{app}` on macOS, `%LOCALAPPDATA%\{app}` on Windows (the
+/// `directories` crate's local data dir: a multi-gigabyte backend does not belong in a
+/// roaming profile).
 pub fn default_data_dir(app: &str) -> Result<PathBuf> {
     let base = directories::BaseDirs::new()
         .context("cannot find the home directory; pass --data-dir or set VOXCTL_DATA_DIR")?;
-    Ok(base.data_dir().join(app))
+    Ok(base.data_local_dir().join(app))
 }
 
 /// The most an install record may hold, in bytes (16 MiB): an archive install lists every

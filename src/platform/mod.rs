@@ -106,6 +106,70 @@ pub fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     imp::write_all_at(file, buf, offset)
 }
 
+/// Reads into `buf` from byte `offset` of `file`, returning how many bytes were read (0 at
+/// the end of the file). Unix: `pread(2)`, the file position untouched. Windows: `ReadFile`
+/// at an offset, which moves the file position, so callers sharing a handle must not rely
+/// on its position. Errors: the read's.
+pub fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    imp::read_at(file, buf, offset)
+}
+
+/// Reads exactly `buf.len()` bytes from byte `offset` of `file` ([`read_at`] until full).
+/// Errors: the read's; `UnexpectedEof` when the file ends first.
+pub fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match read_at(file, buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The free and total space of the filesystem holding `dir`, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes an unprivileged writer may still take (Unix `f_bavail * f_frsize`; Windows the
+    /// caller's free bytes, quotas applied).
+    pub available: u64,
+    /// The filesystem's size (Unix `f_blocks * f_frsize`; Windows the total bytes).
+    pub total: u64,
+}
+
+/// The [`Space`] of the filesystem holding `dir` (Unix `statvfs(3)`; Windows
+/// `GetDiskFreeSpaceExW`). Errors: the call's.
+pub fn space(dir: &Path) -> io::Result<Space> {
+    imp::space(dir)
+}
+
+/// Bytes of disk the open file `file` takes (Unix `st_blocks * 512`; Windows its allocation
+/// size, `GetFileInformationByHandleEx(FileStandardInfo)`): less than its length when it is
+/// sparse. Errors: the call's.
+pub fn allocated(file: &File) -> io::Result<u64> {
+    imp::allocated(file)
+}
+
+/// Gives `file` a length of `size` bytes with its blocks allocated up front where the
+/// filesystem can (so a full disk fails here, not after gigabytes), else sparse. Linux:
+/// `fallocate(2)`, falling back to `ftruncate` where unsupported. Windows: `SetEndOfFile`,
+/// which allocates the clusters on NTFS. Errors: the calls'.
+pub fn preallocate(file: &File, size: u64) -> io::Result<()> {
+    imp::preallocate(file, size)
+}
+
+/// Gives back the disk space of `len` bytes of `file` from `offset`, keeping its length
+/// (reads there give zeros). `Ok(false)` when the filesystem or system cannot (then nothing
+/// changed): Linux `fallocate(PUNCH_HOLE | KEEP_SIZE)`, `EOPNOTSUPP` being false; other
+/// systems, Windows among them, always false. Errors: the call's.
+pub fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<bool> {
+    imp::punch_hole(file, offset, len)
+}
+
 /// The identity of the open file `file`, equal for two handles on one file and different
 /// for any other file, as long as both exist: Unix `(st_dev, st_ino)`; Windows the volume
 /// serial number and the 64-bit file index (`GetFileInformationByHandle`). Errors: the
@@ -144,6 +208,156 @@ pub fn hard_link_unsupported(err: &io::Error) -> bool {
 /// Errors (Unix): the open's or the fsync's.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     imp::sync_dir(dir)
+}
+
+/// Opens `path` read-only without ever blocking in the open itself, following links (a user
+/// may point at a release file through one), the handle not inherited by children. Unix:
+/// `O_NONBLOCK | O_CLOEXEC`, so a FIFO with no writer does not hang the open; the caller
+/// checks the handle is a regular file, then calls [`clear_nonblocking`]. Windows: a plain
+/// read-only open (an open there never waits for a writer). Errors: the open's.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    imp::open_nonblocking(path)
+}
+
+/// Clears the non-blocking mode that [`open_state`] and [`open_nonblocking`] leave on a
+/// handle, so it reads (and a child given it writes) as a plain open file does. Unix:
+/// `fcntl(F_SETFL)` without `O_NONBLOCK`. Windows: nothing to clear. Errors: `fcntl`'s.
+pub fn clear_nonblocking(file: &File) -> io::Result<()> {
+    imp::clear_nonblocking(file)
+}
+
+/// What a file of type `meta` is, for a message: "a regular file", "a directory", "a
+/// symbolic link", and on Unix "a FIFO", "a character device", "a block device", "a
+/// socket"; on Windows anything else is "a special file".
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        imp::special_kind(&t)
+    }
+}
+
+/// The number of names (hard links) the open file `file` has. Unix: `st_nlink`. Windows:
+/// `nNumberOfLinks` of `GetFileInformationByHandle`. Errors: the `fstat`'s or the call's.
+pub fn link_count(file: &File) -> io::Result<u64> {
+    imp::link_count(file)
+}
+
+/// Whether the open file or directory `file` is owned by the user voxctl runs as:
+/// `Ok(None)` when it is, `Ok(Some(why))` naming the owner when it is not, as "owned by uid
+/// 1001, not by this user (uid 1000)". Unix: `st_uid`
+/// against the effective uid. Windows: the owner SID of the handle's security descriptor
+/// against the process token's user and default owner (an elevated administrator's files
+/// are owned by the Administrators group). Errors: the `fstat`'s, or the security calls'.
+pub fn foreign_owner(file: &File) -> io::Result<Option<String>> {
+    imp::foreign_owner(file)
+}
+
+/// The permission bits (`st_mode & 0o7777`) of the file `meta` describes, on Unix. `None`
+/// on Windows, which has no mode bits: who may write there is its ACL's business, and a
+/// state dir under the user's profile inherits one that admits only that user and the
+/// system.
+pub fn mode_bits(meta: &std::fs::Metadata) -> Option<u32> {
+    imp::mode_bits(meta)
+}
+
+/// Opens the directory `path` (following links) to read its metadata and owner. Unix: a
+/// plain read-only open. Windows: with `FILE_FLAG_BACKUP_SEMANTICS`, without which a
+/// directory cannot be opened. Errors: the open's.
+pub fn open_dir(path: &Path) -> io::Result<File> {
+    imp::open_dir(path)
+}
+
+/// Sets the permission bits a file created through `options` gets (Unix: the `mode` of
+/// `open(2)`, still filtered by the umask). Windows: nothing (the new file inherits its
+/// directory's ACL).
+pub fn create_mode(options: &mut OpenOptions, mode: u32) -> &mut OpenOptions {
+    imp::create_mode(options, mode)
+}
+
+/// Sets the permission bits of the temporary files `builder` creates (Unix: `mode`, then
+/// the umask applies). Windows: nothing (a new file inherits its directory's ACL).
+pub fn temp_mode(builder: &mut tempfile::Builder<'_, '_>, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = (builder, mode);
+}
+
+/// The path a checksum list or archive names with the bytes `name`. Unix: those bytes, as
+/// they are. Windows: the bytes read as UTF-8, an invalid sequence replaced by U+FFFD (a
+/// Windows file name is UTF-16, and such a name cannot name a file there).
+pub fn path_from_bytes(name: &[u8]) -> std::path::PathBuf {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::path::PathBuf::from(std::ffi::OsStr::from_bytes(name))
+    }
+    #[cfg(not(unix))]
+    std::path::PathBuf::from(String::from_utf8_lossy(name).into_owned())
+}
+
+/// The error a read of a directory as a file gives: Unix `EISDIR` ("Is a directory", as
+/// GNU tools print it), elsewhere an error of kind `IsADirectory`.
+pub fn is_a_directory() -> io::Error {
+    #[cfg(unix)]
+    return io::Error::from_raw_os_error(nix::libc::EISDIR);
+    #[cfg(not(unix))]
+    return io::ErrorKind::IsADirectory.into();
+}
+
+/// Makes the child `command` will start the leader of a new process group, so that
+/// [`kill_group`] ends it with whatever it started. Unix: `process_group(0)`. Windows:
+/// `CREATE_NEW_PROCESS_GROUP` (which also keeps a Ctrl-C of voxctl's console from reaching
+/// it).
+pub fn own_group(command: &mut std::process::Command) {
+    imp::own_group(command)
+}
+
+/// Kills `child`, started with [`own_group`] and not yet waited for, at once and without a
+/// chance to clean up. Unix: `SIGKILL` to its process group (its own children too: our
+/// unreaped child leads the group, so neither id can have been reused). Windows:
+/// `TerminateProcess` of the child only: Windows has no process tree to kill by group, and
+/// the programs run this way (`nvidia-smi.exe`, probes) start no children. Errors are
+/// ignored: the child may have exited already.
+pub fn kill_group(child: &mut std::process::Child) {
+    imp::kill_group(child)
+}
+
+/// The signal that ended a process, from its exit status (Unix); `None` when it exited with
+/// a code, and always on Windows, where every exit has a code.
+pub fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+/// Creates the directory `path` with permission bits `mode` (Unix, filtered by the umask;
+/// ignored on Windows), its missing parents too when `recursive`. Errors: `DirBuilder`'s,
+/// `AlreadyExists` among them when not `recursive`.
+pub fn create_dir(path: &Path, mode: u32, recursive: bool) -> io::Result<()> {
+    imp::create_dir(path, mode, recursive)
+}
+
+/// Sets the permission bits of `path` to `mode` (Unix `chmod`). Windows: only the
+/// read-only attribute follows `mode` (set when no write bit is). Errors: the call's.
+pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    imp::set_mode(path, mode)
 }
 
 #[cfg(test)]
@@ -213,6 +427,78 @@ mod tests {
             let status = std::process::Command::new(&script).status().unwrap();
             assert_eq!(status.code(), Some(7));
         }
+    }
+
+    #[test]
+    fn space_and_allocation_are_read_and_a_hole_gives_space_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let space = space(dir.path()).unwrap();
+        assert!(
+            space.total > 0 && space.available <= space.total,
+            "{space:?}"
+        );
+        let path = dir.path().join("f");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap();
+        preallocate(&file, 1 << 20).unwrap();
+        assert_eq!(file.metadata().unwrap().len(), 1 << 20);
+        write_all_at(&file, &[7u8; 1 << 20], 0).unwrap();
+        file.sync_all().unwrap();
+        let before = allocated(&file).unwrap();
+        assert!(before >= 1 << 20, "{before}");
+        if punch_hole(&file, 0, 1 << 19).unwrap() {
+            let after = allocated(&file).unwrap();
+            assert!(after <= before - (1 << 19), "{before} -> {after}");
+            let mut buf = [1u8; 16];
+            read_exact_at(&file, &mut buf, 0).unwrap();
+            assert_eq!(buf, [0; 16]);
+        }
+        let mut buf = [0u8; 4];
+        read_exact_at(&file, &mut buf, (1 << 20) - 4).unwrap();
+        assert_eq!(buf, [7; 4]);
+        let past = read_exact_at(&file, &mut buf, 1 << 20).unwrap_err();
+        assert_eq!(past.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn owner_and_links_of_a_new_file_are_this_user_and_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let file = File::open(&path).unwrap();
+        assert_eq!(foreign_owner(&file).unwrap(), None);
+        assert_eq!(foreign_owner(&open_dir(dir.path()).unwrap()).unwrap(), None);
+        assert_eq!(link_count(&file).unwrap(), 1);
+        std::fs::hard_link(&path, dir.path().join("g")).unwrap();
+        assert_eq!(link_count(&file).unwrap(), 2);
+        assert_eq!(kind_of(&file.metadata().unwrap()), "a regular file");
+        assert_eq!(
+            kind_of(&std::fs::metadata(dir.path()).unwrap()),
+            "a directory"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_of_another_user_is_named_as_foreign() {
+        // As root (CI), a file given to `nobody`; as anyone else, `/` (root's).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"x").unwrap();
+        let nobody = nix::unistd::Uid::from_raw(65534);
+        let (file, owner) = match nix::unistd::chown(&path, Some(nobody), None) {
+            Ok(()) => (File::open(&path).unwrap(), 65534),
+            Err(_) => (open_dir(Path::new("/")).unwrap(), 0),
+        };
+        let why = foreign_owner(&file).unwrap().expect("foreign");
+        assert!(
+            why.contains(&format!("owned by uid {owner}, not by this user")),
+            "{why}"
+        );
     }
 
     #[test]

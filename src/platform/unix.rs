@@ -91,6 +91,66 @@ pub(super) fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<(
     file.write_all_at(buf, offset)
 }
 
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    file.read_at(buf, offset)
+}
+
+pub(super) fn space(dir: &Path) -> io::Result<super::Space> {
+    let st = nix::sys::statvfs::statvfs(dir)?;
+    // The field types are narrower than u64 on some platforms (macOS).
+    #[allow(clippy::useless_conversion)]
+    let (avail, blocks, frag) = (
+        u64::from(st.blocks_available()),
+        u64::from(st.blocks()),
+        u64::from(st.fragment_size()),
+    );
+    Ok(super::Space {
+        available: avail.saturating_mul(frag),
+        total: blocks.saturating_mul(frag),
+    })
+}
+
+pub(super) fn allocated(file: &File) -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(file.metadata()?.blocks().saturating_mul(512))
+}
+
+#[cfg(target_os = "linux")]
+pub(super) fn preallocate(file: &File, size: u64) -> io::Result<()> {
+    if size > 0 {
+        use rustix::io::Errno;
+        match rustix::fs::fallocate(file, rustix::fs::FallocateFlags::empty(), 0, size) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS || e == Errno::INVAL => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    file.set_len(size)
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn preallocate(file: &File, size: u64) -> io::Result<()> {
+    file.set_len(size)
+}
+
+#[cfg(target_os = "linux")]
+pub(super) fn punch_hole(file: &File, offset: u64, len: u64) -> io::Result<bool> {
+    use rustix::fs::FallocateFlags;
+    use rustix::io::Errno;
+    let flags = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+    match rustix::fs::fallocate(file, flags, offset, len) {
+        Ok(()) => Ok(true),
+        Err(e) if e == Errno::OPNOTSUPP || e == Errno::NOSYS => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn punch_hole(_file: &File, _offset: u64, _len: u64) -> io::Result<bool> {
+    Ok(false)
+}
+
 pub(super) fn file_identity(file: &File) -> io::Result<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     let meta = file.metadata()?;
@@ -119,6 +179,86 @@ pub(super) fn hard_link_unsupported(err: &io::Error) -> bool {
 
 pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir).and_then(|d| d.sync_all())
+}
+
+pub(super) fn open_nonblocking(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_CLOEXEC | nix::libc::O_NONBLOCK)
+        .open(path)
+}
+
+pub(super) fn clear_nonblocking(file: &File) -> io::Result<()> {
+    let flags = rustix::fs::fcntl_getfl(file)?;
+    rustix::fs::fcntl_setfl(file, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(())
+}
+
+pub(super) fn special_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+pub(super) fn link_count(file: &File) -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Ok(file.metadata()?.nlink())
+}
+
+pub(super) fn foreign_owner(file: &File) -> io::Result<Option<String>> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = file.metadata()?.uid();
+    let me = nix::unistd::geteuid().as_raw();
+    Ok((owner != me).then(|| format!("owned by uid {owner}, not by this user (uid {me})")))
+}
+
+pub(super) fn mode_bits(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.mode() & 0o7777)
+}
+
+pub(super) fn open_dir(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+pub(super) fn own_group(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    command.process_group(0);
+}
+
+pub(super) fn kill_group(child: &mut std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+pub(super) fn create_mode(options: &mut OpenOptions, mode: u32) -> &mut OpenOptions {
+    options.mode(mode)
+}
+
+pub(super) fn create_dir(path: &Path, mode: u32, recursive: bool) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(recursive)
+        .mode(mode)
+        .create(path)
+}
+
+pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 #[cfg(test)]

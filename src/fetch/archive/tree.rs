@@ -27,11 +27,35 @@ use rustix::io::Errno;
 /// How many symlinks one resolution may follow (Linux's own limit, as in `ELOOP`).
 pub const MAX_LINK_HOPS: u32 = 40;
 
+/// Whether this system's extraction makes symbolic links (Unix does).
+pub const SYMLINKS: bool = true;
+
+/// An open directory of the tree, where entries are made by name.
+pub type Dir = OwnedFd;
+
+/// What is at a name in the tree, as [`kind_of`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A directory.
+    Dir,
+    /// A regular file; `executable` when its owner may run it.
+    File {
+        /// Mode bit `0o100`.
+        executable: bool,
+    },
+    /// Anything else (a link, a FIFO, ...).
+    Other,
+}
+
 /// Why a path is not safe to use.
 #[derive(Debug)]
 pub enum Unsafe {
     /// It climbs above the root, or a link on the way is absolute.
     Outside,
+    /// A name the system gives another meaning (Windows: a device name, a drive or stream
+    /// separator); never made on Unix, where every name but `..` is plain.
+    #[allow(dead_code)]
+    BadName(&'static str),
     /// More than [`MAX_LINK_HOPS`] links on the way (a loop, most likely).
     TooManyLinks,
     /// The filesystem failed.
@@ -109,6 +133,51 @@ pub fn type_of(dir: impl AsFd, name: &OsStr) -> rustix::io::Result<Option<(FileT
     }
 }
 
+/// What `name` in `dir` is, not following a link; `None` if it does not exist.
+pub fn kind_of(dir: &Dir, name: &OsStr) -> std::io::Result<Option<Kind>> {
+    Ok(type_of(dir, name)?.map(|(t, mode)| match t {
+        FileType::Directory => Kind::Dir,
+        FileType::RegularFile => Kind::File {
+            executable: mode.bits() & 0o100 != 0,
+        },
+        _ => Kind::Other,
+    }))
+}
+
+/// Creates the regular file `name` in `dir` (mode `0o600` until [`set_file_mode`]),
+/// failing if anything is there: `O_CREAT | O_EXCL | O_NOFOLLOW`.
+pub fn create_file(dir: &Dir, name: &OsStr) -> std::io::Result<std::fs::File> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o600))?;
+    Ok(std::fs::File::from(fd))
+}
+
+/// Gives the extracted `file` the permission bits `mode` (`fchmod`).
+pub fn set_file_mode(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
+    Ok(rustix::fs::fchmod(
+        file,
+        Mode::from_raw_mode(mode as RawMode),
+    )?)
+}
+
+/// Gives the extracted directory `dir` the permission bits `mode` (`fchmod`).
+pub fn set_dir_mode(dir: &Dir, mode: u32) -> std::io::Result<()> {
+    Ok(rustix::fs::fchmod(
+        dir,
+        Mode::from_raw_mode(mode as RawMode),
+    )?)
+}
+
+/// Makes `name` in `dir` a symbolic link to `target` (`symlinkat`).
+pub fn symlink(target: &Path, dir: &Dir, name: &OsStr) -> std::io::Result<()> {
+    Ok(rustix::fs::symlinkat(target, dir, name)?)
+}
+
+/// Removes the non-directory `name` from `dir` (`unlinkat`).
+pub fn remove(dir: &Dir, name: &OsStr) -> std::io::Result<()> {
+    Ok(rustix::fs::unlinkat(dir, name, AtFlags::empty())?)
+}
+
 fn open_dir(dir: impl AsFd, name: &OsStr) -> rustix::io::Result<OwnedFd> {
     rustix::fs::openat(
         dir,
@@ -135,8 +204,18 @@ impl Tree {
     }
 
     /// The root directory's descriptor.
+    #[cfg(test)]
     pub fn root(&self) -> &OwnedFd {
         &self.root
+    }
+
+    /// Bytes an unprivileged writer may still write on the tree's filesystem (`fstatvfs`:
+    /// `f_bavail * f_frsize`).
+    pub fn available(&self) -> std::io::Result<u64> {
+        let st = rustix::fs::fstatvfs(&self.root)?;
+        // The field types are narrower than u64 on some platforms (macOS).
+        #[allow(clippy::useless_conversion)]
+        Ok(u64::from(st.f_bavail).saturating_mul(u64::from(st.f_frsize)))
     }
 
     /// Resolves `rel`, relative to the directory `from` (components from the root, as in
@@ -209,8 +288,9 @@ impl Tree {
     }
 
     /// Opens the existing regular file at `path` (resolved): `Ok(None)` when it is missing
-    /// or not a regular file. The mode is returned with the descriptor.
-    pub fn open_file(&self, path: &Resolved) -> Result<Option<(OwnedFd, Mode)>, Unsafe> {
+    /// or not a regular file. Whether its owner may run it (mode bit `0o100`) is returned
+    /// with the descriptor.
+    pub fn open_file(&self, path: &Resolved) -> Result<Option<(OwnedFd, bool)>, Unsafe> {
         let Some(name) = path.comps.last() else {
             return Ok(None);
         };
@@ -225,7 +305,7 @@ impl Tree {
                     OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                     Mode::empty(),
                 )?;
-                Ok(Some((fd, mode)))
+                Ok(Some((fd, mode.bits() & 0o100 != 0)))
             }
             _ => Ok(None),
         }
@@ -317,6 +397,7 @@ mod tests {
             Ok(r) => Ok(r.display().to_string_lossy().into_owned()),
             Err(Unsafe::Outside) => Err("outside"),
             Err(Unsafe::TooManyLinks) => Err("loop"),
+            Err(Unsafe::BadName(why)) => panic!("{why}"),
             Err(Unsafe::Io(e)) => panic!("{e}"),
         }
     }
