@@ -132,5 +132,9 @@ fi
 timed "build of the C test programs" build_c
 timed "Wine prefix" prefix
 [ -n "$setup_only" ] && exit 0
+# One wineserver for the whole run, started here with no stdio: started by the first test
+# instead, it would hold that test's output pipe open after the test ends (cleanup ends it).
+/usr/lib/wine/wineserver -k 2>/dev/null || true
+/usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
 timed "Windows suite" \
     cargo-nextest nextest run -Zbuild-std=std,panic_abort --target "$triple" --test it "$@"

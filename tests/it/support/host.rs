@@ -144,8 +144,13 @@ impl Host {
             );
             // Wine gives no handle to a Linux process: the spawn result says only that Wine
             // accepted the command line, so the pid file is the evidence that it started.
+            // No inherited stdio: a Linux program holding the test's stdout open would keep
+            // the test runner waiting for the pipe to close.
             let _ = std::process::Command::new(r"Z:\bin\sh")
                 .args(["-c", &script])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
                 .spawn()
                 .expect("start /bin/sh through Wine");
             let pid_file = dir.path().join("pid");
