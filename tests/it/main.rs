@@ -34,6 +34,9 @@ mod split;
 mod stop_remove;
 mod update_flow;
 mod verify;
+// Windows-only areas.
+#[cfg(windows)]
+mod restart_windows;
 
 // Unix-only areas (docs/windows-tests.md says why for each).
 #[cfg(unix)]

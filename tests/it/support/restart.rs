@@ -108,6 +108,12 @@ pub fn example_bin(name: &str) -> PathBuf {
     }
 }
 
+/// The installed asset's name of `variant`: `voicebox-server-{variant}`, with `.exe` on
+/// Windows.
+pub fn asset_name(variant: &str) -> String {
+    format!("voicebox-server-{variant}{}", std::env::consts::EXE_SUFFIX)
+}
+
 /// A free TCP port on 127.0.0.1 (free when this returns; tests race only with each other).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -146,10 +152,10 @@ impl Env {
         BackendsDir::new(&self.data)
     }
 
-    /// Installs the fixture as `voicebox-server-{variant}` with sidecar `config` (`key=value`
-    /// lines) and an install record claiming `record_version`.
+    /// Installs the fixture as `voicebox-server-{variant}` (`.exe` on Windows) with sidecar
+    /// `config` (`key=value` lines) and an install record claiming `record_version`.
     pub fn install(&self, variant: &str, config: &str, record_version: Option<&str>) -> PathBuf {
-        let asset = format!("voicebox-server-{variant}");
+        let asset = asset_name(variant);
         let path = self.backends().asset_path(&asset);
         std::fs::copy(fixture_bin(), &path).unwrap();
         std::fs::write(format!("{}.fixture", path.display()), config).unwrap();
@@ -176,7 +182,7 @@ impl Env {
 
     /// Rewrites the version in `variant`'s install record (the binary stays as it is).
     pub fn set_record_version(&self, variant: &str, version: &str) {
-        let asset = format!("voicebox-server-{variant}");
+        let asset = asset_name(variant);
         let mut r = self.backends().read_record(&asset).unwrap().unwrap();
         r.version = Some(version.into());
         self.backends().write_record(&r).unwrap();
