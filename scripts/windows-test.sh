@@ -132,9 +132,12 @@ fi
 timed "build of the C test programs" build_c
 timed "Wine prefix" prefix
 [ -n "$setup_only" ] && exit 0
-# One wineserver for the whole run, started here with no stdio: started by the first test
-# instead, it would hold that test's output pipe open after the test ends (cleanup ends it).
+# One wineserver for the whole run, and Wine's own background processes (services.exe,
+# winedevice.exe, rpcss.exe...), started here with no stdio: started by the first test
+# instead, they would hold that test's output pipe open, and nextest would wait on it for
+# ever. They stay up as long as the persistent wineserver (cleanup ends it).
 /usr/lib/wine/wineserver -k 2>/dev/null || true
 /usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1
+"$wine" cmd.exe /c exit </dev/null >/dev/null 2>&1
 timed "Windows suite" \
     cargo-nextest nextest run -Zbuild-std=std,panic_abort --target "$triple" --test it "$@"

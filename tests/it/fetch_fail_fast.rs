@@ -7,6 +7,7 @@
 
 use crate::support;
 
+#[cfg(unix)]
 use std::process::Command;
 
 use serde_json::Value;

@@ -396,6 +396,7 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The release outputs of asset `k.exe` in five parts, in the order split publishes them.
+#[cfg(unix)]
 const KILL_OUTPUTS: [&str; 9] = [
     "k.part00.exe",
     "k.part01.exe",

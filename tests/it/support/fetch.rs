@@ -7,8 +7,13 @@ use std::path::{Path, PathBuf};
 use voxctl::checksum::{format_line, Sha256};
 use voxctl::manifest::{self, Manifest, Part};
 
-/// The asset the tests fetch (`--variant cuda`, Linux names).
-pub const ASSET: &str = "voicebox-server-cuda";
+/// The asset the tests fetch (`--variant cuda`): the platform's executable name, as voxctl
+/// names the asset it fetches (`.exe` on Windows).
+pub const ASSET: &str = if cfg!(windows) {
+    "voicebox-server-cuda.exe"
+} else {
+    "voicebox-server-cuda"
+};
 
 /// `n` pseudo-random bytes from `seed` (xorshift; fast and reproducible).
 pub fn data(n: usize, seed: u64) -> Vec<u8> {

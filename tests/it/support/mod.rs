@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests (fixtures, servers, releases, spawned processes).
 
+// Some helpers serve only the Unix-only areas (docs/windows-tests.md).
+#![cfg_attr(windows, allow(dead_code))]
+
 #[cfg(unix)]
 pub mod reap;
 
