@@ -34,7 +34,9 @@
 #   SEED=N        generator seed [13]
 #   PAIR=DIR      use DIR/a/voicebox-server-cpu and DIR/b/voicebox-server-cpu (left in place)
 #                 instead of generating a pair
-#   TOOLS="..."   the tools to run, among voxctl rsync zsync curl [all that are installed]
+#   TOOLS="..."   the tools to run, among voxctl rsync zsync curl [all that are installed],
+#                 and base: the voxctl binary VOXCTL_BASE, for before/after comparisons
+#   VOXCTL_BASE=PATH  the binary `base` runs (another build of voxctl)
 #   KEEP=1        keep the work dir (under /var/tmp) for inspection
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,8 +62,9 @@ cleanup() {
   if [ -n "${KEEP:-}" ]; then echo "kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
-mkdir -p "$W/ng" "$W/www/z" "$W/state" "$W/vx/data" "$W/rs" "$W/zs" "$W/cu"
-chmod 700 "$W/state"
+mkdir -p "$W/ng" "$W/www/z" "$W/state" "$W/vx/data" "$W/rs" "$W/zs" "$W/cu" "$W/vb/data/backends" \
+  "$W/vb/state"
+chmod 700 "$W/state" "$W/vb/state"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -136,6 +139,7 @@ done
 
 echo "machine: $(nproc) cores, $(uname -srm), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "voxctl: $V ($("$V" --version)), --jobs $JOBS; $(rsync --version | head -1)"
+[ -n "${VOXCTL_BASE:-}" ] && echo "base: $VOXCTL_BASE ($("$VOXCTL_BASE" --version))"
 command -v zsync >/dev/null && echo "$(zsync -V 2>&1 | head -1); $(curl --version | head -1 | cut -d' ' -f1-2)"
 echo "pair: A $(stat -c %s "$A") B, B $size B; tools: $TOOLS; $RUNS interleaved rounds"
 
@@ -153,6 +157,12 @@ reset() {
       chmod 755 "$W/vx/data/backends/$STEM"
       cp "$W/record-a.json" "$W/vx/data/backends/$STEM.install.json"
       ;;
+    base)
+      rm -rf "$W/vb/data/backends/.partial"
+      cp "$A" "$W/vb/data/backends/$STEM"
+      chmod 755 "$W/vb/data/backends/$STEM"
+      sed "s#$W/vx/data#$W/vb/data#g" "$W/record-a.json" > "$W/vb/data/backends/$STEM.install.json"
+      ;;
     rsync) cp "$A" "$W/rs/$STEM" ;;
     zsync) rm -f "$W/zs/$STEM" "$W/zs/$STEM.part" ;;
     curl) rm -f "$W/cu/$STEM" ;;
@@ -169,6 +179,10 @@ run() {
     voxctl)
       "$V" fetch -q --variant cpu --jobs "$JOBS" --data-dir "$W/vx/data" --state-dir "$W/state" \
         --source "$URL/b" >/dev/null
+      ;;
+    base)
+      "$VOXCTL_BASE" fetch -q --variant cpu --jobs "$JOBS" --data-dir "$W/vb/data" \
+        --state-dir "$W/vb/state" --source "$URL/b" >/dev/null
       ;;
     rsync)
       rsync -I --stats "rsync://127.0.0.1:$RPORT/b/$(basename "$B")" "$W/rs/$STEM" > "$W/rsync.stats"
@@ -212,6 +226,7 @@ done
 for t in "${tools[@]}"; do
   case $t in
     voxctl) f=$W/vx/data/backends/$STEM ;;
+    base) f=$W/vb/data/backends/$STEM ;;
     rsync) f=$W/rs/$STEM ;;
     zsync) f=$W/zs/$STEM ;;
     curl) f=$W/cu/$STEM ;;

@@ -47,7 +47,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         &'voxctl;restart'= {
             cand --variant 'The variant to start (`auto` falls back to cpu when the detected one is unusable)'
             cand --fallback 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --health-url 'The health URL to poll (http:// only) [default: the running backend''s while the port stays the same, else http://127.0.0.1:{port}/health]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
@@ -69,7 +69,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
         }
         &'voxctl;fetch'= {
             cand --variant 'The variant to install'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --source 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]'
             cand --mirror 'A mirror of the release (http(s)://, file:// or a directory), asked for the asset''s bytes before --source, in the order given; repeatable [env: VOXCTL_MIRRORS, space separated]. Manifests, checksums and signatures still come from --source, and every byte from a mirror is checked against them: one serving a wrong byte is named and skipped for the rest of the run, one that fails hands over to the next source'
             cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
@@ -162,7 +162,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --pubkey-file 'Trust the key in this minisign .pub file (repeatable)'
             cand --tauri-conf 'Trust the updater key of this Tauri config: plugins.updater.pubkey (v2) or tauri.updater.pubkey (v1)'
             cand --installed 'Check installed variants (all, or VARIANT: cpu, cuda, rocm) against their install records, re-hashing every file (each file of an archive install)'
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --sha256 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)'
             cand --pubkey 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri''s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together'
@@ -185,7 +185,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help'
         }
         &'voxctl;status'= {
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand -q 'Print only errors on stderr (no progress, no messages)'
@@ -198,7 +198,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'voxctl;doctor'= {
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --detect-timeout 'How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0)'
@@ -228,7 +228,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'voxctl;remove'= {
-            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]'
+            cand --data-dir 'The app''s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\{app} on Windows]'
             cand --state-dir 'voxctl''s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]'
             cand --app 'The app whose backend is managed (names assets `{app}-server-{variant}`)'
             cand --stop-timeout 'With --force: how long the backend gets after SIGTERM before SIGKILL (more than 0)'

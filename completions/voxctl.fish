@@ -52,7 +52,7 @@ rocm\t'The AMD ROCm build'"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l fallback -d 'Start this variant instead when the requested one is missing or fails its version check (only `cpu` makes sense; `--variant auto` implies `--fallback cpu`)' -r -f -a "cpu\t''
 cuda\t''
 rocm\t''"
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l health-url -d 'The health URL to poll (http:// only) [default: the running backend\'s while the port stays the same, else http://127.0.0.1:{port}/health]' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
@@ -71,7 +71,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The 
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l source -d 'The release: an http(s):// base URL, a file:// URL or a directory [default: the voicebox GitHub release, latest or --tag]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l mirror -d 'A mirror of the release (http(s)://, file:// or a directory), asked for the asset\'s bytes before --source, in the order given; repeatable [env: VOXCTL_MIRRORS, space separated]. Manifests, checksums and signatures still come from --source, and every byte from a mirror is checked against them: one serving a wrong byte is named and skipped for the rest of the run, one that fails hands over to the next source' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l pubkey-file -d 'Trust the key in this minisign .pub file (repeatable)' -r -F
@@ -146,7 +146,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l installed -d 'C
 cpu\t''
 cuda\t''
 rocm\t''"
-complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l sha256 -d 'The expected SHA-256 of FILE (64 hex digits; anything else is a usage error, exit 2)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l pubkey -d 'Trust this minisign public key: the base64 key line (as `minisign -G` prints it), or Tauri\'s base64 of the whole .pub file (as in tauri.conf.json). Repeatable; the keys of every source (also the VOXCTL_PUBKEY env var) are trusted together' -r -f
@@ -162,7 +162,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s v -l verbose -d
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand verify" -s h -l help -d 'Print help'
-complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s q -l quiet -d 'Print only errors on stderr (no progress, no messages)'
@@ -170,7 +170,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s v -l verbose -d
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand doctor" -l detect-timeout -d 'How long each hardware probe (nvidia-smi, the kfd topology) may take (more than 0)' -r -f
@@ -189,7 +189,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s v -l verbose -d '
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand stop" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS]' -r -f -a "(__fish_complete_directories)"
+complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l data-dir -d 'The app\'s data dir, holding `backends/` [default: $XDG_DATA_HOME/{app}, or ~/.local/share/{app}; ~/Library/Application Support/{app} on macOS; %LOCALAPPDATA%\\\\{app} on Windows]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l state-dir -d 'voxctl\'s state dir [env: VOXCTL_STATE_DIR] [default: $XDG_STATE_HOME/voxctl or ~/.local/state/voxctl]' -r -f -a "(__fish_complete_directories)"
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l app -d 'The app whose backend is managed (names assets `{app}-server-{variant}`)' -r -f
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l stop-timeout -d 'With --force: how long the backend gets after SIGTERM before SIGKILL (more than 0)' -r -f

@@ -887,7 +887,10 @@ mod tests {
             "the documented layout"
         );
         assert_eq!(&encoded[..12], b"VXCHUNKS\x01\x00\x01\x01");
-        assert_eq!(Index::parse(&encoded).unwrap(), index);
+        let parsed = Index::parse(&encoded).unwrap();
+        assert_eq!(parsed, index);
+        // One allocation, sized by the input.
+        assert_eq!(parsed.chunks.capacity(), parsed.chunks.len());
         let r = index.reference("a.exe");
         assert_eq!(r.name, "a.chunks");
         assert_eq!(
@@ -919,7 +922,12 @@ mod tests {
         let cases: Vec<(&str, Break)> = vec![
             ("magic", Box::new(|b| b[0] = b'X')),
             ("magic", Box::new(|b| b.truncate(5))),
+            ("truncated at 8 bytes", Box::new(|b| b.truncate(8))),
             ("truncated", Box::new(|b| b.truncate(9))),
+            (
+                "truncated at 10 bytes, inside its 72-byte header",
+                Box::new(|b| b.truncate(10)),
+            ),
             ("version 2", Box::new(|b| b[8] = 2)),
             ("version 257", Box::new(|b| b[9] = 1)),
             ("truncated", Box::new(|b| b.truncate(HEADER_LEN - 1))),
@@ -929,6 +937,7 @@ mod tests {
             ("outside", Box::new(move |b| set_u32(b, 12, 32))),
             ("power of two", Box::new(move |b| set_u32(b, 16, 1000))),
             ("in order", Box::new(move |b| set_u32(b, 12, 2048))),
+            ("in order", Box::new(move |b| set_u32(b, 16, 8192))),
             ("outside", Box::new(move |b| set_u32(b, 20, 32 << 20))),
             ("bytes long", Box::new(|b| b.truncate(b.len() - 1))),
             ("bytes long", Box::new(|b| b.push(0))),
@@ -1012,8 +1021,14 @@ mod tests {
             HEADER_LEN + ENTRY_LEN * index.chunks.len()
         );
         assert_eq!(table.starts.len(), index.chunks.len().div_ceil(GROUP));
+        assert_eq!(
+            table.starts.capacity(),
+            table.starts.len(),
+            "one allocation"
+        );
         let empty = Table::parse(header(Params::DEFAULT, 0, &Sha256::of(b""), 0).to_vec()).unwrap();
         assert!(empty.is_empty() && empty.iter().next().is_none());
+        assert!(!table.is_empty());
     }
 
     #[test]
@@ -1033,6 +1048,68 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("limit"));
+        // Exactly the cap is not over it: refused (version 0) for what it says, not its size.
+        over.pop();
+        let at_cap = Index::parse(&over).unwrap_err().to_string();
+        assert!(at_cap.contains("version 0"), "{at_cap}");
+        // A file over the cap is read one byte past it, which is refused as over the limit.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.chunks");
+        let file = std::fs::File::create(&path).unwrap();
+        std::io::Write::write_all(&mut &file, &MAGIC).unwrap();
+        file.set_len(INDEX_CAP + 1).unwrap();
+        let err = format!("{:#}", Index::read(&path).unwrap_err());
+        assert!(err.contains("over the 67108864-byte limit"), "{err}");
+    }
+
+    #[test]
+    fn the_chunk_limit_is_as_many_chunks_as_fit_in_the_index_cap() {
+        let bytes_for = |chunks: u64| HEADER_LEN as u64 + chunks * ENTRY_LEN as u64;
+        assert!(bytes_for(MAX_CHUNKS) <= INDEX_CAP);
+        assert!(bytes_for(MAX_CHUNKS + 1) > INDEX_CAP);
+    }
+
+    #[test]
+    fn sizes_may_be_equal_but_not_out_of_order() {
+        let equal = Params {
+            min: 1024,
+            avg: 1024,
+            max: 1024,
+        };
+        equal.validate().unwrap();
+        let avg_over_max = Params {
+            min: 256,
+            avg: 2048,
+            max: 1024,
+        };
+        let err = avg_over_max.validate().unwrap_err().to_string();
+        assert!(err.contains("not in order"), "{err}");
+    }
+
+    /// The carry buffer holds less than `max` bytes after every push, whatever the slices:
+    /// what makes the chunker's memory bounded.
+    #[test]
+    fn a_chunker_carries_less_than_max_bytes_between_pushes() {
+        let p = Params::with_avg(1024).unwrap();
+        let max = p.max as usize;
+        let bytes = data(100_000, 5);
+        let mut chunker = Chunker::new(p);
+        let mut each = |_: u64, _: &[u8]| Ok(());
+        let mut at = 0;
+        for &n in [max, 1, max - 1, 3 * max, 17].iter().cycle() {
+            if at == bytes.len() {
+                break;
+            }
+            let end = (at + n).min(bytes.len());
+            chunker.push(&bytes[at..end], &mut each).unwrap();
+            at = end;
+            assert!(
+                chunker.carry.len() < max,
+                "{} bytes carried",
+                chunker.carry.len()
+            );
+            assert_eq!(chunker.offset + chunker.carry.len() as u64, at as u64);
+        }
     }
 
     #[test]
@@ -1057,6 +1134,10 @@ mod tests {
             sha256: Sha256::of(b"x"),
         };
         r.validate("a.exe").unwrap();
+        // The bounds are inclusive: an empty asset's index is its 72-byte header.
+        for size in [HEADER_LEN as u64, INDEX_CAP] {
+            IndexRef { size, ..r.clone() }.validate("a").unwrap();
+        }
         for (bad, asset) in [
             (
                 IndexRef {

@@ -410,12 +410,18 @@ fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
             Some(format!("mv {shown} {shown}.bad")),
         )
     };
-    let dir = match crate::platform::open_state_dir(path) {
-        Ok(d) => d,
-        Err(e) if crate::platform::refusal(&e).is_some() => return not_a_dir(shown),
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_dir() => return not_a_dir(shown),
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return finding(check, shown, Level::Info, "does not exist yet", None)
         }
+        Err(e) => return finding(check, shown, Level::Fail, format!("cannot stat: {e}"), None),
+    }
+    // Opened without following a link, so what is checked is what was just looked at.
+    let dir = match crate::platform::open_state_dir(path) {
+        Ok(d) => d,
+        Err(e) if crate::platform::refusal(&e).is_some() => return not_a_dir(shown),
         Err(e) => return finding(check, shown, Level::Fail, format!("cannot open: {e}"), None),
     };
     let meta = match dir.metadata() {

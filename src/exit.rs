@@ -100,8 +100,7 @@ impl ExitStatus {
     /// The status that mirrors a child's: its exit code, or 128+N if it was killed by
     /// signal N (as a shell reports it); [`ExitStatus::Failure`] if it has neither.
     pub fn of_child(status: &std::process::ExitStatus) -> ExitStatus {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
+        match (status.code(), crate::platform::exit_signal(status)) {
             // Only the low 8 bits reach the parent, as with exit(3).
             (Some(code), _) => ExitStatus::Child(code as u8),
             (None, Some(sig)) => ExitStatus::Child(128u8.saturating_add(sig as u8)),
@@ -295,6 +294,7 @@ Exit codes:
     }
 
     #[test]
+    #[cfg(unix)]
     fn child_statuses_are_mirrored() {
         use std::os::unix::process::ExitStatusExt;
         let table = [

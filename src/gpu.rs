@@ -1009,4 +1009,217 @@ mod tests {
         assert_eq!(auto_candidate(&amd("gfx1030")).0, Variant::Rocm);
         assert_eq!(auto_candidate(&hung).0, Variant::Cpu);
     }
+
+    #[test]
+    fn values_show_and_serialize_as_given() {
+        assert_eq!(cap(" 12.0 ").to_string(), "12.0");
+        assert_eq!(serde_json::to_string(&cap("8.9")).unwrap(), "\"8.9\"");
+        let list: CudaArchList = "Pascal 9.0a;9.0a+PTX;12.0+PTX".parse().unwrap();
+        let shown: Vec<String> = list.archs.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["6.0", "6.1+PTX", "9.0a", "9.0a+PTX", "12.0+PTX"]);
+        let d = |s: &str| s.parse::<DriverVersion>().unwrap();
+        assert_eq!(d(" 535.104.05 ").to_string(), "535.104.05");
+        assert_eq!(
+            serde_json::to_string(&d("535.104.05")).unwrap(),
+            "\"535.104.05\""
+        );
+        // Compared number by number: a leading zero is the same number.
+        assert_eq!(d("535.104.05"), d("535.104.5"));
+        assert_ne!(d("535.104.05"), d("535.104.06"));
+        assert_ne!(d("535.104"), d("535.104.0"));
+        let gfx: GfxList = "gfx1030, gfx90A".parse().unwrap();
+        assert_eq!(gfx.to_string(), "gfx1030;gfx90a");
+        for bad in ["gfx", "gfx123456789", "gfx10.3", "gfx_1030", "GFX1030"] {
+            assert!(bad.parse::<GfxList>().is_err(), "{bad:?}");
+        }
+        assert!(Requirements::default().is_empty());
+        let driver_only = Requirements {
+            min_driver: Some(d("525.60")),
+            ..Requirements::default()
+        };
+        assert!(!driver_only.is_empty());
+    }
+
+    #[test]
+    fn kfd_properties_name_the_isa_of_gpu_nodes_only() {
+        assert_eq!(
+            kfd_gfx("cpu_cores_count 0\ngfx_target_version 100300\nsimd_count 80\n").as_deref(),
+            Some("gfx1030")
+        );
+        assert_eq!(kfd_gfx("cpu_cores_count 16\ngfx_target_version 0\n"), None);
+        assert_eq!(kfd_gfx("cpu_cores_count 16\n"), None);
+    }
+
+    #[test]
+    fn the_amd_probe_tells_a_missing_topology_from_an_unreadable_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(matches!(probe_amd(tmp.path()), Probe::Absent { .. }));
+        let kfd = tmp.path().join("class/kfd/kfd/topology");
+        std::fs::create_dir_all(&kfd).unwrap();
+        // `nodes` a regular file: listing it fails with ENOTDIR, not ENOENT.
+        std::fs::write(kfd.join("nodes"), "").unwrap();
+        match probe_amd(tmp.path()) {
+            Probe::CouldNotDetect { why } => assert!(why.contains("cannot list"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        std::fs::remove_file(kfd.join("nodes")).unwrap();
+        // A properties file of several KiB (real ones are about 1 KiB) is read past its
+        // first KiB: the version line at its end still names the GPU.
+        let node = kfd.join("nodes/1");
+        std::fs::create_dir_all(&node).unwrap();
+        let padding = "simd_arrays_per_engine 2\n".repeat(200);
+        std::fs::write(
+            node.join("properties"),
+            format!("{padding}gfx_target_version 110000\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            probe_amd(tmp.path()),
+            Probe::Found {
+                gpus: vec![AmdGpu {
+                    node: "1".into(),
+                    gfx: "gfx1100".into()
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn draining_keeps_the_cap_and_says_whether_there_was_more() {
+        assert_eq!(drain(&b"abcdef"[..], 4), (b"abcd".to_vec(), true));
+        assert_eq!(drain(&b"abcdef"[..], 6), (b"abcdef".to_vec(), false));
+        assert_eq!(drain(&b""[..], 6), (Vec::new(), false));
+        assert_eq!(
+            excerpt(b"\n  \n  no devices were found  \nmore\n"),
+            "no devices were found"
+        );
+        assert_eq!(excerpt(&[b'x'; 300]), "x".repeat(200));
+        assert_eq!(excerpt(b" \n\n"), "");
+    }
+
+    /// Runs `sh -c script` as a probe with a 10 s limit.
+    fn sh(script: &str) -> Result<String, String> {
+        match run_bounded(
+            Path::new("sh"),
+            &["-c", script],
+            Duration::from_secs(10),
+            &Cancel::new(),
+        )
+        .unwrap()
+        {
+            Ran::Output(r) => r,
+            Ran::NotFound => panic!("sh not found"),
+        }
+    }
+
+    #[test]
+    fn a_probe_gets_the_output_of_a_success_and_the_reason_of_a_failure() {
+        assert_eq!(
+            sh("echo 'GPU, 8.9, 550.54.14'").unwrap(),
+            "GPU, 8.9, 550.54.14\n"
+        );
+        assert_eq!(
+            sh("echo >&2; echo '  bad things  ' >&2; echo ignored >&2; exit 3").unwrap_err(),
+            "sh exited with code 3: bad things"
+        );
+        assert_eq!(sh("exit 4").unwrap_err(), "sh exited with code 4");
+        assert_eq!(sh("kill -9 $$").unwrap_err(), "sh was killed by signal 9");
+        // The reason is the first line with text within the first 16 KiB of stderr.
+        let late = sh("head -c 16000 /dev/zero | tr '\\0' '\\n' >&2; echo the reason >&2; exit 1");
+        assert_eq!(late.unwrap_err(), "sh exited with code 1: the reason");
+    }
+
+    #[test]
+    fn a_probe_keeps_256_kib_of_output_and_refuses_more() {
+        let full = sh("head -c 262144 /dev/zero").unwrap();
+        assert_eq!(full.len(), 262144);
+        assert_eq!(
+            sh("head -c 262145 /dev/zero").unwrap_err(),
+            "sh printed more than 256 KiB on standard output"
+        );
+    }
+
+    #[test]
+    fn a_probe_program_that_is_missing_is_absent_and_one_that_cannot_run_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let none = || Cancel::new();
+        let missing = tmp.path().join("nvidia-smi");
+        let ran = run_bounded(&missing, &[], Duration::from_secs(10), &none()).unwrap();
+        assert!(matches!(ran, Ran::NotFound));
+        std::fs::write(&missing, "#!/bin/sh\necho GPU\n").unwrap();
+        // Not executable (mode 0644): EACCES, which says nothing about whether a GPU exists.
+        match run_bounded(&missing, &[], Duration::from_secs(10), &none()).unwrap() {
+            Ran::Output(Err(e)) => assert!(e.starts_with("cannot run "), "{e}"),
+            Ran::Output(Ok(o)) => panic!("ran: {o}"),
+            Ran::NotFound => panic!("reported as not found"),
+        }
+    }
+
+    #[test]
+    fn a_driver_older_than_510_is_asked_again_without_compute_cap() {
+        let tmp = tempfile::tempdir().unwrap();
+        let smi = tmp.path().join("nvidia-smi");
+        std::fs::write(
+            &smi,
+            "#!/bin/sh\ncase \"$1\" in\n*compute_cap*) echo 'Field \"compute_cap\" is not a valid field to query.' >&2; exit 2;;\nesac\necho 'GeForce GTX 1060 6GB, 470.82.01'\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&smi, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let probes = Probes {
+            nvidia_smi: smi,
+            timeout: Duration::from_secs(10),
+            ..Probes::default()
+        };
+        assert_eq!(
+            probe_nvidia(&probes).unwrap(),
+            Probe::Found {
+                gpus: vec![NvidiaGpu {
+                    name: "GeForce GTX 1060 6GB".into(),
+                    compute_cap: None,
+                    driver: Some("470.82.01".parse().unwrap()),
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn verdicts_name_the_gpu_and_hold_at_the_edges() {
+        let req = Requirements {
+            cuda_arch_list: Some(REFERENCE.parse().unwrap()),
+            min_driver: Some("525.60".parse().unwrap()),
+            rocm_gfx: None,
+        };
+        let mut hw = nvidia(Some("8.9"), "525.60");
+        if let Probe::Found { gpus } = &mut hw.nvidia {
+            gpus[0].name = "NVIDIA GeForce RTX 4090".into();
+        }
+        // A driver exactly at the minimum runs; a known capability gets no note.
+        assert_eq!(
+            judge(&req, Variant::Cuda, &hw),
+            Verdict::Runs(
+                "NVIDIA GeForce RTX 4090 (compute capability 8.9, driver 525.60) can run it".into()
+            )
+        );
+        assert_eq!(
+            judge(&req, Variant::Cuda, &nvidia(None, "550.1")),
+            Verdict::Runs(
+                "GPU (unknown capability, driver 550.1) can run it (its compute capability is \
+                 unknown: drivers older than 510 do not report it)"
+                    .into()
+            )
+        );
+        let none = Hardware {
+            nvidia: Probe::Found { gpus: vec![] },
+            amd: Probe::Found { gpus: vec![] },
+        };
+        assert_eq!(
+            judge(&req, Variant::Cuda, &none),
+            Verdict::Unknown("nvidia-smi lists no GPU".into())
+        );
+        assert_eq!(
+            judge(&req, Variant::Rocm, &none),
+            Verdict::Unknown("the kfd topology lists no GPU".into())
+        );
+    }
 }

@@ -16,10 +16,22 @@ pub fn cancel() -> Cancel {
     CANCEL.get_or_init(Cancel::new).clone()
 }
 
-/// Connects SIGINT and SIGTERM to [`cancel`]'s handle. Called once by `main`.
+/// The signals that cancel: SIGINT and SIGTERM; on Windows also SIGBREAK (Ctrl-Break, which
+/// the C runtime reports apart from Ctrl-C's SIGINT).
+#[cfg(unix)]
+const CANCELLING: [i32; 2] = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+#[cfg(windows)]
+const CANCELLING: [i32; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGBREAK,
+];
+
+/// Connects SIGINT and SIGTERM (and Ctrl-Break on Windows) to [`cancel`]'s handle. Called
+/// once by `main`.
 pub fn install() -> std::io::Result<()> {
     let flag = cancel().flag();
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for sig in CANCELLING {
         // A second signal while the flag is already set exits at once with 128+N.
         signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, flag.clone())?;
         signal_hook::flag::register(sig, flag.clone())?;

@@ -4,10 +4,11 @@
 //! Code that must stay consistent when killed at any moment calls [`checkpoint`] at its named
 //! steps (`split:published:NAME`, ...; each caller documents its steps). When the
 //! environment variable `VOXCTL_TEST_CHECKPOINT` names the step being reached, the process
-//! sends itself `SIGKILL` there: no destructor, no cleanup, exactly what a killed process
-//! leaves. With `VOXCTL_TEST_CHECKPOINT_ACTION=stop` it sends itself `SIGSTOP` instead, so a
-//! test can look at (or race against) a live process frozen at that step, then kill or
-//! continue it.
+//! sends itself `SIGKILL` there (Windows: `TerminateProcess`): no destructor, no cleanup,
+//! exactly what a killed process leaves. With `VOXCTL_TEST_CHECKPOINT_ACTION=stop` it sends
+//! itself `SIGSTOP` instead (Windows: suspends its threads), so a test can look at (or race
+//! against) a live process frozen at that step, then kill or continue it
+//! ([`crate::platform::process::kill_self`], [`crate::platform::process::freeze_self`]).
 
 /// The environment variable that names the step at which to stop or die.
 pub const CHECKPOINT_ENV: &str = "VOXCTL_TEST_CHECKPOINT";
@@ -21,15 +22,14 @@ pub const CHECKPOINT_ACTION_ENV: &str = "VOXCTL_TEST_CHECKPOINT_ACTION";
 /// happens.
 #[cfg(debug_assertions)]
 pub fn checkpoint(step: &str) {
-    use nix::sys::signal::{raise, Signal};
+    use crate::platform::process::{freeze_self, kill_self};
     if std::env::var_os(CHECKPOINT_ENV).is_some_and(|want| want == step) {
         let stop = std::env::var_os(CHECKPOINT_ACTION_ENV).is_some_and(|a| a == "stop");
-        // SIGKILL and SIGSTOP act on the whole process whichever thread raises them.
-        let _ = raise(if stop {
-            Signal::SIGSTOP
+        if stop {
+            freeze_self()
         } else {
-            Signal::SIGKILL
-        });
+            kill_self()
+        }
     }
 }
 

@@ -2,7 +2,10 @@
 //!
 //! Start: a new session and process group (`setsid` in the child before `exec`), stdin from
 //! /dev/null, stdout and stderr appended to one log file, arguments `--data-dir D --port P`
-//! and then any extra arguments.
+//! and then any extra arguments. On Windows the group is a new console process group with a
+//! hidden console of its own, inside a job object named after the backend's pid and creation
+//! time ([`crate::platform::process::finish_detached`]), which every process it starts
+//! joins.
 //!
 //! Stop: SIGTERM to the backend's process group, wait by polling the leader's pidfd up to the
 //! stop timeout, then SIGKILL to the group. Signalling a group cannot go through a pidfd
@@ -15,24 +18,29 @@
 //! or one of its ancestors (a shell that joined the backend's group and runs voxctl), only
 //! the leader is signalled, through the pidfd, and the caller is told which member forced
 //! it ([`stop`]'s `on_leader_only`). The check runs before every signal.
+//!
+//! On Windows the process handle pins the leader's pid the way the pidfd does; SIGTERM is
+//! `CTRL_BREAK_EVENT` to its console process group and SIGKILL is `TerminateJobObject` on its
+//! job, so a PyInstaller bootloader's child that holds the port ends with it. A record whose
+//! process has no such job (not started by voxctl) is a leader of no group: only that process
+//! is signalled ([`crate::platform::process::Signal`]).
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::sys::signal::Signal;
-use nix::unistd::Pid;
 use serde::Serialize;
 
 use super::record::{now_ms, BackendRecord};
 use crate::cancel::Cancel;
 use crate::checked_open::{self, Rule};
-use crate::process::{ProcessHandle, ProcessIdentity};
+use crate::platform::process as platform;
+use crate::process::{ProcessHandle, ProcessIdentity, Signal};
 use crate::variant::Variant;
 use crate::Error;
 
@@ -112,12 +120,12 @@ pub struct Started {
 
 /// Starts `spec` detached (see the module doc).
 pub fn start(spec: &StartSpec) -> Result<Started> {
-    let log = checked_open::open_file(
-        &spec.log,
-        OpenOptions::new().create(true).append(true).mode(0o600),
-        Rule::Private,
-    )
-    .with_context(|| format!("cannot open log {}", spec.log.display()))?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let log = checked_open::open_file(&spec.log, &mut options, Rule::Private)
+        .with_context(|| format!("cannot open log {}", spec.log.display()))?;
     let log_offset = log.metadata().map(|m| m.len()).unwrap_or(0);
     let log_err = log.try_clone()?;
     let mut cmd = Command::new(&spec.binary);
@@ -129,19 +137,15 @@ pub fn start(spec: &StartSpec) -> Result<Started> {
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);
-    #[allow(unsafe_code)]
-    // SAFETY: setsid(2) is async-signal-safe and touches no memory of the parent; it is the
-    // only call made between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::unistd::setsid()
-                .map(|_| ())
-                .map_err(std::io::Error::from)
-        });
-    }
-    let child = cmd
+    platform::prepare_detached(&mut cmd);
+    let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot start {}", spec.binary.display()))?;
+    if let Err(e) = platform::finish_detached(&child) {
+        let _ = child.wait();
+        return Err(anyhow::Error::from(e)
+            .context(format!("cannot start {} in a job", spec.binary.display())));
+    }
     let pid = child.id() as i32;
     // Our unreaped child keeps its /proc entry even if it already exited.
     let id = ProcessIdentity::capture(pid)
@@ -223,14 +227,14 @@ pub fn stop(
             }
         }
     };
-    match signal_group(&handle, Signal::SIGTERM)? {
+    match signal_group(&handle, Signal::Term)? {
         Some(sent) => tell(sent),
         None => return Ok(Stopped::NotRunning),
     }
     if wait_exit(&handle, timeout, cancel)? {
         return Ok(Stopped::Terminated);
     }
-    if let Some(sent) = signal_group(&handle, Signal::SIGKILL)? {
+    if let Some(sent) = signal_group(&handle, Signal::Kill)? {
         tell(sent);
     }
     if wait_exit(&handle, Duration::from_secs(5), cancel)? {
@@ -272,21 +276,20 @@ pub enum Sent {
 /// Sends `sig` to the group led by `handle`'s process after revalidating it, or to that
 /// process alone (see the module doc). Returns `Ok(None)` if the process had exited.
 pub fn signal_group(handle: &ProcessHandle, sig: Signal) -> Result<Option<Sent>> {
-    let pid = handle.identity().pid;
-    if handle.has_exited() || !handle.identity().is_alive() {
+    let id = handle.identity();
+    let pid = id.pid;
+    if handle.has_exited() || !id.is_alive() {
         return Ok(None);
     }
-    let leads_group =
-        nix::unistd::getpgid(Some(Pid::from_raw(pid))).ok() == Some(Pid::from_raw(pid));
     let sent =
-        if !leads_group {
+        if !platform::leads_group(pid, id.start_time) {
             Sent::NotLeader
-        } else if let Some(member) = crate::process::lineage_in_group(pid) {
+        } else if let Some(member) = crate::process::lineage_in_group(id) {
             Sent::LeaderOnly { member }
         } else {
-            return match nix::sys::signal::killpg(Pid::from_raw(pid), sig) {
-                Ok(()) => Ok(Some(Sent::Group)),
-                Err(nix::errno::Errno::ESRCH) => Ok(None),
+            return match platform::signal_group(pid, id.start_time, sig) {
+                Ok(true) => Ok(Some(Sent::Group)),
+                Ok(false) => Ok(None),
                 Err(e) => Err(anyhow::Error::from(e)
                     .context(format!("cannot send {sig} to process group {pid}"))),
             };

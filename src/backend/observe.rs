@@ -102,15 +102,12 @@ pub fn restart_needed(f: &InstalledFacts) -> Option<String> {
 
 /// The facts about `record`'s process, which runs.
 fn installed_facts(record: &BackendRecord) -> InstalledFacts {
-    use std::os::unix::fs::MetadataExt;
     let installed_version = record.data_dir.as_deref().and_then(|d| {
         let asset = record.binary.file_name()?.to_str()?;
         BackendsDir::new(d).read_record(asset).ok()??.version
     });
     let running = crate::process::exe_identity(record.pid).map(|(_, dev, ino)| (dev, ino));
-    let on_disk = std::fs::metadata(&record.binary)
-        .ok()
-        .map(|m| (m.dev(), m.ino()));
+    let on_disk = crate::platform::process::path_identity(&record.binary);
     InstalledFacts {
         running_version: record.version.clone(),
         installed_version,

@@ -6,26 +6,18 @@
 //! address: through sock_diag netlink ([`super::sock_diag`], microseconds), else from the
 //! socket tables `/proc/net/tcp` and `/proc/net/tcp6`, where a row whose local port is the
 //! port and whose state is `0A` is a listener (see proc(5); milliseconds per read).
+//! On Windows the TCP table with owner pids (`GetExtendedTcpTable`) is asked the same way.
 //! Elsewhere a `connect` to 127.0.0.1 and ::1 with a short timeout stands in.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-/// The listening sockets on `port` (any local address, IPv4 or IPv6), as socket inode
-/// numbers (0 where the platform does not say). Empty when nothing listens.
+/// The listening sockets on `port` (any local address, IPv4 or IPv6): socket inode numbers
+/// on Linux, owner pids on Windows, 0 per listener where the platform says neither
+/// ([`crate::platform::process::tcp_listeners`]). Empty when nothing listens.
 pub fn listeners(port: u16) -> Result<Vec<u64>> {
-    #[cfg(target_os = "linux")]
-    {
-        if let Ok(found) = super::sock_diag::listeners(port) {
-            return Ok(found);
-        }
-        proc_listeners(port)
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        connect_listeners(port)
-    }
+    crate::platform::process::tcp_listeners(port)
 }
 
 /// [`listeners`] from `/proc/net/tcp` and `/proc/net/tcp6`.
@@ -44,22 +36,6 @@ pub fn proc_listeners(port: u16) -> Result<Vec<u64>> {
             }
         }
         Ok(out)
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn connect_listeners(port: u16) -> Result<Vec<u64>> {
-    {
-        use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
-        let addrs = [
-            SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            SocketAddr::from((Ipv6Addr::LOCALHOST, port)),
-        ];
-        Ok(addrs
-            .iter()
-            .filter(|a| TcpStream::connect_timeout(a, Duration::from_millis(200)).is_ok())
-            .map(|_| 0)
-            .collect())
     }
 }
 
@@ -108,45 +84,11 @@ pub fn wait_released(
     }
 }
 
-/// The pids holding one of the sockets `inodes` open, with their command lines, for error
-/// messages. Linux only (reads `/proc/*/fd`, so only processes this user may inspect);
-/// empty elsewhere.
-pub fn holders(inodes: &[u64]) -> Vec<(i32, String)> {
-    #[cfg(target_os = "linux")]
-    {
-        let wanted: Vec<String> = inodes
-            .iter()
-            .filter(|i| **i != 0)
-            .map(|i| format!("socket:[{i}]"))
-            .collect();
-        let Ok(procs) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for p in procs.flatten() {
-            let Some(pid) = p.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
-                continue;
-            };
-            let holds = fds.flatten().any(|fd| {
-                std::fs::read_link(fd.path())
-                    .ok()
-                    .and_then(|l| l.to_str().map(|s| wanted.iter().any(|w| w == s)))
-                    .unwrap_or(false)
-            });
-            if holds {
-                out.push((pid, crate::process::cmdline(pid).unwrap_or_default()));
-            }
-        }
-        out
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = inodes;
-        Vec::new()
-    }
+/// The pids holding one of the listening sockets `ids` ([`listeners`]), with their command
+/// lines, for error messages. Linux: reads `/proc/*/fd`, so only processes this user may
+/// inspect; Windows: the ids are the owner pids; empty elsewhere.
+pub fn holders(ids: &[u64]) -> Vec<(i32, String)> {
+    crate::platform::process::listener_holders(ids)
 }
 
 #[cfg(test)]

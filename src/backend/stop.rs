@@ -123,7 +123,11 @@ pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
                 backend.port,
                 humantime::format_duration(grace)
             )),
-            "something else holds the port: see `ss -ltnp`",
+            if cfg!(windows) {
+                "something else holds the port: see `netstat -ano`"
+            } else {
+                "something else holds the port: see `ss -ltnp`"
+            },
         ));
     }
     Ok(StopOutcome::Stopped {

@@ -212,7 +212,12 @@ fn holder_or_default(hold: &LeaseHoldArgs, parent: bool) -> String {
         return h.clone();
     }
     let pid = if parent {
-        nix::unistd::getppid().as_raw()
+        #[cfg(unix)]
+        let ppid = nix::unistd::getppid().as_raw();
+        // Windows records the creator's pid; 0 when there is none (a process Wine started).
+        #[cfg(windows)]
+        let ppid = voxctl::process::parent_pid(std::process::id() as i32).unwrap_or(0);
+        ppid
     } else {
         std::process::id() as i32
     };

@@ -10,6 +10,9 @@
 //! (parts 1..) is computed after part 0 is complete, from the page cache
 //! ([`hash_span`], called by [`super::install::verify`]).
 //!
+//! A differential fetch hashes the whole file on one thread of its own instead
+//! ([`PrefixHasher`]), following the verified prefix as chunks arrive in any order.
+//!
 //! With an asset signature to check, the same buffers also go to a [`Prehash`] (the
 //! BLAKE2b on its own thread): part 0's hash thread passes each chunk on (a clone of the
 //! `Bytes`, no copy) before hashing it, and [`hash_span`] passes on each buffer it reads.
@@ -165,4 +168,198 @@ pub fn hash_span(
         done += n as u64;
     }
     Ok(())
+}
+
+/// The whole-file SHA-256 of a differential fetch, computed on its own thread while the
+/// chunks arrive: chunks are verified out of order (seeds, ranges side by side), and the
+/// thread hashes each run that joins the verified prefix of the file
+/// ([`DataFile::wait_prefix`]) as soon as it does, from the data file (the page cache: the
+/// bytes were just written). A verified chunk is never written again, so the bytes hashed
+/// are the bytes installed. With an asset signature, the same buffers go to its
+/// [`Prehash`].
+pub struct PrefixHasher {
+    data: Arc<DataFile>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Result<(Hashed, u64)>>>,
+}
+
+impl PrefixHasher {
+    /// Starts following the verified chunks of tracking `generation` of `data`, whose
+    /// chunks are `index`'s.
+    pub fn start(
+        data: Arc<DataFile>,
+        generation: u64,
+        index: Arc<crate::chunks::Table>,
+        mut prehash: Option<Prehash>,
+        cancel: Cancel,
+    ) -> Result<Self> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let thread = {
+            let (data, stop) = (data.clone(), stop.clone());
+            std::thread::Builder::new()
+                .name("sha256-prefix".into())
+                .spawn(move || -> Result<(Hashed, u64)> {
+                    let mut sha256 = sha2::Sha256::new();
+                    let (mut next, mut at) = (0usize, 0u64);
+                    while next < index.len() {
+                        let Some(end) = data.wait_prefix(generation, next, &stop) else {
+                            break;
+                        };
+                        let len: u64 = (next..end).map(|i| u64::from(index.chunk_len(i))).sum();
+                        hash_span(&data, at, len, &mut sha256, prehash.as_mut(), &cancel)?;
+                        (next, at) = (end, at + len);
+                    }
+                    Ok((Hashed { sha256, prehash }, at))
+                })
+                .context("cannot start the hashing thread")?
+        };
+        Ok(PrefixHasher {
+            data,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Hashes what is verified now and returns the hash state with the bytes it covers
+    /// (the whole file once every chunk is verified; the rest is for the caller to hash).
+    pub fn finish(mut self) -> Result<(Hashed, u64)> {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.data.wake();
+        let thread = self.thread.take().context("hash result already taken")?;
+        thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the hashing thread panicked"))?
+    }
+}
+
+impl Drop for PrefixHasher {
+    /// Stops the thread (without waiting for it) when the fetch ends otherwise.
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.data.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::Sha256;
+    use crate::chunks::{Chunk, Index, Params, Table};
+    use crate::fetch::layout::{Layout, Part, Plan};
+    use crate::fetch::partial::Partial;
+    use crate::installs::BackendsDir;
+
+    /// Waits (up to 30 s) for `hasher`'s thread to end without being asked to.
+    fn ends_alone(hasher: &PrefixHasher) {
+        let thread = hasher.thread.as_ref().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !thread.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the hasher never ended"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn the_prefix_hasher_follows_chunks_verified_out_of_order() {
+        // Six 1 MiB chunks and a short tail, in one part.
+        let lens: Vec<u32> = [vec![1 << 20; 6], vec![12_345]].concat();
+        let size: u64 = lens.iter().map(|&l| u64::from(l)).sum();
+        let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        let mut offset = 0;
+        let chunks = lens
+            .iter()
+            .map(|&len| {
+                let c = Chunk {
+                    offset,
+                    len,
+                    hash: [0; 32],
+                };
+                offset += u64::from(len);
+                c
+            })
+            .collect();
+        let index = Arc::new(Table::from(&Index {
+            params: Params {
+                max: 1 << 20,
+                ..Params::DEFAULT
+            },
+            size,
+            sha256: Sha256([0; 32]),
+            chunks,
+        }));
+        let plan = Plan {
+            layout: Layout::ManifestJson,
+            asset: "a".into(),
+            size,
+            sha256: Sha256::of(&bytes),
+            parts: vec![Part {
+                name: "a.part00".into(),
+                offset: 0,
+                size,
+                sha256: None,
+            }],
+            version: None,
+            requires: None,
+            index: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let partial = Partial::open(&BackendsDir::new(dir.path()), &plan).unwrap();
+        let data = Arc::new(DataFile::open(&partial, &plan).unwrap());
+        let chunk = |id: usize| {
+            let c = index.chunk(id);
+            let (from, to) = (c.offset as usize, (c.offset + u64::from(c.len)) as usize);
+            data.write_at(&bytes[from..to], c.offset).unwrap();
+            data.chunk_done(id);
+        };
+        let prefix = |n: usize| (0..n).map(|i| u64::from(lens[i])).sum::<u64>();
+
+        // Finished early: the hash covers the verified prefix only, the rest is the
+        // caller's, and together they are the file's SHA-256.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index.clone(), None, Cancel::new())
+                .unwrap();
+        for id in [5, 1, 0, 3] {
+            chunk(id);
+        }
+        let (Hashed { mut sha256, .. }, covered) = hasher.finish().unwrap();
+        assert_eq!(covered, prefix(2), "chunks 0 and 1 form the prefix");
+        for id in [2, 4, 6] {
+            chunk(id);
+        }
+        hash_span(
+            &data,
+            covered,
+            size - covered,
+            &mut sha256,
+            None,
+            &Cancel::new(),
+        )
+        .unwrap();
+        assert_eq!(Sha256(sha256.finalize().into()), plan.sha256);
+
+        // Left to run, it hashes everything by the time the last chunk is verified.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index.clone(), None, Cancel::new())
+                .unwrap();
+        for id in [6, 4, 2, 0, 1, 5, 3] {
+            chunk(id);
+        }
+        ends_alone(&hasher);
+        let (Hashed { sha256, .. }, covered) = hasher.finish().unwrap();
+        assert_eq!(covered, size);
+        assert_eq!(Sha256(sha256.finalize().into()), plan.sha256);
+
+        // Another tracking (a fallback to a full download) ends the wait.
+        let generation = data.track_chunks("i", lens.clone());
+        let hasher =
+            PrefixHasher::start(data.clone(), generation, index, None, Cancel::new()).unwrap();
+        data.track_chunks("", Vec::new());
+        ends_alone(&hasher);
+        assert_eq!(hasher.finish().unwrap().1, 0);
+    }
 }

@@ -5,7 +5,8 @@
 //!
 //! The parts were written into one data file at their offsets, so there is nothing to join.
 //! The whole-file digest continues from part 0's hash state (computed while part 0
-//! downloaded) over parts 1.., read back from the page cache; the final fsync runs on
+//! downloaded; for a differential fetch, from what [`super::hashing::PrefixHasher`] hashed
+//! as the chunks arrived) over the rest, read back from the page cache; the final fsync runs on
 //! another thread at the same time, and with the writeback done during the download it has
 //! little left to write. An asset signature's BLAKE2b ([`super::signed::Prehash`]) is fed the
 //! same buffers, on its own thread: one read pass serves both.
@@ -27,8 +28,9 @@ use crate::signature::Authenticated;
 use crate::testhook::checkpoint;
 use crate::Error;
 
-/// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after part 0),
-/// fsyncs the file meanwhile, and checks the digest and size against the plan. The asset
+/// Finishes the whole-file SHA-256 of `data` from `first` (the hash state after its first
+/// `from` bytes: part 0, or what a differential fetch hashed as its chunks arrived) over the
+/// rest of the file, fsyncs the file meanwhile, and checks the digest and size against the plan. The asset
 /// signature's prehash in `first`, if any, is fed the same buffers and then decides: returns
 /// its verdict and how long its thread was waited for after the pass. Errors with
 /// [`Error::Integrity`] on a mismatch or a signature that does not verify, and with
@@ -37,6 +39,7 @@ pub fn verify(
     data: &Arc<DataFile>,
     plan: &Plan,
     first: Hashed,
+    from: u64,
     cancel: &Cancel,
 ) -> Result<Option<(Authenticated, Duration)>> {
     let started = Instant::now();
@@ -55,17 +58,18 @@ pub fn verify(
         sha256: mut hasher,
         mut prehash,
     } = first;
-    let hashed = plan.parts[1..].iter().try_for_each(|p| {
-        hash_span(
-            data,
-            p.offset,
-            p.size,
-            &mut hasher,
-            prehash.as_mut(),
-            cancel,
-        )
-    });
-    tracing::debug!("whole-file digest of parts 1..: {:?}", started.elapsed());
+    let hashed = hash_span(
+        data,
+        from,
+        plan.size.saturating_sub(from),
+        &mut hasher,
+        prehash.as_mut(),
+        cancel,
+    );
+    tracing::debug!(
+        "whole-file digest from byte {from}: {:?}",
+        started.elapsed()
+    );
     let synced = syncing
         .join()
         .map_err(|_| anyhow::anyhow!("the fsync thread panicked"))?;

@@ -750,7 +750,17 @@ async fn download_and_install(
                         requests: download.remote.requests() + u64::from(index.is_some()),
                         served: download.remote.served(),
                     };
-                    install(&download, settings, &target, first, pinned_auth, transfer).await
+                    let hashed = download.plan.parts[0].size;
+                    install(
+                        &download,
+                        settings,
+                        &target,
+                        first,
+                        hashed,
+                        pinned_auth,
+                        transfer,
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             }
@@ -953,6 +963,7 @@ async fn install(
     settings: &Settings,
     target: &std::path::Path,
     first: hashing::Hashed,
+    hashed: u64,
     mut signature: Option<crate::signature::Authenticated>,
     transfer: Transfer,
 ) -> Result<InstallRecord> {
@@ -971,7 +982,7 @@ async fn install(
     let aside = settings.backends.replaced_path(&settings.asset);
     let (asset_auth, files, replaced) = tokio::task::spawn_blocking(move || -> Result<_> {
         data.check_linked()?;
-        let asset_auth = install::verify(&data, &plan, first, &cancel)?;
+        let asset_auth = install::verify(&data, &plan, first, hashed, &cancel)?;
         if signed_asset && asset_auth.is_none() {
             // Never install unauthenticated what a key was asked to check.
             anyhow::bail!("{label}: the asset signature was not checked (internal error)");

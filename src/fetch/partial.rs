@@ -302,6 +302,10 @@ pub struct DataFile {
     recorded_chunks: Option<ChunkRecord>,
     /// A differential fetch's verified chunks, once it tracks them.
     chunks: std::sync::Mutex<Option<ChunkSet>>,
+    /// Signalled as the verified prefix of `chunks` grows, and on [`DataFile::wake`].
+    prefix_grew: std::sync::Condvar,
+    /// Trackings started so far.
+    generations: AtomicU64,
     /// The partial directory, for [`Vanished`].
     dir: PathBuf,
     /// Set once the file was found unlinked ([`DataFile::check_linked`]): every later write
@@ -328,7 +332,21 @@ struct ChunkSet {
     /// Per chunk: its length in bytes.
     lens: Vec<u32>,
     done: Vec<bool>,
+    /// Which tracking this is ([`DataFile::track_chunks`] counts them): a waiter on another
+    /// one stops.
+    generation: u64,
+    /// The first chunk not done: every chunk before it is.
+    prefix: usize,
+    /// The bytes of the chunks before `prefix`.
+    prefix_bytes: u64,
+    /// `prefix_bytes` when waiters were last woken.
+    signalled: u64,
 }
+
+/// The verified prefix grows by at least this much (or reaches the end) before
+/// [`DataFile::wait_prefix`]'s waiters are woken: 4 MiB, so a hasher following it reads
+/// long runs rather than waking for every chunk.
+const PREFIX_STEP: u64 = 4 << 20;
 
 impl DataFile {
     /// Opens (creating and preallocating to `plan.size` bytes) the data file of `partial`,
@@ -387,6 +405,8 @@ impl DataFile {
             received: recorded.into_iter().map(AtomicU64::new).collect(),
             recorded_chunks,
             chunks: std::sync::Mutex::new(None),
+            prefix_grew: std::sync::Condvar::new(),
+            generations: AtomicU64::new(0),
             dir: partial.dir().to_path_buf(),
             vanished: std::sync::atomic::AtomicBool::new(false),
         })
@@ -451,21 +471,80 @@ impl DataFile {
     /// Starts (or, with no chunks, stops) tracking the verified chunks of the index whose
     /// id is `index` (the BLAKE3 of its bytes, hex) and whose chunks have lengths `lens`
     /// (bytes); none is done yet.
-    pub fn track_chunks(&self, index: &str, lens: Vec<u32>) {
+    /// Returns the tracking's generation, for [`DataFile::wait_prefix`].
+    pub fn track_chunks(&self, index: &str, lens: Vec<u32>) -> u64 {
+        let generation = self.generations.fetch_add(1, Ordering::AcqRel) + 1;
         let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
         *set = (!lens.is_empty()).then(|| ChunkSet {
             index: index.to_string(),
             done: vec![false; lens.len()],
             lens,
+            generation,
+            prefix: 0,
+            prefix_bytes: 0,
+            signalled: 0,
         });
+        drop(set);
+        self.prefix_grew.notify_all();
+        generation
     }
 
     /// Notes chunk `id` as written and verified (recorded with the next writeback round).
+    /// Its bytes must not change after this: a hasher may read them at once
+    /// ([`DataFile::wait_prefix`]).
     pub fn chunk_done(&self, id: usize) {
-        let mut set = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(d) = set.as_mut().and_then(|s| s.done.get_mut(id)) {
-            *d = true;
+        let mut guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(set) = guard.as_mut() else {
+            return;
+        };
+        let Some(d) = set.done.get_mut(id) else {
+            return;
+        };
+        *d = true;
+        if id != set.prefix {
+            return;
         }
+        while set.done.get(set.prefix).copied().unwrap_or(false) {
+            set.prefix_bytes += u64::from(set.lens[set.prefix]);
+            set.prefix += 1;
+        }
+        if set.prefix == set.done.len() || set.prefix_bytes - set.signalled >= PREFIX_STEP {
+            set.signalled = set.prefix_bytes;
+            drop(guard);
+            self.prefix_grew.notify_all();
+        }
+    }
+
+    /// Waits until the chunks verified from the start of tracking `generation` reach past
+    /// chunk `from`, and returns the first chunk not verified (the number of chunks, once
+    /// all are). Returns `None` instead of waiting when `stop` is set (checked each time
+    /// [`DataFile::wake`] is called) or once another tracking replaced this one.
+    pub fn wait_prefix(
+        &self,
+        generation: u64,
+        from: usize,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Option<usize> {
+        let mut guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let set = guard.as_ref().filter(|s| s.generation == generation)?;
+            if set.prefix > from {
+                return Some(set.prefix);
+            }
+            if stop.load(Ordering::Acquire) || set.prefix == set.done.len() {
+                return None;
+            }
+            guard = self
+                .prefix_grew
+                .wait(guard)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Wakes the waiters of [`DataFile::wait_prefix`], to look at their stop flag.
+    pub fn wake(&self) {
+        let _guard = self.chunks.lock().unwrap_or_else(|e| e.into_inner());
+        self.prefix_grew.notify_all();
     }
 
     /// Whether chunk `id` is noted as done.

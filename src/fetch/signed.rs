@@ -116,7 +116,8 @@ pub struct PrehashSpec {
 /// bounded channel (at most 8 (`QUEUE`) in flight) and feeds the BLAKE2b prehash, so it runs
 /// on the other core. Part 0's hash thread starts one ([`super::hashing::PartHasher`]) and
 /// feeds it part 0's bytes (a resume's prefix read from disk, then each chunk as it
-/// arrives); [`super::install::verify`] feeds it parts 1.. from the same buffers it hashes,
+/// arrives); [`super::install::verify`] feeds it parts 1.. from the same buffers it hashes
+/// (a differential fetch's [`super::hashing::PrefixHasher`] feeds it the whole file),
 /// then [`finish`](Self::finish) gives the verdict. A part 0 that restarts starts a new one
 /// with its new hash thread, so the check never sees a byte the SHA-256 did not.
 pub struct Prehash {

@@ -2,7 +2,8 @@
 //!
 //! Expiry uses a clock that the wall clock's jumps do not move: `CLOCK_BOOTTIME` on Linux
 //! (monotonic, and it keeps counting during suspend, so a lease does not outlive a laptop's
-//! sleep), `CLOCK_MONOTONIC` elsewhere. Such a clock restarts at every boot, so each record
+//! sleep), `GetTickCount64` on Windows (the same, in milliseconds), `CLOCK_MONOTONIC`
+//! elsewhere. Such a clock restarts at every boot, so each record
 //! also carries the boot id ([`crate::process::boot_id`]): a record of another boot is
 //! expired. The wall clock is read only for fencing tokens (see [`super::next_token`]) and
 //! for display.
@@ -41,14 +42,10 @@ fn boot_ms() -> Result<u64> {
 }
 
 /// The boot-time clock: `CLOCK_BOOTTIME` on Linux (counts suspend, as etcd's TTLs do),
-/// `CLOCK_MONOTONIC` elsewhere. Errors only if the clock cannot be read.
+/// `GetTickCount64` on Windows (counts suspend too), `CLOCK_MONOTONIC` elsewhere
+/// ([`crate::platform::process::boot_clock`]). Errors only if the clock cannot be read.
 pub fn boot_time() -> Result<Duration> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let id = nix::time::ClockId::CLOCK_BOOTTIME;
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let id = nix::time::ClockId::CLOCK_MONOTONIC;
-    let ts = nix::time::clock_gettime(id).context("cannot read the boot-time clock")?;
-    Ok(Duration::from(ts))
+    crate::platform::process::boot_clock().context("cannot read the boot-time clock")
 }
 
 fn wall_us() -> u64 {

@@ -240,7 +240,10 @@ impl FileStore {
         match &rec.owner {
             None => false,
             Some(Owner::Flock { file, dev, ino }) => {
-                if file.contains('/') || rec.host != crate::process::hostname().unwrap_or_default()
+                // A liveness file is a bare name in the lease dir: a separator of either
+                // system means the record points elsewhere.
+                if file.contains(['/', '\\'])
+                    || rec.host != crate::process::hostname().unwrap_or_default()
                 {
                     return false;
                 }

@@ -12,115 +12,30 @@
 //! exits or the kill grace runs out. The command is reaped only after the last signal to its
 //! group, so the group id cannot have been reused by then (invariant 5); voxctl never signals
 //! any other group.
+//!
+//! On Windows ([`crate::platform::process`]) the command runs in a console process group of
+//! its own inside a job object; Ctrl-C, Ctrl-Break and the console's closing are forwarded
+//! as `CTRL_BREAK_EVENT` (a group of its own ignores Ctrl-C), the supervisor waits on the
+//! child's handle and an event the console handler sets, SIGTERM is `CTRL_BREAK_EVENT` and
+//! SIGKILL is `TerminateJobObject`, which ends every process the command started.
 
 use std::ffi::OsString;
-use std::os::fd::AsFd;
-use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::process::ExitStatus;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use nix::sys::signal::Signal;
-use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
-use signal_hook::SigId;
 
 use super::{Acquire, Lease, LeaseName, LeaseStore};
-use crate::cancel::Cancel;
+use crate::platform::process::{self as platform, GroupChild, Signal};
 use crate::Error;
 
 /// The longest the supervisor sleeps between checks: bounds how late a renewal can be after
 /// the machine resumes from suspend (poll timeouts do not count suspended time).
 const MAX_NAP: Duration = Duration::from_secs(1);
 
-/// The signals `lease run` forwards to its command.
-const FORWARDED: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
-
-/// Signal handling for `lease run`: flags for the forwarded signals plus a self-pipe that
-/// wakes the supervisor. Install it before acquiring, so a signal is never lost; dropping it
-/// restores the previous handlers.
-#[derive(Debug)]
-pub struct Signals {
-    flags: Vec<(i32, Arc<AtomicBool>)>,
-    wake: UnixStream,
-    ids: Vec<SigId>,
-}
-
-impl Signals {
-    /// Installs the handlers; each forwarded signal also cancels `cancel` (which ends a wait
-    /// for the lease; once the command runs, signals are forwarded instead). Errors if a
-    /// handler cannot be registered.
-    pub fn install(cancel: &Cancel) -> Result<Signals> {
-        let (wake, notify) = UnixStream::pair().context("cannot create the signal pipe")?;
-        wake.set_nonblocking(true)
-            .and_then(|()| notify.set_nonblocking(true))
-            .context("cannot set up the signal pipe")?;
-        let mut signals = Signals {
-            flags: Vec::new(),
-            wake,
-            ids: Vec::new(),
-        };
-        for sig in FORWARDED {
-            let flag = Arc::new(AtomicBool::new(false));
-            signals
-                .ids
-                .push(signal_hook::flag::register(sig, flag.clone())?);
-            signals
-                .ids
-                .push(signal_hook::flag::register(sig, cancel.flag())?);
-            signals.flags.push((sig, flag));
-        }
-        for sig in FORWARDED.into_iter().chain([SIGCHLD]) {
-            let pipe = notify
-                .try_clone()
-                .context("cannot set up the signal pipe")?;
-            signals
-                .ids
-                .push(signal_hook::low_level::pipe::register(sig, pipe)?);
-        }
-        Ok(signals)
-    }
-
-    /// Whether a forwarded signal arrived and was not yet taken.
-    pub fn pending(&self) -> bool {
-        self.flags.iter().any(|(_, f)| f.load(Ordering::SeqCst))
-    }
-
-    /// The forwarded signals received since the last call.
-    fn take(&self) -> Vec<i32> {
-        self.flags
-            .iter()
-            .filter(|(_, f)| f.swap(false, Ordering::SeqCst))
-            .map(|(s, _)| *s)
-            .collect()
-    }
-
-    /// Sleeps until a signal arrives or `timeout` passes, then empties the pipe.
-    fn nap(&self, timeout: Duration) {
-        let ts = rustix::event::Timespec {
-            tv_sec: timeout.as_secs() as i64,
-            tv_nsec: timeout.subsec_nanos().into(),
-        };
-        let mut fds = [rustix::event::PollFd::new(
-            &self.wake,
-            rustix::event::PollFlags::IN,
-        )];
-        // EINTR is a wake-up like any other.
-        let _ = rustix::event::poll(&mut fds, Some(&ts));
-        let mut buf = [0u8; 64];
-        while matches!(rustix::io::read(self.wake.as_fd(), &mut buf), Ok(n) if n > 0) {}
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        for id in self.ids.drain(..) {
-            signal_hook::low_level::unregister(id);
-        }
-    }
-}
+/// Interrupt handling for `lease run` (see [`crate::platform::process::Signals`]): install it
+/// before acquiring, so an interrupt is never lost.
+pub use crate::platform::process::Signals;
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -332,7 +247,6 @@ impl RunResult {
         held: Duration,
         error: Option<crate::error::ErrorBody>,
     ) -> RunResult {
-        use std::os::unix::process::ExitStatusExt;
         let (kind, status) = match outcome {
             Outcome::Exited(s) => (RunOutcome::Exited, Some(s)),
             Outcome::ExitedUnreleased(s, _) => (RunOutcome::ExitedUnreleased, Some(s)),
@@ -348,7 +262,7 @@ impl RunResult {
             ttl_ms: lease.ttl_ms,
             outcome: kind,
             command_code: status.and_then(|s| s.code()),
-            command_signal: status.and_then(|s| s.signal()),
+            command_signal: status.and_then(crate::platform::exit_signal),
             exit_code: outcome.exit_status().code(),
             released: matches!(
                 kind,
@@ -413,7 +327,7 @@ pub fn run(
     on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<Outcome> {
     let cancel = &request.acquire.cancel;
-    let signals = Signals::install(cancel)?;
+    let signals = Signals::install(cancel).context("cannot install the signal handlers")?;
     let name = &request.acquire.name;
     let stamped = Stamped::new(store);
     let lease = super::acquire(&stamped, &request.acquire)?;
@@ -501,20 +415,27 @@ pub fn supervise(
     }
     let mut command = std::process::Command::new(program);
     if settings.stdout == CommandStdout::Stderr {
-        let stderr = std::io::stderr()
-            .as_fd()
-            .try_clone_to_owned()
-            .context("cannot pass standard error to the command")?;
-        command.stdout(stderr);
+        command.stdout(stderr_for_child()?);
     }
-    let mut child = command
+    command
         .args(args)
         .env("VOXCTL_LEASE_NAME", name.as_str())
-        .env("VOXCTL_LEASE_TOKEN", lease.token.to_string())
-        .process_group(0)
+        .env("VOXCTL_LEASE_TOKEN", lease.token.to_string());
+    platform::prepare_group_child(&mut command);
+    let mut child = command
         .spawn()
         .with_context(|| format!("cannot run {}", program.to_string_lossy()))?;
-    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let group = match GroupChild::adopt(&child) {
+        Ok(group) => group,
+        Err(e) => {
+            let _ = child.wait();
+            return Err(anyhow::Error::from(e).context(format!(
+                "cannot run {} in a group of its own",
+                program.to_string_lossy()
+            )));
+        }
+    };
+    let pid = child.id();
     // Under the deadline rule the grace must fit after the first failed renewal.
     let cutoff_grace = settings.kill_grace.min(settings.ttl / 3);
     let mut last_error: Option<anyhow::Error> = None;
@@ -522,11 +443,14 @@ pub fn supervise(
     let mut kill_at: Option<Duration> = None;
     let mut killed = false;
     loop {
-        if has_exited(&child)? {
+        if group
+            .has_exited(&child)
+            .with_context(|| format!("cannot wait for pid {pid}"))?
+        {
             break;
         }
-        for sig in signals.take() {
-            signal_group(pgid, sig);
+        for received in signals.take() {
+            group.forward(received);
         }
         let term_at = deadline.saturating_sub(cutoff_grace + margin);
         let now = boot_time()?;
@@ -543,7 +467,7 @@ pub fn supervise(
                 Err(e) if matches!(Error::find(&e), Some(Error::Lost(_))) => {
                     tracing::debug!("lease {name} lost: {e:#}; terminating the command");
                     lost = Some(e);
-                    signal_group(pgid, SIGTERM);
+                    group.signal(Signal::Term);
                     kill_at = Some(boot_time()? + settings.kill_grace);
                 }
                 Err(e) => {
@@ -565,12 +489,12 @@ pub fn supervise(
                 humantime::format_duration(round_ms(deadline.saturating_sub(now))),
                 humantime::format_duration(round_ms(margin)),
             ))));
-            signal_group(pgid, SIGTERM);
+            group.signal(Signal::Term);
             kill_at = Some(deadline.saturating_sub(margin).max(now));
         }
         if let Some(at) = kill_at {
             if !killed && now >= at {
-                signal_group(pgid, nix::libc::SIGKILL);
+                group.signal(Signal::Kill);
                 killed = true;
             }
         }
@@ -578,16 +502,16 @@ pub fn supervise(
         if lost.is_some() {
             wake = kill_at.filter(|_| !killed).unwrap_or(now + MAX_NAP);
         }
-        signals.nap(wake.saturating_sub(boot_time()?).min(MAX_NAP));
+        signals.nap(wake.saturating_sub(boot_time()?).min(MAX_NAP), &child);
     }
     if lost.is_some() && !killed {
         // The command exited after SIGTERM; anything it left in its group goes too. The
         // command is not reaped yet, so the group id still names that group.
-        signal_group(pgid, nix::libc::SIGKILL);
+        group.signal(Signal::Kill);
     }
     let status = child
         .wait()
-        .with_context(|| format!("cannot wait for pid {pgid}"))?;
+        .with_context(|| format!("cannot wait for pid {pid}"))?;
     Ok(RunReport { status, lost })
 }
 
@@ -599,28 +523,19 @@ fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(d.as_millis() as u64)
 }
 
-/// Whether the child has exited, without reaping it (`waitid` with `WNOWAIT`).
-fn has_exited(child: &Child) -> Result<bool> {
-    use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
-    let Some(pid) = Pid::from_raw(child.id() as i32) else {
-        return Ok(true);
+/// voxctl's standard error, duplicated for the command's standard output.
+fn stderr_for_child() -> Result<std::process::Stdio> {
+    #[cfg(unix)]
+    let dup = {
+        use std::os::fd::AsFd;
+        std::io::stderr().as_fd().try_clone_to_owned()
     };
-    let opts = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-    loop {
-        match waitid(WaitId::Pid(pid), opts) {
-            Ok(status) => return Ok(status.is_some()),
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => {
-                return Err(anyhow::Error::from(e).context(format!("cannot wait for pid {pid:?}")))
-            }
-        }
-    }
-}
-
-/// Sends `sig` to the command's process group. Failures (the group is already gone) are
-/// ignored: they mean there is nobody left to signal.
-fn signal_group(pgid: nix::unistd::Pid, sig: i32) {
-    if let Ok(sig) = Signal::try_from(sig) {
-        let _ = nix::sys::signal::killpg(pgid, sig);
-    }
+    #[cfg(windows)]
+    let dup = {
+        use std::os::windows::io::AsHandle;
+        std::io::stderr().as_handle().try_clone_to_owned()
+    };
+    Ok(dup
+        .context("cannot pass standard error to the command")?
+        .into())
 }

@@ -346,8 +346,11 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     let alive_path = dir.path().join(&file);
     assert!(state(&rec).is_held(), "its liveness file is locked");
     // The command `lease run` starts inherits it (and the lock with it).
-    let flags = rustix::io::fcntl_getfd(&alive).unwrap();
-    assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
+    #[cfg(unix)]
+    {
+        let flags = rustix::io::fcntl_getfd(&alive).unwrap();
+        assert!(!flags.contains(rustix::io::FdFlags::CLOEXEC), "{flags:?}");
+    }
     drop(alive);
     assert_eq!(state(&rec), Standing::Abandoned, "nobody holds the lock");
     assert_eq!(
@@ -464,7 +467,11 @@ fn file_store_never_makes_a_liveness_file_through_a_planted_link() {
     old.token = Token(u64::MAX - 1);
     std::fs::write(dir.path().join("L.json"), serde_json::to_vec(&old).unwrap()).unwrap();
     let canary = dir.path().join("canary");
-    std::os::unix::fs::symlink(&canary, dir.path().join(format!("L.{}.alive", u64::MAX))).unwrap();
+    let link = dir.path().join(format!("L.{}.alive", u64::MAX));
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&canary, &link).unwrap();
+    #[cfg(windows)]
+    std::os::windows::fs::symlink_file(&canary, &link).unwrap();
     let hour = Duration::from_secs(3600);
     let err = store
         .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)

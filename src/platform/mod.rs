@@ -14,6 +14,8 @@
 //! - **No-follow opens**: [`open_state`] and [`open_state_dir`] never follow a link planted at
 //!   the last component of the path; [`refusal`] tells such a refusal from an I/O error.
 //!
+//! - **Processes**: [`process`], identity, pinning, groups and listening ports.
+//!
 //! File locks need no seam: `std::fs::File::lock`/`try_lock`/`try_lock_shared` are `flock(2)`
 //! on Unix and `LockFileEx` on Windows; both are held by the open file (not the process or
 //! the path), are exclusive or shared, and die with the process that holds them.
@@ -21,6 +23,8 @@
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::Path;
+
+pub mod process;
 
 #[cfg(unix)]
 mod unix;

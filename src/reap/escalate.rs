@@ -3,7 +3,9 @@
 //! SIGKILL, wait for the exit.
 //!
 //! Every signal goes through a [`ProcessHandle`] opened before the first wait: on Linux a pidfd,
-//! so a pid recycled during the graces is never hit (docs/contract.md, invariant 5). Before each
+//! on Windows a process handle, so a pid recycled during the graces is never hit
+//! (docs/contract.md, invariant 5). On Windows SIGTERM is `WM_CLOSE` to the target's windows
+//! and SIGKILL is `TerminateProcess`; SIGCONT is not sent (see [`Signal`]). Before each
 //! signal the target is revalidated: its start time is unchanged and, for a lock holder, the lock
 //! still names the same host and pid. A target that exits or releases the lock on its own is left
 //! alone. Several targets (`--stale-exe`) go through the phases together, so the graces are waited
@@ -12,12 +14,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use nix::sys::signal::Signal;
 use serde::{Deserialize, Serialize};
 
 use super::holder::{LockHolder, LockSource};
 use crate::cancel::Cancel;
-use crate::process::{ProcessHandle, ProcessIdentity};
+use crate::process::{ProcessHandle, ProcessIdentity, Signal};
 
 /// How long each phase may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,8 +264,8 @@ pub fn escalate(
             done.push(l.report);
             continue;
         }
-        if send(&mut l, Signal::SIGTERM, start, on_event)? && !l.handle.has_exited() {
-            send(&mut l, Signal::SIGCONT, start, on_event)?;
+        if send(&mut l, Signal::Term, start, on_event)? && !l.handle.has_exited() {
+            send(&mut l, Signal::Continue, start, on_event)?;
         }
         termed.push(l);
     }
@@ -300,7 +301,7 @@ pub fn escalate(
             done.push(l.report);
             continue;
         }
-        send(&mut l, Signal::SIGKILL, start, on_event)?;
+        send(&mut l, Signal::Kill, start, on_event)?;
         killed.push(l);
     }
     let mut live = killed;
@@ -386,7 +387,7 @@ fn send(
     if sent {
         let s = SentSignal {
             pid: l.report.pid,
-            signal: sig.as_str().to_string(),
+            signal: sig.name().to_string(),
             at_ms: ms(start.elapsed()),
         };
         l.report.signals.push(s.clone());

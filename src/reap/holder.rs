@@ -188,14 +188,18 @@ mod tests {
         let lock = dir.path().join("SingletonLock");
         let src = LockSource::SingletonLock(lock.clone());
         assert_eq!(src.read().unwrap(), None);
-        std::os::unix::fs::symlink("a-b-42", &lock).unwrap();
-        assert_eq!(
-            src.read().unwrap(),
-            Some(LockHolder {
-                host: Some("a-b".into()),
-                pid: 42
-            })
-        );
+        // Chromium makes its SingletonLock symlink only on Unix.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("a-b-42", &lock).unwrap();
+            assert_eq!(
+                src.read().unwrap(),
+                Some(LockHolder {
+                    host: Some("a-b".into()),
+                    pid: 42
+                })
+            );
+        }
         let pidfile = dir.path().join("app.pid");
         let src = LockSource::Pidfile(pidfile.clone());
         assert_eq!(src.read().unwrap(), None);

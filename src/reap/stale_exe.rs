@@ -54,7 +54,6 @@ pub struct CurrentExe {
 impl CurrentExe {
     /// Resolves `path`. Errors when its directory does not exist.
     pub fn resolve(path: &Path) -> Result<CurrentExe> {
-        use std::os::unix::fs::MetadataExt;
         let name = path
             .file_name()
             .with_context(|| format!("{} names no file", path.display()))?;
@@ -66,9 +65,7 @@ impl CurrentExe {
         if let Ok(real) = std::fs::canonicalize(&canonical) {
             canonical = real;
         }
-        let id = std::fs::metadata(&canonical)
-            .ok()
-            .map(|m| (m.dev(), m.ino()));
+        let id = crate::platform::process::path_identity(&canonical);
         Ok(CurrentExe { canonical, id })
     }
 
@@ -87,7 +84,8 @@ impl CurrentExe {
 }
 
 /// Finds the processes running a stale copy of `path`, in pid order. Linux only: elsewhere
-/// it errors, since there is no portable way to see a deleted executable.
+/// (Windows among them) it errors with [`crate::Error::Usage`], since there is no portable
+/// way to see a deleted or replaced executable.
 pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
     let current = CurrentExe::resolve(path)?;
     #[cfg(target_os = "linux")]
@@ -132,10 +130,14 @@ pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
     #[cfg(not(target_os = "linux"))]
     {
         let _ = current;
-        Err(
-            crate::Error::Usage("--stale-exe needs /proc/PID/exe, which only Linux has".into())
+        // Windows reports a running process's image path but not the identity of the file it
+        // runs, so a copy replaced at the same path cannot be told from the current one.
+        Err(crate::Error::Usage(
+            "--stale-exe needs /proc/PID/exe (the file a process runs, even once replaced), \
+             which only Linux has; it is not available on this system"
                 .into(),
         )
+        .into())
     }
 }
 

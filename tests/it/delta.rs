@@ -510,3 +510,69 @@ fn seed_usage_errors_and_a_release_without_an_index() {
         .success()
         .stderr(predicates::str::contains("no chunk index"));
 }
+
+/// Whether process `pid` is stopped (state `T` in `/proc/PID/stat`).
+fn is_stopped(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_default()
+        .rsplit_once(") ")
+        .is_some_and(|(_, rest)| rest.starts_with('T'))
+}
+
+#[test]
+fn ranges_start_while_the_seed_scan_still_runs() {
+    // A 48 MiB asset whose only edit is 64 KiB overwritten at 1 MiB: the scan of the
+    // installed build passes the edit (by the 8 MiB margin) long before it reaches the end.
+    let fx = Fixture::new();
+    let old = f::data(48 * MB, 21);
+    let mut new = old.clone();
+    new[MB..MB + (64 << 10)].copy_from_slice(&f::data(64 << 10, 22));
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let before = srv.log().len();
+    // The fetch stops itself (SIGSTOP) where the scan has read every seed, before the
+    // ranges left to the end of the scan are handed over.
+    let mut cmd = fx.fetch_std(&format!("{}/v2", srv.url()));
+    cmd.arg("--json")
+        .env(voxctl::testhook::CHECKPOINT_ENV, "fetch:delta:scanned")
+        .env(voxctl::testhook::CHECKPOINT_ACTION_ENV, "stop")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = support::lease::Spawned::spawn(cmd);
+    let pid = child.0.id();
+    f::wait_until(60, "the fetch stopped at the end of its scan", || {
+        assert!(
+            child.0.try_wait().unwrap().is_none(),
+            "the fetch ended without reaching the end of its scan"
+        );
+        is_stopped(pid)
+    });
+    let early = part_gets(&srv, before);
+    assert!(
+        early
+            .iter()
+            .filter_map(range_of)
+            .any(|(a, b)| a <= MB as u64 && b > MB as u64),
+        "the edited chunks were requested before the scan ended: {early:?}"
+    );
+    support::lease::signal(pid as i32, nix::sys::signal::Signal::SIGCONT);
+    let status = child
+        .wait_timeout(std::time::Duration::from_secs(120))
+        .expect("the fetch ends once continued");
+    assert!(status.success(), "{status:?}");
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut child.0.stdout.take().unwrap(), &mut out).unwrap();
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    // Every range is in the plan, and the plan is what the server was asked.
+    let ev = events(&out);
+    let plan = event(&ev, "delta_planned").expect("a delta_planned event");
+    let asked: u64 = part_gets(&srv, before)
+        .iter()
+        .filter_map(range_of)
+        .map(|(a, b)| b - a)
+        .sum();
+    assert_eq!(plan["to_download"], asked, "{plan}");
+    assert!(asked < 4 * MB as u64, "{plan}");
+}

@@ -17,6 +17,7 @@ mod cli;
 mod delta;
 mod delta_pins;
 mod docs;
+mod doctor_pins;
 mod embed;
 mod fetch;
 mod fetch_fail_fast;

@@ -8,7 +8,8 @@
 //! decides before anything is installed.
 //!
 //! The steps, in [`super::fetch`] once the data file is open (`run`; `dry_run` for
-//! `--dry-run`):
+//! `--dry-run`). Steps 3 to 5 overlap: the downloads start while the seeds are read, and
+//! the whole-file hash follows the chunks as they are verified.
 //!
 //! 1. **Index** ([`load_index`]): read and check it (its size and SHA-256 against the
 //!    manifest's reference, its asset size and SHA-256 against the plan). An index that is
@@ -17,19 +18,35 @@
 //! 2. **Partial data** ([`seed::recheck`]): chunks a stopped differential fetch recorded as
 //!    on disk (and chunks wholly inside a stopped full download's parts) are hashed again
 //!    and kept when they match: a resume continues at chunk granularity.
-//! 3. **Seeds** ([`seed::scan`]): the installed asset of the same variant, then every
-//!    `--seed FILE`, is read once and cut with the index's own parameters; each chunk whose
-//!    BLAKE3 is one the new asset needs is written at every offset that needs it, from the
-//!    very buffer that was hashed (so the copied bytes are the hashed bytes).
-//! 4. **Ranges** ([`ranges::plan`]): the chunks still missing are merged into byte ranges
-//!    (adjacent chunks, and gaps of up to [`ranges::MERGE_GAP`] bytes, make one range;
-//!    no range is longer than [`ranges::MAX_RANGE`]), each fetched as one task, at most
-//!    `--jobs` at a time, with single-range requests, split at part boundaries
-//!    (`ranges::download`). Each chunk is verified as its last byte arrives; a retry
-//!    continues from the last byte received, with today's retry budget, and the signed URL
-//!    of a GitHub asset is re-resolved on a 403 as for any request.
-//! 5. **Whole file**: the SHA-256 (and an asset signature) over the assembled file, exactly as
-//!    after a full download, then the atomic install.
+//! 3. **Seeds** ([`seed::scan`], on a blocking thread): the installed asset of the same
+//!    variant, then every `--seed FILE`, is read once and cut with the index's own
+//!    parameters; each chunk whose BLAKE3 is one the new asset needs is written at every
+//!    offset that needs it, from the very buffer that was hashed (so the copied bytes are
+//!    the hashed bytes). While the last seed is read, a chunk the scan has passed by
+//!    [`seed::MARGIN`] (its place in the seed estimated from the chunks found around it)
+//!    without finding it is handed to step 4 at once ([`seed::Speculation`]); what is still
+//!    missing when every seed is read follows. A chunk handed over is no longer taken from
+//!    a seed: the downloaded, verified copy is the only one written. The plan
+//!    ([`super::Event::DeltaPlanned`]) is reported when the scan ends.
+//! 4. **Ranges** ([`ranges::Planner`]): missing chunks are merged into byte ranges, in
+//!    order, as they are decided (adjacent chunks, and gaps of up to [`ranges::MERGE_GAP`]
+//!    bytes, make one range; no range is longer than [`ranges::MAX_RANGE`]), each fetched
+//!    as one task, at most `--jobs` at a time, with single-range requests, split at part
+//!    boundaries (`ranges::download`). Each chunk is verified as its last byte arrives; a
+//!    chunk already on disk inside a merged range is not written again; a retry continues
+//!    from the last byte received, with today's retry budget, and the signed URL of a
+//!    GitHub asset is re-resolved on a 403 as for any request.
+//! 5. **Whole file**: the SHA-256 (and an asset signature) over the assembled file, exactly
+//!    as after a full download, then the atomic install. The hash runs on its own thread
+//!    from the start ([`super::hashing::PrefixHasher`]): it follows the verified prefix of
+//!    the file (chunks are verified out of order) and hashes each run that joins it, from
+//!    the page cache; a verified chunk is never written again, so what it hashed is what is
+//!    installed. The whole-file check then has little or nothing left to read.
+//!
+//! Resume is unchanged by the overlap: a chunk is noted done only once verified (a seed's
+//! by its BLAKE3 before it is written, a range's as its last byte arrives), and the resume
+//! record lists only chunks that an `fdatasync` made durable after that
+//! ([`super::writeback`]), so a kill at any point resumes with verified chunks only.
 //!
 //! Any failure of steps 3-5 other than a network failure or a cancel (a chunk that does not
 //! match the index, a server ignoring ranges, a whole-file SHA-256 mismatch after a lying
@@ -47,7 +64,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::hashing::{hash_span, Hashed};
+use super::hashing::PrefixHasher;
 use super::http::HttpError;
 use super::layout::{Layout, Plan};
 use super::partial::DataFile;
@@ -56,6 +73,7 @@ use super::{Download, Event, Settings};
 use crate::cancel::Cancel;
 use crate::chunks::{self, Table};
 use crate::installs::{InstallRecord, Transfer};
+use crate::testhook::checkpoint;
 use crate::Error;
 
 /// Differential fetch settings ([`super::Settings::delta`]).
@@ -277,7 +295,7 @@ pub(crate) async fn dry_run(
         let mut wanted = seed::Wanted::new(&loaded.index, |_| false);
         let mut uses = Vec::new();
         for s in seeds {
-            let reused = scan_or_skip(&s.path, &loaded.index, &mut wanted, None, &cancel)?;
+            let reused = scan_or_skip(&s.path, &loaded.index, &mut wanted, None, None, &cancel)?;
             uses.push(SeedUse { reused, ..s });
         }
         let ranges = ranges::plan(&loaded.index, |i| wanted.is_taken(i));
@@ -294,9 +312,10 @@ fn scan_or_skip(
     index: &Table,
     wanted: &mut seed::Wanted,
     sink: Option<&DataFile>,
+    speculation: Option<&mut seed::Speculation>,
     cancel: &Cancel,
 ) -> anyhow::Result<u64> {
-    match seed::scan(path, index, wanted, sink, cancel) {
+    match seed::scan(path, index, wanted, sink, speculation, cancel) {
         Ok(n) => Ok(n),
         Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => Err(e),
         Err(e) => {
@@ -307,10 +326,11 @@ fn scan_or_skip(
 }
 
 /// A differential fetch into `download`'s data file: re-check a stopped fetch's chunks,
-/// take chunks from the seeds, download the rest by ranges, verify the whole file and
+/// take chunks from the seeds while the chunks the scan has passed without finding them
+/// download by ranges, hash the file as its verified prefix grows, verify the whole file and
 /// install. `Ok(None)` when nothing local holds any chunk (a full download is then cheaper:
-/// one request per part); an error is for the caller to fall back on, unless [`stops`]
-/// says otherwise (the chunks on disk are then recorded for a resume).
+/// one request per part; no range was requested); an error is for the caller to fall back
+/// on, unless [`stops`] says otherwise (the chunks on disk are then recorded for a resume).
 pub(crate) async fn run(
     download: &Arc<Download>,
     settings: &Settings,
@@ -320,84 +340,198 @@ pub(crate) async fn run(
     auth: &Option<crate::signature::Authenticated>,
 ) -> anyhow::Result<Option<InstallRecord>> {
     let index = loaded.index.clone();
-    let uses = {
+    let lens = (0..index.len()).map(|i| index.chunk_len(i)).collect();
+    let generation = download.data.track_chunks(&loaded.id, lens);
+    let prehash = download.prehash.as_ref().map(|s| s.start()).transpose()?;
+    let hasher = PrefixHasher::start(
+        download.data.clone(),
+        generation,
+        index.clone(),
+        prehash,
+        settings.cancel.clone(),
+    )?;
+    // The scan has a cancel of its own, so that a failed range stops it too: it must not
+    // write into the data file once `run` has returned.
+    let scan_cancel = Cancel::new();
+    let watch = {
+        let (user, scan) = (settings.cancel.clone(), scan_cancel.clone());
+        tokio::spawn(async move {
+            user.cancelled().await;
+            scan.cancel();
+        })
+    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<ranges::Range>();
+    let scanning = {
         let (data, plan, index, id) = (
             download.data.clone(),
             download.plan.clone(),
             index.clone(),
             loaded.id.clone(),
         );
-        let (seeds, cancel) = (seeds.to_vec(), settings.cancel.clone());
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<SeedUse>> {
-            data.track_chunks(&id, (0..index.len()).map(|i| index.chunk_len(i)).collect());
-            let mut uses = Vec::new();
-            let kept = seed::recheck(&data, &plan, &index, &id, &cancel)?;
-            // From here on the data file holds chunks wherever they belong, not parts'
-            // prefixes: a full download after a fallback starts every part from zero.
-            for part in 0..plan.parts.len() {
-                data.reset(part);
-            }
-            if kept > 0 {
-                uses.push(SeedUse {
-                    path: data.path().to_path_buf(),
-                    kind: SeedKind::Partial,
-                    version: None,
-                    reused: kept,
-                });
-            }
-            let mut wanted = seed::Wanted::new(&index, |i| data.is_chunk_done(i));
-            for s in seeds {
-                let reused = scan_or_skip(&s.path, &index, &mut wanted, Some(&data), &cancel)?;
-                uses.push(SeedUse { reused, ..s });
-            }
-            Ok(uses)
+        let (seeds, cancel) = (seeds.to_vec(), scan_cancel.clone());
+        tokio::task::spawn_blocking(move || {
+            scan_all(&data, &plan, &index, &id, seeds, &tx, &cancel)
         })
-        .await
-        .context("seed task failed")??
     };
-    let ranges = ranges::plan(&index, |i| download.data.is_chunk_done(i));
-    let planned = DeltaPlan::new(loaded, &download.plan, &ranges, uses);
-    if planned.reused == 0 {
+    let result = pipeline(download, settings, loaded, rx, scanning, &scan_cancel).await;
+    watch.abort();
+    let Some(reused) = result? else {
+        drop(hasher);
         download.data.track_chunks("", Vec::new());
         return Ok(None);
-    }
-    let (to_download, reused) = (planned.to_download, planned.reused);
-    (download.report)(&Event::DeltaPlanned(planned));
-    download.counters.set_delta(Some(to_download));
-    let started = std::time::Instant::now();
-    let jobs = ranges
-        .into_iter()
-        .map(|range| ranges::download(download.clone(), index.clone(), range));
-    super::run_limited(settings.jobs, jobs).await?;
-    tracing::debug!("ranges downloaded: {:?}", started.elapsed());
-    let first = {
-        let (download, cancel) = (download.clone(), settings.cancel.clone());
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Hashed> {
-            let mut prehash = download.prehash.as_ref().map(|s| s.start()).transpose()?;
-            let mut sha256 = <sha2::Sha256 as sha2::Digest>::new();
-            hash_span(
-                &download.data,
-                0,
-                download.plan.parts[0].size,
-                &mut sha256,
-                prehash.as_mut(),
-                &cancel,
-            )?;
-            Ok(Hashed { sha256, prehash })
-        })
-        .await
-        .context("hash task failed")??
     };
-    tracing::debug!("part 0 hashed: {:?}", started.elapsed());
+    let (first, hashed) = tokio::task::spawn_blocking(move || hasher.finish())
+        .await
+        .context("hash task failed")??;
+    tracing::debug!("whole-file digest: {hashed} bytes hashed while the chunks arrived");
     let transfer = Transfer {
         downloaded: download.counters.downloaded() + loaded.bytes,
         reused,
         requests: download.remote.requests() + 1,
         served: download.remote.served(),
     };
-    super::install(download, settings, target, first, auth.clone(), transfer)
-        .await
-        .map(Some)
+    super::install(
+        download,
+        settings,
+        target,
+        first,
+        hashed,
+        auth.clone(),
+        transfer,
+    )
+    .await
+    .map(Some)
+}
+
+/// The seed side of [`run`], on a blocking thread: re-checks the partial data, then reads
+/// each seed, the last one handing the chunks it has passed without finding them to `tx`
+/// as ranges ([`seed::Speculation`]); once every seed is read, whatever is still missing
+/// goes to `tx` too, unless nothing local held any chunk. Returns what each source gave,
+/// and the bytes handed over that the last seed held after all.
+fn scan_all(
+    data: &DataFile,
+    plan: &Plan,
+    index: &Table,
+    id: &str,
+    seeds: Vec<SeedUse>,
+    tx: &tokio::sync::mpsc::UnboundedSender<ranges::Range>,
+    cancel: &Cancel,
+) -> anyhow::Result<(Vec<SeedUse>, u64)> {
+    let mut uses = Vec::new();
+    let kept = seed::recheck(data, plan, index, id, cancel)?;
+    // From here on the data file holds chunks wherever they belong, not parts' prefixes:
+    // a full download after a fallback starts every part from zero.
+    for part in 0..plan.parts.len() {
+        data.reset(part);
+    }
+    if kept > 0 {
+        uses.push(SeedUse {
+            path: data.path().to_path_buf(),
+            kind: SeedKind::Partial,
+            version: None,
+            reused: kept,
+        });
+    }
+    let mut wanted = seed::Wanted::new(index, |i| data.is_chunk_done(i));
+    let mut emit = |r: ranges::Range| {
+        // Fails only once the downloading side has stopped, which cancels the scan.
+        let _ = tx.send(r);
+    };
+    let mut speculation = seed::Speculation::new(&mut emit);
+    let last = seeds.len().saturating_sub(1);
+    for (i, s) in seeds.into_iter().enumerate() {
+        let spec = (i == last).then_some(&mut speculation);
+        let reused = scan_or_skip(&s.path, index, &mut wanted, Some(data), spec, cancel)?;
+        uses.push(SeedUse { reused, ..s });
+    }
+    checkpoint("fetch:delta:scanned");
+    let late = speculation.late();
+    if uses.iter().any(|u| u.reused > 0) {
+        speculation.finish(index, data);
+    }
+    Ok((uses, late))
+}
+
+/// The download side of [`run`]: starts each range `rx` brings at once (at most `--jobs`
+/// at a time) while the scan goes on, reports [`Event::DeltaPlanned`] when the scan has
+/// ended, and returns the bytes reused once every range is in; `None` when the seeds gave
+/// nothing (then no range was handed over). On any failure the scan is cancelled and
+/// waited for, and the ranges aborted, before the error is returned.
+async fn pipeline(
+    download: &Arc<Download>,
+    settings: &Settings,
+    loaded: &Loaded,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<ranges::Range>,
+    mut scanning: tokio::task::JoinHandle<anyhow::Result<(Vec<SeedUse>, u64)>>,
+    scan_cancel: &Cancel,
+) -> anyhow::Result<Option<u64>> {
+    let permits = Arc::new(tokio::sync::Semaphore::new(settings.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ranges = Vec::new();
+    let mut reused = None;
+    let started = std::time::Instant::now();
+    let start = |range: ranges::Range,
+                 ranges: &mut Vec<ranges::Range>,
+                 tasks: &mut tokio::task::JoinSet<anyhow::Result<()>>| {
+        ranges.push(range);
+        let permits = permits.clone();
+        let job = ranges::download(download.clone(), loaded.index.clone(), range);
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            job.await
+        });
+    };
+    let failure = loop {
+        if reused.is_some() && tasks.is_empty() {
+            break None;
+        }
+        tokio::select! {
+            Some(range) = rx.recv(), if reused.is_none() => start(range, &mut ranges, &mut tasks),
+            scanned = &mut scanning, if reused.is_none() => {
+                let (uses, late) = match scanned.context("seed task failed").and_then(|r| r) {
+                    Ok(s) => s,
+                    Err(e) => break Some(e),
+                };
+                // The scan has sent every range before it ended.
+                while let Ok(range) = rx.try_recv() {
+                    start(range, &mut ranges, &mut tasks);
+                }
+                let planned = DeltaPlan::new(loaded, &download.plan, &ranges, uses);
+                tracing::debug!(
+                    "seeds scanned: {:?}; {} ranges, {} bytes, of which {late} handed over \
+                     before the scan found them",
+                    started.elapsed(),
+                    ranges.len(),
+                    planned.to_download
+                );
+                if planned.reused == 0 {
+                    return Ok(None);
+                }
+                reused = Some(planned.reused);
+                // Progress counts against the plan from its event on (the bytes received
+                // before it included).
+                download.counters.set_delta(Some(planned.to_download));
+                (download.report)(&Event::DeltaPlanned(planned));
+            },
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                let done = joined.map_err(|e| anyhow::anyhow!("download task failed: {e}"));
+                if let Err(e) = done.and_then(|r| r) {
+                    break Some(e);
+                }
+            },
+        }
+    };
+    if let Some(e) = failure {
+        scan_cancel.cancel();
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        if reused.is_none() {
+            let _ = (&mut scanning).await;
+        }
+        return Err(e);
+    }
+    tracing::debug!("ranges downloaded: {:?}", started.elapsed());
+    Ok(reused)
 }
 
 /// Whether a differential fetch stops (keeping its verified chunks for a rerun) rather than

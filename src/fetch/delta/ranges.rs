@@ -1,13 +1,15 @@
 //! The missing chunks as byte ranges, and downloading one range.
 //!
-//! [`plan`] merges missing chunks into [`Range`]s: adjacent chunks, and chunks separated by at
-//! most [`MERGE_GAP`] bytes already on disk (downloaded again rather than paid for with
-//! another request), up to [`MAX_RANGE`] bytes a range so that `--jobs` ranges run side by
-//! side even when one region changed. A range is chunk-aligned in the asset; chunks may
-//! straddle a part boundary, so a range is fetched as one single-range request per part it
-//! touches ([`pieces`]), in order, through one BLAKE3 per chunk: every chunk is checked as
-//! its last byte arrives, and only then noted done (and recorded for resume by the
-//! writeback thread after an `fdatasync`).
+//! [`plan`] (and [`Planner`], the same one prefix of the index at a time, while the seed
+//! scan still runs) merges missing chunks into [`Range`]s: adjacent chunks, and chunks
+//! separated by at most [`MERGE_GAP`] bytes already on disk (downloaded again rather than
+//! paid for with another request, but not written again: those chunks are verified and may
+//! already be in the whole-file digest), up to [`MAX_RANGE`] bytes a range so that `--jobs`
+//! ranges run side by side even when one region changed. A range is chunk-aligned in the
+//! asset; chunks may straddle a part boundary, so a range is fetched as one single-range
+//! request per part it touches ([`pieces`]), in order, through one BLAKE3 per chunk: every
+//! chunk is checked as its last byte arrives, and only then noted done (and recorded for
+//! resume by the writeback thread after an `fdatasync`).
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -57,26 +59,90 @@ impl Range {
 
 /// The ranges covering every chunk of `index` for which `done` is false, in order.
 pub fn plan(index: &Table, done: impl Fn(usize) -> bool) -> Vec<Range> {
-    let mut out: Vec<Range> = Vec::new();
-    for (id, c) in index.iter().enumerate() {
-        if done(id) {
-            continue;
-        }
-        let stop = c.offset + u64::from(c.len);
-        match out.last_mut() {
-            Some(r) if c.offset - r.stop <= MERGE_GAP && stop - r.start <= MAX_RANGE => {
-                r.end = id + 1;
-                r.stop = stop;
+    let mut out = Vec::new();
+    let mut planner = Planner::default();
+    planner.advance(index, u64::MAX, done, &mut |r| out.push(r));
+    planner.finish(&mut |r| out.push(r));
+    out
+}
+
+/// [`plan`] one prefix of the index at a time, for a differential fetch that starts
+/// downloading while its seed scan runs: [`Planner::advance`] decides chunks in order (each
+/// either on disk or missing, for good) and emits every range that no later chunk can join;
+/// [`Planner::finish`] emits the last. The ranges are the ones [`plan`] makes over the same
+/// decisions.
+#[derive(Debug, Default)]
+pub struct Planner {
+    /// The range being built, which a later missing chunk may still join.
+    pending: Option<Range>,
+    /// The first chunk not decided yet.
+    next: usize,
+    /// Its offset in the asset, in bytes.
+    next_offset: u64,
+}
+
+impl Planner {
+    /// The first chunk not decided yet.
+    pub fn next(&self) -> usize {
+        self.next
+    }
+
+    /// Decides every undecided chunk that ends at or before byte `upto` of the asset:
+    /// `on_disk(id)` says whether chunk `id` is there (a chunk it calls missing is
+    /// downloaded; the caller must no longer write it). Ranges that can no longer grow go
+    /// to `emit`.
+    pub fn advance(
+        &mut self,
+        index: &Table,
+        upto: u64,
+        mut on_disk: impl FnMut(usize) -> bool,
+        emit: &mut dyn FnMut(Range),
+    ) {
+        while self.next < index.len() {
+            let (id, offset) = (self.next, self.next_offset);
+            let stop = offset + u64::from(index.chunk_len(id));
+            if stop > upto {
+                break;
             }
-            _ => out.push(Range {
-                first: id,
-                end: id + 1,
-                start: c.offset,
-                stop,
-            }),
+            self.next += 1;
+            self.next_offset = stop;
+            if on_disk(id) {
+                continue;
+            }
+            match self.pending.as_mut() {
+                Some(r) if offset - r.stop <= MERGE_GAP && stop - r.start <= MAX_RANGE => {
+                    r.end = id + 1;
+                    r.stop = stop;
+                }
+                _ => {
+                    if let Some(r) = self.pending.take() {
+                        emit(r);
+                    }
+                    self.pending = Some(Range {
+                        first: id,
+                        end: id + 1,
+                        start: offset,
+                        stop,
+                    });
+                }
+            }
+        }
+        // Later missing chunks start at `next_offset` or after: past the merge gap, none
+        // can join the pending range.
+        if let Some(r) = self.pending {
+            if self.next_offset - r.stop > MERGE_GAP {
+                self.pending = None;
+                emit(r);
+            }
         }
     }
-    out
+
+    /// Emits the last range (every chunk must have been decided).
+    pub fn finish(self, emit: &mut dyn FnMut(Range)) {
+        if let Some(r) = self.pending {
+            emit(r);
+        }
+    }
 }
 
 /// `range` as requests: (part number, first byte in the part, one past the last), in order.
@@ -179,9 +245,6 @@ pub(crate) async fn download(ctx: Arc<Download>, index: Arc<Table>, range: Range
                             to - from
                         ))
                         .into()));
-                    }
-                    if let Err(e) = ctx.data.write_at(&bytes, pos) {
-                        return Ok(Err(e));
                     }
                     match feed(&ctx, &index, &mut current, src, pos, &bytes) {
                         Err(e) => return Ok(Err(e)),
@@ -332,8 +395,9 @@ async fn retry_wait(
     Ok(())
 }
 
-/// Feeds `bytes` (at asset offset `pos`, from source `src`) to the chunk hashes, checking
-/// and noting done every chunk they complete, and counting its bytes as served by their
+/// Writes `bytes` (at asset offset `pos`, from source `src`) into the data file, except
+/// the bytes of chunks already on disk, and feeds them to the chunk hashes, checking and
+/// noting done every chunk they complete, and counting its bytes as served by their
 /// sources. A chunk that does not match with bytes from mirrors gives those mirrors
 /// (`Some`), the chunk's hash started anew; with the origin's bytes only, it is an
 /// [`Error::Integrity`].
@@ -347,6 +411,11 @@ fn feed(
 ) -> Result<Option<Vec<usize>>> {
     while !bytes.is_empty() {
         let take = (current.stop - pos).min(bytes.len() as u64) as usize;
+        // A chunk already on disk (a seed's, inside a merge gap) is never written again:
+        // its verified bytes may already be in the whole-file digest.
+        if !ctx.data.is_chunk_done(current.id) {
+            ctx.data.write_at(&bytes[..take], pos)?;
+        }
         current.hasher.update(&bytes[..take]);
         match current.from.iter_mut().find(|(i, _)| *i == src) {
             Some((_, n)) => *n += take as u64,
