@@ -512,6 +512,7 @@ fn seed_usage_errors_and_a_release_without_an_index() {
 }
 
 /// Whether process `pid` is stopped (state `T` in `/proc/PID/stat`).
+#[cfg(unix)]
 fn is_stopped(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .unwrap_or_default()
@@ -519,6 +520,7 @@ fn is_stopped(pid: u32) -> bool {
         .is_some_and(|(_, rest)| rest.starts_with('T'))
 }
 
+#[cfg(unix)]
 #[test]
 fn ranges_start_while_the_seed_scan_still_runs() {
     // A 48 MiB asset whose only edit is 64 KiB overwritten at 1 MiB: the scan of the

@@ -17,7 +17,6 @@ mod cli;
 mod delta;
 mod delta_pins;
 mod docs;
-mod doctor_pins;
 mod embed;
 mod fetch;
 mod fetch_fail_fast;
@@ -35,6 +34,7 @@ mod split;
 mod stop_remove;
 mod update_flow;
 mod verify;
+
 // Windows-only areas.
 #[cfg(windows)]
 mod restart_windows;
@@ -44,6 +44,8 @@ mod restart_windows;
 mod archive_pins;
 #[cfg(unix)]
 mod delta_large;
+#[cfg(unix)]
+mod doctor_pins;
 #[cfg(unix)]
 mod examples;
 #[cfg(unix)]
