@@ -4,8 +4,6 @@
 
 use crate::support;
 
-use std::os::unix::fs::PermissionsExt;
-
 use predicates::prelude::*;
 use voxctl::lease::{Lease, LeaseStatus};
 use voxctl::status::Status;
@@ -128,8 +126,10 @@ fn global_options_are_accepted_on_subcommands() {
     assert_eq!(status.leases[0].name, "x");
 }
 
+#[cfg(unix)]
 #[test]
 fn world_writable_state_dir_is_refused_with_a_hint() {
+    use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     std::fs::create_dir(&state).unwrap();

@@ -405,11 +405,8 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
         );
         f::recorded_chunks(&fx.partial()) > seeded + 1
     });
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    // SIGKILL on Unix, TerminateProcess on Windows.
+    child.kill().unwrap();
     child.wait().unwrap();
     srv.set(|s| s.trickle = None);
     // `voxctl status` counts a stopped differential fetch's chunks as bytes on disk.
@@ -515,6 +512,7 @@ fn seed_usage_errors_and_a_release_without_an_index() {
 }
 
 /// Whether process `pid` is stopped (state `T` in `/proc/PID/stat`).
+#[cfg(unix)]
 fn is_stopped(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .unwrap_or_default()
@@ -522,6 +520,7 @@ fn is_stopped(pid: u32) -> bool {
         .is_some_and(|(_, rest)| rest.starts_with('T'))
 }
 
+#[cfg(unix)]
 #[test]
 fn ranges_start_while_the_seed_scan_still_runs() {
     // A 48 MiB asset whose only edit is 64 KiB overwritten at 1 MiB: the scan of the

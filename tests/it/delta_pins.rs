@@ -247,6 +247,7 @@ fn exhausted_retries_mid_delta_stop_with_the_chunks_recorded_and_no_full_downloa
     assert_eq!(part_gets(&srv, before, "v2").1, 0);
 }
 
+#[cfg(unix)]
 #[test]
 fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
     let Update {
@@ -288,6 +289,7 @@ fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_stopped_full_download_is_a_seed_of_the_next_differential_fetch() {
     let fx = Fixture::new();

@@ -60,7 +60,12 @@ fn tracked_texts() -> Vec<(String, String)> {
         .into_iter()
         .filter_map(|path| {
             let text = String::from_utf8(std::fs::read(&path).ok()?).ok()?;
-            let rel = path.strip_prefix(root()).unwrap().display().to_string();
+            // `/`-separated on every system, as the paths the checks name.
+            let rel = path
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             Some((rel, text))
         })
         .collect()

@@ -27,11 +27,14 @@ fn json_manifest_release_installs_in_parallel_and_a_rerun_downloads_nothing() {
         .success()
         .stdout(predicate::str::contains(ASSET));
     assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes);
-    let mode = std::fs::metadata(fx.installed()).unwrap().permissions();
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111,
-        0o111
-    );
+    #[cfg(unix)]
+    {
+        let mode = std::fs::metadata(fx.installed()).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o111,
+            0o111
+        );
+    }
     assert!(!fx.partial().exists(), "partial data removed after install");
     for i in 0..3 {
         assert_eq!(srv.downloads(&part_name(ASSET, i)).len(), 1, "part {i}");
@@ -537,6 +540,7 @@ fn parts_download_concurrently_up_to_jobs() {
 /// completed install never leaves the aside link, a process killed between link and rename
 /// keeps the previous install, one killed after the rename has the new one, and the aside
 /// link either leaves is removed by the next fetch (or `remove`).
+#[cfg(unix)]
 #[test]
 fn the_replaced_install_is_unlinked_after_the_rename_and_a_crash_leftover_is_removed() {
     use std::os::unix::fs::MetadataExt;

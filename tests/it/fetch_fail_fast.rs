@@ -7,6 +7,7 @@
 
 use crate::support;
 
+#[cfg(unix)]
 use std::process::Command;
 
 use serde_json::Value;
@@ -51,11 +52,13 @@ fn an_unknown_host_fails_at_once_without_retries() {
 /// A TLS server on 127.0.0.1 with a self-signed certificate (tests/data/tls, made with
 /// `openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj /CN=127.0.0.1`): Python's
 /// `ssl` module, a real handshake that a client trusting only public roots refuses.
+#[cfg(unix)]
 struct TlsServer {
     child: std::process::Child,
     port: u16,
 }
 
+#[cfg(unix)]
 impl TlsServer {
     fn start() -> TlsServer {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tls");
@@ -92,6 +95,7 @@ impl TlsServer {
     }
 }
 
+#[cfg(unix)]
 impl Drop for TlsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -99,6 +103,7 @@ impl Drop for TlsServer {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn a_refused_tls_certificate_fails_at_once_without_retries() {
     let fx = Fixture::new();

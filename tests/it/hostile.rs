@@ -4,17 +4,25 @@
 //! the code docs/contract.md gives. The next attacker's case goes into the module of what they
 //! control.
 
+#[cfg(unix)]
 mod disk_space;
+#[cfg(unix)]
 mod etcd_gateway;
+#[cfg(unix)]
 mod gpu;
 mod install_records;
+#[cfg(unix)]
 mod leases;
+#[cfg(unix)]
 mod processes;
+#[cfg(unix)]
 mod releases;
 mod servers;
 mod servers_slow;
 mod signatures;
+#[cfg(unix)]
 mod special_files;
+#[cfg(unix)]
 mod state_dir;
 mod terminal;
 mod times;

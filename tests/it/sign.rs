@@ -7,11 +7,11 @@
 use crate::support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use base64::Engine;
 use predicates::prelude::*;
 use support::fetch::{self as f, Entry, Fixture, ASSET};
+use support::host::unix_path;
 use support::http::Server;
 use voxctl::checksum::{format_line, Sha256};
 use voxctl::manifest::{json_manifest_name, sha256_name};
@@ -36,16 +36,22 @@ impl MinisignKey {
         std::fs::create_dir_all(dir).unwrap();
         let public = dir.join(format!("{name}.pub"));
         let secret = dir.join(format!("{name}.key"));
-        let mut cmd = Command::new("setsid");
-        cmd.args(["minisign", "-G", "-f", "-p"])
-            .arg(&public)
-            .arg("-s")
-            .arg(&secret);
+        let mut args = vec![
+            "-G",
+            "-f",
+            "-p",
+            &unix_path(&public),
+            "-s",
+            &unix_path(&secret),
+        ]
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
         if password.is_none() {
-            cmd.arg("-W");
+            args.push("-W".into());
         }
-        run_with_stdin(
-            &mut cmd,
+        minisign(
+            &args,
             password.map_or(String::new(), |p| format!("{p}\n{p}\n")),
         );
         let text = std::fs::read_to_string(&public).unwrap();
@@ -80,17 +86,14 @@ impl MinisignKey {
     /// `minisign -S` over `file` (extra flags such as `-l`, `-t COMMENT`), writing
     /// `file.minisig`.
     pub(crate) fn sign(&self, file: &Path, extra: &[&str]) -> PathBuf {
-        let mut cmd = Command::new("setsid");
-        cmd.args(["minisign", "-S", "-s"])
-            .arg(&self.secret)
-            .args(extra)
-            .arg("-m")
-            .arg(file);
+        let mut args = vec!["-S".to_string(), "-s".into(), unix_path(&self.secret)];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(["-m".to_string(), unix_path(file)]);
         if self.password.is_none() {
-            cmd.arg("-W");
+            args.push("-W".into());
         }
-        run_with_stdin(
-            &mut cmd,
+        minisign(
+            &args,
             self.password
                 .as_ref()
                 .map_or(String::new(), |p| format!("{p}\n")),
@@ -100,37 +103,36 @@ impl MinisignKey {
 
     /// Whether `minisign -V` accepts `sig` over `file`.
     pub(crate) fn minisign_verifies(&self, file: &Path, sig: &Path) -> bool {
-        Command::new("minisign")
-            .args(["-V", "-q", "-p"])
-            .arg(&self.public)
-            .arg("-x")
-            .arg(sig)
-            .arg("-m")
-            .arg(file)
-            .status()
-            .unwrap()
-            .success()
+        let args = [
+            "-V",
+            "-q",
+            "-p",
+            &unix_path(&self.public),
+            "-x",
+            &unix_path(sig),
+        ];
+        support::host::output(
+            "minisign",
+            args.into_iter().chain(["-m", &unix_path(file)]),
+            &[],
+        )
+        .success()
     }
 }
 
-fn run_with_stdin(cmd: &mut Command, input: String) {
-    use std::io::Write;
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("minisign must be installed (apt-get install minisign; .ci/run does)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+/// Runs Debian's `minisign` with `args` and `input` on its stdin, in a session of its own
+/// (`setsid`: no terminal, so a password is read from stdin); panics unless it succeeds.
+fn minisign(args: &[String], input: String) {
+    let mut script = "printf '%s' \"$MINISIGN_INPUT\" | setsid minisign".to_string();
+    for a in args {
+        script += " ";
+        script += &support::host::sh_quote(a);
+    }
+    let out = support::host::output("sh", ["-c", &script], &[("MINISIGN_INPUT", &input)]);
     assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
+        out.success(),
+        "minisign {args:?} (minisign must be installed: apt-get install minisign; .ci/run \
+         does): {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -7,6 +7,7 @@ use crate::support;
 use voxctl::cancel::Cancel;
 
 use std::path::Path;
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
@@ -286,6 +287,7 @@ fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
 }
 
 /// Polls until `f` holds or `limit` passes.
+#[cfg(unix)]
 fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < limit {
@@ -297,6 +299,7 @@ fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+#[cfg(unix)]
 #[test]
 fn sigint_removes_temporary_files_and_exits_130() {
     let tmp = tempfile::tempdir().unwrap();
@@ -331,6 +334,7 @@ fn sigint_removes_temporary_files_and_exits_130() {
 
 /// A `voxctl split` of `input` into `out` in parts of `chunk` that stops (`stop`) or dies by
 /// SIGKILL at the debug-build checkpoint `step` (see `voxctl::testhook`).
+#[cfg(unix)]
 fn split_at_checkpoint(
     state: &Path,
     input: &Path,
@@ -358,6 +362,7 @@ fn split_at_checkpoint(
 
 /// Waits (without a deadline of its own: a hang is the test runner's timeout) until `child`
 /// is stopped at its checkpoint; fails if it exits instead (the step was never reached).
+#[cfg(unix)]
 fn wait_stopped(child: &std::process::Child) {
     use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
@@ -368,6 +373,7 @@ fn wait_stopped(child: &std::process::Child) {
 }
 
 /// Runs a split that SIGKILLs itself at `step`, and asserts that it died there.
+#[cfg(unix)]
 fn split_killed_at(state: &Path, input: &Path, out: &Path, chunk: &str, force: bool, step: &str) {
     use std::os::unix::process::ExitStatusExt;
     let status = split_at_checkpoint(state, input, out, chunk, force, step, false)
@@ -381,6 +387,7 @@ fn split_killed_at(state: &Path, input: &Path, out: &Path, chunk: &str, force: b
 }
 
 /// The temporary files in `dir`, sorted.
+#[cfg(unix)]
 fn temps(dir: &Path) -> Vec<String> {
     listing(dir)
         .into_iter()
@@ -389,6 +396,7 @@ fn temps(dir: &Path) -> Vec<String> {
 }
 
 /// The release outputs of asset `k.exe` in five parts, in the order split publishes them.
+#[cfg(unix)]
 const KILL_OUTPUTS: [&str; 9] = [
     "k.part00.exe",
     "k.part01.exe",
@@ -406,6 +414,7 @@ const KILL_OUTPUTS: [&str; 9] = [
 /// "Publishing order": no manifest ever names a missing or partial part. Each kill lands exactly at
 /// its step (the hook SIGKILLs the process there), so the runs that died between the first publish
 /// and the last are counted and asserted, not hoped for.
+#[cfg(unix)]
 #[test]
 fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_part() {
     let data = bytes(4_500_000, 5);
@@ -491,6 +500,7 @@ fn a_split_killed_at_each_publishing_step_never_leaves_a_manifest_naming_a_bad_p
 /// A SIGKILLed split's temporary files are removed by the next split of the same asset into
 /// the same directory; those of a live split (frozen at a checkpoint) and of other assets
 /// are kept.
+#[cfg(unix)]
 #[test]
 fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
     use nix::sys::signal::{kill, Signal};
@@ -574,6 +584,7 @@ fn a_later_split_removes_a_killed_splits_temporary_files_but_not_a_live_ones() {
     assert_eq!(temps(&out), [foreign]);
 }
 
+#[cfg(unix)]
 #[test]
 fn peak_memory_stays_bounded_on_a_large_input() {
     let tmp = tempfile::tempdir().unwrap();
@@ -607,12 +618,18 @@ fn gnu_split_b(dir: &Path, input: &Path, spec: &str) -> Vec<String> {
     std::fs::create_dir_all(dir).unwrap();
     let name = input.file_name().unwrap().to_str().unwrap().to_string();
     std::fs::hard_link(input, dir.join(&name)).unwrap();
-    let status = std::process::Command::new("split")
-        .args(["-b", spec, "-d", "-a", "2", &name, &format!("{name}.part")])
-        .current_dir(dir)
-        .status()
-        .expect("GNU split is needed (coreutils; .ci/run installs it)");
-    assert!(status.success(), "split -b {spec:?} failed");
+    // GNU split is needed (coreutils; .ci/run installs it).
+    let q = crate::support::host::sh_quote;
+    crate::support::host::sh_in(
+        dir,
+        &format!(
+            "split -b {} -d -a 2 {} {}",
+            q(spec),
+            q(&name),
+            q(&format!("{name}.part"))
+        ),
+        &[],
+    );
     std::fs::remove_file(dir.join(&name)).unwrap();
     listing(dir)
 }
@@ -758,6 +775,7 @@ fn decimal_and_oversized_part_sizes_are_usage_errors() {
 /// `--force` removes the old manifests before any part is replaced; when one cannot be removed
 /// (here it is immutable, `chattr +i`, which binds root too: the suite runs as root on ext4)
 /// the split stops there, naming it, and the old parts are left as they were.
+#[cfg(unix)]
 #[test]
 fn force_stops_before_any_part_when_an_old_manifest_cannot_be_removed() {
     let (tmp, input) = setup("v.exe", &bytes(5000, 4));

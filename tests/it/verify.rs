@@ -108,11 +108,7 @@ fn sums_names_resolve_against_the_current_directory_or_with_a_flag_the_sums_file
     let sums = sums_fixture(tmp.path());
     let expected = "files/good one: OK\nfiles/bin.exe: OK\nfiles/tag: OK\nfiles/bad: FAILED\n";
     // In the sums file's directory: the same lines as sha256sum -c.
-    let gnu = std::process::Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
-        .current_dir(tmp.path().join("sums"))
-        .output()
-        .expect("sha256sum (coreutils) is installed");
+    let gnu = support::host::sh_output(&tmp.path().join("sums"), "sha256sum -c SHA256SUMS", &[]);
     assert_eq!(String::from_utf8_lossy(&gnu.stdout), expected);
     voxctl(tmp.path())
         .current_dir(tmp.path().join("sums"))
@@ -714,6 +710,7 @@ fn a_failing_json_report_carries_the_error_object() {
 }
 
 /// The files of the differential runs, each holding its own name; sums files go in `sums/`.
+#[cfg(unix)]
 const PRESENT: &[&[u8]] = &[
     b"plain",
     b"with space",
@@ -738,6 +735,7 @@ const PRESENT: &[&[u8]] = &[
 
 /// Names that cannot be read: missing (also below a missing directory), below a regular
 /// file (`ENOTDIR`, not missing for `--ignore-missing`) and a directory (`EISDIR`).
+#[cfg(unix)]
 const UNREADABLE: &[&[u8]] = &[
     b"gone",
     b"gone two",
@@ -750,11 +748,13 @@ const UNREADABLE: &[&[u8]] = &[
     b"sub",
 ];
 
+#[cfg(unix)]
 fn os(name: &[u8]) -> &std::ffi::OsStr {
     use std::os::unix::ffi::OsStrExt;
     std::ffi::OsStr::from_bytes(name)
 }
 
+#[cfg(unix)]
 fn differential_fixture(dir: &Path) {
     for name in PRESENT {
         write(&dir.join(os(name)), name);
@@ -764,6 +764,7 @@ fn differential_fixture(dir: &Path) {
 
 /// One run of `sha256sum -c` and of `voxctl verify -c` with the same arguments, in the same
 /// directory, on the same standard input.
+#[cfg(unix)]
 #[derive(Debug, Clone, Default)]
 struct Run {
     /// Options, in order.
@@ -781,6 +782,7 @@ struct Run {
 /// it fails. With `--quiet` (voxctl's global `-q`, "only errors on stderr") that error is all.
 ///
 /// Returns the differences and what `sha256sum -c` did.
+#[cfg(unix)]
 fn differences(dir: &Path, run: &Run) -> (Vec<String>, std::process::Output) {
     let spawn = |mut cmd: std::process::Command| {
         let mut child = cmd
@@ -903,12 +905,14 @@ fn differences(dir: &Path, run: &Run) -> (Vec<String>, std::process::Output) {
 }
 
 /// Runs `run` and fails with the differences, if any.
+#[cfg(unix)]
 fn agree(dir: &Path, what: &str, run: &Run) {
     let (diff, _) = differences(dir, run);
     assert!(diff.is_empty(), "{what}: {run:?}\n{}", diff.join("\n"));
 }
 
 /// Writes a sums file at `sums/{name}` and returns its operand.
+#[cfg(unix)]
 fn sums_file(dir: &Path, name: &str, text: &[u8]) -> String {
     let path = format!("sums/{name}");
     write(&dir.join(&path), text);
@@ -917,6 +921,7 @@ fn sums_file(dir: &Path, name: &str, text: &[u8]) -> String {
 
 /// Hand-picked cases where `sha256sum -c` says something particular, each
 /// run with both tools (see [`differences`] for what must agree).
+#[cfg(unix)]
 #[test]
 fn verify_c_agrees_with_gnu_sha256sum_c_case_by_case() {
     require_gnu_split();
@@ -1114,8 +1119,10 @@ fn verify_c_agrees_with_gnu_sha256sum_c_case_by_case() {
 }
 
 /// A deterministic generator (xorshift64*).
+#[cfg(unix)]
 struct Rng(u64);
 
+#[cfg(unix)]
 impl Rng {
     fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 >> 12;
@@ -1129,6 +1136,7 @@ impl Rng {
 }
 
 /// `\\`, `\n`, `\r` escaped as sha256sum writes an escaped name.
+#[cfg(unix)]
 fn gnu_escape(name: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for &b in name {
@@ -1145,6 +1153,7 @@ fn gnu_escape(name: &[u8]) -> Vec<u8> {
 /// One random sums file: lines in every form GNU reads (text, binary, BSD-reversed, tabs,
 /// leading blanks, CRLF, BSD and OpenSSL tags, escaped names), comments, blank and malformed
 /// lines, matching and mismatching digests, files present, missing and unreadable.
+#[cfg(unix)]
 fn random_sums(rng: &mut Rng) -> Vec<u8> {
     let mut text = Vec::new();
     for _ in 0..rng.below(9) {
@@ -1204,6 +1213,7 @@ fn random_sums(rng: &mut Rng) -> Vec<u8> {
 /// Differentially: many random runs (a seeded loop over random
 /// combinations of sums files, operands and options), each compared with `sha256sum -c` as
 /// [`differences`] says: stdout byte for byte, the exit status class, stderr line by line.
+#[cfg(unix)]
 #[test]
 fn verify_c_agrees_with_gnu_sha256sum_c_on_generated_sums_files() {
     require_gnu_split();

@@ -1,9 +1,10 @@
 //! Hostile-input cases: strings from a release or a lease store that carry terminal escapes
 //! (a manifest's `app_version`, an etcd holder): escaped in human output, exact in JSON.
 
+#[cfg(unix)]
+use crate::support::etcd::Etcd;
 use crate::support::{
     self,
-    etcd::Etcd,
     fetch::{self as f, Fixture, ASSET},
 };
 
@@ -63,6 +64,7 @@ fn a_manifest_app_version_with_escapes_is_shown_escaped() {
 
 /// An etcd record whose holder and host carry escapes (any host sharing the prefix can
 /// write one): `lease status` and `lease list` show them escaped, `--json` exactly.
+#[cfg(unix)]
 #[test]
 fn an_etcd_holder_with_escapes_is_shown_escaped() {
     use base64::Engine as _;

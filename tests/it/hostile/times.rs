@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::process::Output;
 
+#[cfg(unix)]
 use crate::support::etcd::Etcd;
 use crate::support::fetch::{whole_release, Fixture, ASSET};
 use crate::support::voxctl_std;
@@ -106,6 +107,7 @@ fn backend_and_install_records_past_9999_fail_status_cleanly() {
 
 /// One poisoned etcd entry (a wall time of `u64::MAX`) under a shared prefix: commands on that
 /// lease fail with exit 1 naming its key; every other lease still works for every host.
+#[cfg(unix)]
 #[test]
 fn a_poisoned_etcd_entry_fails_its_lease_only() {
     let etcd = Etcd::start();

@@ -3,13 +3,17 @@
 //! `sha256sum` for voicebox v1, the tar/flate2 crates for archives).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use voxctl::checksum::{format_line, Sha256};
 use voxctl::manifest::{self, Manifest, Part};
 
-/// The asset the tests fetch (`--variant cuda`, Linux names).
-pub const ASSET: &str = "voicebox-server-cuda";
+/// The asset the tests fetch (`--variant cuda`): the platform's executable name, as voxctl
+/// names the asset it fetches (`.exe` on Windows).
+pub const ASSET: &str = if cfg!(windows) {
+    "voicebox-server-cuda.exe"
+} else {
+    "voicebox-server-cuda"
+};
 
 /// `n` pseudo-random bytes from `seed` (xorshift; fast and reproducible).
 pub fn data(n: usize, seed: u64) -> Vec<u8> {
@@ -91,13 +95,7 @@ pub fn write_manifest(dir: &Path, m: &Manifest) {
 }
 
 fn sh(dir: &Path, script: &str) {
-    let st = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(st.success(), "{script}");
+    super::host::sh_in(dir, script, &[]);
 }
 
 /// Writes a voicebox v1 release the way its release script does: GNU `split -d -a 2`,

@@ -1,5 +1,9 @@
 //! Helpers shared by the integration tests (fixtures, servers, releases, spawned processes).
 
+// Some helpers serve only the Unix-only areas (docs/windows-tests.md).
+#![cfg_attr(windows, allow(dead_code))]
+
+#[cfg(unix)]
 pub mod reap;
 
 use std::path::{Path, PathBuf};
@@ -76,11 +80,15 @@ fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
     })
 }
 
+#[cfg(unix)]
 pub mod etcd;
 pub mod fetch;
+pub mod host;
 pub mod http;
+#[cfg(unix)]
 pub mod lease;
 pub mod nginx;
+#[cfg(unix)]
 pub mod pyinstaller;
 pub mod release;
 pub mod restart;

@@ -2,15 +2,17 @@
 //! port, no daemon, its own access log (`METHOD URI STATUS RANGE BYTES`). By default one
 //! process and no master; [`Nginx::start_unprivileged`] runs it as a web server is deployed:
 //! a master started as root and a worker that serves the files as `nobody:nogroup`.
-//! nginx is looked up on the PATH and at /usr/sbin/nginx; `.ci/run` installs it on CI.
+//! nginx is looked up on the PATH and at /usr/sbin/nginx; `.ci/run` installs it on CI. The
+//! Windows suite (under Wine) runs the same Linux nginx, through [`super::host`].
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use super::host::{unix_path, Host};
 
 /// A running nginx, stopped on drop.
 pub struct Nginx {
-    child: Child,
+    child: Host,
     /// Its port on 127.0.0.1.
     pub port: u16,
     dir: tempfile::TempDir,
@@ -19,15 +21,24 @@ pub struct Nginx {
     master: bool,
 }
 
-fn binary() -> PathBuf {
+/// The Linux path of nginx.
+fn binary() -> String {
+    // Under Wine, PATH is the Windows one: the Linux directories are looked at through Z:.
     let on_path = std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
             .map(|d| d.join("nginx"))
-            .find(|p| p.is_file())
+            .find(|p| cfg!(unix) && p.is_file())
+            .map(|p| unix_path(&p))
     });
     let found = on_path.or_else(|| {
-        let p = PathBuf::from("/usr/sbin/nginx");
-        p.is_file().then_some(p)
+        let linux = "/usr/sbin/nginx";
+        Path::new(if cfg!(unix) {
+            linux
+        } else {
+            r"Z:\usr\sbin\nginx"
+        })
+        .is_file()
+        .then(|| linux.to_string())
     });
     found.expect("nginx is needed for this test (apt-get install nginx; .ci/run does it)")
 }
@@ -48,6 +59,7 @@ impl Nginx {
     /// its one worker, which opens and sends the files, as `nobody:nogroup`. Every directory
     /// from `/` to a file must be searchable and the file readable by others for it to be
     /// served; otherwise the answer is 403.
+    #[cfg(unix)]
     pub fn start_unprivileged(root: &Path, extra: &str) -> Nginx {
         assert!(
             nix::unistd::geteuid().is_root(),
@@ -67,8 +79,9 @@ impl Nginx {
     }
 
     /// The real uids of the master's child processes (its workers), from /proc.
+    #[cfg(unix)]
     fn worker_uids(&self) -> Vec<u32> {
-        let master = self.child.id().to_string();
+        let master = self.child.pid().to_string();
         let mut uids = Vec::new();
         for entry in std::fs::read_dir("/proc").unwrap().flatten() {
             let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
@@ -96,7 +109,7 @@ impl Nginx {
             .local_addr()
             .unwrap()
             .port();
-        let d = dir.path().display();
+        let d = unix_path(dir.path());
         let conf = format!(
             "daemon off;\n{processes}\nworker_processes 1;\npid {d}/nginx.pid;\n\
              error_log {d}/error.log;\nevents {{ worker_connections 256; }}\nhttp {{\n\
@@ -105,20 +118,21 @@ impl Nginx {
              proxy_temp_path {d}/px;\nfastcgi_temp_path {d}/fc;\nuwsgi_temp_path {d}/uw;\n\
              scgi_temp_path {d}/sc;\nsendfile on;\ndefault_type application/octet-stream;\n\
              {http_extra}\nserver {{\n listen 127.0.0.1:{port};\n root {};\n {extra}\n}}\n}}\n",
-            root.display()
+            unix_path(root)
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
-        let child = Command::new(binary())
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-e")
-            .arg(dir.path().join("error.log"))
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = Host::spawn(
+            &binary(),
+            [
+                "-p".to_string(),
+                d.clone(),
+                "-e".to_string(),
+                format!("{d}/error.log"),
+                "-c".to_string(),
+                format!("{d}/nginx.conf"),
+            ],
+            &[],
+        );
         let master = processes.contains("master_process on");
         let mut n = Nginx {
             child,
@@ -128,8 +142,8 @@ impl Nginx {
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(st)) = n.child.try_wait() {
-                panic!("nginx exited with {st}: {}", n.error_log());
+            if let Some(code) = n.child.try_wait() {
+                panic!("nginx exited with {code:?}: {}", n.error_log());
             }
             assert!(
                 Instant::now() < deadline,
@@ -165,11 +179,9 @@ impl Drop for Nginx {
         if self.master {
             // SIGTERM: the master stops its worker and exits (a SIGKILL would leave the
             // worker serving the port).
-            let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        } else {
-            let _ = self.child.kill();
+            self.child.signal("TERM");
+            let _ = self.child.wait(Duration::from_secs(60));
         }
-        let _ = self.child.wait();
+        self.child.kill();
     }
 }

@@ -2,7 +2,6 @@
 //! the release invariant "no manifest names a missing or partial part".
 
 use std::path::Path;
-use std::process::Command;
 
 use voxctl::checksum::Sha256;
 
@@ -25,10 +24,8 @@ pub fn bytes(n: usize, seed: u64) -> Vec<u8> {
 /// tool is a broken test machine, not a pass).
 pub fn require_gnu_split() {
     let gnu = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GNU"))
+        let o = super::host::output(tool, ["--version"], &[]);
+        o.success() && String::from_utf8_lossy(&o.stdout).contains("GNU")
     };
     for tool in ["split", "sha256sum"] {
         assert!(
@@ -52,14 +49,7 @@ pub fn gnu_release(dir: &Path, asset: &str, chunk: u64) {
         "set -e; split -b {chunk} -d -a 2{suffix} '{asset}' '{stem}.part'; \
          sha256sum '{asset}' > '{stem}.sha256'; ls -1 '{stem}.part'* > '{stem}.manifest'"
     );
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .current_dir(dir)
-        .env("LC_ALL", "C")
-        .status()
-        .unwrap();
-    assert!(status.success(), "the GNU pipeline failed");
+    super::host::sh_in(dir, &script, &[("LC_ALL", "C")]);
 }
 
 /// Checks the publishing order's promise (docs/contract.md "Publishing order") on `dir`: every

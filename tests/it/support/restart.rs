@@ -16,15 +16,44 @@ use voxctl::installs::{BackendsDir, InstallRecord};
 use voxctl::status::Status;
 
 /// The fixture backend binary, built once per test process with `cargo build --example`
-/// (a no-op when `cargo nextest run` or `cargo test` already built it).
+/// (a no-op when `cargo nextest run` or `cargo test` already built it). On Windows it is
+/// `fixture_bootloader.exe` (tests/windows/fixture_bootloader.c: the same contract, as a
+/// PyInstaller-like bootloader whose child holds the port), which scripts/windows-test.sh
+/// builds beside voxctl.exe.
 pub fn fixture_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| example_bin("fixture_backend")).clone()
+    BIN.get_or_init(|| {
+        if cfg!(windows) {
+            let bin = super::bin().with_file_name("fixture_bootloader.exe");
+            assert!(
+                bin.is_file(),
+                "{} missing: scripts/windows-test.sh builds it",
+                bin.display()
+            );
+            bin
+        } else {
+            example_bin("fixture_backend")
+        }
+    })
+    .clone()
 }
 
 /// The binary of example `name` (`examples/{name}.rs`), built with `cargo build --example`
-/// into the target dir and profile of the binary under test.
+/// into the target dir and profile of the binary under test. On Windows (the suite runs
+/// under Wine, where cargo is a Linux program) it must be built already: scripts/windows-test.sh
+/// builds the examples the Windows suite runs.
 pub fn example_bin(name: &str) -> PathBuf {
+    if cfg!(windows) {
+        let bin = super::bin()
+            .with_file_name("examples")
+            .join(format!("{name}.exe"));
+        assert!(
+            bin.is_file(),
+            "{} missing: scripts/windows-test.sh builds the examples",
+            bin.display()
+        );
+        return bin;
+    }
     {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
@@ -79,6 +108,12 @@ pub fn example_bin(name: &str) -> PathBuf {
     }
 }
 
+/// The installed asset's name of `variant`: `voicebox-server-{variant}`, with `.exe` on
+/// Windows.
+pub fn asset_name(variant: &str) -> String {
+    format!("voicebox-server-{variant}{}", std::env::consts::EXE_SUFFIX)
+}
+
 /// A free TCP port on 127.0.0.1 (free when this returns; tests race only with each other).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -117,10 +152,10 @@ impl Env {
         BackendsDir::new(&self.data)
     }
 
-    /// Installs the fixture as `voicebox-server-{variant}` with sidecar `config` (`key=value`
-    /// lines) and an install record claiming `record_version`.
+    /// Installs the fixture as `voicebox-server-{variant}` (`.exe` on Windows) with sidecar
+    /// `config` (`key=value` lines) and an install record claiming `record_version`.
     pub fn install(&self, variant: &str, config: &str, record_version: Option<&str>) -> PathBuf {
-        let asset = format!("voicebox-server-{variant}");
+        let asset = asset_name(variant);
         let path = self.backends().asset_path(&asset);
         std::fs::copy(fixture_bin(), &path).unwrap();
         std::fs::write(format!("{}.fixture", path.display()), config).unwrap();
@@ -147,7 +182,7 @@ impl Env {
 
     /// Rewrites the version in `variant`'s install record (the binary stays as it is).
     pub fn set_record_version(&self, variant: &str, version: &str) {
-        let asset = format!("voicebox-server-{variant}");
+        let asset = asset_name(variant);
         let mut r = self.backends().read_record(&asset).unwrap().unwrap();
         r.version = Some(version.into());
         self.backends().write_record(&r).unwrap();
@@ -233,6 +268,21 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         let _ = self.record();
+        #[cfg(windows)]
+        {
+            // A tracked pid is a fixture bootloader; the server that holds the port is its
+            // child, which /health names. Both are ended (Wine's taskkill has no /T).
+            let mut pids = self.tracked.lock().unwrap().clone();
+            if let Some(pid) = self.health().and_then(|h| h["pid"].as_i64()) {
+                pids.push(pid as i32);
+            }
+            for pid in pids {
+                let _ = std::process::Command::new("taskkill")
+                    .args(["/f", "/pid", &pid.to_string()])
+                    .output();
+            }
+        }
+        #[cfg(unix)]
         for pid in self.tracked.lock().unwrap().iter() {
             // Backends lead their own group; the group outlives a dead leader while any
             // member (a worker) lives, and its id is not reused until then.
