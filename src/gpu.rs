@@ -1156,6 +1156,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // the fake nvidia-smi is a shell script
     fn a_driver_older_than_510_is_asked_again_without_compute_cap() {
         let tmp = tempfile::tempdir().unwrap();
         let smi = tmp.path().join("nvidia-smi");
