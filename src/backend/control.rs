@@ -138,9 +138,11 @@ pub fn start(spec: &StartSpec) -> Result<Started> {
         .stdout(log)
         .stderr(log_err);
     platform::prepare_detached(&mut cmd);
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot start {}", spec.binary.display()))?;
+    let spawned = {
+        let _private = platform::private_std_handles();
+        cmd.spawn()
+    };
+    let mut child = spawned.with_context(|| format!("cannot start {}", spec.binary.display()))?;
     if let Err(e) = platform::finish_detached(&child) {
         let _ = child.wait();
         return Err(anyhow::Error::from(e)

@@ -336,6 +336,19 @@ pub fn freeze_self() {
     imp::freeze_self()
 }
 
+/// Keeps voxctl's own standard handles from being inherited by a process started while the
+/// guard lives, restoring them when it is dropped. Windows: a spawn passes on every
+/// inheritable handle of the parent, so a detached backend would otherwise hold voxctl's
+/// stdout and stderr (a pipe whose reader then never sees its end); the flag
+/// `HANDLE_FLAG_INHERIT` is cleared on the three and set back. Unix: nothing to do (the
+/// child's descriptors 0-2 are replaced by the ones the command names).
+pub fn private_std_handles() -> StdHandles {
+    StdHandles(imp::private_std_handles())
+}
+
+/// The guard [`private_std_handles`] returns.
+pub struct StdHandles(#[allow(dead_code)] imp::StdHandles); // held for its Drop
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -525,3 +525,9 @@ pub(super) fn freeze_self() {
     // SIGSTOP acts on the whole process whichever thread raises it.
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);
 }
+
+pub(super) struct StdHandles;
+
+pub(super) fn private_std_handles() -> StdHandles {
+    StdHandles
+}

@@ -924,3 +924,46 @@ pub(super) fn freeze_self() {
         SuspendThread(GetCurrentThread())
     };
 }
+
+/// voxctl's standard handles whose inherit flag was cleared, to set back on drop.
+pub(super) struct StdHandles(Vec<windows_sys::Win32::Foundation::HANDLE>);
+
+pub(super) fn private_std_handles() -> StdHandles {
+    use windows_sys::Win32::Foundation::{
+        GetHandleInformation, SetHandleInformation, HANDLE_FLAG_INHERIT,
+    };
+    use windows_sys::Win32::System::Console::{
+        GetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
+    };
+    let mut cleared = Vec::new();
+    for which in [STD_INPUT_HANDLE, STD_OUTPUT_HANDLE, STD_ERROR_HANDLE] {
+        // SAFETY: GetStdHandle only reads the process's parameters; the handle it returns
+        // (possibly null or invalid, which the calls below refuse) is not closed here.
+        #[allow(unsafe_code)]
+        unsafe {
+            let handle = GetStdHandle(which);
+            let mut flags = 0u32;
+            if !handle.is_null()
+                && GetHandleInformation(handle, &mut flags) != 0
+                && flags & HANDLE_FLAG_INHERIT != 0
+                && SetHandleInformation(handle, HANDLE_FLAG_INHERIT, 0) != 0
+            {
+                cleared.push(handle);
+            }
+        }
+    }
+    StdHandles(cleared)
+}
+
+impl Drop for StdHandles {
+    fn drop(&mut self) {
+        use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+        for &handle in &self.0 {
+            // SAFETY: the handle is one of this process's standard handles, still open.
+            #[allow(unsafe_code)]
+            unsafe {
+                SetHandleInformation(handle, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT)
+            };
+        }
+    }
+}
