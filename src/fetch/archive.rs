@@ -4,7 +4,7 @@
 //! the previous install stays intact until the new one is complete and checked.
 //!
 //! The archive's bytes matched the release's SHA-256, but the release itself may be hostile.
-//! Refused with [`Error::Integrity`] (exit 3), leaving nothing behind:
+//! Refused with [`Error::Integrity`](crate::Error::Integrity) (exit 3), leaving nothing behind:
 //!
 //! - an entry path that is absolute or has a `..` component (`./` and `./x`, as
 //!   `tar czf x.tar.gz -C dir .` writes them, are fine);
@@ -70,10 +70,10 @@ pub fn default_max_expanded(archive_size: u64) -> u64 {
 /// (hashed while it was written; a hard link's after extraction), each symlink's target,
 /// for the install record that `verify --installed` and `fetch --repair` check against.
 ///
-/// Errors: [`Error::Integrity`] for every refusal in the module doc (nothing is installed
+/// Errors: [`Error::Integrity`](crate::Error::Integrity) for every refusal in the module doc (nothing is installed
 /// and the temporary directory is removed); I/O errors naming the path, including a
 /// filesystem without room for the next file (needed and available bytes in the message);
-/// [`Error::Interrupted`] once `cancel` is cancelled (between entries, and every 64 KiB of
+/// [`Error::Interrupted`](crate::Error::Interrupted) once `cancel` is cancelled (between entries, and every 64 KiB of
 /// a file), with nothing installed.
 pub fn install_archive(
     archive: &Path,
