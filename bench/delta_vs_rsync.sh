@@ -19,7 +19,7 @@
 # tools alike. Page cache: everything fits in memory here, so every tool reads A and the
 # server reads B from the cache (none of them is measured on a cold disk).
 #
-# Reported per round: each tool's wall time, and the bytes it downloaded (voxctl and zsync
+# Reported per round: each tool's wall time (and voxctl's peak RSS, with GNU time), and the bytes it downloaded (voxctl and zsync
 # and curl: the sum of nginx's $body_bytes_sent for their requests; rsync: its own "Total
 # bytes received"); then the medians and each tool's ratio to rsync's wall time. The results
 # are checked against B with `cmp` after the last round.
@@ -37,6 +37,10 @@
 #   TOOLS="..."   the tools to run, among voxctl rsync zsync curl [all that are installed],
 #                 and base: the voxctl binary VOXCTL_BASE, for before/after comparisons
 #   VOXCTL_BASE=PATH  the binary `base` runs (another build of voxctl)
+#   RATE=R        serve over a shaped link (tc units: 100mbit): nginx and the rsync daemon run
+#                 in a network namespace behind a veth pair whose download direction a tbf
+#                 qdisc limits to R, shared by every connection (bench/link.sh; needs root and
+#                 iproute2); unset: plain loopback
 #   KEEP=1        keep the work dir (under /var/tmp) for inspection
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,9 +60,13 @@ fi
 if [ -z "${VOXCTL:-}" ]; then cargo build --release -q; VOXCTL=$PWD/target/release/voxctl; fi
 V=$(realpath "$VOXCTL")
 W=$(mktemp -d /var/tmp/voxctl-dvr.XXXXXX)
+HOST=127.0.0.1
+RUN=()
+NS=
 cleanup() {
   [ -n "${NGPID:-}" ] && kill "$NGPID" 2>/dev/null && wait "$NGPID" 2>/dev/null
   [ -n "${RSPID:-}" ] && kill "$RSPID" 2>/dev/null && wait "$RSPID" 2>/dev/null
+  [ -z "$NS" ] || unshape_link "$NS"
   if [ -n "${KEEP:-}" ]; then echo "kept $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
@@ -106,6 +114,11 @@ cp "$W/vx/data/backends/$STEM.install.json" "$W/record-a.json"
 rm -rf "$W/rel-a"
 echo "releases made in $(($(date +%s) - t0)) s"
 
+if [ -n "${RATE:-}" ]; then
+  . bench/link.sh
+  NS=vxdvr$$
+  shape_link "$RATE" "$NS"
+fi
 PORT=$(free_port)
 cat > "$W/ng/nginx.conf" <<CONF
 daemon off; master_process off; worker_processes 1; pid $W/ng/nginx.pid; error_log $W/ng/error.log;
@@ -115,11 +128,11 @@ http { sendfile on; default_type application/octet-stream;
   access_log $W/ng/access.log bytes;
   client_body_temp_path $W/ng/cb; proxy_temp_path $W/ng/px; fastcgi_temp_path $W/ng/fc;
   uwsgi_temp_path $W/ng/uw; scgi_temp_path $W/ng/sc;
-  server { listen 127.0.0.1:$PORT; root $W/www; } }
+  server { listen $HOST:$PORT; root $W/www; } }
 CONF
 : > "$W/www/ping"
-"$NGINX" -p "$W/ng" -e "$W/ng/error.log" -c "$W/ng/nginx.conf" & NGPID=$!
-URL=http://127.0.0.1:$PORT
+"${RUN[@]}" "$NGINX" -p "$W/ng" -e "$W/ng/error.log" -c "$W/ng/nginx.conf" & NGPID=$!
+URL=http://$HOST:$PORT
 RPORT=$(free_port)
 cat > "$W/rsyncd.conf" <<CONF
 use chroot = no
@@ -131,9 +144,10 @@ log file = $W/rsyncd.log
   path = $(dirname "$B")
   read only = yes
 CONF
-rsync --daemon --no-detach --config="$W/rsyncd.conf" --address=127.0.0.1 --port="$RPORT" & RSPID=$!
+"${RUN[@]}" rsync --daemon --no-detach --config="$W/rsyncd.conf" --address="$HOST" --port="$RPORT" &
+RSPID=$!
 for _ in $(seq 100); do
-  curl -sf -o /dev/null "$URL/ping" && rsync "rsync://127.0.0.1:$RPORT/" >/dev/null 2>&1 && break
+  curl -sf -o /dev/null "$URL/ping" && rsync "rsync://$HOST:$RPORT/" >/dev/null 2>&1 && break
   sleep 0.05
 done
 
@@ -142,6 +156,7 @@ echo "voxctl: $V ($("$V" --version)), --jobs $JOBS; $(rsync --version | head -1)
 [ -n "${VOXCTL_BASE:-}" ] && echo "base: $VOXCTL_BASE ($("$VOXCTL_BASE" --version))"
 command -v zsync >/dev/null && echo "$(zsync -V 2>&1 | head -1); $(curl --version | head -1 | cut -d' ' -f1-2)"
 echo "pair: A $(stat -c %s "$A") B, B $size B; tools: $TOOLS; $RUNS interleaved rounds"
+echo "link: ${RATE:+$RATE shaped (tc tbf), server }$HOST"
 
 # Bytes nginx sent since access-log line $1.
 sent_since() {
@@ -177,7 +192,9 @@ run() {
   t0=$EPOCHREALTIME
   case $1 in
     voxctl)
-      "$V" fetch -q --variant cpu --jobs "$JOBS" --data-dir "$W/vx/data" --state-dir "$W/state" \
+      # GNU time's %M: voxctl's peak RSS in KiB, appended to rss.voxctl (reported at the end).
+      /usr/bin/time -a -o "$W/rss.voxctl" -f %M \
+        "$V" fetch -q --variant cpu --jobs "$JOBS" --data-dir "$W/vx/data" --state-dir "$W/state" \
         --source "$URL/b" >/dev/null
       ;;
     base)
@@ -185,7 +202,7 @@ run() {
         --state-dir "$W/vb/state" --source "$URL/b" >/dev/null
       ;;
     rsync)
-      rsync -I --stats "rsync://127.0.0.1:$RPORT/b/$(basename "$B")" "$W/rs/$STEM" > "$W/rsync.stats"
+      rsync -I --stats "rsync://$HOST:$RPORT/b/$(basename "$B")" "$W/rs/$STEM" > "$W/rsync.stats"
       sync "$W/rs/$STEM"
       ;;
     zsync)
@@ -234,6 +251,9 @@ for t in "${tools[@]}"; do
   cmp "$f" "$B" || { echo "$t's result differs from B" >&2; exit 1; }
 done
 echo "every result = B (cmp)"
+case " $TOOLS " in
+  *" voxctl "*) echo "voxctl peak RSS: $(sort -n "$W/rss.voxctl" | tail -1) KiB (max of $RUNS runs, GNU time)" ;;
+esac
 
 python3 - "$W/rounds.tsv" "$size" <<'PY'
 import statistics as st, sys

@@ -260,7 +260,7 @@ Register-ArgumentCompleter -Native -CommandName 'voxctl' -ScriptBlock {
             break
         }
         'voxctl;reap' {
-            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)')
+            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`); on Windows the profile''s `lockfile` (held open without sharing by the running app)')
             [CompletionResult]::new('--pidfile', '--pidfile', [CompletionResultType]::ParameterName, 'A pidfile naming the app''s pid (instead of --lock)')
             [CompletionResult]::new('--stale-exe', '--stale-exe', [CompletionResultType]::ParameterName, 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder')
             [CompletionResult]::new('--marker', '--marker', [CompletionResultType]::ParameterName, 'The relaunch marker [default: STATE/relaunch-marker.json]')

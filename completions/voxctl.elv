@@ -246,7 +246,7 @@ set edit:completion:arg-completer[voxctl] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'voxctl;reap'= {
-            cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`)'
+            cand --lock 'The app''s `SingletonLock` symlink (target `<hostname>-<pid>`); on Windows the profile''s `lockfile` (held open without sharing by the running app)'
             cand --pidfile 'A pidfile naming the app''s pid (instead of --lock)'
             cand --stale-exe 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder'
             cand --marker 'The relaunch marker [default: STATE/relaunch-marker.json]'

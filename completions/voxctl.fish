@@ -201,7 +201,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s v -l verbose -d
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l lock -d 'The app\'s `SingletonLock` symlink (target `<hostname>-<pid>`)' -r -F
+complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l lock -d 'The app\'s `SingletonLock` symlink (target `<hostname>-<pid>`); on Windows the profile\'s `lockfile` (held open without sharing by the running app)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l pidfile -d 'A pidfile naming the app\'s pid (instead of --lock)' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l stale-exe -d 'Reap the processes still running a replaced or deleted copy of the binary at PATH (Linux), instead of a lock holder' -r -F
 complete -c voxctl -n "__fish_voxctl_using_subcommand reap; and not __fish_seen_subcommand_from mark help" -l marker -d 'The relaunch marker [default: STATE/relaunch-marker.json]' -r -F

@@ -8,21 +8,22 @@
 # them with the reason).
 #
 # Steps, each timed on stderr ("windows-test: STEP took Ns"):
-#   1. build voxctl.exe (the first run also builds the standard library for the target);
-#   2. build the test binary (cargo-nextest's build, with --no-run);
-#   3. build the C test programs with mingw: bcryptprimitives.dll (ProcessPrng, which Wine 8
+#   1. build the C test programs with mingw: bcryptprimitives.dll (ProcessPrng, which Wine 8
 #      lacks and Rust's std imports) and fixture_bootloader.exe (the PyInstaller-like backend
-#      of the restart tests), into the target dir;
-#   4. create the Wine prefix target/windows/wineprefix (once; no display needed), with the
+#      of the restart, lease and reap tests), into the target dir;
+#   2. create the Wine prefix target/windows/wineprefix (once; no display needed), with the
 #      DLL in its system32 (so that every copy of a Rust .exe a test makes finds it) and
 #      %TEMP% on a Z: path under target/windows/tmp (so that paths the tests hand to Linux
 #      programs such as nginx are Linux paths with a drive letter in front);
+#   3. build voxctl.exe (the first run also builds the standard library for the target);
+#   4. build the test binary (cargo-nextest's build, with --no-run: it lists the tests by
+#      running the binary under Wine, hence the prefix first);
 #   5. run the suite.
 #
 # Usage: scripts/windows-test.sh [--setup-only] [cargo-nextest run arguments...]
 #   scripts/windows-test.sh                          # the whole Windows suite
 #   scripts/windows-test.sh -E 'test(/^split::/)'    # one area
-#   scripts/windows-test.sh --setup-only             # steps 3 and 4 only (no Rust build)
+#   scripts/windows-test.sh --setup-only             # steps 1 and 2 only (no Rust build)
 # Needs: rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 (Debian), cargo-nextest.
 set -eu
 
@@ -121,17 +122,17 @@ prefix() {
     /usr/lib/wine/wineserver -w
 }
 
-if [ -z "$setup_only" ]; then
-    # examples/embed.rs runs in the suite; the other examples are Unix programs (the
-    # fixture backend's Windows counterpart is the C bootloader of step 3).
-    timed "build of voxctl.exe and examples/embed.rs (std too on the first run)" \
-        cross build --bin voxctl --example embed
-    timed "build of the test binary" \
-        cargo-nextest nextest run --no-run -Zbuild-std=std,panic_abort --target "$triple" --test it
-fi
+# The C programs and the prefix come first: cargo-nextest lists the tests of the binary it
+# builds by running it, through Wine, which needs the prefix (and the DLL in it).
 timed "build of the C test programs" build_c
 timed "Wine prefix" prefix
 [ -n "$setup_only" ] && exit 0
+# examples/embed.rs runs in the suite; the other examples are Unix programs (the fixture
+# backend's Windows counterpart is the C bootloader).
+timed "build of voxctl.exe and examples/embed.rs (std too on the first run)" \
+    cross build --bin voxctl --example embed
+timed "build of the test binary" \
+    cargo-nextest nextest run --no-run -Zbuild-std=std,panic_abort --target "$triple" --test it
 # One wineserver for the whole run, and Wine's own background processes (services.exe,
 # winedevice.exe, rpcss.exe...), started here with no stdio: started by the first test
 # instead, they would hold that test's output pipe open, and nextest would wait on it for

@@ -731,7 +731,8 @@ pub struct ReapArgs {
     /// `voxctl reap mark`.
     #[command(subcommand)]
     pub command: Option<ReapCommand>,
-    /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`).
+    /// The app's `SingletonLock` symlink (target `<hostname>-<pid>`); on Windows the profile's
+    /// `lockfile` (held open without sharing by the running app).
     #[arg(long, value_name = "PATH", group = "holder", value_hint = ValueHint::FilePath)]
     pub lock: Option<PathBuf>,
     /// A pidfile naming the app's pid (instead of --lock).
@@ -999,7 +1000,12 @@ impl TypedValueParser for WaitParser {
     ) -> Result<Duration, clap::Error> {
         // `voxctl lease run NAME --wait -- COMMAND`: the positionals, the bare --wait after
         // them but before a command line (which takes every word after it).
-        let mut line = cmd.get_bin_name().unwrap_or("voxctl").to_string();
+        // clap names the program as it was invoked (`voxctl.exe` on Windows); the usage lines
+        // say `voxctl`, and so does the hint.
+        let bin = cmd.get_bin_name().unwrap_or("voxctl");
+        let (program, rest) = bin.split_once(' ').unwrap_or((bin, ""));
+        let program = program.strip_suffix(".exe").unwrap_or(program);
+        let mut line = format!("{program} {rest}").trim_end().to_string();
         let mut tail = String::new();
         for p in cmd.get_positionals() {
             let name = p.get_value_names().and_then(|n| n.first());

@@ -195,6 +195,13 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
         ))
         .into());
     }
+    // Looked at before the open too: Windows refuses to open a directory as a file ("access
+    // denied"), which would hide what is wrong.
+    let before =
+        std::fs::metadata(input).with_context(|| format!("cannot open {}", input.display()))?;
+    if !before.is_file() {
+        anyhow::bail!("{} is not a regular file", input.display());
+    }
     let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
     let meta = file
         .metadata()

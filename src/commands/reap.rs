@@ -27,6 +27,9 @@ pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<Exi
         (Some(exe), None, None) => Mode::StaleExe(exe),
         (None, lock, pidfile) => Mode::Lock {
             source: match (lock, pidfile) {
+                // The platform's Chromium/CEF profile lock: the `SingletonLock` symlink, and on
+                // Windows the profile's `lockfile`.
+                (Some(p), None) if cfg!(windows) => LockSource::Lockfile(p),
                 (Some(p), None) => LockSource::SingletonLock(p),
                 (None, Some(p)) => LockSource::Pidfile(p),
                 // clap's required "holder" group guarantees exactly one of the three.

@@ -206,6 +206,9 @@ impl Unfixable {
             "Name or service not known",
             "No address associated with hostname",
             "nodename nor servname provided",
+            // Windows: WSAHOST_NOT_FOUND, which getaddrinfo returns for EAI_NONAME there
+            // (WSATRY_AGAIN, 11002, is the temporary failure and stays transient).
+            "(os error 11001)",
         ];
         if chain.contains("dns error") && unknown_host.iter().any(|m| chain.contains(m)) {
             Some(Unfixable::UnknownHost)
@@ -594,6 +597,8 @@ mod tests {
         let table = [
             ("error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known", Some(Unfixable::UnknownHost)),
             ("error sending request: client error (Connect): dns error: failed to lookup address information: Temporary failure in name resolution", None),
+            ("error sending request: client error (Connect): dns error: No such host is known. (os error 11001)", Some(Unfixable::UnknownHost)),
+            ("error sending request: client error (Connect): dns error: This is usually a temporary error during hostname resolution. (os error 11002)", None),
             ("error sending request: client error (Connect): invalid peer certificate: UnknownIssuer", Some(Unfixable::Certificate)),
             ("error sending request: client error (Connect): received corrupt message of type InvalidContentType", Some(Unfixable::NotTls)),
             // Refused is judged on the io::Error and on what came before, not on the text.

@@ -768,9 +768,12 @@ async fn download_and_install(
     };
     match installed {
         Ok(record) => {
+            let done: u64 = download.counters.done().iter().sum();
+            // The data file closed first: Windows cannot remove a file that is still open
+            // (an archive's data file stays in the partial directory).
+            drop(download);
             partial.remove()?;
             if settings.repair.is_some() {
-                let done: u64 = download.counters.done().iter().sum();
                 return Ok(Outcome::Repaired {
                     record,
                     downloaded: done.saturating_sub(resumed_from),
@@ -794,6 +797,8 @@ async fn download_and_install(
             ),
         )),
         Err(e) => {
+            // The data file closed first: Windows cannot remove a file that is still open.
+            drop(download);
             let _ = partial.remove();
             Err(e)
         }

@@ -145,9 +145,16 @@ impl FileStore {
         tmp.write_all(&bytes)
             .with_context(|| format!("cannot write {}", tmp.path().display()))?;
         let tmp_path = tmp.path().to_path_buf();
-        tmp.persist(&path).map_err(|e| e.error).with_context(|| {
-            format!("cannot rename {} to {}", tmp_path.display(), path.display())
-        })?;
+        // Windows refuses the rename while a reader has the record open: wait that out.
+        let mut pending = Some(tmp);
+        crate::platform::while_shared(|| {
+            let tmp = pending.take().expect("retried only after an error");
+            tmp.persist(&path).map(drop).map_err(|e| {
+                pending = Some(e.file);
+                e.error
+            })
+        })
+        .with_context(|| format!("cannot rename {} to {}", tmp_path.display(), path.display()))?;
         Ok(())
     }
 }

@@ -88,9 +88,36 @@ pub fn open_state_dir(path: &Path) -> io::Result<File> {
 /// Renames `from` over `to` in one atomic step: a reader of `to` sees the old file or the
 /// new one, never neither. Both must be on one volume. Unix: `rename(2)`. Windows:
 /// `MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)`, which returns only once
-/// the rename is on disk. Errors: the system call's.
+/// the rename is on disk, retried through [`while_shared`] while a reader has `to` open.
+/// Errors: the system call's.
 pub fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
-    imp::replace_file(from, to)
+    while_shared(|| imp::replace_file(from, to))
+}
+
+/// How long [`while_shared`] retries.
+pub const SHARING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Runs `op` until it succeeds, fails for another reason than another process having the file
+/// open, or [`SHARING_PATIENCE`] has passed. Windows refuses to replace or delete a file that
+/// another process has open (`ERROR_ACCESS_DENIED`, `ERROR_SHARING_VIOLATION`) where Unix lets
+/// the reader keep the old inode; voxctl's readers of state files hold them for one read, so
+/// the writer waits the read out (1 ms steps). Unix: `op` once.
+pub fn while_shared<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    let deadline = std::time::Instant::now() + SHARING_PATIENCE;
+    loop {
+        match op() {
+            Err(e) if imp::held_open_elsewhere(&e) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether `err` is Windows refusing an operation on a file that another process has open
+/// (`ERROR_ACCESS_DENIED`, `ERROR_SHARING_VIOLATION`); never on Unix.
+pub fn held_open_elsewhere(err: &io::Error) -> bool {
+    imp::held_open_elsewhere(err)
 }
 
 /// The pid holding a lock (`std::fs::File::lock` and kin) on the file `meta` describes, read
@@ -101,6 +128,16 @@ pub fn replace_file(from: &Path, to: &Path) -> io::Result<()> {
 /// `/proc/locks`.
 pub fn lock_holder(meta: &std::fs::Metadata) -> io::Result<Option<i32>> {
     imp::lock_holder(meta)
+}
+
+/// Whether another process holds `path` open without sharing it, as a Chromium/CEF browser
+/// holds its profile's `lockfile` on Windows: `Ok(true)` when opening it for reading (sharing
+/// read, write and delete) fails with a sharing violation, `Ok(false)` when it opens or does
+/// not exist. Windows only: elsewhere an error of kind `Unsupported` (Unix has no sharing
+/// modes; its Chromium lock is the `SingletonLock` symlink). Errors: any other failure to
+/// open.
+pub fn held_without_sharing(path: &Path) -> io::Result<bool> {
+    imp::held_without_sharing(path)
 }
 
 /// Writes all of `buf` at byte `offset` of `file` (Unix: `pwrite(2)`, the file position

@@ -261,6 +261,17 @@ pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
+pub(super) fn held_without_sharing(_path: &Path) -> io::Result<bool> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "files have no sharing modes on Unix",
+    ))
+}
+
+pub(super) fn held_open_elsewhere(_err: &io::Error) -> bool {
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

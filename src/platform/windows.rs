@@ -358,3 +358,29 @@ pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
     permissions.set_readonly(mode & 0o222 == 0);
     std::fs::set_permissions(path, permissions)
 }
+
+pub(super) fn held_without_sharing(path: &Path) -> io::Result<bool> {
+    use windows_sys::Win32::Foundation::ERROR_SHARING_VIOLATION;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    };
+    let opened = OpenOptions::new()
+        .read(true)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path);
+    match opened {
+        Ok(_) => Ok(false),
+        Err(e) if e.raw_os_error() == Some(ERROR_SHARING_VIOLATION as i32) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) fn held_open_elsewhere(err: &io::Error) -> bool {
+    use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION};
+    matches!(
+        err.raw_os_error(),
+        Some(c) if c == ERROR_ACCESS_DENIED as i32 || c == ERROR_SHARING_VIOLATION as i32
+    )
+}

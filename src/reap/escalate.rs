@@ -50,7 +50,7 @@ impl Ownership {
     fn holds(&self) -> bool {
         match self {
             Ownership::Lock { source, holder } => {
-                matches!(source.read(), Ok(Some(h)) if h == *holder)
+                matches!(source.read_presuming(Some(holder.pid)), Ok(Some(h)) if h == *holder)
             }
             Ownership::Identity => true,
         }

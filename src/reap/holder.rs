@@ -1,9 +1,18 @@
-//! Who holds the app's profile lock: a Chromium/CEF `SingletonLock` symlink, or a pidfile.
+//! Who holds the app's profile lock: a Chromium/CEF `SingletonLock` symlink, its Windows
+//! counterpart the profile's `lockfile`, or a pidfile.
 //!
 //! Chromium's `SingletonLock` is a symlink whose target is `<hostname>-<pid>` (it never points
 //! at a real file). Host names may contain dashes, so the target is split at the *last* `-`.
 //! A pidfile holds one decimal pid (surrounding whitespace allowed) and names no host: it is
 //! local by construction.
+//!
+//! On Windows a Chromium/CEF browser keeps its profile's `lockfile` open without sharing it for
+//! as long as it runs, and writes no pid anywhere: the lock is held while opening the file
+//! fails with a sharing violation. Since it names nobody, a held `lockfile`'s holder is taken
+//! to be the process the relaunch marker names; the decision then still requires that process
+//! alive with the marker's creation time ([`super::decision`]), so a held `lockfile` alone, or
+//! a marker alone, never reaps anything. Without a marker a held `lockfile` is a healthy
+//! instance (skip, `no_marker`).
 
 use std::path::{Path, PathBuf};
 
@@ -18,13 +27,16 @@ pub enum LockSource {
     SingletonLock(PathBuf),
     /// A pidfile holding one decimal pid.
     Pidfile(PathBuf),
+    /// A Chromium/CEF profile's `lockfile` (Windows), held open without sharing by a live
+    /// browser; it names no pid (see the module docs).
+    Lockfile(PathBuf),
 }
 
 impl LockSource {
     /// The lock's path.
     pub fn path(&self) -> &Path {
         match self {
-            LockSource::SingletonLock(p) | LockSource::Pidfile(p) => p,
+            LockSource::SingletonLock(p) | LockSource::Pidfile(p) | LockSource::Lockfile(p) => p,
         }
     }
 
@@ -38,7 +50,7 @@ impl LockSource {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let flag = match self {
-                    LockSource::SingletonLock(_) => "--lock",
+                    LockSource::SingletonLock(_) | LockSource::Lockfile(_) => "--lock",
                     LockSource::Pidfile(_) => "--pidfile",
                 };
                 let what = self.kind();
@@ -63,14 +75,31 @@ impl LockSource {
         match self {
             LockSource::SingletonLock(_) => "lock",
             LockSource::Pidfile(_) => "pidfile",
+            LockSource::Lockfile(_) => "lockfile",
         }
     }
 
     /// Reads the current holder; `Ok(None)` when the lock or pidfile does not exist or a
     /// pidfile is empty (nobody holds it: the holder released it, once [`Self::check_exists`]
-    /// saw it). Errors name the path when it exists but cannot be read or parsed.
+    /// saw it). Errors name the path when it exists but cannot be read or parsed. A
+    /// `lockfile` names no holder: see [`Self::read_presuming`].
     pub fn read(&self) -> Result<Option<LockHolder>> {
+        self.read_presuming(None)
+    }
+
+    /// [`Self::read`], where a held `lockfile` (which names nobody) is taken to be held by
+    /// `presumed` (the relaunch marker's pid): `Ok(None)` when it is not held or nothing is
+    /// presumed. The other sources name their holder and ignore `presumed`. Errors: a
+    /// `lockfile` anywhere but on Windows is [`crate::Error::Usage`] (Unix has no sharing
+    /// modes; Chromium's lock there is the `SingletonLock` symlink).
+    pub fn read_presuming(&self, presumed: Option<i32>) -> Result<Option<LockHolder>> {
         match self {
+            LockSource::Lockfile(path) => {
+                let held = self.lockfile_held(path)?;
+                Ok(presumed
+                    .filter(|_| held)
+                    .map(|pid| LockHolder { host: None, pid }))
+            }
             LockSource::SingletonLock(path) => {
                 let target = match std::fs::read_link(path) {
                     Ok(t) => t,
@@ -113,6 +142,33 @@ impl LockSource {
                 Ok(Some(LockHolder { host: None, pid }))
             }
         }
+    }
+}
+
+impl LockSource {
+    /// Whether the lock is held by a process it does not name: a held `lockfile`. Always
+    /// `false` for the sources that name their holder.
+    pub fn held_unnamed(&self) -> Result<bool> {
+        match self {
+            LockSource::Lockfile(path) => self.lockfile_held(path),
+            LockSource::SingletonLock(_) | LockSource::Pidfile(_) => Ok(false),
+        }
+    }
+
+    fn lockfile_held(&self, path: &Path) -> Result<bool> {
+        crate::platform::held_without_sharing(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Unsupported {
+                crate::Error::Usage(format!(
+                    "{}: a profile lockfile is read on Windows only (on Unix give --lock the \
+                     profile's SingletonLock)",
+                    path.display()
+                ))
+                .into()
+            } else {
+                anyhow::Error::from(e)
+                    .context(format!("cannot look at the lockfile {}", path.display()))
+            }
+        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! Reaping: clearing a wedged previous instance of the app after an update, and never a
 //! healthy one (docs/contract.md, invariant 5).
 //!
-//! The modules: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink or a
-//! pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
+//! The modules: [`holder`] reads who holds the app's lock (a `SingletonLock` symlink, a
+//! Windows profile `lockfile` or a pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
 //! gathers those facts from the system and the relaunch marker ([`crate::marker`]);
 //! [`escalate`] does the waiting and signalling through pidfds; [`stale_exe`] finds processes
 //! still running a replaced binary; [`report`] is what a run reports. [`run()`] is the entry
@@ -67,7 +67,8 @@ pub fn assess(
     marker: Option<RelaunchMarker>,
     max_marker_age: Duration,
 ) -> Result<Assessment> {
-    let holder = source.read()?;
+    let presumed = marker.as_ref().map(|m| m.identity.pid);
+    let holder = source.read_presuming(presumed)?;
     let facts = Facts {
         holder: holder.as_ref().map(holder_facts),
         marker: marker.as_ref().map(marker_facts),
@@ -75,7 +76,13 @@ pub fn assess(
         this_boot: process::boot_id(),
         max_marker_age_ms: escalate::ms(max_marker_age),
     };
-    let decision = decision::decide(&facts);
+    // A held lock that names nobody (a Windows `lockfile`) with no marker to name its holder
+    // is a healthy instance, not a free lock.
+    let decision = if holder.is_none() && presumed.is_none() && source.held_unnamed()? {
+        Decision::Skip(decision::Reason::NoMarker)
+    } else {
+        decision::decide(&facts)
+    };
     Ok(Assessment {
         source: source.clone(),
         holder,

@@ -69,13 +69,17 @@ fn usage_errors_exit_2() {
 fn every_usage_error_prints_a_hint_and_the_usage_line() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    for args in [
+    let mut cases = vec![
         // An invalid value clap rejects (clap prints no usage line for it).
         &["fetch", "--jobs", "0"][..],
         // Values voxctl rejects after parsing.
         &["fetch", "--pubkey", ""][..],
-        &["fetch", "--mirror", "file://tmp/x"][..],
-    ] {
+    ];
+    // A file URL naming a host (on Windows it names a UNC share, \\tmp\x, and is valid).
+    if cfg!(unix) {
+        cases.push(&["fetch", "--mirror", "file://tmp/x"][..]);
+    }
+    for args in cases {
         let out = support::voxctl(tmp.path())
             .args(args)
             .arg("--data-dir")
@@ -632,7 +636,9 @@ fn one_wait_grammar_for_every_command_that_meets_a_busy_slot_or_lease() {
     // leases are held (one for each lease command's waiters).
     let dir = voxctl::state::StateDir::open(Some(&state)).unwrap();
     let table = SlotTable::new(&dir).unwrap();
-    let fetch_slot = table.try_acquire("fetch-voicebox-server-cpu").unwrap();
+    let fetch_slot = table
+        .try_acquire(&format!("fetch-{}", support::restart::asset_name("cpu")))
+        .unwrap();
     let restart_slot = table.try_acquire("restart-voicebox").unwrap();
     let fetch_slot = fetch_slot.guard().expect("the fetch slot is free");
     let restart_slot = restart_slot.guard().expect("the restart slot is free");
@@ -645,6 +651,12 @@ fn one_wait_grammar_for_every_command_that_meets_a_busy_slot_or_lease() {
     };
     let (la, lr) = (hold("La"), hold("Lr"));
 
+    // A command that exits 0 at once.
+    const TRUE_COMMAND: &[&str] = if cfg!(windows) {
+        &["--", "cmd", "/c", "exit", "0"]
+    } else {
+        &["--", "true"]
+    };
     // (command, arguments before and after the wait, exit status once it got its turn)
     let commands: [(&[&str], &[&str], i32); 6] = [
         (&["fetch", "--variant", "cpu", "--source", &missing], &[], 1),
@@ -652,7 +664,7 @@ fn one_wait_grammar_for_every_command_that_meets_a_busy_slot_or_lease() {
         (&["stop"], &[], 0),
         (&["remove", "cpu"], &[], 0),
         (&["lease", "acquire", "La", "--ttl", "1m"], &[], 0),
-        (&["lease", "run", "Lr", "--ttl", "1m"], &["--", "true"], 0),
+        (&["lease", "run", "Lr", "--ttl", "1m"], TRUE_COMMAND, 0),
     ];
     let line = |before: &[&str], wait: &[&str], after: &[&str]| -> Vec<String> {
         before
@@ -862,16 +874,12 @@ fn variants_are_case_insensitive_everywhere() {
     );
     let (code, err) = run(&["remove", "CUDA"]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(
-        err.contains("voicebox-server-cuda is not installed"),
-        "{err}"
-    );
+    let cuda = support::restart::asset_name("cuda");
+    assert!(err.contains(&format!("{cuda} is not installed")), "{err}");
     let (code, err) = run(&["verify", "--installed", "CPU"]);
     assert_eq!(code, Some(3), "{err}");
-    assert!(
-        err.contains("voicebox-server-cpu is not installed"),
-        "{err}"
-    );
+    let cpu = support::restart::asset_name("cpu");
+    assert!(err.contains(&format!("{cpu} is not installed")), "{err}");
     // split records the variant as the manifest spells it.
     let file = tmp.path().join("voicebox-server-rocm");
     std::fs::write(&file, b"backend").unwrap();

@@ -9,20 +9,21 @@ use std::time::Duration;
 
 use support::fetch::{partial_bytes, whole_release, Fixture};
 use support::http::Server;
-use support::restart::{example_bin, fixture_bin, free_port};
+use support::restart::{asset_name, example_bin, fixture_bin, free_port};
 
 #[test]
 fn the_embedding_example_fetches_cancels_a_slow_fetch_and_restarts_the_backend() {
     let fx = Fixture::new();
     // The cpu release: the fixture backend itself, as the app's cpu server binary.
     let backend = std::fs::read(fixture_bin()).unwrap();
-    whole_release(&fx.rel(), "voicebox-server-cpu", &backend);
+    let (cpu, cuda_asset) = (asset_name("cpu"), asset_name("cuda"));
+    whole_release(&fx.rel(), &cpu, &backend);
     // The cuda release, served slowly: 64 KiB every 100 ms (640 KiB/s) of 8 MiB, so the
     // download is mid-way when the example cancels it after a second.
     let slow = fx.rel().join("slow");
     std::fs::create_dir_all(&slow).unwrap();
     let cuda: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
-    whole_release(&slow, "voicebox-server-cuda", &cuda);
+    whole_release(&slow, &cuda_asset, &cuda);
     let server = Server::start(&slow);
     server.set(|s| s.trickle = Some((64 << 10, Duration::from_millis(100))));
     std::fs::create_dir_all(fx.data()).unwrap();
@@ -49,13 +50,11 @@ fn the_embedding_example_fetches_cancels_a_slow_fetch_and_restarts_the_backend()
         )),
         "{stdout}"
     );
-    let installed = fx.data().join("backends/voicebox-server-cpu");
+    let backends = fx.data().join("backends");
+    let installed = backends.join(&cpu);
     assert_eq!(std::fs::read(&installed).unwrap(), backend);
     assert!(
-        stdout.contains(&format!(
-            "cpu: installed voicebox-server-cpu ({} bytes)",
-            backend.len()
-        )),
+        stdout.contains(&format!("cpu: installed {cpu} ({} bytes)", backend.len())),
         "{stdout}"
     );
 
@@ -64,12 +63,12 @@ fn the_embedding_example_fetches_cancels_a_slow_fetch_and_restarts_the_backend()
         .lines()
         .find(|l| l.starts_with("cuda: cancelled after "))
         .unwrap_or_else(|| panic!("no cancel line in {stdout}"));
-    let kept = partial_bytes(&fx.data().join("backends/.partial/voicebox-server-cuda"));
+    let kept = partial_bytes(&backends.join(".partial").join(&cuda_asset));
     assert!(
         kept > 0 && kept < cuda.len() as u64,
         "{kept} bytes kept: {line}"
     );
-    assert!(!fx.data().join("backends/voicebox-server-cuda").exists());
+    assert!(!backends.join(&cuda_asset).exists());
 
     // The restarted backend answered healthy as the cpu variant, then was stopped.
     assert!(

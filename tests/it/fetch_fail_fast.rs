@@ -204,7 +204,11 @@ fn a_release_that_is_not_there_fails_at_once_with_a_hint_naming_source_and_tag()
         .count();
     assert_eq!(manifests, 1, "{:?}", server.log());
 
-    // A file:// URL with two slashes names a host; the error says how to write the path.
+    // A file:// URL with two slashes names a host; the error says how to write the path. (On
+    // Windows such a URL names a UNC share, which is valid.)
+    if cfg!(windows) {
+        return;
+    }
     let two = format!("file:/{}", fx.rel().display());
     let (code, _, err, _) = fetch_default_retries(&fx, &two);
     assert_eq!(code, Some(2), "{err}");
@@ -278,7 +282,15 @@ fn a_connection_refused_after_the_server_answered_is_retried() {
     assert!(
         retries.iter().all(|e| {
             let error = e["error"].as_str().unwrap();
-            error.contains("Connection refused") || error.contains("Connection reset by peer")
+            // Windows: WSAECONNREFUSED and WSAECONNRESET, in the system's words.
+            [
+                "Connection refused",
+                "Connection reset by peer",
+                "(os error 10061)",
+                "(os error 10054)",
+            ]
+            .iter()
+            .any(|m| error.contains(m))
         }),
         "{retries:?}"
     );
@@ -286,7 +298,7 @@ fn a_connection_refused_after_the_server_answered_is_retried() {
     for part in ["part00", "part01"] {
         let n = retries
             .iter()
-            .filter(|e| e["part"].as_str().unwrap().ends_with(part))
+            .filter(|e| e["part"].as_str().unwrap().contains(part))
             .count();
         assert_eq!(n, 5, "{part}: {events:?}");
     }

@@ -37,6 +37,10 @@ mod verify;
 
 // Windows-only areas.
 #[cfg(windows)]
+mod lease_windows;
+#[cfg(windows)]
+mod reap_windows;
+#[cfg(windows)]
 mod restart_windows;
 
 // Unix-only areas (docs/windows-tests.md says why for each).

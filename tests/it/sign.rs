@@ -759,7 +759,9 @@ fn a_signed_archive_release_installs_and_a_replaced_archive_and_sha256_are_refus
             Entry::File("lib.so", 0o644, b"lib v1"),
         ],
     );
-    let sums = fx.rel().join(format!("{ASSET}.tar.gz.sha256"));
+    let sums = fx
+        .rel()
+        .join(format!("{}.tar.gz.sha256", voxctl::manifest::stem(ASSET)));
     key.sign(&sums, &[]);
     let srv = Server::start(&fx.rel());
     let fetch = || {
@@ -784,7 +786,10 @@ fn a_signed_archive_release_installs_and_a_replaced_archive_and_sha256_are_refus
     fetch()
         .assert()
         .code(3)
-        .stderr(predicate::str::contains(format!("{ASSET}.tar.gz.sha256")))
+        .stderr(predicate::str::contains(format!(
+            "{}.tar.gz.sha256",
+            voxctl::manifest::stem(ASSET)
+        )))
         .stderr(predicate::str::contains(&key.id));
     assert_eq!(std::fs::read(dir.join(ASSET)).unwrap(), v1);
     assert_eq!(std::fs::read(dir.join("lib.so")).unwrap(), b"lib v1");

@@ -10,7 +10,7 @@ use crate::support;
 use std::time::Duration;
 
 use support::nginx::Nginx;
-use support::restart::{alive, fixture_bin, Env};
+use support::restart::{alive, asset_name, fixture_bin, Env};
 use voxctl::backend::observe::HealthState;
 use voxctl::backend::restart::Report;
 use voxctl::variant::Variant;
@@ -41,7 +41,7 @@ fn split_serve_fetch_and_swap_a_2_1_gb_backend() {
     // Release CI: the padded cuda build, split into parts under 2 GiB.
     let build = env.tmp.path().join("build");
     std::fs::create_dir_all(&build).unwrap();
-    let big = build.join("voicebox-server-cuda");
+    let big = build.join(asset_name("cuda"));
     std::fs::copy(fixture_bin(), &big).unwrap();
     let f = std::fs::OpenOptions::new().write(true).open(&big).unwrap();
     f.set_len(PADDED_SIZE).unwrap(); // trailing zero bytes: the ELF still runs
@@ -75,7 +75,7 @@ fn split_serve_fetch_and_swap_a_2_1_gb_backend() {
             "--data-dir",
         ])
         .arg(&env.data));
-    let installed = env.data.join("backends/voicebox-server-cuda");
+    let installed = env.data.join("backends").join(asset_name("cuda"));
     assert_eq!(std::fs::metadata(&installed).unwrap().len(), PADDED_SIZE);
     drop(nginx);
 

@@ -24,6 +24,9 @@
  * the process group reaches the child, whose exit ends the bootloader's wait; the bootloader
  * then exits with the child's status.
  *
+ * `--hold-lockfile PATH` instead holds PATH open without sharing until terminated, as a
+ * Chromium/CEF browser holds its profile's `lockfile` (the reap tests' wedged instance).
+ *
  * Test support only, never shipped. Built by scripts/windows-test.sh:
  *   x86_64-w64-mingw32-gcc -O2 -o fixture_bootloader.exe fixture_bootloader.c -lws2_32
  */
@@ -249,9 +252,29 @@ static int bootloader_main(void)
     return (int)status;
 }
 
+/*
+ * `--hold-lockfile PATH`: what a Chromium/CEF browser does with its profile's `lockfile` on
+ * Windows: open it without sharing (any other open then fails with a sharing violation) and
+ * keep it open, here until terminated. The wedged instance of the Windows reap tests.
+ */
+static int hold_lockfile(const char *path)
+{
+    HANDLE h = CreateFileA(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_ALWAYS,
+                           FILE_ATTRIBUTE_NORMAL, NULL);
+    if (h == INVALID_HANDLE_VALUE) {
+        fprintf(stderr, "cannot open %s: error %lu\n", path, GetLastError());
+        return 1;
+    }
+    for (;;)
+        Sleep(INFINITE);
+}
+
 int main(int argc, char **argv)
 {
     read_config();
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--hold-lockfile"))
+            return hold_lockfile(argv[i + 1]);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--version")) {
             Sleep(version_delay_ms);

@@ -50,7 +50,7 @@ fn lease_record_times_past_9999_are_a_corrupt_record() {
         let state = tmp.path().join("state");
         let out = vox(&state, &["lease", "acquire", "x", "--ttl", "60s"]);
         assert_eq!(out.status.code(), Some(0), "{out:?}");
-        let record = state.join("leases/x.json");
+        let record = state.join("leases").join("x.json");
         poison(&record, key, value.into());
         let named = format!("corrupt lease record {}", record.display());
         for args in [

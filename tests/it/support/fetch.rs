@@ -99,15 +99,21 @@ fn sh(dir: &Path, script: &str) {
 }
 
 /// Writes a voicebox v1 release the way its release script does: GNU `split -d -a 2`,
-/// `ls S.part* > S.manifest`, `sha256sum A > S.sha256`; the whole file is removed.
+/// `ls S.part* > S.manifest`, `sha256sum A > S.sha256`; the whole file is removed. `S` is the
+/// asset's stem, and the parts of an `.exe` asset keep the suffix (`S.part00.exe`), as
+/// voxctl names them.
 pub fn v1_release(dir: &Path, asset: &str, bytes: &[u8], chunk: usize) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(asset), bytes).unwrap();
+    let stem = manifest::stem(asset);
+    let suffix = manifest::part_suffix(asset);
+    let list = manifest::text_manifest_name(asset);
+    let sums = manifest::sha256_name(asset);
     sh(
         dir,
         &format!(
-            "split -d -a 2 -b {chunk} {asset} {asset}.part && ls {asset}.part* > {asset}.manifest \
-             && sha256sum {asset} > {asset}.sha256 && rm {asset}"
+            "split -d -a 2 -b {chunk} --additional-suffix='{suffix}' {asset} {stem}.part && \
+             ls {stem}.part* > {list} && sha256sum {asset} > {sums} && rm {asset}"
         ),
     );
 }
@@ -148,8 +154,10 @@ pub enum Entry<'a> {
     PaxHeader(usize),
 }
 
-/// Writes a layout-4 release: `S.tar.gz` with `entries` and `S.tar.gz.sha256`.
-pub fn archive_release(dir: &Path, stem: &str, entries: &[Entry]) -> Vec<u8> {
+/// Writes a layout-4 release: `S.tar.gz` with `entries` and `S.tar.gz.sha256`, where `S` is
+/// the stem of `asset` (without `.exe`).
+pub fn archive_release(dir: &Path, asset: &str, entries: &[Entry]) -> Vec<u8> {
+    let stem = manifest::stem(asset);
     std::fs::create_dir_all(dir).unwrap();
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let mut tar = tar::Builder::new(gz);
@@ -272,7 +280,7 @@ impl Fixture {
 
     /// The partial-data dir of the asset.
     pub fn partial(&self) -> PathBuf {
-        self.data().join("backends/.partial").join(ASSET)
+        self.data().join("backends").join(".partial").join(ASSET)
     }
 
     /// Arguments for `voxctl fetch --variant cuda` from `source` into the data dir, with

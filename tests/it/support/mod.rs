@@ -13,6 +13,16 @@ pub fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("voxctl")
 }
 
+/// The system's text for OS error `code` as voxctl prints it (without Rust's
+/// ` (os error N)`): `os_text(2)` is "No such file or directory" on Linux, "File not found." under
+/// Wine.
+pub fn os_text(code: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(code).to_string();
+    text.strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&text)
+        .to_string()
+}
+
 /// A `voxctl` command with its own state dir and no inherited `VOXCTL_*` settings.
 pub fn voxctl(state_dir: &Path) -> assert_cmd::Command {
     assert_cmd::Command::from_std(voxctl_std(state_dir))
