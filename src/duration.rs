@@ -46,11 +46,15 @@ pub fn parse(text: &str) -> Result<Duration, Error> {
     };
     let d = match parse_seconds(t) {
         Some(d) => d.ok_or_else(too_long)?,
-        None => humantime::parse_duration(t).map_err(|e| {
-            Error::Usage(format!(
-                "invalid duration {text:?}: {e} (examples: 10 (seconds), 500ms, 30s, 5m)"
-            ))
-        })?,
+        None => match parse_terms(t) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Err(too_long()),
+            Err(e) => {
+                return Err(Error::Usage(format!(
+                    "invalid duration {text:?}: {e} (examples: 10 (seconds), 500ms, 30s, 5m)"
+                )))
+            }
+        },
     };
     if d > MAX {
         return Err(too_long());
@@ -70,6 +74,46 @@ pub fn parse_positive(text: &str) -> Result<Duration, Error> {
         ))),
         d => Ok(d),
     }
+}
+
+/// humantime syntax, one term (`NUMBER[.FRACTION] UNIT`) at a time: `Ok(None)` as soon as the
+/// sum passes [`MAX`], humantime's error for the first term it refuses.
+///
+/// Handing humantime the whole text is not safe: humantime 2.4 sums the terms in a `Duration`
+/// and carries a whole second of nanoseconds with `Duration::new`, which panics when the
+/// seconds are already `u64::MAX` (`18446744073709551615s 0.5s 0.5s`). A single term starts
+/// from zero and never carries, and summing here stops long before `u64::MAX`.
+///
+/// A term ends where a digit follows its unit's letters (whitespace between them allowed), as
+/// in humantime's grammar; anything else stays inside the term, so humantime sees and refuses
+/// it there. Its error is taken from the text up to the end of that term, so its offsets count
+/// from the start of the text, and every term before it summed to at most [`MAX`].
+fn parse_terms(t: &str) -> Result<Option<Duration>, humantime::DurationError> {
+    let mut total = Duration::ZERO;
+    let mut start = 0;
+    let mut after_unit = false;
+    let ends = t
+        .char_indices()
+        .filter_map(|(i, c)| {
+            let boundary = after_unit && c.is_ascii_digit();
+            if c.is_ascii_alphabetic() || c == 'µ' {
+                after_unit = true;
+            } else if !c.is_whitespace() {
+                after_unit = false;
+            }
+            boundary.then_some(i)
+        })
+        .chain([t.len()]);
+    for end in ends {
+        let term = humantime::parse_duration(&t[start..end])
+            .map_err(|_| humantime::parse_duration(&t[..end]).unwrap_err())?;
+        total = match total.checked_add(term) {
+            Some(sum) if sum <= MAX => sum,
+            _ => return Ok(None),
+        };
+        start = end;
+    }
+    Ok(Some(total))
 }
 
 /// A bare `DIGITS[.DIGITS]` or `.DIGITS` as seconds: `None` if `t` has another shape,
@@ -115,6 +159,12 @@ mod tests {
             ("5m", Duration::from_secs(300)),
             ("1h 30m", Duration::from_secs(5400)),
             ("3155760000", MAX),
+            ("1h30m", Duration::from_secs(5400)),
+            ("2h 37min 0.5s", Duration::from_millis(9_420_500)),
+            (" 1 h  30 m ", Duration::from_secs(5400)),
+            ("1.5h", Duration::from_secs(5400)),
+            ("100y", MAX),
+            ("99y 365.25d", MAX),
         ];
         for (text, want) in ok {
             assert_eq!(parse(text).unwrap(), want, "{text:?}");
@@ -133,10 +183,55 @@ mod tests {
             "3155760001",
             "101y",
             "10 s x",
+            // humantime 2.4 alone panics on these: seconds at u64::MAX, then a carry.
+            "18446744073709551615s 0.5s 0.5s",
+            "00018446744073709551615sec0.1s000.9sec2.1sec",
         ] {
             let err = parse(bad).unwrap_err();
             assert!(matches!(err, Error::Usage(_)), "{bad:?}");
             assert!(err.to_string().contains(&format!("{bad:?}")), "{bad:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod term_tests {
+    use super::*;
+
+    /// Term by term, the errors are humantime's own for the whole text, offsets included.
+    #[test]
+    fn a_refused_term_gets_humantimes_error_for_the_whole_text() {
+        for bad in [
+            "1h 30x",
+            "1h 30m 5",
+            "1h 30m 5 s x",
+            "1h30m.5s",
+            "5s -1s",
+            "1h 18446744073709551616s",
+            "2m 3m 4",
+            "1µs 2xs",
+        ] {
+            let want = humantime::parse_duration(bad).unwrap_err().to_string();
+            let got = parse(bad).unwrap_err().to_string();
+            assert!(got.contains(&want), "{bad:?}: {got} (humantime: {want})");
+        }
+    }
+
+    #[test]
+    fn terms_sum_to_humantimes_duration() {
+        for good in [
+            "1h30m",
+            "1h 30m",
+            "2h 37min 0.5s",
+            "1µs 2ns",
+            "1y 1M 1w 1d",
+            "0s 0ms",
+        ] {
+            assert_eq!(
+                parse(good).unwrap(),
+                humantime::parse_duration(good).unwrap(),
+                "{good:?}"
+            );
         }
     }
 }
