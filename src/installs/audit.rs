@@ -219,3 +219,114 @@ pub fn describe_failures(checks: &[Check]) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(path: &Path, size: u64) -> Job {
+        Job {
+            raw_name: None,
+            name: "x".into(),
+            path: path.to_path_buf(),
+            sha256: crate::checksum::Sha256([0; 32]),
+            size: Some(size),
+        }
+    }
+
+    /// A path whose parent is a regular file: stat fails with ENOTDIR (Windows: the path is
+    /// not found), which must not read as MISSING on Unix.
+    fn under_a_file(dir: &Path) -> PathBuf {
+        std::fs::write(dir.join("plain"), b"x").unwrap();
+        dir.join("plain").join("child")
+    }
+
+    #[test]
+    fn quick_size_check_tells_missing_from_wrong_type_and_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(check_size(&job(&file, 5)).status, Status::Ok);
+        let short = check_size(&job(&file, 6));
+        assert_eq!(short.status, Status::Failed);
+        assert_eq!(short.detail.as_deref(), Some("size is 5 bytes, expected 6"));
+        assert_eq!(
+            check_size(&job(&dir.path().join("gone"), 5)).status,
+            Status::Missing
+        );
+        // A directory of exactly the recorded size is still not the file.
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let len = std::fs::metadata(&sub).unwrap().len();
+        let c = check_size(&job(&sub, len));
+        assert_eq!(c.status, Status::Failed);
+        assert_eq!(c.detail.as_deref(), Some("not a regular file"));
+        #[cfg(unix)]
+        {
+            let c = check_size(&job(&under_a_file(dir.path()), 1));
+            assert_eq!(c.status, Status::Failed);
+            assert!(c.detail.unwrap().starts_with("cannot stat: "));
+        }
+    }
+
+    #[test]
+    fn legacy_executable_check_tells_missing_from_not_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("server");
+        std::fs::write(&exe, b"#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let set = |mode| {
+                std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(mode)).unwrap()
+            };
+            for (mode, want) in [
+                (0o644, Status::Failed),
+                (0o654, Status::Failed),
+                (0o744, Status::Present),
+                (0o700, Status::Present),
+            ] {
+                set(mode);
+                assert_eq!(check_executable("s", &exe).status, want, "{mode:o}");
+            }
+            let c = check_executable("s", &under_a_file(dir.path()));
+            assert_eq!(c.status, Status::Failed);
+            assert!(c.detail.unwrap().starts_with("cannot stat: "));
+        }
+        let c = check_executable("s", &exe);
+        assert_eq!(c.status, Status::Present);
+        assert_eq!(c.size, Some(10));
+        assert_eq!(
+            check_executable("s", &dir.path().join("gone")).status,
+            Status::Missing
+        );
+        let c = check_executable("s", dir.path());
+        assert_eq!(c.status, Status::Failed);
+        assert_eq!(c.detail.as_deref(), Some("not an executable file"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_check_tells_missing_from_replaced_and_retargeted() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("lib.so");
+        std::os::unix::fs::symlink("lib.so.1", &link).unwrap();
+        let want = Path::new("lib.so.1");
+        assert_eq!(check_link("l", &link, want).status, Status::Ok);
+        let c = check_link("l", &link, Path::new("lib.so.2"));
+        assert_eq!(c.status, Status::Failed);
+        assert_eq!(
+            c.detail.as_deref(),
+            Some("symlink to lib.so.1, expected lib.so.2")
+        );
+        assert_eq!(
+            check_link("l", &dir.path().join("gone"), want).status,
+            Status::Missing
+        );
+        std::fs::remove_file(&link).unwrap();
+        std::fs::write(&link, b"x").unwrap();
+        let c = check_link("l", &link, want);
+        assert_eq!(c.status, Status::Failed);
+        assert!(c.detail.unwrap().starts_with("not the recorded symlink: "));
+    }
+}

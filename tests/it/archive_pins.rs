@@ -150,3 +150,26 @@ fn a_repair_refuses_an_archive_whose_copy_disagrees_with_the_install_record() {
         "the extraction directory is removed"
     );
 }
+
+/// A recorded symlink that is gone is `MISSING`; one replaced by a regular file is `FAILED`,
+/// "not the recorded symlink" (read_link's error), never missing.
+#[test]
+fn a_recorded_symlink_removed_is_missing_and_one_replaced_by_a_file_is_not_the_symlink() {
+    let fx = Fixture::new();
+    archive(&fx);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&srv.url()).assert().success();
+    let link = fx.data().join("backends/cuda/lib/libc10.so.2");
+    std::fs::remove_file(&link).unwrap();
+    verify_installed(&fx, &["cuda"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("cuda/lib/libc10.so.2: MISSING"));
+
+    std::fs::write(&link, b"a regular file where the symlink was").unwrap();
+    verify_installed(&fx, &["cuda"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("cuda/lib/libc10.so.2: FAILED"))
+        .stderr(predicate::str::contains("not the recorded symlink"));
+}
