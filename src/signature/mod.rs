@@ -768,3 +768,193 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod keyring_tests {
+    //! The keyring's bookkeeping and the size limits, with the limits written out as README
+    //! states them rather than read from the constants.
+
+    use super::*;
+
+    const SIXTEEN_MIB: usize = 16 * 1024 * 1024;
+    const ONE_MIB: usize = 1024 * 1024;
+
+    fn encode(bin: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bin)
+    }
+
+    #[test]
+    fn key_ids_show_as_minisign_shows_them() {
+        let id = KeyId([0x92, 0x35, 0xA5, 0xB7, 0xDA, 0xAB, 0xDC, 0xE1]);
+        assert_eq!(id.to_string(), "E1DCABDAB7A53592");
+        assert_eq!(format!("{id:?}"), "KeyId(E1DCABDAB7A53592)");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"E1DCABDAB7A53592\"");
+    }
+
+    #[test]
+    fn a_key_added_twice_is_kept_once_and_another_key_under_its_id_beside_it() {
+        let mut keys = Keyring::new();
+        assert!(keys.is_empty());
+        assert_eq!(keys.ids(), "");
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let line = kp.pk.to_base64();
+        let id = keys.add_text(&line, "a").unwrap();
+        assert_eq!(keys.add_text(&format!("  {line}\n"), "b").unwrap(), id);
+        assert!(!keys.is_empty());
+        assert_eq!(keys.keys().len(), 1, "the same key twice");
+        assert_eq!(keys.keys()[0].origin, "a");
+        assert_eq!(keys.ids(), id.to_string());
+        // The same key id over other key bytes is another key (a collision or a forgery):
+        // kept, so that neither hides the other.
+        let other = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let mut bin = b64(&line).unwrap();
+        bin[10..].copy_from_slice(&b64(&other.pk.to_base64()).unwrap()[10..]);
+        assert_eq!(keys.add_text(&encode(&bin), "c").unwrap(), id);
+        assert_eq!(keys.keys().len(), 2);
+        assert_eq!(keys.ids(), format!("{id}, {id}"));
+        let third = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        keys.add_text(&third.pk.to_base64(), "d").unwrap();
+        assert_eq!(keys.keys().len(), 3);
+    }
+
+    #[test]
+    fn a_key_line_is_exactly_ed_an_id_and_32_key_bytes() {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let bin = b64(&kp.pk.to_base64()).unwrap();
+        assert_eq!(bin.len(), 42);
+        assert!(key_line(&encode(&bin)).is_some());
+        let mut other_alg = bin.clone();
+        other_alg[..2].copy_from_slice(b"ED");
+        assert!(key_line(&encode(&other_alg)).is_none(), "not Ed");
+        for len in [2, 10, 41, 43] {
+            let mut b = bin.clone();
+            b.resize(len, 7);
+            assert!(key_line(&encode(&b)).is_none(), "{len} bytes");
+        }
+        let mut keys = Keyring::new();
+        let err = keys.add_text("RWQ=", "--pubkey").unwrap_err();
+        assert!(
+            err.to_string().contains("not a minisign public key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_tauri_config_gives_v2s_key_before_v1s() {
+        let v2 = r#"{"plugins":{"updater":{"pubkey":"two"}},"tauri":{"updater":{"pubkey":"one"}}}"#;
+        assert_eq!(tauri_conf_pubkey(v2, "c").unwrap(), "two");
+        let v1 = r#"{"tauri":{"updater":{"pubkey":"one"}}}"#;
+        assert_eq!(tauri_conf_pubkey(v1, "c").unwrap(), "one");
+        for bad in ["{}", r#"{"plugins":{"updater":{"pubkey":1}}}"#, "not json"] {
+            let err = tauri_conf_pubkey(bad, "c").unwrap_err();
+            assert!(matches!(err, Error::Usage(_)), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn key_and_signature_files_are_read_up_to_exactly_one_mib() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        std::fs::write(&path, "x".repeat(ONE_MIB)).unwrap();
+        assert_eq!(read_text(&path, "public key file").unwrap().len(), ONE_MIB);
+        std::fs::write(&path, "x".repeat(ONE_MIB + 1)).unwrap();
+        let err = read_text(&path, "public key file").unwrap_err();
+        assert!(
+            err.to_string().contains("larger than 1048576 bytes"),
+            "{err}"
+        );
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        assert!(read_text(&path, "public key file").is_err());
+    }
+
+    /// A FIFO where a key is expected is the user's mistake (usage, exit 2); where a
+    /// release's signature is expected, the release's fault (integrity, exit 3).
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_a_usage_error_as_a_key_and_an_integrity_error_as_a_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("p");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let kind = |what| {
+            let err = read_text(&fifo, what).unwrap_err();
+            match err.downcast_ref::<Error>() {
+                Some(Error::Usage(_)) => "usage",
+                Some(Error::Integrity(_)) => "integrity",
+                _ => panic!("{what}: {err:#}"),
+            }
+        };
+        assert_eq!(kind("public key file"), "usage");
+        assert_eq!(kind("signature file"), "integrity");
+    }
+
+    /// Signs `data` in a legacy (`Ed`) signature with the real minisign CLI (`-l`).
+    fn legacy_signed(data: &[u8]) -> (Keyring, SignatureFile) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("setsid")
+                .arg("minisign")
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .expect("the minisign CLI (apt-get install minisign) runs");
+            assert!(out.status.success(), "minisign {args:?}: {out:?}");
+        };
+        run(&["-G", "-f", "-W", "-p", &d("k.pub"), "-s", &d("k.key")]);
+        std::fs::write(d("f"), data).unwrap();
+        run(&["-S", "-l", "-W", "-s", &d("k.key"), "-m", &d("f")]);
+        let mut keys = Keyring::new();
+        keys.add_file(Path::new(&d("k.pub"))).unwrap();
+        let sig = keys
+            .decode_signature(&std::fs::read(d("f.minisig")).unwrap(), "f.minisig")
+            .unwrap();
+        assert!(!sig.prehashed, "minisign -l signs legacy");
+        (keys, sig)
+    }
+
+    fn is_too_large(r: Result<impl fmt::Debug>) -> bool {
+        match r {
+            Ok(v) => panic!("accepted: {v:?}"),
+            Err(e) => e
+                .to_string()
+                .contains("accepted only for files up to 16777216 bytes"),
+        }
+    }
+
+    #[test]
+    fn a_legacy_signature_covers_exactly_16_mib_in_memory_and_streamed() {
+        let data: Vec<u8> = (0..SIXTEEN_MIB).map(|i| (i * 131 % 251) as u8).collect();
+        let (keys, sig) = legacy_signed(&data);
+        let max = SIXTEEN_MIB as u64;
+        assert!(keys.precheck(&sig, "f", max).is_ok());
+        assert!(is_too_large(keys.precheck(&sig, "f", max + 1)));
+        assert!(keys.verify_bytes(&data, "f", &sig).is_ok());
+        let feed_all = |sink: &mut dyn FnMut(&[u8])| {
+            data.chunks(1 << 20).for_each(&mut *sink);
+            Ok(())
+        };
+        assert!(keys.verify_stream(&sig, "f", max, feed_all).is_ok());
+        // Refused by the size given, before any byte is read.
+        assert!(is_too_large(keys.verify_stream(
+            &sig,
+            "f",
+            max + 1,
+            |_| panic!("fed")
+        )));
+        let mut longer = data.clone();
+        longer.push(0);
+        assert!(is_too_large(keys.verify_bytes(&longer, "f", &sig)));
+        // A stream longer than the size it was announced with is caught by what it held.
+        let feed_longer = |sink: &mut dyn FnMut(&[u8])| {
+            sink(&data);
+            sink(&[0, 0]);
+            Ok(())
+        };
+        assert!(is_too_large(keys.verify_stream(
+            &sig,
+            "f",
+            max,
+            feed_longer
+        )));
+    }
+}
