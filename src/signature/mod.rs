@@ -957,4 +957,67 @@ mod keyring_tests {
             feed_longer
         )));
     }
+
+    /// The prehashed check refuses a signature that is not prehashed, or a key whose id is
+    /// not the one the signature names, even when that key's bytes are the signer's.
+    #[test]
+    fn a_prehashed_check_needs_a_prehashed_signature_and_the_named_key_id() {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let data = b"release".to_vec();
+        let text = minisign::sign(Some(&kp.pk), &kp.sk, &data[..], None, None)
+            .unwrap()
+            .into_string();
+        let mut keys = Keyring::new();
+        keys.add_text(&kp.pk.to_base64(), "k").unwrap();
+        let sig = keys.decode_signature(text.as_bytes(), "f.minisig").unwrap();
+        assert!(sig.prehashed);
+        let digest = blake2b_simd::blake2b(&data);
+        assert!(sig
+            .verify_prehashed(&keys.keys()[0], digest.as_bytes())
+            .is_ok());
+        // The signer's key bytes under another key id.
+        let mut bin = b64(&kp.pk.to_base64()).unwrap();
+        bin[2] ^= 1;
+        let mut renamed = Keyring::new();
+        renamed.add_text(&encode(&bin), "renamed").unwrap();
+        assert!(sig
+            .verify_prehashed(&renamed.keys()[0], digest.as_bytes())
+            .is_err());
+        // A legacy signature is not checked as a prehashed one, whatever the digest given.
+        let mut legacy = sig.clone();
+        legacy.prehashed = false;
+        assert!(legacy
+            .verify_prehashed(&keys.keys()[0], digest.as_bytes())
+            .is_err());
+    }
+
+    /// Debug output names the signature and its key, for embedders' logs.
+    #[test]
+    fn a_signature_file_debugs_as_its_origin_and_key_id() {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let text = minisign::sign(Some(&kp.pk), &kp.sk, &b"x"[..], None, None)
+            .unwrap()
+            .into_string();
+        let sig = SignatureFile::decode(text.as_bytes(), "f.minisig").unwrap();
+        let shown = format!("{sig:?}");
+        assert!(shown.starts_with("SignatureFile {"), "{shown}");
+        assert!(shown.contains("\"f.minisig\""), "{shown}");
+        assert!(shown.contains(&sig.key_id.to_string()), "{shown}");
+    }
+
+    /// A signature file name that cannot exist (over the file system's name limit) is an
+    /// error about that file, not "not signed".
+    #[cfg(unix)]
+    #[test]
+    fn a_signature_name_too_long_to_look_up_is_named_in_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a".repeat(250));
+        std::fs::write(&file, b"x").unwrap();
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let mut keys = Keyring::new();
+        keys.add_text(&kp.pk.to_base64(), "k").unwrap();
+        let err = format!("{:#}", verify_beside(&keys, &file).unwrap_err());
+        assert!(err.contains(".minisig"), "{err}");
+        assert!(!err.contains("not signed"), "{err}");
+    }
 }

@@ -222,3 +222,26 @@ pub fn sign_file(key: &SecretKey, file: &Path, tauri_sig: bool) -> Result<Signed
         trusted_comment: trusted,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A secret key's Debug output is its id and file, never key material: it may end up in
+    /// a log.
+    #[test]
+    fn a_secret_key_debugs_as_its_id_and_file_only() {
+        let kp = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let text = kp.sk.to_box(None).unwrap().to_string();
+        let key = load(&text, Path::new("/keys/release.key"), None).unwrap();
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("SecretKey({}, /keys/release.key)", key.id));
+        assert_eq!(
+            key.id.to_string(),
+            crate::signature::key_line(&kp.pk.to_base64())
+                .unwrap()
+                .1
+                .to_string()
+        );
+    }
+}
