@@ -244,4 +244,60 @@ mod tests {
                 .to_string()
         );
     }
+
+    /// A secret key file whose key line is too short, too long or of another algorithm is a
+    /// usage error naming the file, never a panic on a short slice.
+    #[test]
+    fn a_malformed_secret_key_line_is_refused_not_sliced() {
+        let text = |bin: &[u8]| {
+            format!(
+                "untrusted comment: k\n{}\n",
+                base64::engine::general_purpose::STANDARD.encode(bin)
+            )
+        };
+        let path = Path::new("k.key");
+        let mut bad: Vec<Vec<u8>> = vec![b"Ed".to_vec(), b"Ed\0\0".to_vec()];
+        // Unencrypted, a zero tail where minisign 0.11 leaves the checksum zero, but not the
+        // 158 bytes such a key has: not mended, refused.
+        for len in [54, 130, 157, 159] {
+            let mut b = vec![0u8; len];
+            b[..2].copy_from_slice(b"Ed");
+            bad.push(b);
+        }
+        let mut other = vec![0u8; 158];
+        other[..2].copy_from_slice(b"XX");
+        bad.push(other);
+        for bin in bad {
+            let t = text(&bin);
+            let refused = |r: Result<()>| {
+                let err = r.unwrap_err();
+                assert!(
+                    matches!(err.downcast_ref::<Error>(), Some(Error::Usage(m)) if m.starts_with("k.key: ")),
+                    "{} bytes: {err:#}",
+                    bin.len()
+                );
+            };
+            if bin.len() < 54 || &bin[..2] != b"Ed" {
+                refused(needs_password(&t, path).map(|_| ()));
+            }
+            refused(load(&t, path, None).map(|_| ()));
+        }
+    }
+
+    /// An encrypted key loads with its password (its checksum is left alone: it is
+    /// encrypted with the key), and not without.
+    #[test]
+    fn an_encrypted_key_loads_with_its_password_only() {
+        let kp = minisign::KeyPair::generate_encrypted_keypair(Some("pw".into())).unwrap();
+        let text = kp.sk.to_box(None).unwrap().to_string();
+        let path = Path::new("k.key");
+        assert!(needs_password(&text, path).unwrap());
+        assert!(load(&text, path, Some("pw")).is_ok());
+        assert!(load(&text, path, Some("other")).is_err());
+        assert!(load(&text, path, None).is_err());
+        let plain = minisign::KeyPair::generate_unencrypted_keypair().unwrap();
+        let text = plain.sk.to_box(None).unwrap().to_string();
+        assert!(!needs_password(&text, path).unwrap());
+        assert!(load(&text, path, None).is_ok());
+    }
 }
