@@ -550,4 +550,58 @@ mod tests {
         );
         assert_eq!(requests(&[r(8, 12), r(20, 30)], &plan), 3);
     }
+
+    #[test]
+    fn a_planner_decides_whole_chunks_up_to_the_offset_and_emits_what_cannot_grow() {
+        let k = 1u32 << 10;
+        let gap = MERGE_GAP as u32;
+        let end = |idx: &Table, n: usize| (0..n).map(|i| u64::from(idx.chunk_len(i))).sum::<u64>();
+        // Chunk 1 (on disk) is exactly the merge gap: chunk 2 may still join chunk 0's range.
+        let joinable = index(&[4 * k, gap, 4 * k]);
+        let mut planner = Planner::default();
+        let mut out = Vec::new();
+        assert_eq!(planner.next(), 0);
+        planner.advance(&joinable, end(&joinable, 1) - 1, |_| false, &mut |r| {
+            out.push(r)
+        });
+        assert_eq!(planner.next(), 0, "chunk 0 ends past the offset");
+        planner.advance(&joinable, end(&joinable, 1), |_| false, &mut |r| {
+            out.push(r)
+        });
+        assert_eq!(planner.next(), 1, "chunk 0 ends at the offset");
+        planner.advance(&joinable, end(&joinable, 2), |i| i == 1, &mut |r| {
+            out.push(r)
+        });
+        assert_eq!(planner.next(), 2);
+        assert!(
+            out.is_empty(),
+            "emitted a range chunk 2 could join: {out:?}"
+        );
+        planner.advance(&joinable, u64::MAX, |_| false, &mut |r| out.push(r));
+        planner.finish(&mut |r| out.push(r));
+        assert_eq!(out, plan(&joinable, |i| i == 1));
+        assert_eq!((out.len(), out[0].first, out[0].end), (1, 0, 3));
+        // One byte more of gap: chunk 0's range is complete as soon as chunk 1 is decided.
+        let apart = index(&[4 * k, gap + 1, 4 * k]);
+        let mut planner = Planner::default();
+        let mut out = Vec::new();
+        planner.advance(&apart, end(&apart, 2), |i| i == 1, &mut |r| out.push(r));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(
+            (out[0].first, out[0].end, out[0].stop),
+            (0, 1, u64::from(4 * k))
+        );
+        assert!(!out[0].is_empty());
+        planner.advance(&apart, u64::MAX, |i| i == 1, &mut |r| out.push(r));
+        planner.finish(&mut |r| out.push(r));
+        assert_eq!(out, plan(&apart, |i| i == 1));
+        let empty = Range {
+            first: 3,
+            end: 3,
+            start: 7,
+            stop: 7,
+        };
+        assert!(empty.is_empty());
+        assert_eq!(empty.len(), 0);
+    }
 }
