@@ -449,4 +449,28 @@ mod tests {
         let (handed, late, _) = speculate(&data(20 * MIB, 3), &old);
         assert!(handed.is_empty() && late == 0, "{handed:?}");
     }
+
+    #[test]
+    fn wanted_counts_each_chunk_once_however_often_it_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, data(3 * MIB, 5)).unwrap();
+        let index = Table::from(&Index::of_file(&path, Params::DEFAULT, &Cancel::new()).unwrap());
+        let n = index.len();
+        assert!(n >= 3, "{n} chunks");
+        let mut wanted = Wanted::new(&index, |id| id == 0);
+        assert!(wanted.is_taken(0) && !wanted.is_taken(1));
+        assert_eq!(wanted.left, n - 1);
+        wanted.take(1);
+        wanted.take(1);
+        assert_eq!(wanted.left, n - 2, "a chunk taken twice counts once");
+        wanted.hand(2);
+        assert!(wanted.is_taken(2) && bit(&wanted.handed, 2) && !bit(&wanted.handed, 1));
+        for id in 0..n {
+            assert!(!wanted.is_empty(), "chunk {id} still wanted");
+            wanted.take(id);
+        }
+        assert!(wanted.is_empty());
+        assert!(Wanted::new(&index, |_| true).is_empty());
+    }
 }
