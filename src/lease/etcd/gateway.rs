@@ -570,4 +570,29 @@ mod tests {
         assert_eq!(empty.ttl, 0);
         assert_eq!(b64(b"a/held/L"), "YS9oZWxkL0w=");
     }
+
+    /// gRPC codes as the gateway reports them: which are worth another endpoint, which mean
+    /// the auth token expired, and which end the call (with the status named).
+    #[test]
+    fn grpc_codes_classify_as_transient_auth_expired_or_fatal() {
+        let base = reqwest::Url::parse("http://127.0.0.1:2379").unwrap();
+        let kind = |code, message: &str| match classify(&base, "/v3/kv/txn", code, message.into()) {
+            Failure::Transient(m) => {
+                assert_eq!(m, message);
+                "transient".to_string()
+            }
+            Failure::AuthExpired => "auth".to_string(),
+            Failure::Fatal(e) => format!("fatal: {e:#}"),
+            Failure::Connect(_) => "connect".to_string(),
+        };
+        for code in [1, 2, 4, 10, 13, 14] {
+            assert_eq!(kind(code, "leader changed"), "transient", "code {code}");
+        }
+        assert_eq!(kind(16, "etcdserver: invalid auth token"), "auth");
+        for (code, message) in [(16, "etcdserver: user name is empty"), (3, "bad"), (9, "x")] {
+            let got = kind(code, message);
+            assert!(got.starts_with("fatal: "), "code {code}: {got}");
+            assert!(got.contains(message), "code {code}: {got}");
+        }
+    }
 }
