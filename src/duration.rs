@@ -105,8 +105,13 @@ fn parse_terms(t: &str) -> Result<Option<Duration>, humantime::DurationError> {
         })
         .chain([t.len()]);
     for end in ends {
-        let term = humantime::parse_duration(&t[start..end])
-            .map_err(|_| humantime::parse_duration(&t[..end]).unwrap_err())?;
+        // humantime takes a lone "0" without a unit, as a whole text only: here it is the
+        // last term of a longer one ("1h 0"), which humantime refuses.
+        let term = match &t[start..end] {
+            "0" => None,
+            piece => humantime::parse_duration(piece).ok(),
+        };
+        let term = term.ok_or_else(|| humantime::parse_duration(&t[..end]).unwrap_err())?;
         total = match total.checked_add(term) {
             Some(sum) if sum <= MAX => sum,
             _ => return Ok(None),
@@ -210,6 +215,7 @@ mod term_tests {
             "1h 18446744073709551616s",
             "2m 3m 4",
             "1µs 2xs",
+            "1h 0",
         ] {
             let want = humantime::parse_duration(bad).unwrap_err().to_string();
             let got = parse(bad).unwrap_err().to_string();

@@ -725,7 +725,7 @@ mod tests {
     }
 
     /// Runs `minisign ARGS` detached from any terminal (so it never prompts).
-    fn minisign_cli(args: &[&str]) {
+    pub(super) fn minisign_cli(args: &[&str]) {
         let out = Command::new("setsid")
             .arg("minisign")
             .args(args)
@@ -891,15 +891,7 @@ mod keyring_tests {
     fn legacy_signed(data: &[u8]) -> (Keyring, SignatureFile) {
         let dir = tempfile::tempdir().unwrap();
         let d = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("setsid")
-                .arg("minisign")
-                .args(args)
-                .stdin(std::process::Stdio::null())
-                .output()
-                .expect("the minisign CLI (apt-get install minisign) runs");
-            assert!(out.status.success(), "minisign {args:?}: {out:?}");
-        };
+        let run = super::tests::minisign_cli;
         run(&["-G", "-f", "-W", "-p", &d("k.pub"), "-s", &d("k.key")]);
         std::fs::write(d("f"), data).unwrap();
         run(&["-S", "-l", "-W", "-s", &d("k.key"), "-m", &d("f")]);
