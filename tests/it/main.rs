@@ -47,6 +47,8 @@ mod restart_windows;
 #[cfg(unix)]
 mod archive_pins;
 #[cfg(unix)]
+mod crate_boundary;
+#[cfg(unix)]
 mod delta_large;
 #[cfg(unix)]
 mod doctor_pins;

@@ -29,7 +29,7 @@
 //! - `--wait`: a watch on `held` wakes waiters when it is deleted (release or expiry).
 //! - status/list: read both keys; time left is the etcd lease's `timetolive`.
 //!
-//! Test checkpoints ([`crate::testhook`], debug builds only), each between the read a
+//! Test checkpoints (`crate::testhook`, with the `testhook` feature only), each between the read a
 //! transaction is derived from and that transaction, where a concurrent expiry or takeover
 //! must make the transaction's compares fail: `lease:etcd:acquire:txn`,
 //! `lease:etcd:release:txn` (releasing a held key) and `lease:etcd:release-expired:txn`

@@ -8,7 +8,8 @@
 //! expired. The wall clock is read only for fencing tokens (see [`super::next_token`]) and
 //! for display.
 //!
-//! Test hooks, honoured only in debug builds (never in a release binary):
+//! Test hooks, compiled in only with the `testhook` feature (which only the command's
+//! integration tests enable):
 //! `VOXCTL_TEST_WALL_SHIFT_MS` adds that many (signed) milliseconds to the wall clock, and
 //! `VOXCTL_TEST_BOOT_ID` replaces the boot id, so integration tests can fake a wall-clock
 //! jump and a reboot.
@@ -56,7 +57,7 @@ fn wall_us() -> u64 {
     real.saturating_add_signed(test_wall_shift_ms().saturating_mul(1000))
 }
 
-#[cfg(debug_assertions)]
+#[cfg(feature = "testhook")]
 fn test_wall_shift_ms() -> i64 {
     std::env::var("VOXCTL_TEST_WALL_SHIFT_MS")
         .ok()
@@ -64,7 +65,7 @@ fn test_wall_shift_ms() -> i64 {
         .unwrap_or(0)
 }
 
-#[cfg(not(debug_assertions))]
+#[cfg(not(feature = "testhook"))]
 fn test_wall_shift_ms() -> i64 {
     0
 }
@@ -72,7 +73,7 @@ fn test_wall_shift_ms() -> i64 {
 fn boot_id() -> Result<String> {
     static ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     let id = ID.get_or_init(|| {
-        #[cfg(debug_assertions)]
+        #[cfg(feature = "testhook")]
         if let Ok(fake) = std::env::var("VOXCTL_TEST_BOOT_ID") {
             return Some(fake);
         }

@@ -27,7 +27,7 @@
 //! files of its asset's outputs whose writer is no longer running (a live split's are kept,
 //! whatever its asset or directory; ownership is judged on this host).
 //!
-//! Crash-test checkpoints (debug builds only, see [`crate::testhook`]), in order:
+//! Crash-test checkpoints (with the `testhook` feature only, see `crate::testhook`), in order:
 //! `split:temp-parts-written` (every part complete under its temporary name, nothing
 //! published), with `--force` `split:old-manifests-removed` just before it, then
 //! `split:published:NAME` after each output is renamed into place (the parts, then

@@ -9,7 +9,7 @@
 //!
 //! The cryptography is not ours: verification of a file in memory is the `minisign-verify`
 //! crate (Ed25519 over the BLAKE2b-512 prehash for `ED` signatures, over the bytes themselves
-//! for legacy `Ed` ones), signing ([`sign`]) the `minisign` crate. A streamed prehashed check
+//! for legacy `Ed` ones), signing (`sign`, feature `sign`) the `minisign` crate. A streamed prehashed check
 //! ([`Keyring::verify_stream`], the whole-asset signature of a fetch, which hashes gigabytes)
 //! computes the BLAKE2b-512 with `blake2b_simd` (AVX2 when the CPU has it; about 15% less CPU
 //! than `minisign-verify`'s portable BLAKE2b, BENCHMARKS.md) and checks the two Ed25519
@@ -23,6 +23,7 @@
 //! memory: they are accepted only for files up to [`LEGACY_MAX_BYTES`]. Prehashed signatures
 //! are checked while streaming ([`Keyring::verify_stream`]).
 
+#[cfg(feature = "sign")]
 pub mod sign;
 
 use std::fmt;

@@ -1,5 +1,6 @@
-//! Crash checkpoints for the integration tests, honoured only in debug builds (never in a
-//! release binary), in the style of rustup's crash tests.
+//! Crash checkpoints for the integration tests, compiled in only with the `testhook` cargo
+//! feature (which only the command's integration tests enable: never a shipped build, nor an
+//! app that embeds the library), in the style of rustup's crash tests.
 //!
 //! Code that must stay consistent when killed at any moment calls [`checkpoint`] at its named
 //! steps (`split:published:NAME`, ...; each caller documents its steps). When the
@@ -11,16 +12,17 @@
 //! ([`crate::platform::process::kill_self`], [`crate::platform::process::freeze_self`]).
 
 /// The environment variable that names the step at which to stop or die.
+#[cfg(feature = "testhook")]
 pub const CHECKPOINT_ENV: &str = "VOXCTL_TEST_CHECKPOINT";
 
 /// The environment variable that chooses what happens at the step: `kill` (the default,
 /// `SIGKILL`) or `stop` (`SIGSTOP`).
+#[cfg(feature = "testhook")]
 pub const CHECKPOINT_ACTION_ENV: &str = "VOXCTL_TEST_CHECKPOINT_ACTION";
 
-/// Marks the named step. In a debug build whose `VOXCTL_TEST_CHECKPOINT` equals `step`, the
-/// process kills (or stops) itself here; otherwise, and always in release builds, nothing
-/// happens.
-#[cfg(debug_assertions)]
+/// Marks the named step. When `VOXCTL_TEST_CHECKPOINT` equals `step`, the process kills (or
+/// stops) itself here; otherwise nothing happens.
+#[cfg(feature = "testhook")]
 pub fn checkpoint(step: &str) {
     use crate::platform::process::{freeze_self, kill_self};
     if std::env::var_os(CHECKPOINT_ENV).is_some_and(|want| want == step) {
@@ -33,7 +35,7 @@ pub fn checkpoint(step: &str) {
     }
 }
 
-/// Marks the named step; release builds ignore checkpoints.
-#[cfg(not(debug_assertions))]
+/// Marks the named step; without the `testhook` feature checkpoints do nothing.
+#[cfg(not(feature = "testhook"))]
 #[inline(always)]
 pub fn checkpoint(_step: &str) {}

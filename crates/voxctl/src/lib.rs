@@ -2,7 +2,7 @@
 //! voxctl's library: the whole life cycle of a large GPU backend binary, for the `voxctl`
 //! command and for an app that embeds it (a Tauri shell, say) with its own progress UI and
 //! its own cancel button. The library never prints, never parses command lines and never
-//! touches signals; `src/main.rs` and `src/commands/` do that, and only that.
+//! touches signals; the `voxctl-cli` package (the `voxctl` command) does that, and only that.
 //!
 //! # Entry points
 //!
@@ -22,7 +22,7 @@
 //! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
 //! | leases | [`lease::acquire`], [`lease::run::run`], a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
 //! | health of the install and host | [`doctor::diagnose`] | none | - |
-//! | signatures | [`signature::Keyring`], [`signature::sign::sign_file`] | - | - |
+//! | signatures | [`signature::Keyring`]; signing with `signature::sign::sign_file` (feature `sign`) | - | - |
 //!
 //! Failures are `anyhow` errors whose chain holds a typed [`Error`] where the cause is one a
 //! caller branches on (busy, refused, integrity, interrupted, ...); [`exit::ExitStatus::of`]
@@ -78,7 +78,13 @@ pub mod slot;
 pub mod split;
 pub mod state;
 pub mod status;
+// Crash checkpoints: public (for the command's integration tests) only with the `testhook`
+// feature; without it the checkpoints compile to nothing.
+#[cfg(feature = "testhook")]
+#[doc(hidden)]
 pub mod testhook;
+#[cfg(not(feature = "testhook"))]
+mod testhook;
 pub mod timestamp;
 pub mod variant;
 pub mod verify;
