@@ -3,7 +3,17 @@
 //! settings), so the operation stops promptly, keeps what must be kept (partial downloads)
 //! and the command exits 130; a second signal terminates at once with 128+N.
 //!
-//! `lease run` does not install these: it forwards signals to its command instead.
+//! `lease run` does not install these: it forwards signals to its command instead, through
+//! [`Forwarded`] (the library's `lease::run::Interrupts`, which installs no handler itself).
+
+#[cfg(unix)]
+mod unix;
+#[cfg(windows)]
+mod windows;
+#[cfg(unix)]
+pub use unix::Forwarded;
+#[cfg(windows)]
+pub use windows::Forwarded;
 
 use std::sync::OnceLock;
 

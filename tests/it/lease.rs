@@ -706,7 +706,7 @@ fn run_exits_6_when_the_lease_was_taken_over_before_it_could_release() {
 /// The library entry points as an app would call them: typed outcomes, its own cancel handle.
 mod library {
     use std::sync::mpsc;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use voxctl::cancel::Cancel;
     use voxctl::lease::file::FileStore;
@@ -802,7 +802,9 @@ mod library {
         let (tx, rx) = mpsc::channel();
         let tx = std::sync::Mutex::new(tx);
         let on_event = |e: &Event| tx.lock().unwrap().send(e.clone()).unwrap();
-        let outcome = run::run(&store, &request(&["sh", "-c", "exit 3"]), &on_event).unwrap();
+        let quiet = run::CancelInterrupts::new(Cancel::new());
+        let r = request(&["sh", "-c", "exit 3"]);
+        let outcome = run::run(&store, &r, &quiet, &on_event).unwrap();
         assert!(
             matches!(&outcome, Outcome::Exited(s) if s.code() == Some(3)),
             "{outcome:?}"
@@ -810,12 +812,58 @@ mod library {
         let Event::Acquired { lease } = rx.try_recv().unwrap();
         assert_eq!(lease.name, "r");
         let missing = ["/nonexistent/voxctl-test-program"];
-        let outcome = run::run(&store, &request(&missing), &on_event).unwrap();
+        let outcome = run::run(&store, &request(&missing), &quiet, &on_event).unwrap();
         assert!(
             matches!(&outcome, Outcome::NotStarted(NotStarted::NotFound, _)),
             "{outcome:?}"
         );
         let info = store.status(&"r".parse().unwrap()).unwrap().unwrap();
+        assert_eq!(info.state, voxctl::lease::LeaseState::Released, "{info:?}");
+    }
+
+    /// An app without signal handlers stops a running command through the request's cancel
+    /// handle: the command gets SIGTERM (it traps it and exits 7), nothing else is signalled,
+    /// and the lease is released. The library installs no handler of its own: a SIGTERM to
+    /// this test process during the run would end it.
+    #[test]
+    fn a_cancel_terminates_the_command_of_an_app_without_signal_handlers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::in_dir(dir.path());
+        let started = dir.path().join("started");
+        let script = format!(
+            // Gives up after about 10 s with exit 9, so a broken cancel fails rather than hangs.
+            "trap 'exit 7' TERM; touch {}; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; exit 9",
+            started.display()
+        );
+        let request = Request {
+            acquire: wanted("c", Wait::Never),
+            kill_grace: Duration::from_secs(30),
+            command: vec!["sh".into(), "-c".into(), script.into()],
+            stdout: run::CommandStdout::Inherit,
+        };
+        let cancel = request.acquire.cancel.clone();
+        let interrupts = run::CancelInterrupts::new(cancel.clone());
+        let canceller = std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !started.exists() {
+                assert!(Instant::now() < deadline, "the command never started");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            cancel.cancel();
+        });
+        let began = Instant::now();
+        let outcome = run::run(&store, &request, &interrupts, &|_| {}).unwrap();
+        canceller.join().unwrap();
+        assert!(
+            matches!(&outcome, Outcome::Exited(s) if s.code() == Some(7)),
+            "the command should exit by its TERM trap: {outcome:?}"
+        );
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            began.elapsed()
+        );
+        let info = store.status(&"c".parse().unwrap()).unwrap().unwrap();
         assert_eq!(info.state, voxctl::lease::LeaseState::Released, "{info:?}");
     }
 }

@@ -20,7 +20,7 @@
 //! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
 //! | chunk index of an existing asset | [`split::write_index`] | none: published by a rename | a progress callback (bytes read) |
 //! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
-//! | leases | [`lease::acquire`], [`lease::run::run`], a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
+//! | leases | [`lease::acquire`], [`lease::run::run`] (interrupts to forward come from the caller: [`lease::run::Interrupts`]), a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
 //! | health of the install and host | [`doctor::diagnose`] | none | - |
 //! | signatures | [`signature::Keyring`]; signing with `signature::sign::sign_file` (feature `sign`) | - | - |
 //!

@@ -236,6 +236,7 @@ mod tests {
 
     /// A path whose parent is a regular file: stat fails with ENOTDIR (Windows: the path is
     /// not found), which must not read as MISSING on Unix.
+    #[cfg(unix)]
     fn under_a_file(dir: &Path) -> PathBuf {
         std::fs::write(dir.join("plain"), b"x").unwrap();
         dir.join("plain").join("child")

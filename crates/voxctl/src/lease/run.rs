@@ -33,9 +33,60 @@ use crate::Error;
 /// the machine resumes from suspend (poll timeouts do not count suspended time).
 const MAX_NAP: Duration = Duration::from_secs(1);
 
-/// Interrupt handling for `lease run` (see [`crate::platform::process::Signals`]): install it
-/// before acquiring, so an interrupt is never lost.
-pub use crate::platform::process::Signals;
+pub use crate::platform::process::Received;
+
+/// The interrupts [`run`] forwards to its command, from the caller: the library installs no
+/// signal or console handler. The `voxctl` command connects SIGINT, SIGTERM and SIGHUP (on
+/// Windows Ctrl-C, Ctrl-Break and the console's closing) to an implementation before it
+/// acquires, so an interrupt is never lost, and each also cancels the request's
+/// [`Cancel`](crate::cancel::Cancel) so that an interrupted wait for the lease ends. An app
+/// without handlers of its own uses [`CancelInterrupts`].
+pub trait Interrupts {
+    /// The interrupts received since the last call, each once, in any order.
+    fn take(&self) -> Vec<Received>;
+
+    /// Sleeps until an interrupt arrives, `child` exits or `timeout` passes; returning early
+    /// is allowed (the supervisor checks everything again), sleeping past `timeout` is not.
+    fn nap(&self, timeout: Duration, child: &std::process::Child);
+}
+
+/// [`Interrupts`] for a caller without signal handlers: cancelling the handle forwards one
+/// [`Received::terminate`] (SIGTERM; Windows: Ctrl-Break) to the command, which then has
+/// the kill grace to exit. [`Interrupts::nap`] sleeps in steps of [`Cancel::POLL`], so the
+/// command's exit and the cancel are noticed within that step.
+///
+/// [`Cancel::POLL`]: crate::cancel::Cancel::POLL
+#[derive(Debug)]
+pub struct CancelInterrupts {
+    cancel: crate::cancel::Cancel,
+    sent: std::sync::atomic::AtomicBool,
+}
+
+impl CancelInterrupts {
+    /// Interrupts driven by `cancel` (pass the request's own handle, so that cancelling also
+    /// ends a wait for the lease).
+    pub fn new(cancel: crate::cancel::Cancel) -> CancelInterrupts {
+        CancelInterrupts {
+            cancel,
+            sent: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+}
+
+impl Interrupts for CancelInterrupts {
+    fn take(&self) -> Vec<Received> {
+        use std::sync::atomic::Ordering;
+        if self.cancel.is_cancelled() && !self.sent.swap(true, Ordering::SeqCst) {
+            vec![Received::terminate()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn nap(&self, timeout: Duration, _child: &std::process::Child) {
+        let _ = self.cancel.sleep(timeout.min(crate::cancel::Cancel::POLL));
+    }
+}
 
 /// What to run and how.
 #[derive(Debug, Clone)]
@@ -285,10 +336,9 @@ pub enum CommandStdout {
     Stderr,
 }
 
-/// `lease run`, whole: installs the signal handling ([`Signals`]; a SIGINT/SIGTERM/SIGHUP
-/// while waiting cancels `request.acquire.cancel`, one while the command runs is forwarded to
-/// it), acquires the lease (waiting as [`super::acquire`] does), runs and supervises the
-/// command ([`supervise`]), and releases the lease. `on_event` hears [`Event::Acquired`].
+/// `lease run`, whole: acquires the lease (waiting as [`super::acquire`] does, until `request.acquire.cancel`
+/// is cancelled), runs and supervises the command ([`supervise`]: what `interrupts` takes while
+/// it runs is forwarded to its group), and releases the lease. `on_event` hears [`Event::Acquired`].
 ///
 /// Errors: those of [`super::acquire`] ([`Error::Busy`], [`Error::Interrupted`], the
 /// store's); a failure to confirm a slow acquire or to wait for the command. A command that
@@ -315,7 +365,10 @@ pub enum CommandStdout {
 ///     command: vec!["make".into(), "release".into()],
 ///     stdout: run::CommandStdout::Inherit,
 /// };
-/// match run::run(&store, &request, &|_event| {})? {
+/// // An app without signal handlers: cancelling the request's handle ends a wait for the
+/// // lease, or asks the running command to terminate.
+/// let interrupts = run::CancelInterrupts::new(request.acquire.cancel.clone());
+/// match run::run(&store, &request, &interrupts, &|_event| {})? {
 ///     Outcome::Exited(status) => println!("make exited: {status}"),
 ///     other => println!("not a clean run: {other:?}"),
 /// }
@@ -324,10 +377,10 @@ pub enum CommandStdout {
 pub fn run(
     store: &dyn LeaseStore,
     request: &Request,
+    interrupts: &dyn Interrupts,
     on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<Outcome> {
     let cancel = &request.acquire.cancel;
-    let signals = Signals::install(cancel).context("cannot install the signal handlers")?;
     let name = &request.acquire.name;
     let stamped = Stamped::new(store);
     let lease = super::acquire(&stamped, &request.acquire)?;
@@ -345,7 +398,7 @@ pub fn run(
         stdout: request.stdout,
         acquire_sent: stamped.last_acquire_sent(),
     };
-    let report = match supervise(store, name, &lease, &settings, &signals) {
+    let report = match supervise(store, name, &lease, &settings, interrupts) {
         Ok(report) => report,
         Err(e) => {
             let _ = store.release(name, lease.token);
@@ -390,7 +443,7 @@ pub fn supervise(
     name: &LeaseName,
     lease: &Lease,
     settings: &RunSettings,
-    signals: &Signals,
+    interrupts: &dyn Interrupts,
 ) -> Result<RunReport> {
     let (program, args) = settings
         .command
@@ -449,7 +502,7 @@ pub fn supervise(
         {
             break;
         }
-        for received in signals.take() {
+        for received in interrupts.take() {
             group.forward(received);
         }
         let term_at = deadline.saturating_sub(cutoff_grace + margin);
@@ -502,7 +555,7 @@ pub fn supervise(
         if lost.is_some() {
             wake = kill_at.filter(|_| !killed).unwrap_or(now + MAX_NAP);
         }
-        signals.nap(wake.saturating_sub(boot_time()?).min(MAX_NAP), &child);
+        interrupts.nap(wake.saturating_sub(boot_time()?).min(MAX_NAP), &child);
     }
     if lost.is_some() && !killed {
         // The command exited after SIGTERM; anything it left in its group goes too. The

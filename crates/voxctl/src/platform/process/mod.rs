@@ -14,7 +14,7 @@
 //!   group of its own that outlives voxctl; [`leads_group`], [`in_group`] and
 //!   [`signal_group`] find that group again from the leader's identity and signal all of it.
 //! - **A supervised command's group**: [`prepare_group_child`] and [`GroupChild`] for
-//!   `lease run`, and [`Signals`], the interrupts it forwards to that group.
+//!   `lease run`, and [`Received`], an interrupt it forwards to that group.
 //! - **Clocks**: [`boot_clock`] (counts suspend).
 //! - **Files and ports**: [`path_identity`] of a file by path, [`tcp_listeners`] on a port.
 
@@ -22,8 +22,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
-
-use crate::cancel::Cancel;
 
 #[cfg(unix)]
 mod unix;
@@ -221,7 +219,7 @@ pub fn signal_group(leader: i32, leader_start: u64, sig: Signal) -> io::Result<b
 /// Makes `cmd` start in a group of its own for `lease run`, sharing voxctl's terminal or
 /// console (Unix: `process_group(0)`; Windows: `CREATE_NEW_PROCESS_GROUP | CREATE_SUSPENDED`,
 /// resumed by [`GroupChild::adopt`]). Interrupts typed at the terminal reach voxctl, which
-/// forwards them ([`Signals`]).
+/// forwards them (`lease::run::Interrupts`).
 pub fn prepare_group_child(cmd: &mut Command) {
     imp::prepare_group_child(cmd)
 }
@@ -252,7 +250,7 @@ impl GroupChild {
         self.0.signal(sig)
     }
 
-    /// Forwards an interrupt voxctl received ([`Signals::take`]) to the group: on Unix the
+    /// Forwards an interrupt voxctl received (`lease::run::Interrupts::take`) to the group: on Unix the
     /// same signal; on Windows `CTRL_BREAK_EVENT` for any of them (a group of its own ignores
     /// `CTRL_C_EVENT`, which cannot be sent to one group).
     pub fn forward(&self, received: Received) {
@@ -265,36 +263,22 @@ impl GroupChild {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Received(pub(crate) i32);
 
-/// Interrupt handling for `lease run`: flags for the interrupts it forwards, each also
-/// cancelling a [`Cancel`], and a wake-up for [`Signals::nap`]. Install it before acquiring,
-/// so an interrupt is never lost; dropping it restores the previous handling.
-///
-/// Unix: SIGINT, SIGTERM and SIGHUP (signal-hook), waking a self-pipe that SIGCHLD also
-/// writes to. Windows: a console control handler for Ctrl-C, Ctrl-Break and the console's
-/// closing, setting an event.
-#[derive(Debug)]
-pub struct Signals(imp::Signals);
-
-impl Signals {
-    /// Installs the handlers; each forwarded interrupt also cancels `cancel`. Errors if a
-    /// handler cannot be registered.
-    pub fn install(cancel: &Cancel) -> io::Result<Signals> {
-        imp::Signals::install(cancel).map(Signals)
+impl Received {
+    /// The interrupt whose platform code is `code`: a Unix signal number (`SIGINT`, ...), or a
+    /// Windows console control event (`CTRL_C_EVENT`, `CTRL_BREAK_EVENT`, `CTRL_CLOSE_EVENT`).
+    pub fn from_raw(code: i32) -> Received {
+        Received(code)
     }
 
-    /// Whether a forwarded interrupt arrived and was not yet taken.
-    pub fn pending(&self) -> bool {
-        self.0.pending()
+    /// The interrupt that asks a command to terminate: `SIGTERM` on Unix, `CTRL_BREAK_EVENT`
+    /// on Windows.
+    pub fn terminate() -> Received {
+        Received(imp::TERMINATE)
     }
 
-    /// The interrupts received since the last call.
-    pub fn take(&self) -> Vec<Received> {
-        self.0.take()
-    }
-
-    /// Sleeps until an interrupt arrives, `child` exits or `timeout` passes.
-    pub fn nap(&self, timeout: Duration, child: &Child) {
-        self.0.nap(timeout, child)
+    /// The platform code ([`Received::from_raw`]).
+    pub fn raw(self) -> i32 {
+        self.0
     }
 }
 

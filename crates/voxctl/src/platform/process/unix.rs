@@ -5,15 +5,9 @@ use std::io;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
-use signal_hook::SigId;
-
 use super::{Received, Signal};
-use crate::cancel::Cancel;
 
 pub(super) fn signal_name(sig: Signal) -> &'static str {
     nix_signal(sig).as_str()
@@ -367,84 +361,8 @@ impl GroupChild {
     }
 }
 
-/// The signals `lease run` forwards to its command.
-const FORWARDED: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
-
-/// Flags for the forwarded signals plus a self-pipe that wakes the supervisor.
-#[derive(Debug)]
-pub(super) struct Signals {
-    flags: Vec<(i32, Arc<AtomicBool>)>,
-    wake: std::os::unix::net::UnixStream,
-    ids: Vec<SigId>,
-}
-
-impl Signals {
-    pub(super) fn install(cancel: &Cancel) -> io::Result<Signals> {
-        let (wake, notify) = std::os::unix::net::UnixStream::pair()?;
-        wake.set_nonblocking(true)?;
-        notify.set_nonblocking(true)?;
-        let mut signals = Signals {
-            flags: Vec::new(),
-            wake,
-            ids: Vec::new(),
-        };
-        for sig in FORWARDED {
-            let flag = Arc::new(AtomicBool::new(false));
-            signals
-                .ids
-                .push(signal_hook::flag::register(sig, flag.clone())?);
-            signals
-                .ids
-                .push(signal_hook::flag::register(sig, cancel.flag())?);
-            signals.flags.push((sig, flag));
-        }
-        for sig in FORWARDED.into_iter().chain([SIGCHLD]) {
-            let pipe = notify.try_clone()?;
-            signals
-                .ids
-                .push(signal_hook::low_level::pipe::register(sig, pipe)?);
-        }
-        Ok(signals)
-    }
-
-    pub(super) fn pending(&self) -> bool {
-        self.flags.iter().any(|(_, f)| f.load(Ordering::SeqCst))
-    }
-
-    pub(super) fn take(&self) -> Vec<Received> {
-        self.flags
-            .iter()
-            .filter(|(_, f)| f.swap(false, Ordering::SeqCst))
-            .map(|(s, _)| Received(*s))
-            .collect()
-    }
-
-    /// Sleeps in `poll(2)` on the self-pipe (SIGCHLD writes to it when the child exits), then
-    /// empties it.
-    pub(super) fn nap(&self, timeout: Duration, _child: &Child) {
-        use std::os::fd::AsFd;
-        let ts = rustix::event::Timespec {
-            tv_sec: timeout.as_secs() as i64,
-            tv_nsec: timeout.subsec_nanos().into(),
-        };
-        let mut fds = [rustix::event::PollFd::new(
-            &self.wake,
-            rustix::event::PollFlags::IN,
-        )];
-        // EINTR is a wake-up like any other.
-        let _ = rustix::event::poll(&mut fds, Some(&ts));
-        let mut buf = [0u8; 64];
-        while matches!(rustix::io::read(self.wake.as_fd(), &mut buf), Ok(n) if n > 0) {}
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        for id in self.ids.drain(..) {
-            signal_hook::low_level::unregister(id);
-        }
-    }
-}
+/// [`super::Received::terminate`]: SIGTERM.
+pub(super) const TERMINATE: i32 = nix::libc::SIGTERM;
 
 pub(super) fn boot_clock() -> io::Result<Duration> {
     #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -9,8 +9,6 @@ use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle, RawHandle};
 use std::os::windows::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use windows_sys::core::BOOL;
@@ -19,8 +17,7 @@ use windows_sys::Win32::Foundation::{
     ERROR_INVALID_PARAMETER, HANDLE, HWND, LPARAM, NO_ERROR, WAIT_OBJECT_0,
 };
 use windows_sys::Win32::System::Console::{
-    AttachConsole, FreeConsole, GenerateConsoleCtrlEvent, SetConsoleCtrlHandler,
-    ATTACH_PARENT_PROCESS, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT, CTRL_C_EVENT,
+    AttachConsole, FreeConsole, GenerateConsoleCtrlEvent, ATTACH_PARENT_PROCESS, CTRL_BREAK_EVENT,
 };
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
@@ -29,18 +26,17 @@ use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, IsProcessInJob, OpenJobObjectW, TerminateJobObject,
 };
 use windows_sys::Win32::System::Threading::{
-    CreateEventW, GetCurrentProcess, GetProcessTimes, OpenProcess, OpenThread,
-    QueryFullProcessImageNameW, ResumeThread, SetEvent, TerminateProcess, WaitForMultipleObjects,
-    WaitForSingleObject, CREATE_NEW_PROCESS_GROUP, CREATE_NO_WINDOW, CREATE_SUSPENDED,
-    PROCESS_NAME_WIN32, PROCESS_QUERY_INFORMATION, PROCESS_QUERY_LIMITED_INFORMATION,
-    PROCESS_SYNCHRONIZE, PROCESS_TERMINATE, THREAD_SUSPEND_RESUME,
+    GetCurrentProcess, GetProcessTimes, OpenProcess, OpenThread, QueryFullProcessImageNameW,
+    ResumeThread, TerminateProcess, WaitForSingleObject, CREATE_NEW_PROCESS_GROUP,
+    CREATE_NO_WINDOW, CREATE_SUSPENDED, PROCESS_NAME_WIN32, PROCESS_QUERY_INFORMATION,
+    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
+    THREAD_SUSPEND_RESUME,
 };
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     EnumWindows, GetWindowThreadProcessId, PostMessageW, WM_CLOSE,
 };
 
 use super::{Received, Signal};
-use crate::cancel::Cancel;
 
 /// The exit code of a process voxctl terminates (`TerminateProcess`, `TerminateJobObject`),
 /// as `taskkill /F` gives.
@@ -667,112 +663,8 @@ impl GroupChild {
     }
 }
 
-/// What the console control handler saw: Ctrl-C, Ctrl-Break, the console closing.
-static RECEIVED: [AtomicBool; 3] = [
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-    AtomicBool::new(false),
-];
-/// The flags a received interrupt sets besides [`RECEIVED`] (the installers' cancels).
-static CANCELS: Mutex<Vec<Arc<AtomicBool>>> = Mutex::new(Vec::new());
-/// The event that wakes [`Signals::nap`].
-static WAKE: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
-
-/// The console control handler (Windows runs it on a thread of its own).
-extern "system" fn on_ctrl(ctrl: u32) -> BOOL {
-    let slot = match ctrl {
-        CTRL_C_EVENT => 0,
-        CTRL_BREAK_EVENT => 1,
-        CTRL_CLOSE_EVENT => 2,
-        _ => return 0,
-    };
-    RECEIVED[slot].store(true, Ordering::SeqCst);
-    if let Ok(cancels) = CANCELS.lock() {
-        for flag in cancels.iter() {
-            flag.store(true, Ordering::SeqCst);
-        }
-    }
-    let wake = WAKE.load(Ordering::SeqCst);
-    if !wake.is_null() {
-        // SAFETY: WAKE holds the event of the installed Signals, which clears WAKE before it
-        // closes the event.
-        #[allow(unsafe_code)]
-        unsafe {
-            SetEvent(wake)
-        };
-    }
-    if ctrl == CTRL_CLOSE_EVENT {
-        // The process ends when this handler returns: give the supervisor a moment to forward
-        // the event to the command first.
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    1
-}
-
-/// The installed console control handler and its wake-up event.
-#[derive(Debug)]
-pub(super) struct Signals {
-    wake: OwnedHandle,
-}
-
-impl Signals {
-    pub(super) fn install(cancel: &Cancel) -> io::Result<Signals> {
-        // SAFETY: default security, auto-reset, not signalled, no name.
-        #[allow(unsafe_code)]
-        let wake = owned(unsafe { CreateEventW(std::ptr::null(), 0, 0, std::ptr::null()) })?;
-        for flag in &RECEIVED {
-            flag.store(false, Ordering::SeqCst);
-        }
-        CANCELS
-            .lock()
-            .map_err(|_| io::Error::other("interrupt state poisoned"))?
-            .push(cancel.flag());
-        WAKE.store(raw(&wake), Ordering::SeqCst);
-        // SAFETY: `on_ctrl` matches PHANDLER_ROUTINE and stays valid for the program's life.
-        #[allow(unsafe_code)]
-        if unsafe { SetConsoleCtrlHandler(Some(on_ctrl), 1) } == 0 {
-            WAKE.store(std::ptr::null_mut(), Ordering::SeqCst);
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Signals { wake })
-    }
-
-    pub(super) fn pending(&self) -> bool {
-        RECEIVED.iter().any(|f| f.load(Ordering::SeqCst))
-    }
-
-    pub(super) fn take(&self) -> Vec<Received> {
-        [CTRL_C_EVENT, CTRL_BREAK_EVENT, CTRL_CLOSE_EVENT]
-            .into_iter()
-            .zip(&RECEIVED)
-            .filter(|(_, f)| f.swap(false, Ordering::SeqCst))
-            .map(|(ctrl, _)| Received(ctrl as i32))
-            .collect()
-    }
-
-    pub(super) fn nap(&self, timeout: Duration, child: &Child) {
-        let handles = [raw(&self.wake), raw(child)];
-        // SAFETY: both handles are open with SYNCHRONIZE for the call.
-        #[allow(unsafe_code)]
-        unsafe {
-            WaitForMultipleObjects(2, handles.as_ptr(), 0, millis(timeout))
-        };
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        // SAFETY: removes the handler installed by `install`.
-        #[allow(unsafe_code)]
-        unsafe {
-            SetConsoleCtrlHandler(Some(on_ctrl), 0)
-        };
-        WAKE.store(std::ptr::null_mut(), Ordering::SeqCst);
-        if let Ok(mut cancels) = CANCELS.lock() {
-            cancels.clear();
-        }
-    }
-}
+/// [`super::Received::terminate`]: Ctrl-Break.
+pub(super) const TERMINATE: i32 = CTRL_BREAK_EVENT as i32;
 
 pub(super) fn boot_clock() -> io::Result<Duration> {
     // SAFETY: no arguments.
