@@ -80,3 +80,5 @@ mod published;
 mod reap;
 #[cfg(unix)]
 mod restart;
+#[cfg(unix)]
+mod updater;

@@ -31,6 +31,33 @@
 //! keeps: a partial download stays for the next fetch to resume. `examples/embed.rs` is a
 //! small app doing all of that; `tests/it/embed.rs` runs it.
 //!
+//! # Embedding
+//!
+//! - **Runtimes.** [`fetch::fetch`] is the one async entry point: run it on the app's tokio
+//!   runtime (multi-thread or current-thread; it moves disk writes and hashing to
+//!   `spawn_blocking` itself). Every other entry point blocks the calling thread for as long as
+//!   the operation lasts (a restart waits for ports and health, a reap for its graces, a lease
+//!   for its holder, an etcd store runs its own small runtime inside): from async code call
+//!   them through `tokio::task::spawn_blocking`, from a UI, on a worker thread. None needs a
+//!   runtime of the caller's.
+//! - **Events to a UI.** Callbacks run on the operation's own threads and tasks (a fetch calls
+//!   its [`fetch::Reporter`] from several parts at once): keep them short and send the event
+//!   on, through a channel, to the UI thread. Each domain's `Event` is `Clone` and
+//!   `serde::Serialize`: `serde_json::to_value(&event)` is what a webview's `emit` takes, in
+//!   the same shape as the command's `--json` lines.
+//! - **Cancel.** Put a [`cancel::Cancel`] into the settings and call
+//!   [`cancel`](cancel::Cancel::cancel) from any thread (a cancel button): the operation
+//!   returns [`Error::Interrupted`] promptly and keeps what an interrupt keeps. The library
+//!   installs no signal handler: `lease run`'s forwarding takes the caller's
+//!   [`lease::run::Interrupts`].
+//! - **Errors.** [`Error::find`] gives the typed cause to branch on; [`exit::ExitStatus::of`]
+//!   the exit status the command would use.
+//! - **Examples.** `examples/embed.rs` (a fetch with progress, a cancelled fetch, a restart)
+//!   and `examples/updater.rs` (an app's updater: check, download and install with events sent
+//!   to a UI thread, the relaunch marker, the relaunched app reaping a wedged instance and
+//!   restarting the backend) use this crate's public API only; the repository's tests run
+//!   both.
+//!
 //! # Layers
 //!
 //! 1. **Operations** (the table above): `fetch`, `backend` (the running process: restart,
