@@ -45,7 +45,7 @@ complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "reap" -d 'Clear a wed
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "lease" -d 'Hold TTL leases with fencing tokens: serialize shell scripts across invocations'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c voxctl -n "__fish_voxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start (`auto` falls back to cpu when the detected one is unusable)' -r -f -a "auto\t'Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
+complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l variant -d 'The variant to start (`auto` falls back to cpu when the detected one is unusable)' -r -f -a "auto\t'Detect: cuda if nvidia-smi lists a GPU, rocm if the kfd topology lists one, else cpu'
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"
@@ -67,7 +67,7 @@ complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s v -l verbose -
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l json -d 'Print one JSON document (or JSON lines for event streams) on stdout'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -l yes -d 'Answer yes to confirmations (needed without a terminal)'
 complete -c voxctl -n "__fish_voxctl_using_subcommand restart" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install' -r -f -a "auto\t'Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu'
+complete -c voxctl -n "__fish_voxctl_using_subcommand fetch" -l variant -d 'The variant to install' -r -f -a "auto\t'Detect: cuda if nvidia-smi lists a GPU, rocm if the kfd topology lists one, else cpu'
 cpu\t'The CPU build'
 cuda\t'The NVIDIA CUDA build'
 rocm\t'The AMD ROCm build'"

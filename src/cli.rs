@@ -161,7 +161,7 @@ pub enum Command {
 /// A variant on the command line: a concrete one, or `auto` (detect from the hardware).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum VariantChoice {
-    /// Detect: cuda with an NVIDIA driver, rocm with /dev/kfd, else cpu.
+    /// Detect: cuda if nvidia-smi lists a GPU, rocm if the kfd topology lists one, else cpu.
     Auto,
     /// The CPU build.
     Cpu,

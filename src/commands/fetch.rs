@@ -164,7 +164,7 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             (v, compat)
         }
         choice => {
-            let v = super::resolve_variant(choice, printer);
+            let v = super::resolve_variant(choice, args.detect_timeout, printer)?;
             let compat = if args.skip_compat_check {
                 Compat::Skip
             } else {

@@ -20,7 +20,7 @@ use voxctl::exit::ExitStatus;
 use voxctl::state::StateDir;
 
 use anyhow::Context;
-use voxctl::variant::{self, Variant};
+use voxctl::variant::Variant;
 
 use crate::cli::{AppArgs, Cli, Command, GlobalArgs, VariantChoice};
 use crate::output::Printer;
@@ -106,18 +106,29 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// The concrete variant for a `--variant` choice, detecting the hardware for `auto`.
-pub fn resolve_variant(choice: VariantChoice, printer: &Printer) -> Variant {
-    match choice {
+/// How long each hardware probe of `--variant auto` may take where the command has no
+/// `--detect-timeout` (restart): fetch's default.
+pub const AUTO_DETECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The concrete variant for a `--variant` choice. `auto` asks the one hardware detector
+/// (`gpu::detect` with [`gpu_probes`], then `gpu::auto_candidate`, as `fetch` does), each probe
+/// allowed `detect_timeout`, and says what it picked and why. Errors: an interrupted probe.
+pub fn resolve_variant(
+    choice: VariantChoice,
+    detect_timeout: std::time::Duration,
+    printer: &Printer,
+) -> Result<Variant> {
+    Ok(match choice {
         VariantChoice::Cpu => Variant::Cpu,
         VariantChoice::Cuda => Variant::Cuda,
         VariantChoice::Rocm => Variant::Rocm,
         VariantChoice::Auto => {
-            let (v, why) = variant::detect();
+            let hw = voxctl::gpu::detect(&gpu_probes(detect_timeout))?;
+            let (v, why) = voxctl::gpu::auto_candidate(&hw);
             printer.message(format!("variant auto: {v} ({why})"));
             v
         }
-    }
+    })
 }
 
 /// The hardware probes: `nvidia-smi` from `PATH`, sysfs at `/sys` or `$VOXCTL_SYSFS_ROOT`

@@ -66,7 +66,7 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         .as_deref()
         .map(HealthUrl::parse)
         .transpose()?;
-    let variant = super::resolve_variant(args.variant, printer);
+    let variant = super::resolve_variant(args.variant, super::AUTO_DETECT_TIMEOUT, printer)?;
     // Only auto may pick something other than what it named; an explicit variant falls back
     // only when asked to (docs/contract.md "Conventions").
     let fallback = match args.variant {

@@ -517,6 +517,52 @@ fn restart_refuses_a_truncated_variant_before_running_it() {
     assert!(env.record().is_none(), "nothing was started");
 }
 
+/// `restart --variant auto` asks the same detector as `fetch --variant auto` (`nvidia-smi`,
+/// then the kfd topology): an `nvidia-smi` listing a GPU picks cuda, none on `PATH` picks cpu,
+/// each saying why. (A check of driver files alone would pick cpu here, with no NVIDIA driver
+/// on the machine.)
+#[test]
+fn restart_auto_picks_the_variant_fetch_auto_picks() {
+    let env = support::restart::Env::new();
+    env.install("cpu", "", None);
+    env.install("cuda", "", None);
+    let with_gpu = env.tmp.path().join("gpu-bin");
+    let without = env.tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&without).unwrap();
+    std::fs::create_dir_all(&with_gpu).unwrap();
+    let smi = with_gpu.join("nvidia-smi");
+    std::fs::write(
+        &smi,
+        "#!/bin/sh\necho 'NVIDIA GeForce RTX 4090, 8.9, 550.54'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &smi,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+    )
+    .unwrap();
+    for (bin, want, why) in [
+        (
+            &with_gpu,
+            "cuda",
+            "variant auto: cuda (NVIDIA GPU NVIDIA GeForce RTX 4090",
+        ),
+        (&without, "cpu", "variant auto: cpu (nvidia-smi not found"),
+    ] {
+        let out = env
+            .restart("auto", &[])
+            .env("PATH", path_with(bin))
+            .env("VOXCTL_SYSFS_ROOT", env.tmp.path().join("no-sysfs"))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains(why), "{err}");
+        let record = env.record().expect("a backend was started");
+        assert_eq!(record.variant.to_string(), want, "{err}");
+    }
+}
+
 /// `voxctl doctor ARGS` for `fx`, with no `nvidia-smi` on `PATH` and the fake sysfs.
 pub(crate) fn doctor(fx: &Fixture, sys: &Path, args: &[&str]) -> assert_cmd::Command {
     let empty = fx.tmp.path().join("empty-bin");

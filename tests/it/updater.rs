@@ -64,7 +64,7 @@ fn the_updater_example_installs_then_updates_reaping_the_wedged_instance_each_ti
     let program = std::fs::read(fixture_bin()).unwrap();
     let mut running: Option<i32> = None;
     for round in 1..=2 {
-        // Round 2 is another build: the same program with 4 KiB of zeros appended.
+        // The second release is another build: the same program with 4 KiB of zeros appended.
         let mut build = program.clone();
         if round == 2 {
             build.extend(std::iter::repeat_n(0u8, 4096));

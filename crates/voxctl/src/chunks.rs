@@ -67,10 +67,10 @@ pub const HASH_BLAKE3: u8 = 1;
 /// The most chunks an index may list: as many as fit in [`INDEX_CAP`].
 pub const MAX_CHUNKS: u64 = (INDEX_CAP - HEADER_LEN as u64) / ENTRY_LEN as u64;
 
-/// `{stem}.chunks`, the index file of asset `asset` (stem as [`crate::manifest::stem`]: the
+/// `{stem}.chunks`, the index file of asset `asset` (stem as [`crate::name::stem`]: the
 /// asset without a trailing `.exe`).
 pub fn index_name(asset: &str) -> String {
-    format!("{}.chunks", crate::manifest::stem(asset))
+    format!("{}.chunks", crate::name::stem(asset))
 }
 
 /// FastCDC 2020 chunk sizes in bytes: no chunk but the last is shorter than `min`, none is

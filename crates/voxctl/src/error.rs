@@ -197,9 +197,57 @@ impl From<FailedLine> for Failed {
     }
 }
 
+// `ExitStatus::of` lives beside `Error` so that the exit statuses need not know the errors.
+impl ExitStatus {
+    /// The status for any error: that of the first [`Error`] in its chain, else
+    /// [`ExitStatus::Failure`].
+    pub fn of(err: &anyhow::Error) -> ExitStatus {
+        Error::find(err).map_or(ExitStatus::Failure, Error::exit_status)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_pinned() {
+        let table = [
+            (Error::Usage(String::new()), 2),
+            (Error::Integrity(String::new()), 3),
+            (
+                Error::Busy {
+                    what: String::new(),
+                    holder: None,
+                },
+                4,
+            ),
+            (Error::Refused(String::new()), 5),
+            (Error::Lost(String::new()), 6),
+            (Error::TimedOut(String::new()), 7),
+            (Error::Interrupted, 130),
+        ];
+        for (err, code) in table {
+            assert_eq!(err.exit_status().code(), code, "{err:?}");
+            assert_eq!(err.kind(), err.exit_status().name());
+            let wrapped = anyhow::Error::from(err).context("outer context");
+            assert_eq!(ExitStatus::of(&wrapped).code(), code);
+        }
+        assert_eq!(ExitStatus::of(&anyhow::anyhow!("plain")).code(), 1);
+        assert_eq!(
+            (ExitStatus::Success.code(), ExitStatus::Failure.code()),
+            (0, 1)
+        );
+        assert_eq!(
+            (
+                ExitStatus::CommandNotExecutable.code(),
+                ExitStatus::CommandNotFound.code()
+            ),
+            (126, 127)
+        );
+        let hinted = crate::error::hinted(Error::Usage("x".into()), "do y");
+        assert_eq!(ExitStatus::of(&hinted.context("ctx")), ExitStatus::Usage);
+    }
 
     fn body() -> ErrorBody {
         ErrorBody::new(

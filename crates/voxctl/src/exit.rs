@@ -4,8 +4,8 @@
 //! It lives in the library, not in the binary, because library types carry it: a reap
 //! [`Report`](crate::reap::report::Report) serializes the status its decision calls for, a
 //! [`Reason`](crate::reap::decision::Reason) maps to one, `lease run` mirrors its command's
-//! status through [`ExitStatus::of_child`], and [`Error::exit_status`] gives an error's kind
-//! as a status. The binary turns it into the process's exit code; an embedder can branch on
+//! status through [`ExitStatus::of_child`], and an error's kind is a status
+//! (`Error::exit_status`, and `ExitStatus::of` for any error, in the `error` module). The binary turns it into the process's exit code; an embedder can branch on
 //! the same kinds. The numbers are part of voxctl's interface: they are pinned by the tests
 //! below, README.md's table is tested against [`ExitStatus::DOCUMENTED`], and `voxctl --help`
 //! and the man pages print tables generated from it ([`help`]).
@@ -14,8 +14,6 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::Error;
 
 /// How a voxctl command ended. [`ExitStatus::code`] is the process exit code.
 ///
@@ -106,12 +104,6 @@ impl ExitStatus {
             (None, Some(sig)) => ExitStatus::Child(128u8.saturating_add(sig as u8)),
             (None, None) => ExitStatus::Failure,
         }
-    }
-
-    /// The status for any error: that of the first [`Error`] in its chain, else
-    /// [`ExitStatus::Failure`].
-    pub fn of(err: &anyhow::Error) -> ExitStatus {
-        Error::find(err).map_or(ExitStatus::Failure, Error::exit_status)
     }
 
     /// The name used as `kind` in `--json` error documents: `failure`, `usage`, `integrity`,
@@ -215,45 +207,6 @@ pub fn help() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn codes_are_pinned() {
-        let table = [
-            (Error::Usage(String::new()), 2),
-            (Error::Integrity(String::new()), 3),
-            (
-                Error::Busy {
-                    what: String::new(),
-                    holder: None,
-                },
-                4,
-            ),
-            (Error::Refused(String::new()), 5),
-            (Error::Lost(String::new()), 6),
-            (Error::TimedOut(String::new()), 7),
-            (Error::Interrupted, 130),
-        ];
-        for (err, code) in table {
-            assert_eq!(err.exit_status().code(), code, "{err:?}");
-            assert_eq!(err.kind(), err.exit_status().name());
-            let wrapped = anyhow::Error::from(err).context("outer context");
-            assert_eq!(ExitStatus::of(&wrapped).code(), code);
-        }
-        assert_eq!(ExitStatus::of(&anyhow::anyhow!("plain")).code(), 1);
-        assert_eq!(
-            (ExitStatus::Success.code(), ExitStatus::Failure.code()),
-            (0, 1)
-        );
-        assert_eq!(
-            (
-                ExitStatus::CommandNotExecutable.code(),
-                ExitStatus::CommandNotFound.code()
-            ),
-            (126, 127)
-        );
-        let hinted = crate::error::hinted(Error::Usage("x".into()), "do y");
-        assert_eq!(ExitStatus::of(&hinted.context("ctx")), ExitStatus::Usage);
-    }
 
     #[test]
     fn the_help_table_is_pinned() {

@@ -23,20 +23,34 @@ pub const GITHUB_ASSET_LIMIT: u64 = 2 * 1024 * 1024 * 1024;
 /// The default part size, the voicebox release script's value: 1,900,000,000 bytes.
 pub const DEFAULT_CHUNK_SIZE: u64 = 1_900_000_000;
 
-/// The Windows executable suffix that part names carry over (`X.part00.exe`).
-const EXE: &str = ".exe";
+pub use crate::name::{part_suffix, stem};
 
-/// The stem `S` of asset `A`: `A` without a trailing `.exe`.
-pub fn stem(asset: &str) -> &str {
-    asset.strip_suffix(EXE).unwrap_or(asset)
+/// Which layout a release uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Layout {
+    /// `S.manifest.json` (layout 1).
+    #[serde(rename = "manifest.json")]
+    ManifestJson,
+    /// `S.manifest` + `S.sha256` (layout 2, voicebox v1).
+    #[serde(rename = "manifest")]
+    ManifestText,
+    /// `A` + `S.sha256` (layout 3).
+    #[serde(rename = "whole")]
+    Whole,
+    /// `S.tar.gz` + `S.tar.gz.sha256` (layout 4).
+    #[serde(rename = "archive")]
+    Archive,
 }
 
-/// The suffix that part names carry: `.exe` if the asset has it, else empty.
-pub fn part_suffix(asset: &str) -> &str {
-    if asset.ends_with(EXE) && asset.len() > EXE.len() {
-        EXE
-    } else {
-        ""
+impl Layout {
+    /// The name recorded in install records and shown to people.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::ManifestJson => "manifest.json",
+            Layout::ManifestText => "manifest",
+            Layout::Whole => "whole",
+            Layout::Archive => "archive",
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Validation of names that become file names: slot and lease names chosen by users, and part
+//! Names that become file names: an asset's stem and part suffix (from which every release
+//! file's name is made), and the validation of slot and lease names chosen by users, and part
 //! and asset names read from a release (untrusted input, docs/contract.md
 //! "Names and sizes read from a release").
 
@@ -37,6 +38,23 @@ pub fn validate_file_name(kind: &str, name: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The Windows executable suffix that part names carry over (`X.part00.exe`).
+const EXE: &str = ".exe";
+
+/// The stem `S` of asset `A`: `A` without a trailing `.exe`.
+pub fn stem(asset: &str) -> &str {
+    asset.strip_suffix(EXE).unwrap_or(asset)
+}
+
+/// The suffix that part names carry: `.exe` if the asset has it, else empty.
+pub fn part_suffix(asset: &str) -> &str {
+    if asset.ends_with(EXE) && asset.len() > EXE.len() {
+        EXE
+    } else {
+        ""
+    }
 }
 
 #[cfg(test)]

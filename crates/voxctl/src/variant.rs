@@ -1,8 +1,8 @@
-//! Backend variants (`cpu`, `cuda`, `rocm`), `auto` detection from the hardware, and asset
-//! names (docs/contract.md "Terms").
+//! Backend variants (`cpu`, `cuda`, `rocm`) and asset names (docs/contract.md "Terms"). `auto`
+//! is resolved from the hardware by the one detector, [`crate::gpu::detect`] and
+//! [`crate::gpu::auto_candidate`], for every command that takes it.
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -66,54 +66,9 @@ impl FromStr for Variant {
     }
 }
 
-/// Picks a variant from the hardware, with the reason in words:
-/// an NVIDIA driver (`/proc/driver/nvidia/version` or `/dev/nvidiactl`) -> cuda;
-/// `/dev/kfd` (the AMD GPU compute device) -> rocm; else cpu.
-pub fn detect() -> (Variant, String) {
-    detect_in(Path::new("/"))
-}
-
-/// [`detect`] against another filesystem root (for tests).
-pub fn detect_in(root: &Path) -> (Variant, String) {
-    for p in ["proc/driver/nvidia/version", "dev/nvidiactl"] {
-        if root.join(p).exists() {
-            return (Variant::Cuda, format!("NVIDIA driver found (/{p})"));
-        }
-    }
-    if root.join("dev/kfd").exists() {
-        return (
-            Variant::Rocm,
-            "AMD GPU compute device found (/dev/kfd)".into(),
-        );
-    }
-    (
-        Variant::Cpu,
-        "no NVIDIA driver (/proc/driver/nvidia/version, /dev/nvidiactl) and no /dev/kfd".into(),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn detection_table() {
-        let cases: [(&[&str], Variant); 4] = [
-            (&[], Variant::Cpu),
-            (&["dev/kfd"], Variant::Rocm),
-            (&["proc/driver/nvidia/version"], Variant::Cuda),
-            (&["dev/nvidiactl", "dev/kfd"], Variant::Cuda),
-        ];
-        for (files, want) in cases {
-            let root = tempfile::tempdir().unwrap();
-            for f in files {
-                let p = root.path().join(f);
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, "").unwrap();
-            }
-            assert_eq!(detect_in(root.path()).0, want, "{files:?}");
-        }
-    }
 
     #[test]
     fn asset_names() {

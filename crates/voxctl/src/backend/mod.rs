@@ -12,8 +12,6 @@ pub mod port;
 pub mod record;
 pub mod restart;
 pub mod select;
-#[cfg(target_os = "linux")]
-pub mod sock_diag;
 pub mod stop;
 
 pub use record::BackendRecord;

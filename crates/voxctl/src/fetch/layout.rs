@@ -21,34 +21,7 @@ use crate::manifest::{
 use crate::name::validate_file_name;
 use crate::Error;
 
-/// Which layout a release uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Layout {
-    /// `S.manifest.json` (layout 1).
-    #[serde(rename = "manifest.json")]
-    ManifestJson,
-    /// `S.manifest` + `S.sha256` (layout 2, voicebox v1).
-    #[serde(rename = "manifest")]
-    ManifestText,
-    /// `A` + `S.sha256` (layout 3).
-    #[serde(rename = "whole")]
-    Whole,
-    /// `S.tar.gz` + `S.tar.gz.sha256` (layout 4).
-    #[serde(rename = "archive")]
-    Archive,
-}
-
-impl Layout {
-    /// The name recorded in install records and shown to people.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layout::ManifestJson => "manifest.json",
-            Layout::ManifestText => "manifest",
-            Layout::Whole => "whole",
-            Layout::Archive => "archive",
-        }
-    }
-}
+pub use crate::manifest::Layout;
 
 /// One file to download; together the parts make the asset (or the archive), in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

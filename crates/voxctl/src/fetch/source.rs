@@ -150,17 +150,7 @@ pub struct Remote {
     pub http_cache: Option<super::http_cache::HttpCache>,
 }
 
-/// Bytes of an install served by one source (a mirror or the origin), as recorded in the
-/// install record's `served` list and shown by `status -v`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Served {
-    /// The source, as [`Source::display`] shows it.
-    pub source: String,
-    /// Whether it was a mirror (`false`: the origin).
-    pub mirror: bool,
-    /// Bytes of the asset received from it.
-    pub bytes: u64,
-}
+pub use crate::installs::Served;
 
 /// A byte stream from some offset of a release file.
 pub struct Body {

@@ -55,7 +55,7 @@ fn shown(record: &InstallRecord, rel: &Path) -> String {
 }
 
 fn items(record: &InstallRecord) -> Vec<Item> {
-    if record.layout != crate::fetch::Layout::Archive {
+    if record.layout != crate::manifest::Layout::Archive {
         return vec![Item::File(Job {
             raw_name: None,
             name: record.asset.clone(),

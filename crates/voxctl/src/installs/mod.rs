@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checked_open::{self, Rule};
 use crate::checksum::Sha256;
-use crate::fetch::Layout;
+use crate::manifest::Layout;
 
 pub mod audit;
 
@@ -72,7 +72,7 @@ pub struct InstallRecord {
     pub transfer: Option<Transfer>,
 }
 
-/// What one install cost: in the install record and [`crate::fetch::Event::Installed`],
+/// What one install cost: in the install record and the fetch's `Installed` event,
 /// as top-level fields `downloaded`, `reused`, `requests`, `served`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
@@ -87,7 +87,19 @@ pub struct Transfer {
     /// Which sources (mirrors, the origin) served the bytes downloaded in this run, with how
     /// many each; empty when nothing was downloaded (absent in records of older versions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub served: Vec<crate::fetch::source::Served>,
+    pub served: Vec<Served>,
+}
+
+/// Bytes of an install served by one source (a mirror or the origin), as recorded in the
+/// install record's `served` list and shown by `status -v`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Served {
+    /// The source, as `fetch::Source::display` shows it.
+    pub source: String,
+    /// Whether it was a mirror (`false`: the origin).
+    pub mirror: bool,
+    /// Bytes of the asset received from it.
+    pub bytes: u64,
 }
 
 /// One entry of an archive install, as recorded in its install record: a regular file with

@@ -23,6 +23,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
+// Linux's listening-socket tables (behind `tcp_listeners`): netlink first, `/proc` else.
+#[cfg(target_os = "linux")]
+pub(crate) mod proc_net;
+#[cfg(target_os = "linux")]
+mod sock_diag;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]

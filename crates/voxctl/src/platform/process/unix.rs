@@ -376,10 +376,10 @@ pub(super) fn boot_clock() -> io::Result<Duration> {
 pub(super) fn tcp_listeners(port: u16) -> anyhow::Result<Vec<u64>> {
     #[cfg(target_os = "linux")]
     {
-        if let Ok(found) = crate::backend::sock_diag::listeners(port) {
+        if let Ok(found) = super::sock_diag::listeners(port) {
             return Ok(found);
         }
-        crate::backend::port::proc_listeners(port)
+        super::proc_net::listeners(port)
     }
     #[cfg(not(target_os = "linux"))]
     {

@@ -6,7 +6,7 @@
 //! milliseconds even when the table is nearly empty (4-8 ms per file measured on a 24 GiB
 //! CI machine). A sock_diag dump that asks for LISTEN sockets only walks the listening hash
 //! and answers in microseconds, which keeps the port poll of a restart cheap. Linux only;
-//! [`super::port`] falls back to `/proc/net/tcp{,6}` if this fails (no netlink in a sandbox).
+//! [`super::proc_net`] (`/proc/net/tcp{,6}`) stands in if this fails (no netlink in a sandbox).
 
 use rustix::net::{netlink, AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
