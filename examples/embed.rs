@@ -20,10 +20,8 @@ use voxctl::backend::health::{self, HealthUrl};
 use voxctl::backend::restart::{self, Settings as RestartSettings};
 use voxctl::backend::stop;
 use voxctl::cancel::Cancel;
-use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{self, Compat, Event, Outcome, Reporter, RetryPolicy, Source};
-use voxctl::installs::BackendsDir;
-use voxctl::slot::{SlotTable, Wait};
+use voxctl::slot::Wait;
 use voxctl::state::StateDir;
 use voxctl::variant::Variant;
 use voxctl::Error;
@@ -146,37 +144,16 @@ fn fetch_settings(
     source: &str,
     cancel: &Cancel,
 ) -> Result<fetch::Settings> {
-    Ok(fetch::Settings {
-        app: APP.into(),
-        asset: variant.asset(APP),
-        variant,
-        source: Source::parse(source)?,
-        mirrors: Vec::new(),
-        // Polls of an unchanged release cost only `304 Not Modified` answers.
-        http_cache: Some(state.root().join("http-cache")),
-        tag: None,
-        backends: BackendsDir::new(data_dir),
-        slots: SlotTable::new(state)?,
-        wait: Wait::Never,
-        jobs: 2,
-        retry: RetryPolicy {
-            retries: 3,
-            min_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(2),
-        },
-        net: NetSettings {
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-            github_token: None,
-        },
-        force: false,
-        keys: Default::default(),
-        max_expanded: None,
-        compat: Compat::Skip,
-        repair: None,
-        cancel: cancel.clone(),
-        delta: Default::default(),
-        allow_downgrade: false,
-        dry_run: false,
-    })
+    let mut settings = fetch::Settings::new(APP, variant, Source::parse(source)?, data_dir, state)?;
+    // The command's defaults (`Settings::new`), but for a demo on loopback: two parts at once,
+    // quick retries, and no hardware check (the demo's "cuda" release runs anywhere).
+    settings.jobs = 2;
+    settings.retry = RetryPolicy {
+        retries: 3,
+        min_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(2),
+    };
+    settings.compat = Compat::Skip;
+    settings.cancel = cancel.clone();
+    Ok(settings)
 }

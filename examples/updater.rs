@@ -29,14 +29,12 @@ use anyhow::{bail, Context, Result};
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::restart::{self, Settings as RestartSettings};
 use voxctl::cancel::Cancel;
-use voxctl::fetch::http::NetSettings;
-use voxctl::fetch::{self, Compat, Event, Outcome, Reporter, RetryPolicy, Source};
-use voxctl::installs::BackendsDir;
+use voxctl::fetch::{self, Compat, Event, Outcome, Reporter, Source};
 use voxctl::marker::RelaunchMarker;
 use voxctl::reap::escalate::Graces;
 use voxctl::reap::holder::LockSource;
 use voxctl::reap::{self, Mode};
-use voxctl::slot::{SlotTable, Wait};
+use voxctl::slot::Wait;
 use voxctl::state::StateDir;
 use voxctl::variant::Variant;
 
@@ -192,36 +190,8 @@ async fn relaunched(data: PathBuf, state: StateDir, pidfile: PathBuf, port: u16)
 
 /// The settings of a fetch of the app's backend from `release` into `data`.
 fn fetch_settings(state: &StateDir, data: &Path, release: &str) -> Result<fetch::Settings> {
-    Ok(fetch::Settings {
-        app: APP.into(),
-        asset: VARIANT.asset(APP),
-        variant: VARIANT,
-        source: Source::parse(release)?,
-        mirrors: Vec::new(),
-        http_cache: None,
-        tag: None,
-        backends: BackendsDir::new(data),
-        slots: SlotTable::new(state)?,
-        wait: Wait::Never,
-        jobs: 2,
-        retry: RetryPolicy {
-            retries: 3,
-            min_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(2),
-        },
-        net: NetSettings {
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(30),
-            github_token: None,
-        },
-        force: false,
-        keys: Default::default(),
-        max_expanded: None,
-        compat: Compat::Skip,
-        repair: None,
-        cancel: Cancel::new(),
-        delta: Default::default(),
-        allow_downgrade: false,
-        dry_run: false,
-    })
+    let mut settings = fetch::Settings::new(APP, VARIANT, Source::parse(release)?, data, state)?;
+    // The cpu build runs on any machine: no hardware check.
+    settings.compat = Compat::Skip;
+    Ok(settings)
 }

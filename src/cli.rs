@@ -1199,4 +1199,32 @@ mod tests {
             (f.get_name(), f.get_version(), f.is_propagate_version_set())
         );
     }
+
+    /// `fetch::Settings::new` promises an embedder the command's defaults: the flags' defaults
+    /// and the library's `Default`s must stay one set of numbers.
+    #[test]
+    fn fetch_flag_defaults_are_the_library_defaults() {
+        let cli = Cli::try_parse_from(["voxctl", "fetch", "--variant", "cpu"]).unwrap();
+        let Command::Fetch(args) = cli.command else {
+            panic!("not a fetch")
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let state = voxctl::state::StateDir::open(Some(&dir.path().join("state"))).unwrap();
+        let source = voxctl::fetch::Source::parse(dir.path().to_str().unwrap()).unwrap();
+        let settings = voxctl::fetch::Settings::new(
+            "voicebox",
+            voxctl::variant::Variant::Cpu,
+            source,
+            dir.path(),
+            &state,
+        )
+        .unwrap();
+        assert_eq!(usize::from(args.retries), settings.retry.retries);
+        assert_eq!(args.retry_delay, settings.retry.min_delay);
+        assert_eq!(args.connect_timeout, settings.net.connect_timeout);
+        assert_eq!(args.read_timeout, settings.net.read_timeout);
+        assert_eq!(usize::from(args.jobs), settings.jobs);
+        assert_eq!(settings.asset, "voicebox-server-cpu");
+        assert_eq!(settings.http_cache, Some(state.root().join("http-cache")));
+    }
 }

@@ -220,7 +220,7 @@ fn retry_policy(args: &FetchArgs) -> RetryPolicy {
     RetryPolicy {
         retries: usize::from(args.retries),
         min_delay: args.retry_delay,
-        max_delay: Duration::from_secs(60),
+        max_delay: RetryPolicy::default().max_delay,
     }
 }
 

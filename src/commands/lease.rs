@@ -337,8 +337,9 @@ fn run_command(
     let asked = request.acquire.ttl;
     let name = &request.acquire.name;
     let acquired: std::sync::Mutex<Option<(Lease, std::time::Instant)>> = Default::default();
-    let on_event = |e: &lease_run::Event| match e {
-        lease_run::Event::Acquired { lease } => {
+    // Events a later library adds are not this command's to show.
+    let on_event = |e: &lease_run::Event| {
+        if let lease_run::Event::Acquired { lease } = e {
             note_granted_ttl(lease, asked, printer);
             *acquired.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some((lease.clone(), std::time::Instant::now()));
@@ -375,6 +376,12 @@ fn run_command(
                  before it finished",
                 ExitStatus::of_child(&s).code()
             ))),
+            false,
+        ),
+        other => (
+            Some(anyhow::anyhow!(
+                "lease run ended in an outcome this command does not know: {other:?}"
+            )),
             false,
         ),
     };

@@ -180,6 +180,8 @@ fn event(printer: &Printer, e: &Event) {
             outcome,
             after_ms,
         } => format!("reap: pid {pid} {} ({after_ms} ms)", outcome.describe()),
+        // A step a later library adds: its JSON line says what it is.
+        other => format!("reap: {}", serde_json::to_string(other).unwrap_or_default()),
     };
     printer.message(line);
 }

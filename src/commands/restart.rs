@@ -144,6 +144,11 @@ fn event(printer: &Printer, s: &Settings, e: &Event) {
             r.port,
             humantime::format_duration(Duration::from_millis(*ready_timeout_ms))
         )),
+        // A step a later library adds: its JSON line says what it is.
+        other => printer.message(format!(
+            "restart: {}",
+            serde_json::to_string(other).unwrap_or_default()
+        )),
     }
 }
 

@@ -59,6 +59,7 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
                 t.tick(|| format!("split: {} of {}", human_bytes(so_far), human_bytes(total)));
             }
         }
+        _ => {}
     };
     let outcome = split(&settings, &on_event);
     if let Some(bar) = bar.get() {

@@ -7,7 +7,7 @@ use voxctl::exit::ExitStatus;
 
 use anyhow::Result;
 use voxctl::backend::observe::{self, Observed};
-use voxctl::fetch::partial::{self, PartialInfo};
+use voxctl::fetch::{self, PartialInfo};
 use voxctl::installs::{BackendsDir, InstallRecord};
 use voxctl::lease::{file::FileStore, LeaseStore};
 use voxctl::slot::{HeldSlot, SlotTable};
@@ -46,7 +46,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
         } else {
             Vec::new()
         },
-        partial: partial::list(&backends)?,
+        partial: fetch::partial_downloads(&backends)?,
         backend: match &state {
             Some(s) => observe::observe(s)?,
             None => None,

@@ -103,6 +103,7 @@ pub fn run(args: VerifyArgs, printer: &Printer) -> Result<ExitStatus> {
         verify::check_files(&jobs, &settings(threads), &|e| match e {
             verify::Event::Hashed { bytes } => progress(*bytes),
             verify::Event::Checked(check) => lock().check(check),
+            _ => {}
         })
     })?;
     let mut listing = lock();

@@ -411,7 +411,7 @@ fn a_killed_update_resumes_with_the_chunks_it_had_verified() {
     srv.set(|s| s.trickle = None);
     // `voxctl status` counts a stopped differential fetch's chunks as bytes on disk.
     let partials =
-        voxctl::fetch::partial::list(&voxctl::installs::BackendsDir::new(&fx.data())).unwrap();
+        voxctl::fetch::partial_downloads(&voxctl::installs::BackendsDir::new(&fx.data())).unwrap();
     assert_eq!(partials.len(), 1);
     assert!(
         partials[0].bytes_on_disk > new.len() as u64 / 2

@@ -9,8 +9,8 @@ use std::time::Duration;
 use predicates::prelude::*;
 use support::fetch::{self as f, Entry, Fixture, ASSET};
 use support::http::{Cut, Server};
-use voxctl::fetch::layout::Layout;
 use voxctl::fetch::Event;
+use voxctl::fetch::Layout;
 use voxctl::installs::InstallRecord;
 use voxctl::manifest::{json_manifest_name, part_name};
 

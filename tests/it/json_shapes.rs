@@ -16,7 +16,7 @@ use voxctl::backend::stop::{Removed, StopOutcome};
 use voxctl::doctor::{Finding, Level, Report as DoctorReport};
 use voxctl::error::ErrorBody;
 use voxctl::exit::ExitStatus;
-use voxctl::fetch::partial::PartialInfo;
+use voxctl::fetch::PartialInfo;
 use voxctl::gpu::{AmdGpu, Hardware, NvidiaGpu, Probe};
 use voxctl::lease::{
     Free, FreeLease, Lease, LeaseInfo, LeaseList, LeaseState, LeaseStatus, Released, Token,

@@ -809,7 +809,9 @@ mod library {
             matches!(&outcome, Outcome::Exited(s) if s.code() == Some(3)),
             "{outcome:?}"
         );
-        let Event::Acquired { lease } = rx.try_recv().unwrap();
+        let Event::Acquired { lease } = rx.try_recv().unwrap() else {
+            panic!("the first event is the acquire")
+        };
         assert_eq!(lease.name, "r");
         let missing = ["/nonexistent/voxctl-test-program"];
         let outcome = run::run(&store, &request(&missing), &quiet, &on_event).unwrap();

@@ -851,6 +851,7 @@ fn a_library_split_cancelled_at_its_first_read_stops_and_leaves_no_output() {
     let err = voxctl::split::split(&settings, &|e| match e {
         Event::Started { size, parts } => *started.lock().unwrap() = Some((*size, *parts)),
         Event::Read { .. } => settings.cancel.cancel(),
+        _ => {}
     })
     .unwrap_err();
     assert!(

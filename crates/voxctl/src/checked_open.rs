@@ -13,7 +13,7 @@
 //!   group-writable (umask 002 is common there), never world-writable ([`Rule::Shared`]).
 //! - Small records are read through [`read_capped`], which counts bytes while reading and
 //!   never trusts a reported size: at most [`RECORD_CAP`] for state records (more is a plain
-//!   failure, exit 1), and the caps of [`crate::fetch::source`] for release files (more is
+//!   failure, exit 1), and the caps of `crate::fetch::source` for release files (more is
 //!   [`Error::Integrity`], exit 3).
 //!
 //! Path resolution above the last component is trusted once the directory holding it has

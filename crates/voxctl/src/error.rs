@@ -14,6 +14,7 @@ use crate::exit::ExitStatus;
 
 /// A failure of a documented kind; [`Error::exit_status`] gives its exit status.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// [`ExitStatus::Usage`]: the arguments or their values are invalid (a bad name, size or
     /// duration).

@@ -144,6 +144,7 @@ pub enum Wait {
 
 /// What [`SlotTable::acquire`] reports while it waits for a held slot.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WaitEvent {
     /// The slot is held by this holder, seen for the first time (sent once per pid).
     Holder(Holder),

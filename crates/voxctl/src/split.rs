@@ -96,6 +96,7 @@ pub struct Settings {
 /// `"event"` tag in snake case.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// The input was opened and checked; `size` bytes will be read.
     Started {

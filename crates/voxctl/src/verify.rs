@@ -143,6 +143,7 @@ pub struct Settings {
 /// [`Event::Hashed`] comes from the hashing threads.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// These many more bytes were hashed.
     Hashed {

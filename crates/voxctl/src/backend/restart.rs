@@ -144,6 +144,7 @@ pub struct Settings {
 /// serialized with an `"event"` tag in snake case.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A variant was not usable; the next one is tried.
     Rejected(Rejected),

@@ -30,6 +30,7 @@ pub type Reporter = Arc<dyn Fn(&Event) + Send + Sync>;
 /// Sizes and counts are bytes, durations `*_ms` milliseconds, paths absolute.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// The asset's slot `fetch-{asset}` is held by another fetch, and this one waits for it
     /// ([`super::Settings::wait`]). Sent once per holder, before its [`Event::Waiting`]s.

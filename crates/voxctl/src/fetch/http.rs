@@ -45,6 +45,17 @@ pub struct NetSettings {
     pub github_token: Option<String>,
 }
 
+impl Default for NetSettings {
+    /// The command's defaults: 30 s to connect, 60 s of silence at most, no GitHub token.
+    fn default() -> Self {
+        NetSettings {
+            connect_timeout: Duration::from_secs(30),
+            read_timeout: Duration::from_secs(60),
+            github_token: None,
+        }
+    }
+}
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {

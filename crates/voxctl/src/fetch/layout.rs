@@ -72,19 +72,9 @@ pub struct Pinned {
     pub bytes: Vec<u8>,
 }
 
-/// Finds the layout of `asset` in `remote` and builds its [`Plan`].
-pub async fn discover(
-    remote: &Remote,
-    asset: &str,
-    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-) -> Result<Plan> {
-    discover_pinned(remote, asset, on_retry)
-        .await
-        .map(|(p, _)| p)
-}
-
-/// [`discover`], also returning the bytes of the file that pins the plan, so that a
-/// signature is checked over exactly what the plan was built from.
+/// Finds the layout of `asset` in `remote` and builds its [`Plan`], also returning the bytes
+/// of the file that pins the plan, so that a signature is checked over exactly what the plan
+/// was built from.
 pub async fn discover_pinned(
     remote: &Remote,
     asset: &str,

@@ -1,14 +1,14 @@
 //! The download engine behind `voxctl fetch`: find the release layout, download the parts
 //! concurrently and resumably, verify every digest the release gives, and install atomically.
 //!
-//! Data flow: [`fetch`] takes the asset's slot (or waits for it), [`layout::discover`] turns
+//! Data flow: [`fetch`] takes the asset's slot (or waits for it), `layout::discover_pinned` turns
 //! the release into a [`Plan`]; [`fetch`] checks the install record ("already installed"),
-//! opens the [`partial::Partial`] directory and its
-//! [`partial::DataFile`] (one preallocated file of the asset's size, with the resume record
-//! saying how much of each part is on disk), starts the [`writeback::Writeback`] thread,
+//! opens the `partial::Partial` directory and its
+//! `partial::DataFile` (one preallocated file of the asset's size, with the resume record
+//! saying how much of each part is on disk), starts the `writeback::Writeback` thread,
 //! downloads each part on its own task (at most `jobs` at a time), then finishes and checks
-//! the whole-file digest ([`install::verify`]) and installs the file or extracts the archive
-//! ([`archive::install_archive`]). Everything is reported as [`Event`]s through one
+//! the whole-file digest (`install::verify`) and installs the file or extracts the archive
+//! (`archive::install_archive`). Everything is reported as [`Event`]s through one
 //! [`Reporter`], progress included (the fetch sends it on its own tick and writes it into its
 //! slot); the library never prints. [`Settings::cancel`] stops it at the next step, with the
 //! partial data kept for a rerun to resume.
@@ -19,31 +19,31 @@
 //!   data file, so when the last byte arrives the file is already the assembled asset; it is
 //!   renamed into place, never copied.
 //! - **Each byte hashed once per digest, off the receive path.** A part's bytes go to disk
-//!   from its task and to a [`hashing::PartHasher`] thread. Part 0's hash state doubles as
+//!   from its task and to a `hashing::PartHasher` thread. Part 0's hash state doubles as
 //!   the prefix of the whole-file SHA-256, so the only hashing left after the download is
 //!   the whole-file digest over parts 1.. (read back from the page cache). An asset
-//!   signature's BLAKE2b ([`signed::Prehash`]) takes the same buffers on its own thread.
+//!   signature's BLAKE2b (`signed::Prehash`) takes the same buffers on its own thread.
 //! - **fsync spread over the download.** The writeback thread `fdatasync`s the data file in
 //!   rounds while the parts arrive (and records what is durable, for resume), so the final
 //!   fsync, run alongside that last hashing, has little left to write.
 
-pub mod archive;
+pub(crate) mod archive;
 pub mod delta;
-pub mod downgrade;
+pub(crate) mod downgrade;
 mod download;
-pub mod event;
-pub mod hashing;
+pub(crate) mod event;
+pub(crate) mod hashing;
 pub mod http;
-pub mod http_cache;
-pub mod install;
-pub mod layout;
-pub mod partial;
-pub mod repair;
-pub mod signed;
-pub mod source;
-pub mod writeback;
+pub(crate) mod http_cache;
+pub(crate) mod install;
+pub(crate) mod layout;
+pub(crate) mod partial;
+pub(crate) mod repair;
+pub(crate) mod signed;
+pub(crate) mod source;
+pub(crate) mod writeback;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -57,6 +57,7 @@ use crate::variant::Variant;
 use crate::Error;
 pub use event::{Event, Installed, PlannedPart, Reporter};
 pub use layout::{Layout, Part, Plan};
+pub use partial::PartialInfo;
 pub use source::{RetryPolicy, Source};
 
 /// Everything a fetch needs, validated.
@@ -98,16 +99,16 @@ pub struct Settings {
     pub net: http::NetSettings,
     /// Reinstall even when the install record matches the release.
     pub force: bool,
-    /// The trusted public keys; empty: the release is not authenticated (see [`signed`]).
+    /// The trusted public keys; empty: the release is not authenticated (see `signed`).
     pub keys: crate::signature::Keyring,
     /// The cap on an archive's expanded size (the uncompressed tar stream), in bytes;
-    /// `None` for [`archive::default_max_expanded`] of the archive's size.
+    /// `None` for `archive::default_max_expanded` of the archive's size.
     pub max_expanded: Option<u64>,
     /// The hardware compatibility check run after reading the release, before downloading.
     pub compat: Compat,
     /// `--repair`: the install record to bring back. The release (from the record's
     /// `source`) must still hold the recorded build; broken files are found with a deep
-    /// check first, and an archive install gets only those replaced ([`repair`]).
+    /// check first, and an archive install gets only those replaced (`repair`).
     pub repair: Option<InstallRecord>,
     /// Cancels the fetch from another thread (or, in the CLI, on SIGINT/SIGTERM): it stops at
     /// the next chunk, retry wait or file, keeps the partial data for a rerun, and returns
@@ -116,12 +117,78 @@ pub struct Settings {
     /// Differential fetch: `--no-delta`, `--seed FILE` ([`delta`]).
     pub delta: delta::Delta,
     /// `--allow-downgrade`: install a signed release older than the installed one
-    /// ([`downgrade`]; otherwise [`Error::Refused`], exit 5).
+    /// (`downgrade`; otherwise [`Error::Refused`], exit 5).
     pub allow_downgrade: bool,
     /// `--dry-run`: discover the release, read the seeds and report the plan
     /// ([`Event::DeltaPlanned`]), then stop ([`Outcome::DryRun`]): nothing is downloaded or
     /// written.
     pub dry_run: bool,
+}
+
+impl Settings {
+    /// The settings of a fetch of `app`'s `variant` from `source` into `data_dir`'s backends
+    /// dir, with the command's defaults for the rest, each a public field to change before the
+    /// call: the asset `{app}-server-{variant}` ([`Variant::asset`]), no mirror, the HTTP
+    /// cache in `state` (`http-cache`), 4 parts at once, [`RetryPolicy::default`],
+    /// [`http::NetSettings::default`], no trusted key (the release is not authenticated),
+    /// the hardware compatibility check of an explicitly named variant
+    /// ([`Compat::Explicit`] with [`crate::gpu::Probes::default`]), differential fetch on,
+    /// no wait for a busy slot ([`Wait::Never`]), a fresh [`Cancel`], and no force, repair,
+    /// downgrade or dry run.
+    ///
+    /// Errors: the state dir's slot table cannot be opened ([`SlotTable::new`]).
+    ///
+    /// ```no_run
+    /// use voxctl::fetch::{self, Source};
+    /// use voxctl::state::StateDir;
+    /// use voxctl::variant::Variant;
+    ///
+    /// let state = StateDir::open(None)?;
+    /// let source = Source::parse("https://github.com/jamiepine/voicebox/releases/latest")?;
+    /// let mut settings =
+    ///     fetch::Settings::new("voicebox", Variant::Cuda, source, "/opt/voicebox".as_ref(), &state)?;
+    /// settings.jobs = 8;
+    /// # anyhow::Ok(())
+    /// ```
+    pub fn new(
+        app: &str,
+        variant: Variant,
+        source: Source,
+        data_dir: &Path,
+        state: &crate::state::StateDir,
+    ) -> Result<Settings> {
+        Ok(Settings {
+            app: app.into(),
+            asset: variant.asset(app),
+            variant,
+            source,
+            mirrors: Vec::new(),
+            http_cache: Some(state.root().join("http-cache")),
+            tag: None,
+            backends: BackendsDir::new(data_dir),
+            slots: SlotTable::new(state)?,
+            wait: Wait::Never,
+            jobs: 4,
+            retry: RetryPolicy::default(),
+            net: http::NetSettings::default(),
+            force: false,
+            keys: Default::default(),
+            max_expanded: None,
+            compat: Compat::Explicit(crate::gpu::Probes::default()),
+            repair: None,
+            cancel: Cancel::new(),
+            delta: Default::default(),
+            allow_downgrade: false,
+            dry_run: false,
+        })
+    }
+}
+
+/// The partial downloads in `backends` (`.partial/*/`), by asset name, for `voxctl status`.
+/// Reads only: nothing is created, and a missing directory is an empty list. Errors: the
+/// directory cannot be read.
+pub fn partial_downloads(backends: &BackendsDir) -> Result<Vec<PartialInfo>> {
+    partial::list(backends)
 }
 
 /// How [`fetch`] checks that the hardware can run the release ([`crate::gpu`]).
@@ -141,6 +208,7 @@ pub enum Compat {
 
 /// How a fetch ended.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Installed now.
     Installed(InstallRecord),

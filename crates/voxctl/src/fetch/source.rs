@@ -109,6 +109,17 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
 }
 
+impl Default for RetryPolicy {
+    /// The command's defaults: 5 retries, the first after 1 s, doubling up to 60 s.
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 5,
+            min_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
 impl RetryPolicy {
     /// The backoff delays, one per retry, each at most `max_delay` (the first and the
     /// jittered ones included).

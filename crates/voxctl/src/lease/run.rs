@@ -182,6 +182,7 @@ pub struct Request {
 /// type, serialized with an `"event"` tag in snake case.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// The lease was acquired; the command starts next. `lease.ttl_ms` is the TTL the store
     /// granted, which may differ from the one asked for.
@@ -204,6 +205,7 @@ pub enum NotStarted {
 /// How a [`run`] ended, as a kind; [`Outcome::exit_status`] is the status the CLI exits
 /// with (the command's status, 126/127 as a shell does, or 6 for a lost lease).
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The command exited and the lease was released.
     Exited(ExitStatus),

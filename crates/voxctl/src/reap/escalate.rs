@@ -136,6 +136,7 @@ pub struct TargetReport {
 /// stderr. Serialized with an `"event"` tag in snake case, durations as `*_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// Waiting up to the teardown grace for these pids, sending nothing.
     TeardownWait {

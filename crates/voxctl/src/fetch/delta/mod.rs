@@ -15,22 +15,22 @@
 //!    manifest's reference, its asset size and SHA-256 against the plan). An index that is
 //!    missing, malformed or of another build is reported ([`super::Event::DeltaFallback`])
 //!    and the fetch downloads the whole asset.
-//! 2. **Partial data** ([`seed::recheck`]): chunks a stopped differential fetch recorded as
+//! 2. **Partial data** (`seed::recheck`): chunks a stopped differential fetch recorded as
 //!    on disk (and chunks wholly inside a stopped full download's parts) are hashed again
 //!    and kept when they match: a resume continues at chunk granularity.
-//! 3. **Seeds** ([`seed::scan`], on a blocking thread): the installed asset of the same
+//! 3. **Seeds** (`seed::scan`, on a blocking thread): the installed asset of the same
 //!    variant, then every `--seed FILE`, is read once and cut with the index's own
 //!    parameters; each chunk whose BLAKE3 is one the new asset needs is written at every
 //!    offset that needs it, from the very buffer that was hashed (so the copied bytes are
 //!    the hashed bytes). While the last seed is read, a chunk the scan has passed by
-//!    [`seed::MARGIN`] (its place in the seed estimated from the chunks found around it)
-//!    without finding it is handed to step 4 at once ([`seed::Speculation`]); what is still
+//!    `seed::MARGIN` (its place in the seed estimated from the chunks found around it)
+//!    without finding it is handed to step 4 at once (`seed::Speculation`); what is still
 //!    missing when every seed is read follows. A chunk handed over is no longer taken from
 //!    a seed: the downloaded, verified copy is the only one written. The plan
 //!    ([`super::Event::DeltaPlanned`]) is reported when the scan ends.
-//! 4. **Ranges** ([`ranges::Planner`]): missing chunks are merged into byte ranges, in
-//!    order, as they are decided (adjacent chunks, and gaps of up to [`ranges::MERGE_GAP`]
-//!    bytes, make one range; no range is longer than [`ranges::MAX_RANGE`]), each fetched
+//! 4. **Ranges** (`ranges::Planner`): missing chunks are merged into byte ranges, in
+//!    order, as they are decided (adjacent chunks, and gaps of up to `ranges::MERGE_GAP`
+//!    bytes, make one range; no range is longer than `ranges::MAX_RANGE`), each fetched
 //!    as one task, at most `--jobs` at a time, with single-range requests, split at part
 //!    boundaries (`ranges::download`). Each chunk is verified as its last byte arrives; a
 //!    chunk already on disk inside a merged range is not written again; a retry continues
@@ -38,7 +38,7 @@
 //!    GitHub asset is re-resolved on a 403 as for any request.
 //! 5. **Whole file**: the SHA-256 (and an asset signature) over the assembled file, exactly
 //!    as after a full download, then the atomic install. The hash runs on its own thread
-//!    from the start ([`super::hashing::PrefixHasher`]): it follows the verified prefix of
+//!    from the start (`super::hashing::PrefixHasher`): it follows the verified prefix of
 //!    the file (chunks are verified out of order) and hashes each run that joins it, from
 //!    the page cache; a verified chunk is never written again, so what it hashed is what is
 //!    installed. The whole-file check then has little or nothing left to read.
@@ -46,7 +46,7 @@
 //! Resume is unchanged by the overlap: a chunk is noted done only once verified (a seed's
 //! by its BLAKE3 before it is written, a range's as its last byte arrives), and the resume
 //! record lists only chunks that an `fdatasync` made durable after that
-//! ([`super::writeback`]), so a kill at any point resumes with verified chunks only.
+//! (`super::writeback`), so a kill at any point resumes with verified chunks only.
 //!
 //! Any failure of steps 3-5 other than a network failure or a cancel (a chunk that does not
 //! match the index, a server ignoring ranges, a whole-file SHA-256 mismatch after a lying
@@ -54,8 +54,8 @@
 //! download of the asset from zero; if that does not verify either, the fetch fails closed
 //! (exit 3). The old install is untouched until the rename, as always.
 
-pub mod ranges;
-pub mod seed;
+pub(crate) mod ranges;
+pub(crate) mod seed;
 
 use std::path::PathBuf;
 use std::sync::Arc;

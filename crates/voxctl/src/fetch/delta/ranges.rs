@@ -50,11 +50,6 @@ impl Range {
     pub fn len(&self) -> u64 {
         self.stop - self.start
     }
-
-    /// Whether it is empty (never, for a planned range).
-    pub fn is_empty(&self) -> bool {
-        self.stop == self.start
-    }
 }
 
 /// The ranges covering every chunk of `index` for which `done` is false, in order.
@@ -82,11 +77,6 @@ pub struct Planner {
 }
 
 impl Planner {
-    /// The first chunk not decided yet.
-    pub fn next(&self) -> usize {
-        self.next
-    }
-
     /// Decides every undecided chunk that ends at or before byte `upto` of the asset:
     /// `on_disk(id)` says whether chunk `id` is there (a chunk it calls missing is
     /// downloaded; the caller must no longer write it). Ranges that can no longer grow go
@@ -560,19 +550,19 @@ mod tests {
         let joinable = index(&[4 * k, gap, 4 * k]);
         let mut planner = Planner::default();
         let mut out = Vec::new();
-        assert_eq!(planner.next(), 0);
+        assert_eq!(planner.next, 0);
         planner.advance(&joinable, end(&joinable, 1) - 1, |_| false, &mut |r| {
             out.push(r)
         });
-        assert_eq!(planner.next(), 0, "chunk 0 ends past the offset");
+        assert_eq!(planner.next, 0, "chunk 0 ends past the offset");
         planner.advance(&joinable, end(&joinable, 1), |_| false, &mut |r| {
             out.push(r)
         });
-        assert_eq!(planner.next(), 1, "chunk 0 ends at the offset");
+        assert_eq!(planner.next, 1, "chunk 0 ends at the offset");
         planner.advance(&joinable, end(&joinable, 2), |i| i == 1, &mut |r| {
             out.push(r)
         });
-        assert_eq!(planner.next(), 2);
+        assert_eq!(planner.next, 2);
         assert!(
             out.is_empty(),
             "emitted a range chunk 2 could join: {out:?}"
@@ -591,7 +581,7 @@ mod tests {
             (out[0].first, out[0].end, out[0].stop),
             (0, 1, u64::from(4 * k))
         );
-        assert!(!out[0].is_empty());
+        assert_ne!(out[0].len(), 0);
         planner.advance(&apart, u64::MAX, |i| i == 1, &mut |r| out.push(r));
         planner.finish(&mut |r| out.push(r));
         assert_eq!(out, plan(&apart, |i| i == 1));
@@ -601,7 +591,6 @@ mod tests {
             start: 7,
             stop: 7,
         };
-        assert!(empty.is_empty());
         assert_eq!(empty.len(), 0);
     }
 }
