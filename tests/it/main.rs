@@ -81,4 +81,6 @@ mod reap;
 #[cfg(unix)]
 mod restart;
 #[cfg(unix)]
+mod snapshots;
+#[cfg(unix)]
 mod updater;
