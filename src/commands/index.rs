@@ -59,7 +59,10 @@ pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
     let bar = OnceLock::new();
     let ticker = Mutex::new(printer.ticker(Duration::from_secs(5)));
     let done = AtomicU64::new(0);
-    let progress = |bytes: u64| {
+    let on_event = |event: &voxctl::split::Event| {
+        let voxctl::split::Event::Read { bytes } = *event else {
+            return;
+        };
         bar.get_or_init(|| printer.bytes_bar(size, &format!("index {}", settings.asset)))
             .inc(bytes);
         let so_far = done.fetch_add(bytes, Ordering::Relaxed) + bytes;
@@ -67,7 +70,7 @@ pub fn run(args: IndexArgs, printer: &Printer) -> Result<ExitStatus> {
             t.tick(|| format!("index: {} of {}", human_bytes(so_far), human_bytes(size)));
         }
     };
-    let outcome = write_index(&settings, &progress);
+    let outcome = write_index(&settings, &on_event);
     if let Some(bar) = bar.get() {
         bar.finish_and_clear();
     }

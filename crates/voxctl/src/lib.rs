@@ -40,9 +40,13 @@
 //!   for its holder, an etcd store runs its own small runtime inside): from async code call
 //!   them through `tokio::task::spawn_blocking`, from a UI, on a worker thread. None needs a
 //!   runtime of the caller's.
-//! - **Events to a UI.** Callbacks run on the operation's own threads and tasks (a fetch calls
-//!   its [`fetch::Reporter`] from several parts at once): keep them short and send the event
-//!   on, through a channel, to the UI thread. Each domain's `Event` is `Clone` and
+//! - **Events to a UI.** Every blocking entry point takes one callback of one shape,
+//!   `on_event: &(dyn Fn(&E) + Sync)`, where `E` is its domain's event type (a slot wait's is
+//!   [`slot::WaitEvent`]; `split::write_index` reports its read pass as `split` does, with
+//!   [`split::Event::Read`]). [`fetch::fetch`] takes the same callback in an `Arc`
+//!   ([`fetch::Reporter`]), since its tasks outlive a borrow. Callbacks run on the
+//!   operation's own threads and tasks (a fetch calls its reporter from several parts at
+//!   once): keep them short and send the event on, through a channel, to the UI thread. Each domain's `Event` is `Clone` and
 //!   `serde::Serialize`: `serde_json::to_value(&event)` is what a webview's `emit` takes, in
 //!   the same shape as the command's `--json` lines.
 //! - **Cancel.** Put a [`cancel::Cancel`] into the settings and call

@@ -427,7 +427,8 @@ pub struct IndexOutcome {
 /// Writes the chunk index of an existing asset, `out_dir/S.chunks`, for a release made by
 /// other tools: one read pass (FastCDC and BLAKE3 beside the SHA-256), then the file under a
 /// temporary name (fsynced), renamed into place. The bytes are exactly those `split` writes
-/// for the same input and sizes. `progress` hears the bytes of each block read.
+/// for the same input and sizes. `on_event` hears an [`Event::Read`] for each block read (as
+/// `split` reports its read pass).
 ///
 /// Errors: an unsafe asset name ([`Error::Usage`]); a missing or non-regular input; an
 /// existing `S.chunks` without `force` (naming it, with a hint; exit 1 as for `split`); an
@@ -435,7 +436,7 @@ pub struct IndexOutcome {
 /// read ([`Error::Integrity`]); [`Error::Interrupted`] once `settings.cancel` is cancelled.
 pub fn write_index(
     settings: &IndexSettings,
-    progress: &(dyn Fn(u64) + Sync),
+    on_event: &(dyn Fn(&Event) + Sync),
 ) -> Result<IndexOutcome> {
     let IndexSettings {
         input,
@@ -457,7 +458,8 @@ pub fn write_index(
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     refuse_existing(&path, input, *force)?;
     remove_dead_temps(out_dir, asset)?;
-    let index = chunks::Index::of_file_with_progress(input, *params, progress, cancel)?;
+    let progress = |bytes: u64| on_event(&Event::Read { bytes });
+    let index = chunks::Index::of_file_with_progress(input, *params, &progress, cancel)?;
     refuse_changed(input, &meta, std::fs::metadata(input), "indexed")?;
     let bytes = index.to_bytes();
     let tmp = write_temp(out_dir, &name, &bytes, true)?;

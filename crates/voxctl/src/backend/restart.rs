@@ -235,7 +235,7 @@ fn ms(d: Duration) -> u64 {
 }
 
 /// Runs a restart (see the module doc) under slot `restart-{app}` (waiting for it as
-/// `s.wait` says), reporting progress through `on`.
+/// `s.wait` says), reporting progress through `on_event`.
 ///
 /// Errors: [`Error::Busy`] for a busy slot; [`crate::backend::select::NoUsableBinary`] (in the
 /// chain) when no variant passes its checks, before anything is stopped; [`Error::TimedOut`]
@@ -271,7 +271,12 @@ fn ms(d: Duration) -> u64 {
 /// println!("pid {} is healthy", report.backend.pid);
 /// # anyhow::Ok(())
 /// ```
-pub fn restart(state: &StateDir, s: &Settings, on: &(dyn Fn(&Event) + Sync)) -> Result<Report> {
+pub fn restart(
+    state: &StateDir,
+    s: &Settings,
+    on_event: &(dyn Fn(&Event) + Sync),
+) -> Result<Report> {
+    let on = on_event;
     let slot_name = format!("restart-{}", s.app);
     let table = SlotTable::new(state)?;
     let _slot = table.acquire(&slot_name, s.wait, &s.cancel, &|_| {})?;

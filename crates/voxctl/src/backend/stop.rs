@@ -215,7 +215,7 @@ pub fn remove(
     state: &StateDir,
     backends: &crate::installs::BackendsDir,
     s: &RemoveSettings,
-    on_wait: &dyn Fn(&WaitEvent),
+    on_event: &(dyn Fn(&WaitEvent) + Sync),
 ) -> Result<Removed> {
     let (variant, force) = (s.variant, s.force);
     let asset = variant.asset(&s.stop.app);
@@ -223,7 +223,7 @@ pub fn remove(
         &format!("fetch-{asset}"),
         s.wait,
         &s.stop.cancel,
-        on_wait,
+        on_event,
     )?;
     let mut removed = Vec::new();
     let partial_dir = backends.root().join(".partial").join(&asset);
