@@ -419,47 +419,18 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use std::time::Duration;
-/// use voxctl::cancel::Cancel;
-/// use voxctl::fetch::http::NetSettings;
-/// use voxctl::fetch::{self, Compat, Event, RetryPolicy, Settings, Source};
-/// use voxctl::installs::BackendsDir;
-/// use voxctl::slot::{SlotTable, Wait};
+/// use voxctl::fetch::{self, Event, Settings, Source};
+/// use voxctl::slot::Wait;
+/// use voxctl::state::StateDir;
 /// use voxctl::variant::Variant;
 ///
 /// # async fn run() -> anyhow::Result<()> {
-/// let settings = Settings {
-///     app: "voicebox".into(),
-///     asset: Variant::Cpu.asset("voicebox"),
-///     variant: Variant::Cpu,
-///     source: Source::parse("http://127.0.0.1:8080/release")?,
-///     mirrors: vec![Source::parse("http://mirror.lan/release")?],
-///     http_cache: None,
-///     tag: None,
-///     backends: BackendsDir::new(std::path::Path::new("/tmp/voicebox")),
-///     slots: SlotTable::in_dir("/tmp/voicebox/slots"),
-///     wait: Wait::Forever,
-///     jobs: 4,
-///     retry: RetryPolicy {
-///         retries: 5,
-///         min_delay: Duration::from_millis(500),
-///         max_delay: Duration::from_secs(60),
-///     },
-///     net: NetSettings {
-///         connect_timeout: Duration::from_secs(30),
-///         read_timeout: Duration::from_secs(60),
-///         github_token: None,
-///     },
-///     force: false,
-///     keys: Default::default(), // no public key: the release is not authenticated
-///     max_expanded: None,
-///     compat: Compat::Skip,
-///     repair: None,
-///     cancel: Cancel::new(), // keep a clone for the app's cancel button
-///     delta: Default::default(), // chunk index used when the release has one
-///     allow_downgrade: false,
-///     dry_run: false,
-/// };
+/// let state = StateDir::open(None)?;
+/// let source = Source::parse("http://127.0.0.1:8080/release")?;
+/// let mut settings = Settings::new("voicebox", Variant::Cpu, source, "/tmp/voicebox".as_ref(), &state)?;
+/// settings.mirrors = vec![Source::parse("http://mirror.lan/release")?];
+/// settings.wait = Wait::Forever;
+/// let cancel_button = settings.cancel.clone(); // `cancel_button.cancel()` from any thread stops it
 /// let report: fetch::Reporter = Arc::new(|ev: &Event| {
 ///     if let Event::Progress { done, total, .. } = ev {
 ///         println!("{done} of {total} bytes");
@@ -467,6 +438,7 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 /// });
 /// let outcome = fetch::fetch(&settings, report).await?;
 /// println!("{outcome:?}");
+/// drop(cancel_button);
 /// # Ok(())
 /// # }
 /// ```
