@@ -120,7 +120,7 @@ pub mod status;
 pub mod testhook;
 #[cfg(not(feature = "testhook"))]
 mod testhook;
-pub mod timestamp;
+pub(crate) mod timestamp;
 pub mod variant;
 pub mod verify;
 

@@ -9,7 +9,7 @@
 //! arithmetic and formatting done on it later. Times computed for display (now plus a TTL)
 //! saturate at the bound instead ([`format_millis`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serializer};
 
@@ -122,16 +122,6 @@ pub fn format_millis(ms: u64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// `t` as an RFC 3339 UTC string to the second; a time past [`MAX_SECS`] is written as
-/// 9999-12-31T23:59:59Z and one before 1970 as 1970-01-01T00:00:00Z.
-pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .min(MAX_SECS);
-    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -184,7 +174,5 @@ mod tests {
         };
         assert!(serde_json::to_string(&too_late).is_err());
         assert_eq!(super::format_millis(u64::MAX), "9999-12-31T23:59:59.999Z");
-        let far = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1 << 40);
-        assert_eq!(super::rfc3339(far), "9999-12-31T23:59:59Z");
     }
 }

@@ -8,7 +8,7 @@
 pub mod control;
 pub mod health;
 pub mod observe;
-pub mod port;
+pub(crate) mod port;
 pub mod record;
 pub mod restart;
 pub mod select;

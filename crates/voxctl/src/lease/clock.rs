@@ -84,7 +84,7 @@ fn boot_id() -> Result<String> {
 }
 
 /// Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds, saturating at
-/// 9999-12-31T23:59:59.999Z ([`crate::timestamp::format_millis`]).
+/// 9999-12-31T23:59:59.999Z (`crate::timestamp::format_millis`).
 pub fn rfc3339_ms(wall_ms: u64) -> String {
     crate::timestamp::format_millis(wall_ms)
 }
