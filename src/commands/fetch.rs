@@ -14,7 +14,6 @@ use indicatif::{MultiProgress, ProgressBar};
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, RetryPolicy, Settings, Source};
 use voxctl::installs::BackendsDir;
-use voxctl::slot::SlotTable;
 use voxctl::variant::Variant;
 use voxctl::Error;
 
@@ -107,8 +106,6 @@ fn repair_target(
 fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
-    let slots = SlotTable::new(&state)?;
-    let http_cache = state.root().join("http-cache");
     let wait = args.wait.wait();
     let cancel = crate::signals::cancel();
     if args.repair {
@@ -124,31 +121,26 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
                 .unwrap_or_default(),
             untrusted(&record.source)
         ));
-        return Ok(Settings {
-            app: args.app.app.clone(),
-            // Derived from the variant, never the record's own say.
-            asset: variant.asset(&args.app.app),
+        // The asset is derived from the variant, never the record's own say.
+        let mut settings = Settings::new(
+            &args.app.app,
             variant,
-            source: Source::parse(&record.source)?,
-            mirrors: mirrors(args)?,
-            http_cache: Some(http_cache),
-            tag: record.version.clone(),
-            backends,
-            slots,
-            wait,
-            jobs: usize::from(args.jobs),
-            retry: retry_policy(args),
-            net: net_settings(args),
-            force: false,
-            max_expanded: args.max_size,
-            compat: Compat::Skip,
-            repair: Some(record),
-            keys: super::sign::keyring(&args.keys)?,
-            cancel,
-            delta: Default::default(),
-            allow_downgrade: false,
-            dry_run: false,
-        });
+            Source::parse(&record.source)?,
+            &data_dir,
+            &state,
+        )?;
+        settings.mirrors = mirrors(args)?;
+        settings.tag = record.version.clone();
+        settings.wait = wait;
+        settings.jobs = usize::from(args.jobs);
+        settings.retry = retry_policy(args);
+        settings.net = net_settings(args);
+        settings.max_expanded = args.max_size;
+        settings.compat = Compat::Skip;
+        settings.repair = Some(record);
+        settings.keys = super::sign::keyring(&args.keys)?;
+        settings.cancel = cancel;
+        return Ok(settings);
     }
     let probes = super::gpu_probes(args.detect_timeout);
     let (variant, compat) = match args.variant {
@@ -177,33 +169,25 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         Some(s) => Source::parse(s)?,
         None => Source::github(args.tag.as_deref())?,
     };
-    Ok(Settings {
-        app: args.app.app.clone(),
-        asset: variant.asset(&args.app.app),
-        variant,
-        source,
-        mirrors: mirrors(args)?,
-        http_cache: Some(http_cache),
-        tag: args.tag.clone(),
-        backends: BackendsDir::new(&data_dir),
-        slots,
-        wait,
-        jobs: usize::from(args.jobs),
-        retry: retry_policy(args),
-        net: net_settings(args),
-        force: args.force,
-        keys: super::sign::keyring(&args.keys)?,
-        max_expanded: args.max_size,
-        compat,
-        repair: None,
-        cancel,
-        delta: voxctl::fetch::delta::Delta {
-            disabled: args.no_delta,
-            seeds: args.seed.clone(),
-        },
-        allow_downgrade: args.allow_downgrade,
-        dry_run: args.dry_run,
-    })
+    let mut settings = Settings::new(&args.app.app, variant, source, &data_dir, &state)?;
+    settings.mirrors = mirrors(args)?;
+    settings.tag = args.tag.clone();
+    settings.wait = wait;
+    settings.jobs = usize::from(args.jobs);
+    settings.retry = retry_policy(args);
+    settings.net = net_settings(args);
+    settings.force = args.force;
+    settings.keys = super::sign::keyring(&args.keys)?;
+    settings.max_expanded = args.max_size;
+    settings.compat = compat;
+    settings.cancel = cancel;
+    settings.delta = voxctl::fetch::delta::Delta {
+        disabled: args.no_delta,
+        seeds: args.seed.clone(),
+    };
+    settings.allow_downgrade = args.allow_downgrade;
+    settings.dry_run = args.dry_run;
+    Ok(settings)
 }
 
 /// `--mirror` and `VOXCTL_MIRRORS`, in order (empty words of the variable ignored).

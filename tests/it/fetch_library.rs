@@ -12,8 +12,7 @@ use support::http::{Cut, Server};
 use voxctl::cancel::Cancel;
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, Outcome, RetryPolicy, Settings, Source};
-use voxctl::installs::BackendsDir;
-use voxctl::slot::{Attempt, SlotTable, Wait};
+use voxctl::slot::{Attempt, SlotTable};
 use voxctl::state::StateDir;
 use voxctl::variant::Variant;
 use voxctl::Error;
@@ -21,39 +20,27 @@ use voxctl::Error;
 const MB: usize = 1 << 20;
 
 fn settings(fx: &Fixture, source: &str, cancel: &Cancel) -> Settings {
-    Settings {
-        app: "voicebox".into(),
-        asset: ASSET.into(),
-        variant: Variant::Cuda,
-        source: Source::parse(source).unwrap(),
-        mirrors: Vec::new(),
-        http_cache: None,
-        tag: None,
-        backends: BackendsDir::new(&fx.data()),
-        slots: slots(fx),
-        wait: Wait::Never,
-        jobs: 2,
-        retry: RetryPolicy {
-            retries: 3,
-            min_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(50),
-        },
-        // Far longer than the test: only the cancel ends the stalled transfer.
-        net: NetSettings {
-            connect_timeout: Duration::from_secs(600),
-            read_timeout: Duration::from_secs(600),
-            github_token: None,
-        },
-        force: false,
-        keys: Default::default(),
-        max_expanded: None,
-        compat: Compat::Skip,
-        repair: None,
-        cancel: cancel.clone(),
-        delta: Default::default(),
-        allow_downgrade: false,
-        dry_run: false,
-    }
+    let state = StateDir::open(Some(&fx.state())).unwrap();
+    let source = Source::parse(source).unwrap();
+    let mut settings =
+        Settings::new("voicebox", Variant::Cuda, source, &fx.data(), &state).unwrap();
+    assert_eq!(settings.asset, ASSET);
+    settings.http_cache = None;
+    settings.jobs = 2;
+    settings.retry = RetryPolicy {
+        retries: 3,
+        min_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(50),
+    };
+    // Far longer than the test: only the cancel ends the stalled transfer.
+    settings.net = NetSettings {
+        connect_timeout: Duration::from_secs(600),
+        read_timeout: Duration::from_secs(600),
+        github_token: None,
+    };
+    settings.compat = Compat::Skip;
+    settings.cancel = cancel.clone();
+    settings
 }
 
 /// The slot table of the fixture's state dir.

@@ -59,7 +59,9 @@
 //! - **Growth.** Each domain's `Event`, the fetch and `lease run` outcomes, [`Error`] and
 //!   [`slot::WaitEvent`] are `#[non_exhaustive]`: a later version may add variants, so a match
 //!   on them needs a wildcard arm (an event nobody shows can be ignored). Settings structs
-//!   have public fields; [`fetch::Settings::new`] fills a fetch's with the command's defaults.
+//!   have public fields; [`fetch::Settings`], the one with many, is `#[non_exhaustive]` too:
+//!   [`fetch::Settings::new`] fills it with the command's defaults, then fields are set one by
+//!   one.
 //! - **Examples.** `examples/embed.rs` (a fetch with progress, a cancelled fetch, a restart)
 //!   and `examples/updater.rs` (an app's updater: check, download and install with events sent
 //!   to a UI thread, the relaunch marker, the relaunched app reaping a wedged instance and

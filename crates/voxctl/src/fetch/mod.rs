@@ -60,8 +60,10 @@ pub use layout::{Layout, Part, Plan};
 pub use partial::PartialInfo;
 pub use source::{RetryPolicy, Source};
 
-/// Everything a fetch needs, validated.
+/// Everything a fetch needs, validated. Built with [`Settings::new`] (the command's defaults),
+/// then changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// The app (names the cpu asset that `--variant auto` falls back to).
     pub app: String,
