@@ -106,8 +106,20 @@ fn repair_target(
 fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
-    let wait = args.wait.wait();
-    let cancel = crate::signals::cancel();
+    // What a repair and an install take alike from the flags.
+    let with_flags = |variant, source, tag: Option<String>| -> Result<Settings> {
+        let mut settings = Settings::new(&args.app.app, variant, source, &data_dir, &state)?;
+        settings.mirrors = mirrors(args)?;
+        settings.tag = tag;
+        settings.wait = args.wait.wait();
+        settings.jobs = usize::from(args.jobs);
+        settings.retry = retry_policy(args);
+        settings.net = net_settings(args);
+        settings.keys = super::sign::keyring(&args.keys)?;
+        settings.max_expanded = args.max_size;
+        settings.cancel = crate::signals::cancel();
+        Ok(settings)
+    };
     if args.repair {
         let backends = BackendsDir::new(&data_dir);
         let (variant, record) = repair_target(args, &backends)?;
@@ -122,24 +134,10 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
             untrusted(&record.source)
         ));
         // The asset is derived from the variant, never the record's own say.
-        let mut settings = Settings::new(
-            &args.app.app,
-            variant,
-            Source::parse(&record.source)?,
-            &data_dir,
-            &state,
-        )?;
-        settings.mirrors = mirrors(args)?;
-        settings.tag = record.version.clone();
-        settings.wait = wait;
-        settings.jobs = usize::from(args.jobs);
-        settings.retry = retry_policy(args);
-        settings.net = net_settings(args);
-        settings.max_expanded = args.max_size;
+        let source = Source::parse(&record.source)?;
+        let mut settings = with_flags(variant, source, record.version.clone())?;
         settings.compat = Compat::Skip;
         settings.repair = Some(record);
-        settings.keys = super::sign::keyring(&args.keys)?;
-        settings.cancel = cancel;
         return Ok(settings);
     }
     let probes = super::gpu_probes(args.detect_timeout);
@@ -169,18 +167,9 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         Some(s) => Source::parse(s)?,
         None => Source::github(args.tag.as_deref())?,
     };
-    let mut settings = Settings::new(&args.app.app, variant, source, &data_dir, &state)?;
-    settings.mirrors = mirrors(args)?;
-    settings.tag = args.tag.clone();
-    settings.wait = wait;
-    settings.jobs = usize::from(args.jobs);
-    settings.retry = retry_policy(args);
-    settings.net = net_settings(args);
+    let mut settings = with_flags(variant, source, args.tag.clone())?;
     settings.force = args.force;
-    settings.keys = super::sign::keyring(&args.keys)?;
-    settings.max_expanded = args.max_size;
     settings.compat = compat;
-    settings.cancel = cancel;
     settings.delta = voxctl::fetch::delta::Delta {
         disabled: args.no_delta,
         seeds: args.seed.clone(),

@@ -73,6 +73,16 @@ fn pinned(name: &str, text: &str, collapse: bool) {
     });
 }
 
+/// Runs `voxctl ARGS` in `dir` (its state dir `dir/state`) and returns the redacted
+/// transcript.
+fn runner(dir: &Path) -> impl Fn(&[&str]) -> String + '_ {
+    move |args: &[&str]| {
+        let mut cmd = support::voxctl_std(&dir.join("state"));
+        cmd.current_dir(dir).args(args);
+        redact(&transcript(&mut cmd), dir)
+    }
+}
+
 /// A 3,000,000-byte build, the same bytes every run.
 fn build(dir: &Path, name: &str) -> std::path::PathBuf {
     let mut x: u32 = 7;
@@ -96,13 +106,8 @@ const ASSET: &str = "voicebox-server-cpu";
 #[test]
 fn split_and_verify() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
     build(tmp.path(), ASSET);
-    let run = |args: &[&str]| {
-        let mut cmd = support::voxctl_std(&state);
-        cmd.current_dir(tmp.path()).args(args);
-        redact(&transcript(&mut cmd), tmp.path())
-    };
+    let run = runner(tmp.path());
     pinned(
         "split",
         &run(&["split", ASSET, "--part-size", "1M", "--out", "dist"]),
@@ -125,13 +130,8 @@ fn split_and_verify() {
 #[test]
 fn fetch_status_remove() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
     build(tmp.path(), ASSET);
-    let run = |args: &[&str]| {
-        let mut cmd = support::voxctl_std(&state);
-        cmd.current_dir(tmp.path()).args(args);
-        redact(&transcript(&mut cmd), tmp.path())
-    };
+    let run = runner(tmp.path());
     run(&["split", ASSET, "--part-size", "1M", "--out", "rel"]);
     pinned(
         "fetch",
@@ -158,12 +158,7 @@ fn fetch_status_remove() {
 #[test]
 fn lease_acquire_status_busy_release() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
-    let run = |args: &[&str]| {
-        let mut cmd = support::voxctl_std(&state);
-        cmd.current_dir(tmp.path()).args(args);
-        redact(&transcript(&mut cmd), tmp.path())
-    };
+    let run = runner(tmp.path());
     let acquired = run(&["lease", "acquire", "build", "--ttl", "5m"]);
     let token = acquired
         .lines()
@@ -189,12 +184,7 @@ fn lease_acquire_status_busy_release() {
 #[test]
 fn usage_errors() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("state");
-    let run = |args: &[&str]| {
-        let mut cmd = support::voxctl_std(&state);
-        cmd.current_dir(tmp.path()).args(args);
-        redact(&transcript(&mut cmd), tmp.path())
-    };
+    let run = runner(tmp.path());
     pinned(
         "usage_bad_value",
         &run(&["fetch", "--variant", "cpu", "--jobs", "0"]),
