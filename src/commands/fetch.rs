@@ -141,27 +141,20 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         return Ok(settings);
     }
     let probes = super::gpu_probes(args.detect_timeout);
-    let (variant, compat) = match args.variant {
+    let (variant, seen) = match args.variant {
         VariantChoice::Auto => {
-            let hw = voxctl::gpu::detect(&probes)?;
-            let (v, why) = voxctl::gpu::auto_candidate(&hw);
-            printer.message(format!("variant auto: {v} ({why})"));
-            let compat = if args.skip_compat_check {
-                Compat::Skip
-            } else {
-                Compat::Auto(hw)
-            };
-            (v, compat)
+            let (v, hw) = super::auto_variant(&probes, printer)?;
+            (v, Some(hw))
         }
-        choice => {
-            let v = super::resolve_variant(choice, args.detect_timeout, printer)?;
-            let compat = if args.skip_compat_check {
-                Compat::Skip
-            } else {
-                Compat::Explicit(probes)
-            };
-            (v, compat)
-        }
+        choice => (
+            super::resolve_variant(choice, args.detect_timeout, printer)?,
+            None,
+        ),
+    };
+    let compat = match seen {
+        _ if args.skip_compat_check => Compat::Skip,
+        Some(hw) => Compat::Auto(hw),
+        None => Compat::Explicit(probes),
     };
     let source = match &args.source {
         Some(s) => Source::parse(s)?,

@@ -122,13 +122,21 @@ pub fn resolve_variant(
         VariantChoice::Cpu => Variant::Cpu,
         VariantChoice::Cuda => Variant::Cuda,
         VariantChoice::Rocm => Variant::Rocm,
-        VariantChoice::Auto => {
-            let hw = voxctl::gpu::detect(&gpu_probes(detect_timeout))?;
-            let (v, why) = voxctl::gpu::auto_candidate(&hw);
-            printer.message(format!("variant auto: {v} ({why})"));
-            v
-        }
+        VariantChoice::Auto => auto_variant(&gpu_probes(detect_timeout), printer)?.0,
     })
+}
+
+/// `--variant auto`: the candidate the hardware detector picks (`gpu::detect`, then
+/// `gpu::auto_candidate`), said with its reason, and the hardware it saw (which `fetch` also
+/// judges the release against). Errors: an interrupted probe.
+pub fn auto_variant(
+    probes: &voxctl::gpu::Probes,
+    printer: &Printer,
+) -> Result<(Variant, voxctl::gpu::Hardware)> {
+    let hw = voxctl::gpu::detect(probes)?;
+    let (v, why) = voxctl::gpu::auto_candidate(&hw);
+    printer.message(format!("variant auto: {v} ({why})"));
+    Ok((v, hw))
 }
 
 /// The hardware probes: `nvidia-smi` from `PATH`, sysfs at `/sys` or `$VOXCTL_SYSFS_ROOT`
