@@ -1,6 +1,6 @@
 //! The command line: clap types and their value parsers. Every value that can never work (a
 //! zero timeout, port 0, pid 0) is refused here, as a usage error (exit 2) with a hint
-//! ([`WithHint`], which `output::usage_error` prints as the `hint:` line); validation that
+//! ([`Hinted`], which `output::usage_error` prints as the `hint:` line); validation that
 //! needs more than one value happens in `src/commands/`, which turns these arguments into
 //! library settings.
 
@@ -8,9 +8,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::hint::Hinted;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueHint};
-use voxctl::error::WithHint;
 use voxctl::lease::store::StoreSpec;
 use voxctl::lease::{LeaseName, Token};
 use voxctl::slot::Wait;
@@ -407,7 +407,7 @@ fn parse_seed(text: &str) -> Result<std::path::PathBuf, voxctl::Error> {
 /// Parses `--max-size` as GNU `split -b` reads a size (see [`voxctl::size`]: `K`/`M`/`G` and
 /// `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, as for `--part-size`),
 /// at least 1 byte.
-fn parse_max_size(text: &str) -> Result<u64, WithHint> {
+fn parse_max_size(text: &str) -> Result<u64, Hinted> {
     let hint = "give the most the archive may expand to, such as 40GB or 32GiB";
     match voxctl::size::parse(text) {
         Ok(0) => Err(hinted(
@@ -1021,7 +1021,7 @@ impl TypedValueParser for WaitParser {
              wait with no limit, put the bare --wait after the arguments: `{line} --wait{tail}`"
         );
         // Through a function parser, which builds clap's "invalid value" error with the
-        // `WithHint` as its source (clap has no public way to set one).
+        // `Hinted` as its source (clap has no public way to set one).
         let parse =
             move |text: &str| voxctl::duration::parse(text).map_err(|e| hinted(e, hint.clone()));
         parse.parse_ref(cmd, arg, value)
@@ -1029,8 +1029,8 @@ impl TypedValueParser for WaitParser {
 }
 
 /// `error` as a value parser's error with `hint` (printed as the `hint:` line).
-fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> WithHint {
-    WithHint {
+fn hinted(error: impl Into<anyhow::Error>, hint: impl Into<String>) -> Hinted {
+    Hinted {
         inner: error.into(),
         hint: hint.into(),
     }
@@ -1043,7 +1043,7 @@ const DURATION_EXAMPLES: &str = "500ms, 30s, 5m, 1h 30m, or a bare number of sec
 /// would do).
 fn positive(
     zero: &'static str,
-) -> impl Fn(&str) -> Result<Duration, WithHint> + Clone + Send + Sync + 'static {
+) -> impl Fn(&str) -> Result<Duration, Hinted> + Clone + Send + Sync + 'static {
     move |text| match voxctl::duration::parse(text) {
         Ok(d) if d.is_zero() => Err(hinted(
             voxctl::Error::Usage(format!("invalid duration {text:?}: must be more than 0")),
@@ -1055,17 +1055,17 @@ fn positive(
 }
 
 /// `--stop-timeout`.
-fn stop_timeout(text: &str) -> Result<Duration, WithHint> {
+fn stop_timeout(text: &str) -> Result<Duration, Hinted> {
     positive("the backend would get no time to exit, nor its port to be released")(text)
 }
 
 /// `--detect-timeout`.
-fn detect_timeout(text: &str) -> Result<Duration, WithHint> {
+fn detect_timeout(text: &str) -> Result<Duration, Hinted> {
     positive("every hardware probe would time out, so no GPU would be found")(text)
 }
 
 /// A lease's `--ttl` ([`voxctl::lease::parse_positive_duration`]: 1ms to a year).
-fn ttl(text: &str) -> Result<Duration, WithHint> {
+fn ttl(text: &str) -> Result<Duration, Hinted> {
     voxctl::lease::parse_positive_duration(text).map_err(|e| {
         hinted(
             e,
@@ -1077,7 +1077,7 @@ fn ttl(text: &str) -> Result<Duration, WithHint> {
 }
 
 /// `lease run --kill-grace` ([`voxctl::lease::parse_positive_duration`]).
-fn kill_grace(text: &str) -> Result<Duration, WithHint> {
+fn kill_grace(text: &str) -> Result<Duration, Hinted> {
     voxctl::lease::parse_positive_duration(text).map_err(|e| {
         hinted(
             e,
@@ -1089,7 +1089,7 @@ fn kill_grace(text: &str) -> Result<Duration, WithHint> {
 }
 
 /// `restart --port`: 1-65535.
-fn parse_port(text: &str) -> Result<u16, WithHint> {
+fn parse_port(text: &str) -> Result<u16, Hinted> {
     let hint = "give the port the backend serves on, from 1 to 65535 (default 17493)";
     match text.trim().parse::<u16>() {
         Ok(0) => Err(hinted(
@@ -1109,7 +1109,7 @@ fn parse_port(text: &str) -> Result<u16, WithHint> {
 
 /// `--pid`, `--owner-pid`: a process id, more than 0 (0 and negative numbers name process
 /// groups to kill(2), never one process).
-fn parse_pid(text: &str) -> Result<i32, WithHint> {
+fn parse_pid(text: &str) -> Result<i32, Hinted> {
     let hint = "give the process id of one running process, e.g. from `pgrep APP`";
     match text.trim().parse::<i32>() {
         Ok(pid) if pid > 0 => Ok(pid),
@@ -1127,7 +1127,7 @@ fn parse_pid(text: &str) -> Result<i32, WithHint> {
 }
 
 /// `--token`: a fencing token as `lease acquire` printed it.
-fn parse_token(text: &str) -> Result<Token, WithHint> {
+fn parse_token(text: &str) -> Result<Token, Hinted> {
     text.parse::<Token>().map_err(|e| {
         hinted(
             e,
@@ -1137,16 +1137,16 @@ fn parse_token(text: &str) -> Result<Token, WithHint> {
 }
 
 /// `split --part-size` ([`voxctl::split::parse_part_size`], which has the hint).
-fn parse_part_size(text: &str) -> Result<u64, WithHint> {
+fn parse_part_size(text: &str) -> Result<u64, Hinted> {
     voxctl::split::parse_part_size(text).map_err(|e| {
-        let hint = voxctl::error::hint_for(&e).unwrap_or_default();
+        let hint = crate::hint::of(&e, false).unwrap_or_default();
         hinted(e, hint)
     })
 }
 
 /// `index --avg-size`: a size ([`voxctl::size`]) that [`voxctl::chunks::Params::with_avg`]
 /// accepts.
-fn parse_avg_size(text: &str) -> Result<voxctl::chunks::Params, WithHint> {
+fn parse_avg_size(text: &str) -> Result<voxctl::chunks::Params, Hinted> {
     let hint = "give a power of two from 256 bytes to 4 MiB, e.g. 16K, 32K or 64K";
     let n = voxctl::size::parse(text).map_err(|e| hinted(e, hint))?;
     voxctl::chunks::Params::with_avg(u32::try_from(n).unwrap_or(u32::MAX))

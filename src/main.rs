@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod hint;
 mod output;
 mod signals;
 
@@ -45,5 +46,5 @@ pub fn exit_status(err: &anyhow::Error) -> ExitStatus {
     if signals::received() {
         return ExitStatus::Interrupted;
     }
-    ExitStatus::of(err)
+    hint::status(err)
 }

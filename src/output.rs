@@ -187,24 +187,8 @@ impl Printer {
     /// The hint for `err`, fitted to what the user did: after a `--wait` that ran out, a busy
     /// resource is not answered with "pass --wait".
     fn hint(&self, err: &anyhow::Error) -> Option<String> {
-        let explicit = err
-            .chain()
-            .find_map(|e| e.downcast_ref::<voxctl::error::WithHint>())
-            .map(|h| h.hint.clone());
-        if explicit.is_some() {
-            return explicit;
-        }
-        match Error::find(err) {
-            Some(Error::Busy { .. }) if self.waited => Some(
-                "it was still held when the wait ran out: wait longer, or see who holds it \
-                 with `voxctl status`"
-                    .into(),
-            ),
-            Some(e) => e.hint(),
-            None => None,
-        }
         // A usage error without a hint of its own points at the command's help, as clap's do.
-        .or_else(|| {
+        crate::hint::of(err, self.waited).or_else(|| {
             (crate::exit_status(err) == ExitStatus::Usage)
                 .then(|| format!("see `{} --help`", usage_of_invocation().0))
         })
@@ -270,7 +254,7 @@ impl Printer {
             return Ok(());
         }
         if !(self.stdin_tty && self.stderr_tty) {
-            return Err(voxctl::error::hinted(
+            return Err(crate::hint::hinted(
                 Error::Refused(format!("confirmation needed: {question}")),
                 "run it on a terminal, or pass --yes",
             ));
@@ -283,7 +267,7 @@ impl Printer {
             Ok(())
         } else {
             // Not the generic "pass --yes" hint: the user was asked and said no.
-            Err(voxctl::error::hinted(
+            Err(crate::hint::hinted(
                 Error::Refused("declined at the prompt".into()),
                 "nothing was done; run it again and answer y to go ahead",
             ))
@@ -295,7 +279,7 @@ impl Printer {
 /// `--version` print and exit 0. Anything else is a usage error (exit 2), printed as every
 /// other error is: `voxctl: error: MESSAGE`, then `hint: ...`, then clap's usage lines (for
 /// a missing subcommand, the command's help, which lists no hidden command). The hint is the
-/// value parser's own ([`WithHint`], from cli.rs), else clap's tip (never one naming a hidden
+/// value parser's own ([`crate::hint::Hinted`], from cli.rs), else clap's tip (never one naming a hidden
 /// command), else where `--help` says more. With `--json` among the arguments the error
 /// document goes to stdout too.
 pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
@@ -376,7 +360,7 @@ impl UsageError {
             }
         }
         let own = std::error::Error::source(err)
-            .and_then(|s| s.downcast_ref::<voxctl::error::WithHint>())
+            .and_then(|s| s.downcast_ref::<crate::hint::Hinted>())
             .map(|h| h.hint.clone());
         let hint = own
             .or_else(|| tips.into_iter().next())

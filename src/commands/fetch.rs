@@ -66,7 +66,7 @@ fn repair_target(
             match installed.as_slice() {
                 [one] => *one,
                 [] => {
-                    return Err(voxctl::error::hinted(
+                    return Err(crate::hint::hinted(
                         anyhow::anyhow!(
                             "nothing is installed in {} to repair",
                             backends.root().display()
@@ -90,7 +90,7 @@ fn repair_target(
     };
     let asset = variant.asset(app);
     let record = backends.read_record(&asset)?.ok_or_else(|| {
-        voxctl::error::hinted(
+        crate::hint::hinted(
             anyhow::anyhow!(
                 "{asset} is not installed (no install record {}): nothing to repair",
                 backends.record_path(&asset).display()

@@ -173,7 +173,7 @@ pub fn asset_name(given: Option<String>, file: &std::path::Path) -> Result<Strin
             .and_then(|n| n.to_str())
             .map(str::to_string)
             .ok_or_else(|| {
-                voxctl::error::hinted(
+                crate::hint::hinted(
                     voxctl::Error::Usage(format!(
                         "cannot take an asset name from {}",
                         file.display()

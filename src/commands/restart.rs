@@ -39,8 +39,8 @@ pub fn run(global: &GlobalArgs, args: RestartArgs, printer: &Printer) -> Result<
 fn rejected_doc(printer: &Printer, state: &StateDir, err: &anyhow::Error) -> Result<()> {
     let Some(no) = err.chain().find_map(|e| {
         e.downcast_ref::<NoUsableBinary>().or_else(|| {
-            e.downcast_ref::<voxctl::error::WithHint>()
-                .and_then(|h| h.inner.downcast_ref::<NoUsableBinary>())
+            e.downcast_ref::<voxctl::error::WithRemedy>()
+                .and_then(|w| w.inner.downcast_ref::<NoUsableBinary>())
         })
     }) else {
         return Ok(());

@@ -45,7 +45,7 @@ pub fn keyring(args: &KeyArgs) -> Result<Keyring> {
     match std::env::var(PUBKEY_ENV) {
         Ok(env) if !env.is_empty() => {
             if names_no_key(&env) {
-                return Err(voxctl::error::hinted(
+                return Err(crate::hint::hinted(
                     Error::Usage(format!(
                         "{PUBKEY_ENV}={env:?} names no key: it holds only separators"
                     )),
@@ -95,7 +95,7 @@ pub fn secret_key(path: &Path) -> Result<SecretKey> {
                     .map_err(|e| anyhow::anyhow!("cannot read the password: {e}"))?
             }
             Err(_) => {
-                return Err(voxctl::error::hinted(
+                return Err(crate::hint::hinted(
                     Error::Refused(format!(
                         "{} is encrypted and there is no terminal to ask for its password",
                         path.display()

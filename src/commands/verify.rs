@@ -10,9 +10,9 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use voxctl::exit::ExitStatus;
 
+use crate::hint::hinted;
 use anyhow::Result;
 use voxctl::checksum::{gnu_quote, CheckReader};
-use voxctl::error::hinted;
 use voxctl::signature::{verify_beside, Authenticated, Keyring};
 use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile, Tally};
 use voxctl::Error;

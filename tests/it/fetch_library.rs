@@ -110,8 +110,10 @@ fn a_fetch_cancelled_from_another_thread_is_interrupted_and_keeps_its_partial_da
     let kept = f::partial_bytes(&fx.partial());
     assert!(kept >= 256 * 1024, "kept {kept} bytes");
     assert!(format!("{err:#}").contains("interrupted"), "{err:#}");
-    let hint = voxctl::error::hint_for(&err).unwrap_or_default();
-    assert!(hint.contains("run the same command again"), "{hint}");
+    assert_eq!(
+        voxctl::error::remedy_of(&err),
+        Some(voxctl::error::Remedy::Resume { kept: fx.partial() })
+    );
     assert!(matches!(
         slots(&fx).try_acquire(&format!("fetch-{ASSET}")).unwrap(),
         Attempt::Acquired(_)

@@ -25,7 +25,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::error::hinted;
+use crate::error::{with_remedy, Remedy};
 use crate::Error;
 
 /// The largest state record read, in bytes (1 MiB): `backend.json`, `relaunch-marker.json`,
@@ -67,14 +67,13 @@ impl Rule {
     }
 }
 
-/// A refusal naming `path` (exit 5), with a hint to remove what is there.
+/// A refusal naming `path` (exit 5), with the remedy to remove what is there.
 fn refused(path: &Path, why: impl std::fmt::Display) -> anyhow::Error {
-    hinted(
+    with_remedy(
         Error::Refused(format!("refusing {}: {why}", path.display())),
-        format!(
-            "remove {} if you did not put it there; voxctl recreates it",
-            path.display()
-        ),
+        Remedy::RemoveForeignFile {
+            path: path.to_path_buf(),
+        },
     )
 }
 

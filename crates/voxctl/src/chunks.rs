@@ -685,13 +685,13 @@ fn emit(
 ) -> Result<()> {
     seen.chunks += 1;
     if seen.chunks > MAX_CHUNKS {
-        return Err(crate::error::hinted(
+        return Err(crate::error::with_remedy(
             Error::Usage(format!(
                 "the input makes more than {MAX_CHUNKS} chunks of about {} bytes: its index \
                  would pass the {INDEX_CAP}-byte limit",
                 params.avg
             )),
-            "give a larger average chunk size (--avg-size), or --no-index",
+            crate::error::Remedy::LargerChunks,
         ));
     }
     let len = bytes.len() as u32;
@@ -1120,8 +1120,9 @@ mod tests {
         let p = indexer.params;
         emit(p, indexer.sink, &mut indexer.seen, 0, b"abc").unwrap();
         let err = emit(p, indexer.sink, &mut indexer.seen, 3, b"def").unwrap_err();
-        assert!(
-            crate::error::hint_for(&err).unwrap().contains("--avg-size"),
+        assert_eq!(
+            crate::error::remedy_of(&err),
+            Some(crate::error::Remedy::LargerChunks),
             "{err}"
         );
     }

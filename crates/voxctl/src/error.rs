@@ -7,6 +7,7 @@
 //! [`Error::exit_status`] ([`ExitStatus::of`] does both).
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -60,8 +61,8 @@ impl Error {
     pub fn find(err: &anyhow::Error) -> Option<&Error> {
         err.chain().find_map(|e| {
             e.downcast_ref::<Error>().or_else(|| {
-                e.downcast_ref::<WithHint>()
-                    .and_then(|h| h.inner.downcast_ref::<Error>())
+                e.downcast_ref::<WithRemedy>()
+                    .and_then(|w| w.inner.downcast_ref::<Error>())
             })
         })
     }
@@ -86,53 +87,272 @@ impl Error {
         self.exit_status().name()
     }
 
-    /// A short next step for the user, printed as `hint:` under the error.
-    pub fn hint(&self) -> Option<String> {
+    /// The next step for an error of this kind when the failure names none of its own:
+    /// [`Remedy::Wait`] for a busy resource, [`Remedy::Confirm`] for a refusal.
+    pub fn remedy(&self) -> Option<Remedy> {
         match self {
-            Error::Busy { .. } => Some("wait for the holder, or pass --wait".into()),
-            Error::Refused(_) => Some("pass --yes to confirm without a terminal".into()),
+            Error::Busy { .. } => Some(Remedy::Wait),
+            Error::Refused(_) => Some(Remedy::Confirm),
             _ => None,
         }
     }
 }
 
-/// An error with a next step for the user, printed as a `hint:` line under the message.
+/// What the user (or the app embedding the library) can do about a failure: a typed next
+/// step, so that each front end words it in its own terms. The command line renders each as
+/// the `hint:` line under the error, naming its flags (`Remedy::Wait` is "pass --wait"); an
+/// app may offer a button instead.
+///
+/// Serialized with its name under `action` and its fields beside it, in snake case:
+/// `{"action": "repair", "variant": "cuda"}`. Find the one an error carries with
+/// [`remedy_of`], or take the whole [`Report`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Remedy {
+    /// A slot or lease is held: wait for its holder to let go.
+    Wait,
+    /// A wait for a slot ran out: wait longer, or without a limit.
+    WaitLonger,
+    /// The holder, process `pid`, is stopped (SIGSTOP); resuming it (SIGCONT) lets it finish.
+    ResumeStopped {
+        /// The stopped holder.
+        pid: i32,
+    },
+    /// The lease store's lock was held for over `patience_secs` seconds, by `pid` when known;
+    /// if that process is stopped, resume it.
+    StoreLockStuck {
+        /// The process that holds the lock, when the system says.
+        pid: Option<i32>,
+        /// How long the lock was waited for, in seconds.
+        patience_secs: u64,
+    },
+    /// The action needs the user's consent, which was not given.
+    Confirm,
+    /// The state dir is not the user's own: use one that is.
+    OwnStateDir,
+    /// The state dir `path` is writable by others: make it private (mode 0700).
+    RestrictStateDir {
+        /// The state dir.
+        path: PathBuf,
+    },
+    /// `path` in the state dir is not what voxctl wrote there: remove it if nobody else put it
+    /// there; voxctl recreates it.
+    RemoveForeignFile {
+        /// The refused file.
+        path: PathBuf,
+    },
+    /// A lease record is corrupt: remove it once no holder of that lease can still be running.
+    RemoveCorruptLeaseRecord,
+    /// The etcd lease store did not answer: check that etcd runs and that the store's URLs are
+    /// its client URLs.
+    CheckLeaseStore,
+    /// The path given for a lock file or pidfile does not exist: check it.
+    CheckLockPath {
+        /// The path given was a pidfile's (not a lock's).
+        pidfile: bool,
+    },
+    /// A part size outside what `split -b` reads, or out of range: give one from 1 byte to
+    /// under 2 GiB; `whole` is the whole-number spelling of a decimal that was given.
+    PartSize {
+        /// The size written as a whole number (`1900MB` for `1.9GB`), when a decimal was given.
+        whole: Option<String>,
+    },
+    /// The input would need too many parts: use larger parts.
+    LargerParts,
+    /// The input would need too many content-defined chunks: use a larger average chunk size,
+    /// or no chunk index.
+    LargerChunks,
+    /// Outputs already exist: allow replacing them, or write elsewhere.
+    ReplaceOutputs,
+    /// A stopped download kept its data in `kept`: the same fetch again resumes from it.
+    Resume {
+        /// The partial download's directory.
+        kept: PathBuf,
+    },
+    /// The partial download vanished under a running fetch: the same fetch again starts from
+    /// the beginning (a partial download is removed safely with `remove --partial-only`).
+    FetchAgain,
+    /// The filesystem of `dir` lacks `bytes` bytes: free them, or use a data dir elsewhere.
+    FreeSpace {
+        /// The directory that needs the space.
+        dir: PathBuf,
+        /// How many more bytes it needs.
+        bytes: u64,
+    },
+    /// The release server could not be reached: check the network and the server, or use
+    /// another source.
+    CheckNetwork,
+    /// The release source is wrong in a way that retrying cannot fix.
+    CheckSource {
+        /// What is wrong with it.
+        problem: SourceProblem,
+    },
+    /// The variant cannot run on this host's GPU: take the cpu variant, or skip the check to
+    /// download `asset` anyway.
+    SkipCompatCheck {
+        /// The asset that was refused.
+        asset: String,
+    },
+    /// The release is older than what is installed: allow the downgrade explicitly.
+    AllowDowngrade,
+    /// An archive expands past its cap: raise the cap to the release's expanded size.
+    RaiseMaxSize,
+    /// Bytes came from a mirror that may have served them wrong: fetch without mirrors.
+    WithoutMirrors,
+    /// The installed `variant` is damaged: repair it.
+    Repair {
+        /// The damaged variant.
+        variant: String,
+    },
+    /// Reinstall `variant` (replacing what is installed) from the release as it is now;
+    /// `inspect` names a record to look at first when the install is not simply outdated.
+    Reinstall {
+        /// The variant, when the record names one.
+        variant: Option<String>,
+        /// A record that disagrees with the install, to inspect before reinstalling.
+        inspect: Option<PathBuf>,
+    },
+    /// No usable binary of `variant` is installed (nothing was stopped): install it, or (when
+    /// `fallback` is true) allow the fallback to cpu.
+    Install {
+        /// The variant asked for.
+        variant: String,
+        /// Whether a fallback to cpu could start instead.
+        fallback: bool,
+    },
+    /// The backend's port is still in use: stop what holds it, use another port, or allow a
+    /// longer stop.
+    FreePort,
+    /// The backend stopped but something else holds its port: find it.
+    FindPortHolder,
+    /// The `variant` to remove is the running backend: stop it first, or force.
+    StopFirst {
+        /// The variant asked to be removed.
+        variant: String,
+    },
+    /// The new backend failed; the reason is in its log, shown above the error.
+    SeeBackendLog,
+    /// The new backend and the rollback both failed; nothing runs: see the log, then start
+    /// `variant` again.
+    StartAgain {
+        /// The variant that ran before.
+        variant: String,
+    },
+    /// An interrupted restart sent SIGTERM to the backend `pid`, which stays recorded, and
+    /// started nothing: a restart again finishes.
+    FinishRestart {
+        /// The backend that was sent SIGTERM.
+        pid: i32,
+    },
+    /// An interrupted restart stopped the previous backend and started nothing: a restart
+    /// again starts one.
+    RestartAgain,
+    /// An interrupted restart started backend `pid` (`variant`), which is recorded: the status
+    /// shows whether it becomes healthy.
+    WatchStatus {
+        /// The new backend.
+        pid: i32,
+        /// Its variant.
+        variant: String,
+    },
+}
+
+/// What is wrong with a release source, for [`Remedy::CheckSource`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum SourceProblem {
+    /// The host name does not resolve.
+    UnknownHost,
+    /// The server's TLS certificate was refused (the Mozilla root store is trusted; the check
+    /// is never skipped).
+    Certificate,
+    /// The server answered in plain HTTP, not TLS.
+    NotTls,
+    /// Nothing accepts connections at the host and port.
+    ConnectionRefused,
+    /// The server has none of the release's files at that location and tag.
+    NoRelease,
+    /// The release directory holds none of the release's files.
+    NoReleaseInDir,
+    /// The release directory does not exist; `server` is the `http://` URL it probably meant
+    /// (it reads as HOST:PORT).
+    NoSuchDir {
+        /// `http://TEXT` when the path looks like a server's address.
+        server: Option<String>,
+    },
+}
+
+/// An error with a next step for the user (see [`Remedy`]).
 ///
 /// Its `Display` and `source` are the inner error's, so the message chain is unchanged;
-/// [`Error::find`] looks inside it for the exit code. Build one with [`hinted`].
+/// [`Error::find`] looks inside it for the exit code. Build one with [`with_remedy`].
 #[derive(Debug)]
-pub struct WithHint {
+pub struct WithRemedy {
     /// The error itself.
     pub inner: anyhow::Error,
     /// The next step.
-    pub hint: String,
+    pub remedy: Remedy,
 }
 
-impl fmt::Display for WithHint {
+impl fmt::Display for WithRemedy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(&*self.inner, f)
     }
 }
 
-impl std::error::Error for WithHint {
+impl std::error::Error for WithRemedy {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.inner.source()
     }
 }
 
-/// Attaches a hint to an error (see [`WithHint`]).
-pub fn hinted(err: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(WithHint {
+/// Attaches a remedy to an error (see [`WithRemedy`]).
+pub fn with_remedy(err: impl Into<anyhow::Error>, remedy: Remedy) -> anyhow::Error {
+    anyhow::Error::new(WithRemedy {
         inner: err.into(),
-        hint: hint.into(),
+        remedy,
     })
 }
 
-/// The hint to show for an error chain: an explicit [`WithHint`], else the [`Error`]'s own.
-pub fn hint_for(err: &anyhow::Error) -> Option<String> {
+/// The next step for an error chain: the first attached [`Remedy`] (the one closest to
+/// where the failure was seen), else that of its [`Error`]'s kind ([`Error::remedy`]).
+pub fn remedy_of(err: &anyhow::Error) -> Option<Remedy> {
     err.chain()
-        .find_map(|e| e.downcast_ref::<WithHint>().map(|h| h.hint.clone()))
-        .or_else(|| Error::find(err).and_then(Error::hint))
+        .find_map(|e| e.downcast_ref::<WithRemedy>().map(|w| w.remedy.clone()))
+        .or_else(|| Error::find(err).and_then(Error::remedy))
+}
+
+/// A failure as an app shows or stores it, with no `anyhow` in sight: its exit status and
+/// kind, the message with its cause chain, and the next step. Serializes as
+/// `{"code": 4, "kind": "busy", "message": "...", "remedy": {"action": "wait"}}` (`remedy`
+/// null when there is none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// The exit status of the failure (in JSON its code, a number).
+    pub code: ExitStatus,
+    /// [`ExitStatus::name`] of `code`: `usage`, `integrity`, `busy`, `refused`, `lost`,
+    /// `timed_out`, `interrupted` or `failure`.
+    pub kind: String,
+    /// The message with its cause chain, outermost first, joined by `: `.
+    pub message: String,
+    /// The next step, when there is one.
+    pub remedy: Option<Remedy>,
+}
+
+impl Report {
+    /// The report of any error a library call returned.
+    pub fn of(err: &anyhow::Error) -> Report {
+        let code = ExitStatus::of(err);
+        Report {
+            code,
+            kind: code.name().to_string(),
+            message: format!("{err:#}"),
+            remedy: remedy_of(err),
+        }
+    }
 }
 
 /// The `--json` error document (docs/contract.md "Output"): what a command prints on stdout when it
@@ -246,8 +466,8 @@ mod tests {
             ),
             (126, 127)
         );
-        let hinted = crate::error::hinted(Error::Usage("x".into()), "do y");
-        assert_eq!(ExitStatus::of(&hinted.context("ctx")), ExitStatus::Usage);
+        let remedied = with_remedy(Error::Usage("x".into()), Remedy::LargerParts);
+        assert_eq!(ExitStatus::of(&remedied.context("ctx")), ExitStatus::Usage);
     }
 
     fn body() -> ErrorBody {
@@ -282,5 +502,47 @@ mod tests {
             serde_json::to_string(&no_hint).unwrap(),
             r#"{"code":1,"kind":"failure","message":"boom","hint":null}"#
         );
+    }
+
+    /// The remedy's and the report's shapes, pinned: an app stores or forwards them.
+    #[test]
+    fn remedies_and_reports_serialize_as_documented_and_read_back() {
+        let repair = Remedy::Repair {
+            variant: "cuda".into(),
+        };
+        let text = serde_json::to_string(&repair).unwrap();
+        assert_eq!(text, r#"{"action":"repair","variant":"cuda"}"#);
+        assert_eq!(serde_json::from_str::<Remedy>(&text).unwrap(), repair);
+        let source = Remedy::CheckSource {
+            problem: SourceProblem::NoSuchDir {
+                server: Some("http://h:1".into()),
+            },
+        };
+        let text = serde_json::to_string(&source).unwrap();
+        assert_eq!(
+            text,
+            r#"{"action":"check_source","problem":{"problem":"no_such_dir","server":"http://h:1"}}"#
+        );
+        assert_eq!(serde_json::from_str::<Remedy>(&text).unwrap(), source);
+
+        // An attached remedy is found under context; else the kind's own; else none.
+        let err = with_remedy(
+            Error::Busy {
+                what: "slot s".into(),
+                holder: None,
+            },
+            Remedy::WaitLonger,
+        )
+        .context("still held");
+        let report = Report::of(&err);
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"code":4,"kind":"busy","message":"still held: slot s is busy","remedy":{"action":"wait_longer"}}"#
+        );
+        let plain = anyhow::Error::from(Error::Refused("no".into()));
+        assert_eq!(remedy_of(&plain), Some(Remedy::Confirm));
+        let plain = anyhow::Error::from(Error::Integrity("bad".into()));
+        assert_eq!(Report::of(&plain).remedy, None);
+        assert_eq!(Report::of(&plain).code, ExitStatus::Integrity);
     }
 }

@@ -55,8 +55,13 @@
 //!   installs no signal handler: `lease run`'s forwarding takes the caller's
 //!   [`lease::run::Interrupts`].
 //! - **Errors.** [`Error::find`] gives the typed cause to branch on; [`exit::ExitStatus::of`]
-//!   the exit status the command would use.
-//! - **Growth.** Each domain's `Event`, the fetch and `lease run` outcomes, [`Error`] and
+//!   the exit status the command would use; [`error::remedy_of`] the typed next step
+//!   ([`error::Remedy`]: wait, repair, free space, ...), which names no flag of the command
+//!   line, so an app words it in its own terms (or offers a button). [`error::Report::of`]
+//!   gives all three as one serializable value, `{"code", "kind", "message", "remedy"}`, for
+//!   a UI or a log, with no `anyhow` downcasting.
+//! - **Growth.** Each domain's `Event`, the fetch and `lease run` outcomes, [`Error`],
+//!   [`error::Remedy`] and
 //!   [`slot::WaitEvent`] are `#[non_exhaustive]`: a later version may add variants, so a match
 //!   on them needs a wildcard arm (an event nobody shows can be ignored). Settings structs
 //!   have public fields; [`fetch::Settings`], the one with many, is `#[non_exhaustive]` too:

@@ -286,8 +286,8 @@ impl SlotTable {
     ///
     /// Errors: [`Error::Busy`] (exit 4) naming the holder when the slot is held and `wait` is
     /// [`Wait::Never`], or still held when [`Wait::AtMost`] runs out (then with the time
-    /// waited in the message and a hint: `kill -CONT PID` for a stopped holder, else a
-    /// longer wait); [`Error::Interrupted`] once `cancel` is cancelled; the errors of
+    /// waited in the message and a [`crate::error::Remedy`]: `ResumeStopped` for a stopped
+    /// holder, else `WaitLonger`); [`Error::Interrupted`] once `cancel` is cancelled; the errors of
     /// [`SlotTable::try_acquire`].
     ///
     /// ```
@@ -338,14 +338,13 @@ impl SlotTable {
                 let waited =
                     humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()));
                 let err = busy().context(format!("still held after waiting {waited}"));
-                let hint = match follow.seen {
+                let remedy = match follow.seen {
                     Some((pid, _)) if crate::process::is_stopped(pid) => {
-                        format!("pid {pid} is stopped: `kill -CONT {pid}` resumes it")
+                        crate::error::Remedy::ResumeStopped { pid }
                     }
-                    _ => "pass a longer --wait, or --wait alone to wait for as long as it takes"
-                        .to_string(),
+                    _ => crate::error::Remedy::WaitLonger,
                 };
-                return Err(crate::error::hinted(err, hint));
+                return Err(crate::error::with_remedy(err, remedy));
             }
             if let Some(h) = self.holder(name)? {
                 follow.observe(h, on_event);
@@ -791,8 +790,10 @@ mod tests {
         let started = Instant::now();
         let err = busy("running");
         assert!(started.elapsed() >= Duration::from_secs(2));
-        let hint = crate::error::hint_for(&err).unwrap();
-        assert!(hint.contains("longer --wait"), "{hint}");
+        assert_eq!(
+            crate::error::remedy_of(&err),
+            Some(crate::error::Remedy::WaitLonger)
+        );
         drop(g);
 
         // A stopped holder: resume it.
@@ -805,8 +806,10 @@ mod tests {
             matches!(status, nix::sys::wait::WaitStatus::Stopped(..)),
             "{status:?}"
         );
-        let hint = crate::error::hint_for(&busy("stopped")).unwrap();
-        assert!(hint.contains(&format!("kill -CONT {pid}")), "{hint}");
+        assert_eq!(
+            crate::error::remedy_of(&busy("stopped")),
+            Some(crate::error::Remedy::ResumeStopped { pid: pid.as_raw() })
+        );
         drop(other);
     }
 

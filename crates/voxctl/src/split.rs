@@ -45,7 +45,7 @@ use crate::cancel::Cancel;
 use crate::checksum::{format_line, Sha256};
 use crate::chunks::{self, Chunk, IndexRef, Indexer, Params};
 use crate::digest::{hash_segments, Block, Consumer, Segment};
-use crate::error::hinted;
+use crate::error::{with_remedy, Remedy};
 use crate::manifest::{self, Manifest, Part, GITHUB_ASSET_LIMIT};
 use crate::name::validate_file_name;
 use crate::testhook::checkpoint;
@@ -115,23 +115,20 @@ pub enum Event {
 /// Parses a `--part-size` exactly as GNU `split -b` reads its size (see [`crate::size`]:
 /// `K`/`M`/`G` and `KiB`/`MiB`/`GiB` are powers of 1024, `KB`/`MB`/`GB` powers of 1000, `b`
 /// is 512, digits alone are bytes), so that `split -b N` cuts the same parts. Errors with
-/// [`Error::Usage`] (and a hint) for text outside that grammar (a decimal such as `1.9GB`
+/// [`Error::Usage`] (and [`Remedy::PartSize`]) for text outside that grammar (a decimal such as `1.9GB`
 /// gets the whole spelling, `1900MB`), 0, or 2 GiB and above.
 pub fn parse_part_size(text: &str) -> Result<u64> {
-    let hint = |text: &str| match crate::size::decimal_hint(text) {
-        Some(whole) => format!("write {whole}: sizes are whole numbers, as for GNU split -b"),
-        None => "give a size from 1 byte to under 2 GiB as GNU split -b reads it, e.g. \
-                 1900000000, 1900MB (1000 powers) or 1GiB (1024 powers)"
-            .to_string(),
+    let remedy = |text: &str| Remedy::PartSize {
+        whole: crate::size::decimal_hint(text),
     };
-    let n = crate::size::parse(text).map_err(|e| hinted(e, hint(text)))?;
+    let n = crate::size::parse(text).map_err(|e| with_remedy(e, remedy(text)))?;
     if n == 0 || n >= GITHUB_ASSET_LIMIT {
-        return Err(hinted(
+        return Err(with_remedy(
             Error::Usage(format!(
                 "part size {text:?} is {n} bytes: parts must be 1 byte to under 2 GiB \
                  ({GITHUB_ASSET_LIMIT} bytes), GitHub's per-asset limit"
             )),
-            hint(text),
+            remedy(text),
         ));
     }
     Ok(n)
@@ -153,7 +150,7 @@ fn part_count(size: u64, chunk_size: u64) -> u64 {
 ///
 /// Errors: a missing, empty or non-regular input, an unsafe asset name, or more than
 /// [`MAX_PARTS`] parts, before anything is written ([`Error::Usage`] for names and sizes);
-/// an existing output without `force` (naming it, with a hint); I/O errors naming the path;
+/// an existing output without `force` (naming it, with [`Remedy::ReplaceOutputs`]); I/O errors naming the path;
 /// [`Error::Interrupted`] once `settings.cancel` is cancelled (temporary files removed).
 ///
 /// ```no_run
@@ -216,13 +213,13 @@ pub fn split(settings: &Settings, on_event: &(dyn Fn(&Event) + Sync)) -> Result<
     }
     let count = part_count(size, *chunk_size);
     if count > MAX_PARTS {
-        return Err(hinted(
+        return Err(with_remedy(
             Error::Usage(format!(
                 "{} bytes in parts of {chunk_size} bytes would make {count} parts; at most \
                  {MAX_PARTS} are supported",
                 size
             )),
-            "pass a larger --part-size",
+            Remedy::LargerParts,
         ));
     }
     let names: Vec<String> = (0..count as usize)
@@ -431,7 +428,7 @@ pub struct IndexOutcome {
 /// `split` reports its read pass).
 ///
 /// Errors: an unsafe asset name ([`Error::Usage`]); a missing or non-regular input; an
-/// existing `S.chunks` without `force` (naming it, with a hint; exit 1 as for `split`); an
+/// existing `S.chunks` without `force` (naming it, with a remedy; exit 1 as for `split`); an
 /// output that is the input itself ([`Error::Usage`]); an input that changes while it is
 /// read ([`Error::Integrity`]); [`Error::Interrupted`] once `settings.cancel` is cancelled.
 pub fn write_index(
@@ -533,9 +530,9 @@ fn refuse_existing(path: &Path, input: &Path, force: bool) -> Result<()> {
         .into());
     }
     if !force {
-        return Err(hinted(
+        return Err(with_remedy(
             anyhow::anyhow!("{} already exists; nothing was written", path.display()),
-            "pass --force to replace the existing outputs, or choose another --out",
+            Remedy::ReplaceOutputs,
         ));
     }
     if existing.is_dir() {
@@ -889,11 +886,18 @@ mod tests {
         for bad in ["0", "2GiB", "2G", "3GB", "-1", "lots", "", "1.9GB"] {
             let err = parse_part_size(bad).unwrap_err();
             assert!(matches!(Error::find(&err), Some(Error::Usage(_))), "{bad}");
-            assert!(crate::error::hint_for(&err).is_some(), "{bad} has a hint");
+            assert!(
+                matches!(crate::error::remedy_of(&err), Some(Remedy::PartSize { .. })),
+                "{bad} has a remedy"
+            );
         }
         let err = parse_part_size("1.9GB").unwrap_err();
-        let hint = crate::error::hint_for(&err).unwrap();
-        assert!(hint.contains("1900MB"), "{hint}");
+        assert_eq!(
+            crate::error::remedy_of(&err),
+            Some(Remedy::PartSize {
+                whole: Some("1900MB".into())
+            })
+        );
     }
 
     #[test]

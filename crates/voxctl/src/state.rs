@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::checked_open::{self, Rule};
-use crate::error::{hinted, Error};
+use crate::error::{with_remedy, Error, Remedy};
 
 /// A validated state dir.
 #[derive(Debug, Clone)]
@@ -57,18 +57,18 @@ impl StateDir {
         if let Some(why) = crate::platform::foreign_owner(&dir)
             .with_context(|| format!("cannot read the owner of state dir {}", root.display()))?
         {
-            return Err(hinted(
+            return Err(with_remedy(
                 Error::Refused(format!("state dir {} is {why}", root.display())),
-                "use a state dir of your own with --state-dir",
+                Remedy::OwnStateDir,
             ));
         }
         if let Some(mode) = crate::platform::mode_bits(&meta).filter(|m| m & 0o022 != 0) {
-            return Err(hinted(
+            return Err(with_remedy(
                 Error::Refused(format!(
                     "state dir {} is group or world writable (mode {mode:o})",
                     root.display(),
                 )),
-                format!("chmod 700 {}", root.display()),
+                Remedy::RestrictStateDir { path: root },
             ));
         }
         Ok(StateDir { root })

@@ -32,6 +32,7 @@ use super::record::BackendRecord;
 use super::select::{self, Rejected};
 use super::{port, POLL_INTERVAL};
 use crate::cancel::Cancel;
+use crate::error::Remedy;
 use crate::installs::BackendsDir;
 use crate::marker::RelaunchMarker;
 use crate::slot::{SlotTable, Wait};
@@ -240,7 +241,7 @@ fn ms(d: Duration) -> u64 {
 /// Errors: [`Error::Busy`] for a busy slot; [`crate::backend::select::NoUsableBinary`] (in the
 /// chain) when no variant passes its checks, before anything is stopped; [`Error::TimedOut`]
 /// when the port stays in use or the new backend is not healthy in time (after a rollback);
-/// [`Error::Interrupted`] once `s.cancel` is cancelled, with a hint saying what was left.
+/// [`Error::Interrupted`] once `s.cancel` is cancelled, with a remedy saying what was left.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -334,15 +335,7 @@ pub fn restart(
                 member,
             })
         })
-        .map_err(|e| {
-            left_behind(e, || {
-                format!(
-                    "backend pid {} was sent SIGTERM and stays recorded; nothing new was \
-                         started: run `voxctl restart` again to finish",
-                    old.pid
-                )
-            })
-        })
+        .map_err(|e| left_behind(e, || Remedy::FinishRestart { pid: old.pid }))
         .with_context(|| format!("cannot stop the backend, pid {}", old.pid))?;
         if stopped == Stopped::Killed {
             on(&Event::Killed {
@@ -359,13 +352,8 @@ pub fn restart(
     }
 
     let t_port = Instant::now();
-    wait_for_port(config.port, s.stop_timeout, &s.cancel, on).map_err(|e| {
-        left_behind(e, || {
-            "the previous backend is stopped and nothing was started: run `voxctl restart` \
-             again"
-                .to_string()
-        })
-    })?;
+    wait_for_port(config.port, s.stop_timeout, &s.cancel, on)
+        .map_err(|e| left_behind(e, || Remedy::RestartAgain))?;
     timings.port_ms = ms(t_port.elapsed());
 
     let chosen = &choice.chosen;
@@ -403,12 +391,12 @@ pub fn restart(
     }
 }
 
-/// What an interrupted restart (SIGINT/SIGTERM, exit 130) left behind, as the hint of an
+/// What an interrupted restart (SIGINT/SIGTERM, exit 130) left behind, as the remedy of an
 /// [`Error::Interrupted`]; other errors pass unchanged. An interrupted restart takes no
 /// further step: no SIGKILL, no start, no rollback; `backend.json` always names what runs.
-fn left_behind(err: anyhow::Error, state: impl FnOnce() -> String) -> anyhow::Error {
+fn left_behind(err: anyhow::Error, state: impl FnOnce() -> Remedy) -> anyhow::Error {
     if matches!(Error::find(&err), Some(Error::Interrupted)) {
-        crate::error::hinted(err, state())
+        crate::error::with_remedy(err, state())
     } else {
         err
     }
@@ -440,12 +428,12 @@ fn wait_for_port(
     } else {
         format!(" by {}", holders.join(", "))
     };
-    Err(crate::error::hinted(
+    Err(crate::error::with_remedy(
         Error::TimedOut(format!(
             "port {port} is still in use{by} after {}",
             humantime::format_duration(timeout)
         )),
-        "stop whatever holds the port, or pass --port / --stop-timeout",
+        Remedy::FreePort,
     ))
 }
 
@@ -501,12 +489,9 @@ fn start_and_wait(
         },
     )
     .map_err(|e| {
-        left_behind(e, || {
-            format!(
-                "backend pid {} ({}) was started and is recorded; `voxctl status` shows \
-                 whether it becomes healthy",
-                record.pid, record.variant
-            )
+        left_behind(e, || Remedy::WatchStatus {
+            pid: record.pid,
+            variant: record.variant.to_string(),
         })
     })?;
     let (reason, exited) = match ready {
@@ -567,11 +552,11 @@ fn rollback(
     on: &(dyn Fn(&Event) + Sync),
 ) -> anyhow::Error {
     let Some(prev) = previous else {
-        return crate::error::hinted(
+        return crate::error::with_remedy(
             Error::TimedOut(format!(
                 "the new backend failed: {failure}; it was stopped and nothing runs now"
             )),
-            "see the log lines above",
+            Remedy::SeeBackendLog,
         );
     };
     let timeout = rollback_ready_timeout(s.ready_timeout, prev.ready_ms.map(Duration::from_millis));
@@ -597,28 +582,26 @@ fn rollback(
     let outcome = wait_for_port(prev.port, s.stop_timeout, &s.cancel, &|_| {})
         .and_then(|()| start_and_wait(state, &spec, &url, timeout, Unready::Keep, s, on));
     let failed = |why: String| {
-        crate::error::hinted(
+        crate::error::with_remedy(
             anyhow::anyhow!(
                 "the new backend failed: {failure}; the rollback to the previous {} backend \
                  ({}) failed too: {why}",
                 prev.variant,
                 prev.binary.display()
             ),
-            format!(
-                "see the log lines above; `voxctl status` shows what runs, `voxctl restart \
-                 --variant {}` starts it again",
-                prev.variant
-            ),
+            Remedy::StartAgain {
+                variant: prev.variant.to_string(),
+            },
         )
     };
     match outcome {
-        Ok(Ok(back)) => crate::error::hinted(
+        Ok(Ok(back)) => crate::error::with_remedy(
             Error::TimedOut(format!(
                 "the new backend failed: {failure}; rolled back to the previous {} backend \
                  (pid {}, port {}), which is healthy",
                 back.variant, back.pid, back.port
             )),
-            "see the log lines above",
+            Remedy::SeeBackendLog,
         ),
         Ok(Err(NotReady {
             reason,

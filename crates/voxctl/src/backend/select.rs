@@ -176,12 +176,14 @@ pub fn choose(
                         &crate::cancel::Cancel::new(),
                     )?;
                     if !crate::installs::audit::all_passed(&checks) {
-                        return Err(crate::error::hinted(
+                        return Err(crate::error::with_remedy(
                             Error::Integrity(format!(
                                 "the installed {variant} backend is damaged: {}",
                                 crate::installs::audit::describe_failures(&checks)
                             )),
-                            format!("repair it with `voxctl fetch --repair --variant {variant}`"),
+                            crate::error::Remedy::Repair {
+                                variant: variant.to_string(),
+                            },
                         ));
                     }
                 }
@@ -213,20 +215,17 @@ pub fn choose(
             Err(reason) => rejected.push(Rejected { variant, reason }),
         }
     }
-    let hint = match fallback {
-        None if requested.fallback().is_some() => format!(
-            "nothing was stopped; install it with `voxctl fetch --variant {requested}`, or pass \
-             --fallback cpu to start cpu instead"
-        ),
-        _ => format!("nothing was stopped; install it with `voxctl fetch --variant {requested}`"),
+    let remedy = crate::error::Remedy::Install {
+        variant: requested.to_string(),
+        fallback: fallback.is_none() && requested.fallback().is_some(),
     };
-    Err(crate::error::hinted(
+    Err(crate::error::with_remedy(
         NoUsableBinary {
             app: app.to_string(),
             requested,
             rejected,
         },
-        hint,
+        remedy,
     ))
 }
 
@@ -360,7 +359,7 @@ mod tests {
             probe,
         )
         .unwrap_err();
-        let no = err.downcast_ref::<crate::error::WithHint>().unwrap();
+        let no = err.downcast_ref::<crate::error::WithRemedy>().unwrap();
         let no = no.inner.downcast_ref::<NoUsableBinary>().unwrap();
         assert_eq!(no.rejected.len(), 1, "cpu was not tried: {no:?}");
         assert!(no.rejected[0].reason.contains("expected 9.9.9"));

@@ -116,18 +116,14 @@ pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
     if port::is_listening(backend.port)?
         && !port::wait_released(backend.port, grace, POLL, &s.cancel)?
     {
-        return Err(crate::error::hinted(
+        return Err(crate::error::with_remedy(
             Error::TimedOut(format!(
                 "pid {} stopped, but port {} is still in use after {}",
                 backend.pid,
                 backend.port,
                 humantime::format_duration(grace)
             )),
-            if cfg!(windows) {
-                "something else holds the port: see `netstat -ano`"
-            } else {
-                "something else holds the port: see `ss -ltnp`"
-            },
+            crate::error::Remedy::FindPortHolder,
         ));
     }
     Ok(StopOutcome::Stopped {
@@ -250,13 +246,15 @@ pub fn remove(
     let mut stopped = None;
     if let Some(b) = running {
         if !force {
-            return Err(crate::error::hinted(
+            return Err(crate::error::with_remedy(
                 Error::Refused(format!(
                     "the {variant} backend is running from {} (pid {}); not removing it",
                     b.binary.display(),
                     b.pid
                 )),
-                format!("stop it first with `voxctl stop`, or pass --force to stop it and remove {variant}"),
+                crate::error::Remedy::StopFirst {
+                    variant: variant.to_string(),
+                },
             ));
         }
         stopped = Some(stop(state, &s.stop)?);

@@ -55,8 +55,8 @@ pub fn compare(new: &str, installed: &str) -> Order {
 /// Refuses installing a release whose signed version is older than the installed `record`'s,
 /// unless `allow`. `signed` is the release's signed version, `None` when it has none.
 ///
-/// Errors: [`Error::Refused`] (exit 5) naming both versions, with the `--allow-downgrade`
-/// hint.
+/// Errors: [`Error::Refused`] (exit 5) naming both versions, with
+/// [`crate::error::Remedy::AllowDowngrade`].
 pub fn check(
     asset: &str,
     signed: Option<&str>,
@@ -79,12 +79,12 @@ pub fn check(
             tracing::info!("{asset}: downgrading from {installed} to {new} (--allow-downgrade)");
             Ok(())
         }
-        Order::Older => Err(crate::error::hinted(
+        Order::Older => Err(crate::error::with_remedy(
             Error::Refused(format!(
                 "{asset}: the release is signed as version {new}, older than the installed \
                  {installed}; refusing a downgrade"
             )),
-            "to install the older release anyway, pass --allow-downgrade",
+            crate::error::Remedy::AllowDowngrade,
         )),
     }
 }

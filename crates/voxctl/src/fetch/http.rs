@@ -6,7 +6,7 @@
 //! Retrying is for what can heal: a reset, a timeout, a 5xx, a 429. What cannot
 //! ([`Unfixable`]: a host name that does not exist, a refused certificate, TLS spoken to a
 //! plain-HTTP server, a connection refused before the server ever answered) fails at once
-//! with a hint instead of after a minute of backoff.
+//! with a remedy instead of after a minute of backoff.
 //!
 //! GitHub answers an asset URL with a 302 to a signed storage URL that expires after about an
 //! hour. [`Http`] remembers where each original URL led; a later request (a retry, a resume)
@@ -96,7 +96,7 @@ pub enum HttpError {
         cause: crate::Error,
     },
     /// A network failure that no retry can fix, with the user's next step
-    /// ([`Unfixable::hint`]).
+    /// ([`Unfixable::problem`]).
     #[error("{url}: {message}")]
     Unfixable {
         /// The URL asked for.
@@ -232,24 +232,14 @@ impl Unfixable {
         }
     }
 
-    /// The next step for the user.
-    pub fn hint(self) -> &'static str {
+    /// What is wrong with the source, for the remedy.
+    pub fn problem(self) -> crate::error::SourceProblem {
+        use crate::error::SourceProblem;
         match self {
-            Unfixable::UnknownHost => {
-                "the host name does not resolve (not retried): check the URL in --source"
-            }
-            Unfixable::Certificate => {
-                "the server's TLS certificate was refused (not retried): check the URL; \
-                 voxctl trusts the Mozilla root store and never skips the check"
-            }
-            Unfixable::NotTls => {
-                "the server answered in plain HTTP, not TLS (not retried): use http:// instead \
-                 of https:// in --source"
-            }
-            Unfixable::Refused => {
-                "nothing accepts connections there (not retried): check the host and port in \
-                 --source, and that the server is running"
-            }
+            Unfixable::UnknownHost => SourceProblem::UnknownHost,
+            Unfixable::Certificate => SourceProblem::Certificate,
+            Unfixable::NotTls => SourceProblem::NotTls,
+            Unfixable::Refused => SourceProblem::ConnectionRefused,
         }
     }
 }

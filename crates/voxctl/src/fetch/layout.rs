@@ -186,21 +186,18 @@ pub async fn discover_pinned(
 
     // Every file answered "not found" (404 or 410, or no such file): a wrong location or tag
     // rather than a network failure, so it is reported at once, never retried.
-    let hint = match src {
-        super::source::Source::Http(_) => {
-            "check the release location and tag (--source, --tag): the server has none of these \
-             files there; a local directory is a path or a file:/// URL (three slashes)"
-        }
-        super::source::Source::Dir(_) => "check --source: the directory holds none of these files",
+    let problem = match src {
+        super::source::Source::Http(_) => crate::error::SourceProblem::NoRelease,
+        super::source::Source::Dir(_) => crate::error::SourceProblem::NoReleaseInDir,
     };
-    Err(crate::error::hinted(
+    Err(crate::error::with_remedy(
         anyhow::anyhow!(
             "no release of {asset} at {}: none of {}, {}, {asset} or {archive} exists",
             src.display(),
             json_manifest_name(asset),
             crate::manifest::text_manifest_name(asset),
         ),
-        hint,
+        crate::error::Remedy::CheckSource { problem },
     ))
 }
 

@@ -417,7 +417,7 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 /// [`Error::Refused`] for hardware the release cannot run on (exit 5);
 /// [`Error::Interrupted`] once [`Settings::cancel`] is cancelled (exit 130); a
 /// [`http::HttpError`] in the chain for network failures. Partial data is kept for a rerun
-/// to resume only after the latter two (the error's hint names the directory).
+/// to resume only after the latter two (the error's remedy, `Resume`, names the directory).
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -831,12 +831,11 @@ async fn download_and_install(
             }
             Err(download.data.vanished_error())
         }
-        Err(e) if keeps_partial(&e, &settings.cancel) => Err(crate::error::hinted(
+        Err(e) if keeps_partial(&e, &settings.cancel) => Err(crate::error::with_remedy(
             e,
-            format!(
-                "what was downloaded is kept in {}: run the same command again to resume",
-                partial.dir().display()
-            ),
+            crate::error::Remedy::Resume {
+                kept: partial.dir().to_path_buf(),
+            },
         )),
         Err(e) => {
             // The data file closed first: Windows cannot remove a file that is still open.
@@ -887,12 +886,14 @@ async fn preflight(
             .await
             .map_err(|e| {
                 if let Some(u) = unfixable(&e) {
-                    crate::error::hinted(e, u.hint())
-                } else if is_network(&e) {
-                    crate::error::hinted(
+                    crate::error::with_remedy(
                         e,
-                        "check the network and the release server, or pass --source URL|DIR",
+                        crate::error::Remedy::CheckSource {
+                            problem: u.problem(),
+                        },
                     )
+                } else if is_network(&e) {
+                    crate::error::with_remedy(e, crate::error::Remedy::CheckNetwork)
                 } else {
                     e
                 }
@@ -933,16 +934,15 @@ async fn preflight(
             report(&Event::CompatUnknown { variant, why });
             Ok((settings, plan, pinned))
         }
-        crate::gpu::Verdict::Cannot(why) if !auto => Err(crate::error::hinted(
+        crate::gpu::Verdict::Cannot(why) if !auto => Err(crate::error::with_remedy(
             Error::Refused(format!(
                 "{} at {} cannot run on this host: {why}",
                 settings.asset,
                 remote.source.display()
             )),
-            format!(
-                "fetch --variant cpu instead, or pass --skip-compat-check to download {} anyway",
-                settings.asset
-            ),
+            crate::error::Remedy::SkipCompatCheck {
+                asset: settings.asset.clone(),
+            },
         )),
         crate::gpu::Verdict::Unknown(why) | crate::gpu::Verdict::Cannot(why) => {
             report(&Event::AutoFallback {
@@ -970,21 +970,17 @@ fn check_release_dir(dir: &std::path::Path) -> Result<()> {
     let looks_like_a_server = host_port
         .rsplit_once(':')
         .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-    let hint = if looks_like_a_server {
-        format!(
-            "a --source without a scheme is a directory; for a server, pass --source http://{text}"
-        )
-    } else {
-        "pass an existing directory, or an http(s):// or file:// URL".to_string()
+    let problem = crate::error::SourceProblem::NoSuchDir {
+        server: looks_like_a_server.then(|| format!("http://{text}")),
     };
     let what = if dir.exists() {
         "is not a directory"
     } else {
         "does not exist"
     };
-    Err(crate::error::hinted(
+    Err(crate::error::with_remedy(
         anyhow::anyhow!("release directory {} {what}", dir.display()),
-        hint,
+        crate::error::Remedy::CheckSource { problem },
     ))
 }
 
@@ -1132,13 +1128,13 @@ fn blame_mirrors(err: anyhow::Error, remote: &source::Remote) -> anyhow::Error {
     if mirrors.is_empty() || !matches!(Error::find(&err), Some(Error::Integrity(_))) {
         return err;
     }
-    crate::error::hinted(
+    crate::error::with_remedy(
         err.context(format!(
             "bytes of it came from mirror {}, which may have served them wrong (the release \
              has no per-part digest to tell)",
             mirrors.join(", ")
         )),
-        "run again without --mirror (or VOXCTL_MIRRORS) to fetch every byte from --source",
+        crate::error::Remedy::WithoutMirrors,
     )
 }
 

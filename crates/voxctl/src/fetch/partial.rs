@@ -412,7 +412,7 @@ impl DataFile {
         })
     }
 
-    /// Errors with [`Vanished`] (and a hint) if the data file no longer has a name: `fstat`
+    /// Errors with [`Vanished`] (and a remedy) if the data file no longer has a name: `fstat`
     /// of the open file says 0 links, because its directory was removed. Once seen, every
     /// later write fails the same way. Cheap (one `fstat`): the writeback thread calls it
     /// every round, the install before it reads the file's size and around its rename.
@@ -433,14 +433,13 @@ impl DataFile {
         self.vanished.load(Ordering::Acquire)
     }
 
-    /// The [`Vanished`] error, with the next step as its hint.
+    /// The [`Vanished`] error, with the next step as its remedy.
     pub fn vanished_error(&self) -> anyhow::Error {
-        crate::error::hinted(
+        crate::error::with_remedy(
             Vanished {
                 dir: self.dir.clone(),
             },
-            "run the same fetch again to download from the start; `voxctl remove --partial-only` \
-             clears a partial download without breaking a running fetch",
+            crate::error::Remedy::FetchAgain,
         )
     }
 
@@ -735,17 +734,16 @@ fn ensure_space(dir: &Path, needed: u64) -> Result<u64> {
     }
     let available = available_space(dir)?;
     if available < needed {
-        let hint = format!(
-            "free {} in {}, or fetch into a data dir on a roomier filesystem (--data-dir DIR)",
-            crate::size::iec(needed - available),
-            dir.display()
-        );
+        let remedy = crate::error::Remedy::FreeSpace {
+            dir: dir.to_path_buf(),
+            bytes: needed - available,
+        };
         let err = NoSpace {
             dir: dir.to_path_buf(),
             needed,
             available,
         };
-        return Err(crate::error::hinted(err, hint));
+        return Err(crate::error::with_remedy(err, remedy));
     }
     Ok(available)
 }

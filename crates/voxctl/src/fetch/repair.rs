@@ -23,7 +23,7 @@ pub fn check_release(record: &InstallRecord, plan: &Plan, source: &Source) -> Re
     if plan.sha256 == record.sha256 && plan.size == record.size {
         return Ok(());
     }
-    Err(crate::error::hinted(
+    Err(crate::error::with_remedy(
         Error::Refused(format!(
             "the release at {} no longer holds the installed build of {} (it has sha256 {}, \
              {} bytes; the install record has sha256 {}, {} bytes): a repair never changes \
@@ -35,10 +35,10 @@ pub fn check_release(record: &InstallRecord, plan: &Plan, source: &Source) -> Re
             record.sha256,
             record.size
         )),
-        format!(
-            "reinstall from the release as it is now with `voxctl fetch --force --variant {}`",
-            record.variant.as_deref().unwrap_or("VARIANT")
-        ),
+        crate::error::Remedy::Reinstall {
+            variant: record.variant.clone(),
+            inspect: None,
+        },
     ))
 }
 

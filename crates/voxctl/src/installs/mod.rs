@@ -196,17 +196,17 @@ impl BackendsDir {
         };
         match disagrees {
             None => Ok(derived),
-            Some(what) => Err(crate::error::hinted(
+            Some(what) => Err(crate::error::with_remedy(
                 crate::Error::Refused(format!(
-                    "the install record {} names {what}, but {asset} of {variant} is installed                      at {}; not trusting it",
+                    "the install record {} names {what}, but {asset} of {variant} is installed \
+                     at {}; not trusting it",
                     self.record_path(asset).display(),
                     derived.display()
                 )),
-                format!(
-                    "if the data dir was moved, reinstall with `voxctl fetch --force --variant \
-                     {variant}`; otherwise inspect {}",
-                    self.record_path(asset).display()
-                ),
+                crate::error::Remedy::Reinstall {
+                    variant: Some(variant.to_string()),
+                    inspect: Some(self.record_path(asset)),
+                },
             )),
         }
     }

@@ -105,20 +105,16 @@ impl FileStore {
         if let Some(locked) = self.cancel.recv_timeout(&rx, STORE_LOCK_PATIENCE)? {
             return locked.with_context(|| format!("cannot lock {}", path.display()));
         }
-        let holder = crate::slot::flock_holder(&path).map(|pid| format!("pid {pid}"));
-        let hint = match &holder {
-            Some(pid) => format!(
-                "{pid} has held it for over {}s; if it is stopped, `kill -CONT` it",
-                STORE_LOCK_PATIENCE.as_secs()
-            ),
-            None => "another process is stuck inside a lease operation".into(),
-        };
-        Err(crate::error::hinted(
+        let pid = crate::slot::flock_holder(&path);
+        Err(crate::error::with_remedy(
             Error::Busy {
                 what: format!("lease store lock {}", path.display()),
-                holder,
+                holder: pid.map(|pid| format!("pid {pid}")),
             },
-            hint,
+            crate::error::Remedy::StoreLockStuck {
+                pid,
+                patience_secs: STORE_LOCK_PATIENCE.as_secs(),
+            },
         ))
     }
 
@@ -188,9 +184,9 @@ fn read_record(path: &Path) -> Result<Option<LeaseRecord>> {
         return Ok(None);
     };
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        crate::error::hinted(
+        crate::error::with_remedy(
             anyhow::anyhow!("corrupt lease record {}: {e}", path.display()),
-            "if no holder of this lease can still be running, remove the record",
+            crate::error::Remedy::RemoveCorruptLeaseRecord,
         )
     })
 }

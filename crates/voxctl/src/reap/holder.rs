@@ -49,18 +49,15 @@ impl LockSource {
         match std::fs::symlink_metadata(path) {
             Ok(_) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let flag = match self {
-                    LockSource::SingletonLock(_) | LockSource::Lockfile(_) => "--lock",
-                    LockSource::Pidfile(_) => "--pidfile",
-                };
+                let pidfile = matches!(self, LockSource::Pidfile(_));
                 let what = self.kind();
-                Err(crate::error::hinted(
+                Err(crate::error::with_remedy(
                     crate::Error::Refused(format!(
                         "{what} {} does not exist; nothing was reaped and the relaunch marker \
                          was left in place",
                         path.display()
                     )),
-                    format!("check the path given to {flag}"),
+                    crate::error::Remedy::CheckLockPath { pidfile },
                 ))
             }
             Err(e) => Err(anyhow::Error::from(e).context(format!(

@@ -72,13 +72,13 @@ struct Stream<'a> {
 impl Stream<'_> {
     fn over_cap(&self) -> anyhow::Error {
         let cap = self.cap;
-        crate::error::hinted(
+        crate::error::with_remedy(
             (self.bad)(format!(
                 "expands to more than {cap} bytes, its cap (set by --max-size; by default \
                  {EXPANSION_FACTOR} times the archive's size, at least {} MiB)",
                 MIN_MAX_EXPANDED >> 20
             )),
-            "if the release really is that large, pass --max-size with its expanded size",
+            crate::error::Remedy::RaiseMaxSize,
         )
     }
 

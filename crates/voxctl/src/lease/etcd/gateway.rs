@@ -81,10 +81,6 @@ pub struct Status {
     pub message: String,
 }
 
-/// The next step printed under an [`Unreachable`] error.
-pub const UNREACHABLE_HINT: &str = "check that etcd is running and that --store (or \
-     VOXCTL_LEASE_STORE) lists its client URLs (etcd's --advertise-client-urls)";
-
 /// gRPC code NOT_FOUND (a lease that expired or was revoked).
 pub const NOT_FOUND: i64 = 5;
 
@@ -197,7 +193,10 @@ impl Gateway {
                         .map(|(i, why)| format!("{} ({why})", self.endpoints[i]))
                         .collect(),
                 };
-                return Err(crate::error::hinted(err, UNREACHABLE_HINT));
+                return Err(crate::error::with_remedy(
+                    err,
+                    crate::error::Remedy::CheckLeaseStore,
+                ));
             }
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_millis(500));
@@ -235,9 +234,9 @@ impl Gateway {
                 Err(e) => tried.push(format!("{base} ({e})")),
             }
         }
-        Err(crate::error::hinted(
+        Err(crate::error::with_remedy(
             Unreachable { tried },
-            UNREACHABLE_HINT,
+            crate::error::Remedy::CheckLeaseStore,
         ))
     }
 
