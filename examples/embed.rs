@@ -144,7 +144,7 @@ fn fetch_settings(
     source: &str,
     cancel: &Cancel,
 ) -> Result<fetch::Settings> {
-    let mut settings = fetch::Settings::new(APP, variant, Source::parse(source)?, data_dir, state)?;
+    let mut settings = fetch::Settings::new(APP, variant, Source::parse(source)?, data_dir, state);
     // The command's defaults (`Settings::new`), but for a demo on loopback: two parts at once,
     // quick retries, and no hardware check (the demo's "cuda" release runs anywhere).
     settings.jobs = 2;

@@ -190,7 +190,7 @@ async fn relaunched(data: PathBuf, state: StateDir, pidfile: PathBuf, port: u16)
 
 /// The settings of a fetch of the app's backend from `release` into `data`.
 fn fetch_settings(state: &StateDir, data: &Path, release: &str) -> Result<fetch::Settings> {
-    let mut settings = fetch::Settings::new(APP, VARIANT, Source::parse(release)?, data, state)?;
+    let mut settings = fetch::Settings::new(APP, VARIANT, Source::parse(release)?, data, state);
     // The cpu build runs on any machine: no hardware check.
     settings.compat = Compat::Skip;
     Ok(settings)

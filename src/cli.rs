@@ -1217,8 +1217,7 @@ mod tests {
             source,
             dir.path(),
             &state,
-        )
-        .unwrap();
+        );
         assert_eq!(usize::from(args.retries), settings.retry.retries);
         assert_eq!(args.retry_delay, settings.retry.min_delay);
         assert_eq!(args.connect_timeout, settings.net.connect_timeout);

@@ -108,7 +108,7 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
     let state = super::state_dir(global)?;
     // What a repair and an install take alike from the flags.
     let with_flags = |variant, source, tag: Option<String>| -> Result<Settings> {
-        let mut settings = Settings::new(&args.app.app, variant, source, &data_dir, &state)?;
+        let mut settings = Settings::new(&args.app.app, variant, source, &data_dir, &state);
         settings.mirrors = mirrors(args)?;
         settings.tag = tag;
         settings.wait = args.wait.wait();

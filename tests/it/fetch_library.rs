@@ -22,8 +22,7 @@ const MB: usize = 1 << 20;
 fn settings(fx: &Fixture, source: &str, cancel: &Cancel) -> Settings {
     let state = StateDir::open(Some(&fx.state())).unwrap();
     let source = Source::parse(source).unwrap();
-    let mut settings =
-        Settings::new("voicebox", Variant::Cuda, source, &fx.data(), &state).unwrap();
+    let mut settings = Settings::new("voicebox", Variant::Cuda, source, &fx.data(), &state);
     assert_eq!(settings.asset, ASSET);
     settings.http_cache = None;
     settings.jobs = 2;

@@ -77,7 +77,10 @@ pub struct Inputs {
     pub app: String,
     /// The app's data dir (holding `backends/`).
     pub data_dir: PathBuf,
-    /// voxctl's state dir.
+    /// voxctl's state dir, as a path rather than an opened [`crate::state::StateDir`]: the
+    /// state dir is one of the things diagnosed, so a missing, foreign or group-writable one
+    /// is a finding here, where opening it would create it or refuse it. Take it from
+    /// [`crate::state::StateDir::root`] when the app holds one.
     pub state_dir: PathBuf,
     /// The hardware probes.
     pub probes: Probes,

@@ -54,6 +54,12 @@
 //!   returns [`Error::Interrupted`] promptly and keeps what an interrupt keeps. The library
 //!   installs no signal handler: `lease run`'s forwarding takes the caller's
 //!   [`lease::run::Interrupts`].
+//! - **State.** Open one [`state::StateDir`] at start-up and pass it to every domain:
+//!   [`fetch::Settings::new`], [`backend::restart::restart`], [`backend::stop::stop`] and
+//!   `remove` take it, [`lease::file::FileStore::new`] keeps its leases there, and the relaunch
+//!   marker a reap consumes is [`state::StateDir::relaunch_marker`]. [`doctor::Inputs`] takes
+//!   its path ([`state::StateDir::root`]), since the state dir is one of the things doctor
+//!   diagnoses.
 //! - **Errors.** [`Error::find`] gives the typed cause to branch on; [`exit::ExitStatus::of`]
 //!   the exit status the command would use; [`error::remedy_of`] the typed next step
 //!   ([`error::Remedy`]: wait, repair, free space, ...), which names no flag of the command

@@ -53,6 +53,7 @@ use anyhow::{Context, Result};
 use crate::cancel::Cancel;
 use crate::installs::{BackendsDir, InstallRecord, Transfer};
 use crate::slot::{SlotGuard, SlotTable, Wait, WaitEvent};
+use crate::state::StateDir;
 use crate::variant::Variant;
 use crate::Error;
 pub use event::{Event, Installed, PlannedPart, Reporter};
@@ -86,9 +87,9 @@ pub struct Settings {
     pub tag: Option<String>,
     /// The backends dir to install into.
     pub backends: BackendsDir,
-    /// The slot table holding slot `fetch-{asset}` for the whole fetch (the state dir's,
-    /// [`SlotTable::new`]).
-    pub slots: SlotTable,
+    /// The state dir: the fetch holds slot `fetch-{asset}` of its slot table
+    /// ([`SlotTable::new`]) from start to end.
+    pub state: StateDir,
     /// Whether to wait while another fetch of the asset holds its slot (`--wait`), following
     /// the holder's progress; then the fetch finds the holder's install ("already
     /// installed") or, if the holder died, resumes from its partial data.
@@ -138,8 +139,6 @@ impl Settings {
     /// no wait for a busy slot ([`Wait::Never`]), a fresh [`Cancel`], and no force, repair,
     /// downgrade or dry run.
     ///
-    /// Errors: the state dir's slot table cannot be opened ([`SlotTable::new`]).
-    ///
     /// ```no_run
     /// use voxctl::fetch::{self, Source};
     /// use voxctl::state::StateDir;
@@ -148,7 +147,7 @@ impl Settings {
     /// let state = StateDir::open(None)?;
     /// let source = Source::parse("https://github.com/jamiepine/voicebox/releases/latest")?;
     /// let mut settings =
-    ///     fetch::Settings::new("voicebox", Variant::Cuda, source, "/opt/voicebox".as_ref(), &state)?;
+    ///     fetch::Settings::new("voicebox", Variant::Cuda, source, "/opt/voicebox".as_ref(), &state);
     /// settings.jobs = 8;
     /// # anyhow::Ok(())
     /// ```
@@ -157,9 +156,9 @@ impl Settings {
         variant: Variant,
         source: Source,
         data_dir: &Path,
-        state: &crate::state::StateDir,
-    ) -> Result<Settings> {
-        Ok(Settings {
+        state: &StateDir,
+    ) -> Settings {
+        Settings {
             app: app.into(),
             asset: variant.asset(app),
             variant,
@@ -168,7 +167,7 @@ impl Settings {
             http_cache: Some(state.root().join("http-cache")),
             tag: None,
             backends: BackendsDir::new(data_dir),
-            slots: SlotTable::new(state)?,
+            state: state.clone(),
             wait: Wait::Never,
             jobs: 4,
             retry: RetryPolicy::default(),
@@ -182,7 +181,7 @@ impl Settings {
             delta: Default::default(),
             allow_downgrade: false,
             dry_run: false,
-        })
+        }
     }
 }
 
@@ -429,7 +428,7 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 /// # async fn run() -> anyhow::Result<()> {
 /// let state = StateDir::open(None)?;
 /// let source = Source::parse("http://127.0.0.1:8080/release")?;
-/// let mut settings = Settings::new("voicebox", Variant::Cpu, source, "/tmp/voicebox".as_ref(), &state)?;
+/// let mut settings = Settings::new("voicebox", Variant::Cpu, source, "/tmp/voicebox".as_ref(), &state);
 /// settings.mirrors = vec![Source::parse("http://mirror.lan/release")?];
 /// settings.wait = Wait::Forever;
 /// let cancel_button = settings.cancel.clone(); // `cancel_button.cancel()` from any thread stops it
@@ -476,7 +475,7 @@ pub async fn fetch(settings: &Settings, report: Reporter) -> Result<Outcome> {
 /// Takes slot `fetch-{asset}` as [`Settings::wait`] says, reporting the holder meanwhile.
 async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> {
     let (slots, wait, cancel) = (
-        settings.slots.clone(),
+        SlotTable::new(&settings.state)?,
         settings.wait,
         settings.cancel.clone(),
     );
