@@ -59,7 +59,7 @@ fn main() -> Result<()> {
         Event::PartVerified { part, .. } => println!("cpu: part {part} verified"),
         _ => {}
     });
-    match runtime.block_on(fetch::fetch(&settings, report))? {
+    match runtime.block_on(fetch::install(&settings, report))? {
         Outcome::Installed(record) | Outcome::AlreadyInstalled(record) => {
             println!("cpu: installed {} ({} bytes)", record.asset, record.size)
         }
@@ -83,7 +83,7 @@ fn main() -> Result<()> {
             cancel.cancel();
         })
     };
-    let result = runtime.block_on(fetch::fetch(&settings, report));
+    let result = runtime.block_on(fetch::install(&settings, report));
     button.join().unwrap();
     match result {
         Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => println!(

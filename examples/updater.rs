@@ -15,7 +15,7 @@
 //!   (stopping the one running, waiting for its port, starting the new one, waiting until it
 //!   is healthy) and keeps running, as the app's backend.
 //!
-//! `fetch::fetch` is async and runs on the app's tokio runtime; `reap::run` and
+//! `fetch::plan` and `fetch::install` are async and runs on the app's tokio runtime; `reap::run` and
 //! `restart::restart` block, so an async app calls them through `spawn_blocking`, as here.
 //! `tests/it/updater.rs` runs both phases twice (an install, then an update of a running
 //! backend), with a wedged instance to reap each time.
@@ -85,10 +85,9 @@ async fn update(release: &str, data: &Path, state: &StateDir, app_pid: i32) -> R
     });
 
     // 1. Check: a dry run plans the fetch and downloads nothing.
-    let mut settings = fetch_settings(state, data, release)?;
-    settings.dry_run = true;
+    let settings = fetch_settings(state, data, release)?;
     let silent: Reporter = Arc::new(|_: &Event| {});
-    match fetch::fetch(&settings, silent).await? {
+    match fetch::plan(&settings, silent).await? {
         Outcome::DryRun(plan) => println!(
             "check: an update of {} bytes, {} to download",
             plan.size, plan.to_download
@@ -101,12 +100,11 @@ async fn update(release: &str, data: &Path, state: &StateDir, app_pid: i32) -> R
     }
 
     // 2. Download and install, every event forwarded to the UI thread.
-    settings.dry_run = false;
     let to_ui = std::sync::Mutex::new(to_ui);
     let report: Reporter = Arc::new(move |event: &Event| {
         let _ = to_ui.lock().unwrap().send(event.clone());
     });
-    let record = match fetch::fetch(&settings, report).await? {
+    let record = match fetch::install(&settings, report).await? {
         Outcome::Installed(record) => record,
         other => bail!("unexpected outcome {other:?}"),
     };

@@ -1,6 +1,6 @@
 //! `voxctl fetch`: turn the flags into [`voxctl::fetch::Settings`], run
-//! [`voxctl::fetch::fetch`] (which holds slot `fetch-{asset}`, waits with `--wait`, retries
-//! and resumes), and render its events: indicatif bars on a terminal, JSON lines with
+//! [`voxctl::fetch::install`] (or `repair` for `--repair`, `plan` for `--dry-run`; each holds
+//! slot `fetch-{asset}`, waits with `--wait`, retries and resumes), and render its events: indicatif bars on a terminal, JSON lines with
 //! `--json` (each line an event as it serializes), a status line every 5 s otherwise. stdout
 //! gets the installed path (or the JSON events).
 
@@ -13,7 +13,7 @@ use anyhow::Result;
 use indicatif::{MultiProgress, ProgressBar};
 use voxctl::fetch::http::NetSettings;
 use voxctl::fetch::{Compat, Event, RetryPolicy, Settings, Source};
-use voxctl::installs::BackendsDir;
+use voxctl::installs::{BackendsDir, InstallRecord};
 use voxctl::variant::Variant;
 use voxctl::Error;
 
@@ -33,7 +33,7 @@ const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// Runs the fetch. A failure's `{"event": "failed", "error": {...}}` line is written by
 /// `Printer::error` (the printer knows fetch's JSON is an event stream).
 pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<ExitStatus> {
-    let settings = settings(global, &args, printer)?;
+    let (settings, job) = settings(global, &args, printer)?;
     let render = Arc::new(Render::new(
         printer.clone(),
         &settings.asset,
@@ -43,7 +43,13 @@ pub fn run(global: &GlobalArgs, args: FetchArgs, printer: &Printer) -> Result<Ex
         let render = render.clone();
         Arc::new(move |ev| render.event(ev))
     };
-    let result = super::runtime()?.block_on(voxctl::fetch::fetch(&settings, report));
+    let result = super::runtime()?.block_on(async {
+        match job {
+            Job::Install => voxctl::fetch::install(&settings, report).await,
+            Job::Repair(record) => voxctl::fetch::repair(&settings, *record, report).await,
+            Job::Plan => voxctl::fetch::plan(&settings, report).await,
+        }
+    });
     render.clear();
     result.map(|_| ExitStatus::Success)
 }
@@ -103,7 +109,14 @@ fn repair_target(
     Ok((variant, record))
 }
 
-fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<Settings> {
+/// Which library entry point the flags ask for.
+enum Job {
+    Install,
+    Repair(Box<InstallRecord>),
+    Plan,
+}
+
+fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<(Settings, Job)> {
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
     // What a repair and an install take alike from the flags.
@@ -137,8 +150,7 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         let source = Source::parse(&record.source)?;
         let mut settings = with_flags(variant, source, record.version.clone())?;
         settings.compat = Compat::Skip;
-        settings.repair = Some(record);
-        return Ok(settings);
+        return Ok((settings, Job::Repair(Box::new(record))));
     }
     let probes = super::gpu_probes(args.detect_timeout);
     let (variant, seen) = match args.variant {
@@ -168,8 +180,12 @@ fn settings(global: &GlobalArgs, args: &FetchArgs, printer: &Printer) -> Result<
         seeds: args.seed.clone(),
     };
     settings.allow_downgrade = args.allow_downgrade;
-    settings.dry_run = args.dry_run;
-    Ok(settings)
+    let job = if args.dry_run {
+        Job::Plan
+    } else {
+        Job::Install
+    };
+    Ok((settings, job))
 }
 
 /// `--mirror` and `VOXCTL_MIRRORS`, in order (empty words of the variable ignored).

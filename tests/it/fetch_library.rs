@@ -1,4 +1,4 @@
-//! The fetch library as an app embeds it: `voxctl::fetch::fetch` with its
+//! The fetch library as an app embeds it: `voxctl::fetch::install` with its
 //! own reporter and cancel handle, no CLI and no signals.
 
 use crate::support;
@@ -47,7 +47,7 @@ fn slots(fx: &Fixture) -> SlotTable {
     SlotTable::new(&StateDir::open(Some(&fx.state())).unwrap()).unwrap()
 }
 
-/// Runs `fetch::fetch` on its own thread and runtime, sending every event to the channel.
+/// Runs `fetch::install` on its own thread and runtime, sending every event to the channel.
 fn spawn_fetch(
     settings: Settings,
 ) -> (
@@ -61,7 +61,7 @@ fn spawn_fetch(
     });
     let fetching = std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(voxctl::fetch::fetch(&settings, report))
+        rt.block_on(voxctl::fetch::install(&settings, report))
     });
     (fetching, rx)
 }

@@ -13,7 +13,7 @@
 //!
 //! | operation | call | slot / lock | events |
 //! |---|---|---|---|
-//! | download, verify, install (an update takes unchanged chunks from local files: [`fetch::delta`]) | [`fetch::fetch`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
+//! | download, verify, install (an update takes unchanged chunks from local files: [`fetch::delta`]) | [`fetch::install`], [`fetch::repair`], [`fetch::plan`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
 //! | restart the backend | [`backend::restart::restart`] | slot `restart-{app}` | [`backend::restart::Event`] |
 //! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}`; `remove` also `fetch-{asset}`, optionally waiting | `remove`: the slot's [`slot::WaitEvent`]s |
 //! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
@@ -33,7 +33,8 @@
 //!
 //! # Embedding
 //!
-//! - **Runtimes.** [`fetch::fetch`] is the one async entry point: run it on the app's tokio
+//! - **Runtimes.** [`fetch::install`] (with [`fetch::repair`] and [`fetch::plan`]) is the one
+//!   async entry point: run it on the app's tokio
 //!   runtime (multi-thread or current-thread; it moves disk writes and hashing to
 //!   `spawn_blocking` itself). Every other entry point blocks the calling thread for as long as
 //!   the operation lasts (a restart waits for ports and health, a reap for its graces, a lease
@@ -43,7 +44,7 @@
 //! - **Events to a UI.** Every blocking entry point takes one callback of one shape,
 //!   `on_event: &(dyn Fn(&E) + Sync)`, where `E` is its domain's event type (a slot wait's is
 //!   [`slot::WaitEvent`]; `split::write_index` reports its read pass as `split` does, with
-//!   [`split::Event::Read`]). [`fetch::fetch`] takes the same callback in an `Arc`
+//!   [`split::Event::Read`]). [`fetch::install`] takes the same callback in an `Arc`
 //!   ([`fetch::Reporter`]), since its tasks outlive a borrow. Callbacks run on the
 //!   operation's own threads and tasks (a fetch calls its reporter from several parts at
 //!   once): keep them short and send the event on, through a channel, to the UI thread. Each domain's `Event` is `Clone` and

@@ -1,8 +1,10 @@
 //! The download engine behind `voxctl fetch`: find the release layout, download the parts
 //! concurrently and resumably, verify every digest the release gives, and install atomically.
 //!
-//! Data flow: [`fetch`] takes the asset's slot (or waits for it), `layout::discover_pinned` turns
-//! the release into a [`Plan`]; [`fetch`] checks the install record ("already installed"),
+//! Three entry points share one engine: [`install()`], [`repair()`] and [`plan()`] (a dry
+//! run). Data flow: the engine takes the asset's slot (or waits for it),
+//! `layout::discover_pinned` turns the release into a [`Plan`]; a gate checks the install
+//! record ("already installed"; for a repair, which files are broken), then `transfer`
 //! opens the `partial::Partial` directory and its
 //! `partial::DataFile` (one preallocated file of the asset's size, with the resume record
 //! saying how much of each part is on disk), starts the `writeback::Writeback` thread,
@@ -100,7 +102,7 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Timeouts and credentials.
     pub net: http::NetSettings,
-    /// Reinstall even when the install record matches the release.
+    /// [`install()`]: reinstall even when the install record matches the release.
     pub force: bool,
     /// The trusted public keys; empty: the release is not authenticated (see `signed`).
     pub keys: crate::signature::Keyring,
@@ -109,10 +111,6 @@ pub struct Settings {
     pub max_expanded: Option<u64>,
     /// The hardware compatibility check run after reading the release, before downloading.
     pub compat: Compat,
-    /// `--repair`: the install record to bring back. The release (from the record's
-    /// `source`) must still hold the recorded build; broken files are found with a deep
-    /// check first, and an archive install gets only those replaced (`repair`).
-    pub repair: Option<InstallRecord>,
     /// Cancels the fetch from another thread (or, in the CLI, on SIGINT/SIGTERM): it stops at
     /// the next chunk, retry wait or file, keeps the partial data for a rerun, and returns
     /// [`Error::Interrupted`].
@@ -122,10 +120,6 @@ pub struct Settings {
     /// `--allow-downgrade`: install a signed release older than the installed one
     /// (`downgrade`; otherwise [`Error::Refused`], exit 5).
     pub allow_downgrade: bool,
-    /// `--dry-run`: discover the release, read the seeds and report the plan
-    /// ([`Event::DeltaPlanned`]), then stop ([`Outcome::DryRun`]): nothing is downloaded or
-    /// written.
-    pub dry_run: bool,
 }
 
 impl Settings {
@@ -176,11 +170,9 @@ impl Settings {
             keys: Default::default(),
             max_expanded: None,
             compat: Compat::Explicit(crate::gpu::Probes::default()),
-            repair: None,
             cancel: Cancel::new(),
             delta: Default::default(),
             allow_downgrade: false,
-            dry_run: false,
         }
     }
 }
@@ -192,7 +184,7 @@ pub fn partial_downloads(backends: &BackendsDir) -> Result<Vec<PartialInfo>> {
     partial::list(backends)
 }
 
-/// How [`fetch`] checks that the hardware can run the release ([`crate::gpu`]).
+/// How a fetch checks that the hardware can run the release ([`crate::gpu`]).
 #[derive(Debug, Clone)]
 pub enum Compat {
     /// No check (`--skip-compat-check`).
@@ -403,11 +395,23 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
     }
 }
 
-/// Runs a fetch: settle `--variant auto`, take slot `fetch-{asset}` (or wait for it as
-/// [`Settings::wait`] says, reporting the holder's progress), discover the release, check
-/// the install record, download, verify, install, record. Every step is reported to
-/// `report` ([`Event`]), ending with [`Event::Installed`], [`Event::AlreadyInstalled`],
-/// [`Event::Repaired`] or [`Event::NothingToRepair`]; the same outcome is returned. While
+/// What a fetch is for: the one choice between the three entry points over one engine.
+#[derive(Debug, Clone)]
+enum Job {
+    /// [`install()`].
+    Install,
+    /// [`repair()`] of this install.
+    Repair(Box<InstallRecord>),
+    /// [`plan()`]: stop before anything is downloaded or written.
+    Plan,
+}
+
+/// Installs (or updates) the asset: settle `--variant auto`, take slot `fetch-{asset}` (or
+/// wait for it as [`Settings::wait`] says, reporting the holder's progress), discover the
+/// release, check the install record (nothing to do when it matches, unless
+/// [`Settings::force`]), download (differentially when the release has a chunk index),
+/// verify, install, record. Every step is reported to `report` ([`Event`]), ending with
+/// [`Event::Installed`] or [`Event::AlreadyInstalled`]; the same outcome is returned. While
 /// the download runs, [`Event::Progress`] comes every [`PROGRESS_EVERY`] and the slot's
 /// metadata says how far it is, for `voxctl status` and waiting fetches.
 ///
@@ -437,18 +441,45 @@ async fn sleep(cancel: &Cancel, d: Duration) -> Result<(), Error> {
 ///         println!("{done} of {total} bytes");
 ///     }
 /// });
-/// let outcome = fetch::fetch(&settings, report).await?;
+/// let outcome = fetch::install(&settings, report).await?;
 /// println!("{outcome:?}");
 /// drop(cancel_button);
 /// # Ok(())
 /// # }
 /// ```
-pub async fn fetch(settings: &Settings, report: Reporter) -> Result<Outcome> {
+pub async fn install(settings: &Settings, report: Reporter) -> Result<Outcome> {
+    run(settings, Job::Install, report).await
+}
+
+/// Repairs the install `record` (`fetch --repair`): a deep check finds the broken files, the
+/// release (which must still hold the recorded build, [`Error::Refused`] otherwise) is
+/// downloaded and verified, and a single-file install is replaced while an archive install
+/// gets only its broken files back. Never a differential fetch, a downgrade check or a change
+/// of version. Ends with [`Event::Repaired`] or [`Event::NothingToRepair`]; errors as for
+/// [`install()`].
+pub async fn repair(
+    settings: &Settings,
+    record: InstallRecord,
+    report: Reporter,
+) -> Result<Outcome> {
+    run(settings, Job::Repair(Box::new(record)), report).await
+}
+
+/// Plans an install without doing it (`fetch --dry-run`): discover the release, check the
+/// install record, read the seeds and report what a differential fetch would download
+/// ([`Event::DeltaPlanned`], [`Outcome::DryRun`]), or [`Outcome::AlreadyInstalled`]. Nothing
+/// is downloaded (but the release's small files) or written. Errors as for [`install()`].
+pub async fn plan(settings: &Settings, report: Reporter) -> Result<Outcome> {
+    run(settings, Job::Plan, report).await
+}
+
+/// The engine under the three entry points.
+async fn run(settings: &Settings, job: Job, report: Reporter) -> Result<Outcome> {
     // `--variant auto` settles on cuda/rocm or cpu first, so the slot taken is that of the
     // asset fetched.
     let settings = settle_variant(settings, &report).await?;
     let slot = take_slot(&settings, &report).await?;
-    let outcome = fetch_holding(&settings, &report, Arc::new(Mutex::new(slot))).await?;
+    let outcome = fetch_holding(&settings, &job, &report, Arc::new(Mutex::new(slot))).await?;
     report(&match &outcome {
         Outcome::Installed(r) => Event::Installed(Installed::of(r)),
         Outcome::AlreadyInstalled(r) => Event::AlreadyInstalled(Installed {
@@ -530,9 +561,10 @@ fn retry_report(report: &Reporter) -> RetryReport {
 /// What a [`source::Remote`] calls before each retry.
 type RetryReport = Box<dyn Fn(&http::HttpError, Duration) + Send + Sync>;
 
-/// [`fetch`] once the slot is held.
+/// The fetch once the slot is held.
 async fn fetch_holding(
     settings: &Settings,
+    job: &Job,
     report: &Reporter,
     slot: Arc<Mutex<SlotGuard>>,
 ) -> Result<Outcome> {
@@ -566,7 +598,7 @@ async fn fetch_holding(
     );
     report(&Event::planned(&plan));
     let ticker = Ticker::start(counters.clone(), slot, report.clone());
-    let outcome = download_and_install(settings, report, plan, pinned, remote, counters).await;
+    let outcome = download_and_install(settings, job, report, plan, pinned, remote, counters).await;
     // No progress after the outcome: the ticker is gone before the caller hears of it.
     ticker.stop().await;
     outcome
@@ -581,10 +613,12 @@ fn signed_version(auth: &signed::Authentication, plan: &Plan) -> Option<String> 
     }
 }
 
-/// [`fetch`] once the plan is known: authenticate, check the install record, download,
-/// verify, install.
+/// The fetch once the plan is known: authenticate, decide whether there is anything to do
+/// ([`repair_gate`] or [`install_gate`]), plan (and stop there for [`Job::Plan`]), then
+/// [`transfer`].
 async fn download_and_install(
     settings: &Settings,
+    job: &Job,
     report: &Reporter,
     plan: Plan,
     pinned: layout::Pinned,
@@ -603,54 +637,115 @@ async fn download_and_install(
         }),
         signed::Authentication::Asset(_) => {}
     }
-
-    let backends = &settings.backends;
     let target = match plan.layout {
-        Layout::Archive => backends.archive_dir(settings.variant.as_str()),
-        _ => backends.asset_path(&settings.asset),
+        Layout::Archive => settings.backends.archive_dir(settings.variant.as_str()),
+        _ => settings.backends.asset_path(&settings.asset),
     };
-    if let Some(record) = &settings.repair {
-        // The repair works in the record's `path`: it must be the derived one.
-        let recorded =
-            backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
-        if recorded != target {
-            return Err(Error::Refused(format!(
-                "the install record {} is of a {} install, but the release at {} is not: a \
-                 repair never changes the layout",
-                backends.record_path(&settings.asset).display(),
-                serde_json::to_value(record.layout)?
-                    .as_str()
-                    .unwrap_or("other"),
-                settings.source.display()
-            ))
-            .into());
+    let repairing = match job {
+        Job::Repair(record) => Some(&**record),
+        Job::Install | Job::Plan => None,
+    };
+    let done = match repairing {
+        Some(record) => repair_gate(settings, record, &plan, &target, report).await?,
+        None => install_gate(settings, &plan, &auth, &target, report)?,
+    };
+    if let Some(outcome) = done {
+        return Ok(outcome);
+    }
+    // Differential fetch: the release's chunk index, when it has one and it is wanted. A
+    // repair downloads the recorded build whole.
+    let index = if settings.delta.disabled || repairing.is_some() {
+        None
+    } else {
+        match delta::load_index(&remote, &plan, &on_retry).await? {
+            Ok(index) => index,
+            Err(why) => {
+                report(&Event::DeltaFallback { why });
+                None
+            }
         }
-        repair::check_release(record, &plan, &settings.source)?;
-        let r = record.clone();
-        let cancel = settings.cancel.clone();
-        let checks = tokio::task::spawn_blocking(move || {
-            crate::installs::audit::check(
-                &r,
-                crate::installs::audit::Depth::Deep,
-                2,
-                &|_| {},
-                &cancel,
-            )
-        })
-        .await
-        .context("check task failed")??;
-        if crate::installs::audit::all_passed(&checks) {
-            return Ok(Outcome::NothingToRepair(record.clone()));
-        }
-        report(&Event::Damaged {
-            files: checks.into_iter().filter(|c| !c.status.passed()).collect(),
-        });
-    } else if !settings.force {
+    };
+    let seeds = delta::seed_files(settings, &plan);
+    if let Job::Plan = job {
+        return delta::dry_run(settings, &plan, index, seeds)
+            .await
+            .map(Outcome::DryRun);
+    }
+    let moved = Moved {
+        plan,
+        auth,
+        remote,
+        counters,
+        index,
+        seeds,
+    };
+    let (record, downloaded) = transfer(settings, repairing, moved, &target, report).await?;
+    Ok(match repairing {
+        Some(_) => Outcome::Repaired { record, downloaded },
+        None => Outcome::Installed(record),
+    })
+}
+
+/// A repair's gate: the record's install path must be the one derived for the release's
+/// layout, and the release must still hold the recorded build; a deep check of every file
+/// then finds what is broken. `Some(NothingToRepair)` when nothing is.
+async fn repair_gate(
+    settings: &Settings,
+    record: &InstallRecord,
+    plan: &Plan,
+    target: &Path,
+    report: &Reporter,
+) -> Result<Option<Outcome>> {
+    let backends = &settings.backends;
+    // The repair works in the record's `path`: it must be the derived one.
+    let recorded =
+        backends.recorded_install_path(record, settings.variant.as_str(), &settings.asset)?;
+    if recorded != target {
+        return Err(Error::Refused(format!(
+            "the install record {} is of a {} install, but the release at {} is not: a \
+             repair never changes the layout",
+            backends.record_path(&settings.asset).display(),
+            serde_json::to_value(record.layout)?
+                .as_str()
+                .unwrap_or("other"),
+            settings.source.display()
+        ))
+        .into());
+    }
+    repair::check_release(record, plan, &settings.source)?;
+    let r = record.clone();
+    let cancel = settings.cancel.clone();
+    let checks = tokio::task::spawn_blocking(move || {
+        crate::installs::audit::check(&r, crate::installs::audit::Depth::Deep, 2, &|_| {}, &cancel)
+    })
+    .await
+    .context("check task failed")??;
+    if crate::installs::audit::all_passed(&checks) {
+        return Ok(Some(Outcome::NothingToRepair(record.clone())));
+    }
+    report(&Event::Damaged {
+        files: checks.into_iter().filter(|c| !c.status.passed()).collect(),
+    });
+    Ok(None)
+}
+
+/// An install's (and a plan's) gate: `Some(AlreadyInstalled)` when the install record
+/// matches the release and [`Settings::force`] is off; else the rollback protection, with
+/// the version the signature vouches for (never `--tag`).
+fn install_gate(
+    settings: &Settings,
+    plan: &Plan,
+    auth: &signed::Authentication,
+    target: &Path,
+    report: &Reporter,
+) -> Result<Option<Outcome>> {
+    let backends = &settings.backends;
+    if !settings.force {
         if let Some(record) = backends.read_record(&settings.asset)? {
             let signed_asset = matches!(auth, signed::Authentication::Asset(_));
             // An asset signature can only be checked over the bytes: an install that was
             // not authenticated then is downloaded again.
-            if matches_install(&record, &plan, &target)
+            if matches_install(&record, plan, target)
                 && (!signed_asset || record.signature.is_some())
             {
                 tracing::info!(
@@ -663,7 +758,7 @@ async fn download_and_install(
                 {
                     report(&Event::StalePartialRemoved { path, bytes });
                 }
-                return Ok(Outcome::AlreadyInstalled(record));
+                return Ok(Some(Outcome::AlreadyInstalled(record)));
             }
             tracing::info!(
                 "{}: the install record differs from the release (sha256 {} vs {}): downloading",
@@ -673,38 +768,48 @@ async fn download_and_install(
             );
         }
     }
+    downgrade::check(
+        &settings.asset,
+        signed_version(auth, plan).as_deref(),
+        backends.read_record(&settings.asset)?.as_ref(),
+        settings.allow_downgrade,
+    )?;
+    Ok(None)
+}
 
-    // Rollback protection, with the version the signature vouches for (never `--tag`). A
-    // repair keeps the recorded build, so it is never a downgrade.
+/// What [`transfer`] takes over from the planning steps.
+struct Moved {
+    plan: Plan,
+    auth: signed::Authentication,
+    remote: source::Remote,
+    counters: Arc<Counters>,
+    /// The release's chunk index, for a differential fetch.
+    index: Option<delta::Loaded>,
+    /// The local files a differential fetch takes unchanged chunks from.
+    seeds: Vec<delta::SeedUse>,
+}
+
+/// The download engine: the partial download (resumed when there is one), a differential
+/// fetch when there is an index (on any failure but a network one or a cancel, the whole
+/// asset from zero, once), verification and the install (for a repair of an archive, of its
+/// broken files only). Returns the install record and the bytes this run downloaded.
+async fn transfer(
+    settings: &Settings,
+    repairing: Option<&InstallRecord>,
+    moved: Moved,
+    target: &Path,
+    report: &Reporter,
+) -> Result<(InstallRecord, u64)> {
+    let Moved {
+        plan,
+        auth,
+        remote,
+        counters,
+        index,
+        seeds,
+    } = moved;
+    let backends = &settings.backends;
     let signed_version = signed_version(&auth, &plan);
-    if settings.repair.is_none() {
-        downgrade::check(
-            &settings.asset,
-            signed_version.as_deref(),
-            backends.read_record(&settings.asset)?.as_ref(),
-            settings.allow_downgrade,
-        )?;
-    }
-
-    // Differential fetch: the release's chunk index, when it has one and it is wanted.
-    let index = if settings.delta.disabled || settings.repair.is_some() {
-        None
-    } else {
-        match delta::load_index(&remote, &plan, &on_retry).await? {
-            Ok(index) => index,
-            Err(why) => {
-                report(&Event::DeltaFallback { why });
-                None
-            }
-        }
-    };
-    let seeds = delta::seed_files(settings, &plan);
-    if settings.dry_run {
-        return delta::dry_run(settings, &plan, index, seeds)
-            .await
-            .map(Outcome::DryRun);
-    }
-
     backends.ensure()?;
     let partial = partial::Partial::open(backends, &plan)?;
     // Nothing is resumable from a data file that cannot be opened or allocated (no space).
@@ -755,7 +860,7 @@ async fn download_and_install(
     // asset is downloaded instead, from zero, once.
     let mut finished = None;
     if let Some(loaded) = &index {
-        let attempt = delta::run(&download, settings, loaded, &seeds, &target, &pinned_auth);
+        let attempt = delta::run(&download, settings, loaded, &seeds, target, &pinned_auth);
         match attempt.await {
             Ok(Some(record)) => finished = Some(Ok(record)),
             Ok(None) => {}
@@ -792,10 +897,11 @@ async fn download_and_install(
                         served: download.remote.served(),
                     };
                     let hashed = download.plan.parts[0].size;
-                    install(
+                    verify_and_install(
                         &download,
                         settings,
-                        &target,
+                        repairing,
+                        target,
                         first,
                         hashed,
                         pinned_auth,
@@ -814,13 +920,7 @@ async fn download_and_install(
             // (an archive's data file stays in the partial directory).
             drop(download);
             partial.remove()?;
-            if settings.repair.is_some() {
-                return Ok(Outcome::Repaired {
-                    record,
-                    downloaded: done.saturating_sub(resumed_from),
-                });
-            }
-            Ok(Outcome::Installed(record))
+            Ok((record, done.saturating_sub(resumed_from)))
         }
         // Its directory removed under it: one error saying so, whatever the parts reported
         // (an interrupt still ends as one).
@@ -1000,9 +1100,11 @@ fn is_network(err: &anyhow::Error) -> bool {
 }
 
 /// Verifies the downloaded file and installs it; `first` is part 0's hash state.
-async fn install(
+#[allow(clippy::too_many_arguments)]
+async fn verify_and_install(
     download: &Arc<Download>,
     settings: &Settings,
+    repairing: Option<&InstallRecord>,
     target: &std::path::Path,
     first: hashing::Hashed,
     hashed: u64,
@@ -1017,7 +1119,7 @@ async fn install(
     let max_expanded = settings
         .max_expanded
         .unwrap_or_else(|| archive::default_max_expanded(plan.size));
-    let repair = settings.repair.clone();
+    let repair = repairing.cloned();
     let report = download.report.clone();
     let cancel = settings.cancel.clone();
     let signed_asset = download.prehash.is_some();

@@ -7,7 +7,7 @@
 //! the index); without one, `S.chunks` is only a hint. Either way the whole file's SHA-256
 //! decides before anything is installed.
 //!
-//! The steps, in [`super::fetch`] once the data file is open (`run`; `dry_run` for
+//! The steps, in the fetch engine ([`super::install()`]) once the data file is open (`run`; `dry_run` for
 //! `--dry-run`). Steps 3 to 5 overlap: the downloads start while the seeds are read, and
 //! the whole-file hash follows the chunks as they are verified.
 //!
@@ -390,9 +390,10 @@ pub(crate) async fn run(
         requests: download.remote.requests() + 1,
         served: download.remote.served(),
     };
-    super::install(
+    super::verify_and_install(
         download,
         settings,
+        None,
         target,
         first,
         hashed,
