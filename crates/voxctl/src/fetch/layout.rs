@@ -6,12 +6,9 @@
 //! failure is reported. A layout without a SHA-256 is refused (fail closed, exit 3). Names,
 //! sizes and checksums from the release are untrusted and validated here.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::http::HttpError;
 use super::source::Remote;
 use crate::checked_open::{CHECKSUM_FILE_CAP, MANIFEST_CAP};
 use crate::checksum::{parse_single, Sha256};
@@ -75,17 +72,13 @@ pub struct Pinned {
 /// Finds the layout of `asset` in `remote` and builds its [`Plan`], also returning the bytes
 /// of the file that pins the plan, so that a signature is checked over exactly what the plan
 /// was built from.
-pub async fn discover_pinned(
-    remote: &Remote,
-    asset: &str,
-    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-) -> Result<(Plan, Pinned)> {
+pub async fn discover_pinned(remote: &Remote, asset: &str) -> Result<(Plan, Pinned)> {
     validate_file_name("asset", asset)?;
     let src = &remote.source;
     let s = stem(asset);
 
     let name = json_manifest_name(asset);
-    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP, on_retry).await? {
+    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP).await? {
         let m = Manifest::from_json(&bytes).with_context(|| src.locate(&name))?;
         if m.asset != asset {
             return Err(Error::Integrity(format!(
@@ -118,12 +111,12 @@ pub async fn discover_pinned(
     }
 
     let name = crate::manifest::text_manifest_name(asset);
-    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP, on_retry).await? {
+    if let Some(bytes) = remote.get_small(&name, MANIFEST_CAP).await? {
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::Integrity(format!("{}: manifest is not UTF-8 text", src.locate(&name)))
         })?;
         let names = parse_text_manifest(&text).with_context(|| src.locate(&name))?;
-        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset).await?;
         let mut parts = Vec::with_capacity(names.len());
         let mut offset = 0u64;
         for part in names {
@@ -134,7 +127,7 @@ pub async fn discover_pinned(
                 ))
                 .into());
             }
-            let size = remote.size(&part, on_retry).await?.ok_or_else(|| {
+            let size = remote.size(&part).await?.ok_or_else(|| {
                 anyhow::anyhow!(
                     "{}: listed in {} but not found",
                     src.locate(&part),
@@ -171,16 +164,15 @@ pub async fn discover_pinned(
         return Ok((plan, pin));
     }
 
-    if let Some(size) = remote.size(asset, on_retry).await? {
-        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset, on_retry).await?;
+    if let Some(size) = remote.size(asset).await? {
+        let (sha256, pin) = whole_sha256(remote, &sha256_name(asset), asset).await?;
         let plan = single(Layout::Whole, asset, asset.to_string(), size, sha256);
         return Ok((plan, pin));
     }
 
     let archive = format!("{s}.tar.gz");
-    if let Some(size) = remote.size(&archive, on_retry).await? {
-        let (sha256, pin) =
-            whole_sha256(remote, &format!("{archive}.sha256"), &archive, on_retry).await?;
+    if let Some(size) = remote.size(&archive).await? {
+        let (sha256, pin) = whole_sha256(remote, &format!("{archive}.sha256"), &archive).await?;
         return Ok((single(Layout::Archive, asset, archive, size, sha256), pin));
     }
 
@@ -221,15 +213,10 @@ fn single(layout: Layout, asset: &str, file: String, size: u64, sha256: Sha256) 
 
 /// Reads the one-line checksum file `name` for `file`. Missing -> refused (exit 3).
 /// Returns the digest and the file as read.
-async fn whole_sha256(
-    remote: &Remote,
-    name: &str,
-    file: &str,
-    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-) -> Result<(Sha256, Pinned)> {
+async fn whole_sha256(remote: &Remote, name: &str, file: &str) -> Result<(Sha256, Pinned)> {
     let src = &remote.source;
     let bytes = remote
-        .get_small(name, CHECKSUM_FILE_CAP, on_retry)
+        .get_small(name, CHECKSUM_FILE_CAP)
         .await?
         .ok_or_else(|| {
             Error::Integrity(format!(

@@ -534,7 +534,9 @@ async fn take_slot(settings: &Settings, report: &Reporter) -> Result<SlotGuard> 
 }
 
 /// The remote of `settings.source`.
-fn remote(settings: &Settings) -> Result<source::Remote> {
+/// The release's [`source::Remote`], reporting each retry of a small file as an
+/// [`Event::Retry`] to `report`.
+fn remote(settings: &Settings, report: &Reporter) -> Result<source::Remote> {
     let mut remote = source::Remote::with_mirrors(
         settings.source.clone(),
         settings.mirrors.clone(),
@@ -543,23 +545,21 @@ fn remote(settings: &Settings) -> Result<source::Remote> {
         settings.cancel.clone(),
     );
     remote.http_cache = settings.http_cache.clone().map(http_cache::HttpCache::new);
+    remote.on_retry = Some(retry_report(report));
     Ok(remote)
 }
 
 /// Reports a retry of one of the release's small files (no part named).
-fn retry_report(report: &Reporter) -> RetryReport {
+fn retry_report(report: &Reporter) -> source::RetryReport {
     let report = report.clone();
-    Box::new(move |e: &http::HttpError, delay: Duration| {
+    source::RetryReport(Box::new(move |e: &http::HttpError, delay: Duration| {
         report(&Event::Retry {
             part: String::new(),
             error: e.to_string(),
             delay_ms: delay.as_millis() as u64,
         })
-    })
+    }))
 }
-
-/// What a [`source::Remote`] calls before each retry.
-type RetryReport = Box<dyn Fn(&http::HttpError, Duration) + Send + Sync>;
 
 /// The fetch once the slot is held.
 async fn fetch_holding(
@@ -568,7 +568,7 @@ async fn fetch_holding(
     report: &Reporter,
     slot: Arc<Mutex<SlotGuard>>,
 ) -> Result<Outcome> {
-    let (remote, on_retry) = (remote(settings)?, retry_report(report));
+    let remote = remote(settings, report)?;
     // A previous install a crash left linked aside (see `install::install_file`); the slot
     // held, no install of the asset is under way.
     let aside = settings.backends.replaced_path(&settings.asset);
@@ -578,7 +578,7 @@ async fn fetch_holding(
     if let Source::Dir(dir) = &settings.source {
         check_release_dir(dir)?;
     }
-    let (settings, plan, pinned) = preflight(settings, &remote, report, &on_retry).await?;
+    let (settings, plan, pinned) = preflight(settings, &remote, report).await?;
     let settings = &settings;
     let counters = Arc::new(Counters::default());
     counters.init(&plan);
@@ -625,9 +625,7 @@ async fn download_and_install(
     remote: source::Remote,
     counters: Arc<Counters>,
 ) -> Result<Outcome> {
-    let on_retry = retry_report(report);
-    let (auth, elapsed) =
-        signed::authenticate(&remote, &plan, &pinned, &settings.keys, &on_retry).await?;
+    let (auth, elapsed) = signed::authenticate(&remote, &plan, &pinned, &settings.keys).await?;
     match &auth {
         signed::Authentication::Unauthenticated => report(&Event::Unauthenticated),
         signed::Authentication::Pinned(a) => report(&Event::Authenticated {
@@ -657,7 +655,7 @@ async fn download_and_install(
     let index = if settings.delta.disabled || repairing.is_some() {
         None
     } else {
-        match delta::load_index(&remote, &plan, &on_retry).await? {
+        match delta::load_index(&remote, &plan).await? {
             Ok(index) => index,
             Err(why) => {
                 report(&Event::DeltaFallback { why });
@@ -965,8 +963,8 @@ async fn settle_variant(settings: &Settings, report: &Reporter) -> Result<Settin
     if !matches!(settings.compat, Compat::Auto(_)) {
         return Ok(settings.clone());
     }
-    let (remote, on_retry) = (remote(settings)?, retry_report(report));
-    let (mut settled, _, _) = preflight(settings, &remote, report, &on_retry).await?;
+    let remote = remote(settings, report)?;
+    let (mut settled, _, _) = preflight(settings, &remote, report).await?;
     settled.compat = Compat::Skip;
     Ok(settled)
 }
@@ -978,25 +976,22 @@ async fn preflight(
     settings: &Settings,
     remote: &source::Remote,
     report: &Reporter,
-    on_retry: &(dyn Fn(&http::HttpError, Duration) + Sync),
 ) -> Result<(Settings, Plan, layout::Pinned)> {
     let discover = |asset: String| async move {
-        layout::discover_pinned(remote, &asset, on_retry)
-            .await
-            .map_err(|e| {
-                if let Some(u) = unfixable(&e) {
-                    crate::error::with_remedy(
-                        e,
-                        crate::error::Remedy::CheckSource {
-                            problem: u.problem(),
-                        },
-                    )
-                } else if is_network(&e) {
-                    crate::error::with_remedy(e, crate::error::Remedy::CheckNetwork)
-                } else {
-                    e
-                }
-            })
+        layout::discover_pinned(remote, &asset).await.map_err(|e| {
+            if let Some(u) = unfixable(&e) {
+                crate::error::with_remedy(
+                    e,
+                    crate::error::Remedy::CheckSource {
+                        problem: u.problem(),
+                    },
+                )
+            } else if is_network(&e) {
+                crate::error::with_remedy(e, crate::error::Remedy::CheckNetwork)
+            } else {
+                e
+            }
+        })
     };
     let mut settings = settings.clone();
     let (plan, pinned) = discover(settings.asset.clone()).await?;

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use bytes::Bytes;
 
-use super::http::HttpError;
 use super::layout::{Layout, Pinned, Plan};
 use super::source::Remote;
 use crate::signature::{signature_names, Authenticated, Keyring, SignatureFile};
@@ -61,7 +60,6 @@ pub async fn authenticate(
     plan: &Plan,
     pinned: &Pinned,
     keys: &Keyring,
-    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
 ) -> Result<(Authentication, Duration)> {
     let started = Instant::now();
     if keys.is_empty() {
@@ -70,7 +68,7 @@ pub async fn authenticate(
     let src = &remote.source;
     let pinned_label = src.locate(&pinned.name);
     for name in signature_names(&pinned.name) {
-        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP, on_retry).await? {
+        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP).await? {
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             let auth = keys.verify_bytes(&pinned.bytes, &pinned_label, &sig)?;
             return Ok((Authentication::Pinned(auth), started.elapsed()));
@@ -82,7 +80,7 @@ pub async fn authenticate(
     };
     let label = src.locate(&signed);
     for name in signature_names(&signed) {
-        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP, on_retry).await? {
+        if let Some(bytes) = remote.get_small(&name, SIGNATURE_CAP).await? {
             let sig = keys.decode_signature(&bytes, &src.locate(&name))?;
             keys.precheck(&sig, &label, plan.size)?;
             let a = AssetSignature { label, sig };

@@ -159,6 +159,21 @@ pub struct Remote {
     /// Where the small files' validators are kept, so that they are asked for
     /// conditionally ([`super::http_cache`]); `None`: always downloaded whole.
     pub http_cache: Option<super::http_cache::HttpCache>,
+    /// Told of each retry of a small file, before its wait (the fetch reports it as an
+    /// `Event::Retry`); `None`: retries go unreported.
+    pub on_retry: Option<RetryReport>,
+}
+
+/// What a [`Remote`] calls before each retry of a small file: the failure and the wait.
+pub struct RetryReport(pub Box<RetryFn>);
+
+/// The callback of a [`RetryReport`].
+pub type RetryFn = dyn Fn(&HttpError, Duration) + Send + Sync;
+
+impl std::fmt::Debug for RetryReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryReport")
+    }
 }
 
 pub use crate::installs::Served;
@@ -266,6 +281,7 @@ impl Remote {
             served: sources.iter().map(|_| Default::default()).collect(),
             sources,
             http_cache: None,
+            on_retry: None,
         }
     }
 
@@ -434,15 +450,12 @@ impl Remote {
         })
     }
 
-    /// Runs `op` with retries on transient errors. `on_retry` sees each failure and delay.
+    /// Runs `op` with retries on transient errors, telling [`Remote::on_retry`] each failure
+    /// and delay.
     /// Errors: the last [`HttpError`] (in the chain) once the retries are spent or for an
     /// error retrying cannot fix; [`Error::Interrupted`] when [`Remote::cancel`] is cancelled
     /// during a wait.
-    pub async fn retrying<T, F, Fut>(
-        &self,
-        mut op: F,
-        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-    ) -> Result<T>
+    pub async fn retrying<T, F, Fut>(&self, mut op: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T, HttpError>>,
@@ -458,7 +471,9 @@ impl Remote {
                 Err(e) if e.is_transient() => match delays.next() {
                     Some(d) => {
                         let d = e.retry_after().unwrap_or(d);
-                        on_retry(&e, d);
+                        if let Some(on_retry) = &self.on_retry {
+                            (on_retry.0)(&e, d);
+                        }
                         super::sleep(&self.cancel, d).await?;
                     }
                     None => return Err(e.into()),
@@ -475,20 +490,12 @@ impl Remote {
     /// file's size says. Errors name the URL or path: more than `cap` bytes, or a local file
     /// that is not a regular file (a FIFO, a device such as `/dev/zero` behind a symlink), is
     /// [`Error::Integrity`] (exit 3).
-    pub async fn get_small(
-        &self,
-        name: &str,
-        cap: u64,
-        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-    ) -> Result<Option<Vec<u8>>> {
+    pub async fn get_small(&self, name: &str, cap: u64) -> Result<Option<Vec<u8>>> {
         match &self.source {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
                 let got = self
-                    .retrying(
-                        || get_capped(&self.http, &url, cap, self.http_cache.as_ref()),
-                        on_retry,
-                    )
+                    .retrying(|| get_capped(&self.http, &url, cap, self.http_cache.as_ref()))
                     .await?;
                 match got {
                     Capped::Missing => Ok(None),
@@ -510,15 +517,11 @@ impl Remote {
     }
 
     /// The size of a file in bytes (with retries); `Ok(None)` when it does not exist.
-    pub async fn size(
-        &self,
-        name: &str,
-        on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
-    ) -> Result<Option<u64>> {
+    pub async fn size(&self, name: &str) -> Result<Option<u64>> {
         match &self.source {
             Source::Http(base) => {
                 let url = self.source.url(base, name);
-                Ok(self.retrying(|| self.http.size(&url), on_retry).await?)
+                Ok(self.retrying(|| self.http.size(&url)).await?)
             }
             Source::Dir(dir) => {
                 let path = dir.join(name);

@@ -59,7 +59,6 @@ pub(crate) mod seed;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -156,7 +155,6 @@ pub enum SeedKind {
 pub async fn load_index(
     remote: &Remote,
     plan: &Plan,
-    on_retry: &(dyn Fn(&HttpError, Duration) + Sync),
 ) -> Result<Result<Option<Loaded>, String>, anyhow::Error> {
     if plan.layout == Layout::Archive {
         return Ok(Ok(None));
@@ -165,7 +163,7 @@ pub async fn load_index(
         .index
         .as_ref()
         .map_or_else(|| chunks::index_name(&plan.asset), |r| r.name.clone());
-    let got = remote.get_small(&name, chunks::INDEX_CAP, on_retry).await;
+    let got = remote.get_small(&name, chunks::INDEX_CAP).await;
     let bytes = match got {
         Ok(Some(b)) => b,
         Ok(None) if plan.index.is_none() => return Ok(Ok(None)),
