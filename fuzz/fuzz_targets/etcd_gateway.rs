@@ -6,8 +6,9 @@
 //! input, split in lines, is fed to the watch stream's reader, whose revision only grows.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use voxctl::fuzzing::{etcd_answer, etcd_watch_message, Answer};
-use voxctl::lease::etcd::gateway::{LeaseResponse, RangeResponse, TxnResponse};
+use voxctl::fuzzing::{
+    etcd_answer, etcd_watch_message, Answer, LeaseResponse, RangeResponse, TxnResponse,
+};
 use voxctl::lease::etcd::Entry;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use voxctl::exit::ExitStatus;
-use voxctl::lease::etcd::gateway::{Auth, Tls};
+use voxctl::lease::etcd::{Auth, Tls};
 use voxctl::lease::file::{FileStore, Owned, OwnerSpec};
 use voxctl::lease::run::{self as lease_run, CommandStdout, Outcome, Request, RunResult};
 use voxctl::lease::store::{open_etcd, EtcdCredentials, StoreSpec};
@@ -30,7 +30,7 @@ pub fn run(global: &GlobalArgs, args: LeaseArgs, printer: &Printer) -> Result<Ex
     let store: &dyn LeaseStore = if let StoreSpec::File = &args.store {
         file_store = if read_only {
             let leases = match super::existing_state_dir(global)? {
-                Some(state) => super::existing_subdir(&state, "leases")?,
+                Some(state) => state.existing_subdir("leases")?,
                 None => super::state_dir_path(global)
                     .map_or_else(voxctl::state::StateDir::default_path, Ok)?
                     .join("leases"),

@@ -76,20 +76,6 @@ pub fn existing_state_dir(global: &GlobalArgs) -> Result<Option<StateDir>> {
     StateDir::open(Some(&path)).map(Some)
 }
 
-/// `STATE/name` for a read-only command: checked as [`StateDir::subdir`] checks it (exit 5
-/// for a symlink, a non-directory, a foreign owner or a loose mode) but never created; a
-/// missing one is returned as is (its listings are empty).
-pub fn existing_subdir(state: &StateDir, name: &str) -> Result<std::path::PathBuf> {
-    let dir = state.root().join(name);
-    match std::fs::symlink_metadata(&dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(dir),
-        _ => {
-            voxctl::checked_open::check_dir(&dir, voxctl::checked_open::Rule::Private)?;
-            Ok(dir)
-        }
-    }
-}
-
 /// The state dir given by `--state-dir`, else by a non-empty `VOXCTL_STATE_DIR`.
 pub fn state_dir_path(global: &GlobalArgs) -> Option<std::path::PathBuf> {
     global.state_dir.clone().or_else(|| {

@@ -32,7 +32,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
     let backends = BackendsDir::new(&data_dir);
     let status: Status = Status {
         slots: match &state {
-            Some(s) => SlotTable::in_dir(super::existing_subdir(s, "slots")?).list()?,
+            Some(s) => SlotTable::in_dir(s.existing_subdir("slots")?).list()?,
             None => Vec::new(),
         },
         // An archive install's file list (thousands of entries) is `verify --installed`'s
@@ -52,7 +52,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs, printer: &Printer) -> Result<E
             None => None,
         },
         leases: match &state {
-            Some(s) => FileStore::in_dir(super::existing_subdir(s, "leases")?).list()?,
+            Some(s) => FileStore::in_dir(s.existing_subdir("leases")?).list()?,
             None => Vec::new(),
         },
         data_dir,

@@ -397,7 +397,7 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     assert!(w.status.success(), "{w:?}");
     assert_eq!(stops, 0, "it waited once");
     assert!(
-        woke < voxctl::lease::etcd::watch::RECHECK * 7 / 10,
+        woke < voxctl::lease::etcd::RECHECK * 7 / 10,
         "woken {woke:?} after the release: not by the watch"
     );
     let t2 = support::json_doc::<Lease>(&w.stdout).token.0;

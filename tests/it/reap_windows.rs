@@ -18,7 +18,7 @@ const FAST: [&str; 4] = ["--teardown-grace", "300ms", "--term-grace", "1s"];
 /// Whether opening `path` fails with a sharing violation (another process holds it open
 /// without sharing), as voxctl itself decides.
 fn held(path: &Path) -> bool {
-    voxctl::platform::held_without_sharing(path).unwrap()
+    voxctl::testhook::held_without_sharing(path).unwrap()
 }
 
 /// A process holding a lockfile open without sharing. Dropping it ends the process, so a

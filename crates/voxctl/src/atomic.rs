@@ -89,7 +89,7 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> Result<
 }
 
 /// fsyncs a directory so that renames and creations inside it survive a power loss (a no-op
-/// on Windows; see [`crate::platform::sync_dir`]). Errors name the directory.
+/// on Windows; see `crate::platform::sync_dir`). Errors name the directory.
 pub fn fsync_dir(dir: &Path) -> Result<()> {
     crate::platform::sync_dir(dir)
         .with_context(|| format!("cannot fsync directory {}", dir.display()))

@@ -495,7 +495,7 @@ impl Index {
     }
 
     /// The index of the whole file at `path` with `params`: one read pass, the chunker and
-    /// BLAKE3 on one thread and the file's SHA-256 on another ([`crate::digest::pump`]).
+    /// BLAKE3 on one thread and the file's SHA-256 on another (`crate::digest::pump`).
     ///
     /// Errors: I/O errors naming the path; [`Error::Integrity`] if the file changes size while
     /// being read; [`Error::Interrupted`] once `cancel` is cancelled; an asset that would make
@@ -641,7 +641,7 @@ pub struct Indexed {
     pub bytes: u64,
 }
 
-/// A [`Consumer`] of [`crate::digest::pump`]'s blocks that chunks the stream and hashes each
+/// A `Consumer` of `crate::digest::pump`'s blocks that chunks the stream and hashes each
 /// chunk with BLAKE3, handing every [`Chunk`] in order to its sink (a vector, or an index
 /// file being written), so that an index is made in the same read pass as the SHA-256s.
 /// More than [`MAX_CHUNKS`] chunks is an error (the index would be over [`INDEX_CAP`]).

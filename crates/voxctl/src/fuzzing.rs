@@ -4,6 +4,9 @@
 
 use crate::lease::etcd::gateway::{self, Failure};
 
+/// The gateway's response documents, as the lease store decodes them.
+pub use crate::lease::etcd::gateway::{LeaseResponse, RangeResponse, TxnResponse};
+
 /// The key line (base64 `RW...`) that [`crate::signature::Keyring::add_text`] would decode
 /// from `text`, if `text` is a key line or a whole `.pub` file (not the Tauri base64 form).
 pub fn pubkey_line(text: &str) -> Option<String> {

@@ -85,10 +85,11 @@
 //! 1. **Operations** (the table above): `fetch`, `backend` (the running process: restart,
 //!    stop, health, port), `reap`, `split`, `verify`, `lease`, `doctor`.
 //! 2. **Shared mechanisms**: [`slot`] (the `flock` slot table that keeps separate invocations
-//!    from racing), [`digest`] (one read pass feeding several hashers and writers),
-//!    [`process`] (pid + start time identity, pidfd signalling), [`atomic`] (temp file,
-//!    fsync, rename), [`checked_open`] (state files opened without following links, with
-//!    size caps), [`cancel`].
+//!    from racing), [`process`] (pid + start time identity, pidfd signalling), [`atomic`]
+//!    (temp file, fsync, rename), [`cancel`]; and, inside the crate, `digest` (one read pass
+//!    feeding several hashers and writers), `checked_open` (state files opened without
+//!    following links, with size caps) and `platform` (the one place that differs between
+//!    Unix and Windows).
 //! 3. **Formats and state**: [`manifest`], [`checksum`], [`chunks`] (the chunk index of a
 //!    release, and the FastCDC chunker), [`installs`] (what is installed:
 //!    the backends dir and install records), [`marker`], [`state`], [`variant`], [`gpu`],
@@ -100,10 +101,10 @@
 pub mod atomic;
 pub mod backend;
 pub mod cancel;
-pub mod checked_open;
+pub(crate) mod checked_open;
 pub mod checksum;
 pub mod chunks;
-pub mod digest;
+pub(crate) mod digest;
 pub mod doctor;
 pub mod duration;
 pub mod error;
@@ -118,7 +119,7 @@ pub mod lease;
 pub mod manifest;
 pub mod marker;
 pub mod name;
-pub mod platform;
+pub(crate) mod platform;
 pub mod process;
 pub mod reap;
 pub mod signature;

@@ -76,8 +76,8 @@ impl RelaunchMarker {
 
     /// Reads the marker at `path` without consuming it; `Ok(None)` when there is none. It is
     /// opened without following symlinks and checked on the handle
-    /// ([`crate::checked_open::read_record`]: a symlink, FIFO or foreign file is
-    /// [`crate::Error::Refused`], exit 5) and read up to [`crate::checked_open::RECORD_CAP`]
+    /// (`crate::checked_open::read_record`: a symlink, FIFO or foreign file is
+    /// [`crate::Error::Refused`], exit 5) and read up to `crate::checked_open::RECORD_CAP`
     /// bytes (more fails, exit 1).
     pub fn peek(path: &Path) -> Result<Option<RelaunchMarker>> {
         match crate::checked_open::read_record(path)? {

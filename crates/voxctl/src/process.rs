@@ -9,7 +9,7 @@
 //! Linux, a process handle on Windows: the pid cannot be reused while it is held), so every
 //! signal sent through the handle reaches that very process or nobody; on other platforms the
 //! identity is revalidated right before `kill(2)`. The OS side is
-//! [`crate::platform::process`].
+//! `crate::platform::process`.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -71,7 +71,7 @@ pub fn hostname() -> Option<String> {
     platform::hostname()
 }
 
-/// The current boot's id ([`platform::boot_id`]: `/proc/sys/kernel/random/boot_id` on
+/// The current boot's id (`platform::boot_id`: `/proc/sys/kernel/random/boot_id` on
 /// Linux; elsewhere the boot time, as text).
 pub fn boot_id() -> Option<String> {
     platform::boot_id()
@@ -132,7 +132,7 @@ pub fn cmdline(pid: i32) -> Option<String> {
 }
 
 /// The executable of `pid`: its path as the system reports it (on Linux with a trailing
-/// ` (deleted)` when the file was replaced) and its file identity ([`platform::exe_path`]).
+/// ` (deleted)` when the file was replaced) and its file identity (`platform::exe_path`).
 pub fn exe_identity(pid: i32) -> Option<(PathBuf, u64, u64)> {
     platform::exe_path(pid)
 }

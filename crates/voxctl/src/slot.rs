@@ -3,7 +3,7 @@
 //!
 //! A slot `NAME` is held while a process holds an exclusive `flock(2)` on
 //! `STATE/slots/NAME.lock`. The file is opened close-on-exec and without following symlinks,
-//! and checked on the handle ([`checked_open::open_file`]: a planted symlink, FIFO or foreign
+//! and checked on the handle (`checked_open::open_file`: a planted symlink, FIFO or foreign
 //! file is refused with exit 5, never truncated or written), so the lock is
 //! released when the [`SlotGuard`] drops, when the holder panics, and when the process dies
 //! however it dies: a slot is never stale. The file's content is the holder's metadata
@@ -516,7 +516,7 @@ fn lock_state(file: &File) -> Result<LockState> {
     }
 }
 
-/// The pid holding a lock on the file at `path` ([`crate::platform::lock_holder`]; `None`
+/// The pid holding a lock on the file at `path` (`crate::platform::lock_holder`; `None`
 /// where the system cannot tell, when free, or when it cannot be read). For messages only:
 /// the answer may be stale by the time it is printed.
 pub fn flock_holder(path: &Path) -> Option<i32> {

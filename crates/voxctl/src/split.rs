@@ -2,7 +2,7 @@
 //! layouts", layouts 1 and 2): the parts, the chunk index `S.chunks` ([`crate::chunks`]),
 //! `S.sha256`, `S.manifest` and `S.manifest.json`.
 //!
-//! One pass over the input through [`crate::digest::pump`]: the whole-file hasher, the
+//! One pass over the input through `crate::digest::pump`: the whole-file hasher, the
 //! per-part hasher and the chunk indexer (FastCDC and BLAKE3) run side by side on the same
 //! buffers while the part writer has the kernel copy the same ranges (`copy_file_range`), so
 //! memory is bounded and each byte is read into user space once. The index's entries go to

@@ -80,7 +80,7 @@ impl StateDir {
     }
 
     /// A subdirectory (`slots`, `leases`, `logs`), created 0700 on first use and checked
-    /// like the state dir on an opened handle ([`checked_open::check_dir`]): a symlink,
+    /// like the state dir on an opened handle (`checked_open::check_dir`): a symlink,
     /// a non-directory, another owner or a group/world-writable mode is refused with
     /// [`Error::Refused`] (exit 5) naming the path.
     pub fn subdir(&self, name: &str) -> Result<PathBuf> {
@@ -89,8 +89,23 @@ impl StateDir {
         Ok(dir)
     }
 
+    /// A subdirectory for a reader that must not create it (`status`, `lease list`): checked
+    /// as [`StateDir::subdir`] checks it (a symlink, a non-directory, another owner or a
+    /// group/world-writable mode is [`Error::Refused`], exit 5) but never created; a missing
+    /// one is returned as is, and its listings are empty.
+    pub fn existing_subdir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.root.join(name);
+        match std::fs::symlink_metadata(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(dir),
+            _ => {
+                checked_open::check_dir(&dir, Rule::Private)?;
+                Ok(dir)
+            }
+        }
+    }
+
     /// `backend.json`: the running backend's record (read with
-    /// [`checked_open::read_record`]).
+    /// `checked_open::read_record`).
     pub fn backend_record(&self) -> PathBuf {
         self.root.join("backend.json")
     }

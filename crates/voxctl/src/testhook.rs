@@ -11,6 +11,11 @@
 //! against) a live process frozen at that step, then kill or continue it
 //! ([`crate::platform::process::kill_self`], [`crate::platform::process::freeze_self`]).
 
+/// Whether another process holds `path` open without sharing it (Windows; see the platform
+/// layer), for the tests of a Chromium-style `lockfile`.
+#[cfg(feature = "testhook")]
+pub use crate::platform::held_without_sharing;
+
 /// The environment variable that names the step at which to stop or die.
 #[cfg(feature = "testhook")]
 pub const CHECKPOINT_ENV: &str = "VOXCTL_TEST_CHECKPOINT";

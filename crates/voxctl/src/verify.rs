@@ -376,7 +376,7 @@ pub fn parse_sums(
 
 /// Reads and parses the sums file at `path` for `verify -c` (`-` reads stdin); names resolve
 /// as [`parse_sums`] says, against `base` when given. Errors name the file: a missing sums
-/// file, a directory or one over [`SUMS_FILE_CAP`] is [`Error::Integrity`].
+/// file, a directory or one over `SUMS_FILE_CAP` is [`Error::Integrity`].
 ///
 /// ```no_run
 /// use voxctl::checksum::CheckReader;

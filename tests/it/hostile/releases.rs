@@ -715,7 +715,6 @@ mod chunk_index_memory {
 
     use crate::support::fetch::{self as f, Fixture, ASSET};
     use crate::support::http::Server;
-    use voxctl::cancel::Cancel;
     use voxctl::checksum::format_line;
     use voxctl::chunks::{self, Params};
     use voxctl::manifest;
@@ -744,7 +743,7 @@ mod chunk_index_memory {
             .unwrap()
             .set_len(size)
             .unwrap();
-        let (sha256, _) = voxctl::digest::hash_file(&asset, &|_| {}, &Cancel::new()).unwrap();
+        let (sha256, _) = crate::support::sha256_file(&asset);
         std::fs::write(
             rel.join(manifest::sha256_name(ASSET)),
             format_line(&sha256, ASSET),

@@ -142,3 +142,13 @@ impl Drop for Tmpfs {
             .status();
     }
 }
+
+/// The SHA-256 and size in bytes of the file at `path`, streamed (a release's asset may be
+/// gigabytes, or sparse).
+pub fn sha256_file(path: &Path) -> (voxctl::checksum::Sha256, u64) {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut file = std::fs::File::open(path).unwrap();
+    let size = std::io::copy(&mut file, &mut hasher).unwrap();
+    (voxctl::checksum::Sha256(hasher.finalize().into()), size)
+}

@@ -4,7 +4,7 @@
 //! /dev/null, stdout and stderr appended to one log file, arguments `--data-dir D --port P`
 //! and then any extra arguments. On Windows the group is a new console process group with a
 //! hidden console of its own, inside a job object named after the backend's pid and creation
-//! time ([`crate::platform::process::finish_detached`]), which every process it starts
+//! time (`crate::platform::process::finish_detached`), which every process it starts
 //! joins.
 //!
 //! Stop: SIGTERM to the backend's process group, wait by polling the leader's pidfd up to the

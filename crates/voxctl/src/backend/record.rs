@@ -79,9 +79,9 @@ impl BackendRecord {
     }
 
     /// Reads the record at `path`; `Ok(None)` when there is none. It is opened without
-    /// following symlinks and checked on the handle ([`crate::checked_open::read_record`]: a
+    /// following symlinks and checked on the handle (`crate::checked_open::read_record`: a
     /// symlink, FIFO or foreign file is [`crate::Error::Refused`], exit 5) and read up to
-    /// [`crate::checked_open::RECORD_CAP`] bytes (more fails, exit 1).
+    /// `crate::checked_open::RECORD_CAP` bytes (more fails, exit 1).
     pub fn read(path: &Path) -> Result<Option<BackendRecord>> {
         match crate::checked_open::read_record(path)? {
             Some(bytes) => serde_json::from_slice(&bytes)

@@ -219,7 +219,7 @@ impl BackendsDir {
     /// Reads the install record of `asset`; `Ok(None)` when there is none. Opened without
     /// following symlinks and checked on the handle (this user's regular file, not
     /// world-writable: else [`crate::Error::Refused`], exit 5), read up to
-    /// [`checked_open::RECORD_CAP`] bytes (more fails, exit 1).
+    /// `checked_open::RECORD_CAP` bytes (more fails, exit 1).
     pub fn read_record(&self, asset: &str) -> Result<Option<InstallRecord>> {
         let path = self.record_path(asset);
         let file = match checked_open::open_file(

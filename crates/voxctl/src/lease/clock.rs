@@ -44,7 +44,7 @@ fn boot_ms() -> Result<u64> {
 
 /// The boot-time clock: `CLOCK_BOOTTIME` on Linux (counts suspend, as etcd's TTLs do),
 /// `GetTickCount64` on Windows (counts suspend too), `CLOCK_MONOTONIC` elsewhere
-/// ([`crate::platform::process::boot_clock`]). Errors only if the clock cannot be read.
+/// (`crate::platform::process::boot_clock`). Errors only if the clock cannot be read.
 pub fn boot_time() -> Result<Duration> {
     crate::platform::process::boot_clock().context("cannot read the boot-time clock")
 }

@@ -39,8 +39,11 @@
 //! 2 s on defaults); the TTL asked for is rounded up to whole seconds and the granted TTL is
 //! what is reported and recorded.
 
-pub mod gateway;
-pub mod watch;
+pub(crate) mod gateway;
+pub(crate) mod watch;
+
+pub use gateway::{Auth, Tls};
+pub use watch::RECHECK;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -96,7 +99,7 @@ struct Holding {
     entry: Entry,
 }
 
-/// Leases in etcd, through its v3 JSON gateway (see [`gateway`]).
+/// Leases in etcd, through its v3 JSON gateway (the `gateway` module).
 #[derive(Debug)]
 pub struct EtcdStore {
     rt: Arc<tokio::runtime::Runtime>,
@@ -602,7 +605,7 @@ impl LeaseStore for EtcdStore {
         self.rt.block_on(self.list_async())
     }
 
-    /// A watch on `P/held/NAME` that wakes on its deletion (see [`watch`]); `None` (poll)
+    /// A watch on `P/held/NAME` that wakes on its deletion (the `watch` module); `None` (poll)
     /// if the watch cannot be set up.
     fn watch(&self, name: &LeaseName) -> Option<Box<dyn super::ChangeWait>> {
         let key = self.held_key(name);

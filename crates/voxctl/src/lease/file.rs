@@ -5,7 +5,7 @@
 //! Every operation is lock, read, decide, write, unlock, so two contenders can never both
 //! win, whatever the timing: the decision and the write happen under the same lock. The lock
 //! file is opened close-on-exec and without following symlinks (checked on the handle by
-//! [`checked_open::open_file`]), is never replaced or deleted, and is held
+//! `checked_open::open_file`), is never replaced or deleted, and is held
 //! only for the few microseconds of one operation, never while a lease is held. A process
 //! stopped or stuck inside an operation would hold it indefinitely, so an operation waits at
 //! most [`STORE_LOCK_PATIENCE`] for it and then fails as busy (exit 4) naming the pid. Readers

@@ -13,7 +13,7 @@
 //! group, so the group id cannot have been reused by then (invariant 5); voxctl never signals
 //! any other group.
 //!
-//! On Windows ([`crate::platform::process`]) the command runs in a console process group of
+//! On Windows (`crate::platform::process`) the command runs in a console process group of
 //! its own inside a job object; Ctrl-C, Ctrl-Break and the console's closing are forwarded
 //! as `CTRL_BREAK_EVENT` (a group of its own ignores Ctrl-C), the supervisor waits on the
 //! child's handle and an event the console handler sets, SIGTERM is `CTRL_BREAK_EVENT` and

@@ -114,12 +114,6 @@ pub fn while_shared<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-/// Whether `err` is Windows refusing an operation on a file that another process has open
-/// (`ERROR_ACCESS_DENIED`, `ERROR_SHARING_VIOLATION`); never on Unix.
-pub fn held_open_elsewhere(err: &io::Error) -> bool {
-    imp::held_open_elsewhere(err)
-}
-
 /// The pid holding a lock (`std::fs::File::lock` and kin) on the file `meta` describes, read
 /// without taking a lock: `Ok(Some(pid))` held, `Ok(None)` free. Linux: from `/proc/locks`
 /// (the owner of a `FLOCK` line on the file's device and inode; blocked waiters do not
@@ -393,12 +387,6 @@ pub fn exit_signal(status: &std::process::ExitStatus) -> Option<i32> {
 /// `AlreadyExists` among them when not `recursive`.
 pub fn create_dir(path: &Path, mode: u32, recursive: bool) -> io::Result<()> {
     imp::create_dir(path, mode, recursive)
-}
-
-/// Sets the permission bits of `path` to `mode` (Unix `chmod`). Windows: only the
-/// read-only attribute follows `mode` (set when no write bit is). Errors: the call's.
-pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    imp::set_mode(path, mode)
 }
 
 #[cfg(test)]

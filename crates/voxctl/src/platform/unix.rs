@@ -256,11 +256,6 @@ pub(super) fn create_dir(path: &Path, mode: u32, recursive: bool) -> io::Result<
         .create(path)
 }
 
-pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
 pub(super) fn held_without_sharing(_path: &Path) -> io::Result<bool> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,

@@ -353,12 +353,6 @@ pub(super) fn create_dir(path: &Path, _mode: u32, recursive: bool) -> io::Result
     std::fs::DirBuilder::new().recursive(recursive).create(path)
 }
 
-pub(super) fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
-    let mut permissions = std::fs::metadata(path)?.permissions();
-    permissions.set_readonly(mode & 0o222 == 0);
-    std::fs::set_permissions(path, permissions)
-}
-
 pub(super) fn held_without_sharing(path: &Path) -> io::Result<bool> {
     use windows_sys::Win32::Foundation::ERROR_SHARING_VIOLATION;
     use windows_sys::Win32::Storage::FileSystem::{

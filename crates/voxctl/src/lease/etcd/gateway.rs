@@ -525,7 +525,8 @@ impl TxnResponse {
 }
 
 /// `LeaseGrantResponse`, `LeaseKeepAliveResponse` and `LeaseTimeToLiveResponse`: a lease id
-/// and its TTL in seconds (omitted when 0; -1 from timetolive for a lease not found).
+/// and its TTL in seconds (omitted when 0; -1 from timetolive for a lease not found). Other
+/// fields (timetolive's `grantedTTL`) are not read.
 #[derive(Debug, Deserialize)]
 pub struct LeaseResponse {
     /// The lease id.
@@ -534,9 +535,6 @@ pub struct LeaseResponse {
     /// Its TTL (grant, keepalive) or time left (timetolive), in seconds.
     #[serde(rename = "TTL", default, deserialize_with = "de_i64")]
     pub ttl: i64,
-    /// The TTL granted originally (timetolive only).
-    #[serde(rename = "grantedTTL", default, deserialize_with = "de_i64")]
-    pub granted_ttl: i64,
 }
 
 #[cfg(test)]

@@ -313,14 +313,17 @@ pub fn listener_holders(ids: &[u64]) -> Vec<(i32, String)> {
 
 /// Ends the calling process at once, running no destructor or exit handler: what a killed
 /// process leaves (Unix: `SIGKILL` to itself; Windows: `TerminateProcess` on itself, exit
-/// code 1).
+/// code 1). Used by the crash checkpoints of [`crate::testhook`] only.
+#[cfg(feature = "testhook")]
 pub fn kill_self() {
     imp::kill_self()
 }
 
 /// Freezes the calling process where it stands, until something outside continues or kills
 /// it (Unix: `SIGSTOP` to itself, ended by `SIGCONT`; Windows: every other thread suspended,
-/// then the calling one, each resumed by `ResumeThread`).
+/// then the calling one, each resumed by `ResumeThread`). Used by the crash checkpoints of
+/// [`crate::testhook`] only.
+#[cfg(feature = "testhook")]
 pub fn freeze_self() {
     imp::freeze_self()
 }

@@ -434,11 +434,13 @@ pub(super) fn listener_holders(ids: &[u64]) -> Vec<(i32, String)> {
     }
 }
 
+#[cfg(feature = "testhook")]
 pub(super) fn kill_self() {
     // SIGKILL acts on the whole process whichever thread raises it.
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
 }
 
+#[cfg(feature = "testhook")]
 pub(super) fn freeze_self() {
     // SIGSTOP acts on the whole process whichever thread raises it.
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGSTOP);

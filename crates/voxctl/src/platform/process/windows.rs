@@ -751,6 +751,7 @@ pub(super) fn listener_holders(ids: &[u64]) -> Vec<(i32, String)> {
         .collect()
 }
 
+#[cfg(feature = "testhook")]
 pub(super) fn kill_self() {
     // SAFETY: terminates this process; the pseudo handle needs no closing.
     #[allow(unsafe_code)]
@@ -759,6 +760,7 @@ pub(super) fn kill_self() {
     };
 }
 
+#[cfg(feature = "testhook")]
 pub(super) fn freeze_self() {
     use windows_sys::Win32::System::Threading::{
         GetCurrentThread, GetCurrentThreadId, SuspendThread,
