@@ -167,19 +167,9 @@ fn split_cost(file: &str, dir: &str, rounds: usize) {
             let mut f = std::fs::File::open(file).unwrap();
             let mut buf = vec![0u8; 1 << 20];
             while f.read(&mut buf).unwrap() > 0 {}
-            let s = voxctl::split::Settings {
-                input: file.into(),
-                out_dir: dir.into(),
-                asset: "voicebox-server-cuda".into(),
-                chunk_size: voxctl::manifest::DEFAULT_CHUNK_SIZE,
-                app_version: None,
-                variant: None,
-                requires: None,
-                index: *index,
-                force: false,
-                fsync: false,
-                cancel: voxctl::cancel::Cancel::new(),
-            };
+            let mut s =
+                voxctl::split::Settings::new(file.as_ref(), dir.as_ref(), "voicebox-server-cuda");
+            s.index = *index;
             let (t, c) = (Instant::now(), process_cpu());
             voxctl::split::split(&s, &|_| {}).unwrap();
             let (wall, cpu) = (t.elapsed().as_secs_f64(), process_cpu() - c);

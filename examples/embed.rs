@@ -21,7 +21,6 @@ use voxctl::backend::restart::{self, Settings as RestartSettings};
 use voxctl::backend::stop;
 use voxctl::cancel::Cancel;
 use voxctl::fetch::{self, Compat, Event, Outcome, Reporter, RetryPolicy, Source};
-use voxctl::slot::Wait;
 use voxctl::state::StateDir;
 use voxctl::variant::Variant;
 use voxctl::Error;
@@ -96,21 +95,10 @@ fn main() -> Result<()> {
 
     // 3. Restart the backend on the cpu variant, print its health, stop it again.
     let health_url = HealthUrl::for_port(port);
-    let settings = RestartSettings {
-        app: APP.into(),
-        variant: Variant::Cpu,
-        fallback: None,
-        data_dir: data_dir.clone(),
-        port: Some(port),
-        health_url: Some(health_url.clone()),
-        stop_timeout: Duration::from_secs(10),
-        ready_timeout: Duration::from_secs(30),
-        expect_version: None,
-        args: None,
-        reset_config: false,
-        wait: Wait::Never,
-        cancel: Cancel::new(),
-    };
+    let mut settings = RestartSettings::new(APP, Variant::Cpu, &data_dir);
+    settings.port = Some(port);
+    settings.health_url = Some(health_url.clone());
+    settings.ready_timeout = Duration::from_secs(30);
     let report = restart::restart(&state, &settings, &|event| {
         println!("restart: {}", serde_json::to_string(event).unwrap());
     })?;
@@ -125,13 +113,7 @@ fn main() -> Result<()> {
         probe.status.as_deref().unwrap_or("-"),
         probe.backend_variant.as_deref().unwrap_or("-")
     );
-    let settings = stop::Settings {
-        app: APP.into(),
-        grace: Duration::from_secs(10),
-        wait: Wait::Never,
-        cancel: Cancel::new(),
-    };
-    stop::stop(&state, &settings)?;
+    stop::stop(&state, &stop::Settings::new(APP))?;
     println!("stopped");
     Ok(())
 }

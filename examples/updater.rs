@@ -15,7 +15,7 @@
 //!   (stopping the one running, waiting for its port, starting the new one, waiting until it
 //!   is healthy) and keeps running, as the app's backend.
 //!
-//! `fetch::plan` and `fetch::install` are async and runs on the app's tokio runtime; `reap::run` and
+//! `fetch::plan` and `fetch::install` are async and runs on the app's tokio runtime; `reap::reap` and
 //! `restart::restart` block, so an async app calls them through `spawn_blocking`, as here.
 //! `tests/it/updater.rs` runs both phases twice (an install, then an update of a running
 //! backend), with a wedged instance to reap each time.
@@ -28,13 +28,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use voxctl::backend::health::HealthUrl;
 use voxctl::backend::restart::{self, Settings as RestartSettings};
-use voxctl::cancel::Cancel;
 use voxctl::fetch::{self, Compat, Event, Outcome, Reporter, Source};
 use voxctl::marker::RelaunchMarker;
-use voxctl::reap::escalate::Graces;
 use voxctl::reap::holder::LockSource;
 use voxctl::reap::{self, Mode};
-use voxctl::slot::Wait;
 use voxctl::state::StateDir;
 use voxctl::variant::Variant;
 
@@ -127,22 +124,14 @@ async fn update(release: &str, data: &Path, state: &StateDir, app_pid: i32) -> R
 async fn relaunched(data: PathBuf, state: StateDir, pidfile: PathBuf, port: u16) -> Result<()> {
     let marker = state.relaunch_marker();
     let report = tokio::task::spawn_blocking(move || {
-        let settings = reap::Settings {
-            mode: Mode::Lock {
-                source: LockSource::Pidfile(pidfile),
-                marker,
-                max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
-            },
-            graces: Graces {
-                teardown: Duration::from_millis(500),
-                term: Duration::from_secs(5),
-                kill_wait: reap::KILL_WAIT,
-            },
-            dry_run: false,
-            cancel: Cancel::new(),
-        };
+        let mut settings = reap::Settings::new(Mode::Lock {
+            source: LockSource::Pidfile(pidfile),
+            marker,
+            max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
+        });
+        settings.graces.teardown = Duration::from_millis(500);
         // A Tauri app would ask its user here (a dialog); this one always agrees.
-        reap::run(&settings, &mut |_question| Ok(()), &|event| {
+        reap::reap(&settings, &mut |_question| Ok(()), &|event| {
             println!("reap: {}", serde_json::to_string(event).unwrap())
         })
     })
@@ -156,21 +145,10 @@ async fn relaunched(data: PathBuf, state: StateDir, pidfile: PathBuf, port: u16)
     );
 
     let report = tokio::task::spawn_blocking(move || {
-        let settings = RestartSettings {
-            app: APP.into(),
-            variant: VARIANT,
-            fallback: None,
-            data_dir: data,
-            port: Some(port),
-            health_url: Some(HealthUrl::for_port(port)),
-            stop_timeout: Duration::from_secs(10),
-            ready_timeout: Duration::from_secs(30),
-            expect_version: None,
-            args: None,
-            reset_config: false,
-            wait: Wait::Never,
-            cancel: Cancel::new(),
-        };
+        let mut settings = RestartSettings::new(APP, VARIANT, &data);
+        settings.port = Some(port);
+        settings.health_url = Some(HealthUrl::for_port(port));
+        settings.ready_timeout = Duration::from_secs(30);
         restart::restart(&state, &settings, &|event| {
             println!("restart: {}", serde_json::to_string(event).unwrap())
         })

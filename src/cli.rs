@@ -1226,4 +1226,41 @@ mod tests {
         assert_eq!(settings.asset, "voicebox-server-cpu");
         assert_eq!(settings.http_cache, Some(state.root().join("http-cache")));
     }
+
+    /// The other commands' flag defaults and their settings' constructors are one set of
+    /// numbers too.
+    #[test]
+    fn other_flag_defaults_are_the_library_defaults() {
+        use voxctl::backend::{restart, stop};
+        let dir = tempfile::tempdir().unwrap();
+        let parse = |args: &[&str]| Cli::try_parse_from(args).unwrap().command;
+        let Command::Restart(args) = parse(&["voxctl", "restart"]) else {
+            panic!("not a restart")
+        };
+        let settings =
+            restart::Settings::new("voicebox", voxctl::variant::Variant::Cpu, dir.path());
+        assert_eq!(args.stop_timeout, settings.stop_timeout);
+        assert_eq!(args.ready_timeout, settings.ready_timeout);
+        let Command::Stop(args) = parse(&["voxctl", "stop"]) else {
+            panic!("not a stop")
+        };
+        assert_eq!(args.stop_timeout, stop::Settings::new("voicebox").grace);
+        let Command::Remove(args) = parse(&["voxctl", "remove", "cpu"]) else {
+            panic!("not a remove")
+        };
+        let settings = stop::RemoveSettings::new("voicebox", voxctl::variant::Variant::Cpu);
+        assert_eq!(args.stop_timeout, settings.stop.grace);
+        let Command::Reap(args) = parse(&["voxctl", "reap", "--stale-exe", "/bin/x"]) else {
+            panic!("not a reap")
+        };
+        let settings = voxctl::reap::Settings::new(voxctl::reap::Mode::StaleExe("/bin/x".into()));
+        assert_eq!(args.teardown_grace, settings.graces.teardown);
+        assert_eq!(args.term_grace, settings.graces.term);
+        let Command::Split(args) = parse(&["voxctl", "split", "file"]) else {
+            panic!("not a split")
+        };
+        let settings = voxctl::split::Settings::new("file".as_ref(), "dist".as_ref(), "file");
+        assert_eq!(args.part_size, settings.chunk_size);
+        assert_eq!(args.out, settings.out_dir);
+    }
 }

@@ -14,14 +14,10 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<E
         Some(d) => d,
         None => voxctl::state::StateDir::default_path()?,
     };
-    let inputs = Inputs {
-        app: args.app.app.clone(),
-        data_dir: super::data_dir(&args.app)?,
-        state_dir,
-        probes: super::gpu_probes(args.detect_timeout),
-        depth: if args.deep { Depth::Deep } else { Depth::Quick },
-        cancel: crate::signals::cancel(),
-    };
+    let mut inputs = Inputs::new(&args.app.app, &super::data_dir(&args.app)?, &state_dir);
+    inputs.probes = super::gpu_probes(args.detect_timeout);
+    inputs.depth = if args.deep { Depth::Deep } else { Depth::Quick };
+    inputs.cancel = crate::signals::cancel();
     let report = diagnose(&inputs)?;
     if printer.json() {
         printer.json_doc(&report)?;

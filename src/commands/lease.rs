@@ -305,13 +305,14 @@ pub fn print_leases(leases: &[LeaseInfo], printer: &Printer) {
 /// What `lease acquire` (`parent`: the holder defaults to the calling script) and `lease run`
 /// (voxctl itself) ask for.
 fn acquire_settings(hold: &LeaseHoldArgs, parent: bool) -> Acquire {
-    Acquire {
-        name: hold.name.clone(),
-        ttl: hold.ttl,
-        holder: holder_or_default(hold, parent),
-        wait: hold.wait.wait(),
-        cancel: crate::signals::cancel(),
-    }
+    let mut acquire = Acquire::new(
+        hold.name.clone(),
+        hold.ttl,
+        &holder_or_default(hold, parent),
+    );
+    acquire.wait = hold.wait.wait();
+    acquire.cancel = crate::signals::cancel();
+    acquire
 }
 
 /// `lease run`: one call of [`voxctl::lease::run::run`] with the signals forwarded

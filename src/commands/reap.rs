@@ -1,5 +1,5 @@
 //! `voxctl reap` and `voxctl reap mark`: arguments -> [`voxctl::reap::Settings`], one call of
-//! [`voxctl::reap::run`] (which owns the peek, confirm, consume, decide-again and escalate
+//! [`voxctl::reap::reap`] (which owns the peek, confirm, consume, decide-again and escalate
 //! protocol), the prompt for its questions, and the report's rendering and exit code.
 
 use std::path::{Path, PathBuf};
@@ -40,17 +40,15 @@ pub fn run(global: &GlobalArgs, args: ReapArgs, printer: &Printer) -> Result<Exi
         },
         _ => return Err(usage_holder()),
     };
-    let settings = lib::Settings {
-        mode,
-        graces: Graces {
-            teardown: args.teardown_grace,
-            term: args.term_grace,
-            kill_wait: lib::KILL_WAIT,
-        },
-        dry_run: args.dry_run,
-        cancel: crate::signals::cancel(),
+    let mut settings = lib::Settings::new(mode);
+    settings.graces = Graces {
+        teardown: args.teardown_grace,
+        term: args.term_grace,
+        kill_wait: lib::KILL_WAIT,
     };
-    let report = lib::run(&settings, &mut |q| printer.confirm(&question(q)), &|e| {
+    settings.dry_run = args.dry_run;
+    settings.cancel = crate::signals::cancel();
+    let report = lib::reap(&settings, &mut |q| printer.confirm(&question(q)), &|e| {
         event(printer, e)
     })?;
     finish(report, printer)

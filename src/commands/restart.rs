@@ -73,22 +73,19 @@ fn settings(args: RestartArgs, printer: &Printer) -> Result<Settings> {
         VariantChoice::Auto => args.fallback.or(variant.fallback()),
         _ => args.fallback,
     };
-    Ok(Settings {
-        variant,
-        fallback,
-        data_dir: super::data_dir(&args.app)?,
-        app: args.app.app,
-        port: args.port,
-        health_url,
-        stop_timeout: args.stop_timeout,
-        ready_timeout: args.ready_timeout,
-        expect_version: args.expect_version,
-        // Nothing after `--` keeps the running backend's arguments (--reset-config drops them).
-        args: (!args.backend_args.is_empty()).then_some(args.backend_args),
-        reset_config: args.reset_config,
-        wait: args.wait.wait(),
-        cancel: crate::signals::cancel(),
-    })
+    let mut settings = Settings::new(&args.app.app, variant, &super::data_dir(&args.app)?);
+    settings.fallback = fallback;
+    settings.port = args.port;
+    settings.health_url = health_url;
+    settings.stop_timeout = args.stop_timeout;
+    settings.ready_timeout = args.ready_timeout;
+    settings.expect_version = args.expect_version;
+    // Nothing after `--` keeps the running backend's arguments (--reset-config drops them).
+    settings.args = (!args.backend_args.is_empty()).then_some(args.backend_args);
+    settings.reset_config = args.reset_config;
+    settings.wait = args.wait.wait();
+    settings.cancel = crate::signals::cancel();
+    Ok(settings)
 }
 
 fn event(printer: &Printer, s: &Settings, e: &Event) {

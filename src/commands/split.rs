@@ -21,23 +21,21 @@ pub fn run(args: SplitArgs, printer: &Printer) -> Result<ExitStatus> {
         .as_deref()
         .map(super::sign::secret_key)
         .transpose()?;
-    let settings = Settings {
-        input: args.file,
-        out_dir: args.out,
-        asset,
-        chunk_size,
-        app_version: args.app_version,
-        variant: args.variant,
-        requires: Some(voxctl::gpu::Requirements {
-            cuda_arch_list: args.cuda_arch_list,
-            min_driver: args.min_driver,
-            rocm_gfx: args.rocm_gfx,
-        }),
-        index: (!args.no_index).then_some(voxctl::chunks::Params::DEFAULT),
-        force: args.force,
-        fsync: args.fsync,
-        cancel: crate::signals::cancel(),
-    };
+    let mut settings = Settings::new(&args.file, &args.out, &asset);
+    settings.chunk_size = chunk_size;
+    settings.app_version = args.app_version;
+    settings.variant = args.variant;
+    settings.requires = Some(voxctl::gpu::Requirements {
+        cuda_arch_list: args.cuda_arch_list,
+        min_driver: args.min_driver,
+        rocm_gfx: args.rocm_gfx,
+    });
+    if args.no_index {
+        settings.index = None;
+    }
+    settings.force = args.force;
+    settings.fsync = args.fsync;
+    settings.cancel = crate::signals::cancel();
 
     // The bar is made when the split starts reading, after the input was checked, so a file
     // that cannot be opened draws nothing but the error.

@@ -12,12 +12,10 @@ use crate::output::Printer;
 pub fn stop(global: &GlobalArgs, args: StopArgs, printer: &Printer) -> Result<ExitStatus> {
     voxctl::name::validate_resource_name("app", &args.app)?;
     let state = super::state_dir(global)?;
-    let settings = stop::Settings {
-        app: args.app,
-        grace: args.stop_timeout,
-        wait: args.wait.wait(),
-        cancel: crate::signals::cancel(),
-    };
+    let mut settings = stop::Settings::new(&args.app);
+    settings.grace = args.stop_timeout;
+    settings.wait = args.wait.wait();
+    settings.cancel = crate::signals::cancel();
     let outcome = stop::stop(&state, &settings)?;
     if printer.json() {
         printer.json_doc(&outcome)?;
@@ -54,18 +52,12 @@ pub fn remove(global: &GlobalArgs, args: RemoveArgs, printer: &Printer) -> Resul
     let data_dir = super::data_dir(&args.app)?;
     let state = super::state_dir(global)?;
     let backends = BackendsDir::new(&data_dir);
-    let settings = stop::RemoveSettings {
-        variant: args.variant,
-        force: args.force,
-        partial_only: args.partial_only,
-        stop: stop::Settings {
-            app: args.app.app,
-            grace: args.stop_timeout,
-            wait: voxctl::slot::Wait::Never,
-            cancel: crate::signals::cancel(),
-        },
-        wait: args.wait.wait(),
-    };
+    let mut settings = stop::RemoveSettings::new(&args.app.app, args.variant);
+    settings.force = args.force;
+    settings.partial_only = args.partial_only;
+    settings.stop.grace = args.stop_timeout;
+    settings.stop.cancel = crate::signals::cancel();
+    settings.wait = args.wait.wait();
     let on_wait = |ev: &WaitEvent| {
         if let WaitEvent::Holder(h) = ev {
             printer.message(format!(

@@ -549,10 +549,10 @@ fn run_installed(
 
 /// The library's settings: `threads` files at a time, cancelled by SIGINT/SIGTERM.
 fn settings(threads: usize) -> verify::Settings {
-    verify::Settings {
-        threads,
-        cancel: crate::signals::cancel(),
-    }
+    let mut settings = verify::Settings::default();
+    settings.threads = threads;
+    settings.cancel = crate::signals::cancel();
+    settings
 }
 
 /// Runs `f` with a progress callback feeding a bar on a terminal, or a status line every few

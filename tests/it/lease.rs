@@ -716,13 +716,13 @@ mod library {
     use voxctl::Error;
 
     fn wanted(name: &str, wait: Wait) -> Acquire {
-        Acquire {
-            name: name.parse().unwrap(),
-            ttl: Duration::from_secs(60),
-            holder: "library test".into(),
-            wait,
-            cancel: Cancel::new(),
-        }
+        let mut acquire = Acquire::new(
+            name.parse().unwrap(),
+            Duration::from_secs(60),
+            "library test",
+        );
+        acquire.wait = wait;
+        acquire
     }
 
     /// The file store, telling the test each time a waiter looks at the lease again (which

@@ -634,7 +634,6 @@ fn a_no_at_the_prompt_refuses_and_is_not_told_to_pass_yes() {
 mod library {
     use super::*;
     use std::sync::{mpsc, Mutex};
-    use voxctl::cancel::Cancel;
     use voxctl::exit::ExitStatus;
     use voxctl::marker::RelaunchMarker;
     use voxctl::reap::escalate::{Event, Graces, Outcome};
@@ -643,20 +642,17 @@ mod library {
     use voxctl::Error;
 
     fn settings(app: &App, marker: &Path, teardown: Duration) -> Settings {
-        Settings {
-            mode: Mode::Lock {
-                source: LockSource::SingletonLock(app.lock.clone()),
-                marker: marker.to_path_buf(),
-                max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
-            },
-            graces: Graces {
-                teardown,
-                term: Duration::from_millis(300),
-                kill_wait: reap::KILL_WAIT,
-            },
-            dry_run: false,
-            cancel: Cancel::new(),
-        }
+        let mut settings = Settings::new(Mode::Lock {
+            source: LockSource::SingletonLock(app.lock.clone()),
+            marker: marker.to_path_buf(),
+            max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
+        });
+        settings.graces = Graces {
+            teardown,
+            term: Duration::from_millis(300),
+            kill_wait: reap::KILL_WAIT,
+        };
+        settings
     }
 
     fn marked(tmp: &Path, app: &App) -> std::path::PathBuf {
@@ -677,7 +673,7 @@ mod library {
         app.wedge();
         let events = Mutex::new(Vec::new());
         let mut asked = Vec::new();
-        let report = reap::run(
+        let report = reap::reap(
             &settings(&app, &marker, Duration::from_millis(50)),
             &mut |q| {
                 if let Question::Lock { target, .. } = q {
@@ -717,7 +713,7 @@ mod library {
         let tmp = tempfile::tempdir().unwrap();
         let mut app = App::sleeping(tmp.path());
         let marker = marked(tmp.path(), &app);
-        let err = reap::run(
+        let err = reap::reap(
             &settings(&app, &marker, Duration::from_millis(50)),
             &mut |_| Err(Error::Refused("the user said no".into()).into()),
             &|e| panic!("nothing may happen after a no: {e:?}"),
@@ -749,7 +745,7 @@ mod library {
         };
         let tx = Mutex::new(tx);
         let sent = Mutex::new(Vec::new());
-        let err = reap::run(&s, &mut |_| Ok(()), &|e| {
+        let err = reap::reap(&s, &mut |_| Ok(()), &|e| {
             if let Event::TeardownWait { .. } = e {
                 tx.lock().unwrap().send(()).unwrap();
             }

@@ -824,26 +824,14 @@ fn force_stops_before_any_part_when_an_old_manifest_cannot_be_removed() {
 /// The library entry point as an app would call it: its events, its cancel handle.
 #[test]
 fn a_library_split_cancelled_at_its_first_read_stops_and_leaves_no_output() {
-    use voxctl::cancel::Cancel;
     use voxctl::split::{Event, Settings};
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("voicebox-server-cpu");
     // Many blocks, so the cancel lands before the last one.
     std::fs::write(&input, vec![7u8; 8 << 20]).unwrap();
     let out = dir.path().join("out");
-    let settings = Settings {
-        input,
-        out_dir: out.clone(),
-        asset: "voicebox-server-cpu".into(),
-        chunk_size: 1 << 20,
-        app_version: None,
-        variant: None,
-        requires: None,
-        index: Some(voxctl::chunks::Params::DEFAULT),
-        force: false,
-        fsync: false,
-        cancel: Cancel::new(),
-    };
+    let mut settings = Settings::new(&input, &out, "voicebox-server-cpu");
+    settings.chunk_size = 1 << 20;
     let started = std::sync::Mutex::new(None);
     let err = voxctl::split::split(&settings, &|e| match e {
         Event::Started { size, parts } => *started.lock().unwrap() = Some((*size, *parts)),

@@ -70,8 +70,10 @@ pub struct Finding {
     pub fix: Option<String>,
 }
 
-/// What to look at.
+/// What to look at. Built with [`Inputs::new`], then changed field by field: a later version
+/// may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Inputs {
     /// The app (names the assets).
     pub app: String,
@@ -88,6 +90,22 @@ pub struct Inputs {
     pub depth: Depth,
     /// Ends a deep re-hash with [`crate::Error::Interrupted`].
     pub cancel: crate::cancel::Cancel,
+}
+
+impl Inputs {
+    /// What to look at for `app`, installed in `data_dir`'s backends dir, with voxctl's state
+    /// in `state_dir`: the [`Probes::default`] hardware probes, quick checks of the installs
+    /// ([`Depth::Quick`]) and a fresh [`crate::cancel::Cancel`].
+    pub fn new(app: &str, data_dir: &Path, state_dir: &Path) -> Inputs {
+        Inputs {
+            app: app.to_string(),
+            data_dir: data_dir.to_path_buf(),
+            state_dir: state_dir.to_path_buf(),
+            probes: Probes::default(),
+            depth: Depth::Quick,
+            cancel: crate::cancel::Cancel::new(),
+        }
+    }
 }
 
 /// The whole report: what `doctor --json` prints, and reads back with serde
@@ -123,14 +141,11 @@ fn finding(
 /// ```no_run
 /// use voxctl::doctor::{diagnose, Inputs};
 ///
-/// let report = diagnose(&Inputs {
-///     app: "voicebox".into(),
-///     data_dir: "/home/me/.local/share/voicebox".into(),
-///     state_dir: "/home/me/.local/state/voxctl".into(),
-///     probes: Default::default(),
-///     depth: voxctl::installs::audit::Depth::Quick,
-///     cancel: voxctl::cancel::Cancel::new(),
-/// })?;
+/// let report = diagnose(&Inputs::new(
+///     "voicebox",
+///     "/home/me/.local/share/voicebox".as_ref(),
+///     "/home/me/.local/state/voxctl".as_ref(),
+/// ))?;
 /// for f in report.findings.iter().filter(|f| f.fix.is_some()) {
 ///     println!("{} {}: {}", f.check, f.subject, f.detail);
 /// }

@@ -16,7 +16,7 @@
 //! | download, verify, install (an update takes unchanged chunks from local files: [`fetch::delta`]) | [`fetch::install`], [`fetch::repair`], [`fetch::plan`] (async) | slot `fetch-{asset}`, optionally waiting for and following its holder | [`fetch::Event`] through a [`fetch::Reporter`] |
 //! | restart the backend | [`backend::restart::restart`] | slot `restart-{app}` | [`backend::restart::Event`] |
 //! | stop / uninstall | [`backend::stop::stop`], [`backend::stop::remove`] | slot `restart-{app}`; `remove` also `fetch-{asset}`, optionally waiting | `remove`: the slot's [`slot::WaitEvent`]s |
-//! | clear a wedged instance | [`reap::run()`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
+//! | clear a wedged instance | [`reap::reap`] | the relaunch marker, consumed once | [`reap::escalate::Event`] |
 //! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
 //! | chunk index of an existing asset | [`split::write_index`] | none: published by a rename | a progress callback (bytes read) |
 //! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
@@ -70,10 +70,19 @@
 //! - **Growth.** Each domain's `Event`, the fetch and `lease run` outcomes, [`Error`],
 //!   [`error::Remedy`] and
 //!   [`slot::WaitEvent`] are `#[non_exhaustive]`: a later version may add variants, so a match
-//!   on them needs a wildcard arm (an event nobody shows can be ignored). Settings structs
-//!   have public fields; [`fetch::Settings`], the one with many, is `#[non_exhaustive]` too:
-//!   [`fetch::Settings::new`] fills it with the command's defaults, then fields are set one by
-//!   one.
+//!   on them needs a wildcard arm (an event nobody shows can be ignored). Every domain's
+//!   settings are `#[non_exhaustive]` too, with public fields: a constructor fills them with
+//!   the command's defaults from what has none ([`fetch::Settings::new`],
+//!   [`backend::restart::Settings::new`], [`backend::stop::Settings::new`] and
+//!   [`backend::stop::RemoveSettings::new`], [`split::Settings::new`],
+//!   [`reap::Settings::new`], [`lease::Acquire::new`], [`doctor::Inputs::new`];
+//!   [`verify::Settings`] is `Default`), then fields are set one by one.
+//! - **Names.** A domain's entry point is named for what it does, as the command is: fetch's
+//!   [`fetch::install`], [`fetch::repair`] and [`fetch::plan`], [`backend::restart::restart`],
+//!   [`backend::stop::stop`] and `remove`, [`split::split`], [`verify::check_files`],
+//!   [`reap::reap`], [`lease::acquire`] and [`lease::run::run`] (`lease run`),
+//!   [`doctor::diagnose`]. Each takes its settings, then `on_event`, and returns its
+//!   outcome.
 //! - **Examples.** `examples/embed.rs` (a fetch with progress, a cancelled fetch, a restart)
 //!   and `examples/updater.rs` (an app's updater: check, download and install with events sent
 //!   to a UI thread, the relaunch marker, the relaunched app reaping a wedged instance and

@@ -60,8 +60,10 @@ pub const MAX_PARTS: u64 = 100;
 /// (cold cache, see BENCHMARKS.md): `split --fsync` went from about 6.6 s to 5.5 s.
 const WRITEBACK_STEP: u64 = 8 << 20;
 
-/// Validated settings of one split.
+/// Validated settings of one split. Built with [`Settings::new`] (the command's defaults),
+/// then changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// The file to split.
     pub input: PathBuf,
@@ -90,6 +92,28 @@ pub struct Settings {
     pub fsync: bool,
     /// Ends the split between blocks with [`Error::Interrupted`] (temporary files removed).
     pub cancel: Cancel,
+}
+
+impl Settings {
+    /// The settings of a split of `input` into `out_dir` as asset `asset`, with the command's
+    /// defaults for the rest: parts of [`crate::manifest::DEFAULT_CHUNK_SIZE`] bytes, no
+    /// version, variant or requirements recorded, a chunk index of [`Params::DEFAULT`], no
+    /// replacing of existing outputs, no fsync, and a fresh [`Cancel`].
+    pub fn new(input: &Path, out_dir: &Path, asset: &str) -> Settings {
+        Settings {
+            input: input.to_path_buf(),
+            out_dir: out_dir.to_path_buf(),
+            asset: asset.to_string(),
+            chunk_size: crate::manifest::DEFAULT_CHUNK_SIZE,
+            app_version: None,
+            variant: None,
+            requires: None,
+            index: Some(Params::DEFAULT),
+            force: false,
+            fsync: false,
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// What a split reports while it runs: the split domain's one event type, serialized with an
@@ -154,22 +178,17 @@ fn part_count(size: u64, chunk_size: u64) -> u64 {
 /// [`Error::Interrupted`] once `settings.cancel` is cancelled (temporary files removed).
 ///
 /// ```no_run
-/// use voxctl::cancel::Cancel;
 /// use voxctl::split::{self, Event, Settings};
 ///
-/// let settings = Settings {
-///     input: "dist/voicebox-server-cuda".into(),
-///     out_dir: "release".into(),
-///     asset: "voicebox-server-cuda".into(),
-///     chunk_size: split::parse_part_size("1900MB")?,
-///     app_version: Some("0.9.0".into()),
-///     variant: Some("cuda".into()),
-///     requires: None,
-///     index: Some(voxctl::chunks::Params::DEFAULT),
-///     force: false,
-///     fsync: true,
-///     cancel: Cancel::new(),
-/// };
+/// let mut settings = Settings::new(
+///     "dist/voicebox-server-cuda".as_ref(),
+///     "release".as_ref(),
+///     "voicebox-server-cuda",
+/// );
+/// settings.chunk_size = split::parse_part_size("1900MB")?;
+/// settings.app_version = Some("0.9.0".into());
+/// settings.variant = Some("cuda".into());
+/// settings.fsync = true;
 /// let manifest = split::split(&settings, &|event| {
 ///     if let Event::Started { size, parts } = event {
 ///         eprintln!("{size} bytes into {parts} parts");

@@ -129,13 +129,26 @@ fn chain_reason(e: &anyhow::Error) -> String {
         .map_or_else(|| format!("{e:#}"), os_reason)
 }
 
-/// How a verification runs: the settings of [`check_files`] and [`verify_manifest`].
+/// How a verification runs: the settings of [`check_files`] and [`verify_manifest`]. Built
+/// with [`Settings::default`], then changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// How many files are hashed at a time (at least 1).
     pub threads: usize,
     /// Ends the run between blocks with [`Error::Interrupted`].
     pub cancel: Cancel,
+}
+
+impl Default for Settings {
+    /// One file at a time per CPU (`std::thread::available_parallelism`, 1 when unknown), and
+    /// a fresh [`Cancel`].
+    fn default() -> Settings {
+        Settings {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// What a verification reports while it runs: the verify domain's one event type, serialized
@@ -254,7 +267,6 @@ pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)
 /// [`Error::Interrupted`] once `s.cancel` is cancelled (the remaining jobs are dropped).
 ///
 /// ```no_run
-/// use voxctl::cancel::Cancel;
 /// use voxctl::verify::{self, Event, Job, Settings};
 ///
 /// let job = Job {
@@ -264,8 +276,7 @@ pub fn check_file(job: &Job, cancel: &Cancel, on_event: &(dyn Fn(&Event) + Sync)
 ///     sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".parse()?,
 ///     size: None,
 /// };
-/// let settings = Settings { threads: 4, cancel: Cancel::new() };
-/// let checks = verify::check_files(&[job], &settings, &|event| {
+/// let checks = verify::check_files(&[job], &Settings::default(), &|event| {
 ///     if let Event::Checked(c) = event {
 ///         println!("{}: {}", c.name, c.status.word());
 ///     }
@@ -615,13 +626,11 @@ struct Expected {
 /// `S.sha256`, is [`Error::Integrity`]; [`Error::Interrupted`] once `s.cancel` is cancelled.
 ///
 /// ```no_run
-/// use voxctl::cancel::Cancel;
 /// use voxctl::verify::{self, Settings};
 ///
-/// let settings = Settings { threads: 4, cancel: Cancel::new() };
 /// let report = verify::verify_manifest(
 ///     "release/voicebox-server-cuda.manifest.json".as_ref(),
-///     &settings,
+///     &Settings::default(),
 ///     &|_event| {},
 /// )?;
 /// assert!(report.checks.iter().all(|c| c.status.passed()));

@@ -104,8 +104,10 @@ pub fn config(s: &Settings, recorded: Option<&BackendRecord>) -> Config {
     }
 }
 
-/// Validated settings of one restart.
+/// Validated settings of one restart. Built with [`Settings::new`] (the command's defaults),
+/// then changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// The app (`voicebox`): names the slot, the assets and the log files.
     pub app: String,
@@ -139,6 +141,34 @@ pub struct Settings {
     /// Ends any wait (version check, stop, port, health) with [`Error::Interrupted`]; no
     /// further step is taken then.
     pub cancel: Cancel,
+}
+
+impl Settings {
+    /// The default time the old backend gets after SIGTERM, and then its port (`--stop-timeout`).
+    pub const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// The settings of a restart of `app`'s `variant` from `data_dir`'s backends dir, with the
+    /// command's defaults for the rest, each a public field to change before the call: no
+    /// fallback, the recorded backend's port, health URL and arguments, [`Self::STOP_TIMEOUT`],
+    /// [`DEFAULT_READY_TIMEOUT`], no version expected, no wait for a busy slot
+    /// ([`Wait::Never`]) and a fresh [`Cancel`].
+    pub fn new(app: &str, variant: Variant, data_dir: &std::path::Path) -> Settings {
+        Settings {
+            app: app.to_string(),
+            variant,
+            fallback: None,
+            data_dir: data_dir.to_path_buf(),
+            port: None,
+            health_url: None,
+            stop_timeout: Self::STOP_TIMEOUT,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            expect_version: None,
+            args: None,
+            reset_config: false,
+            wait: Wait::Never,
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// Things worth telling the user while a restart runs: the restart domain's one event type,
@@ -244,30 +274,15 @@ fn ms(d: Duration) -> u64 {
 /// [`Error::Interrupted`] once `s.cancel` is cancelled, with a remedy saying what was left.
 ///
 /// ```no_run
-/// use std::time::Duration;
-/// use voxctl::backend::health::HealthUrl;
 /// use voxctl::backend::restart::{self, Settings};
-/// use voxctl::cancel::Cancel;
-/// use voxctl::slot::Wait;
 /// use voxctl::state::StateDir;
 /// use voxctl::variant::Variant;
 ///
 /// let state = StateDir::open(None)?;
-/// let settings = Settings {
-///     app: "voicebox".into(),
-///     variant: Variant::Cuda,
-///     fallback: Some(Variant::Cpu),
-///     data_dir: voxctl::installs::default_data_dir("voicebox")?,
-///     port: None, // the running backend's, else 17493
-///     health_url: None,
-///     stop_timeout: Duration::from_secs(10),
-///     ready_timeout: restart::DEFAULT_READY_TIMEOUT,
-///     expect_version: None,
-///     args: None,
-///     reset_config: false,
-///     wait: Wait::Never,
-///     cancel: Cancel::new(),
-/// };
+/// let data_dir = voxctl::installs::default_data_dir("voicebox")?;
+/// // The running backend's port, health URL and arguments are kept (port 17493 if none).
+/// let mut settings = Settings::new("voicebox", Variant::Cuda, &data_dir);
+/// settings.fallback = Some(Variant::Cpu);
 /// let report = restart::restart(&state, &settings, &|event| eprintln!("{event:?}"))?;
 /// println!("pid {} is healthy", report.backend.pid);
 /// # anyhow::Ok(())

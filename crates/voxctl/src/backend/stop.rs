@@ -54,8 +54,10 @@ pub enum StopOutcome {
     },
 }
 
-/// The settings of a [`stop`].
+/// The settings of a [`stop`]. Built with [`Settings::new`], then changed field by field: a
+/// later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// The app (`voicebox`): names the slot.
     pub app: String,
@@ -68,24 +70,32 @@ pub struct Settings {
     pub cancel: Cancel,
 }
 
+impl Settings {
+    /// The default time the backend gets after SIGTERM, and then its port (`--stop-timeout`).
+    pub const GRACE: Duration = Duration::from_secs(10);
+
+    /// The settings of a stop of `app`'s backend: [`Self::GRACE`], no wait for a busy slot
+    /// ([`Wait::Never`]) and a fresh [`Cancel`].
+    pub fn new(app: &str) -> Settings {
+        Settings {
+            app: app.to_string(),
+            grace: Self::GRACE,
+            wait: Wait::Never,
+            cancel: Cancel::new(),
+        }
+    }
+}
+
 /// Stops the backend recorded in `STATE/backend.json` for `s.app` (see the module doc), under
 /// slot `restart-{app}` (waiting for it as `s.wait` says), giving it `s.grace` after SIGTERM and then `s.grace` again for the
 /// port. Errors: [`Error::Busy`] while a restart of `app` runs; [`Error::TimedOut`] if the
 /// port stays in use; [`Error::Interrupted`] once `s.cancel` is cancelled.
 ///
 /// ```no_run
-/// use std::time::Duration;
 /// use voxctl::backend::stop::{self, Settings, StopOutcome};
-/// use voxctl::cancel::Cancel;
-/// use voxctl::slot::Wait;
 ///
 /// let state = voxctl::state::StateDir::open(None)?;
-/// let settings = Settings {
-///     app: "voicebox".into(),
-///     grace: Duration::from_secs(10),
-///     wait: Wait::Never,
-///     cancel: Cancel::new(),
-/// };
+/// let settings = Settings::new("voicebox");
 /// if let StopOutcome::Stopped { stop_ms, .. } = stop::stop(&state, &settings)? {
 ///     println!("stopped in {stop_ms} ms");
 /// }
@@ -149,8 +159,10 @@ pub struct Removed {
     pub stopped: Option<StopOutcome>,
 }
 
-/// The settings of a [`remove`].
+/// The settings of a [`remove`]. Built with [`RemoveSettings::new`], then changed field by
+/// field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RemoveSettings {
     /// The variant to remove.
     pub variant: crate::variant::Variant,
@@ -164,6 +176,21 @@ pub struct RemoveSettings {
     /// Whether to wait while a fetch of the variant holds slot `fetch-{asset}`:
     /// [`Wait::Never`] is [`Error::Busy`] at once.
     pub wait: Wait,
+}
+
+impl RemoveSettings {
+    /// The settings of a removal of `app`'s `variant`: no force, the whole install (not only
+    /// the partial download), a running backend stopped as [`Settings::new`] stops it, and no
+    /// wait for a busy fetch slot ([`Wait::Never`]).
+    pub fn new(app: &str, variant: crate::variant::Variant) -> RemoveSettings {
+        RemoveSettings {
+            variant,
+            force: false,
+            partial_only: false,
+            stop: Settings::new(app),
+            wait: Wait::Never,
+        }
+    }
 }
 
 /// Uninstalls `s.variant` of `s.stop.app` from `backends`: its binary (or extracted archive
@@ -180,30 +207,15 @@ pub struct RemoveSettings {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use voxctl::backend::stop::{self, RemoveSettings, Settings};
-/// use voxctl::cancel::Cancel;
+/// use voxctl::backend::stop::{self, RemoveSettings};
 /// use voxctl::installs::BackendsDir;
 /// use voxctl::slot::Wait;
 ///
 /// let state = voxctl::state::StateDir::open(None)?;
 /// let backends = BackendsDir::new(&voxctl::installs::default_data_dir("voicebox")?);
-/// let removed = stop::remove(
-///     &state,
-///     &backends,
-///     &RemoveSettings {
-///         variant: voxctl::variant::Variant::Cuda,
-///         force: false,
-///         partial_only: false,
-///         stop: Settings {
-///             app: "voicebox".into(),
-///             grace: Duration::from_secs(10),
-///             wait: Wait::Never,
-///             cancel: Cancel::new(),
-///         },
-///         wait: Wait::AtMost(Duration::from_secs(30)),
-///     },
-///     &|_waiting| {},
-/// )?;
+/// let mut settings = RemoveSettings::new("voicebox", voxctl::variant::Variant::Cuda);
+/// settings.wait = Wait::AtMost(Duration::from_secs(30));
+/// let removed = stop::remove(&state, &backends, &settings, &|_waiting| {})?;
 /// println!("removed {:?}", removed.removed);
 /// # anyhow::Ok(())
 /// ```

@@ -528,8 +528,10 @@ pub trait ChangeWait {
     }
 }
 
-/// What to acquire and how long to wait for it: the settings of [`acquire`].
+/// What to acquire and how long to wait for it: the settings of [`acquire`]. Built with
+/// [`Acquire::new`], then changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Acquire {
     /// The lease.
     pub name: LeaseName,
@@ -541,6 +543,21 @@ pub struct Acquire {
     pub wait: Wait,
     /// Ends the wait with [`Error::Interrupted`].
     pub cancel: Cancel,
+}
+
+impl Acquire {
+    /// The settings of one attempt at lease `name` for `ttl`, held by `holder` (shown by
+    /// status; the command's default is `HOST:PID`): no wait while someone else holds it
+    /// ([`Wait::Never`]) and a fresh [`Cancel`].
+    pub fn new(name: LeaseName, ttl: Duration, holder: &str) -> Acquire {
+        Acquire {
+            name,
+            ttl,
+            holder: holder.to_string(),
+            wait: Wait::Never,
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// Acquires `a.name`, retrying for up to `a.wait` while it is held: woken by the store's
@@ -556,21 +573,13 @@ pub struct Acquire {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use voxctl::cancel::Cancel;
 /// use voxctl::lease::{self, file::FileStore, Acquire, LeaseStore};
 /// use voxctl::slot::Wait;
 ///
 /// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
-/// let lease = lease::acquire(
-///     &store,
-///     &Acquire {
-///         name: "nightly-build".parse()?,
-///         ttl: Duration::from_secs(30),
-///         holder: "my-app".into(),
-///         wait: Wait::AtMost(Duration::from_secs(60)),
-///         cancel: Cancel::new(),
-///     },
-/// )?;
+/// let mut wanted = Acquire::new("nightly-build".parse()?, Duration::from_secs(30), "my-app");
+/// wanted.wait = Wait::AtMost(Duration::from_secs(60));
+/// let lease = lease::acquire(&store, &wanted)?;
 /// // ... the work the lease protects, passing lease.token to whatever checks it ...
 /// store.release(&"nightly-build".parse()?, lease.token)?;
 /// # anyhow::Ok(())

@@ -348,21 +348,13 @@ pub enum CommandStdout {
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use voxctl::cancel::Cancel;
 /// use voxctl::lease::file::FileStore;
 /// use voxctl::lease::run::{self, Outcome, Request};
 /// use voxctl::lease::Acquire;
-/// use voxctl::slot::Wait;
 ///
 /// let store = FileStore::in_dir("/home/me/.local/state/voxctl/leases");
 /// let request = Request {
-///     acquire: Acquire {
-///         name: "nightly-build".parse()?,
-///         ttl: Duration::from_secs(30),
-///         holder: "my-app".into(),
-///         wait: Wait::Never,
-///         cancel: Cancel::new(),
-///     },
+///     acquire: Acquire::new("nightly-build".parse()?, Duration::from_secs(30), "my-app"),
 ///     kill_grace: Duration::from_secs(10),
 ///     command: vec!["make".into(), "release".into()],
 ///     stdout: run::CommandStdout::Inherit,

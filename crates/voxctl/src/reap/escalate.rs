@@ -31,6 +31,24 @@ pub struct Graces {
     pub kill_wait: Duration,
 }
 
+impl Graces {
+    /// The default wait for the target to go on its own (`reap --teardown-grace`).
+    pub const TEARDOWN: Duration = Duration::from_secs(3);
+    /// The default wait after SIGTERM (`reap --term-grace`).
+    pub const TERM: Duration = Duration::from_secs(5);
+}
+
+impl Default for Graces {
+    /// [`Graces::TEARDOWN`], [`Graces::TERM`] and `reap::KILL_WAIT` after SIGKILL.
+    fn default() -> Graces {
+        Graces {
+            teardown: Self::TEARDOWN,
+            term: Self::TERM,
+            kill_wait: super::run::KILL_WAIT,
+        }
+    }
+}
+
 /// What a target must still own for it to be signalled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ownership {
@@ -132,7 +150,7 @@ pub struct TargetReport {
 }
 
 /// A step of an escalation, reported as it happens: the reap domain's one event type (see
-/// [`super::run()`]). With `--json` nothing of it is printed; the CLI renders each as a line on
+/// [`super::reap()`]). With `--json` nothing of it is printed; the CLI renders each as a line on
 /// stderr. Serialized with an `"event"` tag in snake case, durations as `*_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

@@ -5,7 +5,7 @@
 //! Windows profile `lockfile` or a pidfile); [`decision`] is the pure guard table over plain [`decision::Facts`]; [`assess`]
 //! gathers those facts from the system and the relaunch marker ([`crate::marker`]);
 //! [`escalate`] does the waiting and signalling through pidfds; [`stale_exe`] finds processes
-//! still running a replaced binary; [`report`] is what a run reports. [`run()`] is the entry
+//! still running a replaced binary; [`report`] is what a run reports. [`reap()`] is the entry
 //! point that ties them together (peek, decide, confirm, consume the marker, decide again,
 //! escalate); `src/commands/reap.rs` only parses arguments, asks at the prompt and prints.
 
@@ -16,7 +16,7 @@ pub mod report;
 pub mod run;
 pub mod stale_exe;
 
-pub use run::{run, Mode, Question, Settings, DEFAULT_MAX_MARKER_AGE, KILL_WAIT};
+pub use run::{reap, Mode, Question, Settings, DEFAULT_MAX_MARKER_AGE, KILL_WAIT};
 
 use std::time::Duration;
 

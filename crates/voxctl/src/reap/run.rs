@@ -45,8 +45,10 @@ pub enum Mode {
     StaleExe(PathBuf),
 }
 
-/// The settings of one reap.
+/// The settings of one reap. Built with [`Settings::new`] (the command's defaults), then
+/// changed field by field: a later version may add fields.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Settings {
     /// What to reap.
     pub mode: Mode,
@@ -56,6 +58,19 @@ pub struct Settings {
     pub dry_run: bool,
     /// Cancels the escalation's waits ([`crate::Error::Interrupted`]).
     pub cancel: Cancel,
+}
+
+impl Settings {
+    /// The settings of a reap of `mode`'s target, with the command's defaults: the
+    /// [`Graces::default`] escalation, for real (not a dry run), and a fresh [`Cancel`].
+    pub fn new(mode: Mode) -> Settings {
+        Settings {
+            mode,
+            graces: Graces::default(),
+            dry_run: false,
+            cancel: Cancel::new(),
+        }
+    }
 }
 
 /// What the caller is asked to confirm before anything is signalled.
@@ -96,34 +111,22 @@ pub enum Question<'a> {
 /// failure naming the pid.
 ///
 /// ```no_run
-/// use std::time::Duration;
-/// use voxctl::cancel::Cancel;
-/// use voxctl::reap::escalate::Graces;
 /// use voxctl::reap::holder::LockSource;
 /// use voxctl::exit::ExitStatus;
 /// use voxctl::reap::{self, Mode, Settings};
 ///
-/// let settings = Settings {
-///     mode: Mode::Lock {
-///         source: LockSource::Pidfile("/run/user/1000/voicebox.pid".into()),
-///         marker: "/home/me/.local/state/voxctl/relaunch-marker.json".into(),
-///         max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
-///     },
-///     graces: Graces {
-///         teardown: Duration::from_secs(3),
-///         term: Duration::from_secs(5),
-///         kill_wait: reap::KILL_WAIT,
-///     },
-///     dry_run: false,
-///     cancel: Cancel::new(),
-/// };
+/// let settings = Settings::new(Mode::Lock {
+///     source: LockSource::Pidfile("/run/user/1000/voicebox.pid".into()),
+///     marker: "/home/me/.local/state/voxctl/relaunch-marker.json".into(),
+///     max_marker_age: reap::DEFAULT_MAX_MARKER_AGE,
+/// });
 /// // The app asks its user; here every question is answered yes.
-/// let report = reap::run(&settings, &mut |_question| Ok(()), &|event| eprintln!("{event:?}"))?;
+/// let report = reap::reap(&settings, &mut |_question| Ok(()), &|event| eprintln!("{event:?}"))?;
 /// assert_eq!(report.exit_code, ExitStatus::Success);
 /// assert!(report.survivors().is_empty());
 /// # anyhow::Ok(())
 /// ```
-pub fn run(
+pub fn reap(
     settings: &Settings,
     confirm: &mut dyn FnMut(&Question<'_>) -> Result<()>,
     on_event: &(dyn Fn(&Event) + Sync),
