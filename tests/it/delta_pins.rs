@@ -336,3 +336,123 @@ fn a_stopped_full_download_is_a_seed_of_the_next_differential_fetch() {
         "no part downloaded whole"
     );
 }
+
+/// The index's path in release `dir` on the test server.
+fn index_path(dir: &str) -> String {
+    format!("/{dir}/{}", chunks::index_name(ASSET))
+}
+
+#[test]
+fn a_release_without_an_index_is_no_fallback_and_a_missing_named_index_is_one() {
+    let Update { fx, srv, new, .. } = v1_installed();
+    // v3: the same build without a chunk index: a plain full download, reported as nothing
+    // unusual.
+    f::json_release(&fx.rel().join("v3"), ASSET, &new, 4 * MB);
+    let (code, ev, err) = fetch(&fx, &format!("{}/v3", srv.url()), &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert!(event(&ev, "delta_planned").is_none(), "{ev:?}");
+    // v4: a manifest naming its index, whose file is missing: the fetch says why it
+    // downloads everything.
+    let v4 = fx.rel().join("v4");
+    release(&v4, &new);
+    std::fs::remove_file(v4.join(chunks::index_name(ASSET))).unwrap();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v4", srv.url()), &["--force"]);
+    assert_eq!(code, Some(0), "{err}");
+    let why = event(&ev, "delta_fallback").unwrap_or_else(|| panic!("{ev:?}"))["why"].to_string();
+    assert!(why.contains("names this chunk index"), "{why}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+}
+
+#[test]
+fn an_index_the_server_refuses_is_a_fallback_to_a_full_download() {
+    let Update { fx, srv, new, .. } = v1_installed();
+    srv.set(|s| {
+        s.status.insert(index_path("v2"), (403, 1000, None));
+    });
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let why = event(&ev, "delta_fallback").unwrap_or_else(|| panic!("{ev:?}"))["why"].to_string();
+    assert!(why.contains("403"), "{why}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(
+        part_gets(&srv, before, "v2").1 > 0,
+        "the parts were downloaded whole"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_the_index_waits_for_a_retry_exits_130_without_a_fallback() {
+    let Update { fx, srv, old, .. } = v1_installed();
+    // A 30 s Retry-After: the fetch is waiting to ask again when the SIGINT comes.
+    let path = index_path("v2");
+    srv.set(|s| {
+        s.status
+            .insert(path.clone(), (503, 1000, Some("30".into())));
+    });
+    let before = srv.log().len();
+    let child = fx
+        .fetch_std(&format!("{}/v2", srv.url()))
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    f::wait_until(60, "the index asked for", || {
+        srv.log()[before..].iter().any(|r| r.path == path)
+    });
+    let sent = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(20),
+        "the wait was not cut short"
+    );
+    let ev = events(&out.stdout);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    assert_eq!(part_gets(&srv, before, "v2"), (0, 0), "nothing downloaded");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+}
+
+#[test]
+fn a_seed_that_cannot_be_read_is_skipped_and_the_update_stays_differential() {
+    use voxctl::fetch::{Compat, Event, Outcome, Settings, Source};
+    let Update { fx, srv, new, .. } = v1_installed();
+    // The command checks `--seed` files; an app may name one that is gone by the time the
+    // scan reaches it.
+    let state = voxctl::state::StateDir::open(Some(&fx.state())).unwrap();
+    let source = Source::parse(&format!("{}/v2", srv.url())).unwrap();
+    let variant = voxctl::variant::Variant::Cuda;
+    let mut settings = Settings::new("voicebox", variant, source, &fx.data(), &state);
+    settings.compat = Compat::Skip;
+    settings.delta.seeds = vec![fx.data().join("no-such-seed")];
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let report: voxctl::fetch::Reporter = {
+        let seen = seen.clone();
+        std::sync::Arc::new(move |e: &Event| seen.lock().unwrap().push(e.clone()))
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let outcome = rt
+        .block_on(voxctl::fetch::install(&settings, report))
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Installed(_)), "{outcome:?}");
+    let seen = seen.lock().unwrap();
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, Event::DeltaFallback { .. })),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|e| matches!(e, Event::DeltaPlanned(_))),
+        "{seen:?}"
+    );
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+}
