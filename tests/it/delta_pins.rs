@@ -1,7 +1,9 @@
 //! Differential fetch at its edges: an update whose last chunk changed, an update from a
 //! local release directory, a clean update that reports no retry, a permanent HTTP error on
-//! a range that is not retried, and a same-size index of another build refused before any
-//! range request.
+//! a range that is not retried, a same-size index of another build refused before any
+//! range request; and how the index and the seeds are read: a release without an index is
+//! no fallback, a missing or refused index is one, a Ctrl-C during the index's retry wait is
+//! not, and a seed that cannot be read is skipped.
 
 use std::path::Path;
 
