@@ -1,7 +1,7 @@
 //! Whole human output, pinned: each test runs a command as a user would and compares
 //! everything it printed (exit status, stdout, stderr) with a committed snapshot in
 //! `tests/it/snapshots/` (insta). What changes from run to run is redacted first: the
-//! temporary directory, times and durations, pids, the host name and fencing tokens; where a
+//! temporary directory, times and durations, pids, ports, the host name and fencing tokens; where a
 //! table holds such a value, runs of spaces are collapsed so that its width cannot change the
 //! snapshot. A deliberate change of output is reviewed as a diff of the `.snap` file
 //! (`INSTA_UPDATE=always cargo nextest run -E 'test(/^snapshots::/)'`, then `git diff`).
@@ -62,6 +62,10 @@ fn pinned(name: &str, text: &str, collapse: bool) {
             "[DUR]",
         ),
         (r"\bpid \d+", "pid [PID]"),
+        // Before the port: `port 0 ms` is a duration.
+        (r"\b\d+ ms\b", "[MS]"),
+        (r"\bport \d+", "port [PORT]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"\[HOST\]:\d+", "[HOST]:[PID]"),
         (r"\b\d{16}\b", "[TOKEN]"),
     ];
@@ -196,4 +200,81 @@ fn usage_errors() {
         false,
     );
     pinned("usage_missing", &run(&["split"]), false);
+}
+
+/// `index` of a split build, `verify --manifest` of its release, and, once fetched,
+/// `verify --installed`.
+#[test]
+fn index_and_verify_a_release_and_an_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(tmp.path(), ASSET);
+    let run = runner(tmp.path());
+    run(&[
+        "split",
+        ASSET,
+        "--part-size",
+        "1M",
+        "--out",
+        "rel",
+        "--no-index",
+    ]);
+    pinned("index", &run(&["index", ASSET, "--out", "rel"]), false);
+    pinned(
+        "verify_manifest",
+        &run(&[
+            "verify",
+            "--manifest",
+            &format!("rel/{ASSET}.manifest.json"),
+        ]),
+        false,
+    );
+    run(&[
+        "fetch",
+        "--variant",
+        "cpu",
+        "--source",
+        "rel",
+        "--data-dir",
+        "data",
+    ]);
+    pinned(
+        "verify_installed",
+        &run(&["verify", "--installed", "--data-dir", "data"]),
+        true,
+    );
+}
+
+/// `restart` of an installed fixture backend, a second `restart` (stop, port, start), then
+/// `stop`.
+#[test]
+fn restart_restart_stop() {
+    let env = support::restart::Env::new();
+    env.install("cpu", "", Some("0.1.0"));
+    let dir = env.tmp.path();
+    let port = env.port.to_string();
+    let run = |args: &[&str]| {
+        let mut cmd = support::voxctl_std(&env.state);
+        cmd.current_dir(dir).args(args);
+        redact(&transcript(&mut cmd), dir)
+    };
+    let restart = [
+        "restart",
+        "--variant",
+        "cpu",
+        "--data-dir",
+        "data",
+        "--port",
+        &port,
+    ];
+    let first = run(&restart);
+    if let Some(record) = env.record() {
+        env.track(record.pid);
+    }
+    pinned("restart", &first, false);
+    let second = run(&restart);
+    if let Some(record) = env.record() {
+        env.track(record.pid);
+    }
+    pinned("restart_again", &second, false);
+    pinned("stop", &run(&["stop"]), false);
 }
