@@ -3,7 +3,8 @@
 //! a range that is not retried, a same-size index of another build refused before any
 //! range request; and how the index and the seeds are read: a release without an index is
 //! no fallback, a missing or refused index is one, a Ctrl-C during the index's retry wait is
-//! not, and a seed that cannot be read is skipped.
+//! not, a seed that cannot be read is skipped, and an update with nothing in common is one
+//! whole request per part.
 
 use std::path::Path;
 
@@ -457,4 +458,26 @@ fn a_seed_that_cannot_be_read_is_skipped_and_the_update_stays_differential() {
         "{seen:?}"
     );
     assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+}
+
+#[test]
+fn an_update_with_nothing_in_common_is_downloaded_whole_without_a_range_request() {
+    let fx = Fixture::new();
+    release(&fx.rel().join("v1"), &f::data(9 * MB + 77, 61));
+    let new = f::data(9 * MB + 77, 62);
+    release(&fx.rel().join("v2"), &new);
+    let srv = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", srv.url())).assert().success();
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    // One whole request per part: ranges would cost a request per chunk run.
+    assert_eq!(
+        part_gets(&srv, before, "v2"),
+        (0, 3),
+        "{:?}",
+        &srv.log()[before..]
+    );
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
 }
