@@ -45,6 +45,8 @@ fn describe(printer: &Printer, outcome: &StopOutcome) {
             stopped,
             backend.port
         )),
+        // An outcome this build does not know: its JSON form says what it is.
+        other => printer.message(serde_json::to_string(other).unwrap_or_default()),
     }
 }
 

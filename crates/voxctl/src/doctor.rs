@@ -111,6 +111,7 @@ impl Inputs {
 /// The whole report: what `doctor --json` prints, and reads back with serde
 /// (`{"ok", "hardware", "findings"}`; [`Hardware`] as [`crate::gpu`] serializes it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Whether no check failed.
     pub ok: bool,

@@ -62,6 +62,7 @@ impl Status {
 
 /// One checked file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Check {
     /// The name shown (as written in the sums file or manifest; lossily decoded if it is
     /// not UTF-8).
@@ -594,6 +595,7 @@ pub enum ManifestKind {
 
 /// The result of checking a split release against its manifest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ManifestReport {
     /// The manifest checked.
     pub manifest: PathBuf,

@@ -238,6 +238,7 @@ pub struct Timings {
 
 /// The outcome of a successful restart (what `restart --json` prints).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// The variant asked for (`auto` already resolved); `backend.variant` is the one that
     /// runs, which differs only after an allowed fallback.

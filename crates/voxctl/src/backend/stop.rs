@@ -28,6 +28,7 @@ const POLL: Duration = Duration::from_millis(5);
 /// What [`stop`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopOutcome {
     /// `backend.json` names no backend.
     NotRunning,
@@ -147,6 +148,7 @@ pub fn stop(state: &StateDir, s: &Settings) -> Result<StopOutcome> {
 
 /// What [`remove`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Removed {
     /// The variant.
     pub variant: crate::variant::Variant,

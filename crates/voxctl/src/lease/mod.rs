@@ -331,6 +331,7 @@ pub fn next_token(previous: Option<Token>, wall_us: u64) -> Option<Token> {
 /// A lease as its holder sees it right after acquire or renew; `lease acquire --json` and
 /// `lease renew --json` print it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Lease {
     /// The lease's name.
     pub name: String,

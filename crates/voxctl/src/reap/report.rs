@@ -56,6 +56,7 @@ impl std::fmt::Display for Verdict {
 
 /// The whole report, as `reap --json` prints it (it also deserializes from that).
 #[derive(Debug, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// `lock` or `stale_exe`.
     pub mode: Mode,
