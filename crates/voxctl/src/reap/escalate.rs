@@ -31,6 +31,9 @@ pub struct Graces {
     pub kill_wait: Duration,
 }
 
+/// How long to wait for the exit after SIGKILL (5 s).
+pub const KILL_WAIT: Duration = Duration::from_secs(5);
+
 impl Graces {
     /// The default wait for the target to go on its own (`reap --teardown-grace`).
     pub const TEARDOWN: Duration = Duration::from_secs(3);
@@ -39,12 +42,12 @@ impl Graces {
 }
 
 impl Default for Graces {
-    /// [`Graces::TEARDOWN`], [`Graces::TERM`] and `reap::KILL_WAIT` after SIGKILL.
+    /// [`Graces::TEARDOWN`], [`Graces::TERM`] and [`KILL_WAIT`] after SIGKILL.
     fn default() -> Graces {
         Graces {
             teardown: Self::TEARDOWN,
             term: Self::TERM,
-            kill_wait: super::run::KILL_WAIT,
+            kill_wait: KILL_WAIT,
         }
     }
 }

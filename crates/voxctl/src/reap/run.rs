@@ -25,8 +25,7 @@ use crate::process::ProcessIdentity;
 
 /// Markers older than this are ignored unless the caller says otherwise (5 minutes).
 pub const DEFAULT_MAX_MARKER_AGE: Duration = Duration::from_secs(5 * 60);
-/// How long to wait for the exit after SIGKILL (5 s).
-pub const KILL_WAIT: Duration = Duration::from_secs(5);
+pub use super::escalate::KILL_WAIT;
 
 /// What to reap.
 #[derive(Debug, Clone)]
