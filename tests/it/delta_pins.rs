@@ -51,6 +51,16 @@ fn fetch(fx: &Fixture, source: &str, args: &[&str]) -> (Option<i32>, Vec<Value>,
     )
 }
 
+/// `voxctl fetch --json` from `source` in the background, its stdout and stderr piped.
+fn spawn_fetch(fx: &Fixture, source: &str) -> std::process::Child {
+    fx.fetch_std(source)
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Old and new builds of 9 MiB + 77 bytes that differ only in their last 3000 bytes.
 fn last_chunk_pair() -> (Vec<u8>, Vec<u8>) {
     let old = f::data(9 * MB + 77, 51);
@@ -265,13 +275,7 @@ fn ctrl_c_mid_delta_exits_130_with_the_chunks_recorded_and_no_full_download() {
     let index_len = index.to_bytes().len() as u64;
     srv.set(|s| s.hold_after = Some(index_len + 1));
     let before = srv.log().len();
-    let child = fx
-        .fetch_std(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_fetch(&fx, &format!("{}/v2", srv.url()));
     f::wait_until(60, "a range body held", || srv.bodies_held() >= 1);
     assert!(part_gets(&srv, before, "v2").0 >= 1);
     nix::sys::signal::kill(
@@ -396,13 +400,7 @@ fn ctrl_c_while_the_index_waits_for_a_retry_exits_130_without_a_fallback() {
             .insert(path.clone(), (503, 1000, Some("30".into())));
     });
     let before = srv.log().len();
-    let child = fx
-        .fetch_std(&format!("{}/v2", srv.url()))
-        .arg("--json")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_fetch(&fx, &format!("{}/v2", srv.url()));
     f::wait_until(60, "the index asked for", || {
         srv.log()[before..].iter().any(|r| r.path == path)
     });

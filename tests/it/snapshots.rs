@@ -105,6 +105,17 @@ fn build(dir: &Path, name: &str) -> std::path::PathBuf {
 
 const ASSET: &str = "voicebox-server-cpu";
 
+/// `fetch` of the cpu variant from release directory `rel` into data dir `data`.
+const FETCH_REL: &[&str] = &[
+    "fetch",
+    "--variant",
+    "cpu",
+    "--source",
+    "rel",
+    "--data-dir",
+    "data",
+];
+
 /// `split` of a build into 1 MiB parts, then `verify -c` of the asset's sums file, good and
 /// damaged.
 #[test]
@@ -137,19 +148,7 @@ fn fetch_status_remove() {
     build(tmp.path(), ASSET);
     let run = runner(tmp.path());
     run(&["split", ASSET, "--part-size", "1M", "--out", "rel"]);
-    pinned(
-        "fetch",
-        &run(&[
-            "fetch",
-            "--variant",
-            "cpu",
-            "--source",
-            "rel",
-            "--data-dir",
-            "data",
-        ]),
-        false,
-    );
+    pinned("fetch", &run(FETCH_REL), false);
     pinned("status", &run(&["status", "--data-dir", "data"]), true);
     pinned(
         "remove",
@@ -228,15 +227,7 @@ fn index_and_verify_a_release_and_an_install() {
         ]),
         false,
     );
-    run(&[
-        "fetch",
-        "--variant",
-        "cpu",
-        "--source",
-        "rel",
-        "--data-dir",
-        "data",
-    ]);
+    run(FETCH_REL);
     pinned(
         "verify_installed",
         &run(&["verify", "--installed", "--data-dir", "data"]),

@@ -671,21 +671,7 @@ mod tests {
     }
 
     fn settings() -> Settings {
-        Settings {
-            app: "voicebox".into(),
-            variant: Variant::Cpu,
-            fallback: None,
-            data_dir: "/d".into(),
-            port: None,
-            health_url: None,
-            stop_timeout: S(10),
-            ready_timeout: DEFAULT_READY_TIMEOUT,
-            expect_version: None,
-            args: None,
-            reset_config: false,
-            wait: Wait::Never,
-            cancel: Cancel::new(),
-        }
+        Settings::new("voicebox", Variant::Cpu, "/d".as_ref())
     }
 
     fn recorded(port: u16, health: &str, args: &[&str]) -> BackendRecord {
