@@ -51,7 +51,9 @@ fn fetch(fx: &Fixture, source: &str, args: &[&str]) -> (Option<i32>, Vec<Value>,
     )
 }
 
-/// `voxctl fetch --json` from `source` in the background, its stdout and stderr piped.
+/// `voxctl fetch --json` from `source` in the background, its stdout and stderr piped (for
+/// the tests that signal it, Unix only).
+#[cfg(unix)]
 fn spawn_fetch(fx: &Fixture, source: &str) -> std::process::Child {
     fx.fetch_std(source)
         .arg("--json")
