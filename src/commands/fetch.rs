@@ -330,28 +330,6 @@ impl Render {
                 st.status
                     .tick(|| format!("waiting for pid {holder_pid}: {}", fraction(*done, *total)));
             }
-            Event::HolderStalled {
-                holder_pid,
-                stopped,
-                since_ms,
-            } => {
-                let line = stall_notice(*holder_pid, *stopped, Duration::from_millis(*since_ms));
-                self.say(|| p.warn(line));
-            }
-            Event::Compatible { variant, why } if !p.json() => self.say(|| {
-                p.message(format!(
-                    "{variant}: the release's requirements are met: {why}"
-                ))
-            }),
-            Event::CompatUnknown { variant, why } if !p.json() => self.say(|| {
-                p.warn(format!(
-                    "cannot check whether this host can run the {variant} release: {why}; \
-                     downloading anyway"
-                ))
-            }),
-            Event::AutoFallback { from, to, why } if !p.json() => {
-                self.say(|| p.warn(format!("variant auto: not {from} but {to}: {why}")))
-            }
             Event::Planned {
                 asset,
                 layout,
@@ -461,13 +439,56 @@ impl Render {
                     self.multi.remove(&bar);
                 }
             }
+            Event::Installed(_)
+            | Event::AlreadyInstalled(_)
+            | Event::Repaired { .. }
+            | Event::NothingToRepair { .. } => {
+                self.clear_bars(st);
+                if !p.json() {
+                    finished(p, ev);
+                }
+            }
+            // A stalled holder is worth a warning even with `--json`.
+            Event::HolderStalled { .. } => self.note(st, ev),
+            _ if !p.json() => self.note(st, ev),
+            _ => {}
+        }
+    }
+
+    /// The human line (a message or a warning) of an event that changes no bar, printed
+    /// above the bars; with `--json`, only a stalled holder's warning is.
+    fn note(&self, st: &State, ev: &Event) {
+        let p = &self.printer;
+        match ev {
+            Event::HolderStalled {
+                holder_pid,
+                stopped,
+                since_ms,
+            } => {
+                let line = stall_notice(*holder_pid, *stopped, Duration::from_millis(*since_ms));
+                self.say(|| p.warn(line));
+            }
+            Event::Compatible { variant, why } => self.say(|| {
+                p.message(format!(
+                    "{variant}: the release's requirements are met: {why}"
+                ))
+            }),
+            Event::CompatUnknown { variant, why } => self.say(|| {
+                p.warn(format!(
+                    "cannot check whether this host can run the {variant} release: {why}; \
+                     downloading anyway"
+                ))
+            }),
+            Event::AutoFallback { from, to, why } => {
+                self.say(|| p.warn(format!("variant auto: not {from} but {to}: {why}")))
+            }
             Event::Retry {
                 error, delay_ms, ..
-            } if !p.json() => {
+            } => {
                 let d = humantime::format_duration(Duration::from_millis(*delay_ms));
                 self.say(|| p.warn(format!("{error}; retrying in {d}")));
             }
-            Event::Damaged { files } if !p.json() => self.say(|| {
+            Event::Damaged { files } => self.say(|| {
                 for c in files {
                     let detail = c
                         .detail
@@ -482,7 +503,7 @@ impl Render {
                     files.len()
                 ));
             }),
-            Event::Replaced { files } if !p.json() => self.say(|| {
+            Event::Replaced { files } => self.say(|| {
                 p.message(format!(
                     "an archive cannot be read in parts, so it was downloaded whole; only the \
                      {} broken file(s) were replaced, each by a rename of a verified copy: {}",
@@ -494,7 +515,7 @@ impl Render {
                         .join(", ")
                 ))
             }),
-            Event::StalePartialRemoved { path, bytes } if !p.json() => self.say(|| {
+            Event::StalePartialRemoved { path, bytes } => self.say(|| {
                 p.message(format!(
                     "removed a stale partial download of {} ({}) at {}",
                     st.asset,
@@ -502,20 +523,18 @@ impl Render {
                     path.display()
                 ))
             }),
-            Event::Authenticated { auth, check_us, .. } if !p.json() && self.verbose => {
-                self.say(|| {
-                    p.message(format!(
-                        "authenticated {}: signed by key {} ({}; check took {:.3} ms)\n  \
+            Event::Authenticated { auth, check_us, .. } if self.verbose => self.say(|| {
+                p.message(format!(
+                    "authenticated {}: signed by key {} ({}; check took {:.3} ms)\n  \
                      trusted comment: {}",
-                        auth.file,
-                        auth.key_id,
-                        auth.signature,
-                        *check_us as f64 / 1000.0,
-                        untrusted(&auth.trusted_comment)
-                    ))
-                })
-            }
-            Event::Unauthenticated if !p.json() => self.say(|| {
+                    auth.file,
+                    auth.key_id,
+                    auth.signature,
+                    *check_us as f64 / 1000.0,
+                    untrusted(&auth.trusted_comment)
+                ))
+            }),
+            Event::Unauthenticated => self.say(|| {
                 // Two short lines: an 80-column terminal shows them unwrapped.
                 p.warn(format!(
                     "{}: the release is not authenticated\n  (no public key: --pubkey, \
@@ -524,49 +543,6 @@ impl Render {
                     super::sign::PUBKEY_ENV
                 ))
             }),
-            Event::Installed(r) | Event::AlreadyInstalled(r) => {
-                self.clear_bars(st);
-                if !p.json() {
-                    if matches!(ev, Event::AlreadyInstalled(_)) {
-                        p.message(format!(
-                            "{} is already installed ({}); nothing to do (--force reinstalls)",
-                            r.asset,
-                            human_bytes(r.size)
-                        ));
-                    } else {
-                        p.message(format!(
-                            "installed {} ({})",
-                            r.path.display(),
-                            human_bytes(r.size)
-                        ));
-                    }
-                    p.message(format!("sha256 {}", r.sha256));
-                    p.data(r.path.display());
-                }
-            }
-            Event::Repaired {
-                path, downloaded, ..
-            } => {
-                self.clear_bars(st);
-                if !p.json() {
-                    p.message(format!(
-                        "repaired {} ({} downloaded)",
-                        path.display(),
-                        human_bytes(*downloaded)
-                    ));
-                    p.data(path.display());
-                }
-            }
-            Event::NothingToRepair { asset, path, .. } => {
-                self.clear_bars(st);
-                if !p.json() {
-                    p.message(format!(
-                        "{asset}: every file matches its install record; nothing to repair, \
-                         nothing downloaded"
-                    ));
-                    p.data(path.display());
-                }
-            }
             _ => {}
         }
     }
@@ -606,6 +582,48 @@ impl Render {
     /// Takes every bar off the terminal (when the fetch ends, however it ends).
     fn clear(&self) {
         self.clear_bars(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+/// The lines of a fetch's last event (installed, already installed, repaired, nothing to
+/// repair): messages on stderr, the install path on stdout.
+fn finished(p: &Printer, ev: &Event) {
+    match ev {
+        Event::Installed(r) | Event::AlreadyInstalled(r) => {
+            if matches!(ev, Event::AlreadyInstalled(_)) {
+                p.message(format!(
+                    "{} is already installed ({}); nothing to do (--force reinstalls)",
+                    r.asset,
+                    human_bytes(r.size)
+                ));
+            } else {
+                p.message(format!(
+                    "installed {} ({})",
+                    r.path.display(),
+                    human_bytes(r.size)
+                ));
+            }
+            p.message(format!("sha256 {}", r.sha256));
+            p.data(r.path.display());
+        }
+        Event::Repaired {
+            path, downloaded, ..
+        } => {
+            p.message(format!(
+                "repaired {} ({} downloaded)",
+                path.display(),
+                human_bytes(*downloaded)
+            ));
+            p.data(path.display());
+        }
+        Event::NothingToRepair { asset, path, .. } => {
+            p.message(format!(
+                "{asset}: every file matches its install record; nothing to repair, \
+                 nothing downloaded"
+            ));
+            p.data(path.display());
+        }
+        _ => {}
     }
 }
 
