@@ -85,10 +85,17 @@ fn main() -> Result<()> {
     let result = runtime.block_on(fetch::install(&settings, report));
     button.join().unwrap();
     match result {
-        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => println!(
-            "cuda: cancelled after {} bytes; the partial download is kept for a resume",
-            received.lock().unwrap()
-        ),
+        Err(e) if matches!(Error::find(&e), Some(Error::Interrupted)) => {
+            println!(
+                "cuda: cancelled after {} bytes; the partial download is kept for a resume",
+                received.lock().unwrap()
+            );
+            // What a UI would show or log: kind, message and the typed next step, as JSON.
+            println!(
+                "cuda: report {}",
+                serde_json::to_string(&voxctl::error::Report::of(&e))?
+            );
+        }
         Err(e) => return Err(e.context("the cancelled fetch")),
         Ok(outcome) => bail!("the slow fetch finished before the cancel: {outcome:?}"),
     }

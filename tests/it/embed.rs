@@ -69,6 +69,24 @@ fn the_embedding_example_fetches_cancels_a_slow_fetch_and_restarts_the_backend()
         "{kept} bytes kept: {line}"
     );
     assert!(!backends.join(&cuda_asset).exists());
+    // The app's report of it: interrupted, with the typed next step naming what was kept.
+    let report = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cuda: report "))
+        .unwrap_or_else(|| panic!("no report line in {stdout}"));
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    assert_eq!(report["code"], 130, "{report}");
+    assert_eq!(report["kind"], "interrupted", "{report}");
+    assert_eq!(report["remedy"]["action"], "resume", "{report}");
+    assert_eq!(
+        report["remedy"]["kept"],
+        backends
+            .join(".partial")
+            .join(&cuda_asset)
+            .display()
+            .to_string(),
+        "{report}"
+    );
 
     // The restarted backend answered healthy as the cpu variant, then was stopped.
     assert!(
