@@ -4,7 +4,8 @@
 //! range request; and how the index and the seeds are read: a release without an index is
 //! no fallback, a missing or refused index is one, a Ctrl-C during the index's retry wait is
 //! not, a seed that cannot be read is skipped, and an update with nothing in common is one
-//! whole request per part.
+//! whole request per part; a truncated part of a local release is named, and a mirror
+//! skipped in one range is not asked for the next.
 
 use std::path::Path;
 
@@ -480,4 +481,71 @@ fn an_update_with_nothing_in_common_is_downloaded_whole_without_a_range_request(
         &srv.log()[before..]
     );
     assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+}
+
+#[test]
+fn a_truncated_part_in_a_local_release_is_named_as_such_by_the_differential_fetch() {
+    let fx = Fixture::new();
+    let (old, new) = last_chunk_pair();
+    release(&fx.rel().join("v1"), &old);
+    let v2 = fx.rel().join("v2");
+    release(&v2, &new);
+    fx.fetch(fx.rel().join("v1").to_str().unwrap())
+        .assert()
+        .success();
+    // The changed last part, cut 1000 bytes short of what the manifest says.
+    let last = v2.join(part_name(ASSET, new.len() / (4 * MB)));
+    let len = std::fs::metadata(&last).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&last)
+        .unwrap()
+        .set_len(len - 1000)
+        .unwrap();
+    let (code, ev, err) = fetch(&fx, v2.to_str().unwrap(), &[]);
+    assert_ne!(code, Some(0), "{err}");
+    let why = event(&ev, "delta_fallback").unwrap_or_else(|| panic!("{ev:?}"))["why"].to_string();
+    assert!(why.contains(&format!("ends before byte {len}")), "{why}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), old);
+}
+
+#[test]
+fn a_mirror_skipped_in_one_range_is_not_asked_for_the_next() {
+    let fx = Fixture::new();
+    // Two edits 6 MiB apart: two ranges, in parts 0 and 1.
+    let old = f::data(9 * MB + 77, 71);
+    let mut new = old.clone();
+    new[MB..MB + 3000].copy_from_slice(&f::data(3000, 72));
+    new[7 * MB..7 * MB + 3000].copy_from_slice(&f::data(3000, 73));
+    release(&fx.rel().join("v1"), &old);
+    release(&fx.rel().join("v2"), &new);
+    let origin = Server::start(&fx.rel());
+    fx.fetch(&format!("{}/v1", origin.url())).assert().success();
+    // The mirror serves a wrong byte inside the first edit.
+    let mirror = Server::start(&fx.rel());
+    mirror.set(|s| {
+        s.flip
+            .insert(format!("/v2/{}", part_name(ASSET, 0)), (MB + 100) as u64);
+    });
+    let mirror_url = format!("{}/v2", mirror.url());
+    // One range at a time: the second starts after the first skipped the mirror.
+    let (code, ev, err) = fetch(
+        &fx,
+        &format!("{}/v2", origin.url()),
+        &["--jobs", "1", "--mirror", &mirror_url],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    let asked: Vec<String> = mirror
+        .log()
+        .iter()
+        .filter(|r| r.method == "GET" && r.range.is_some())
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        asked,
+        vec![format!("/v2/{}", part_name(ASSET, 0))],
+        "{ev:?}"
+    );
 }
