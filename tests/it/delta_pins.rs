@@ -5,7 +5,8 @@
 //! no fallback, a missing or refused index is one, a Ctrl-C during the index's retry wait is
 //! not, a seed that cannot be read is skipped, and an update with nothing in common is one
 //! whole request per part; a truncated part of a local release is named, and a mirror
-//! skipped in one range is not asked for the next.
+//! skipped in one range is not asked for the next; Range answers short twice fall back after
+//! one retry, and a mirror's 404 for a range is not retried.
 
 use std::path::Path;
 
@@ -548,4 +549,54 @@ fn a_mirror_skipped_in_one_range_is_not_asked_for_the_next() {
         .filter(|r| r.method == "GET" && r.range.is_some())
         .count();
     assert_eq!(asked, 1, "the mirror was asked again: {:?}", mirror.log());
+}
+
+#[test]
+fn range_answers_short_twice_fall_back_to_whole_parts_after_one_retry() {
+    let Update { fx, srv, new, .. } = v1_installed();
+    // Every Range request is answered with at most 1000 bytes (a valid, short 206).
+    srv.set(|s| s.short_range = Some(1000));
+    let before = srv.log().len();
+    let (code, ev, err) = fetch(&fx, &format!("{}/v2", srv.url()), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    let retries: Vec<&Value> = ev.iter().filter(|e| e["event"] == "retry").collect();
+    assert_eq!(retries.len(), 1, "{ev:?}");
+    assert!(
+        retries[0]["error"]
+            .to_string()
+            .contains("short of the range"),
+        "{retries:?}"
+    );
+    let why = event(&ev, "delta_fallback").unwrap_or_else(|| panic!("{ev:?}"))["why"].to_string();
+    assert!(why.contains("answers Range requests short"), "{why}");
+    assert!(
+        part_gets(&srv, before, "v2").1 > 0,
+        "the parts were downloaded whole"
+    );
+}
+
+#[test]
+fn a_mirror_that_refuses_a_range_is_not_retried_and_the_origin_serves_it() {
+    let Update { fx, srv, new, .. } = v1_installed();
+    let mirror = Server::start(&fx.rel());
+    let last_part = format!("/v2/{}", part_name(ASSET, new.len() / (4 * MB)));
+    mirror.set(|s| {
+        s.status.insert(last_part.clone(), (404, 1000, None));
+    });
+    let mirror_url = format!("{}/v2", mirror.url());
+    let (code, ev, err) = fetch(
+        &fx,
+        &format!("{}/v2", srv.url()),
+        &["--mirror", &mirror_url],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(std::fs::read(fx.installed()).unwrap(), new);
+    assert!(event(&ev, "delta_fallback").is_none(), "{ev:?}");
+    let asked = mirror
+        .log()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == last_part)
+        .count();
+    assert_eq!(asked, 1, "a 404 was asked again: {:?}", mirror.log());
 }
