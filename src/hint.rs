@@ -44,12 +44,13 @@ pub fn hinted(err: impl Into<anyhow::Error>, hint: impl Into<String>) -> anyhow:
 /// The exit status of `err`: that of the first [`Error`] in its chain, looking inside a
 /// [`Hinted`] too.
 pub fn status(err: &anyhow::Error) -> ExitStatus {
-    if Error::find(err).is_some() {
-        return ExitStatus::of(err);
+    match Error::find(err) {
+        Some(e) => e.exit_status(),
+        None => err
+            .chain()
+            .find_map(|e| e.downcast_ref::<Hinted>())
+            .map_or(ExitStatus::Failure, |h| status(&h.inner)),
     }
-    err.chain()
-        .find_map(|e| e.downcast_ref::<Hinted>())
-        .map_or(ExitStatus::Failure, |h| status(&h.inner))
 }
 
 /// The hint for `err`: the first one attached in its chain (a [`Hinted`] or a library

@@ -738,12 +738,13 @@ fn install_gate(
     report: &Reporter,
 ) -> Result<Option<Outcome>> {
     let backends = &settings.backends;
+    let installed = backends.read_record(&settings.asset)?;
     if !settings.force {
-        if let Some(record) = backends.read_record(&settings.asset)? {
+        if let Some(record) = &installed {
             let signed_asset = matches!(auth, signed::Authentication::Asset(_));
             // An asset signature can only be checked over the bytes: an install that was
             // not authenticated then is downloaded again.
-            if matches_install(&record, plan, target)
+            if matches_install(record, plan, target)
                 && (!signed_asset || record.signature.is_some())
             {
                 tracing::info!(
@@ -756,7 +757,7 @@ fn install_gate(
                 {
                     report(&Event::StalePartialRemoved { path, bytes });
                 }
-                return Ok(Some(Outcome::AlreadyInstalled(record)));
+                return Ok(Some(Outcome::AlreadyInstalled(record.clone())));
             }
             tracing::info!(
                 "{}: the install record differs from the release (sha256 {} vs {}): downloading",
@@ -769,7 +770,7 @@ fn install_gate(
     downgrade::check(
         &settings.asset,
         signed_version(auth, plan).as_deref(),
-        backends.read_record(&settings.asset)?.as_ref(),
+        installed.as_ref(),
         settings.allow_downgrade,
     )?;
     Ok(None)
