@@ -212,6 +212,51 @@ pub fn text(remedy: &Remedy, waited: bool) -> Option<String> {
             "backend pid {pid} ({variant}) was started and is recorded; `voxctl status` shows \
              whether it becomes healthy"
         ),
+        Remedy::Restart { variant } => {
+            format!("restart it with `voxctl restart --variant {variant}`")
+        }
+        _ => return command(remedy),
+    };
+    Some(text)
+}
+
+/// `remedy` as doctor's `fix:`: the one command to run where there is one, else the hint's
+/// words.
+pub fn fix(remedy: &Remedy) -> Option<String> {
+    let text = match remedy {
+        Remedy::Install { variant, .. } => format!("voxctl fetch --variant {variant}"),
+        Remedy::Restart { variant } => format!("voxctl restart --variant {variant}"),
+        Remedy::Repair { variant } => format!("voxctl fetch --repair --variant {variant}"),
+        Remedy::RemoveForeignFile { path } => format!("rm {}", path.display()),
+        Remedy::FreeSpace { dir, bytes } => format!(
+            "free at least {} on the filesystem of {}",
+            voxctl::size::iec(*bytes),
+            dir.display()
+        ),
+        _ => return command(remedy).or_else(|| text(remedy, false)),
+    };
+    Some(text)
+}
+
+/// The remedies that only doctor gives, as the command that applies each.
+fn command(remedy: &Remedy) -> Option<String> {
+    let text = match remedy {
+        Remedy::ResumeOrDiscard { variant, dir } => format!(
+            "voxctl fetch --variant {variant} (resumes it), or rm -r {}",
+            dir.display()
+        ),
+        #[cfg(unix)]
+        Remedy::TakeOwnership { path } => {
+            format!("chown -R {} {}", nix::unistd::geteuid(), path.display())
+        }
+        #[cfg(windows)]
+        Remedy::TakeOwnership { path } => format!("takeown /f {} /r", path.display()),
+        Remedy::SetMode { path, mode } => format!("chmod {mode:o} {}", path.display()),
+        Remedy::MoveAside { path } => {
+            format!("mv {} {}.bad", path.display(), path.display())
+        }
+        Remedy::Inspect { path } => format!("ls -la {}", path.display()),
+        Remedy::RunProbe { tool } => tool.clone(),
         _ => return None,
     };
     Some(text)
@@ -287,5 +332,59 @@ mod tests {
         };
         let waited = of(&anyhow::Error::from(busy), true).unwrap();
         assert!(waited.starts_with("it was still held"), "{waited}");
+    }
+
+    /// Doctor's fixes are commands to paste; a remedy with no command of its own reads as
+    /// its hint.
+    #[test]
+    fn doctor_fixes_are_the_commands_that_apply_each_remedy() {
+        let p = std::path::PathBuf::from("/d/x");
+        let cases = [
+            (
+                Remedy::ResumeOrDiscard {
+                    variant: "cuda".into(),
+                    dir: p.clone(),
+                },
+                "voxctl fetch --variant cuda (resumes it), or rm -r /d/x",
+            ),
+            (
+                Remedy::SetMode {
+                    path: p.clone(),
+                    mode: 0o755,
+                },
+                "chmod 755 /d/x",
+            ),
+            (Remedy::MoveAside { path: p.clone() }, "mv /d/x /d/x.bad"),
+            (Remedy::Inspect { path: p.clone() }, "ls -la /d/x"),
+            (
+                Remedy::RunProbe {
+                    tool: "nvidia-smi".into(),
+                },
+                "nvidia-smi",
+            ),
+            (Remedy::RemoveForeignFile { path: p.clone() }, "rm /d/x"),
+            (
+                Remedy::FreeSpace {
+                    dir: p.clone(),
+                    bytes: 3 << 30,
+                },
+                "free at least 3 GiB on the filesystem of /d/x",
+            ),
+            (
+                Remedy::Restart {
+                    variant: "cpu".into(),
+                },
+                "voxctl restart --variant cpu",
+            ),
+            (Remedy::LargerParts, "pass a larger --part-size"),
+        ];
+        for (remedy, want) in cases {
+            assert_eq!(fix(&remedy).as_deref(), Some(want), "{remedy:?}");
+        }
+        #[cfg(unix)]
+        assert_eq!(
+            fix(&Remedy::TakeOwnership { path: p }),
+            Some(format!("chown -R {} /d/x", nix::unistd::geteuid()))
+        );
     }
 }

@@ -2,8 +2,10 @@
 //! one JSON document); exit 0 when no check fails, 1 otherwise.
 
 use anyhow::Result;
-use voxctl::doctor::{diagnose, Inputs, Level};
+use serde::Serialize;
+use voxctl::doctor::{diagnose, Finding, Inputs, Level, Report};
 use voxctl::exit::ExitStatus;
+use voxctl::gpu::Hardware;
 use voxctl::installs::audit::Depth;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
@@ -20,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<E
     inputs.cancel = crate::signals::cancel();
     let report = diagnose(&inputs)?;
     if printer.json() {
-        printer.json_doc(&report)?;
+        printer.json_doc(&Doc::of(&report))?;
     } else {
         let w = |f: fn(&voxctl::doctor::Finding) -> usize, min: usize| {
             report.findings.iter().map(f).max().unwrap_or(0).max(min)
@@ -38,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<E
                 f.level.word(),
                 f.detail
             ));
-            if let Some(fix) = f.fix.as_deref().filter(|_| f.level != Level::Pass) {
+            if let Some(fix) = fix(f).filter(|_| f.level != Level::Pass) {
                 printer.data(format!("{:<cw$}  {:<sw$}  {:<6}  fix: {fix}", "", "", ""));
             }
         }
@@ -60,4 +62,48 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs, printer: &Printer) -> Result<E
     } else {
         ExitStatus::Failure
     })
+}
+
+/// The fix of `f` as the command to run (or, where there is none, what to do).
+fn fix(f: &Finding) -> Option<String> {
+    f.fix.as_ref().and_then(crate::hint::fix)
+}
+
+/// `doctor --json`'s document: the library's [`Report`] with each fix worded as [`fix`]
+/// words it, so that a script reads `"fix": "voxctl fetch --variant cpu"`.
+#[derive(Serialize)]
+struct Doc<'a> {
+    ok: bool,
+    hardware: &'a Hardware,
+    findings: Vec<DocFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct DocFinding<'a> {
+    check: &'a str,
+    subject: &'a str,
+    level: Level,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<String>,
+}
+
+impl Doc<'_> {
+    fn of(report: &Report) -> Doc<'_> {
+        Doc {
+            ok: report.ok,
+            hardware: &report.hardware,
+            findings: report
+                .findings
+                .iter()
+                .map(|f| DocFinding {
+                    check: &f.check,
+                    subject: &f.subject,
+                    level: f.level,
+                    detail: &f.detail,
+                    fix: fix(f),
+                })
+                .collect(),
+        }
+    }
 }

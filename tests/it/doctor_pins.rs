@@ -7,7 +7,8 @@
 
 use std::path::Path;
 
-use voxctl::doctor::{Finding, Level, Report};
+use crate::support::doctor::{Finding, Report};
+use voxctl::doctor::Level;
 
 use crate::health::{
     doctor, doctor_json, fake_smi, fake_sysfs, fetch, finding, path_with, release,

@@ -64,7 +64,7 @@ fn an_nvidia_smi_listing_no_gpu_is_a_named_reason_not_a_blank() {
         .env("PATH", path_with(&bin))
         .output()
         .unwrap();
-    let r: voxctl::doctor::Report = crate::support::json_doc(&out.stdout);
+    let r: crate::support::doctor::Report = crate::support::json_doc(&out.stdout);
     let nvidia = finding(&r, "gpu", "nvidia");
     assert_eq!(
         (nvidia.level, nvidia.detail.as_str()),
@@ -101,7 +101,7 @@ fn a_kfd_topology_of_cpu_nodes_only_lists_no_gpu_and_does_not_panic() {
         bytes
     );
     let out = doctor(&fx, &sys, &["--json"]).output().unwrap();
-    let r: voxctl::doctor::Report = crate::support::json_doc(&out.stdout);
+    let r: crate::support::doctor::Report = crate::support::json_doc(&out.stdout);
     assert_eq!(r.hardware.amd, Probe::Found { gpus: Vec::new() });
     let rocm_finding = finding(&r, "variant", "rocm");
     assert!(
@@ -158,7 +158,7 @@ fn a_hung_nvidia_smi_is_asked_once_and_the_probe_takes_one_timeout() {
         .output()
         .unwrap();
     let took = started.elapsed();
-    let r: voxctl::doctor::Report = crate::support::json_doc(&out.stdout);
+    let r: crate::support::doctor::Report = crate::support::json_doc(&out.stdout);
     match &r.hardware.nvidia {
         Probe::CouldNotDetect { why } => assert!(why.contains("did not answer within 2s"), "{why}"),
         other => panic!("{other:?}"),

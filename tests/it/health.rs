@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use predicates::prelude::*;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::http::Server;
-use voxctl::doctor::{Finding, Level, Report};
+use crate::support::doctor::{Finding, Report};
+use voxctl::doctor::Level;
 use voxctl::installs::InstallRecord;
 use voxctl::manifest::{json_manifest_name, part_name, Manifest};
 

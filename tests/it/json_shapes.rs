@@ -3,6 +3,7 @@
 //! read back. A renamed, moved, added or dropped field fails here; the command tests check
 //! that the commands print exactly what these types serialize to (`support::json_doc`).
 
+use crate::support::doctor::Report as DoctorReport;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use voxctl::backend::control::Stopped;
@@ -11,7 +12,7 @@ use voxctl::backend::record::BackendRecord;
 use voxctl::backend::restart::Report as RestartReport;
 use voxctl::backend::select::{NoUsableBinaryDoc, Rejected};
 use voxctl::backend::stop::{Removed, StopOutcome};
-use voxctl::doctor::{Level, Report as DoctorReport};
+use voxctl::doctor::Level;
 use voxctl::error::ErrorBody;
 use voxctl::exit::ExitStatus;
 use voxctl::fetch::PartialInfo;
@@ -82,6 +83,24 @@ fn error_body() -> ErrorBody {
         "no usable voicebox backend binary (rocm: not installed)",
         Some("install it".into()),
     )
+}
+
+/// In the library, a finding's fix is a typed remedy (the command line words it as a command).
+#[test]
+fn doctor_finding_fix_is_typed_in_the_library() {
+    pin_text::<voxctl::doctor::Finding>(
+        r#"{
+  "check": "installed",
+  "subject": "none",
+  "level": "fail",
+  "detail": "no variant is installed",
+  "fix": {
+    "action": "install",
+    "variant": "auto",
+    "fallback": false
+  }
+}"#,
+    );
 }
 
 #[test]

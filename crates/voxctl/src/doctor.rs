@@ -1,5 +1,6 @@
 //! `voxctl doctor`: one report of everything that decides whether the backend can
-//! work on this host, each failing check with the command that fixes it.
+//! work on this host, each failing check with what fixes it (a typed
+//! [`Remedy`], which the command line words as the command to run).
 //!
 //! Checks, in report order: the GPUs and drivers found ([`crate::gpu`]) and which variants
 //! they can run; each installed variant (version, and the quick or deep check of
@@ -14,7 +15,7 @@
 //! variant for it), `warn` (worth knowing, not failing: a probe that could not answer, a
 //! partial download, a GPU variant installed where no GPU for it is seen, a restart needed to
 //! run what is installed), `fail` (the backend cannot work as installed; [`Finding::fix`] says
-//! what to run). Gathering never fails for what it finds; it errors only on SIGINT.
+//! what fixes it). Gathering never fails for what it finds; it errors only on SIGINT.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::observe::{self, HealthState};
+use crate::error::Remedy;
 use crate::gpu::{self, Hardware, Probe, Probes, Verdict};
 use crate::installs::audit::{self, Depth};
 use crate::installs::{BackendsDir, InstallRecord};
@@ -65,9 +67,10 @@ pub struct Finding {
     pub level: Level,
     /// What was found, in words.
     pub detail: String,
-    /// The command that fixes a failure (or acts on a warning).
+    /// What fixes a failure (or acts on a warning), as a typed next step: the command line
+    /// words it as the command to run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<Remedy>,
 }
 
 /// What to look at. Built with [`Inputs::new`], then changed field by field: a later version
@@ -108,8 +111,9 @@ impl Inputs {
     }
 }
 
-/// The whole report: what `doctor --json` prints, and reads back with serde
-/// (`{"ok", "hardware", "findings"}`; [`Hardware`] as [`crate::gpu`] serializes it).
+/// The whole report, serialized as `{"ok", "hardware", "findings"}` ([`Hardware`] as
+/// [`crate::gpu`] serializes it, each fix as [`Remedy`] does). `doctor --json` prints the same
+/// document with each fix worded as the command to run instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
@@ -126,7 +130,7 @@ fn finding(
     subject: impl Into<String>,
     level: Level,
     detail: impl Into<String>,
-    fix: Option<String>,
+    fix: Option<Remedy>,
 ) -> Finding {
     Finding {
         check: check.into(),
@@ -164,7 +168,9 @@ pub fn diagnose(inputs: &Inputs) -> Result<Report> {
                 backends.root().display().to_string(),
                 Level::Fail,
                 format!("cannot read the install records: {e:#}"),
-                Some(format!("ls -la {}", backends.root().display())),
+                Some(Remedy::Inspect {
+                    path: backends.root().to_path_buf(),
+                }),
             ));
             Vec::new()
         }
@@ -217,7 +223,9 @@ fn gpus(hw: &Hardware, out: &mut Vec<Finding>) {
             "nvidia",
             Level::Warn,
             why,
-            Some("nvidia-smi".into()),
+            Some(Remedy::RunProbe {
+                tool: "nvidia-smi".into(),
+            }),
         )),
     }
     match &hw.amd {
@@ -265,10 +273,13 @@ fn variants(hw: &Hardware, records: &[InstallRecord], app: &str, out: &mut Vec<F
             Verdict::Cannot(why) => (Level::Info, format!("cannot run: {why}")),
         };
         let cpu_installed = records.iter().any(|r| r.asset == Variant::Cpu.asset(app));
+        let cpu = || Variant::Cpu.as_str().to_string();
         let fix = match level {
-            Level::Fail => Some("voxctl fetch --variant cpu".to_string()),
-            Level::Warn if cpu_installed => Some("voxctl restart --variant cpu".to_string()),
-            Level::Warn => Some("voxctl fetch --variant cpu".to_string()),
+            Level::Warn if cpu_installed => Some(Remedy::Restart { variant: cpu() }),
+            Level::Fail | Level::Warn => Some(Remedy::Install {
+                variant: cpu(),
+                fallback: false,
+            }),
             _ => None,
         };
         out.push(finding("variant", v.as_str(), level, detail, fix));
@@ -287,7 +298,10 @@ fn installs(
             "none",
             Level::Fail,
             "no variant is installed",
-            Some("voxctl fetch --variant auto".into()),
+            Some(Remedy::Install {
+                variant: "auto".into(),
+                fallback: false,
+            }),
         ));
     }
     for r in records {
@@ -312,7 +326,9 @@ fn installs(
                 &r.asset,
                 Level::Fail,
                 format!("{version}, damaged: {}", audit::describe_failures(&checks)),
-                Some(format!("voxctl fetch --repair --variant {variant}")),
+                Some(Remedy::Repair {
+                    variant: variant.into(),
+                }),
             ));
         }
     }
@@ -349,10 +365,10 @@ fn partials(backends: &BackendsDir, out: &mut Vec<Finding>) {
                 crate::size::iec(bytes),
                 path.display()
             ),
-            Some(format!(
-                "voxctl fetch --variant {variant} (resumes it), or rm -r {}",
-                path.display()
-            )),
+            Some(Remedy::ResumeOrDiscard {
+                variant: variant.into(),
+                dir: path.clone(),
+            }),
         ));
     }
 }
@@ -399,7 +415,9 @@ fn running(state_dir: &Path, out: &mut Vec<Finding>) {
                     ),
                 ),
             };
-            let restart = format!("voxctl restart --variant {}", o.record.variant);
+            let restart = Remedy::Restart {
+                variant: o.record.variant.as_str().to_string(),
+            };
             let fix = (level == Level::Fail).then(|| restart.clone());
             out.push(finding("backend", subject.clone(), level, detail, fix));
             if let Some(why) = o.restart_needed {
@@ -411,7 +429,9 @@ fn running(state_dir: &Path, out: &mut Vec<Finding>) {
             state.backend_record().display().to_string(),
             Level::Fail,
             format!("{e:#}"),
-            Some(format!("rm {}", state.backend_record().display())),
+            Some(Remedy::RemoveForeignFile {
+                path: state.backend_record(),
+            }),
         )),
     }
 }
@@ -426,7 +446,9 @@ fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
             shown.clone(),
             Level::Fail,
             "not a directory (a symlink or a file)",
-            Some(format!("mv {shown} {shown}.bad")),
+            Some(Remedy::MoveAside {
+                path: path.to_path_buf(),
+            }),
         )
     };
     match std::fs::symlink_metadata(path) {
@@ -451,10 +473,9 @@ fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
     match crate::platform::foreign_owner(&dir) {
         Ok(None) => {}
         Ok(Some(why)) => {
-            #[cfg(unix)]
-            let fix = format!("chown -R {} {shown}", nix::unistd::geteuid());
-            #[cfg(windows)]
-            let fix = format!("takeown /f {shown} /r");
+            let fix = Remedy::TakeOwnership {
+                path: path.to_path_buf(),
+            };
             return finding(check, shown, Level::Fail, why, Some(fix));
         }
         Err(e) => {
@@ -471,7 +492,10 @@ fn dir_finding(check: &str, path: &Path, forbidden: u32) -> Finding {
             shown.clone(),
             Level::Fail,
             format!("mode {mode:o} is writable by others"),
-            Some(format!("chmod {:o} {shown}", mode & !forbidden)),
+            Some(Remedy::SetMode {
+                path: path.to_path_buf(),
+                mode: mode & !forbidden,
+            }),
         );
     }
     finding(
@@ -513,11 +537,10 @@ fn space(inputs: &Inputs, records: &[InstallRecord], out: &mut Vec<Finding>) {
     let (level, fix) = if available < needed {
         (
             Level::Fail,
-            Some(format!(
-                "free at least {} on the filesystem of {}",
-                crate::size::iec(needed - available),
-                at.display()
-            )),
+            Some(Remedy::FreeSpace {
+                dir: at.to_path_buf(),
+                bytes: needed - available,
+            }),
         )
     } else {
         (Level::Pass, None)

@@ -256,6 +256,49 @@ pub enum Remedy {
         /// Its variant.
         variant: String,
     },
+    /// Restart the backend as `variant` (it runs something older, or runs badly).
+    Restart {
+        /// The variant to run.
+        variant: String,
+    },
+    /// A partial download of `variant` is kept in `dir`: fetch `variant` again to resume it, or
+    /// delete the directory to free its space.
+    ResumeOrDiscard {
+        /// The variant the partial download is of (`VARIANT` when its asset name does not
+        /// say).
+        variant: String,
+        /// The partial download's directory.
+        dir: PathBuf,
+    },
+    /// `path` could not be read as expected: look at it (its entries, owners and modes).
+    Inspect {
+        /// The directory or file.
+        path: PathBuf,
+    },
+    /// The GPU probe `tool` (`nvidia-smi`) did not answer: run it by hand to see why.
+    RunProbe {
+        /// The probe's command.
+        tool: String,
+    },
+    /// `path` is in the way (a file where a directory belongs): move it aside, to
+    /// `PATH.bad`.
+    MoveAside {
+        /// What is in the way.
+        path: PathBuf,
+    },
+    /// `path` belongs to another user: make it this user's (recursively).
+    TakeOwnership {
+        /// The directory.
+        path: PathBuf,
+    },
+    /// `path` is writable by others: set its mode to `mode` (the same bits, without the
+    /// others' write).
+    SetMode {
+        /// The directory.
+        path: PathBuf,
+        /// The mode to set, as `chmod` reads it in octal (`0o755`).
+        mode: u32,
+    },
 }
 
 /// What is wrong with a release source, for [`Remedy::CheckSource`].

@@ -91,6 +91,7 @@ fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
 }
 
 #[cfg(unix)]
+pub mod doctor;
 pub mod etcd;
 pub mod fetch;
 pub mod host;
