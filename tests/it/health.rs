@@ -7,10 +7,10 @@ use crate::support;
 
 use std::path::{Path, PathBuf};
 
+use crate::support::doctor::{Finding, Report};
 use predicates::prelude::*;
 use support::fetch::{self as f, Fixture, ASSET};
 use support::http::Server;
-use crate::support::doctor::{Finding, Report};
 use voxctl::doctor::Level;
 use voxctl::installs::InstallRecord;
 use voxctl::manifest::{json_manifest_name, part_name, Manifest};
