@@ -1,10 +1,11 @@
 //! Whole human output, pinned: each test runs a command as a user would and compares
 //! everything it printed (exit status, stdout, stderr) with a committed snapshot in
 //! `tests/it/snapshots/` (insta). What changes from run to run is redacted first: the
-//! temporary directory, times and durations, pids, ports, the host name and fencing tokens; where a
-//! table holds such a value, runs of spaces are collapsed so that its width cannot change the
-//! snapshot. A deliberate change of output is reviewed as a diff of the `.snap` file
-//! (`INSTA_UPDATE=always cargo nextest run -E 'test(/^snapshots::/)'`, then `git diff`).
+//! temporary directory, times and durations, pids, ports, the host name, fencing tokens and
+//! free space; where a table holds such a value, runs of spaces are collapsed so that its width
+//! cannot change the snapshot. A deliberate change of output is reviewed as a diff of the
+//! `.snap` file (`INSTA_UPDATE=always cargo nextest run -E 'test(/^snapshots::/)'`, then
+//! `git diff`).
 
 use crate::support;
 
@@ -33,19 +34,25 @@ fn redact(text: &str, tmp: &Path) -> String {
         .into_owned();
     let text = text.replace(&tmp.display().to_string(), "[TMP]");
     // The host name as a word of its own (`holder: vm:12 (pid 12 on vm)`).
+    replace_word(&text, &host, "[HOST]", |c| c.is_alphanumeric() || c == '-')
+}
+
+/// `text` with each `word` that is not part of a longer word (of characters for which
+/// `in_word` holds) replaced by `with`.
+fn replace_word(text: &str, word: &str, with: &str, in_word: fn(char) -> bool) -> String {
     let mut out = String::new();
-    let mut rest = text.as_str();
-    while let Some(at) = rest.find(&host) {
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
         let before = rest[..at].chars().last();
-        let after = rest[at + host.len()..].chars().next();
-        let word = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '-'));
+        let after = rest[at + word.len()..].chars().next();
+        let alone = |c: Option<char>| c.is_none_or(|c| !in_word(c));
         out.push_str(&rest[..at]);
-        out.push_str(if word(before) && word(after) {
-            "[HOST]"
+        out.push_str(if alone(before) && alone(after) {
+            with
         } else {
-            &host
+            word
         });
-        rest = &rest[at + host.len()..];
+        rest = &rest[at + word.len()..];
     }
     out.push_str(rest);
     out
@@ -58,7 +65,7 @@ fn pinned(name: &str, text: &str, collapse: bool) {
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"),
         // humantime's `4m 59s 990ms` as one duration, however many terms it has.
         (
-            r"\b\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d)( \d+(\.\d+)?(ns|us|µs|ms|s|m|h|d))*( ago)?\b",
+            r"\b\d+(\.\d+)?(years?|months?|days?|ns|us|µs|ms|s|m|h|d)( \d+(\.\d+)?(years?|months?|days?|ns|us|µs|ms|s|m|h|d))*( ago)?\b",
             "[DUR]",
         ),
         (r"\bpid \d+", "pid [PID]"),
@@ -68,6 +75,11 @@ fn pinned(name: &str, text: &str, collapse: bool) {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"\[HOST\]:\d+", "[HOST]:[PID]"),
         (r"\b\d{16}\b", "[TOKEN]"),
+        // The free space of the temporary directory's filesystem (doctor).
+        (
+            r"\b\d+(\.\d+)? (B|KiB|MiB|GiB|TiB|PiB|EiB) available\b",
+            "[FREE] available",
+        ),
     ];
     if collapse {
         filters.push((r" {2,}", " "));
@@ -80,9 +92,17 @@ fn pinned(name: &str, text: &str, collapse: bool) {
 /// Runs `voxctl ARGS` in `dir` (its state dir `dir/state`) and returns the redacted
 /// transcript.
 fn runner(dir: &Path) -> impl Fn(&[&str]) -> String + '_ {
+    runner_env(dir, &[])
+}
+
+/// [`runner`] with the environment variables `env` set as well.
+fn runner_env<'a>(dir: &'a Path, env: &'a [(&str, String)]) -> impl Fn(&[&str]) -> String + 'a {
     move |args: &[&str]| {
         let mut cmd = support::voxctl_std(&dir.join("state"));
         cmd.current_dir(dir).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         redact(&transcript(&mut cmd), dir)
     }
 }
@@ -235,8 +255,8 @@ fn index_and_verify_a_release_and_an_install() {
     );
 }
 
-/// `restart` of an installed fixture backend, a second `restart` (stop, port, start), then
-/// `stop`.
+/// `restart` of an installed fixture backend, `status` while it runs, a second `restart`
+/// (stop, port, start), then `stop`.
 #[test]
 fn restart_restart_stop() {
     let env = support::restart::Env::new();
@@ -258,14 +278,227 @@ fn restart_restart_stop() {
         &port,
     ];
     let first = run(&restart);
-    if let Some(record) = env.record() {
+    let pid = env.record().map(|record| {
         env.track(record.pid);
-    }
+        record.pid.to_string()
+    });
     pinned("restart", &first, false);
+    // The status table gives the pid and port as bare numbers, and the size and digest of
+    // the fixture binary, which change with its build.
+    let fixture = std::fs::read(env.backends().asset_path(ASSET)).unwrap();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fixture));
+    let size = voxctl::size::iec(fixture.len() as u64);
+    let mut status = run(&["status", "--data-dir", "data"]);
+    for (value, with) in [
+        (pid.as_deref().unwrap_or("none"), "[PID]"),
+        (port.as_str(), "[PORT]"),
+        (&sha[..12], "[SHA]"),
+        (size.as_str(), "[SIZE]"),
+    ] {
+        status = replace_word(&status, value, with, char::is_alphanumeric);
+    }
+    pinned("status_running", &status, true);
     let second = run(&restart);
     if let Some(record) = env.record() {
         env.track(record.pid);
     }
     pinned("restart_again", &second, false);
     pinned("stop", &run(&["stop"]), false);
+}
+
+/// `doctor` as a user runs it, with the GPU probes under the test's control: an `nvidia-smi`
+/// on `PATH` that lists two GPUs, and a kfd topology with a gfx1030. First nothing is
+/// installed (a failure naming the fetch to run), then the cpu variant is (every check
+/// passes), then its binary is truncated (a failure naming the repair).
+#[test]
+fn doctor_before_and_after_a_fetch_and_with_a_damaged_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    build(dir, ASSET);
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let smi = bin.join("nvidia-smi");
+    std::fs::write(
+        &smi,
+        "#!/bin/sh\necho 'NVIDIA GeForce RTX 4090, 8.9, 550.54.14'\necho 'Tesla K80, [N/A], 470.82.01'\n",
+    )
+    .unwrap();
+    set_mode(&smi, 0o755);
+    let sys = dir.join("sys");
+    for (node, version) in [("0", 0), ("1", 100300)] {
+        let node = sys.join("class/kfd/kfd/topology/nodes").join(node);
+        std::fs::create_dir_all(&node).unwrap();
+        std::fs::write(
+            node.join("properties"),
+            format!("simd_count 80\ngfx_target_version {version}\nvendor_id 4098\n"),
+        )
+        .unwrap();
+    }
+    let env = [
+        ("PATH", format!("{}:/usr/bin:/bin", bin.display())),
+        ("VOXCTL_SYSFS_ROOT", sys.display().to_string()),
+    ];
+    let run = runner_env(dir, &env);
+    let doctor = ["doctor", "--data-dir", "data"];
+    pinned("doctor_nothing_installed", &run(&doctor), true);
+    run(&["split", ASSET, "--part-size", "1M", "--out", "rel"]);
+    run(FETCH_REL);
+    // The modes doctor reports, whatever the umask.
+    set_mode(&dir.join("data"), 0o755);
+    set_mode(&dir.join("data/backends"), 0o755);
+    pinned("doctor", &run(&doctor), true);
+    let installed = dir.join("data/backends").join(ASSET);
+    std::fs::write(&installed, &std::fs::read(&installed).unwrap()[..1000]).unwrap();
+    pinned("doctor_damaged", &run(&doctor), true);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `fetch --dry-run` before anything is installed and once it is, then `verify --installed`
+/// of a damaged install, `fetch --repair` of it, and a second repair with nothing to do.
+#[test]
+fn fetch_dry_run_and_repair_of_a_damaged_install() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(tmp.path(), ASSET);
+    let run = runner(tmp.path());
+    run(&["split", ASSET, "--part-size", "1M", "--out", "rel"]);
+    let dry = [FETCH_REL, &["--dry-run"]].concat();
+    pinned("fetch_dry_run", &run(&dry), false);
+    run(FETCH_REL);
+    pinned("fetch_dry_run_installed", &run(&dry), false);
+    let installed = tmp.path().join("data/backends").join(ASSET);
+    let mut bytes = std::fs::read(&installed).unwrap();
+    bytes[1000] ^= 0x40;
+    std::fs::write(&installed, bytes).unwrap();
+    pinned(
+        "verify_installed_damaged",
+        &run(&["verify", "--installed", "--data-dir", "data"]),
+        false,
+    );
+    let repair = [
+        "fetch",
+        "--repair",
+        "--variant",
+        "cpu",
+        "--data-dir",
+        "data",
+    ];
+    pinned("fetch_repair", &run(&repair), false);
+    pinned("fetch_repair_nothing", &run(&repair), false);
+}
+
+/// `verify FILE --sha256 HEX`: the right digest, then one that differs in its last digit.
+#[test]
+fn verify_one_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(tmp.path(), ASSET);
+    let run = runner(tmp.path());
+    let sha = "3c804328338296d36c3ecd29c473e3e599b9dc8d8099511267aabdcd02322c00";
+    pinned(
+        "verify_file",
+        &run(&["verify", ASSET, "--sha256", sha]),
+        false,
+    );
+    let wrong = format!("{}1", &sha[..63]);
+    pinned(
+        "verify_file_mismatch",
+        &run(&["verify", ASSET, "--sha256", &wrong]),
+        false,
+    );
+}
+
+/// `reap` as an updater runs it: a healthy holder of a `SingletonLock` with no marker is left
+/// alone; once `reap mark` names it and it is wedged (SIGSTOP), `--dry-run` says what would be
+/// sent, and the reap itself ends it with SIGTERM (the term grace is long, so that a slow
+/// machine cannot turn it into a SIGKILL).
+#[test]
+fn reap_nothing_then_a_wedged_holder() {
+    use support::reap::{this_host, App};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let app = App::sleeping(dir);
+    let pid = app.pid.to_string();
+    let host = this_host();
+    // `sleep` is `/bin/sleep` or `/usr/bin/sleep`, as the system has it.
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
+    let bin = exe.parent().unwrap().display().to_string();
+    let run = |args: &[&str]| {
+        let mut cmd = support::voxctl_std(&dir.join("state"));
+        cmd.current_dir(dir).args(args);
+        let text = transcript(&mut cmd).replace(&format!("{host}-{pid}"), "[HOST]-[PID]");
+        let text = text.replace(&format!("({bin}/"), "([BIN]/");
+        replace_word(&redact(&text, dir), &pid, "[PID]", char::is_alphanumeric)
+    };
+    let reap = [
+        "reap",
+        "--yes",
+        "--lock",
+        "SingletonLock",
+        "--teardown-grace",
+        "300ms",
+        "--term-grace",
+        "30s",
+    ];
+    pinned("reap_no_marker", &run(&reap), false);
+    pinned("reap_mark", &run(&["reap", "mark", "--pid", &pid]), false);
+    app.wedge();
+    pinned(
+        "reap_dry_run",
+        &run(&[&reap[..], &["--dry-run"]].concat()),
+        false,
+    );
+    pinned("reap", &run(&reap), false);
+}
+
+/// `lease renew` with the current token and with a stale one, `lease run` while the lease is
+/// busy, of a command that exits 3, and of one that does not exist, then `lease list` of the
+/// released lease.
+#[test]
+fn lease_renew_run_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = runner(tmp.path());
+    let acquired = run(&["lease", "acquire", "job", "--ttl", "5m"]);
+    let token = acquired
+        .lines()
+        .find(|l| l.len() == 16 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no token in {acquired}"))
+        .to_string();
+    pinned(
+        "lease_renew",
+        &run(&["lease", "renew", "job", "--token", &token, "--ttl", "10m"]),
+        false,
+    );
+    pinned(
+        "lease_renew_stale",
+        &run(&["lease", "renew", "job", "--token", "1000000000000000"]),
+        false,
+    );
+    pinned(
+        "lease_run_busy",
+        &run(&["lease", "run", "job", "--", "true"]),
+        false,
+    );
+    run(&["lease", "release", "job", "--token", &token]);
+    pinned(
+        "lease_run",
+        &run(&[
+            "lease",
+            "run",
+            "job",
+            "--",
+            "sh",
+            "-c",
+            "echo hello; exit 3",
+        ]),
+        false,
+    );
+    pinned(
+        "lease_run_not_found",
+        &run(&["lease", "run", "job", "--", "./no-such-command"]),
+        false,
+    );
+    pinned("lease_list_released", &run(&["lease", "list"]), true);
 }
