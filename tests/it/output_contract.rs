@@ -3,6 +3,7 @@
 //! without env-set globals, JSON errors on stdout with `--json`, one unit system, a quiet
 //! `-q`, and a `status` that creates nothing.
 
+use crate::snapshots::{pinned, redact, runner, transcript};
 use crate::support;
 
 use std::io::Read;
@@ -71,70 +72,64 @@ fn split_of_a_missing_file_draws_no_bar_on_a_terminal() {
 }
 
 // -v/-vv logs are plain text when stderr is a file or pipe, and say what was decided.
+/// The logs of `-v`/`-vv`, off a terminal: plain text (no ANSI codes), each decision said
+/// (the split into parts, each part written and checked, the release layout found).
 #[test]
 fn verbose_logs_are_uncoloured_off_a_terminal_and_say_what_was_decided() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("voicebox-server-cpu");
     std::fs::write(&input, support::release::bytes(2500, 7)).unwrap();
-    let dist = tmp.path().join("dist");
-    let out = support::voxctl(tmp.path())
-        .args(["-vv", "split", "--chunk-size", "1000", "--out"])
-        .arg(&dist)
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
-    assert!(err.contains("into 3 part(s)"), "{err}");
-    assert!(err.contains("part voicebox-server-cpu.part02"), "{err}");
-
-    let out = support::voxctl(tmp.path())
-        .args(["-v", "verify", "--manifest"])
-        .arg(dist.join("voicebox-server-cpu.manifest.json"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
-    assert!(err.contains("rich (JSON) layout"), "{err}");
-    assert!(
-        err.contains("part voicebox-server-cpu.part01: checking"),
-        "{err}"
+    let run = runner(tmp.path());
+    pinned(
+        "contract_split_vv",
+        &run(&[
+            "-vv",
+            "split",
+            "--chunk-size",
+            "1000",
+            "--out",
+            "dist",
+            "voicebox-server-cpu",
+        ]),
+        false,
     );
-
-    let data = tmp.path().join("data");
-    let out = support::voxctl(tmp.path())
-        .args(["-v", "fetch", "--variant", "cpu", "--source"])
-        .arg(&dist)
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains('\x1b'), "ANSI codes in a log: {err:?}");
-    assert!(err.contains("release layout manifest.json"), "{err}");
-    assert!(err.contains("voicebox-server-cpu.part02"), "{err}");
+    pinned(
+        "contract_verify_manifest_v",
+        &run(&[
+            "-v",
+            "verify",
+            "--manifest",
+            "dist/voicebox-server-cpu.manifest.json",
+        ]),
+        false,
+    );
+    pinned(
+        "contract_fetch_v",
+        &run(&[
+            "-v",
+            "fetch",
+            "--variant",
+            "cpu",
+            "--source",
+            "dist",
+            "--data-dir",
+            "data",
+        ]),
+        false,
+    );
 }
 
 // An env-set global option is not part of a subcommand's usage line.
 #[test]
 fn usage_line_shows_only_the_subcommands_own_required_arguments() {
     let tmp = tempfile::tempdir().unwrap();
-    for (args, usage) in [
-        (&["split"][..], "Usage: voxctl split <FILE>"),
-        (
-            &["lease", "acquire"][..],
-            "Usage: voxctl lease acquire <NAME>",
-        ),
-    ] {
-        let out = support::voxctl(tmp.path()).args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains(usage), "{args:?}: {err}");
-        assert!(!err.contains("--state-dir"), "{args:?}: {err}");
-    }
+    let run = runner(tmp.path());
+    pinned("usage_missing", &run(&["split"]), false);
+    pinned(
+        "usage_missing_lease_name",
+        &run(&["lease", "acquire"]),
+        false,
+    );
     // The variable still selects the state dir.
     let state = tmp.path().join("chosen");
     support::voxctl(&state)
@@ -271,22 +266,13 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let data = tmp.path().join("no-such-data");
-    let out = support::voxctl(&state)
-        .args(["status", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains(&format!(
-            "warning: data dir {} does not exist",
-            data.display()
-        )),
-        "{stderr}"
+    let mut status = support::voxctl_std(&state);
+    status.args(["status", "--data-dir"]).arg(&data);
+    pinned(
+        "contract_status_no_data_dir",
+        &redact(&transcript(&mut status), tmp.path()),
+        false,
     );
-    assert!(!stdout.contains("installed: none"), "{stdout}");
     assert!(!state.exists(), "status created the state dir");
     assert!(!data.exists(), "status created the data dir");
     let out = support::voxctl(&state)
@@ -340,35 +326,24 @@ fn status_is_read_only_warns_about_a_missing_data_dir_and_shows_partial_download
             })
             .unwrap();
     }
-    let out = support::voxctl(tmp.path())
-        .args(["status", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut status = support::voxctl_std(tmp.path());
+    status.args(["status", "--data-dir"]).arg(&data);
+    let text = transcript(&mut status);
+    // The partial download with its size so far, its full size, its path and the two
+    // commands that deal with it.
+    pinned("contract_status_partial", &redact(&text, tmp.path()), true);
     let section = |title: &str| -> Vec<String> {
-        stdout
-            .lines()
+        text.lines()
             .skip_while(|l| *l != title)
             .skip(1)
             .take_while(|l| l.starts_with("  "))
             .map(str::to_string)
             .collect()
     };
-    let partial_rows = section("partial downloads:");
-    assert!(partial_rows[1].contains("voicebox-server-cuda"), "{stdout}");
-    assert!(partial_rows[1].contains("1.50 MiB"), "{stdout}");
-    assert!(partial_rows[1].contains(" 3 MiB"), "{stdout}");
-    assert!(partial_rows[1].contains(&partial.display().to_string()));
-    assert!(stdout.contains("voxctl fetch --variant cuda"), "{stdout}");
-    assert!(
-        stdout.contains("voxctl remove --partial-only cuda"),
-        "{stdout}"
-    );
     let installed = section("installed:");
     let path_col = installed[0].find("PATH").unwrap();
     for row in &installed[1..] {
-        assert_eq!(row.find('/'), Some(path_col), "misaligned:\n{stdout}");
+        assert_eq!(row.find('/'), Some(path_col), "misaligned:\n{text}");
     }
 }
 

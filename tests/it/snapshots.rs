@@ -10,11 +10,15 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// A run's exit status, stdout and stderr as one text.
-fn transcript(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
+pub(crate) fn transcript(cmd: &mut Command) -> String {
+    output_text(&cmd.output().unwrap())
+}
+
+/// A finished run's exit status, stdout and stderr as one text.
+pub(crate) fn output_text(out: &Output) -> String {
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         out.status
@@ -27,7 +31,7 @@ fn transcript(cmd: &mut Command) -> String {
 
 /// The text with the volatile values replaced: `tmp` by `[TMP]`, the host name by `[HOST]`,
 /// and (by the filters of [`pinned`]) times, durations, pids and tokens.
-fn redact(text: &str, tmp: &Path) -> String {
+pub(crate) fn redact(text: &str, tmp: &Path) -> String {
     let host = nix::unistd::gethostname()
         .unwrap()
         .to_string_lossy()
@@ -39,7 +43,12 @@ fn redact(text: &str, tmp: &Path) -> String {
 
 /// `text` with each `word` that is not part of a longer word (of characters for which
 /// `in_word` holds) replaced by `with`.
-fn replace_word(text: &str, word: &str, with: &str, in_word: fn(char) -> bool) -> String {
+pub(crate) fn replace_word(
+    text: &str,
+    word: &str,
+    with: &str,
+    in_word: fn(char) -> bool,
+) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(at) = rest.find(word) {
@@ -60,7 +69,7 @@ fn replace_word(text: &str, word: &str, with: &str, in_word: fn(char) -> bool) -
 
 /// Compares `text` with snapshot `name` after the time, pid and token filters; with
 /// `collapse`, runs of spaces count as one (tables holding a redacted value).
-fn pinned(name: &str, text: &str, collapse: bool) {
+pub(crate) fn pinned(name: &str, text: &str, collapse: bool) {
     let mut filters = vec![
         (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[TIME]"),
         // humantime's `4m 59s 990ms` as one duration, however many terms it has.
@@ -89,14 +98,27 @@ fn pinned(name: &str, text: &str, collapse: bool) {
     });
 }
 
+/// The text with the size and the digest of the fixture backend (`examples/fixture_backend`),
+/// which change with its build, replaced by `[SIZE]` and `[SHA]`.
+pub(crate) fn redact_fixture(text: &str) -> String {
+    let fixture = std::fs::read(support::restart::fixture_bin()).unwrap();
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fixture));
+    let size = voxctl::size::iec(fixture.len() as u64);
+    let text = replace_word(text, &sha[..12], "[SHA]", char::is_alphanumeric);
+    replace_word(&text, &size, "[SIZE]", char::is_alphanumeric)
+}
+
 /// Runs `voxctl ARGS` in `dir` (its state dir `dir/state`) and returns the redacted
 /// transcript.
-fn runner(dir: &Path) -> impl Fn(&[&str]) -> String + '_ {
+pub(crate) fn runner(dir: &Path) -> impl Fn(&[&str]) -> String + '_ {
     runner_env(dir, &[])
 }
 
 /// [`runner`] with the environment variables `env` set as well.
-fn runner_env<'a>(dir: &'a Path, env: &'a [(&str, String)]) -> impl Fn(&[&str]) -> String + 'a {
+pub(crate) fn runner_env<'a>(
+    dir: &'a Path,
+    env: &'a [(&str, String)],
+) -> impl Fn(&[&str]) -> String + 'a {
     move |args: &[&str]| {
         let mut cmd = support::voxctl_std(&dir.join("state"));
         cmd.current_dir(dir).args(args);
@@ -283,17 +305,11 @@ fn restart_restart_stop() {
         record.pid.to_string()
     });
     pinned("restart", &first, false);
-    // The status table gives the pid and port as bare numbers, and the size and digest of
-    // the fixture binary, which change with its build.
-    let fixture = std::fs::read(env.backends().asset_path(ASSET)).unwrap();
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fixture));
-    let size = voxctl::size::iec(fixture.len() as u64);
-    let mut status = run(&["status", "--data-dir", "data"]);
+    // The status table gives the pid and port as bare numbers.
+    let mut status = redact_fixture(&run(&["status", "--data-dir", "data"]));
     for (value, with) in [
         (pid.as_deref().unwrap_or("none"), "[PID]"),
         (port.as_str(), "[PORT]"),
-        (&sha[..12], "[SHA]"),
-        (size.as_str(), "[SIZE]"),
     ] {
         status = replace_word(&status, value, with, char::is_alphanumeric);
     }
