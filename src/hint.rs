@@ -215,6 +215,9 @@ pub fn text(remedy: &Remedy, waited: bool) -> Option<String> {
         Remedy::Restart { variant } => {
             format!("restart it with `voxctl restart --variant {variant}`")
         }
+        Remedy::NameDataDir => "pass --data-dir or set VOXCTL_DATA_DIR".to_string(),
+        Remedy::NameStateDir => "pass --state-dir or set VOXCTL_STATE_DIR".to_string(),
+        Remedy::UseSingletonLock => "on Unix give --lock the profile's SingletonLock".to_string(),
         _ => return command(remedy),
     };
     Some(text)
@@ -377,6 +380,18 @@ mod tests {
                 "voxctl restart --variant cpu",
             ),
             (Remedy::LargerParts, "pass a larger --part-size"),
+            (
+                Remedy::NameDataDir,
+                "pass --data-dir or set VOXCTL_DATA_DIR",
+            ),
+            (
+                Remedy::NameStateDir,
+                "pass --state-dir or set VOXCTL_STATE_DIR",
+            ),
+            (
+                Remedy::UseSingletonLock,
+                "on Unix give --lock the profile's SingletonLock",
+            ),
         ];
         for (remedy, want) in cases {
             assert_eq!(fix(&remedy).as_deref(), Some(want), "{remedy:?}");

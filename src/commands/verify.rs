@@ -14,7 +14,7 @@ use crate::hint::hinted;
 use anyhow::Result;
 use voxctl::checksum::{gnu_quote, CheckReader};
 use voxctl::signature::{verify_beside, Authenticated, Keyring};
-use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile, Tally};
+use voxctl::verify::{self, Check, Job, Malformed, Report, Status, SumsFile, SumsFileError, Tally};
 use voxctl::Error;
 
 use crate::cli::VerifyArgs;
@@ -309,7 +309,13 @@ impl Listing<'_> {
                         say(format!("{}: no file was verified", s.shown));
                     }
                 }
-                s.doc.error = s.tally.file_error(gnu.ignore_missing, gnu.strict);
+                s.doc.error = s
+                    .tally
+                    .file_error(gnu.ignore_missing, gnu.strict)
+                    .map(|e| match e {
+                        SumsFileError::Malformed(_) => format!("{e} (--strict)"),
+                        e => e.to_string(),
+                    });
             }
             self.next += 1;
             self.warned = 0;

@@ -270,6 +270,13 @@ pub enum Remedy {
         /// The partial download's directory.
         dir: PathBuf,
     },
+    /// The home directory is unknown, so there is no default data dir: name one.
+    NameDataDir,
+    /// The home directory is unknown, so there is no default state dir: name one.
+    NameStateDir,
+    /// A Chromium-style profile lockfile is read on Windows only: on Unix, name the
+    /// profile's `SingletonLock` (a symlink naming the holder) instead.
+    UseSingletonLock,
     /// `path` could not be read as expected: look at it (its entries, owners and modes).
     Inspect {
         /// The directory or file.

@@ -24,8 +24,12 @@ impl StateDir {
         if let Some(d) = std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
             return Ok(PathBuf::from(d).join("voxctl"));
         }
-        let base = directories::BaseDirs::new()
-            .context("cannot find the home directory; set VOXCTL_STATE_DIR")?;
+        let base = directories::BaseDirs::new().ok_or_else(|| {
+            with_remedy(
+                anyhow::anyhow!("cannot find the home directory, so there is no default state dir"),
+                Remedy::NameStateDir,
+            )
+        })?;
         if cfg!(windows) {
             return Ok(base.data_local_dir().join("voxctl").join("state"));
         }

@@ -492,6 +492,31 @@ pub struct SumsFile {
     pub error: Option<String>,
 }
 
+/// Why a sums file fails as a whole ([`Tally::file_error`]); `Display` gives GNU's words
+/// where it has some.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SumsFileError {
+    /// Not one line is a checksum line.
+    NoChecksumLines,
+    /// Missing files were ignored, and no file was left to verify.
+    NothingVerified,
+    /// This many lines are improperly formatted, and the check is strict.
+    Malformed(usize),
+}
+
+impl std::fmt::Display for SumsFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SumsFileError::NoChecksumLines => {
+                f.write_str("no properly formatted checksum lines found")
+            }
+            SumsFileError::NothingVerified => f.write_str("no file was verified"),
+            SumsFileError::Malformed(n) => write!(f, "{n} improperly formatted line(s)"),
+        }
+    }
+}
+
 /// What `sha256sum -c` counts while it checks one sums file (coreutils' `digest_check`):
 /// the numbers behind its `WARNING:` lines and its verdict on the file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -555,18 +580,15 @@ impl Tally {
     }
 
     /// Why the sums file fails as a whole, beyond its files' own failures: no checksum
-    /// line, no file verified (`--ignore-missing`), malformed lines with `--strict`; in
-    /// GNU's words where it has some.
-    pub fn file_error(&self, ignore_missing: bool, strict: bool) -> Option<String> {
+    /// line, no file verified (when missing files are ignored), malformed lines (when
+    /// `strict`, as `sha256sum --strict`).
+    pub fn file_error(&self, ignore_missing: bool, strict: bool) -> Option<SumsFileError> {
         if self.lines == 0 {
-            Some("no properly formatted checksum lines found".into())
+            Some(SumsFileError::NoChecksumLines)
         } else if ignore_missing && self.matched == 0 {
-            Some("no file was verified".into())
+            Some(SumsFileError::NothingVerified)
         } else if strict && self.malformed > 0 {
-            Some(format!(
-                "{} improperly formatted line(s) (--strict)",
-                self.malformed
-            ))
+            Some(SumsFileError::Malformed(self.malformed))
         } else {
             None
         }

@@ -76,7 +76,7 @@ pub fn check(
             Ok(())
         }
         Order::Older if allow => {
-            tracing::info!("{asset}: downgrading from {installed} to {new} (--allow-downgrade)");
+            tracing::info!("{asset}: downgrading from {installed} to {new} (allowed)");
             Ok(())
         }
         Order::Older => Err(crate::error::with_remedy(

@@ -123,7 +123,7 @@ fn check_executable(name: &str, path: &Path) -> Check {
             c.size = Some(m.len());
             c.detail = Some(
                 "installed by an older voxctl, without a per-file record: only the executable \
-                 is checked (fetch --force records every file)"
+                 is checked (a forced reinstall records every file)"
                     .into(),
             );
         }

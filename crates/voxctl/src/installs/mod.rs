@@ -21,8 +21,12 @@ pub mod audit;
 /// `directories` crate's local data dir: a multi-gigabyte backend does not belong in a
 /// roaming profile).
 pub fn default_data_dir(app: &str) -> Result<PathBuf> {
-    let base = directories::BaseDirs::new()
-        .context("cannot find the home directory; pass --data-dir or set VOXCTL_DATA_DIR")?;
+    let base = directories::BaseDirs::new().ok_or_else(|| {
+        crate::error::with_remedy(
+            anyhow::anyhow!("cannot find the home directory, so there is no default data dir"),
+            crate::error::Remedy::NameDataDir,
+        )
+    })?;
     Ok(base.data_local_dir().join(app))
 }
 

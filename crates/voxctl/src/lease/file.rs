@@ -393,7 +393,7 @@ impl FileStore {
         let (owner, alive) = match owner {
             OwnerSpec::None => (None, None),
             OwnerSpec::Pid(pid) => {
-                let gone = || Error::Usage(format!("--owner-pid {pid}: no such process"));
+                let gone = || Error::Usage(format!("owner pid {pid}: no such process"));
                 let start_time = crate::process::start_time(pid).ok_or_else(gone)?;
                 let pid_ns = pid_namespace(&pid.to_string()).ok_or_else(gone)?;
                 let owner = Owner::Process {

@@ -155,12 +155,13 @@ impl LockSource {
     fn lockfile_held(&self, path: &Path) -> Result<bool> {
         crate::platform::held_without_sharing(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::Unsupported {
-                crate::Error::Usage(format!(
-                    "{}: a profile lockfile is read on Windows only (on Unix give --lock the \
-                     profile's SingletonLock)",
-                    path.display()
-                ))
-                .into()
+                crate::error::with_remedy(
+                    crate::Error::Usage(format!(
+                        "{}: a profile lockfile is read on Windows only",
+                        path.display()
+                    )),
+                    crate::error::Remedy::UseSingletonLock,
+                )
             } else {
                 anyhow::Error::from(e)
                     .context(format!("cannot look at the lockfile {}", path.display()))

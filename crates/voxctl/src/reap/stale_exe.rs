@@ -133,7 +133,7 @@ pub fn find(path: &Path) -> Result<Vec<StaleProcess>> {
         // Windows reports a running process's image path but not the identity of the file it
         // runs, so a copy replaced at the same path cannot be told from the current one.
         Err(crate::Error::Usage(
-            "--stale-exe needs /proc/PID/exe (the file a process runs, even once replaced), \
+            "finding the processes that run a replaced executable needs /proc/PID/exe (the file a process runs, even once replaced), \
              which only Linux has; it is not available on this system"
                 .into(),
         )

@@ -74,8 +74,8 @@ impl Stream<'_> {
         let cap = self.cap;
         crate::error::with_remedy(
             (self.bad)(format!(
-                "expands to more than {cap} bytes, its cap (set by --max-size; by default \
-                 {EXPANSION_FACTOR} times the archive's size, at least {} MiB)",
+                "expands to more than {cap} bytes, its cap (by default {EXPANSION_FACTOR} \
+                 times the archive's size, at least {} MiB)",
                 MIN_MAX_EXPANDED >> 20
             )),
             crate::error::Remedy::RaiseMaxSize,
