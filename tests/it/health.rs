@@ -3,6 +3,7 @@
 //! damaged installs found by `verify --installed`, healed by `fetch --repair`, reported by
 //! `doctor` and refused by `restart`.
 
+use crate::snapshots::{output_text, pinned, redact};
 use crate::support;
 
 use std::path::{Path, PathBuf};
@@ -70,6 +71,13 @@ pub(crate) fn fetch(fx: &Fixture, srv: &Server, variant: &str, path: &str) -> as
     let mut cmd = support::voxctl(&fx.state());
     cmd.args(&args).env("PATH", path);
     cmd
+}
+
+/// Runs `cmd` and compares its whole transcript with snapshot `name`, `fx`'s directory
+/// redacted (as [`pinned`] does the rest).
+fn pin(name: &str, fx: &Fixture, cmd: &mut assert_cmd::Command) {
+    let out = cmd.output().unwrap();
+    pinned(name, &redact(&output_text(&out), fx.tmp.path()), false);
 }
 
 pub(crate) fn installed(fx: &Fixture, asset: &str) -> bool {
@@ -140,15 +148,16 @@ fn gtx_1060_is_refused_before_any_download_and_force_does_not_skip_the_check() {
     reference(&fx);
     let srv = Server::start(&fx.rel());
     let bin = smi_gpu(&fx, "NVIDIA GeForce GTX 1060 6GB", "6.1", "550.54.14");
-    for extra in [&[][..], &["--force"][..]] {
-        fetch(&fx, &srv, "cuda", &path_with(&bin))
-            .args(extra)
-            .assert()
-            .code(5)
-            .stderr(predicate::str::contains("GTX 1060"))
-            .stderr(predicate::str::contains("compute capability 6.1"))
-            .stderr(predicate::str::contains(REFERENCE_ARCHS))
-            .stderr(predicate::str::contains("--variant cpu"));
+    // Refused (exit 5), naming the GPU, its capability, the release's list and the fix.
+    for (extra, name) in [
+        (&[][..], "health_gtx_1060_refused"),
+        (&["--force"][..], "health_gtx_1060_refused_force"),
+    ] {
+        pin(
+            name,
+            &fx,
+            fetch(&fx, &srv, "cuda", &path_with(&bin)).args(extra),
+        );
     }
     assert!(
         srv.downloads(&part_name(ASSET, 0)).is_empty(),
@@ -161,30 +170,35 @@ fn gtx_1060_is_refused_before_any_download_and_force_does_not_skip_the_check() {
         .success();
     assert!(installed(&fx, ASSET));
     // auto on this GPU takes cpu, saying why.
-    fetch(&fx, &srv, "auto", &path_with(&bin))
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("not cuda but cpu"))
-        .stderr(predicate::str::contains("compute capability 6.1"));
+    pin(
+        "health_gtx_1060_auto",
+        &fx,
+        &mut fetch(&fx, &srv, "auto", &path_with(&bin)),
+    );
     assert!(installed(&fx, "voicebox-server-cpu"));
 }
 
 #[test]
 fn rtx_4090_exact_12_0_and_12_1_through_ptx_are_accepted() {
-    for (name, cap) in [
-        ("NVIDIA GeForce RTX 4090", "8.9"),
-        ("NVIDIA GeForce RTX 5090", "12.0"),
-        ("NVIDIA Future GPU", "12.1"),
+    for (name, cap, snapshot) in [
+        ("NVIDIA GeForce RTX 4090", "8.9", "health_rtx_4090_accepted"),
+        (
+            "NVIDIA GeForce RTX 5090",
+            "12.0",
+            "health_rtx_5090_accepted",
+        ),
+        ("NVIDIA Future GPU", "12.1", "health_ptx_12_1_accepted"),
     ] {
         let fx = Fixture::new();
         let bytes = reference(&fx);
         let srv = Server::start(&fx.rel());
         let bin = smi_gpu(&fx, name, cap, "570.86.10");
-        fetch(&fx, &srv, "cuda", &path_with(&bin))
-            .assert()
-            .success()
-            .stderr(predicate::str::contains("requirements are met"))
-            .stderr(predicate::str::contains(name));
+        // The requirements met, by which GPU.
+        pin(
+            snapshot,
+            &fx,
+            &mut fetch(&fx, &srv, "cuda", &path_with(&bin)),
+        );
         assert_eq!(std::fs::read(fx.installed()).unwrap(), bytes, "{name}");
         // auto picks cuda on it.
         std::fs::remove_dir_all(fx.data()).unwrap();
@@ -206,13 +220,11 @@ fn a_driver_below_min_driver_is_refused_even_with_an_unknown_capability() {
     reference(&fx);
     let srv = Server::start(&fx.rel());
     let bin = fake_smi(&fx, OLD_DRIVER_SMI);
-    fetch(&fx, &srv, "cuda", &path_with(&bin))
-        .assert()
-        .code(5)
-        .stderr(predicate::str::contains("GTX 1080"))
-        .stderr(predicate::str::contains("unknown capability"))
-        .stderr(predicate::str::contains("driver 470.82.01 is older than"))
-        .stderr(predicate::str::contains("525.60"));
+    pin(
+        "health_old_driver_refused",
+        &fx,
+        &mut fetch(&fx, &srv, "cuda", &path_with(&bin)),
+    );
     assert!(srv.downloads(&part_name(ASSET, 0)).is_empty());
     // The same old driver without a driver requirement: the unknown capability is no
     // reason to refuse.
@@ -220,10 +232,11 @@ fn a_driver_below_min_driver_is_refused_even_with_an_unknown_capability() {
     release(&fx2, serde_json::json!({"cuda_arch_list": REFERENCE_ARCHS}));
     let srv2 = Server::start(&fx2.rel());
     let bin2 = fake_smi(&fx2, OLD_DRIVER_SMI);
-    fetch(&fx2, &srv2, "cuda", &path_with(&bin2))
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("compute capability is unknown"));
+    pin(
+        "health_old_driver_accepted",
+        &fx2,
+        &mut fetch(&fx2, &srv2, "cuda", &path_with(&bin2)),
+    );
 }
 
 #[test]
@@ -257,12 +270,12 @@ fn without_nvidia_smi_auto_takes_cpu() {
     let srv = Server::start(&fx.rel());
     let empty = fx.tmp.path().join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
-    fetch(&fx, &srv, "auto", &path_with(&empty))
-        .env("VOXCTL_SYSFS_ROOT", fx.tmp.path().join("no-sysfs"))
-        .assert()
-        .success()
-        .stderr(predicate::str::contains("variant auto: cpu"))
-        .stderr(predicate::str::contains("nvidia-smi not found"));
+    pin(
+        "health_auto_without_nvidia_smi",
+        &fx,
+        fetch(&fx, &srv, "auto", &path_with(&empty))
+            .env("VOXCTL_SYSFS_ROOT", fx.tmp.path().join("no-sysfs")),
+    );
     assert!(installed(&fx, "voicebox-server-cpu"));
 }
 
@@ -303,20 +316,17 @@ fn a_gfx1030_in_a_fake_sysfs_is_judged_against_the_rocm_list() {
     f::whole_release(&fx.rel(), "voicebox-server-cpu", &f::data(MB / 2, 8));
     write_rocm("gfx1100;gfx1101");
     let srv = Server::start(&fx.rel());
-    fetch(&fx, &srv, "rocm", &path_with(&empty))
-        .env("VOXCTL_SYSFS_ROOT", &sys)
-        .assert()
-        .code(5)
-        .stderr(predicate::str::contains("gfx1030"))
-        .stderr(predicate::str::contains("gfx1100;gfx1101"));
+    pin(
+        "health_rocm_refused",
+        &fx,
+        fetch(&fx, &srv, "rocm", &path_with(&empty)).env("VOXCTL_SYSFS_ROOT", &sys),
+    );
     write_rocm("gfx1030;gfx1100");
-    fetch(&fx, &srv, "auto", &path_with(&empty))
-        .env("VOXCTL_SYSFS_ROOT", &sys)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "variant auto: rocm (AMD GPU gfx1030)",
-        ));
+    pin(
+        "health_rocm_auto",
+        &fx,
+        fetch(&fx, &srv, "auto", &path_with(&empty)).env("VOXCTL_SYSFS_ROOT", &sys),
+    );
     assert!(installed(&fx, rocm));
 }
 
@@ -395,25 +405,16 @@ fn a_truncated_binary_and_a_flipped_byte_are_found_and_repaired_from_the_recorde
             .success()
             .stdout(format!("{ASSET}: OK\n"));
         // Intact: a repair checks and downloads nothing.
-        repair(&fx)
-            .assert()
-            .success()
-            .stderr(predicate::str::contains("nothing to repair"));
+        pin("health_repair_intact", &fx, &mut repair(&fx));
         assert_eq!(srv.downloads(ASSET).len(), 1);
         damage(&fx.installed(), how);
-        verify_installed(&fx, &["cuda"])
-            .assert()
-            .code(3)
-            .stdout(format!("{ASSET}: FAILED\n"))
-            .stderr(predicate::str::contains("fetch --repair --variant cuda"));
-        repair(&fx)
-            .assert()
-            .success()
-            .stderr(predicate::str::contains(format!("{ASSET}: FAILED")))
-            .stderr(predicate::str::contains(format!(
-                "({} downloaded)",
-                voxctl::size::iec(bytes.len() as u64)
-            )));
+        let kind = format!("{how:?}").to_lowercase();
+        pin(
+            &format!("health_verify_{kind}"),
+            &fx,
+            &mut verify_installed(&fx, &["cuda"]),
+        );
+        pin(&format!("health_repair_{kind}"), &fx, &mut repair(&fx));
         assert_eq!(
             srv.downloads(ASSET).len(),
             2,
@@ -432,19 +433,13 @@ fn a_repair_never_becomes_an_upgrade() {
     damage(&fx.installed(), Damage::Truncate);
     // The release now holds another build.
     f::whole_release(&fx.rel(), ASSET, &f::data(MB, 6));
-    repair(&fx)
-        .assert()
-        .code(5)
-        .stderr(predicate::str::contains(
-            "no longer holds the installed build",
-        ))
-        .stderr(predicate::str::contains("fetch --force --variant cuda"));
+    pin("health_repair_not_an_upgrade", &fx, &mut repair(&fx));
 }
 
 #[test]
 fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
     let fx = Fixture::new();
-    let tgz = archive(&fx);
+    archive(&fx);
     let srv = Server::start(&fx.rel());
     fx.fetch(&srv.url()).assert().success();
     let rec: InstallRecord = serde_json::from_slice(
@@ -455,27 +450,14 @@ fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
     verify_installed(&fx, &["cuda"]).assert().success();
     let dir = fx.data().join("backends/cuda");
     std::fs::remove_file(dir.join("lib/libtorch_cuda.so")).unwrap();
-    verify_installed(&fx, &["cuda"])
-        .assert()
-        .code(3)
-        .stdout(predicate::str::contains(
-            "cuda/lib/libtorch_cuda.so: MISSING",
-        ))
-        .stdout(predicate::str::contains(format!("cuda/{ASSET}: OK")))
-        .stdout(predicate::str::contains("cuda/lib/libc10.so.2: OK"));
+    pin(
+        "health_verify_archive_missing_file",
+        &fx,
+        &mut verify_installed(&fx, &["cuda"]),
+    );
     let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
     let (exe_inode, lib_inode) = (inode(&dir.join(ASSET)), inode(&dir.join("lib/libc10.so")));
-    repair(&fx)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "only the 1 broken file(s) were replaced",
-        ))
-        .stderr(predicate::str::contains("lib/libtorch_cuda.so"))
-        .stderr(predicate::str::contains(format!(
-            "({} downloaded)",
-            voxctl::size::iec(tgz.len() as u64)
-        )));
+    pin("health_repair_archive_one_file", &fx, &mut repair(&fx));
     assert_eq!(srv.downloads(&format!("{ASSET}.tar.gz")).len(), 2);
     verify_installed(&fx, &["cuda"]).assert().success();
     assert_eq!(
@@ -485,10 +467,11 @@ fn a_deleted_library_in_an_archive_install_is_found_and_only_it_is_replaced() {
     );
     assert_eq!(inode(&dir.join("lib/libc10.so")), lib_inode);
     // Nothing installed for another variant: exit 3 with the fetch to run.
-    verify_installed(&fx, &["rocm"])
-        .assert()
-        .code(3)
-        .stderr(predicate::str::contains("fetch --variant rocm"));
+    pin(
+        "health_verify_not_installed",
+        &fx,
+        &mut verify_installed(&fx, &["rocm"]),
+    );
 }
 
 #[test]
@@ -496,24 +479,19 @@ fn restart_refuses_a_truncated_variant_before_running_it() {
     let env = support::restart::Env::new();
     let binary = env.install("cpu", "", None);
     // Truncated to a shell script that would tell if it ran: `--version` is never asked.
-    let witness = env.data.join("ran");
+    // (The same length wherever the test runs: the size is in the message.)
+    let witness = std::path::PathBuf::from(format!("{}.ran", binary.display()));
     std::fs::write(
         &binary,
-        format!(
-            "#!/bin/sh\ntouch {}\necho voicebox-server 0.1.0\n",
-            witness.display()
-        ),
+        "#!/bin/sh\ntouch \"$0.ran\"\necho voicebox-server 0.1.0\n",
     )
     .unwrap();
     let out = env.restart("cpu", &[]).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(
-        err.contains("the installed cpu backend is damaged"),
-        "{err}"
+    pinned(
+        "health_restart_refuses_damaged",
+        &crate::snapshots::redact_fixture(&redact(&output_text(&out), env.tmp.path())),
+        false,
     );
-    assert!(err.contains("size is"), "{err}");
-    assert!(err.contains("voxctl fetch --repair --variant cpu"), "{err}");
     assert!(!witness.exists(), "the damaged binary was run");
     assert!(env.record().is_none(), "nothing was started");
 }
@@ -666,13 +644,21 @@ fn doctor_reports_gpus_installs_partials_and_dirs_with_the_fix_for_each_failure(
     );
     // A truncated one fails the quick check; the table names the fix.
     damage(&fx.installed(), Damage::Truncate);
-    doctor(&fx, &sys, &[])
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("FAIL"))
-        .stdout(predicate::str::contains(
-            "fix: voxctl fetch --repair --variant cuda",
-        ));
+    for dir in [fx.data(), fx.data().join("backends")] {
+        // The modes the table reports, whatever the umask.
+        std::fs::set_permissions(
+            dir,
+            <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let out = doctor(&fx, &sys, &[]).output().unwrap();
+    // Table columns are as wide as the temporary paths: runs of spaces count as one.
+    pinned(
+        "health_doctor_truncated",
+        &redact(&output_text(&out), fx.tmp.path()),
+        true,
+    );
 
     // A partial download is a warning; a state dir others can write to is a failure.
     let partial = fx.partial();
@@ -790,11 +776,20 @@ fn auto_takes_the_slot_of_the_variant_it_settles_on() {
         .unwrap()
         .guard()
         .unwrap();
-    fetch(&fx, &srv, "auto", &path_with(&bin))
-        .assert()
-        .code(4)
-        .stderr(predicate::str::contains("not cuda but cpu"))
-        .stderr(predicate::str::contains("fetch-voicebox-server-cpu"));
+    // The slot's holder is this test process, named by its command line.
+    let out = fetch(&fx, &srv, "auto", &path_with(&bin)).output().unwrap();
+    let this = std::fs::read("/proc/self/cmdline").unwrap();
+    let this: Vec<String> = this
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let text = output_text(&out).replace(&this.join(" "), "[THIS TEST]");
+    pinned(
+        "health_auto_slot_busy",
+        &redact(&text, fx.tmp.path()),
+        false,
+    );
     drop(held);
     fetch(&fx, &srv, "auto", &path_with(&bin))
         .assert()

@@ -98,14 +98,21 @@ pub(crate) fn pinned(name: &str, text: &str, collapse: bool) {
     });
 }
 
-/// The text with the size and the digest of the fixture backend (`examples/fixture_backend`),
-/// which change with its build, replaced by `[SIZE]` and `[SHA]`.
+/// The text with the size (in IEC units and in bytes) and the digest of the fixture backend
+/// (`examples/fixture_backend`), which change with its build, replaced by `[SIZE]`, `[BYTES]`
+/// and `[SHA]`.
 pub(crate) fn redact_fixture(text: &str) -> String {
     let fixture = std::fs::read(support::restart::fixture_bin()).unwrap();
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&fixture));
     let size = voxctl::size::iec(fixture.len() as u64);
     let text = replace_word(text, &sha[..12], "[SHA]", char::is_alphanumeric);
-    replace_word(&text, &size, "[SIZE]", char::is_alphanumeric)
+    let text = replace_word(&text, &size, "[SIZE]", char::is_alphanumeric);
+    replace_word(
+        &text,
+        &fixture.len().to_string(),
+        "[BYTES]",
+        char::is_alphanumeric,
+    )
 }
 
 /// Runs `voxctl ARGS` in `dir` (its state dir `dir/state`) and returns the redacted
