@@ -20,7 +20,7 @@ use voxctl::variant::Variant;
 /// files, fetch and install a variant, restart the backend, reap a wedged instance, and give
 /// shell scripts leases with fencing tokens.
 #[derive(Debug, Parser)]
-#[command(name = "voxctl", version, propagate_version = true, after_help = voxctl::exit::help())]
+#[command(name = "voxctl", version, propagate_version = true, after_help = crate::exit_codes::help())]
 pub struct Cli {
     /// Options every subcommand accepts.
     #[command(flatten)]
@@ -61,7 +61,7 @@ pub struct GlobalArgs {
 /// tree are [`Cli`]'s (a test compares the two trees' help), so help, errors and the parsed
 /// [`LeaseArgs`] are the same.
 #[derive(Debug, Parser)]
-#[command(name = "voxctl", version, propagate_version = true, after_help = voxctl::exit::help())]
+#[command(name = "voxctl", version, propagate_version = true, after_help = crate::exit_codes::help())]
 pub struct LeaseCli {
     /// Options every subcommand accepts.
     #[command(flatten)]

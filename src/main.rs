@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod exit_codes;
 mod hint;
 mod output;
 mod signals;

@@ -464,7 +464,7 @@ fn exit_status(roff: &mut String, name: &str) {
     }
     roff.push_str(".TS\ntab(@);\nlb lb\nr lx.\ncode@meaning\n");
     for status in ExitStatus::DOCUMENTED {
-        let (code, meaning) = (status.code(), status.meaning());
+        let (code, meaning) = (status.code(), crate::exit_codes::meaning(status));
         let _ = writeln!(roff, "{code}@T{{\n{}\nT}}", esc(meaning));
     }
     roff.push_str(".TE\n");

@@ -409,7 +409,6 @@ fn human_sizes_are_iec_and_json_times_are_rfc3339_with_absolute_paths() {
 // ends with the table generated from it.
 #[test]
 fn readme_exit_code_table_is_the_exit_status_enum() {
-    use voxctl::exit::ExitStatus;
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let section = readme
@@ -431,22 +430,10 @@ fn readme_exit_code_table_is_the_exit_status_enum() {
             (code, cells[1].replace('`', ""))
         })
         .collect();
-    let want: Vec<(u8, String)> = ExitStatus::DOCUMENTED
-        .iter()
-        .map(|s| (s.code(), s.meaning().to_string()))
-        .collect();
     assert_eq!(
-        rows, want,
-        "README's exit-code table differs from ExitStatus"
-    );
-
-    let tmp = tempfile::tempdir().unwrap();
-    let out = support::voxctl(tmp.path()).arg("--help").output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let help = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        help.trim_end().ends_with(voxctl::exit::help()),
-        "--help does not end with the generated table:\n{help}"
+        rows,
+        support::help_exit_table(),
+        "README's exit-code table differs from --help's"
     );
 }
 

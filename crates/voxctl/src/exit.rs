@@ -7,11 +7,10 @@
 //! status through [`ExitStatus::of_child`], and an error's kind is a status
 //! (`Error::exit_status`, and `ExitStatus::of` for any error, in the `error` module). The binary turns it into the process's exit code; an embedder can branch on
 //! the same kinds. The numbers are part of voxctl's interface: they are pinned by the tests
-//! below, README.md's table is tested against [`ExitStatus::DOCUMENTED`], and `voxctl --help`
-//! and the man pages print tables generated from it ([`help`]).
+//! below; what each means, in the command's words, is the command line's own table (its
+//! `--help`, man pages and README.md list [`ExitStatus::DOCUMENTED`]).
 
 use std::fmt;
-use std::sync::LazyLock;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -127,34 +126,6 @@ impl ExitStatus {
         }
     }
 
-    /// The meaning, as the tables print it (README.md, `--help`, man pages).
-    pub const fn meaning(self) -> &'static str {
-        match self {
-            ExitStatus::Success => "success (including \"already installed\", \"nothing to reap\")",
-            ExitStatus::Failure => "failure not listed below",
-            ExitStatus::Usage => "usage error",
-            ExitStatus::Integrity => {
-                "integrity: a checksum is missing, malformed or does not match"
-            }
-            ExitStatus::NotRunning => {
-                "status only: the recorded backend is not running (as systemctl status)"
-            }
-            ExitStatus::Busy => "busy: a slot or lease is held by someone else (after any --wait)",
-            ExitStatus::Refused => {
-                "refused: a safety guard declined, or a confirmation was needed without a TTY \
-                 or --yes"
-            }
-            ExitStatus::Lost => "lost: a lease was lost or a fencing token is stale",
-            ExitStatus::TimedOut => "timed out waiting (port release, health, lease)",
-            ExitStatus::Interrupted => {
-                "interrupted (SIGINT/SIGTERM); partial downloads are kept for resume"
-            }
-            ExitStatus::CommandNotExecutable => "the command cannot be executed",
-            ExitStatus::CommandNotFound => "the command was not found",
-            ExitStatus::Child(_) => "the command's exit status",
-        }
-    }
-
     /// Whether this is [`ExitStatus::Success`] (or a child's status 0).
     pub const fn is_success(self) -> bool {
         self.code() == 0
@@ -186,47 +157,9 @@ impl<'de> Deserialize<'de> for ExitStatus {
     }
 }
 
-/// The line under the table: `lease run` alone exits with its command's status.
-pub const LEASE_RUN_NOTE: &str =
-    "`lease run` exits with its command's status (128+N if it was killed by signal N).";
-
-/// The exit-code table shown at the end of `voxctl --help`, built once from
-/// [`ExitStatus::DOCUMENTED`].
-pub fn help() -> &'static str {
-    static HELP: LazyLock<String> = LazyLock::new(|| {
-        let mut out = String::from("Exit codes:\n");
-        for status in ExitStatus::DOCUMENTED {
-            out.push_str(&format!("  {:>3}    {}\n", status.code(), status.meaning()));
-        }
-        out.push_str(LEASE_RUN_NOTE);
-        out
-    });
-    &HELP
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_help_table_is_pinned() {
-        assert_eq!(
-            help(),
-            "\
-Exit codes:
-    0    success (including \"already installed\", \"nothing to reap\")
-    1    failure not listed below
-    2    usage error
-    3    integrity: a checksum is missing, malformed or does not match
-    3    status only: the recorded backend is not running (as systemctl status)
-    4    busy: a slot or lease is held by someone else (after any --wait)
-    5    refused: a safety guard declined, or a confirmation was needed without a TTY or --yes
-    6    lost: a lease was lost or a fencing token is stale
-    7    timed out waiting (port release, health, lease)
-  130    interrupted (SIGINT/SIGTERM); partial downloads are kept for resume
-`lease run` exits with its command's status (128+N if it was killed by signal N)."
-        );
-    }
 
     #[test]
     fn codes_round_trip_and_serialize_as_numbers() {

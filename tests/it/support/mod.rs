@@ -28,6 +28,34 @@ pub fn voxctl(state_dir: &Path) -> assert_cmd::Command {
     assert_cmd::Command::from_std(voxctl_std(state_dir))
 }
 
+/// The exit-code table at the end of `voxctl --help`, as (code, meaning) rows; the line
+/// under the table is not a row. Its codes are [`voxctl::exit::ExitStatus::DOCUMENTED`]'s, in
+/// order (checked here, so every reader of the table relies on it).
+pub fn help_exit_table() -> Vec<(u8, String)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = voxctl(tmp.path()).arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    let table = help
+        .split("\nExit codes:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("--help ends with no exit-code table:\n{help}"));
+    let rows: Vec<(u8, String)> = table
+        .lines()
+        .map_while(|l| {
+            let (code, meaning) = l.trim_start().split_once("    ")?;
+            Some((code.parse().ok()?, meaning.to_string()))
+        })
+        .collect();
+    let codes: Vec<u8> = rows.iter().map(|r| r.0).collect();
+    let documented: Vec<u8> = voxctl::exit::ExitStatus::DOCUMENTED
+        .iter()
+        .map(|s| s.code())
+        .collect();
+    assert_eq!(codes, documented, "--help's exit-code table:\n{table}");
+    rows
+}
+
 /// The same as [`voxctl`], as a `std::process::Command` (for spawning and signalling).
 pub fn voxctl_std(state_dir: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(bin());
