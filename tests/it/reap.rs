@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::snapshots::{pinned, redact_app, transcript};
 use serde_json::json;
 use support::reap::{edit_marker, this_host, App};
 use support::{voxctl, voxctl_std};
@@ -121,16 +122,18 @@ fn a_wedged_holder_named_by_a_pidfile_is_reaped_and_human_output_reports_it() {
     std::fs::write(&pidfile, format!("{}\n", app.pid)).unwrap();
     mark(&state, app.pid);
     app.wedge();
-    let out = voxctl(&state)
-        .args(["reap", "--yes", "--pidfile"])
-        .arg(&pidfile)
-        .args(FAST)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("decision: reap"), "{stdout}");
-    assert!(stdout.contains("exited after SIGTERM"), "{stdout}");
+    // The whole report; a long term grace, so that a slow machine cannot make it a SIGKILL.
+    let text = redact_app(
+        &transcript(
+            voxctl_std(&state)
+                .args(["reap", "--yes", "--pidfile", "app.pid"])
+                .current_dir(tmp.path())
+                .args(["--teardown-grace", "300ms", "--term-grace", "30s"]),
+        ),
+        tmp.path(),
+        app.pid,
+    );
+    pinned("reap_pidfile", &text, false);
     assert_eq!(app.wait(Duration::from_secs(60)).signal(), Some(15));
 }
 

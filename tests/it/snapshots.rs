@@ -115,6 +115,30 @@ pub(crate) fn redact_fixture(text: &str) -> String {
     )
 }
 
+/// [`redact`] of a reap's text, with the stand-in app `pid` (a `sleep`, see
+/// `support::reap::App`) replaced by `[PID]`, also in its lock's target (`HOST-PID`), and the
+/// directory of its executable by `[BIN]` (`/bin` or `/usr/bin`, as the system has it).
+pub(crate) fn redact_app(text: &str, dir: &Path, pid: i32) -> String {
+    let host = support::reap::this_host();
+    // The `sleep` the app's `sh` runs, found on `PATH` as `sh` finds it (the app may have
+    // exited, so its `/proc/PID/exe` may be gone).
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let sleep = std::env::split_paths(&path)
+        .map(|d| d.join("sleep"))
+        .find(|p| p.is_file())
+        .expect("sleep on PATH");
+    let exe = std::fs::canonicalize(sleep).unwrap();
+    let bin = exe.parent().unwrap().display().to_string();
+    let text = text.replace(&format!("{host}-{pid}"), "[HOST]-[PID]");
+    let text = text.replace(&format!("({bin}/"), "([BIN]/");
+    replace_word(
+        &redact(&text, dir),
+        &pid.to_string(),
+        "[PID]",
+        char::is_alphanumeric,
+    )
+}
+
 /// Runs `voxctl ARGS` in `dir` (its state dir `dir/state`) and returns the redacted
 /// transcript.
 pub(crate) fn runner(dir: &Path) -> impl Fn(&[&str]) -> String + '_ {
@@ -439,21 +463,15 @@ fn verify_one_file() {
 /// machine cannot turn it into a SIGKILL).
 #[test]
 fn reap_nothing_then_a_wedged_holder() {
-    use support::reap::{this_host, App};
+    use support::reap::App;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let app = App::sleeping(dir);
     let pid = app.pid.to_string();
-    let host = this_host();
-    // `sleep` is `/bin/sleep` or `/usr/bin/sleep`, as the system has it.
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap();
-    let bin = exe.parent().unwrap().display().to_string();
     let run = |args: &[&str]| {
         let mut cmd = support::voxctl_std(&dir.join("state"));
         cmd.current_dir(dir).args(args);
-        let text = transcript(&mut cmd).replace(&format!("{host}-{pid}"), "[HOST]-[PID]");
-        let text = text.replace(&format!("({bin}/"), "([BIN]/");
-        replace_word(&redact(&text, dir), &pid, "[PID]", char::is_alphanumeric)
+        redact_app(&transcript(&mut cmd), dir, app.pid)
     };
     let reap = [
         "reap",
