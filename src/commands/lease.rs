@@ -315,7 +315,7 @@ fn acquire_settings(hold: &LeaseHoldArgs, parent: bool) -> Acquire {
     acquire
 }
 
-/// `lease run`: one call of [`voxctl::lease::run::run`] with the signals forwarded
+/// `lease run`: one call of [`voxctl::lease::run_command`] with the signals forwarded
 /// ([`crate::signals::Forwarded`]; main.rs skips `signals::install` for this command, so a SIGINT while waiting ends the wait with
 /// exit 130 and one during the run is forwarded to the command), then its outcome as an exit
 /// status ([`Outcome::exit_status`]). With `--json`, the command's stdout goes to stderr and
@@ -349,7 +349,7 @@ fn run_command(
     // Before the acquire, so that an interrupt while waiting for the lease is never lost.
     let interrupts = crate::signals::Forwarded::install(&request.acquire.cancel)
         .context("cannot install the signal handlers")?;
-    let outcome = lease_run::run(store, &request, &interrupts, &on_event)?;
+    let outcome = voxctl::lease::run_command(store, &request, &interrupts, &on_event)?;
     let status = outcome.exit_status();
     // A run returns only after the acquire, which reported the lease.
     let mut result = acquired

@@ -804,7 +804,7 @@ mod library {
         let on_event = |e: &Event| tx.lock().unwrap().send(e.clone()).unwrap();
         let quiet = run::CancelInterrupts::new(Cancel::new());
         let r = request(&["sh", "-c", "exit 3"]);
-        let outcome = run::run(&store, &r, &quiet, &on_event).unwrap();
+        let outcome = voxctl::lease::run_command(&store, &r, &quiet, &on_event).unwrap();
         assert!(
             matches!(&outcome, Outcome::Exited(s) if s.code() == Some(3)),
             "{outcome:?}"
@@ -814,7 +814,8 @@ mod library {
         };
         assert_eq!(lease.name, "r");
         let missing = ["/nonexistent/voxctl-test-program"];
-        let outcome = run::run(&store, &request(&missing), &quiet, &on_event).unwrap();
+        let outcome =
+            voxctl::lease::run_command(&store, &request(&missing), &quiet, &on_event).unwrap();
         assert!(
             matches!(&outcome, Outcome::NotStarted(NotStarted::NotFound, _)),
             "{outcome:?}"
@@ -854,7 +855,7 @@ mod library {
             cancel.cancel();
         });
         let began = Instant::now();
-        let outcome = run::run(&store, &request, &interrupts, &|_| {}).unwrap();
+        let outcome = voxctl::lease::run_command(&store, &request, &interrupts, &|_| {}).unwrap();
         canceller.join().unwrap();
         assert!(
             matches!(&outcome, Outcome::Exited(s) if s.code() == Some(7)),

@@ -20,7 +20,7 @@
 //! | cut a release | [`split::split`] | none: every output is published by a rename | [`split::Event`] |
 //! | chunk index of an existing asset | [`split::write_index`] | none: published by a rename | a progress callback (bytes read) |
 //! | check files, sums, manifests | [`verify::check_files`], [`verify::verify_manifest`] | none (reads only) | [`verify::Event`] |
-//! | leases | [`lease::acquire`], [`lease::run::run`] (interrupts to forward come from the caller: [`lease::run::Interrupts`]), a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
+//! | leases | [`lease::acquire`], [`lease::run_command`] (interrupts to forward come from the caller: [`lease::run::Interrupts`]), a [`lease::LeaseStore`] | the store's own lock (`flock`, or an etcd transaction) | [`lease::run::Event`] |
 //! | health of the install and host | [`doctor::diagnose`] | none | - |
 //! | signatures | [`signature::Keyring`]; signing with `signature::sign::sign_file` (feature `sign`) | - | - |
 //!
@@ -80,7 +80,7 @@
 //! - **Names.** A domain's entry point is named for what it does, as the command is: fetch's
 //!   [`fetch::install`], [`fetch::repair`] and [`fetch::plan`], [`backend::restart::restart`],
 //!   [`backend::stop::stop`] and `remove`, [`split::split`], [`verify::check_files`],
-//!   [`reap::reap`], [`lease::acquire`] and [`lease::run::run`] (`lease run`),
+//!   [`reap::reap`], [`lease::acquire`] and [`lease::run_command`] (`lease run`),
 //!   [`doctor::diagnose`]. Each takes its settings, then `on_event`, and returns its
 //!   outcome.
 //! - **Examples.** `examples/embed.rs` (a fetch with progress, a cancelled fetch, a restart)

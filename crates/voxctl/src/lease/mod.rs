@@ -27,6 +27,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 pub use clock::Now;
+pub use run::run_command;
 
 use crate::cancel::Cancel;
 use crate::slot::Wait;

@@ -35,7 +35,7 @@ const MAX_NAP: Duration = Duration::from_secs(1);
 
 pub use crate::platform::process::Received;
 
-/// The interrupts [`run`] forwards to its command, from the caller: the library installs no
+/// The interrupts [`run_command`] forwards to its command, from the caller: the library installs no
 /// signal or console handler. The `voxctl` command connects SIGINT, SIGTERM and SIGHUP (on
 /// Windows Ctrl-C, Ctrl-Break and the console's closing) to an implementation before it
 /// acquires, so an interrupt is never lost, and each also cancels the request's
@@ -165,7 +165,7 @@ impl LeaseStore for Stamped<'_> {
     }
 }
 
-/// What `lease run` is asked to do: the settings of [`run`].
+/// What `lease run` is asked to do: the settings of [`run_command`].
 #[derive(Debug, Clone)]
 pub struct Request {
     /// The lease to hold, how long to wait for it, and the cancel handle that ends the wait.
@@ -178,7 +178,7 @@ pub struct Request {
     pub stdout: CommandStdout,
 }
 
-/// What happens during [`run`], for the caller to render: the lease-run domain's one event
+/// What happens during [`run_command`], for the caller to render: the lease-run domain's one event
 /// type, serialized with an `"event"` tag in snake case.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -202,7 +202,7 @@ pub enum NotStarted {
     NotExecutable,
 }
 
-/// How a [`run`] ended, as a kind; [`Outcome::exit_status`] is the status the CLI exits
+/// How a [`run_command`] ended, as a kind; [`Outcome::exit_status`] is the status the CLI exits
 /// with (the command's status, 126/127 as a shell does, or 6 for a lost lease).
 #[derive(Debug)]
 #[non_exhaustive]
@@ -362,13 +362,13 @@ pub enum CommandStdout {
 /// // An app without signal handlers: cancelling the request's handle ends a wait for the
 /// // lease, or asks the running command to terminate.
 /// let interrupts = run::CancelInterrupts::new(request.acquire.cancel.clone());
-/// match run::run(&store, &request, &interrupts, &|_event| {})? {
+/// match voxctl::lease::run_command(&store, &request, &interrupts, &|_event| {})? {
 ///     Outcome::Exited(status) => println!("make exited: {status}"),
 ///     other => println!("not a clean run: {other:?}"),
 /// }
 /// # anyhow::Ok(())
 /// ```
-pub fn run(
+pub fn run_command(
     store: &dyn LeaseStore,
     request: &Request,
     interrupts: &dyn Interrupts,
