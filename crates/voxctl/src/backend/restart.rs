@@ -623,8 +623,8 @@ fn rollback(
             reason,
             kept: Some(kept),
         })) => failed(format!(
-            "{reason}; it is left running and recorded as pid {} on port {} (`voxctl status` \
-             shows whether it becomes healthy), and nothing else runs",
+            "{reason}; it is left running and recorded as pid {} on port {} (it may still \
+             become healthy), and nothing else runs",
             kept.pid, kept.port
         )),
         Ok(Err(NotReady { reason, kept: None })) => failed(format!(

@@ -70,13 +70,13 @@ pub struct Token(pub u64);
 
 impl FromStr for Token {
     type Err = Error;
-    /// Parses the decimal integer that `voxctl lease acquire` prints; anything else (empty,
+    /// Parses the decimal integer a lease is issued with (`voxctl lease acquire` prints it); anything else (empty,
     /// signs, spaces, non-digits, zero, more than 64 bits) is [`Error::Usage`].
     fn from_str(s: &str) -> Result<Self, Error> {
         let bad = || {
             Error::Usage(format!(
                 "malformed token {s:?}: a fencing token is the positive decimal integer \
-                 printed by `voxctl lease acquire`"
+                 issued with the lease"
             ))
         };
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
