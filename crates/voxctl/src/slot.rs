@@ -183,7 +183,7 @@ struct Follow {
 }
 
 impl Follow {
-    fn observe(&mut self, h: Holder, on_event: &dyn Fn(&WaitEvent)) {
+    fn observe(&mut self, h: Holder, on_event: &(dyn Fn(&WaitEvent) + Sync)) {
         if self.announced != Some(h.pid) {
             self.announced = Some(h.pid);
             on_event(&WaitEvent::Holder(h.clone()));
@@ -313,7 +313,7 @@ impl SlotTable {
         name: &str,
         wait: Wait,
         cancel: &Cancel,
-        on_event: &dyn Fn(&WaitEvent),
+        on_event: &(dyn Fn(&WaitEvent) + Sync),
     ) -> Result<SlotGuard> {
         let started = Instant::now();
         let mut follow = Follow::default();
