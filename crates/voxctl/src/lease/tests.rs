@@ -294,6 +294,30 @@ fn file_store_lease_view_dates_its_expiry_from_the_acquire() {
 }
 
 #[test]
+fn file_store_writes_leave_only_the_record_and_its_lock() {
+    // Each write replaces the record (by exchange on Linux, then deleting the old one under
+    // the temporary name; else by rename): no temporary file outlives its operation.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let ttl = Duration::from_secs(600);
+    for _ in 0..2 {
+        let Attempt::Acquired(lease) = store.try_acquire(&name, ttl, "one").unwrap() else {
+            panic!("the lease is free")
+        };
+        store.renew(&name, lease.token, None).unwrap();
+        store.release(&name, lease.token).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["L.json", "L.lock"]);
+        assert_eq!(record_in(dir.path(), "L").token, lease.token);
+    }
+}
+
+#[test]
 fn file_store_watch_wakes_on_a_release_and_not_on_a_renewal() {
     // `acquire --wait` sleeps in this watch: a renewal (or an acquire) must not wake it, a
     // release must. Events queue in the inotify descriptor, so no timing is involved
