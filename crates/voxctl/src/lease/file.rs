@@ -9,10 +9,10 @@
 //! only for the few microseconds of one operation, never while a lease is held. A process
 //! stopped or stuck inside an operation would hold it indefinitely, so an operation waits at
 //! most [`STORE_LOCK_PATIENCE`] for it and then fails as busy (exit 4) naming the pid. Readers
-//! (`status`, `list`) take no lock: records are replaced by rename, so a reader sees a whole
-//! record.
+//! (`status`, `list`) take no lock: a record is replaced in one atomic step (an exchange
+//! with the new file, or a rename over it), so a reader sees a whole record.
 //!
-//! Records are replaced by rename *without* fsync (see `FileStore::write`), a
+//! Records are replaced *without* fsync (see `FileStore::write`), a
 //! deliberate exception to invariant 1 that keeps each operation cheap: a record only
 //! matters within the boot that wrote it (a crash ends the boot, and a record of another boot
 //! is expired), and fencing tokens stay monotonic without the record (see
