@@ -12,7 +12,7 @@ use std::fmt::Debug;
 use voxctl::backend::record::BackendRecord;
 use voxctl::fuzzing::slot_holder;
 use voxctl::installs::InstallRecord;
-use voxctl::lease::clock::rfc3339_ms;
+use voxctl::fuzzing::rfc3339_ms;
 use voxctl::lease::etcd::Entry;
 use voxctl::lease::LeaseRecord;
 use voxctl::marker::RelaunchMarker;

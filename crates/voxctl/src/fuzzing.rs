@@ -19,6 +19,11 @@ pub fn tauri_conf_pubkey(text: &str) -> Result<String, String> {
     crate::signature::tauri_conf_pubkey(text, "tauri.conf.json").map_err(|e| e.to_string())
 }
 
+/// A record's wall-clock time in milliseconds as `status` shows it (RFC 3339, UTC).
+pub fn rfc3339_ms(ms: u64) -> String {
+    crate::lease::clock::rfc3339_ms(ms)
+}
+
 /// The first holder document of a slot lock file's bytes.
 pub fn slot_holder(bytes: &[u8]) -> Option<crate::slot::Holder> {
     crate::slot::first_holder(bytes)

@@ -13,7 +13,7 @@
 //! decisions (is a record still held, which token comes next) live in this file so they can
 //! be unit-tested with injected clocks.
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod etcd;
 pub mod file;
 pub mod run;
@@ -26,7 +26,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-pub use clock::Now;
+pub use clock::{now, Now};
 pub use run::run_command;
 
 use crate::cancel::Cancel;
