@@ -118,8 +118,8 @@ fn decode<T: serde::de::DeserializeOwned>(stdout: &[u8]) -> T {
     })
 }
 
-#[cfg(unix)]
 pub mod doctor;
+#[cfg(unix)]
 pub mod etcd;
 pub mod fetch;
 pub mod host;
