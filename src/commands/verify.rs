@@ -521,7 +521,11 @@ fn run_installed(
                 record,
                 voxctl::installs::audit::Depth::Deep,
                 threads,
-                progress,
+                &|e| {
+                    if let verify::Event::Hashed { bytes } = e {
+                        progress(*bytes)
+                    }
+                },
                 &crate::signals::cancel(),
             )?;
             if !printer.json() {

@@ -509,7 +509,7 @@ impl Index {
     }
 
     /// [`Index::of_file`], calling `progress` with the number of bytes of each block read.
-    pub fn of_file_with_progress(
+    pub(crate) fn of_file_with_progress(
         path: &Path,
         params: Params,
         progress: &(dyn Fn(u64) + Sync),

@@ -157,13 +157,14 @@ fn check_size(job: &Job) -> Check {
 }
 
 /// Checks the install of `record` at `depth`, in record order. A deep check hashes up to
-/// `threads` files at a time and reports hashed bytes to `progress`. Errors only with
+/// `threads` files at a time and reports each [`verify::Event::Hashed`] to `on_event` (the
+/// checks themselves are the result). Errors only with
 /// [`crate::Error::Interrupted`] once `cancel` is cancelled; everything about the files is in the [`Check`]s.
 pub fn check(
     record: &InstallRecord,
     depth: Depth,
     threads: usize,
-    progress: &(dyn Fn(u64) + Sync),
+    on_event: &(dyn Fn(&verify::Event) + Sync),
     cancel: &crate::cancel::Cancel,
 ) -> Result<Vec<Check>> {
     let items = items(record);
@@ -188,8 +189,8 @@ pub fn check(
             cancel: cancel.clone(),
         };
         let hashed = |e: &verify::Event| {
-            if let verify::Event::Hashed { bytes } = e {
-                progress(*bytes)
+            if let verify::Event::Hashed { .. } = e {
+                on_event(e)
             }
         };
         for (i, c) in slots
