@@ -212,7 +212,7 @@ impl std::fmt::Display for Stopped {
 ///
 /// `on_leader_only(member)` is called (at most once) when the group holds `member`, voxctl or
 /// one of its ancestors, so only the leader was signalled.
-pub fn stop(
+pub(crate) fn stop(
     id: &ProcessIdentity,
     timeout: Duration,
     cancel: &Cancel,
