@@ -17,7 +17,7 @@
 //! of its own group (a record written by someone else), or a member of the group is voxctl
 //! or one of its ancestors (a shell that joined the backend's group and runs voxctl), only
 //! the leader is signalled, through the pidfd, and the caller is told which member forced
-//! it ([`stop`]'s `on_leader_only`). The check runs before every signal.
+//! it (`stop`'s `on_leader_only`). The check runs before every signal.
 //!
 //! On Windows the process handle pins the leader's pid the way the pidfd does; SIGTERM is
 //! `CTRL_BREAK_EVENT` to its console process group and SIGKILL is `TerminateJobObject` on its

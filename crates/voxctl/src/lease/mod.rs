@@ -135,7 +135,7 @@ pub fn parse_holder(s: &str) -> Result<String, Error> {
 }
 
 /// A lease record as stored (one JSON document per name). Times are in milliseconds:
-/// `*_boot_ms` on the boot-time clock of boot `boot_id` (see [`clock`]), `*_wall_ms` since
+/// `*_boot_ms` on the boot-time clock of boot `boot_id`, `*_wall_ms` since
 /// the Unix epoch (for display only; the wall clock never decides expiry). Each time is at most
 /// `crate::timestamp::MAX_MILLIS`: a record holding more does not load (corrupt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

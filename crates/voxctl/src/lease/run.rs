@@ -99,7 +99,7 @@ pub struct RunSettings {
     pub command: Vec<OsString>,
     /// Where the command's standard output goes.
     pub stdout: CommandStdout,
-    /// When the acquire that got the lease was sent, on [`super::clock::boot_time`] (see
+    /// When the acquire that got the lease was sent, on the boot clock, time since boot (see
     /// [`Stamped`]): the lease runs out no earlier than a TTL after that.
     pub acquire_sent: Duration,
 }
