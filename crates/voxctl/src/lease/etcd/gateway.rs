@@ -568,6 +568,101 @@ mod tests {
         assert_eq!(b64(b"a/held/L"), "YS9oZWxkL0w=");
     }
 
+    /// Every shape of answer the gateway gives, read as the client must: a unary method's
+    /// JSON as it is, a streaming method's lone `result` unwrapped (and only a lone one), both
+    /// error forms classified by their gRPC code (2, UNKNOWN, when none is given), a body
+    /// that is not JSON retried only after a 5xx, and JSON without an error refused on a
+    /// non-2xx status.
+    #[test]
+    fn answers_are_results_errors_or_refusals_by_status_and_shape() {
+        use reqwest::StatusCode;
+        let base = reqwest::Url::parse("http://127.0.0.1:2379").unwrap();
+        let read = |http: u16, body: &str| {
+            let http = StatusCode::from_u16(http).unwrap();
+            match answer(&base, "/v3/kv/txn", http, body.as_bytes()) {
+                Ok(v) => format!("ok {v}"),
+                Err(Failure::Transient(m)) => format!("transient {m}"),
+                Err(Failure::AuthExpired) => "auth".to_string(),
+                Err(Failure::Fatal(e)) => format!("fatal {e:#}"),
+                Err(Failure::Connect(m)) => format!("connect {m}"),
+            }
+        };
+        assert_eq!(read(200, r#"{"ID":"1"}"#), r#"ok {"ID":"1"}"#);
+        assert_eq!(read(200, r#"{"result":{"x":1}}"#), r#"ok {"x":1}"#);
+        assert_eq!(
+            read(200, r#"{"result":{"x":1},"y":2}"#),
+            r#"ok {"result":{"x":1},"y":2}"#
+        );
+        assert_eq!(read(200, r#"{"result":null}"#), "ok null");
+        assert_eq!(
+            read(200, r#"{"error":{"grpc_code":14,"message":"unavailable"}}"#),
+            "transient unavailable"
+        );
+        assert_eq!(read(200, r#"{"error":{"message":"m"}}"#), "transient m");
+        assert_eq!(
+            read(
+                401,
+                r#"{"error":"etcdserver: invalid auth token","code":16,"message":"x"}"#
+            ),
+            "auth"
+        );
+        assert_eq!(read(400, r#"{"error":"e"}"#), "transient e");
+        let odd = read(200, r#"{"error":5,"code":3}"#);
+        assert_eq!(
+            odd, "transient 5",
+            "an error neither object nor text is UNKNOWN"
+        );
+        let fatal = read(400, r#"{"error":"no such lease","code":5}"#);
+        assert!(
+            fatal.starts_with("fatal ") && fatal.contains("no such lease"),
+            "{fatal}"
+        );
+        assert_eq!(
+            read(503, "upstream down"),
+            "transient HTTP 503 Service Unavailable"
+        );
+        let not_json = read(404, "Not Found");
+        assert!(
+            not_json.starts_with("fatal ") && not_json.contains("HTTP 404 Not Found and no JSON"),
+            "{not_json}"
+        );
+        let plain = read(404, r#"{"x":1}"#);
+        assert!(
+            plain.starts_with("fatal ") && plain.contains(r#"HTTP 404 Not Found: {"x":1}"#),
+            "{plain}"
+        );
+        assert_eq!(read(204, r#"{"x":1}"#), r#"ok {"x":1}"#);
+    }
+
+    /// An endpoint's reason is its latest one: one line per endpoint, in first-tried order.
+    #[test]
+    fn each_endpoint_keeps_its_latest_reason() {
+        let mut tried = Vec::new();
+        record(&mut tried, 1, "refused".into());
+        record(&mut tried, 0, "timed out".into());
+        record(&mut tried, 1, "HTTP 503".into());
+        assert_eq!(
+            tried,
+            [(1, "HTTP 503".to_string()), (0, "timed out".to_string())]
+        );
+    }
+
+    #[test]
+    fn auth_debug_hides_the_password_and_endpoints_are_as_given() {
+        let auth = Auth {
+            user: "root".into(),
+            password: "s3cret".into(),
+        };
+        let shown = format!("{auth:?}");
+        assert_eq!(shown, r#"Auth { user: "root", password: <hidden> }"#);
+        let urls = vec![
+            reqwest::Url::parse("http://127.0.0.1:2379").unwrap(),
+            reqwest::Url::parse("http://127.0.0.1:22379").unwrap(),
+        ];
+        let gw = Gateway::new(urls.clone(), &Tls::default(), Some(auth)).unwrap();
+        assert_eq!(gw.endpoints(), urls.as_slice());
+    }
+
     /// gRPC codes as the gateway reports them: which are worth another endpoint, which mean
     /// the auth token expired, and which end the call (with the status named).
     #[test]
