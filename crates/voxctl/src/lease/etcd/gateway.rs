@@ -634,6 +634,29 @@ mod tests {
         assert_eq!(read(204, r#"{"x":1}"#), r#"ok {"x":1}"#);
     }
 
+    /// An answer is read whole up to [`ANSWER_CAP`] bytes, exactly that many included, and
+    /// refused past it.
+    #[test]
+    fn answers_are_read_whole_up_to_the_cap() {
+        let base = reqwest::Url::parse("http://127.0.0.1:2379").unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let read = |body: Vec<u8>| {
+            let resp = reqwest::Response::from(http::Response::new(body));
+            rt.block_on(read_answer(resp, &base, "/v3/kv/range"))
+        };
+        assert_eq!(read(b"{}".to_vec()).ok(), Some(b"{}".to_vec()));
+        let full = read(vec![b' '; ANSWER_CAP]).ok().map(|b| b.len());
+        assert_eq!(full, Some(ANSWER_CAP));
+        match read(vec![b' '; ANSWER_CAP + 1]) {
+            Err(Failure::Fatal(e)) => {
+                assert!(format!("{e:#}").contains("more than 8 MiB"), "{e:#}")
+            }
+            other => panic!("{:?}", other.map(|b| b.len()).map_err(|_| "not fatal")),
+        }
+    }
+
     /// An endpoint's reason is its latest one: one line per endpoint, in first-tried order.
     #[test]
     fn each_endpoint_keeps_its_latest_reason() {
