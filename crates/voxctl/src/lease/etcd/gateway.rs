@@ -655,6 +655,23 @@ mod tests {
             }
             other => panic!("{:?}", other.map(|b| b.len()).map_err(|_| "not fatal")),
         }
+        // Streamed without a declared length (chunked): counted as it comes.
+        let streamed = |sizes: &[usize]| {
+            let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = sizes
+                .iter()
+                .map(|&n| Ok(bytes::Bytes::from(vec![b' '; n])))
+                .collect();
+            let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+            let resp = reqwest::Response::from(http::Response::new(body));
+            assert_eq!(resp.content_length(), None);
+            rt.block_on(read_answer(resp, &base, "/v3/kv/range"))
+                .map(|b| b.len())
+                .map_err(|e| matches!(e, Failure::Fatal(_)))
+        };
+        let half = ANSWER_CAP / 2;
+        assert_eq!(streamed(&[half, half]), Ok(ANSWER_CAP));
+        assert_eq!(streamed(&[half, half, 1]), Err(true));
+        assert_eq!(streamed(&[3, ANSWER_CAP]), Err(true));
     }
 
     /// An endpoint's reason is its latest one: one line per endpoint, in first-tried order.
