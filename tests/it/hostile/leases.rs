@@ -1,5 +1,5 @@
 //! Hostile-input cases: a hostile `leases/` directory of the file store. A liveness file
-//! (`NAME.TOKEN.alive`) replaced by a FIFO, a symlink or another file, or deleted, never makes
+//! (`NAME.held.alive` or `NAME.TOKEN.alive`) replaced by a FIFO, a symlink or another file, or deleted, never makes
 //! a running holder's lease look abandoned, and never hangs `lease status`/`acquire`; a full
 //! disk leaks no liveness file; temporary record files left by a killed writer are removed by
 //! the next acquire.
@@ -74,8 +74,13 @@ fn hold(root: &Path, state: &Path) -> Holder {
     let text = wait_for_line(&info, Duration::from_secs(30));
     let mut words = text.split_whitespace();
     let group: i32 = words.next().unwrap().parse().unwrap();
-    let token = words.next().unwrap();
-    let alive = state.join(format!("leases/job.{token}.alive"));
+    let _token = words.next().unwrap();
+    // The liveness file the record names (the kept `job.held.alive` for a first holder).
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("leases/job.json")).unwrap()).unwrap();
+    let file = record["owner"]["file"].as_str().unwrap();
+    assert_eq!(file, "job.held.alive");
+    let alive = state.join("leases").join(file);
     assert!(alive.exists(), "{} exists", alive.display());
     Holder {
         _run: run,

@@ -171,6 +171,12 @@ impl FileStore {
     }
 }
 
+/// The liveness file kept between holders of lease `name`: `NAME.held.alive`. No other
+/// lease's file can have this name (a token-named one has digits where `held` is).
+fn kept_liveness(name: &str) -> String {
+    format!("{name}.held.alive")
+}
+
 /// Which operation writes a record (part of its temporary file's name).
 #[derive(Debug, Clone, Copy)]
 enum Op {
@@ -366,13 +372,40 @@ impl FileStore {
         info
     }
 
-    /// Removes the liveness file of `rec`, if it has one (after a takeover or a release).
-    fn remove_liveness(&self, rec: &LeaseRecord) {
+    /// Removes the liveness file of `rec`, if it has one (after a takeover or a release); with
+    /// `keep`, not the kept file (`NAME.held.alive`), which the next holder reuses.
+    fn remove_liveness(&self, rec: &LeaseRecord, keep: bool) {
         if let Some(Owner::Flock { file, .. }) = &rec.owner {
-            if !file.contains('/') {
+            let kept = keep && *file == kept_liveness(&rec.name);
+            if !file.contains(['/', '\\']) && !kept {
                 let _ = std::fs::remove_file(self.dir.join(file));
             }
         }
+    }
+
+    /// Liveness file `file` in the lease dir, opened (created if missing) as a private
+    /// regular file without following a link, locked without waiting, made inheritable:
+    /// `(file, handle, device, inode)`. Errors when it cannot be, or its lock is held; with
+    /// `fresh` the file is removed again on an error (nothing else would).
+    fn liveness(&self, file: &str, fresh: bool) -> Result<(String, File, u64, u64)> {
+        let path = self.dir.join(file);
+        let f = checked_open::open_or_create(&path, 0o600, Rule::Private)
+            .with_context(|| format!("cannot create liveness file {}", path.display()))?;
+        let made = (|| {
+            f.try_lock().map_err(|e| {
+                anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
+            })?;
+            crate::platform::make_inheritable(&f)
+                .with_context(|| format!("cannot share liveness file {}", path.display()))?;
+            crate::platform::file_identity(&f)
+                .with_context(|| format!("cannot stat {}", path.display()))
+        })();
+        let (dev, ino) = made.inspect_err(|_| {
+            if fresh {
+                let _ = std::fs::remove_file(&path);
+            }
+        })?;
+        Ok((file.to_string(), f, dev, ino))
     }
 
     /// [`LeaseStore::try_acquire`] with an owner (see [`OwnerSpec`]). For
@@ -422,24 +455,15 @@ impl FileStore {
                 (Some(owner), None)
             }
             OwnerSpec::Liveness => {
-                let file = format!("{name}.{token}.alive");
+                // The kept file when nobody holds its lock (one create and one delete fewer
+                // a `lease run`); else (an earlier holder's command, or a child of it, still
+                // runs; or the name is not a private regular file) one of this token's own.
+                let (file, f, dev, ino) = match self.liveness(&kept_liveness(name.as_str()), false)
+                {
+                    Ok(made) => made,
+                    Err(_) => self.liveness(&format!("{name}.{token}.alive"), true)?,
+                };
                 let path = self.dir.join(&file);
-                let f = checked_open::open_or_create(&path, 0o600, Rule::Private)
-                    .with_context(|| format!("cannot create liveness file {}", path.display()))?;
-                // From here on, an error removes the file again: nothing else would.
-                let made = (|| {
-                    f.try_lock().map_err(|e| {
-                        anyhow::anyhow!("cannot lock liveness file {}: {e}", path.display())
-                    })?;
-                    crate::platform::make_inheritable(&f).with_context(|| {
-                        format!("cannot share liveness file {}", path.display())
-                    })?;
-                    crate::platform::file_identity(&f)
-                        .with_context(|| format!("cannot stat {}", path.display()))
-                })();
-                let (dev, ino) = made.inspect_err(|_| {
-                    let _ = std::fs::remove_file(&path);
-                })?;
                 let owner = Owner::Flock {
                     file,
                     dev: Some(dev),
@@ -471,7 +495,15 @@ impl FileStore {
         }
         let alive = alive.map(|(f, _)| f);
         if let Some(prev) = &previous {
-            self.remove_liveness(prev);
+            // The earlier holder's file, unless it is the one this holder now locks (the
+            // kept file, taken because nobody held it).
+            let liveness = |r: &LeaseRecord| match &r.owner {
+                Some(Owner::Flock { file, .. }) => Some(file.clone()),
+                _ => None,
+            };
+            if liveness(prev).is_none_or(|f| Some(f) != liveness(&rec)) {
+                self.remove_liveness(prev, false);
+            }
         }
         Ok((Attempt::Acquired(lease_view(&rec, &now)), alive))
     }
@@ -553,7 +585,7 @@ impl LeaseStore for FileStore {
         if !rec.released {
             rec.released = true;
             self.write(&rec, Op::Release)?;
-            self.remove_liveness(&rec);
+            self.remove_liveness(&rec, true);
         }
         Ok(())
     }

@@ -183,7 +183,8 @@ pub enum Owner {
     /// directory) is held by voxctl and inherited by its command, so the kernel drops it only
     /// when voxctl and everything it started are gone.
     Flock {
-        /// The liveness file's name, `NAME.TOKEN.alive`.
+        /// The liveness file's name: `NAME.held.alive`, the file kept between holders, or
+        /// `NAME.TOKEN.alive` while an earlier command still holds that one's lock.
         file: String,
         /// The device of the liveness file as created (`st_dev`); with `ino`, what tells
         /// that file from one put at its name later. Absent in records of older voxctl.

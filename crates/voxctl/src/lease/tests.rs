@@ -420,7 +420,7 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     )
     .unwrap();
 
-    // A release removes the liveness file.
+    // A release keeps the kept liveness file, for the next holder.
     let (Attempt::Acquired(second), Some(_alive)) = store
         .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
         .unwrap()
@@ -431,9 +431,9 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
     let Some(Owner::Flock { file, .. }) = record_in(dir.path(), "L").owner else {
         panic!("a liveness owner")
     };
-    assert!(dir.path().join(&file).exists());
+    assert_eq!(file, "L.held.alive");
     store.release(&name, second.token).unwrap();
-    assert!(!dir.path().join(&file).exists(), "released: {file} removed");
+    assert!(dir.path().join(&file).exists(), "released: {file} kept");
 
     // `--owner-pid`: that process, on this host and boot.
     let mut owner = std::process::Command::new("sleep")
@@ -482,8 +482,9 @@ fn file_store_judges_an_owner_gone_only_when_certain() {
 #[test]
 fn file_store_never_makes_a_liveness_file_through_a_planted_link() {
     // After a record holding the next-to-largest token, the next token is the largest one,
-    // so the liveness file's name is known in advance: a link planted there is not
-    // followed (the acquire fails) and its target is neither created nor locked.
+    // so both liveness file names are known in advance (the kept one, then the token's):
+    // links planted there are not followed (the acquire fails) and their target is neither
+    // created nor locked.
     let dir = tempfile::tempdir().unwrap();
     let store = file::FileStore::in_dir(dir.path());
     let name: LeaseName = "L".parse().unwrap();
@@ -491,17 +492,90 @@ fn file_store_never_makes_a_liveness_file_through_a_planted_link() {
     old.token = Token(u64::MAX - 1);
     std::fs::write(dir.path().join("L.json"), serde_json::to_vec(&old).unwrap()).unwrap();
     let canary = dir.path().join("canary");
-    let link = dir.path().join(format!("L.{}.alive", u64::MAX));
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(&canary, &link).unwrap();
-    #[cfg(windows)]
-    std::os::windows::fs::symlink_file(&canary, &link).unwrap();
+    for link in [format!("L.{}.alive", u64::MAX), "L.held.alive".to_string()] {
+        let link = dir.path().join(link);
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&canary, &link).unwrap();
+        #[cfg(windows)]
+        std::os::windows::fs::symlink_file(&canary, &link).unwrap();
+    }
     let hour = Duration::from_secs(3600);
     let err = store
         .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
         .unwrap_err();
     assert!(format!("{err:#}").contains("liveness file"), "{err:#}");
     assert!(!canary.exists());
+}
+
+#[test]
+fn file_store_reuses_the_kept_liveness_file_unless_its_lock_is_held() {
+    // `lease run` after `lease run`: the kept file (`L.held.alive`), the same inode, and no
+    // other liveness file left. While an earlier command still holds its lock, a holder gets
+    // a file of its token's own, removed again at release, and the kept file, still locked,
+    // is removed as a taken-over holder's is: the next holder makes it anew.
+    let dir = tempfile::tempdir().unwrap();
+    let store = file::FileStore::in_dir(dir.path());
+    let name: LeaseName = "L".parse().unwrap();
+    let hour = Duration::from_secs(3600);
+    let names = || {
+        let mut n: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        n.sort();
+        n
+    };
+    let mut inodes = Vec::new();
+    for _ in 0..2 {
+        let (Attempt::Acquired(lease), Some(alive)) = store
+            .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+            .unwrap()
+        else {
+            panic!("the lease is free")
+        };
+        let Some(Owner::Flock { file, ino, .. }) = record_in(dir.path(), "L").owner else {
+            panic!("a liveness owner")
+        };
+        assert_eq!(file, "L.held.alive");
+        inodes.push(ino);
+        store.release(&name, lease.token).unwrap();
+        drop(alive);
+        assert_eq!(names(), ["L.held.alive", "L.json", "L.lock"]);
+    }
+    assert_eq!(
+        inodes[0], inodes[1],
+        "the kept file is reused, not made again"
+    );
+
+    let earlier = std::fs::File::open(dir.path().join("L.held.alive")).unwrap();
+    earlier.lock().unwrap(); // an earlier command still running
+    let (Attempt::Acquired(lease), Some(alive)) = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap()
+    else {
+        panic!("the lease is free")
+    };
+    let own = format!("L.{}.alive", lease.token.0);
+    let Some(Owner::Flock { file, .. }) = record_in(dir.path(), "L").owner else {
+        panic!("a liveness owner")
+    };
+    assert_eq!(file, own);
+    // The holder's own file decides: it is held, so the lease is not abandoned.
+    let now = clock::now().unwrap();
+    assert!(store
+        .standing_of(&record_in(dir.path(), "L"), &now)
+        .is_held());
+    store.release(&name, lease.token).unwrap();
+    drop(alive);
+    assert_eq!(names(), ["L.json", "L.lock"]);
+    let (Attempt::Acquired(_), Some(_alive)) = store
+        .try_acquire_owned(&name, hour, "run", file::OwnerSpec::Liveness)
+        .unwrap()
+    else {
+        panic!("the lease is free")
+    };
+    assert_eq!(names(), ["L.held.alive", "L.json", "L.lock"]);
+    drop(earlier);
 }
 
 #[test]
