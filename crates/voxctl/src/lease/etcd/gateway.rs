@@ -703,6 +703,147 @@ mod tests {
         assert_eq!(gw.endpoints(), urls.as_slice());
     }
 
+    /// A scripted stand-in for an etcd gateway on loopback: every request is answered by
+    /// `reply(path, authorization header, how many requests came before)` on its own
+    /// connection (`Connection: close`), and logged as `(path, authorization)`.
+    type Log = std::sync::Arc<Mutex<Vec<(String, String)>>>;
+    fn fake_gateway(
+        reply: impl Fn(&str, &str, usize) -> (u16, String) + Send + 'static,
+    ) -> (reqwest::Url, Log) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url =
+            reqwest::Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
+        let log: Log = Default::default();
+        let seen = log.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { return };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let path = line.split(' ').nth(1).unwrap_or("").to_string();
+                let (mut length, mut authorization) = (0, String::new());
+                loop {
+                    let mut header = String::new();
+                    if reader.read_line(&mut header).unwrap_or(0) == 0 || header == "\r\n" {
+                        break;
+                    }
+                    let (name, value) = header.split_once(':').unwrap_or((&header, ""));
+                    match name.to_ascii_lowercase().as_str() {
+                        "content-length" => length = value.trim().parse().unwrap_or(0),
+                        "authorization" => authorization = value.trim().to_string(),
+                        _ => {}
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let before = {
+                    let mut log = seen.lock().unwrap();
+                    log.push((path.clone(), authorization.clone()));
+                    log.len() - 1
+                };
+                let (status, answer) = reply(&path, &authorization, before);
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            }
+        });
+        (url, log)
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    /// Transient answers from every endpoint are retried, after a pause, until one succeeds
+    /// (within [`OP_DEADLINE`]); the endpoint that answered is asked first by the next call.
+    #[test]
+    fn transient_failures_are_retried_and_the_endpoint_that_answered_is_kept() {
+        // A answers 503 (no gRPC status) to its first request, then succeeds; B always does.
+        let (a, a_log) = fake_gateway(|_, _, before| match before {
+            0 => (503, String::new()),
+            _ => (200, r#"{"count":"1"}"#.into()),
+        });
+        let (b, b_log) = fake_gateway(|_, _, _| (200, r#"{"count":"2"}"#.into()));
+        let gw = Gateway::new(vec![a.clone()], &Tls::default(), None).unwrap();
+        let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
+        assert_eq!(v, json!({"count": "1"}));
+        assert_eq!(a_log.lock().unwrap().len(), 2, "one 503, then the retry");
+
+        let gw = Gateway::new(vec![b, a], &Tls::default(), None).unwrap();
+        gw.preferred.store(1, Ordering::Relaxed);
+        // A (preferred) answers; then B is never asked while A keeps answering.
+        let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
+        assert_eq!(v, json!({"count": "1"}));
+        assert!(b_log.lock().unwrap().is_empty());
+
+        // A fresh gateway with A refusing once: it moves on to B, and the next call starts
+        // at B.
+        let (a2, a2_log) = fake_gateway(|_, _, before| match before {
+            0 => (503, String::new()),
+            _ => (200, r#"{"count":"3"}"#.into()),
+        });
+        let (b, b_log) = fake_gateway(|_, _, _| (200, r#"{"count":"2"}"#.into()));
+        let gw = Gateway::new(vec![a2, b], &Tls::default(), None).unwrap();
+        for _ in 0..2 {
+            let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
+            assert_eq!(v, json!({"count": "2"}));
+        }
+        assert_eq!(a2_log.lock().unwrap().len(), 1, "A is not asked again");
+        assert_eq!(b_log.lock().unwrap().len(), 2);
+    }
+
+    /// An expired auth token (gRPC UNAUTHENTICATED, "invalid auth token") is replaced once
+    /// per call: the call authenticates again and retries with the new token.
+    #[test]
+    fn an_expired_auth_token_is_renewed_once_and_the_call_retried() {
+        let tokens = std::sync::Arc::new(AtomicUsize::new(0));
+        let issued = tokens.clone();
+        let (url, log) = fake_gateway(move |path, authorization, _| {
+            if path == "/v3/auth/authenticate" {
+                let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+                return (200, format!(r#"{{"token":"t{n}"}}"#));
+            }
+            match authorization {
+                "t2" => (200, r#"{"count":"1"}"#.into()),
+                _ => (
+                    401,
+                    r#"{"error":"etcdserver: invalid auth token","code":16,
+                        "message":"etcdserver: invalid auth token"}"#
+                        .into(),
+                ),
+            }
+        });
+        let auth = Auth {
+            user: "root".into(),
+            password: "pw".into(),
+        };
+        let gw = Gateway::new(vec![url], &Tls::default(), Some(auth)).unwrap();
+        let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
+        assert_eq!(v, json!({"count": "1"}));
+        let log = log.lock().unwrap().clone();
+        let asked: Vec<(&str, &str)> = log.iter().map(|(p, a)| (&p[..], &a[..])).collect();
+        assert_eq!(
+            asked,
+            [
+                ("/v3/auth/authenticate", ""),
+                ("/v3/kv/range", "t1"),
+                ("/v3/auth/authenticate", ""),
+                ("/v3/kv/range", "t2"),
+            ]
+        );
+    }
+
     /// gRPC codes as the gateway reports them: which are worth another endpoint, which mean
     /// the auth token expired, and which end the call (with the status named).
     #[test]
