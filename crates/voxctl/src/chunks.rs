@@ -585,6 +585,17 @@ impl Chunker {
         }
     }
 
+    /// The length of the chunk FastCDC cuts at the start of `data`, with `params`: `data`
+    /// must hold at least `params.max` bytes unless it is the end of the stream. The same
+    /// cut as [`Chunker::push`] makes there (a cut depends only on the bytes from the
+    /// chunk's start to its end).
+    pub(crate) fn first_cut(params: Params, data: &[u8]) -> usize {
+        let Params { min, avg, max } = params;
+        FastCDC::with_level(data, min, avg, max, Normalization::Level1)
+            .cut(0, data.len())
+            .1
+    }
+
     fn cdc<'a>(&self, source: &'a [u8]) -> FastCDC<'a> {
         let Params { min, avg, max } = self.params;
         FastCDC::with_level(source, min, avg, max, Normalization::Level1)

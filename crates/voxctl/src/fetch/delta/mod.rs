@@ -20,7 +20,9 @@
 //!    and kept when they match: a resume continues at chunk granularity.
 //! 3. **Seeds** (`seed::scan`, on a blocking thread): the installed asset of the same
 //!    variant, then every `--seed FILE`, is read once and cut with the index's own
-//!    parameters; each chunk whose BLAKE3 is one the new asset needs is written at every
+//!    parameters (following the new asset's chunks through the seed while they match, so
+//!    that unchanged stretches are hashed but not cut); each chunk whose BLAKE3 is one the
+//!    new asset needs is written at every
 //!    offset that needs it, from the very buffer that was hashed (so the copied bytes are
 //!    the hashed bytes). While the last seed is read, a chunk the scan has passed by
 //!    `seed::MARGIN` (its place in the seed estimated from the chunks found around it)
