@@ -307,6 +307,16 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         ("me", 30_000, "F")
     );
     assert_eq!((acq.holder.as_str(), acq.ttl_ms), ("me", 30_000));
+    // Both say when the lease runs out by the wall clock: the acquire's time plus the TTL.
+    let now = std::time::SystemTime::now();
+    for lease in [&acq, &file_acq] {
+        let ends = humantime::parse_rfc3339(&lease.expires_at).unwrap();
+        let left = ends.duration_since(now).unwrap_or_default();
+        assert!(
+            left > Duration::from_secs(20) && left <= Duration::from_secs(31),
+            "{lease:?}"
+        );
+    }
     let token = acq.token.0;
     let status = recorded(&out(
         vox(st, &store).args(["--json", "lease", "status", "L"])
