@@ -524,6 +524,16 @@ mod tests {
         let (handed, late, missing) = speculate(&old, &new);
         assert_eq!((missing, late), (0, 0), "{handed:?}");
         assert!(handed.is_empty(), "{handed:?}");
+        // With an edit too, the scan goes on past the new asset's last chunk (nothing
+        // follows it) and finds the rest.
+        let mut edited = new.clone();
+        edited[MIB..MIB + 100_000].copy_from_slice(&data(100_000, 10));
+        let (_, late, missing) = speculate(&old, &edited);
+        assert_eq!(late, 0);
+        assert!(
+            missing >= 100_000 && missing < 100_000 + (256 << 10),
+            "{missing}"
+        );
     }
 
     /// A chunk followed through the seed whose bytes other chunks of the new asset share
