@@ -531,7 +531,7 @@ mod tests {
         let (_, late, missing) = speculate(&old, &edited);
         assert_eq!(late, 0);
         assert!(
-            missing >= 100_000 && missing < 100_000 + (256 << 10),
+            (100_000..100_000 + (256 << 10)).contains(&missing),
             "{missing}"
         );
     }
