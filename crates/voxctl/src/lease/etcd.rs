@@ -704,6 +704,91 @@ fn not_current(name: &LeaseName, token: Token, held: Option<Key>, record: Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lease::LeaseState;
+
+    fn key(token: u64, state: &str) -> Key {
+        Key {
+            kv: KeyValue {
+                key: Vec::new(),
+                create_revision: 1,
+                mod_revision: 1,
+                value: Vec::new(),
+                lease: 1,
+            },
+            entry: Entry {
+                name: "L".into(),
+                token: Token(token),
+                holder: "other".into(),
+                pid: 7,
+                host: "h".into(),
+                ttl_ms: 30_000,
+                acquired_wall_ms: 1_700_000_000_000,
+                state: state.into(),
+            },
+        }
+    }
+
+    /// Why a token is not the current holding: stale (taken over), never issued (beyond
+    /// the current one, or no lease at all), released, or expired; the held key decides
+    /// over the record.
+    #[test]
+    fn a_token_that_is_not_current_is_named_stale_unissued_released_or_expired() {
+        let name: LeaseName = "L".parse().unwrap();
+        let why = |token, held: Option<Key>, record: Option<Key>| {
+            let e = not_current(&name, Token(token), held, record);
+            assert!(matches!(e, Error::Lost(_)), "{e:?}");
+            e.to_string()
+        };
+        let stale = why(3, Some(key(5, "held")), None);
+        assert!(
+            stale.contains("is stale") && stale.contains("current token 5"),
+            "{stale}"
+        );
+        let ahead = why(9, None, Some(key(5, "held")));
+        assert!(
+            ahead.contains("never issued") && ahead.contains("(current token 5)"),
+            "{ahead}"
+        );
+        assert_eq!(why(1, None, None), "token 1 was never issued for lease L");
+        assert_eq!(
+            why(5, None, Some(key(5, "released"))),
+            "lease L was released"
+        );
+        assert!(why(5, None, Some(key(5, "held"))).contains("expired"));
+        // The held key (a newer holding) decides over the record.
+        let over = why(5, Some(key(6, "held")), Some(key(5, "released")));
+        assert!(over.contains("is stale"), "{over}");
+    }
+
+    /// `status` of a lease: held while its etcd lease has time left (rounded up to whole
+    /// seconds, within the TTL), expired once it has none, released as the record says.
+    #[test]
+    fn a_lease_is_held_expired_or_released_by_its_keys_and_time_to_live() {
+        let gw = Gateway::new(
+            vec![reqwest::Url::parse("http://127.0.0.1:9").unwrap()],
+            &gateway::Tls::default(),
+            None,
+        )
+        .unwrap();
+        let store = EtcdStore::new(gw, "t").unwrap();
+        let held = key(5, "held");
+        let info = store.info(Some(&held), 9, None);
+        assert_eq!((info.state, info.left_ms), (LeaseState::Held, 10_000));
+        let info = store.info(Some(&held), 0, None);
+        assert_eq!((info.state, info.left_ms), (LeaseState::Held, 1_000));
+        let info = store.info(Some(&held), 40, None);
+        assert_eq!(info.left_ms, 30_000, "never more than the TTL");
+        let info = store.info(Some(&held), -1, None);
+        assert_eq!((info.state, info.left_ms), (LeaseState::Expired, 0));
+        let info = store.info(None, -1, Some(&key(5, "released")));
+        assert_eq!(info.state, LeaseState::Released);
+        let info = store.info(None, -1, Some(&held));
+        assert_eq!(info.state, LeaseState::Expired);
+        assert_eq!(
+            (info.token, info.acquired_at.as_str()),
+            (Token(5), "2023-11-14T22:13:20.000Z")
+        );
+    }
 
     #[test]
     fn ttls_round_up_to_whole_seconds() {
