@@ -788,6 +788,13 @@ mod tests {
             (info.token, info.acquired_at.as_str()),
             (Token(5), "2023-11-14T22:13:20.000Z")
         );
+        // Its age by the wall clock: acquired in November 2023, so more than a year.
+        let year_ms = 365 * 86_400_000;
+        assert!(
+            info.age_ms > year_ms && info.age_ms < 100 * year_ms,
+            "{}",
+            info.age_ms
+        );
     }
 
     #[test]
