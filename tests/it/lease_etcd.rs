@@ -338,6 +338,8 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     let list: LeaseList = json(&out(vox(st, &store).args(["--json", "lease", "list"])));
     assert_eq!(list.leases.len(), 1);
     assert_eq!(list.leases[0].token, acq.token);
+    // Listed as its held key says (not as its record would, expired).
+    assert_eq!(list.leases[0].state, LeaseState::Held, "{list:?}");
 
     // Busy (4), stale (6), never issued (6), bad store URL (2).
     let busy = out(vox(st, &store).args(["lease", "acquire", "L"]));
