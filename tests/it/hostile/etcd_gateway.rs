@@ -169,6 +169,41 @@ fn an_absurd_granted_ttl_is_refused_and_revoked_before_anything_is_committed() {
     );
 }
 
+/// A grant without a lease id, or with no time left: refused with exit 1 before any key is
+/// written (a key on lease 0 would never expire; one on a lease with no TTL would go at once).
+#[test]
+fn a_grant_without_a_lease_id_or_ttl_is_refused_before_anything_is_committed() {
+    for grant in [
+        r#"{"header":{},"ID":"0","TTL":"30"}"#,
+        r#"{"header":{},"ID":"42","TTL":"0"}"#,
+    ] {
+        let fake = FakeEtcd::start(move |path, body| {
+            Answer::Json(match path {
+                "/v3/lease/grant" => grant.into(),
+                "/v3/kv/txn" if body.contains("request_put") => {
+                    r#"{"header":{"revision":"5"},"succeeded":true,"responses":[]}"#.into()
+                }
+                "/v3/kv/txn" => FREE.into(),
+                _ => r#"{"header":{}}"#.into(),
+            })
+        });
+        let out = lease(&fake, &["acquire", "L", "--ttl", "30s"]);
+        assert_no_panic(&out);
+        assert_eq!(out.status.code(), Some(1), "{grant}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("etcd granted no usable lease for a 30s TTL"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let requests = fake.requests();
+        assert!(
+            !requests.iter().any(|(_, b)| b.contains("request_put")),
+            "{grant}: a key was written: {requests:?}"
+        );
+    }
+}
+
 /// A 16 MiB answer, with and without `Content-Length`: refused (exit 1) as more than 8 MiB,
 /// instead of read whole.
 #[test]
