@@ -771,6 +771,7 @@ mod tests {
         )
         .unwrap();
         let store = EtcdStore::new(gw, "t").unwrap();
+        assert_eq!(store.endpoints(), "http://127.0.0.1:9/");
         let held = key(5, "held");
         let info = store.info(Some(&held), 9, None);
         assert_eq!((info.state, info.left_ms), (LeaseState::Held, 10_000));
