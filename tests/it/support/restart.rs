@@ -13,6 +13,7 @@ use sha2::Digest;
 use voxctl::backend::record::BackendRecord;
 use voxctl::checksum::Sha256;
 use voxctl::installs::{BackendsDir, InstallRecord};
+use voxctl::process::ProcessIdentity;
 use voxctl::status::Status;
 
 /// The fixture backend binary, built once per test process with `cargo build --example`
@@ -124,13 +125,16 @@ pub fn free_port() -> u16 {
 }
 
 /// A state dir, a data dir and a port for one test. Dropping it kills the recorded backend's
-/// process group and every pid passed to [`Env::track`].
+/// process group and every process passed to [`Env::track`], each only if it is still the
+/// process that was tracked (same pid and start time): Windows (and Wine, at once) reuses the
+/// pid of an exited process, and a kill by bare pid would end another test's process.
 pub struct Env {
     pub tmp: tempfile::TempDir,
     pub state: PathBuf,
     pub data: PathBuf,
     pub port: u16,
-    tracked: std::sync::Mutex<Vec<i32>>,
+    /// Pids to end on drop, each with its identity when it could be read.
+    tracked: std::sync::Mutex<Vec<(i32, Option<ProcessIdentity>)>>,
 }
 
 impl Env {
@@ -250,7 +254,10 @@ impl Env {
     pub fn record(&self) -> Option<BackendRecord> {
         let bytes = std::fs::read(self.state.join("backend.json")).ok()?;
         let rec: BackendRecord = serde_json::from_slice(&bytes).unwrap();
-        self.track(rec.pid);
+        self.tracked
+            .lock()
+            .unwrap()
+            .push((rec.pid, Some(rec.identity())));
         Some(rec)
     }
 
@@ -259,9 +266,11 @@ impl Env {
         http_get_json(self.port, "/health")
     }
 
-    /// Kills `pid`'s process group on drop.
+    /// Kills `pid`'s process group on drop. On Windows `pid` must be alive now: its start
+    /// time is taken here, and only that process is ended.
     pub fn track(&self, pid: i32) {
-        self.tracked.lock().unwrap().push(pid);
+        let id = ProcessIdentity::capture(pid);
+        self.tracked.lock().unwrap().push((pid, id));
     }
 }
 
@@ -270,23 +279,32 @@ impl Drop for Env {
         let _ = self.record();
         #[cfg(windows)]
         {
-            // A tracked pid is a fixture bootloader; the server that holds the port is its
-            // child, which /health names. Both are ended (Wine's taskkill has no /T).
-            let mut pids = self.tracked.lock().unwrap().clone();
+            use voxctl::backend::control::signal_group;
+            use voxctl::process::{ProcessHandle, Signal};
+            // A tracked process is a fixture bootloader, which voxctl started in a job with
+            // its child, the server that holds the port (/health names it): the job is ended,
+            // and the child on its own too when the bootloader was not started by voxctl.
+            let mut ids: Vec<_> = self
+                .tracked
+                .lock()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t.1.clone())
+                .collect();
             if let Some(pid) = self.health().and_then(|h| h["pid"].as_i64()) {
-                pids.push(pid as i32);
+                ids.extend(ProcessIdentity::capture(pid as i32));
             }
-            for pid in pids {
-                let _ = std::process::Command::new("taskkill")
-                    .args(["/f", "/pid", &pid.to_string()])
-                    .output();
+            for id in ids {
+                if let Ok(Some(handle)) = ProcessHandle::open(&id) {
+                    let _ = signal_group(&handle, Signal::Kill);
+                }
             }
         }
         #[cfg(unix)]
-        for pid in self.tracked.lock().unwrap().iter() {
+        for pid in self.tracked.lock().unwrap().iter().map(|t| t.0) {
             // Backends lead their own group; the group outlives a dead leader while any
             // member (a worker) lives, and its id is not reused until then.
-            let p = nix::unistd::Pid::from_raw(*pid);
+            let p = nix::unistd::Pid::from_raw(pid);
             let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
         }
     }
