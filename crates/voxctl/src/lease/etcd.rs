@@ -760,6 +760,23 @@ mod tests {
         assert!(over.contains("is stale"), "{over}");
     }
 
+    /// Revoking an etcd lease that is gone already (gRPC NOT_FOUND: it expired, or another
+    /// release revoked it) is fine; any other refusal is an error, which a release reports.
+    #[test]
+    fn revoking_a_lease_that_is_gone_is_fine_and_any_other_refusal_is_an_error() {
+        let store = |answer: &'static str| {
+            let (url, log) = gateway::tests::fake_gateway(move |_, _, _| (400, answer.into()));
+            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
+            (EtcdStore::new(gw, "t").unwrap(), log)
+        };
+        let (gone, log) = store(r#"{"error":"etcdserver: requested lease not found","code":5}"#);
+        gone.rt.block_on(gone.revoke(0x1f)).unwrap();
+        assert_eq!(log.lock().unwrap()[0].0, "/v3/lease/revoke");
+        let (denied, _) = store(r#"{"error":"etcdserver: permission denied","code":7}"#);
+        let err = denied.rt.block_on(denied.revoke(0x1f)).unwrap_err();
+        assert!(format!("{err:#}").contains("permission denied"), "{err:#}");
+    }
+
     /// `status` of a lease: held while its etcd lease has time left (rounded up to whole
     /// seconds, within the TTL), expired once it has none, released as the record says.
     #[test]

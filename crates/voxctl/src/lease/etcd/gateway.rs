@@ -538,7 +538,7 @@ pub struct LeaseResponse {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -706,8 +706,8 @@ mod tests {
     /// A scripted stand-in for an etcd gateway on loopback: every request is answered by
     /// `reply(path, authorization header, how many requests came before)` on its own
     /// connection (`Connection: close`), and logged as `(path, authorization)`.
-    type Log = std::sync::Arc<Mutex<Vec<(String, String)>>>;
-    fn fake_gateway(
+    pub(crate) type Log = std::sync::Arc<Mutex<Vec<(String, String)>>>;
+    pub(crate) fn fake_gateway(
         reply: impl Fn(&str, &str, usize) -> (u16, String) + Send + 'static,
     ) -> (reqwest::Url, Log) {
         use std::io::{BufRead, BufReader, Read, Write};
