@@ -803,6 +803,92 @@ pub(super) mod tests {
         assert_eq!(b_log.lock().unwrap().len(), 2);
     }
 
+    /// A stream (`/v3/watch`) is opened on the preferred endpoint first, then on the others
+    /// in turn: an endpoint answering with an error status is passed over, the first
+    /// successful answer is the stream (its body read whole: no short timeout cuts it), and
+    /// when every endpoint refuses, the error names each with its status.
+    #[test]
+    fn a_stream_is_opened_on_the_preferred_endpoint_first_then_the_others_in_turn() {
+        const CREATED: &str = r#"{"result":{"created":true}}"#;
+        let stream = |gw: &Gateway| {
+            block_on(async {
+                let resp = gw.open_stream("/v3/watch", &json!({})).await?;
+                anyhow::Ok(resp.text().await?)
+            })
+        };
+        let asked = |log: &Log| log.lock().unwrap().len();
+        let (a, a_log) = fake_gateway(|_, _, _| (503, String::new()));
+        let (b, b_log) = fake_gateway(|_, _, _| (200, CREATED.into()));
+        let gw = Gateway::new(vec![a.clone(), b], &Tls::default(), None).unwrap();
+        assert_eq!(stream(&gw).unwrap(), CREATED);
+        assert_eq!((asked(&a_log), asked(&b_log)), (1, 1));
+        // B preferred (it answered the last call): A is not asked.
+        gw.preferred.store(1, Ordering::Relaxed);
+        assert_eq!(stream(&gw).unwrap(), CREATED);
+        assert_eq!((asked(&a_log), asked(&b_log)), (1, 2));
+
+        let (c, c_log) = fake_gateway(|_, _, _| (500, String::new()));
+        let gw = Gateway::new(vec![a.clone(), c.clone()], &Tls::default(), None).unwrap();
+        gw.preferred.store(1, Ordering::Relaxed);
+        let err = format!("{:#}", stream(&gw).unwrap_err());
+        assert!(
+            err.contains(&format!("{c} (HTTP 500 Internal Server Error)"))
+                && err.contains(&format!("{a} (HTTP 503 Service Unavailable)"))
+                && err.find(c.as_str()) < err.find(a.as_str()),
+            "{err}"
+        );
+        assert_eq!((asked(&a_log), asked(&c_log)), (2, 1));
+    }
+
+    /// Authentication refused (an answer without a token that is not a server error) ends
+    /// the call at once, naming the user; a server error while authenticating is transient:
+    /// the call authenticates again after a pause and goes on with the token it gets.
+    #[test]
+    fn a_refused_authentication_ends_the_call_and_a_server_error_is_retried() {
+        let auth = || Auth {
+            user: "root".into(),
+            password: "pw".into(),
+        };
+        let (url, log) = fake_gateway(|path, _, _| match path {
+            "/v3/auth/authenticate" => (
+                400,
+                r#"{"error":"etcdserver: authentication failed","code":3,
+                    "message":"etcdserver: authentication failed"}"#
+                    .into(),
+            ),
+            _ => (200, r#"{"count":"1"}"#.into()),
+        });
+        let gw = Gateway::new(vec![url], &Tls::default(), Some(auth())).unwrap();
+        let err = format!(
+            "{:#}",
+            block_on(gw.call::<Value>("/v3/kv/range", &json!({}))).unwrap_err()
+        );
+        assert!(
+            err.contains(r#"refused user "root": etcdserver: authentication failed"#),
+            "{err}"
+        );
+        assert_eq!(log.lock().unwrap().len(), 1, "not retried");
+
+        let (url, log) = fake_gateway(|path, _, before| match (path, before) {
+            ("/v3/auth/authenticate", 0) => (503, String::new()),
+            ("/v3/auth/authenticate", _) => (200, r#"{"token":"t1"}"#.into()),
+            _ => (200, r#"{"count":"1"}"#.into()),
+        });
+        let gw = Gateway::new(vec![url], &Tls::default(), Some(auth())).unwrap();
+        let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
+        assert_eq!(v, json!({"count": "1"}));
+        let log = log.lock().unwrap().clone();
+        let asked: Vec<(&str, &str)> = log.iter().map(|(p, a)| (&p[..], &a[..])).collect();
+        assert_eq!(
+            asked,
+            [
+                ("/v3/auth/authenticate", ""),
+                ("/v3/auth/authenticate", ""),
+                ("/v3/kv/range", "t1"),
+            ]
+        );
+    }
+
     /// An expired auth token (gRPC UNAUTHENTICATED, "invalid auth token") is replaced once
     /// per call: the call authenticates again and retries with the new token.
     #[test]
