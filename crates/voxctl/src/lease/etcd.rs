@@ -777,6 +777,41 @@ mod tests {
         assert!(format!("{err:#}").contains("permission denied"), "{err:#}");
     }
 
+    /// A granted TTL is taken up to the larger of the TTL asked and etcd's largest minimum
+    /// ([`MAX_MIN_TTL_SECS`]), that bound included; one second more is refused, and that
+    /// etcd lease revoked at once.
+    #[test]
+    fn a_granted_ttl_is_taken_up_to_the_ttl_asked_or_etcds_minimum_and_refused_past_it() {
+        let grant = |asked: u64, granted: i64| {
+            let (url, log) = gateway::tests::fake_gateway(move |path, _, _| match path {
+                "/v3/lease/grant" => (200, format!(r#"{{"ID":"31","TTL":"{granted}"}}"#)),
+                _ => (200, "{}".into()),
+            });
+            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
+            let store = EtcdStore::new(gw, "t").unwrap();
+            let got = store.rt.block_on(store.grant(Duration::from_secs(asked)));
+            let paths: Vec<String> = log.lock().unwrap().iter().map(|r| r.0.clone()).collect();
+            (got.map(|g| (g.id, g.ttl)).map_err(|e| e.to_string()), paths)
+        };
+        let min = MAX_MIN_TTL_SECS;
+        for (asked, granted) in [(5, min), (100, 100)] {
+            let (got, paths) = grant(asked, granted);
+            assert_eq!(got, Ok((31, granted)), "asked {asked}");
+            assert_eq!(paths, ["/v3/lease/grant"]);
+        }
+        for (asked, granted) in [(5, min + 1), (100, 101)] {
+            let (got, paths) = grant(asked, granted);
+            let err = got.unwrap_err();
+            assert!(
+                err.contains(&format!(
+                    "granted a TTL of {granted}s for a {asked}s request"
+                )),
+                "{err}"
+            );
+            assert_eq!(paths, ["/v3/lease/grant", "/v3/lease/revoke"]);
+        }
+    }
+
     /// `status` of a lease: held while its etcd lease has time left (rounded up to whole
     /// seconds, within the TTL), expired once it has none, released as the record says.
     #[test]
