@@ -335,6 +335,12 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
     );
     assert_eq!(status.state, LeaseState::Held);
     assert!(status.left_ms > 20_000, "{status:?}");
+    // Both say when the lease was acquired by the wall clock: just before `now`.
+    for info in [&status, &file_status] {
+        let at = humantime::parse_rfc3339(&info.acquired_at).unwrap();
+        let ago = now.duration_since(at).unwrap_or_default();
+        assert!(ago < Duration::from_secs(10), "{info:?}");
+    }
     let list: LeaseList = json(&out(vox(st, &store).args(["--json", "lease", "list"])));
     assert_eq!(list.leases.len(), 1);
     assert_eq!(list.leases[0].token, acq.token);
@@ -363,6 +369,19 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         )
     };
     let (old_lease, created) = lease_id(&etcd);
+    // renew --ttl of the TTL it has: a keepalive of the same etcd lease.
+    let same: Lease = json(&out(vox(st, &store).args([
+        "--json",
+        "lease",
+        "renew",
+        "L",
+        "--token",
+        &token.to_string(),
+        "--ttl",
+        "30s",
+    ])));
+    assert_eq!((same.token, same.ttl_ms), (acq.token, 30_000));
+    assert_eq!(lease_id(&etcd), (old_lease.clone(), created.clone()));
     let renewed: Lease = json(&out(vox(st, &store).args([
         "--json",
         "lease",
