@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use voxctl::lease::store::{open_etcd, StoreSpec};
-use voxctl::lease::{Lease, LeaseInfo, LeaseName, LeaseState, LeaseStatus, LeaseStore};
+use voxctl::lease::{Lease, LeaseInfo, LeaseName, LeaseState, LeaseStatus, LeaseStore, Token};
 
 use crate::support;
 use crate::support::etcd::Etcd;
@@ -298,6 +298,23 @@ fn renewals_after_a_move_to_a_new_etcd_lease_and_a_stale_remembered_holding() {
         voxctl::lease::Attempt::Acquired(l) => l.token,
         other => panic!("{other:?}"),
     };
+    // Host-a remembers its holding of L under that token only: another token of L, or that
+    // token for another lease name, is looked up in etcd and refused.
+    let other: LeaseName = "M".parse().unwrap();
+    for (n, t) in [(&name, Token(token.0 + 1)), (&other, token)] {
+        // Release first: with the holding of L taken for M, a release of M would revoke L's
+        // etcd lease and say it released M.
+        let e = a.release(n, t).unwrap_err();
+        assert!(
+            lost(&e) && format!("{e:#}").contains("never issued"),
+            "{e:#}"
+        );
+        let e = a.renew(n, t, None).unwrap_err();
+        assert!(
+            lost(&e) && format!("{e:#}").contains("never issued"),
+            "{e:#}"
+        );
+    }
     // A move to a new etcd lease, then renewals of the moved holding, then another move.
     assert_eq!(
         a.renew(&name, token, Some(Duration::from_secs(5)))
