@@ -344,6 +344,12 @@ fn renewals_after_a_move_to_a_new_etcd_lease_and_a_stale_remembered_holding() {
         voxctl::lease::Attempt::Acquired(l) => l.token,
         other => panic!("{other:?}"),
     };
+    // A renewal with a new TTL (a move to a new etcd lease) first: it starts from the
+    // remembered holding, and only the failed transaction tells it the key is not ours.
+    let e = a
+        .renew(&name, token, Some(Duration::from_secs(9)))
+        .unwrap_err();
+    assert!(lost(&e), "{e:#}");
     let e = a.renew(&name, token, None).unwrap_err();
     assert!(lost(&e), "{e:#}");
     let e = a.release(&name, token).unwrap_err();
