@@ -812,6 +812,51 @@ mod tests {
         }
     }
 
+    /// A release whose transaction was applied but whose answer was lost (the gateway's
+    /// retry then fails its compare), the freed key taken by another host since: while the
+    /// released holding's etcd lease has time left, the delete was ours, and the release
+    /// succeeds (revoking that etcd lease); with none left (0 s, or gone) it is refused.
+    #[test]
+    fn a_release_applied_but_unanswered_is_ours_while_its_etcd_lease_has_time_left() {
+        fn read(token: u64, create: i64, lease: i64) -> String {
+            let kv = json!({
+                "key": b64(b"t/held/L"), "value": encode(&key(token, "held").entry).unwrap(),
+                "create_revision": create.to_string(), "mod_revision": create.to_string(),
+                "lease": lease.to_string(),
+            });
+            json!({"succeeded": true,
+                   "responses": [{"response_range": {"kvs": [kv]}}, {"response_range": {}}]})
+            .to_string()
+        }
+        let release = |ttl_left: i64| {
+            let (url, log) = gateway::tests::fake_gateway(move |path, _, before| {
+                match (path, before) {
+                    (_, 0) => (200, read(5, 10, 0x51)),               // ours
+                    (_, 1) => (503, String::new()), // the release: applied, answer lost
+                    (_, 2) => (200, r#"{"succeeded":false}"#.into()), // its retry
+                    (_, 3) => (200, read(6, 12, 0x52)), // taken by another host since
+                    ("/v3/lease/timetolive", _) => (200, format!(r#"{{"TTL":"{ttl_left}"}}"#)),
+                    _ => (200, "{}".into()),
+                }
+            });
+            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
+            let store = EtcdStore::new(gw, "t").unwrap();
+            let name: LeaseName = "L".parse().unwrap();
+            let got = store.rt.block_on(store.release_async(&name, Token(5)));
+            let paths: Vec<String> = log.lock().unwrap().iter().map(|r| r.0.clone()).collect();
+            (got.map_err(|e| e.to_string()), paths)
+        };
+        let (got, paths) = release(3);
+        assert_eq!(got, Ok(()));
+        assert_eq!(paths[4..], ["/v3/lease/timetolive", "/v3/lease/revoke"]);
+        for ttl_left in [0, -1] {
+            let (got, paths) = release(ttl_left);
+            let err = got.unwrap_err();
+            assert!(err.contains("is stale"), "{err}");
+            assert_eq!(paths.len(), 5, "nothing revoked: {paths:?}");
+        }
+    }
+
     /// `status` of a lease: held while its etcd lease has time left (rounded up to whole
     /// seconds, within the TTL), expired once it has none, released as the record says.
     #[test]
