@@ -369,29 +369,23 @@ fn same_commands_shapes_and_exit_codes_as_the_file_store() {
         )
     };
     let (old_lease, created) = lease_id(&etcd);
+    let renew_ttl = |ttl: &str| -> Lease {
+        json(&out(vox(st, &store).args([
+            "--json",
+            "lease",
+            "renew",
+            "L",
+            "--token",
+            &token.to_string(),
+            "--ttl",
+            ttl,
+        ])))
+    };
     // renew --ttl of the TTL it has: a keepalive of the same etcd lease.
-    let same: Lease = json(&out(vox(st, &store).args([
-        "--json",
-        "lease",
-        "renew",
-        "L",
-        "--token",
-        &token.to_string(),
-        "--ttl",
-        "30s",
-    ])));
+    let same: Lease = renew_ttl("30s");
     assert_eq!((same.token, same.ttl_ms), (acq.token, 30_000));
     assert_eq!(lease_id(&etcd), (old_lease.clone(), created.clone()));
-    let renewed: Lease = json(&out(vox(st, &store).args([
-        "--json",
-        "lease",
-        "renew",
-        "L",
-        "--token",
-        &token.to_string(),
-        "--ttl",
-        "3s",
-    ])));
+    let renewed: Lease = renew_ttl("3s");
     assert_eq!((renewed.token, renewed.ttl_ms), (acq.token, 3000));
     let (new_lease, created_again) = lease_id(&etcd);
     assert_ne!(

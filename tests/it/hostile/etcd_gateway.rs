@@ -128,6 +128,20 @@ fn lease(fake: &FakeEtcd, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A fake etcd with the lease free that answers a grant with `grant` and commits any put.
+fn granting(grant: &'static str) -> FakeEtcd {
+    FakeEtcd::start(move |path, body| {
+        Answer::Json(match path {
+            "/v3/lease/grant" => grant.into(),
+            "/v3/kv/txn" if body.contains("request_put") => {
+                r#"{"header":{"revision":"5"},"succeeded":true,"responses":[]}"#.into()
+            }
+            "/v3/kv/txn" => FREE.into(),
+            _ => r#"{"header":{}}"#.into(),
+        })
+    })
+}
+
 fn assert_no_panic(out: &Output) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "voxctl panicked: {err}");
@@ -137,16 +151,7 @@ fn assert_no_panic(out: &Output) {
 /// revoked, and no token printed (none was issued).
 #[test]
 fn an_absurd_granted_ttl_is_refused_and_revoked_before_anything_is_committed() {
-    let fake = FakeEtcd::start(|path, body| {
-        Answer::Json(match path {
-            "/v3/lease/grant" => r#"{"header":{},"ID":"42","TTL":"10000000000000"}"#.into(),
-            "/v3/kv/txn" if body.contains("request_put") => {
-                r#"{"header":{"revision":"5"},"succeeded":true,"responses":[]}"#.into()
-            }
-            "/v3/kv/txn" => FREE.into(),
-            _ => r#"{"header":{}}"#.into(),
-        })
-    });
+    let fake = granting(r#"{"header":{},"ID":"42","TTL":"10000000000000"}"#);
     let out = lease(&fake, &["acquire", "L", "--ttl", "30s"]);
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -177,16 +182,7 @@ fn a_grant_without_a_lease_id_or_ttl_is_refused_before_anything_is_committed() {
         r#"{"header":{},"ID":"0","TTL":"30"}"#,
         r#"{"header":{},"ID":"42","TTL":"0"}"#,
     ] {
-        let fake = FakeEtcd::start(move |path, body| {
-            Answer::Json(match path {
-                "/v3/lease/grant" => grant.into(),
-                "/v3/kv/txn" if body.contains("request_put") => {
-                    r#"{"header":{"revision":"5"},"succeeded":true,"responses":[]}"#.into()
-                }
-                "/v3/kv/txn" => FREE.into(),
-                _ => r#"{"header":{}}"#.into(),
-            })
-        });
+        let fake = granting(grant);
         let out = lease(&fake, &["acquire", "L", "--ttl", "30s"]);
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(1), "{grant}: {out:?}");

@@ -760,15 +760,21 @@ mod tests {
         assert!(over.contains("is stale"), "{over}");
     }
 
+    /// A store (prefix `t`) whose etcd is a [`gateway::tests::fake_gateway`] answering
+    /// with `reply`, and the log of what it was asked.
+    fn fake_store(
+        reply: impl Fn(&str, &str, usize) -> (u16, String) + Send + 'static,
+    ) -> (EtcdStore, gateway::tests::Log) {
+        let (url, log) = gateway::tests::fake_gateway(reply);
+        let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
+        (EtcdStore::new(gw, "t").unwrap(), log)
+    }
+
     /// Revoking an etcd lease that is gone already (gRPC NOT_FOUND: it expired, or another
     /// release revoked it) is fine; any other refusal is an error, which a release reports.
     #[test]
     fn revoking_a_lease_that_is_gone_is_fine_and_any_other_refusal_is_an_error() {
-        let store = |answer: &'static str| {
-            let (url, log) = gateway::tests::fake_gateway(move |_, _, _| (400, answer.into()));
-            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
-            (EtcdStore::new(gw, "t").unwrap(), log)
-        };
+        let store = |answer: &'static str| fake_store(move |_, _, _| (400, answer.into()));
         let (gone, log) = store(r#"{"error":"etcdserver: requested lease not found","code":5}"#);
         gone.rt.block_on(gone.revoke(0x1f)).unwrap();
         assert_eq!(log.lock().unwrap()[0].0, "/v3/lease/revoke");
@@ -783,12 +789,10 @@ mod tests {
     #[test]
     fn a_granted_ttl_is_taken_up_to_the_ttl_asked_or_etcds_minimum_and_refused_past_it() {
         let grant = |asked: u64, granted: i64| {
-            let (url, log) = gateway::tests::fake_gateway(move |path, _, _| match path {
+            let (store, log) = fake_store(move |path, _, _| match path {
                 "/v3/lease/grant" => (200, format!(r#"{{"ID":"31","TTL":"{granted}"}}"#)),
                 _ => (200, "{}".into()),
             });
-            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
-            let store = EtcdStore::new(gw, "t").unwrap();
             let got = store.rt.block_on(store.grant(Duration::from_secs(asked)));
             let paths: Vec<String> = log.lock().unwrap().iter().map(|r| r.0.clone()).collect();
             (got.map(|g| (g.id, g.ttl)).map_err(|e| e.to_string()), paths)
@@ -829,7 +833,7 @@ mod tests {
             .to_string()
         }
         let release = |ttl_left: i64| {
-            let (url, log) = gateway::tests::fake_gateway(move |path, _, before| {
+            let (store, log) = fake_store(move |path, _, before| {
                 match (path, before) {
                     (_, 0) => (200, read(5, 10, 0x51)),               // ours
                     (_, 1) => (503, String::new()), // the release: applied, answer lost
@@ -839,8 +843,6 @@ mod tests {
                     _ => (200, "{}".into()),
                 }
             });
-            let gw = Gateway::new(vec![url], &gateway::Tls::default(), None).unwrap();
-            let store = EtcdStore::new(gw, "t").unwrap();
             let name: LeaseName = "L".parse().unwrap();
             let got = store.rt.block_on(store.release_async(&name, Token(5)));
             let paths: Vec<String> = log.lock().unwrap().iter().map(|r| r.0.clone()).collect();

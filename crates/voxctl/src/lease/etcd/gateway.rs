@@ -757,6 +757,14 @@ pub(super) mod tests {
         (url, log)
     }
 
+    /// Asserts what a fake gateway was asked: `(path, authorization)` of each request, in
+    /// order.
+    fn assert_asked(log: &Log, want: &[(&str, &str)]) {
+        let log = log.lock().unwrap().clone();
+        let asked: Vec<(&str, &str)> = log.iter().map(|(p, a)| (&p[..], &a[..])).collect();
+        assert_eq!(asked, want);
+    }
+
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -877,15 +885,13 @@ pub(super) mod tests {
         let gw = Gateway::new(vec![url], &Tls::default(), Some(auth())).unwrap();
         let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
         assert_eq!(v, json!({"count": "1"}));
-        let log = log.lock().unwrap().clone();
-        let asked: Vec<(&str, &str)> = log.iter().map(|(p, a)| (&p[..], &a[..])).collect();
-        assert_eq!(
-            asked,
-            [
+        assert_asked(
+            &log,
+            &[
                 ("/v3/auth/authenticate", ""),
                 ("/v3/auth/authenticate", ""),
                 ("/v3/kv/range", "t1"),
-            ]
+            ],
         );
     }
 
@@ -917,16 +923,14 @@ pub(super) mod tests {
         let gw = Gateway::new(vec![url], &Tls::default(), Some(auth)).unwrap();
         let v: Value = block_on(gw.call("/v3/kv/range", &json!({}))).unwrap();
         assert_eq!(v, json!({"count": "1"}));
-        let log = log.lock().unwrap().clone();
-        let asked: Vec<(&str, &str)> = log.iter().map(|(p, a)| (&p[..], &a[..])).collect();
-        assert_eq!(
-            asked,
-            [
+        assert_asked(
+            &log,
+            &[
                 ("/v3/auth/authenticate", ""),
                 ("/v3/kv/range", "t1"),
                 ("/v3/auth/authenticate", ""),
                 ("/v3/kv/range", "t2"),
-            ]
+            ],
         );
     }
 
